@@ -1,0 +1,245 @@
+#include "agent/check.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "agent/accept.h"
+#include "agent/progress.h"
+#include "agent/scanner.h"
+#include "agent/store.h"
+#include "core/diff.h"
+#include "core/host.h"
+#include "rules/policy.h"
+
+namespace driftwatch::agent {
+namespace {
+
+constexpr int kKeepCheckSnapshots = 3;
+
+struct Session {
+  std::unique_ptr<Store> store;
+  rules::Policy policy;
+};
+
+Result<Session> OpenSession(const CheckOptions& options) {
+  const std::string rules_path = options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
+  DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(DefaultHost(), rules_path));
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                      Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
+  return Session{std::move(store), std::move(policy)};
+}
+
+Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full) {
+  ScanOptions so;
+  so.root = options.root;
+  so.jobs = options.jobs;
+  so.full = full;
+  so.cache = s.store.get();
+  std::unique_ptr<ProgressLine> progress;
+  if (options.progress && ::isatty(STDERR_FILENO)) {
+    progress = std::make_unique<ProgressLine>(stderr);
+    so.progress = [&](const ScanProgress& p) { progress->Update(p); };
+  }
+  auto result = ScanTree(DefaultHost(), s.policy, so, *s.store);
+  if (progress) progress->Done();
+  if (!result.ok()) return result.status();
+  DW_RETURN_IF_ERROR(s.store->Flush());
+  return result;
+}
+
+Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const ScanResult& scan,
+                             const std::string& kind, const Hash128& root) {
+  SnapshotRow row;
+  row.kind = kind;
+  row.target = DefaultHost().Hostname();
+  row.root_path = options.root;
+  row.rules_hash = s.policy.Fingerprint().Hex();
+  row.root = root;
+  row.created_ns = scan.started_ns;
+  row.stats = scan.stats;
+  row.warnings = scan.warnings;
+  row.subtrees = scan.subtrees;
+  return s.store->AddSnapshot(row);
+}
+
+struct BaselineState {
+  BaselineRow row;
+  SnapshotRow snapshot;
+};
+
+Result<BaselineState> LoadBaseline(Session& s, const CheckOptions& options) {
+  DW_ASSIGN_OR_RETURN(std::optional<BaselineRow> row, s.store->LatestBaseline(options.baseline));
+  if (!row) {
+    return Status::NotFound("no baseline named '" + options.baseline + "' in " +
+                            s.store->path() + " (create one with: driftwatch baseline create)");
+  }
+  DW_ASSIGN_OR_RETURN(SnapshotRow snap, s.store->GetSnapshot(row->snapshot_id));
+  if (snap.root_path != options.root) {
+    return Status::InvalidArgument("baseline '" + options.baseline + "' was taken of root " +
+                                   snap.root_path + ", not " + options.root);
+  }
+  return BaselineState{*row, std::move(snap)};
+}
+
+// Turns a tree change into a drift event, or nothing when the rules allow it.
+std::optional<DriftEvent> Classify(const Change& c, const rules::Policy& policy,
+                                   const std::string& root) {
+  const rules::Rule* rule = policy.Match(c.path);
+  if (rule == nullptr || rule->ignore) return std::nullopt;
+  DriftEvent ev;
+  ev.path = c.path;
+  ev.old_entry = c.old_entry;
+  ev.new_entry = c.new_entry;
+  ev.severity = rule->severity;
+  ev.rule = rule->Describe();
+  if (!c.old_entry) {
+    ev.kind = DriftKind::kAdded;
+  } else if (!c.new_entry) {
+    ev.kind = DriftKind::kRemoved;
+  } else {
+    ev.kind = DriftKind::kModified;
+    ev.changed = c.changed;
+    const Entry& o = *c.old_entry;
+    const Entry& n = *c.new_entry;
+    constexpr uint32_t kGrowth = kAttrSize | kAttrHash | kAttrMtime | kAttrCtime;
+    if ((rule->mask & kAttrGrowing) && o.type == EntryType::kFile && n.type == EntryType::kFile &&
+        (c.changed & ~kGrowth) == 0 && n.size >= o.size) {
+      // A growing file may only be appended to: the old bytes must be intact.
+      if (o.content.empty()) return std::nullopt;
+      auto prefix = HashFilePrefix(DefaultHost(), HostPath(root, c.path), o.size, o.content.algo);
+      if (prefix.ok() && *prefix == o.content) return std::nullopt;
+    }
+  }
+  return ev;
+}
+
+}  // namespace
+
+std::string DefaultDbPath() {
+  if (const char* env = std::getenv("DRIFTWATCH_DB"); env != nullptr && *env != '\0') return env;
+  return "/var/lib/driftwatch/agent.db";
+}
+
+std::string DefaultRulesPath() {
+  if (const char* env = std::getenv("DRIFTWATCH_RULES"); env != nullptr && *env != '\0') return env;
+  for (const char* candidate : {"/etc/driftwatch/rules.yaml", DRIFTWATCH_DATADIR "/rules/host.yaml",
+                                DRIFTWATCH_SOURCE_DIR "/rules/default/host.yaml"}) {
+    if (::access(candidate, R_OK) == 0) return candidate;
+  }
+  return "/etc/driftwatch/rules.yaml";
+}
+
+Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::string& author,
+                                    const std::string& reason) {
+  DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
+  DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, /*full=*/true));
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", scan.root));
+  DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
+                                                            scan.started_ns, author, reason));
+  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
+  BaselineInfo info;
+  info.name = row.name;
+  info.revision = row.revision;
+  info.snapshot_id = snapshot_id;
+  info.created_ns = row.created_ns;
+  info.author = author;
+  info.reason = reason;
+  info.root = scan.root;
+  info.stats = scan.stats;
+  info.warnings = scan.warnings;
+  return info;
+}
+
+Result<CheckResult> RunCheck(const CheckOptions& options) {
+  DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
+  DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
+  DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, options.full));
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "check", scan.root));
+
+  CheckResult result;
+  result.target = DefaultHost().Hostname();
+  result.baseline = base.row.name;
+  result.baseline_revision = base.row.revision;
+  result.baseline_root = base.snapshot.root;
+  result.root = scan.root;
+  result.started_ns = scan.started_ns;
+  result.subtrees = scan.subtrees;
+  result.warnings = scan.warnings;
+  result.stats = scan.stats;
+  if (base.snapshot.rules_hash != s.policy.Fingerprint().Hex()) {
+    result.warnings.insert(result.warnings.begin(),
+                           "the rules changed since baseline '" + base.row.name +
+                               "' was taken; drift may reflect the rule change "
+                               "(take a new baseline to start over)");
+  }
+  DW_RETURN_IF_ERROR(DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root,
+                               [&](Change c) -> Status {
+                                 if (auto ev = Classify(c, s.policy, options.root)) {
+                                   result.events.push_back(std::move(*ev));
+                                 }
+                                 return Status::Ok();
+                               }));
+  std::sort(result.events.begin(), result.events.end(),
+            [](const DriftEvent& a, const DriftEvent& b) {
+              return a.path != b.path ? a.path < b.path : a.kind < b.kind;
+            });
+  result.finished_ns = DefaultHost().NowNs();
+  CheckRow row{0, snapshot_id, base.row.name, base.row.revision, result.started_ns,
+               result.finished_ns};
+  DW_RETURN_IF_ERROR(s.store->RecordCheck(row, result.events).status());
+  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
+  return result;
+}
+
+Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
+                                 const std::string& author, const std::string& reason) {
+  DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
+  DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
+  DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, options.full));
+  std::vector<rules::Glob> matchers;
+  for (const std::string& g : globs) {
+    auto glob = rules::Glob::Compile(g);
+    if (!glob.ok()) return glob.status().WithContext("--path " + g);
+    matchers.push_back(std::move(*glob));
+  }
+  Hash128 new_root = scan.root;
+  if (!matchers.empty()) {
+    std::map<std::string, Edit> edits;
+    DW_RETURN_IF_ERROR(DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root,
+                                 [&](Change c) -> Status {
+                                   for (const rules::Glob& g : matchers) {
+                                     if (g.Matches(c.path)) {
+                                       edits.emplace(c.path, EditFor(c));
+                                       break;
+                                     }
+                                   }
+                                   return Status::Ok();
+                                 }));
+    if (edits.empty()) {
+      return Status::NotFound("no drift under the given --path globs; nothing to accept");
+    }
+    DW_ASSIGN_OR_RETURN(new_root, ApplyEdits(*s.store, *s.store, base.snapshot.root, edits));
+    DW_RETURN_IF_ERROR(s.store->Flush());
+  }
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", new_root));
+  DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
+                                                            DefaultHost().NowNs(), author, reason));
+  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
+  BaselineInfo info;
+  info.name = row.name;
+  info.revision = row.revision;
+  info.snapshot_id = snapshot_id;
+  info.created_ns = row.created_ns;
+  info.author = author;
+  info.reason = reason;
+  info.root = new_root;
+  info.stats = scan.stats;
+  info.warnings = scan.warnings;
+  return info;
+}
+
+}  // namespace driftwatch::agent

@@ -1,0 +1,70 @@
+// Baseline and check: the agent's main operations, used by the CLI and the
+// daemon alike.
+//
+// RunCheck scans the tree described by the rules (under options.root), diffs
+// the scan against the latest revision of the named baseline in the agent
+// store, records the drift events in the store's history, and returns them.
+// CreateBaseline scans with every file re-read and stores the snapshot as a
+// new baseline (revision 1, or the next revision when the name exists).
+//
+// Errors: a missing baseline is kNotFound; unreadable rules are
+// kInvalidArgument with FILE:LINE:COL; store failures are passed through.
+// Files that vanish or cannot be read during a scan are warnings in the
+// result, never errors.
+//
+// Thread-safety: each call opens its own store handle; calls for the same
+// database from different threads are serialized by SQLite's locking.
+#ifndef DRIFTWATCH_AGENT_CHECK_H_
+#define DRIFTWATCH_AGENT_CHECK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/status.h"
+
+namespace driftwatch::agent {
+
+struct CheckOptions {
+  std::string db_path;           // agent store; see DefaultDbPath()
+  std::string rules_path;        // rule file; see DefaultRulesPath()
+  std::string root = "/";        // rule paths are relative to this directory
+  std::string baseline = "default";
+  int jobs = 0;                  // worker threads; 0 = number of CPUs
+  bool full = false;             // re-read every file, ignoring the stat cache
+  bool progress = false;         // progress line on stderr (only when it is a TTY)
+};
+
+struct BaselineInfo {
+  std::string name;
+  int64_t revision = 0;
+  int64_t snapshot_id = 0;
+  int64_t created_ns = 0;
+  std::string author;
+  std::string reason;
+  Hash128 root;
+  ScanStats stats;
+  std::vector<std::string> warnings;
+};
+
+// $DRIFTWATCH_DB, else /var/lib/driftwatch/agent.db.
+std::string DefaultDbPath();
+// $DRIFTWATCH_RULES, else /etc/driftwatch/rules.yaml when it exists, else the
+// rules/default/host.yaml installed with driftwatch.
+std::string DefaultRulesPath();
+
+Result<CheckResult> RunCheck(const CheckOptions& options);
+Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::string& author,
+                                    const std::string& reason);
+
+// Accepts drift into a new revision of the baseline: with no globs the
+// current state becomes the baseline; with globs only the changes at paths
+// matching one of them (an accepted directory brings what is under it).
+// kNotFound when no drift matches.
+Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
+                                 const std::string& author, const std::string& reason);
+
+}  // namespace driftwatch::agent
+
+#endif  // DRIFTWATCH_AGENT_CHECK_H_

@@ -1,0 +1,492 @@
+#include "agent/scanner.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <set>
+#include <thread>
+
+namespace driftwatch::agent {
+namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
+
+int64_t TimespecNs(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void RaiseFdLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+Hash128 XattrDigest(const std::vector<Xattr>& xattrs) {
+  if (xattrs.empty()) return Hash128();
+  std::vector<const Xattr*> sorted;
+  for (const Xattr& x : xattrs) sorted.push_back(&x);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  std::string buf;
+  for (const Xattr* x : sorted) {
+    buf += x->name;
+    buf.push_back('\0');
+    buf += std::to_string(x->value.size());
+    buf.push_back('\0');
+    buf += x->value;
+  }
+  return HashBytes(buf);
+}
+
+struct DirNode {
+  std::shared_ptr<DirNode> parent;
+  size_t index = 0;       // this directory's entry in parent->entries
+  std::string path;       // logical path, "/" for the root
+  std::string host_path;  // where it is on the host (stat cache key)
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  int depth = 0;
+  bool descend = true;    // false: mount point or too deep, recorded empty
+  std::vector<Entry> entries;
+  std::atomic<size_t> pending{1};  // own listing + unfinished child dirs
+};
+
+struct Task {
+  std::shared_ptr<DirNode> node;
+  std::shared_ptr<UniqueFd> parent_fd;  // null for the root
+  std::string name;                     // component in parent_fd, or the root's host path
+};
+
+class Scan {
+ public:
+  Scan(Host& host, const rules::Policy& policy, const ScanOptions& options, TreeSink& sink)
+      : host_(host), policy_(policy), options_(options), sink_(sink) {
+    for (const std::string& r : policy_.Roots()) roots_.insert(r);
+  }
+
+  Result<ScanResult> Run();
+
+ private:
+  void Worker();
+  void ProcessDir(Task task);
+  void ListDir(DirNode& node, int fd, std::vector<Task>* children,
+               const std::shared_ptr<UniqueFd>& self_fd, const std::shared_ptr<DirNode>& self);
+  Result<Digest> HashFile(int dir_fd, const std::string& path, const std::string& name,
+                          const struct stat& before, HashAlgo algo);
+  void Finish(std::shared_ptr<DirNode> node);
+  void Push(std::vector<Task> tasks);
+  void Warn(std::string message);
+  void Fatal(Status status);
+  void MaybeReportProgress();
+
+  Host& host_;
+  const rules::Policy& policy_;
+  const ScanOptions& options_;
+  TreeSink& sink_;
+  std::set<std::string> roots_;
+  Hash128 empty_tree_;
+  int64_t started_ns_ = 0;
+
+  std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0}, files_hashed_{0}, bytes_hashed_{0};
+  std::atomic<int64_t> last_progress_ns_{0};
+
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::vector<Task> stack_;
+  int active_ = 0;
+  bool done_ = false;
+  Status fatal_;
+  std::vector<std::string> warnings_;
+  uint64_t warnings_dropped_ = 0;
+  std::vector<std::pair<std::string, Hash128>> subtrees_;
+  Hash128 root_hash_;
+  std::mutex progress_mu_;  // serializes the progress callback
+};
+
+void Scan::Warn(std::string message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (warnings_.size() < options_.max_warnings) {
+    warnings_.push_back(std::move(message));
+  } else {
+    ++warnings_dropped_;
+  }
+}
+
+void Scan::Fatal(Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fatal_.ok()) fatal_ = std::move(status);
+  done_ = true;
+  stack_.clear();
+  cv_.notify_all();
+}
+
+void Scan::Push(std::vector<Task> tasks) {
+  if (tasks.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (done_) return;
+  // Last pushed is taken first; push in reverse so names are walked in order.
+  for (auto it = tasks.rbegin(); it != tasks.rend(); ++it) stack_.push_back(std::move(*it));
+  cv_.notify_all();
+}
+
+void Scan::Worker() {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return done_ || !stack_.empty(); });
+      if (done_) return;
+      task = std::move(stack_.back());
+      stack_.pop_back();
+      ++active_;
+    }
+    ProcessDir(std::move(task));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --active_;
+      if (active_ == 0 && stack_.empty()) {
+        done_ = true;
+        cv_.notify_all();
+      }
+    }
+  }
+}
+
+void Scan::MaybeReportProgress() {
+  if (!options_.progress) return;
+  int64_t now = host_.NowNs();
+  int64_t last = last_progress_ns_.load(std::memory_order_relaxed);
+  if (now - last < 200'000'000) return;
+  if (!last_progress_ns_.compare_exchange_strong(last, now)) return;
+  std::lock_guard<std::mutex> lock(progress_mu_);
+  ScanProgress p;
+  p.entries = files_ + dirs_ + others_;
+  p.files_hashed = files_hashed_;
+  p.bytes_hashed = bytes_hashed_;
+  options_.progress(p);
+}
+
+Result<Digest> Scan::HashFile(int dir_fd, const std::string& path, const std::string& name,
+                              const struct stat& before, HashAlgo algo) {
+  const int base = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+  auto fd = host_.OpenAt(dir_fd, name, base | O_NOATIME);
+  if (!fd.ok() && fd.status().code() == StatusCode::kPermissionDenied) {
+    fd = host_.OpenAt(dir_fd, name, base);  // O_NOATIME needs ownership or CAP_FOWNER
+  }
+  if (!fd.ok()) return fd.status().WithContext(EscapePath(path));
+  struct stat st;
+  DW_RETURN_IF_ERROR(host_.Fstat(fd->get(), &st).WithContext(EscapePath(path)));
+  if (!S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev) {
+    return Status::NotFound(EscapePath(path) + ": replaced during scan");
+  }
+  if (st.st_size > static_cast<off_t>(kReadChunk)) {
+    posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  Hasher hasher(algo);
+  uint64_t total = 0;
+  for (;;) {
+    auto n = host_.Read(fd->get(), buffer.get(), kReadChunk);
+    if (!n.ok()) return n.status().WithContext(EscapePath(path));
+    if (*n == 0) break;
+    hasher.Update(buffer.get(), *n);
+    total += *n;
+  }
+  bytes_hashed_ += total;
+  ++files_hashed_;
+  struct stat after;
+  DW_RETURN_IF_ERROR(host_.Fstat(fd->get(), &after).WithContext(EscapePath(path)));
+  if (after.st_size != before.st_size || TimespecNs(after.st_mtim) != TimespecNs(before.st_mtim) ||
+      TimespecNs(after.st_ctim) != TimespecNs(before.st_ctim) ||
+      total != static_cast<uint64_t>(before.st_size)) {
+    Warn(EscapePath(path) + ": changed during scan");
+  }
+  return hasher.Finish();
+}
+
+void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
+                   const std::shared_ptr<UniqueFd>& self_fd,
+                   const std::shared_ptr<DirNode>& self) {
+  auto names = host_.ReadDir(fd);
+  if (!names.ok()) {
+    Warn(EscapePath(node.path) + ": " + names.status().message());
+    return;
+  }
+  std::sort(names->begin(), names->end(),
+            [](const DirEntryName& a, const DirEntryName& b) { return a.name < b.name; });
+  bool cache_loaded = false;
+  std::vector<CachedStat> cached;
+  std::vector<CachedStat> fresh;
+  bool cache_dirty = false;
+  const std::string prefix = node.path == "/" ? "" : node.path;
+
+  for (const DirEntryName& de : *names) {
+    std::string path = prefix + "/" + de.name;
+    const rules::Rule* rule = policy_.Match(path);
+    const bool watched = rule != nullptr && !rule->ignore;
+    const bool below = policy_.CouldMatchBelow(path);
+    if (!watched && !below) continue;
+    if (!watched && de.d_type != DT_DIR && de.d_type != DT_UNKNOWN) continue;
+
+    struct stat st;
+    Status s = host_.StatAt(fd, de.name, &st);
+    if (!s.ok()) {
+      Warn(EscapePath(path) + (s.code() == StatusCode::kNotFound ? ": vanished during scan"
+                                                                   : ": " + s.message()));
+      continue;
+    }
+    Entry e;
+    e.name = de.name;
+    if (!EntryTypeFromMode(st.st_mode, &e.type)) continue;
+    if (!watched && e.type != EntryType::kDir) continue;
+    e.structural = !watched;
+    e.mask = watched ? (rule->mask | kAttrType) : kAttrType;
+    // A growing file is checked by size and by the hash of its old prefix.
+    if (e.mask & kAttrGrowing) e.mask |= kAttrSize | kAttrHash;
+    // Keep only the attributes that mean something for this type; a
+    // directory's size is filesystem bookkeeping, not content.
+    if (e.type != EntryType::kFile) e.mask &= ~(kAttrHash | kAttrGrowing);
+    if (e.type == EntryType::kDir || e.type == EntryType::kSymlink) e.mask &= ~kAttrSize;
+    if (e.type != EntryType::kSymlink) e.mask &= ~kAttrLink;
+    if (e.type != EntryType::kCharDev && e.type != EntryType::kBlockDev) e.mask &= ~kAttrRdev;
+    e.mode = st.st_mode & 07777;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+    e.size = static_cast<uint64_t>(st.st_size);
+    e.mtime_ns = TimespecNs(st.st_mtim);
+    e.ctime_ns = TimespecNs(st.st_ctim);
+    e.inode = st.st_ino;
+    e.nlink = st.st_nlink;
+    e.rdev = st.st_rdev;
+
+    if (watched && e.type == EntryType::kSymlink && (e.mask & kAttrLink)) {
+      auto target = host_.ReadLinkAt(fd, de.name);
+      if (!target.ok()) {
+        Warn(EscapePath(path) + ": " + target.status().message());
+        continue;
+      }
+      e.link_target = std::move(*target);
+    }
+    if (watched && (e.mask & kAttrXattrs)) {
+      auto xattrs = host_.XattrsAt(fd, de.name);
+      if (xattrs.ok()) {
+        e.xattrs = XattrDigest(*xattrs);
+      } else {
+        Warn(EscapePath(path) + ": " + xattrs.status().message());
+      }
+    }
+    if (watched && e.type == EntryType::kFile && (e.mask & kAttrHash)) {
+      if (options_.cache != nullptr && !cache_loaded) {
+        cache_loaded = true;
+        auto rows = options_.cache->LoadDir(node.host_path);
+        if (rows.ok()) cached = std::move(*rows);
+      }
+      const CachedStat* hit = nullptr;
+      auto it = std::lower_bound(cached.begin(), cached.end(), de.name,
+                                 [](const CachedStat& c, const std::string& n) { return c.name < n; });
+      if (it != cached.end() && it->name == de.name) hit = &*it;
+      const bool reusable = !options_.full && hit != nullptr && hit->dev == st.st_dev &&
+                            hit->ino == st.st_ino && hit->size == e.size &&
+                            hit->mtime_ns == e.mtime_ns && hit->ctime_ns == e.ctime_ns &&
+                            hit->digest.algo == rule->hash &&
+                            e.mtime_ns < hit->scan_ns - options_.racy_window_ns &&
+                            e.ctime_ns < hit->scan_ns - options_.racy_window_ns;
+      if (reusable) {
+        e.content = hit->digest;
+        fresh.push_back(*hit);
+      } else {
+        auto digest = HashFile(fd, path, de.name, st, rule->hash);
+        if (!digest.ok()) {
+          if (digest.status().code() == StatusCode::kNotFound) {
+            Warn(EscapePath(path) + ": vanished during scan");
+            continue;
+          }
+          Warn(digest.status().message());
+        } else {
+          e.content = *digest;
+          CachedStat row{de.name, st.st_dev, st.st_ino, e.size, e.mtime_ns, e.ctime_ns,
+                         started_ns_, *digest};
+          fresh.push_back(std::move(row));
+        }
+        cache_dirty = true;
+      }
+    }
+    e.ApplyMask();
+    switch (e.type) {
+      case EntryType::kFile: ++files_; break;
+      case EntryType::kDir: ++dirs_; break;
+      default: ++others_; break;
+    }
+    node.entries.push_back(std::move(e));
+    if (node.entries.back().type == EntryType::kDir) {
+      auto child = std::make_shared<DirNode>();
+      child->parent = self;
+      child->index = node.entries.size() - 1;
+      child->path = path;
+      child->host_path = node.host_path;
+      if (child->host_path.empty() || child->host_path.back() != '/') child->host_path += '/';
+      child->host_path += de.name;
+      child->dev = st.st_dev;
+      child->ino = st.st_ino;
+      child->depth = node.depth + 1;
+      const bool cross = watched && rule->cross_mounts;
+      if (st.st_dev != node.dev && !cross) {
+        child->descend = false;
+      } else if (child->depth > options_.max_depth) {
+        child->descend = false;
+        Warn(EscapePath(path) + ": deeper than " + std::to_string(options_.max_depth) +
+             " levels, not descended");
+      }
+      children->push_back(Task{std::move(child), self_fd, de.name});
+    }
+  }
+  if (options_.cache != nullptr && (cache_dirty || fresh.size() != cached.size())) {
+    Status s = options_.cache->StoreDir(node.host_path, std::move(fresh));
+    if (!s.ok()) Warn("stat cache: " + s.message());
+  }
+  MaybeReportProgress();
+}
+
+void Scan::ProcessDir(Task task) {
+  std::shared_ptr<DirNode> node = std::move(task.node);
+  std::vector<Task> children;
+  if (node->descend) {
+    const int parent = task.parent_fd ? task.parent_fd->get() : AT_FDCWD;
+    const int flags = O_RDONLY | O_DIRECTORY | (task.parent_fd ? O_NOFOLLOW : 0);
+    auto fd = host_.OpenAt(parent, task.name, flags);
+    task.parent_fd.reset();  // let the parent's fd close as early as possible
+    struct stat st;
+    if (!fd.ok()) {
+      Warn(EscapePath(node->path) + ": " +
+           (fd.status().code() == StatusCode::kNotFound ? std::string("vanished during scan")
+                                                        : fd.status().message()));
+    } else if (!host_.Fstat(fd->get(), &st).ok() ||
+               (node->parent && (st.st_ino != node->ino || st.st_dev != node->dev))) {
+      Warn(EscapePath(node->path) + ": replaced during scan");
+    } else {
+      node->dev = st.st_dev;
+      auto self_fd = std::make_shared<UniqueFd>(std::move(*fd));
+      ListDir(*node, self_fd->get(), &children, self_fd, node);
+    }
+  }
+  node->pending.fetch_add(children.size(), std::memory_order_relaxed);
+  Push(std::move(children));
+  if (node->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) Finish(std::move(node));
+}
+
+void Scan::Finish(std::shared_ptr<DirNode> node) {
+  while (node) {
+    Tree tree{std::move(node->entries)};
+    std::string bytes = SerializeTree(tree);
+    Hash128 id = TreeHash(bytes);
+    Status s = sink_.Put(id, std::move(bytes));
+    if (!s.ok()) {
+      Fatal(s);
+      return;
+    }
+    if (roots_.count(node->path)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      subtrees_.emplace_back(node->path, id);
+    }
+    std::shared_ptr<DirNode> parent = std::move(node->parent);
+    if (!parent) {
+      std::lock_guard<std::mutex> lock(mu_);
+      root_hash_ = id;
+      return;
+    }
+    parent->entries[node->index].subtree = id;
+    node.reset();
+    if (parent->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    node = std::move(parent);
+  }
+}
+
+Result<ScanResult> Scan::Run() {
+  RaiseFdLimit();
+  started_ns_ = host_.NowNs();
+  std::string empty = SerializeTree(Tree{});
+  empty_tree_ = TreeHash(empty);
+  DW_RETURN_IF_ERROR(sink_.Put(empty_tree_, std::move(empty)));
+
+  struct stat st;
+  DW_RETURN_IF_ERROR(host_.StatAt(AT_FDCWD, options_.root, &st).WithContext("scan root"));
+  auto root = std::make_shared<DirNode>();
+  root->path = "/";
+  root->host_path = options_.root;
+  root->dev = st.st_dev;
+  root->ino = st.st_ino;
+  // The root itself may be a symlink the user named on purpose; open it plainly.
+  Push({Task{root, nullptr, options_.root}});
+  root.reset();
+
+  int jobs = options_.jobs > 0 ? options_.jobs
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < jobs; ++i) threads.emplace_back([this] { Worker(); });
+  Worker();
+  for (std::thread& t : threads) t.join();
+
+  if (!fatal_.ok()) return fatal_;
+  ScanResult result;
+  result.root = root_hash_;
+  result.started_ns = started_ns_;
+  result.stats.files = files_;
+  result.stats.dirs = dirs_;
+  result.stats.others = others_;
+  result.stats.files_hashed = files_hashed_;
+  result.stats.bytes_hashed = bytes_hashed_;
+  result.stats.duration_ns = host_.NowNs() - started_ns_;
+  std::sort(warnings_.begin(), warnings_.end());  // threads finish in any order
+  result.warnings = std::move(warnings_);
+  if (warnings_dropped_ > 0) {
+    result.warnings.push_back(std::to_string(warnings_dropped_) + " more warnings not listed");
+  }
+  std::sort(subtrees_.begin(), subtrees_.end());
+  result.subtrees = std::move(subtrees_);
+  return result;
+}
+
+}  // namespace
+
+Result<ScanResult> ScanTree(Host& host, const rules::Policy& policy, const ScanOptions& options,
+                            TreeSink& sink) {
+  Scan scan(host, policy, options, sink);
+  return scan.Run();
+}
+
+std::string HostPath(const std::string& root, std::string_view logical) {
+  std::string base = root;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (base == "/") return std::string(logical);
+  if (logical == "/") return base;
+  return base + std::string(logical);
+}
+
+Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
+                              HashAlgo algo) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd,
+                      host.OpenAt(AT_FDCWD, host_path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+  struct stat st;
+  DW_RETURN_IF_ERROR(host.Fstat(fd.get(), &st));
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(host_path + ": not a regular file");
+  Hasher hasher(algo);
+  std::vector<char> buf(kReadChunk);
+  uint64_t left = length;
+  while (left > 0) {
+    DW_ASSIGN_OR_RETURN(size_t n, host.Read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size())));
+    if (n == 0) return Status::InvalidArgument(host_path + ": shorter than " + std::to_string(length));
+    hasher.Update(buf.data(), n);
+    left -= n;
+  }
+  return hasher.Finish();
+}
+
+}  // namespace driftwatch::agent

@@ -1,0 +1,110 @@
+// ScanTree: walks the paths a Policy watches and produces a Merkle tree.
+//
+// The walk starts at the logical root "/" (options.root on the host) and only
+// descends into directories that a rule watches or that lead to one. It never
+// recurses (an explicit work stack), never follows symlinks (openat with
+// O_NOFOLLOW relative to directory fds), never opens FIFOs, sockets or
+// devices, and stays on the filesystem of its parent unless the matching rule
+// says cross_mounts. Directories are processed by `jobs` worker threads; the
+// result does not depend on the number of threads or their timing, because a
+// directory's tree depends only on its sorted children.
+//
+// Trees are handed to the TreeSink as soon as they are complete, so memory
+// holds only directories still in progress, not the whole tree.
+//
+// A file that vanishes, changes or cannot be read during the scan becomes a
+// warning; only failures of the sink or of the root itself are errors.
+//
+// Thread-safety: ScanTree may run concurrently with other scans; the sink and
+// the stat cache must be thread-safe.
+#ifndef DRIFTWATCH_AGENT_SCANNER_H_
+#define DRIFTWATCH_AGENT_SCANNER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/entry.h"
+#include "core/hash.h"
+#include "core/host.h"
+#include "core/status.h"
+#include "core/tree_io.h"
+#include "rules/policy.h"
+
+namespace driftwatch::agent {
+
+using ::driftwatch::MemoryTreeStore;
+using ::driftwatch::TreeSink;
+using ::driftwatch::TreeSource;
+
+// One remembered file: its stat tuple when it was hashed, and the digest.
+struct CachedStat {
+  std::string name;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  int64_t scan_ns = 0;  // start of the scan that hashed it (racy check)
+  Digest digest;
+};
+
+// The stat cache: what was hashed where, so unchanged files are not re-read.
+// Keys are host directory paths. Thread-safe.
+class StatCache {
+ public:
+  virtual ~StatCache() = default;
+  // Rows of the files directly in `dir`, sorted by name.
+  virtual Result<std::vector<CachedStat>> LoadDir(const std::string& dir) = 0;
+  // Replaces the rows of `dir` (sorted by name).
+  virtual Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) = 0;
+};
+
+struct ScanProgress {
+  uint64_t entries = 0;
+  uint64_t files_hashed = 0;
+  uint64_t bytes_hashed = 0;
+};
+
+struct ScanOptions {
+  std::string root = "/";     // host directory that rule paths are relative to
+  int jobs = 0;               // 0 = number of CPUs
+  bool full = false;          // ignore the stat cache (re-read everything)
+  StatCache* cache = nullptr; // optional; not owned
+  int max_depth = 4096;       // deeper directories are not descended (warning)
+  // Files whose mtime or ctime is this close to (or after) the start of the
+  // scan that hashed them are always re-read: they may have changed within
+  // one timestamp tick of being read (git's "racy" files).
+  int64_t racy_window_ns = 2'000'000'000;
+  size_t max_warnings = 1000; // further warnings are counted, not listed
+  // Called now and then from worker threads (serialized); optional.
+  std::function<void(const ScanProgress&)> progress;
+};
+
+struct ScanResult {
+  Hash128 root;
+  ScanStats stats;
+  std::vector<std::string> warnings;
+  // Identity of each top-level watched directory, e.g. {"/etc", ...}.
+  std::vector<std::pair<std::string, Hash128>> subtrees;
+  int64_t started_ns = 0;
+};
+
+Result<ScanResult> ScanTree(Host& host, const rules::Policy& policy, const ScanOptions& options,
+                            TreeSink& sink);
+
+// Hashes the first `length` bytes of `host_path` (without following a final
+// symlink) with `algo`; kOutOfRange-style kInvalidArgument if shorter.
+Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
+                              HashAlgo algo);
+
+// Host path of a logical path under a root: ("/srv/r", "/etc") -> "/srv/r/etc".
+std::string HostPath(const std::string& root, std::string_view logical);
+
+}  // namespace driftwatch::agent
+
+#endif  // DRIFTWATCH_AGENT_SCANNER_H_

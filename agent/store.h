@@ -1,0 +1,128 @@
+// Store: the agent's SQLite database (schema in docs/store.md).
+//
+// Holds content-addressed trees (shared between snapshots), snapshots, named
+// baselines with revisions (who, when, why), the history of checks and their
+// drift events, and the stat cache. WAL mode; every write is in a
+// transaction; a schema version newer than this build knows is refused.
+//
+// Trees and stat-cache rows written through the TreeSink / StatCache
+// interfaces are buffered and written in batches; Flush() writes what is
+// buffered. A snapshot is only added after its trees are flushed, so a crash
+// leaves at worst unreferenced trees, which Prune() removes.
+//
+// Thread-safety: all methods are thread-safe (one connection behind mu_).
+#ifndef DRIFTWATCH_AGENT_STORE_H_
+#define DRIFTWATCH_AGENT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/scanner.h"
+#include "agent/sqlite.h"
+#include "core/drift.h"
+#include "core/status.h"
+
+namespace driftwatch::agent {
+
+constexpr int kStoreSchemaVersion = 1;
+
+struct SnapshotRow {
+  int64_t id = 0;
+  std::string kind;       // "baseline" or "check"
+  std::string target;     // hostname or container id
+  std::string root_path;  // host directory the rule paths were relative to
+  std::string rules_hash; // Policy fingerprint (hex)
+  Hash128 root;
+  int64_t created_ns = 0;
+  ScanStats stats;
+  std::vector<std::string> warnings;
+  std::vector<std::pair<std::string, Hash128>> subtrees;
+  std::string packages;  // serialized package list (agent/packages), may be empty
+};
+
+struct BaselineRow {
+  std::string name;
+  int64_t revision = 0;
+  int64_t snapshot_id = 0;
+  int64_t created_ns = 0;
+  std::string author;
+  std::string reason;
+};
+
+struct CheckRow {
+  int64_t id = 0;
+  int64_t snapshot_id = 0;
+  std::string baseline;
+  int64_t revision = 0;
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+};
+
+struct HistoryRow {
+  int64_t check_id = 0;
+  int64_t finished_ns = 0;
+  std::string baseline;
+  DriftEvent event;
+};
+
+class Store final : public TreeSink, public TreeSource, public StatCache {
+ public:
+  // Opens or creates the database, creating missing parent directories
+  // (mode 0700) and applying migrations.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store() override;
+
+  // TreeSink / TreeSource
+  Status Put(const Hash128& id, std::string serialized) override;
+  Result<Tree> Get(const Hash128& id) override;
+  // StatCache
+  Result<std::vector<CachedStat>> LoadDir(const std::string& dir) override;
+  Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) override;
+
+  // Writes buffered trees and stat-cache rows in one transaction.
+  Status Flush();
+
+  Result<int64_t> AddSnapshot(const SnapshotRow& row);
+  Result<SnapshotRow> GetSnapshot(int64_t id);
+
+  // Adds the next revision of `name` (1 when new) pointing at snapshot_id.
+  Result<BaselineRow> AddBaseline(const std::string& name, int64_t snapshot_id,
+                                  int64_t created_ns, const std::string& author,
+                                  const std::string& reason);
+  Result<std::optional<BaselineRow>> LatestBaseline(const std::string& name);
+  // Every revision of every baseline (or of `name`), oldest first.
+  Result<std::vector<BaselineRow>> Baselines(const std::optional<std::string>& name);
+
+  // Records a finished check and its events in one transaction.
+  Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
+  // The latest check of `baseline` (any revision), if any.
+  Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
+  // Events of checks finished at or after since_ns, oldest first.
+  Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit);
+
+  // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
+  // older ones and every tree no snapshot reaches.
+  Status Prune(int keep_checks);
+
+  const std::string& path() const { return db_->path(); }
+
+ private:
+  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Status Migrate();
+  Status FlushLocked();
+
+  std::mutex mu_;  // guards db_ and the buffers
+  std::unique_ptr<Db> db_;
+  std::vector<std::pair<Hash128, std::string>> pending_trees_;
+  size_t pending_bytes_ = 0;
+  std::vector<std::pair<std::string, std::vector<CachedStat>>> pending_dirs_;
+  size_t pending_rows_ = 0;
+};
+
+}  // namespace driftwatch::agent
+
+#endif  // DRIFTWATCH_AGENT_STORE_H_

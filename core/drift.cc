@@ -1,0 +1,125 @@
+#include "core/drift.h"
+
+#include <array>
+
+namespace driftwatch {
+namespace {
+
+constexpr std::array<std::string_view, 4> kSeverities = {"low", "medium", "high", "critical"};
+constexpr std::array<std::string_view, 7> kKinds = {
+    "added", "modified", "removed", "package-installed",
+    "package-removed", "package-changed", "package-file-modified"};
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n;
+  uint32_t cp;
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
+  else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
+  else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (b(i + k) & 0x3f);
+  }
+  // Reject overlong forms, surrogates and values past U+10FFFF.
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) return 0;
+  if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity s) {
+  size_t i = static_cast<size_t>(s) - 1;
+  return i < kSeverities.size() ? kSeverities[i] : "unknown";
+}
+
+Result<Severity> ParseSeverity(std::string_view name) {
+  for (size_t i = 0; i < kSeverities.size(); ++i) {
+    if (kSeverities[i] == name) return static_cast<Severity>(i + 1);
+  }
+  return Status::InvalidArgument("unknown severity '" + std::string(name) +
+                                 "' (expected low, medium, high or critical)");
+}
+
+std::string_view DriftKindName(DriftKind k) {
+  size_t i = static_cast<size_t>(k) - 1;
+  return i < kKinds.size() ? kKinds[i] : "unknown";
+}
+
+Result<DriftKind> ParseDriftKind(std::string_view name) {
+  for (size_t i = 0; i < kKinds.size(); ++i) {
+    if (kKinds[i] == name) return static_cast<DriftKind>(i + 1);
+  }
+  return Status::InvalidArgument("unknown drift kind '" + std::string(name) + "'");
+}
+
+DriftSummary Summarize(const std::vector<DriftEvent>& events) {
+  DriftSummary s;
+  for (const DriftEvent& e : events) {
+    switch (e.kind) {
+      case DriftKind::kAdded: ++s.added; break;
+      case DriftKind::kModified: ++s.modified; break;
+      case DriftKind::kRemoved: ++s.removed; break;
+      default: ++s.packages; break;
+    }
+  }
+  return s;
+}
+
+std::string EscapePath(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size();) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (c == '\\') { out += "\\\\"; ++i; continue; }
+    if (c == '\n') { out += "\\n"; ++i; continue; }
+    if (c == '\t') { out += "\\t"; ++i; continue; }
+    if (c == '\r') { out += "\\r"; ++i; continue; }
+    size_t n = (c < 0x20 || c == 0x7f) ? 0 : Utf8Length(raw, i);
+    if (n == 0) {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+      ++i;
+      continue;
+    }
+    out.append(raw.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+Result<std::string> UnescapePath(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\') { out.push_back(s[i]); continue; }
+    if (i + 1 >= s.size()) return Status::InvalidArgument("path ends in a lone backslash");
+    char e = s[++i];
+    switch (e) {
+      case '\\': out.push_back('\\'); break;
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case 'x': {
+        if (s.size() - i < 3) return Status::InvalidArgument("truncated \\x escape in path");
+        auto hex = HexDecode(s.substr(i + 1, 2));
+        if (!hex.ok()) return Status::InvalidArgument("bad \\x escape in path");
+        out += *hex;
+        i += 2;
+        break;
+      }
+      default: return Status::InvalidArgument("unknown escape in path");
+    }
+  }
+  return out;
+}
+
+}  // namespace driftwatch

@@ -1,0 +1,93 @@
+// Drift events and check results: what a check finds and what an agent
+// reports (the wire format is in docs/wire.md; JSON codec in core/drift_json.h).
+//
+// Thread-safety: plain values.
+#ifndef DRIFTWATCH_CORE_DRIFT_H_
+#define DRIFTWATCH_CORE_DRIFT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/entry.h"
+#include "core/status.h"
+
+namespace driftwatch {
+
+enum class Severity : uint8_t { kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4 };
+std::string_view SeverityName(Severity s);  // "low", "medium", "high", "critical"
+Result<Severity> ParseSeverity(std::string_view name);
+
+enum class DriftKind : uint8_t {
+  kAdded = 1,
+  kModified,
+  kRemoved,
+  kPackageInstalled,
+  kPackageRemoved,
+  kPackageChanged,
+  kPackageFileModified,
+};
+// "added", "modified", "removed", "package-installed", "package-removed",
+// "package-changed", "package-file-modified".
+std::string_view DriftKindName(DriftKind k);
+Result<DriftKind> ParseDriftKind(std::string_view name);
+
+struct DriftEvent {
+  std::string path;  // absolute, raw bytes (see EscapePath for display)
+  DriftKind kind = DriftKind::kModified;
+  uint32_t changed = 0;  // Attr bits that differ (modified); 0 otherwise
+  std::optional<Entry> old_entry;  // absent for added
+  std::optional<Entry> new_entry;  // absent for removed
+  Severity severity = Severity::kMedium;
+  std::string rule;  // the rule that matched, e.g. "/etc/**" (host.yaml:12)
+  // Package events and upgrade attribution.
+  std::string package;
+  std::string from_version;
+  std::string to_version;
+  std::string cause;  // "" or "package-upgrade"
+};
+
+struct DriftSummary {
+  uint64_t added = 0;
+  uint64_t modified = 0;
+  uint64_t removed = 0;
+  uint64_t packages = 0;  // all package-* kinds
+};
+DriftSummary Summarize(const std::vector<DriftEvent>& events);
+
+struct ScanStats {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t others = 0;        // symlinks, fifos, sockets, devices
+  uint64_t bytes_hashed = 0;  // bytes read for hashing
+  uint64_t files_hashed = 0;  // files read (the rest came from the stat cache)
+  int64_t duration_ns = 0;
+};
+
+struct CheckResult {
+  std::string target;        // hostname, or "container:<id>"
+  std::string baseline;      // name
+  int64_t baseline_revision = 0;
+  Hash128 baseline_root;
+  Hash128 root;              // Merkle root of the current scan
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+  // Merkle hashes of the top-level watched directories ("/etc", "/usr/bin"),
+  // so a collector can tell which subtrees differ between two hosts.
+  std::vector<std::pair<std::string, Hash128>> subtrees;
+  std::vector<DriftEvent> events;
+  std::vector<std::string> warnings;
+  ScanStats stats;
+};
+
+// Escapes a byte path for display and JSON: valid UTF-8 passes through,
+// "\" becomes "\\", control bytes become \n, \t, \r or \xHH, and bytes
+// that are not valid UTF-8 become \xHH. Reversible with UnescapePath.
+std::string EscapePath(std::string_view raw);
+Result<std::string> UnescapePath(std::string_view escaped);
+
+}  // namespace driftwatch
+
+#endif  // DRIFTWATCH_CORE_DRIFT_H_

@@ -1,0 +1,482 @@
+#include "core/drift_json.h"
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <tuple>
+
+namespace driftwatch {
+namespace {
+
+using web::json::value;
+
+std::string Join(const std::string& prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+}
+
+Status TypeError(const std::string& field, std::string_view expected) {
+  return Status::InvalidArgument(field + ": expected " + std::string(expected));
+}
+
+// Looks up `key` in an object; nullptr when absent or JSON null.
+const value* Find(const value& obj, const char* key) {
+  const auto& o = obj.as_object();
+  auto it = o.find(key);
+  if (it == o.end() || it->second.is_null()) return nullptr;
+  return &it->second;
+}
+
+Status GetString(const value& obj, const char* key, const std::string& prefix, bool required,
+                 std::string* out) {
+  const value* v = Find(obj, key);
+  if (v == nullptr) {
+    return required ? Status::InvalidArgument(Join(prefix, key) + ": missing") : Status::Ok();
+  }
+  if (!v->is_string()) return TypeError(Join(prefix, key), "a string");
+  *out = v->as_string();
+  return Status::Ok();
+}
+
+Status GetUint64(const value& obj, const char* key, const std::string& prefix, bool required,
+                 uint64_t* out) {
+  const value* v = Find(obj, key);
+  if (v == nullptr) {
+    return required ? Status::InvalidArgument(Join(prefix, key) + ": missing") : Status::Ok();
+  }
+  if (!v->is_number() || !v->as_number().is_uint64()) {
+    return TypeError(Join(prefix, key), "a non-negative integer");
+  }
+  *out = v->as_number().to_uint64();
+  return Status::Ok();
+}
+
+Status GetInt64(const value& obj, const char* key, const std::string& prefix, bool required,
+                int64_t* out) {
+  const value* v = Find(obj, key);
+  if (v == nullptr) {
+    return required ? Status::InvalidArgument(Join(prefix, key) + ": missing") : Status::Ok();
+  }
+  if (!v->is_number() || !v->as_number().is_int64()) {
+    return TypeError(Join(prefix, key), "an integer");
+  }
+  *out = v->as_number().to_int64();
+  return Status::Ok();
+}
+
+Status GetUint32(const value& obj, const char* key, const std::string& prefix, uint32_t* out) {
+  uint64_t v = *out;
+  DW_RETURN_IF_ERROR(GetUint64(obj, key, prefix, false, &v));
+  if (v > UINT32_MAX) return TypeError(Join(prefix, key), "an integer below 2^32");
+  *out = static_cast<uint32_t>(v);
+  return Status::Ok();
+}
+
+Status GetHash(const value& obj, const char* key, const std::string& prefix, Hash128* out) {
+  std::string hex;
+  DW_RETURN_IF_ERROR(GetString(obj, key, prefix, false, &hex));
+  if (hex.empty()) return Status::Ok();
+  auto h = Hash128::FromHex(hex);
+  if (!h.ok()) return TypeError(Join(prefix, key), "32 hex digits");
+  *out = *h;
+  return Status::Ok();
+}
+
+Status GetTime(const value& obj, const char* key, const std::string& prefix, int64_t* out) {
+  std::string text;
+  DW_RETURN_IF_ERROR(GetString(obj, key, prefix, true, &text));
+  auto t = ParseRfc3339(text);
+  if (!t.ok()) return Status::InvalidArgument(Join(prefix, key) + ": " + t.status().message());
+  *out = *t;
+  return Status::Ok();
+}
+
+Status GetPath(const value& obj, const char* key, const std::string& prefix, bool required,
+               std::string* out) {
+  std::string escaped;
+  DW_RETURN_IF_ERROR(GetString(obj, key, prefix, required, &escaped));
+  auto raw = UnescapePath(escaped);
+  if (!raw.ok()) return Status::InvalidArgument(Join(prefix, key) + ": " + raw.status().message());
+  *out = std::move(raw).value();
+  return Status::Ok();
+}
+
+std::string OctalPerm(uint32_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04o", mode & 07777);
+  return buf;
+}
+
+Result<uint32_t> ParseOctalPerm(std::string_view s) {
+  if (s.empty() || s.size() > 5) return Status::InvalidArgument("bad");
+  uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '7') return Status::InvalidArgument("bad");
+    v = v * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (v > 07777) return Status::InvalidArgument("bad");
+  return v;
+}
+
+constexpr std::array<EntryType, 7> kEntryTypes = {
+    EntryType::kFile,    EntryType::kDir,     EntryType::kSymlink,  EntryType::kFifo,
+    EntryType::kSocket,  EntryType::kCharDev, EntryType::kBlockDev};
+
+std::string KindList() {
+  std::string out;
+  for (int k = 1; k <= 7; ++k) {
+    if (!out.empty()) out += ", ";
+    out += DriftKindName(static_cast<DriftKind>(k));
+  }
+  return out;
+}
+
+// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+web::json::value EntryAttributesToJson(const Entry& e) {
+  value o = value::object();
+  const uint32_t m = e.mask;
+  if (m & kAttrType) o["type"] = value::string(std::string(EntryTypeName(e.type)));
+  if (m & kAttrPerm) o["perm"] = value::string(OctalPerm(e.mode));
+  if (m & kAttrUid) o["uid"] = value::number(static_cast<uint64_t>(e.uid));
+  if (m & kAttrGid) o["gid"] = value::number(static_cast<uint64_t>(e.gid));
+  if (m & kAttrSize) o["size"] = value::number(e.size);
+  if (m & kAttrMtime) o["mtime_ns"] = value::number(e.mtime_ns);
+  if (m & kAttrCtime) o["ctime_ns"] = value::number(e.ctime_ns);
+  if (m & kAttrInode) o["inode"] = value::number(e.inode);
+  if (m & kAttrNlink) o["nlink"] = value::number(e.nlink);
+  if (m & kAttrRdev) o["rdev"] = value::number(e.rdev);
+  if (m & kAttrLink) o["link"] = value::string(EscapePath(e.link_target));
+  if (m & kAttrHash) o["hash"] = value::string(e.content.Hex());
+  if (m & kAttrXattrs) o["xattrs"] = value::string(e.xattrs.Hex());
+  return o;
+}
+
+Result<Entry> EntryAttributesFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  Entry e;
+  e.mask = 0;
+  std::string s;
+  if (const value* t = Find(v, "type")) {
+    if (!t->is_string()) return TypeError(field + ".type", "a string");
+    bool found = false;
+    for (EntryType et : kEntryTypes) {
+      if (EntryTypeName(et) == t->as_string()) {
+        e.type = et;
+        found = true;
+      }
+    }
+    if (!found) {
+      return TypeError(field + ".type",
+                       "one of file, dir, symlink, fifo, socket, chardev, blockdev");
+    }
+    e.mask |= kAttrType;
+  }
+  if (Find(v, "perm") != nullptr) {
+    DW_RETURN_IF_ERROR(GetString(v, "perm", field, true, &s));
+    auto p = ParseOctalPerm(s);
+    if (!p.ok()) return TypeError(field + ".perm", "an octal string such as \"0644\"");
+    e.mode = *p;
+    e.mask |= kAttrPerm;
+  }
+  if (Find(v, "uid") != nullptr) {
+    DW_RETURN_IF_ERROR(GetUint32(v, "uid", field, &e.uid));
+    e.mask |= kAttrUid;
+  }
+  if (Find(v, "gid") != nullptr) {
+    DW_RETURN_IF_ERROR(GetUint32(v, "gid", field, &e.gid));
+    e.mask |= kAttrGid;
+  }
+  for (auto [key, bit, out] : {std::tuple{"size", kAttrSize, &e.size},
+                               std::tuple{"inode", kAttrInode, &e.inode},
+                               std::tuple{"nlink", kAttrNlink, &e.nlink},
+                               std::tuple{"rdev", kAttrRdev, &e.rdev}}) {
+    if (Find(v, key) == nullptr) continue;
+    DW_RETURN_IF_ERROR(GetUint64(v, key, field, true, out));
+    e.mask |= bit;
+  }
+  for (auto [key, bit, out] : {std::tuple{"mtime_ns", kAttrMtime, &e.mtime_ns},
+                               std::tuple{"ctime_ns", kAttrCtime, &e.ctime_ns}}) {
+    if (Find(v, key) == nullptr) continue;
+    DW_RETURN_IF_ERROR(GetInt64(v, key, field, true, out));
+    e.mask |= bit;
+  }
+  if (Find(v, "link") != nullptr) {
+    DW_RETURN_IF_ERROR(GetPath(v, "link", field, true, &e.link_target));
+    e.mask |= kAttrLink;
+  }
+  if (Find(v, "hash") != nullptr) {
+    DW_RETURN_IF_ERROR(GetString(v, "hash", field, true, &s));
+    if (!s.empty()) {
+      auto d = Digest::Parse(s);
+      if (!d.ok()) return TypeError(field + ".hash", "\"xxh128:<hex>\" or \"sha256:<hex>\"");
+      e.content = *d;
+    }
+    e.mask |= kAttrHash;
+  }
+  if (Find(v, "xattrs") != nullptr) {
+    DW_RETURN_IF_ERROR(GetHash(v, "xattrs", field, &e.xattrs));
+    e.mask |= kAttrXattrs;
+  }
+  return e;
+}
+
+web::json::value DriftEventToJson(const DriftEvent& e) {
+  value o = value::object();
+  o["path"] = value::string(EscapePath(e.path));
+  o["kind"] = value::string(std::string(DriftKindName(e.kind)));
+  std::vector<value> attrs;
+  for (std::string_view name : AttrNames(e.changed)) attrs.push_back(value::string(std::string(name)));
+  o["attributes"] = value::array(std::move(attrs));
+  if (e.old_entry) o["old"] = EntryAttributesToJson(*e.old_entry);
+  if (e.new_entry) o["new"] = EntryAttributesToJson(*e.new_entry);
+  o["severity"] = value::string(std::string(SeverityName(e.severity)));
+  o["rule"] = value::string(e.rule);
+  if (!e.package.empty()) o["package"] = value::string(e.package);
+  if (!e.from_version.empty()) o["from"] = value::string(e.from_version);
+  if (!e.to_version.empty()) o["to"] = value::string(e.to_version);
+  if (!e.cause.empty()) o["cause"] = value::string(e.cause);
+  return o;
+}
+
+Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  DriftEvent e;
+  DW_RETURN_IF_ERROR(GetPath(v, "path", field, true, &e.path));
+  if (e.path.empty() || e.path[0] != '/') return TypeError(field + ".path", "an absolute path");
+  std::string s;
+  DW_RETURN_IF_ERROR(GetString(v, "kind", field, true, &s));
+  auto kind = ParseDriftKind(s);
+  if (!kind.ok()) return TypeError(field + ".kind", "one of " + KindList());
+  e.kind = *kind;
+  DW_RETURN_IF_ERROR(GetString(v, "severity", field, true, &s));
+  auto sev = ParseSeverity(s);
+  if (!sev.ok()) return TypeError(field + ".severity", "one of low, medium, high, critical");
+  e.severity = *sev;
+  if (const value* a = Find(v, "attributes")) {
+    if (!a->is_array()) return TypeError(field + ".attributes", "an array of attribute names");
+    size_t i = 0;
+    for (const value& name : a->as_array()) {
+      std::string f = field + ".attributes[" + std::to_string(i++) + "]";
+      if (!name.is_string()) return TypeError(f, "a string");
+      uint32_t bit = AttrFromName(name.as_string());
+      if (bit == 0) return TypeError(f, "an attribute name such as perm or hash");
+      e.changed |= bit;
+    }
+  }
+  if (const value* o = Find(v, "old")) {
+    DW_ASSIGN_OR_RETURN(Entry en, EntryAttributesFromJson(*o, field + ".old"));
+    e.old_entry = std::move(en);
+  }
+  if (const value* n = Find(v, "new")) {
+    DW_ASSIGN_OR_RETURN(Entry en, EntryAttributesFromJson(*n, field + ".new"));
+    e.new_entry = std::move(en);
+  }
+  DW_RETURN_IF_ERROR(GetString(v, "rule", field, false, &e.rule));
+  DW_RETURN_IF_ERROR(GetString(v, "package", field, false, &e.package));
+  DW_RETURN_IF_ERROR(GetString(v, "from", field, false, &e.from_version));
+  DW_RETURN_IF_ERROR(GetString(v, "to", field, false, &e.to_version));
+  DW_RETURN_IF_ERROR(GetString(v, "cause", field, false, &e.cause));
+  // Entry names are the last path component, as a scan would record them.
+  std::string base = e.path.substr(e.path.rfind('/') + 1);
+  if (e.old_entry) e.old_entry->name = base;
+  if (e.new_entry) e.new_entry->name = base;
+  return e;
+}
+
+web::json::value CheckResultToJson(const CheckResult& r) {
+  value o = value::object();
+  o["baseline"] = value::string(r.baseline);
+  o["baseline_revision"] = value::number(r.baseline_revision);
+  o["baseline_root"] = value::string(r.baseline_root.Hex());
+  o["root"] = value::string(r.root.Hex());
+  o["target"] = value::string(r.target);
+  o["started"] = value::string(FormatRfc3339Nanos(r.started_ns));
+  o["finished"] = value::string(FormatRfc3339Nanos(r.finished_ns));
+  DriftSummary sum = Summarize(r.events);
+  value s = value::object();
+  s["added"] = value::number(sum.added);
+  s["modified"] = value::number(sum.modified);
+  s["removed"] = value::number(sum.removed);
+  s["packages"] = value::number(sum.packages);
+  o["summary"] = s;
+  value sub = value::object();
+  for (const auto& [path, hash] : r.subtrees) sub[EscapePath(path)] = value::string(hash.Hex());
+  o["subtrees"] = sub;
+  std::vector<value> events;
+  events.reserve(r.events.size());
+  for (const DriftEvent& e : r.events) events.push_back(DriftEventToJson(e));
+  o["events"] = value::array(std::move(events));
+  std::vector<value> warnings;
+  for (const std::string& w : r.warnings) warnings.push_back(value::string(w));
+  o["warnings"] = value::array(std::move(warnings));
+  value st = value::object();
+  st["files"] = value::number(r.stats.files);
+  st["dirs"] = value::number(r.stats.dirs);
+  st["others"] = value::number(r.stats.others);
+  st["files_hashed"] = value::number(r.stats.files_hashed);
+  st["bytes_hashed"] = value::number(r.stats.bytes_hashed);
+  st["duration_ns"] = value::number(r.stats.duration_ns);
+  o["stats"] = st;
+  return o;
+}
+
+Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
+  if (!v.is_object()) return TypeError("report", "a JSON object");
+  CheckResult r;
+  const std::string top;
+  DW_RETURN_IF_ERROR(GetString(v, "target", top, true, &r.target));
+  DW_RETURN_IF_ERROR(GetString(v, "baseline", top, true, &r.baseline));
+  DW_RETURN_IF_ERROR(GetInt64(v, "baseline_revision", top, false, &r.baseline_revision));
+  DW_RETURN_IF_ERROR(GetHash(v, "baseline_root", top, &r.baseline_root));
+  DW_RETURN_IF_ERROR(GetHash(v, "root", top, &r.root));
+  DW_RETURN_IF_ERROR(GetTime(v, "started", top, &r.started_ns));
+  DW_RETURN_IF_ERROR(GetTime(v, "finished", top, &r.finished_ns));
+  if (const value* s = Find(v, "subtrees")) {
+    if (!s->is_object()) return TypeError("subtrees", "an object of path: hash");
+    for (const auto& [path, hash] : s->as_object()) {
+      std::string f = "subtrees[\"" + path + "\"]";
+      auto raw = UnescapePath(path);
+      if (!raw.ok()) return Status::InvalidArgument(f + ": " + raw.status().message());
+      if (!hash.is_string()) return TypeError(f, "32 hex digits");
+      auto h = Hash128::FromHex(hash.as_string());
+      if (!h.ok()) return TypeError(f, "32 hex digits");
+      r.subtrees.emplace_back(std::move(raw).value(), *h);
+    }
+  }
+  const value* events = Find(v, "events");
+  if (events == nullptr) return Status::InvalidArgument("events: missing");
+  if (!events->is_array()) return TypeError("events", "an array");
+  size_t i = 0;
+  for (const value& ev : events->as_array()) {
+    DW_ASSIGN_OR_RETURN(DriftEvent e, DriftEventFromJson(ev, "events[" + std::to_string(i++) + "]"));
+    r.events.push_back(std::move(e));
+  }
+  if (const value* w = Find(v, "warnings")) {
+    if (!w->is_array()) return TypeError("warnings", "an array of strings");
+    i = 0;
+    for (const value& s : w->as_array()) {
+      if (!s.is_string()) return TypeError("warnings[" + std::to_string(i) + "]", "a string");
+      r.warnings.push_back(s.as_string());
+      ++i;
+    }
+  }
+  if (const value* st = Find(v, "stats")) {
+    if (!st->is_object()) return TypeError("stats", "an object");
+    DW_RETURN_IF_ERROR(GetUint64(*st, "files", "stats", false, &r.stats.files));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "dirs", "stats", false, &r.stats.dirs));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "others", "stats", false, &r.stats.others));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "files_hashed", "stats", false, &r.stats.files_hashed));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "bytes_hashed", "stats", false, &r.stats.bytes_hashed));
+    DW_RETURN_IF_ERROR(GetInt64(*st, "duration_ns", "stats", false, &r.stats.duration_ns));
+  }
+  return r;
+}
+
+std::string FormatRfc3339Nanos(int64_t unix_ns) {
+  int64_t secs = unix_ns / 1000000000;
+  int64_t nanos = unix_ns % 1000000000;
+  if (nanos < 0) {
+    nanos += 1000000000;
+    --secs;
+  }
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(nanos));
+  return buf;
+}
+
+Result<int64_t> ParseRfc3339(std::string_view s) {
+  const Status bad = Status::InvalidArgument(
+      "expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got '" +
+      std::string(s.substr(0, 64)) + "'");
+  auto digits = [&](size_t pos, size_t n, int* out) {
+    if (pos + n > s.size()) return false;
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, &year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mon) ||
+      s[7] != '-' || !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &min) || s[16] != ':' ||
+      !digits(17, 2, &sec)) {
+    return bad;
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return bad;
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n == 9) return bad;
+      nanos = nanos * 10 + (s[pos] - '0');
+      ++pos;
+      ++n;
+    }
+    if (n == 0) return bad;
+    for (; n < 9; ++n) nanos *= 10;
+  }
+  int64_t offset_s = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(pos + 4, 2, &om) || oh > 23 || om > 59) {
+      return bad;
+    }
+    offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return bad;
+  }
+  if (pos != s.size()) return bad;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
+  int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_s;
+  return secs * 1000000000 + nanos;
+}
+
+bool JsonDepthWithin(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+}  // namespace driftwatch

@@ -1,0 +1,54 @@
+// JSON codec of the wire format: CheckResult and DriftEvent as agents print
+// them (`driftwatch check --format json`) and report them to a collector.
+// The format is specified in docs/wire.md; keep the two in step.
+//
+// Encoding never fails. Decoding is strict about types: a field of the wrong
+// type, an unknown enum name, a bad hash or timestamp is kInvalidArgument
+// naming the field, e.g. "events[3].kind: expected one of added, modified,
+// ...". Unknown fields are ignored so that newer agents can add fields.
+// Decoding does no recursion beyond the fixed shape of the format; callers
+// that accept untrusted bytes must cap body size and nesting depth before
+// parsing (see JsonDepthWithin).
+//
+// Thread-safety: pure functions.
+#ifndef DRIFTWATCH_CORE_DRIFT_JSON_H_
+#define DRIFTWATCH_CORE_DRIFT_JSON_H_
+
+#include <cpprest/json.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/drift.h"
+#include "core/entry.h"
+#include "core/status.h"
+
+namespace driftwatch {
+
+// {"type": "file", "perm": "0644", ...}: only the attributes in e.mask.
+web::json::value EntryAttributesToJson(const Entry& e);
+// The inverse; `field` names the object in error messages ("events[2].old").
+// The decoded mask is the set of attributes present.
+Result<Entry> EntryAttributesFromJson(const web::json::value& v, const std::string& field);
+
+web::json::value DriftEventToJson(const DriftEvent& e);
+Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::string& field);
+
+web::json::value CheckResultToJson(const CheckResult& r);
+Result<CheckResult> CheckResultFromJson(const web::json::value& v);
+
+// RFC 3339 UTC with nanoseconds: "2026-11-01T08:30:00.000000001Z".
+std::string FormatRfc3339Nanos(int64_t unix_ns);
+// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (fraction up to
+// 9 digits) and returns nanoseconds since the epoch.
+Result<int64_t> ParseRfc3339(std::string_view text);
+
+// True when the JSON text nests objects/arrays at most max_depth deep.
+// Linear scan without recursion; meant to run before web::json parsing of
+// untrusted input.
+bool JsonDepthWithin(std::string_view text, int max_depth);
+
+}  // namespace driftwatch
+
+#endif  // DRIFTWATCH_CORE_DRIFT_JSON_H_

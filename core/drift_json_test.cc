@@ -1,0 +1,211 @@
+#include "core/drift_json.h"
+
+#include <gtest/gtest.h>
+
+namespace driftwatch {
+namespace {
+
+using web::json::value;
+
+Entry FileEntry(uint32_t mode, std::string_view content) {
+  Entry e;
+  e.name = "passwd";
+  e.type = EntryType::kFile;
+  e.mask = kAttrType | kAttrPerm | kAttrUid | kAttrGid | kAttrSize | kAttrHash;
+  e.mode = mode;
+  e.uid = 0;
+  e.gid = 42;
+  e.size = content.size();
+  e.content = Hasher::Of(HashAlgo::kXxh128, content);
+  e.mtime_ns = 123;  // outside the mask: never serialized
+  return e;
+}
+
+CheckResult SampleResult() {
+  CheckResult r;
+  r.target = "web-1";
+  r.baseline = "default";
+  r.baseline_revision = 3;
+  r.baseline_root = HashBytes("a");
+  r.root = HashBytes("b");
+  r.started_ns = 1793491200123456789;
+  r.finished_ns = 1793491201000000001;
+  r.subtrees = {{"/etc", HashBytes("etc")}, {"/usr/bin", HashBytes("bin")}};
+  DriftEvent m;
+  m.path = "/etc/passwd";
+  m.kind = DriftKind::kModified;
+  m.changed = kAttrPerm | kAttrHash | kAttrSize;
+  m.old_entry = FileEntry(0644, "root:x:0:0");
+  m.new_entry = FileEntry(0666, "root:x:0:0\nevil");
+  m.severity = Severity::kHigh;
+  m.rule = "/etc/** (host.yaml:3)";
+  DriftEvent a;
+  a.path = std::string("/etc/new\n\xff");
+  a.kind = DriftKind::kAdded;
+  Entry link;
+  link.name = a.path.substr(5);
+  link.type = EntryType::kSymlink;
+  link.mask = kAttrType | kAttrLink;
+  link.link_target = "/tmp/\x01x";
+  a.new_entry = link;
+  a.severity = Severity::kCritical;
+  a.rule = "/etc/**";
+  DriftEvent p;
+  p.path = "/usr/bin/curl";
+  p.kind = DriftKind::kPackageFileModified;
+  p.severity = Severity::kLow;
+  p.package = "curl";
+  p.from_version = "7.88.1-10";
+  p.to_version = "7.88.1-10+deb12u5";
+  p.cause = "package-upgrade";
+  r.events = {m, a, p};
+  r.warnings = {"/etc/shadow: permission denied"};
+  r.stats = {10, 2, 1, 300, 4, 55};
+  return r;
+}
+
+TEST(DriftJsonTest, EncodesTheDocumentedShape) {
+  CheckResult r = SampleResult();
+  r.events.resize(1);
+  r.subtrees.resize(1);
+  value v = CheckResultToJson(r);
+  const std::string expected =
+      "{\"baseline\":\"default\",\"baseline_revision\":3,\"baseline_root\":\"" +
+      HashBytes("a").Hex() + "\",\"events\":[{\"attributes\":[\"perm\",\"size\",\"hash\"]," +
+      "\"kind\":\"modified\",\"new\":{\"gid\":42,\"hash\":\"" +
+      Hasher::Of(HashAlgo::kXxh128, "root:x:0:0\nevil").Hex() +
+      "\",\"perm\":\"0666\",\"size\":15,\"type\":\"file\",\"uid\":0},\"old\":{\"gid\":42,"
+      "\"hash\":\"" +
+      Hasher::Of(HashAlgo::kXxh128, "root:x:0:0").Hex() +
+      "\",\"perm\":\"0644\",\"size\":10,\"type\":\"file\",\"uid\":0},\"path\":\"/etc/passwd\","
+      "\"rule\":\"/etc/** (host.yaml:3)\",\"severity\":\"high\"}],"
+      "\"finished\":\"2026-11-01T00:00:01.000000001Z\",\"root\":\"" +
+      HashBytes("b").Hex() +
+      "\",\"started\":\"2026-11-01T00:00:00.123456789Z\",\"stats\":{\"bytes_hashed\":300,"
+      "\"dirs\":2,\"duration_ns\":55,\"files\":10,\"files_hashed\":4,\"others\":1},"
+      "\"subtrees\":{\"/etc\":\"" +
+      HashBytes("etc").Hex() +
+      "\"},\"summary\":{\"added\":0,\"modified\":1,\"packages\":0,\"removed\":0},"
+      "\"target\":\"web-1\",\"warnings\":[\"/etc/shadow: permission denied\"]}";
+  // web::json keeps object keys in insertion order; compare canonically.
+  EXPECT_EQ(value::parse(expected).serialize(), value::parse(v.serialize()).serialize());
+  EXPECT_TRUE(v == value::parse(expected));
+}
+
+TEST(DriftJsonTest, RoundTripsEveryField) {
+  CheckResult r = SampleResult();
+  value v = CheckResultToJson(r);
+  auto back = CheckResultFromJson(value::parse(v.serialize()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->target, r.target);
+  EXPECT_EQ(back->baseline, r.baseline);
+  EXPECT_EQ(back->baseline_revision, r.baseline_revision);
+  EXPECT_EQ(back->baseline_root, r.baseline_root);
+  EXPECT_EQ(back->root, r.root);
+  EXPECT_EQ(back->started_ns, r.started_ns);
+  EXPECT_EQ(back->finished_ns, r.finished_ns);
+  EXPECT_EQ(back->subtrees, r.subtrees);
+  EXPECT_EQ(back->warnings, r.warnings);
+  EXPECT_EQ(back->stats.files, 10u);
+  EXPECT_EQ(back->stats.bytes_hashed, 300u);
+  EXPECT_EQ(back->stats.files_hashed, 4u);
+  EXPECT_EQ(back->stats.duration_ns, 55);
+  ASSERT_EQ(back->events.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const DriftEvent& want = r.events[i];
+    const DriftEvent& got = back->events[i];
+    EXPECT_EQ(got.path, want.path);
+    EXPECT_EQ(got.kind, want.kind);
+    EXPECT_EQ(got.changed, want.changed);
+    EXPECT_EQ(got.severity, want.severity);
+    EXPECT_EQ(got.rule, want.rule);
+    EXPECT_EQ(got.package, want.package);
+    EXPECT_EQ(got.from_version, want.from_version);
+    EXPECT_EQ(got.to_version, want.to_version);
+    EXPECT_EQ(got.cause, want.cause);
+    ASSERT_EQ(got.old_entry.has_value(), want.old_entry.has_value());
+    ASSERT_EQ(got.new_entry.has_value(), want.new_entry.has_value());
+    auto masked = [](Entry e) {
+      e.ApplyMask();
+      return e;
+    };
+    if (want.old_entry) {
+      EXPECT_EQ(*got.old_entry, masked(*want.old_entry));
+    }
+    if (want.new_entry) {
+      EXPECT_EQ(*got.new_entry, masked(*want.new_entry));
+    }
+  }
+  // Escaped paths on the wire.
+  EXPECT_EQ(v["events"][1]["path"].as_string(), "/etc/new\\n\\xff");
+  EXPECT_EQ(v["events"][1]["new"]["link"].as_string(), "/tmp/\\x01x");
+}
+
+TEST(DriftJsonTest, WrongTypesNameTheField) {
+  value base = CheckResultToJson(SampleResult());
+  auto with = [&](auto fn) {
+    value v = base;
+    fn(v);
+    return CheckResultFromJson(v).status().message();
+  };
+  EXPECT_EQ(with([](value& v) { v["events"][2]["kind"] = value::string("moved"); }),
+            "events[2].kind: expected one of added, modified, removed, package-installed, "
+            "package-removed, package-changed, package-file-modified");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["severity"] = value::number(3); }),
+            "events[0].severity: expected a string");
+  EXPECT_EQ(with([](value& v) { v["baseline_revision"] = value::string("3"); }),
+            "baseline_revision: expected an integer");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["old"]["perm"] = value::string("0999"); }),
+            "events[0].old.perm: expected an octal string such as \"0644\"");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["new"]["uid"] = value::number(-1); }),
+            "events[0].new.uid: expected a non-negative integer");
+  EXPECT_EQ(with([](value& v) { v["events"][1]["path"] = value::string("relative"); }),
+            "events[1].path: expected an absolute path");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["attributes"][1] = value::string("colour"); }),
+            "events[0].attributes[1]: expected an attribute name such as perm or hash");
+  EXPECT_EQ(with([](value& v) { v["root"] = value::string("xyz"); }),
+            "root: expected 32 hex digits");
+  EXPECT_EQ(with([](value& v) { v["events"] = value::object(); }), "events: expected an array");
+  EXPECT_EQ(with([](value& v) { v.erase("target"); }), "target: missing");
+  EXPECT_EQ(with([](value& v) { v["started"] = value::string("yesterday"); }),
+            "started: expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got 'yesterday'");
+  EXPECT_EQ(CheckResultFromJson(value::array()).status().message(),
+            "report: expected a JSON object");
+}
+
+TEST(DriftJsonTest, Rfc3339) {
+  struct Case {
+    const char* text;
+    int64_t ns;
+  };
+  const Case cases[] = {
+      {"1970-01-01T00:00:00Z", 0},
+      {"2026-11-01T00:00:00Z", 1793491200LL * 1000000000},
+      {"2026-11-01T00:00:00.5Z", 1793491200LL * 1000000000 + 500000000},
+      {"2026-11-01T02:00:00+02:00", 1793491200LL * 1000000000},
+      {"2026-10-31T23:00:00.000000001-01:00", 1793491200LL * 1000000000 + 1},
+      {"1969-12-31T23:59:59.999999999Z", -1},
+  };
+  for (const Case& c : cases) {
+    auto got = ParseRfc3339(c.text);
+    ASSERT_TRUE(got.ok()) << c.text;
+    EXPECT_EQ(*got, c.ns) << c.text;
+  }
+  EXPECT_EQ(FormatRfc3339Nanos(-1), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339Nanos(1793491200LL * 1000000000), "2026-11-01T00:00:00.000000000Z");
+  for (const char* bad : {"", "2026-11-01", "2026-11-01T00:00:00", "2026-13-01T00:00:00Z",
+                          "2026-11-01T00:00:00.Z", "2026-11-01T00:00:00.1234567890Z",
+                          "2026-11-01T00:00:00Zjunk", "2026-11-01T00:00:00+2:00"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
+  }
+}
+
+TEST(DriftJsonTest, DepthCheckIgnoresBracketsInStrings) {
+  EXPECT_TRUE(JsonDepthWithin(R"({"a":[{"b":"[[[[[[\"]]]"}]})", 3));
+  EXPECT_FALSE(JsonDepthWithin(R"({"a":[{"b":[]}]})", 3));
+  EXPECT_TRUE(JsonDepthWithin(std::string(100, '"'), 1));
+  EXPECT_FALSE(JsonDepthWithin(std::string(100000, '['), 64));
+}
+
+}  // namespace
+}  // namespace driftwatch

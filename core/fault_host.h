@@ -1,0 +1,62 @@
+// FaultHost: a Host for tests that forwards to another Host and injects
+// failures by file name: an errno for open/stat/read, or a callback run just
+// before an operation (to make a file vanish or grow mid-scan). Records every
+// injected fault so a test can assert on the whole list.
+//
+// Thread-safety: thread-safe; configure before use.
+#ifndef DRIFTWATCH_CORE_FAULT_HOST_H_
+#define DRIFTWATCH_CORE_FAULT_HOST_H_
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/host.h"
+
+namespace driftwatch {
+
+class FaultHost final : public Host {
+ public:
+  enum class Op { kOpen, kStat, kRead, kReadDir, kXattrs };
+
+  explicit FaultHost(Host& base) : base_(base) {}
+
+  // Fails `op` on any file whose last path component is `name` with errno `err`.
+  void FailOn(Op op, const std::string& name, int err);
+  // Runs `fn` once before `op` on `name` (e.g. unlink it, append to it).
+  void BeforeOnce(Op op, const std::string& name, std::function<void()> fn);
+  // "stat etc: errno 5" style lines, in the order faults fired.
+  std::vector<std::string> fired() const;
+
+  Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags) override;
+  Status StatAt(int dir_fd, const std::string& name, struct stat* st) override;
+  Status Fstat(int fd, struct stat* st) override { return base_.Fstat(fd, st); }
+  Result<size_t> Read(int fd, void* buf, size_t n) override;
+  Result<std::vector<DirEntryName>> ReadDir(int dir_fd) override;
+  Result<std::string> ReadLinkAt(int dir_fd, const std::string& name) override {
+    return base_.ReadLinkAt(dir_fd, name);
+  }
+  Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) override;
+  Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
+    return base_.ReadFile(path, max_bytes);
+  }
+  int64_t NowNs() override { return base_.NowNs(); }
+  std::string Hostname() override { return base_.Hostname(); }
+
+ private:
+  // Returns the errno to inject (0: none) after running any hook.
+  int Check(Op op, const std::string& path);
+
+  Host& base_;
+  mutable std::mutex mu_;  // guards the maps below
+  std::map<std::pair<Op, std::string>, int> errors_;
+  std::map<std::pair<Op, std::string>, std::function<void()>> hooks_;
+  std::map<int, std::string> fd_names_;  // open fds -> name, for read faults
+  std::vector<std::string> fired_;
+};
+
+}  // namespace driftwatch
+
+#endif  // DRIFTWATCH_CORE_FAULT_HOST_H_

@@ -1,0 +1,229 @@
+// End to end: the driftwatch binary baselines a tree, the test applies one
+// mutation, and `check --format json` must report exactly the expected events.
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/testing/run.h"
+#include "tests/testing/temp_tree.h"
+
+// After gtest: cpprestsdk defines a U() macro that breaks gtest templates.
+#include <cpprest/json.h>
+
+namespace driftwatch {
+namespace {
+
+namespace tu = driftwatch::testutil;
+using tu::Quote;
+using tu::TempDir;
+using tu::WriteFile;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::string Bin() {
+  const char* b = std::getenv("DRIFTWATCH_BIN");
+  return b ? b : "driftwatch";
+}
+
+std::string Rules() {
+  const char* s = std::getenv("DRIFTWATCH_SOURCE_DIR");
+  return std::string(s ? s : ".") + "/tests/e2e/rules.yaml";
+}
+
+class AgentE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_ / "root";
+    WriteFile(root_ + "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    WriteFile(root_ + "/etc/hosts", "127.0.0.1 localhost\n");
+    WriteFile(root_ + "/etc/app/main.conf", "port = 80\n");
+    WriteFile(root_ + "/etc/app/conf.d/a.conf", "a\n");
+    WriteFile(root_ + "/etc/app/conf.d/b.conf", "b\n");
+    WriteFile(root_ + "/etc/cache/state", "1\n");
+    WriteFile(root_ + "/var/log/app.log", "line 1\nline 2\n");
+    std::filesystem::create_symlink("main.conf", root_ + "/etc/app/current");
+    ASSERT_EQ(Dw("baseline create").exit_code, 0);
+  }
+
+  tu::RunResult Dw(const std::string& args) {
+    return tu::Run(Quote(Bin()) + " " + args + " --root " + Quote(root_) + " --rules " +
+               Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") + " 2>/dev/null");
+  }
+
+  // "kind path [attr,attr]" for every event of a JSON check.
+  std::vector<std::string> Check(int* exit_code = nullptr) {
+    tu::RunResult r = Dw("check --format json --quiet");
+    if (exit_code) *exit_code = r.exit_code;
+    std::vector<std::string> out;
+    web::json::value v = web::json::value::parse(r.out);
+    for (const auto& e : v.at("events").as_array()) {
+      std::string line = e.at("kind").as_string() + " " + e.at("path").as_string();
+      if (e.has_field("attributes") && e.at("attributes").size() > 0) {
+        line += " [";
+        for (size_t i = 0; i < e.at("attributes").size(); ++i) {
+          line += (i ? "," : "") + e.at("attributes").at(i).as_string();
+        }
+        line += "]";
+      }
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  std::string P(const std::string& rel) { return root_ + rel; }
+
+  TempDir dir_;
+  std::string root_;
+};
+
+TEST_F(AgentE2e, UnchangedTreeHasNoDriftTwiceInARow) {
+  int rc = -1;
+  EXPECT_THAT(Check(&rc), IsEmpty());
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(Check(&rc), IsEmpty());
+  EXPECT_EQ(rc, 0);
+}
+
+TEST_F(AgentE2e, ContentChange) {
+  WriteFile(P("/etc/hosts"), "127.0.0.1 localhost evil\n");
+  int rc = -1;
+  EXPECT_THAT(Check(&rc), ElementsAre("modified /etc/hosts [size,hash]"));
+  EXPECT_EQ(rc, 1);
+}
+
+TEST_F(AgentE2e, SameSizeChangeWithMtimeRestored) {
+  struct stat st;
+  ASSERT_EQ(::stat(P("/etc/hosts").c_str(), &st), 0);
+  WriteFile(P("/etc/hosts"), "127.0.0.2 localhost\n");
+  tu::SetMtime(P("/etc/hosts"), st.st_mtim.tv_sec);
+  EXPECT_THAT(Check(), ElementsAre("modified /etc/hosts [hash]"));
+}
+
+TEST_F(AgentE2e, Chmod) {
+  ASSERT_EQ(::chmod(P("/etc/passwd").c_str(), 0600), 0);
+  EXPECT_THAT(Check(), ElementsAre("modified /etc/passwd [perm]"));
+}
+
+TEST_F(AgentE2e, Chown) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: chown";
+  ASSERT_EQ(::lchown(P("/etc/passwd").c_str(), 1, 2), 0);
+  EXPECT_THAT(Check(), ElementsAre("modified /etc/passwd [uid,gid]"));
+}
+
+TEST_F(AgentE2e, SymlinkRetarget) {
+  std::filesystem::remove(P("/etc/app/current"));
+  std::filesystem::create_symlink("conf.d/a.conf", P("/etc/app/current"));
+  EXPECT_THAT(Check(), ElementsAre("modified /etc/app/current [link]"));
+}
+
+TEST_F(AgentE2e, FileAddedAndRemoved) {
+  WriteFile(P("/etc/app/new.conf"), "x\n");
+  std::filesystem::remove(P("/etc/hosts"));
+  EXPECT_THAT(Check(), ElementsAre("added /etc/app/new.conf", "removed /etc/hosts"));
+}
+
+TEST_F(AgentE2e, DirectoryRemovedWithContents) {
+  std::filesystem::remove_all(P("/etc/app/conf.d"));
+  EXPECT_THAT(Check(), ElementsAre("removed /etc/app/conf.d", "removed /etc/app/conf.d/a.conf",
+                                   "removed /etc/app/conf.d/b.conf"));
+}
+
+TEST_F(AgentE2e, Rename) {
+  std::filesystem::rename(P("/etc/app/main.conf"), P("/etc/app/moved.conf"));
+  EXPECT_THAT(Check(), ElementsAre("removed /etc/app/main.conf", "added /etc/app/moved.conf"));
+}
+
+TEST_F(AgentE2e, HardLinkAdded) {
+  ASSERT_EQ(::link(P("/etc/passwd").c_str(), P("/etc/passwd.bak").c_str()), 0);
+  EXPECT_THAT(Check(), ElementsAre("added /etc/passwd.bak"));
+}
+
+TEST_F(AgentE2e, ExtendedAttributeSet) {
+  tu::RunResult r = tu::Run("setfattr -n user.owner -v alice " + Quote(P("/etc/hosts")) + " 2>&1");
+  if (r.exit_code != 0) GTEST_SKIP() << "filesystem without user xattrs: " << r.out;
+  EXPECT_THAT(Check(), ElementsAre("modified /etc/hosts [xattrs]"));
+}
+
+TEST_F(AgentE2e, GrowingLogMayOnlyGrow) {
+  tu::AppendFile(P("/var/log/app.log"), "line 3\n");
+  int rc = -1;
+  EXPECT_THAT(Check(&rc), IsEmpty());
+  EXPECT_EQ(rc, 0);
+  WriteFile(P("/var/log/app.log"), "line 1\n");  // truncated
+  EXPECT_THAT(Check(&rc), ElementsAre("modified /var/log/app.log [size,hash]"));
+  EXPECT_EQ(rc, 1);
+}
+
+TEST_F(AgentE2e, RewrittenPrefixOfGrowingLogIsDrift) {
+  WriteFile(P("/var/log/app.log"), "LINE 1\nline 2\nline 3\n");  // grew, but history rewritten
+  EXPECT_THAT(Check(), ElementsAre("modified /var/log/app.log [size,hash]"));
+}
+
+TEST_F(AgentE2e, IgnoredPathChangeIsNotDrift) {
+  WriteFile(P("/etc/cache/state"), "2\n");
+  WriteFile(P("/etc/cache/other"), "new\n");
+  EXPECT_THAT(Check(), IsEmpty());
+}
+
+TEST_F(AgentE2e, AcceptOnePathLeavesTheRest) {
+  WriteFile(P("/etc/hosts"), "changed\n");
+  ASSERT_EQ(::chmod(P("/etc/passwd").c_str(), 0600), 0);
+  WriteFile(P("/etc/app/new.conf"), "x\n");
+  EXPECT_THAT(Check(), ElementsAre("added /etc/app/new.conf", "modified /etc/hosts [size,hash]",
+                                   "modified /etc/passwd [perm]"));
+  ASSERT_EQ(Dw("baseline accept default --path /etc/hosts --reason 'new resolver'").exit_code, 0);
+  EXPECT_THAT(Check(), ElementsAre("added /etc/app/new.conf", "modified /etc/passwd [perm]"));
+  tu::RunResult shown = tu::Run(Quote(Bin()) + " baseline show default --format json --db " +
+                                Quote(dir_ / "agent.db"));
+  web::json::value revs = web::json::value::parse(shown.out);
+  ASSERT_EQ(revs.size(), 2u);
+  EXPECT_EQ(revs.at(1).at("revision").as_integer(), 2);
+  EXPECT_EQ(revs.at(1).at("reason").as_string(), "new resolver");
+}
+
+TEST_F(AgentE2e, ResultsIdenticalForOneAndFourJobs) {
+  WriteFile(P("/etc/hosts"), "changed\n");
+  tu::RunResult one = Dw("scan --format json --jobs 1");
+  tu::RunResult four = Dw("scan --format json --jobs 4");
+  ASSERT_EQ(one.exit_code, 0);
+  EXPECT_EQ(web::json::value::parse(one.out).at("root").as_string(),
+            web::json::value::parse(four.out).at("root").as_string());
+}
+
+TEST_F(AgentE2e, HistoryFiltersByPath) {
+  WriteFile(P("/etc/hosts"), "changed\n");
+  ASSERT_EQ(::chmod(P("/etc/passwd").c_str(), 0600), 0);
+  Check();
+  tu::RunResult h = tu::Run(Quote(Bin()) + " history --format json --path '/etc/pass*' --db " +
+                             Quote(dir_ / "agent.db"));
+  ASSERT_EQ(h.exit_code, 0);
+  web::json::value v = web::json::value::parse(h.out);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v.at(0).at("path").as_string(), "/etc/passwd");
+}
+
+TEST_F(AgentE2e, MalformedRulesNameFileLineAndColumn) {
+  WriteFile(dir_ / "bad.yaml", "version: 1\nrules:\n  - path: /etc/**\n    chekc: content\n");
+  tu::RunResult r = tu::Run(Quote(Bin()) + " rules check " + Quote(dir_ / "bad.yaml") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, ::testing::StartsWith(dir_ / "bad.yaml:4:5: "));
+}
+
+TEST_F(AgentE2e, CheckWithoutBaselineIsAnError) {
+  tu::RunResult r = tu::Run(Quote(Bin()) + " check --baseline nope --root " + Quote(root_) +
+                             " --rules " + Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") +
+                             " 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, ::testing::HasSubstr("no baseline named 'nope'"));
+}
+
+}  // namespace
+}  // namespace driftwatch
