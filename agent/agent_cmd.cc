@@ -226,13 +226,14 @@ int RunBaselineCommand(const std::vector<std::string>& args) {
 }
 
 int RunCheckCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"baseline"}, {"report", false}}));
+  auto args = Args::Parse(argv, With({{"baseline"}, {"report", false}, {"verify-packages", false}}));
   if (!args.ok()) return Fail(args.status());
   auto json = WantJson(*args);
   if (!json.ok()) return Fail(json.status());
   auto opts = OptionsFrom(*args);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = args->GetOr("baseline", "default");
+  opts->verify_packages = args->Has("verify-packages");
   auto result = agent::RunCheck(*opts);
   if (!result.ok()) return Fail(result.status());
   if (args->Has("report")) {

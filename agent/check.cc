@@ -8,6 +8,9 @@
 #include <memory>
 
 #include "agent/accept.h"
+#include "agent/packages/installed.h"
+#include "agent/packages/package.h"
+#include "agent/packages/verify.h"
 #include "agent/progress.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
@@ -44,15 +47,30 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full) 
     progress = std::make_unique<ProgressLine>(stderr);
     so.progress = [&](const ScanProgress& p) { progress->Update(p); };
   }
+  DW_RETURN_IF_ERROR(s.store->BeginScanReads());
   auto result = ScanTree(DefaultHost(), s.policy, so, *s.store);
+  s.store->EndScanReads();
   if (progress) progress->Done();
   if (!result.ok()) return result.status();
   DW_RETURN_IF_ERROR(s.store->Flush());
   return result;
 }
 
+// Installed packages under the root; an unreadable package database is a
+// warning, so that file drift is still found.
+std::vector<packages::Package> ReadPackages(const CheckOptions& options,
+                                            std::vector<std::string>* warnings) {
+  auto pkgs = packages::ReadInstalledPackages(DefaultHost(), options.root);
+  if (!pkgs.ok()) {
+    warnings->push_back("packages: " + pkgs.status().message());
+    return {};
+  }
+  return std::move(*pkgs);
+}
+
 Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const ScanResult& scan,
-                             const std::string& kind, const Hash128& root) {
+                             const std::string& kind, const Hash128& root,
+                             const std::vector<packages::Package>& pkgs) {
   SnapshotRow row;
   row.kind = kind;
   row.target = DefaultHost().Hostname();
@@ -63,6 +81,7 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
   row.stats = scan.stats;
   row.warnings = scan.warnings;
   row.subtrees = scan.subtrees;
+  row.packages = packages::SerializePackages(pkgs);
   return s.store->AddSnapshot(row);
 }
 
@@ -117,6 +136,41 @@ std::optional<DriftEvent> Classify(const Change& c, const rules::Policy& policy,
   return ev;
 }
 
+// Package events: packages installed, removed or changed since the baseline,
+// package-owned files that differ from their package's checksums (when
+// asked), and upgrade attribution of file events.
+Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
+                       const SnapshotRow& baseline, const std::vector<packages::Package>& now,
+                       CheckResult* result) {
+  std::vector<packages::Package> before;
+  if (!baseline.packages.empty()) {
+    auto parsed = packages::ParsePackages(baseline.packages);
+    if (!parsed.ok()) return parsed.status().WithContext("baseline package list");
+    before = std::move(*parsed);
+  }
+  std::vector<DriftEvent> pkg_events = packages::DiffPackages(before, now);
+  const bool upgraded = std::any_of(pkg_events.begin(), pkg_events.end(), [](const DriftEvent& e) {
+    return e.kind == DriftKind::kPackageChanged;
+  });
+  if (upgraded && !result->events.empty()) {
+    auto owners = packages::PathOwners::Load(DefaultHost(), options.root);
+    if (owners.ok()) {
+      packages::AttributeUpgrades(&result->events, before, now, owners->AsFunction(),
+                                  policy.package_upgrades());
+    } else {
+      result->warnings.push_back("package ownership: " + owners.status().message());
+    }
+  }
+  for (DriftEvent& e : pkg_events) result->events.push_back(std::move(e));
+  if (options.verify_packages) {
+    auto findings = packages::VerifyPackageFiles(DefaultHost(), options.root, options.jobs,
+                                                 &result->warnings);
+    if (!findings.ok()) return findings.status().WithContext("package verification");
+    for (DriftEvent& e : *findings) result->events.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string DefaultDbPath() {
@@ -137,7 +191,9 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
                                     const std::string& reason) {
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
   DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, /*full=*/true));
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", scan.root));
+  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
+                      SaveSnapshot(s, options, scan, "baseline", scan.root, pkgs));
   DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
                                                             scan.started_ns, author, reason));
   DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
@@ -158,7 +214,9 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
   DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
   DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, options.full));
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "check", scan.root));
+  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
+                      SaveSnapshot(s, options, scan, "check", scan.root, pkgs));
 
   CheckResult result;
   result.target = DefaultHost().Hostname();
@@ -183,6 +241,7 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
                                  }
                                  return Status::Ok();
                                }));
+  DW_RETURN_IF_ERROR(AddPackageDrift(options, s.policy, base.snapshot, pkgs, &result));
   std::sort(result.events.begin(), result.events.end(),
             [](const DriftEvent& a, const DriftEvent& b) {
               return a.path != b.path ? a.path < b.path : a.kind < b.kind;
@@ -225,7 +284,10 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
     DW_ASSIGN_OR_RETURN(new_root, ApplyEdits(*s.store, *s.store, base.snapshot.root, edits));
     DW_RETURN_IF_ERROR(s.store->Flush());
   }
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", new_root));
+  // Package state is accepted as a whole: it is what is installed now.
+  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
+                      SaveSnapshot(s, options, scan, "baseline", new_root, pkgs));
   DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
                                                             DefaultHost().NowNs(), author, reason));
   DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));

@@ -34,6 +34,7 @@ struct CheckOptions {
   int jobs = 0;                  // worker threads; 0 = number of CPUs
   bool full = false;             // re-read every file, ignoring the stat cache
   bool progress = false;         // progress line on stderr (only when it is a TTY)
+  bool verify_packages = false;  // also verify package-owned files (check only)
 };
 
 struct BaselineInfo {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/drift.h"
+
 namespace driftwatch::cli {
 
 int RunRulesCommand(const std::vector<std::string>& args);
@@ -13,6 +15,8 @@ int RunBaselineCommand(const std::vector<std::string>& args);
 int RunCheckCommand(const std::vector<std::string>& args);
 int RunScanCommand(const std::vector<std::string>& args);
 int RunHistoryCommand(const std::vector<std::string>& args);
+
+int RunPackagesCommand(const std::vector<std::string>& args);
 
 }  // namespace driftwatch::cli
 

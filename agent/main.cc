@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"check", driftwatch::cli::RunCheckCommand, "compare this host with its baseline"},
     {"scan", driftwatch::cli::RunScanCommand, "snapshot now and print a summary"},
     {"history", driftwatch::cli::RunHistoryCommand, "drift found by earlier checks"},
+    {"packages", driftwatch::cli::RunPackagesCommand, "installed packages; packages verify"},
 };
 
 void Usage(std::ostream& out) {

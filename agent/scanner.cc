@@ -275,15 +275,9 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       }
       e.link_target = std::move(*target);
     }
-    if (watched && (e.mask & kAttrXattrs)) {
-      auto xattrs = host_.XattrsAt(fd, de.name);
-      if (xattrs.ok()) {
-        e.xattrs = XattrDigest(*xattrs);
-      } else {
-        Warn(EscapePath(path) + ": " + xattrs.status().message());
-      }
-    }
-    if (watched && e.type == EntryType::kFile && (e.mask & kAttrHash)) {
+    const bool want_hash = watched && e.type == EntryType::kFile && (e.mask & kAttrHash);
+    const bool want_xattrs = watched && (e.mask & kAttrXattrs);
+    if (want_hash || want_xattrs) {
       if (options_.cache != nullptr && !cache_loaded) {
         cache_loaded = true;
         auto rows = options_.cache->LoadDir(node.host_path);
@@ -293,31 +287,58 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       auto it = std::lower_bound(cached.begin(), cached.end(), de.name,
                                  [](const CachedStat& c, const std::string& n) { return c.name < n; });
       if (it != cached.end() && it->name == de.name) hit = &*it;
-      const bool reusable = !options_.full && hit != nullptr && hit->dev == st.st_dev &&
-                            hit->ino == st.st_ino && hit->size == e.size &&
-                            hit->mtime_ns == e.mtime_ns && hit->ctime_ns == e.ctime_ns &&
-                            hit->digest.algo == rule->hash &&
-                            e.mtime_ns < hit->scan_ns - options_.racy_window_ns &&
-                            e.ctime_ns < hit->scan_ns - options_.racy_window_ns;
-      if (reusable) {
-        e.content = hit->digest;
-        fresh.push_back(*hit);
-      } else {
-        auto digest = HashFile(fd, path, de.name, st, rule->hash);
-        if (!digest.ok()) {
-          if (digest.status().code() == StatusCode::kNotFound) {
-            Warn(EscapePath(path) + ": vanished during scan");
-            continue;
-          }
-          Warn(digest.status().message());
+      // An unchanged stat tuple (ctime included: writes, chmod, chown and
+      // setxattr all move it) means unchanged content and xattrs, unless the
+      // file was racy when it was read.
+      const bool unchanged = !options_.full && hit != nullptr && hit->dev == st.st_dev &&
+                             hit->ino == st.st_ino && hit->size == e.size &&
+                             hit->mtime_ns == e.mtime_ns && hit->ctime_ns == e.ctime_ns &&
+                             e.mtime_ns < hit->scan_ns - options_.racy_window_ns &&
+                             e.ctime_ns < hit->scan_ns - options_.racy_window_ns;
+      CachedStat row{de.name, st.st_dev, st.st_ino, e.size, e.mtime_ns, e.ctime_ns,
+                     unchanged ? hit->scan_ns : started_ns_, Digest(), false, Hash128()};
+      bool vanished = false;
+      bool complete = true;
+      if (want_xattrs) {
+        if (unchanged && hit->has_xattrs) {
+          e.xattrs = hit->xattrs;
         } else {
-          e.content = *digest;
-          CachedStat row{de.name, st.st_dev, st.st_ino, e.size, e.mtime_ns, e.ctime_ns,
-                         started_ns_, *digest};
-          fresh.push_back(std::move(row));
+          auto xattrs = host_.XattrsAt(fd, de.name);
+          cache_dirty = true;
+          if (xattrs.ok()) {
+            e.xattrs = XattrDigest(*xattrs);
+          } else if (xattrs.status().code() == StatusCode::kNotFound) {
+            vanished = true;
+          } else {
+            complete = false;
+            Warn(EscapePath(path) + ": " + xattrs.status().message());
+          }
         }
-        cache_dirty = true;
+        row.xattrs = e.xattrs;
+        row.has_xattrs = complete && !vanished;
       }
+      if (want_hash && !vanished) {
+        if (unchanged && hit->digest.algo == rule->hash) {
+          e.content = hit->digest;
+        } else {
+          auto digest = HashFile(fd, path, de.name, st, rule->hash);
+          cache_dirty = true;
+          if (digest.ok()) {
+            e.content = *digest;
+          } else if (digest.status().code() == StatusCode::kNotFound) {
+            vanished = true;
+          } else {
+            complete = false;
+            Warn(digest.status().message());
+          }
+        }
+        row.digest = e.content;
+      }
+      if (vanished) {
+        Warn(EscapePath(path) + ": vanished during scan");
+        continue;
+      }
+      if (complete) fresh.push_back(std::move(row));
     }
     e.ApplyMask();
     switch (e.type) {

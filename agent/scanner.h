@@ -41,7 +41,8 @@ using ::driftwatch::MemoryTreeStore;
 using ::driftwatch::TreeSink;
 using ::driftwatch::TreeSource;
 
-// One remembered file: its stat tuple when it was hashed, and the digest.
+// One remembered entry: its stat tuple when it was read, its content digest
+// and its xattr digest.
 struct CachedStat {
   std::string name;
   uint64_t dev = 0;
@@ -49,8 +50,10 @@ struct CachedStat {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
-  int64_t scan_ns = 0;  // start of the scan that hashed it (racy check)
-  Digest digest;
+  int64_t scan_ns = 0;  // start of the scan that read it (racy check)
+  Digest digest;        // empty when not hashed (not a file, or no hash rule)
+  bool has_xattrs = false;
+  Hash128 xattrs;       // digest of the watched xattrs, when has_xattrs
 };
 
 // The stat cache: what was hashed where, so unchanged files are not re-read.

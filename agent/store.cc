@@ -74,6 +74,7 @@ CREATE TABLE stat_cache(
   dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
   mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, scan_ns INTEGER NOT NULL,
   digest BLOB NOT NULL,
+  xattrs BLOB,
   PRIMARY KEY(dir, name)
 ) WITHOUT ROWID;
 )sql";
@@ -140,7 +141,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   return store;
 }
 
-Store::~Store() { Flush().IgnoreError(); }
+Store::~Store() {
+  EndScanReads();
+  load_dir_.reset();  // finalize before its connection closes
+  Flush().IgnoreError();
+}
 
 Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -197,14 +202,14 @@ Status Store::FlushLocked() {
     }
     DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM stat_cache WHERE dir = ?"));
     DW_ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest)"
-        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        "INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, mtime_ns, ctime_ns, scan_ns,"
+        " digest, xattrs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const auto& [dir, rows] : pending_dirs_) {
       DW_RETURN_IF_ERROR(del.BindBlob(1, dir).Run());
       for (const CachedStat& r : rows) {
         std::string digest(1, static_cast<char>(r.digest.algo));
         digest.append(reinterpret_cast<const char*>(r.digest.bytes.data()), r.digest.size());
-        DW_RETURN_IF_ERROR(ins.BindBlob(1, dir)
+        ins.BindBlob(1, dir)
                                .BindBlob(2, r.name)
                                .Bind(3, static_cast<int64_t>(r.dev))
                                .Bind(4, static_cast<int64_t>(r.ino))
@@ -212,8 +217,9 @@ Status Store::FlushLocked() {
                                .Bind(6, r.mtime_ns)
                                .Bind(7, r.ctime_ns)
                                .Bind(8, r.scan_ns)
-                               .BindBlob(9, digest)
-                               .Run());
+                               .BindBlob(9, digest);
+        if (r.has_xattrs) ins.BindBlob(10, r.xattrs.Bytes()); else ins.BindNull(10);
+        DW_RETURN_IF_ERROR(ins.Run());
       }
     }
     return Status::Ok();
@@ -239,11 +245,38 @@ Result<Tree> Store::Get(const Hash128& id) {
   return tree;
 }
 
-Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest FROM stat_cache"
+Status Store::OpenReaderLocked() {
+  if (reader_) return Status::Ok();
+  DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), /*read_only=*/true));
+  DW_ASSIGN_OR_RETURN(Stmt q, reader_->Prepare(
+      "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest, xattrs FROM stat_cache"
       " WHERE dir = ? ORDER BY name"));
+  load_dir_ = std::move(q);
+  return Status::Ok();
+}
+
+Status Store::BeginScanReads() {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  DW_RETURN_IF_ERROR(OpenReaderLocked());
+  if (in_scan_) return Status::Ok();
+  DW_RETURN_IF_ERROR(reader_->Exec("BEGIN"));
+  in_scan_ = true;
+  return Status::Ok();
+}
+
+void Store::EndScanReads() {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  if (!in_scan_) return;
+  load_dir_->Reset();
+  reader_->Exec("COMMIT").IgnoreError();
+  in_scan_ = false;
+}
+
+Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  DW_RETURN_IF_ERROR(OpenReaderLocked());
+  Stmt& q = *load_dir_;
+  q.Reset();
   q.BindBlob(1, dir);
   std::vector<CachedStat> out;
   for (;;) {
@@ -262,8 +295,15 @@ Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
     c.digest.algo = static_cast<HashAlgo>(d[0]);
     if (d.size() != 1 + c.digest.size()) continue;
     std::copy(d.begin() + 1, d.end(), c.digest.bytes.begin());
+    if (!q.IsNull(8)) {
+      auto x = Hash128::FromBytes(q.Text(8));
+      if (!x.ok()) continue;
+      c.has_xattrs = true;
+      c.xattrs = *x;
+    }
     out.push_back(std::move(c));
   }
+  q.Reset();
   // SQLite orders BLOBs with memcmp, like std::string: already sorted.
   return out;
 }
@@ -438,19 +478,35 @@ Status Store::Prune(int keep_checks) {
   // Snapshots still needed: every baseline revision and the newest checks.
   std::vector<Hash128> roots;
   DW_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
-    DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare(
-        "DELETE FROM snapshots WHERE kind = 'check' AND id NOT IN"
-        " (SELECT id FROM snapshots WHERE kind = 'check' ORDER BY id DESC LIMIT ?)"
-        " AND id NOT IN (SELECT snapshot_id FROM baselines)"));
+    const char* kDoomed =
+        " FROM snapshots WHERE kind = 'check' AND id NOT IN"
+        " (SELECT id FROM snapshots WHERE kind = 'check' ORDER BY id DESC LIMIT ?1)"
+        " AND id NOT IN (SELECT snapshot_id FROM baselines)";
+    std::set<Hash128> doomed_roots;
+    DW_ASSIGN_OR_RETURN(Stmt doomed, db_->Prepare(std::string("SELECT root") + kDoomed));
+    doomed.Bind(1, int64_t{keep_checks});
+    for (;;) {
+      DW_ASSIGN_OR_RETURN(bool row, doomed.Step());
+      if (!row) break;
+      auto h = Hash128::FromBytes(doomed.Text(0));
+      if (h.ok()) doomed_roots.insert(*h);
+    }
+    if (doomed_roots.empty()) return Status::Ok();
+    DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare(std::string("DELETE") + kDoomed));
     DW_RETURN_IF_ERROR(del.Bind(1, int64_t{keep_checks}).Run());
-    if (db_->Changes() == 0) return Status::Ok();
-    DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT root FROM snapshots"));
+    DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT root FROM snapshots"));
     for (;;) {
       DW_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       auto h = Hash128::FromBytes(q.Text(0));
-      if (h.ok()) roots.push_back(*h);
+      if (h.ok()) {
+        roots.push_back(*h);
+        doomed_roots.erase(*h);
+      }
     }
+    // Nothing can have become unreachable when every deleted snapshot had the
+    // root of one that stays (the usual case: a host without drift).
+    if (doomed_roots.empty()) return Status::Ok();
     if (roots.empty()) return db_->Exec("DELETE FROM trees");
     // Mark: every tree reachable from a kept root (explicit stack).
     DW_RETURN_IF_ERROR(db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID"));

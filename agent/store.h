@@ -86,6 +86,12 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   // Writes buffered trees and stat-cache rows in one transaction.
   Status Flush();
 
+  // Stat-cache reads go through a second connection. Between BeginScanReads
+  // and EndScanReads they share one read transaction: one snapshot of the
+  // cache as it was when the scan started, and no locking per directory.
+  Status BeginScanReads();
+  void EndScanReads();
+
   Result<int64_t> AddSnapshot(const SnapshotRow& row);
   Result<SnapshotRow> GetSnapshot(int64_t id);
 
@@ -114,6 +120,13 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
   Status Migrate();
   Status FlushLocked();
+
+  Status OpenReaderLocked();
+
+  std::mutex read_mu_;  // guards reader_, load_dir_ and in_scan_
+  std::unique_ptr<Db> reader_;
+  std::optional<Stmt> load_dir_;
+  bool in_scan_ = false;
 
   std::mutex mu_;  // guards db_ and the buffers
   std::unique_ptr<Db> db_;

@@ -102,8 +102,8 @@ TEST(StoreTest, StatCacheReplacesRowsPerDirectory) {
   TempDir dir;
   auto store = Store::Open(dir / "agent.db");
   ASSERT_TRUE(store.ok());
-  CachedStat a{"a", 1, 2, 3, 4, 5, 6, Hasher::Of(HashAlgo::kSha256, "a")};
-  CachedStat b{"b", 1, 3, 3, 4, 5, 6, Hasher::Of(HashAlgo::kXxh128, "b")};
+  CachedStat a{"a", 1, 2, 3, 4, 5, 6, Hasher::Of(HashAlgo::kSha256, "a"), true, HashBytes("x")};
+  CachedStat b{"b", 1, 3, 3, 4, 5, 6, Hasher::Of(HashAlgo::kXxh128, "b"), false, Hash128()};
   ASSERT_TRUE((*store)->StoreDir("/etc", {a, b}).ok());
   ASSERT_TRUE((*store)->Flush().ok());
   auto rows = (*store)->LoadDir("/etc");
@@ -111,6 +111,9 @@ TEST(StoreTest, StatCacheReplacesRowsPerDirectory) {
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ((*rows)[0].digest, a.digest);
   EXPECT_EQ((*rows)[1].digest, b.digest);
+  EXPECT_TRUE((*rows)[0].has_xattrs);
+  EXPECT_EQ((*rows)[0].xattrs, HashBytes("x"));
+  EXPECT_FALSE((*rows)[1].has_xattrs);
   ASSERT_TRUE((*store)->StoreDir("/etc", {b}).ok());
   ASSERT_TRUE((*store)->Flush().ok());
   EXPECT_EQ((*store)->LoadDir("/etc")->size(), 1u);

@@ -76,8 +76,9 @@ class Host {
   // Reads up to n bytes at the current offset; retries EINTR; 0 means EOF.
   virtual Result<size_t> Read(int fd, void* buf, size_t n) = 0;
 
-  // Lists a directory opened with OpenAt(..., O_DIRECTORY); "." and ".."
-  // are left out. Order is the kernel's (callers sort).
+  // Lists a directory opened with OpenAt(..., O_DIRECTORY), from the fd's
+  // current position (a fresh fd: the whole directory); "." and ".." are
+  // left out. Order is the kernel's (callers sort).
   virtual Result<std::vector<DirEntryName>> ReadDir(int dir_fd) = 0;
 
   // readlinkat(dir_fd, name).

@@ -1,6 +1,7 @@
 // The Linux implementation of Host.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -18,6 +19,15 @@ void UniqueFd::Reset(int fd) {
 }
 
 namespace {
+
+// The kernel's record for getdents64 (glibc exposes no declaration of it).
+struct Dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];  // NUL-terminated, extends to d_reclen
+};
 
 bool WatchedXattr(std::string_view name) {
   return name == "security.capability" || name == "security.selinux" ||
@@ -63,28 +73,24 @@ class PosixHost final : public Host {
   }
 
   Result<std::vector<DirEntryName>> ReadDir(int dir_fd) override {
-    // fdopendir takes ownership of its fd, so hand it a duplicate.
-    int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0) return ErrnoStatus("dup", errno);
-    DIR* dir = ::fdopendir(dup_fd);
-    if (dir == nullptr) {
-      int err = errno;
-      ::close(dup_fd);
-      return ErrnoStatus("opendir", err);
-    }
-    ::rewinddir(dir);
+    // getdents64 straight on the caller's fd: no dup, fdopendir or closedir,
+    // which would cost five more system calls per directory.
     std::vector<DirEntryName> out;
+    alignas(8) char buf[32768];
     for (;;) {
-      errno = 0;
-      struct dirent* de = ::readdir(dir);
-      if (de == nullptr) {
-        int err = errno;
-        ::closedir(dir);
-        if (err != 0) return ErrnoStatus("readdir", err);
-        return out;
+      long n = ::syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("readdir", errno);
       }
-      if (std::strcmp(de->d_name, ".") == 0 || std::strcmp(de->d_name, "..") == 0) continue;
-      out.push_back({de->d_name, de->d_type});
+      if (n == 0) return out;
+      for (long pos = 0; pos < n;) {
+        const auto* de = reinterpret_cast<const struct Dirent64*>(buf + pos);
+        pos += de->d_reclen;
+        const char* name = de->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        out.push_back({name, de->d_type});
+      }
     }
   }
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "rules/attr_sets.h"
+#include "rules/include_path.h"
 #include "rules/policy.h"
 
 namespace driftwatch::rules {
@@ -35,38 +36,6 @@ std::string Quoted(std::string_view s) {
 std::string BaseName(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Lexical normalization: drops "." and empty components and folds "x/..".
-std::string NormalizePath(std::string_view path) {
-  const bool absolute = !path.empty() && path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view c = path.substr(start, end - start);
-    start = end + 1;
-    if (c.empty() || c == ".") continue;
-    if (c == ".." && !parts.empty() && parts.back() != "..") {
-      parts.pop_back();
-    } else if (c != ".." || !absolute) {
-      parts.push_back(c);
-    }
-  }
-  std::string out = absolute ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += '/';
-    out.append(parts[i]);
-  }
-  return out.empty() ? "." : out;
-}
-
-std::string ResolveInclude(const std::string& including, const std::string& include) {
-  if (!include.empty() && include[0] == '/') return NormalizePath(include);
-  size_t slash = including.rfind('/');
-  if (slash == std::string::npos) return NormalizePath(include);
-  return NormalizePath(including.substr(0, slash + 1) + include);
 }
 
 bool ValidSetName(std::string_view name) {

@@ -1,9 +1,11 @@
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "rules/attr_sets.h"
+#include "rules/include_path.h"
 #include "rules/policy.h"
 
 namespace driftwatch::rules {
@@ -410,6 +412,23 @@ TEST(ParsePolicyTest, FingerprintFollowsEffectiveRules) {
     for (const Hash128& h : seen) EXPECT_NE(p->Fingerprint(), h) << v;
     seen.push_back(p->Fingerprint());
   }
+}
+
+TEST(IncludePathTest, ResolvesAgainstTheIncludingFile) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"/etc/dw/rules.yaml", "base.yaml", "/etc/dw/base.yaml"},
+      {"/etc/dw/rules.yaml", "./a/../b/c.yaml", "/etc/dw/b/c.yaml"},
+      {"/etc/dw/rules.yaml", "../../../x.yaml", "/x.yaml"},
+      {"/etc/dw/rules.yaml", "/usr/share/dw//host.yaml", "/usr/share/dw/host.yaml"},
+      {"rules.yaml", "base.yaml", "base.yaml"},
+      {"conf/rules.yaml", "../base.yaml", "base.yaml"},
+      {"rules.yaml", "../base.yaml", "../base.yaml"},
+  };
+  for (const auto& [including, include, want] : cases) {
+    EXPECT_EQ(ResolveInclude(including, include), want) << including << " + " << include;
+  }
+  EXPECT_EQ(NormalizePath(""), ".");
+  EXPECT_EQ(NormalizePath("/"), "/");
 }
 
 TEST(LoadPolicyFileTest, MissingFileIsTheHostError) {

@@ -189,6 +189,41 @@ TEST_F(AgentE2e, AcceptOnePathLeavesTheRest) {
   EXPECT_EQ(revs.at(1).at("reason").as_string(), "new resolver");
 }
 
+// A package database in the tree: dpkg's status file and file lists.
+void WriteDpkg(const std::string& root, const std::string& version) {
+  WriteFile(root + "/var/lib/dpkg/status",
+            "Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: " +
+                version + "\n\nPackage: gone\nStatus: install ok installed\n"
+                "Architecture: all\nVersion: 2\n\n");
+  WriteFile(root + "/var/lib/dpkg/info/tool.list", "/usr\n/usr/bin\n/usr/bin/tool\n");
+}
+
+TEST_F(AgentE2e, PackageChangesAndUpgradeAttribution) {
+  WriteDpkg(root_, "1.0");
+  WriteFile(P("/usr/bin/tool"), "v1");
+  WriteFile(P("/usr/bin/local-script"), "#!/bin/sh\n");
+  ASSERT_EQ(Dw("baseline create").exit_code, 0);
+  WriteDpkg(root_, "1.1");  // tool upgraded, nothing else
+  WriteFile(P("/usr/bin/tool"), "v1.1");
+  WriteFile(P("/usr/bin/local-script"), "#!/bin/sh\nrm -rf /\n");
+  tu::RunResult r = Dw("check --format json --quiet");
+  EXPECT_EQ(r.exit_code, 1);
+  web::json::value v = web::json::value::parse(r.out);
+  std::vector<std::string> got;
+  for (const auto& e : v.at("events").as_array()) {
+    std::string line = e.at("kind").as_string() + " " + e.at("path").as_string() + " " +
+                       e.at("severity").as_string();
+    if (e.has_field("cause")) {
+      line += " " + e.at("cause").as_string() + " " + e.at("package").as_string() + " " +
+              e.at("from").as_string() + "->" + e.at("to").as_string();
+    }
+    got.push_back(line);
+  }
+  EXPECT_THAT(got, ElementsAre("modified /usr/bin/local-script high",
+                               "modified /usr/bin/tool low package-upgrade tool 1.0->1.1",
+                               "package-changed pkg:dpkg/tool:amd64 low"));
+}
+
 TEST_F(AgentE2e, ResultsIdenticalForOneAndFourJobs) {
   WriteFile(P("/etc/hosts"), "changed\n");
   tu::RunResult one = Dw("scan --format json --jobs 1");
