@@ -1,4 +1,5 @@
 // driftwatch rules | baseline | check | scan | history.
+#include <algorithm>
 #include <iostream>
 
 #include "agent/check.h"
@@ -52,13 +53,6 @@ Result<agent::CheckOptions> OptionsFrom(const Args& args) {
   o.full = args.Has("full");
   o.progress = !args.Has("quiet");
   return o;
-}
-
-// Sends a check's report through the outbox (agent/report).
-int ReportCheck(const std::string& db_path, const CheckResult& result) {
-  (void)db_path;
-  (void)result;
-  return Fail(Status::Unsupported("--report: this build has no collector support"));
 }
 
 void PrintWarnings(const std::vector<std::string>& warnings) {
@@ -226,7 +220,8 @@ int RunBaselineCommand(const std::vector<std::string>& args) {
 }
 
 int RunCheckCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"baseline"}, {"report", false}, {"verify-packages", false}}));
+  auto args = Args::Parse(argv, With({{"baseline"}, {"report", false}, {"verify-packages", false},
+                                      {"no-containers", false}}));
   if (!args.ok()) return Fail(args.status());
   auto json = WantJson(*args);
   if (!json.ok()) return Fail(json.status());
@@ -236,6 +231,11 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
   opts->verify_packages = args->Has("verify-packages");
   auto result = agent::RunCheck(*opts);
   if (!result.ok()) return Fail(result.status());
+  if (opts->root == "/" && !args->Has("no-containers")) {
+    AddContainerDrift(&*result);
+    std::stable_sort(result->events.begin(), result->events.end(),
+                     [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
+  }
   if (args->Has("report")) {
     int rc = ReportCheck(opts->db_path, *result);
     if (rc != kExitOk) return rc;

@@ -36,7 +36,10 @@ Result<Session> OpenSession(const CheckOptions& options) {
   return Session{std::move(store), std::move(policy)};
 }
 
-Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full) {
+// `expected`: entries of a previous scan of the same tree, for the progress
+// line's estimate (0 when unknown).
+Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
+                            uint64_t expected = 0) {
   ScanOptions so;
   so.root = options.root;
   so.jobs = options.jobs;
@@ -44,7 +47,7 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full) 
   so.cache = s.store.get();
   std::unique_ptr<ProgressLine> progress;
   if (options.progress && ::isatty(STDERR_FILENO)) {
-    progress = std::make_unique<ProgressLine>(stderr);
+    progress = std::make_unique<ProgressLine>(stderr, expected);
     so.progress = [&](const ScanProgress& p) { progress->Update(p); };
   }
   DW_RETURN_IF_ERROR(s.store->BeginScanReads());
@@ -213,7 +216,9 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
 Result<CheckResult> RunCheck(const CheckOptions& options) {
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
   DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
-  DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, options.full));
+  const ScanStats& last = base.snapshot.stats;
+  DW_ASSIGN_OR_RETURN(ScanResult scan,
+                      ScanInto(options, s, options.full, last.files + last.dirs + last.others));
   std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
   DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
                       SaveSnapshot(s, options, scan, "check", scan.root, pkgs));

@@ -16,7 +16,21 @@ int RunCheckCommand(const std::vector<std::string>& args);
 int RunScanCommand(const std::vector<std::string>& args);
 int RunHistoryCommand(const std::vector<std::string>& args);
 
+// `check --report`: queues the check's report in the outbox and delivers
+// what is queued. Returns an exit code: kExitOk when queued (delivery may
+// still be pending), kExitError otherwise. Defined in agent/check_report.cc,
+// linked into the executable (it joins the agent and reporting libraries).
+int ReportCheck(const std::string& db_path, const CheckResult& result);
+
+// Adds the drift of the host's running containers (all runtimes) to a check
+// of the host; failures become warnings. Defined in agent/check_containers.cc,
+// linked into the executable (it joins the agent and container libraries).
+void AddContainerDrift(CheckResult* result);
 int RunPackagesCommand(const std::vector<std::string>& args);
+int RunEnrollCommand(const std::vector<std::string>& args);
+int RunDaemonCommand(const std::vector<std::string>& args);
+int RunContainerCommand(const std::vector<std::string>& args);
+int RunContainersCommand(const std::vector<std::string>& args);
 
 }  // namespace driftwatch::cli
 

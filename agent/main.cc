@@ -23,6 +23,10 @@ const Command kCommands[] = {
     {"scan", driftwatch::cli::RunScanCommand, "snapshot now and print a summary"},
     {"history", driftwatch::cli::RunHistoryCommand, "drift found by earlier checks"},
     {"packages", driftwatch::cli::RunPackagesCommand, "installed packages; packages verify"},
+    {"enroll", driftwatch::cli::RunEnrollCommand, "register this host with a collector"},
+    {"daemon", driftwatch::cli::RunDaemonCommand, "scheduled checks reported to the collector"},
+    {"container", driftwatch::cli::RunContainerCommand, "run containers; diff, deploy, rollback"},
+    {"containers", driftwatch::cli::RunContainersCommand, "running containers of any runtime"},
 };
 
 void Usage(std::ostream& out) {

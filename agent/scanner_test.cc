@@ -47,7 +47,7 @@ std::vector<std::string> Listing(MemoryTreeStore& store, const Hash128& root) {
   std::string bytes = SerializeTree(Tree{});
   EXPECT_TRUE(empty.Put(TreeHash(bytes), bytes).ok());
   EXPECT_TRUE(DiffTrees(empty, TreeHash(bytes), store, root, [&](Change c) {
-                out.push_back(std::string(EntryTypeName(c.new_entry->type)) + " " + c.path);
+                out.push_back((c.new_entry ? std::string(EntryTypeName(c.new_entry->type)) : "?") + " " + c.path);
                 return Status::Ok();
               }).ok());
   std::sort(out.begin(), out.end());

@@ -118,8 +118,8 @@ Result<uint32_t> ParseOctalPerm(std::string_view s) {
 }
 
 constexpr std::array<EntryType, 7> kEntryTypes = {
-    EntryType::kFile,    EntryType::kDir,     EntryType::kSymlink,  EntryType::kFifo,
-    EntryType::kSocket,  EntryType::kCharDev, EntryType::kBlockDev};
+    EntryType::kFile,   EntryType::kDir,     EntryType::kSymlink, EntryType::kFifo,
+    EntryType::kSocket, EntryType::kCharDev, EntryType::kBlockDev};
 
 std::string KindList() {
   std::string out;
@@ -196,10 +196,9 @@ Result<Entry> EntryAttributesFromJson(const web::json::value& v, const std::stri
     DW_RETURN_IF_ERROR(GetUint32(v, "gid", field, &e.gid));
     e.mask |= kAttrGid;
   }
-  for (auto [key, bit, out] : {std::tuple{"size", kAttrSize, &e.size},
-                               std::tuple{"inode", kAttrInode, &e.inode},
-                               std::tuple{"nlink", kAttrNlink, &e.nlink},
-                               std::tuple{"rdev", kAttrRdev, &e.rdev}}) {
+  for (auto [key, bit, out] :
+       {std::tuple{"size", kAttrSize, &e.size}, std::tuple{"inode", kAttrInode, &e.inode},
+        std::tuple{"nlink", kAttrNlink, &e.nlink}, std::tuple{"rdev", kAttrRdev, &e.rdev}}) {
     if (Find(v, key) == nullptr) continue;
     DW_RETURN_IF_ERROR(GetUint64(v, key, field, true, out));
     e.mask |= bit;
@@ -235,7 +234,8 @@ web::json::value DriftEventToJson(const DriftEvent& e) {
   o["path"] = value::string(EscapePath(e.path));
   o["kind"] = value::string(std::string(DriftKindName(e.kind)));
   std::vector<value> attrs;
-  for (std::string_view name : AttrNames(e.changed)) attrs.push_back(value::string(std::string(name)));
+  for (std::string_view name : AttrNames(e.changed))
+    attrs.push_back(value::string(std::string(name)));
   o["attributes"] = value::array(std::move(attrs));
   if (e.old_entry) o["old"] = EntryAttributesToJson(*e.old_entry);
   if (e.new_entry) o["new"] = EntryAttributesToJson(*e.new_entry);
@@ -358,7 +358,8 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
   if (!events->is_array()) return TypeError("events", "an array");
   size_t i = 0;
   for (const value& ev : events->as_array()) {
-    DW_ASSIGN_OR_RETURN(DriftEvent e, DriftEventFromJson(ev, "events[" + std::to_string(i++) + "]"));
+    DW_ASSIGN_OR_RETURN(DriftEvent e,
+                        DriftEventFromJson(ev, "events[" + std::to_string(i++) + "]"));
     r.events.push_back(std::move(e));
   }
   if (const value* w = Find(v, "warnings")) {
@@ -400,9 +401,9 @@ std::string FormatRfc3339Nanos(int64_t unix_ns) {
 }
 
 Result<int64_t> ParseRfc3339(std::string_view s) {
-  const Status bad = Status::InvalidArgument(
-      "expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got '" +
-      std::string(s.substr(0, 64)) + "'");
+  const Status bad =
+      Status::InvalidArgument("expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got '" +
+                              std::string(s.substr(0, 64)) + "'");
   auto digits = [&](size_t pos, size_t n, int* out) {
     if (pos + n > s.size()) return false;
     int v = 0;
@@ -414,8 +415,8 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
     return true;
   };
   int year, mon, day, hour, min, sec;
-  if (!digits(0, 4, &year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mon) ||
-      s[7] != '-' || !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!digits(0, 4, &year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, &mon) || s[7] != '-' ||
+      !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &min) || s[16] != ':' ||
       !digits(17, 2, &sec)) {
     return bad;
@@ -452,6 +453,7 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return bad;
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_s;
+  if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1) return bad;  // ns overflow
   return secs * 1000000000 + nanos;
 }
 

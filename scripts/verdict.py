@@ -4,7 +4,8 @@
 Each meson test that is a GoogleTest binary left an XML report in the results
 directory: its test cases are counted one by one. A meson test without a
 report (a script, or a binary that crashed before writing it) counts as one
-case with meson's own result. Prints 'N passed, N failed, N skipped' last and
+case with meson's own result. Lines "NAME PASS|FAIL|SKIP ..." in
+extra.txt (from scripts/test.d/*.run hooks) count one case each. Prints 'N passed, N failed, N skipped' last and
 exits 1 when anything failed.
 """
 import json
@@ -52,6 +53,21 @@ def main():
             skipped += 1
         else:
             failed += 1
+    # Cases reported by scripts/test.d/*.run hooks: "NAME PASS|FAIL|SKIP ...".
+    extra = os.path.join(results, "extra.txt")
+    if os.path.exists(extra):
+        with open(extra) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                if parts[1] == "PASS":
+                    passed += 1
+                elif parts[1] == "FAIL":
+                    failed += 1
+                    print("failed: " + line.strip())
+                elif parts[1] == "SKIP":
+                    skipped += 1
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed or passed == 0 else 0
 

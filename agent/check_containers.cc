@@ -1,0 +1,42 @@
+// `driftwatch check` on a host also covers its running containers: the
+// upper-layer drift of containers this launcher runs and of those of other
+// runtimes found through /proc (container/discovery.h).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/commands.h"
+#include "container/discovery.h"
+#include "container/state.h"
+
+namespace driftwatch::cli {
+
+void AddContainerDrift(CheckResult* result) {
+  if (geteuid() != 0) {
+    result->warnings.push_back("containers: not checked (needs root)");
+    return;
+  }
+  container::DiscoverOptions options;
+  struct stat st;
+  const std::string state = container::StateDir::DefaultPath();
+  if (::stat(state.c_str(), &st) == 0) options.state_dir = state;
+  auto found = container::DiscoverContainers(options);
+  if (!found.ok()) {
+    result->warnings.push_back("containers: " + found.status().message());
+    return;
+  }
+  for (container::DiscoveredContainer& c : *found) {
+    const std::string label =
+        !c.name.empty() ? c.name : c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+    if (!c.drift_known) {
+      if (!c.note.empty()) result->warnings.push_back("container " + label + ": " + c.note);
+      continue;
+    }
+    for (DriftEvent& e : c.events) {
+      e.path = "container:" + label + ":" + e.path;
+      if (e.rule.empty()) e.rule = "container upper layer";
+      result->events.push_back(std::move(e));
+    }
+  }
+}
+
+}  // namespace driftwatch::cli

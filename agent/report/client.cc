@@ -1,0 +1,148 @@
+#include "agent/report/client.h"
+
+#include <cpprest/http_client.h>
+
+#include <boost/asio/ssl.hpp>
+
+#include "core/drift_json.h"
+
+namespace driftwatch::report {
+namespace {
+
+using web::json::value;
+namespace http = web::http;
+
+struct Answer {
+  int status = 0;
+  std::string body;
+};
+
+Status StatusFor(const Answer& a, const std::string& what) {
+  std::string detail = a.body;
+  try {
+    value v = value::parse(a.body);
+    if (v.is_object() && v.has_field("detail") && v.at("detail").is_string()) {
+      detail = v.at("detail").as_string();
+    }
+  } catch (const std::exception&) {
+  }
+  if (detail.size() > 500) detail.resize(500);
+  std::string msg = what + ": collector answered " + std::to_string(a.status) + ": " + detail;
+  if (a.status == 401 || a.status == 403) return Status::PermissionDenied(msg);
+  if (a.status == 404) return Status::NotFound(msg);
+  if (a.status == 409) return Status::AlreadyExists(msg);
+  if (a.status >= 400 && a.status < 500) return Status::InvalidArgument(msg);
+  return Status::Unavailable(msg);
+}
+
+}  // namespace
+
+struct CollectorClient::Impl {
+  std::string url;
+  std::string token;
+  std::string ca_file;
+  int timeout_ms;
+
+  Result<Answer> Call(const http::method& method, const std::string& path, const std::string& body,
+                      const std::string& bearer) {
+    try {
+      http::client::http_client_config cfg;
+      cfg.set_timeout(std::chrono::milliseconds(timeout_ms));
+      if (!ca_file.empty()) {
+        std::string ca = ca_file;
+        cfg.set_ssl_context_callback(
+            [ca](boost::asio::ssl::context& ctx) { ctx.load_verify_file(ca); });
+      }
+      http::client::http_client client(web::uri(url), cfg);
+      http::http_request req(method);
+      req.set_request_uri(web::uri(path));
+      if (!bearer.empty()) req.headers().add("Authorization", "Bearer " + bearer);
+      if (!body.empty()) req.set_body(body, "application/json");
+      http::http_response resp = client.request(req).get();
+      Answer a;
+      a.status = resp.status_code();
+      a.body = resp.extract_utf8string(true).get();
+      return a;
+    } catch (const std::exception& e) {
+      return Status::Unavailable("collector " + url + " unreachable: " + e.what());
+    }
+  }
+};
+
+CollectorClient::CollectorClient(std::string url, std::string token, std::string ca_file,
+                                 int timeout_ms)
+    : impl_(std::make_unique<Impl>()) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  impl_->url = std::move(url);
+  impl_->token = std::move(token);
+  impl_->ca_file = std::move(ca_file);
+  impl_->timeout_ms = timeout_ms;
+}
+
+CollectorClient::~CollectorClient() = default;
+
+Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std::string& group) {
+  value b = value::object();
+  b["host"] = value(host);
+  b["group"] = value(group);
+  b["agent_version"] = value(DRIFTWATCH_VERSION);
+  DW_ASSIGN_OR_RETURN(
+      Answer a, impl_->Call(http::methods::POST, "/api/v1/enroll", b.serialize(), impl_->token));
+  if (a.status != 201 && a.status != 200) return StatusFor(a, "enroll");
+  try {
+    value v = value::parse(a.body);
+    EnrollAnswer out;
+    out.host_id = v.at("host_id").as_string();
+    out.token = v.at("token").as_string();
+    out.group = v.has_field("group") ? v.at("group").as_string() : group;
+    return out;
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("enroll: unexpected answer: ") + e.what());
+  }
+}
+
+Status CollectorClient::SendReport(const std::string& body) {
+  DW_ASSIGN_OR_RETURN(Answer a,
+                      impl_->Call(http::methods::POST, "/api/v1/reports", body, impl_->token));
+  if (a.status == 200 || a.status == 201) return Status::Ok();
+  return StatusFor(a, "report");
+}
+
+Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
+  DW_ASSIGN_OR_RETURN(Answer a,
+                      impl_->Call(http::methods::GET, "/api/v1/agents/commands", "", impl_->token));
+  if (a.status != 200) return StatusFor(a, "poll commands");
+  try {
+    std::vector<AgentCommand> out;
+    value v = value::parse(a.body);
+    for (const value& c : v.at("commands").as_array()) {
+      out.push_back({c.at("id").as_number().to_int64(), c.at("command").as_string()});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("poll commands: unexpected answer: ") + e.what());
+  }
+}
+
+Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& detail,
+                            const std::optional<BaselineAck>& baseline) {
+  value b = value::object();
+  b["ok"] = value::boolean(ok);
+  b["detail"] = value(detail);
+  if (baseline) {
+    value x = value::object();
+    x["name"] = value(baseline->name);
+    x["revision"] = value::number(baseline->revision);
+    if (baseline->created_ns) x["created"] = value(FormatRfc3339Nanos(baseline->created_ns));
+    if (!baseline->root.IsZero()) x["root"] = value(baseline->root.Hex());
+    b["baseline"] = x;
+  }
+  DW_ASSIGN_OR_RETURN(Answer a,
+                      impl_->Call(http::methods::POST,
+                                  "/api/v1/agents/commands/" + std::to_string(command_id) + "/ack",
+                                  b.serialize(), impl_->token));
+  if (a.status == 200) return Status::Ok();
+  return StatusFor(a, "acknowledge command");
+}
+
+}  // namespace driftwatch::report

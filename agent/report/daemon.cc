@@ -1,0 +1,215 @@
+#include "agent/report/daemon.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "agent/check.h"
+#include "agent/report/client.h"
+#include "agent/report/outbox.h"
+#include "agent/report/reporter.h"
+#include "core/drift_json.h"
+#include "core/host.h"
+
+namespace driftwatch::report {
+namespace {
+
+void Log(const std::string& msg) {
+  std::cerr << FormatRfc3339Nanos(DefaultHost().NowNs()) << " driftwatch daemon: " << msg
+            << std::endl;
+}
+
+struct PendingAck {
+  int64_t id = 0;
+  bool ok = false;
+  std::string detail;
+  std::optional<BaselineAck> baseline;
+};
+
+}  // namespace
+
+struct Daemon::Impl {
+  std::string config_path;
+  DaemonConfig config;
+  boost::asio::io_context io;
+  boost::asio::steady_timer check_timer{io};
+  boost::asio::steady_timer poll_timer{io};
+  boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+  std::mt19937_64 rng{std::random_device{}()};
+  std::vector<PendingAck> acks;
+
+  agent::CheckOptions CheckOpts() const {
+    agent::CheckOptions o;
+    o.db_path = config.db;
+    o.rules_path = config.rules;
+    o.root = config.root;
+    o.baseline = config.baseline;
+    return o;
+  }
+
+  // Where and as whom to report; nullopt when not enrolled.
+  Result<std::optional<Enrollment>> Credentials(Outbox& outbox) {
+    if (!config.token_file.empty()) {
+      std::ifstream in(config.token_file);
+      if (!in) return ErrnoStatus(config.token_file, errno);
+      std::string token;
+      std::getline(in, token);
+      while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+      return std::optional<Enrollment>(
+          Enrollment{config.collector, config.host_id, token, "", config.ca_file});
+    }
+    DW_ASSIGN_OR_RETURN(auto e, outbox.LoadEnrollment());
+    if (e) {
+      if (!config.collector.empty()) e->collector = config.collector;
+      if (!config.ca_file.empty()) e->ca_file = config.ca_file;
+    }
+    return e;
+  }
+
+  // Queues result (when given) and delivers the outbox.
+  void Deliver(const CheckResult* result, bool respect_backoff) {
+    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    if (!outbox.ok()) return Log(outbox.status().message());
+    if (result != nullptr) {
+      auto id = (*outbox)->Enqueue(*result, DefaultHost().NowNs());
+      if (!id.ok()) return Log("cannot queue the report: " + id.status().message());
+    }
+    auto cred = Credentials(**outbox);
+    if (!cred.ok()) return Log(cred.status().message());
+    if (!cred->has_value()) {
+      if (result != nullptr) Log("not enrolled with a collector; report kept in the outbox");
+      return;
+    }
+    CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
+    DeliveryOptions opts;
+    opts.respect_backoff = respect_backoff;
+    auto outcome = DeliverOutbox(**outbox, client, **cred, opts, DefaultHost().NowNs());
+    if (!outcome.ok()) return Log("delivery: " + outcome.status().message());
+    if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
+      Log(outcome->Note());
+    }
+  }
+
+  Status Check() {
+    auto result = agent::RunCheck(CheckOpts());
+    if (!result.ok()) return result.status();
+    Log("check: " + std::to_string(result->events.size()) + " drift event(s)");
+    Deliver(&*result, false);
+    return Status::Ok();
+  }
+
+  void ScheduleCheck(bool first) {
+    std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(config.jitter_ns, 0));
+    int64_t delay = (first ? 0 : config.interval_ns) + dist(rng);
+    check_timer.expires_after(std::chrono::nanoseconds(delay));
+    check_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      Status s = Check();
+      if (!s.ok()) Log("check failed: " + s.message());
+      ScheduleCheck(false);
+    });
+  }
+
+  void Poll() {
+    Deliver(nullptr, true);
+    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    if (!outbox.ok()) return Log(outbox.status().message());
+    auto cred = Credentials(**outbox);
+    if (!cred.ok() || !cred->has_value()) return;
+    CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
+    std::vector<PendingAck> failed;
+    for (PendingAck& a : acks) {
+      if (!client.Ack(a.id, a.ok, a.detail, a.baseline).ok()) failed.push_back(std::move(a));
+    }
+    acks = std::move(failed);
+    auto cmds = client.PollCommands();
+    if (!cmds.ok()) return;
+    for (const AgentCommand& c : *cmds) {
+      PendingAck ack;
+      ack.id = c.id;
+      if (c.kind == "baseline") {
+        auto info = agent::CreateBaseline(
+            CheckOpts(), "collector",
+            "requested by the collector (command " + std::to_string(c.id) + ")");
+        ack.ok = info.ok();
+        if (info.ok()) {
+          ack.detail = "baseline " + info->name + " revision " + std::to_string(info->revision);
+          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+        } else {
+          ack.detail = info.status().message();
+        }
+        Log("command " + std::to_string(c.id) + " baseline: " + ack.detail);
+      } else if (c.kind == "check-now") {
+        Status s = Check();
+        ack.ok = s.ok();
+        ack.detail = s.ok() ? "checked" : s.message();
+      } else {
+        ack.detail = "unknown command '" + c.kind + "'";
+      }
+      Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
+      if (!s.ok()) acks.push_back(std::move(ack));
+      if (c.kind == "baseline" && ack.ok) {
+        // Report against the new baseline so the collector sees it at once.
+        Status cs = Check();
+        if (!cs.ok()) Log("check failed: " + cs.message());
+      }
+    }
+  }
+
+  void SchedulePoll() {
+    poll_timer.expires_after(std::chrono::nanoseconds(config.poll_interval_ns));
+    poll_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      Poll();
+      SchedulePoll();
+    });
+  }
+
+  void WaitSignal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        auto c = LoadDaemonConfig(config_path);
+        if (!c.ok()) {
+          Log("reload failed, keeping the old configuration: " + c.status().message());
+        } else {
+          config = std::move(c).value();
+          Log("configuration reloaded from " + config_path);
+          check_timer.cancel();
+          poll_timer.cancel();
+          ScheduleCheck(false);
+          SchedulePoll();
+        }
+        WaitSignal();
+        return;
+      }
+      Log("signal " + std::to_string(sig) + ": exiting");
+      io.stop();
+    });
+  }
+};
+
+Daemon::Daemon(std::string config_path, DaemonConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->config_path = std::move(config_path);
+  impl_->config = std::move(config);
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::Run() {
+  Log("started; checks every " + std::to_string(impl_->config.interval_ns / 1000000000) +
+      "s, polls every " + std::to_string(impl_->config.poll_interval_ns / 1000000) + "ms");
+  impl_->WaitSignal();
+  impl_->ScheduleCheck(true);
+  impl_->io.post([this] { impl_->Poll(); });
+  impl_->SchedulePoll();
+  impl_->io.run();
+  return 0;
+}
+
+}  // namespace driftwatch::report

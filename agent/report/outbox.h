@@ -1,0 +1,97 @@
+// The outbox: reports waiting for the collector, and the agent's enrollment
+// state, kept in the agent's SQLite database (docs/wire.md, "Agent side").
+//
+// Every report is written here before it is sent and deleted only after the
+// collector acknowledged it, so a collector that is down for a day loses
+// nothing; reports leave in the order they were queued. The outbox holds at
+// most `max_reports` reports: when full, the oldest ones are summarised into
+// one "outbox-overflow" report (counts of reports and events by kind, time
+// range) that takes their place at the head of the queue, so nothing is
+// dropped silently. A report the collector refuses as malformed (400, 413) is
+// kept with state "rejected" for inspection and no longer blocks the queue.
+//
+// Tables (component 'report' in schema_versions, version 1):
+//   report_outbox(seq, report_id, created_ns, body, events, attempts,
+//                 next_attempt_ns, last_error, state, overflow)
+//   report_state(key, value)   -- collector, host_id, token, group, ca_file
+//
+// Thread-safety: one Outbox per thread; several processes may share the
+// database file (SQLite locking, busy timeout).
+#ifndef DRIFTWATCH_AGENT_REPORT_OUTBOX_H_
+#define DRIFTWATCH_AGENT_REPORT_OUTBOX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/status.h"
+
+namespace driftwatch::agent {
+class Db;
+}
+
+namespace driftwatch::report {
+
+constexpr int kReportSchemaVersion = 1;
+constexpr int64_t kDefaultOutboxMax = 1000;
+
+struct Enrollment {
+  std::string collector;  // base URL, e.g. http://127.0.0.1:8080
+  std::string host_id;
+  std::string token;  // the agent token (secret)
+  std::string group;
+  std::string ca_file;  // PEM bundle to verify an https collector; "" = system
+};
+
+struct QueuedReport {
+  int64_t seq = 0;
+  std::string report_id;
+  int64_t created_ns = 0;
+  std::string body;  // wire JSON without "host_id" and "sent" (added when sending)
+  int attempts = 0;
+  int64_t next_attempt_ns = 0;
+};
+
+class Outbox {
+ public:
+  // Opens (creating tables in) the agent database at db_path. kUnsupported
+  // when the database records a newer 'report' schema version.
+  static Result<std::unique_ptr<Outbox>> Open(const std::string& db_path,
+                                              int64_t max_reports = kDefaultOutboxMax);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Queues a report of `result` under a new UUID v4 and returns the id.
+  Result<std::string> Enqueue(const CheckResult& result, int64_t now_ns);
+
+  // Pending reports, oldest first.
+  Result<std::vector<QueuedReport>> Pending(int limit);
+  Status Remove(int64_t seq);
+  Status RecordFailure(int64_t seq, int attempts, int64_t next_attempt_ns,
+                       const std::string& error);
+  Status MarkRejected(int64_t seq, const std::string& error);
+  Result<int64_t> PendingCount();
+  Result<int64_t> RejectedCount();
+
+  Result<std::optional<Enrollment>> LoadEnrollment();
+  Status SaveEnrollment(const Enrollment& e);
+
+ private:
+  Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports);
+  Status Init();
+  Status MakeRoom(int64_t now_ns);
+
+  std::unique_ptr<agent::Db> db_;
+  int64_t max_reports_;
+};
+
+// A random UUID v4 in canonical form.
+Result<std::string> NewReportId();
+
+}  // namespace driftwatch::report
+
+#endif  // DRIFTWATCH_AGENT_REPORT_OUTBOX_H_

@@ -1,0 +1,81 @@
+#include "agent/report/reporter.h"
+
+#include <cpprest/json.h>
+
+#include <algorithm>
+
+#include "core/drift_json.h"
+#include "core/host.h"
+
+namespace driftwatch::report {
+
+std::string StampReport(const std::string& body, const std::string& host_id, int64_t sent_ns) {
+  std::string head = "{\"host_id\":" + web::json::value(host_id).serialize() + ",\"sent\":\"" +
+                     FormatRfc3339Nanos(sent_ns) + "\"";
+  // body is "{...}" as written by the outbox; keep its fields after ours.
+  if (body.size() > 2) return head + "," + body.substr(1);
+  return head + "}";
+}
+
+std::string DeliveryOutcome::Note() const {
+  std::string note = "delivered " + std::to_string(sent) + " report(s)";
+  if (rejected) note += ", " + std::to_string(rejected) + " rejected by the collector";
+  if (remaining) note += ", " + std::to_string(remaining) + " kept in the outbox";
+  if (!error.ok()) note += " (" + error.message() + ")";
+  return note;
+}
+
+Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
+                                      const Enrollment& enrollment, const DeliveryOptions& options,
+                                      int64_t now_ns) {
+  DeliveryOutcome out;
+  DW_ASSIGN_OR_RETURN(auto pending, outbox.Pending(options.batch));
+  for (const QueuedReport& q : pending) {
+    if (options.respect_backoff && q.next_attempt_ns > now_ns) {
+      out.error = Status::Unavailable("backing off until " + FormatRfc3339Nanos(q.next_attempt_ns));
+      break;
+    }
+    Status s = client.SendReport(StampReport(q.body, enrollment.host_id, DefaultHost().NowNs()));
+    if (s.ok()) {
+      DW_RETURN_IF_ERROR(outbox.Remove(q.seq));
+      ++out.sent;
+      continue;
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      DW_RETURN_IF_ERROR(outbox.MarkRejected(q.seq, s.message()));
+      ++out.rejected;
+      continue;
+    }
+    const int attempts = q.attempts + 1;
+    const int64_t backoff =
+        std::min(options.max_backoff_ns, int64_t{1000000000} << std::min(attempts - 1, 30));
+    DW_RETURN_IF_ERROR(
+        outbox.RecordFailure(q.seq, attempts, DefaultHost().NowNs() + backoff, s.message()));
+    out.error = s;
+    break;
+  }
+  DW_ASSIGN_OR_RETURN(out.remaining, outbox.PendingCount());
+  return out;
+}
+
+Result<std::string> QueueAndDeliver(const std::string& db_path, const CheckResult& result,
+                                    std::string* delivery_note) {
+  DW_ASSIGN_OR_RETURN(auto outbox, Outbox::Open(db_path));
+  DW_ASSIGN_OR_RETURN(std::string id, outbox->Enqueue(result, DefaultHost().NowNs()));
+  std::string note;
+  auto enrollment = outbox->LoadEnrollment();
+  if (!enrollment.ok()) {
+    note = "report kept in the outbox: " + enrollment.status().message();
+  } else if (!enrollment->has_value()) {
+    note = "not enrolled with a collector (run driftwatch enroll); report kept in the outbox";
+  } else {
+    const Enrollment& e = **enrollment;
+    CollectorClient client(e.collector, e.token, e.ca_file);
+    auto outcome = DeliverOutbox(*outbox, client, e, DeliveryOptions{}, DefaultHost().NowNs());
+    note = outcome.ok() ? outcome->Note() : "delivery failed: " + outcome.status().message();
+  }
+  if (delivery_note != nullptr) *delivery_note = note;
+  return id;
+}
+
+}  // namespace driftwatch::report

@@ -1,0 +1,337 @@
+#include "collector/api.h"
+
+#include <cpprest/json.h>
+
+#include <map>
+#include <set>
+
+#include "collector/api_json.h"
+#include "collector/api_util.h"
+#include "collector/auth.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::collector {
+namespace {
+
+using web::json::value;
+using namespace api_internal;  // NOLINT: the handlers' shared helpers
+
+constexpr std::string_view kPrefix = "/api/v1";
+constexpr int64_t kReportFormat = 1;
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = s[i];
+    if (dash ? c != '-'
+             : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Api::Api(FleetStore& store, const CollectorConfig& config, Metrics& metrics,
+         std::function<int64_t()> now_ns, std::function<void()> on_ingest)
+    : store_(store),
+      config_(config),
+      metrics_(metrics),
+      now_ns_(std::move(now_ns)),
+      on_ingest_(std::move(on_ingest)) {}
+
+HttpResponse Api::Error(int status, const std::string& detail) {
+  static const std::map<int, const char*> kCodes = {
+      {400, "bad_request"},       {401, "unauthorized"},       {403, "forbidden"},
+      {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
+      {413, "payload_too_large"}, {500, "internal"},           {503, "unavailable"}};
+  auto it = kCodes.find(status);
+  value o = value::object();
+  o["error"] = value(it == kCodes.end() ? "error" : it->second);
+  o["detail"] = value(detail);
+  return Json(status, o);
+}
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  metrics_.requests++;
+  HttpResponse r;
+  try {
+    r = Route(req);
+  } catch (const std::exception& e) {
+    // web::json throws on unexpected shapes; never let it escape a request.
+    r = Error(400, std::string("malformed request: ") + e.what());
+  }
+  if (r.status >= 500) {
+    metrics_.responses_5xx++;
+  } else if (r.status >= 400) {
+    metrics_.responses_4xx++;
+  }
+  return r;
+}
+
+Result<Api::Caller> Api::Authenticate(const HttpRequest& req) {
+  std::string token = BearerToken(req.authorization);
+  if (token.empty()) return Status::PermissionDenied("missing bearer token");
+  DW_ASSIGN_OR_RETURN(auto info, store_.LookupToken(HashToken(token)));
+  if (!info) return Status::PermissionDenied("unknown token");
+  return Caller{info->role, info->host_id};
+}
+
+HttpResponse Api::Route(const HttpRequest& req) {
+  if (req.path == "/healthz") {
+    if (req.method != "GET") return Error(405, "use GET");
+    auto c = store_.Counts();
+    if (!c.ok()) return Error(503, c.status().message());
+    value o = value::object();
+    o["status"] = value("ok");
+    return Json(200, o);
+  }
+  const bool metrics = req.path == "/metrics";
+  if (!metrics && req.path.rfind(kPrefix, 0) != 0) return Error(404, "no such endpoint");
+  std::vector<std::string> p =
+      SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
+
+  auto caller = Authenticate(req);
+  if (!caller.ok()) {
+    if (caller.status().code() == StatusCode::kPermissionDenied) {
+      return Error(401, caller.status().message());
+    }
+    return FromStatus(caller.status());
+  }
+  const Role role = caller->role;
+  const bool can_read = role == Role::kRead || role == Role::kAdmin;
+  const bool is_admin = role == Role::kAdmin;
+  const bool is_agent = role == Role::kAgent;
+  auto need = [&](bool allowed, const char* what) -> std::optional<HttpResponse> {
+    if (allowed) return std::nullopt;
+    return Error(
+        403, std::string("a token of role '") + std::string(RoleName(role)) + "' may not " + what);
+  };
+  const bool get = req.method == "GET";
+  const bool post = req.method == "POST";
+  auto method = [&](bool ok) -> std::optional<HttpResponse> {
+    if (ok) return std::nullopt;
+    return Error(405, "method " + req.method + " not allowed on " + req.path);
+  };
+#define DW_CHECK(x) \
+  if (auto r = (x)) return *r
+
+  if (metrics) {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read metrics"));
+    return RenderMetrics();
+  }
+  if (p.size() == 1 && p[0] == "enroll") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(role == Role::kEnroll || is_admin, "enroll agents"));
+    return Enroll(*caller, req);
+  }
+  if (p.size() == 1 && p[0] == "reports") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_agent, "send reports (agent tokens only)"));
+    return PostReport(*caller, req);
+  }
+  if (p.size() == 2 && p[0] == "agents" && p[1] == "commands") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(is_agent, "poll agent commands (agent tokens only)"));
+    return AgentCommands(*caller);
+  }
+  if (p.size() == 4 && p[0] == "agents" && p[1] == "commands" && p[3] == "ack") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_agent, "acknowledge agent commands (agent tokens only)"));
+    return AckCommand(*caller, p[2], req);
+  }
+  if (p.size() == 1 && p[0] == "hosts") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "list hosts"));
+    return ListHosts();
+  }
+  if (p.size() == 2 && p[0] == "hosts") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read hosts"));
+    return GetHost(p[1]);
+  }
+  if (p.size() == 3 && p[0] == "hosts" && p[2] == "commands") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_admin, "queue commands (admin only)"));
+    return PostCommand(p[1], req);
+  }
+  if (p.size() == 1 && p[0] == "drift") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read drift"));
+    return QueryDrift(req);
+  }
+  if (p.size() == 2 && p[0] == "paths" && p[1] == "history") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read drift"));
+    return PathHistory(req);
+  }
+  if (p.size() == 2 && p[0] == "fleet" && p[1] == "summary") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read the fleet"));
+    return FleetSummary();
+  }
+  if (p.size() == 2 && p[0] == "fleet" && p[1] == "compare") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read the fleet"));
+    return FleetCompare(req);
+  }
+  if (p.size() == 2 && p[0] == "fleet" && p[1] == "baseline") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_admin, "request baselines (admin only)"));
+    return FleetBaseline(req);
+  }
+#undef DW_CHECK
+  return Error(404, "no such endpoint: " + req.path);
+}
+
+HttpResponse Api::Enroll(const Caller&, const HttpRequest& req) {
+  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  if (!body.ok()) return FromStatus(body.status());
+  Status err;
+  std::string host = OptionalString(*body, "host", &err);
+  std::string group = OptionalString(*body, "group", &err);
+  std::string version = OptionalString(*body, "agent_version", &err);
+  if (!err.ok()) return FromStatus(err);
+  if (!ValidHostId(host)) {
+    return Error(400, "host: expected 1-128 characters of A-Z a-z 0-9 . _ -");
+  }
+  if (!ValidGroup(group))
+    return Error(400, "group: expected up to 128 characters of A-Z a-z 0-9 . _ -");
+  auto token = GenerateToken();
+  if (!token.ok()) return FromStatus(token.status());
+  Status s = store_.EnrollHost(host, group, version, HashToken(*token), now_ns_());
+  if (!s.ok()) return FromStatus(s);
+  value o = value::object();
+  o["host_id"] = value(host);
+  o["group"] = value(group);
+  o["token"] = value(*token);
+  return Json(201, o);
+}
+
+HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
+  const int64_t t0 = now_ns_();
+  auto reject = [&](const Status& s) {
+    metrics_.reports_rejected++;
+    return FromStatus(s);
+  };
+  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  if (!body.ok()) return reject(body.status());
+  const value& v = *body;
+  if (!v.has_field("format"))
+    return reject(Status::InvalidArgument("format: missing (expected 1)"));
+  const value& f = v.at("format");
+  if (!f.is_number() || !f.as_number().is_int64() || f.as_number().to_int64() != kReportFormat) {
+    return reject(Status::InvalidArgument("unsupported report format " + f.serialize() +
+                                          ": this collector understands format 1"));
+  }
+  Status err;
+  ReportEnvelope env;
+  env.report_id = OptionalString(v, "report_id", &err);
+  env.host_id = OptionalString(v, "host_id", &err);
+  env.agent_version = OptionalString(v, "agent_version", &err);
+  std::string sent = OptionalString(v, "sent", &err);
+  if (!err.ok()) return reject(err);
+  if (!IsUuid(env.report_id)) return reject(Status::InvalidArgument("report_id: expected a UUID"));
+  if (env.host_id != c.host_id) {
+    metrics_.reports_rejected++;
+    return Error(403, "this token belongs to host '" + c.host_id + "' and cannot report as '" +
+                          env.host_id + "'");
+  }
+  if (!sent.empty()) {
+    auto t = ParseRfc3339(sent);
+    if (!t.ok()) return reject(t.status().WithContext("sent"));
+    env.sent_ns = *t;
+  }
+  if (v.has_field("events") && v.at("events").is_array() &&
+      v.at("events").size() > config_.max_events_per_report) {
+    return reject(Status::ResourceExhausted("events: more than " +
+                                            std::to_string(config_.max_events_per_report) +
+                                            " events in one report"));
+  }
+  auto result = CheckResultFromJson(v);
+  if (!result.ok()) return reject(result.status());
+  env.result = std::move(result).value();
+  env.events_json.reserve(env.result.events.size());
+  for (const DriftEvent& e : env.result.events) {
+    env.events_json.push_back(DriftEventToJson(e).serialize());
+  }
+  env.received_ns = now_ns_();
+  std::vector<AlertRoute> routes;
+  for (const AlertRule& a : config_.alerts) routes.push_back({a.name, a.min_severity, a.groups});
+  auto ingested = store_.IngestReport(env, routes);
+  if (!ingested.ok()) return reject(ingested.status());
+  if (ingested->duplicate) {
+    metrics_.reports_duplicate++;
+  } else {
+    metrics_.reports_ingested++;
+    metrics_.events_ingested += ingested->events;
+    if (on_ingest_ && ingested->events > 0) on_ingest_();
+  }
+  metrics_.ingest_ns_sum += now_ns_() - t0;
+  value o = value::object();
+  o["report_id"] = value(env.report_id);
+  o["accepted"] = value::boolean(true);
+  o["duplicate"] = value::boolean(ingested->duplicate);
+  o["sequence"] = value::number(ingested->report_seq);
+  o["events"] = value::number(ingested->events);
+  o["first_event_id"] =
+      ingested->first_event_id ? value::number(ingested->first_event_id) : value::null();
+  o["received"] = value(FormatRfc3339Nanos(ingested->received_ns));
+  return Json(200, o);
+}
+
+HttpResponse Api::RenderMetrics() {
+  auto counts = store_.Counts();
+  if (!counts.ok()) return FromStatus(counts.status());
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
+  };
+  metric("driftwatch_http_requests_total", "counter", "HTTP requests handled.", metrics_.requests);
+  metric("driftwatch_http_client_errors_total", "counter", "Responses with a 4xx status.",
+         metrics_.responses_4xx);
+  metric("driftwatch_http_server_errors_total", "counter", "Responses with a 5xx status.",
+         metrics_.responses_5xx);
+  metric("driftwatch_reports_ingested_total", "counter", "Reports stored.",
+         metrics_.reports_ingested);
+  metric("driftwatch_reports_duplicate_total", "counter", "Reports received again and not stored.",
+         metrics_.reports_duplicate);
+  metric("driftwatch_reports_rejected_total", "counter", "Reports refused.",
+         metrics_.reports_rejected);
+  metric("driftwatch_events_ingested_total", "counter", "Drift events stored.",
+         metrics_.events_ingested);
+  out +=
+      "# HELP driftwatch_ingest_seconds_sum Time spent ingesting reports.\n"
+      "# TYPE driftwatch_ingest_seconds_sum counter\ndriftwatch_ingest_seconds_sum " +
+      std::to_string(static_cast<double>(metrics_.ingest_ns_sum) / 1e9) + "\n";
+  metric("driftwatch_alerts_sent_total", "counter", "Alerts delivered.", metrics_.alerts_sent);
+  metric("driftwatch_alerts_failed_total", "counter", "Alert delivery attempts that failed.",
+         metrics_.alerts_failed);
+  metric("driftwatch_hosts", "gauge", "Enrolled hosts.", counts->hosts);
+  metric("driftwatch_events_stored", "gauge", "Drift events in the store.", counts->events);
+  metric("driftwatch_commands_pending", "gauge", "Commands not yet acknowledged.",
+         counts->pending_commands);
+  metric("driftwatch_alerts_pending", "gauge", "Alerts not yet delivered.", counts->pending_alerts);
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  return r;
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,100 @@
+// The collector's REST API (docs/api.md, docs/openapi.yaml), independent of
+// the HTTP library: Handle() maps one request to one response, so that the
+// whole API is testable without sockets and server.cc stays a thin adapter.
+//
+// Authentication is "Authorization: Bearer TOKEN" (see auth.h): 401 without a
+// valid token, 403 when the token's role or host does not allow the call.
+// Every error body is {"error": CODE, "detail": TEXT}. Bodies larger than
+// config.max_body_bytes are 413 (the server checks Content-Length before
+// reading), JSON nested deeper than config.max_json_depth is 400.
+//
+// Thread-safety: Handle() may be called from many threads at once; the store
+// serializes, Metrics are atomics.
+#ifndef DRIFTWATCH_COLLECTOR_API_H_
+#define DRIFTWATCH_COLLECTOR_API_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/config.h"
+#include "collector/store.h"
+
+namespace driftwatch::collector {
+
+struct HttpRequest {
+  std::string method;                                      // "GET", "POST", ...
+  std::string path;                                        // percent-decoded, without the query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Counters exported on /metrics (Prometheus text format).
+struct Metrics {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> responses_4xx{0};
+  std::atomic<int64_t> responses_5xx{0};
+  std::atomic<int64_t> reports_ingested{0};
+  std::atomic<int64_t> reports_duplicate{0};
+  std::atomic<int64_t> reports_rejected{0};
+  std::atomic<int64_t> events_ingested{0};
+  std::atomic<int64_t> ingest_ns_sum{0};
+  std::atomic<int64_t> alerts_sent{0};
+  std::atomic<int64_t> alerts_failed{0};
+};
+
+class Api {
+ public:
+  // Borrows store, config and metrics; they must outlive the Api.
+  // `now_ns` is the clock; `on_ingest` (may be empty) runs after each stored
+  // report, e.g. to wake the alert dispatcher.
+  Api(FleetStore& store, const CollectorConfig& config, Metrics& metrics,
+      std::function<int64_t()> now_ns, std::function<void()> on_ingest);
+
+  HttpResponse Handle(const HttpRequest& req);
+
+  // An error response in the API's format.
+  static HttpResponse Error(int status, const std::string& detail);
+
+ private:
+  struct Caller {
+    Role role = Role::kRead;
+    std::string host_id;  // agents only
+  };
+  HttpResponse Route(const HttpRequest& req);
+  Result<Caller> Authenticate(const HttpRequest& req);
+
+  HttpResponse Enroll(const Caller& c, const HttpRequest& req);
+  HttpResponse PostReport(const Caller& c, const HttpRequest& req);
+  HttpResponse ListHosts();
+  HttpResponse GetHost(const std::string& id);
+  HttpResponse QueryDrift(const HttpRequest& req);
+  HttpResponse PathHistory(const HttpRequest& req);
+  HttpResponse FleetSummary();
+  HttpResponse FleetCompare(const HttpRequest& req);
+  HttpResponse PostCommand(const std::string& host_id, const HttpRequest& req);
+  HttpResponse FleetBaseline(const HttpRequest& req);
+  HttpResponse AgentCommands(const Caller& c);
+  HttpResponse AckCommand(const Caller& c, const std::string& id, const HttpRequest& req);
+  HttpResponse RenderMetrics();
+
+  FleetStore& store_;
+  const CollectorConfig& config_;
+  Metrics& metrics_;
+  std::function<int64_t()> now_ns_;
+  std::function<void()> on_ingest_;
+};
+
+}  // namespace driftwatch::collector
+
+#endif  // DRIFTWATCH_COLLECTOR_API_H_

@@ -1,0 +1,254 @@
+// API handlers for reading the fleet and for agent commands (api.h).
+#include <cpprest/json.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "collector/api.h"
+#include "collector/api_json.h"
+#include "collector/api_util.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::collector {
+
+using web::json::value;
+using namespace api_internal;  // NOLINT: the handlers' shared helpers
+
+HttpResponse Api::ListHosts() {
+  auto hosts = store_.ListHosts();
+  if (!hosts.ok()) return FromStatus(hosts.status());
+  const int64_t now = now_ns_();
+  value list = value::array(hosts->size());
+  for (size_t i = 0; i < hosts->size(); ++i) {
+    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns);
+  }
+  value o = value::object();
+  o["hosts"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::GetHost(const std::string& id) {
+  auto h = store_.GetHost(id);
+  if (!h.ok()) return FromStatus(h.status());
+  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns);
+  auto cmds = store_.ListCommands(id);
+  if (!cmds.ok()) return FromStatus(cmds.status());
+  value list = value::array(cmds->size());
+  for (size_t i = 0; i < cmds->size(); ++i) list[i] = CommandToJson((*cmds)[i]);
+  o["commands"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::QueryDrift(const HttpRequest& req) {
+  static const std::set<std::string> kKnown = {"host",  "group", "path",   "kind", "severity",
+                                               "since", "until", "cursor", "limit"};
+  for (const auto& [k, v] : req.query) {
+    if (kKnown.count(k) == 0) return Error(400, "unknown query parameter '" + k + "'");
+  }
+  DriftQuery q;
+  if (const std::string* h = QueryParam(req, "host")) q.host = *h;
+  if (const std::string* g = QueryParam(req, "group")) q.group = *g;
+  if (const std::string* p = QueryParam(req, "path")) q.path_glob = *p;
+  if (const std::string* k = QueryParam(req, "kind")) {
+    auto kind = ParseDriftKind(*k);
+    if (!kind.ok()) return Error(400, "kind: " + kind.status().message());
+    q.kind = *kind;
+  }
+  if (const std::string* s = QueryParam(req, "severity")) {
+    auto sev = ParseSeverity(*s);
+    if (!sev.ok()) return Error(400, "severity: " + sev.status().message());
+    q.min_severity = *sev;
+  }
+  for (auto [key, out] : {std::pair{"since", &q.since_ns}, std::pair{"until", &q.until_ns}}) {
+    if (const std::string* t = QueryParam(req, key)) {
+      auto ns = ParseRfc3339(*t);
+      if (!ns.ok()) return Error(400, std::string(key) + ": " + ns.status().message());
+      *out = *ns;
+    }
+  }
+  auto limit = PageLimit(req, config_.max_page);
+  if (!limit.ok()) return FromStatus(limit.status());
+  auto cursor = Cursor(req);
+  if (!cursor.ok()) return FromStatus(cursor.status());
+  q.limit = *limit;
+  q.after_id = *cursor;
+  auto events = store_.QueryDrift(q);
+  if (!events.ok()) return FromStatus(events.status());
+  return Json(200, EventPage(*events, q.limit));
+}
+
+HttpResponse Api::PathHistory(const HttpRequest& req) {
+  const std::string* path = QueryParam(req, "path");
+  if (path == nullptr || path->empty()) return Error(400, "path: missing");
+  auto limit = PageLimit(req, config_.max_page);
+  if (!limit.ok()) return FromStatus(limit.status());
+  auto cursor = Cursor(req);
+  if (!cursor.ok()) return FromStatus(cursor.status());
+  auto events = store_.PathHistory(*path, *cursor, *limit);
+  if (!events.ok()) return FromStatus(events.status());
+  value o = EventPage(*events, *limit);
+  o["path"] = value(*path);
+  return Json(200, o);
+}
+
+HttpResponse Api::FleetSummary() {
+  const int64_t now = now_ns_();
+  auto s = store_.Summary(now, config_.silent_after_ns);
+  if (!s.ok()) return FromStatus(s.status());
+  value o = value::object();
+  o["hosts"] = value::number(s->hosts);
+  o["drifted_hosts"] = value::number(s->drifted_hosts);
+  o["silent_hosts"] = value::number(s->silent_hosts);
+  value sev = value::object();
+  for (const auto& [severity, n] : s->events_by_severity) {
+    sev[std::string(SeverityName(severity))] = value::number(n);
+  }
+  o["events_by_severity"] = sev;
+  value list = value::array(s->host_list.size());
+  for (size_t i = 0; i < s->host_list.size(); ++i) {
+    const HostRecord& h = s->host_list[i];
+    value x = value::object();
+    x["id"] = value(h.id);
+    x["group"] = value(h.group);
+    x["last_seen"] = h.last_seen_ns ? value(FormatRfc3339Nanos(h.last_seen_ns)) : value::null();
+    x["drifted"] = value::boolean(h.last_report_events > 0);
+    x["silent"] =
+        value::boolean(h.last_report_ns == 0 || now - h.last_report_ns > config_.silent_after_ns);
+    x["baseline_age_seconds"] = h.baseline_since_ns
+                                    ? value::number((now - h.baseline_since_ns) / 1000000000)
+                                    : value::null();
+    list[i] = x;
+  }
+  o["host_list"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::FleetCompare(const HttpRequest& req) {
+  const std::string* a = QueryParam(req, "a");
+  const std::string* b = QueryParam(req, "b");
+  if (a == nullptr || b == nullptr) return Error(400, "a and b: two host ids are required");
+  auto ha = store_.GetHost(*a);
+  if (!ha.ok()) return FromStatus(ha.status());
+  auto hb = store_.GetHost(*b);
+  if (!hb.ok()) return FromStatus(hb.status());
+  std::map<std::string, std::pair<std::optional<Hash128>, std::optional<Hash128>>> all;
+  for (const auto& [p, h] : ha->subtrees) all[p].first = h;
+  for (const auto& [p, h] : hb->subtrees) all[p].second = h;
+  value list = value::array();
+  value differ = value::array();
+  size_t i = 0, d = 0;
+  for (const auto& [path, hashes] : all) {
+    const auto& [x, y] = hashes;
+    std::string status = !x ? "only_b" : !y ? "only_a" : *x == *y ? "same" : "differ";
+    value e = value::object();
+    e["path"] = value(EscapePath(path));
+    e["a"] = x ? value(x->Hex()) : value::null();
+    e["b"] = y ? value(y->Hex()) : value::null();
+    e["status"] = value(status);
+    list[i++] = e;
+    if (status != "same") differ[d++] = value(EscapePath(path));
+  }
+  value o = value::object();
+  o["a"] = value(*a);
+  o["b"] = value(*b);
+  o["root_equal"] = value::boolean(!ha->root.IsZero() && ha->root == hb->root);
+  o["subtrees"] = list;
+  o["differ"] = differ;
+  return Json(200, o);
+}
+
+HttpResponse Api::PostCommand(const std::string& host_id, const HttpRequest& req) {
+  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  if (!body.ok()) return FromStatus(body.status());
+  Status err;
+  std::string kind = OptionalString(*body, "command", &err);
+  if (!err.ok()) return FromStatus(err);
+  if (kind != "baseline" && kind != "check-now") {
+    return Error(400, "command: expected baseline or check-now");
+  }
+  auto id = store_.QueueCommand(host_id, kind, now_ns_());
+  if (!id.ok()) return FromStatus(id.status());
+  value o = value::object();
+  o["id"] = value::number(*id);
+  o["host"] = value(host_id);
+  o["command"] = value(kind);
+  return Json(201, o);
+}
+
+HttpResponse Api::FleetBaseline(const HttpRequest& req) {
+  auto body = ParseObject(req.body, config_.max_json_depth, true);
+  if (!body.ok()) return FromStatus(body.status());
+  Status err;
+  std::string group = OptionalString(*body, "group", &err);
+  if (!err.ok()) return FromStatus(err);
+  auto ids = store_.QueueCommandForGroup(group, "baseline", now_ns_());
+  if (!ids.ok()) return FromStatus(ids.status());
+  value o = value::object();
+  o["group"] = value(group);
+  o["queued"] = value::number(static_cast<int64_t>(ids->size()));
+  value list = value::array(ids->size());
+  for (size_t i = 0; i < ids->size(); ++i) list[i] = value::number((*ids)[i]);
+  o["commands"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::AgentCommands(const Caller& c) {
+  const int64_t now = now_ns_();
+  Status touch = store_.TouchHost(c.host_id, now);
+  if (!touch.ok()) return FromStatus(touch);
+  auto cmds = store_.TakeCommands(c.host_id, now);
+  if (!cmds.ok()) return FromStatus(cmds.status());
+  value list = value::array(cmds->size());
+  for (size_t i = 0; i < cmds->size(); ++i) list[i] = CommandToJson((*cmds)[i]);
+  value o = value::object();
+  o["commands"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::AckCommand(const Caller& c, const std::string& id_text, const HttpRequest& req) {
+  char* end = nullptr;
+  long long id = std::strtoll(id_text.c_str(), &end, 10);
+  if (id_text.empty() || *end != '\0' || id <= 0)
+    return Error(400, "command id: expected an integer");
+  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  if (!body.ok()) return FromStatus(body.status());
+  const value& v = *body;
+  CommandAck ack;
+  if (!v.has_field("ok") || !v.at("ok").is_boolean()) return Error(400, "ok: expected a boolean");
+  ack.ok = v.at("ok").as_bool();
+  Status err;
+  ack.detail = OptionalString(v, "detail", &err);
+  if (!err.ok()) return FromStatus(err);
+  if (v.has_field("baseline") && !v.at("baseline").is_null()) {
+    const value& b = v.at("baseline");
+    if (!b.is_object()) return Error(400, "baseline: expected an object");
+    ack.baseline = OptionalString(b, "name", &err);
+    std::string created = OptionalString(b, "created", &err);
+    std::string root = OptionalString(b, "root", &err);
+    if (!err.ok()) return FromStatus(err.WithContext("baseline"));
+    if (!b.has_field("revision") || !b.at("revision").is_number() ||
+        !b.at("revision").as_number().is_int64()) {
+      return Error(400, "baseline.revision: expected an integer");
+    }
+    ack.baseline_revision = b.at("revision").as_number().to_int64();
+    if (!created.empty()) {
+      auto t = ParseRfc3339(created);
+      if (!t.ok()) return Error(400, "baseline.created: " + t.status().message());
+      ack.baseline_created_ns = *t;
+    }
+    if (!root.empty()) {
+      auto h = Hash128::FromHex(root);
+      if (!h.ok()) return Error(400, "baseline.root: expected 32 hex digits");
+      ack.baseline_root = *h;
+    }
+  }
+  Status s = store_.AckCommand(c.host_id, id, ack, now_ns_());
+  if (!s.ok()) return FromStatus(s);
+  value o = value::object();
+  o["id"] = value::number(static_cast<int64_t>(id));
+  o["acknowledged"] = value::boolean(true);
+  return Json(200, o);
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,109 @@
+#include "collector/api_json.h"
+
+#include <cstdio>
+
+#include "core/drift_json.h"
+
+namespace driftwatch::collector {
+namespace {
+
+using web::json::value;
+
+value TimeValue(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
+
+bool NameChars(const std::string& s) {
+  if (s.size() > 128) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns) {
+  value o = value::object();
+  o["id"] = value(h.id);
+  o["group"] = value(h.group);
+  o["target"] = value(h.target);
+  o["agent_version"] = value(h.agent_version);
+  o["enrolled"] = TimeValue(h.enrolled_ns);
+  o["last_seen"] = TimeValue(h.last_seen_ns);
+  o["last_report"] = TimeValue(h.last_report_ns);
+  o["silent"] =
+      value::boolean(h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns);
+  o["drifted"] = value::boolean(h.last_report_events > 0);
+  o["reports"] = value::number(h.reports);
+  o["events"] = value::number(h.events);
+  o["last_report_events"] = value::number(h.last_report_events);
+  value b = value::object();
+  b["name"] = value(h.baseline);
+  b["revision"] = value::number(h.baseline_revision);
+  b["since"] = TimeValue(h.baseline_since_ns);
+  b["age_seconds"] = h.baseline_since_ns == 0
+                         ? value::null()
+                         : value::number((now_ns - h.baseline_since_ns) / 1000000000);
+  o["baseline"] = b;
+  o["root"] = value(h.root.IsZero() ? "" : h.root.Hex());
+  value sub = value::object();
+  for (const auto& [path, hash] : h.subtrees) sub[EscapePath(path)] = value(hash.Hex());
+  o["subtrees"] = sub;
+  return o;
+}
+
+web::json::value EventToJson(const EventRecord& e) {
+  value o;
+  try {
+    o = value::parse(e.event_json);
+  } catch (const std::exception&) {
+    o = value::object();  // stored by this collector; never expected
+  }
+  o["id"] = value::number(e.id);
+  o["host"] = value(e.host_id);
+  o["report_id"] = value(e.report_id);
+  o["detected"] = value(FormatRfc3339Nanos(e.detected_ns));
+  o["received"] = value(FormatRfc3339Nanos(e.received_ns));
+  return o;
+}
+
+web::json::value CommandToJson(const CommandRecord& c) {
+  value o = value::object();
+  o["id"] = value::number(c.id);
+  o["host"] = value(c.host_id);
+  o["command"] = value(c.kind);
+  o["created"] = TimeValue(c.created_ns);
+  o["handed_out"] = TimeValue(c.handed_out_ns);
+  o["acknowledged"] = TimeValue(c.acked_ns);
+  if (c.acked_ns != 0) {
+    o["ok"] = value::boolean(c.ok);
+    o["detail"] = value(c.detail);
+  }
+  return o;
+}
+
+std::string EncodeCursor(int64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "c1.%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+Result<int64_t> DecodeCursor(const std::string& cursor) {
+  const Status bad = Status::InvalidArgument("cursor: not a cursor returned by this API");
+  if (cursor.size() < 4 || cursor.size() > 19 || cursor.rfind("c1.", 0) != 0) return bad;
+  int64_t id = 0;
+  for (size_t i = 3; i < cursor.size(); ++i) {
+    char c = cursor[i];
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return bad;
+    id = id * 16 + d;
+  }
+  if (id < 0) return bad;
+  return id;
+}
+
+bool ValidHostId(const std::string& id) { return !id.empty() && NameChars(id); }
+bool ValidGroup(const std::string& group) { return NameChars(group); }
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,31 @@
+// JSON views of the collector's records, as served by the REST API
+// (docs/api.md). Pure functions.
+#ifndef DRIFTWATCH_COLLECTOR_API_JSON_H_
+#define DRIFTWATCH_COLLECTOR_API_JSON_H_
+
+#include <cpprest/json.h>
+
+#include <string>
+
+#include "collector/store.h"
+#include "core/status.h"
+
+namespace driftwatch::collector {
+
+web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns);
+// The stored wire event plus "id", "host", "report_id", "detected", "received".
+web::json::value EventToJson(const EventRecord& e);
+web::json::value CommandToJson(const CommandRecord& c);
+
+// Opaque pagination cursors ("c1." + hex event id).
+std::string EncodeCursor(int64_t id);
+Result<int64_t> DecodeCursor(const std::string& cursor);
+
+// Whether a host or group name is acceptable: 1..128 bytes of [A-Za-z0-9._-]
+// (groups may also be empty).
+bool ValidHostId(const std::string& id);
+bool ValidGroup(const std::string& group);
+
+}  // namespace driftwatch::collector
+
+#endif  // DRIFTWATCH_COLLECTOR_API_JSON_H_

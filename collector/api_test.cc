@@ -1,0 +1,326 @@
+#include "collector/api.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cpprest/json.h>
+
+#include "collector/auth.h"
+#include "collector/sqlite_store.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::collector {
+namespace {
+
+using web::json::value;
+
+constexpr int64_t kT0 = 1793491200LL * 1000000000;  // 2026-11-01T00:00:00Z
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dw_api_test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto s = OpenSqliteStore(dir_ + "/c.db");
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(s).value();
+    api_ = std::make_unique<Api>(
+        *store_, config_, metrics_, [this] { return now_; }, [this] { ++ingest_calls_; });
+    read_ = *CreateToken(*store_, Role::kRead, now_);
+    admin_ = *CreateToken(*store_, Role::kAdmin, now_);
+    enroll_ = *CreateToken(*store_, Role::kEnroll, now_);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& token,
+                    const std::string& body = "") {
+    HttpRequest r;
+    r.method = method;
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) {
+      std::string qs = target.substr(q + 1);
+      size_t i = 0;
+      while (i <= qs.size()) {
+        size_t amp = qs.find('&', i);
+        if (amp == std::string::npos) amp = qs.size();
+        std::string kv = qs.substr(i, amp - i);
+        size_t eq = kv.find('=');
+        r.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+        i = amp + 1;
+      }
+    }
+    if (!token.empty()) r.authorization = "Bearer " + token;
+    r.body = body;
+    return api_->Handle(r);
+  }
+
+  std::string Enroll(const std::string& host, const std::string& group) {
+    value b = value::object();
+    b["host"] = value(host);
+    b["group"] = value(group);
+    HttpResponse r = Call("POST", "/api/v1/enroll", enroll_, b.serialize());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return value::parse(r.body).at("token").as_string();
+  }
+
+  static DriftEvent Event(const std::string& path, DriftKind kind, Severity sev) {
+    DriftEvent e;
+    e.path = path;
+    e.kind = kind;
+    e.severity = sev;
+    e.rule = "/etc/** (host.yaml:3)";
+    Entry n;
+    n.mask = kAttrType | kAttrPerm;
+    n.mode = 0600;
+    if (kind != DriftKind::kRemoved) e.new_entry = n;
+    if (kind == DriftKind::kModified) {
+      n.mode = 0644;
+      e.old_entry = n;
+      e.changed = kAttrPerm;
+    }
+    return e;
+  }
+
+  static std::string Report(const std::string& id, const std::string& host,
+                            const std::vector<DriftEvent>& events, int64_t finished) {
+    CheckResult r;
+    r.target = host;
+    r.baseline = "default";
+    r.baseline_revision = 1;
+    r.started_ns = finished - 1000;
+    r.finished_ns = finished;
+    r.subtrees = {{"/etc", HashBytes(host)}};
+    r.events = events;
+    value v = CheckResultToJson(r);
+    v["format"] = value::number(1);
+    v["report_id"] = value(id);
+    v["host_id"] = value(host);
+    v["agent_version"] = value("test");
+    v["sent"] = value(FormatRfc3339Nanos(finished));
+    return v.serialize();
+  }
+
+  std::string dir_;
+  CollectorConfig config_;
+  Metrics metrics_;
+  int64_t now_ = kT0;
+  int ingest_calls_ = 0;
+  std::unique_ptr<FleetStore> store_;
+  std::unique_ptr<Api> api_;
+  std::string read_, admin_, enroll_;
+};
+
+const char* kId1 = "11111111-1111-4111-8111-111111111111";
+const char* kId2 = "22222222-2222-4222-8222-222222222222";
+
+TEST_F(ApiTest, AuthenticationAndRoles) {
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", "").body,
+            R"({"detail":"missing bearer token","error":"unauthorized"})");
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", "dw_nope").status, 401);
+  HttpResponse r = Call("GET", "/api/v1/hosts", enroll_);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body,
+            R"({"detail":"a token of role 'enroll' may not list hosts","error":"forbidden"})");
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/x/commands", read_, R"({"command":"baseline"})").status,
+            403);
+  EXPECT_EQ(Call("POST", "/api/v1/enroll", read_, R"({"host":"a"})").status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", read_).body, R"({"hosts":[]})");
+  EXPECT_EQ(Call("GET", "/healthz", "").body, R"({"status":"ok"})");
+  EXPECT_EQ(Call("DELETE", "/api/v1/hosts", admin_).status, 405);
+  EXPECT_EQ(Call("GET", "/api/v1/nothing", admin_).status, 404);
+}
+
+TEST_F(ApiTest, ReportIngestAndQuery) {
+  std::string web1 = Enroll("web-1", "web");
+  std::string web2 = Enroll("web-2", "web");
+  EXPECT_EQ(Call("POST", "/api/v1/enroll", enroll_, R"({"host":"web-1"})").status, 409);
+
+  std::vector<DriftEvent> ev = {Event("/etc/passwd", DriftKind::kModified, Severity::kHigh),
+                                Event("/etc/new", DriftKind::kAdded, Severity::kLow)};
+  now_ = kT0 + 5;
+  HttpResponse r = Call("POST", "/api/v1/reports", web1, Report(kId1, "web-1", ev, kT0 + 1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string first = r.body;
+  EXPECT_EQ(first, R"({"accepted":true,"duplicate":false,"events":2,"first_event_id":1,)"
+                   R"("received":"2026-11-01T00:00:00.000000005Z","report_id":")" +
+                       std::string(kId1) + R"(","sequence":1})");
+  // The same report again: stored once, the original result.
+  r = Call("POST", "/api/v1/reports", web1, Report(kId1, "web-1", ev, kT0 + 1));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, std::string(first).replace(first.find("\"duplicate\":false"), 17,
+                                               "\"duplicate\":true"));
+  EXPECT_EQ(ingest_calls_, 1);
+  // Another host's token cannot report as web-1.
+  r = Call("POST", "/api/v1/reports", web2, Report(kId2, "web-1", ev, kT0 + 2));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body,
+            R"({"detail":"this token belongs to host 'web-2' and cannot report as 'web-1'",)"
+            R"("error":"forbidden"})");
+  r = Call("POST", "/api/v1/reports", web2,
+           Report(kId2, "web-2", {Event("/etc/passwd", DriftKind::kRemoved, Severity::kCritical)},
+                  kT0 + 3));
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  r = Call("GET", "/api/v1/drift?host=web-1", read_);
+  ASSERT_EQ(r.status, 200);
+  value v = value::parse(r.body);
+  ASSERT_EQ(v["events"].size(), 2u);
+  value e0 = v["events"][0];
+  EXPECT_EQ(e0.serialize(),
+            R"({"attributes":["perm"],"detected":"2026-11-01T00:00:00.000000001Z","host":"web-1",)"
+            R"("id":1,"kind":"modified","new":{"perm":"0600","type":"file"},)"
+            R"("old":{"perm":"0644","type":"file"},"path":"/etc/passwd",)"
+            R"("received":"2026-11-01T00:00:00.000000005Z","report_id":")" +
+                std::string(kId1) + R"j(","rule":"/etc/** (host.yaml:3)","severity":"high"})j");
+  EXPECT_TRUE(v["next_cursor"].is_null());
+
+  auto ids = [&](const std::string& q) {
+    HttpResponse resp = Call("GET", "/api/v1/drift" + q, read_);
+    EXPECT_EQ(resp.status, 200) << q << " " << resp.body;
+    std::vector<int64_t> out;
+    const value page = value::parse(resp.body);
+    for (const value& e : page.at("events").as_array()) {
+      out.push_back(e.at("id").as_number().to_int64());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(""), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(ids("?severity=high"), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(ids("?kind=added"), (std::vector<int64_t>{2}));
+  EXPECT_EQ(ids("?path=/etc/pass*"), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(ids("?group=web&host=web-2"), (std::vector<int64_t>{3}));
+  EXPECT_EQ(ids("?since=2026-11-01T00:00:00.000000002Z"), (std::vector<int64_t>{3}));
+  EXPECT_EQ(ids("?until=2026-11-01T00:00:00.000000002Z"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(ids("?host=x'%20OR%201=1--"), (std::vector<int64_t>{}));
+
+  // Pagination: opaque cursor, stable order.
+  r = Call("GET", "/api/v1/drift?limit=2", read_);
+  v = value::parse(r.body);
+  ASSERT_EQ(v["events"].size(), 2u);
+  std::string cursor = v["next_cursor"].as_string();
+  EXPECT_EQ(ids("?limit=2&cursor=" + cursor), (std::vector<int64_t>{3}));
+  EXPECT_EQ(Call("GET", "/api/v1/drift?cursor=bogus", read_).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/drift?limit=0", read_).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/drift?severity=urgent", read_).body,
+            R"j({"detail":"severity: unknown severity 'urgent' (expected low, medium, high or )j"
+            R"j(critical)","error":"bad_request"})j");
+  EXPECT_EQ(Call("GET", "/api/v1/drift?colour=red", read_).status, 400);
+
+  r = Call("GET", "/api/v1/paths/history?path=/etc/passwd", read_);
+  v = value::parse(r.body);
+  ASSERT_EQ(v["events"].size(), 2u);
+  EXPECT_EQ(v["events"][0]["host"].as_string(), "web-1");
+  EXPECT_EQ(v["events"][1]["host"].as_string(), "web-2");
+  EXPECT_EQ(v["events"][1]["kind"].as_string(), "removed");
+
+  now_ = kT0 + int64_t{3} * 3600 * 1000000000;
+  r = Call("GET", "/api/v1/fleet/summary", read_);
+  v = value::parse(r.body);
+  EXPECT_EQ(v["hosts"].as_integer(), 2);
+  EXPECT_EQ(v["drifted_hosts"].as_integer(), 2);
+  EXPECT_EQ(v["silent_hosts"].as_integer(), 2);
+  EXPECT_EQ(v["events_by_severity"].serialize(), R"({"critical":1,"high":1,"low":1,"medium":0})");
+  EXPECT_EQ(v["host_list"][0]["baseline_age_seconds"].as_integer(), 3 * 3600);
+
+  r = Call("GET", "/api/v1/fleet/compare?a=web-1&b=web-2", read_);
+  EXPECT_EQ(r.body, R"({"a":"web-1","b":"web-2","differ":["/etc"],"root_equal":false,)"
+                    R"("subtrees":[{"a":")" +
+                        HashBytes("web-1").Hex() + R"(","b":")" + HashBytes("web-2").Hex() +
+                        R"(","path":"/etc","status":"differ"}]})");
+  EXPECT_EQ(Call("GET", "/api/v1/fleet/compare?a=web-1&b=nope", read_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/nope", read_).status, 404);
+}
+
+TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
+  std::string tok = Enroll("db-1", "");
+  auto post = [&](const std::string& body) { return Call("POST", "/api/v1/reports", tok, body); };
+  EXPECT_EQ(post("{not json").status, 400);
+  EXPECT_EQ(post("[]").status, 400);
+  std::string good =
+      Report(kId1, "db-1", {Event("/etc/a", DriftKind::kAdded, Severity::kLow)}, kT0);
+  value v = value::parse(good);
+  v["format"] = value::number(2);
+  HttpResponse r = post(v.serialize());
+  EXPECT_EQ(r.body, R"({"detail":"unsupported report format 2: this collector understands )"
+                    R"(format 1","error":"bad_request"})");
+  v = value::parse(good);
+  v.erase("format");
+  EXPECT_EQ(post(v.serialize()).body,
+            R"j({"detail":"format: missing (expected 1)","error":"bad_request"})j");
+  // A bad second event: nothing of the report is stored.
+  v = value::parse(good);
+  v["events"][1] = value::parse(R"({"path":"/etc/b","kind":"exploded","severity":"low"})");
+  r = post(v.serialize());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"detail":"events[1].kind: expected one of added, modified, removed, )"
+                    R"(package-installed, package-removed, package-changed, )"
+                    R"(package-file-modified","error":"bad_request"})");
+  std::string deep(100, '[');
+  EXPECT_EQ(post(R"({"x":)" + deep + "}").status, 400);
+  v = value::parse(good);
+  v["report_id"] = value("not-a-uuid");
+  EXPECT_EQ(post(v.serialize()).status, 400);
+  config_.max_events_per_report = 1;
+  v = value::parse(good);
+  value first_event = v["events"][0];
+  v["events"][1] = first_event;
+  EXPECT_EQ(post(v.serialize()).status, 413);
+  EXPECT_EQ(Call("GET", "/api/v1/drift", read_).body, R"({"events":[],"next_cursor":null})");
+  EXPECT_EQ(metrics_.reports_rejected.load(), 8);
+}
+
+TEST_F(ApiTest, CommandsAreHandedOutOnceAndAcknowledged) {
+  std::string a = Enroll("a", "web");
+  std::string b = Enroll("b", "db");
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/zz/commands", admin_, R"({"command":"baseline"})").status,
+            404);
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/commands", admin_, R"({"command":"reboot"})").status,
+            400);
+  HttpResponse r = Call("POST", "/api/v1/hosts/a/commands", admin_, R"({"command":"check-now"})");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, R"({"command":"check-now","host":"a","id":1})");
+  r = Call("POST", "/api/v1/fleet/baseline", admin_, R"({"group":"web"})");
+  EXPECT_EQ(r.body, R"({"commands":[2],"group":"web","queued":1})");
+  r = Call("POST", "/api/v1/fleet/baseline", admin_, "");
+  EXPECT_EQ(r.body, R"({"commands":[3,4],"group":"","queued":2})");
+
+  now_ = kT0 + 7;
+  r = Call("GET", "/api/v1/agents/commands", a);
+  value v = value::parse(r.body);
+  ASSERT_EQ(v["commands"].size(), 3u);
+  EXPECT_EQ(v["commands"][0]["command"].as_string(), "check-now");
+  EXPECT_EQ(v["commands"][1]["command"].as_string(), "baseline");
+  EXPECT_EQ(Call("GET", "/api/v1/agents/commands", a).body, R"({"commands":[]})");
+  EXPECT_EQ(Call("GET", "/api/v1/agents/commands", read_).status, 403);
+  // b cannot acknowledge a's command.
+  EXPECT_EQ(Call("POST", "/api/v1/agents/commands/2/ack", b, R"({"ok":true})").status, 404);
+  r = Call("POST", "/api/v1/agents/commands/2/ack", a,
+           R"({"ok":true,"detail":"baseline default revision 2","baseline":{"name":"default",)"
+           R"("revision":2,"created":"2026-11-01T00:00:00.000000006Z"}})");
+  EXPECT_EQ(r.body, R"({"acknowledged":true,"id":2})");
+  v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["baseline"].serialize(), R"({"age_seconds":0,"name":"default","revision":2,)"
+                                       R"("since":"2026-11-01T00:00:00.000000006Z"})");
+  EXPECT_EQ(v["commands"][1].serialize(),
+            R"({"acknowledged":"2026-11-01T00:00:00.000000007Z","command":"baseline",)"
+            R"("created":"2026-11-01T00:00:00.000000000Z","detail":"baseline default revision 2",)"
+            R"("handed_out":"2026-11-01T00:00:00.000000007Z","host":"a","id":2,"ok":true})");
+  EXPECT_EQ(v["last_seen"].as_string(), "2026-11-01T00:00:00.000000007Z");
+}
+
+TEST_F(ApiTest, MetricsInPrometheusFormat) {
+  Enroll("m", "");
+  HttpResponse r = Call("GET", "/metrics", read_);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4");
+  EXPECT_NE(r.body.find("# TYPE driftwatch_hosts gauge\ndriftwatch_hosts 1\n"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("driftwatch_http_requests_total 2\n"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("GET", "/metrics", "").status, 401);
+}
+
+}  // namespace
+}  // namespace driftwatch::collector

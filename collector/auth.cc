@@ -1,0 +1,71 @@
+#include "collector/auth.h"
+
+#include <openssl/rand.h>
+
+#include "core/hash.h"
+
+namespace driftwatch::collector {
+
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kEnroll:
+      return "enroll";
+    case Role::kRead:
+      return "read";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kAgent:
+      return "agent";
+  }
+  return "unknown";
+}
+
+Result<Role> ParseRole(std::string_view name) {
+  if (name == "enroll") return Role::kEnroll;
+  if (name == "read") return Role::kRead;
+  if (name == "admin") return Role::kAdmin;
+  if (name == "agent") return Role::kAgent;
+  return Status::InvalidArgument("unknown role '" + std::string(name) +
+                                 "' (expected enroll, read or admin)");
+}
+
+Result<std::string> GenerateToken() {
+  unsigned char buf[32];
+  if (RAND_bytes(buf, sizeof(buf)) != 1) return Status::Internal("no randomness for a token");
+  return "dw_" + HexEncode(std::string_view(reinterpret_cast<const char*>(buf), sizeof(buf)));
+}
+
+std::string HashToken(std::string_view token) {
+  Digest d = Hasher::Of(HashAlgo::kSha256, token);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d.bytes.data()), d.size()));
+}
+
+std::string BearerToken(std::string_view h) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return "";
+  std::string_view t = h.substr(kPrefix.size());
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.size() > 256) return "";
+  return std::string(t);
+}
+
+Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns) {
+  if (role == Role::kAgent) {
+    return Status::InvalidArgument("agent tokens are issued by enrollment only");
+  }
+  DW_ASSIGN_OR_RETURN(std::string token, GenerateToken());
+  DW_RETURN_IF_ERROR(store.AddToken(HashToken(token), role, "", now_ns));
+  return token;
+}
+
+Result<std::string> NewUuidV4() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) return Status::Internal("no randomness for a UUID");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof(b)));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+}  // namespace driftwatch::collector

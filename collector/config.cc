@@ -1,0 +1,177 @@
+#include "collector/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace driftwatch::collector {
+namespace {
+
+std::string Where(const std::string& file, const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+Status CheckKeys(const std::string& file, const YAML::Node& map,
+                 const std::set<std::string>& allowed) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (allowed.count(key) == 0) {
+      return Status::InvalidArgument(Where(file, kv.first) + ": unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Scalar(const std::string& file, const YAML::Node& n, const char* what) {
+  if (!n.IsScalar())
+    return Status::InvalidArgument(Where(file, n) + ": " + what + ": expected a scalar");
+  return n.Scalar();
+}
+
+Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& root) {
+  CollectorConfig c;
+  if (!root || root.IsNull()) return c;
+  if (!root.IsMap()) return Status::InvalidArgument(Where(file, root) + ": expected a mapping");
+  DW_RETURN_IF_ERROR(CheckKeys(file, root,
+                               {"version", "retention", "silent_after", "max_body_bytes",
+                                "max_events_per_report", "alerts"}));
+  const YAML::Node version = root["version"];
+  if (!version) return Status::InvalidArgument(file + ": missing 'version: 1'");
+  DW_ASSIGN_OR_RETURN(std::string v, Scalar(file, version, "version"));
+  if (v != "1") {
+    return Status::Unsupported(Where(file, version) + ": config version " + v +
+                               " is not supported (this build knows version 1)");
+  }
+  for (auto [key, out] :
+       {std::pair{"retention", &c.retention_ns}, std::pair{"silent_after", &c.silent_after_ns}}) {
+    if (const YAML::Node n = root[key]) {
+      DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
+      auto d = ParseDurationNs(s);
+      if (!d.ok())
+        return Status::InvalidArgument(Where(file, n) + ": " + key + ": " + d.status().message());
+      *out = *d;
+    }
+  }
+  for (auto [key, out] : {std::pair{"max_body_bytes", &c.max_body_bytes},
+                          std::pair{"max_events_per_report", &c.max_events_per_report}}) {
+    if (const YAML::Node n = root[key]) {
+      DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
+      char* end = nullptr;
+      unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || x == 0 || x > (1ull << 32)) {
+        return Status::InvalidArgument(Where(file, n) + ": " + key +
+                                       ": expected a positive integer");
+      }
+      *out = static_cast<size_t>(x);
+    }
+  }
+  if (const YAML::Node alerts = root["alerts"]) {
+    if (!alerts.IsSequence()) {
+      return Status::InvalidArgument(Where(file, alerts) + ": alerts: expected a list");
+    }
+    std::set<std::string> names;
+    for (const YAML::Node& a : alerts) {
+      if (!a.IsMap()) return Status::InvalidArgument(Where(file, a) + ": expected a mapping");
+      DW_RETURN_IF_ERROR(
+          CheckKeys(file, a, {"name", "min_severity", "groups", "webhook", "format", "syslog"}));
+      AlertRule r;
+      if (!a["name"]) return Status::InvalidArgument(Where(file, a) + ": alert needs a name");
+      DW_ASSIGN_OR_RETURN(r.name, Scalar(file, a["name"], "name"));
+      if (!names.insert(r.name).second) {
+        return Status::InvalidArgument(Where(file, a["name"]) + ": duplicate alert name '" +
+                                       r.name + "'");
+      }
+      if (const YAML::Node n = a["min_severity"]) {
+        DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, "min_severity"));
+        auto sev = ParseSeverity(s);
+        if (!sev.ok())
+          return Status::InvalidArgument(Where(file, n) + ": " + sev.status().message());
+        r.min_severity = *sev;
+      }
+      if (const YAML::Node g = a["groups"]) {
+        if (!g.IsSequence())
+          return Status::InvalidArgument(Where(file, g) + ": groups: expected a list");
+        for (const YAML::Node& x : g) {
+          DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, x, "groups"));
+          r.groups.push_back(s);
+        }
+      }
+      if (const YAML::Node n = a["webhook"]) {
+        DW_ASSIGN_OR_RETURN(r.webhook, Scalar(file, n, "webhook"));
+        if (r.webhook.rfind("http://", 0) != 0 && r.webhook.rfind("https://", 0) != 0) {
+          return Status::InvalidArgument(Where(file, n) + ": webhook: expected an http(s) URL");
+        }
+      }
+      if (const YAML::Node n = a["format"]) {
+        DW_ASSIGN_OR_RETURN(std::string f, Scalar(file, n, "format"));
+        if (f != "json" && f != "slack") {
+          return Status::InvalidArgument(Where(file, n) + ": format: expected json or slack");
+        }
+        r.slack = f == "slack";
+      }
+      if (const YAML::Node n = a["syslog"]) {
+        DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, "syslog"));
+        if (s != "true" && s != "false") {
+          return Status::InvalidArgument(Where(file, n) + ": syslog: expected true or false");
+        }
+        r.syslog = s == "true";
+      }
+      if (r.webhook.empty() && !r.syslog) {
+        return Status::InvalidArgument(Where(file, a) + ": alert '" + r.name +
+                                       "' has neither a webhook nor syslog");
+      }
+      c.alerts.push_back(std::move(r));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<int64_t> ParseDurationNs(std::string_view text) {
+  size_t i = 0;
+  int64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (n > (int64_t{1} << 40)) return Status::InvalidArgument("duration too large");
+    n = n * 10 + (text[i++] - '0');
+  }
+  if (i == 0) return Status::InvalidArgument("expected a duration such as 30s, 15m, 2h or 90d");
+  std::string_view unit = text.substr(i);
+  int64_t mult;
+  if (unit.empty() || unit == "s")
+    mult = 1000000000;
+  else if (unit == "ms")
+    mult = 1000000;
+  else if (unit == "m")
+    mult = int64_t{60} * 1000000000;
+  else if (unit == "h")
+    mult = int64_t{3600} * 1000000000;
+  else if (unit == "d")
+    mult = int64_t{86400} * 1000000000;
+  else
+    return Status::InvalidArgument("expected a duration such as 30s, 15m, 2h or 90d");
+  return n * mult;
+}
+
+Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::string& file) {
+  try {
+    return ParseRoot(file, YAML::Load(std::string(yaml)));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+Result<CollectorConfig> LoadCollectorConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ErrnoStatus(path, errno);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().size() > (1 << 20)) return Status::ResourceExhausted(path + ": larger than 1 MiB");
+  return ParseCollectorConfig(ss.str(), path);
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,175 @@
+// Schema versions of the PostgreSQL fleet store. Never edit a released
+// migration: append a new one (docs/store-postgresql.md).
+#include "collector/pg_schema.h"
+
+#include <cstdio>
+#include <limits>
+
+namespace driftwatch::collector {
+namespace {
+
+constexpr const char* kV1 = R"sql(
+CREATE TABLE tokens(
+  sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
+  created_ns BIGINT NOT NULL);
+CREATE TABLE hosts(
+  id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL DEFAULT '', enrolled_ns BIGINT NOT NULL,
+  last_seen_ns BIGINT NOT NULL DEFAULT 0, last_report_ns BIGINT NOT NULL DEFAULT 0,
+  baseline TEXT NOT NULL DEFAULT '', baseline_revision BIGINT NOT NULL DEFAULT 0,
+  baseline_since_ns BIGINT NOT NULL DEFAULT 0, root TEXT NOT NULL DEFAULT '',
+  subtrees TEXT NOT NULL DEFAULT '{}', reports BIGINT NOT NULL DEFAULT 0,
+  events BIGINT NOT NULL DEFAULT 0, last_report_events BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX hosts_group ON hosts(grp);
+CREATE TABLE reports(
+  seq BIGSERIAL PRIMARY KEY, report_id TEXT NOT NULL UNIQUE, host_id TEXT NOT NULL,
+  agent_version TEXT NOT NULL, sent_ns BIGINT NOT NULL, received_ns BIGINT NOT NULL,
+  started_ns BIGINT NOT NULL, finished_ns BIGINT NOT NULL, baseline TEXT NOT NULL,
+  baseline_revision BIGINT NOT NULL, root TEXT NOT NULL, first_event_id BIGINT NOT NULL,
+  events BIGINT NOT NULL, warnings TEXT NOT NULL, stats TEXT NOT NULL);
+CREATE INDEX reports_host ON reports(host_id, seq);
+CREATE SEQUENCE events_id_seq;
+CREATE TABLE events(
+  id BIGINT NOT NULL DEFAULT nextval('events_id_seq'), report_seq BIGINT NOT NULL,
+  report_id TEXT NOT NULL, host_id TEXT NOT NULL, grp TEXT NOT NULL, path TEXT NOT NULL,
+  kind INTEGER NOT NULL, severity INTEGER NOT NULL, detected_ns BIGINT NOT NULL,
+  received_ns BIGINT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (id, detected_ns)) PARTITION BY RANGE (detected_ns);
+CREATE INDEX events_host_time ON events(host_id, detected_ns);
+CREATE INDEX events_host ON events(host_id, id);
+CREATE INDEX events_group ON events(grp, id);
+CREATE INDEX events_path ON events(path, id);
+CREATE INDEX events_detected ON events(detected_ns, id);
+CREATE TABLE event_counts(severity INTEGER PRIMARY KEY, n BIGINT NOT NULL);
+CREATE TABLE commands(
+  id BIGSERIAL PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
+  created_ns BIGINT NOT NULL, handed_out_ns BIGINT NOT NULL DEFAULT 0,
+  acked_ns BIGINT NOT NULL DEFAULT 0, ok BOOLEAN NOT NULL DEFAULT false,
+  detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX commands_host ON commands(host_id, handed_out_ns, id);
+CREATE TABLE alerts(
+  id BIGSERIAL PRIMARY KEY, event_id BIGINT NOT NULL, route TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_ns BIGINT NOT NULL,
+  delivered_ns BIGINT NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+  UNIQUE(event_id, route));
+CREATE INDEX alerts_due ON alerts(delivered_ns, next_ns);
+)sql";
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil), and back.
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int* m) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+constexpr int64_t kNsPerDay = 86400LL * 1000000000LL;
+
+int64_t MonthStartNs(int64_t y, int m) {
+  return DaysFromCivil(y, m, 1) * kNsPerDay;  // fits: |year| <= 2262 here
+}
+
+}  // namespace
+
+const char* const kPgDriftQuerySql =
+    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events "
+    "WHERE id > $1 AND ($2::text IS NULL OR host_id = $2) "
+    "AND ($3::text IS NULL OR grp = $3) AND ($4::text IS NULL OR path ~ $4) "
+    "AND ($5::int IS NULL OR kind = $5) AND ($6::int IS NULL OR severity >= $6) "
+    "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
+
+const std::vector<PgMigration>& PgMigrations() {
+  static const std::vector<PgMigration> kAll = {{1, kV1}};
+  return kAll;
+}
+
+EventMonth MonthOf(int64_t ns) {
+  int64_t days = ns / kNsPerDay;
+  if (ns % kNsPerDay < 0) --days;  // floor for times before 1970
+  EventMonth m;
+  int64_t y = 0;
+  CivilFromDays(days, &y, &m.month);
+  m.year = static_cast<int>(y);
+  // int64 nanoseconds span 1677-09-21 .. 2262-04-11: the months at both ends
+  // are open-ended.
+  if (y < 1677 || (y == 1677 && m.month <= 9)) {
+    m.start_ns = std::numeric_limits<int64_t>::min();
+  } else {
+    m.start_ns = MonthStartNs(y, m.month);
+  }
+  if (y > 2262 || (y == 2262 && m.month >= 4)) {
+    m.end_ns = std::numeric_limits<int64_t>::max();
+  } else {
+    m.end_ns = m.month == 12 ? MonthStartNs(y + 1, 1) : MonthStartNs(y, m.month + 1);
+  }
+  return m;
+}
+
+std::string PartitionName(const EventMonth& m) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "events_y%04dm%02d", m.year < 0 ? 0 : m.year % 10000, m.month);
+  return buf;
+}
+
+std::optional<EventMonth> ParsePartitionName(const std::string& name) {
+  int y = 0, mo = 0;
+  char tail = 0;
+  if (name.size() != 15 || std::sscanf(name.c_str(), "events_y%4dm%2d%c", &y, &mo, &tail) != 2) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || y < 1678 || y > 2261) return std::nullopt;
+  return MonthOf(MonthStartNs(y, mo));
+}
+
+std::optional<std::string> GlobToRegex(const std::string& glob) {
+  std::string out = "^";
+  for (size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '*') {
+      out += ".*";
+    } else if (c == '?') {
+      out += '.';
+    } else if (c == '[') {
+      size_t j = i + 1;
+      std::string cls = "[";
+      if (j < glob.size() && glob[j] == '^') {
+        cls += '^';
+        ++j;
+      }
+      if (j < glob.size() && glob[j] == ']') {  // a leading ']' is literal
+        cls += "\\]";
+        ++j;
+      }
+      while (j < glob.size() && glob[j] != ']') {
+        const char k = glob[j];
+        if (k == '\\' || k == '[' || k == '^') cls += '\\';
+        cls += k;
+        ++j;
+      }
+      if (j >= glob.size()) return std::nullopt;  // unterminated: matches nothing
+      out += cls + "]";
+      i = j;
+    } else {
+      if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+  }
+  out += '$';
+  return out;
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,695 @@
+// All SQL of the SQLite fleet store. Schema and its versions: docs/collector.md.
+#include "collector/sqlite_store.h"
+
+#include <cpprest/json.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "collector/sqlite_util.h"
+
+namespace driftwatch::collector {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tokens(
+  sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
+  created_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS hosts(
+  id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
+  target TEXT NOT NULL DEFAULT '', enrolled_ns INTEGER NOT NULL,
+  last_seen_ns INTEGER NOT NULL DEFAULT 0, last_report_ns INTEGER NOT NULL DEFAULT 0,
+  baseline TEXT NOT NULL DEFAULT '', baseline_revision INTEGER NOT NULL DEFAULT 0,
+  baseline_since_ns INTEGER NOT NULL DEFAULT 0, root TEXT NOT NULL DEFAULT '',
+  subtrees TEXT NOT NULL DEFAULT '{}', reports INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0, last_report_events INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS hosts_group ON hosts(grp);
+CREATE TABLE IF NOT EXISTS reports(
+  seq INTEGER PRIMARY KEY, report_id TEXT NOT NULL UNIQUE, host_id TEXT NOT NULL,
+  agent_version TEXT NOT NULL, sent_ns INTEGER NOT NULL, received_ns INTEGER NOT NULL,
+  started_ns INTEGER NOT NULL, finished_ns INTEGER NOT NULL, baseline TEXT NOT NULL,
+  baseline_revision INTEGER NOT NULL, root TEXT NOT NULL, first_event_id INTEGER NOT NULL,
+  events INTEGER NOT NULL, warnings TEXT NOT NULL, stats TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS reports_host ON reports(host_id, seq);
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY, report_seq INTEGER NOT NULL, host_id TEXT NOT NULL,
+  grp TEXT NOT NULL, path TEXT NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL,
+  detected_ns INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
+CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
+CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
+CREATE INDEX IF NOT EXISTS events_detected ON events(detected_ns, id);
+CREATE TABLE IF NOT EXISTS event_counts(severity INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS commands(
+  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
+  created_ns INTEGER NOT NULL, handed_out_ns INTEGER NOT NULL DEFAULT 0,
+  acked_ns INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
+  detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS commands_host ON commands(host_id, handed_out_ns, id);
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, route TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_ns INTEGER NOT NULL,
+  delivered_ns INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+  UNIQUE(event_id, route));
+CREATE INDEX IF NOT EXISTS alerts_due ON alerts(delivered_ns, next_ns);
+)sql";
+
+constexpr const char* kHostColumns =
+    "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
+    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events";
+
+constexpr const char* kEventSelect =
+    "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
+    "FROM events e JOIN reports r ON r.seq = e.report_seq";
+
+// Time windows with fewer events than this are read through events_detected.
+constexpr int64_t kTimeIndexMaxRows = 20000;
+
+HostRecord ReadHost(const Stmt& s) {
+  HostRecord h;
+  h.id = s.Text(0);
+  h.group = s.Text(1);
+  h.agent_version = s.Text(2);
+  h.target = s.Text(3);
+  h.enrolled_ns = s.Int(4);
+  h.last_seen_ns = s.Int(5);
+  h.last_report_ns = s.Int(6);
+  h.baseline = s.Text(7);
+  h.baseline_revision = s.Int(8);
+  h.baseline_since_ns = s.Int(9);
+  if (auto r = Hash128::FromHex(s.Text(10)); r.ok()) h.root = *r;
+  try {
+    auto sub = web::json::value::parse(s.Text(11));
+    for (const auto& [path, hash] : sub.as_object()) {
+      auto raw = UnescapePath(path);
+      auto hh = Hash128::FromHex(hash.as_string());
+      if (raw.ok() && hh.ok()) h.subtrees.emplace_back(*raw, *hh);
+    }
+  } catch (const std::exception&) {
+    // Written by this file only; an unreadable value shows as no subtrees.
+  }
+  h.reports = s.Int(12);
+  h.events = s.Int(13);
+  h.last_report_events = s.Int(14);
+  return h;
+}
+
+EventRecord ReadEvent(const Stmt& s) {
+  EventRecord e;
+  e.id = s.Int(0);
+  e.host_id = s.Text(1);
+  e.report_id = s.Text(2);
+  e.detected_ns = s.Int(3);
+  e.received_ns = s.Int(4);
+  e.event_json = s.Text(5);
+  return e;
+}
+
+CommandRecord ReadCommand(const Stmt& s) {
+  CommandRecord c;
+  c.id = s.Int(0);
+  c.host_id = s.Text(1);
+  c.kind = s.Text(2);
+  c.created_ns = s.Int(3);
+  c.handed_out_ns = s.Int(4);
+  c.acked_ns = s.Int(5);
+  c.ok = s.Int(6) != 0;
+  c.detail = s.Text(7);
+  return c;
+}
+
+std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {
+  web::json::value o = web::json::value::object();
+  for (const auto& [path, hash] : subtrees) o[EscapePath(path)] = web::json::value(hash.Hex());
+  return o.serialize();
+}
+
+class SqliteStore : public FleetStore {
+ public:
+  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+
+  Status Init() {
+    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
+    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
+    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    DW_RETURN_IF_ERROR(
+        db_->Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
+                  "version INTEGER NOT NULL)"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT version FROM schema_versions "
+                                             "WHERE component = 'collector'"));
+    DW_ASSIGN_OR_RETURN(bool found, s->Step());
+    if (found) {
+      int64_t v = s->Int(0);
+      if (v != kCollectorSchemaVersion) {
+        return Status::Unsupported("collector store schema version " + std::to_string(v) +
+                                   " is not supported by this build (knows version " +
+                                   std::to_string(kCollectorSchemaVersion) +
+                                   "); see docs/collector.md");
+      }
+    }
+    s.reset();
+    DW_RETURN_IF_ERROR(db_->Exec(kSchema));
+    if (!found) {
+      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO schema_versions(component, "
+                                                 "version) VALUES('collector', ?)"));
+      DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
+    }
+    return tx.Commit();
+  }
+
+  Status AddToken(const std::string& sha, Role role, const std::string& host_id,
+                  int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
+                                             "created_ns) VALUES(?, ?, ?, ?)"));
+    return s->Bind(1, sha).Bind(2, RoleName(role)).Bind(3, host_id).Bind(4, now_ns).Run();
+  }
+
+  Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT role, host_id FROM tokens WHERE sha256 = ?"));
+    s->Bind(1, sha);
+    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<TokenInfo>();
+    auto role = ParseRole(s->Text(0));
+    if (!role.ok()) return Status::Corruption("tokens: unknown role " + s->Text(0));
+    return std::optional<TokenInfo>(TokenInfo{*role, s->Text(1)});
+  }
+
+  Status EnrollHost(const std::string& host_id, const std::string& group,
+                    const std::string& agent_version, const std::string& token_sha,
+                    int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
+      s->Bind(1, host_id);
+      DW_ASSIGN_OR_RETURN(bool exists, s->Step());
+      if (exists) return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
+    }
+    DW_ASSIGN_OR_RETURN(auto h, db_->Prepare("INSERT INTO hosts(id, grp, agent_version, "
+                                             "enrolled_ns, last_seen_ns) VALUES(?, ?, ?, ?, ?)"));
+    DW_RETURN_IF_ERROR(h->Bind(1, host_id)
+                           .Bind(2, group)
+                           .Bind(3, agent_version)
+                           .Bind(4, now_ns)
+                           .Bind(5, now_ns)
+                           .Run());
+    h.reset();
+    DW_ASSIGN_OR_RETURN(auto t, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
+                                             "created_ns) VALUES(?, 'agent', ?, ?)"));
+    DW_RETURN_IF_ERROR(t->Bind(1, token_sha).Bind(2, host_id).Bind(3, now_ns).Run());
+    t.reset();
+    return tx.Commit();
+  }
+
+  Status TouchHost(const std::string& host_id, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?) "
+                                             "WHERE id = ?"));
+    return s->Bind(1, now_ns).Bind(2, host_id).Run();
+  }
+
+  Result<std::vector<HostRecord>> ListHosts() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ListHostsLocked();
+  }
+
+  Result<HostRecord> GetHost(const std::string& host_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(
+        auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + " FROM hosts WHERE id = ?"));
+    s->Bind(1, host_id);
+    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return Status::NotFound("unknown host '" + host_id + "'");
+    return ReadHost(*s);
+  }
+
+  Result<IngestResult> IngestReport(const ReportEnvelope& rep,
+                                    const std::vector<AlertRoute>& routes) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    IngestResult out;
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT seq, first_event_id, events, received_ns, "
+                                               "host_id FROM reports WHERE report_id = ?"));
+      s->Bind(1, rep.report_id);
+      DW_ASSIGN_OR_RETURN(bool dup, s->Step());
+      if (dup) {
+        if (s->Text(4) != rep.host_id) {
+          return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
+        }
+        out.duplicate = true;
+        out.report_seq = s->Int(0);
+        out.first_event_id = s->Int(1);
+        out.events = s->Int(2);
+        out.received_ns = s->Int(3);
+        return out;  // the transaction rolls back: nothing was written
+      }
+    }
+    std::string group;
+    std::string old_baseline;
+    int64_t old_revision = 0;
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT grp, baseline, baseline_revision FROM "
+                                               "hosts WHERE id = ?"));
+      s->Bind(1, rep.host_id);
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return Status::NotFound("unknown host '" + rep.host_id + "'");
+      group = s->Text(0);
+      old_baseline = s->Text(1);
+      old_revision = s->Int(2);
+    }
+    const CheckResult& r = rep.result;
+    web::json::value warnings = web::json::value::array();
+    for (size_t i = 0; i < r.warnings.size(); ++i) warnings[i] = web::json::value(r.warnings[i]);
+    web::json::value stats = web::json::value::object();
+    stats["files"] = web::json::value::number(r.stats.files);
+    stats["dirs"] = web::json::value::number(r.stats.dirs);
+    stats["others"] = web::json::value::number(r.stats.others);
+    stats["files_hashed"] = web::json::value::number(r.stats.files_hashed);
+    stats["bytes_hashed"] = web::json::value::number(r.stats.bytes_hashed);
+    stats["duration_ns"] = web::json::value::number(r.stats.duration_ns);
+    {
+      DW_ASSIGN_OR_RETURN(
+          auto s, db_->Prepare("INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
+                               "received_ns, started_ns, finished_ns, baseline, baseline_revision, "
+                               "root, first_event_id, events, warnings, stats) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"));
+      DW_RETURN_IF_ERROR(s->Bind(1, rep.report_id)
+                             .Bind(2, rep.host_id)
+                             .Bind(3, rep.agent_version)
+                             .Bind(4, rep.sent_ns)
+                             .Bind(5, rep.received_ns)
+                             .Bind(6, r.started_ns)
+                             .Bind(7, r.finished_ns)
+                             .Bind(8, r.baseline)
+                             .Bind(9, r.baseline_revision)
+                             .Bind(10, r.root.Hex())
+                             .Bind(11, static_cast<int64_t>(r.events.size()))
+                             .Bind(12, warnings.serialize())
+                             .Bind(13, stats.serialize())
+                             .Run());
+    }
+    out.report_seq = db_->LastInsertId();
+    out.received_ns = rep.received_ns;
+    out.events = static_cast<int64_t>(r.events.size());
+    int64_t per_severity[5] = {0, 0, 0, 0, 0};
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      const DriftEvent& e = r.events[i];
+      {
+        DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, "
+                                                 "path, kind, severity, detected_ns, body) "
+                                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+        DW_RETURN_IF_ERROR(s->Bind(1, out.report_seq)
+                               .Bind(2, rep.host_id)
+                               .Bind(3, group)
+                               .Bind(4, EscapePath(e.path))
+                               .Bind(5, static_cast<int64_t>(e.kind))
+                               .Bind(6, static_cast<int64_t>(e.severity))
+                               .Bind(7, r.finished_ns)
+                               .Bind(8, rep.events_json[i])
+                               .Run());
+      }
+      int64_t id = db_->LastInsertId();
+      if (i == 0) out.first_event_id = id;
+      per_severity[std::clamp(static_cast<int>(e.severity), 1, 4)]++;
+      for (const AlertRoute& route : routes) {
+        if (e.severity < route.min_severity) continue;
+        if (!route.groups.empty() &&
+            std::find(route.groups.begin(), route.groups.end(), group) == route.groups.end()) {
+          continue;
+        }
+        DW_ASSIGN_OR_RETURN(auto a, db_->Prepare("INSERT OR IGNORE INTO alerts(event_id, route, "
+                                                 "next_ns) VALUES(?, ?, ?)"));
+        DW_RETURN_IF_ERROR(a->Bind(1, id).Bind(2, route.name).Bind(3, rep.received_ns).Run());
+      }
+    }
+    for (int sev = 1; sev <= 4; ++sev) {
+      if (per_severity[sev] == 0) continue;
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO event_counts(severity, n) VALUES(?, ?) "
+                                               "ON CONFLICT(severity) DO UPDATE SET n = n + ?"));
+      DW_RETURN_IF_ERROR(
+          s->Bind(1, int64_t{sev}).Bind(2, per_severity[sev]).Bind(3, per_severity[sev]).Run());
+    }
+    {
+      DW_ASSIGN_OR_RETURN(auto s,
+                          db_->Prepare("UPDATE reports SET first_event_id = ? WHERE seq = ?"));
+      DW_RETURN_IF_ERROR(s->Bind(1, out.first_event_id).Bind(2, out.report_seq).Run());
+    }
+    const bool new_baseline = old_baseline != r.baseline || old_revision != r.baseline_revision;
+    {
+      DW_ASSIGN_OR_RETURN(
+          auto s,
+          db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?), last_report_ns = ?, "
+                       "target = ?, agent_version = ?, baseline = ?, baseline_revision = ?, "
+                       "baseline_since_ns = CASE WHEN ? THEN ? ELSE baseline_since_ns END, "
+                       "root = ?, subtrees = ?, reports = reports + 1, events = events + ?, "
+                       "last_report_events = ? WHERE id = ?"));
+      DW_RETURN_IF_ERROR(s->Bind(1, rep.received_ns)
+                             .Bind(2, rep.received_ns)
+                             .Bind(3, r.target)
+                             .Bind(4, rep.agent_version)
+                             .Bind(5, r.baseline)
+                             .Bind(6, r.baseline_revision)
+                             .Bind(7, int64_t{new_baseline ? 1 : 0})
+                             .Bind(8, r.started_ns)
+                             .Bind(9, r.root.Hex())
+                             .Bind(10, SubtreesJson(r.subtrees))
+                             .Bind(11, out.events)
+                             .Bind(12, out.events)
+                             .Bind(13, rep.host_id)
+                             .Run());
+    }
+    DW_RETURN_IF_ERROR(tx.Commit());
+    return out;
+  }
+
+  Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Rows are returned in id order, which the planner serves by walking
+    // the primary key and filtering. A narrow time window far from the
+    // newest events would make that walk long, so when the window holds few
+    // events we read it through the time index and sort those instead.
+    bool by_time = false;
+    if (q.since_ns || q.until_ns) {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT count(*) FROM (SELECT 1 FROM events "
+                                               "INDEXED BY events_detected WHERE detected_ns >= ? "
+                                               "AND detected_ns < ? LIMIT ?)"));
+      s->Bind(1, q.since_ns.value_or(INT64_MIN))
+          .Bind(2, q.until_ns.value_or(INT64_MAX))
+          .Bind(3, kTimeIndexMaxRows);
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      by_time = row && s->Int(0) < kTimeIndexMaxRows;
+    }
+    std::string sql = std::string(
+                          "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, "
+                          "e.body FROM events e") +
+                      (by_time ? " INDEXED BY events_detected" : "") +
+                      " JOIN reports r ON r.seq = e.report_seq WHERE e.id > ?1";
+    if (!q.host.empty()) sql += " AND e.host_id = ?2";
+    if (!q.group.empty()) sql += " AND e.grp = ?3";
+    if (!q.path_glob.empty()) sql += " AND e.path GLOB ?4";
+    if (q.kind) sql += " AND e.kind = ?5";
+    if (q.min_severity) sql += " AND e.severity >= ?6";
+    if (q.since_ns) sql += " AND e.detected_ns >= ?7";
+    if (q.until_ns) sql += " AND e.detected_ns < ?8";
+    sql += " ORDER BY e.id LIMIT ?9";
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
+    s->Bind(1, q.after_id);
+    if (!q.host.empty()) s->Bind(2, q.host);
+    if (!q.group.empty()) s->Bind(3, q.group);
+    if (!q.path_glob.empty()) s->Bind(4, q.path_glob);
+    if (q.kind) s->Bind(5, static_cast<int64_t>(*q.kind));
+    if (q.min_severity) s->Bind(6, static_cast<int64_t>(*q.min_severity));
+    if (q.since_ns) s->Bind(7, *q.since_ns);
+    if (q.until_ns) s->Bind(8, *q.until_ns);
+    s->Bind(9, int64_t{q.limit});
+    return ReadEvents(*s);
+  }
+
+  Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
+                                               int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string(kEventSelect) +
+                                             " WHERE e.path = ? AND e.id > ? ORDER BY e.id "
+                                             "LIMIT ?"));
+    s->Bind(1, path).Bind(2, after_id).Bind(3, int64_t{limit});
+    return ReadEvents(*s);
+  }
+
+  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FleetSummary out;
+    DW_ASSIGN_OR_RETURN(out.host_list, ListHostsLocked());
+    out.hosts = static_cast<int64_t>(out.host_list.size());
+    for (const HostRecord& h : out.host_list) {
+      if (h.last_report_events > 0) ++out.drifted_hosts;
+      if (h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns) ++out.silent_hosts;
+    }
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT severity, n FROM event_counts ORDER BY "
+                                             "severity"));
+    int64_t counts[5] = {0, 0, 0, 0, 0};
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      int64_t sev = s->Int(0);
+      if (sev >= 1 && sev <= 4) counts[sev] = s->Int(1);
+    }
+    for (int sev = 1; sev <= 4; ++sev) {
+      out.events_by_severity.emplace_back(static_cast<Severity>(sev), counts[sev]);
+    }
+    return out;
+  }
+
+  Result<int64_t> QueueCommand(const std::string& host_id, const std::string& kind,
+                               int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
+      s->Bind(1, host_id);
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return Status::NotFound("unknown host '" + host_id + "'");
+    }
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns) "
+                                             "VALUES(?, ?, ?)"));
+    DW_RETURN_IF_ERROR(s->Bind(1, host_id).Bind(2, kind).Bind(3, now_ns).Run());
+    return db_->LastInsertId();
+  }
+
+  Result<std::vector<int64_t>> QueueCommandForGroup(const std::string& group,
+                                                    const std::string& kind,
+                                                    int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    std::vector<std::string> hosts;
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id FROM hosts WHERE ? = '' OR grp = ? "
+                                               "ORDER BY id"));
+      s->Bind(1, group).Bind(2, group);
+      while (true) {
+        DW_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        hosts.push_back(s->Text(0));
+      }
+    }
+    std::vector<int64_t> ids;
+    for (const std::string& h : hosts) {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns) "
+                                               "VALUES(?, ?, ?)"));
+      DW_RETURN_IF_ERROR(s->Bind(1, h).Bind(2, kind).Bind(3, now_ns).Run());
+      ids.push_back(db_->LastInsertId());
+    }
+    DW_RETURN_IF_ERROR(tx.Commit());
+    return ids;
+  }
+
+  Result<std::vector<CommandRecord>> TakeCommands(const std::string& host_id,
+                                                  int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    std::vector<CommandRecord> out;
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id, host_id, kind, created_ns, "
+                                               "handed_out_ns, acked_ns, ok, detail FROM commands "
+                                               "WHERE host_id = ? AND handed_out_ns = 0 "
+                                               "ORDER BY id LIMIT 100"));
+      s->Bind(1, host_id);
+      while (true) {
+        DW_ASSIGN_OR_RETURN(bool row, s->Step());
+        if (!row) break;
+        out.push_back(ReadCommand(*s));
+      }
+    }
+    for (CommandRecord& c : out) {
+      DW_ASSIGN_OR_RETURN(auto s,
+                          db_->Prepare("UPDATE commands SET handed_out_ns = ? WHERE id = ?"));
+      DW_RETURN_IF_ERROR(s->Bind(1, now_ns).Bind(2, c.id).Run());
+      c.handed_out_ns = now_ns;
+    }
+    DW_RETURN_IF_ERROR(tx.Commit());
+    return out;
+  }
+
+  Status AckCommand(const std::string& host_id, int64_t command_id, const CommandAck& ack,
+                    int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE commands SET acked_ns = ?, ok = ?, "
+                                               "detail = ? WHERE id = ? AND host_id = ?"));
+      DW_RETURN_IF_ERROR(s->Bind(1, now_ns)
+                             .Bind(2, int64_t{ack.ok ? 1 : 0})
+                             .Bind(3, ack.detail)
+                             .Bind(4, command_id)
+                             .Bind(5, host_id)
+                             .Run());
+      if (db_->Changes() == 0) {
+        return Status::NotFound("no command " + std::to_string(command_id) + " for host '" +
+                                host_id + "'");
+      }
+    }
+    if (ack.ok && ack.baseline_revision > 0) {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE hosts SET baseline = ?, "
+                                               "baseline_revision = ?, baseline_since_ns = ?, "
+                                               "root = CASE WHEN ? = '' THEN root ELSE ? END, "
+                                               "last_seen_ns = max(last_seen_ns, ?) WHERE id = ?"));
+      std::string root = ack.baseline_root ? ack.baseline_root->Hex() : "";
+      DW_RETURN_IF_ERROR(s->Bind(1, ack.baseline)
+                             .Bind(2, ack.baseline_revision)
+                             .Bind(3, ack.baseline_created_ns ? ack.baseline_created_ns : now_ns)
+                             .Bind(4, root)
+                             .Bind(5, root)
+                             .Bind(6, now_ns)
+                             .Bind(7, host_id)
+                             .Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id, host_id, kind, created_ns, "
+                                             "handed_out_ns, acked_ns, ok, detail FROM commands "
+                                             "WHERE host_id = ? ORDER BY id"));
+    s->Bind(1, host_id);
+    std::vector<CommandRecord> out;
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadCommand(*s));
+    }
+    return out;
+  }
+
+  Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(
+        auto s, db_->Prepare("SELECT a.id, a.route, a.event_id, a.attempts, e.id, e.host_id, "
+                             "r.report_id, e.detected_ns, r.received_ns, e.body FROM alerts a "
+                             "JOIN events e ON e.id = a.event_id JOIN reports r ON "
+                             "r.seq = e.report_seq WHERE a.delivered_ns = 0 AND a.next_ns <= ? "
+                             "ORDER BY a.id LIMIT ?"));
+    s->Bind(1, now_ns).Bind(2, int64_t{limit});
+    std::vector<PendingAlert> out;
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      PendingAlert a;
+      a.id = s->Int(0);
+      a.route = s->Text(1);
+      a.event_id = s->Int(2);
+      a.attempts = static_cast<int>(s->Int(3));
+      a.event.id = s->Int(4);
+      a.event.host_id = s->Text(5);
+      a.event.report_id = s->Text(6);
+      a.event.detected_ns = s->Int(7);
+      a.event.received_ns = s->Int(8);
+      a.event.event_json = s->Text(9);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Status MarkAlertDelivered(int64_t alert_id, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE alerts SET delivered_ns = ?, attempts = "
+                                             "attempts + 1 WHERE id = ?"));
+    return s->Bind(1, now_ns).Bind(2, alert_id).Run();
+  }
+
+  Status RescheduleAlert(int64_t alert_id, int attempts, int64_t next_ns,
+                         const std::string& error) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE alerts SET attempts = ?, next_ns = ?, "
+                                             "last_error = ? WHERE id = ?"));
+    return s->Bind(1, int64_t{attempts}).Bind(2, next_ns).Bind(3, error).Bind(4, alert_id).Run();
+  }
+
+  Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Transaction tx(*db_);
+    DW_RETURN_IF_ERROR(tx.Begin());
+    DW_RETURN_IF_ERROR(db_->Exec(
+        "CREATE TEMP TABLE IF NOT EXISTS prune(id INTEGER PRIMARY KEY, severity INTEGER)"));
+    DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM temp.prune"));
+    {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO temp.prune SELECT id, severity FROM "
+                                               "events WHERE detected_ns < ? ORDER BY "
+                                               "detected_ns LIMIT ?"));
+      DW_RETURN_IF_ERROR(s->Bind(1, cutoff_ns).Bind(2, int64_t{batch}).Run());
+    }
+    int64_t n = db_->Changes();
+    DW_RETURN_IF_ERROR(
+        db_->Exec("UPDATE event_counts SET n = n - (SELECT count(*) FROM temp.prune p WHERE "
+                  "p.severity = event_counts.severity)"));
+    DW_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM alerts WHERE event_id IN (SELECT id FROM temp.prune)"));
+    DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM events WHERE id IN (SELECT id FROM temp.prune)"));
+    DW_RETURN_IF_ERROR(tx.Commit());
+    return n;
+  }
+
+  Result<StoreCounts> Counts() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    StoreCounts c;
+    DW_ASSIGN_OR_RETURN(
+        auto s, db_->Prepare("SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
+                             "(SELECT coalesce(sum(n), 0) FROM event_counts), "
+                             "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
+                             "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)"));
+    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) {
+      c.hosts = s->Int(0);
+      c.reports = s->Int(1);
+      c.events = s->Int(2);
+      c.pending_commands = s->Int(3);
+      c.pending_alerts = s->Int(4);
+    }
+    return c;
+  }
+
+ private:
+  Result<std::vector<HostRecord>> ListHostsLocked() {
+    DW_ASSIGN_OR_RETURN(
+        auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + " FROM hosts ORDER BY id"));
+    std::vector<HostRecord> out;
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      out.push_back(ReadHost(*s));
+    }
+    return out;
+  }
+
+  static Result<std::vector<EventRecord>> ReadEvents(Stmt& s) {
+    std::vector<EventRecord> out;
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadEvent(s));
+    }
+    return out;
+  }
+
+  std::mutex mu_;  // guards db_ (one connection, its statement cache)
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
+  DW_ASSIGN_OR_RETURN(auto db, Db::Open(path));
+  auto store = std::make_unique<SqliteStore>(std::move(db));
+  DW_RETURN_IF_ERROR(store->Init().WithContext(path));
+  return std::unique_ptr<FleetStore>(std::move(store));
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,25 @@
+// The SQLite backend of FleetStore (schema: docs/collector.md).
+//
+// Opens (creating if needed) a database in WAL mode with a busy timeout, so
+// that `driftwatch-collector token create` and `baseline` can write while a
+// server runs. A database whose recorded schema version is not the one this
+// build knows is refused with kUnsupported.
+//
+// Thread-safety: one connection behind one mutex; safe from any thread.
+#ifndef DRIFTWATCH_COLLECTOR_SQLITE_STORE_H_
+#define DRIFTWATCH_COLLECTOR_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "collector/store.h"
+
+namespace driftwatch::collector {
+
+constexpr int kCollectorSchemaVersion = 1;
+
+Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
+
+}  // namespace driftwatch::collector
+
+#endif  // DRIFTWATCH_COLLECTOR_SQLITE_STORE_H_

@@ -1,0 +1,211 @@
+// FleetStore: the collector's storage interface (schema in docs/collector.md).
+//
+// The embedded backend is SQLite (sqlite_store.h); a PostgreSQL backend will
+// implement the same interface so that several stateless collectors can
+// share one database. All SQL of a backend lives in its one .cc file.
+//
+// Contract shared by every backend:
+//  - IngestReport stores a whole report in one transaction (never half a
+//    report). A report_id seen before is not stored again: the original
+//    IngestResult is returned with duplicate = true.
+//  - Event ids grow with insertion; queries return events ordered by id, so
+//    an `after_id` cursor pages through a stable order.
+//  - Unknown hosts are kNotFound; a host id enrolled twice is kAlreadyExists.
+//  - Strings (paths, globs, group names) are bound as parameters, never
+//    spliced into SQL, and are returned byte for byte.
+//
+// Thread-safety: implementations are safe to call from several threads.
+#ifndef DRIFTWATCH_COLLECTOR_STORE_H_
+#define DRIFTWATCH_COLLECTOR_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/hash.h"
+#include "core/status.h"
+
+namespace driftwatch::collector {
+
+enum class Role { kEnroll, kRead, kAdmin, kAgent };
+std::string_view RoleName(Role r);  // "enroll", "read", "admin", "agent"
+Result<Role> ParseRole(std::string_view name);
+
+struct TokenInfo {
+  Role role = Role::kRead;
+  std::string host_id;  // agents only
+};
+
+struct HostRecord {
+  std::string id;
+  std::string group;
+  std::string agent_version;
+  std::string target;  // hostname the agent reports from
+  int64_t enrolled_ns = 0;
+  int64_t last_seen_ns = 0;    // any authenticated agent request
+  int64_t last_report_ns = 0;  // 0 before the first report
+  std::string baseline;
+  int64_t baseline_revision = 0;
+  int64_t baseline_since_ns = 0;  // when this revision was created (or first seen)
+  Hash128 root;
+  std::vector<std::pair<std::string, Hash128>> subtrees;
+  int64_t reports = 0;
+  int64_t events = 0;
+  int64_t last_report_events = 0;  // drift in the latest report
+};
+
+// One report as received; `events_json` holds the wire form of each event
+// (serialized DriftEventToJson), in report order, `result` the decoded one.
+struct ReportEnvelope {
+  std::string report_id;
+  std::string host_id;
+  std::string agent_version;
+  int64_t sent_ns = 0;
+  int64_t received_ns = 0;
+  CheckResult result;
+  std::vector<std::string> events_json;
+};
+
+struct IngestResult {
+  bool duplicate = false;
+  int64_t report_seq = 0;      // collector-side sequence of the report
+  int64_t first_event_id = 0;  // 0 when the report carried no events
+  int64_t events = 0;
+  int64_t received_ns = 0;
+};
+
+// Alert routes checked inside the ingest transaction: a qualifying event
+// gets one queued alert per route (deduplicated by (event, route)).
+struct AlertRoute {
+  std::string name;
+  Severity min_severity = Severity::kHigh;
+  std::vector<std::string> groups;  // empty = every group
+};
+
+struct EventRecord {
+  int64_t id = 0;
+  std::string host_id;
+  std::string report_id;
+  int64_t detected_ns = 0;  // the check's finish time
+  int64_t received_ns = 0;
+  std::string event_json;  // wire form of the DriftEvent
+};
+
+struct DriftQuery {
+  std::string host;       // "" = any
+  std::string group;      // "" = any
+  std::string path_glob;  // "" = any; SQLite GLOB syntax: * ? [...]
+  std::optional<DriftKind> kind;
+  std::optional<Severity> min_severity;
+  std::optional<int64_t> since_ns;  // detected_ns >= since
+  std::optional<int64_t> until_ns;  // detected_ns < until
+  int64_t after_id = 0;             // cursor: ids strictly greater
+  int limit = 100;
+};
+
+struct FleetSummary {
+  int64_t hosts = 0;
+  int64_t drifted_hosts = 0;  // latest report had drift
+  int64_t silent_hosts = 0;   // no report within the silent window
+  std::vector<std::pair<Severity, int64_t>> events_by_severity;
+  std::vector<HostRecord> host_list;
+};
+
+struct CommandRecord {
+  int64_t id = 0;
+  std::string host_id;
+  std::string kind;  // "baseline" or "check-now"
+  int64_t created_ns = 0;
+  int64_t handed_out_ns = 0;
+  int64_t acked_ns = 0;
+  bool ok = false;
+  std::string detail;
+};
+
+struct CommandAck {
+  bool ok = false;
+  std::string detail;
+  // Set when a baseline command created a new revision.
+  std::string baseline;
+  int64_t baseline_revision = 0;
+  int64_t baseline_created_ns = 0;
+  std::optional<Hash128> baseline_root;
+};
+
+struct PendingAlert {
+  int64_t id = 0;
+  std::string route;
+  int64_t event_id = 0;
+  int attempts = 0;
+  EventRecord event;
+};
+
+struct StoreCounts {
+  int64_t hosts = 0;
+  int64_t reports = 0;
+  int64_t events = 0;
+  int64_t pending_commands = 0;
+  int64_t pending_alerts = 0;
+};
+
+class FleetStore {
+ public:
+  virtual ~FleetStore() = default;
+
+  // Tokens are identified by the SHA-256 hex of the secret; the secret
+  // itself is never stored.
+  virtual Status AddToken(const std::string& sha256_hex, Role role, const std::string& host_id,
+                          int64_t now_ns) = 0;
+  // nullopt when unknown.
+  virtual Result<std::optional<TokenInfo>> LookupToken(const std::string& sha256_hex) = 0;
+
+  // Creates the host and its agent token in one transaction.
+  virtual Status EnrollHost(const std::string& host_id, const std::string& group,
+                            const std::string& agent_version, const std::string& token_sha256,
+                            int64_t now_ns) = 0;
+  virtual Status TouchHost(const std::string& host_id, int64_t now_ns) = 0;
+  virtual Result<std::vector<HostRecord>> ListHosts() = 0;
+  virtual Result<HostRecord> GetHost(const std::string& host_id) = 0;
+
+  virtual Result<IngestResult> IngestReport(const ReportEnvelope& report,
+                                            const std::vector<AlertRoute>& routes) = 0;
+
+  virtual Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) = 0;
+  // Events of one exact path, oldest first.
+  virtual Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
+                                                       int limit) = 0;
+  virtual Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) = 0;
+
+  // Queues a command for one host (kNotFound when unknown), or for every host
+  // of `group` ("" = all hosts); returns the command ids.
+  virtual Result<int64_t> QueueCommand(const std::string& host_id, const std::string& kind,
+                                       int64_t now_ns) = 0;
+  virtual Result<std::vector<int64_t>> QueueCommandForGroup(const std::string& group,
+                                                            const std::string& kind,
+                                                            int64_t now_ns) = 0;
+  // Hands out the host's commands not handed out before (each exactly once).
+  virtual Result<std::vector<CommandRecord>> TakeCommands(const std::string& host_id,
+                                                          int64_t now_ns) = 0;
+  // kNotFound when the command does not exist or belongs to another host.
+  virtual Status AckCommand(const std::string& host_id, int64_t command_id, const CommandAck& ack,
+                            int64_t now_ns) = 0;
+  virtual Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) = 0;
+
+  virtual Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) = 0;
+  virtual Status MarkAlertDelivered(int64_t alert_id, int64_t now_ns) = 0;
+  virtual Status RescheduleAlert(int64_t alert_id, int attempts, int64_t next_ns,
+                                 const std::string& error) = 0;
+
+  // Deletes events detected before cutoff_ns (at most `batch` per call);
+  // returns how many were deleted.
+  virtual Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) = 0;
+  virtual Result<StoreCounts> Counts() = 0;
+};
+
+}  // namespace driftwatch::collector
+
+#endif  // DRIFTWATCH_COLLECTOR_STORE_H_

@@ -1,0 +1,205 @@
+#include "container/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace driftwatch::container {
+namespace {
+
+constexpr char kParent[] = "driftwatch";
+
+bool HasWord(std::string_view list, std::string_view word, char sep) {
+  size_t i = 0;
+  while (i <= list.size()) {
+    size_t j = list.find(sep, i);
+    if (j == std::string_view::npos) j = list.size();
+    std::string_view w = list.substr(i, j - i);
+    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.remove_suffix(1);
+    if (w == word) return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+Status WriteFile(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  ssize_t n = write(fd, value.data(), value.size());
+  int err = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(value.size()))
+    return ErrnoStatus("write " + path + " '" + value + "'", err);
+  return Status::Ok();
+}
+
+Status MkdirP(const std::string& dir) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      std::string p = dir.substr(0, i);
+      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + p, errno);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadSmall(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  std::string out;
+  char buf[4096];
+  while (out.size() < (16u << 20)) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+CgroupLayout HostLayout() {
+  auto text = ReadSmall("/proc/self/mountinfo");
+  std::vector<MountInfo> mounts;
+  if (text.ok()) {
+    auto parsed = ParseMountInfo(*text);
+    if (parsed.ok()) mounts = std::move(parsed).value();
+  }
+  CgroupLayout probe = DetectCgroupLayout(mounts, "");
+  std::string controllers;
+  if (!probe.v2_root.empty()) {
+    auto c = ReadSmall(probe.v2_root + "/cgroup.controllers");
+    if (c.ok()) controllers = *c;
+  }
+  return DetectCgroupLayout(mounts, controllers);
+}
+
+}  // namespace
+
+CgroupLayout DetectCgroupLayout(const std::vector<MountInfo>& mounts,
+                                std::string_view v2_controllers) {
+  CgroupLayout l;
+  for (const MountInfo& m : mounts) {
+    if (m.fstype == "cgroup2" && l.v2_root.empty()) l.v2_root = m.mount_point;
+    if (m.fstype == "cgroup") {
+      if (HasWord(m.super_options, "memory", ',') && l.v1_memory.empty())
+        l.v1_memory = m.mount_point;
+      if (HasWord(m.super_options, "pids", ',') && l.v1_pids.empty()) l.v1_pids = m.mount_point;
+    }
+  }
+  if (!l.v2_root.empty()) {
+    l.v2_memory = HasWord(v2_controllers, "memory", ' ');
+    l.v2_pids = HasWord(v2_controllers, "pids", ' ');
+  }
+  return l;
+}
+
+std::vector<CgroupStep> PlanCgroups(const CgroupLayout& layout, const std::string& id,
+                                    const CgroupLimits& limits) {
+  std::vector<CgroupStep> steps;
+  if (!layout.v2_root.empty()) {
+    std::string enable;
+    if (layout.v2_memory) enable += "+memory";
+    if (layout.v2_pids) enable += std::string(enable.empty() ? "" : " ") + "+pids";
+    std::string parent = layout.v2_root + "/" + kParent;
+    if (!enable.empty()) {
+      steps.push_back({layout.v2_root, {{"cgroup.subtree_control", enable}}, false});
+      steps.push_back({parent, {{"cgroup.subtree_control", enable}}, false});
+    }
+    CgroupStep leaf{parent + "/" + id, {}, true};
+    if (layout.v2_memory && limits.memory_bytes) {
+      leaf.writes.emplace_back("memory.max", std::to_string(limits.memory_bytes));
+      leaf.writes.emplace_back("memory.swap.max", "0");
+    }
+    if (layout.v2_pids && limits.pids_max)
+      leaf.writes.emplace_back("pids.max", std::to_string(limits.pids_max));
+    steps.push_back(std::move(leaf));
+  }
+  if (!layout.v2_memory && !layout.v1_memory.empty()) {
+    CgroupStep s{layout.v1_memory + "/" + kParent + "/" + id, {}, true};
+    if (limits.memory_bytes)
+      s.writes.emplace_back("memory.limit_in_bytes", std::to_string(limits.memory_bytes));
+    steps.push_back(std::move(s));
+  }
+  if (!layout.v2_pids && !layout.v1_pids.empty()) {
+    CgroupStep s{layout.v1_pids + "/" + kParent + "/" + id, {}, true};
+    if (limits.pids_max) s.writes.emplace_back("pids.max", std::to_string(limits.pids_max));
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+Result<CgroupSet> CgroupSet::Create(const std::string& id, const CgroupLimits& limits) {
+  std::vector<std::string> members;
+  for (const CgroupStep& step : PlanCgroups(HostLayout(), id, limits)) {
+    if (step.member) {
+      if (mkdir(step.dir.c_str(), 0755) != 0) {
+        Status st = errno == ENOENT ? MkdirP(step.dir) : ErrnoStatus("mkdir " + step.dir, errno);
+        if (!st.ok()) {
+          CgroupSet(members).Destroy().IgnoreError();
+          return st;
+        }
+      }
+      members.push_back(step.dir);
+    } else {
+      Status st = MkdirP(step.dir);
+      if (!st.ok()) {
+        CgroupSet(members).Destroy().IgnoreError();
+        return st;
+      }
+    }
+    for (const auto& [file, value] : step.writes) {
+      Status st = WriteFile(step.dir + "/" + file, value);
+      // memory.swap.max is absent without swap accounting; anything else counts.
+      if (!st.ok() && file != "memory.swap.max") {
+        CgroupSet(members).Destroy().IgnoreError();
+        return st;
+      }
+    }
+  }
+  return CgroupSet(std::move(members));
+}
+
+std::vector<std::string> CgroupSet::DirsFor(const std::string& id) {
+  std::vector<std::string> dirs;
+  for (const CgroupStep& step : PlanCgroups(HostLayout(), id, CgroupLimits{})) {
+    if (step.member) dirs.push_back(step.dir);
+  }
+  return dirs;
+}
+
+Status CgroupSet::AddProcess(pid_t pid) const {
+  for (const std::string& dir : dirs_) {
+    DW_RETURN_IF_ERROR(WriteFile(dir + "/cgroup.procs", std::to_string(pid)));
+  }
+  return Status::Ok();
+}
+
+Status CgroupSet::Destroy() const {
+  Status result;
+  for (const std::string& dir : dirs_) {
+    for (int attempt = 0;; ++attempt) {
+      if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      if (errno != EBUSY || attempt >= 400) {
+        result = ErrnoStatus("rmdir " + dir, errno);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // The shared "driftwatch" parent goes once its last container is gone;
+    // while others remain the kernel refuses (EBUSY), which is fine.
+    size_t slash = dir.rfind('/');
+    if (result.ok() && slash != std::string::npos &&
+        dir.compare(slash - std::strlen(kParent), std::strlen(kParent), kParent) == 0) {
+      rmdir(dir.substr(0, slash).c_str());
+    }
+  }
+  return result;
+}
+
+}  // namespace driftwatch::container

@@ -1,0 +1,77 @@
+#include "container/cgroups.h"
+
+#include <gtest/gtest.h>
+
+namespace driftwatch::container {
+namespace {
+
+MountInfo Mount(const std::string& point, const std::string& fstype, const std::string& opts) {
+  MountInfo m;
+  m.mount_point = point;
+  m.fstype = fstype;
+  m.super_options = opts;
+  return m;
+}
+
+std::vector<MountInfo> Hybrid() {
+  return {Mount("/", "ext4", "rw"),
+          Mount("/sys/fs/cgroup", "tmpfs", "rw,mode=755"),
+          Mount("/sys/fs/cgroup/cpu", "cgroup", "rw,cpu"),
+          Mount("/sys/fs/cgroup/memory", "cgroup", "rw,memory"),
+          Mount("/sys/fs/cgroup/pids", "cgroup", "rw,pids"),
+          Mount("/sys/fs/cgroup/systemd", "cgroup", "rw,name=systemd"),
+          Mount("/sys/fs/cgroup/unified", "cgroup2", "rw")};
+}
+
+TEST(CgroupsTest, DetectsLayouts) {
+  // Hybrid: controllers in v1, an empty v2 tree beside them.
+  EXPECT_EQ(DetectCgroupLayout(Hybrid(), ""),
+            (CgroupLayout{"/sys/fs/cgroup/unified", false, false, "/sys/fs/cgroup/memory",
+                          "/sys/fs/cgroup/pids"}));
+  // Pure v2.
+  EXPECT_EQ(DetectCgroupLayout({Mount("/sys/fs/cgroup", "cgroup2", "rw,nsdelegate")},
+                               "cpuset cpu io memory pids\n"),
+            (CgroupLayout{"/sys/fs/cgroup", true, true, "", ""}));
+  // Pure v1, with memory and pids co-mounted.
+  EXPECT_EQ(DetectCgroupLayout({Mount("/cg/mp", "cgroup", "rw,memory,pids")}, ""),
+            (CgroupLayout{"", false, false, "/cg/mp", "/cg/mp"}));
+  // No cgroups at all.
+  EXPECT_EQ(DetectCgroupLayout({Mount("/", "ext4", "rw")}, ""), CgroupLayout{});
+}
+
+TEST(CgroupsTest, PlansHybrid) {
+  auto steps = PlanCgroups(DetectCgroupLayout(Hybrid(), ""), "abc", {256u << 20, 64});
+  std::vector<CgroupStep> want = {
+      {"/sys/fs/cgroup/unified/driftwatch/abc", {}, true},
+      {"/sys/fs/cgroup/memory/driftwatch/abc", {{"memory.limit_in_bytes", "268435456"}}, true},
+      {"/sys/fs/cgroup/pids/driftwatch/abc", {{"pids.max", "64"}}, true},
+  };
+  EXPECT_EQ(steps, want);
+}
+
+TEST(CgroupsTest, PlansV2) {
+  CgroupLayout l{"/sys/fs/cgroup", true, true, "", ""};
+  std::vector<CgroupStep> want = {
+      {"/sys/fs/cgroup", {{"cgroup.subtree_control", "+memory +pids"}}, false},
+      {"/sys/fs/cgroup/driftwatch", {{"cgroup.subtree_control", "+memory +pids"}}, false},
+      {"/sys/fs/cgroup/driftwatch/abc",
+       {{"memory.max", "1024"}, {"memory.swap.max", "0"}, {"pids.max", "5"}},
+       true},
+  };
+  EXPECT_EQ(PlanCgroups(l, "abc", {1024, 5}), want);
+  // Without limits only membership remains.
+  want[2].writes.clear();
+  EXPECT_EQ(PlanCgroups(l, "abc", {}), want);
+}
+
+TEST(CgroupsTest, PlansV1) {
+  CgroupLayout l{"", false, false, "/cg/memory", "/cg/pids"};
+  std::vector<CgroupStep> want = {
+      {"/cg/memory/driftwatch/x", {{"memory.limit_in_bytes", "4096"}}, true},
+      {"/cg/pids/driftwatch/x", {}, true},
+  };
+  EXPECT_EQ(PlanCgroups(l, "x", {4096, 0}), want);
+}
+
+}  // namespace
+}  // namespace driftwatch::container

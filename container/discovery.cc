@@ -1,0 +1,281 @@
+#include "container/discovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include "container/cgroup_ident.h"
+#include "container/layer_fs.h"
+
+namespace driftwatch::container {
+namespace {
+
+std::vector<std::string> Ancestors(const std::string& path) {
+  // "/a/b/c" -> {"/a", "/a/b"}
+  std::vector<std::string> out;
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (path[i] == '/') out.push_back(path.substr(0, i));
+  }
+  return out;
+}
+
+class StackedLower final : public LowerView {
+ public:
+  explicit StackedLower(std::vector<UniqueFd> roots) : roots_(std::move(roots)) {}
+
+  Result<std::optional<Entry>> Lookup(const std::string& path) override {
+    size_t limit = roots_.size();
+    DW_RETURN_IF_ERROR(VisibleLayers(path, &limit));
+    for (size_t i = 0; i < limit; ++i) {
+      DW_ASSIGN_OR_RETURN(std::optional<UpperNode> n, Node(i, path));
+      if (!n) continue;
+      if (n->whiteout) return std::optional<Entry>();
+      if (n->entry.type == EntryType::kFile && !n->metacopy) {
+        auto parent =
+            OpenBeneath(roots_[i].get(), path.substr(0, std::max<size_t>(path.rfind('/'), 1)),
+                        O_PATH | O_DIRECTORY);
+        if (!parent.ok()) return parent.status();
+        DW_ASSIGN_OR_RETURN(Entry e, StatEntry(parent->get(), n->entry.name, true));
+        return std::optional<Entry>(e);
+      }
+      return std::optional<Entry>(n->entry);
+    }
+    return std::optional<Entry>();
+  }
+
+  Result<std::vector<std::string>> List(const std::string& path) override {
+    size_t limit = roots_.size();
+    DW_RETURN_IF_ERROR(VisibleLayers(path, &limit));
+    std::set<std::string> names, hidden;
+    for (size_t i = 0; i < limit; ++i) {
+      DW_ASSIGN_OR_RETURN(std::optional<UpperNode> n, Node(i, path));
+      if (path != "/" && (!n || n->entry.type != EntryType::kDir)) {
+        if (n) break;  // a non-directory hides the layers below
+        continue;
+      }
+      auto fd = OpenBeneath(roots_[i].get(), path, O_RDONLY | O_DIRECTORY);
+      if (!fd.ok()) continue;
+      DIR* d = fdopendir(fd->release());
+      if (d == nullptr) continue;
+      while (struct dirent* de = readdir(d)) {
+        std::string name = de->d_name;
+        if (name == "." || name == ".." || hidden.count(name) || names.count(name)) continue;
+        std::string child = path == "/" ? "/" + name : path + "/" + name;
+        auto cn = Node(i, child);
+        if (cn.ok() && *cn && (*cn)->whiteout) {
+          hidden.insert(name);
+        } else {
+          names.insert(name);
+        }
+      }
+      closedir(d);
+      if (n && n->opaque) break;
+    }
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+ private:
+  // The object at `path` in layer i with its markers, or nullopt.
+  Result<std::optional<UpperNode>> Node(size_t i, const std::string& path) {
+    if (path == "/") {
+      UpperNode n;
+      n.entry.type = EntryType::kDir;
+      return std::optional<UpperNode>(n);
+    }
+    size_t slash = path.rfind('/');
+    auto parent = OpenBeneath(roots_[i].get(), slash == 0 ? "/" : path.substr(0, slash),
+                              O_PATH | O_DIRECTORY);
+    if (!parent.ok()) return std::optional<UpperNode>();
+    std::string name = path.substr(slash + 1);
+    auto e = StatEntry(parent->get(), name, false);
+    if (!e.ok()) {
+      if (e.status().code() == StatusCode::kNotFound) return std::optional<UpperNode>();
+      return e.status();
+    }
+    UpperNode n;
+    n.entry = std::move(e).value();
+    std::vector<std::pair<std::string, std::string>> xattrs;
+    std::string p = "/proc/self/fd/" + std::to_string(parent->get()) + "/" + name;
+    for (const char* key :
+         {"trusted.overlay.opaque", "trusted.overlay.whiteout", "trusted.overlay.metacopy",
+          "user.overlay.opaque", "user.overlay.whiteout", "user.overlay.metacopy"}) {
+      char v[64];
+      ssize_t len = lgetxattr(p.c_str(), key, v, sizeof v);
+      if (len >= 0) xattrs.emplace_back(key, std::string(v, static_cast<size_t>(len)));
+    }
+    OverlayMarkers m = DecodeOverlayXattrs(xattrs);
+    n.opaque = m.opaque;
+    n.metacopy = m.metacopy;
+    n.whiteout = IsDeviceWhiteout(n.entry) ||
+                 (m.whiteout && n.entry.type == EntryType::kFile && n.entry.size == 0);
+    return std::optional<UpperNode>(n);
+  }
+
+  // Lowers the layer limit for `path`: an ancestor that is a whiteout, a
+  // non-directory or an opaque directory in layer i hides layers below i.
+  Status VisibleLayers(const std::string& path, size_t* limit) {
+    for (const std::string& a : Ancestors(path)) {
+      for (size_t i = 0; i < *limit; ++i) {
+        DW_ASSIGN_OR_RETURN(std::optional<UpperNode> n, Node(i, a));
+        if (!n) continue;
+        if (n->whiteout || n->entry.type != EntryType::kDir) {
+          *limit = i;  // nothing under a deleted or non-directory ancestor
+          break;
+        }
+        if (n->opaque) {
+          *limit = i + 1;
+          break;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<UniqueFd> roots_;
+};
+
+std::string ReadLink(const std::string& path) {
+  char buf[256];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+uint64_t NsInode(const std::string& link) {
+  // "mnt:[4026531841]"
+  size_t a = link.find('[');
+  if (a == std::string::npos) return 0;
+  return std::strtoull(link.c_str() + a + 1, nullptr, 10);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers) {
+  std::vector<UniqueFd> roots;
+  for (const std::string& l : layers) {
+    int fd = open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(l, errno);
+    roots.emplace_back(fd);
+  }
+  return std::unique_ptr<LowerView>(new StackedLower(std::move(roots)));
+}
+
+Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOptions& options) {
+  // PID 1 defines the host; when it cannot be inspected (it holds
+  // capabilities this process lacks) this process's own view stands in.
+  std::string host = options.proc + "/1";
+  std::string host_mnt = ReadLink(host + "/ns/mnt");
+  struct stat host_root;
+  if (host_mnt.empty() || stat((host + "/root").c_str(), &host_root) != 0) {
+    host = options.proc + "/self";
+    host_mnt = ReadLink(host + "/ns/mnt");
+    if (stat((host + "/root").c_str(), &host_root) != 0) return ErrnoStatus(host + "/root", errno);
+  }
+  DIR* d = opendir(options.proc.c_str());
+  if (d == nullptr) return ErrnoStatus(options.proc, errno);
+  std::vector<pid_t> pids;
+  while (struct dirent* de = readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(de->d_name, &end, 10);
+    if (pid > 1 && end != nullptr && *end == '\0') pids.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(d);
+  std::sort(pids.begin(), pids.end());
+
+  std::map<std::string, ContainerRecord> ours;  // cgroup id -> record
+  if (!options.state_dir.empty()) {
+    StateDir state(options.state_dir);
+    auto names = state.ListContainers();
+    if (names.ok()) {
+      for (const std::string& n : *names) {
+        auto r = state.LoadContainer(n);
+        if (r.ok()) ours[r->id] = std::move(r).value();
+      }
+    }
+  }
+
+  std::set<uint64_t> seen;
+  std::vector<DiscoveredContainer> out;
+  for (pid_t pid : pids) {
+    const std::string base = options.proc + "/" + std::to_string(pid);
+    std::string mnt = ReadLink(base + "/ns/mnt");
+    if (mnt.empty() || mnt == host_mnt) continue;
+    uint64_t ino = NsInode(mnt);
+    if (seen.count(ino)) continue;
+    auto cg_text = ReadSmallFile(base + "/cgroup", 1 << 20);
+    std::optional<ContainerIdentity> ident;
+    if (cg_text.ok()) {
+      auto lines = ParseProcCgroup(*cg_text);
+      if (lines.ok()) ident = IdentifyContainer(*lines);
+    }
+    struct stat root_st;
+    if (stat((base + "/root").c_str(), &root_st) != 0) continue;
+    bool own_root = root_st.st_dev != host_root.st_dev || root_st.st_ino != host_root.st_ino;
+    if (!own_root && !ident) continue;
+    seen.insert(ino);
+    DiscoveredContainer c;
+    c.pid = pid;
+    c.mnt_ns = ino;
+    c.runtime = ident ? ident->runtime : "unknown";
+    c.id = ident ? ident->id : "mntns-" + std::to_string(ino);
+    if (ident && ident->runtime == "driftwatch" && ours.count(ident->id)) {
+      const ContainerRecord& r = ours[ident->id];
+      c.name = r.name;
+      c.image = r.image;
+      c.image_digest = r.image_digest;
+    }
+    auto mi_text = ReadSmallFile(base + "/mountinfo", kMaxMountInfoBytes);
+    if (!mi_text.ok()) {
+      c.note = mi_text.status().ToString();
+      out.push_back(std::move(c));
+      continue;
+    }
+    auto mounts = ParseMountInfo(*mi_text);
+    const MountInfo* root = mounts.ok() ? FindMount(*mounts, "/") : nullptr;
+    if (root == nullptr) {
+      c.note = mounts.ok() ? "no root mount in mountinfo" : mounts.status().ToString();
+      out.push_back(std::move(c));
+      continue;
+    }
+    c.root_fstype = root->fstype;
+    c.layers = OverlayLayersOf(*root);
+    if (!c.layers || c.layers->upper.empty()) {
+      c.note = "root is " + root->fstype +
+               (c.layers ? " without an upper layer" : ", not overlayfs") + ": no layer diff";
+      out.push_back(std::move(c));
+      continue;
+    }
+    if (!options.diff) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    std::vector<std::string> excluded;
+    for (const MountInfo& m : *mounts) {
+      if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
+    }
+    auto upper = ReadUpperLayer(c.layers->upper);
+    auto lower = OpenStackedLower(c.layers->lower);
+    if (!upper.ok() || !lower.ok()) {
+      c.note = !upper.ok() ? upper.status().ToString() : lower.status().ToString();
+      out.push_back(std::move(c));
+      continue;
+    }
+    auto events = DiffUpperLayer(*upper, **lower, excluded);
+    if (events.ok()) {
+      c.drift_known = true;
+      c.events = std::move(events).value();
+    } else {
+      c.note = events.status().ToString();
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace driftwatch::container

@@ -1,0 +1,43 @@
+// The image store: images are directory trees copied into the state dir and
+// identified by a content digest, the Merkle root of their tree (the same
+// tree hashing as snapshots: core/entry.h SerializeTree over type, perm,
+// uid, gid, size, symlink target, device number and XXH3-128 content).
+//
+// Import copies a directory (cp -a: owners, modes, xattrs, devices and hard
+// links kept) or extracts a tar archive (tar --xattrs --numeric-owner), adds
+// the empty mount points /proc, /sys and /dev when the tree lacks them, and
+// records name, digest and source in image.json. Two imports of the same
+// tree get the same digest, so `ps`/`containers` can tell how many distinct
+// images run (image sprawl).
+//
+// Errors: kAlreadyExists for a name in use, kInvalidArgument for a source
+// that is neither a directory nor a regular file, kIoError with cp/tar's
+// message. A failed import leaves nothing behind.
+//
+// Thread-safety: one import per name at a time.
+#ifndef DRIFTWATCH_CONTAINER_IMAGE_STORE_H_
+#define DRIFTWATCH_CONTAINER_IMAGE_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "container/state.h"
+#include "core/hash.h"
+
+namespace driftwatch::container {
+
+Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
+                                const std::string& source);
+
+// Digest and number of entries of the tree at `dir` (not following symlinks).
+Result<std::pair<Hash128, uint64_t>> TreeDigest(const std::string& dir);
+
+Result<std::vector<ImageRecord>> ListImages(const StateDir& state);
+
+// Runs argv[0] (absolute path) with argv, stdin and stdout on /dev/null;
+// returns its exit code and what it wrote to stderr (first 64 KiB).
+Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv);
+
+}  // namespace driftwatch::container
+
+#endif  // DRIFTWATCH_CONTAINER_IMAGE_STORE_H_

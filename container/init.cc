@@ -1,0 +1,330 @@
+#include "container/init.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "container/layer_fs.h"
+
+namespace driftwatch::container {
+namespace {
+
+std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+[[noreturn]] void Die(int report_fd, const Status& st, int code) {
+  std::string msg = st.ToString() + "\n";
+  if (report_fd >= 0) {
+    ssize_t unused = write(report_fd, msg.data(), msg.size());
+    (void)unused;
+  }
+  _exit(code);
+}
+
+#define INIT_CHECK(fd, expr)          \
+  do {                                \
+    ::driftwatch::Status s_ = (expr); \
+    if (!s_.ok()) Die((fd), s_, 125); \
+  } while (0)
+
+Status Mount(const std::string& source, const std::string& target, const char* fstype,
+             unsigned long flags, const std::string& data, const std::string& what) {
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype, flags,
+            data.empty() ? nullptr : data.c_str()) != 0) {
+    return ErrnoStatus("mount " + what, errno);
+  }
+  return Status::Ok();
+}
+
+// Resolves `path` beneath root_fd without following any symlink; creates
+// missing components (directories, or an empty file for the last component
+// when `file` is set). Returns an O_PATH fd of the result.
+Result<UniqueFd> ResolveOrCreate(int root_fd, const std::string& path, bool file) {
+  std::vector<std::string> comps;
+  for (size_t i = 1; i <= path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) comps.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  int dup_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return ErrnoStatus("dup", errno);
+  UniqueFd cur(dup_fd);
+  for (size_t k = 0; k < comps.size(); ++k) {
+    const std::string& c = comps[k];
+    const bool last = k + 1 == comps.size();
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long fd = syscall(SYS_openat2, cur.get(), c.c_str(), &how, sizeof(how));
+    if (fd < 0 && errno == ENOENT) {
+      if (last && file) {
+        int f = openat(cur.get(), c.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0644);
+        if (f < 0) return ErrnoStatus("create " + path, errno);
+        close(f);
+      } else if (mkdirat(cur.get(), c.c_str(), 0755) != 0 && errno != EEXIST) {
+        return ErrnoStatus("mkdir " + path, errno);
+      }
+      fd = syscall(SYS_openat2, cur.get(), c.c_str(), &how, sizeof(how));
+    }
+    if (fd < 0) return ErrnoStatus(path, errno);
+    struct stat st;
+    if (fstat(static_cast<int>(fd), &st) != 0) return ErrnoStatus(path, errno);
+    if (S_ISLNK(st.st_mode)) {
+      close(static_cast<int>(fd));
+      return Status::PermissionDenied(path + ": is a symlink inside the container; refused");
+    }
+    if (!last && !S_ISDIR(st.st_mode)) {
+      close(static_cast<int>(fd));
+      return Status::InvalidArgument(path + ": component '" + c + "' is not a directory");
+    }
+    cur.Reset(static_cast<int>(fd));
+  }
+  return cur;
+}
+
+// Bind-mounts a volume: the source is cloned by fd and moved onto the
+// destination fd, so no path is resolved twice.
+Status MountVolume(int root_fd, const VolumeSpec& v) {
+  int src = open(v.source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0) return ErrnoStatus("volume source " + v.source, errno);
+  UniqueFd src_fd(src);
+  struct stat st, root_st;
+  if (fstat(src, &st) != 0) return ErrnoStatus(v.source, errno);
+  if (S_ISLNK(st.st_mode))
+    return Status::PermissionDenied("volume source " + v.source + " is a symlink; refused");
+  if (stat("/", &root_st) == 0 && st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino) {
+    return Status::PermissionDenied("volume source " + v.source + " is the host root; refused");
+  }
+  DW_ASSIGN_OR_RETURN(UniqueFd dst, ResolveOrCreate(root_fd, v.destination, !S_ISDIR(st.st_mode)));
+  int tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0) return ErrnoStatus("open_tree " + v.source, errno);
+  UniqueFd tree_fd(tree);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (v.read_only ? MOUNT_ATTR_RDONLY : 0);
+  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+    return ErrnoStatus("mount_setattr " + v.destination, errno);
+  }
+  if (move_mount(tree, "", dst.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return ErrnoStatus("move_mount " + v.source + " -> " + v.destination, errno);
+  }
+  return Status::Ok();
+}
+
+Status MountFresh(int root_fd, const std::string& path, const char* fstype, unsigned long flags,
+                  const std::string& data) {
+  DW_ASSIGN_OR_RETURN(UniqueFd dst, ResolveOrCreate(root_fd, path, false));
+  return Mount(fstype, FdPath(dst.get()), fstype, flags, data, path);
+}
+
+Status BindHostDevice(int root_fd, const std::string& name) {
+  DW_ASSIGN_OR_RETURN(UniqueFd dst, ResolveOrCreate(root_fd, "/dev/" + name, true));
+  return Mount("/dev/" + name, FdPath(dst.get()), nullptr, MS_BIND, "", "/dev/" + name);
+}
+
+Status SetupDev(int root_fd) {
+  DW_RETURN_IF_ERROR(
+      MountFresh(root_fd, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k"));
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    DW_RETURN_IF_ERROR(BindHostDevice(root_fd, dev));
+  }
+  DW_RETURN_IF_ERROR(MountFresh(root_fd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                                "newinstance,ptmxmode=0666,mode=0620"));
+  DW_RETURN_IF_ERROR(MountFresh(root_fd, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                "mode=1777,size=65536k"));
+  DW_ASSIGN_OR_RETURN(UniqueFd dev, ResolveOrCreate(root_fd, "/dev", false));
+  DW_ASSIGN_OR_RETURN(UniqueFd devdir, OpenBeneath(root_fd, "/dev", O_RDONLY | O_DIRECTORY));
+  const std::pair<const char*, const char*> links[] = {{"ptmx", "pts/ptmx"},
+                                                       {"fd", "/proc/self/fd"},
+                                                       {"stdin", "/proc/self/fd/0"},
+                                                       {"stdout", "/proc/self/fd/1"},
+                                                       {"stderr", "/proc/self/fd/2"}};
+  for (const auto& [name, target] : links) {
+    if (symlinkat(target, devdir.get(), name) != 0 && errno != EEXIST) {
+      return ErrnoStatus(std::string("symlink /dev/") + name, errno);
+    }
+  }
+  return Status::Ok();
+}
+
+Status SetupProc(int root_fd) {
+  DW_RETURN_IF_ERROR(MountFresh(root_fd, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+  DW_ASSIGN_OR_RETURN(UniqueFd proc, OpenBeneath(root_fd, "/proc", O_PATH | O_DIRECTORY));
+  // Host-wide knobs stay read-only; kernel memory and keys are hidden.
+  for (const char* p : {"sys", "sysrq-trigger", "irq", "bus", "fs"}) {
+    std::string target = FdPath(proc.get()) + "/" + p;
+    if (access(target.c_str(), F_OK) != 0) continue;
+    DW_RETURN_IF_ERROR(
+        Mount(target, target, nullptr, MS_BIND | MS_REC, "", std::string("/proc/") + p));
+    DW_RETURN_IF_ERROR(Mount("", target, nullptr,
+                             MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                             "", std::string("/proc/") + p + " read-only"));
+  }
+  for (const char* p : {"kcore", "keys", "timer_list", "kallsyms"}) {
+    std::string target = FdPath(proc.get()) + "/" + p;
+    if (access(target.c_str(), F_OK) != 0) continue;
+    DW_RETURN_IF_ERROR(Mount("/dev/null", target, nullptr, MS_BIND, "", std::string("/proc/") + p));
+  }
+  return Status::Ok();
+}
+
+Status MountOverlay(const InitConfig& c) {
+  const std::string base = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
+  // redirect_dir and metacopy make renames and chmods cheap; the diff reads both forms.
+  for (const char* extra : {",redirect_dir=on,metacopy=on", ",redirect_dir=on", ""}) {
+    if (mount("overlay", c.merged.c_str(), "overlay", MS_NODEV, (base + extra).c_str()) == 0) {
+      return Status::Ok();
+    }
+    if (errno != EINVAL) break;
+  }
+  return ErrnoStatus("mount overlay on " + c.merged, errno);
+}
+
+Status SetupRoot(const InitConfig& c) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return ErrnoStatus("make mounts private", errno);
+  }
+  DW_RETURN_IF_ERROR(MountOverlay(c));
+  int raw = open(c.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) return ErrnoStatus(c.merged, errno);
+  UniqueFd root(raw);
+  for (const VolumeSpec& v : c.volumes) DW_RETURN_IF_ERROR(MountVolume(root.get(), v));
+  DW_RETURN_IF_ERROR(SetupProc(root.get()));
+  DW_RETURN_IF_ERROR(SetupDev(root.get()));
+  DW_RETURN_IF_ERROR(
+      MountFresh(root.get(), "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+  if (sethostname(c.hostname.data(), c.hostname.size()) != 0)
+    return ErrnoStatus("sethostname", errno);
+  if (fchdir(root.get()) != 0) return ErrnoStatus("chdir " + c.merged, errno);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) return ErrnoStatus("pivot_root", errno);
+  // The old root is stacked under the new one; detach it so nothing of the
+  // host stays reachable.
+  if (umount2(".", MNT_DETACH) != 0) return ErrnoStatus("detach old root", errno);
+  if (chdir("/") != 0) return ErrnoStatus("chdir /", errno);
+  return Status::Ok();
+}
+
+[[noreturn]] void ExecCommand(const InitConfig& c) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  INIT_CHECK(c.report_fd, RestrictPrivileges());
+  clearenv();
+  for (const std::string& kv : ContainerEnv(c.hostname, c.env)) {
+    size_t eq = kv.find('=');
+    setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : c.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  // Every fd above 2 is closed by the exec; the report pipe is CLOEXEC and
+  // tells the launcher the exec happened.
+  syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+  execvp(argv[0], argv.data());
+  Die(c.report_fd, ErrnoStatus("exec " + c.command[0], errno), 127);
+}
+
+void NoopHandler(int) {}
+
+}  // namespace
+
+const std::vector<int>& KeptCapabilities() {
+  static const std::vector<int> kKept = {
+      CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,  CAP_NET_RAW,
+      CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,    CAP_SETPCAP, CAP_NET_BIND_SERVICE,
+      CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE};
+  return kKept;
+}
+
+Status RestrictPrivileges() {
+  uint64_t keep = 0;
+  for (int c : KeptCapabilities()) keep |= 1ull << c;
+  for (int c = 0; c <= 63; ++c) {
+    if (keep & (1ull << c)) continue;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) {
+      return ErrnoStatus("drop capability " + std::to_string(c), errno);
+    }
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    uint32_t bits = static_cast<uint32_t>(keep >> (32 * i));
+    data[i].effective = data[i].permitted = data[i].inheritable = bits;
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) return ErrnoStatus("capset", errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus("no_new_privs", errno);
+  return Status::Ok();
+}
+
+std::vector<std::string> ContainerEnv(const std::string& hostname,
+                                      const std::vector<std::string>& extra) {
+  std::vector<std::string> env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+      "HOSTNAME=" + hostname};
+  for (const std::string& kv : extra) {
+    std::string key = kv.substr(0, kv.find('='));
+    std::erase_if(env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
+    env.push_back(kv);
+  }
+  return env;
+}
+
+void ContainerInit(const InitConfig& c) {
+  // Not dumpable: /proc/1/exe, /proc/1/fd and /proc/1/mem stay closed to
+  // the container even though this process runs the launcher's binary.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  char go = 0;
+  if (read(c.go_fd, &go, 1) != 1) _exit(125);
+  close(c.go_fd);
+  INIT_CHECK(c.report_fd, SetupRoot(c));
+
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  struct sigaction sa = {};
+  sa.sa_handler = NoopHandler;
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
+  }
+  pid_t child = fork();
+  if (child < 0) Die(c.report_fd, ErrnoStatus("fork", errno), 125);
+  if (child == 0) ExecCommand(c);
+  close(c.report_fd);
+  syscall(SYS_close_range, 3u, ~0u, 0u);
+
+  // PID 1: forward signals to the command, reap everything, exit with the
+  // command's status.
+  while (true) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    int status = 0;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p == child) {
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        _exit(code);
+      }
+    }
+  }
+}
+
+}  // namespace driftwatch::container

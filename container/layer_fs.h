@@ -1,0 +1,75 @@
+// Filesystem side of layers: reading an overlay upper layer, a lower layer
+// view on disk, walking a tree into a flat listing, the Merkle digest of an
+// image, and removing a container's directories.
+//
+// Every walk is iterative (no recursion on the tree's depth), resolves paths
+// beneath a root fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+// RESOLVE_NO_MAGICLINKS), never follows symlinks and never opens FIFOs,
+// sockets or devices. Content hashes are XXH3-128 of regular files.
+//
+// Errors: kNotFound for a missing root; other OS errors name the path.
+// Thread-safety: free functions, safe to call concurrently on distinct trees.
+#ifndef DRIFTWATCH_CONTAINER_LAYER_FS_H_
+#define DRIFTWATCH_CONTAINER_LAYER_FS_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "container/upper_diff.h"
+#include "core/drift.h"
+#include "core/entry.h"
+#include "core/host.h"
+#include "core/status.h"
+
+namespace driftwatch::container {
+
+// Opens `path` ("/" or "/a/b") beneath root_fd as an O_PATH directory fd,
+// refusing symlinks in any component and ".." escapes.
+Result<UniqueFd> OpenBeneath(int root_fd, const std::string& path, int flags);
+
+// The entry named `name` in dir_fd (lstat; content hash of regular files
+// when `hash` is true). Masked with DiffMask().
+Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash);
+
+// Reads the whole upper layer at `upper_dir`, decoding whiteouts, opaque,
+// redirect and metacopy markers from trusted.overlay.* / user.overlay.*.
+Result<UpperListing> ReadUpperLayer(const std::string& upper_dir);
+
+// The image directory as a LowerView.
+class DiskLowerView final : public LowerView {
+ public:
+  static Result<std::unique_ptr<DiskLowerView>> Open(const std::string& dir);
+  Result<std::optional<Entry>> Lookup(const std::string& path) override;
+  Result<std::vector<std::string>> List(const std::string& path) override;
+
+ private:
+  explicit DiskLowerView(UniqueFd root) : root_(std::move(root)) {}
+  UniqueFd root_;
+};
+
+// A container's drift: DiffUpperLayer over the layers on disk.
+Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
+                                           const std::string& upper_dir,
+                                           const std::vector<std::string>& excluded);
+
+// Every object under root_fd as absolute path -> entry (masked with
+// DiffMask, content hashed). Directories on another filesystem than the
+// root (mount points) are listed but not entered; paths under `excluded`
+// are left out. The root itself is not listed.
+Result<std::map<std::string, Entry>> WalkTree(int root_fd,
+                                              const std::vector<std::string>& excluded);
+
+// Merkle root of a tree listing (as produced by WalkTree): every directory's
+// Tree is serialized with core's SerializeTree and hashed bottom-up.
+Hash128 MerkleRoot(const std::map<std::string, Entry>& listing);
+
+// Removes `path` and everything under it without following symlinks or
+// crossing into other mounts; iterative, constant fds. Missing is ok.
+Status RemoveTree(const std::string& path);
+
+}  // namespace driftwatch::container
+
+#endif  // DRIFTWATCH_CONTAINER_LAYER_FS_H_

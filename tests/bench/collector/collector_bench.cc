@@ -1,0 +1,267 @@
+// Collector load benchmark (bounded: fixed counts and a time cap).
+//
+//  1. Ingest: N simulated agents send M reports each (E events per report)
+//     to a real driftwatch-collector on 127.0.0.1; prints reports/s and the
+//     p50/p99 ingest latency seen by the agents.
+//  2. Query: a store is seeded directly with DW_BENCH_EVENTS events (default
+//     1,000,000) over 100 hosts, then a collector serves it and /api/v1/drift
+//     is queried with typical filters; prints p50/p99 per query shape.
+//
+// Environment: DW_COLLECTOR_BIN (set by meson), DW_BENCH_AGENTS (8),
+// DW_BENCH_REPORTS (50), DW_BENCH_EVENTS (1000000), DW_BENCH_TIME_CAP_S (240).
+#include <cpprest/http_client.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collector/auth.h"
+#include "collector/sqlite_store.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using web::json::value;
+
+int EnvInt(const char* name, int def) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : def;
+}
+
+struct Child {
+  pid_t pid = -1;
+  std::string url;
+};
+
+Child StartCollector(const std::string& db, const std::string& log) {
+  Child c;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    dup2(out[1], 1);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 2);
+    std::string bin = std::getenv("DW_COLLECTOR_BIN") ? std::getenv("DW_COLLECTOR_BIN") : "";
+    execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--db", db.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  char ch;
+  pollfd p{out[0], POLLIN, 0};
+  while (poll(&p, 1, 10000) > 0 && read(out[0], &ch, 1) == 1 && ch != '\n') c.url.push_back(ch);
+  close(out[0]);
+  return c;
+}
+
+void Stop(Child& c) {
+  if (c.pid <= 0) return;
+  kill(c.pid, SIGTERM);
+  waitpid(c.pid, nullptr, 0);
+  c.pid = -1;
+}
+
+int64_t Percentile(std::vector<int64_t> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+DriftEvent Event(int host, int n) {
+  DriftEvent e;
+  e.path = "/etc/app" + std::to_string(n % 50) + "/file" + std::to_string(n);
+  e.kind = static_cast<DriftKind>(1 + n % 3);
+  e.severity = static_cast<Severity>(1 + (n + host) % 4);
+  e.rule = "/etc/** (host.yaml:3)";
+  Entry en;
+  en.mask = kAttrType | kAttrPerm | kAttrSize;
+  en.mode = 0644;
+  en.size = static_cast<uint64_t>(n);
+  if (e.kind != DriftKind::kRemoved) e.new_entry = en;
+  if (e.kind != DriftKind::kAdded) e.old_entry = en;
+  if (e.kind == DriftKind::kModified) e.changed = kAttrSize;
+  return e;
+}
+
+CheckResult Result(int host, int report, int events, int64_t t) {
+  CheckResult r;
+  r.target = "bench-" + std::to_string(host);
+  r.baseline = "default";
+  r.baseline_revision = 1;
+  r.started_ns = t;
+  r.finished_ns = t + 1000;
+  r.subtrees = {{"/etc", HashBytes(std::to_string(host))}};
+  for (int i = 0; i < events; ++i) r.events.push_back(Event(host, report * events + i));
+  return r;
+}
+
+int Ingest(const std::string& dir, double time_cap_s) {
+  const int agents = EnvInt("DW_BENCH_AGENTS", 8);
+  const int reports = EnvInt("DW_BENCH_REPORTS", 50);
+  const int events = 10;
+  const std::string db = dir + "/ingest.db";
+  {
+    auto store = collector::OpenSqliteStore(db);
+    if (!store.ok()) return std::cerr << store.status().message() << "\n", 1;
+  }
+  Child c = StartCollector(db, dir + "/ingest.log");
+  if (c.url.empty()) return std::cerr << "collector did not start\n", 1;
+  auto store = collector::OpenSqliteStore(db);
+  std::string enroll = *collector::CreateToken(**store, collector::Role::kEnroll, 0);
+  std::vector<std::string> tokens;
+  web::http::client::http_client client(web::uri(c.url));
+  for (int a = 0; a < agents; ++a) {
+    web::http::http_request req(web::http::methods::POST);
+    req.set_request_uri(web::uri("/api/v1/enroll"));
+    req.headers().add("Authorization", "Bearer " + enroll);
+    req.set_body("{\"host\":\"bench-" + std::to_string(a) + "\"}", "application/json");
+    auto resp = client.request(req).get();
+    tokens.push_back(resp.extract_json().get().at("token").as_string());
+  }
+  std::mutex mu;
+  std::vector<int64_t> latencies;
+  std::atomic<int> failures{0};
+  const auto deadline = Clock::now() + std::chrono::duration<double>(time_cap_s);
+  const auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int a = 0; a < agents; ++a) {
+    threads.emplace_back([&, a] {
+      web::http::client::http_client cl(web::uri(c.url));
+      std::vector<int64_t> mine;
+      for (int r = 0; r < reports && Clock::now() < deadline; ++r) {
+        value v = CheckResultToJson(Result(a, r, events, 1793491200LL * 1000000000 + r));
+        v["format"] = value::number(1);
+        char id[64];
+        std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%06d%06d", a % 1000000, r % 1000000);
+        v["report_id"] = value(id);
+        v["host_id"] = value("bench-" + std::to_string(a));
+        web::http::http_request req(web::http::methods::POST);
+        req.set_request_uri(web::uri("/api/v1/reports"));
+        req.headers().add("Authorization", "Bearer " + tokens[a]);
+        req.set_body(v.serialize(), "application/json");
+        auto s = Clock::now();
+        try {
+          auto resp = cl.request(req).get();
+          if (resp.status_code() != 200) ++failures;
+        } catch (const std::exception&) {
+          ++failures;
+        }
+        mine.push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s).count());
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  Stop(c);
+  std::printf(
+      "ingest: %d agents x %d reports (%d events each): %zu reports in %.2f s = %.0f reports/s, "
+      "p50 %.2f ms, p99 %.2f ms, %d failures\n",
+      agents, reports, events, latencies.size(), secs, static_cast<double>(latencies.size()) / secs,
+      Percentile(latencies, 0.5) / 1000.0, Percentile(latencies, 0.99) / 1000.0, failures.load());
+  return failures == 0 ? 0 : 1;
+}
+
+int Query(const std::string& dir, double time_cap_s) {
+  const int total = EnvInt("DW_BENCH_EVENTS", 1000000);
+  const int per_report = 5000;
+  const int hosts = 100;
+  const std::string db = dir + "/query.db";
+  const auto deadline = Clock::now() + std::chrono::duration<double>(time_cap_s);
+  auto t0 = Clock::now();
+  std::string read;
+  {
+    auto store = collector::OpenSqliteStore(db);
+    if (!store.ok()) return std::cerr << store.status().message() << "\n", 1;
+    for (int h = 0; h < hosts; ++h) {
+      (void)(*store)->EnrollHost("bench-" + std::to_string(h), h % 2 ? "web" : "db", "b",
+                                 "sha-" + std::to_string(h), 0);
+    }
+    read = *collector::CreateToken(**store, collector::Role::kRead, 0);
+    int stored = 0;
+    for (int r = 0; stored < total && Clock::now() < deadline; ++r) {
+      collector::ReportEnvelope env;
+      char id[40];
+      std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", r);
+      env.report_id = id;
+      env.host_id = "bench-" + std::to_string(r % hosts);
+      env.received_ns = 1793491200LL * 1000000000 + int64_t{r} * 1000000000;
+      env.result = Result(r % hosts, r, std::min(per_report, total - stored), env.received_ns);
+      for (const DriftEvent& e : env.result.events) {
+        env.events_json.push_back(DriftEventToJson(e).serialize());
+      }
+      auto ok = (*store)->IngestReport(env, {});
+      if (!ok.ok()) return std::cerr << ok.status().message() << "\n", 1;
+      stored += static_cast<int>(env.result.events.size());
+    }
+    std::printf("seed: %d events over %d hosts in %.1f s\n", stored, hosts,
+                std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  Child c = StartCollector(db, dir + "/query.log");
+  if (c.url.empty()) return std::cerr << "collector did not start\n", 1;
+  web::http::client::http_client client(web::uri(c.url));
+  const std::vector<std::string> shapes = {
+      "/api/v1/drift?limit=100",
+      "/api/v1/drift?host=bench-42&limit=100",
+      "/api/v1/drift?group=web&severity=critical&limit=100",
+      "/api/v1/drift?path=/etc/app7/*&limit=100",
+      "/api/v1/drift?host=bench-7&kind=removed&limit=100",
+      "/api/v1/drift?since=2026-11-01T01:00:00Z&until=2026-11-01T01:10:00Z&limit=100",
+      "/api/v1/paths/history?path=/etc/app3/file12345",
+  };
+  std::vector<int64_t> all;
+  int status_errors = 0;
+  for (const std::string& q : shapes) {
+    std::vector<int64_t> lat;
+    for (int i = 0; i < 30 && Clock::now() < deadline + std::chrono::seconds(60); ++i) {
+      web::http::http_request req(web::http::methods::GET);
+      req.set_request_uri(web::uri(q));
+      req.headers().add("Authorization", "Bearer " + read);
+      auto s = Clock::now();
+      auto resp = client.request(req).get();
+      resp.extract_string().get();
+      if (resp.status_code() != 200) ++status_errors;
+      lat.push_back(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s).count());
+    }
+    all.insert(all.end(), lat.begin(), lat.end());
+    std::printf("  %-80s p50 %7.2f ms  p99 %7.2f ms\n", q.c_str(), Percentile(lat, 0.5) / 1000.0,
+                Percentile(lat, 0.99) / 1000.0);
+  }
+  Stop(c);
+  std::printf(
+      "query: /drift over %d stored events: p50 %.2f ms, p99 %.2f ms (%zu queries, %d errors)\n",
+      total, Percentile(all, 0.5) / 1000.0, Percentile(all, 0.99) / 1000.0, all.size(),
+      status_errors);
+  return status_errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace driftwatch::bench
+
+int main() {
+  char tmpl[] = "/tmp/dw_collector_bench.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  const double cap = driftwatch::bench::EnvInt("DW_BENCH_TIME_CAP_S", 240);
+  int rc = driftwatch::bench::Ingest(dir, cap / 4);
+  rc |= driftwatch::bench::Query(dir, cap * 3 / 4);
+  std::system(("rm -rf " + dir).c_str());
+  return rc;
+}

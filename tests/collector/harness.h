@@ -1,0 +1,285 @@
+// Test harness for the collector integration tests: starts the real
+// driftwatch-collector and driftwatch executables (paths from the
+// environment set by tests/collector/meson.build) on 127.0.0.1, talks HTTP
+// with cpprestsdk, and keeps everything in a temporary directory.
+#ifndef DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
+#define DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
+
+#include <cpprest/http_client.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/drift_json.h"
+#include "tests/testing/run.h"
+
+namespace driftwatch::collector_it {
+
+using web::json::value;
+
+inline std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+inline std::string CollectorBin() { return Env("DW_COLLECTOR_BIN"); }
+inline std::string AgentBin() { return Env("DRIFTWATCH_BIN"); }
+
+inline std::string Q(const std::string& s) { return testutil::Quote(s); }
+
+// A free TCP port on 127.0.0.1 (bound then released).
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/dw_collector_it.XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { testutil::Run("rm -rf " + Q(path_)); }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+}
+
+// A child process whose first stdout line is read (the collector's URL).
+class Process {
+ public:
+  Process() = default;
+  ~Process() { Kill(SIGKILL); }
+
+  // Starts argv; stderr goes to log_path. Returns the first stdout line, or
+  // "" when none came within 10 s (or at once when !wait_for_line).
+  std::string Start(const std::vector<std::string>& argv, const std::string& log_path,
+                    bool wait_for_line = true) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return "";
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(log, 2);
+      std::vector<char*> args;
+      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(out[1]);
+    out_fd_ = out[0];
+    if (!wait_for_line) return "";
+    std::string line;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char c;
+      if (read(out_fd_, &c, 1) != 1) break;
+      if (c == '\n') return line;
+      line.push_back(c);
+    }
+    return "";
+  }
+
+  // Sends sig and waits; returns the exit status (128+sig when killed).
+  int Kill(int sig) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_fd_ >= 0) close(out_fd_);
+    out_fd_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+struct Answer {
+  int status = 0;
+  std::string body;
+  value json() const { return value::parse(body); }
+};
+
+inline Answer Http(const std::string& method, const std::string& url, const std::string& token,
+                   const std::string& body = "", const std::string& ca_file = "") {
+  web::http::client::http_client_config cfg;
+  cfg.set_timeout(std::chrono::seconds(10));
+  if (!ca_file.empty()) {
+    cfg.set_ssl_context_callback(
+        [ca_file](boost::asio::ssl::context& ctx) { ctx.load_verify_file(ca_file); });
+  }
+  Answer a;
+  try {
+    web::http::client::http_client client(web::uri(url), cfg);
+    web::http::http_request req(method);
+    if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+    if (!body.empty()) req.set_body(body, "application/json");
+    auto resp = client.request(req).get();
+    a.status = resp.status_code();
+    a.body = resp.extract_utf8string(true).get();
+  } catch (const std::exception& e) {
+    a.status = -1;
+    a.body = e.what();
+  }
+  return a;
+}
+
+// A running collector on 127.0.0.1 with its own database.
+class Collector {
+ public:
+  explicit Collector(const TempDir& dir, std::string config = "")
+      : db_(dir / "collector.db"), log_(dir / "collector.log"), config_(std::move(config)) {}
+
+  // Starts on `port` (0 = let the collector pick); returns false on failure.
+  bool Start(int port = 0, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {CollectorBin(), "--listen",
+                                     "127.0.0.1:" + std::to_string(port), "--db", db_};
+    if (!config_.empty()) {
+      argv.push_back("--config");
+      argv.push_back(config_);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    url_ = proc_.Start(argv, log_);
+    return !url_.empty();
+  }
+  int Stop() { return proc_.Kill(SIGTERM); }
+  void Kill9() { proc_.Kill(SIGKILL); }
+
+  std::string Token(const std::string& role) {
+    auto r = testutil::Run(Q(CollectorBin()) + " token create --db " + Q(db_) + " --role " + role);
+    std::string t = r.out;
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    return t;
+  }
+  // Enrolls through the API and returns the agent token.
+  std::string EnrollApi(const std::string& enroll_token, const std::string& host,
+                        const std::string& group = "") {
+    value b = value::object();
+    b["host"] = value(host);
+    b["group"] = value(group);
+    Answer a = Http("POST", url_ + "/api/v1/enroll", enroll_token, b.serialize());
+    if (a.status != 201) return "";
+    return a.json().at("token").as_string();
+  }
+  Answer Get(const std::string& path, const std::string& token) {
+    return Http("GET", url_ + path, token);
+  }
+
+  const std::string& url() const { return url_; }
+  const std::string& db() const { return db_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  std::string db_, log_, config_, url_;
+  Process proc_;
+};
+
+// A wire report as an agent sends it.
+inline std::string ReportJson(const std::string& report_id, const std::string& host,
+                              const std::vector<DriftEvent>& events, int64_t finished_ns) {
+  CheckResult r;
+  r.target = host;
+  r.baseline = "default";
+  r.baseline_revision = 1;
+  r.started_ns = finished_ns - 1000000;
+  r.finished_ns = finished_ns;
+  r.events = events;
+  value v = CheckResultToJson(r);
+  v["format"] = value::number(1);
+  v["report_id"] = value(report_id);
+  v["host_id"] = value(host);
+  v["agent_version"] = value("it");
+  v["sent"] = value(FormatRfc3339Nanos(finished_ns));
+  return v.serialize();
+}
+
+inline DriftEvent Added(const std::string& path, Severity sev = Severity::kHigh,
+                        const std::string& rule = "/etc/**") {
+  DriftEvent e;
+  e.path = path;
+  e.kind = DriftKind::kAdded;
+  e.severity = sev;
+  e.rule = rule;
+  Entry n;
+  n.mask = kAttrType | kAttrPerm;
+  n.mode = 0644;
+  e.new_entry = n;
+  return e;
+}
+
+inline std::string Uuid(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", n);
+  return buf;
+}
+
+// Every event matching `query` on /api/v1/drift, following cursors.
+inline std::vector<value> AllDrift(Collector& c, const std::string& token,
+                                   const std::string& query) {
+  std::vector<value> out;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    std::string q = "/api/v1/drift?limit=500" + (query.empty() ? "" : "&" + query) +
+                    (cursor.empty() ? "" : "&cursor=" + cursor);
+    Answer a = c.Get(q, token);
+    if (a.status != 200) {
+      ADD_FAILURE() << q << ": " << a.status << " " << a.body;
+      return out;
+    }
+    value v = a.json();
+    for (const value& e : v.at("events").as_array()) out.push_back(e);
+    if (v.at("next_cursor").is_null()) break;
+    cursor = v.at("next_cursor").as_string();
+  }
+  return out;
+}
+
+// Polls fn() until it returns true or `seconds` pass.
+template <typename Fn>
+bool WaitFor(Fn fn, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return fn();
+}
+
+}  // namespace driftwatch::collector_it
+
+#endif  // DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_

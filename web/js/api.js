@@ -1,0 +1,134 @@
+// The collector's REST API (docs/api.md) as seen from the browser. The token
+// lives in sessionStorage only: it never goes into a URL, a cookie or
+// localStorage, and it is gone when the tab closes.
+
+const TOKEN_KEY = 'driftwatch.token';
+const ROLE_KEY = 'driftwatch.readonly';
+const BASE = '/api/v1';
+
+// The most pages a view follows for one question (1000 events each).
+export const MAX_PAGES = 20;
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || '';
+}
+
+export function setToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.removeItem(ROLE_KEY);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ROLE_KEY);
+}
+
+// Set after the collector refused an admin action with 403: the dashboard
+// then stops offering admin actions for this token.
+export function isReadOnly() {
+  return sessionStorage.getItem(ROLE_KEY) === '1';
+}
+
+function markReadOnly() {
+  sessionStorage.setItem(ROLE_KEY, '1');
+}
+
+// Listeners called with the ApiError of any 401, so the app can sign out.
+const unauthorizedListeners = [];
+export function onUnauthorized(fn) {
+  unauthorizedListeners.push(fn);
+}
+
+// One API call. `quiet` keeps a 401 from signing the tab out (for checking
+// a token before it is stored).
+async function request(method, path, params, body, {token = getToken(), quiet = false} = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  }
+  const url = BASE + path + (q.toString() ? '?' + q.toString() : '');
+  const headers = {'Accept': 'application/json'};
+  if (token) headers['Authorization'] = 'Bearer ' + token;
+  const init = {method, headers, cache: 'no-store', credentials: 'omit'};
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(0, 'network', 'the collector did not answer: ' + e.message);
+  }
+  let data = null;
+  const text = await resp.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      data = null;
+    }
+  }
+  if (!resp.ok) {
+    const err = new ApiError(resp.status, data && data.error, data && data.detail);
+    if (resp.status === 401 && !quiet) unauthorizedListeners.forEach((fn) => fn(err));
+    if (resp.status === 403 && method !== 'GET') markReadOnly();
+    throw err;
+  }
+  return data;
+}
+
+export const api = {
+  // Checks a token before it is stored: resolves with the fleet summary.
+  tryToken: (token) => request('GET', '/fleet/summary', {}, undefined, {token, quiet: true}),
+  summary: () => request('GET', '/fleet/summary'),
+  hosts: () => request('GET', '/hosts'),
+  host: (id) => request('GET', '/hosts/' + encodeURIComponent(id)),
+  drift: (params) => request('GET', '/drift', params),
+  pathHistory: (path, cursor, limit) =>
+    request('GET', '/paths/history', {path, cursor, limit}),
+  compare: (a, b) => request('GET', '/fleet/compare', {a, b}),
+  queueCommand: (host, command) =>
+    request('POST', '/hosts/' + encodeURIComponent(host) + '/commands', {}, {command}),
+};
+
+// Every event of a /drift query, following cursors for at most MAX_PAGES
+// pages. Resolves {events, complete}.
+export async function allDrift(params) {
+  const events = [];
+  let cursor = '';
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await api.drift({...params, limit: 1000, cursor});
+    events.push(...r.events);
+    if (!r.next_cursor) return {events, complete: true};
+    cursor = r.next_cursor;
+  }
+  return {events, complete: false};
+}
+
+// The open drift of a host: the events of its latest report (those received
+// at host.last_report). The API has no "latest report" filter, so this asks
+// for the host's events detected in the day before the report was received
+// and, when that misses some (a report delayed in the agent's outbox), reads
+// the host's whole history. Resolves {events, complete}.
+export async function openDrift(host) {
+  if (!host.last_report || !host.last_report_events) return {events: [], complete: true};
+  const received = Date.parse(host.last_report.replace(/(\.\d{3})\d+/, '$1'));
+  const since = new Date(received - 86400 * 1000).toISOString();
+  const pick = (r) => ({
+    events: r.events.filter((e) => e.received === host.last_report),
+    complete: r.complete,
+  });
+  let r = pick(await allDrift({host: host.id, since}));
+  if (r.events.length < host.last_report_events) r = pick(await allDrift({host: host.id}));
+  return r;
+}

@@ -1,0 +1,134 @@
+// The drift timeline: a hand-written SVG chart of events per bucket (hour or
+// day, UTC), stacked by severity. Pure functions of their input; the caller
+// puts the returned element into the page.
+import {SEVERITIES, parseTime, svg, h} from './dom.js';
+
+export const HOUR = 3600 * 1000;
+export const DAY = 24 * HOUR;
+
+// The ranges the overview offers: label, span, bucket size.
+export const RANGES = {
+  '24h': {label: '24 hours', span: DAY, bucket: HOUR},
+  '7d': {label: '7 days', span: 7 * DAY, bucket: DAY},
+  '30d': {label: '30 days', span: 30 * DAY, bucket: DAY},
+};
+
+// The window [start, end) of a range ending with the bucket that holds `now`.
+export function rangeWindow(range, now) {
+  const end = Math.floor(now / range.bucket) * range.bucket + range.bucket;
+  return {start: end - range.span, end};
+}
+
+// Counts events by bucket and severity. Events outside the window are
+// ignored. Returns [{start, counts: {low, medium, high, critical}, total}].
+export function bucketize(events, range, now) {
+  const {start, end} = rangeWindow(range, now);
+  const n = Math.round(range.span / range.bucket);
+  const buckets = [];
+  for (let i = 0; i < n; i++) {
+    buckets.push({start: start + i * range.bucket, counts: {low: 0, medium: 0, high: 0, critical: 0},
+      total: 0});
+  }
+  for (const e of events) {
+    const t = parseTime(e.detected);
+    if (!(t >= start && t < end)) continue;
+    const b = buckets[Math.floor((t - start) / range.bucket)];
+    if (b.counts[e.severity] === undefined) continue;
+    b.counts[e.severity]++;
+    b.total++;
+  }
+  return buckets;
+}
+
+// 0..max in about 4 steps of 1, 2 or 5 times a power of ten.
+function ticks(max) {
+  if (max <= 0) return [0, 1];
+  const raw = max / 4;
+  const pow = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw);
+  const out = [];
+  for (let v = 0; v < max + step; v += step) out.push(v);
+  return out;
+}
+
+function bucketLabel(ms, range) {
+  const iso = new Date(ms).toISOString();
+  return range.bucket < DAY ? iso.slice(11, 16) : iso.slice(5, 10);
+}
+
+// The chart as an <svg> drawn for `width` CSS pixels (so that its text keeps
+// its size on a phone), with a <title> per bar segment and an accessible
+// summary; `id` prefixes the ids of its title and description.
+export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {}) {
+  const W = Math.max(280, Math.round(width)), H = 240, left = 40, right = 8, top = 12;
+  const bottom = 28;
+  const plotW = W - left - right, plotH = H - top - bottom;
+  const max = Math.max(0, ...buckets.map((b) => b.total));
+  const t = ticks(max);
+  const yMax = t[t.length - 1];
+  const y = (v) => top + plotH - (v / yMax) * plotH;
+  const slot = plotW / buckets.length;
+  const barW = Math.max(2, slot * 0.72);
+  const total = buckets.reduce((s, b) => s + b.total, 0);
+  const peak = buckets.reduce((p, b) => (b.total > p.total ? b : p), buckets[0]);
+  const desc = total === 0
+    ? `No drift events in the last ${range.label}.`
+    : `${total} drift events in the last ${range.label}; the busiest ${
+      range.bucket < DAY ? 'hour' : 'day'} was ${bucketLabel(peak.start, range)} UTC with ${
+      peak.total}.`;
+
+  const chart = svg('svg', {
+    'viewBox': `0 0 ${W} ${H}`, 'class': 'chart', 'role': 'img',
+    'aria-labelledby': `${id}-title ${id}-desc`, 'preserveAspectRatio': 'xMidYMid meet',
+  },
+  svg('title', {id: `${id}-title`}, `Drift events per ${range.bucket < DAY ? 'hour' : 'day'}`),
+  svg('desc', {id: `${id}-desc`}, desc));
+
+  for (const v of t) {
+    chart.appendChild(svg('line', {x1: left, x2: W - right, y1: y(v), y2: y(v), class: 'gridline'}));
+    chart.appendChild(svg('text', {'x': left - 6, 'y': y(v) + 4, 'text-anchor': 'end',
+      'class': 'axis'}, String(v)));
+  }
+  const labelEvery = Math.ceil(buckets.length / Math.max(2, Math.floor(plotW / 56)));
+  buckets.forEach((b, i) => {
+    const x = left + i * slot + (slot - barW) / 2;
+    let base = 0;
+    const group = svg('g', {'class': 'bar', 'data-start': new Date(b.start).toISOString(),
+      'data-total': b.total});
+    for (const sev of SEVERITIES) {
+      const n = b.counts[sev];
+      if (!n) continue;
+      const rect = svg('rect', {x, y: y(base + n), width: barW,
+        height: Math.max(1, y(base) - y(base + n)), class: `seg sev-${sev}`},
+      svg('title', {}, `${bucketLabel(b.start, range)} UTC: ${n} ${sev}`));
+      group.appendChild(rect);
+      base += n;
+    }
+    chart.appendChild(group);
+    if (i % labelEvery === 0) {
+      chart.appendChild(svg('text', {'x': x + barW / 2, 'y': H - 8, 'text-anchor': 'middle',
+        'class': 'axis'}, bucketLabel(b.start, range)));
+    }
+  });
+  chart.appendChild(svg('line', {x1: left, x2: W - right, y1: y(0), y2: y(0), class: 'baseline'}));
+  return chart;
+}
+
+export function legend() {
+  return h('ul', {'class': 'legend', 'aria-label': 'Severity colours'},
+      SEVERITIES.map((s) => h('li', {}, h('span', {'class': `swatch sev-${s}`, 'aria-hidden': 'true'}),
+          s)));
+}
+
+// The chart's numbers as a table, for screen readers and for copying.
+export function timelineTable(buckets, range) {
+  return h('table', {class: 'data compact'},
+      h('caption', {}, `Events per ${range.bucket < DAY ? 'hour' : 'day'} (UTC)`),
+      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Start'),
+          SEVERITIES.map((s) => h('th', {scope: 'col', class: 'num'}, s)),
+          h('th', {scope: 'col', class: 'num'}, 'total'))),
+      h('tbody', {}, buckets.filter((b) => b.total > 0).map((b) => h('tr', {},
+          h('th', {scope: 'row'}, new Date(b.start).toISOString().slice(0, 16).replace('T', ' ')),
+          SEVERITIES.map((s) => h('td', {class: 'num'}, b.counts[s])),
+          h('td', {class: 'num'}, b.total)))));
+}

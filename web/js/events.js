@@ -1,0 +1,145 @@
+// The table of drift events shared by the drift, host and path history
+// pages: one row per event, expandable to show old vs new attributes, with
+// the admin "accept" action (a baseline request for the event's host).
+import {api, ApiError, isReadOnly} from './api.js';
+import {h, message, replace, routeHref, severityBadge, timeEl} from './dom.js';
+
+// Attribute names in the order the wire format lists them (docs/wire.md).
+const ATTRIBUTE_ORDER = ['type', 'perm', 'uid', 'gid', 'size', 'mtime_ns', 'ctime_ns', 'inode',
+  'nlink', 'rdev', 'link', 'hash', 'xattrs'];
+
+function attributeNames(ev) {
+  const names = new Set([...Object.keys(ev.old || {}), ...Object.keys(ev.new || {})]);
+  const known = ATTRIBUTE_ORDER.filter((n) => names.has(n));
+  return known.concat([...names].filter((n) => !ATTRIBUTE_ORDER.includes(n)).sort());
+}
+
+function show(v) {
+  return v === undefined ? '—' : String(v);
+}
+
+// "perm 0644 → 0666, size 10 → 15" for the changed attributes, or the
+// package versions for package events.
+export function changeSummary(ev) {
+  if (ev.package) {
+    if (ev.from && ev.to) return `${ev.package} ${ev.from} → ${ev.to}`;
+    return `${ev.package} ${ev.to || ev.from || ''}`.trim();
+  }
+  const changed = ev.attributes || [];
+  if (changed.length === 0) {
+    // Added or removed: what the entry is (or was).
+    const e = ev.new || ev.old;
+    if (!e) return '';
+    const what = [e.type, e.perm, e.link !== undefined ? '→ ' + e.link : undefined]
+        .filter((x) => x !== undefined).join(' ');
+    return (ev.new ? 'new ' : 'was ') + what;
+  }
+  return changed.map((a) => {
+    const o = ev.old && ev.old[a], n = ev.new && ev.new[a];
+    if (a === 'hash' || a === 'xattrs') return a;
+    return `${a} ${show(o)} → ${show(n)}`;
+  }).join(', ');
+}
+
+function detailTable(ev) {
+  const changed = new Set(ev.attributes || []);
+  const names = attributeNames(ev);
+  if (names.length === 0) return h('p', {class: 'muted'}, 'No attributes recorded.');
+  return h('table', {class: 'data compact attrs'},
+      h('caption', {}, 'Attributes, old and new'),
+      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Attribute'),
+          h('th', {scope: 'col'}, 'Old'), h('th', {scope: 'col'}, 'New'))),
+      h('tbody', {}, names.map((n) => h('tr', {class: changed.has(n) ? 'changed' : null},
+          h('th', {scope: 'row'}, n, changed.has(n) ? h('span', {class: 'sr-only'}, ' (changed)') :
+            null),
+          h('td', {class: 'mono'}, show(ev.old && ev.old[n])),
+          h('td', {class: 'mono'}, show(ev.new && ev.new[n]))))));
+}
+
+// The admin action: a baseline request for the event's host, after an
+// inline confirmation.
+function acceptAction(ev) {
+  const area = h('div', {class: 'accept'});
+  const status = h('div', {class: 'status-area'});
+  const start = () => {
+    replace(area,
+        h('p', {}, `Accepting drift makes the current state of ${ev.host} its new baseline ` +
+          '(a new baseline revision). The agent takes the request on its next poll.'),
+        h('button', {type: 'button', class: 'danger', onclick: confirm},
+            `Request baseline for ${ev.host}`), ' ',
+        h('button', {type: 'button', onclick: reset}, 'Cancel'), status);
+    area.querySelector('button').focus();
+  };
+  const confirm = async (e) => {
+    e.target.disabled = true;
+    try {
+      const r = await api.queueCommand(ev.host, 'baseline');
+      replace(area, message('ok', `Baseline requested: command #${r.id} (${r.command}) is ` +
+        `queued for ${r.host}.`));
+    } catch (err) {
+      const text = err instanceof ApiError && err.status === 403
+        ? '403 Forbidden: only an admin token may accept drift. This token is read-only.'
+        : 'The baseline request failed: ' + err.message;
+      replace(area, message('error', text));
+    }
+  };
+  const reset = () => {
+    replace(area, h('button', {type: 'button', class: 'accept-button', onclick: start},
+        'Accept drift…'));
+  };
+  reset();
+  return area;
+}
+
+// options: {showHost: true, showPath: true, caption: 'text'}
+export function eventTable(events, options = {}) {
+  const showHost = options.showHost !== false;
+  const showPath = options.showPath !== false;
+  const cols = 5 + (showHost ? 1 : 0) + (showPath ? 1 : 0);
+  const tbody = h('tbody');
+  for (const ev of events) {
+    const detailId = `event-${ev.id}-detail`;
+    const toggle = h('button', {'type': 'button', 'class': 'expand', 'aria-expanded': 'false',
+      'aria-controls': detailId, 'aria-label': `Show details of event ${ev.id}`}, '▸');
+    const detail = h('tr', {id: detailId, class: 'detail', hidden: true},
+        h('td', {colspan: cols},
+            h('div', {class: 'detail-grid'},
+                detailTable(ev),
+                h('dl', {class: 'facts'},
+                    h('dt', {}, 'Rule'), h('dd', {class: 'mono'}, ev.rule || '—'),
+                    ev.package ? [h('dt', {}, 'Package'), h('dd', {}, changeSummary(ev))] : null,
+                    ev.cause ? [h('dt', {}, 'Cause'), h('dd', {}, ev.cause)] : null,
+                    h('dt', {}, 'Detected'), h('dd', {}, timeEl(ev.detected, true)),
+                    h('dt', {}, 'Received'), h('dd', {}, timeEl(ev.received, true)),
+                    h('dt', {}, 'Report'), h('dd', {class: 'mono'}, ev.report_id)),
+                isReadOnly() ? null : acceptAction(ev))));
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      toggle.textContent = open ? '▾' : '▸';
+      detail.hidden = !open;
+    });
+    tbody.appendChild(h('tr', {'class': 'event', 'data-id': ev.id},
+        h('td', {}, toggle),
+        h('td', {class: 'nowrap'}, timeEl(ev.detected)),
+        showHost ? h('td', {}, h('a', {href: routeHref('/hosts/' + encodeURIComponent(ev.host))},
+            ev.host)) : null,
+        showPath ? h('td', {class: 'path'}, h('a', {href: routeHref('/history', {path: ev.path}),
+          title: 'History of this path'}, ev.path)) : null,
+        h('td', {}, ev.kind),
+        h('td', {}, severityBadge(ev.severity)),
+        h('td', {class: 'changes'}, changeSummary(ev))));
+    tbody.appendChild(detail);
+  }
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'data events'},
+      options.caption ? h('caption', {}, options.caption) : null,
+      h('thead', {}, h('tr', {},
+          h('th', {scope: 'col'}, h('span', {class: 'sr-only'}, 'Details')),
+          h('th', {scope: 'col'}, 'Detected'),
+          showHost ? h('th', {scope: 'col'}, 'Host') : null,
+          showPath ? h('th', {scope: 'col'}, 'Path') : null,
+          h('th', {scope: 'col'}, 'Kind'),
+          h('th', {scope: 'col'}, 'Severity'),
+          h('th', {scope: 'col'}, 'Change'))),
+      tbody));
+}

@@ -1,0 +1,156 @@
+// Fleet overview: host counts, events by severity, the drift timeline, the
+// most-drifted paths and image sprawl.
+import {allDrift, api} from '../api.js';
+import {RANGES, bucketize, legend, rangeWindow, timelineChart, timelineTable} from '../chart.js';
+import {SEVERITIES, h, svg, message, replace, routeHref, severityBadge, timeEl} from '../dom.js';
+
+function card(metric, label, value, note, href) {
+  const body = [h('span', {'class': 'card-value', 'data-metric': metric}, String(value)),
+    h('span', {class: 'card-label'}, label)];
+  if (note) body.push(h('span', {class: 'card-note'}, note));
+  return h('li', {class: `card card-${metric}`}, href ? h('a', {href}, body) : body);
+}
+
+// The paths with the most events in `events`: [{path, events, hosts}].
+export function topPaths(events, n = 10) {
+  const by = new Map();
+  for (const e of events) {
+    let p = by.get(e.path);
+    if (!p) {
+      p = {path: e.path, events: 0, hosts: new Set(), worst: 0};
+      by.set(e.path, p);
+    }
+    p.events++;
+    p.hosts.add(e.host);
+    p.worst = Math.max(p.worst, SEVERITIES.indexOf(e.severity));
+  }
+  return [...by.values()]
+      .sort((a, b) => b.events - a.events || b.hosts.size - a.hosts.size ||
+        (a.path < b.path ? -1 : 1))
+      .slice(0, n);
+}
+
+export function overviewView({params}) {
+  const rangeKey = RANGES[params.get('range')] ? params.get('range') : '24h';
+  const range = RANGES[rangeKey];
+  const status = h('div', {class: 'status-area'}, message('info', 'Loading the fleet…'));
+  const cards = h('ul', {'class': 'cards', 'aria-label': 'Fleet totals'});
+  const severities = h('div', {class: 'panel-body'});
+  const timeline = h('div', {class: 'panel-body'});
+  const paths = h('div', {class: 'panel-body'});
+  const attention = h('div', {class: 'panel-body'});
+
+  const rangePicker = h('fieldset', {class: 'segmented'},
+      h('legend', {class: 'sr-only'}, 'Timeline range'),
+      Object.entries(RANGES).map(([key, r]) => h('label', {},
+          h('input', {type: 'radio', name: 'range', value: key, checked: key === rangeKey,
+            onchange: () => {
+              location.hash = routeHref('/', {range: key === '24h' ? '' : key});
+            }}),
+          h('span', {}, r.label))));
+
+  const view = h('div', {class: 'view overview'},
+      h('h1', {tabindex: '-1'}, 'Fleet overview'),
+      status,
+      cards,
+      h('div', {class: 'grid'},
+          h('section', {'class': 'panel wide', 'aria-labelledby': 'timeline-h'},
+              h('div', {class: 'panel-head'},
+                  h('h2', {id: 'timeline-h'}, 'Drift timeline'), rangePicker),
+              timeline),
+          h('section', {'class': 'panel', 'aria-labelledby': 'sev-h'},
+              h('h2', {id: 'sev-h'}, 'Events by severity'), severities),
+          h('section', {'class': 'panel', 'aria-labelledby': 'paths-h'},
+              h('h2', {id: 'paths-h'}, `Most-drifted paths, last ${range.label}`), paths),
+          h('section', {'class': 'panel', 'aria-labelledby': 'attention-h'},
+              h('h2', {id: 'attention-h'}, 'Hosts needing attention'), attention),
+          h('section', {'class': 'panel', 'aria-labelledby': 'images-h'},
+              h('h2', {id: 'images-h'}, 'Image sprawl'),
+              h('div', {class: 'panel-body'}, h('p', {class: 'muted', id: 'images-gap'},
+                  'This collector does not report containers or images yet, so the distinct ' +
+                  'images and digests in use cannot be shown. Container drift appears in the ' +
+                  'drift events of targets named container:<id>.')))));
+
+  (async () => {
+    try {
+      const summary = await api.summary();
+      const total = SEVERITIES.reduce((s, k) => s + (summary.events_by_severity[k] || 0), 0);
+      replace(cards,
+          card('hosts', 'hosts', summary.hosts, null, '#/hosts'),
+          card('drifted', 'drifted', summary.drifted_hosts, 'drift in the latest report',
+              routeHref('/hosts', {status: 'drifted'})),
+          card('silent', 'silent', summary.silent_hosts, 'no recent report',
+              routeHref('/hosts', {status: 'silent'})),
+          card('events', 'events stored', total, null, '#/drift'));
+      const max = Math.max(1, ...SEVERITIES.map((k) => summary.events_by_severity[k] || 0));
+      replace(severities, h('table', {class: 'data compact severity-table'},
+          h('caption', {class: 'sr-only'}, 'Stored drift events by severity'),
+          h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Severity'),
+              h('th', {scope: 'col', class: 'num'}, 'Events'),
+              h('th', {'scope': 'col', 'aria-hidden': 'true'}))),
+          h('tbody', {}, [...SEVERITIES].reverse().map((k) => {
+            const n = summary.events_by_severity[k] || 0;
+            return h('tr', {'data-severity': k},
+                h('th', {scope: 'row'}, h('a', {href: routeHref('/drift', {severity: k})},
+                    severityBadge(k))),
+                h('td', {class: 'num'}, String(n)),
+                h('td', {'class': 'meter-cell', 'aria-hidden': 'true'},
+                    svg('svg', {viewBox: '0 0 100 10', preserveAspectRatio: 'none',
+                      class: 'hbar'}, svg('rect', {x: 0, y: 0, height: 10,
+                      width: (100 * n / max).toFixed(1), class: `seg sev-${k}`}))));
+          }))));
+      const needs = summary.host_list.filter((x) => x.drifted || x.silent);
+      replace(attention, needs.length === 0
+        ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
+        : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
+            h('a', {href: routeHref('/hosts/' + encodeURIComponent(x.id))}, x.id),
+            x.group ? h('span', {class: 'muted'}, ` (${x.group})`) : null, ' ',
+            x.drifted ? h('span', {class: 'badge state-drifted'}, 'drifted') : null, ' ',
+            x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
+            h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
+
+      const now = Date.now();
+      const win = rangeWindow(range, now);
+      const {events, complete} = await allDrift({since: new Date(win.start).toISOString()});
+      const buckets = bucketize(events, range, now);
+      const chartArea = h('div', {class: 'chart-area'});
+      const draw = () => replace(chartArea, timelineChart(buckets, range,
+          {width: chartArea.clientWidth || timeline.clientWidth}));
+      replace(timeline, legend(), chartArea,
+          complete ? null : message('info', `Showing the first ${events.length} events of ` +
+            'this range.'),
+          h('details', {}, h('summary', {}, 'Show the numbers'), timelineTable(buckets, range)));
+      draw();
+      // Redrawn for the new width when the window is resized, while shown.
+      let pending = 0;
+      const onResize = () => {
+        if (!chartArea.isConnected) {
+          window.removeEventListener('resize', onResize);
+          return;
+        }
+        clearTimeout(pending);
+        pending = setTimeout(draw, 150);
+      };
+      window.addEventListener('resize', onResize);
+      const top = topPaths(events);
+      replace(paths, top.length === 0
+        ? h('p', {class: 'muted'}, `No drift in the last ${range.label}.`)
+        : h('table', {class: 'data compact top-paths'},
+            h('caption', {class: 'sr-only'}, 'Paths with the most events'),
+            h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Path'),
+                h('th', {scope: 'col', class: 'num'}, 'Events'),
+                h('th', {scope: 'col', class: 'num'}, 'Hosts'),
+                h('th', {scope: 'col'}, 'Worst'))),
+            h('tbody', {}, top.map((p) => h('tr', {},
+                h('td', {class: 'path'}, h('a', {href: routeHref('/history', {path: p.path})},
+                    p.path)),
+                h('td', {class: 'num'}, String(p.events)),
+                h('td', {class: 'num'}, String(p.hosts.size)),
+                h('td', {}, severityBadge(SEVERITIES[p.worst])))))));
+      replace(status);
+    } catch (e) {
+      replace(status, message('error', 'Cannot load the overview: ' + e.message));
+    }
+  })();
+  return view;
+}
