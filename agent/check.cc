@@ -88,6 +88,29 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
   return s.store->AddSnapshot(row);
 }
 
+// Stores `root` as the next revision of options.baseline.
+Result<BaselineInfo> AddRevision(Session& s, const CheckOptions& options, const ScanResult& scan,
+                                 const Hash128& root, const std::vector<packages::Package>& pkgs,
+                                 int64_t created_ns, const std::string& author,
+                                 const std::string& reason) {
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
+                      SaveSnapshot(s, options, scan, "baseline", root, pkgs));
+  DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
+                                                            created_ns, author, reason));
+  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
+  BaselineInfo info;
+  info.name = row.name;
+  info.revision = row.revision;
+  info.snapshot_id = snapshot_id;
+  info.created_ns = row.created_ns;
+  info.author = author;
+  info.reason = reason;
+  info.root = root;
+  info.stats = scan.stats;
+  info.warnings = scan.warnings;
+  return info;
+}
+
 struct BaselineState {
   BaselineRow row;
   SnapshotRow snapshot;
@@ -195,22 +218,7 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
   DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, /*full=*/true));
   std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
-                      SaveSnapshot(s, options, scan, "baseline", scan.root, pkgs));
-  DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
-                                                            scan.started_ns, author, reason));
-  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
-  BaselineInfo info;
-  info.name = row.name;
-  info.revision = row.revision;
-  info.snapshot_id = snapshot_id;
-  info.created_ns = row.created_ns;
-  info.author = author;
-  info.reason = reason;
-  info.root = scan.root;
-  info.stats = scan.stats;
-  info.warnings = scan.warnings;
-  return info;
+  return AddRevision(s, options, scan, scan.root, pkgs, scan.started_ns, author, reason);
 }
 
 Result<CheckResult> RunCheck(const CheckOptions& options) {
@@ -291,22 +299,7 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
   }
   // Package state is accepted as a whole: it is what is installed now.
   std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
-                      SaveSnapshot(s, options, scan, "baseline", new_root, pkgs));
-  DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
-                                                            DefaultHost().NowNs(), author, reason));
-  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
-  BaselineInfo info;
-  info.name = row.name;
-  info.revision = row.revision;
-  info.snapshot_id = snapshot_id;
-  info.created_ns = row.created_ns;
-  info.author = author;
-  info.reason = reason;
-  info.root = new_root;
-  info.stats = scan.stats;
-  info.warnings = scan.warnings;
-  return info;
+  return AddRevision(s, options, scan, new_root, pkgs, DefaultHost().NowNs(), author, reason);
 }
 
 }  // namespace driftwatch::agent

@@ -385,6 +385,12 @@ void Scan::ProcessDir(Task task) {
     auto fd = host_.OpenAt(parent, task.name, flags);
     task.parent_fd.reset();  // let the parent's fd close as early as possible
     struct stat st;
+    if (!fd.ok() && !node->parent) {
+      // Without the root there is no scan: an empty tree would read as
+      // "everything removed".
+      Fatal(fd.status().WithContext("scan root"));
+      return;
+    }
     if (!fd.ok()) {
       Warn(EscapePath(node->path) + ": " +
            (fd.status().code() == StatusCode::kNotFound ? std::string("vanished during scan")

@@ -136,8 +136,8 @@ std::string DefaultWebRoot() {
 }
 
 int Serve(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key",
-                                 "config", "web-root"});
+  auto flags = ParseFlags(
+      args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key", "config", "web-root"});
   if (!flags.ok()) return Fail(flags.status());
   auto get = [&](const char* k, const char* def) {
     return flags->count(k) ? flags->at(k) : std::string(def);

@@ -69,8 +69,7 @@ Status PgConn::Fail(pg_result* r, const std::string& what) {
   return Status::IoError(text);
 }
 
-Result<PgRows> PgConn::Exec(const char* name, const char* sql,
-                            const std::vector<PgParam>& params) {
+Result<PgRows> PgConn::Exec(const char* name, const char* sql, const std::vector<PgParam>& params) {
   if (!prepared_.count(name)) {
     pg_result* r = PQprepare(c_, name, sql, static_cast<int>(params.size()), nullptr);
     if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) return Fail(r, name);
@@ -80,8 +79,8 @@ Result<PgRows> PgConn::Exec(const char* name, const char* sql,
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const PgParam& p : params) values.push_back(p ? p->c_str() : nullptr);
-  pg_result* r = PQexecPrepared(c_, name, static_cast<int>(values.size()), values.data(), nullptr,
-                                nullptr, 0);
+  pg_result* r =
+      PQexecPrepared(c_, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   if (r == nullptr) return Fail(nullptr, name);
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r, name);

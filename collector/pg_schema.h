@@ -31,10 +31,10 @@ const std::vector<PgMigration>& PgMigrations();
 // The calendar month (UTC) that holds `ns` nanoseconds since the epoch.
 struct EventMonth {
   int year = 1970;
-  int month = 1;          // 1..12
-  int64_t start_ns = 0;   // first nanosecond of the month
-  int64_t end_ns = 0;     // first nanosecond of the next month (exclusive);
-                          // clamped to INT64_MAX for the last representable one
+  int month = 1;         // 1..12
+  int64_t start_ns = 0;  // first nanosecond of the month
+  int64_t end_ns = 0;    // first nanosecond of the next month (exclusive);
+                         // clamped to INT64_MAX for the last representable one
 };
 EventMonth MonthOf(int64_t ns);
 // "events_y2026m11"; years before 0 or past 9999 are clamped into the name.

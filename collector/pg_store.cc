@@ -1,24 +1,19 @@
-// All SQL of the PostgreSQL fleet store (docs/store-postgresql.md). The
-// schema itself is in pg_schema.cc.
+// The PostgreSQL fleet store (docs/store-postgresql.md): hosts, tokens,
+// queries, commands, alerts and migrations. Event ingest and retention are
+// in pg_events.cc, the schema in pg_schema.cc.
 #include "collector/pg_store.h"
 
 #include <cpprest/json.h>
 
 #include <algorithm>
-#include <mutex>
-#include <set>
 
 #include "collector/pg_conn.h"
+#include "collector/pg_events.h"
 #include "collector/pg_schema.h"
 #include "collector/store_url.h"
 
 namespace driftwatch::collector {
 namespace {
-
-// Advisory lock keys (pg_advisory_xact_lock): schema changes and partition
-// creation, and the ingest order of event ids.
-constexpr int64_t kSchemaLock = 0x64770001;
-constexpr int64_t kIngestLock = 0x64770002;
 
 constexpr const char* kComponent = "collector-pg";
 
@@ -93,20 +88,14 @@ std::vector<CommandRecord> ReadCommands(const PgRows& r) {
   return out;
 }
 
-std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {
-  web::json::value o = web::json::value::object();
-  for (const auto& [path, hash] : subtrees) o[EscapePath(path)] = web::json::value(hash.Hex());
-  return o.serialize();
-}
-
 // The version recorded in the database; 0 when the schema was never created.
 Result<int> ReadVersion(PgConn& c) {
-  DW_ASSIGN_OR_RETURN(auto t, c.Exec("version_table",
-                                     "SELECT to_regclass('schema_versions') IS NOT NULL", {}));
+  DW_ASSIGN_OR_RETURN(
+      auto t, c.Exec("version_table", "SELECT to_regclass('schema_versions') IS NOT NULL", {}));
   if (t.Text(0, 0) != "t") return 0;
-  DW_ASSIGN_OR_RETURN(auto v, c.Exec("version_read",
-                                     "SELECT version FROM schema_versions WHERE component = $1",
-                                     {std::string(kComponent)}));
+  DW_ASSIGN_OR_RETURN(
+      auto v, c.Exec("version_read", "SELECT version FROM schema_versions WHERE component = $1",
+                     {std::string(kComponent)}));
   return v.size() == 0 ? 0 : static_cast<int>(v.Int(0, 0));
 }
 
@@ -126,8 +115,7 @@ class PgStore : public FleetStore {
     if (v > kPgSchemaVersion) return NewerSchema(v);
     if (v < kPgSchemaVersion) {
       return Status::Unsupported("collector store schema version " + std::to_string(v) +
-                                 " is older than this build's " +
-                                 std::to_string(kPgSchemaVersion) +
+                                 " is older than this build's " + std::to_string(kPgSchemaVersion) +
                                  "; run `driftwatch-collector migrate --store URL`");
     }
     return Status::Ok();
@@ -136,17 +124,17 @@ class PgStore : public FleetStore {
   Status AddToken(const std::string& sha, Role role, const std::string& host_id,
                   int64_t now_ns) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    return c->Exec("token_add",
-                   "INSERT INTO tokens(sha256, role, host_id, created_ns) VALUES($1, $2, $3, $4)",
-                   {sha, std::string(RoleName(role)), host_id, PgInt(now_ns)})
+    return c
+        ->Exec("token_add",
+               "INSERT INTO tokens(sha256, role, host_id, created_ns) VALUES($1, $2, $3, $4)",
+               {sha, std::string(RoleName(role)), host_id, PgInt(now_ns)})
         .status();
   }
 
   Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(auto r, c->Exec("token_get",
-                                        "SELECT role, host_id FROM tokens WHERE sha256 = $1",
-                                        {sha}));
+    DW_ASSIGN_OR_RETURN(
+        auto r, c->Exec("token_get", "SELECT role, host_id FROM tokens WHERE sha256 = $1", {sha}));
     if (r.size() == 0) return std::optional<TokenInfo>();
     auto role = ParseRole(r.Text(0, 0));
     if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(0, 0));
@@ -164,7 +152,8 @@ class PgStore : public FleetStore {
                                         "last_seen_ns) VALUES($1, $2, $3, $4, $4) "
                                         "ON CONFLICT (id) DO NOTHING",
                                         {host_id, group, agent_version, PgInt(now_ns)}));
-    if (h.affected() == 0) return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
+    if (h.affected() == 0)
+      return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
     DW_RETURN_IF_ERROR(c->Exec("host_token",
                                "INSERT INTO tokens(sha256, role, host_id, created_ns) "
                                "VALUES($1, 'agent', $2, $3)",
@@ -175,9 +164,10 @@ class PgStore : public FleetStore {
 
   Status TouchHost(const std::string& host_id, int64_t now_ns) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    return c->Exec("host_touch",
-                   "UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $1) WHERE id = $2",
-                   {PgInt(now_ns), host_id})
+    return c
+        ->Exec("host_touch",
+               "UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $1) WHERE id = $2",
+               {PgInt(now_ns), host_id})
         .status();
   }
 
@@ -189,8 +179,8 @@ class PgStore : public FleetStore {
   Result<HostRecord> GetHost(const std::string& host_id) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("host_get", (std::string(kHostSelect) + " WHERE id = $1").c_str(),
-                        {host_id}));
+        auto r,
+        c->Exec("host_get", (std::string(kHostSelect) + " WHERE id = $1").c_str(), {host_id}));
     if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
     return ReadHost(r, 0);
   }
@@ -198,15 +188,12 @@ class PgStore : public FleetStore {
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    auto out = IngestOnce(*c, rep, routes);
+    auto out = PgIngestReport(*c, partitions_, rep, routes);
     // 23514: no partition for the row; another collector's retention
     // dropped a month this one had cached. Forget it and create it again.
     if (!out.ok() && c->last_sqlstate() == "23514") {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        partitions_.clear();
-      }
-      out = IngestOnce(*c, rep, routes);
+      partitions_.Clear();
+      out = PgIngestReport(*c, partitions_, rep, routes);
     }
     return out;
   }
@@ -253,9 +240,9 @@ class PgStore : public FleetStore {
       if (h.last_report_events > 0) ++out.drifted_hosts;
       if (h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns) ++out.silent_hosts;
     }
-    DW_ASSIGN_OR_RETURN(auto r, c->Exec("severity_counts",
-                                        "SELECT severity, n FROM event_counts ORDER BY severity",
-                                        {}));
+    DW_ASSIGN_OR_RETURN(
+        auto r,
+        c->Exec("severity_counts", "SELECT severity, n FROM event_counts ORDER BY severity", {}));
     int64_t counts[5] = {0, 0, 0, 0, 0};
     for (int i = 0; i < r.size(); ++i) {
       int64_t sev = r.Int(i, 0);
@@ -282,12 +269,11 @@ class PgStore : public FleetStore {
                                                     const std::string& kind,
                                                     int64_t now_ns) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("command_queue_group",
-                        "INSERT INTO commands(host_id, kind, created_ns) "
-                        "SELECT id, $2, $3 FROM hosts WHERE $1 = '' OR grp = $1 "
-                        "ORDER BY id COLLATE \"C\" RETURNING id",
-                        {group, kind, PgInt(now_ns)}));
+    DW_ASSIGN_OR_RETURN(auto r, c->Exec("command_queue_group",
+                                        "INSERT INTO commands(host_id, kind, created_ns) "
+                                        "SELECT id, $2, $3 FROM hosts WHERE $1 = '' OR grp = $1 "
+                                        "ORDER BY id COLLATE \"C\" RETURNING id",
+                                        {group, kind, PgInt(now_ns)}));
     std::vector<int64_t> ids;
     for (int i = 0; i < r.size(); ++i) ids.push_back(r.Int(i, 0));
     std::sort(ids.begin(), ids.end());
@@ -320,11 +306,11 @@ class PgStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto r, c->Exec("command_ack",
                                         "UPDATE commands SET acked_ns = $1, ok = $2, detail = $3 "
                                         "WHERE id = $4 AND host_id = $5",
-                                        {PgInt(now_ns), std::string(ack.ok ? "t" : "f"),
-                                         ack.detail, PgInt(command_id), host_id}));
+                                        {PgInt(now_ns), std::string(ack.ok ? "t" : "f"), ack.detail,
+                                         PgInt(command_id), host_id}));
     if (r.affected() == 0) {
-      return Status::NotFound("no command " + std::to_string(command_id) + " for host '" +
-                              host_id + "'");
+      return Status::NotFound("no command " + std::to_string(command_id) + " for host '" + host_id +
+                              "'");
     }
     if (ack.ok && ack.baseline_revision > 0) {
       std::string root = ack.baseline_root ? ack.baseline_root->Hex() : "";
@@ -353,13 +339,13 @@ class PgStore : public FleetStore {
 
   Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("alerts_due",
-                        "SELECT a.id, a.route, a.event_id, a.attempts, e.id, e.host_id, "
-                        "e.report_id, e.detected_ns, e.received_ns, e.body FROM alerts a "
-                        "JOIN events e ON e.id = a.event_id WHERE a.delivered_ns = 0 AND "
-                        "a.next_ns <= $1 ORDER BY a.id LIMIT $2",
-                        {PgInt(now_ns), PgInt(limit)}));
+    DW_ASSIGN_OR_RETURN(auto r,
+                        c->Exec("alerts_due",
+                                "SELECT a.id, a.route, a.event_id, a.attempts, e.id, e.host_id, "
+                                "e.report_id, e.detected_ns, e.received_ns, e.body FROM alerts a "
+                                "JOIN events e ON e.id = a.event_id WHERE a.delivered_ns = 0 AND "
+                                "a.next_ns <= $1 ORDER BY a.id LIMIT $2",
+                                {PgInt(now_ns), PgInt(limit)}));
     std::vector<PendingAlert> out;
     for (int i = 0; i < r.size(); ++i) {
       PendingAlert a;
@@ -380,22 +366,27 @@ class PgStore : public FleetStore {
 
   Status MarkAlertDelivered(int64_t alert_id, int64_t now_ns) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    return c->Exec("alert_delivered",
-                   "UPDATE alerts SET delivered_ns = $1, attempts = attempts + 1 WHERE id = $2",
-                   {PgInt(now_ns), PgInt(alert_id)})
+    return c
+        ->Exec("alert_delivered",
+               "UPDATE alerts SET delivered_ns = $1, attempts = attempts + 1 WHERE id = $2",
+               {PgInt(now_ns), PgInt(alert_id)})
         .status();
   }
 
   Status RescheduleAlert(int64_t alert_id, int attempts, int64_t next_ns,
                          const std::string& error) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    return c->Exec("alert_reschedule",
-                   "UPDATE alerts SET attempts = $1, next_ns = $2, last_error = $3 WHERE id = $4",
-                   {PgInt(attempts), PgInt(next_ns), error, PgInt(alert_id)})
+    return c
+        ->Exec("alert_reschedule",
+               "UPDATE alerts SET attempts = $1, next_ns = $2, last_error = $3 WHERE id = $4",
+               {PgInt(attempts), PgInt(next_ns), error, PgInt(alert_id)})
         .status();
   }
 
-  Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) override;
+  Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgPruneEvents(*c, partitions_, cutoff_ns, batch);
+  }
 
   Result<StoreCounts> Counts() override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
@@ -418,224 +409,16 @@ class PgStore : public FleetStore {
  private:
   static Result<std::vector<HostRecord>> ListHosts(PgConn& c) {
     DW_ASSIGN_OR_RETURN(
-        auto r, c.Exec("host_list", (std::string(kHostSelect) + " ORDER BY id COLLATE \"C\"").c_str(),
-                       {}));
+        auto r,
+        c.Exec("host_list", (std::string(kHostSelect) + " ORDER BY id COLLATE \"C\"").c_str(), {}));
     std::vector<HostRecord> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(ReadHost(r, i));
     return out;
   }
 
-  Status EnsurePartition(PgConn& c, int64_t detected_ns);
-  Result<IngestResult> IngestOnce(PgConn& c, const ReportEnvelope& rep,
-                                  const std::vector<AlertRoute>& routes);
-
   std::unique_ptr<PgPool> pool_;
-  std::mutex mu_;                   // guards partitions_
-  std::set<int64_t> partitions_;    // month starts known to exist
+  PgPartitions partitions_;
 };
-
-Status PgStore::EnsurePartition(PgConn& c, int64_t detected_ns) {
-  const EventMonth m = MonthOf(detected_ns);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (partitions_.count(m.start_ns)) return Status::Ok();
-  }
-  // DDL cannot take parameters; the name and bounds are computed integers.
-  // The advisory lock keeps two collectors from racing on the same month.
-  PgTx tx(c);
-  DW_RETURN_IF_ERROR(tx.Begin());
-  DW_RETURN_IF_ERROR(c.Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)",
-                            {PgInt(kSchemaLock)})
-                         .status());
-  auto bound = [](int64_t v, bool lower) {
-    if (lower && v == INT64_MIN) return std::string("MINVALUE");
-    if (!lower && v == INT64_MAX) return std::string("MAXVALUE");
-    return std::to_string(v);
-  };
-  DW_RETURN_IF_ERROR(c.ExecScript("CREATE TABLE IF NOT EXISTS " + PartitionName(m) +
-                                  " PARTITION OF events FOR VALUES FROM (" +
-                                  bound(m.start_ns, true) + ") TO (" + bound(m.end_ns, false) +
-                                  ")"));
-  DW_RETURN_IF_ERROR(tx.Commit());
-  std::lock_guard<std::mutex> lock(mu_);
-  partitions_.insert(m.start_ns);
-  return Status::Ok();
-}
-
-Result<IngestResult> PgStore::IngestOnce(PgConn& conn, const ReportEnvelope& rep,
-                                         const std::vector<AlertRoute>& routes) {
-  PgConn* c = &conn;
-  const CheckResult& r = rep.result;
-  if (!r.events.empty()) DW_RETURN_IF_ERROR(EnsurePartition(*c, r.finished_ns));
-  PgTx tx(*c);
-  DW_RETURN_IF_ERROR(tx.Begin());
-  // Serializes ingests across collectors: event ids become visible in id
-  // order (a cursor never skips a late commit) and a report id racing on two
-  // collectors is seen as a duplicate by the second.
-  DW_RETURN_IF_ERROR(c->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)",
-                             {PgInt(kIngestLock)})
-                         .status());
-  IngestResult out;
-  {
-    DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_find",
-                                        "SELECT seq, first_event_id, events, received_ns, "
-                                        "host_id FROM reports WHERE report_id = $1",
-                                        {rep.report_id}));
-    if (d.size() > 0) {
-      if (d.Text(0, 4) != rep.host_id) {
-        return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
-      }
-      out.duplicate = true;
-      out.report_seq = d.Int(0, 0);
-      out.first_event_id = d.Int(0, 1);
-      out.events = d.Int(0, 2);
-      out.received_ns = d.Int(0, 3);
-      return out;
-    }
-  }
-  DW_ASSIGN_OR_RETURN(auto h, c->Exec("host_lock",
-                                      "SELECT grp, baseline, baseline_revision FROM hosts "
-                                      "WHERE id = $1 FOR UPDATE",
-                                      {rep.host_id}));
-  if (h.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
-  const std::string group = h.Text(0, 0);
-  const bool new_baseline = h.Text(0, 1) != r.baseline || h.Int(0, 2) != r.baseline_revision;
-
-  web::json::value warnings = web::json::value::array();
-  for (size_t i = 0; i < r.warnings.size(); ++i) warnings[i] = web::json::value(r.warnings[i]);
-  web::json::value stats = web::json::value::object();
-  stats["files"] = web::json::value::number(r.stats.files);
-  stats["dirs"] = web::json::value::number(r.stats.dirs);
-  stats["others"] = web::json::value::number(r.stats.others);
-  stats["files_hashed"] = web::json::value::number(r.stats.files_hashed);
-  stats["bytes_hashed"] = web::json::value::number(r.stats.bytes_hashed);
-  stats["duration_ns"] = web::json::value::number(r.stats.duration_ns);
-  out.events = static_cast<int64_t>(r.events.size());
-  out.received_ns = rep.received_ns;
-  {
-    DW_ASSIGN_OR_RETURN(
-        auto s, c->Exec("report_insert",
-                        "INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
-                        "received_ns, started_ns, finished_ns, baseline, baseline_revision, root, "
-                        "first_event_id, events, warnings, stats) VALUES($1, $2, $3, $4, $5, $6, "
-                        "$7, $8, $9, $10, 0, $11, $12, $13) RETURNING seq",
-                        {rep.report_id, rep.host_id, rep.agent_version, PgInt(rep.sent_ns),
-                         PgInt(rep.received_ns), PgInt(r.started_ns), PgInt(r.finished_ns),
-                         r.baseline, PgInt(r.baseline_revision), r.root.Hex(), PgInt(out.events),
-                         warnings.serialize(), stats.serialize()}));
-    out.report_seq = s.Int(0, 0);
-  }
-  int64_t per_severity[5] = {0, 0, 0, 0, 0};
-  for (size_t i = 0; i < r.events.size(); ++i) {
-    const DriftEvent& e = r.events[i];
-    DW_ASSIGN_OR_RETURN(
-        auto s, c->Exec("event_insert",
-                        "INSERT INTO events(report_seq, report_id, host_id, grp, path, kind, "
-                        "severity, detected_ns, received_ns, body) VALUES($1, $2, $3, $4, $5, $6, "
-                        "$7, $8, $9, $10) RETURNING id",
-                        {PgInt(out.report_seq), rep.report_id, rep.host_id, group,
-                         EscapePath(e.path), PgInt(static_cast<int64_t>(e.kind)),
-                         PgInt(static_cast<int64_t>(e.severity)), PgInt(r.finished_ns),
-                         PgInt(rep.received_ns), rep.events_json[i]}));
-    const int64_t id = s.Int(0, 0);
-    if (i == 0) out.first_event_id = id;
-    per_severity[std::clamp(static_cast<int>(e.severity), 1, 4)]++;
-    for (const AlertRoute& route : routes) {
-      if (e.severity < route.min_severity) continue;
-      if (!route.groups.empty() &&
-          std::find(route.groups.begin(), route.groups.end(), group) == route.groups.end()) {
-        continue;
-      }
-      DW_RETURN_IF_ERROR(c->Exec("alert_insert",
-                                 "INSERT INTO alerts(event_id, route, next_ns) VALUES($1, $2, $3) "
-                                 "ON CONFLICT (event_id, route) DO NOTHING",
-                                 {PgInt(id), route.name, PgInt(rep.received_ns)})
-                             .status());
-    }
-  }
-  for (int sev = 1; sev <= 4; ++sev) {
-    if (per_severity[sev] == 0) continue;
-    DW_RETURN_IF_ERROR(c->Exec("severity_add",
-                               "INSERT INTO event_counts(severity, n) VALUES($1, $2) "
-                               "ON CONFLICT (severity) DO UPDATE SET n = event_counts.n + $2",
-                               {PgInt(sev), PgInt(per_severity[sev])})
-                           .status());
-  }
-  DW_RETURN_IF_ERROR(c->Exec("report_first_event",
-                             "UPDATE reports SET first_event_id = $1 WHERE seq = $2",
-                             {PgInt(out.first_event_id), PgInt(out.report_seq)})
-                         .status());
-  DW_RETURN_IF_ERROR(
-      c->Exec("host_report",
-              "UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $1), last_report_ns = $1, "
-              "target = $2, agent_version = $3, baseline = $4, baseline_revision = $5, "
-              "baseline_since_ns = CASE WHEN $6 THEN $7 ELSE baseline_since_ns END, "
-              "root = $8, subtrees = $9, reports = reports + 1, events = events + $10, "
-              "last_report_events = $10 WHERE id = $11",
-              {PgInt(rep.received_ns), r.target, rep.agent_version, r.baseline,
-               PgInt(r.baseline_revision), std::string(new_baseline ? "t" : "f"),
-               PgInt(r.started_ns), r.root.Hex(), SubtreesJson(r.subtrees), PgInt(out.events),
-               rep.host_id})
-          .status());
-  DW_RETURN_IF_ERROR(tx.Commit());
-  return out;
-}
-
-Result<int64_t> PgStore::PruneEvents(int64_t cutoff_ns, int batch) {
-  DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-  int64_t deleted = 0;
-  // Whole months before the cutoff are dropped; their counts leave
-  // event_counts and their alerts go with them.
-  DW_ASSIGN_OR_RETURN(auto parts, c->Exec("partitions_list",
-                                          "SELECT c.relname FROM pg_inherits i JOIN pg_class c "
-                                          "ON c.oid = i.inhrelid WHERE i.inhparent = "
-                                          "'events'::regclass ORDER BY c.relname",
-                                          {}));
-  for (int i = 0; i < parts.size(); ++i) {
-    const std::string name = parts.Text(i, 0);
-    auto month = ParsePartitionName(name);
-    if (!month || month->end_ns > cutoff_ns) continue;
-    PgTx tx(*c);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    DW_RETURN_IF_ERROR(c->Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)",
-                               {PgInt(kSchemaLock)})
-                           .status());
-    DW_ASSIGN_OR_RETURN(
-        auto n, c->Exec("partition_counts",
-                        "WITH gone AS (SELECT severity, count(*) AS n FROM events WHERE "
-                        "detected_ns >= $1 AND detected_ns < $2 GROUP BY severity) "
-                        "UPDATE event_counts SET n = event_counts.n - gone.n FROM gone "
-                        "WHERE event_counts.severity = gone.severity RETURNING gone.n",
-                        {PgInt(month->start_ns), PgInt(month->end_ns)}));
-    for (int k = 0; k < n.size(); ++k) deleted += n.Int(k, 0);
-    DW_RETURN_IF_ERROR(c->Exec("partition_alerts",
-                               "DELETE FROM alerts a USING events e WHERE e.id = a.event_id "
-                               "AND e.detected_ns >= $1 AND e.detected_ns < $2",
-                               {PgInt(month->start_ns), PgInt(month->end_ns)})
-                           .status());
-    // The name was produced by PartitionName and re-parsed: no user text.
-    DW_RETURN_IF_ERROR(c->ExecScript("DROP TABLE " + PartitionName(*month)));
-    DW_RETURN_IF_ERROR(tx.Commit());
-    std::lock_guard<std::mutex> lock(mu_);
-    partitions_.erase(month->start_ns);
-  }
-  // The month holding the cutoff is pruned row by row, in batches.
-  PgTx tx(*c);
-  DW_RETURN_IF_ERROR(tx.Begin());
-  DW_ASSIGN_OR_RETURN(
-      auto rows, c->Exec("prune_rows",
-                         "WITH gone AS (DELETE FROM events WHERE (id, detected_ns) IN ("
-                         "SELECT id, detected_ns FROM events WHERE detected_ns < $1 "
-                         "ORDER BY detected_ns LIMIT $2) RETURNING id, severity), "
-                         "a AS (DELETE FROM alerts WHERE event_id IN (SELECT id FROM gone)), "
-                         "cnt AS (SELECT severity, count(*) AS n FROM gone GROUP BY severity) "
-                         "UPDATE event_counts SET n = event_counts.n - cnt.n FROM cnt "
-                         "WHERE event_counts.severity = cnt.severity RETURNING cnt.n",
-                         {PgInt(cutoff_ns), PgInt(batch)}));
-  for (int k = 0; k < rows.size(); ++k) deleted += rows.Int(k, 0);
-  DW_RETURN_IF_ERROR(tx.Commit());
-  return deleted;
-}
 
 }  // namespace
 
@@ -645,12 +428,12 @@ Result<int> MigratePgStore(const std::string& url) {
   for (const PgMigration& m : PgMigrations()) {
     PgTx tx(*c);
     DW_RETURN_IF_ERROR(tx.Begin());
-    DW_RETURN_IF_ERROR(c->Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)",
-                               {PgInt(kSchemaLock)})
-                           .status());
-    DW_RETURN_IF_ERROR(c->ExecScript(
-        "CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
-        "version INTEGER NOT NULL)"));
+    DW_RETURN_IF_ERROR(
+        c->Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgSchemaLock)})
+            .status());
+    DW_RETURN_IF_ERROR(
+        c->ExecScript("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
+                      "version INTEGER NOT NULL)"));
     DW_ASSIGN_OR_RETURN(int v, ReadVersion(*c));
     if (before < 0) before = v;
     if (v > kPgSchemaVersion) return NewerSchema(v);
@@ -668,8 +451,7 @@ Result<int> MigratePgStore(const std::string& url) {
 
 Result<std::unique_ptr<FleetStore>> OpenPgStore(const std::string& url,
                                                 const PgStoreOptions& options) {
-  DW_ASSIGN_OR_RETURN(auto pool,
-                      PgPool::Open(url, options.pool_size, options.connect_timeout_s));
+  DW_ASSIGN_OR_RETURN(auto pool, PgPool::Open(url, options.pool_size, options.connect_timeout_s));
   auto store = std::make_unique<PgStore>(std::move(pool));
   DW_RETURN_IF_ERROR(store->CheckVersion());
   return std::unique_ptr<FleetStore>(std::move(store));

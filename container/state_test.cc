@@ -1,5 +1,8 @@
 #include "container/state.h"
 
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace driftwatch::container {
@@ -30,7 +33,9 @@ TEST(StateTest, ParsesSizes) {
 
 TEST(StateTest, ValidatesNames) {
   EXPECT_TRUE(ValidateName("container", "web-1.a_b").ok());
-  for (const char* bad : {"", ".x", "-x", "a/b", "a b", "..", std::string(65, 'a').c_str()}) {
+  const std::string too_long(65, 'a');
+  for (const std::string& bad :
+       std::vector<std::string>{"", ".x", "-x", "a/b", "a b", "..", too_long}) {
     EXPECT_EQ(ValidateName("container", bad).code(), StatusCode::kInvalidArgument) << bad;
   }
 }

@@ -453,7 +453,7 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return bad;
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_s;
-  if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1) return bad;  // ns overflow
+  if (secs > INT64_MAX / 1000000000 - 1 || secs < INT64_MIN / 1000000000 + 1) return bad;
   return secs * 1000000000 + nanos;
 }
 

@@ -38,13 +38,15 @@ Status StatusFor(const Answer& a, const std::string& what) {
 }  // namespace
 
 struct CollectorClient::Impl {
-  std::string url;
+  std::vector<std::string> urls;  // failover order
+  size_t current = 0;             // the collector used until it fails
   std::string token;
   std::string ca_file;
   int timeout_ms;
 
-  Result<Answer> Call(const http::method& method, const std::string& path, const std::string& body,
-                      const std::string& bearer) {
+  Result<Answer> CallOne(const std::string& url, const http::method& method,
+                         const std::string& path, const std::string& body,
+                         const std::string& bearer) {
     try {
       http::client::http_client_config cfg;
       cfg.set_timeout(std::chrono::milliseconds(timeout_ms));
@@ -67,13 +69,36 @@ struct CollectorClient::Impl {
       return Status::Unavailable("collector " + url + " unreachable: " + e.what());
     }
   }
+
+  // Tries each collector once, starting with the current one, and stays on
+  // the first that answers below 500. Re-sending a request is safe: reports
+  // carry their id (a duplicate is acknowledged, not stored twice), polls
+  // and acks are idempotent for the collectors sharing one store.
+  Result<Answer> Call(const http::method& method, const std::string& path, const std::string& body,
+                      const std::string& bearer) {
+    Result<Answer> last = Status::Unavailable("no collector URL configured");
+    for (size_t tried = 0; tried < urls.size(); ++tried) {
+      last = CallOne(urls[current], method, path, body, bearer);
+      if (last.ok() && last->status < 500) return last;
+      current = (current + 1) % urls.size();
+    }
+    return last;
+  }
 };
 
 CollectorClient::CollectorClient(std::string url, std::string token, std::string ca_file,
                                  int timeout_ms)
     : impl_(std::make_unique<Impl>()) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  impl_->url = std::move(url);
+  size_t start = 0;
+  while (start <= url.size()) {
+    size_t comma = url.find(',', start);
+    if (comma == std::string::npos) comma = url.size();
+    std::string one = url.substr(start, comma - start);
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && (one.back() == '/' || one.back() == ' ')) one.pop_back();
+    if (!one.empty()) impl_->urls.push_back(std::move(one));
+    start = comma + 1;
+  }
   impl_->token = std::move(token);
   impl_->ca_file = std::move(ca_file);
   impl_->timeout_ms = timeout_ms;

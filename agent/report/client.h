@@ -41,7 +41,10 @@ struct BaselineAck {
 
 class CollectorClient {
  public:
-  // url: "http://HOST:PORT" or "https://..."; ca_file verifies https peers
+  // url: "http://HOST:PORT" or "https://...", or several comma-separated
+  // collectors sharing one store: a request that cannot connect or gets a
+  // 5xx moves on to the next one (and later requests stay there); only when
+  // every collector failed is the call kUnavailable. ca_file verifies https peers
   // ("" = the system store). timeout_ms bounds each request.
   CollectorClient(std::string url, std::string token, std::string ca_file = "",
                   int timeout_ms = 10000);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Writes the binary seed inputs of the fuzz corpora (rpm headers, trees).
+
+The text corpora are plain files copied from real systems; the binary ones
+are built here in the formats rpm's headerExport and core/entry.cc's
+SerializeTree write, so they can be regenerated when a format changes:
+    python3 tests/fuzz/make_seeds.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+class RpmHeader:
+    """An rpm header blob: il, dl, il index entries, then the data."""
+
+    def __init__(self):
+        self.index = b""
+        self.data = b""
+        self.count = 0
+
+    def _add(self, tag, typ, count, data, align):
+        while len(self.data) % align:
+            self.data += b"\0"
+        self.index += struct.pack(">IIII", tag, typ, len(self.data), count)
+        self.data += data
+        self.count += 1
+        return self
+
+    def string(self, tag, s):
+        return self._add(tag, 6, 1, s.encode() + b"\0", 1)
+
+    def strings(self, tag, v):
+        return self._add(tag, 8, len(v), b"".join(s.encode() + b"\0" for s in v), 1)
+
+    def int32s(self, tag, v):
+        return self._add(tag, 4, len(v), b"".join(struct.pack(">I", x) for x in v), 4)
+
+    def blob(self):
+        return struct.pack(">II", self.count, len(self.data)) + self.index + self.data
+
+
+SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+MD5_EMPTY = "d41d8cd98f00b204e9800998ecf8427e"
+
+
+def rpm_seeds():
+    h = (RpmHeader().string(1000, "bash").string(1001, "5.2.15").string(1002, "3.fc39")
+         .int32s(1003, [1]).string(1022, "x86_64")
+         .strings(1118, ["/etc/", "/usr/bin/"])
+         .strings(1117, ["bashrc", "bash", "sh", "ghost.log"])
+         .int32s(1116, [0, 1, 1, 0])
+         .strings(1035, [SHA256_ABC, SHA256_ABC, "", ""])
+         .int32s(1037, [1, 0, 0, 64]).int32s(5011, [8]))
+    write("rpm_header", "bash", h.blob())
+    h = (RpmHeader().string(1000, "old").string(1001, "1.0").string(1002, "1")
+         .string(1022, "noarch").strings(1027, ["/etc/old.conf", "/usr/share/old/readme"])
+         .strings(1035, [MD5_EMPTY, MD5_EMPTY]))
+    write("rpm_header", "oldfilenames_md5", h.blob())
+    h = RpmHeader().string(1000, "meta").string(1001, "2").string(1002, "0")
+    write("rpm_header", "no_files", h.blob())
+
+
+def varint(v):
+    out = b""
+    while v >= 0x80:
+        out += bytes([(v & 0x7F) | 0x80])
+        v >>= 7
+    return out + bytes([v])
+
+
+def zigzag(v):
+    return ((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF
+
+
+def tree(entries):
+    """entries: (name, type, mask, fields) with fields in SerializeTree order."""
+    out = bytes([1]) + varint(len(entries))
+    for name, typ, mask, fields in sorted(entries):
+        out += varint(len(name)) + name + bytes([typ]) + varint(mask)
+        out += fields
+    return out
+
+
+PERM, UID, GID, SIZE, MTIME, LINK, HASH, XATTRS = 2, 4, 8, 16, 32, 1024, 2048, 4096
+
+
+def tree_seeds():
+    content = 1 | PERM | UID | GID | SIZE | HASH | LINK | XATTRS
+    file_fields = (varint(0o644) + varint(0) + varint(0) + varint(12)
+                   + bytes([1]) + bytes(range(16)) + bytes(16))
+    dir_fields = varint(0o755) + varint(0) + varint(0) + bytes(16) + bytes(range(16, 32))
+    link_fields = varint(0o777) + varint(0) + varint(0) + varint(9) + varint(9) + b"main.conf" + bytes(16)
+    write("tree", "etc", tree([
+        (b"app", 2, content, dir_fields),
+        (b"current", 3, content, link_fields),
+        (b"hosts", 1, content, file_fields),
+        (b"passwd", 1, content, file_fields),
+    ]))
+    sha_fields = varint(0o600) + bytes([2]) + bytes(range(32))
+    write("tree", "sha256_structural", tree([
+        (b"shadow", 1, 1 | PERM | HASH, sha_fields),
+        (b"usr", 2, 1 | (1 << 31), bytes(range(16))),
+        (b"new\nline\xff", 1, 1 | MTIME, varint(zigzag(-5))),
+    ]))
+    write("tree", "empty", tree([]))
+
+
+if __name__ == "__main__":
+    rpm_seeds()
+    tree_seeds()

@@ -1,0 +1,102 @@
+// Replays every fuzz input kept in the source tree through the same target
+// functions the fuzzers run: the seed corpora (tests/fuzz/corpus/<target>/)
+// and the inputs that once crashed or broke a property
+// (tests/fuzz/regressions/<target>/). Each must come back with every property
+// holding; a crash fails the whole binary, which is the point.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/drift_json.h"
+#include "tests/fuzz/targets.h"
+
+namespace driftwatch::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FuzzDir() { return DW_FUZZ_DIR; }
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Regular files directly in dir, sorted; none when dir does not exist.
+std::vector<fs::path> FilesIn(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file()) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class FuzzInputs : public ::testing::TestWithParam<Target> {};
+
+TEST_P(FuzzInputs, SeedCorpusExistsAndPasses) {
+  const Target& t = GetParam();
+  std::vector<fs::path> files = FilesIn(fs::path(FuzzDir()) / "corpus" / t.name);
+  ASSERT_GE(files.size(), 2u) << "seed corpus of " << t.name << " is missing";
+  for (const fs::path& f : files) {
+    EXPECT_EQ(t.run(ReadAll(f)), "") << f;
+  }
+}
+
+TEST_P(FuzzInputs, RegressionInputsPass) {
+  const Target& t = GetParam();
+  for (const fs::path& f : FilesIn(fs::path(FuzzDir()) / "regressions" / t.name)) {
+    EXPECT_EQ(t.run(ReadAll(f)), "") << f;
+  }
+}
+
+TEST_P(FuzzInputs, EmptyAndTinyInputsPass) {
+  const Target& t = GetParam();
+  for (std::string_view in : {std::string_view(""), std::string_view("\n"),
+                              std::string_view("\0", 1), std::string_view("\xff\xff\xff\xff")}) {
+    EXPECT_EQ(t.run(in), "") << "input of " << in.size() << " bytes";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTargets, FuzzInputs, ::testing::ValuesIn(AllTargets()),
+                         [](const ::testing::TestParamInfo<Target>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// Every regression directory belongs to a known target (a typo would make
+// its inputs silently unused).
+TEST(FuzzLayout, RegressionDirectoriesNameKnownTargets) {
+  std::vector<std::string> names;
+  for (const Target& t : AllTargets()) names.push_back(t.name);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(FuzzDir()) / "regressions", ec)) {
+    EXPECT_NE(std::find(names.begin(), names.end(), e.path().filename().string()), names.end())
+        << e.path();
+  }
+}
+
+// Found by the report_json fuzzer: times outside the int64 nanosecond range
+// (before 1677-09-21, after 2262-04-11) overflowed in ParseRfc3339.
+TEST(FuzzRegressions, TimesOutsideTheNanosecondRangeAreRefused) {
+  for (const char* t : {"4052-01-01T00:00:00.5+01:00", "9999-12-31T23:59:59Z",
+                        "1000-01-01T00:00:00Z", "1677-09-21T00:00:00Z"}) {
+    auto r = ParseRfc3339(t);
+    EXPECT_FALSE(r.ok()) << t;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << t;
+  }
+  auto last = ParseRfc3339("2262-04-11T23:47:15Z");
+  ASSERT_TRUE(last.ok()) << last.status().message();
+  EXPECT_EQ(*last, 9223372035000000000);
+  auto first = ParseRfc3339("1677-09-21T00:12:45Z");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, -9223372035000000000);
+}
+
+}  // namespace
+}  // namespace driftwatch::fuzz

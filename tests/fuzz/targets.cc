@@ -1,0 +1,262 @@
+#include "tests/fuzz/targets.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <set>
+
+#include "agent/packages/apk.h"
+#include "agent/packages/dpkg.h"
+#include "agent/packages/package.h"
+#include "agent/packages/rpm.h"
+#include "container/cgroup_ident.h"
+#include "container/mountinfo.h"
+#include "core/drift.h"
+#include "core/drift_json.h"
+#include "core/entry.h"
+#include "rules/policy.h"
+
+namespace driftwatch::fuzz {
+namespace {
+
+// Nesting the report decoder accepts; the collector uses the same order of
+// magnitude for request bodies.
+constexpr int kMaxJsonDepth = 64;
+
+std::string Fail(std::string what) { return what; }
+
+bool AllAbsolute(const std::vector<std::string>& paths) {
+  return std::all_of(paths.begin(), paths.end(),
+                     [](const std::string& p) { return p.starts_with('/'); });
+}
+
+// EscapePath output must be printable: no C0 control byte and no DEL.
+bool Printable(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7f;
+  });
+}
+
+std::string DoubleBackslashes(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out.push_back(c);
+    if (c == '\\') out.push_back('\\');
+  }
+  return out;
+}
+
+// Decodes report JSON text; parse errors (cpprestsdk throws) become a Status.
+Result<CheckResult> DecodeReport(std::string_view text) {
+  web::json::value v;
+  try {
+    v = web::json::value::parse(std::string(text));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("json: ") + e.what());
+  }
+  return CheckResultFromJson(v);
+}
+
+}  // namespace
+
+std::string FuzzRules(std::string_view input) {
+  Result<rules::Policy> p = rules::ParsePolicy(
+      input, "fuzz.yaml",
+      [](const std::string&) -> Result<std::string> { return Status::NotFound("no includes"); });
+  if (!p.ok()) {
+    if (p.status().message().empty()) return Fail("rules: error without a message");
+    return "";
+  }
+  for (const rules::Rule& r : p->rules()) {
+    (void)p->Match(r.glob);
+    (void)p->CouldMatchBelow(r.glob);
+  }
+  (void)p->Match("/etc/passwd");
+  (void)p->Roots();
+  (void)p->Fingerprint();
+  return "";
+}
+
+std::string FuzzDpkgStatus(std::string_view input) {
+  auto r = packages::ParseDpkgStatus(input, "var/lib/dpkg/status");
+  if (!r.ok()) return "";
+  for (const packages::DpkgStanza& s : *r) {
+    if (s.package.name.empty()) return Fail("dpkg status: stanza without a package name");
+    if (s.package.manager != "dpkg") return Fail("dpkg status: manager is not dpkg");
+    for (const packages::DpkgConffile& c : s.conffiles) {
+      if (!c.path.starts_with('/')) return Fail("dpkg status: relative conffile " + c.path);
+    }
+  }
+  return "";
+}
+
+std::string FuzzDpkgMd5sums(std::string_view input) {
+  auto r = packages::ParseDpkgMd5sums(input, "var/lib/dpkg/info/x.md5sums");
+  if (!r.ok()) return "";
+  for (const packages::DpkgFileHash& h : *r) {
+    if (!h.path.starts_with('/')) return Fail("md5sums: relative path " + h.path);
+    if (h.md5.empty()) return Fail("md5sums: entry without a digest: " + h.path);
+  }
+  return "";
+}
+
+std::string FuzzDpkgList(std::string_view input) {
+  auto list = packages::ParseDpkgList(input, "var/lib/dpkg/info/x.list");
+  if (list.ok()) {
+    if (!AllAbsolute(*list)) return Fail("dpkg list: relative path");
+    if (std::count(list->begin(), list->end(), "/") != 0) return Fail("dpkg list: root listed");
+  }
+  auto div = packages::ParseDpkgDiversions(input, "var/lib/dpkg/diversions");
+  if (div.ok()) {
+    for (const packages::DpkgDiversion& d : *div) {
+      if (!d.from.starts_with('/') || !d.to.starts_with('/')) {
+        return Fail("diversions: relative path");
+      }
+      if (d.package.empty()) return Fail("diversions: empty package");
+    }
+  }
+  return "";
+}
+
+std::string FuzzApkInstalled(std::string_view input) {
+  auto db = packages::ParseApkInstalled(input, "lib/apk/db/installed");
+  if (db.ok()) {
+    if (!std::is_sorted(db->packages.begin(), db->packages.end(), packages::PackageLess)) {
+      return Fail("apk: packages not sorted");
+    }
+    for (const packages::OwnedFile& f : db->files) {
+      if (f.package_index >= db->packages.size()) return Fail("apk: package_index out of range");
+      if (!f.path.starts_with('/')) return Fail("apk: relative file path " + f.path);
+    }
+  }
+  // The checksum parser on the first line.
+  std::string_view first = input.substr(0, input.find('\n'));
+  auto sum = packages::ParseApkChecksum(first);
+  if (sum.ok() && sum->empty()) return Fail("apk checksum: ok but empty");
+  return "";
+}
+
+std::string FuzzRpmHeader(std::string_view input) {
+  auto h = packages::ParseRpmHeader(input);
+  if (!h.ok()) return "";
+  if (h->package.manager != "rpm") return Fail("rpm: manager is not rpm");
+  if (h->package.name.empty()) return Fail("rpm: header without a name");
+  // Every file name comes out of the blob: there cannot be more files than bytes.
+  if (h->files.size() > input.size()) return Fail("rpm: more files than input bytes");
+  return "";
+}
+
+std::string FuzzPackagesBlob(std::string_view input) {
+  auto p = packages::ParsePackages(input);
+  if (!p.ok()) return "";
+  const std::string blob = packages::SerializePackages(*p);
+  auto again = packages::ParsePackages(blob);
+  if (!again.ok()) return Fail("packages blob: re-parse failed: " + again.status().message());
+  if (*again != *p) return Fail("packages blob: round trip changed the packages");
+  return "";
+}
+
+std::string FuzzMountInfo(std::string_view input) {
+  if (container::UnescapeMountField(input).size() > input.size()) {
+    return Fail("mountinfo: unescaping made a field longer");
+  }
+  auto mounts = container::ParseMountInfo(input);
+  if (!mounts.ok()) return "";
+  for (const container::MountInfo& m : *mounts) {
+    (void)container::OverlayLayersOf(m);
+    const container::MountInfo* found = container::FindMount(*mounts, m.mount_point);
+    if (found == nullptr || found->mount_point != m.mount_point) {
+      return Fail("mountinfo: FindMount misses a parsed mount point");
+    }
+  }
+  return "";
+}
+
+std::string FuzzCgroup(std::string_view input) {
+  static const std::set<std::string, std::less<>> kRuntimes = {
+      "docker", "podman", "containerd", "cri-o", "lxc", "nspawn", "driftwatch"};
+  auto check = [&](const std::optional<container::ContainerIdentity>& id) -> std::string {
+    if (!id) return "";
+    if (kRuntimes.count(id->runtime) == 0) return Fail("cgroup: unknown runtime " + id->runtime);
+    if (id->id.empty()) return Fail("cgroup: identity with an empty id");
+    return "";
+  };
+  if (std::string f = check(container::IdentifyCgroupPath(input)); !f.empty()) return f;
+  auto lines = container::ParseProcCgroup(input);
+  if (!lines.ok()) return "";
+  return check(container::IdentifyContainer(*lines));
+}
+
+std::string FuzzReportJson(std::string_view input) {
+  if (!JsonDepthWithin(input, kMaxJsonDepth)) return "";
+  auto r = DecodeReport(input);
+  if (!r.ok()) return "";
+  // What the encoder writes, the decoder reads back to the same value.
+  const std::string once = CheckResultToJson(*r).serialize();
+  auto again = DecodeReport(once);
+  if (!again.ok()) return Fail("report: re-decoding failed: " + again.status().message());
+  const std::string twice = CheckResultToJson(*again).serialize();
+  if (once != twice) return Fail("report: round trip changed the result:\n" + once + "\n" + twice);
+  return "";
+}
+
+std::string FuzzTree(std::string_view input) {
+  auto t = ParseTree(input);
+  if (!t.ok()) return "";
+  const std::string bytes = SerializeTree(*t);
+  auto again = ParseTree(bytes);
+  if (!again.ok()) return Fail("tree: re-parse failed: " + again.status().message());
+  if (again->entries != t->entries) return Fail("tree: round trip changed the entries");
+  if (SerializeTree(*again) != bytes) return Fail("tree: serialization is not stable");
+  return "";
+}
+
+std::string FuzzPathEscape(std::string_view input) {
+  // Any bytes escape to printable text that unescapes to the same bytes.
+  const std::string escaped = EscapePath(input);
+  if (!Printable(escaped)) return Fail("escape: control byte in output");
+  // The escaped form is valid UTF-8: escaping it again only doubles backslashes.
+  if (EscapePath(escaped) != DoubleBackslashes(escaped)) {
+    return Fail("escape: output is not valid UTF-8");
+  }
+  auto back = UnescapePath(escaped);
+  if (!back.ok()) return Fail("escape: cannot unescape own output: " + back.status().message());
+  if (*back != input) return Fail("escape: Unescape(Escape(b)) != b");
+  // Any text that unescapes gives bytes whose escaped form unescapes to them.
+  auto raw = UnescapePath(input);
+  if (raw.ok()) {
+    auto round = UnescapePath(EscapePath(*raw));
+    if (!round.ok() || *round != *raw) return Fail("escape: Unescape(Escape(Unescape(x))) differs");
+  }
+  return "";
+}
+
+std::vector<Target> AllTargets() {
+  return {
+      {"rules", &FuzzRules},
+      {"dpkg_status", &FuzzDpkgStatus},
+      {"dpkg_md5sums", &FuzzDpkgMd5sums},
+      {"dpkg_list", &FuzzDpkgList},
+      {"apk_installed", &FuzzApkInstalled},
+      {"rpm_header", &FuzzRpmHeader},
+      {"packages_blob", &FuzzPackagesBlob},
+      {"mountinfo", &FuzzMountInfo},
+      {"cgroup", &FuzzCgroup},
+      {"report_json", &FuzzReportJson},
+      {"tree", &FuzzTree},
+      {"path_escape", &FuzzPathEscape},
+  };
+}
+
+int RunOrAbort(const char* name, TargetFn fn, const unsigned char* data, size_t size) {
+  const std::string failed = fn(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!failed.empty()) {
+    std::fprintf(stderr, "%s: property failed: %s\n", name, failed.c_str());
+    std::abort();
+  }
+  return 0;
+}
+
+}  // namespace driftwatch::fuzz

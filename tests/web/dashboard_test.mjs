@@ -1,0 +1,522 @@
+// Browser test of the dashboard (docs/dashboard.md): starts the real
+// driftwatch-collector on 127.0.0.1 with a fresh store seeded through the
+// real API, drives Debian's chromium headless through playwright-core, and
+// checks what a person sees against what the API says. Also checks the
+// collector's static file serving over real HTTP (headers, traversal).
+//
+// Environment (set by tests/web/meson.build):
+//   DW_COLLECTOR_BIN   the driftwatch-collector executable
+//   DW_WEB_SOURCE      the web/ directory to serve (copied to a temp root)
+//   DW_SCREENSHOT_DIR  where the screenshots go
+//   DW_CHROMIUM        the browser (default /usr/bin/chromium)
+// Exit status: 0 passed, 1 failed, 77 skipped (no chromium or node_modules).
+import {spawn, execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.DW_CHROMIUM || '/usr/bin/chromium';
+const COLLECTOR = process.env.DW_COLLECTOR_BIN;
+const WEB_SOURCE = process.env.DW_WEB_SOURCE || path.join(here, '..', '..', 'web');
+const SHOTS = process.env.DW_SCREENSHOT_DIR || path.join(os.tmpdir(), 'driftwatch-web-shots');
+
+function skip(why) {
+  console.log(`SKIP: ${why}`);
+  process.exit(77);
+}
+if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
+let chromium;
+try {
+  chromium = createRequire(path.join(here, 'package.json'))('playwright-core').chromium;
+} catch (e) {
+  skip('playwright-core is not installed: run npm ci --prefix tests/web');
+}
+if (!COLLECTOR || !fs.existsSync(COLLECTOR)) {
+  console.error('DW_COLLECTOR_BIN must name the driftwatch-collector executable');
+  process.exit(1);
+}
+
+const HOUR = 3600 * 1000;
+const NOW = Date.now();
+
+// ---------------------------------------------------------------- fixture
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dw_web_it.'));
+const db = path.join(tmp, 'collector.db');
+const webRoot = path.join(tmp, 'web');
+let collector;
+let url;
+let context;
+let page;
+const tokens = {};
+const pageErrors = [];
+
+function tokenCreate(role) {
+  return execFileSync(COLLECTOR, ['token', 'create', '--db', db, '--role', role],
+      {encoding: 'utf8'}).trim();
+}
+
+// Starts the collector and resolves with the URL it prints first.
+function startCollector() {
+  return new Promise((resolve, reject) => {
+    const log = fs.openSync(path.join(tmp, 'collector.log'), 'a');
+    collector = spawn(COLLECTOR, ['--listen', '127.0.0.1:0', '--db', db, '--web-root', webRoot],
+        {stdio: ['ignore', 'pipe', log]});
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('collector printed no URL in 10 s')), 10000);
+    collector.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl).trim());
+      }
+    });
+    collector.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
+  });
+}
+
+async function call(method, p, token, body) {
+  const headers = {};
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(url + p, {method, headers,
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  const text = await r.text();
+  return {status: r.status, json: text ? JSON.parse(text) : null};
+}
+
+async function apiGet(p) {
+  const r = await call('GET', p, tokens.read);
+  assert.equal(r.status, 200, `GET ${p}: ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+// A raw HTTP exchange, the path sent exactly as given (no URL normalising).
+function rawGet(p, method = 'GET') {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: u.hostname, port: u.port, path: p, method}, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => body += d);
+      res.on('end', () => resolve({status: res.statusCode, headers: res.headers, body}));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const iso = (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+let uuidCounter = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++uuidCounter).padStart(12, '0')}`;
+const HASH = (n) => n.toString(16).padStart(32, '0');
+
+function fileEvent(p, kind, severity, oldAttrs, newAttrs, attributes) {
+  const e = {path: p, kind, attributes, severity, rule: '/etc/** (host.yaml:3)'};
+  if (oldAttrs) e.old = oldAttrs;
+  if (newAttrs) e.new = newAttrs;
+  return e;
+}
+
+const PASSWD_OLD = {type: 'file', perm: '0644', uid: 0, gid: 0, size: 1200,
+  hash: 'xxh128:db7579e38542cc973a701d65c24cbd1b'};
+const PASSWD_NEW = {type: 'file', perm: '0666', uid: 0, gid: 0, size: 1250,
+  hash: 'xxh128:2263bde0a9189aa23febcf7d39d1794f'};
+
+// Host -> reports (finished = NOW - hoursAgo), sent in this order.
+const SEED = {
+  'web-1': {group: 'web', reports: [
+    {hoursAgo: 20, events: [
+      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_OLD, PASSWD_NEW, ['perm', 'size', 'hash']),
+      fileEvent('/etc/nginx/nginx.conf', 'modified', 'medium', {type: 'file', size: 10,
+        hash: 'xxh128:' + HASH(1)}, {type: 'file', size: 12, hash: 'xxh128:' + HASH(2)},
+      ['size', 'hash']),
+    ]},
+    {hoursAgo: 2, events: [
+      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_NEW,
+          {...PASSWD_NEW, size: 1300, hash: 'xxh128:' + HASH(3)}, ['size', 'hash']),
+      fileEvent('/etc/ssh/sshd_config', 'modified', 'critical', {type: 'file', perm: '0600'},
+          {type: 'file', perm: '0644'}, ['perm']),
+      fileEvent('/usr/bin/sudo2', 'added', 'high', null, {type: 'file', perm: '4755', uid: 0},
+          []),
+    ]},
+  ]},
+  'web-2': {group: 'web', reports: [
+    {hoursAgo: 5, events: [
+      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_OLD, PASSWD_NEW, ['perm']),
+      {path: '/usr/lib/x86_64-linux-gnu/libssl.so.3', kind: 'package-changed', attributes: [],
+        severity: 'medium', rule: 'packages (host.yaml:9)', package: 'libssl3',
+        from: '3.0.11-1~deb12u1', to: '3.0.11-1~deb12u2'},
+    ]},
+    {hoursAgo: 1, events: []},
+  ]},
+  'db-1': {group: 'db', reports: [
+    {hoursAgo: 30, events: [
+      fileEvent('/etc/postgresql/15/main/pg_hba.conf', 'modified', 'low',
+          {type: 'file', size: 4000}, {type: 'file', size: 4100}, ['size']),
+      fileEvent('/etc/cron.d/backup', 'removed', 'medium', {type: 'file', perm: '0644'}, null, []),
+    ]},
+  ]},
+  // Enrolled, never reported: silent.
+  'cache-1': {group: 'db', reports: []},
+};
+
+function reportBody(host, r) {
+  const finished = NOW - r.hoursAgo * HOUR;
+  const count = (pred) => r.events.filter(pred).length;
+  return {
+    format: 1, report_id: uuid(), host_id: host, agent_version: '0.1.0', sent: iso(NOW),
+    baseline: 'default', baseline_revision: 1, baseline_root: HASH(7), root: HASH(8 + uuidCounter),
+    target: host, started: iso(finished - 1500), finished: iso(finished),
+    summary: {added: count((e) => e.kind === 'added'), modified: count((e) => e.kind === 'modified'),
+      removed: count((e) => e.kind === 'removed'),
+      packages: count((e) => e.kind.startsWith('package-'))},
+    subtrees: {'/etc': HASH(host === 'web-2' ? 0x200 : 0x100 + r.hoursAgo), '/usr/bin': HASH(0x300)},
+    events: r.events,
+    warnings: [],
+    stats: {files: 100, dirs: 10, others: 1, files_hashed: 5, bytes_hashed: 5000,
+      duration_ns: 1500000},
+  };
+}
+
+async function seed() {
+  for (const [host, spec] of Object.entries(SEED)) {
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host, group: spec.group, agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    for (const r of spec.reports) {
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token, reportBody(host, r));
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+      assert.equal(sent.json.events, r.events.length);
+    }
+  }
+}
+
+async function shot(name) {
+  fs.mkdirSync(SHOTS, {recursive: true});
+  await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
+}
+
+async function goto(hash) {
+  await page.goto(url + '/' + hash);
+}
+
+async function signIn(token) {
+  await page.fill('#token', token);
+  await page.click('form.signin-form button[type=submit]');
+}
+
+async function texts(selector) {
+  return page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('dashboard', () => {
+  before(async () => {
+    fs.cpSync(WEB_SOURCE, webRoot, {recursive: true});
+    // Things that must never be served: a secret next to the root, reached
+    // by traversal or through symlinks planted inside the root.
+    fs.writeFileSync(path.join(tmp, 'secret.txt'), 'TOP SECRET');
+    fs.symlinkSync(path.join(tmp, 'secret.txt'), path.join(webRoot, 'leak.txt'));
+    fs.symlinkSync(tmp, path.join(webRoot, 'up'));
+    for (const role of ['enroll', 'read', 'admin']) tokens[role] = tokenCreate(role);
+    url = await startCollector();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    await seed();
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: {width: 1280, height: 800},
+    });
+    page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => pageErrors.push('pageerror: ' + e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push('console: ' + m.text());
+    });
+  });
+
+  after(async () => {
+    if (context) await context.close();
+    if (collector) collector.kill('SIGTERM');
+    fs.rmSync(tmp, {recursive: true, force: true});
+  });
+
+  test('static files carry the security headers', async () => {
+    const index = await rawGet('/');
+    assert.equal(index.status, 200);
+    assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(index.body, fs.readFileSync(path.join(WEB_SOURCE, 'index.html'), 'utf8'));
+    assert.equal(index.headers['content-security-policy'],
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+        "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; " +
+        "form-action 'self'; frame-ancestors 'none'");
+    assert.equal(index.headers['x-content-type-options'], 'nosniff');
+    assert.equal(index.headers['referrer-policy'], 'no-referrer');
+    assert.equal(index.headers['cache-control'], 'no-cache');
+    const js = await rawGet('/js/app.js');
+    assert.equal(js.status, 200);
+    assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(js.body, fs.readFileSync(path.join(WEB_SOURCE, 'js', 'app.js'), 'utf8'));
+    const head = await rawGet('/css/dashboard.css', 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-type'], 'text/css; charset=utf-8');
+    assert.equal(head.body, '');
+    // The API keeps its JSON answers; POST outside the API is not a file.
+    const health = await rawGet('/healthz');
+    assert.deepEqual([health.status, JSON.parse(health.body)], [200, {status: 'ok'}]);
+    const noToken = await rawGet('/api/v1/hosts');
+    assert.equal(noToken.status, 401);
+    assert.equal(JSON.parse(noToken.body).error, 'unauthorized');
+  });
+
+  test('nothing outside the web root is served', async () => {
+    for (const p of ['/../secret.txt', '/../../../../etc/passwd', '/%2e%2e/secret.txt',
+      '/%2E%2E/%2e%2e/etc/passwd', '/js/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt',
+      '/%2f%2e%2e%2fsecret.txt', '//etc/passwd', '/%2fetc%2fpasswd', '/etc/passwd',
+      '/leak.txt', '/up/secret.txt', '/up/web/index.html', '/.%2e/secret.txt',
+      '/index.html%00.txt']) {
+      const r = await rawGet(p);
+      assert.deepEqual([r.status, r.body, r.headers['content-type'],
+        r.headers['x-content-type-options']],
+      [404, 'not found\n', 'text/plain; charset=utf-8', 'nosniff'], p);
+    }
+    // cpprestsdk refuses a backslash in the URI before the collector sees it.
+    const backslash = await rawGet('/..\\secret.txt');
+    assert.deepEqual([backslash.status, backslash.body],
+        [400, 'provided uri is invalid: /..\\secret.txt']);
+  });
+
+  test('a wrong token shows the 401 message', async () => {
+    await goto('');
+    await page.waitForSelector('#token');
+    await signIn('dw_' + '0'.repeat(64));
+    const alert = page.locator('#signin-status .message-error');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /^401 Unauthorized: the collector does not know/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('driftwatch.token')), null);
+    assert.equal(await page.isHidden('#nav'), true);
+    await shot('signin-401');
+  });
+
+  test('signing in shows the overview with the API numbers', async () => {
+    await signIn(tokens.read);
+    await page.waitForSelector('[data-metric="hosts"]');
+    const summary = await apiGet('/api/v1/fleet/summary');
+    const shown = {};
+    for (const m of ['hosts', 'drifted', 'silent', 'events']) {
+      shown[m] = Number(await page.textContent(`[data-metric="${m}"]`));
+    }
+    const stored = Object.values(summary.events_by_severity).reduce((a, b) => a + b, 0);
+    assert.deepEqual(shown, {hosts: summary.hosts, drifted: summary.drifted_hosts,
+      silent: summary.silent_hosts, events: stored});
+    assert.deepEqual(shown, {hosts: 4, drifted: 2, silent: 1, events: 9});
+    for (const sev of ['low', 'medium', 'high', 'critical']) {
+      const n = await page.textContent(`.severity-table tr[data-severity="${sev}"] td.num`);
+      assert.equal(Number(n), summary.events_by_severity[sev], sev);
+    }
+    // The token is in sessionStorage and nowhere in the URL.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('driftwatch.token')),
+        tokens.read);
+    assert.ok(!page.url().includes(tokens.read));
+
+    // Timeline (24 h, hourly): its bars add up to the API's events of the window.
+    await page.waitForSelector('svg.chart');
+    const bars = await page.$$eval('svg.chart g.bar', (gs) => gs.map((g) => ({
+      start: g.dataset.start, total: Number(g.dataset.total)})));
+    assert.equal(bars.length, 24);
+    const end = Math.floor(NOW / HOUR) * HOUR + HOUR;
+    const windowStart = end - 24 * HOUR;
+    assert.equal(bars[0].start, new Date(windowStart).toISOString());
+    const inWindow = (await apiGet('/api/v1/drift?limit=1000&since=' +
+        new Date(windowStart).toISOString())).events;
+    assert.equal(bars.reduce((s, b) => s + b.total, 0), inWindow.length);
+    assert.equal(inWindow.length, 7);
+    // The most-drifted path of the last 24 h.
+    const top = await page.$$eval('.top-paths tbody tr', (rows) => rows.map((r) =>
+      [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
+    assert.deepEqual(top[0], ['/etc/passwd', '3', '2', 'high']);
+    assert.equal(top.length, 5);
+    assert.match(await page.textContent('#images-gap'), /does not report containers or images/);
+    await shot('overview');
+
+    // The 30-day range switches to daily buckets and takes in db-1's events.
+    await page.check('input[name="range"][value="30d"]');
+    await page.waitForFunction(() => location.hash === '#/?range=30d' &&
+      document.querySelectorAll('svg.chart g.bar').length === 30);
+    const total30 = await page.$$eval('svg.chart g.bar',
+        (gs) => gs.reduce((s, g) => s + Number(g.dataset.total), 0));
+    assert.equal(total30, 9);
+  });
+
+  test('phone width keeps the overview usable', async () => {
+    await page.setViewportSize({width: 390, height: 844});
+    await goto('#/');
+    await page.waitForSelector('svg.chart');
+    const overflow = await page.evaluate(() =>
+      document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+    await shot('overview-phone');
+    await page.setViewportSize({width: 1280, height: 800});
+  });
+
+  test('hosts table sorts and filters', async () => {
+    await goto('#/hosts');
+    await page.waitForSelector('table.hosts tbody tr');
+    const hosts = (await apiGet('/api/v1/hosts')).hosts;
+    assert.deepEqual(await texts('table.hosts tbody th'), hosts.map((x) => x.id));
+    // Open drift of web-1 broken down by severity once loaded.
+    await page.waitForSelector('tr[data-host="web-1"] .badge[data-severity="critical"]');
+    assert.deepEqual(await texts('tr[data-host="web-1"] td.open-drift .badge'),
+        ['1 critical', '2 high']);
+    // Keyboard: focus the Host column's sort button and press Enter.
+    await page.focus('button.sort[data-sort="id"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('th[aria-sort="descending"] button[data-sort="id"]');
+    assert.deepEqual(await texts('table.hosts tbody th'), hosts.map((x) => x.id).sort().reverse());
+    // Filter: the group select and the status select narrow the table.
+    await page.selectOption('#hosts-group', 'db');
+    assert.deepEqual(await texts('table.hosts tbody th'), ['db-1', 'cache-1']);
+    await page.selectOption('#hosts-status', 'silent');
+    assert.deepEqual(await texts('table.hosts tbody th'), ['cache-1']);
+    assert.equal(new URL(page.url()).hash, '#/hosts?group=db&status=silent&dir=desc');
+    await page.selectOption('#hosts-group', '');
+    await page.selectOption('#hosts-status', '');
+    await page.fill('#hosts-q', 'web');
+    assert.deepEqual(await texts('table.hosts tbody th'), ['web-2', 'web-1']);
+    await page.fill('#hosts-q', '');
+    await shot('hosts');
+  });
+
+  test('host page shows open drift, baseline and compare', async () => {
+    await goto('#/hosts/web-1');
+    await page.waitForSelector('table.events tbody tr.event');
+    const host = await apiGet('/api/v1/hosts/web-1');
+    assert.equal(await page.textContent('h1'), 'web-1');
+    const open = await texts('table.events tbody tr.event td.changes');
+    assert.equal(open.length, host.last_report_events);
+    assert.deepEqual(open, ['size 1250 → 1300, hash', 'perm 0600 → 0644', 'new file 4755']);
+    await page.selectOption('#compare-with', 'web-2');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForSelector('table.compare');
+    const cmp = await apiGet('/api/v1/fleet/compare?a=web-1&b=web-2');
+    assert.deepEqual(await texts('table.compare tbody tr td:last-child'),
+        cmp.subtrees.map((s) => s.status.replace('_', ' ')));
+    await shot('host');
+  });
+
+  test('drift filters map onto the API query', async () => {
+    await goto('#/drift');
+    await page.waitForSelector('table.events tbody tr.event');
+    await page.selectOption('#f-host', 'web-1');
+    await page.selectOption('#f-severity', 'high');
+    await page.fill('#f-path', '/etc/*');
+    await page.click('.drift-filters button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('host=web-1'));
+    assert.equal(new URL(page.url()).hash, '#/drift?host=web-1&path=%2Fetc%2F*&severity=high');
+    assert.equal(await page.textContent('#api-query'),
+        '/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high');
+    await page.waitForSelector('table.events tbody tr.event');
+    const want = (await apiGet('/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high')).events;
+    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
+        (rows) => rows.map((r) => Number(r.dataset.id))), want.map((e) => e.id));
+    assert.deepEqual(want.map((e) => [e.path, e.severity]),
+        [['/etc/passwd', 'high'], ['/etc/passwd', 'high'], ['/etc/ssh/sshd_config', 'critical']]);
+    // Expanding an event shows old vs new attributes.
+    await page.click('tr.event[data-id="' + want[0].id + '"] button.expand');
+    const detail = page.locator(`#event-${want[0].id}-detail`);
+    await detail.waitFor();
+    const rows = await detail.locator('table.attrs tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+    assert.deepEqual(rows, [
+      ['type', 'file', 'file'], ['perm (changed)', '0644', '0666'], ['uid', '0', '0'],
+      ['gid', '0', '0'], ['size (changed)', '1200', '1250'],
+      ['hash (changed)', PASSWD_OLD.hash, PASSWD_NEW.hash]]);
+    await shot('drift');
+
+    // A read token cannot accept drift: the API's 403 is explained.
+    await detail.locator('button.accept-button').click();
+    await detail.locator('button.danger').click();
+    await detail.locator('.message-error').waitFor();
+    assert.match(await detail.locator('.message-error').textContent(),
+        /^403 Forbidden: only an admin token may accept drift/);
+  });
+
+  test('cursor paging follows next_cursor', async () => {
+    await goto('#/drift?limit=4');
+    await page.waitForSelector('#next-page');
+    const first = await apiGet('/api/v1/drift?limit=4');
+    const ids = () => page.$$eval('table.events tbody tr.event', (r) => r.map((x) => Number(x.dataset.id)));
+    assert.deepEqual(await ids(), first.events.map((e) => e.id));
+    await page.click('#next-page');
+    await page.waitForFunction((c) => location.hash.includes('cursor=' + c), first.next_cursor);
+    const second = await apiGet('/api/v1/drift?limit=4&cursor=' + first.next_cursor);
+    await page.waitForFunction((id) =>
+      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
+    second.events[0].id);
+    assert.deepEqual(await ids(), second.events.map((e) => e.id));
+    await page.click('a[rel="prev"]');
+    await page.waitForFunction((id) =>
+      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
+    first.events[0].id);
+  });
+
+  test('path history lists every change of one path', async () => {
+    await goto('#/');
+    await page.click('.top-paths a:text-is("/etc/passwd")');
+    await page.waitForSelector('#history-summary');
+    assert.equal(new URL(page.url()).hash, '#/history?path=%2Fetc%2Fpasswd');
+    const hist = await apiGet('/api/v1/paths/history?path=%2Fetc%2Fpasswd');
+    assert.equal(await page.textContent('#history-summary'), '3 changes on 2 hosts, oldest first.');
+    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
+        (rows) => rows.map((r) => Number(r.dataset.id))), hist.events.map((e) => e.id));
+    assert.deepEqual(await texts('table.events tbody tr.event td:nth-child(3)'),
+        hist.events.map((e) => e.host));
+    await shot('history');
+  });
+
+  test('an admin accepts drift through a baseline request', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#token');
+    await signIn(tokens.admin);
+    await page.waitForSelector('#nav:not([hidden])');
+    await goto('#/drift?host=web-2');
+    await page.waitForSelector('table.events tbody tr.event');
+    await page.click('table.events tbody tr.event button.expand');
+    await page.click('tr.detail:not([hidden]) button.accept-button');
+    await page.click('tr.detail:not([hidden]) button.danger');
+    const ok = page.locator('tr.detail:not([hidden]) .message-ok');
+    await ok.waitFor();
+    const host = await apiGet('/api/v1/hosts/web-2');
+    assert.equal(host.commands.length, 1);
+    assert.deepEqual([host.commands[0].command, host.commands[0].acknowledged],
+        ['baseline', null]);
+    assert.equal(await ok.textContent(),
+        `Baseline requested: command #${host.commands[0].id} (baseline) is queued for web-2.`);
+  });
+
+  test('a token that stops working signs the tab out with the 401 message', async () => {
+    await page.evaluate(() => sessionStorage.setItem('driftwatch.token', 'dw_' + 'f'.repeat(64)));
+    await page.reload();
+    const alert = page.locator('#signin-status .message-error');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /^401 Unauthorized: the collector no longer accepts/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('driftwatch.token')), null);
+  });
+
+  test('no script errors or CSP violations', () => {
+    // The 401 and 403 answers above are logged by chromium as failed loads.
+    const unexpected = pageErrors.filter((e) =>
+      !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
+    assert.deepEqual(unexpected, []);
+  });
+});
