@@ -117,8 +117,8 @@ int RulesCheck(const std::vector<std::string>& files) {
       rc = kExitError;
       continue;
     }
-    std::cout << f << ": ok, " << policy->rules().size() << " rules over "
-              << policy->Roots().size() << " roots\n";
+    std::cout << f << ": ok, " << policy->rules().size() << " rules over " << policy->Roots().size()
+              << " roots\n";
   }
   return rc;
 }
@@ -146,7 +146,8 @@ int BaselineAccept(const std::vector<std::string>& argv) {
         "usage: driftwatch baseline accept NAME [--path GLOB...] --reason TEXT"));
   }
   if (!args->Has("reason") || args->GetOr("reason", "").empty()) {
-    return Fail(Status::InvalidArgument("baseline accept needs --reason TEXT (kept in the history)"));
+    return Fail(
+        Status::InvalidArgument("baseline accept needs --reason TEXT (kept in the history)"));
   }
   auto opts = OptionsFrom(*args);
   if (!opts.ok()) return Fail(opts.status());
@@ -220,8 +221,10 @@ int RunBaselineCommand(const std::vector<std::string>& args) {
 }
 
 int RunCheckCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"baseline"}, {"report", false}, {"verify-packages", false},
-                                      {"no-containers", false}}));
+  auto args = Args::Parse(
+      argv,
+      With(
+          {{"baseline"}, {"report", false}, {"verify-packages", false}, {"no-containers", false}}));
   if (!args.ok()) return Fail(args.status());
   auto json = WantJson(*args);
   if (!json.ok()) return Fail(json.status());
@@ -273,7 +276,8 @@ int RunScanCommand(const std::vector<std::string>& argv) {
     v["rules"] = web::json::value::string(policy->Fingerprint().Hex());
     v["started"] = web::json::value::string(FormatRfc3339Nanos(scan->started_ns));
     web::json::value sub = web::json::value::object();
-    for (const auto& [path, hash] : scan->subtrees) sub[EscapePath(path)] = web::json::value::string(hash.Hex());
+    for (const auto& [path, hash] : scan->subtrees)
+      sub[EscapePath(path)] = web::json::value::string(hash.Hex());
     v["subtrees"] = sub;
     v["stats"] = StatsJson(scan->stats);
     v["warnings"] = StringsJson(scan->warnings);

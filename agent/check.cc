@@ -29,7 +29,8 @@ struct Session {
 };
 
 Result<Session> OpenSession(const CheckOptions& options) {
-  const std::string rules_path = options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
+  const std::string rules_path =
+      options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
   DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(DefaultHost(), rules_path));
   DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
                       Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
@@ -93,8 +94,7 @@ Result<BaselineInfo> AddRevision(Session& s, const CheckOptions& options, const 
                                  const Hash128& root, const std::vector<packages::Package>& pkgs,
                                  int64_t created_ns, const std::string& author,
                                  const std::string& reason) {
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
-                      SaveSnapshot(s, options, scan, "baseline", root, pkgs));
+  DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", root, pkgs));
   DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
                                                             created_ns, author, reason));
   DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
@@ -119,8 +119,8 @@ struct BaselineState {
 Result<BaselineState> LoadBaseline(Session& s, const CheckOptions& options) {
   DW_ASSIGN_OR_RETURN(std::optional<BaselineRow> row, s.store->LatestBaseline(options.baseline));
   if (!row) {
-    return Status::NotFound("no baseline named '" + options.baseline + "' in " +
-                            s.store->path() + " (create one with: driftwatch baseline create)");
+    return Status::NotFound("no baseline named '" + options.baseline + "' in " + s.store->path() +
+                            " (create one with: driftwatch baseline create)");
   }
   DW_ASSIGN_OR_RETURN(SnapshotRow snap, s.store->GetSnapshot(row->snapshot_id));
   if (snap.root_path != options.root) {
@@ -189,8 +189,8 @@ Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
   }
   for (DriftEvent& e : pkg_events) result->events.push_back(std::move(e));
   if (options.verify_packages) {
-    auto findings = packages::VerifyPackageFiles(DefaultHost(), options.root, options.jobs,
-                                                 &result->warnings);
+    auto findings =
+        packages::VerifyPackageFiles(DefaultHost(), options.root, options.jobs, &result->warnings);
     if (!findings.ok()) return findings.status().WithContext("package verification");
     for (DriftEvent& e : *findings) result->events.push_back(std::move(e));
   }
@@ -247,21 +247,21 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
                                "' was taken; drift may reflect the rule change "
                                "(take a new baseline to start over)");
   }
-  DW_RETURN_IF_ERROR(DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root,
-                               [&](Change c) -> Status {
-                                 if (auto ev = Classify(c, s.policy, options.root)) {
-                                   result.events.push_back(std::move(*ev));
-                                 }
-                                 return Status::Ok();
-                               }));
+  DW_RETURN_IF_ERROR(
+      DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root, [&](Change c) -> Status {
+        if (auto ev = Classify(c, s.policy, options.root)) {
+          result.events.push_back(std::move(*ev));
+        }
+        return Status::Ok();
+      }));
   DW_RETURN_IF_ERROR(AddPackageDrift(options, s.policy, base.snapshot, pkgs, &result));
   std::sort(result.events.begin(), result.events.end(),
             [](const DriftEvent& a, const DriftEvent& b) {
               return a.path != b.path ? a.path < b.path : a.kind < b.kind;
             });
   result.finished_ns = DefaultHost().NowNs();
-  CheckRow row{0, snapshot_id, base.row.name, base.row.revision, result.started_ns,
-               result.finished_ns};
+  CheckRow row{
+      0, snapshot_id, base.row.name, base.row.revision, result.started_ns, result.finished_ns};
   DW_RETURN_IF_ERROR(s.store->RecordCheck(row, result.events).status());
   DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
   return result;
@@ -281,16 +281,16 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
   Hash128 new_root = scan.root;
   if (!matchers.empty()) {
     std::map<std::string, Edit> edits;
-    DW_RETURN_IF_ERROR(DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root,
-                                 [&](Change c) -> Status {
-                                   for (const rules::Glob& g : matchers) {
-                                     if (g.Matches(c.path)) {
-                                       edits.emplace(c.path, EditFor(c));
-                                       break;
-                                     }
-                                   }
-                                   return Status::Ok();
-                                 }));
+    DW_RETURN_IF_ERROR(
+        DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root, [&](Change c) -> Status {
+          for (const rules::Glob& g : matchers) {
+            if (g.Matches(c.path)) {
+              edits.emplace(c.path, EditFor(c));
+              break;
+            }
+          }
+          return Status::Ok();
+        }));
     if (edits.empty()) {
       return Status::NotFound("no drift under the given --path globs; nothing to accept");
     }

@@ -27,9 +27,9 @@
 namespace driftwatch::agent {
 
 struct CheckOptions {
-  std::string db_path;           // agent store; see DefaultDbPath()
-  std::string rules_path;        // rule file; see DefaultRulesPath()
-  std::string root = "/";        // rule paths are relative to this directory
+  std::string db_path;     // agent store; see DefaultDbPath()
+  std::string rules_path;  // rule file; see DefaultRulesPath()
+  std::string root = "/";  // rule paths are relative to this directory
   std::string baseline = "default";
   int jobs = 0;                  // worker threads; 0 = number of CPUs
   bool full = false;             // re-read every file, ignoring the stat cache

@@ -26,7 +26,8 @@ void AddContainerDrift(CheckResult* result) {
   }
   for (container::DiscoveredContainer& c : *found) {
     const std::string label =
-        !c.name.empty() ? c.name : c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+        !c.name.empty() ? c.name
+                        : c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
     if (!c.drift_known) {
       if (!c.note.empty()) result->warnings.push_back("container " + label + ": " + c.note);
       continue;

@@ -54,7 +54,7 @@ struct DirNode {
   uint64_t dev = 0;
   uint64_t ino = 0;
   int depth = 0;
-  bool descend = true;    // false: mount point or too deep, recorded empty
+  bool descend = true;  // false: mount point or too deep, recorded empty
   std::vector<Entry> entries;
   std::atomic<size_t> pending{1};  // own listing + unfinished child dirs
 };
@@ -213,8 +213,7 @@ Result<Digest> Scan::HashFile(int dir_fd, const std::string& path, const std::st
 }
 
 void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
-                   const std::shared_ptr<UniqueFd>& self_fd,
-                   const std::shared_ptr<DirNode>& self) {
+                   const std::shared_ptr<UniqueFd>& self_fd, const std::shared_ptr<DirNode>& self) {
   auto names = host_.ReadDir(fd);
   if (!names.ok()) {
     Warn(EscapePath(node.path) + ": " + names.status().message());
@@ -239,8 +238,8 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     struct stat st;
     Status s = host_.StatAt(fd, de.name, &st);
     if (!s.ok()) {
-      Warn(EscapePath(path) + (s.code() == StatusCode::kNotFound ? ": vanished during scan"
-                                                                   : ": " + s.message()));
+      Warn(EscapePath(path) +
+           (s.code() == StatusCode::kNotFound ? ": vanished during scan" : ": " + s.message()));
       continue;
     }
     Entry e;
@@ -284,8 +283,9 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
         if (rows.ok()) cached = std::move(*rows);
       }
       const CachedStat* hit = nullptr;
-      auto it = std::lower_bound(cached.begin(), cached.end(), de.name,
-                                 [](const CachedStat& c, const std::string& n) { return c.name < n; });
+      auto it =
+          std::lower_bound(cached.begin(), cached.end(), de.name,
+                           [](const CachedStat& c, const std::string& n) { return c.name < n; });
       if (it != cached.end() && it->name == de.name) hit = &*it;
       // An unchanged stat tuple (ctime included: writes, chmod, chown and
       // setxattr all move it) means unchanged content and xattrs, unless the
@@ -295,8 +295,16 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
                              hit->mtime_ns == e.mtime_ns && hit->ctime_ns == e.ctime_ns &&
                              e.mtime_ns < hit->scan_ns - options_.racy_window_ns &&
                              e.ctime_ns < hit->scan_ns - options_.racy_window_ns;
-      CachedStat row{de.name, st.st_dev, st.st_ino, e.size, e.mtime_ns, e.ctime_ns,
-                     unchanged ? hit->scan_ns : started_ns_, Digest(), false, Hash128()};
+      CachedStat row{de.name,
+                     st.st_dev,
+                     st.st_ino,
+                     e.size,
+                     e.mtime_ns,
+                     e.ctime_ns,
+                     unchanged ? hit->scan_ns : started_ns_,
+                     Digest(),
+                     false,
+                     Hash128()};
       bool vanished = false;
       bool complete = true;
       if (want_xattrs) {
@@ -342,9 +350,15 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     }
     e.ApplyMask();
     switch (e.type) {
-      case EntryType::kFile: ++files_; break;
-      case EntryType::kDir: ++dirs_; break;
-      default: ++others_; break;
+      case EntryType::kFile:
+        ++files_;
+        break;
+      case EntryType::kDir:
+        ++dirs_;
+        break;
+      default:
+        ++others_;
+        break;
     }
     node.entries.push_back(std::move(e));
     if (node.entries.back().type == EntryType::kDir) {
@@ -454,8 +468,9 @@ Result<ScanResult> Scan::Run() {
   Push({Task{root, nullptr, options_.root}});
   root.reset();
 
-  int jobs = options_.jobs > 0 ? options_.jobs
-                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int jobs = options_.jobs > 0
+                 ? options_.jobs
+                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
   for (int i = 1; i < jobs; ++i) threads.emplace_back([this] { Worker(); });
   Worker();
@@ -499,8 +514,8 @@ std::string HostPath(const std::string& root, std::string_view logical) {
 
 Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
                               HashAlgo algo) {
-  DW_ASSIGN_OR_RETURN(UniqueFd fd,
-                      host.OpenAt(AT_FDCWD, host_path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+  DW_ASSIGN_OR_RETURN(
+      UniqueFd fd, host.OpenAt(AT_FDCWD, host_path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
   struct stat st;
   DW_RETURN_IF_ERROR(host.Fstat(fd.get(), &st));
   if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(host_path + ": not a regular file");
@@ -508,8 +523,10 @@ Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t
   std::vector<char> buf(kReadChunk);
   uint64_t left = length;
   while (left > 0) {
-    DW_ASSIGN_OR_RETURN(size_t n, host.Read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size())));
-    if (n == 0) return Status::InvalidArgument(host_path + ": shorter than " + std::to_string(length));
+    DW_ASSIGN_OR_RETURN(size_t n,
+                        host.Read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size())));
+    if (n == 0)
+      return Status::InvalidArgument(host_path + ": shorter than " + std::to_string(length));
     hasher.Update(buf.data(), n);
     left -= n;
   }

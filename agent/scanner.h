@@ -53,7 +53,7 @@ struct CachedStat {
   int64_t scan_ns = 0;  // start of the scan that read it (racy check)
   Digest digest;        // empty when not hashed (not a file, or no hash rule)
   bool has_xattrs = false;
-  Hash128 xattrs;       // digest of the watched xattrs, when has_xattrs
+  Hash128 xattrs;  // digest of the watched xattrs, when has_xattrs
 };
 
 // The stat cache: what was hashed where, so unchanged files are not re-read.
@@ -74,16 +74,16 @@ struct ScanProgress {
 };
 
 struct ScanOptions {
-  std::string root = "/";     // host directory that rule paths are relative to
-  int jobs = 0;               // 0 = number of CPUs
-  bool full = false;          // ignore the stat cache (re-read everything)
-  StatCache* cache = nullptr; // optional; not owned
-  int max_depth = 4096;       // deeper directories are not descended (warning)
+  std::string root = "/";      // host directory that rule paths are relative to
+  int jobs = 0;                // 0 = number of CPUs
+  bool full = false;           // ignore the stat cache (re-read everything)
+  StatCache* cache = nullptr;  // optional; not owned
+  int max_depth = 4096;        // deeper directories are not descended (warning)
   // Files whose mtime or ctime is this close to (or after) the start of the
   // scan that hashed them are always re-read: they may have changed within
   // one timestamp tick of being read (git's "racy" files).
   int64_t racy_window_ns = 2'000'000'000;
-  size_t max_warnings = 1000; // further warnings are counted, not listed
+  size_t max_warnings = 1000;  // further warnings are counted, not listed
   // Called now and then from worker threads (serialized); optional.
   std::function<void(const ScanProgress&)> progress;
 };

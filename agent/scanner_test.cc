@@ -33,9 +33,8 @@ rules::Policy AllPolicy() {
       "  - path: /**\n"
       "    check: [type, perm, uid, gid, size, hash, link, xattrs, rdev]\n"
       "    severity: high\n",
-      "test.yaml", [](const std::string&) -> Result<std::string> {
-        return Status::NotFound("no includes");
-      });
+      "test.yaml",
+      [](const std::string&) -> Result<std::string> { return Status::NotFound("no includes"); });
   EXPECT_TRUE(p.ok()) << p.status().message();
   return std::move(p).value();
 }
@@ -47,7 +46,8 @@ std::vector<std::string> Listing(MemoryTreeStore& store, const Hash128& root) {
   std::string bytes = SerializeTree(Tree{});
   EXPECT_TRUE(empty.Put(TreeHash(bytes), bytes).ok());
   EXPECT_TRUE(DiffTrees(empty, TreeHash(bytes), store, root, [&](Change c) {
-                out.push_back((c.new_entry ? std::string(EntryTypeName(c.new_entry->type)) : "?") + " " + c.path);
+                out.push_back((c.new_entry ? std::string(EntryTypeName(c.new_entry->type)) : "?") +
+                              " " + c.path);
                 return Status::Ok();
               }).ok());
   std::sort(out.begin(), out.end());
@@ -107,9 +107,9 @@ TEST(ScannerTest, RecordsEveryTypeWithoutOpeningSpecialFiles) {
   auto r = Scan(DefaultHost(), dir.path(), store);
   ::close(sock);
   ASSERT_TRUE(r.ok()) << r.status().message();
-  std::vector<std::string> expected = {"dir /etc", "fifo /etc/fifo", "file /etc/passwd",
-                                       "socket /etc/sock", "symlink /etc/link",
-                                       "symlink /etc/loop"};
+  std::vector<std::string> expected = {"dir /etc",          "fifo /etc/fifo",
+                                       "file /etc/passwd",  "socket /etc/sock",
+                                       "symlink /etc/link", "symlink /etc/loop"};
   if (geteuid() == 0) expected.push_back("chardev /etc/null");
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(Listing(store, r->root), expected);
@@ -122,9 +122,9 @@ TEST(ScannerTest, SameResultForOneAndManyThreads) {
   TempDir dir;
   for (int d = 0; d < 20; ++d) {
     for (int f = 0; f < 30; ++f) {
-      WriteFile(dir / ("d" + std::to_string(d) + "/s" + std::to_string(f % 3) + "/f" +
-                       std::to_string(f)),
-                std::string(static_cast<size_t>(f * 37 + d), static_cast<char>('a' + f % 26)));
+      WriteFile(
+          dir / ("d" + std::to_string(d) + "/s" + std::to_string(f % 3) + "/f" + std::to_string(f)),
+          std::string(static_cast<size_t>(f * 37 + d), static_cast<char>('a' + f % 26)));
     }
   }
   MemoryTreeStore s1, s4;
@@ -172,9 +172,9 @@ TEST(ScannerTest, VanishingAndFailingFilesBecomeWarnings) {
   MemoryTreeStore store;
   auto r = Scan(host, dir.path(), store);
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_THAT(r->warnings, ElementsAre(HasSubstr("/a/eio: read eio: Input/output error"),
-                                       "/a/gone: vanished during scan",
-                                       "/a/grows: changed during scan"));
+  EXPECT_THAT(r->warnings,
+              ElementsAre(HasSubstr("/a/eio: read eio: Input/output error"),
+                          "/a/gone: vanished during scan", "/a/grows: changed during scan"));
   EXPECT_THAT(Listing(store, r->root),
               ElementsAre("dir /a", "file /a/eio", "file /a/grows", "file /a/ok"));
 }

@@ -120,12 +120,22 @@ Status Db::Error(std::string_view what) const {
   int code = sqlite3_extended_errcode(db_) & 0xff;
   std::string msg = path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
   switch (code) {
-    case SQLITE_FULL: return Status::ResourceExhausted(msg);
-    case SQLITE_CORRUPT: case SQLITE_NOTADB: return Status::Corruption(msg);
-    case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH: return Status::PermissionDenied(msg);
-    case SQLITE_BUSY: case SQLITE_LOCKED: return Status::Unavailable(msg);
-    case SQLITE_CONSTRAINT: return Status::AlreadyExists(msg);
-    default: return Status::IoError(msg);
+    case SQLITE_FULL:
+      return Status::ResourceExhausted(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return Status::PermissionDenied(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(msg);
+    case SQLITE_CONSTRAINT:
+      return Status::AlreadyExists(msg);
+    default:
+      return Status::IoError(msg);
   }
 }
 

@@ -150,11 +150,11 @@ Store::~Store() {
 Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction(*db_, [&]() -> Status {
-    DW_RETURN_IF_ERROR(db_->Exec(
-        "CREATE TABLE IF NOT EXISTS schema_versions("
-        "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
-    DW_ASSIGN_OR_RETURN(Stmt q,
-                        db_->Prepare("SELECT version FROM schema_versions WHERE component='store'"));
+    DW_RETURN_IF_ERROR(
+        db_->Exec("CREATE TABLE IF NOT EXISTS schema_versions("
+                  "component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+    DW_ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT version FROM schema_versions WHERE component='store'"));
     DW_ASSIGN_OR_RETURN(bool found, q.Step());
     int64_t version = found ? q.Int(0) : 0;
     if (version > kStoreSchemaVersion) {
@@ -166,8 +166,10 @@ Status Store::Migrate() {
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV1));
     }
     // Future migrations: if (version < 2) { ... }
-    DW_ASSIGN_OR_RETURN(Stmt set, db_->Prepare(
-        "INSERT OR REPLACE INTO schema_versions(component, version) VALUES('store', ?)"));
+    DW_ASSIGN_OR_RETURN(
+        Stmt set,
+        db_->Prepare(
+            "INSERT OR REPLACE INTO schema_versions(component, version) VALUES('store', ?)"));
     return set.Bind(1, int64_t{kStoreSchemaVersion}).Run();
   });
 }
@@ -196,29 +198,34 @@ Status Store::Flush() {
 Status Store::FlushLocked() {
   if (pending_trees_.empty() && pending_dirs_.empty()) return Status::Ok();
   Status s = InTransaction(*db_, [&]() -> Status {
-    DW_ASSIGN_OR_RETURN(Stmt put, db_->Prepare("INSERT OR IGNORE INTO trees(id, data) VALUES(?, ?)"));
+    DW_ASSIGN_OR_RETURN(Stmt put,
+                        db_->Prepare("INSERT OR IGNORE INTO trees(id, data) VALUES(?, ?)"));
     for (const auto& [id, data] : pending_trees_) {
       DW_RETURN_IF_ERROR(put.BindBlob(1, id.Bytes()).BindBlob(2, data).Run());
     }
     DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM stat_cache WHERE dir = ?"));
-    DW_ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, mtime_ns, ctime_ns, scan_ns,"
-        " digest, xattrs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    DW_ASSIGN_OR_RETURN(Stmt ins,
+                        db_->Prepare("INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, "
+                                     "mtime_ns, ctime_ns, scan_ns,"
+                                     " digest, xattrs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const auto& [dir, rows] : pending_dirs_) {
       DW_RETURN_IF_ERROR(del.BindBlob(1, dir).Run());
       for (const CachedStat& r : rows) {
         std::string digest(1, static_cast<char>(r.digest.algo));
         digest.append(reinterpret_cast<const char*>(r.digest.bytes.data()), r.digest.size());
         ins.BindBlob(1, dir)
-                               .BindBlob(2, r.name)
-                               .Bind(3, static_cast<int64_t>(r.dev))
-                               .Bind(4, static_cast<int64_t>(r.ino))
-                               .Bind(5, static_cast<int64_t>(r.size))
-                               .Bind(6, r.mtime_ns)
-                               .Bind(7, r.ctime_ns)
-                               .Bind(8, r.scan_ns)
-                               .BindBlob(9, digest);
-        if (r.has_xattrs) ins.BindBlob(10, r.xattrs.Bytes()); else ins.BindNull(10);
+            .BindBlob(2, r.name)
+            .Bind(3, static_cast<int64_t>(r.dev))
+            .Bind(4, static_cast<int64_t>(r.ino))
+            .Bind(5, static_cast<int64_t>(r.size))
+            .Bind(6, r.mtime_ns)
+            .Bind(7, r.ctime_ns)
+            .Bind(8, r.scan_ns)
+            .BindBlob(9, digest);
+        if (r.has_xattrs)
+          ins.BindBlob(10, r.xattrs.Bytes());
+        else
+          ins.BindNull(10);
         DW_RETURN_IF_ERROR(ins.Run());
       }
     }
@@ -248,9 +255,11 @@ Result<Tree> Store::Get(const Hash128& id) {
 Status Store::OpenReaderLocked() {
   if (reader_) return Status::Ok();
   DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), /*read_only=*/true));
-  DW_ASSIGN_OR_RETURN(Stmt q, reader_->Prepare(
-      "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest, xattrs FROM stat_cache"
-      " WHERE dir = ? ORDER BY name"));
+  DW_ASSIGN_OR_RETURN(
+      Stmt q,
+      reader_->Prepare(
+          "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest, xattrs FROM stat_cache"
+          " WHERE dir = ? ORDER BY name"));
   load_dir_ = std::move(q);
   return Status::Ok();
 }
@@ -311,17 +320,26 @@ Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
 Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
   DW_RETURN_IF_ERROR(Flush());
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "INSERT INTO snapshots(kind, target, root_path, rules_hash, root, created_ns, files, dirs,"
-      " others, files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages)"
-      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  q.Bind(1, r.kind).Bind(2, r.target).BindBlob(3, r.root_path).Bind(4, r.rules_hash)
-      .BindBlob(5, r.root.Bytes()).Bind(6, r.created_ns)
-      .Bind(7, static_cast<int64_t>(r.stats.files)).Bind(8, static_cast<int64_t>(r.stats.dirs))
+  DW_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("INSERT INTO snapshots(kind, target, root_path, rules_hash, root, created_ns, "
+                   "files, dirs,"
+                   " others, files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages)"
+                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  q.Bind(1, r.kind)
+      .Bind(2, r.target)
+      .BindBlob(3, r.root_path)
+      .Bind(4, r.rules_hash)
+      .BindBlob(5, r.root.Bytes())
+      .Bind(6, r.created_ns)
+      .Bind(7, static_cast<int64_t>(r.stats.files))
+      .Bind(8, static_cast<int64_t>(r.stats.dirs))
       .Bind(9, static_cast<int64_t>(r.stats.others))
       .Bind(10, static_cast<int64_t>(r.stats.files_hashed))
-      .Bind(11, static_cast<int64_t>(r.stats.bytes_hashed)).Bind(12, r.stats.duration_ns)
-      .BindBlob(13, JoinLines(r.warnings)).BindBlob(14, EncodeSubtrees(r.subtrees))
+      .Bind(11, static_cast<int64_t>(r.stats.bytes_hashed))
+      .Bind(12, r.stats.duration_ns)
+      .BindBlob(13, JoinLines(r.warnings))
+      .BindBlob(14, EncodeSubtrees(r.subtrees))
       .BindBlob(15, r.packages);
   DW_RETURN_IF_ERROR(q.Run());
   return db_->LastInsertId();
@@ -329,10 +347,12 @@ Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
 
 Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT kind, target, root_path, rules_hash, root, created_ns, files, dirs, others,"
-      " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages"
-      " FROM snapshots WHERE id = ?"));
+  DW_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare(
+          "SELECT kind, target, root_path, rules_hash, root, created_ns, files, dirs, others,"
+          " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages"
+          " FROM snapshots WHERE id = ?"));
   q.Bind(1, id);
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) return Status::NotFound("snapshot " + std::to_string(id) + " not found");
@@ -343,7 +363,8 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
   r.root_path = q.Text(2);
   r.rules_hash = q.Text(3);
   auto root = Hash128::FromBytes(q.Text(4));
-  if (!root.ok()) return root.status().WithContext(db_->path() + ": snapshot " + std::to_string(id));
+  if (!root.ok())
+    return root.status().WithContext(db_->path() + ": snapshot " + std::to_string(id));
   r.root = *root;
   r.created_ns = q.Int(5);
   r.stats.files = static_cast<uint64_t>(q.Int(6));
@@ -364,26 +385,37 @@ Result<BaselineRow> Store::AddBaseline(const std::string& name, int64_t snapshot
   std::lock_guard<std::mutex> lock(mu_);
   BaselineRow row{name, 0, snapshot_id, created_ns, author, reason};
   DW_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
-    DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT COALESCE(MAX(revision), 0) FROM baselines WHERE name = ?"));
+    DW_ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT COALESCE(MAX(revision), 0) FROM baselines WHERE name = ?"));
     q.Bind(1, name);
     DW_ASSIGN_OR_RETURN(bool found, q.Step());
     row.revision = (found ? q.Int(0) : 0) + 1;
-    DW_ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT INTO baselines(name, revision, snapshot_id, created_ns, author, reason)"
-        " VALUES(?, ?, ?, ?, ?, ?)"));
-    return ins.Bind(1, name).Bind(2, row.revision).Bind(3, snapshot_id).Bind(4, created_ns)
-        .Bind(5, author).Bind(6, reason).Run();
+    DW_ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_->Prepare(
+            "INSERT INTO baselines(name, revision, snapshot_id, created_ns, author, reason)"
+            " VALUES(?, ?, ?, ?, ?, ?)"));
+    return ins.Bind(1, name)
+        .Bind(2, row.revision)
+        .Bind(3, snapshot_id)
+        .Bind(4, created_ns)
+        .Bind(5, author)
+        .Bind(6, reason)
+        .Run();
   }));
   return row;
 }
 
 Result<std::vector<BaselineRow>> Store::Baselines(const std::optional<std::string>& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT name, revision, snapshot_id, created_ns, author, reason FROM baselines"
-      " WHERE ?1 IS NULL OR name = ?1 ORDER BY name, revision"));
-  if (name) q.Bind(1, *name); else q.BindNull(1);
+  DW_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("SELECT name, revision, snapshot_id, created_ns, author, reason FROM baselines"
+                   " WHERE ?1 IS NULL OR name = ?1 ORDER BY name, revision"));
+  if (name)
+    q.Bind(1, *name);
+  else
+    q.BindNull(1);
   std::vector<BaselineRow> out;
   for (;;) {
     DW_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -403,20 +435,36 @@ Result<int64_t> Store::RecordCheck(const CheckRow& check, const std::vector<Drif
   std::lock_guard<std::mutex> lock(mu_);
   int64_t id = 0;
   DW_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
-    DW_ASSIGN_OR_RETURN(Stmt c, db_->Prepare(
-        "INSERT INTO checks(snapshot_id, baseline, revision, started_ns, finished_ns)"
-        " VALUES(?, ?, ?, ?, ?)"));
-    DW_RETURN_IF_ERROR(c.Bind(1, check.snapshot_id).Bind(2, check.baseline).Bind(3, check.revision)
-                           .Bind(4, check.started_ns).Bind(5, check.finished_ns).Run());
+    DW_ASSIGN_OR_RETURN(
+        Stmt c,
+        db_->Prepare("INSERT INTO checks(snapshot_id, baseline, revision, started_ns, finished_ns)"
+                     " VALUES(?, ?, ?, ?, ?)"));
+    DW_RETURN_IF_ERROR(c.Bind(1, check.snapshot_id)
+                           .Bind(2, check.baseline)
+                           .Bind(3, check.revision)
+                           .Bind(4, check.started_ns)
+                           .Bind(5, check.finished_ns)
+                           .Run());
     id = db_->LastInsertId();
-    DW_ASSIGN_OR_RETURN(Stmt e, db_->Prepare(
-        "INSERT INTO events(check_id, path, kind, severity, rule, changed, old_entry, new_entry,"
-        " package, from_version, to_version, cause) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    DW_ASSIGN_OR_RETURN(Stmt e, db_->Prepare("INSERT INTO events(check_id, path, kind, severity, "
+                                             "rule, changed, old_entry, new_entry,"
+                                             " package, from_version, to_version, cause) VALUES(?, "
+                                             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const DriftEvent& ev : events) {
-      e.Bind(1, id).BindBlob(2, ev.path).Bind(3, DriftKindName(ev.kind))
-          .Bind(4, SeverityName(ev.severity)).Bind(5, ev.rule).Bind(6, int64_t{ev.changed});
-      if (ev.old_entry) e.BindBlob(7, EntryBlob(*ev.old_entry)); else e.BindNull(7);
-      if (ev.new_entry) e.BindBlob(8, EntryBlob(*ev.new_entry)); else e.BindNull(8);
+      e.Bind(1, id)
+          .BindBlob(2, ev.path)
+          .Bind(3, DriftKindName(ev.kind))
+          .Bind(4, SeverityName(ev.severity))
+          .Bind(5, ev.rule)
+          .Bind(6, int64_t{ev.changed});
+      if (ev.old_entry)
+        e.BindBlob(7, EntryBlob(*ev.old_entry));
+      else
+        e.BindNull(7);
+      if (ev.new_entry)
+        e.BindBlob(8, EntryBlob(*ev.new_entry));
+      else
+        e.BindNull(8);
       e.Bind(9, ev.package).Bind(10, ev.from_version).Bind(11, ev.to_version).Bind(12, ev.cause);
       DW_RETURN_IF_ERROR(e.Run());
     }
@@ -427,22 +475,25 @@ Result<int64_t> Store::RecordCheck(const CheckRow& check, const std::vector<Drif
 
 Result<std::optional<CheckRow>> Store::LatestCheck(const std::string& baseline) {
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT id, COALESCE(snapshot_id, 0), baseline, revision, started_ns, finished_ns FROM checks"
-      " WHERE baseline = ? ORDER BY id DESC LIMIT 1"));
+  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id, COALESCE(snapshot_id, 0), baseline, "
+                                           "revision, started_ns, finished_ns FROM checks"
+                                           " WHERE baseline = ? ORDER BY id DESC LIMIT 1"));
   q.Bind(1, baseline);
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) return std::optional<CheckRow>();
-  return std::optional<CheckRow>(CheckRow{q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Int(5)});
+  return std::optional<CheckRow>(
+      CheckRow{q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Int(5)});
 }
 
 Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT c.id, c.finished_ns, c.baseline, e.path, e.kind, e.severity, e.rule, e.changed,"
-      " e.old_entry, e.new_entry, e.package, e.from_version, e.to_version, e.cause"
-      " FROM events e JOIN checks c ON c.id = e.check_id"
-      " WHERE c.finished_ns >= ? ORDER BY e.id LIMIT ?"));
+  DW_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare(
+          "SELECT c.id, c.finished_ns, c.baseline, e.path, e.kind, e.severity, e.rule, e.changed,"
+          " e.old_entry, e.new_entry, e.package, e.from_version, e.to_version, e.cause"
+          " FROM events e JOIN checks c ON c.id = e.check_id"
+          " WHERE c.finished_ns >= ? ORDER BY e.id LIMIT ?"));
   q.Bind(1, since_ns).Bind(2, static_cast<int64_t>(limit));
   std::vector<HistoryRow> out;
   for (;;) {
@@ -509,7 +560,8 @@ Status Store::Prune(int keep_checks) {
     if (doomed_roots.empty()) return Status::Ok();
     if (roots.empty()) return db_->Exec("DELETE FROM trees");
     // Mark: every tree reachable from a kept root (explicit stack).
-    DW_RETURN_IF_ERROR(db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID"));
+    DW_RETURN_IF_ERROR(
+        db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID"));
     DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM live"));
     DW_ASSIGN_OR_RETURN(Stmt mark, db_->Prepare("INSERT OR IGNORE INTO live(id) VALUES(?)"));
     DW_ASSIGN_OR_RETURN(Stmt get, db_->Prepare("SELECT data FROM trees WHERE id = ?"));

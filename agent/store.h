@@ -32,10 +32,10 @@ constexpr int kStoreSchemaVersion = 1;
 
 struct SnapshotRow {
   int64_t id = 0;
-  std::string kind;       // "baseline" or "check"
-  std::string target;     // hostname or container id
-  std::string root_path;  // host directory the rule paths were relative to
-  std::string rules_hash; // Policy fingerprint (hex)
+  std::string kind;        // "baseline" or "check"
+  std::string target;      // hostname or container id
+  std::string root_path;   // host directory the rule paths were relative to
+  std::string rules_hash;  // Policy fingerprint (hex)
   Hash128 root;
   int64_t created_ns = 0;
   ScanStats stats;
@@ -96,9 +96,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<SnapshotRow> GetSnapshot(int64_t id);
 
   // Adds the next revision of `name` (1 when new) pointing at snapshot_id.
-  Result<BaselineRow> AddBaseline(const std::string& name, int64_t snapshot_id,
-                                  int64_t created_ns, const std::string& author,
-                                  const std::string& reason);
+  Result<BaselineRow> AddBaseline(const std::string& name, int64_t snapshot_id, int64_t created_ns,
+                                  const std::string& author, const std::string& reason);
   Result<std::optional<BaselineRow>> LatestBaseline(const std::string& name);
   // Every revision of every baseline (or of `name`), oldest first.
   Result<std::vector<BaselineRow>> Baselines(const std::optional<std::string>& name);

@@ -90,7 +90,8 @@ TEST(StoreTest, RefusesNewerSchema) {
   {
     auto db = Db::Open(dir / "agent.db");
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("UPDATE schema_versions SET version = 99 WHERE component = 'store'").ok());
+    ASSERT_TRUE(
+        (*db)->Exec("UPDATE schema_versions SET version = 99 WHERE component = 'store'").ok());
   }
   auto store = Store::Open(dir / "agent.db");
   ASSERT_FALSE(store.ok());

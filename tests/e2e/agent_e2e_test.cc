@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -22,11 +21,11 @@ namespace driftwatch {
 namespace {
 
 namespace tu = driftwatch::testutil;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using tu::Quote;
 using tu::TempDir;
 using tu::WriteFile;
-using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 
 std::string Bin() {
   const char* b = std::getenv("DRIFTWATCH_BIN");
@@ -55,7 +54,7 @@ class AgentE2e : public ::testing::Test {
 
   tu::RunResult Dw(const std::string& args) {
     return tu::Run(Quote(Bin()) + " " + args + " --root " + Quote(root_) + " --rules " +
-               Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") + " 2>/dev/null");
+                   Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") + " 2>/dev/null");
   }
 
   // "kind path [attr,attr]" for every event of a JSON check.
@@ -191,10 +190,11 @@ TEST_F(AgentE2e, AcceptOnePathLeavesTheRest) {
 
 // A package database in the tree: dpkg's status file and file lists.
 void WriteDpkg(const std::string& root, const std::string& version) {
-  WriteFile(root + "/var/lib/dpkg/status",
-            "Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: " +
-                version + "\n\nPackage: gone\nStatus: install ok installed\n"
-                "Architecture: all\nVersion: 2\n\n");
+  WriteFile(
+      root + "/var/lib/dpkg/status",
+      "Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + version +
+          "\n\nPackage: gone\nStatus: install ok installed\n"
+          "Architecture: all\nVersion: 2\n\n");
   WriteFile(root + "/var/lib/dpkg/info/tool.list", "/usr\n/usr/bin\n/usr/bin/tool\n");
 }
 
@@ -238,7 +238,7 @@ TEST_F(AgentE2e, HistoryFiltersByPath) {
   ASSERT_EQ(::chmod(P("/etc/passwd").c_str(), 0600), 0);
   Check();
   tu::RunResult h = tu::Run(Quote(Bin()) + " history --format json --path '/etc/pass*' --db " +
-                             Quote(dir_ / "agent.db"));
+                            Quote(dir_ / "agent.db"));
   ASSERT_EQ(h.exit_code, 0);
   web::json::value v = web::json::value::parse(h.out);
   ASSERT_EQ(v.size(), 1u);
@@ -253,9 +253,9 @@ TEST_F(AgentE2e, MalformedRulesNameFileLineAndColumn) {
 }
 
 TEST_F(AgentE2e, CheckWithoutBaselineIsAnError) {
-  tu::RunResult r = tu::Run(Quote(Bin()) + " check --baseline nope --root " + Quote(root_) +
-                             " --rules " + Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") +
-                             " 2>&1");
+  tu::RunResult r =
+      tu::Run(Quote(Bin()) + " check --baseline nope --root " + Quote(root_) + " --rules " +
+              Quote(Rules()) + " --db " + Quote(dir_ / "agent.db") + " 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, ::testing::HasSubstr("no baseline named 'nope'"));
 }
