@@ -6,123 +6,21 @@
 #include <algorithm>
 #include <mutex>
 
+#include "collector/sqlite_rows.h"
 #include "collector/sqlite_util.h"
 
 namespace driftwatch::collector {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS tokens(
-  sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
-  created_ns INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS hosts(
-  id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
-  target TEXT NOT NULL DEFAULT '', enrolled_ns INTEGER NOT NULL,
-  last_seen_ns INTEGER NOT NULL DEFAULT 0, last_report_ns INTEGER NOT NULL DEFAULT 0,
-  baseline TEXT NOT NULL DEFAULT '', baseline_revision INTEGER NOT NULL DEFAULT 0,
-  baseline_since_ns INTEGER NOT NULL DEFAULT 0, root TEXT NOT NULL DEFAULT '',
-  subtrees TEXT NOT NULL DEFAULT '{}', reports INTEGER NOT NULL DEFAULT 0,
-  events INTEGER NOT NULL DEFAULT 0, last_report_events INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS hosts_group ON hosts(grp);
-CREATE TABLE IF NOT EXISTS reports(
-  seq INTEGER PRIMARY KEY, report_id TEXT NOT NULL UNIQUE, host_id TEXT NOT NULL,
-  agent_version TEXT NOT NULL, sent_ns INTEGER NOT NULL, received_ns INTEGER NOT NULL,
-  started_ns INTEGER NOT NULL, finished_ns INTEGER NOT NULL, baseline TEXT NOT NULL,
-  baseline_revision INTEGER NOT NULL, root TEXT NOT NULL, first_event_id INTEGER NOT NULL,
-  events INTEGER NOT NULL, warnings TEXT NOT NULL, stats TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS reports_host ON reports(host_id, seq);
-CREATE TABLE IF NOT EXISTS events(
-  id INTEGER PRIMARY KEY, report_seq INTEGER NOT NULL, host_id TEXT NOT NULL,
-  grp TEXT NOT NULL, path TEXT NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL,
-  detected_ns INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
-CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
-CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
-CREATE INDEX IF NOT EXISTS events_detected ON events(detected_ns, id);
-CREATE TABLE IF NOT EXISTS event_counts(severity INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS commands(
-  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
-  created_ns INTEGER NOT NULL, handed_out_ns INTEGER NOT NULL DEFAULT 0,
-  acked_ns INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
-  detail TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS commands_host ON commands(host_id, handed_out_ns, id);
-CREATE TABLE IF NOT EXISTS alerts(
-  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, route TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_ns INTEGER NOT NULL,
-  delivered_ns INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
-  UNIQUE(event_id, route));
-CREATE INDEX IF NOT EXISTS alerts_due ON alerts(delivered_ns, next_ns);
-)sql";
-
-constexpr const char* kHostColumns =
-    "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
-    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events";
-
-constexpr const char* kEventSelect =
-    "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
-    "FROM events e JOIN reports r ON r.seq = e.report_seq";
-
+using sqlite_rows::kEventSelect;
+using sqlite_rows::kHostColumns;
+using sqlite_rows::kSchema;
+using sqlite_rows::ReadCommand;
+using sqlite_rows::ReadEvent;
+using sqlite_rows::ReadHost;
+using sqlite_rows::SubtreesJson;
 // Time windows with fewer events than this are read through events_detected.
 constexpr int64_t kTimeIndexMaxRows = 20000;
-
-HostRecord ReadHost(const Stmt& s) {
-  HostRecord h;
-  h.id = s.Text(0);
-  h.group = s.Text(1);
-  h.agent_version = s.Text(2);
-  h.target = s.Text(3);
-  h.enrolled_ns = s.Int(4);
-  h.last_seen_ns = s.Int(5);
-  h.last_report_ns = s.Int(6);
-  h.baseline = s.Text(7);
-  h.baseline_revision = s.Int(8);
-  h.baseline_since_ns = s.Int(9);
-  if (auto r = Hash128::FromHex(s.Text(10)); r.ok()) h.root = *r;
-  try {
-    auto sub = web::json::value::parse(s.Text(11));
-    for (const auto& [path, hash] : sub.as_object()) {
-      auto raw = UnescapePath(path);
-      auto hh = Hash128::FromHex(hash.as_string());
-      if (raw.ok() && hh.ok()) h.subtrees.emplace_back(*raw, *hh);
-    }
-  } catch (const std::exception&) {
-    // Written by this file only; an unreadable value shows as no subtrees.
-  }
-  h.reports = s.Int(12);
-  h.events = s.Int(13);
-  h.last_report_events = s.Int(14);
-  return h;
-}
-
-EventRecord ReadEvent(const Stmt& s) {
-  EventRecord e;
-  e.id = s.Int(0);
-  e.host_id = s.Text(1);
-  e.report_id = s.Text(2);
-  e.detected_ns = s.Int(3);
-  e.received_ns = s.Int(4);
-  e.event_json = s.Text(5);
-  return e;
-}
-
-CommandRecord ReadCommand(const Stmt& s) {
-  CommandRecord c;
-  c.id = s.Int(0);
-  c.host_id = s.Text(1);
-  c.kind = s.Text(2);
-  c.created_ns = s.Int(3);
-  c.handed_out_ns = s.Int(4);
-  c.acked_ns = s.Int(5);
-  c.ok = s.Int(6) != 0;
-  c.detail = s.Text(7);
-  return c;
-}
-
-std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {
-  web::json::value o = web::json::value::object();
-  for (const auto& [path, hash] : subtrees) o[EscapePath(path)] = web::json::value(hash.Hex());
-  return o.serialize();
-}
 
 class SqliteStore : public FleetStore {
  public:

@@ -1,0 +1,29 @@
+// The SQLite fleet store's schema and the decoding of its rows into the
+// records of collector/store.h. Used only by collector/sqlite_store.cc.
+//
+// Thread-safety: pure functions and constants.
+#ifndef DRIFTWATCH_COLLECTOR_SQLITE_ROWS_H_
+#define DRIFTWATCH_COLLECTOR_SQLITE_ROWS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/sqlite_util.h"
+#include "collector/store.h"
+#include "core/hash.h"
+
+namespace driftwatch::collector::sqlite_rows {
+
+extern const char* const kSchema;        // CREATE ... IF NOT EXISTS, current version
+extern const char* const kHostColumns;   // column list that ReadHost decodes
+extern const char* const kEventSelect;   // SELECT ... that ReadEvent decodes
+
+HostRecord ReadHost(const Stmt& s);
+EventRecord ReadEvent(const Stmt& s);
+CommandRecord ReadCommand(const Stmt& s);
+std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees);
+
+}  // namespace driftwatch::collector::sqlite_rows
+
+#endif  // DRIFTWATCH_COLLECTOR_SQLITE_ROWS_H_
