@@ -231,7 +231,8 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     std::string path = prefix + "/" + de.name;
     const rules::Rule* rule = policy_.Match(path);
     const bool watched = rule != nullptr && !rule->ignore;
-    const bool below = policy_.CouldMatchBelow(path);
+    // Whether something beneath may be watched matters only for unwatched entries.
+    const bool below = !watched && policy_.CouldMatchBelow(path);
     if (!watched && !below) continue;
     if (!watched && de.d_type != DT_DIR && de.d_type != DT_UNKNOWN) continue;
 
