@@ -6,7 +6,6 @@
 
 namespace driftwatch::collector::sqlite_rows {
 
-
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tokens(
   sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
@@ -57,7 +56,6 @@ const char* const kHostColumns =
 const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
     "FROM events e JOIN reports r ON r.seq = e.report_seq";
-
 
 HostRecord ReadHost(const Stmt& s) {
   HostRecord h;
