@@ -6,9 +6,13 @@ namespace driftwatch {
 namespace {
 
 constexpr std::array<std::string_view, 4> kSeverities = {"low", "medium", "high", "critical"};
-constexpr std::array<std::string_view, 7> kKinds = {
-    "added", "modified", "removed", "package-installed",
-    "package-removed", "package-changed", "package-file-modified"};
+constexpr std::array<std::string_view, 7> kKinds = {"added",
+                                                    "modified",
+                                                    "removed",
+                                                    "package-installed",
+                                                    "package-removed",
+                                                    "package-changed",
+                                                    "package-file-modified"};
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
 size_t Utf8Length(std::string_view s, size_t i) {
@@ -17,10 +21,17 @@ size_t Utf8Length(std::string_view s, size_t i) {
   size_t n;
   uint32_t cp;
   if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
-  else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
-  else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
-  else return 0;
+  if ((c & 0xe0) == 0xc0) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if ((c & 0xf0) == 0xe0) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if ((c & 0xf8) == 0xf0) {
+    n = 4;
+    cp = c & 0x07;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((b(i + k) & 0xc0) != 0x80) return 0;
@@ -63,10 +74,18 @@ DriftSummary Summarize(const std::vector<DriftEvent>& events) {
   DriftSummary s;
   for (const DriftEvent& e : events) {
     switch (e.kind) {
-      case DriftKind::kAdded: ++s.added; break;
-      case DriftKind::kModified: ++s.modified; break;
-      case DriftKind::kRemoved: ++s.removed; break;
-      default: ++s.packages; break;
+      case DriftKind::kAdded:
+        ++s.added;
+        break;
+      case DriftKind::kModified:
+        ++s.modified;
+        break;
+      case DriftKind::kRemoved:
+        ++s.removed;
+        break;
+      default:
+        ++s.packages;
+        break;
     }
   }
   return s;
@@ -78,10 +97,26 @@ std::string EscapePath(std::string_view raw) {
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size();) {
     unsigned char c = static_cast<unsigned char>(raw[i]);
-    if (c == '\\') { out += "\\\\"; ++i; continue; }
-    if (c == '\n') { out += "\\n"; ++i; continue; }
-    if (c == '\t') { out += "\\t"; ++i; continue; }
-    if (c == '\r') { out += "\\r"; ++i; continue; }
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+      ++i;
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      ++i;
+      continue;
+    }
+    if (c == '\r') {
+      out += "\\r";
+      ++i;
+      continue;
+    }
     size_t n = (c < 0x20 || c == 0x7f) ? 0 : Utf8Length(raw, i);
     if (n == 0) {
       out += "\\x";
@@ -100,14 +135,25 @@ Result<std::string> UnescapePath(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') { out.push_back(s[i]); continue; }
+    if (s[i] != '\\') {
+      out.push_back(s[i]);
+      continue;
+    }
     if (i + 1 >= s.size()) return Status::InvalidArgument("path ends in a lone backslash");
     char e = s[++i];
     switch (e) {
-      case '\\': out.push_back('\\'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case 'r': out.push_back('\r'); break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
       case 'x': {
         if (s.size() - i < 3) return Status::InvalidArgument("truncated \\x escape in path");
         auto hex = HexDecode(s.substr(i + 1, 2));
@@ -116,8 +162,17 @@ Result<std::string> UnescapePath(std::string_view s) {
         i += 2;
         break;
       }
-      default: return Status::InvalidArgument("unknown escape in path");
+      default:
+        return Status::InvalidArgument("unknown escape in path");
     }
+  }
+  return out;
+}
+
+std::string PackageInventoryText(const std::vector<PackageInfo>& list) {
+  std::string out;
+  for (const PackageInfo& p : list) {
+    out += p.manager + '\t' + p.name + '\t' + p.version + '\t' + p.arch + '\n';
   }
   return out;
 }

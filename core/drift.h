@@ -37,7 +37,7 @@ Result<DriftKind> ParseDriftKind(std::string_view name);
 struct DriftEvent {
   std::string path;  // absolute, raw bytes (see EscapePath for display)
   DriftKind kind = DriftKind::kModified;
-  uint32_t changed = 0;  // Attr bits that differ (modified); 0 otherwise
+  uint32_t changed = 0;            // Attr bits that differ (modified); 0 otherwise
   std::optional<Entry> old_entry;  // absent for added
   std::optional<Entry> new_entry;  // absent for removed
   Severity severity = Severity::kMedium;
@@ -66,12 +66,44 @@ struct ScanStats {
   int64_t duration_ns = 0;
 };
 
+// One container running on the host when it was checked (docs/wire.md).
+struct ContainerInfo {
+  std::string name;          // the launcher's name, or "<runtime>:<short id>"
+  std::string id;            // runtime id
+  std::string runtime;       // "driftwatch", "docker", "containerd", ... or "unknown"
+  std::string image;         // image name; "" when the runtime does not say
+  std::string image_digest;  // "" when unknown
+  bool drift_known = false;  // false when the container could not be diffed
+  int64_t events = 0;        // drift events of this container in the report
+};
+
+// One installed package (docs/wire.md "packages").
+struct PackageInfo {
+  std::string manager;  // "dpkg", "apk", "rpm"
+  std::string name;
+  std::string version;
+  std::string arch;  // "" when the database records none
+  friend bool operator==(const PackageInfo&, const PackageInfo&) = default;
+};
+
+// The host's installed packages: always the digest and count; the list
+// itself only when `full` (the agent sends it when the digest changed).
+struct PackageInventory {
+  Hash128 digest;  // XXH3-128 of PackageInventoryText(list)
+  int64_t count = 0;
+  bool full = false;
+  std::vector<PackageInfo> list;  // sorted by (manager, name, arch) when full
+};
+// The canonical text the digest covers: one "manager\tname\tversion\tarch\n"
+// line per package, in list order.
+std::string PackageInventoryText(const std::vector<PackageInfo>& list);
+
 struct CheckResult {
-  std::string target;        // hostname, or "container:<id>"
-  std::string baseline;      // name
+  std::string target;    // hostname, or "container:<id>"
+  std::string baseline;  // name
   int64_t baseline_revision = 0;
   Hash128 baseline_root;
-  Hash128 root;              // Merkle root of the current scan
+  Hash128 root;  // Merkle root of the current scan
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
   // Merkle hashes of the top-level watched directories ("/etc", "/usr/bin"),
@@ -80,6 +112,12 @@ struct CheckResult {
   std::vector<DriftEvent> events;
   std::vector<std::string> warnings;
   ScanStats stats;
+  // Inventory (absent in older reports): the agent's check interval (0 =
+  // not a scheduled check), the running containers (nullopt = not checked)
+  // and the installed packages (nullopt = not read).
+  int64_t interval_ns = 0;
+  std::optional<std::vector<ContainerInfo>> containers;
+  std::optional<PackageInventory> packages;
 };
 
 // Escapes a byte path for display and JSON: valid UTF-8 passes through,

@@ -1,5 +1,6 @@
 #include "core/drift_json.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -117,6 +118,21 @@ Result<uint32_t> ParseOctalPerm(std::string_view s) {
   return v;
 }
 
+// Event paths: a host path, a package ("pkg:dpkg/libc6:amd64", see
+// agent/packages/package.h) or a path in a container ("container:web:/etc/x").
+bool ValidEventPath(std::string_view p) {
+  if (!p.empty() && p[0] == '/') return true;
+  if (p.rfind("pkg:", 0) == 0) return p.size() > 4;
+  if (p.rfind("container:", 0) == 0) {
+    const size_t sep = p.find(":/", 10);
+    return sep != std::string_view::npos && sep > 10;
+  }
+  return false;
+}
+
+constexpr size_t kMaxInventoryContainers = 10000;
+constexpr size_t kMaxInventoryPackages = 200000;
+
 constexpr std::array<EntryType, 7> kEntryTypes = {
     EntryType::kFile,   EntryType::kDir,     EntryType::kSymlink, EntryType::kFifo,
     EntryType::kSocket, EntryType::kCharDev, EntryType::kBlockDev};
@@ -138,6 +154,81 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// The inventory fields of a report (docs/wire.md): interval_seconds,
+// containers, packages. Each is optional.
+Status InventoryFromJson(const value& v, CheckResult* r) {
+  const std::string top;
+  uint64_t interval = 0;
+  DW_RETURN_IF_ERROR(GetUint64(v, "interval_seconds", top, false, &interval));
+  if (interval > 366ULL * 86400) return TypeError("interval_seconds", "at most a year of seconds");
+  r->interval_ns = static_cast<int64_t>(interval) * 1000000000;
+  if (const value* c = Find(v, "containers")) {
+    if (!c->is_array()) return TypeError("containers", "an array");
+    if (c->size() > kMaxInventoryContainers) {
+      return TypeError("containers",
+                       "at most " + std::to_string(kMaxInventoryContainers) + " containers");
+    }
+    std::vector<ContainerInfo> list;
+    size_t i = 0;
+    for (const value& x : c->as_array()) {
+      const std::string f = "containers[" + std::to_string(i++) + "]";
+      if (!x.is_object()) return TypeError(f, "an object");
+      ContainerInfo ci;
+      DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &ci.name));
+      DW_RETURN_IF_ERROR(GetString(x, "id", f, false, &ci.id));
+      DW_RETURN_IF_ERROR(GetString(x, "runtime", f, false, &ci.runtime));
+      DW_RETURN_IF_ERROR(GetString(x, "image", f, false, &ci.image));
+      DW_RETURN_IF_ERROR(GetString(x, "image_digest", f, false, &ci.image_digest));
+      if (const value* k = Find(x, "drift_known")) {
+        if (!k->is_boolean()) return TypeError(f + ".drift_known", "a boolean");
+        ci.drift_known = k->as_bool();
+      }
+      uint64_t events = 0;
+      DW_RETURN_IF_ERROR(GetUint64(x, "events", f, false, &events));
+      ci.events = static_cast<int64_t>(std::min<uint64_t>(events, INT64_MAX));
+      list.push_back(std::move(ci));
+    }
+    r->containers = std::move(list);
+  }
+  if (const value* p = Find(v, "packages")) {
+    if (!p->is_object()) return TypeError("packages", "an object");
+    PackageInventory inv;
+    std::string hex;
+    DW_RETURN_IF_ERROR(GetString(*p, "digest", "packages", true, &hex));
+    auto d = Hash128::FromHex(hex);
+    if (!d.ok()) return TypeError("packages.digest", "32 hex digits");
+    inv.digest = *d;
+    uint64_t count = 0;
+    DW_RETURN_IF_ERROR(GetUint64(*p, "count", "packages", false, &count));
+    if (const value* l = Find(*p, "list")) {
+      if (!l->is_array()) return TypeError("packages.list", "an array");
+      if (l->size() > kMaxInventoryPackages) {
+        return TypeError("packages.list",
+                         "at most " + std::to_string(kMaxInventoryPackages) + " packages");
+      }
+      inv.full = true;
+      size_t i = 0;
+      for (const value& x : l->as_array()) {
+        const std::string f = "packages.list[" + std::to_string(i++) + "]";
+        if (!x.is_object()) return TypeError(f, "an object");
+        PackageInfo pk;
+        DW_RETURN_IF_ERROR(GetString(x, "manager", f, true, &pk.manager));
+        DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &pk.name));
+        DW_RETURN_IF_ERROR(GetString(x, "version", f, false, &pk.version));
+        DW_RETURN_IF_ERROR(GetString(x, "arch", f, false, &pk.arch));
+        inv.list.push_back(std::move(pk));
+      }
+      if (HashBytes(PackageInventoryText(inv.list)) != inv.digest) {
+        return Status::InvalidArgument("packages.digest: does not match packages.list");
+      }
+      count = inv.list.size();
+    }
+    inv.count = static_cast<int64_t>(std::min<uint64_t>(count, INT64_MAX));
+    r->packages = std::move(inv);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -252,7 +343,9 @@ Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::stri
   if (!v.is_object()) return TypeError(field, "an object");
   DriftEvent e;
   DW_RETURN_IF_ERROR(GetPath(v, "path", field, true, &e.path));
-  if (e.path.empty() || e.path[0] != '/') return TypeError(field + ".path", "an absolute path");
+  if (!ValidEventPath(e.path)) {
+    return TypeError(field + ".path", "an absolute path, pkg:MANAGER/NAME or container:NAME:/PATH");
+  }
   std::string s;
   DW_RETURN_IF_ERROR(GetString(v, "kind", field, true, &s));
   auto kind = ParseDriftKind(s);
@@ -327,6 +420,42 @@ web::json::value CheckResultToJson(const CheckResult& r) {
   st["bytes_hashed"] = value::number(r.stats.bytes_hashed);
   st["duration_ns"] = value::number(r.stats.duration_ns);
   o["stats"] = st;
+  if (r.interval_ns > 0) o["interval_seconds"] = value::number(r.interval_ns / 1000000000);
+  if (r.containers) {
+    std::vector<value> list;
+    list.reserve(r.containers->size());
+    for (const ContainerInfo& c : *r.containers) {
+      value x = value::object();
+      x["name"] = value::string(c.name);
+      x["id"] = value::string(c.id);
+      x["runtime"] = value::string(c.runtime);
+      x["image"] = value::string(c.image);
+      x["image_digest"] = value::string(c.image_digest);
+      x["drift_known"] = value::boolean(c.drift_known);
+      x["events"] = value::number(c.events);
+      list.push_back(std::move(x));
+    }
+    o["containers"] = value::array(std::move(list));
+  }
+  if (r.packages) {
+    value p = value::object();
+    p["digest"] = value::string(r.packages->digest.Hex());
+    p["count"] = value::number(r.packages->count);
+    if (r.packages->full) {
+      std::vector<value> list;
+      list.reserve(r.packages->list.size());
+      for (const PackageInfo& pk : r.packages->list) {
+        value x = value::object();
+        x["manager"] = value::string(pk.manager);
+        x["name"] = value::string(pk.name);
+        x["version"] = value::string(pk.version);
+        x["arch"] = value::string(pk.arch);
+        list.push_back(std::move(x));
+      }
+      p["list"] = value::array(std::move(list));
+    }
+    o["packages"] = p;
+  }
   return o;
 }
 
@@ -380,6 +509,7 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
     DW_RETURN_IF_ERROR(GetUint64(*st, "bytes_hashed", "stats", false, &r.stats.bytes_hashed));
     DW_RETURN_IF_ERROR(GetInt64(*st, "duration_ns", "stats", false, &r.stats.duration_ns));
   }
+  DW_RETURN_IF_ERROR(InventoryFromJson(v, &r));
   return r;
 }
 

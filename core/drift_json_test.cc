@@ -160,7 +160,19 @@ TEST(DriftJsonTest, WrongTypesNameTheField) {
   EXPECT_EQ(with([](value& v) { v["events"][0]["new"]["uid"] = value::number(-1); }),
             "events[0].new.uid: expected a non-negative integer");
   EXPECT_EQ(with([](value& v) { v["events"][1]["path"] = value::string("relative"); }),
-            "events[1].path: expected an absolute path");
+            "events[1].path: expected an absolute path, pkg:MANAGER/NAME or "
+            "container:NAME:/PATH");
+  EXPECT_EQ(with([](value& v) { v["events"][1]["path"] = value::string("container::/etc"); }),
+            "events[1].path: expected an absolute path, pkg:MANAGER/NAME or "
+            "container:NAME:/PATH");
+  // Package and container drift as the agent reports it.
+  for (const char* p : {"pkg:dpkg/libc6:amd64", "container:web:/etc/x"}) {
+    value v = base;
+    v["events"][1]["path"] = value::string(p);
+    auto r = CheckResultFromJson(v);
+    ASSERT_TRUE(r.ok()) << p << ": " << r.status().message();
+    EXPECT_EQ(r->events[1].path, p);
+  }
   EXPECT_EQ(with([](value& v) { v["events"][0]["attributes"][1] = value::string("colour"); }),
             "events[0].attributes[1]: expected an attribute name such as perm or hash");
   EXPECT_EQ(with([](value& v) { v["root"] = value::string("xyz"); }),
@@ -205,6 +217,86 @@ TEST(DriftJsonTest, DepthCheckIgnoresBracketsInStrings) {
   EXPECT_FALSE(JsonDepthWithin(R"({"a":[{"b":[]}]})", 3));
   EXPECT_TRUE(JsonDepthWithin(std::string(100, '"'), 1));
   EXPECT_FALSE(JsonDepthWithin(std::string(100000, '['), 64));
+}
+
+TEST(DriftJsonTest, InventoryRoundTripsAndIsOptional) {
+  CheckResult r = SampleResult();
+  r.interval_ns = int64_t{300} * 1000000000;
+  r.containers =
+      std::vector<ContainerInfo>{{"web", "0123abcd", "driftwatch", "nginx:1.25", "9f0e", true, 2},
+                                 {"docker:4fe1", "4fe1aa", "docker", "", "", false, 0}};
+  PackageInventory inv;
+  inv.list = {{"dpkg", "bash", "5.2.15-2", "amd64"}, {"dpkg", "curl", "7.88.1-10", "amd64"}};
+  inv.digest = HashBytes(PackageInventoryText(inv.list));
+  inv.count = 2;
+  inv.full = true;
+  r.packages = inv;
+  value v = CheckResultToJson(r);
+  EXPECT_EQ(v.at("interval_seconds").as_integer(), 300);
+  EXPECT_EQ(v.at("containers").size(), 2u);
+  EXPECT_EQ(v.at("containers")[0].at("image").as_string(), "nginx:1.25");
+  EXPECT_EQ(v.at("packages").at("list").size(), 2u);
+  auto back = CheckResultFromJson(value::parse(v.serialize()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->interval_ns, r.interval_ns);
+  ASSERT_TRUE(back->containers.has_value());
+  ASSERT_EQ(back->containers->size(), 2u);
+  const ContainerInfo& c = (*back->containers)[0];
+  EXPECT_EQ(c.name, "web");
+  EXPECT_EQ(c.id, "0123abcd");
+  EXPECT_EQ(c.runtime, "driftwatch");
+  EXPECT_EQ(c.image_digest, "9f0e");
+  EXPECT_TRUE(c.drift_known);
+  EXPECT_EQ(c.events, 2);
+  EXPECT_FALSE((*back->containers)[1].drift_known);
+  ASSERT_TRUE(back->packages.has_value());
+  EXPECT_TRUE(back->packages->full);
+  EXPECT_EQ(back->packages->list, inv.list);
+  EXPECT_EQ(back->packages->digest, inv.digest);
+  EXPECT_EQ(back->packages->count, 2);
+
+  // Digest only: no list, the count is kept.
+  r.packages->full = false;
+  v = CheckResultToJson(r);
+  EXPECT_FALSE(v.at("packages").has_field("list"));
+  back = CheckResultFromJson(v);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->packages->full);
+  EXPECT_TRUE(back->packages->list.empty());
+  EXPECT_EQ(back->packages->count, 2);
+  EXPECT_EQ(back->packages->digest, inv.digest);
+
+  // An older report has none of it.
+  back = CheckResultFromJson(CheckResultToJson(SampleResult()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->interval_ns, 0);
+  EXPECT_FALSE(back->containers.has_value());
+  EXPECT_FALSE(back->packages.has_value());
+}
+
+TEST(DriftJsonTest, InventoryErrorsNameTheField) {
+  auto with = [](const char* field, value x) {
+    value v = CheckResultToJson(SampleResult());
+    v[field] = x;
+    auto r = CheckResultFromJson(v);
+    return r.ok() ? std::string("ok") : r.status().message();
+  };
+  EXPECT_EQ(with("interval_seconds", value::number(-5)),
+            "interval_seconds: expected a non-negative integer");
+  EXPECT_EQ(with("containers", value::object()), "containers: expected an array");
+  value bad_container = value::array();
+  bad_container[0] = value::object();
+  EXPECT_EQ(with("containers", bad_container), "containers[0].name: missing");
+  value pk = value::object();
+  pk["digest"] = value::string("xyz");
+  EXPECT_EQ(with("packages", pk), "packages.digest: expected 32 hex digits");
+  pk["digest"] = value::string(HashBytes("other").Hex());
+  pk["list"] = value::array();
+  pk["list"][0] = value::object();
+  pk["list"][0]["manager"] = value::string("dpkg");
+  EXPECT_EQ(with("packages", pk), "packages.list[0].name: missing");
+  pk["list"][0]["name"] = value::string("bash");
+  EXPECT_EQ(with("packages", pk), "packages.digest: does not match packages.list");
 }
 
 }  // namespace
