@@ -135,6 +135,13 @@ HttpResponse Api::Route(const HttpRequest& req) {
     DW_CHECK(need(can_read, "read metrics"));
     return RenderMetrics();
   }
+  if (p.size() == 1 && p[0] == "whoami") {
+    DW_CHECK(method(get));
+    value o = value::object();
+    o["role"] = value(std::string(RoleName(role)));
+    if (is_agent) o["host"] = value(caller->host_id);
+    return Json(200, o);
+  }
   if (p.size() == 1 && p[0] == "enroll") {
     DW_CHECK(method(post));
     DW_CHECK(need(role == Role::kEnroll || is_admin, "enroll agents"));
@@ -164,6 +171,24 @@ HttpResponse Api::Route(const HttpRequest& req) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read hosts"));
     return GetHost(p[1]);
+  }
+  if (p.size() == 3 && p[0] == "hosts" &&
+      (p[2] == "packages" || p[2] == "containers" || p[2] == "baselines")) {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read hosts"));
+    if (p[2] == "packages") return HostPackages(p[1], req);
+    if (p[2] == "containers") return HostContainers(p[1]);
+    return HostBaselines(p[1]);
+  }
+  if (p.size() == 3 && p[0] == "hosts" && p[2] == "accept") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_admin, "accept drift (admin only)"));
+    return PostAccept(p[1], req);
+  }
+  if (p.size() == 1 && p[0] == "images") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read the fleet"));
+    return ListImages();
   }
   if (p.size() == 3 && p[0] == "hosts" && p[2] == "commands") {
     DW_CHECK(method(post));
@@ -292,6 +317,7 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   o["first_event_id"] =
       ingested->first_event_id ? value::number(ingested->first_event_id) : value::null();
   o["received"] = value(FormatRfc3339Nanos(ingested->received_ns));
+  if (ingested->packages_needed) o["packages_needed"] = value::boolean(true);
   return Json(200, o);
 }
 

@@ -87,6 +87,12 @@ class Api {
   HttpResponse AgentCommands(const Caller& c);
   HttpResponse AckCommand(const Caller& c, const std::string& id, const HttpRequest& req);
   HttpResponse RenderMetrics();
+  // Inventory and accept (api_inventory.cc).
+  HttpResponse HostPackages(const std::string& id, const HttpRequest& req);
+  HttpResponse HostContainers(const std::string& id);
+  HttpResponse HostBaselines(const std::string& id);
+  HttpResponse ListImages();
+  HttpResponse PostAccept(const std::string& id, const HttpRequest& req);
 
   FleetStore& store_;
   const CollectorConfig& config_;

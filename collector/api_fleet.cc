@@ -113,8 +113,9 @@ HttpResponse Api::FleetSummary() {
     x["group"] = value(h.group);
     x["last_seen"] = h.last_seen_ns ? value(FormatRfc3339Nanos(h.last_seen_ns)) : value::null();
     x["drifted"] = value::boolean(h.last_report_events > 0);
-    x["silent"] =
-        value::boolean(h.last_report_ns == 0 || now - h.last_report_ns > config_.silent_after_ns);
+    x["silent"] = value::boolean(IsSilent(h, now, config_.silent_after_ns));
+    x["interval_seconds"] =
+        h.interval_ns > 0 ? value::number(h.interval_ns / 1000000000) : value::null();
     x["baseline_age_seconds"] = h.baseline_since_ns
                                     ? value::number((now - h.baseline_since_ns) / 1000000000)
                                     : value::null();

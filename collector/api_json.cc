@@ -32,8 +32,9 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   o["enrolled"] = TimeValue(h.enrolled_ns);
   o["last_seen"] = TimeValue(h.last_seen_ns);
   o["last_report"] = TimeValue(h.last_report_ns);
-  o["silent"] =
-      value::boolean(h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns);
+  o["silent"] = value::boolean(IsSilent(h, now_ns, silent_after_ns));
+  o["interval_seconds"] =
+      h.interval_ns > 0 ? value::number(h.interval_ns / 1000000000) : value::null();
   o["drifted"] = value::boolean(h.last_report_events > 0);
   o["reports"] = value::number(h.reports);
   o["events"] = value::number(h.events);
@@ -76,6 +77,11 @@ web::json::value CommandToJson(const CommandRecord& c) {
   o["created"] = TimeValue(c.created_ns);
   o["handed_out"] = TimeValue(c.handed_out_ns);
   o["acknowledged"] = TimeValue(c.acked_ns);
+  if (c.kind == "accept") {
+    value paths = value::array(c.paths.size());
+    for (size_t i = 0; i < c.paths.size(); ++i) paths[i] = value(EscapePath(c.paths[i]));
+    o["paths"] = paths;
+  }
   if (c.acked_ns != 0) {
     o["ok"] = value::boolean(c.ok);
     o["detail"] = value(c.detail);

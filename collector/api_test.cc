@@ -6,6 +6,8 @@
 
 #include <cpprest/json.h>
 
+#include <optional>
+
 #include "collector/auth.h"
 #include "collector/sqlite_store.h"
 #include "core/drift_json.h"
@@ -129,6 +131,9 @@ TEST_F(ApiTest, AuthenticationAndRoles) {
   EXPECT_EQ(Call("POST", "/api/v1/enroll", read_, R"({"host":"a"})").status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/hosts", read_).body, R"({"hosts":[]})");
   EXPECT_EQ(Call("GET", "/healthz", "").body, R"({"status":"ok"})");
+  EXPECT_EQ(Call("GET", "/api/v1/whoami", read_).body, R"({"role":"read"})");
+  EXPECT_EQ(Call("GET", "/api/v1/whoami", admin_).body, R"({"role":"admin"})");
+  EXPECT_EQ(Call("GET", "/api/v1/whoami", "").status, 401);
   EXPECT_EQ(Call("DELETE", "/api/v1/hosts", admin_).status, 405);
   EXPECT_EQ(Call("GET", "/api/v1/nothing", admin_).status, 404);
 }
@@ -320,6 +325,201 @@ TEST_F(ApiTest, MetricsInPrometheusFormat) {
       << r.body;
   EXPECT_NE(r.body.find("driftwatch_http_requests_total 2\n"), std::string::npos) << r.body;
   EXPECT_EQ(Call("GET", "/metrics", "").status, 401);
+}
+
+// A report with an inventory, as a daemon sends it.
+std::string InventoryReport(const std::string& id, const std::string& host, int64_t finished,
+                            int64_t revision, std::optional<std::vector<ContainerInfo>> containers,
+                            std::optional<PackageInventory> packages,
+                            const std::vector<DriftEvent>& events = {}) {
+  CheckResult r;
+  r.target = host;
+  r.baseline = "default";
+  r.baseline_revision = revision;
+  r.baseline_root = HashBytes("rev" + std::to_string(revision));
+  r.started_ns = finished - 1000;
+  r.finished_ns = finished;
+  r.interval_ns = int64_t{60} * 1000000000;
+  r.containers = std::move(containers);
+  r.packages = std::move(packages);
+  r.events = events;
+  value v = CheckResultToJson(r);
+  v["format"] = value::number(1);
+  v["report_id"] = value(id);
+  v["host_id"] = value(host);
+  v["agent_version"] = value("test");
+  return v.serialize();
+}
+
+PackageInventory Packages(std::vector<PackageInfo> list, bool full) {
+  PackageInventory p;
+  p.digest = HashBytes(PackageInventoryText(list));
+  p.count = static_cast<int64_t>(list.size());
+  p.full = full;
+  if (full) p.list = std::move(list);
+  return p;
+}
+
+TEST_F(ApiTest, HostInventoriesAndFleetImages) {
+  std::string w1 = Enroll("web-1", "web");
+  std::string w2 = Enroll("web-2", "web");
+  const std::vector<PackageInfo> pkgs = {{"dpkg", "bash", "5.2", "amd64"},
+                                         {"dpkg", "curl", "7.88", "amd64"}};
+  HttpResponse r =
+      Call("POST", "/api/v1/reports", w1,
+           InventoryReport(
+               kId1, "web-1", kT0, 1,
+               std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx:1.25", "d1", true, 2},
+                                          {"cache", "c2", "docker", "redis:7", "d2", true, 0}},
+               Packages(pkgs, true)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(value::parse(r.body).has_field("packages_needed"));
+  r = Call("POST", "/api/v1/reports", w2,
+           InventoryReport(
+               kId2, "web-2", kT0, 1,
+               std::vector<ContainerInfo>{{"web", "c3", "driftwatch", "nginx:1.25", "d1", true, 0}},
+               std::nullopt));
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  const std::string digest = HashBytes(PackageInventoryText(pkgs)).Hex();
+  r = Call("GET", "/api/v1/hosts/web-1/packages", read_);
+  EXPECT_EQ(r.body, R"({"count":2,"digest":")" + digest +
+                        R"(","host":"web-1","matched":2,"packages":[)"
+                        R"({"arch":"amd64","manager":"dpkg","name":"bash","version":"5.2"},)"
+                        R"({"arch":"amd64","manager":"dpkg","name":"curl","version":"7.88"}],)"
+                        R"("received":"2026-11-01T00:00:00.000000000Z"})");
+  value v = value::parse(Call("GET", "/api/v1/hosts/web-1/packages?name=CU", read_).body);
+  ASSERT_EQ(v["packages"].size(), 1u);
+  EXPECT_EQ(v["packages"][0]["name"].as_string(), "curl");
+  EXPECT_EQ(v["count"].as_integer(), 2);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/web-1/packages?limit=1", read_).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/ghost/packages", read_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/web-1/packages", enroll_).status, 403);
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/web-2/packages", read_).body,
+            R"({"count":0,"digest":null,"host":"web-2","matched":0,"packages":[],)"
+            R"("received":null})");
+
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/web-1/containers", read_).body,
+            R"({"containers":[{"drift_known":true,"drifted":true,"events":2,"id":"c1",)"
+            R"("image":"nginx:1.25","image_digest":"d1","name":"web","runtime":"driftwatch"},)"
+            R"({"drift_known":true,"drifted":false,"events":0,"id":"c2","image":"redis:7",)"
+            R"("image_digest":"d2","name":"cache","runtime":"docker"}],"host":"web-1",)"
+            R"("known":true,"received":"2026-11-01T00:00:00.000000000Z"})");
+  EXPECT_EQ(Call("GET", "/api/v1/images", read_).body,
+            R"({"distinct_digests":2,"distinct_images":2,"images":[)"
+            R"({"containers":2,"digest":"d1","drifted":1,"host_ids":["web-1","web-2"],)"
+            R"("hosts":2,"image":"nginx:1.25"},)"
+            R"({"containers":1,"digest":"d2","drifted":0,"host_ids":["web-1"],"hosts":1,)"
+            R"("image":"redis:7"}]})");
+
+  // Digest only: the same digest keeps the list; another one asks for it.
+  const char* kId3 = "33333333-3333-4333-8333-333333333333";
+  const char* kId4 = "44444444-4444-4444-8444-444444444444";
+  now_ = kT0 + int64_t{60} * 1000000000;
+  r = Call(
+      "POST", "/api/v1/reports", w1,
+      InventoryReport(kId3, "web-1", now_, 2, std::vector<ContainerInfo>{}, Packages(pkgs, false)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(value::parse(r.body).has_field("packages_needed"));
+  EXPECT_EQ(
+      value::parse(Call("GET", "/api/v1/hosts/web-1/packages", read_).body)["matched"].as_integer(),
+      2);
+  r = Call("POST", "/api/v1/reports", w1,
+           InventoryReport(kId4, "web-1", now_ + 1, 2, std::nullopt,
+                           Packages({{"dpkg", "bash", "5.3", "amd64"}}, false)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(value::parse(r.body)["packages_needed"].as_bool());
+  v = value::parse(Call("GET", "/api/v1/hosts/web-1/packages", read_).body);
+  EXPECT_EQ(v["digest"].as_string(), digest);  // the stored list stays consistent
+  // An empty container list replaces the old one; the images follow.
+  EXPECT_EQ(
+      value::parse(Call("GET", "/api/v1/hosts/web-1/containers", read_).body)["containers"].size(),
+      0u);
+  v = value::parse(Call("GET", "/api/v1/images", read_).body);
+  ASSERT_EQ(v["images"].size(), 1u);
+  EXPECT_EQ(v["images"][0]["host_ids"].serialize(), R"(["web-2"])");
+
+  // Baseline revisions: each one reported, newest first.
+  v = value::parse(Call("GET", "/api/v1/hosts/web-1/baselines", read_).body);
+  EXPECT_EQ(v["current"].serialize(), R"({"name":"default","revision":2})");
+  ASSERT_EQ(v["baselines"].size(), 2u);
+  EXPECT_EQ(v["baselines"][0]["revision"].as_integer(), 2);
+  EXPECT_TRUE(v["baselines"][0]["current"].as_bool());
+  EXPECT_EQ(v["baselines"][0]["root"].as_string(), HashBytes("rev2").Hex());
+  EXPECT_EQ(v["baselines"][0]["first_seen"].as_string(), "2026-11-01T00:01:00.000000000Z");
+  EXPECT_EQ(v["baselines"][1]["revision"].as_integer(), 1);
+  EXPECT_FALSE(v["baselines"][1]["current"].as_bool());
+  EXPECT_EQ(v["baselines"][1]["since"].as_string(), "2026-10-31T23:59:59.999999000Z");
+  EXPECT_EQ(Call("GET", "/api/v1/hosts/ghost/baselines", read_).status, 404);
+
+  // Silent after three of the host's own intervals (60 s here).
+  auto silent = [&](const char* host) {
+    return value::parse(Call("GET", std::string("/api/v1/hosts/") + host, read_).body)["silent"]
+        .as_bool();
+  };
+  now_ = kT0 + int64_t{60 + 180} * 1000000000;
+  EXPECT_FALSE(silent("web-1"));
+  EXPECT_EQ(
+      value::parse(Call("GET", "/api/v1/hosts/web-1", read_).body)["interval_seconds"].as_integer(),
+      60);
+  now_ += 1000000000;
+  EXPECT_TRUE(silent("web-1"));
+  EXPECT_TRUE(silent("web-2"));  // reported at kT0, interval 60 s
+  v = value::parse(Call("GET", "/api/v1/fleet/summary", read_).body);
+  EXPECT_EQ(v["silent_hosts"].as_integer(), 2);
+}
+
+TEST_F(ApiTest, AcceptQueuesACommandWithThePaths) {
+  std::string a = Enroll("a", "web");
+  std::string b = Enroll("b", "web");
+  HttpResponse r = Call("POST", "/api/v1/reports", a,
+                        Report(kId1, "a",
+                               {Event("/etc/x[1]", DriftKind::kAdded, Severity::kHigh),
+                                Event("container:web:/etc/y", DriftKind::kAdded, Severity::kLow)},
+                               kT0));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(Call("POST", "/api/v1/reports", b,
+                 Report(kId2, "b", {Event("/etc/z", DriftKind::kAdded, Severity::kHigh)}, kT0))
+                .status,
+            200);
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", read_, R"({"paths":["/etc/x"]})").status, 403);
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", admin_, "{}").body,
+            R"({"detail":"paths or events: one is required","error":"bad_request"})");
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"paths":"/etc/x"})").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"paths":["etc/x"]})").status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"events":[2]})").body,
+            R"({"detail":"events[0]: 'container:web:/etc/y' is not an absolute host path; )"
+            R"(container and package drift cannot be accepted into the host baseline",)"
+            R"("error":"bad_request"})");
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"events":[3]})").body,
+            R"({"detail":"events[0]: no event 3 of host 'a'","error":"not_found"})");
+  EXPECT_EQ(Call("POST", "/api/v1/hosts/zz/accept", admin_, R"({"paths":["/etc/x"]})").status, 404);
+  r = Call("POST", "/api/v1/hosts/a/accept", admin_,
+           R"({"paths":["/etc/new\\n","/etc/x[1]"],"events":[1]})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body,
+            R"({"command":"accept","host":"a","id":1,"paths":["/etc/new\\n","/etc/x[1]"]})");
+
+  now_ = kT0 + 5;
+  r = Call("GET", "/api/v1/agents/commands", a);
+  EXPECT_EQ(r.body, R"({"commands":[{"acknowledged":null,"command":"accept",)"
+                    R"("created":"2026-11-01T00:00:00.000000000Z",)"
+                    R"("handed_out":"2026-11-01T00:00:00.000000005Z","host":"a","id":1,)"
+                    R"("paths":["/etc/new\\n","/etc/x[1]"]}]})");
+  r = Call(
+      "POST", "/api/v1/agents/commands/1/ack", a,
+      R"({"ok":true,"detail":"accepted 2 path(s) into baseline default revision 2",)"
+      R"("baseline":{"name":"default","revision":2,"created":"2026-11-01T00:00:00.000000004Z",)"
+      R"("root":")" +
+          HashBytes("r2").Hex() + R"("}})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  value v = value::parse(Call("GET", "/api/v1/hosts/a/baselines", read_).body);
+  ASSERT_EQ(v["baselines"].size(), 2u) << v.serialize();
+  EXPECT_EQ(v["baselines"][0].serialize(),
+            R"({"current":true,"first_seen":"2026-11-01T00:00:00.000000005Z",)"
+            R"("last_seen":"2026-11-01T00:00:00.000000005Z","name":"default","revision":2,)"
+            R"("root":")" +
+                HashBytes("r2").Hex() + R"(","since":"2026-11-01T00:00:00.000000004Z"})");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
 #include "core/drift.h"
 
@@ -161,6 +162,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
             PgInt(r.baseline_revision), std::string(new_baseline ? "t" : "f"), PgInt(r.started_ns),
             r.root.Hex(), SubtreesJson(r.subtrees), PgInt(out.events), rep.host_id})
           .status());
+  DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
   DW_RETURN_IF_ERROR(tx.Commit());
   return out;
 }

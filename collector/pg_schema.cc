@@ -55,6 +55,29 @@ CREATE TABLE alerts(
 CREATE INDEX alerts_due ON alerts(delivered_ns, next_ns);
 )sql";
 
+// Version 2: host inventories (packages, containers, baseline revisions),
+// the agent's check interval, and paths carried by accept commands.
+constexpr const char* kV2 = R"sql(
+ALTER TABLE hosts ADD COLUMN interval_ns BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE commands ADD COLUMN paths TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE host_inventory(
+  host_id TEXT PRIMARY KEY, packages_digest TEXT NOT NULL DEFAULT '',
+  packages_count BIGINT NOT NULL DEFAULT 0, packages_ns BIGINT NOT NULL DEFAULT 0,
+  containers_ns BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE host_packages(
+  host_id TEXT NOT NULL, pos INTEGER NOT NULL, manager TEXT NOT NULL, name TEXT NOT NULL,
+  version TEXT NOT NULL, arch TEXT NOT NULL, PRIMARY KEY(host_id, pos));
+CREATE TABLE host_containers(
+  host_id TEXT NOT NULL, pos INTEGER NOT NULL, name TEXT NOT NULL,
+  container_id TEXT NOT NULL, runtime TEXT NOT NULL, image TEXT NOT NULL,
+  image_digest TEXT NOT NULL, drift_known BOOLEAN NOT NULL, events BIGINT NOT NULL,
+  PRIMARY KEY(host_id, pos));
+CREATE TABLE host_baselines(
+  host_id TEXT NOT NULL, name TEXT NOT NULL, revision BIGINT NOT NULL,
+  root TEXT NOT NULL DEFAULT '', since_ns BIGINT NOT NULL, first_seen_ns BIGINT NOT NULL,
+  last_seen_ns BIGINT NOT NULL, PRIMARY KEY(host_id, name, revision));
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -93,7 +116,7 @@ const char* const kPgDriftQuerySql =
     "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}};
   return kAll;
 }
 

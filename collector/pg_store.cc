@@ -7,8 +7,10 @@
 
 #include <algorithm>
 
+#include "collector/inventory.h"
 #include "collector/pg_conn.h"
 #include "collector/pg_events.h"
+#include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
 #include "collector/store_url.h"
 
@@ -20,10 +22,10 @@ constexpr const char* kComponent = "collector-pg";
 constexpr const char* kHostSelect =
     "SELECT id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, "
     "baseline, baseline_revision, baseline_since_ns, root, subtrees, reports, events, "
-    "last_report_events FROM hosts";
+    "last_report_events, interval_ns FROM hosts";
 
 constexpr const char* kCommandColumns =
-    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail";
+    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
 
 HostRecord ReadHost(const PgRows& r, int i) {
   HostRecord h;
@@ -51,6 +53,7 @@ HostRecord ReadHost(const PgRows& r, int i) {
   h.reports = r.Int(i, 12);
   h.events = r.Int(i, 13);
   h.last_report_events = r.Int(i, 14);
+  h.interval_ns = r.Int(i, 15);
   return h;
 }
 
@@ -83,6 +86,7 @@ std::vector<CommandRecord> ReadCommands(const PgRows& r) {
     c.acked_ns = r.Int(i, 5);
     c.ok = r.Text(i, 6) == "t";
     c.detail = r.Text(i, 7);
+    c.paths = PathsFromJson(r.Text(i, 8));
     out.push_back(std::move(c));
   }
   return out;
@@ -238,7 +242,7 @@ class PgStore : public FleetStore {
     out.hosts = static_cast<int64_t>(out.host_list.size());
     for (const HostRecord& h : out.host_list) {
       if (h.last_report_events > 0) ++out.drifted_hosts;
-      if (h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns) ++out.silent_hosts;
+      if (IsSilent(h, now_ns, silent_after_ns)) ++out.silent_hosts;
     }
     DW_ASSIGN_OR_RETURN(
         auto r,
@@ -290,7 +294,7 @@ class PgStore : public FleetStore {
                         "UPDATE commands SET handed_out_ns = $2 WHERE id IN ("
                         "SELECT id FROM commands WHERE host_id = $1 AND handed_out_ns = 0 "
                         "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, host_id, "
-                        "kind, created_ns, handed_out_ns, acked_ns, ok, detail",
+                        "kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths",
                         {host_id, PgInt(now_ns)}));
     auto out = ReadCommands(r);
     std::sort(out.begin(), out.end(),
@@ -323,6 +327,9 @@ class PgStore : public FleetStore {
                    PgInt(ack.baseline_created_ns ? ack.baseline_created_ns : now_ns), root,
                    PgInt(now_ns), host_id})
               .status());
+      DW_RETURN_IF_ERROR(
+          PgRecordBaseline(*c, host_id, ack.baseline, ack.baseline_revision, root,
+                           ack.baseline_created_ns ? ack.baseline_created_ns : now_ns, now_ns));
     }
     return tx.Commit();
   }
@@ -335,6 +342,35 @@ class PgStore : public FleetStore {
                                             .c_str(),
                                         {host_id}));
     return ReadCommands(r);
+  }
+
+  Result<int64_t> QueueAccept(const std::string& host_id, const std::vector<std::string>& paths,
+                              int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_ASSIGN_OR_RETURN(auto r, c->Exec("command_accept",
+                                        "INSERT INTO commands(host_id, kind, created_ns, paths) "
+                                        "SELECT id, 'accept', $2, $3 FROM hosts WHERE id = $1 "
+                                        "RETURNING id",
+                                        {host_id, PgInt(now_ns), PathsToJson(paths)}));
+    if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
+    return r.Int(0, 0);
+  }
+
+  Result<HostInventory> GetInventory(const std::string& host_id) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_RETURN_IF_ERROR(HostExists(*c, host_id));
+    return PgReadInventory(*c, host_id);
+  }
+
+  Result<std::vector<BaselineRevision>> ListBaselines(const std::string& host_id) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_RETURN_IF_ERROR(HostExists(*c, host_id));
+    return PgReadBaselines(*c, host_id);
+  }
+
+  Result<std::vector<ImageUsage>> ListImages() override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgReadImages(*c);
   }
 
   Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
@@ -407,6 +443,13 @@ class PgStore : public FleetStore {
   }
 
  private:
+  static Status HostExists(PgConn& c, const std::string& host_id) {
+    DW_ASSIGN_OR_RETURN(auto r,
+                        c.Exec("host_exists", "SELECT 1 FROM hosts WHERE id = $1", {host_id}));
+    if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
+    return Status::Ok();
+  }
+
   static Result<std::vector<HostRecord>> ListHosts(PgConn& c) {
     DW_ASSIGN_OR_RETURN(
         auto r,

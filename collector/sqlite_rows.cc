@@ -4,6 +4,8 @@
 
 #include <cpprest/json.h>
 
+#include "collector/inventory.h"
+
 namespace driftwatch::collector::sqlite_rows {
 
 const char* const kSchema = R"sql(
@@ -17,7 +19,8 @@ CREATE TABLE IF NOT EXISTS hosts(
   baseline TEXT NOT NULL DEFAULT '', baseline_revision INTEGER NOT NULL DEFAULT 0,
   baseline_since_ns INTEGER NOT NULL DEFAULT 0, root TEXT NOT NULL DEFAULT '',
   subtrees TEXT NOT NULL DEFAULT '{}', reports INTEGER NOT NULL DEFAULT 0,
-  events INTEGER NOT NULL DEFAULT 0, last_report_events INTEGER NOT NULL DEFAULT 0);
+  events INTEGER NOT NULL DEFAULT 0, last_report_events INTEGER NOT NULL DEFAULT 0,
+  interval_ns INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS hosts_group ON hosts(grp);
 CREATE TABLE IF NOT EXISTS reports(
   seq INTEGER PRIMARY KEY, report_id TEXT NOT NULL UNIQUE, host_id TEXT NOT NULL,
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
   created_ns INTEGER NOT NULL, handed_out_ns INTEGER NOT NULL DEFAULT 0,
   acked_ns INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
-  detail TEXT NOT NULL DEFAULT '');
+  detail TEXT NOT NULL DEFAULT '', paths TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS commands_host ON commands(host_id, handed_out_ns, id);
 CREATE TABLE IF NOT EXISTS alerts(
   id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, route TEXT NOT NULL,
@@ -47,11 +50,38 @@ CREATE TABLE IF NOT EXISTS alerts(
   delivered_ns INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
   UNIQUE(event_id, route));
 CREATE INDEX IF NOT EXISTS alerts_due ON alerts(delivered_ns, next_ns);
+CREATE TABLE IF NOT EXISTS host_inventory(
+  host_id TEXT PRIMARY KEY, packages_digest TEXT NOT NULL DEFAULT '',
+  packages_count INTEGER NOT NULL DEFAULT 0, packages_ns INTEGER NOT NULL DEFAULT 0,
+  containers_ns INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS host_packages(
+  host_id TEXT NOT NULL, pos INTEGER NOT NULL, manager TEXT NOT NULL, name TEXT NOT NULL,
+  version TEXT NOT NULL, arch TEXT NOT NULL, PRIMARY KEY(host_id, pos));
+CREATE TABLE IF NOT EXISTS host_containers(
+  host_id TEXT NOT NULL, pos INTEGER NOT NULL, name TEXT NOT NULL,
+  container_id TEXT NOT NULL, runtime TEXT NOT NULL, image TEXT NOT NULL,
+  image_digest TEXT NOT NULL, drift_known INTEGER NOT NULL, events INTEGER NOT NULL,
+  PRIMARY KEY(host_id, pos));
+CREATE TABLE IF NOT EXISTS host_baselines(
+  host_id TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL,
+  root TEXT NOT NULL DEFAULT '', since_ns INTEGER NOT NULL, first_seen_ns INTEGER NOT NULL,
+  last_seen_ns INTEGER NOT NULL, PRIMARY KEY(host_id, name, revision));
+)sql";
+
+// Version 1 -> 2: the columns version 2 added to existing tables; the new
+// tables come from kSchema afterwards.
+const char* const kUpgradeToV2 = R"sql(
+ALTER TABLE hosts ADD COLUMN interval_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commands ADD COLUMN paths TEXT NOT NULL DEFAULT '[]';
 )sql";
 
 const char* const kHostColumns =
     "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
-    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events";
+    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
+    "interval_ns";
+
+const char* const kCommandColumns =
+    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
 
 const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
@@ -83,6 +113,7 @@ HostRecord ReadHost(const Stmt& s) {
   h.reports = s.Int(12);
   h.events = s.Int(13);
   h.last_report_events = s.Int(14);
+  h.interval_ns = s.Int(15);
   return h;
 }
 
@@ -107,6 +138,7 @@ CommandRecord ReadCommand(const Stmt& s) {
   c.acked_ns = s.Int(5);
   c.ok = s.Int(6) != 0;
   c.detail = s.Text(7);
+  c.paths = PathsFromJson(s.Text(8));
   return c;
 }
 

@@ -15,9 +15,11 @@
 
 namespace driftwatch::collector::sqlite_rows {
 
-extern const char* const kSchema;       // CREATE ... IF NOT EXISTS, current version
-extern const char* const kHostColumns;  // column list that ReadHost decodes
-extern const char* const kEventSelect;  // SELECT ... that ReadEvent decodes
+extern const char* const kSchema;          // CREATE ... IF NOT EXISTS, current version
+extern const char* const kUpgradeToV2;     // ALTERs from version 1, before kSchema
+extern const char* const kCommandColumns;  // column list that ReadCommand decodes
+extern const char* const kHostColumns;     // column list that ReadHost decodes
+extern const char* const kEventSelect;     // SELECT ... that ReadEvent decodes
 
 HostRecord ReadHost(const Stmt& s);
 EventRecord ReadEvent(const Stmt& s);

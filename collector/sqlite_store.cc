@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <mutex>
 
+#include "collector/inventory.h"
+#include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
 #include "collector/sqlite_util.h"
 
 namespace driftwatch::collector {
 namespace {
 
+using sqlite_rows::kCommandColumns;
 using sqlite_rows::kEventSelect;
 using sqlite_rows::kHostColumns;
 using sqlite_rows::kSchema;
@@ -38,9 +41,10 @@ class SqliteStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT version FROM schema_versions "
                                              "WHERE component = 'collector'"));
     DW_ASSIGN_OR_RETURN(bool found, s->Step());
+    int64_t version = found ? s->Int(0) : 0;
     if (found) {
-      int64_t v = s->Int(0);
-      if (v != kCollectorSchemaVersion) {
+      int64_t v = version;
+      if (v != kCollectorSchemaVersion && v != 1) {
         return Status::Unsupported("collector store schema version " + std::to_string(v) +
                                    " is not supported by this build (knows version " +
                                    std::to_string(kCollectorSchemaVersion) +
@@ -48,10 +52,11 @@ class SqliteStore : public FleetStore {
       }
     }
     s.reset();
+    if (version == 1) DW_RETURN_IF_ERROR(db_->Exec(sqlite_rows::kUpgradeToV2));
     DW_RETURN_IF_ERROR(db_->Exec(kSchema));
-    if (!found) {
-      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO schema_versions(component, "
-                                                 "version) VALUES('collector', ?)"));
+    if (version != kCollectorSchemaVersion) {
+      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR REPLACE INTO schema_versions("
+                                                 "component, version) VALUES('collector', ?)"));
       DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
     }
     return tx.Commit();
@@ -263,6 +268,7 @@ class SqliteStore : public FleetStore {
                              .Bind(13, rep.host_id)
                              .Run());
     }
+    DW_RETURN_IF_ERROR(sqlite_inventory::Ingest(*db_, rep, &out));
     DW_RETURN_IF_ERROR(tx.Commit());
     return out;
   }
@@ -327,7 +333,7 @@ class SqliteStore : public FleetStore {
     out.hosts = static_cast<int64_t>(out.host_list.size());
     for (const HostRecord& h : out.host_list) {
       if (h.last_report_events > 0) ++out.drifted_hosts;
-      if (h.last_report_ns == 0 || now_ns - h.last_report_ns > silent_after_ns) ++out.silent_hosts;
+      if (IsSilent(h, now_ns, silent_after_ns)) ++out.silent_hosts;
     }
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT severity, n FROM event_counts ORDER BY "
                                              "severity"));
@@ -394,10 +400,9 @@ class SqliteStore : public FleetStore {
     DW_RETURN_IF_ERROR(tx.Begin());
     std::vector<CommandRecord> out;
     {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id, host_id, kind, created_ns, "
-                                               "handed_out_ns, acked_ns, ok, detail FROM commands "
-                                               "WHERE host_id = ? AND handed_out_ns = 0 "
-                                               "ORDER BY id LIMIT 100"));
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                                               " FROM commands WHERE host_id = ? AND "
+                                               "handed_out_ns = 0 ORDER BY id LIMIT 100"));
       s->Bind(1, host_id);
       while (true) {
         DW_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -448,15 +453,18 @@ class SqliteStore : public FleetStore {
                              .Bind(6, now_ns)
                              .Bind(7, host_id)
                              .Run());
+      s.reset();
+      DW_RETURN_IF_ERROR(sqlite_inventory::RecordBaseline(
+          *db_, host_id, ack.baseline, ack.baseline_revision, root,
+          ack.baseline_created_ns ? ack.baseline_created_ns : now_ns, now_ns));
     }
     return tx.Commit();
   }
 
   Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id, host_id, kind, created_ns, "
-                                             "handed_out_ns, acked_ns, ok, detail FROM commands "
-                                             "WHERE host_id = ? ORDER BY id"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                                             " FROM commands WHERE host_id = ? ORDER BY id"));
     s->Bind(1, host_id);
     std::vector<CommandRecord> out;
     while (true) {
@@ -465,6 +473,33 @@ class SqliteStore : public FleetStore {
       out.push_back(ReadCommand(*s));
     }
     return out;
+  }
+
+  Result<int64_t> QueueAccept(const std::string& host_id, const std::vector<std::string>& paths,
+                              int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_RETURN_IF_ERROR(HostExists(host_id));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns, "
+                                             "paths) VALUES(?, 'accept', ?, ?)"));
+    DW_RETURN_IF_ERROR(s->Bind(1, host_id).Bind(2, now_ns).Bind(3, PathsToJson(paths)).Run());
+    return db_->LastInsertId();
+  }
+
+  Result<HostInventory> GetInventory(const std::string& host_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_RETURN_IF_ERROR(HostExists(host_id));
+    return sqlite_inventory::Read(*db_, host_id);
+  }
+
+  Result<std::vector<BaselineRevision>> ListBaselines(const std::string& host_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_RETURN_IF_ERROR(HostExists(host_id));
+    return sqlite_inventory::Baselines(*db_, host_id);
+  }
+
+  Result<std::vector<ImageUsage>> ListImages() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_inventory::Images(*db_);
   }
 
   Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
@@ -555,6 +590,14 @@ class SqliteStore : public FleetStore {
   }
 
  private:
+  Status HostExists(const std::string& host_id) {
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
+    s->Bind(1, host_id);
+    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return Status::NotFound("unknown host '" + host_id + "'");
+    return Status::Ok();
+  }
+
   Result<std::vector<HostRecord>> ListHostsLocked() {
     DW_ASSIGN_OR_RETURN(
         auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + " FROM hosts ORDER BY id"));

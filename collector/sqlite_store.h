@@ -16,7 +16,9 @@
 
 namespace driftwatch::collector {
 
-constexpr int kCollectorSchemaVersion = 1;
+// Version 2 added host inventories and command paths; a version 1 file is
+// upgraded in place when opened.
+constexpr int kCollectorSchemaVersion = 2;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -59,7 +59,66 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 1); see docs/collector.md");
+                "version 2); see docs/collector.md");
+}
+
+// A version 1 file (as written before host inventories existed) is upgraded
+// in place: its rows stay, the new columns and tables appear.
+TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
+  store_.reset();
+  const std::string old = dir_ + "/v1.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
+  const char* kV1 = R"sql(
+    CREATE TABLE schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    INSERT INTO schema_versions VALUES('collector', 1);
+    CREATE TABLE hosts(
+      id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
+      target TEXT NOT NULL DEFAULT '', enrolled_ns INTEGER NOT NULL,
+      last_seen_ns INTEGER NOT NULL DEFAULT 0, last_report_ns INTEGER NOT NULL DEFAULT 0,
+      baseline TEXT NOT NULL DEFAULT '', baseline_revision INTEGER NOT NULL DEFAULT 0,
+      baseline_since_ns INTEGER NOT NULL DEFAULT 0, root TEXT NOT NULL DEFAULT '',
+      subtrees TEXT NOT NULL DEFAULT '{}', reports INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL DEFAULT 0, last_report_events INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE commands(
+      id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
+      created_ns INTEGER NOT NULL, handed_out_ns INTEGER NOT NULL DEFAULT 0,
+      acked_ns INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
+      detail TEXT NOT NULL DEFAULT '');
+    INSERT INTO hosts(id, grp, enrolled_ns, baseline, baseline_revision) VALUES('old', 'db', 5, 'default', 3);
+    INSERT INTO commands(host_id, kind, created_ns) VALUES('old', 'baseline', 6);
+  )sql";
+  ASSERT_EQ(sqlite3_exec(db, kV1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto s = OpenSqliteStore(old);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto h = (*s)->GetHost("old");
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->group, "db");
+  EXPECT_EQ(h->baseline_revision, 3);
+  EXPECT_EQ(h->interval_ns, 0);
+  auto cmds = (*s)->ListCommands("old");
+  ASSERT_TRUE(cmds.ok()) << cmds.status().message();
+  ASSERT_EQ(cmds->size(), 1u);
+  EXPECT_TRUE((*cmds)[0].paths.empty());
+  ASSERT_TRUE((*s)->QueueAccept("old", {"/etc/x"}, 7).ok());
+  EXPECT_EQ((*s)->ListCommands("old")->back().paths, std::vector<std::string>{"/etc/x"});
+  EXPECT_TRUE((*s)->GetInventory("old").ok());
+  s->reset();
+  // Opened again: already at version 2, nothing to do.
+  auto again = OpenSqliteStore(old);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT version FROM schema_versions WHERE component = "
+                               "'collector'",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, AlertsQueuedOncePerEventAndRoute) {

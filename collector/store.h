@@ -56,6 +56,45 @@ struct HostRecord {
   int64_t reports = 0;
   int64_t events = 0;
   int64_t last_report_events = 0;  // drift in the latest report
+  int64_t interval_ns = 0;         // the agent's check interval; 0 = never said
+};
+
+// Whether a host is silent at now_ns: no report yet, or none within three of
+// its check intervals (silent_after_ns when the agent never said its interval).
+inline bool IsSilent(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns) {
+  const int64_t window = h.interval_ns > 0 ? 3 * h.interval_ns : silent_after_ns;
+  return h.last_report_ns == 0 || now_ns - h.last_report_ns > window;
+}
+
+// The latest inventory a host reported (docs/collector.md).
+struct HostInventory {
+  std::string packages_digest;  // "" when the host never sent packages
+  int64_t packages_count = 0;
+  int64_t packages_ns = 0;  // when the stored list was received
+  std::vector<PackageInfo> packages;
+  bool containers_known = false;  // false until a report carried containers
+  int64_t containers_ns = 0;
+  std::vector<ContainerInfo> containers;
+};
+
+// One baseline revision a host reported or created through a command.
+struct BaselineRevision {
+  std::string name;
+  int64_t revision = 0;
+  Hash128 root;
+  int64_t since_ns = 0;       // created (from a command ack), else first seen
+  int64_t first_seen_ns = 0;  // first report against it (or the ack)
+  int64_t last_seen_ns = 0;   // latest report against it
+};
+
+// Fleet image sprawl: one (image, digest) pair and where it runs.
+struct ImageUsage {
+  std::string image;   // "" when the runtime did not say
+  std::string digest;  // "" when unknown
+  int64_t hosts = 0;
+  int64_t containers = 0;
+  int64_t drifted = 0;                // containers with drift events
+  std::vector<std::string> host_ids;  // sorted
 };
 
 // One report as received; `events_json` holds the wire form of each event
@@ -72,6 +111,9 @@ struct ReportEnvelope {
 
 struct IngestResult {
   bool duplicate = false;
+  // The report named a package digest without the list, and the store does
+  // not hold that list: the agent should send it in full next time.
+  bool packages_needed = false;
   int64_t report_seq = 0;      // collector-side sequence of the report
   int64_t first_event_id = 0;  // 0 when the report carried no events
   int64_t events = 0;
@@ -118,7 +160,8 @@ struct FleetSummary {
 struct CommandRecord {
   int64_t id = 0;
   std::string host_id;
-  std::string kind;  // "baseline" or "check-now"
+  std::string kind;                // "baseline", "check-now" or "accept"
+  std::vector<std::string> paths;  // accept: raw paths
   int64_t created_ns = 0;
   int64_t handed_out_ns = 0;
   int64_t acked_ns = 0;
@@ -194,6 +237,22 @@ class FleetStore {
   virtual Status AckCommand(const std::string& host_id, int64_t command_id, const CommandAck& ack,
                             int64_t now_ns) = 0;
   virtual Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) = 0;
+  // Queues an "accept" command carrying raw paths (kNotFound when the host
+  // is unknown); the agent accepts exactly those paths into its baseline.
+  virtual Result<int64_t> QueueAccept(const std::string& host_id,
+                                      const std::vector<std::string>& paths, int64_t now_ns) = 0;
+
+  // Inventory. IngestReport keeps, per host, the latest containers (when a
+  // report carries them), the latest full package list (a digest-only
+  // report keeps the stored list when the digest matches) and every
+  // distinct baseline revision reported; AckCommand records the revision a
+  // baseline or accept command created. kNotFound for unknown hosts.
+  virtual Result<HostInventory> GetInventory(const std::string& host_id) = 0;
+  // Newest first (by since, then revision).
+  virtual Result<std::vector<BaselineRevision>> ListBaselines(const std::string& host_id) = 0;
+  // Every (image, digest) in the hosts' latest container inventories,
+  // sorted by image then digest.
+  virtual Result<std::vector<ImageUsage>> ListImages() = 0;
 
   virtual Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) = 0;
   virtual Status MarkAlertDelivered(int64_t alert_id, int64_t now_ns) = 0;

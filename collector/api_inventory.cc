@@ -1,0 +1,229 @@
+// API handlers for host inventories, fleet images and accepting drift
+// through the agent (api.h, docs/api.md).
+#include <cpprest/json.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "collector/api.h"
+#include "collector/api_util.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::collector {
+
+using web::json::value;
+using namespace api_internal;  // NOLINT: the handlers' shared helpers
+
+namespace {
+
+constexpr size_t kMaxAcceptPaths = 1000;
+
+value TimeOrNull(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Only host files can be accepted into the agent's baseline: container and
+// package drift have their own state (docs/api.md).
+Status CheckAcceptPath(const std::string& raw, const std::string& field) {
+  if (raw.empty() || raw[0] != '/') {
+    return Status::InvalidArgument(field + ": '" + EscapePath(raw) +
+                                   "' is not an absolute host path; container and package drift "
+                                   "cannot be accepted into the host baseline");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+HttpResponse Api::HostPackages(const std::string& id, const HttpRequest& req) {
+  for (const auto& [k, v] : req.query) {
+    if (k != "name") return Error(400, "unknown query parameter '" + k + "'");
+  }
+  const std::string* filter = QueryParam(req, "name");
+  const std::string needle = filter ? Lower(*filter) : "";
+  auto inv = store_.GetInventory(id);
+  if (!inv.ok()) return FromStatus(inv.status());
+  value list = value::array();
+  size_t n = 0;
+  for (const PackageInfo& p : inv->packages) {
+    if (!needle.empty() && Lower(p.name).find(needle) == std::string::npos) continue;
+    value x = value::object();
+    x["manager"] = value(p.manager);
+    x["name"] = value(p.name);
+    x["version"] = value(p.version);
+    x["arch"] = value(p.arch);
+    list[n++] = x;
+  }
+  value o = value::object();
+  o["host"] = value(id);
+  o["digest"] = inv->packages_digest.empty() ? value::null() : value(inv->packages_digest);
+  o["count"] = value::number(inv->packages_count);
+  o["received"] = TimeOrNull(inv->packages_ns);
+  o["matched"] = value::number(static_cast<int64_t>(n));
+  o["packages"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::HostContainers(const std::string& id) {
+  auto inv = store_.GetInventory(id);
+  if (!inv.ok()) return FromStatus(inv.status());
+  value list = value::array(inv->containers.size());
+  for (size_t i = 0; i < inv->containers.size(); ++i) {
+    const ContainerInfo& c = inv->containers[i];
+    value x = value::object();
+    x["name"] = value(c.name);
+    x["id"] = value(c.id);
+    x["runtime"] = value(c.runtime);
+    x["image"] = value(c.image);
+    x["image_digest"] = value(c.image_digest);
+    x["drift_known"] = value::boolean(c.drift_known);
+    x["drifted"] = value::boolean(c.events > 0);
+    x["events"] = value::number(c.events);
+    list[i] = x;
+  }
+  value o = value::object();
+  o["host"] = value(id);
+  o["known"] = value::boolean(inv->containers_known);
+  o["received"] = TimeOrNull(inv->containers_ns);
+  o["containers"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::HostBaselines(const std::string& id) {
+  auto host = store_.GetHost(id);
+  if (!host.ok()) return FromStatus(host.status());
+  auto revs = store_.ListBaselines(id);
+  if (!revs.ok()) return FromStatus(revs.status());
+  value list = value::array(revs->size());
+  for (size_t i = 0; i < revs->size(); ++i) {
+    const BaselineRevision& b = (*revs)[i];
+    value x = value::object();
+    x["name"] = value(b.name);
+    x["revision"] = value::number(b.revision);
+    x["root"] = b.root.IsZero() ? value::null() : value(b.root.Hex());
+    x["since"] = TimeOrNull(b.since_ns);
+    x["first_seen"] = TimeOrNull(b.first_seen_ns);
+    x["last_seen"] = TimeOrNull(b.last_seen_ns);
+    x["current"] =
+        value::boolean(b.name == host->baseline && b.revision == host->baseline_revision);
+    list[i] = x;
+  }
+  value cur = value::object();
+  cur["name"] = value(host->baseline);
+  cur["revision"] = value::number(host->baseline_revision);
+  value o = value::object();
+  o["host"] = value(id);
+  o["current"] = cur;
+  o["baselines"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::ListImages() {
+  auto images = store_.ListImages();
+  if (!images.ok()) return FromStatus(images.status());
+  std::set<std::string> names, digests;
+  value list = value::array(images->size());
+  for (size_t i = 0; i < images->size(); ++i) {
+    const ImageUsage& u = (*images)[i];
+    if (!u.image.empty()) names.insert(u.image);
+    if (!u.digest.empty()) digests.insert(u.digest);
+    value x = value::object();
+    x["image"] = value(u.image);
+    x["digest"] = value(u.digest);
+    x["hosts"] = value::number(u.hosts);
+    x["containers"] = value::number(u.containers);
+    x["drifted"] = value::number(u.drifted);
+    value hosts = value::array(u.host_ids.size());
+    for (size_t k = 0; k < u.host_ids.size(); ++k) hosts[k] = value(u.host_ids[k]);
+    x["host_ids"] = hosts;
+    list[i] = x;
+  }
+  value o = value::object();
+  o["distinct_images"] = value::number(static_cast<int64_t>(names.size()));
+  o["distinct_digests"] = value::number(static_cast<int64_t>(digests.size()));
+  o["images"] = list;
+  return Json(200, o);
+}
+
+HttpResponse Api::PostAccept(const std::string& id, const HttpRequest& req) {
+  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  if (!body.ok()) return FromStatus(body.status());
+  const value& v = *body;
+  std::vector<std::string> paths;
+  std::set<std::string> seen;
+  auto add = [&](std::string raw, const std::string& field) -> Status {
+    DW_RETURN_IF_ERROR(CheckAcceptPath(raw, field));
+    if (seen.insert(raw).second) paths.push_back(std::move(raw));
+    return Status::Ok();
+  };
+  const bool has_paths = v.has_field("paths") && !v.at("paths").is_null();
+  const bool has_events = v.has_field("events") && !v.at("events").is_null();
+  if (!has_paths && !has_events) return Error(400, "paths or events: one is required");
+  if (has_paths) {
+    const value& a = v.at("paths");
+    if (!a.is_array()) return Error(400, "paths: expected an array of paths");
+    if (a.size() > kMaxAcceptPaths) {
+      return Error(400, "paths: at most " + std::to_string(kMaxAcceptPaths) + " paths");
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string f = "paths[" + std::to_string(i) + "]";
+      if (!a.at(i).is_string()) return Error(400, f + ": expected a string");
+      auto raw = UnescapePath(a.at(i).as_string());
+      if (!raw.ok()) return Error(400, f + ": " + raw.status().message());
+      Status s = add(std::move(raw).value(), f);
+      if (!s.ok()) return FromStatus(s);
+    }
+  }
+  if (has_events) {
+    const value& a = v.at("events");
+    if (!a.is_array()) return Error(400, "events: expected an array of event ids");
+    if (a.size() > kMaxAcceptPaths) {
+      return Error(400, "events: at most " + std::to_string(kMaxAcceptPaths) + " events");
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      const std::string f = "events[" + std::to_string(i) + "]";
+      const value& e = a.at(i);
+      if (!e.is_number() || !e.as_number().is_int64() || e.as_number().to_int64() <= 0) {
+        return Error(400, f + ": expected a positive event id");
+      }
+      const int64_t event_id = e.as_number().to_int64();
+      DriftQuery q;
+      q.host = id;
+      q.after_id = event_id - 1;
+      q.limit = 1;
+      auto found = store_.QueryDrift(q);
+      if (!found.ok()) return FromStatus(found.status());
+      if (found->empty() || found->front().id != event_id) {
+        return Error(404, f + ": no event " + std::to_string(event_id) + " of host '" + id + "'");
+      }
+      std::string escaped;
+      try {
+        escaped = value::parse(found->front().event_json).at("path").as_string();
+      } catch (const std::exception&) {
+        return Error(500, f + ": stored event has no path");
+      }
+      auto raw = UnescapePath(escaped);
+      if (!raw.ok()) return Error(500, f + ": stored event path: " + raw.status().message());
+      Status s = add(std::move(raw).value(), f);
+      if (!s.ok()) return FromStatus(s);
+    }
+  }
+  if (paths.empty()) return Error(400, "paths: nothing to accept");
+  auto cmd = store_.QueueAccept(id, paths, now_ns_());
+  if (!cmd.ok()) return FromStatus(cmd.status());
+  value list = value::array(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) list[i] = value(EscapePath(paths[i]));
+  value o = value::object();
+  o["id"] = value::number(*cmd);
+  o["host"] = value(id);
+  o["command"] = value("accept");
+  o["paths"] = list;
+  return Json(201, o);
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,62 @@
+#include "collector/inventory.h"
+
+#include <cpprest/json.h>
+
+#include <map>
+#include <set>
+#include <utility>
+
+namespace driftwatch::collector {
+
+std::string PathsToJson(const std::vector<std::string>& paths) {
+  web::json::value a = web::json::value::array(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) a[i] = web::json::value(EscapePath(paths[i]));
+  return a.serialize();
+}
+
+std::vector<std::string> PathsFromJson(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  try {
+    web::json::value a = web::json::value::parse(text);
+    if (!a.is_array()) return out;
+    for (const web::json::value& p : a.as_array()) {
+      if (!p.is_string()) continue;
+      auto raw = UnescapePath(p.as_string());
+      if (raw.ok()) out.push_back(std::move(raw).value());
+    }
+  } catch (const std::exception&) {
+    // Written by the store only; unreadable text carries no paths.
+  }
+  return out;
+}
+
+std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows) {
+  struct Acc {
+    std::set<std::string> hosts;
+    int64_t containers = 0;
+    int64_t drifted = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Acc> by_image;
+  for (const ImageRow& r : rows) {
+    Acc& a = by_image[{r.image, r.digest}];
+    a.hosts.insert(r.host_id);
+    ++a.containers;
+    if (r.events > 0) ++a.drifted;
+  }
+  std::vector<ImageUsage> out;
+  out.reserve(by_image.size());
+  for (auto& [key, a] : by_image) {
+    ImageUsage u;
+    u.image = key.first;
+    u.digest = key.second;
+    u.hosts = static_cast<int64_t>(a.hosts.size());
+    u.containers = a.containers;
+    u.drifted = a.drifted;
+    u.host_ids.assign(a.hosts.begin(), a.hosts.end());
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,35 @@
+// Pure helpers shared by the fleet stores for host inventories
+// (docs/collector.md): the JSON text of command paths, and the fleet image
+// view built from container rows.
+//
+// Thread-safety: pure functions.
+#ifndef DRIFTWATCH_COLLECTOR_INVENTORY_H_
+#define DRIFTWATCH_COLLECTOR_INVENTORY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collector/store.h"
+
+namespace driftwatch::collector {
+
+// A command's raw paths as stored: a JSON array of escaped paths.
+std::string PathsToJson(const std::vector<std::string>& paths);
+// The inverse; text that is not such an array gives no paths.
+std::vector<std::string> PathsFromJson(const std::string& text);
+
+// One container row of a host's latest inventory.
+struct ImageRow {
+  std::string image;
+  std::string digest;
+  std::string host_id;
+  int64_t events = 0;
+};
+// Groups rows by (image, digest): distinct hosts, containers, and how many
+// containers have drift events. Sorted by image, then digest (bytewise).
+std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows);
+
+}  // namespace driftwatch::collector
+
+#endif  // DRIFTWATCH_COLLECTOR_INVENTORY_H_

@@ -1,0 +1,229 @@
+// FleetStore conformance for host inventories, baseline revisions, fleet
+// images and accept commands: the same cases on the SQLite store and on the
+// PostgreSQL store (a throw-away cluster, pg_cluster.h).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "collector/pg_store.h"
+#include "collector/sqlite_store.h"
+#include "core/drift_json.h"
+#include "tests/pg/pg_cluster.h"
+
+namespace driftwatch::collector {
+namespace {
+
+using pgtest::PgCluster;
+
+class StoreInventoryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    skip_ = PgCluster::SkipReason();
+    if (!skip_.empty()) return;
+    cluster_ = new PgCluster();
+    start_error_ = cluster_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      char tmpl[] = "/tmp/dw_inventory.XXXXXX";
+      dir_ = mkdtemp(tmpl);
+      auto s = OpenSqliteStore(dir_ + "/c.db");
+      ASSERT_TRUE(s.ok()) << s.status().message();
+      store_ = std::move(s).value();
+    } else {
+      if (!skip_.empty()) GTEST_SKIP() << skip_;
+      ASSERT_EQ(start_error_, "");
+      const std::string url = cluster_->NewDatabase("inv" + std::to_string(++databases_));
+      ASSERT_NE(url, "");
+      auto m = MigratePgStore(url);
+      ASSERT_TRUE(m.ok()) << m.status().message();
+      auto s = OpenPgStore(url, PgStoreOptions{2, 5});
+      ASSERT_TRUE(s.ok()) << s.status().message();
+      store_ = std::move(s).value();
+    }
+    ASSERT_TRUE(store_->EnrollHost("h1", "web", "1", "sha-1", 1).ok());
+    ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+  }
+
+  static ReportEnvelope Envelope(const std::string& id, const std::string& host, int64_t t,
+                                 int64_t revision) {
+    ReportEnvelope env;
+    env.report_id = id;
+    env.host_id = host;
+    env.agent_version = "1.0";
+    env.received_ns = t;
+    env.result.target = host;
+    env.result.baseline = "default";
+    env.result.baseline_revision = revision;
+    env.result.baseline_root = HashBytes("root" + std::to_string(revision));
+    env.result.started_ns = t - 10;
+    env.result.finished_ns = t;
+    return env;
+  }
+
+  static std::string skip_, start_error_;
+  static PgCluster* cluster_;
+  static int databases_;
+  std::string dir_;
+  std::unique_ptr<FleetStore> store_;
+};
+
+std::string StoreInventoryTest::skip_;
+std::string StoreInventoryTest::start_error_;
+PgCluster* StoreInventoryTest::cluster_ = nullptr;
+int StoreInventoryTest::databases_ = 0;
+
+TEST_P(StoreInventoryTest, InventoryIsReplacedPerReport) {
+  auto empty = store_->GetInventory("h1");
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->packages_digest, "");
+  EXPECT_FALSE(empty->containers_known);
+  EXPECT_EQ(store_->GetInventory("ghost").status().code(), StatusCode::kNotFound);
+
+  ReportEnvelope env = Envelope("r1", "h1", 1000, 1);
+  env.result.interval_ns = 300;
+  env.result.containers =
+      std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx", "d1", true, 3},
+                                 {"o'dd \"name\"", "c2", "docker", "", "", false, 0}};
+  PackageInventory pk;
+  pk.list = {{"rpm", "kernel", "6.1", "x86_64"}, {"rpm", "kernel", "6.2", "x86_64"}};
+  pk.digest = HashBytes(PackageInventoryText(pk.list));
+  pk.count = 2;
+  pk.full = true;
+  env.result.packages = pk;
+  auto r = store_->IngestReport(env, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->packages_needed);
+  auto inv = store_->GetInventory("h1");
+  ASSERT_TRUE(inv.ok()) << inv.status().message();
+  EXPECT_EQ(inv->packages_digest, pk.digest.Hex());
+  EXPECT_EQ(inv->packages_count, 2);
+  EXPECT_EQ(inv->packages_ns, 1000);
+  EXPECT_EQ(inv->packages, pk.list);  // same name twice (two kernels) is kept
+  EXPECT_TRUE(inv->containers_known);
+  ASSERT_EQ(inv->containers.size(), 2u);
+  EXPECT_EQ(inv->containers[0].name, "web");
+  EXPECT_EQ(inv->containers[0].events, 3);
+  EXPECT_TRUE(inv->containers[0].drift_known);
+  EXPECT_EQ(inv->containers[1].name, "o'dd \"name\"");
+  EXPECT_EQ(inv->containers[1].runtime, "docker");
+  EXPECT_FALSE(inv->containers[1].drift_known);
+  EXPECT_EQ(store_->GetHost("h1")->interval_ns, 300);
+
+  // Digest only: a known digest keeps everything, an unknown one asks.
+  ReportEnvelope same = Envelope("r2", "h1", 2000, 1);
+  same.result.packages = pk;
+  same.result.packages->full = false;
+  same.result.packages->list.clear();
+  r = store_->IngestReport(same, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->packages_needed);
+  ReportEnvelope other = Envelope("r3", "h1", 3000, 1);
+  other.result.packages = same.result.packages;
+  other.result.packages->digest = HashBytes("something else");
+  other.result.containers = std::vector<ContainerInfo>{};
+  r = store_->IngestReport(other, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->packages_needed);
+  // A duplicate report changes nothing and asks for nothing.
+  r = store_->IngestReport(other, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->duplicate);
+  inv = store_->GetInventory("h1");
+  EXPECT_EQ(inv->packages, pk.list);
+  EXPECT_EQ(inv->packages_ns, 1000);
+  EXPECT_TRUE(inv->containers.empty());
+  EXPECT_EQ(inv->containers_ns, 3000);
+  EXPECT_EQ(store_->GetHost("h1")->interval_ns, 300);  // not said: kept
+}
+
+TEST_P(StoreInventoryTest, BaselineRevisionsAndImages) {
+  ReportEnvelope a = Envelope("r1", "h1", 1000, 1);
+  a.result.containers =
+      std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx", "d1", true, 1},
+                                 {"api", "c2", "driftwatch", "app", "d9", true, 0}};
+  ASSERT_TRUE(store_->IngestReport(a, {}).ok());
+  ASSERT_TRUE(store_->IngestReport(Envelope("r2", "h1", 2000, 1), {}).ok());
+  ReportEnvelope b = Envelope("r3", "h2", 2500, 4);
+  b.result.containers =
+      std::vector<ContainerInfo>{{"web", "c3", "docker", "nginx", "d1", true, 0},
+                                 {"web2", "c4", "docker", "nginx", "d2", true, 2}};
+  ASSERT_TRUE(store_->IngestReport(b, {}).ok());
+  ASSERT_TRUE(store_->QueueCommand("h1", "baseline", 2600).ok());
+  CommandAck ack;
+  ack.ok = true;
+  ack.baseline = "default";
+  ack.baseline_revision = 2;
+  ack.baseline_created_ns = 2700;
+  ack.baseline_root = HashBytes("root2");
+  ASSERT_TRUE(store_->AckCommand("h1", 1, ack, 2800).ok());
+  ASSERT_TRUE(store_->IngestReport(Envelope("r4", "h1", 3000, 2), {}).ok());
+
+  auto revs = store_->ListBaselines("h1");
+  ASSERT_TRUE(revs.ok()) << revs.status().message();
+  ASSERT_EQ(revs->size(), 2u);
+  const BaselineRevision& r2 = (*revs)[0];
+  EXPECT_EQ(r2.name, "default");
+  EXPECT_EQ(r2.revision, 2);
+  EXPECT_EQ(r2.root, HashBytes("root2"));
+  EXPECT_EQ(r2.since_ns, 2700);
+  EXPECT_EQ(r2.first_seen_ns, 2800);
+  EXPECT_EQ(r2.last_seen_ns, 3000);
+  const BaselineRevision& r1 = (*revs)[1];
+  EXPECT_EQ(r1.revision, 1);
+  EXPECT_EQ(r1.root, HashBytes("root1"));
+  EXPECT_EQ(r1.since_ns, 990);
+  EXPECT_EQ(r1.first_seen_ns, 1000);
+  EXPECT_EQ(r1.last_seen_ns, 2000);
+  EXPECT_EQ(store_->ListBaselines("h2")->size(), 1u);
+  EXPECT_EQ(store_->ListBaselines("ghost").status().code(), StatusCode::kNotFound);
+
+  auto images = store_->ListImages();
+  ASSERT_TRUE(images.ok()) << images.status().message();
+  ASSERT_EQ(images->size(), 3u);
+  EXPECT_EQ((*images)[0].image, "app");
+  EXPECT_EQ((*images)[0].hosts, 1);
+  EXPECT_EQ((*images)[1].image, "nginx");
+  EXPECT_EQ((*images)[1].digest, "d1");
+  EXPECT_EQ((*images)[1].hosts, 2);
+  EXPECT_EQ((*images)[1].containers, 2);
+  EXPECT_EQ((*images)[1].drifted, 1);
+  EXPECT_EQ((*images)[1].host_ids, (std::vector<std::string>{"h1", "h2"}));
+  EXPECT_EQ((*images)[2].digest, "d2");
+  EXPECT_EQ((*images)[2].drifted, 1);
+}
+
+TEST_P(StoreInventoryTest, AcceptCommandsCarryRawPaths) {
+  const std::vector<std::string> paths = {"/etc/a b", std::string("/etc/\xff\n"), "/etc/x[1]"};
+  auto id = store_->QueueAccept("h1", paths, 100);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(store_->QueueAccept("ghost", paths, 100).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->QueueCommand("h1", "check-now", 101).ok());
+  auto taken = store_->TakeCommands("h1", 200);
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  ASSERT_EQ(taken->size(), 2u);
+  EXPECT_EQ((*taken)[0].id, *id);
+  EXPECT_EQ((*taken)[0].kind, "accept");
+  EXPECT_EQ((*taken)[0].paths, paths);
+  EXPECT_TRUE((*taken)[1].paths.empty());
+  auto listed = store_->ListCommands("h1");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)[0].paths, paths);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreInventoryTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace driftwatch::collector
