@@ -197,6 +197,17 @@ Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
   return Status::Ok();
 }
 
+PackageInventory PackageInventoryOf(const std::vector<packages::Package>& pkgs) {
+  PackageInventory inv;
+  inv.list.reserve(pkgs.size());
+  for (const packages::Package& p : pkgs) {
+    inv.list.push_back({p.manager, p.name, p.version, p.architecture});
+  }
+  inv.digest = HashBytes(PackageInventoryText(inv.list));
+  inv.count = static_cast<int64_t>(inv.list.size());
+  return inv;
+}
+
 }  // namespace
 
 std::string DefaultDbPath() {
@@ -241,6 +252,11 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
   result.subtrees = scan.subtrees;
   result.warnings = scan.warnings;
   result.stats = scan.stats;
+  // An unreadable package database sends no inventory rather than an empty one.
+  const bool pkgs_read =
+      std::none_of(scan.warnings.begin(), scan.warnings.end(),
+                   [](const std::string& w) { return w.rfind("packages: ", 0) == 0; });
+  if (pkgs_read) result.packages = PackageInventoryOf(pkgs);
   if (base.snapshot.rules_hash != s.policy.Fingerprint().Hex()) {
     result.warnings.insert(result.warnings.begin(),
                            "the rules changed since baseline '" + base.row.name +

@@ -55,6 +55,8 @@ std::string DefaultDbPath();
 // rules/default/host.yaml installed with driftwatch.
 std::string DefaultRulesPath();
 
+// The result carries the package inventory with `full` false: the list is
+// kept, and the outbox decides whether it goes on the wire (docs/wire.md).
 Result<CheckResult> RunCheck(const CheckOptions& options);
 Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::string& author,
                                     const std::string& reason);

@@ -24,10 +24,14 @@ void AddContainerDrift(CheckResult* result) {
     result->warnings.push_back("containers: " + found.status().message());
     return;
   }
+  result->containers.emplace();  // the inventory (docs/wire.md)
   for (container::DiscoveredContainer& c : *found) {
     const std::string label =
         !c.name.empty() ? c.name
                         : c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+    result->containers->push_back(
+        {label, c.id, c.runtime, c.image, c.image_digest.IsZero() ? "" : c.image_digest.Hex(),
+         c.drift_known, c.drift_known ? static_cast<int64_t>(c.events.size()) : 0});
     if (!c.drift_known) {
       if (!c.note.empty()) result->warnings.push_back("container " + label + ": " + c.note);
       continue;

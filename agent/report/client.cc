@@ -126,10 +126,22 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   }
 }
 
-Status CollectorClient::SendReport(const std::string& body) {
+Status CollectorClient::SendReport(const std::string& body, bool* packages_needed) {
   DW_ASSIGN_OR_RETURN(Answer a,
                       impl_->Call(http::methods::POST, "/api/v1/reports", body, impl_->token));
-  if (a.status == 200 || a.status == 201) return Status::Ok();
+  if (a.status == 200 || a.status == 201) {
+    if (packages_needed != nullptr) {
+      *packages_needed = false;
+      try {
+        value v = value::parse(a.body);
+        *packages_needed = v.has_field("packages_needed") && v.at("packages_needed").is_boolean() &&
+                           v.at("packages_needed").as_bool();
+      } catch (const std::exception&) {
+        // Acknowledged all the same; an unreadable body asks for nothing.
+      }
+    }
+    return Status::Ok();
+  }
   return StatusFor(a, "report");
 }
 
@@ -141,7 +153,11 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
     std::vector<AgentCommand> out;
     value v = value::parse(a.body);
     for (const value& c : v.at("commands").as_array()) {
-      out.push_back({c.at("id").as_number().to_int64(), c.at("command").as_string()});
+      AgentCommand cmd{c.at("id").as_number().to_int64(), c.at("command").as_string(), {}};
+      if (c.has_field("paths") && c.at("paths").is_array()) {
+        for (const value& p : c.at("paths").as_array()) cmd.paths.push_back(p.as_string());
+      }
+      out.push_back(std::move(cmd));
     }
     return out;
   } catch (const std::exception& e) {

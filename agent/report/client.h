@@ -29,7 +29,8 @@ struct EnrollAnswer {
 
 struct AgentCommand {
   int64_t id = 0;
-  std::string kind;  // "baseline" or "check-now"
+  std::string kind;                // "baseline", "check-now" or "accept"
+  std::vector<std::string> paths;  // accept: the exact paths to accept
 };
 
 struct BaselineAck {
@@ -54,8 +55,10 @@ class CollectorClient {
 
   Result<EnrollAnswer> Enroll(const std::string& host, const std::string& group);
   // Sends one report body (the JSON text). Ok means acknowledged (stored now
-  // or earlier: a duplicate is also an acknowledgement).
-  Status SendReport(const std::string& body);
+  // or earlier: a duplicate is also an acknowledgement). *packages_needed
+  // (may be null) is set when the collector asks for the full package list
+  // because it does not hold the one the report's digest names.
+  Status SendReport(const std::string& body, bool* packages_needed = nullptr);
   Result<std::vector<AgentCommand>> PollCommands();
   Status Ack(int64_t command_id, bool ok, const std::string& detail,
              const std::optional<BaselineAck>& baseline);

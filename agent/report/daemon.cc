@@ -31,6 +31,24 @@ struct PendingAck {
   std::optional<BaselineAck> baseline;
 };
 
+// Exact paths as `baseline accept --path` globs: the glob metacharacters
+// are escaped, so that "/etc/a[1]" accepts that file only.
+std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::string g;
+    for (char ch : p) {
+      if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\' || ch == '{' ||
+          ch == '}') {
+        g += '\\';
+      }
+      g += ch;
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Daemon::Impl {
@@ -42,6 +60,7 @@ struct Daemon::Impl {
   boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
   std::mt19937_64 rng{std::random_device{}()};
   std::vector<PendingAck> acks;
+  std::function<void(CheckResult*)> after_check;
 
   agent::CheckOptions CheckOpts() const {
     agent::CheckOptions o;
@@ -98,6 +117,8 @@ struct Daemon::Impl {
   Status Check() {
     auto result = agent::RunCheck(CheckOpts());
     if (!result.ok()) return result.status();
+    result->interval_ns = config.interval_ns;
+    if (after_check && config.root == "/") after_check(&*result);
     Log("check: " + std::to_string(result->events.size()) + " drift event(s)");
     Deliver(&*result, false);
     return Status::Ok();
@@ -144,6 +165,19 @@ struct Daemon::Impl {
           ack.detail = info.status().message();
         }
         Log("command " + std::to_string(c.id) + " baseline: " + ack.detail);
+      } else if (c.kind == "accept") {
+        auto info = agent::AcceptDrift(
+            CheckOpts(), AcceptGlobs(c.paths), "collector",
+            "accepted through the collector (command " + std::to_string(c.id) + ")");
+        ack.ok = info.ok();
+        if (info.ok()) {
+          ack.detail = "accepted " + std::to_string(c.paths.size()) + " path(s) into baseline " +
+                       info->name + " revision " + std::to_string(info->revision);
+          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+        } else {
+          ack.detail = info.status().message();
+        }
+        Log("command " + std::to_string(c.id) + " accept: " + ack.detail);
       } else if (c.kind == "check-now") {
         Status s = Check();
         ack.ok = s.ok();
@@ -153,7 +187,7 @@ struct Daemon::Impl {
       }
       Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
       if (!s.ok()) acks.push_back(std::move(ack));
-      if (c.kind == "baseline" && ack.ok) {
+      if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
         // Report against the new baseline so the collector sees it at once.
         Status cs = Check();
         if (!cs.ok()) Log("check failed: " + cs.message());
@@ -194,9 +228,12 @@ struct Daemon::Impl {
   }
 };
 
-Daemon::Daemon(std::string config_path, DaemonConfig config) : impl_(std::make_unique<Impl>()) {
+Daemon::Daemon(std::string config_path, DaemonConfig config,
+               std::function<void(CheckResult*)> after_check)
+    : impl_(std::make_unique<Impl>()) {
   impl_->config_path = std::move(config_path);
   impl_->config = std::move(config);
+  impl_->after_check = std::move(after_check);
 }
 
 Daemon::~Daemon() = default;

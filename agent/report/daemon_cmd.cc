@@ -18,7 +18,8 @@ int RunDaemonCommand(const std::vector<std::string>& args) {
   const std::string path = parsed->GetOr("config", report::kDefaultAgentConfig);
   auto config = report::LoadDaemonConfig(path);
   if (!config.ok()) return Fail(config.status());
-  report::Daemon daemon(path, std::move(config).value());
+  // AddContainerDrift is linked from the driftwatch executable (commands.h).
+  report::Daemon daemon(path, std::move(config).value(), AddContainerDrift);
   return daemon.Run();
 }
 

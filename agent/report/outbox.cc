@@ -202,8 +202,27 @@ Status Outbox::MakeRoom(int64_t now_ns) {
 
 Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
   DW_ASSIGN_OR_RETURN(std::string id, NewReportId());
-  const std::string body = WireBody(result, id);
   DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
+    std::string body;
+    if (result.packages) {
+      // Full list only when the collector may not hold it yet (outbox.h).
+      DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT value FROM report_state WHERE key = "
+                                               "'packages_digest'"));
+      DW_ASSIGN_OR_RETURN(bool row, q.Step());
+      const std::string digest = result.packages->digest.Hex();
+      const bool changed = !row || q.Text(0) != digest;
+      CheckResult copy = result;
+      copy.packages->full = changed;
+      if (!changed) copy.packages->list.clear();
+      body = WireBody(copy, id);
+      if (changed) {
+        DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("INSERT OR REPLACE INTO report_state(key, "
+                                                  "value) VALUES('packages_digest', ?)"));
+        DW_RETURN_IF_ERROR(up.Bind(1, digest).Run());
+      }
+    } else {
+      body = WireBody(result, id);
+    }
     DW_RETURN_IF_ERROR(MakeRoom(now_ns));
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
                                              "body, events) VALUES(?, ?, ?, ?)"));
@@ -214,6 +233,12 @@ Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
         .Run();
   }));
   return id;
+}
+
+Status Outbox::ForgetPackagesDigest() {
+  DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("DELETE FROM report_state WHERE key = "
+                                           "'packages_digest'"));
+  return s.Run();
 }
 
 Result<std::vector<QueuedReport>> Outbox::Pending(int limit) {

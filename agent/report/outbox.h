@@ -13,7 +13,8 @@
 // Tables (component 'report' in schema_versions, version 1):
 //   report_outbox(seq, report_id, created_ns, body, events, attempts,
 //                 next_attempt_ns, last_error, state, overflow)
-//   report_state(key, value)   -- collector, host_id, token, group, ca_file
+//   report_state(key, value)   -- collector, host_id, token, group, ca_file,
+//                                 packages_digest
 //
 // Thread-safety: one Outbox per thread; several processes may share the
 // database file (SQLite locking, busy timeout).
@@ -66,7 +67,13 @@ class Outbox {
   Outbox& operator=(const Outbox&) = delete;
 
   // Queues a report of `result` under a new UUID v4 and returns the id.
+  // The package inventory goes in full only when its digest differs from
+  // the one last queued in full (report_state "packages_digest"); otherwise
+  // the report carries just the digest and count, so reports stay small.
   Result<std::string> Enqueue(const CheckResult& result, int64_t now_ns);
+  // Makes the next report carry the full package list again: called when
+  // the collector answers that it lacks the list a digest names.
+  Status ForgetPackagesDigest();
 
   // Pending reports, oldest first.
   Result<std::vector<QueuedReport>> Pending(int limit);

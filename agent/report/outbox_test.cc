@@ -132,5 +132,45 @@ TEST_F(OutboxTest, EnrollmentStateAndQueueWithoutCollector) {
   EXPECT_EQ((*pending)[1].report_id, *id2);
 }
 
+TEST_F(OutboxTest, PackageListGoesInFullOnlyWhenItsDigestChanged) {
+  auto o = Outbox::Open(db_);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  auto with = [](std::vector<PackageInfo> list) {
+    CheckResult r = Result(0, 0, 100);
+    PackageInventory p;
+    p.digest = HashBytes(PackageInventoryText(list));
+    p.count = static_cast<int64_t>(list.size());
+    p.list = std::move(list);
+    r.packages = p;
+    return r;
+  };
+  const std::vector<PackageInfo> v1 = {{"dpkg", "bash", "5.2", "amd64"}};
+  const std::vector<PackageInfo> v2 = {{"dpkg", "bash", "5.3", "amd64"}};
+  ASSERT_TRUE((*o)->Enqueue(with(v1), 1).ok());
+  ASSERT_TRUE((*o)->Enqueue(with(v1), 2).ok());
+  ASSERT_TRUE((*o)->Enqueue(with(v2), 3).ok());
+  ASSERT_TRUE((*o)->Enqueue(with(v2), 4).ok());
+  ASSERT_TRUE((*o)->ForgetPackagesDigest().ok());  // the collector asked for it again
+  ASSERT_TRUE((*o)->Enqueue(with(v2), 5).ok());
+  ASSERT_TRUE((*o)->Enqueue(Result(0, 0, 100), 6).ok());  // packages not read: none sent
+  auto pending = (*o)->Pending(10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 6u);
+  std::vector<std::string> shapes;
+  for (const QueuedReport& q : *pending) {
+    value v = value::parse(q.body);
+    if (!v.has_field("packages")) {
+      shapes.push_back("none");
+      continue;
+    }
+    value p = v.at("packages");
+    shapes.push_back((p.has_field("list") ? "full " : "digest ") + p.at("count").serialize());
+    auto decoded = CheckResultFromJson(v);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  }
+  EXPECT_EQ(shapes, (std::vector<std::string>{"full 1", "digest 1", "full 1", "digest 1", "full 1",
+                                              "none"}));
+}
+
 }  // namespace
 }  // namespace driftwatch::report

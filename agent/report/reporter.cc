@@ -35,9 +35,12 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
       out.error = Status::Unavailable("backing off until " + FormatRfc3339Nanos(q.next_attempt_ns));
       break;
     }
-    Status s = client.SendReport(StampReport(q.body, enrollment.host_id, DefaultHost().NowNs()));
+    bool packages_needed = false;
+    Status s = client.SendReport(StampReport(q.body, enrollment.host_id, DefaultHost().NowNs()),
+                                 &packages_needed);
     if (s.ok()) {
       DW_RETURN_IF_ERROR(outbox.Remove(q.seq));
+      if (packages_needed) DW_RETURN_IF_ERROR(outbox.ForgetPackagesDigest());
       ++out.sent;
       continue;
     }
