@@ -166,7 +166,43 @@ const SEED = {
   ]},
   // Enrolled, never reported: silent.
   'cache-1': {group: 'db', reports: []},
+  // Checks every second: silent three seconds after its only report.
+  'edge-1': {group: 'edge', reports: [{hoursAgo: 0, events: [], interval: 1}]},
 };
+
+// The inventory the latest report of a host carries (docs/wire.md).
+const PACKAGES = [
+  {manager: 'dpkg', name: 'bash', version: '5.2.15-2+b2', arch: 'amd64'},
+  {manager: 'dpkg', name: 'curl', version: '7.88.1-10+deb12u5', arch: 'amd64'},
+  {manager: 'dpkg', name: 'libssl3', version: '3.0.11-1~deb12u2', arch: 'amd64'},
+  {manager: 'dpkg', name: 'openssl', version: '3.0.11-1~deb12u2', arch: 'amd64'},
+];
+const CONTAINERS = {
+  'web-1': [
+    {name: 'web', id: 'c1', runtime: 'driftwatch', image: 'nginx:1.25',
+      image_digest: '9f86d081884c7d659a2feaa0c55ad015',
+      drift_known: true, events: 2},
+    {name: 'cache', id: 'c2', runtime: 'docker', image: 'redis:7',
+      image_digest: 'a665a45920422f9d417e4867efdc4fb8',
+      drift_known: true, events: 0},
+  ],
+  'web-2': [
+    {name: 'web', id: 'c3', runtime: 'driftwatch', image: 'nginx:1.25',
+      image_digest: '9f86d081884c7d659a2feaa0c55ad015',
+      drift_known: true, events: 0},
+    {name: 'web-canary', id: 'c4', runtime: 'driftwatch', image: 'nginx:1.25',
+      image_digest: '2c26b46b68ffc68ff99b453c1d304134', drift_known: true, events: 1},
+  ],
+};
+
+// The digest of a package list: XXH3-128 of its canonical text (one
+// "manager TAB name TAB version TAB arch" line per package), as xxh128sum
+// (Debian package xxhash) prints it. The collector refuses a list whose
+// digest does not match.
+function packagesDigestOf(list) {
+  const text = list.map((p) => [p.manager, p.name, p.version, p.arch].join('\t') + '\n').join('');
+  return execFileSync('xxh128sum', {input: text, encoding: 'utf8'}).split(' ')[0];
+}
 
 function reportBody(host, r) {
   const finished = NOW - r.hoursAgo * HOUR;
@@ -183,16 +219,23 @@ function reportBody(host, r) {
     warnings: [],
     stats: {files: 100, dirs: 10, others: 1, files_hashed: 5, bytes_hashed: 5000,
       duration_ns: 1500000},
+    interval_seconds: r.interval || 3600,
+    ...(CONTAINERS[host] ? {containers: CONTAINERS[host]} : {}),
   };
 }
 
+let packagesDigest = '';
+
 async function seed() {
+  packagesDigest = packagesDigestOf(PACKAGES);
   for (const [host, spec] of Object.entries(SEED)) {
     const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
         {host, group: spec.group, agent_version: '0.1.0'});
     assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
     for (const r of spec.reports) {
-      const sent = await call('POST', '/api/v1/reports', enrolled.json.token, reportBody(host, r));
+      const body = reportBody(host, r);
+      if (host === 'web-1') body.packages = {digest: packagesDigest, count: 4, list: PACKAGES};
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token, body);
       assert.equal(sent.status, 200, JSON.stringify(sent.json));
       assert.equal(sent.json.events, r.events.length);
     }
@@ -309,8 +352,17 @@ describe('dashboard', () => {
   });
 
   test('signing in shows the overview with the API numbers', async () => {
+    // edge-1 checks every second: three seconds after its report it is
+    // silent, as the API and the overview both say.
+    const until = Date.now() + 10000;
+    while ((await apiGet('/api/v1/hosts/edge-1')).silent === false && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const edge = await apiGet('/api/v1/hosts/edge-1');
+    assert.deepEqual([edge.silent, edge.interval_seconds], [true, 1]);
     await signIn(tokens.read);
     await page.waitForSelector('[data-metric="hosts"]');
+    assert.equal(await page.textContent('#session-role'), 'Signed in (read)');
     const summary = await apiGet('/api/v1/fleet/summary');
     const shown = {};
     for (const m of ['hosts', 'drifted', 'silent', 'events']) {
@@ -319,7 +371,8 @@ describe('dashboard', () => {
     const stored = Object.values(summary.events_by_severity).reduce((a, b) => a + b, 0);
     assert.deepEqual(shown, {hosts: summary.hosts, drifted: summary.drifted_hosts,
       silent: summary.silent_hosts, events: stored});
-    assert.deepEqual(shown, {hosts: 4, drifted: 2, silent: 1, events: 9});
+    assert.equal(summary.silent_hosts, 2);  // cache-1 (never reported) and edge-1
+    assert.deepEqual(shown, {hosts: 5, drifted: 2, silent: summary.silent_hosts, events: 9});
     for (const sev of ['low', 'medium', 'high', 'critical']) {
       const n = await page.textContent(`.severity-table tr[data-severity="${sev}"] td.num`);
       assert.equal(Number(n), summary.events_by_severity[sev], sev);
@@ -346,7 +399,17 @@ describe('dashboard', () => {
       [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
     assert.deepEqual(top[0], ['/etc/passwd', '3', '2', 'high']);
     assert.equal(top.length, 5);
-    assert.match(await page.textContent('#images-gap'), /does not report containers or images/);
+    // Image sprawl, as GET /images counts it.
+    const images = await apiGet('/api/v1/images');
+    assert.deepEqual([images.distinct_images, images.distinct_digests], [2, 3]);
+    assert.equal(Number(await page.textContent('[data-metric="distinct-images"]')), 2);
+    assert.equal(Number(await page.textContent('[data-metric="distinct-digests"]')), 3);
+    const imageRows = await page.$$eval('table.image-table tbody tr', (rows) => rows.map((r) =>
+      [...r.children].map((c) => c.textContent.trim())));
+    assert.deepEqual(imageRows, images.images.map((x) => [x.image, x.digest.slice(0, 12),
+      String(x.hosts), String(x.containers), String(x.drifted)]));
+    assert.deepEqual(imageRows.map((r) => r.slice(2)),
+        [['1', '1', '1'], ['2', '2', '1'], ['1', '1', '0']]);
     await shot('overview');
 
     // The 30-day range switches to daily buckets and takes in db-1's events.
@@ -405,8 +468,31 @@ describe('dashboard', () => {
     const open = await texts('table.events tbody tr.event td.changes');
     assert.equal(open.length, host.last_report_events);
     assert.deepEqual(open, ['size 1250 → 1300, hash', 'perm 0600 → 0644', 'new file 4755']);
+    // A read token is offered no accept action.
+    await page.click('table.events tbody tr.event button.expand');
+    assert.equal(await page.locator('tr.detail:not([hidden]) button.accept-button').count(), 0);
+    // Baselines and revisions, containers, packages: as the API lists them.
+    await page.waitForSelector('table.revisions tbody tr');
+    const revs = await apiGet('/api/v1/hosts/web-1/baselines');
+    assert.deepEqual(await texts('table.revisions tbody tr td:nth-child(2)'),
+        revs.baselines.map((b) => String(b.revision)));
+    assert.equal(await page.textContent('table.revisions tbody tr.current td:first-child'),
+        'defaultcurrent');
+    const ctrs = await apiGet('/api/v1/hosts/web-1/containers');
+    assert.deepEqual(await texts('table.containers tbody th'), ctrs.containers.map((c) => c.name));
+    assert.deepEqual(await texts('table.containers tbody td:nth-child(5)'), ['2 events', 'none']);
+    await page.waitForSelector('table.packages tbody tr');
+    assert.deepEqual(await texts('table.packages tbody th'), PACKAGES.map((p) => p.name));
+    await page.fill('#pkg-filter', 'SSL');
+    await page.press('#pkg-filter', 'Enter');
+    await page.waitForFunction(() =>
+      document.querySelectorAll('table.packages tbody tr').length === 2);
+    const filtered = await apiGet('/api/v1/hosts/web-1/packages?name=SSL');
+    assert.deepEqual(await texts('table.packages tbody th'), filtered.packages.map((p) => p.name));
+    assert.deepEqual(filtered.packages.map((p) => p.name), ['libssl3', 'openssl']);
+    assert.match(await page.textContent('#pkg-count'), /^2 of 4 packages matching "SSL"/);
     await page.selectOption('#compare-with', 'web-2');
-    await page.click('form.filters button[type=submit]');
+    await page.click('form.compare-form button[type=submit]');
     await page.waitForSelector('table.compare');
     const cmp = await apiGet('/api/v1/fleet/compare?a=web-1&b=web-2');
     assert.deepEqual(await texts('table.compare tbody tr td:last-child'),
@@ -443,12 +529,11 @@ describe('dashboard', () => {
       ['hash (changed)', PASSWD_OLD.hash, PASSWD_NEW.hash]]);
     await shot('drift');
 
-    // A read token cannot accept drift: the API's 403 is explained.
-    await detail.locator('button.accept-button').click();
-    await detail.locator('button.danger').click();
-    await detail.locator('.message-error').waitFor();
-    assert.match(await detail.locator('.message-error').textContent(),
-        /^403 Forbidden: only an admin token may accept drift/);
+    // A read token sees no accept action; the API refuses it all the same.
+    assert.equal(await detail.locator('button.accept-button').count(), 0);
+    const refused = await call('POST', '/api/v1/hosts/web-1/accept', tokens.read,
+        {events: [want[0].id]});
+    assert.equal(refused.status, 403);
   });
 
   test('cursor paging follows next_cursor', async () => {
@@ -484,24 +569,30 @@ describe('dashboard', () => {
     await shot('history');
   });
 
-  test('an admin accepts drift through a baseline request', async () => {
+  test('an admin accepts one event through the API', async () => {
     await page.click('#signout');
     await page.waitForSelector('#token');
     await signIn(tokens.admin);
     await page.waitForSelector('#nav:not([hidden])');
+    assert.equal(await page.textContent('#session-role'), 'Signed in (admin)');
     await goto('#/drift?host=web-2');
     await page.waitForSelector('table.events tbody tr.event');
+    const first = (await apiGet('/api/v1/drift?host=web-2')).events[0];
+    assert.equal(first.path, '/etc/passwd');
     await page.click('table.events tbody tr.event button.expand');
     await page.click('tr.detail:not([hidden]) button.accept-button');
-    await page.click('tr.detail:not([hidden]) button.danger');
-    const ok = page.locator('tr.detail:not([hidden]) .message-ok');
+    // Confirm step: nothing is queued before the second click.
+    assert.equal((await apiGet('/api/v1/hosts/web-2')).commands.length, 0);
+    await page.click('tr.detail:not([hidden]) button.confirm-accept');
+    const ok = page.locator('#accept-queued');
     await ok.waitFor();
     const host = await apiGet('/api/v1/hosts/web-2');
     assert.equal(host.commands.length, 1);
-    assert.deepEqual([host.commands[0].command, host.commands[0].acknowledged],
-        ['baseline', null]);
+    assert.deepEqual([host.commands[0].command, host.commands[0].paths,
+      host.commands[0].acknowledged], ['accept', ['/etc/passwd'], null]);
     assert.equal(await ok.textContent(),
-        `Baseline requested: command #${host.commands[0].id} (baseline) is queued for web-2.`);
+        `Accept queued: command #${host.commands[0].id} (accept) for web-2: /etc/passwd.`);
+    await shot('accept');
   });
 
   test('a token that stops working signs the tab out with the 401 message', async () => {

@@ -3,7 +3,7 @@
 // localStorage, and it is gone when the tab closes.
 
 const TOKEN_KEY = 'driftwatch.token';
-const ROLE_KEY = 'driftwatch.readonly';
+const ROLE_KEY = 'driftwatch.role';
 const BASE = '/api/v1';
 
 // The most pages a view follows for one question (1000 events each).
@@ -22,9 +22,22 @@ export function getToken() {
   return sessionStorage.getItem(TOKEN_KEY) || '';
 }
 
-export function setToken(token) {
+// role: what GET /whoami said of the token ("read" or "admin").
+export function setToken(token, role) {
   sessionStorage.setItem(TOKEN_KEY, token);
-  sessionStorage.removeItem(ROLE_KEY);
+  if (role) {
+    sessionStorage.setItem(ROLE_KEY, role);
+  } else {
+    sessionStorage.removeItem(ROLE_KEY);
+  }
+}
+
+export function getRole() {
+  return sessionStorage.getItem(ROLE_KEY) || '';
+}
+
+export function setRole(role) {
+  sessionStorage.setItem(ROLE_KEY, role);
 }
 
 export function clearToken() {
@@ -32,14 +45,14 @@ export function clearToken() {
   sessionStorage.removeItem(ROLE_KEY);
 }
 
-// Set after the collector refused an admin action with 403: the dashboard
-// then stops offering admin actions for this token.
+// Admin actions (commands, accepting drift) are offered to admin tokens
+// only; a 403 on an admin action also takes them away for this tab.
 export function isReadOnly() {
-  return sessionStorage.getItem(ROLE_KEY) === '1';
+  return getRole() !== 'admin';
 }
 
 function markReadOnly() {
-  sessionStorage.setItem(ROLE_KEY, '1');
+  sessionStorage.setItem(ROLE_KEY, 'read');
 }
 
 // Listeners called with the ApiError of any 401, so the app can sign out.
@@ -90,7 +103,16 @@ async function request(method, path, params, body, {token = getToken(), quiet = 
 export const api = {
   // Checks a token before it is stored: resolves with the fleet summary.
   tryToken: (token) => request('GET', '/fleet/summary', {}, undefined, {token, quiet: true}),
+  whoami: (token) => request('GET', '/whoami', {}, undefined, token ? {token, quiet: true} : {}),
   summary: () => request('GET', '/fleet/summary'),
+  images: () => request('GET', '/images'),
+  hostPackages: (id, name) =>
+    request('GET', '/hosts/' + encodeURIComponent(id) + '/packages', {name}),
+  hostContainers: (id) => request('GET', '/hosts/' + encodeURIComponent(id) + '/containers'),
+  hostBaselines: (id) => request('GET', '/hosts/' + encodeURIComponent(id) + '/baselines'),
+  // Queues an accept command: body {paths: [...]} and/or {events: [ids]}.
+  accept: (host, body) =>
+    request('POST', '/hosts/' + encodeURIComponent(host) + '/accept', {}, body),
   hosts: () => request('GET', '/hosts'),
   host: (id) => request('GET', '/hosts/' + encodeURIComponent(id)),
   drift: (params) => request('GET', '/drift', params),

@@ -1,7 +1,8 @@
 // The dashboard's entry point: sign-in, navigation and the hash router.
 // Routes (the part after "#") carry every filter, so a URL can be shared;
 // the token never does (sessionStorage only, see api.js).
-import {api, ApiError, clearToken, getToken, onUnauthorized, setToken} from './api.js';
+import {api, ApiError, clearToken, getRole, getToken, onUnauthorized, setRole, setToken}
+  from './api.js';
 import {h, message, replace, routeParams} from './dom.js';
 import {overviewView} from './views/overview.js';
 import {hostsView} from './views/hosts.js';
@@ -34,7 +35,9 @@ function renderSession(signedIn) {
     replace(session);
     return;
   }
-  replace(session, h('span', {class: 'muted'}, 'Signed in'), ' ',
+  const role = getRole();
+  replace(session, h('span', {class: 'muted', id: 'session-role'},
+      role ? `Signed in (${role})` : 'Signed in'), ' ',
       h('button', {type: 'button', class: 'link', id: 'signout', onclick: () => {
         clearToken();
         signInNotice = message('info', 'Signed out. The token was removed from this tab.');
@@ -57,7 +60,8 @@ function signInView() {
     replace(status, message('info', 'Checking the token…'));
     try {
       await api.tryToken(token);
-      setToken(token);
+      const who = await api.whoami(token);
+      setToken(token, who.role);
       render();
     } catch (e) {
       replace(status, message('error', signInError(e)));
@@ -99,6 +103,17 @@ function render(focus = false) {
     replace(main(), signInView());
     const input = document.getElementById('token');
     if (input) input.focus();
+    return;
+  }
+  if (!getRole()) {
+    // A tab signed in before roles were asked for: ask once, then draw.
+    api.whoami().then((who) => {
+      setRole(who.role);
+      render(focus);
+    }).catch(() => {
+      setRole('read');  // offer no admin action when the role is unknown
+      render(focus);
+    });
     return;
   }
   const {path, params} = currentRoute();

@@ -111,7 +111,7 @@ export function routeHref(path, params = {}) {
 }
 
 // A status line: role=status is announced by screen readers.
-export function message(kind, text) {
-  return h('p', {class: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status'},
-      text);
+export function message(kind, text, id) {
+  return h('p', {class: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status',
+    id}, text);
 }

@@ -56,36 +56,40 @@ function detailTable(ev) {
           h('td', {class: 'mono'}, show(ev.new && ev.new[n]))))));
 }
 
-// The admin action: a baseline request for the event's host, after an
-// inline confirmation.
+// The admin action: accept this event's path into its host's baseline
+// (POST /hosts/{id}/accept with the event id), after an inline
+// confirmation; shows the queued command. Host paths only: container and
+// package drift are not part of the host baseline.
 function acceptAction(ev) {
+  if (!ev.path || !ev.path.startsWith('/')) return null;
   const area = h('div', {class: 'accept'});
   const status = h('div', {class: 'status-area'});
   const start = () => {
     replace(area,
-        h('p', {}, `Accepting drift makes the current state of ${ev.host} its new baseline ` +
-          '(a new baseline revision). The agent takes the request on its next poll.'),
-        h('button', {type: 'button', class: 'danger', onclick: confirm},
-            `Request baseline for ${ev.host}`), ' ',
+        h('p', {}, `Accept ${ev.path} on ${ev.host}: its agent takes the path's current state ` +
+          'into a new baseline revision (baseline accept --path) on its next poll; other drift ' +
+          'stays open.'),
+        h('button', {type: 'button', class: 'danger confirm-accept', onclick: confirm},
+            `Accept ${ev.path}`), ' ',
         h('button', {type: 'button', onclick: reset}, 'Cancel'), status);
     area.querySelector('button').focus();
   };
   const confirm = async (e) => {
     e.target.disabled = true;
     try {
-      const r = await api.queueCommand(ev.host, 'baseline');
-      replace(area, message('ok', `Baseline requested: command #${r.id} (${r.command}) is ` +
-        `queued for ${r.host}.`));
+      const r = await api.accept(ev.host, {events: [ev.id]});
+      replace(area, message('ok', `Accept queued: command #${r.id} (${r.command}) for ` +
+        `${r.host}: ${r.paths.join(', ')}.`, 'accept-queued'));
     } catch (err) {
       const text = err instanceof ApiError && err.status === 403
         ? '403 Forbidden: only an admin token may accept drift. This token is read-only.'
-        : 'The baseline request failed: ' + err.message;
+        : 'The accept request failed: ' + err.message;
       replace(area, message('error', text));
     }
   };
   const reset = () => {
     replace(area, h('button', {type: 'button', class: 'accept-button', onclick: start},
-        'Accept drift…'));
+        'Accept…'));
   };
   reset();
   return area;

@@ -1,6 +1,6 @@
-// One host: its state, open drift, baseline and the commands that changed
-// it, Merkle subtrees (with a comparison against another host), and links to
-// its package and container drift.
+// One host: its state, open drift (with accept for admins), its baselines
+// and revisions, commands, containers, installed packages (filterable) and
+// Merkle subtrees (with a comparison against another host).
 import {api, ApiError, isReadOnly, openDrift} from '../api.js';
 import {formatDuration, h, message, replace, routeHref, timeEl} from '../dom.js';
 import {eventTable} from '../events.js';
@@ -21,6 +21,87 @@ function commandsTable(commands) {
           h('td', {}, timeEl(c.acknowledged)),
           h('td', {}, c.acknowledged ? `${c.ok ? 'ok' : 'failed'}${c.detail ? ': ' + c.detail : ''}`
             : h('span', {class: 'muted'}, 'pending')))))));
+}
+
+// Every baseline revision the host reported or created (GET .../baselines).
+function revisionsTable(r) {
+  if (r.baselines.length === 0) return h('p', {class: 'muted'}, 'No baseline reported yet.');
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'data compact revisions'},
+      h('caption', {class: 'sr-only'}, 'Baseline revisions, newest first'),
+      h('thead', {}, h('tr', {}, ['Baseline', 'Revision', 'Since', 'Last reported against',
+        'Merkle root'].map((c) => h('th', {scope: 'col'}, c)))),
+      h('tbody', {}, r.baselines.map((b) => h('tr', {class: b.current ? 'current' : null},
+          h('td', {}, b.name, b.current ? h('span', {class: 'badge state-ok'}, 'current') : null),
+          h('td', {class: 'num'}, String(b.revision)),
+          h('td', {}, timeEl(b.since)), h('td', {}, timeEl(b.last_seen)),
+          h('td', {class: 'mono'}, b.root ? b.root.slice(0, 16) : '—'))))));
+}
+
+// The containers of the latest report (GET .../containers).
+function containersTable(r) {
+  if (!r.known) {
+    return h('p', {class: 'muted'}, 'This host has not reported its containers (the agent ' +
+      'checks them when it runs as root on the host root).');
+  }
+  if (r.containers.length === 0) {
+    return h('p', {class: 'muted'}, 'No containers were running at the last report (',
+        timeEl(r.received), ').');
+  }
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'data compact containers'},
+      h('caption', {class: 'sr-only'}, 'Containers running at the last report'),
+      h('thead', {}, h('tr', {}, ['Name', 'Runtime', 'Image', 'Digest', 'Drift'].map((c) =>
+        h('th', {scope: 'col'}, c)))),
+      h('tbody', {}, r.containers.map((c) => h('tr', {},
+          h('th', {scope: 'row'}, c.name),
+          h('td', {}, c.runtime),
+          h('td', {}, c.image || h('span', {class: 'muted'}, 'unknown')),
+          h('td', {class: 'mono', title: c.image_digest}, c.image_digest
+            ? c.image_digest.slice(0, 12) : '—'),
+          h('td', {}, !c.drift_known ? h('span', {class: 'muted'}, 'unknown')
+            : c.drifted ? h('a', {href: routeHref('/drift', {path: `container:${c.name}:*`})},
+                h('span', {class: 'badge state-drifted'}, `${c.events} events`))
+              : h('span', {class: 'badge state-ok'}, 'none')))))));
+}
+
+// The installed packages of the latest inventory, filtered by name on the
+// collector (GET .../packages?name=).
+function packagesPanel(id) {
+  const list = h('div', {'id': 'packages', 'aria-live': 'polite'},
+      message('info', 'Loading packages…'));
+  const input = h('input', {id: 'pkg-filter', type: 'search', name: 'name',
+    placeholder: 'e.g. openssl', autocomplete: 'off', spellcheck: 'false'});
+  const load = async () => {
+    try {
+      const r = await api.hostPackages(id, input.value.trim());
+      if (!r.digest) {
+        replace(list, h('p', {class: 'muted'}, 'This host has not reported its packages.'));
+        return;
+      }
+      replace(list,
+          h('p', {class: 'muted', id: 'pkg-count'}, `${r.matched} of ${r.count} packages`,
+              input.value.trim() ? ` matching "${input.value.trim()}"` : '', ' (received ',
+              timeEl(r.received), ').'),
+          r.packages.length === 0 ? null : h('div', {class: 'table-wrap scroll'},
+              h('table', {class: 'data compact packages'},
+                  h('caption', {class: 'sr-only'}, 'Installed packages'),
+                  h('thead', {}, h('tr', {}, ['Name', 'Version', 'Architecture', 'Manager']
+                      .map((c) => h('th', {scope: 'col'}, c)))),
+                  h('tbody', {}, r.packages.map((p) => h('tr', {},
+                      h('th', {scope: 'row'}, p.name), h('td', {class: 'mono'}, p.version),
+                      h('td', {}, p.arch || '—'), h('td', {}, p.manager)))))));
+    } catch (e) {
+      replace(list, message('error', 'Cannot load the packages: ' + e.message));
+    }
+  };
+  const form = h('form', {'class': 'filters', 'role': 'search', 'aria-label': 'Package filter',
+    'onsubmit': (e) => {
+      e.preventDefault();
+      load();
+    }},
+  h('div', {class: 'field'}, h('label', {for: 'pkg-filter'}, 'Filter by name'), input),
+  h('div', {class: 'field buttons'}, h('button', {type: 'submit'}, 'Filter')));
+  load();
+  return [form, list];
 }
 
 function adminActions(host, onQueued) {
@@ -51,7 +132,7 @@ function adminActions(host, onQueued) {
 function compareForm(host, others) {
   const result = h('div', {'class': 'status-area', 'aria-live': 'polite'});
   const select = h('select', {id: 'compare-with'}, others.map((o) => h('option', {value: o}, o)));
-  const form = h('form', {class: 'filters', onsubmit: async (e) => {
+  const form = h('form', {class: 'filters compare-form', onsubmit: async (e) => {
     e.preventDefault();
     try {
       const r = await api.compare(host.id, select.value);
@@ -91,6 +172,9 @@ export function hostView({match}) {
       const openArea = h('div', {}, message('info', 'Loading open drift…'));
       const subtrees = Object.entries(host.subtrees || {});
       const commandsArea = h('div', {}, commandsTable(host.commands || []));
+      const revisionsArea = h('div', {id: 'revisions'}, message('info', 'Loading revisions…'));
+      const containersArea = h('div', {id: 'containers'},
+          message('info', 'Loading containers…'));
       const refreshCommands = async () => {
         const fresh = await api.host(id);
         replace(commandsArea, commandsTable(fresh.commands || []));
@@ -118,29 +202,26 @@ export function hostView({match}) {
                     ['Age', formatDuration(host.baseline.age_seconds)],
                     ['Merkle root', h('span', {class: 'mono'}, host.root || '—')],
                   ]),
-                  h('p', {class: 'muted'}, 'Earlier revisions are listed with the baseline ' +
-                    'commands below; the collector keeps no other revision history.'),
                   adminActions(host, refreshCommands))),
+          h('section', {'class': 'panel', 'aria-labelledby': 'revisions-h'},
+              h('h2', {id: 'revisions-h'}, 'Baselines and revisions'), revisionsArea),
           h('section', {'class': 'panel', 'aria-labelledby': 'open-h'},
               h('h2', {id: 'open-h'}, `Open drift (${host.last_report_events})`),
               h('p', {class: 'muted'}, 'The events of the latest report. ',
                   h('a', {href: routeHref('/drift', {host: id})}, 'All drift of this host')),
               openArea),
           h('section', {'class': 'panel', 'aria-labelledby': 'commands-h'},
-              h('h2', {id: 'commands-h'}, 'Baselines and commands'),
+              h('h2', {id: 'commands-h'}, 'Commands'),
               commandsArea),
-          h('div', {class: 'grid'},
-              h('section', {'class': 'panel', 'aria-labelledby': 'packages-h'},
-                  h('h2', {id: 'packages-h'}, 'Packages'),
-                  h('p', {class: 'muted'}, 'The collector stores package drift, not package ' +
-                    'lists. '),
-                  h('ul', {}, ['package-installed', 'package-removed', 'package-changed',
-                    'package-file-modified'].map((k) => h('li', {},
-                    h('a', {href: routeHref('/drift', {host: id, kind: k})}, k))))),
-              h('section', {'class': 'panel', 'aria-labelledby': 'containers-h'},
-                  h('h2', {id: 'containers-h'}, 'Containers'),
-                  h('p', {class: 'muted'}, 'This collector does not list the containers of a ' +
-                    'host yet; container drift is reported by targets named container:<id>.'))),
+          h('section', {'class': 'panel', 'aria-labelledby': 'containers-h'},
+              h('h2', {id: 'containers-h'}, 'Containers'), containersArea),
+          h('section', {'class': 'panel', 'aria-labelledby': 'packages-h'},
+              h('h2', {id: 'packages-h'}, 'Packages'),
+              packagesPanel(id),
+              h('p', {class: 'muted'}, 'Package drift: ',
+                  ['package-installed', 'package-removed', 'package-changed',
+                    'package-file-modified'].map((k, i) => [i ? ', ' : '',
+                    h('a', {href: routeHref('/drift', {host: id, kind: k})}, k)]))),
           h('section', {'class': 'panel', 'aria-labelledby': 'subtrees-h'},
               h('h2', {id: 'subtrees-h'}, 'Watched subtrees'),
               subtrees.length === 0 ? h('p', {class: 'muted'}, 'No report yet.')
@@ -153,6 +234,9 @@ export function hostView({match}) {
                         h('td', {class: 'mono'}, hash)))))),
               others.length ? compareForm(host, others) : null));
       replace(status);
+      const [revs, ctrs] = await Promise.all([api.hostBaselines(id), api.hostContainers(id)]);
+      replace(revisionsArea, revisionsTable(revs));
+      replace(containersArea, containersTable(ctrs));
       const open = await openDrift(host);
       replace(openArea, open.events.length === 0
         ? h('p', {class: 'muted'}, 'No open drift.')

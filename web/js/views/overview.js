@@ -30,6 +30,39 @@ export function topPaths(events, n = 10) {
       .slice(0, n);
 }
 
+function short(digest) {
+  return digest ? digest.slice(0, 12) : '—';
+}
+
+// Image sprawl from GET /images: how many distinct images and digests run,
+// and where.
+function imagePanel(area, r) {
+  if (r.images.length === 0) {
+    replace(area, h('p', {class: 'muted'}, 'No host reported running containers.'));
+    return;
+  }
+  replace(area,
+      h('p', {class: 'sprawl-totals'},
+          h('span', {'class': 'card-value', 'data-metric': 'distinct-images'},
+              String(r.distinct_images)), ' distinct images, ',
+          h('span', {'class': 'card-value', 'data-metric': 'distinct-digests'},
+              String(r.distinct_digests)), ' distinct digests in use'),
+      h('div', {class: 'table-wrap'}, h('table', {class: 'data compact image-table'},
+          h('caption', {class: 'sr-only'}, 'Images and digests running in the fleet'),
+          h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Image'),
+              h('th', {scope: 'col'}, 'Digest'),
+              h('th', {scope: 'col', class: 'num'}, 'Hosts'),
+              h('th', {scope: 'col', class: 'num'}, 'Containers'),
+              h('th', {scope: 'col', class: 'num'}, 'Drifted'))),
+          h('tbody', {}, r.images.map((x) => h('tr', {'data-image': x.image},
+              h('th', {scope: 'row'}, x.image || h('span', {class: 'muted'}, 'unknown')),
+              h('td', {class: 'mono', title: x.digest}, short(x.digest)),
+              h('td', {class: 'num', title: x.host_ids.join(', ')}, String(x.hosts)),
+              h('td', {class: 'num'}, String(x.containers)),
+              h('td', {class: 'num'}, x.drifted
+                ? h('span', {class: 'badge state-drifted'}, String(x.drifted)) : '0')))))));
+}
+
 export function overviewView({params}) {
   const rangeKey = RANGES[params.get('range')] ? params.get('range') : '24h';
   const range = RANGES[rangeKey];
@@ -39,6 +72,7 @@ export function overviewView({params}) {
   const timeline = h('div', {class: 'panel-body'});
   const paths = h('div', {class: 'panel-body'});
   const attention = h('div', {class: 'panel-body'});
+  const images = h('div', {class: 'panel-body', id: 'images'});
 
   const rangePicker = h('fieldset', {class: 'segmented'},
       h('legend', {class: 'sr-only'}, 'Timeline range'),
@@ -64,12 +98,8 @@ export function overviewView({params}) {
               h('h2', {id: 'paths-h'}, `Most-drifted paths, last ${range.label}`), paths),
           h('section', {'class': 'panel', 'aria-labelledby': 'attention-h'},
               h('h2', {id: 'attention-h'}, 'Hosts needing attention'), attention),
-          h('section', {'class': 'panel', 'aria-labelledby': 'images-h'},
-              h('h2', {id: 'images-h'}, 'Image sprawl'),
-              h('div', {class: 'panel-body'}, h('p', {class: 'muted', id: 'images-gap'},
-                  'This collector does not report containers or images yet, so the distinct ' +
-                  'images and digests in use cannot be shown. Container drift appears in the ' +
-                  'drift events of targets named container:<id>.')))));
+          h('section', {'class': 'panel wide', 'aria-labelledby': 'images-h'},
+              h('h2', {id: 'images-h'}, 'Image sprawl'), images)));
 
   (async () => {
     try {
@@ -79,7 +109,7 @@ export function overviewView({params}) {
           card('hosts', 'hosts', summary.hosts, null, '#/hosts'),
           card('drifted', 'drifted', summary.drifted_hosts, 'drift in the latest report',
               routeHref('/hosts', {status: 'drifted'})),
-          card('silent', 'silent', summary.silent_hosts, 'no recent report',
+          card('silent', 'silent', summary.silent_hosts, 'no report for 3 check intervals',
               routeHref('/hosts', {status: 'silent'})),
           card('events', 'events stored', total, null, '#/drift'));
       const max = Math.max(1, ...SEVERITIES.map((k) => summary.events_by_severity[k] || 0));
@@ -108,6 +138,8 @@ export function overviewView({params}) {
             x.drifted ? h('span', {class: 'badge state-drifted'}, 'drifted') : null, ' ',
             x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
             h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
+
+      imagePanel(images, await api.images());
 
       const now = Date.now();
       const win = rangeWindow(range, now);
