@@ -5,6 +5,7 @@
 #include <cpprest/json.h>
 
 #include "collector/inventory.h"
+#include "collector/sqlite_store.h"
 
 namespace driftwatch::collector::sqlite_rows {
 
@@ -87,6 +88,33 @@ const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
     "FROM events e JOIN reports r ON r.seq = e.report_seq";
 
+Status CreateOrUpgradeSchema(Db& db) {
+  Transaction tx(db);
+  DW_RETURN_IF_ERROR(tx.Begin());
+  DW_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
+              "version INTEGER NOT NULL)"));
+  DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT version FROM schema_versions "
+                                         "WHERE component = 'collector'"));
+  DW_ASSIGN_OR_RETURN(bool found, s->Step());
+  const int64_t version = found ? s->Int(0) : 0;
+  if (found && version != kCollectorSchemaVersion && version != 1) {
+    return Status::Unsupported("collector store schema version " + std::to_string(version) +
+                               " is not supported by this build (knows version " +
+                               std::to_string(kCollectorSchemaVersion) +
+                               "); see docs/collector.md");
+  }
+  s.reset();
+  if (version == 1) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV2));
+  DW_RETURN_IF_ERROR(db.Exec(kSchema));
+  if (version != kCollectorSchemaVersion) {
+    DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
+                                             "component, version) VALUES('collector', ?)"));
+    DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
+  }
+  return tx.Commit();
+}
+
 HostRecord ReadHost(const Stmt& s) {
   HostRecord h;
   h.id = s.Text(0);
@@ -140,6 +168,38 @@ CommandRecord ReadCommand(const Stmt& s) {
   c.detail = s.Text(7);
   c.paths = PathsFromJson(s.Text(8));
   return c;
+}
+
+PendingAlert ReadAlert(const Stmt& s) {
+  PendingAlert a;
+  a.id = s.Int(0);
+  a.route = s.Text(1);
+  a.event_id = s.Int(2);
+  a.attempts = static_cast<int>(s.Int(3));
+  a.event.id = s.Int(4);
+  a.event.host_id = s.Text(5);
+  a.event.report_id = s.Text(6);
+  a.event.detected_ns = s.Int(7);
+  a.event.received_ns = s.Int(8);
+  a.event.event_json = s.Text(9);
+  return a;
+}
+
+std::string WarningsJson(const std::vector<std::string>& warnings) {
+  web::json::value a = web::json::value::array(warnings.size());
+  for (size_t i = 0; i < warnings.size(); ++i) a[i] = web::json::value(warnings[i]);
+  return a.serialize();
+}
+
+std::string StatsJson(const ScanStats& st) {
+  web::json::value o = web::json::value::object();
+  o["files"] = web::json::value::number(st.files);
+  o["dirs"] = web::json::value::number(st.dirs);
+  o["others"] = web::json::value::number(st.others);
+  o["files_hashed"] = web::json::value::number(st.files_hashed);
+  o["bytes_hashed"] = web::json::value::number(st.bytes_hashed);
+  o["duration_ns"] = web::json::value::number(st.duration_ns);
+  return o.serialize();
 }
 
 std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {

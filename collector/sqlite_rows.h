@@ -21,9 +21,17 @@ extern const char* const kCommandColumns;  // column list that ReadCommand decod
 extern const char* const kHostColumns;     // column list that ReadHost decodes
 extern const char* const kEventSelect;     // SELECT ... that ReadEvent decodes
 
+// Creates the schema in a new database, upgrades a version 1 one in place,
+// or refuses other versions (kUnsupported), in one transaction.
+Status CreateOrUpgradeSchema(Db& db);
+
 HostRecord ReadHost(const Stmt& s);
 EventRecord ReadEvent(const Stmt& s);
 CommandRecord ReadCommand(const Stmt& s);
+// Columns: alert id, route, event id, attempts, then the event as ReadEvent.
+PendingAlert ReadAlert(const Stmt& s);
+std::string WarningsJson(const std::vector<std::string>& warnings);
+std::string StatsJson(const ScanStats& stats);
 std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees);
 
 }  // namespace driftwatch::collector::sqlite_rows

@@ -1,4 +1,5 @@
-// All SQL of the SQLite fleet store. Schema and its versions: docs/collector.md.
+// The SQLite fleet store (host inventories: sqlite_inventory.cc; schema and
+// its versions: sqlite_rows.cc, docs/collector.md).
 #include "collector/sqlite_store.h"
 
 #include <cpprest/json.h>
@@ -18,10 +19,13 @@ using sqlite_rows::kCommandColumns;
 using sqlite_rows::kEventSelect;
 using sqlite_rows::kHostColumns;
 using sqlite_rows::kSchema;
+using sqlite_rows::ReadAlert;
 using sqlite_rows::ReadCommand;
 using sqlite_rows::ReadEvent;
 using sqlite_rows::ReadHost;
+using sqlite_rows::StatsJson;
 using sqlite_rows::SubtreesJson;
+using sqlite_rows::WarningsJson;
 // Time windows with fewer events than this are read through events_detected.
 constexpr int64_t kTimeIndexMaxRows = 20000;
 
@@ -33,33 +37,7 @@ class SqliteStore : public FleetStore {
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    DW_RETURN_IF_ERROR(
-        db_->Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
-                  "version INTEGER NOT NULL)"));
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT version FROM schema_versions "
-                                             "WHERE component = 'collector'"));
-    DW_ASSIGN_OR_RETURN(bool found, s->Step());
-    int64_t version = found ? s->Int(0) : 0;
-    if (found) {
-      int64_t v = version;
-      if (v != kCollectorSchemaVersion && v != 1) {
-        return Status::Unsupported("collector store schema version " + std::to_string(v) +
-                                   " is not supported by this build (knows version " +
-                                   std::to_string(kCollectorSchemaVersion) +
-                                   "); see docs/collector.md");
-      }
-    }
-    s.reset();
-    if (version == 1) DW_RETURN_IF_ERROR(db_->Exec(sqlite_rows::kUpgradeToV2));
-    DW_RETURN_IF_ERROR(db_->Exec(kSchema));
-    if (version != kCollectorSchemaVersion) {
-      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT OR REPLACE INTO schema_versions("
-                                                 "component, version) VALUES('collector', ?)"));
-      DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
-    }
-    return tx.Commit();
+    return sqlite_rows::CreateOrUpgradeSchema(*db_);
   }
 
   Status AddToken(const std::string& sha, Role role, const std::string& host_id,
@@ -168,15 +146,6 @@ class SqliteStore : public FleetStore {
       old_revision = s->Int(2);
     }
     const CheckResult& r = rep.result;
-    web::json::value warnings = web::json::value::array();
-    for (size_t i = 0; i < r.warnings.size(); ++i) warnings[i] = web::json::value(r.warnings[i]);
-    web::json::value stats = web::json::value::object();
-    stats["files"] = web::json::value::number(r.stats.files);
-    stats["dirs"] = web::json::value::number(r.stats.dirs);
-    stats["others"] = web::json::value::number(r.stats.others);
-    stats["files_hashed"] = web::json::value::number(r.stats.files_hashed);
-    stats["bytes_hashed"] = web::json::value::number(r.stats.bytes_hashed);
-    stats["duration_ns"] = web::json::value::number(r.stats.duration_ns);
     {
       DW_ASSIGN_OR_RETURN(
           auto s, db_->Prepare("INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
@@ -194,8 +163,8 @@ class SqliteStore : public FleetStore {
                              .Bind(9, r.baseline_revision)
                              .Bind(10, r.root.Hex())
                              .Bind(11, static_cast<int64_t>(r.events.size()))
-                             .Bind(12, warnings.serialize())
-                             .Bind(13, stats.serialize())
+                             .Bind(12, WarningsJson(r.warnings))
+                             .Bind(13, StatsJson(r.stats))
                              .Run());
     }
     out.report_seq = db_->LastInsertId();
@@ -515,18 +484,7 @@ class SqliteStore : public FleetStore {
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
-      PendingAlert a;
-      a.id = s->Int(0);
-      a.route = s->Text(1);
-      a.event_id = s->Int(2);
-      a.attempts = static_cast<int>(s->Int(3));
-      a.event.id = s->Int(4);
-      a.event.host_id = s->Text(5);
-      a.event.report_id = s->Text(6);
-      a.event.detected_ns = s->Int(7);
-      a.event.received_ns = s->Int(8);
-      a.event.event_json = s->Text(9);
-      out.push_back(std::move(a));
+      out.push_back(ReadAlert(*s));
     }
     return out;
   }
