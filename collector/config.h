@@ -3,7 +3,8 @@
 //
 //   version: 1
 //   retention: 90d          # events detected earlier are deleted; 0 keeps all
-//   silent_after: 2h        # a host without a report for this long is silent
+//   silent_after: 2h        # silent without a report this long (when the agent
+//                           # never said its interval; else 3 intervals)
 //   max_body_bytes: 8388608
 //   alerts:
 //     - name: ops
