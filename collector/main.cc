@@ -4,7 +4,7 @@
 //                        [--config FILE] [--web-root DIR]
 //   driftwatch-collector token create --db FILE --role enroll|read|admin
 //   driftwatch-collector baseline --db FILE [--group G]
-//   driftwatch-collector migrate --store URL
+//   driftwatch-collector migrate --store URL [--from sqlite:///PATH]
 // Wherever --db FILE is accepted, --store URL (sqlite:///PATH or
 // postgresql://...) may be given instead (docs/store-postgresql.md).
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "collector/api.h"
 #include "collector/auth.h"
 #include "collector/config.h"
+#include "collector/pg_import.h"
 #include "collector/server.h"
 #include "collector/sqlite_store.h"
 #include "collector/store_url.h"
@@ -81,13 +83,36 @@ Result<std::unique_ptr<FleetStore>> OpenFlagStore(const std::map<std::string, st
   return OpenSqliteStore(flags.count("db") ? flags.at("db") : default_db);
 }
 
+// migrate --store URL: create or upgrade the schema. With --from
+// sqlite:///PATH also copy that SQLite collector database into the (empty)
+// PostgreSQL store (pg_import.h, docs/operations.md).
 int Migrate(const std::vector<std::string>& args) {
-  auto flags = ParseFlags(args, {"store"});
+  auto flags = ParseFlags(args, {"store", "from"});
   if (!flags.ok()) return Fail(flags.status());
-  if (!flags->count("store")) return Fail(Status::InvalidArgument("usage: migrate --store URL"));
+  if (!flags->count("store")) {
+    return Fail(Status::InvalidArgument(
+        "usage: migrate --store URL [--from sqlite:///PATH (with a postgresql:// --store)]"));
+  }
+  std::optional<StoreUrl> from;
+  if (flags->count("from")) {
+    auto src = ParseStoreUrl(flags->at("from"));
+    if (!src.ok()) return Fail(src.status());
+    auto dst = ParseStoreUrl(flags->at("store"));
+    if (!dst.ok()) return Fail(dst.status());
+    if (src->kind != StoreUrl::Kind::kSqlite || dst->kind != StoreUrl::Kind::kPostgres) {
+      return Fail(Status::InvalidArgument(
+          "migrate --from copies a sqlite:/// database into a postgresql:// --store"));
+    }
+    from = *src;
+  }
   auto line = MigrateStoreUrl(flags->at("store"));
   if (!line.ok()) return Fail(line.status());
   std::cout << *line << "\n";
+  if (from) {
+    auto counts = ImportSqliteIntoPg(from->target, flags->at("store"));
+    if (!counts.ok()) return Fail(counts.status());
+    std::cout << "copied from " << from->target << ": " << FormatImportCounts(*counts) << "\n";
+  }
   return kExitOk;
 }
 
@@ -204,7 +229,7 @@ void Usage(std::ostream& out) {
          "                       [--web-root DIR]\n"
          "  driftwatch-collector token create --db FILE --role enroll|read|admin\n"
          "  driftwatch-collector baseline --db FILE [--group G]\n"
-         "  driftwatch-collector migrate --store URL\n"
+         "  driftwatch-collector migrate --store URL [--from sqlite:///PATH]\n"
          "  (--store sqlite:///PATH|postgresql://... [--store-pool N] may replace --db FILE)\n";
 }
 

@@ -6,6 +6,7 @@
 #include <cpprest/json.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "collector/inventory.h"
 #include "collector/pg_conn.h"
@@ -191,6 +192,10 @@ class PgStore : public FleetStore {
 
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes) override {
+    // Ingest is serialized across the fleet by kPgIngestLock anyway; queueing
+    // here first keeps waiting ingests from holding pooled connections that
+    // readers (/drift, the dashboard) need.
+    std::lock_guard<std::mutex> ingest(ingest_mu_);
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     auto out = PgIngestReport(*c, partitions_, rep, routes);
     // 23514: no partition for the row; another collector's retention
@@ -461,6 +466,7 @@ class PgStore : public FleetStore {
 
   std::unique_ptr<PgPool> pool_;
   PgPartitions partitions_;
+  std::mutex ingest_mu_;  // held by IngestReport for its whole transaction
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 // Built instead of the PostgreSQL backend when libpq was not found.
+#include "collector/pg_import.h"
 #include "collector/pg_store.h"
 #include "collector/store_url.h"
 
@@ -15,6 +16,9 @@ Result<std::unique_ptr<FleetStore>> OpenPgStore(const std::string&, const PgStor
   return NotBuilt();
 }
 Result<int> MigratePgStore(const std::string&) { return NotBuilt(); }
+Result<ImportCounts> ImportSqliteIntoPg(const std::string&, const std::string&) {
+  return NotBuilt();
+}
 bool HavePostgres() { return false; }
 
 }  // namespace driftwatch::collector

@@ -128,7 +128,7 @@ TEST(FleetTest, FleetBaselineReachesEveryAgentOfTheGroup) {
       30))
       << c.Get("/api/v1/hosts", read).body;
 
-  auto r = testutil::Run(Q(CollectorBin()) + " baseline --db " + Q(c.db()) + " --group web");
+  auto r = testutil::Run(Q(CollectorBin()) + " baseline " + c.StoreFlags() + " --group web");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "queued baseline for 3 host(s) in group web\n");
   ASSERT_TRUE(WaitFor(

@@ -2,6 +2,12 @@
 // driftwatch-collector and driftwatch executables (paths from the
 // environment set by tests/collector/meson.build) on 127.0.0.1, talks HTTP
 // with cpprestsdk, and keeps everything in a temporary directory.
+//
+// Fleet store: SQLite files by default. With DW_TEST_STORE=postgresql (the
+// `collector-integration-pg` meson test) the test binary starts one
+// throw-away PostgreSQL cluster (tests/pg/pg_cluster.h) and every Collector
+// gets its own fresh, migrated database on it; the harness passes
+// `--store postgresql://...` wherever it would pass `--db FILE`.
 #ifndef DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
 #define DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
 
@@ -16,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <fstream>
@@ -26,6 +33,9 @@
 #include "core/drift.h"
 #include "core/drift_json.h"
 #include "tests/testing/run.h"
+#ifdef DW_TEST_HAVE_PG
+#include "tests/pg/pg_cluster.h"
+#endif
 
 namespace driftwatch::collector_it {
 
@@ -39,6 +49,40 @@ inline std::string CollectorBin() { return Env("DW_COLLECTOR_BIN"); }
 inline std::string AgentBin() { return Env("DRIFTWATCH_BIN"); }
 
 inline std::string Q(const std::string& s) { return testutil::Quote(s); }
+
+// True when the collectors under test run on PostgreSQL.
+inline bool UsePostgres() { return Env("DW_TEST_STORE") == "postgresql"; }
+
+#ifdef DW_TEST_HAVE_PG
+// The test binary's cluster: started before the first test, stopped after
+// the last one. Every test is skipped (with the reason) when no cluster can
+// run here.
+class PgEnvironment : public ::testing::Environment {
+ public:
+  static pgtest::PgCluster*& cluster() {
+    static pgtest::PgCluster* c = nullptr;
+    return c;
+  }
+  void SetUp() override {
+    if (!UsePostgres()) return;
+    std::string skip = pgtest::PgCluster::SkipReason();
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    auto* c = new pgtest::PgCluster;
+    std::string err = c->Start();
+    if (!err.empty()) {
+      delete c;
+      FAIL() << "starting the PostgreSQL cluster: " << err;
+    }
+    cluster() = c;
+  }
+  void TearDown() override {
+    delete cluster();
+    cluster() = nullptr;
+  }
+};
+inline ::testing::Environment* const kPgEnvironment =
+    ::testing::AddGlobalTestEnvironment(new PgEnvironment);
+#endif
 
 // A free TCP port on 127.0.0.1 (bound then released).
 inline int FreePort() {
@@ -158,16 +202,34 @@ inline Answer Http(const std::string& method, const std::string& url, const std:
   return a;
 }
 
-// A running collector on 127.0.0.1 with its own database.
+// A running collector on 127.0.0.1 with its own database: a SQLite file in
+// `dir`, or (UsePostgres()) a new database on the test binary's cluster.
 class Collector {
  public:
   explicit Collector(const TempDir& dir, std::string config = "")
-      : db_(dir / "collector.db"), log_(dir / "collector.log"), config_(std::move(config)) {}
+      : db_(dir / "collector.db"), log_(dir / "collector.log"), config_(std::move(config)) {
+    if (UsePostgres()) CreatePgDatabase();
+  }
 
-  // Starts on `port` (0 = let the collector pick); returns false on failure.
+  // The flags naming this collector's store: {"--db", FILE} or
+  // {"--store", URL}.
+  std::vector<std::string> StoreArgs() const {
+    if (store_url_.empty()) return {"--db", db_};
+    return {"--store", store_url_};
+  }
+  // The same, quoted for a shell command line.
+  std::string StoreFlags() const {
+    std::vector<std::string> a = StoreArgs();
+    return a[0] + " " + Q(a[1]);
+  }
+
+  // Starts on `port` (0 = let the collector pick); returns false on failure
+  // (the reason is in log()).
   bool Start(int port = 0, const std::vector<std::string>& extra = {}) {
+    if (UsePostgres() && store_url_.empty()) return false;
     std::vector<std::string> argv = {CollectorBin(), "--listen",
-                                     "127.0.0.1:" + std::to_string(port), "--db", db_};
+                                     "127.0.0.1:" + std::to_string(port)};
+    for (const std::string& a : StoreArgs()) argv.push_back(a);
     if (!config_.empty()) {
       argv.push_back("--config");
       argv.push_back(config_);
@@ -180,7 +242,7 @@ class Collector {
   void Kill9() { proc_.Kill(SIGKILL); }
 
   std::string Token(const std::string& role) {
-    auto r = testutil::Run(Q(CollectorBin()) + " token create --db " + Q(db_) + " --role " + role);
+    auto r = testutil::Run(Q(CollectorBin()) + " token create " + StoreFlags() + " --role " + role);
     std::string t = r.out;
     while (!t.empty() && t.back() == '\n') t.pop_back();
     return t;
@@ -200,11 +262,41 @@ class Collector {
   }
 
   const std::string& url() const { return url_; }
+  // The SQLite file (meaningful only when !UsePostgres()).
   const std::string& db() const { return db_; }
+  // The PostgreSQL URL ("" on SQLite).
+  const std::string& store_url() const { return store_url_; }
   const std::string& log() const { return log_; }
 
  private:
-  std::string db_, log_, config_, url_;
+  // A fresh database on the shared cluster, migrated; on failure the reason
+  // goes to the log and Start() fails.
+  void CreatePgDatabase() {
+#ifdef DW_TEST_HAVE_PG
+    static std::atomic<int> next{0};
+    pgtest::PgCluster* cluster = PgEnvironment::cluster();
+    if (cluster == nullptr) {
+      WriteFile(log_, "no PostgreSQL cluster (see the environment's setup failure)\n");
+      return;
+    }
+    const std::string name = "it_" + std::to_string(++next);
+    std::string url = cluster->NewDatabase(name);
+    if (url.empty()) {
+      WriteFile(log_, "CREATE DATABASE " + name + " failed\n");
+      return;
+    }
+    auto r = testutil::Run(Q(CollectorBin()) + " migrate --store " + Q(url) + " 2>&1");
+    if (r.exit_code != 0) {
+      WriteFile(log_, "migrate: " + r.out);
+      return;
+    }
+    store_url_ = url;
+#else
+    WriteFile(log_, "DW_TEST_STORE=postgresql but this test binary was built without libpq\n");
+#endif
+  }
+
+  std::string db_, log_, config_, url_, store_url_;
   Process proc_;
 };
 

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "collector/pg_conn.h"
+#include "collector/pg_events.h"
 #include "collector/pg_schema.h"
 #include "collector/pg_store.h"
 #include "core/drift_json.h"
@@ -276,6 +279,43 @@ TEST_F(PgStoreTest, StoresSharingTheDatabaseStoreReportsOnceAndHandOutCommandsOn
   std::vector<int64_t> all(kCommands);
   for (int i = 0; i < kCommands; ++i) all[i] = i + 1;
   EXPECT_EQ(taken, all);  // each command exactly once
+}
+
+// Ingests waiting for the fleet-wide ingest lock (held here by "another
+// collector") must not take every pooled connection: reads still answer.
+TEST_F(PgStoreTest, ReadsAreServedWhileIngestsWaitForTheIngestLock) {
+  auto store = MigrateAndOpen(2);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->EnrollHost("h", "", "1", "t", 1).ok());
+  auto other = PgConn::Connect(url_, 5);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  auto tx = std::make_unique<PgTx>(**other);
+  ASSERT_TRUE(tx->Begin().ok());
+  ASSERT_TRUE(
+      (*other)->Exec("lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).ok());
+
+  std::vector<std::thread> ingests;
+  std::atomic<int> stored{0};
+  for (int i = 0; i < 3; ++i) {
+    ingests.emplace_back([&, i] {
+      if (store->IngestReport(Envelope("w" + std::to_string(i), "h", 1, kJan2026 + i), {}).ok()) {
+        ++stored;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // they are all waiting now
+  EXPECT_EQ(stored.load(), 0);
+  auto reads = std::async(std::launch::async, [&] {
+    DriftQuery q;
+    return store->QueryDrift(q).ok() && store->GetHost("h").ok() && store->Counts().ok();
+  });
+  const bool answered = reads.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  EXPECT_TRUE(answered) << "reads blocked behind ingests waiting for the ingest lock";
+  tx.reset();  // rolls back, releasing the lock
+  for (auto& t : ingests) t.join();
+  EXPECT_TRUE(reads.get());
+  EXPECT_EQ(stored.load(), 3);
+  EXPECT_EQ(store->Counts()->reports, 3);
 }
 
 }  // namespace

@@ -1,0 +1,204 @@
+// SQLite -> PostgreSQL copy of a collector database (pg_import.h).
+#include "collector/pg_import.h"
+
+#include <unistd.h>
+
+#include <set>
+
+#include "collector/pg_conn.h"
+#include "collector/pg_events.h"
+#include "collector/pg_schema.h"
+#include "collector/pg_store.h"
+#include "collector/sqlite_store.h"
+#include "collector/sqlite_util.h"
+
+namespace driftwatch::collector {
+namespace {
+
+// One table copied by ImportSqliteIntoPg. `sqlite_select` yields, in order,
+// one value per column of `pg_columns` (the tables share their column names
+// except where a select adapts a value). A new fleet table is one more entry
+// here, in an order that respects references (reports before events).
+struct CopyTable {
+  const char* name;           // the PostgreSQL table
+  const char* pg_columns;     // column list of the INSERT
+  const char* sqlite_select;  // the rows, ordered by the first column
+  const char* pg_sequence;    // advanced past the largest first column, or nullptr
+};
+
+constexpr CopyTable kCopyTables[] = {
+    {"tokens", "sha256, role, host_id, created_ns",
+     "SELECT sha256, role, host_id, created_ns FROM tokens ORDER BY sha256", nullptr},
+    {"hosts",
+     "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
+     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events",
+     "SELECT id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
+     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events "
+     "FROM hosts ORDER BY id",
+     nullptr},
+    {"reports",
+     "seq, report_id, host_id, agent_version, sent_ns, received_ns, started_ns, finished_ns, "
+     "baseline, baseline_revision, root, first_event_id, events, warnings, stats",
+     "SELECT seq, report_id, host_id, agent_version, sent_ns, received_ns, started_ns, "
+     "finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats "
+     "FROM reports ORDER BY seq",
+     "reports_seq_seq"},
+    // PostgreSQL keeps the report id and receive time on each event row.
+    {"events",
+     "id, report_seq, report_id, host_id, grp, path, kind, severity, detected_ns, received_ns, "
+     "body",
+     "SELECT e.id, e.report_seq, r.report_id, e.host_id, e.grp, e.path, e.kind, e.severity, "
+     "e.detected_ns, r.received_ns, e.body FROM events e JOIN reports r ON r.seq = e.report_seq "
+     "ORDER BY e.id",
+     "events_id_seq"},
+    {"event_counts", "severity, n", "SELECT severity, n FROM event_counts ORDER BY severity",
+     nullptr},
+    {"commands", "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail",
+     "SELECT id, host_id, kind, created_ns, handed_out_ns, acked_ns, "
+     "CASE WHEN ok <> 0 THEN 'true' ELSE 'false' END, detail FROM commands ORDER BY id",
+     "commands_id_seq"},
+    {"alerts", "id, event_id, route, attempts, next_ns, delivered_ns, last_error",
+     "SELECT id, event_id, route, attempts, next_ns, delivered_ns, last_error FROM alerts "
+     "ORDER BY id",
+     "alerts_id_seq"},
+};
+
+// Rows per multi-row INSERT.
+constexpr int kBatchRows = 200;
+
+int ColumnCount(const char* columns) {
+  int n = 1;
+  for (const char* p = columns; *p; ++p) n += *p == ',';
+  return n;
+}
+
+// "INSERT INTO t(cols) VALUES ($1, ..), (..)" for `rows` rows.
+std::string InsertSql(const CopyTable& t, int columns, int rows) {
+  std::string sql = std::string("INSERT INTO ") + t.name + "(" + t.pg_columns + ") VALUES ";
+  int p = 1;
+  for (int r = 0; r < rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (int c = 0; c < columns; ++c) sql += (c ? ", $" : "$") + std::to_string(p++);
+    sql += ")";
+  }
+  return sql;
+}
+
+Status FlushBatch(PgConn& pg, const CopyTable& t, int columns, std::vector<PgParam>* params) {
+  if (params->empty()) return Status::Ok();
+  const int rows = static_cast<int>(params->size()) / columns;
+  const std::string name = std::string("copy_") + t.name + "_" + std::to_string(rows);
+  const std::string sql = InsertSql(t, columns, rows);
+  Status s = pg.Exec(name.c_str(), sql.c_str(), *params).status();
+  params->clear();
+  return s.WithContext(std::string("copying ") + t.name);
+}
+
+// Copies one table; returns the row count and the largest first column.
+Result<std::pair<int64_t, int64_t>> CopyOne(Db& lite, PgConn& pg, const CopyTable& t) {
+  const int columns = ColumnCount(t.pg_columns);
+  DW_ASSIGN_OR_RETURN(auto s, lite.Prepare(t.sqlite_select));
+  std::vector<PgParam> params;
+  int64_t rows = 0, max_id = 0;
+  while (true) {
+    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    for (int c = 0; c < columns; ++c) params.push_back(s->Text(c));
+    if (t.pg_sequence != nullptr) max_id = std::max(max_id, s->Int(0));
+    ++rows;
+    if (params.size() >= static_cast<size_t>(kBatchRows * columns)) {
+      DW_RETURN_IF_ERROR(FlushBatch(pg, t, columns, &params));
+    }
+  }
+  DW_RETURN_IF_ERROR(FlushBatch(pg, t, columns, &params));
+  return std::make_pair(rows, max_id);
+}
+
+// Ends the SQLite read snapshot however the copy ends.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Db& db) : db_(db) {}
+  ~ReadSnapshot() {
+    if (open_) db_.Exec("ROLLBACK").IgnoreError();
+  }
+  Status Begin() {
+    DW_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+    open_ = true;
+    // A deferred transaction takes its snapshot at the first read.
+    return db_.Exec("SELECT count(*) FROM schema_versions");
+  }
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+Result<ImportCounts> ImportSqliteIntoPg(const std::string& sqlite_path, const std::string& pg_url) {
+  if (access(sqlite_path.c_str(), R_OK) != 0) {
+    return Status::NotFound(sqlite_path + ": no such SQLite collector database");
+  }
+  {
+    // Validates (and, for an older build's file, upgrades) the SQLite schema.
+    DW_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(sqlite_path));
+  }
+  DW_ASSIGN_OR_RETURN(auto lite, Db::Open(sqlite_path));
+  DW_ASSIGN_OR_RETURN(auto pg, PgConn::Connect(pg_url, 10));
+  {
+    // Opening a store checks that the target is at this build's version.
+    PgStoreOptions one;
+    one.pool_size = 1;
+    DW_ASSIGN_OR_RETURN(auto store, OpenPgStore(pg_url, one));
+  }
+  ReadSnapshot snapshot(*lite);
+  DW_RETURN_IF_ERROR(snapshot.Begin());
+
+  // Partition DDL runs in its own transactions (PgPartitions::Ensure);
+  // empty partitions left by a failed copy are harmless.
+  {
+    DW_ASSIGN_OR_RETURN(auto s, lite->Prepare("SELECT DISTINCT detected_ns FROM events"));
+    std::set<int64_t> months;
+    PgPartitions partitions;
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      const EventMonth m = MonthOf(s->Int(0));
+      if (months.insert(m.start_ns).second) {
+        DW_RETURN_IF_ERROR(partitions.Ensure(*pg, s->Int(0)));
+      }
+    }
+  }
+
+  PgTx tx(*pg);
+  DW_RETURN_IF_ERROR(tx.Begin());
+  // No collector ingests (or creates partitions) while the copy runs.
+  DW_RETURN_IF_ERROR(
+      pg->Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgSchemaLock)}).status());
+  DW_RETURN_IF_ERROR(
+      pg->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
+  for (const CopyTable& t : kCopyTables) {
+    const std::string sql = std::string("SELECT count(*) FROM ") + t.name;
+    DW_ASSIGN_OR_RETURN(auto r,
+                        pg->Exec((std::string("count_") + t.name).c_str(), sql.c_str(), {}));
+    if (r.Int(0, 0) > 0) {
+      return Status::AlreadyExists("the target PostgreSQL store is not empty (" +
+                                   std::to_string(r.Int(0, 0)) + " row(s) in " + t.name +
+                                   "); migrate --from copies into an empty database only");
+    }
+  }
+  ImportCounts counts;
+  for (const CopyTable& t : kCopyTables) {
+    DW_ASSIGN_OR_RETURN(auto copied, CopyOne(*lite, *pg, t));
+    counts.emplace_back(t.name, copied.first);
+    if (t.pg_sequence != nullptr && copied.first > 0) {
+      DW_RETURN_IF_ERROR(pg->Exec("copy_setval", "SELECT setval($1::regclass, $2)",
+                                  {std::string(t.pg_sequence), PgInt(copied.second)})
+                             .status());
+    }
+  }
+  DW_RETURN_IF_ERROR(tx.Commit());
+  return counts;
+}
+
+}  // namespace driftwatch::collector

@@ -1,0 +1,182 @@
+// `driftwatch-collector migrate --from sqlite:///PATH --store postgresql://...`:
+// a SQLite collector seeded through its API (reports over two months, a
+// duplicate, queued commands, pending alerts) is copied into PostgreSQL; a
+// collector on the copy answers every read exactly as the SQLite one does,
+// accepts the same tokens, hands out the same commands and continues the
+// id sequences. A second copy into the now non-empty database is refused.
+#include <gtest/gtest.h>
+
+#include "tests/collector/harness.h"
+#include "tests/pg/pg_cluster.h"
+
+namespace driftwatch::collector_it {
+namespace {
+
+using pgtest::PgCluster;
+
+constexpr int64_t kDay = 86400LL * 1000000000LL;
+constexpr int64_t kOct30 = 1793318400LL * 1000000000LL;  // 2026-10-30T00:00:00Z
+constexpr int64_t kNov1 = 1793491200LL * 1000000000LL;
+
+TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
+  std::string skip = PgCluster::SkipReason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  if (CollectorBin().empty()) GTEST_SKIP() << "DW_COLLECTOR_BIN not set (run through meson test)";
+  TempDir dir;
+  // Alerts to a port nobody listens on stay pending (and are copied).
+  WriteFile(dir / "collector.yaml",
+            "version: 1\nalerts:\n  - name: ops\n    min_severity: critical\n    webhook: "
+            "http://127.0.0.1:" +
+                std::to_string(FreePort()) + "/hook\n");
+  Collector lite(dir, dir / "collector.yaml");
+  ASSERT_TRUE(lite.Start()) << testutil::Run("cat " + Q(lite.log())).out;
+  const std::string read = lite.Token("read");
+  const std::string admin = lite.Token("admin");
+  const std::string enroll = lite.Token("enroll");
+  const std::vector<std::string> hosts = {"web-1", "web-2", "db-1"};
+  std::map<std::string, std::string> agent;
+  for (const std::string& h : hosts) {
+    agent[h] = lite.EnrollApi(enroll, h, h.substr(0, h.find('-')));
+    ASSERT_FALSE(agent[h].empty()) << h;
+  }
+  // 30 reports, 7.2 h apart from 2026-10-30: two calendar months.
+  const Severity sev[] = {Severity::kLow, Severity::kHigh, Severity::kCritical};
+  int october = 0, november = 0;
+  for (int n = 0; n < 30; ++n) {
+    const std::string& h = hosts[n % 3];
+    std::vector<DriftEvent> ev;
+    for (int i = 0; i <= n % 4; ++i) {
+      ev.push_back(
+          Added("/etc/app" + std::to_string(i) + "/f" + std::to_string(n), sev[(n + i) % 3]));
+    }
+    if (n % 5 == 0) ev.push_back(Added("/etc/shared.conf", Severity::kHigh));
+    const int64_t at = kOct30 + n * kDay / 10 * 3 + n;
+    (at < kNov1 ? october : november) += static_cast<int>(ev.size());
+    Answer a =
+        Http("POST", lite.url() + "/api/v1/reports", agent[h], ReportJson(Uuid(n), h, ev, at));
+    ASSERT_EQ(a.status, 200) << a.body;
+  }
+  Answer dup = Http("POST", lite.url() + "/api/v1/reports", agent["web-1"],
+                    ReportJson(Uuid(0), "web-1", {Added("/etc/app0/f0")}, kOct30));
+  ASSERT_EQ(dup.status, 200);
+  EXPECT_TRUE(dup.json().at("duplicate").as_bool());
+  auto q = testutil::Run(Q(CollectorBin()) + " baseline " + lite.StoreFlags() + " --group web");
+  ASSERT_EQ(q.exit_code, 0) << q.out;
+  value cmd = value::object();
+  cmd["command"] = value("check-now");
+  ASSERT_EQ(Http("POST", lite.url() + "/api/v1/hosts/db-1/commands", admin, cmd.serialize()).status,
+            201);
+  ASSERT_EQ(lite.Stop(), 0);
+
+  PgCluster cluster;
+  ASSERT_EQ(cluster.Start(), "");
+  const std::string url = cluster.NewDatabase("fleet");
+  ASSERT_NE(url, "");
+  auto cli = [&](const std::string& args) {
+    return testutil::Run(Q(CollectorBin()) + " " + args + " 2>&1");
+  };
+  // Only sqlite -> postgresql, and only from a file that exists.
+  auto r = cli("migrate --from " + Q(url) + " --store " + Q(url));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out,
+            "driftwatch-collector: migrate --from copies a sqlite:/// database into a "
+            "postgresql:// --store\n");
+  r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out,
+            "postgresql store migrated from schema version 0 to 1\n"
+            "driftwatch-collector: " +
+                dir / "missing.db" + ": no such SQLite collector database\n");
+  EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
+
+  r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(r.out,
+            "postgresql store already at schema version 1\n"
+            "copied from " +
+                lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
+                std::to_string(october + november) + " events, 3 event_counts, 3 commands, " +
+                alerts[0][0] + " alerts\n");
+  EXPECT_GT(std::stoi(alerts[0][0]), 0);
+  // Events landed in the partitions of both months.
+  EXPECT_EQ(
+      cluster.Sql("fleet",
+                  "SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1"),
+      (pgtest::Rows{{"events_y2026m10", std::to_string(october)},
+                    {"events_y2026m11", std::to_string(november)}}));
+  ASSERT_GT(october, 0);
+  ASSERT_GT(november, 0);
+  const int total = october + november;
+
+  // Copying again would duplicate: refused, nothing changed.
+  r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out,
+            "postgresql store already at schema version 1\n"
+            "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
+            "tokens); migrate --from copies into an empty database only\n");
+  EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),
+            (pgtest::Rows{{std::to_string(total)}}));
+
+  ASSERT_TRUE(lite.Start()) << testutil::Run("cat " + Q(lite.log())).out;
+  Process pg;
+  const std::string pg_url = pg.Start({CollectorBin(), "--listen", "127.0.0.1:0", "--store", url,
+                                       "--config", dir / "collector.yaml"},
+                                      dir / "pg.log");
+  ASSERT_NE(pg_url, "") << testutil::Run("cat " + Q(dir / "pg.log")).out;
+
+  auto same = [&](const std::string& path) {
+    Answer a = Http("GET", lite.url() + path, read);
+    Answer b = Http("GET", pg_url + path, read);
+    ASSERT_EQ(a.status, 200) << path << ": " << a.body;
+    EXPECT_EQ(b.status, 200) << path << ": " << b.body;
+    EXPECT_EQ(b.json(), a.json()) << path << "\nsqlite:     " << a.body
+                                  << "\npostgresql: " << b.body;
+  };
+  same("/api/v1/hosts");
+  for (const std::string& h : hosts) same("/api/v1/hosts/" + h);
+  same("/api/v1/fleet/summary");
+  same("/api/v1/paths/history?path=/etc/shared.conf");
+  same("/api/v1/drift?limit=1000");
+  same("/api/v1/drift?group=web&severity=critical&limit=1000");
+  same("/api/v1/drift?host=db-1&since=2026-11-01T00:00:00Z&limit=1000");
+  same("/api/v1/drift?path=/etc/app1/*&limit=1000");
+  // Page by page: the same cursors on both.
+  std::string cursor;
+  size_t paged = 0;
+  for (int pages = 0; pages < 100; ++pages) {
+    const std::string path = "/api/v1/drift?limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    same(path);
+    value v = Http("GET", pg_url + path, read).json();
+    paged += v.at("events").size();
+    if (v.at("next_cursor").is_null()) break;
+    cursor = v.at("next_cursor").as_string();
+  }
+  EXPECT_EQ(paged, static_cast<size_t>(total));
+  EXPECT_EQ(AllDrift(lite, read, "").size(), static_cast<size_t>(total));
+
+  // Agent tokens and queued commands moved too: web-1 gets its baseline
+  // command (same id) from the PostgreSQL collector.
+  Answer cmds = Http("GET", pg_url + "/api/v1/agents/commands", agent["web-1"]);
+  ASSERT_EQ(cmds.status, 200) << cmds.body;
+  value list = cmds.json().at("commands");
+  ASSERT_EQ(list.size(), 1u) << cmds.body;
+  EXPECT_EQ(list[0].at("command").as_string(), "baseline");
+  EXPECT_EQ(list[0].at("id").as_integer(), 1);
+  // Ids continue after the copied ones.
+  Answer next = Http("POST", pg_url + "/api/v1/reports", agent["db-1"],
+                     ReportJson(Uuid(100), "db-1", {Added("/etc/new")}, kOct30 + 40 * kDay));
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(next.json().at("sequence").as_integer(), 31);
+  EXPECT_EQ(next.json().at("first_event_id").as_integer(), total + 1);
+  Answer again = Http("POST", pg_url + "/api/v1/reports", agent["web-2"],
+                      ReportJson(Uuid(1), "web-2", {}, kOct30));
+  EXPECT_TRUE(again.json().at("duplicate").as_bool()) << again.body;
+  EXPECT_EQ(pg.Kill(SIGTERM), 0);
+  EXPECT_EQ(lite.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace driftwatch::collector_it
