@@ -11,6 +11,7 @@
 #include "container/report.h"
 #include "container/slots.h"
 #include "container/state.h"
+#include "container/userns.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -23,7 +24,8 @@ constexpr char kUsage[] =
     "  image import NAME DIR|ROOTFS.tar   copy an image into the store, record its digest\n"
     "  image ls [--format json]\n"
     "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net host|none]\n"
-    "      [--memory 256M] [--pids 512] [--detach | --rm] IMAGE -- CMD...\n"
+    "      [--memory 256M] [--pids 512] [--userns [--userns-range HOSTID:COUNT]]\n"
+    "      [--detach | --rm] IMAGE -- CMD...\n"
     "  start [--detach] NAME               start a stopped container again (layer kept)\n"
     "  ps [--format json] | stop [--timeout S] NAME | rm [--force] NAME | logs NAME\n"
     "  exec NAME -- CMD...\n"
@@ -58,7 +60,8 @@ Result<bool> JsonFormat(const Args& a) {
 const std::vector<FlagSpec> kRunFlags = {{"name", true, false},    {"volume", true, true},
                                          {"env", true, true},      {"net", true, false},
                                          {"memory", true, false},  {"pids", true, false},
-                                         {"detach", false, false}, {"rm", false, false}};
+                                         {"detach", false, false}, {"rm", false, false},
+                                         {"userns", false, false}, {"userns-range", true, false}};
 
 Status FillRunFlags(const Args& a, ContainerRecord* r) {
   r->name = a.GetOr("name", "");
@@ -79,6 +82,15 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
   }
   if (a.Has("pids")) {
     DW_ASSIGN_OR_RETURN(r->pids_max, container::ParseByteSize(*a.Get("pids")));
+  }
+  if (a.Has("userns-range") && !a.Has("userns"))
+    return Status::InvalidArgument("--userns-range needs --userns");
+  if (a.Has("userns")) {
+    if (a.Has("userns-range")) {
+      DW_ASSIGN_OR_RETURN(r->userns, container::ParseIdRange(*a.Get("userns-range")));
+    } else {
+      r->userns = container::DefaultIdRange();
+    }
   }
   r->command = a.rest();
   return Status::Ok();
@@ -260,6 +272,7 @@ int Deploy(const std::vector<std::string>& args) {
   o.net = r.net;
   o.memory_bytes = r.memory_bytes;
   o.pids_max = r.pids_max;
+  o.userns = r.userns;
   std::cout.flush();
   auto out = container::Deploy(StateFrom(*a), o);
   if (!out.ok()) return Fail(out.status());

@@ -224,11 +224,13 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     c.mnt_ns = ino;
     c.runtime = ident ? ident->runtime : "unknown";
     c.id = ident ? ident->id : "mntns-" + std::to_string(ino);
+    IdRange ids;  // this launcher's containers with --userns
     if (ident && ident->runtime == "driftwatch" && ours.count(ident->id)) {
       const ContainerRecord& r = ours[ident->id];
       c.name = r.name;
       c.image = r.image;
       c.image_digest = r.image_digest;
+      ids = r.userns;
     }
     auto mi_text = ReadSmallFile(base + "/mountinfo", kMaxMountInfoBytes);
     if (!mi_text.ok()) {
@@ -259,7 +261,7 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     for (const MountInfo& m : *mounts) {
       if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
     }
-    auto upper = ReadUpperLayer(c.layers->upper);
+    auto upper = ReadUpperLayer(c.layers->upper, ids);
     auto lower = OpenStackedLower(c.layers->lower);
     if (!upper.ok() || !lower.ok()) {
       c.note = !upper.ok() ? upper.status().ToString() : lower.status().ToString();

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <deque>
 
+#include "container/userns.h"
 namespace driftwatch::container {
 namespace {
 
@@ -137,7 +138,7 @@ Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash) {
   return e;
 }
 
-Result<UpperListing> ReadUpperLayer(const std::string& upper_dir) {
+Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange& ids) {
   int raw = open(upper_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(upper_dir, errno);
   UniqueFd root(raw);
@@ -172,6 +173,8 @@ Result<UpperListing> ReadUpperLayer(const std::string& upper_dir) {
         DW_ASSIGN_OR_RETURN(e.content, HashFile(fd.get(), name, upper_dir + path));
       }
       if (e.type == EntryType::kDir) dirs.push_back(path);
+      e.uid = ContainerViewId(e.uid, ids);
+      e.gid = ContainerViewId(e.gid, ids);
       node.entry = std::move(e);
       listing.Add(path, std::move(node));
     }
@@ -211,8 +214,9 @@ Result<std::vector<std::string>> DiskLowerView::List(const std::string& path) {
 
 Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
                                            const std::string& upper_dir,
-                                           const std::vector<std::string>& excluded) {
-  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(upper_dir));
+                                           const std::vector<std::string>& excluded,
+                                           const IdRange& ids) {
+  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(upper_dir, ids));
   DW_ASSIGN_OR_RETURN(std::unique_ptr<DiskLowerView> lower, DiskLowerView::Open(lower_dir));
   return DiffUpperLayer(upper, *lower, excluded);
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "container/state.h"
 #include "container/upper_diff.h"
 #include "core/drift.h"
 #include "core/entry.h"
@@ -36,7 +37,9 @@ Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash);
 
 // Reads the whole upper layer at `upper_dir`, decoding whiteouts, opaque,
 // redirect and metacopy markers from trusted.overlay.* / user.overlay.*.
-Result<UpperListing> ReadUpperLayer(const std::string& upper_dir);
+// With a user namespace's range, owners inside it are read back as the
+// container sees them (host uid range.host+N -> N; container/userns.h).
+Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange& ids = {});
 
 // The image directory as a LowerView.
 class DiskLowerView final : public LowerView {
@@ -50,10 +53,12 @@ class DiskLowerView final : public LowerView {
   UniqueFd root_;
 };
 
-// A container's drift: DiffUpperLayer over the layers on disk.
+// A container's drift: DiffUpperLayer over the layers on disk; `ids` as for
+// ReadUpperLayer.
 Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
                                            const std::string& upper_dir,
-                                           const std::vector<std::string>& excluded);
+                                           const std::vector<std::string>& excluded,
+                                           const IdRange& ids = {});
 
 // Every object under root_fd as absolute path -> entry (masked with
 // DiffMask, content hashed). Directories on another filesystem than the
