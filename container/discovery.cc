@@ -156,6 +156,12 @@ uint64_t NsInode(const std::string& link) {
 
 }  // namespace
 
+std::string ContainerLabel(const DiscoveredContainer& c) {
+  if (!c.name.empty()) return c.name;
+  if (c.id.rfind("mntns-", 0) == 0) return c.runtime + ":" + c.id;
+  return c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+}
+
 Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers) {
   std::vector<UniqueFd> roots;
   for (const std::string& l : layers) {

@@ -248,36 +248,6 @@ Result<std::map<std::string, Entry>> WalkTree(int root_fd,
   return out;
 }
 
-Hash128 MerkleRoot(const std::map<std::string, Entry>& listing) {
-  // Group children by parent; process directories deepest first so every
-  // child directory's subtree hash is known before its parent is hashed.
-  std::map<std::string, std::vector<Entry>> kids;
-  kids["/"];
-  for (const auto& [path, e] : listing) {
-    kids[Parent(path)].push_back(e);
-    if (e.type == EntryType::kDir) kids[path];
-  }
-  std::vector<std::string> order;
-  for (const auto& [dir, unused] : kids) order.push_back(dir);
-  auto depth = [](const std::string& p) {
-    return p == "/" ? 0 : std::count(p.begin(), p.end(), '/');
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](const std::string& a, const std::string& b) { return depth(a) > depth(b); });
-  std::map<std::string, Hash128> ids;
-  for (const std::string& dir : order) {
-    Tree t;
-    for (Entry e : kids[dir]) {
-      if (e.type == EntryType::kDir) e.subtree = ids[Join(dir, e.name)];
-      t.entries.push_back(std::move(e));
-    }
-    std::sort(t.entries.begin(), t.entries.end(),
-              [](const Entry& a, const Entry& b) { return a.name < b.name; });
-    ids[dir] = TreeHash(SerializeTree(t));
-  }
-  return ids["/"];
-}
-
 Status RemoveTree(const std::string& path) {
   if (path.empty() || path == "/")
     return Status::InvalidArgument("refusing to remove '" + path + "'");

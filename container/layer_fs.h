@@ -1,6 +1,6 @@
 // Filesystem side of layers: reading an overlay upper layer, a lower layer
-// view on disk, walking a tree into a flat listing, the Merkle digest of an
-// image, and removing a container's directories.
+// view on disk, walking a tree into a flat listing, and removing a
+// container's directories.
 //
 // Every walk is iterative (no recursion on the tree's depth), resolves paths
 // beneath a root fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -66,10 +66,6 @@ Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
 // are left out. The root itself is not listed.
 Result<std::map<std::string, Entry>> WalkTree(int root_fd,
                                               const std::vector<std::string>& excluded);
-
-// Merkle root of a tree listing (as produced by WalkTree): every directory's
-// Tree is serialized with core's SerializeTree and hashed bottom-up.
-Hash128 MerkleRoot(const std::map<std::string, Entry>& listing);
 
 // Removes `path` and everything under it without following symlinks or
 // crossing into other mounts; iterative, constant fds. Missing is ok.
