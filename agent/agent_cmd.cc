@@ -235,7 +235,7 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
   auto result = agent::RunCheck(*opts);
   if (!result.ok()) return Fail(result.status());
   if (opts->root == "/" && !args->Has("no-containers")) {
-    AddContainerDrift(&*result);
+    AddContainerDrift(opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }

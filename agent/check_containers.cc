@@ -1,16 +1,20 @@
 // `driftwatch check` on a host also covers its running containers: the
 // upper-layer drift of containers this launcher runs and of those of other
-// runtimes found through /proc (container/discovery.h).
+// runtimes found through /proc (container/discovery.h), and for containers
+// whose root is not overlayfs a scan of the root against its baseline in
+// the agent store (container/tree_baseline.h).
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/commands.h"
+#include "agent/output.h"
 #include "container/discovery.h"
 #include "container/state.h"
+#include "container/tree_baseline.h"
 
 namespace driftwatch::cli {
 
-void AddContainerDrift(CheckResult* result) {
+void AddContainerDrift(const std::string& db_path, CheckResult* result) {
   if (geteuid() != 0) {
     result->warnings.push_back("containers: not checked (needs root)");
     return;
@@ -26,9 +30,11 @@ void AddContainerDrift(CheckResult* result) {
   }
   result->containers.emplace();  // the inventory (docs/wire.md)
   for (container::DiscoveredContainer& c : *found) {
-    const std::string label =
-        !c.name.empty() ? c.name
-                        : c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+    const std::string label = container::ContainerLabel(c);
+    if (container::NeedsRootScan(c)) {
+      container::TreeBaselineOptions tree{db_path, "", CurrentUser()};
+      container::AddRootDrift(tree, options.proc, label, &c, &result->warnings);
+    }
     result->containers->push_back(
         {label, c.id, c.runtime, c.image, c.image_digest.IsZero() ? "" : c.image_digest.Hex(),
          c.drift_known, c.drift_known ? static_cast<int64_t>(c.events.size()) : 0});

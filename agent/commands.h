@@ -23,9 +23,11 @@ int RunHistoryCommand(const std::vector<std::string>& args);
 int ReportCheck(const std::string& db_path, const CheckResult& result);
 
 // Adds the drift of the host's running containers (all runtimes) to a check
-// of the host; failures become warnings. Defined in agent/check_containers.cc,
-// linked into the executable (it joins the agent and container libraries).
-void AddContainerDrift(CheckResult* result);
+// of the host; failures become warnings. Roots that are not overlayfs are
+// compared with baselines in the agent store at db_path. Defined in
+// agent/check_containers.cc, linked into the executable (it joins the agent
+// and container libraries).
+void AddContainerDrift(const std::string& db_path, CheckResult* result);
 int RunPackagesCommand(const std::vector<std::string>& args);
 int RunEnrollCommand(const std::vector<std::string>& args);
 int RunDaemonCommand(const std::vector<std::string>& args);

@@ -6,11 +6,14 @@
 
 #include "agent/cli_args.h"
 #include "agent/commands.h"
+#include "agent/output.h"
 #include "container/image_store.h"
 #include "container/launcher.h"
 #include "container/report.h"
 #include "container/slots.h"
 #include "container/state.h"
+#include "container/tree_baseline.h"
+#include "container/userns.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -20,19 +23,37 @@ using container::StateDir;
 
 constexpr char kUsage[] =
     "usage: driftwatch container VERB [--state-dir DIR] ...\n"
-    "  image import NAME DIR|ROOTFS.tar   copy an image into the store, record its digest\n"
+    "  image import [--db PATH] [--rules FILE] NAME DIR|ROOTFS.tar\n"
+    "                                     copy an image into the store, record its digest\n"
+    "                                     and its tree as baseline image:NAME@DIGEST\n"
     "  image ls [--format json]\n"
     "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net host|none]\n"
-    "      [--memory 256M] [--pids 512] [--detach | --rm] IMAGE -- CMD...\n"
+    "      [--memory 256M] [--pids 512] [--userns [--userns-range HOSTID:COUNT]]\n"
+    "      [--detach | --rm] IMAGE -- CMD...\n"
     "  start [--detach] NAME               start a stopped container again (layer kept)\n"
     "  ps [--format json] | stop [--timeout S] NAME | rm [--force] NAME | logs NAME\n"
     "  exec NAME -- CMD...\n"
     "  diff NAME [--format text|json]     A/C/D of the writable layer; exit 1 on drift\n"
+    "  diff --baseline [--db PATH] [--rules FILE] NAME\n"
+    "                                     the running root against the image's baseline,\n"
+    "                                     with the container rules\n"
     "  deploy SERVICE IMAGE --health CMD [run flags] [-- CMD...]\n"
     "  rollback SERVICE\n";
 
 const FlagSpec kStateDirFlag{"state-dir", true, false};
 const FlagSpec kFormatFlag{"format", true, false};
+const FlagSpec kDbFlag{"db", true, false};
+const FlagSpec kRulesFlag{"rules", true, false};
+
+// --db (agent store) and --rules (container rules) of the verbs that keep
+// trees in the agent store.
+container::TreeBaselineOptions TreeOptionsFrom(const Args& a) {
+  container::TreeBaselineOptions o;
+  o.db_path = a.GetOr("db", "");
+  o.rules_path = a.GetOr("rules", "");
+  o.author = CurrentUser();
+  return o;
+}
 
 Result<Args> ParseWith(const std::vector<std::string>& args, std::vector<FlagSpec> specs) {
   specs.push_back(kStateDirFlag);
@@ -58,7 +79,8 @@ Result<bool> JsonFormat(const Args& a) {
 const std::vector<FlagSpec> kRunFlags = {{"name", true, false},    {"volume", true, true},
                                          {"env", true, true},      {"net", true, false},
                                          {"memory", true, false},  {"pids", true, false},
-                                         {"detach", false, false}, {"rm", false, false}};
+                                         {"detach", false, false}, {"rm", false, false},
+                                         {"userns", false, false}, {"userns-range", true, false}};
 
 Status FillRunFlags(const Args& a, ContainerRecord* r) {
   r->name = a.GetOr("name", "");
@@ -80,6 +102,15 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
   if (a.Has("pids")) {
     DW_ASSIGN_OR_RETURN(r->pids_max, container::ParseByteSize(*a.Get("pids")));
   }
+  if (a.Has("userns-range") && !a.Has("userns"))
+    return Status::InvalidArgument("--userns-range needs --userns");
+  if (a.Has("userns")) {
+    if (a.Has("userns-range")) {
+      DW_ASSIGN_OR_RETURN(r->userns, container::ParseIdRange(*a.Get("userns-range")));
+    } else {
+      r->userns = container::DefaultIdRange();
+    }
+  }
   r->command = a.rest();
   return Status::Ok();
 }
@@ -87,15 +118,25 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
 int Image(const std::vector<std::string>& args) {
   if (args.empty()) return Fail(Status::InvalidArgument("expected image import|ls"));
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto a = ParseWith(rest, {kFormatFlag});
+  auto a = ParseWith(rest, {kFormatFlag, kDbFlag, kRulesFlag});
   if (!a.ok()) return Fail(a.status());
   StateDir state = StateFrom(*a);
   if (args[0] == "import") {
     if (Status s = NeedPositionals(*a, 2, "image import NAME DIR|ROOTFS.tar"); !s.ok())
       return Fail(s);
-    auto r = container::ImportImage(state, a->positional()[0], a->positional()[1]);
+    const std::string name = a->positional()[0];
+    container::TreeBaselineOptions o = TreeOptionsFrom(*a);
+    std::string baseline;
+    auto digester = [&](const std::string& rootfs) -> Result<std::pair<Hash128, uint64_t>> {
+      DW_ASSIGN_OR_RETURN(container::ImageBaseline b,
+                          container::RecordImageBaseline(o, name, rootfs));
+      baseline = b.baseline;
+      return std::make_pair(b.digest, b.entries);
+    };
+    auto r = container::ImportImage(state, name, a->positional()[1], digester);
     if (!r.ok()) return Fail(r.status());
-    std::cout << r->name << " " << r->digest.Hex() << " (" << r->entries << " entries)\n";
+    std::cout << r->name << " " << r->digest.Hex() << " (" << r->entries << " entries; baseline "
+              << baseline << ")\n";
     return kExitOk;
   }
   if (args[0] == "ls") {
@@ -223,8 +264,34 @@ int Exec(const std::vector<std::string>& args) {
   return *code;
 }
 
+// `diff --baseline`: the running container's merged root, scanned with the
+// container rules, against its image's baseline in the agent store.
+Result<std::vector<DriftEvent>> DiffAgainstImageBaseline(const Args& a, const StateDir& state,
+                                                         const ContainerRecord& r) {
+  DW_ASSIGN_OR_RETURN(ContainerRecord now, container::InspectContainer(state, r.name));
+  if (!container::IsRunning(now)) {
+    return Status::InvalidArgument("diff --baseline needs a running container; " + r.name + " is " +
+                                   now.status);
+  }
+  if (now.userns.enabled()) {
+    return Status::InvalidArgument(
+        "diff --baseline: " + r.name +
+        " runs in a user namespace, whose owners the host sees shifted; use diff without "
+        "--baseline");
+  }
+  // Mounted over the image: /proc, /dev, /sys and the volumes.
+  std::vector<std::string> excluded = {"/proc", "/dev", "/sys"};
+  for (const container::VolumeSpec& v : now.volumes) excluded.push_back(v.destination);
+  auto drift = container::DiffTreeWithBaseline(
+      TreeOptionsFrom(a), container::ImageBaselineName(now.image, now.image_digest),
+      "/proc/" + std::to_string(now.pid) + "/root", excluded);
+  if (!drift.ok()) return drift.status();
+  for (const std::string& w : drift->warnings) std::cerr << "driftwatch: warning: " << w << "\n";
+  return std::move(drift->events);
+}
+
 int Diff(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {kFormatFlag});
+  auto a = ParseWith(args, {kFormatFlag, kDbFlag, kRulesFlag, {"baseline", false, false}});
   if (!a.ok()) return Fail(a.status());
   if (Status s = NeedPositionals(*a, 1, "diff NAME"); !s.ok()) return Fail(s);
   auto json = JsonFormat(*a);
@@ -232,7 +299,8 @@ int Diff(const std::vector<std::string>& args) {
   StateDir state = StateFrom(*a);
   auto r = state.LoadContainer(a->positional()[0]);
   if (!r.ok()) return Fail(r.status());
-  auto events = container::DiffContainer(state, *r);
+  auto events = a->Has("baseline") ? DiffAgainstImageBaseline(*a, state, *r)
+                                   : container::DiffContainer(state, *r);
   if (!events.ok()) return Fail(events.status());
   std::cout << (*json ? container::DiffJson(*r, *events).serialize() + "\n"
                       : container::DiffText(*events));
@@ -260,6 +328,7 @@ int Deploy(const std::vector<std::string>& args) {
   o.net = r.net;
   o.memory_bytes = r.memory_bytes;
   o.pids_max = r.pids_max;
+  o.userns = r.userns;
   std::cout.flush();
   auto out = container::Deploy(StateFrom(*a), o);
   if (!out.ok()) return Fail(out.status());

@@ -156,6 +156,12 @@ uint64_t NsInode(const std::string& link) {
 
 }  // namespace
 
+std::string ContainerLabel(const DiscoveredContainer& c) {
+  if (!c.name.empty()) return c.name;
+  if (c.id.rfind("mntns-", 0) == 0) return c.runtime + ":" + c.id;
+  return c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+}
+
 Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers) {
   std::vector<UniqueFd> roots;
   for (const std::string& l : layers) {
@@ -224,11 +230,13 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     c.mnt_ns = ino;
     c.runtime = ident ? ident->runtime : "unknown";
     c.id = ident ? ident->id : "mntns-" + std::to_string(ino);
+    IdRange ids;  // this launcher's containers with --userns
     if (ident && ident->runtime == "driftwatch" && ours.count(ident->id)) {
       const ContainerRecord& r = ours[ident->id];
       c.name = r.name;
       c.image = r.image;
       c.image_digest = r.image_digest;
+      ids = r.userns;
     }
     auto mi_text = ReadSmallFile(base + "/mountinfo", kMaxMountInfoBytes);
     if (!mi_text.ok()) {
@@ -259,7 +267,7 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     for (const MountInfo& m : *mounts) {
       if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
     }
-    auto upper = ReadUpperLayer(c.layers->upper);
+    auto upper = ReadUpperLayer(c.layers->upper, ids);
     auto lower = OpenStackedLower(c.layers->lower);
     if (!upper.ok() || !lower.ok()) {
       c.note = !upper.ok() ? upper.status().ToString() : lower.status().ToString();

@@ -55,6 +55,12 @@ struct DiscoverOptions {
 
 Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOptions& options);
 
+// How `driftwatch check` names a container in event paths
+// ("container:LABEL:/path"): this launcher's container name, else
+// RUNTIME:ID with runtime ids cut to 12 characters (as docker ps shows
+// them); "mntns-<inode>" ids are kept whole.
+std::string ContainerLabel(const DiscoveredContainer& c);
+
 // A LowerView over several overlay lower layers, top-most first.
 Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers);
 

@@ -43,16 +43,8 @@ Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& a
   return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), err);
 }
 
-Result<std::pair<Hash128, uint64_t>> TreeDigest(const std::string& dir) {
-  int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(dir, errno);
-  UniqueFd root(fd);
-  DW_ASSIGN_OR_RETURN(auto listing, WalkTree(root.get(), {}));
-  return std::make_pair(MerkleRoot(listing), static_cast<uint64_t>(listing.size()));
-}
-
 Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
-                                const std::string& source) {
+                                const std::string& source, const ImageDigester& digester) {
   DW_RETURN_IF_ERROR(ValidateName("image", name));
   struct stat st;
   if (stat(source.c_str(), &st) != 0) return ErrnoStatus(source, errno);
@@ -101,7 +93,7 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
       if (mkdir((rootfs + mp).c_str(), 0755) != 0) return fail(ErrnoStatus(rootfs + mp, errno));
     }
   }
-  auto digest = TreeDigest(rootfs);
+  auto digest = digester(rootfs);
   if (!digest.ok()) return fail(digest.status());
   ImageRecord r;
   r.name = name;

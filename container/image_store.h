@@ -1,7 +1,10 @@
 // The image store: images are directory trees copied into the state dir and
-// identified by a content digest, the Merkle root of their tree (the same
-// tree hashing as snapshots: core/entry.h SerializeTree over type, perm,
-// uid, gid, size, symlink target, device number and XXH3-128 content).
+// identified by a content digest, the Merkle root of their tree as the
+// agent's scanner builds it with the container rules (core/entry.h
+// SerializeTree over type, perm, uid, gid, size, symlink target, device
+// number, xattrs and XXH3-128 content; paths the container rules ignore, such
+// as /proc/** or /tmp/**, are not part of it). The tree is recorded as
+// baseline "image:NAME@DIGEST" in the agent store at the same time.
 //
 // Import copies a directory (cp -a: owners, modes, xattrs, devices and hard
 // links kept) or extracts a tar archive (tar --xattrs --numeric-owner), adds
@@ -12,13 +15,16 @@
 //
 // Errors: kAlreadyExists for a name in use, kInvalidArgument for a source
 // that is neither a directory nor a regular file, kIoError with cp/tar's
-// message. A failed import leaves nothing behind.
+// message; the digester's errors pass through. A failed import leaves
+// nothing behind in the state dir.
 //
 // Thread-safety: one import per name at a time.
 #ifndef DRIFTWATCH_CONTAINER_IMAGE_STORE_H_
 #define DRIFTWATCH_CONTAINER_IMAGE_STORE_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "container/state.h"
@@ -26,11 +32,14 @@
 
 namespace driftwatch::container {
 
-Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
-                                const std::string& source);
+// Computes the digest of the imported tree at `rootfs` and its number of
+// entries. The CLI's digester scans the tree into the agent store and
+// records it as the image's baseline (container/tree_baseline.h).
+using ImageDigester =
+    std::function<Result<std::pair<Hash128, uint64_t>>(const std::string& rootfs)>;
 
-// Digest and number of entries of the tree at `dir` (not following symlinks).
-Result<std::pair<Hash128, uint64_t>> TreeDigest(const std::string& dir);
+Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
+                                const std::string& source, const ImageDigester& digester);
 
 Result<std::vector<ImageRecord>> ListImages(const StateDir& state);
 

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "container/layer_fs.h"
+#include "container/userns.h"
 
 namespace driftwatch::container {
 namespace {
@@ -195,6 +196,10 @@ Status SetupRoot(const InitConfig& c) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return ErrnoStatus("make mounts private", errno);
   }
+  // With a user namespace the image is seen through an idmapped mount, so
+  // its root-owned files belong to the container's root; the overlay is
+  // still mounted by the host's root (trusted.* xattrs, metacopy).
+  if (c.userns_fd >= 0) DW_RETURN_IF_ERROR(IdmapMountOver(c.lower, c.userns_fd));
   DW_RETURN_IF_ERROR(MountOverlay(c));
   int raw = open(c.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(c.merged, errno);
@@ -291,6 +296,14 @@ void ContainerInit(const InitConfig& c) {
   if (read(c.go_fd, &go, 1) != 1) _exit(125);
   close(c.go_fd);
   INIT_CHECK(c.report_fd, SetupRoot(c));
+  if (c.userns_fd >= 0) {
+    // Every mount is in place (the mount namespace stays owned by the
+    // host's user namespace, so the container cannot change them); from
+    // here on this process is root only inside the user namespace.
+    INIT_CHECK(c.report_fd, EnterUserNamespace(c.userns_fd));
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  }
 
   sigset_t all;
   sigfillset(&all);

@@ -37,6 +37,9 @@ struct InitConfig {
   std::vector<VolumeSpec> volumes;
   std::vector<std::string> command;
   std::vector<std::string> env;  // added to the defaults (PATH, HOME, HOSTNAME)
+  // A user namespace (userns.h) to map the image through and to enter once
+  // the root is set up; -1 for none.
+  int userns_fd = -1;
 };
 
 [[noreturn]] void ContainerInit(const InitConfig& config);

@@ -18,6 +18,7 @@
 #include "container/cgroups.h"
 #include "container/init.h"
 #include "container/layer_fs.h"
+#include "container/userns.h"
 
 namespace driftwatch::container {
 namespace {
@@ -142,6 +143,19 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   cfg.volumes = r.volumes;
   cfg.command = r.command;
   cfg.env = r.env;
+  UniqueFd userns;
+  if (r.userns.enabled()) {
+    DW_ASSIGN_OR_RETURN(userns, MakeUserNamespace(r.userns));
+    cfg.userns_fd = userns.get();
+    // The overlay's root directory takes its owner from the upper layer's:
+    // it must be the image root's owner as the namespace maps it.
+    struct stat lower_root;
+    if (stat(cfg.lower.c_str(), &lower_root) != 0) return ErrnoStatus(cfg.lower, errno);
+    if (chown(cfg.upper.c_str(), r.userns.host + lower_root.st_uid,
+              r.userns.host + lower_root.st_gid) != 0) {
+      return ErrnoStatus("chown " + cfg.upper, errno);
+    }
+  }
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   if (r.net == "none") flags |= CLONE_NEWNET;
@@ -160,6 +174,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   report.w.Reset();
   out.w.Reset();
   err.w.Reset();
+  userns.Reset();
   Status added = cgroups.AddProcess(pid);
   if (!added.ok()) {
     kill(pid, SIGKILL);
@@ -327,6 +342,13 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
   if (!ProcessMatches(r.pid, r.start_ticks))
     return Status::NotFound("container " + name + " is not running");
   CgroupSet cgroups(CgroupSet::DirsFor(r.id));
+  UniqueFd user_ns;
+  if (r.userns.enabled()) {
+    std::string p = "/proc/" + std::to_string(r.pid) + "/ns/user";
+    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(p, errno);
+    user_ns.Reset(fd);
+  }
   DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());
   pid_t helper = fork();
@@ -352,6 +374,12 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
       if (setns(ns.back().second.get(), CLONE_NEWNS) != 0)
         fail(ErrnoStatus("setns mnt", errno), 126);
       if (chdir("/") != 0) fail(ErrnoStatus("chdir /", errno), 126);
+      // The user namespace last: joining it gives up the host's privileges.
+      if (user_ns.get() >= 0) {
+        Status entered = EnterUserNamespace(user_ns.get());
+        if (!entered.ok()) fail(entered, 126);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      }
       int in = open("/dev/null", O_RDONLY);
       if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(126);
       Status st = RestrictPrivileges();
@@ -418,7 +446,8 @@ Status StopContainer(const StateDir& state, const std::string& name,
 Result<std::vector<DriftEvent>> DiffContainer(const StateDir& state, const ContainerRecord& r) {
   std::vector<std::string> excluded;
   for (const VolumeSpec& v : r.volumes) excluded.push_back(v.destination);
-  return DiffLayers(state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper", excluded);
+  return DiffLayers(state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper", excluded,
+                    r.userns);
 }
 
 Status RemoveContainer(const StateDir& state, const std::string& name, bool force) {

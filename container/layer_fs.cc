@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <deque>
 
+#include "container/userns.h"
 namespace driftwatch::container {
 namespace {
 
@@ -137,7 +138,7 @@ Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash) {
   return e;
 }
 
-Result<UpperListing> ReadUpperLayer(const std::string& upper_dir) {
+Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange& ids) {
   int raw = open(upper_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(upper_dir, errno);
   UniqueFd root(raw);
@@ -172,6 +173,8 @@ Result<UpperListing> ReadUpperLayer(const std::string& upper_dir) {
         DW_ASSIGN_OR_RETURN(e.content, HashFile(fd.get(), name, upper_dir + path));
       }
       if (e.type == EntryType::kDir) dirs.push_back(path);
+      e.uid = ContainerViewId(e.uid, ids);
+      e.gid = ContainerViewId(e.gid, ids);
       node.entry = std::move(e);
       listing.Add(path, std::move(node));
     }
@@ -211,8 +214,9 @@ Result<std::vector<std::string>> DiskLowerView::List(const std::string& path) {
 
 Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
                                            const std::string& upper_dir,
-                                           const std::vector<std::string>& excluded) {
-  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(upper_dir));
+                                           const std::vector<std::string>& excluded,
+                                           const IdRange& ids) {
+  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(upper_dir, ids));
   DW_ASSIGN_OR_RETURN(std::unique_ptr<DiskLowerView> lower, DiskLowerView::Open(lower_dir));
   return DiffUpperLayer(upper, *lower, excluded);
 }
@@ -242,36 +246,6 @@ Result<std::map<std::string, Entry>> WalkTree(int root_fd,
     }
   }
   return out;
-}
-
-Hash128 MerkleRoot(const std::map<std::string, Entry>& listing) {
-  // Group children by parent; process directories deepest first so every
-  // child directory's subtree hash is known before its parent is hashed.
-  std::map<std::string, std::vector<Entry>> kids;
-  kids["/"];
-  for (const auto& [path, e] : listing) {
-    kids[Parent(path)].push_back(e);
-    if (e.type == EntryType::kDir) kids[path];
-  }
-  std::vector<std::string> order;
-  for (const auto& [dir, unused] : kids) order.push_back(dir);
-  auto depth = [](const std::string& p) {
-    return p == "/" ? 0 : std::count(p.begin(), p.end(), '/');
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](const std::string& a, const std::string& b) { return depth(a) > depth(b); });
-  std::map<std::string, Hash128> ids;
-  for (const std::string& dir : order) {
-    Tree t;
-    for (Entry e : kids[dir]) {
-      if (e.type == EntryType::kDir) e.subtree = ids[Join(dir, e.name)];
-      t.entries.push_back(std::move(e));
-    }
-    std::sort(t.entries.begin(), t.entries.end(),
-              [](const Entry& a, const Entry& b) { return a.name < b.name; });
-    ids[dir] = TreeHash(SerializeTree(t));
-  }
-  return ids["/"];
 }
 
 Status RemoveTree(const std::string& path) {

@@ -1,6 +1,6 @@
 // Filesystem side of layers: reading an overlay upper layer, a lower layer
-// view on disk, walking a tree into a flat listing, the Merkle digest of an
-// image, and removing a container's directories.
+// view on disk, walking a tree into a flat listing, and removing a
+// container's directories.
 //
 // Every walk is iterative (no recursion on the tree's depth), resolves paths
 // beneath a root fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "container/state.h"
 #include "container/upper_diff.h"
 #include "core/drift.h"
 #include "core/entry.h"
@@ -36,7 +37,9 @@ Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash);
 
 // Reads the whole upper layer at `upper_dir`, decoding whiteouts, opaque,
 // redirect and metacopy markers from trusted.overlay.* / user.overlay.*.
-Result<UpperListing> ReadUpperLayer(const std::string& upper_dir);
+// With a user namespace's range, owners inside it are read back as the
+// container sees them (host uid range.host+N -> N; container/userns.h).
+Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange& ids = {});
 
 // The image directory as a LowerView.
 class DiskLowerView final : public LowerView {
@@ -50,10 +53,12 @@ class DiskLowerView final : public LowerView {
   UniqueFd root_;
 };
 
-// A container's drift: DiffUpperLayer over the layers on disk.
+// A container's drift: DiffUpperLayer over the layers on disk; `ids` as for
+// ReadUpperLayer.
 Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
                                            const std::string& upper_dir,
-                                           const std::vector<std::string>& excluded);
+                                           const std::vector<std::string>& excluded,
+                                           const IdRange& ids = {});
 
 // Every object under root_fd as absolute path -> entry (masked with
 // DiffMask, content hashed). Directories on another filesystem than the
@@ -61,10 +66,6 @@ Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
 // are left out. The root itself is not listed.
 Result<std::map<std::string, Entry>> WalkTree(int root_fd,
                                               const std::vector<std::string>& excluded);
-
-// Merkle root of a tree listing (as produced by WalkTree): every directory's
-// Tree is serialized with core's SerializeTree and hashed bottom-up.
-Hash128 MerkleRoot(const std::map<std::string, Entry>& listing);
 
 // Removes `path` and everything under it without following symlinks or
 // crossing into other mounts; iterative, constant fds. Missing is ok.

@@ -74,6 +74,7 @@ Result<SlotOutcome> Deploy(const StateDir& state, const DeployOptions& o) {
   rec.net = o.net;
   rec.memory_bytes = o.memory_bytes;
   rec.pids_max = o.pids_max;
+  rec.userns = o.userns;
   if (rec.command.empty()) {
     if (svc.active.empty())
       return Status::InvalidArgument("first deploy of " + o.service + " needs -- CMD...");
@@ -85,6 +86,7 @@ Result<SlotOutcome> Deploy(const StateDir& state, const DeployOptions& o) {
     rec.net = active.net;
     rec.memory_bytes = active.memory_bytes;
     rec.pids_max = active.pids_max;
+    rec.userns = active.userns;
   }
   rec.service = o.service;
   rec.slot = passive;

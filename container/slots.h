@@ -29,6 +29,7 @@ struct DeployOptions {
   std::string net = "host";
   uint64_t memory_bytes = 0;
   uint64_t pids_max = 0;
+  IdRange userns;  // idem
   int health_tries = 20;
   std::chrono::milliseconds health_interval{100};
 };

@@ -240,6 +240,8 @@ std::string ContainerRecordToJson(const ContainerRecord& r) {
   v["net"] = value::string(r.net);
   v["memory_bytes"] = value::number(static_cast<uint64_t>(r.memory_bytes));
   v["pids_max"] = value::number(static_cast<uint64_t>(r.pids_max));
+  v["userns_host"] = value::number(static_cast<uint64_t>(r.userns.host));
+  v["userns_count"] = value::number(static_cast<uint64_t>(r.userns.count));
   v["service"] = value::string(r.service);
   v["slot"] = value::string(r.slot);
   v["pid"] = value::number(static_cast<int32_t>(r.pid));
@@ -272,6 +274,14 @@ Result<ContainerRecord> ContainerRecordFromJson(std::string_view text) {
   DW_RETURN_IF_ERROR(rd.Str("net", &r.net));
   DW_RETURN_IF_ERROR(rd.U64("memory_bytes", &r.memory_bytes));
   DW_RETURN_IF_ERROR(rd.U64("pids_max", &r.pids_max));
+  uint64_t userns_host = 0, userns_count = 0;
+  DW_RETURN_IF_ERROR(rd.U64("userns_host", &userns_host));
+  DW_RETURN_IF_ERROR(rd.U64("userns_count", &userns_count));
+  if (userns_host > UINT32_MAX || userns_count > UINT32_MAX ||
+      userns_host + userns_count > UINT32_MAX) {
+    return Status::InvalidArgument("state.json: userns_host/userns_count out of range");
+  }
+  r.userns = IdRange{static_cast<uint32_t>(userns_host), static_cast<uint32_t>(userns_count)};
   DW_RETURN_IF_ERROR(rd.Str("service", &r.service));
   DW_RETURN_IF_ERROR(rd.Str("slot", &r.slot));
   DW_RETURN_IF_ERROR(rd.Int("pid", &r.pid));

@@ -45,6 +45,15 @@ Result<uint64_t> ParseByteSize(std::string_view text);
 // Names of containers, images and services: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}.
 Status ValidateName(std::string_view kind, std::string_view name);
 
+// A range of host ids a user namespace maps container ids 0..count-1 onto
+// (host, host+1, ... host+count-1). count 0: no user namespace.
+struct IdRange {
+  uint32_t host = 0;
+  uint32_t count = 0;
+  bool enabled() const { return count != 0; }
+  friend bool operator==(const IdRange&, const IdRange&) = default;
+};
+
 struct ImageRecord {
   std::string name;
   Hash128 digest;  // Merkle root of the image tree
@@ -64,6 +73,7 @@ struct ContainerRecord {
   std::string net = "host";  // "host" or "none"
   uint64_t memory_bytes = 0;
   uint64_t pids_max = 0;
+  IdRange userns;       // uid and gid mapping of its user namespace (--userns)
   std::string service;  // A/B service this container is a slot of, or ""
   std::string slot;     // "a" / "b" / ""
   // Runtime: the container's init as seen from the host.

@@ -8,6 +8,7 @@
 #include <cpprest/json.h>
 
 #include "container/report.h"
+#include "container/userns.h"
 
 namespace driftwatch::container::testing {
 namespace {
@@ -69,9 +70,17 @@ class DiffTest : public ContainerTest {
 
   // Starts a container, applies `script`, and returns its diff lines after
   // checking them against the naive comparison.
-  std::vector<std::string> Apply(const std::string& name, const std::string& script) {
-    CliResult run = Cli({"run", "--detach", "--name", name, "--volume", vol_ + ":/data", "bb", "--",
-                         "/bin/sleep", "1000"});
+  // With `ids`, the container runs in a user namespace with that range.
+  std::vector<std::string> Apply(const std::string& name, const std::string& script,
+                                 const IdRange& ids = {}) {
+    std::vector<std::string> args = {"run", "--detach", "--name",
+                                     name,  "--volume", vol_ + ":/data"};
+    if (ids.enabled()) {
+      args.insert(args.end(), {"--userns", "--userns-range",
+                               std::to_string(ids.host) + ":" + std::to_string(ids.count)});
+    }
+    args.insert(args.end(), {"bb", "--", "/bin/sleep", "1000"});
+    CliResult run = Cli(args);
     EXPECT_EQ(run.code, 0) << run.err;
     if (run.code != 0) return {};
     Sh(name, script);
@@ -85,6 +94,11 @@ class DiffTest : public ContainerTest {
     ContainerRecord r = Record(name);
     auto image = Listing(state_dir_ + "/images/bb/rootfs", excluded);
     auto merged = Listing("/proc/" + std::to_string(r.pid) + "/root", excluded);
+    // From the host, a user namespace's files show their host owners.
+    for (auto& [path, e] : merged) {
+      e.uid = ContainerViewId(e.uid, ids);
+      e.gid = ContainerViewId(e.gid, ids);
+    }
     EXPECT_FALSE(image.empty());
     EXPECT_FALSE(merged.empty());
     EXPECT_EQ(Lines(DiffText(NaiveDiff(image, merged))), lines)
@@ -105,7 +119,8 @@ TEST_F(DiffTest, EveryCaseIsExactAndAgreesWithTheNaiveComparison) {
   }
 }
 
-TEST_F(DiffTest, AllChangesInOneContainer) {
+// The changes of several cases made in one container, and what its diff must say.
+std::pair<std::string, std::vector<std::string>> Combined() {
   std::vector<int> picked = {0, 1, 2, 3, 4, 5, 6, 11, 13};
   std::string script;
   std::vector<std::string> want;
@@ -118,6 +133,36 @@ TEST_F(DiffTest, AllChangesInOneContainer) {
   std::stable_sort(want.begin(), want.end(), [&](const std::string& a, const std::string& b) {
     return path_of(a) < path_of(b);
   });
+  return {script, want};
+}
+
+TEST_F(DiffTest, UnderAUserNamespaceTheDiffIsTheSameInTheContainersView) {
+  const IdRange ids{300000, 65536};
+  auto [script, want] = Combined();
+  // A volume is writable by the container's root once the range owns it.
+  ASSERT_EQ(chown(vol_.c_str(), ids.host, ids.host), 0);
+  EXPECT_EQ(Apply("uns", script, ids), want);
+  // On disk the upper layer holds host ids: the new file belongs to the
+  // range's first id, the chowned one to range + 1000.
+  const std::string upper = state_dir_ + "/containers/uns/upper";
+  struct stat st;
+  ASSERT_EQ(stat((upper + "/etc/motd").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 300000u);
+  EXPECT_EQ(st.st_gid, 300000u);
+  ASSERT_EQ(stat((upper + "/srv/www/index.html").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 301000u);
+  EXPECT_EQ(st.st_gid, 301000u);
+  // Writes into the volume land as the range's root too.
+  ASSERT_EQ(stat((vol_ + "/db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 300000u);
+  ASSERT_EQ(Cli({"stop", "uns"}).code, 0);
+  CliResult text = Cli({"diff", "uns"});
+  EXPECT_EQ(text.code, 1);
+  EXPECT_EQ(Lines(text.out), want);
+}
+
+TEST_F(DiffTest, AllChangesInOneContainer) {
+  auto [script, want] = Combined();
   EXPECT_EQ(Apply("all", script), want);
   EXPECT_EQ(ReadSmallFile(vol_ + "/db", 100).value(), "state\n");
 

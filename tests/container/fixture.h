@@ -30,6 +30,10 @@ class ContainerTest : public ::testing::Test {
     tmp_ = MakeTempDir();
     ASSERT_FALSE(tmp_.empty());
     state_dir_ = tmp_ + "/state";
+    // Image imports record baselines in the agent store: keep it in the
+    // test's temp dir (the CLI runs in forked children, which inherit it).
+    db_ = tmp_ + "/agent.db";
+    setenv("DRIFTWATCH_DB", db_.c_str(), 1);
     image_dir_ = tmp_ + "/image";
     if (!BuildBusyboxImage(image_dir_))
       GTEST_SKIP() << "needs /bin/busybox (package busybox-static)";
@@ -61,6 +65,7 @@ class ContainerTest : public ::testing::Test {
       }
     }
     RemoveAll(tmp_);
+    unsetenv("DRIFTWATCH_DB");
   }
 
   // The CLI with --state-dir pointing into the test's temp dir.
@@ -91,6 +96,7 @@ class ContainerTest : public ::testing::Test {
   std::string tmp_;
   std::string state_dir_;
   std::string image_dir_;
+  std::string db_;
   std::vector<pid_t> helpers_;  // killed in TearDown
 };
 
