@@ -325,6 +325,12 @@ TEST(CollectorReliabilityTest, FailedAuthenticationIsLimitedAndTokensAreNotLogge
   EXPECT_EQ(log.find(read), std::string::npos);
   EXPECT_EQ(log.find(e.token), std::string::npos);
   EXPECT_EQ(log.find("dw_"), std::string::npos) << log;
+  // The store keeps digests only: no token appears in the database files.
+  const std::string stored = ReadAll(c.db()) + ReadAll(c.db() + "-wal");
+  ASSERT_FALSE(stored.empty());
+  EXPECT_EQ(stored.find(read), std::string::npos);
+  EXPECT_EQ(stored.find(e.token), std::string::npos);
+  EXPECT_EQ(stored.find("dw_"), std::string::npos);
 }
 
 // A tmpfs mounted over a directory for the length of a test.
