@@ -58,7 +58,8 @@ HttpResponse Api::Error(int status, const std::string& detail) {
   static const std::map<int, const char*> kCodes = {
       {400, "bad_request"},       {401, "unauthorized"},       {403, "forbidden"},
       {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
-      {413, "payload_too_large"}, {500, "internal"},           {503, "unavailable"}};
+      {413, "payload_too_large"}, {429, "too_many_requests"},  {500, "internal"},
+      {503, "unavailable"}};
   auto it = kCodes.find(status);
   value o = value::object();
   o["error"] = value(it == kCodes.end() ? "error" : it->second);
@@ -105,9 +106,14 @@ HttpResponse Api::Route(const HttpRequest& req) {
   std::vector<std::string> p =
       SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
 
+  if (const int64_t wait = auth_limiter_.WaitNs(req.client, now_ns_()); wait > 0) {
+    return Error(429, "too many failed authentication attempts from this address; retry in " +
+                          std::to_string((wait + 999999999) / 1000000000) + " s");
+  }
   auto caller = Authenticate(req);
   if (!caller.ok()) {
     if (caller.status().code() == StatusCode::kPermissionDenied) {
+      auth_limiter_.Failed(req.client, now_ns_());
       return Error(401, caller.status().message());
     }
     return FromStatus(caller.status());

@@ -3,7 +3,9 @@
 // whole API is testable without sockets and server.cc stays a thin adapter.
 //
 // Authentication is "Authorization: Bearer TOKEN" (see auth.h): 401 without a
-// valid token, 403 when the token's role or host does not allow the call.
+// valid token, 403 when the token's role or host does not allow the call,
+// 429 once a client address has failed authentication too often
+// (auth_limit.h).
 // Every error body is {"error": CODE, "detail": TEXT}. Bodies larger than
 // config.max_body_bytes are 413 (the server checks Content-Length before
 // reading), JSON nested deeper than config.max_json_depth is 400.
@@ -20,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "collector/auth_limit.h"
 #include "collector/config.h"
 #include "collector/store.h"
 
@@ -31,6 +34,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string authorization;  // the Authorization header, "" when absent
   std::string body;
+  std::string client;  // the peer's address (failed-authentication limit), "" when unknown
 };
 
 struct HttpResponse {
@@ -99,6 +103,7 @@ class Api {
   Metrics& metrics_;
   std::function<int64_t()> now_ns_;
   std::function<void()> on_ingest_;
+  AuthFailureLimiter auth_limiter_;
 };
 
 }  // namespace driftwatch::collector

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -153,6 +154,7 @@ Result<int64_t> ParseDurationNs(std::string_view text) {
     mult = int64_t{86400} * 1000000000;
   else
     return Status::InvalidArgument("expected a duration such as 30s, 15m, 2h or 90d");
+  if (n > INT64_MAX / mult) return Status::InvalidArgument("duration too large");
   return n * mult;
 }
 

@@ -73,6 +73,9 @@ TEST(CollectorConfigTest, Durations) {
   EXPECT_FALSE(ParseDurationNs("h").ok());
   EXPECT_FALSE(ParseDurationNs("3 weeks").ok());
   EXPECT_FALSE(ParseDurationNs("99999999999999999999d").ok());
+  // Below the digit cap but beyond int64 nanoseconds (found by fuzzing).
+  EXPECT_FALSE(ParseDurationNs("200000d").ok());
+  EXPECT_EQ(*ParseDurationNs("106751d"), int64_t{106751} * 86400 * 1000000000);
 }
 
 }  // namespace

@@ -122,6 +122,7 @@ Status Server::Start() {
       try {
         HttpRequest req;
         req.method = request.method();
+        req.client = request.remote_address();
         const web::uri& uri = request.relative_uri();
         req.path = web::uri::decode(uri.path());
         for (const auto& [k, v] : web::uri::split_query(uri.query())) {

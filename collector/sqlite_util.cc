@@ -1,12 +1,27 @@
 #include "collector/sqlite_util.h"
 
 namespace driftwatch::collector {
+namespace {
+
+// SQLITE_FULL (the disk or filesystem holding the database is full) is
+// retryable for the caller: the transaction was rolled back, nothing was
+// stored, and the same request succeeds once space is freed. Everything else
+// is an I/O error.
+Status SqliteError(int rc, std::string message) {
+  if ((rc & 0xff) == SQLITE_FULL) {
+    return Status::Unavailable(message + " (the collector's database disk is full; nothing " +
+                               "was stored, retry when space is freed)");
+  }
+  return Status::IoError(std::move(message));
+}
+
+}  // namespace
 
 Result<bool> Stmt::Step() {
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Status::IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  return SqliteError(rc, std::string("sqlite: ") + sqlite3_errmsg(db_));
 }
 
 Status Stmt::Run() {
@@ -57,16 +72,18 @@ Result<std::unique_ptr<Stmt>> Db::Prepare(const std::string& sql) {
 
 Status Db::Exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Status::IoError("sqlite: " + msg);
+    return SqliteError(rc, "sqlite: " + msg);
   }
   return Status::Ok();
 }
 
 Status Db::Error(std::string_view what) const {
-  return Status::IoError("sqlite " + std::string(what) + ": " + sqlite3_errmsg(db_));
+  return SqliteError(sqlite3_extended_errcode(db_),
+                     "sqlite " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 }  // namespace driftwatch::collector

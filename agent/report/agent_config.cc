@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -111,6 +112,7 @@ Result<int64_t> ParseDuration(std::string_view text) {
   } else {
     return bad;
   }
+  if (n > INT64_MAX / mult) return Status::InvalidArgument("duration too large");
   return n * mult;
 }
 

@@ -53,6 +53,8 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
       {"version: 1\npoll_interval: 1ms\n", "a.yaml:2:16: poll_interval: must be at least 100ms"},
       {"version: 1\ntoken_file: /t\n", "a.yaml: token_file needs host_id and collector"},
       {"version: 1\nroot: [a\n", "a.yaml:3:1: end of sequence flow not found"},
+      // Beyond int64 nanoseconds (found by fuzzing; was signed overflow).
+      {"version: 1\ninterval: 200000d\n", "a.yaml:2:11: interval: duration too large"},
   };
   for (const Case& c : cases) {
     auto r = ParseDaemonConfig(c.yaml, "a.yaml");

@@ -31,6 +31,8 @@ Status StatusFor(const Answer& a, const std::string& what) {
   if (a.status == 401 || a.status == 403) return Status::PermissionDenied(msg);
   if (a.status == 404) return Status::NotFound(msg);
   if (a.status == 409) return Status::AlreadyExists(msg);
+  // Too many requests (the collector's failed-authentication limit): retry later.
+  if (a.status == 429) return Status::Unavailable(msg);
   if (a.status >= 400 && a.status < 500) return Status::InvalidArgument(msg);
   return Status::Unavailable(msg);
 }

@@ -1,8 +1,8 @@
 // CollectorClient: the agent's side of the collector API (docs/api.md):
 // enroll, send one report, poll commands, acknowledge a command.
 //
-// Errors: a collector that cannot be reached, times out or answers 5xx is
-// kUnavailable (retry later); 401/403 are kPermissionDenied; a report the
+// Errors: a collector that cannot be reached, times out or answers 5xx or
+// 429 is kUnavailable (retry later); 401/403 are kPermissionDenied; a report the
 // collector refuses as malformed (400, 413) is kInvalidArgument (retrying
 // cannot help); the collector's {"detail"} text is part of the message.
 //

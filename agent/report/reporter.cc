@@ -31,7 +31,11 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
   DeliveryOutcome out;
   DW_ASSIGN_OR_RETURN(auto pending, outbox.Pending(options.batch));
   for (const QueuedReport& q : pending) {
-    if (options.respect_backoff && q.next_attempt_ns > now_ns) {
+    // A next attempt further away than the longest backoff was scheduled
+    // before the wall clock was set back: it is due now, or the queue would
+    // stall for as long as the clock jumped.
+    if (options.respect_backoff && q.next_attempt_ns > now_ns &&
+        q.next_attempt_ns - now_ns <= options.max_backoff_ns) {
       out.error = Status::Unavailable("backing off until " + FormatRfc3339Nanos(q.next_attempt_ns));
       break;
     }
@@ -52,8 +56,7 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
     const int attempts = q.attempts + 1;
     const int64_t backoff =
         std::min(options.max_backoff_ns, int64_t{1000000000} << std::min(attempts - 1, 30));
-    DW_RETURN_IF_ERROR(
-        outbox.RecordFailure(q.seq, attempts, DefaultHost().NowNs() + backoff, s.message()));
+    DW_RETURN_IF_ERROR(outbox.RecordFailure(q.seq, attempts, now_ns + backoff, s.message()));
     out.error = s;
     break;
   }

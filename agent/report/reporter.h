@@ -3,7 +3,9 @@
 //
 // Delivery stops at the first report that cannot be delivered now (collector
 // down, 5xx, auth refused), so reports always arrive in order; it backs off
-// exponentially per report (1 s doubling, capped at options.max_backoff_ns).
+// exponentially per report (1 s doubling, capped at options.max_backoff_ns)
+// from `now_ns`; a next attempt further than that cap in the future (the wall
+// clock was set back since) counts as due.
 // A report the collector refuses as malformed is marked rejected and skipped.
 //
 // Thread-safety: functions open their own database handles.

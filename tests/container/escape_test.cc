@@ -1,6 +1,8 @@
 // What a container must not reach: host fds, host mounts, the launcher's
 // binary, the host through volume tricks, and privileges.
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -33,6 +35,32 @@ TEST_F(EscapeTest, HostFdsAreNotVisible) {
   r = Cli({"run", "--name", "initfds", "bb", "--", "/bin/sh", "-c",
            "ls /proc/1/fd; readlink /proc/1/fd/1 || echo denied; cat /proc/1/fd/0 || echo denied"});
   EXPECT_EQ(r.out, "0\n1\n2\ndenied\ndenied\n") << r.err;
+}
+
+// The CVE-2024-21626 class: a host directory fd or a host working directory
+// that survives into the container is a path to the host's file system
+// (/proc/self/fd/N/.. or /proc/self/cwd/..). Neither `run` nor `exec` may
+// carry one in: the process starts in the container's "/" with fds 0-2 only.
+TEST_F(EscapeTest, HostDirectoryFdAndWorkingDirectoryDoNotLeakIn) {
+  const std::string host_dir = tmp_ + "/host-side";
+  ASSERT_EQ(mkdir(host_dir.c_str(), 0755), 0);
+  { std::ofstream(host_dir + "/marker") << "host\n"; }
+  int leaked = open(host_dir.c_str(), O_RDONLY | O_DIRECTORY);  // no O_CLOEXEC on purpose
+  ASSERT_GE(leaked, 3);
+  char old_cwd[4096];
+  ASSERT_NE(getcwd(old_cwd, sizeof old_cwd), nullptr);
+  ASSERT_EQ(chdir(host_dir.c_str()), 0);
+  const std::string fd = std::to_string(leaked);
+  const std::string probe = "readlink /proc/self/cwd; ls /proc/self/fd; cat /proc/self/fd/" + fd +
+                            "/marker /proc/self/cwd/marker marker 2>/dev/null || echo unreachable";
+  CliResult run = Cli({"run", "--name", "cwd-run", "bb", "--", "/bin/sh", "-c", probe});
+  ASSERT_EQ(Cli({"run", "--detach", "--name", "cwd-exec", "bb", "--", "/bin/sleep", "1000"}).code,
+            0);
+  CliResult exec = Cli({"exec", "cwd-exec", "--", "/bin/sh", "-c", probe});
+  EXPECT_EQ(chdir(old_cwd), 0);
+  close(leaked);
+  EXPECT_EQ(run.out, "/\n0\n1\n2\n3\nunreachable\n") << run.err;
+  EXPECT_EQ(exec.out, "/\n0\n1\n2\n3\nunreachable\n") << exec.err;
 }
 
 TEST_F(EscapeTest, HostMountsAreNotVisible) {

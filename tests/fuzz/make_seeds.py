@@ -114,6 +114,34 @@ def tree_seeds():
     write("tree", "empty", tree([]))
 
 
+def upper_rec(upper, obj, variant, names):
+    """One upper_diff record (tests/fuzz/service_targets.cc, FuzzUpperDiff)."""
+    code = len(names) - 1
+    for d, n in enumerate(names):
+        code |= "abcd".index(n) << (2 + 2 * d)
+    return bytes([(0x80 if upper else 0) | obj | (variant << 3), code >> 8, code & 0xff])
+
+
+def upper_diff_seeds():
+    # image /a/b (file), /a/c (dir) /b (symlink); upper: whiteout of /a/b,
+    # new /d/a, opaque /a/c, metacopy chmod of /b/a.
+    write("upper_diff", "whiteout_opaque", b"".join([
+        upper_rec(False, 0, 1, "ab"), upper_rec(False, 1, 0, "ac"),
+        upper_rec(False, 0, 2, "ba"), upper_rec(False, 2, 0, "c"),
+        upper_rec(True, 3, 0, "ab"), upper_rec(True, 0, 3, "da"),
+        upper_rec(True, 5, 0, "ac"), upper_rec(True, 6, 1, "ba"),
+    ]))
+    # renamed directory (redirect to /a), an xattr whiteout, /c excluded
+    # (an odd first byte: the first record is the image directory /a/a/a).
+    write("upper_diff", "redirect_volume", b"".join([
+        upper_rec(False, 1, 0, "aaa"),
+        upper_rec(False, 1, 0, "ab"), upper_rec(False, 0, 4, "cd"),
+        upper_rec(True, 7, 0, "d"), upper_rec(True, 4, 0, "ab"),
+        upper_rec(True, 0, 7, "cd"), upper_rec(True, 7, 3, "bcd"),
+    ]))
+
+
 if __name__ == "__main__":
     rpm_seeds()
     tree_seeds()
+    upper_diff_seeds()

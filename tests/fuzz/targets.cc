@@ -247,6 +247,9 @@ std::vector<Target> AllTargets() {
       {"report_json", &FuzzReportJson},
       {"tree", &FuzzTree},
       {"path_escape", &FuzzPathEscape},
+      {"agent_config", &FuzzAgentConfig},
+      {"api_query", &FuzzApiQuery},
+      {"upper_diff", &FuzzUpperDiff},
   };
 }
 

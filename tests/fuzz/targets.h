@@ -38,6 +38,10 @@ std::string FuzzCgroup(std::string_view input);        // ParseProcCgroup, Ident
 std::string FuzzReportJson(std::string_view input);    // JsonDepthWithin, CheckResultFromJson
 std::string FuzzTree(std::string_view input);          // ParseTree round trip
 std::string FuzzPathEscape(std::string_view input);    // EscapePath / UnescapePath
+// tests/fuzz/service_targets.cc:
+std::string FuzzAgentConfig(std::string_view input);  // ParseDaemonConfig, ParseCollectorConfig
+std::string FuzzApiQuery(std::string_view input);     // collector Api::Handle, GET + query string
+std::string FuzzUpperDiff(std::string_view input);    // DiffUpperLayer over generated layers
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();
