@@ -2,7 +2,8 @@
 // POST /hosts/{id}/accept queues an `accept` command, the daemon runs
 // `baseline accept --path` for exactly those paths, acknowledges, checks
 // again, and the accepted path no longer drifts. The report inventory
-// (interval, packages, baseline revisions) reaches the host endpoints.
+// (interval, packages, baseline revisions) reaches the host endpoints, and
+// a collector that lost a package list gets it again.
 #include <sys/stat.h>
 
 #include "tests/collector/harness.h"
@@ -93,6 +94,35 @@ TEST(AcceptTest, AdminAcceptsAPathAndItNoLongerDrifts) {
   EXPECT_EQ(base.at("baselines")[0].at("revision").as_integer(), 2);
   EXPECT_TRUE(base.at("baselines")[0].at("current").as_bool());
   EXPECT_FALSE(base.at("baselines")[0].at("root").is_null());
+
+  // A collector that lost the package list (restored from an older copy)
+  // asks for it: the next report names only the digest and is answered
+  // packages_needed, the one after carries the list again.
+  auto wiped = testutil::Run("sqlite3 " + Q(c.db()) +
+                             " \"DELETE FROM host_packages; UPDATE host_inventory SET "
+                             "packages_digest = '', packages_ns = 0\" 2>&1");
+  ASSERT_EQ(wiped.exit_code, 0) << wiped.out;
+  EXPECT_TRUE(c.Get("/api/v1/hosts/web-1/packages", read).json().at("digest").is_null());
+  auto check_now = [&](size_t n_commands) {
+    ASSERT_EQ(
+        Http("POST", c.url() + "/api/v1/hosts/web-1/commands", admin, R"({"command":"check-now"})")
+            .status,
+        201);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          value x = host();
+          return x.at("commands").size() == n_commands &&
+                 !x.at("commands")[n_commands - 1].at("acknowledged").is_null();
+        },
+        30))
+        << host().serialize();
+  };
+  check_now(2);
+  EXPECT_TRUE(c.Get("/api/v1/hosts/web-1/packages", read).json().at("digest").is_null());
+  check_now(3);
+  pk = c.Get("/api/v1/hosts/web-1/packages", read).json();
+  ASSERT_FALSE(pk.at("digest").is_null()) << pk.serialize();
+  EXPECT_EQ(pk.at("digest").as_string(), HashBytes("").Hex());
   EXPECT_EQ(daemon.Kill(SIGTERM), 0);
 
   // The agent's own view agrees: only new.conf drifts from revision 2.

@@ -314,6 +314,8 @@ describe('dashboard', () => {
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-type'], 'text/css; charset=utf-8');
     assert.equal(head.body, '');
+    // cpprestsdk cannot announce a length without sending the body (docs/api.md, HEAD).
+    assert.equal(head.headers['content-length'], '0');
     // The API keeps its JSON answers; POST outside the API is not a file.
     const health = await rawGet('/healthz');
     assert.deepEqual([health.status, JSON.parse(health.body)], [200, {status: 'ok'}]);
