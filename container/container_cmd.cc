@@ -176,6 +176,7 @@ int Run(const std::vector<std::string>& args) {
   if (!created.ok()) return Fail(created.status());
   container::StartOptions opts;
   opts.detach = a->Has("detach");
+  opts.ephemeral = a->Has("rm");
   std::cout.flush();
   auto code = container::StartContainer(state, created->name, opts);
   if (a->Has("rm") && !opts.detach) {

@@ -212,6 +212,9 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     const std::string base = options.proc + "/" + std::to_string(pid);
     std::string mnt = ReadLink(base + "/ns/mnt");
     if (mnt.empty() || mnt == host_mnt) continue;
+    // Kernel threads such as kdevtmpfs have a mount namespace and root of
+    // their own; they are no containers.
+    if (IsKernelThread(pid)) continue;
     uint64_t ino = NsInode(mnt);
     if (seen.count(ino)) continue;
     auto cg_text = ReadSmallFile(base + "/cgroup", 1 << 20);

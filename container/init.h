@@ -40,6 +40,9 @@ struct InitConfig {
   // A user namespace (userns.h) to map the image through and to enter once
   // the root is set up; -1 for none.
   int userns_fd = -1;
+  // Mount the overlay "volatile" (no sync of the upper file system) when the
+  // kernel supports it: for layers removed after the run.
+  bool volatile_upper = false;
 };
 
 [[noreturn]] void ContainerInit(const InitConfig& config);

@@ -143,6 +143,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   cfg.volumes = r.volumes;
   cfg.command = r.command;
   cfg.env = r.env;
+  cfg.volatile_upper = options.ephemeral;
   UniqueFd userns;
   if (r.userns.enabled()) {
     DW_ASSIGN_OR_RETURN(userns, MakeUserNamespace(r.userns));

@@ -40,6 +40,10 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
 
 struct StartOptions {
   bool detach = false;
+  // The layer is removed right after the exit (run --rm): the overlay is
+  // mounted "volatile" where the kernel allows it, so its unmount does not
+  // sync the whole upper file system (most of a short run's cost).
+  bool ephemeral = false;
   int out_fd = 1;  // foreground only: where the container's stdout is copied
   int err_fd = 2;
 };

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <limits>
 
@@ -449,23 +450,38 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   return out;
 }
 
+std::optional<uint64_t> ProcStatField(std::string_view text, int field) {
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  size_t close_paren = text.rfind(')');
+  if (field < 3 || close_paren == std::string_view::npos || close_paren + 2 > text.size())
+    return std::nullopt;
+  std::string_view rest = text.substr(close_paren + 2);  // starts at field 3 (state)
+  int at = 3;
+  size_t i = 0;
+  while (at < field && i < rest.size()) {
+    if (rest[i] == ' ') ++at;
+    ++i;
+  }
+  if (at != field || i >= rest.size()) return std::nullopt;
+  std::string_view value = rest.substr(i, rest.find_first_of(" \n", i) - i);
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || p != value.data() + value.size()) return std::nullopt;
+  return v;
+}
+
 uint64_t ProcessStartTicks(pid_t pid) {
   if (pid <= 0) return 0;
   auto text = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!text.ok()) return 0;
-  // The command name may hold spaces and parentheses: fields start after the last ')'.
-  size_t close_paren = text->rfind(')');
-  if (close_paren == std::string::npos) return 0;
-  std::string_view rest = std::string_view(*text).substr(close_paren + 2);
-  // rest starts at field 3 (state); start time is field 22.
-  int field = 3;
-  size_t i = 0;
-  while (field < 22 && i < rest.size()) {
-    if (rest[i] == ' ') ++field;
-    ++i;
-  }
-  if (field != 22) return 0;
-  return std::strtoull(std::string(rest.substr(i, rest.find(' ', i) - i)).c_str(), nullptr, 10);
+  return ProcStatField(*text, 22).value_or(0);
+}
+
+bool IsKernelThread(pid_t pid) {
+  auto text = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!text.ok()) return false;
+  constexpr uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
+  return (ProcStatField(*text, 9).value_or(0) & kPfKthread) != 0;
 }
 
 bool ProcessMatches(pid_t pid, uint64_t start_ticks) {

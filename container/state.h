@@ -134,6 +134,11 @@ Status MakeDirs(const std::string& path);
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
+// Field `field` (1-based, >= 3) of a /proc/PID/stat line as a number; the
+// command name (field 2) may contain spaces and parentheses. Pure.
+std::optional<uint64_t> ProcStatField(std::string_view text, int field);
+// True when `pid` is a kernel thread (PF_KTHREAD in field 9 of its stat).
+bool IsKernelThread(pid_t pid);
 // Start time of a process in clock ticks (field 22 of /proc/PID/stat); 0
 // when the process does not exist.
 uint64_t ProcessStartTicks(pid_t pid);

@@ -98,5 +98,21 @@ TEST(StateTest, ProcessStartTicksOfSelf) {
   EXPECT_EQ(ProcessStartTicks(0), 0u);
 }
 
+TEST(ProcStatField, ReadsFieldsAfterTheCommandName) {
+  const std::string line =
+      "4242 (a b) (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50\n";
+  EXPECT_EQ(ProcStatField(line, 3), std::nullopt);  // "S" is no number
+  EXPECT_EQ(ProcStatField(line, 4), 1u);
+  EXPECT_EQ(ProcStatField(line, 9), 4194560u);
+  EXPECT_EQ(ProcStatField(line, 22), 987654u);
+  EXPECT_EQ(ProcStatField(line, 24), 50u);  // last field, before the newline
+  EXPECT_EQ(ProcStatField(line, 25), std::nullopt);
+  EXPECT_EQ(ProcStatField(line, 2), std::nullopt);
+  EXPECT_EQ(ProcStatField("no parenthesis 1 2 3", 4), std::nullopt);
+  EXPECT_EQ(ProcStatField("1 (x)", 3), std::nullopt);
+  // kdevtmpfs: PF_KTHREAD (0x00200000) set in the flags.
+  EXPECT_NE(*ProcStatField("25 (kdevtmpfs) S 2 0 0 0 -1 2129984 0", 9) & 0x00200000u, 0u);
+}
+
 }  // namespace
 }  // namespace driftwatch::container

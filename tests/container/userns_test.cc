@@ -145,5 +145,19 @@ TEST_F(UsernsTest, DefaultRangeAndRefusedRanges) {
   EXPECT_TRUE(names->empty());
 }
 
+TEST_F(UsernsTest, DeployKeepsTheRangeAcrossSlots) {
+  // The health check runs through exec, which joins the user namespace.
+  CliResult r = Cli({"deploy", "svc", "bb", "--health", "grep -q 400000 /proc/self/uid_map",
+                     "--userns", "--userns-range", "400000:65536", "--", "/bin/sleep", "1000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Record("svc-a").userns, (IdRange{400000, 65536}));
+  EXPECT_EQ(StatusIds(Record("svc-a").pid, "Uid"), "400000 400000 400000 400000");
+  // A deploy that reuses the active slot's command reuses its range.
+  r = Cli({"deploy", "svc", "bb", "--health", "grep -q 400000 /proc/self/uid_map"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Record("svc-b").userns, (IdRange{400000, 65536}));
+  EXPECT_EQ(StatusIds(Record("svc-b").pid, "Uid"), "400000 400000 400000 400000");
+}
+
 }  // namespace
 }  // namespace driftwatch::container::testing

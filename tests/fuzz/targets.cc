@@ -12,6 +12,8 @@
 #include "agent/packages/rpm.h"
 #include "container/cgroup_ident.h"
 #include "container/mountinfo.h"
+#include "container/state.h"
+#include "container/userns.h"
 #include "core/drift.h"
 #include "core/drift_json.h"
 #include "core/entry.h"
@@ -189,6 +191,31 @@ std::string FuzzCgroup(std::string_view input) {
   return check(container::IdentifyContainer(*lines));
 }
 
+std::string FuzzProcIds(std::string_view input) {
+  // /proc/PID/stat: the command name is the process's to choose.
+  for (int field = 1; field <= 64; ++field) {
+    auto v = container::ProcStatField(input, field);
+    if (v && field < 3) return Fail("proc stat: a field before the state was read");
+  }
+  // /etc/subuid lines and --userns-range values: every accepted range is usable.
+  auto usable = [](const container::IdRange& r) {
+    return r.host >= 1 && r.count >= 1 && static_cast<uint64_t>(r.host) + r.count <= UINT32_MAX;
+  };
+  if (auto r = container::FindSubordinateRange(input, "root"); r && !usable(*r)) {
+    return Fail("subid: unusable range accepted");
+  }
+  auto parsed = container::ParseIdRange(input);
+  if (parsed.ok() && !usable(*parsed)) return Fail("userns range: unusable range accepted");
+  if (parsed.ok()) {
+    const uint32_t top = parsed->host + (parsed->count - 1);
+    if (container::ContainerViewId(top, *parsed) != parsed->count - 1 ||
+        container::ContainerViewId(parsed->host - 1, *parsed) != parsed->host - 1) {
+      return Fail("userns range: ContainerViewId maps outside the range");
+    }
+  }
+  return "";
+}
+
 std::string FuzzReportJson(std::string_view input) {
   if (!JsonDepthWithin(input, kMaxJsonDepth)) return "";
   auto r = DecodeReport(input);
@@ -244,6 +271,7 @@ std::vector<Target> AllTargets() {
       {"packages_blob", &FuzzPackagesBlob},
       {"mountinfo", &FuzzMountInfo},
       {"cgroup", &FuzzCgroup},
+      {"proc_ids", &FuzzProcIds},
       {"report_json", &FuzzReportJson},
       {"tree", &FuzzTree},
       {"path_escape", &FuzzPathEscape},

@@ -35,6 +35,7 @@ std::string FuzzRpmHeader(std::string_view input);     // ParseRpmHeader
 std::string FuzzPackagesBlob(std::string_view input);  // ParsePackages round trip
 std::string FuzzMountInfo(std::string_view input);     // ParseMountInfo, OverlayLayersOf
 std::string FuzzCgroup(std::string_view input);        // ParseProcCgroup, IdentifyContainer
+std::string FuzzProcIds(std::string_view input);       // ProcStatField, userns id ranges
 std::string FuzzReportJson(std::string_view input);    // JsonDepthWithin, CheckResultFromJson
 std::string FuzzTree(std::string_view input);          // ParseTree round trip
 std::string FuzzPathEscape(std::string_view input);    // EscapePath / UnescapePath
