@@ -6,6 +6,10 @@
 // id sequences. A second copy into the now non-empty database is refused.
 #include <gtest/gtest.h>
 
+#include "collector/pg_import.h"
+#include "collector/pg_store.h"
+#include "collector/sqlite_store.h"
+#include "collector/sqlite_util.h"
 #include "tests/collector/harness.h"
 #include "tests/pg/pg_cluster.h"
 
@@ -176,6 +180,61 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   EXPECT_TRUE(again.json().at("duplicate").as_bool()) << again.body;
   EXPECT_EQ(pg.Kill(SIGTERM), 0);
   EXPECT_EQ(lite.Stop(), 0);
+}
+
+// A row PostgreSQL refuses (bytes that are not UTF-8) half-way through the
+// copy: the error names the table, and the target keeps no row of the
+// tables copied before it; once fixed, the same copy succeeds.
+TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
+  std::string skip = PgCluster::SkipReason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  TempDir dir;
+  const std::string lite_path = dir / "collector.db";
+  {
+    auto lite = collector::OpenSqliteStore(lite_path);
+    ASSERT_TRUE(lite.ok()) << lite.status().message();
+    ASSERT_TRUE((*lite)->EnrollHost("web-1", "web", "1", "sha-web-1", 1).ok());
+    collector::ReportEnvelope env;
+    env.report_id = Uuid(1);
+    env.host_id = "web-1";
+    env.received_ns = kNov1;
+    env.result.target = "web-1";
+    env.result.finished_ns = kNov1;
+    env.result.events = {Added("/etc/a")};
+    env.events_json = {DriftEventToJson(env.result.events[0]).serialize()};
+    ASSERT_TRUE((*lite)->IngestReport(env, {}).ok());
+    ASSERT_TRUE((*lite)->QueueCommand("web-1", "baseline", 2).ok());
+  }
+  auto db = collector::Db::Open(lite_path);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Exec("UPDATE commands SET detail = CAST(X'C328' AS TEXT)").ok());
+
+  PgCluster cluster;
+  ASSERT_EQ(cluster.Start(), "");
+  const std::string url = cluster.NewDatabase("fleet");
+  ASSERT_NE(url, "");
+  ASSERT_TRUE(collector::MigratePgStore(url).ok());
+  auto copied = collector::ImportSqliteIntoPg(lite_path, url);
+  ASSERT_FALSE(copied.ok());
+  EXPECT_EQ(copied.status().message().rfind("copying commands: ", 0), 0u)
+      << copied.status().message();
+  EXPECT_EQ(cluster.Sql("fleet",
+                        "SELECT (SELECT count(*) FROM tokens), (SELECT count(*) FROM hosts), "
+                        "(SELECT count(*) FROM reports), (SELECT count(*) FROM events), "
+                        "(SELECT count(*) FROM commands)"),
+            (pgtest::Rows{{"0", "0", "0", "0", "0"}}));
+
+  ASSERT_TRUE((*db)->Exec("UPDATE commands SET detail = ''").ok());
+  copied = collector::ImportSqliteIntoPg(lite_path, url);
+  ASSERT_TRUE(copied.ok()) << copied.status().message();
+  EXPECT_EQ(collector::FormatImportCounts(*copied),
+            "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts");
+  auto pg = collector::OpenPgStore(url);
+  ASSERT_TRUE(pg.ok());
+  auto events = (*pg)->QueryDrift(collector::DriftQuery{});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].report_id, Uuid(1));
 }
 
 }  // namespace
