@@ -19,7 +19,9 @@ int RunDaemonCommand(const std::vector<std::string>& args) {
   auto config = report::LoadDaemonConfig(path);
   if (!config.ok()) return Fail(config.status());
   // AddContainerDrift is linked from the driftwatch executable (commands.h).
-  report::Daemon daemon(path, std::move(config).value(), AddContainerDrift);
+  const std::string db = config->db;
+  report::Daemon daemon(path, std::move(config).value(),
+                        [db](CheckResult* result) { AddContainerDrift(db, result); });
   return daemon.Run();
 }
 
