@@ -31,10 +31,11 @@ constexpr CopyTable kCopyTables[] = {
      "SELECT sha256, role, host_id, created_ns FROM tokens ORDER BY sha256", nullptr},
     {"hosts",
      "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
-     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events",
+     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
+     "interval_ns",
      "SELECT id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
-     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events "
-     "FROM hosts ORDER BY id",
+     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
+     "interval_ns FROM hosts ORDER BY id",
      nullptr},
     {"reports",
      "seq, report_id, host_id, agent_version, sent_ns, received_ns, started_ns, finished_ns, "
@@ -53,14 +54,33 @@ constexpr CopyTable kCopyTables[] = {
      "events_id_seq"},
     {"event_counts", "severity, n", "SELECT severity, n FROM event_counts ORDER BY severity",
      nullptr},
-    {"commands", "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail",
+    {"commands", "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths",
      "SELECT id, host_id, kind, created_ns, handed_out_ns, acked_ns, "
-     "CASE WHEN ok <> 0 THEN 'true' ELSE 'false' END, detail FROM commands ORDER BY id",
+     "CASE WHEN ok <> 0 THEN 'true' ELSE 'false' END, detail, paths FROM commands ORDER BY id",
      "commands_id_seq"},
     {"alerts", "id, event_id, route, attempts, next_ns, delivered_ns, last_error",
      "SELECT id, event_id, route, attempts, next_ns, delivered_ns, last_error FROM alerts "
      "ORDER BY id",
      "alerts_id_seq"},
+    // Host inventories (schema version 2): the latest packages and
+    // containers of each host, and every baseline revision seen.
+    {"host_inventory", "host_id, packages_digest, packages_count, packages_ns, containers_ns",
+     "SELECT host_id, packages_digest, packages_count, packages_ns, containers_ns "
+     "FROM host_inventory ORDER BY host_id",
+     nullptr},
+    {"host_packages", "host_id, pos, manager, name, version, arch",
+     "SELECT host_id, pos, manager, name, version, arch FROM host_packages ORDER BY host_id, pos",
+     nullptr},
+    {"host_containers",
+     "host_id, pos, name, container_id, runtime, image, image_digest, drift_known, events",
+     "SELECT host_id, pos, name, container_id, runtime, image, image_digest, "
+     "CASE WHEN drift_known <> 0 THEN 'true' ELSE 'false' END, events FROM host_containers "
+     "ORDER BY host_id, pos",
+     nullptr},
+    {"host_baselines", "host_id, name, revision, root, since_ns, first_seen_ns, last_seen_ns",
+     "SELECT host_id, name, revision, root, since_ns, first_seen_ns, last_seen_ns "
+     "FROM host_baselines ORDER BY host_id, name, revision",
+     nullptr},
 };
 
 // Rows per multi-row INSERT.

@@ -1,6 +1,7 @@
 // `driftwatch-collector migrate --from sqlite:///PATH --store postgresql://...`:
 // a SQLite collector seeded through its API (reports over two months, a
-// duplicate, queued commands, pending alerts) is copied into PostgreSQL; a
+// duplicate, host inventories, baseline revisions, queued commands incl. an
+// accept, pending alerts) is copied into PostgreSQL; a
 // collector on the copy answers every read exactly as the SQLite one does,
 // accepts the same tokens, hands out the same commands and continues the
 // id sequences. A second copy into the now non-empty database is refused.
@@ -21,6 +22,42 @@ using pgtest::PgCluster;
 constexpr int64_t kDay = 86400LL * 1000000000LL;
 constexpr int64_t kOct30 = 1793318400LL * 1000000000LL;  // 2026-10-30T00:00:00Z
 constexpr int64_t kNov1 = 1793491200LL * 1000000000LL;
+
+// ReportJson plus an inventory: the agent's check interval, containers, and
+// the host's packages (the full list, or only its digest when `list` is
+// false). Reports from the 15th on are against baseline revision 2.
+std::string InventoryReportJson(const std::string& report_id, const std::string& host,
+                                const std::vector<DriftEvent>& events, int64_t finished_ns, int n,
+                                bool list) {
+  value v = value::parse(ReportJson(report_id, host, events, finished_ns));
+  CheckResult r;
+  r.interval_ns = int64_t{60 + n} * 1000000000;
+  // web-1 and web-2 run the same nginx image; db-1 runs postgres.
+  if (host == "db-1") {
+    r.containers = std::vector<ContainerInfo>{
+        {"pg", "c-db", "driftwatch", "postgres:16", "sha256:p16", true, 2}};
+  } else {
+    r.containers = std::vector<ContainerInfo>{
+        {"web", "c-" + host, "driftwatch", "nginx:1.27", "sha256:n127", n % 2 == 0, n % 3},
+        {"docker:ab12", "ab12" + host, "docker", "", "", false, 0}};
+  }
+  PackageInventory pk;
+  pk.list = {{"dpkg", "libc6", "2.36", "amd64"},
+             {"dpkg", "openssl", "3.0." + std::to_string(n), "amd64"},
+             {"dpkg", host, "1.0", ""}};
+  pk.digest = HashBytes(PackageInventoryText(pk.list));
+  pk.count = static_cast<int64_t>(pk.list.size());
+  pk.full = list;
+  if (!list) pk.list.clear();
+  r.packages = pk;
+  value inv = CheckResultToJson(r);
+  for (const char* field : {"interval_seconds", "containers", "packages"}) v[field] = inv[field];
+  if (n >= 15) {
+    v["baseline_revision"] = value::number(2);
+    v["baseline_root"] = value(HashBytes("revision 2 of " + host).Hex());
+  }
+  return v.serialize();
+}
 
 TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   std::string skip = PgCluster::SkipReason();
@@ -56,8 +93,10 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
     if (n % 5 == 0) ev.push_back(Added("/etc/shared.conf", Severity::kHigh));
     const int64_t at = kOct30 + n * kDay / 10 * 3 + n;
     (at < kNov1 ? october : november) += static_cast<int>(ev.size());
-    Answer a =
-        Http("POST", lite.url() + "/api/v1/reports", agent[h], ReportJson(Uuid(n), h, ev, at));
+    // The first report of a host sends its package list, later ones
+    // the digest only (the list changes with n: the stored one is kept).
+    Answer a = Http("POST", lite.url() + "/api/v1/reports", agent[h],
+                    InventoryReportJson(Uuid(n), h, ev, at, n, n < 3));
     ASSERT_EQ(a.status, 200) << a.body;
   }
   Answer dup = Http("POST", lite.url() + "/api/v1/reports", agent["web-1"],
@@ -70,6 +109,11 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   cmd["command"] = value("check-now");
   ASSERT_EQ(Http("POST", lite.url() + "/api/v1/hosts/db-1/commands", admin, cmd.serialize()).status,
             201);
+  value accept = value::object();
+  accept["paths"] = value::array({value("/etc/app0/f1"), value("/etc/shared.conf")});
+  ASSERT_EQ(
+      Http("POST", lite.url() + "/api/v1/hosts/web-2/accept", admin, accept.serialize()).status,
+      201);
   ASSERT_EQ(lite.Stop(), 0);
 
   PgCluster cluster;
@@ -88,7 +132,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 1\n"
+            "postgresql store migrated from schema version 0 to 2\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -98,11 +142,21 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 1\n"
+            "postgresql store already at schema version 2\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
-                std::to_string(october + november) + " events, 3 event_counts, 3 commands, " +
-                alerts[0][0] + " alerts\n");
+                std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
+                alerts[0][0] +
+                " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
+                "6 host_baselines\n");
+  // Every fleet table of the schema is copied: one missing from the list
+  // above would leave its rows behind.
+  EXPECT_EQ(cluster.Sql("fleet",
+                        "SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_class WHERE "
+                        "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
+                        "NOT relispartition AND relname <> 'schema_versions'"),
+            (pgtest::Rows{{"alerts commands event_counts events host_baselines host_containers "
+                           "host_inventory host_packages hosts reports tokens"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
@@ -118,7 +172,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 1\n"
+            "postgresql store already at schema version 2\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),
@@ -147,6 +201,36 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   same("/api/v1/drift?group=web&severity=critical&limit=1000");
   same("/api/v1/drift?host=db-1&since=2026-11-01T00:00:00Z&limit=1000");
   same("/api/v1/drift?path=/etc/app1/*&limit=1000");
+  // The inventories, baseline revisions and images.
+  for (const std::string& h : hosts) {
+    for (const char* what : {"packages", "containers", "baselines"}) {
+      same("/api/v1/hosts/" + h + "/" + what);
+    }
+  }
+  same("/api/v1/images");
+  {
+    // Not compared empty: the copy carries what the reports sent.
+    value web2 = Http("GET", pg_url + "/api/v1/hosts/web-2", read).json();
+    EXPECT_EQ(web2.at("interval_seconds").as_integer(), 60 + 28);
+    // Its baseline command (group web), then the accept with its paths.
+    ASSERT_EQ(web2.at("commands").size(), 2u) << web2.serialize();
+    EXPECT_EQ(web2.at("commands")[1].at("paths"),
+              value::array({value("/etc/app0/f1"), value("/etc/shared.conf")}));
+    // db-1's list is the one of its first report (n = 2); later reports
+    // sent a digest only.
+    value pk = Http("GET", pg_url + "/api/v1/hosts/db-1/packages", read).json();
+    ASSERT_EQ(pk.at("packages").size(), 3u) << pk.serialize();
+    EXPECT_EQ(pk.at("packages")[1].at("version").as_string(), "3.0.2");
+    value bl = Http("GET", pg_url + "/api/v1/hosts/db-1/baselines", read).json();
+    ASSERT_EQ(bl.at("baselines").size(), 2u) << bl.serialize();
+    EXPECT_EQ(bl.at("baselines")[0].at("root").as_string(), HashBytes("revision 2 of db-1").Hex());
+    EXPECT_TRUE(bl.at("baselines")[0].at("current").as_bool());
+    value img = Http("GET", pg_url + "/api/v1/images", read).json();
+    EXPECT_EQ(img.at("distinct_images").as_integer(), 2) << img.serialize();
+    EXPECT_EQ(
+        Http("GET", pg_url + "/api/v1/hosts/web-1/containers", read).json().at("containers").size(),
+        2u);
+  }
   // Page by page: the same cursors on both.
   std::string cursor;
   size_t paged = 0;
@@ -228,7 +312,8 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   copied = collector::ImportSqliteIntoPg(lite_path, url);
   ASSERT_TRUE(copied.ok()) << copied.status().message();
   EXPECT_EQ(collector::FormatImportCounts(*copied),
-            "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts");
+            "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
+            "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});
