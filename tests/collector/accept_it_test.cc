@@ -98,9 +98,12 @@ TEST(AcceptTest, AdminAcceptsAPathAndItNoLongerDrifts) {
   // A collector that lost the package list (restored from an older copy)
   // asks for it: the next report names only the digest and is answered
   // packages_needed, the one after carries the list again.
-  auto wiped = testutil::Run("sqlite3 " + Q(c.db()) +
-                             " \"DELETE FROM host_packages; UPDATE host_inventory SET "
-                             "packages_digest = '', packages_ns = 0\" 2>&1");
+  const std::string wipe =
+      "DELETE FROM host_packages; UPDATE host_inventory SET packages_digest = '', "
+      "packages_ns = 0";
+  auto wiped = testutil::Run(UsePostgres() ? "psql -X -q -v ON_ERROR_STOP=1 " + Q(c.store_url()) +
+                                                 " -c " + Q(wipe) + " 2>&1"
+                                           : "sqlite3 " + Q(c.db()) + " " + Q(wipe) + " 2>&1");
   ASSERT_EQ(wiped.exit_code, 0) << wiped.out;
   EXPECT_TRUE(c.Get("/api/v1/hosts/web-1/packages", read).json().at("digest").is_null());
   auto check_now = [&](size_t n_commands) {
