@@ -31,6 +31,28 @@ int64_t PgRows::Int(int row, int col) const {
   return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
 }
 
+std::string PgArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string PgIntArray(const std::vector<int64_t>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(items[i]);
+  }
+  return out + "}";
+}
+
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo,
                                                 int connect_timeout_s) {
   const std::string timeout = std::to_string(connect_timeout_s);
@@ -101,10 +123,11 @@ Status PgConn::ExecScript(const std::string& sql) {
 PgTx::~PgTx() {
   if (open_) (void)c_.ExecScript("ROLLBACK");
 }
-Status PgTx::Begin() {
-  DW_RETURN_IF_ERROR(c_.ExecScript("BEGIN"));
+Status PgTx::Begin(const std::string& then) {
+  // Open even when `then` fails after BEGIN: the destructor rolls back (a
+  // ROLLBACK outside a transaction only warns).
   open_ = true;
-  return Status::Ok();
+  return c_.ExecScript(then.empty() ? "BEGIN" : "BEGIN; " + then);
 }
 Status PgTx::Commit() {
   open_ = false;

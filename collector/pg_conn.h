@@ -30,6 +30,11 @@ namespace driftwatch::collector {
 // One statement parameter in text form; nullopt binds SQL NULL.
 using PgParam = std::optional<std::string>;
 inline PgParam PgInt(int64_t v) { return std::to_string(v); }
+// One-dimensional array literals for $n::text[] ('{"a","b"}': every element
+// quoted, `"` and `\` escaped, so any text round-trips) and $n::bigint[] or
+// ::int[] parameters; {} when empty.
+std::string PgArray(const std::vector<std::string>& items);
+std::string PgIntArray(const std::vector<int64_t>& items);
 
 // An owned query result.
 class PgRows {
@@ -81,7 +86,9 @@ class PgTx {
  public:
   explicit PgTx(PgConn& c) : c_(c) {}
   ~PgTx();
-  Status Begin();
+  // BEGIN, followed in the same round trip by `then` (fixed SQL such as
+  // SET LOCAL) when given.
+  Status Begin(const std::string& then = "");
   Status Commit();
 
  private:

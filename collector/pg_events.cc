@@ -19,6 +19,77 @@ std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& sub
   return o.serialize();
 }
 
+// A whole report in one statement, run under kPgIngestLock (so its
+// snapshot sees every earlier ingest): the duplicate check, the host row,
+// the report, its events (ids drawn in report order), the severity counts,
+// alerts and the baseline revision. A duplicate or an unknown host writes
+// nothing. The host row is updated (locked) before host_baselines, in the
+// order AckCommand uses. Returns one row (duplicate, seq, first_event_id,
+// events, received_ns, host_id), none for an unknown host.
+//   $1 report_id, $2 host_id, $3 agent_version, $4 sent_ns, $5 received_ns,
+//   $6 started_ns, $7 finished_ns, $8 baseline, $9 baseline_revision,
+//   $10 root, $11 warnings, $12 stats, $13 target, $14 subtrees,
+//   $15 interval_ns (0: keep), $16 baseline root ('' unknown);
+//   per event: $17 path, $18 kind, $19 severity, $20 body;
+//   per alert route: $21 name, $22 min severity, $23 1 for every group;
+//   per (route, group): $24 route ordinal (1-based), $25 group.
+constexpr const char* kIngestSql = R"sql(
+WITH dup AS (
+  SELECT seq, first_event_id, events, received_ns, host_id FROM reports
+  WHERE report_id = $1::text),
+h AS (
+  UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $5::bigint), last_report_ns = $5,
+    target = $13::text, agent_version = $3::text, baseline = $8::text,
+    baseline_revision = $9::bigint,
+    baseline_since_ns = CASE WHEN baseline <> $8 OR baseline_revision <> $9 THEN $6::bigint
+                        ELSE baseline_since_ns END,
+    root = $10::text, subtrees = $14::text, reports = reports + 1,
+    events = events + cardinality($17::text[]), last_report_events = cardinality($17),
+    interval_ns = CASE WHEN $15::bigint > 0 THEN $15 ELSE interval_ns END
+  WHERE id = $2::text AND NOT EXISTS (SELECT 1 FROM dup) RETURNING grp),
+ev AS (
+  SELECT nextval('events_id_seq') AS id, u.path, u.kind, u.severity, u.body
+  FROM h, unnest($17, $18::int[], $19::int[], $20::text[]) WITH ORDINALITY
+    AS u(path, kind, severity, body, ord)
+  ORDER BY u.ord),
+rep AS (
+  INSERT INTO reports(report_id, host_id, agent_version, sent_ns, received_ns, started_ns,
+    finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats)
+  SELECT $1, $2, $3, $4::bigint, $5, $6, $7::bigint, $8, $9, $10,
+    coalesce((SELECT min(id) FROM ev), 0), cardinality($17), $11::text, $12::text FROM h
+  RETURNING seq, first_event_id),
+ins AS (
+  INSERT INTO events(id, report_seq, report_id, host_id, grp, path, kind, severity,
+    detected_ns, received_ns, body)
+  SELECT ev.id, rep.seq, $1, $2, h.grp, ev.path, ev.kind, ev.severity, $7, $5, ev.body
+  FROM ev, rep, h ORDER BY ev.id),
+cnt AS (
+  INSERT INTO event_counts(severity, n)
+  SELECT greatest(1, least(4, severity)), count(*) FROM ev GROUP BY 1
+  ON CONFLICT (severity) DO UPDATE SET n = event_counts.n + excluded.n),
+al AS (
+  INSERT INTO alerts(event_id, route, next_ns)
+  SELECT ev.id, rt.name, $5 FROM ev, h,
+    unnest($21::text[], $22::int[], $23::int[]) WITH ORDINALITY
+      AS rt(name, min_severity, every_group, ord)
+  WHERE ev.severity >= rt.min_severity AND (rt.every_group = 1 OR EXISTS (
+    SELECT 1 FROM unnest($24::bigint[], $25::text[]) AS g(route, grp)
+    WHERE g.route = rt.ord AND g.grp = h.grp))
+  ORDER BY ev.id, rt.ord
+  ON CONFLICT (event_id, route) DO NOTHING),
+bl AS (
+  INSERT INTO host_baselines(host_id, name, revision, root, since_ns, first_seen_ns,
+    last_seen_ns)
+  SELECT $2, $8, $9, $16::text, $6, $5, $5 FROM h WHERE $8 <> '' AND $9 > 0
+  ON CONFLICT (host_id, name, revision) DO UPDATE SET
+    last_seen_ns = greatest(host_baselines.last_seen_ns, excluded.last_seen_ns),
+    since_ns = least(host_baselines.since_ns, excluded.since_ns),
+    root = CASE WHEN host_baselines.root = '' THEN excluded.root ELSE host_baselines.root END)
+SELECT true, seq, first_event_id, events, received_ns, host_id FROM dup
+UNION ALL
+SELECT false, seq, first_event_id, 0, 0, '' FROM rep
+)sql";
+
 }  // namespace
 
 Status PgPartitions::Ensure(PgConn& c, int64_t detected_ns) {
@@ -53,39 +124,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   PgConn* c = &conn;
   const CheckResult& r = rep.result;
   if (!r.events.empty()) DW_RETURN_IF_ERROR(partitions.Ensure(*c, r.finished_ns));
-  PgTx tx(*c);
-  DW_RETURN_IF_ERROR(tx.Begin());
-  // Serializes ingests across collectors: event ids become visible in id
-  // order (a cursor never skips a late commit) and a report id racing on two
-  // collectors is seen as a duplicate by the second.
-  DW_RETURN_IF_ERROR(
-      c->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
-  IngestResult out;
-  {
-    DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_find",
-                                        "SELECT seq, first_event_id, events, received_ns, "
-                                        "host_id FROM reports WHERE report_id = $1",
-                                        {rep.report_id}));
-    if (d.size() > 0) {
-      if (d.Text(0, 4) != rep.host_id) {
-        return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
-      }
-      out.duplicate = true;
-      out.report_seq = d.Int(0, 0);
-      out.first_event_id = d.Int(0, 1);
-      out.events = d.Int(0, 2);
-      out.received_ns = d.Int(0, 3);
-      return out;
-    }
-  }
-  DW_ASSIGN_OR_RETURN(auto h, c->Exec("host_lock",
-                                      "SELECT grp, baseline, baseline_revision FROM hosts "
-                                      "WHERE id = $1 FOR UPDATE",
-                                      {rep.host_id}));
-  if (h.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
-  const std::string group = h.Text(0, 0);
-  const bool new_baseline = h.Text(0, 1) != r.baseline || h.Int(0, 2) != r.baseline_revision;
-
+  // Everything the statement needs is computed before the transaction.
   web::json::value warnings = web::json::value::array();
   for (size_t i = 0; i < r.warnings.size(); ++i) warnings[i] = web::json::value(r.warnings[i]);
   web::json::value stats = web::json::value::object();
@@ -95,74 +134,84 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   stats["files_hashed"] = web::json::value::number(r.stats.files_hashed);
   stats["bytes_hashed"] = web::json::value::number(r.stats.bytes_hashed);
   stats["duration_ns"] = web::json::value::number(r.stats.duration_ns);
-  out.events = static_cast<int64_t>(r.events.size());
-  out.received_ns = rep.received_ns;
-  {
-    DW_ASSIGN_OR_RETURN(
-        auto s, c->Exec("report_insert",
-                        "INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
-                        "received_ns, started_ns, finished_ns, baseline, baseline_revision, root, "
-                        "first_event_id, events, warnings, stats) VALUES($1, $2, $3, $4, $5, $6, "
-                        "$7, $8, $9, $10, 0, $11, $12, $13) RETURNING seq",
-                        {rep.report_id, rep.host_id, rep.agent_version, PgInt(rep.sent_ns),
-                         PgInt(rep.received_ns), PgInt(r.started_ns), PgInt(r.finished_ns),
-                         r.baseline, PgInt(r.baseline_revision), r.root.Hex(), PgInt(out.events),
-                         warnings.serialize(), stats.serialize()}));
-    out.report_seq = s.Int(0, 0);
+  std::vector<std::string> paths;
+  std::vector<int64_t> kinds, severities;
+  paths.reserve(r.events.size());
+  for (const DriftEvent& e : r.events) {
+    paths.push_back(EscapePath(e.path));
+    kinds.push_back(static_cast<int64_t>(e.kind));
+    severities.push_back(static_cast<int64_t>(e.severity));
   }
-  int64_t per_severity[5] = {0, 0, 0, 0, 0};
-  for (size_t i = 0; i < r.events.size(); ++i) {
-    const DriftEvent& e = r.events[i];
-    DW_ASSIGN_OR_RETURN(
-        auto s,
-        c->Exec("event_insert",
-                "INSERT INTO events(report_seq, report_id, host_id, grp, path, kind, "
-                "severity, detected_ns, received_ns, body) VALUES($1, $2, $3, $4, $5, $6, "
-                "$7, $8, $9, $10) RETURNING id",
-                {PgInt(out.report_seq), rep.report_id, rep.host_id, group, EscapePath(e.path),
-                 PgInt(static_cast<int64_t>(e.kind)), PgInt(static_cast<int64_t>(e.severity)),
-                 PgInt(r.finished_ns), PgInt(rep.received_ns), rep.events_json[i]}));
-    const int64_t id = s.Int(0, 0);
-    if (i == 0) out.first_event_id = id;
-    per_severity[std::clamp(static_cast<int>(e.severity), 1, 4)]++;
-    for (const AlertRoute& route : routes) {
-      if (e.severity < route.min_severity) continue;
-      if (!route.groups.empty() &&
-          std::find(route.groups.begin(), route.groups.end(), group) == route.groups.end()) {
-        continue;
-      }
-      DW_RETURN_IF_ERROR(c->Exec("alert_insert",
-                                 "INSERT INTO alerts(event_id, route, next_ns) VALUES($1, $2, $3) "
-                                 "ON CONFLICT (event_id, route) DO NOTHING",
-                                 {PgInt(id), route.name, PgInt(rep.received_ns)})
-                             .status());
+  std::vector<std::string> route_names, route_group_names;
+  std::vector<int64_t> route_min, route_every, route_group_routes;
+  for (size_t i = 0; i < routes.size(); ++i) {
+    route_names.push_back(routes[i].name);
+    route_min.push_back(static_cast<int64_t>(routes[i].min_severity));
+    route_every.push_back(routes[i].groups.empty() ? 1 : 0);
+    for (const std::string& g : routes[i].groups) {
+      route_group_routes.push_back(static_cast<int64_t>(i) + 1);
+      route_group_names.push_back(g);
     }
   }
-  for (int sev = 1; sev <= 4; ++sev) {
-    if (per_severity[sev] == 0) continue;
-    DW_RETURN_IF_ERROR(c->Exec("severity_add",
-                               "INSERT INTO event_counts(severity, n) VALUES($1, $2) "
-                               "ON CONFLICT (severity) DO UPDATE SET n = event_counts.n + $2",
-                               {PgInt(sev), PgInt(per_severity[sev])})
-                           .status());
-  }
-  DW_RETURN_IF_ERROR(c->Exec("report_first_event",
-                             "UPDATE reports SET first_event_id = $1 WHERE seq = $2",
-                             {PgInt(out.first_event_id), PgInt(out.report_seq)})
-                         .status());
-  DW_RETURN_IF_ERROR(
-      c->Exec(
-           "host_report",
-           "UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $1), last_report_ns = $1, "
-           "target = $2, agent_version = $3, baseline = $4, baseline_revision = $5, "
-           "baseline_since_ns = CASE WHEN $6 THEN $7 ELSE baseline_since_ns END, "
-           "root = $8, subtrees = $9, reports = reports + 1, events = events + $10, "
-           "last_report_events = $10 WHERE id = $11",
-           {PgInt(rep.received_ns), r.target, rep.agent_version, r.baseline,
-            PgInt(r.baseline_revision), std::string(new_baseline ? "t" : "f"), PgInt(r.started_ns),
-            r.root.Hex(), SubtreesJson(r.subtrees), PgInt(out.events), rep.host_id})
-          .status());
+  const std::vector<PgParam> params = {
+      rep.report_id,
+      rep.host_id,
+      rep.agent_version,
+      PgInt(rep.sent_ns),
+      PgInt(rep.received_ns),
+      PgInt(r.started_ns),
+      PgInt(r.finished_ns),
+      r.baseline,
+      PgInt(r.baseline_revision),
+      r.root.Hex(),
+      warnings.serialize(),
+      stats.serialize(),
+      r.target,
+      SubtreesJson(r.subtrees),
+      PgInt(r.interval_ns),
+      r.baseline_root.IsZero() ? std::string() : r.baseline_root.Hex(),
+      PgArray(paths),
+      PgIntArray(kinds),
+      PgIntArray(severities),
+      PgArray(rep.events_json),
+      PgArray(route_names),
+      PgIntArray(route_min),
+      PgIntArray(route_every),
+      PgIntArray(route_group_routes),
+      PgArray(route_group_names)};
+
+  PgTx tx(*c);
+  // The ingest statements gain nothing from plans made for their values
+  // (pg_conn.cc sets force_custom_plan for the queries): reuse one plan.
+  DW_RETURN_IF_ERROR(tx.Begin("SET LOCAL plan_cache_mode = force_generic_plan"));
+  // Per-host rows no other part of an ingest touches come first, outside
+  // the lock (a duplicate report rolls them back).
+  IngestResult out;
   DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
+  // Serializes ingests across collectors: event ids become visible in id
+  // order (a cursor never skips a late commit) and a report id racing on two
+  // collectors is seen as a duplicate by the second. Held from here to the
+  // commit: one statement and the COMMIT.
+  DW_RETURN_IF_ERROR(
+      c->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
+  DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_ingest", kIngestSql, params));
+  if (d.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
+  if (d.Text(0, 0) == "t") {
+    if (d.Text(0, 5) != rep.host_id) {
+      return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
+    }
+    IngestResult dup;
+    dup.duplicate = true;
+    dup.report_seq = d.Int(0, 1);
+    dup.first_event_id = d.Int(0, 2);
+    dup.events = d.Int(0, 3);
+    dup.received_ns = d.Int(0, 4);
+    return dup;  // the rollback undoes the inventory rows
+  }
+  out.report_seq = d.Int(0, 1);
+  out.first_event_id = d.Int(0, 2);
+  out.events = static_cast<int64_t>(r.events.size());
+  out.received_ns = rep.received_ns;
   DW_RETURN_IF_ERROR(tx.Commit());
   return out;
 }

@@ -26,69 +26,75 @@ Status PgRecordBaseline(PgConn& c, const std::string& host_id, const std::string
 Status PgIngestInventory(PgConn& c, const ReportEnvelope& rep, IngestResult* out) {
   const CheckResult& r = rep.result;
   const std::string& host = rep.host_id;
-  if (r.interval_ns > 0) {
-    DW_RETURN_IF_ERROR(c.Exec("host_interval", "UPDATE hosts SET interval_ns = $1 WHERE id = $2",
-                              {PgInt(r.interval_ns), host})
-                           .status());
-  }
-  if (!r.baseline.empty() && r.baseline_revision > 0) {
-    DW_RETURN_IF_ERROR(PgRecordBaseline(c, host, r.baseline, r.baseline_revision,
-                                        r.baseline_root.IsZero() ? "" : r.baseline_root.Hex(),
-                                        r.started_ns, rep.received_ns));
-  }
-  if (!r.containers && !r.packages) return Status::Ok();
-  DW_RETURN_IF_ERROR(c.Exec("inventory_row",
-                            "INSERT INTO host_inventory(host_id) VALUES($1) "
-                            "ON CONFLICT (host_id) DO NOTHING",
-                            {host})
-                         .status());
+  // Each list is stored by one statement: rows at positions the new list
+  // has are overwritten, the rest deleted (disjoint rows, so one statement).
   if (r.containers) {
-    DW_RETURN_IF_ERROR(
-        c.Exec("containers_clear", "DELETE FROM host_containers WHERE host_id = $1", {host})
-            .status());
-    int64_t pos = 0;
+    std::vector<std::string> name, id, runtime, image, digest;
+    std::vector<int64_t> known, events;
     for (const ContainerInfo& x : *r.containers) {
-      DW_RETURN_IF_ERROR(
-          c.Exec("container_insert",
-                 "INSERT INTO host_containers(host_id, pos, name, container_id, runtime, image, "
-                 "image_digest, drift_known, events) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                 {host, PgInt(pos++), x.name, x.id, x.runtime, x.image, x.image_digest,
-                  std::string(x.drift_known ? "t" : "f"), PgInt(x.events)})
-              .status());
-    }
-    DW_RETURN_IF_ERROR(c.Exec("containers_time",
-                              "UPDATE host_inventory SET containers_ns = $1 WHERE host_id = $2",
-                              {PgInt(rep.received_ns), host})
-                           .status());
-  }
-  if (r.packages) {
-    const std::string digest = r.packages->digest.Hex();
-    if (!r.packages->full) {
-      DW_ASSIGN_OR_RETURN(auto d, c.Exec("packages_digest",
-                                         "SELECT packages_digest FROM host_inventory "
-                                         "WHERE host_id = $1",
-                                         {host}));
-      out->packages_needed = d.size() == 0 || d.Text(0, 0) != digest;
-      return Status::Ok();
+      name.push_back(x.name);
+      id.push_back(x.id);
+      runtime.push_back(x.runtime);
+      image.push_back(x.image);
+      digest.push_back(x.image_digest);
+      known.push_back(x.drift_known ? 1 : 0);
+      events.push_back(x.events);
     }
     DW_RETURN_IF_ERROR(
-        c.Exec("packages_clear", "DELETE FROM host_packages WHERE host_id = $1", {host}).status());
-    int64_t pos = 0;
-    for (const PackageInfo& p : r.packages->list) {
-      DW_RETURN_IF_ERROR(c.Exec("package_insert",
-                                "INSERT INTO host_packages(host_id, pos, manager, name, version, "
-                                "arch) VALUES($1, $2, $3, $4, $5, $6)",
-                                {host, PgInt(pos++), p.manager, p.name, p.version, p.arch})
-                             .status());
-    }
-    DW_RETURN_IF_ERROR(c.Exec("packages_time",
-                              "UPDATE host_inventory SET packages_digest = $1, packages_count = "
-                              "$2, packages_ns = $3 WHERE host_id = $4",
-                              {digest, PgInt(static_cast<int64_t>(r.packages->list.size())),
-                               PgInt(rep.received_ns), host})
-                           .status());
+        c.Exec("containers_store",
+               "WITH gone AS (DELETE FROM host_containers WHERE host_id = $1 AND "
+               "pos >= cardinality($2::text[])), "
+               "put AS (INSERT INTO host_containers(host_id, pos, name, container_id, runtime, "
+               "image, image_digest, drift_known, events) SELECT $1, (u.ord - 1)::int, u.name, "
+               "u.id, u.runtime, u.image, u.digest, u.known = 1, u.events FROM unnest($2, "
+               "$3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[]) WITH "
+               "ORDINALITY AS u(name, id, runtime, image, digest, known, events, ord) "
+               "ON CONFLICT (host_id, pos) DO UPDATE SET name = excluded.name, "
+               "container_id = excluded.container_id, runtime = excluded.runtime, "
+               "image = excluded.image, image_digest = excluded.image_digest, "
+               "drift_known = excluded.drift_known, events = excluded.events) "
+               "INSERT INTO host_inventory(host_id, containers_ns) VALUES($1, $9) "
+               "ON CONFLICT (host_id) DO UPDATE SET containers_ns = excluded.containers_ns",
+               {host, PgArray(name), PgArray(id), PgArray(runtime), PgArray(image), PgArray(digest),
+                PgIntArray(known), PgIntArray(events), PgInt(rep.received_ns)})
+            .status());
   }
-  return Status::Ok();
+  if (!r.packages) return Status::Ok();
+  const std::string digest = r.packages->digest.Hex();
+  if (!r.packages->full) {
+    // The row exists from here on, as after a report with a list.
+    DW_ASSIGN_OR_RETURN(auto d, c.Exec("packages_digest",
+                                       "WITH made AS (INSERT INTO host_inventory(host_id) "
+                                       "VALUES($1) ON CONFLICT (host_id) DO NOTHING) "
+                                       "SELECT packages_digest FROM host_inventory "
+                                       "WHERE host_id = $1",
+                                       {host}));
+    out->packages_needed = d.size() == 0 || d.Text(0, 0) != digest;
+    return Status::Ok();
+  }
+  std::vector<std::string> manager, name, version, arch;
+  for (const PackageInfo& p : r.packages->list) {
+    manager.push_back(p.manager);
+    name.push_back(p.name);
+    version.push_back(p.version);
+    arch.push_back(p.arch);
+  }
+  return c
+      .Exec("packages_store",
+            "WITH gone AS (DELETE FROM host_packages WHERE host_id = $1 AND "
+            "pos >= cardinality($2::text[])), "
+            "put AS (INSERT INTO host_packages(host_id, pos, manager, name, version, arch) "
+            "SELECT $1, (u.ord - 1)::int, u.manager, u.name, u.version, u.arch FROM unnest($2, "
+            "$3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(manager, name, version, "
+            "arch, ord) ON CONFLICT (host_id, pos) DO UPDATE SET manager = excluded.manager, "
+            "name = excluded.name, version = excluded.version, arch = excluded.arch) "
+            "INSERT INTO host_inventory(host_id, packages_digest, packages_count, packages_ns) "
+            "VALUES($1, $6, $7, $8) ON CONFLICT (host_id) DO UPDATE SET "
+            "packages_digest = excluded.packages_digest, "
+            "packages_count = excluded.packages_count, packages_ns = excluded.packages_ns",
+            {host, PgArray(manager), PgArray(name), PgArray(version), PgArray(arch), digest,
+             PgInt(static_cast<int64_t>(r.packages->list.size())), PgInt(rep.received_ns)})
+      .status();
 }
 
 Result<HostInventory> PgReadInventory(PgConn& c, const std::string& host_id) {

@@ -15,8 +15,11 @@
 
 namespace driftwatch::collector {
 
-// Stores the inventory a report carries for rep.host_id, inside the
-// caller's transaction; sets out->packages_needed.
+// Stores the containers and packages a report carries for rep.host_id,
+// inside the caller's transaction and before its ingest lock (no other part
+// of an ingest touches these rows); sets out->packages_needed. The check
+// interval and baseline revision are part of the ingest statement
+// (pg_events.cc).
 Status PgIngestInventory(PgConn& c, const ReportEnvelope& rep, IngestResult* out);
 // Records a baseline revision created at created_ns (seen at now_ns).
 Status PgRecordBaseline(PgConn& c, const std::string& host_id, const std::string& name,

@@ -222,6 +222,67 @@ TEST_P(StoreInventoryTest, AcceptCommandsCarryRawPaths) {
   EXPECT_EQ((*listed)[0].paths, paths);
 }
 
+// Text that array literals treat specially (quotes, backslashes, braces,
+// commas, NULL, blanks) comes back unchanged: PostgreSQL stores a report's
+// events and inventory lists as arrays in one statement each.
+TEST_P(StoreInventoryTest, ListTextRoundTripsUnchanged) {
+  const std::vector<std::string> odd = {"\"q\"", "back\\slash\\", "{a,b}", "NULL",
+                                        "",      " sp ace ",      "a,b",   "\xc3\xa9t\xc3\xa9",
+                                        "x\ny"};
+  ReportEnvelope env = Envelope("r1", "h1", 1000, 1);
+  for (size_t i = 0; i < odd.size(); ++i) {
+    DriftEvent e;
+    e.path = "/etc/" + odd[i];
+    e.kind = DriftKind::kAdded;
+    e.severity = Severity::kCritical;
+    env.result.events.push_back(e);
+    // Bodies are stored as given (JSON with quotes and escapes on the wire).
+    env.events_json.push_back("{\"i\":" + std::to_string(i) + ",\"s\":\"" + odd[i] + "\"}");
+  }
+  std::vector<ContainerInfo> containers;
+  PackageInventory pk;
+  for (const std::string& t : odd) {
+    containers.push_back({t, t + "id", t, t, t, !t.empty(), 1});
+    pk.list.push_back({t, t, t, t});
+  }
+  env.result.containers = containers;
+  pk.digest = HashBytes(PackageInventoryText(pk.list));
+  pk.count = static_cast<int64_t>(pk.list.size());
+  pk.full = true;
+  env.result.packages = pk;
+  // A route limited to a group named like an array literal does not match.
+  auto r = store_->IngestReport(env, {{"odd", Severity::kLow, {"{web}"}}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->events, static_cast<int64_t>(odd.size()));
+  EXPECT_EQ(r->first_event_id, 1);
+
+  DriftQuery q;
+  q.limit = 100;
+  auto events = store_->QueryDrift(q);
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  ASSERT_EQ(events->size(), odd.size());
+  for (size_t i = 0; i < odd.size(); ++i) {
+    EXPECT_EQ((*events)[i].id, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ((*events)[i].event_json, env.events_json[i]);
+  }
+  auto history = store_->PathHistory("/etc/{a,b}", 0, 10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().id, 3);
+  auto inv = store_->GetInventory("h1");
+  ASSERT_TRUE(inv.ok()) << inv.status().message();
+  EXPECT_EQ(inv->packages, pk.list);
+  ASSERT_EQ(inv->containers.size(), odd.size());
+  for (size_t i = 0; i < odd.size(); ++i) {
+    EXPECT_EQ(inv->containers[i].name, odd[i]);
+    EXPECT_EQ(inv->containers[i].id, odd[i] + "id");
+    EXPECT_EQ(inv->containers[i].image_digest, odd[i]);
+    EXPECT_EQ(inv->containers[i].drift_known, !odd[i].empty());
+  }
+  EXPECT_TRUE(store_->DueAlerts(2000, 100)->empty());
+  EXPECT_EQ(store_->Counts()->events, static_cast<int64_t>(odd.size()));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreInventoryTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
