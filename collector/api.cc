@@ -128,6 +128,15 @@ HttpResponse Api::Route(const HttpRequest& req) {
   }
   const bool metrics = req.path == "/metrics";
   if (!metrics && req.path.rfind(kPrefix, 0) != 0) return Error(404, "no such endpoint");
+  // Query values are text (paths in their escaped form, docs/wire.md), so
+  // answers that quote them stay valid JSON.
+  for (const auto& [k, v] : req.query) {
+    if (!ValidUtf8(k) || !ValidUtf8(v)) {
+      return Error(400,
+                   "query parameter '" + EscapePath(k) +
+                       "': not valid UTF-8 (write other bytes as \\xNN, as paths are escaped)");
+    }
+  }
   std::vector<std::string> p =
       SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
 
