@@ -1,5 +1,6 @@
 #include "collector/api_json.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "core/drift_json.h"
@@ -98,15 +99,16 @@ std::string EncodeCursor(int64_t id) {
 Result<int64_t> DecodeCursor(const std::string& cursor) {
   const Status bad = Status::InvalidArgument("cursor: not a cursor returned by this API");
   if (cursor.size() < 4 || cursor.size() > 19 || cursor.rfind("c1.", 0) != 0) return bad;
-  int64_t id = 0;
+  // At most 16 hex digits: fits in uint64_t; ids above INT64_MAX are refused.
+  uint64_t id = 0;
   for (size_t i = 3; i < cursor.size(); ++i) {
     char c = cursor[i];
     int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
     if (d < 0) return bad;
-    id = id * 16 + d;
+    id = id * 16 + static_cast<uint64_t>(d);
   }
-  if (id < 0) return bad;
-  return id;
+  if (id > static_cast<uint64_t>(INT64_MAX)) return bad;
+  return static_cast<int64_t>(id);
 }
 
 bool ValidHostId(const std::string& id) { return !id.empty() && NameChars(id); }

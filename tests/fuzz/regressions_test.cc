@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "collector/api_json.h"
 #include "core/drift_json.h"
 #include "tests/fuzz/targets.h"
 
@@ -96,6 +97,20 @@ TEST(FuzzRegressions, TimesOutsideTheNanosecondRangeAreRefused) {
   auto first = ParseRfc3339("1677-09-21T00:12:45Z");
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(*first, -9223372035000000000);
+}
+
+// Found by the api_query fuzzer: a cursor of 16 hex digits overflowed int64
+// while it was decoded (undefined behaviour) before the sign check.
+TEST(FuzzRegressions, CursorsBeyondInt64AreRefused) {
+  for (const char* c : {"c1.cac3c3a3c3ac33c3", "c1.8000000000000000", "c1.ffffffffffffffff"}) {
+    auto r = collector::DecodeCursor(c);
+    EXPECT_FALSE(r.ok()) << c;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c;
+  }
+  auto max = collector::DecodeCursor("c1.7fffffffffffffff");
+  ASSERT_TRUE(max.ok());
+  EXPECT_EQ(*max, INT64_MAX);
+  EXPECT_EQ(*collector::DecodeCursor(collector::EncodeCursor(12345)), 12345);
 }
 
 }  // namespace
