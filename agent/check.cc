@@ -130,38 +130,6 @@ Result<BaselineState> LoadBaseline(Session& s, const CheckOptions& options) {
   return BaselineState{*row, std::move(snap)};
 }
 
-// Turns a tree change into a drift event, or nothing when the rules allow it.
-std::optional<DriftEvent> Classify(const Change& c, const rules::Policy& policy,
-                                   const std::string& root) {
-  const rules::Rule* rule = policy.Match(c.path);
-  if (rule == nullptr || rule->ignore) return std::nullopt;
-  DriftEvent ev;
-  ev.path = c.path;
-  ev.old_entry = c.old_entry;
-  ev.new_entry = c.new_entry;
-  ev.severity = rule->severity;
-  ev.rule = rule->Describe();
-  if (!c.old_entry) {
-    ev.kind = DriftKind::kAdded;
-  } else if (!c.new_entry) {
-    ev.kind = DriftKind::kRemoved;
-  } else {
-    ev.kind = DriftKind::kModified;
-    ev.changed = c.changed;
-    const Entry& o = *c.old_entry;
-    const Entry& n = *c.new_entry;
-    constexpr uint32_t kGrowth = kAttrSize | kAttrHash | kAttrMtime | kAttrCtime;
-    if ((rule->mask & kAttrGrowing) && o.type == EntryType::kFile && n.type == EntryType::kFile &&
-        (c.changed & ~kGrowth) == 0 && n.size >= o.size) {
-      // A growing file may only be appended to: the old bytes must be intact.
-      if (o.content.empty()) return std::nullopt;
-      auto prefix = HashFilePrefix(DefaultHost(), HostPath(root, c.path), o.size, o.content.algo);
-      if (prefix.ok() && *prefix == o.content) return std::nullopt;
-    }
-  }
-  return ev;
-}
-
 // Package events: packages installed, removed or changed since the baseline,
 // package-owned files that differ from their package's checksums (when
 // asked), and upgrade attribution of file events.
@@ -265,7 +233,7 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
   }
   DW_RETURN_IF_ERROR(
       DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root, [&](Change c) -> Status {
-        if (auto ev = Classify(c, s.policy, options.root)) {
+        if (auto ev = ClassifyChange(c, s.policy, DefaultHost(), options.root)) {
           result.events.push_back(std::move(*ev));
         }
         return Status::Ok();
@@ -316,6 +284,37 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
   // Package state is accepted as a whole: it is what is installed now.
   std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
   return AddRevision(s, options, scan, new_root, pkgs, DefaultHost().NowNs(), author, reason);
+}
+
+std::optional<DriftEvent> ClassifyChange(const Change& c, const rules::Policy& policy, Host& host,
+                                         const std::string& root) {
+  const rules::Rule* rule = policy.Match(c.path);
+  if (rule == nullptr || rule->ignore) return std::nullopt;
+  DriftEvent ev;
+  ev.path = c.path;
+  ev.old_entry = c.old_entry;
+  ev.new_entry = c.new_entry;
+  ev.severity = rule->severity;
+  ev.rule = rule->Describe();
+  if (!c.old_entry) {
+    ev.kind = DriftKind::kAdded;
+  } else if (!c.new_entry) {
+    ev.kind = DriftKind::kRemoved;
+  } else {
+    ev.kind = DriftKind::kModified;
+    ev.changed = c.changed;
+    const Entry& o = *c.old_entry;
+    const Entry& n = *c.new_entry;
+    constexpr uint32_t kGrowth = kAttrSize | kAttrHash | kAttrMtime | kAttrCtime;
+    if ((rule->mask & kAttrGrowing) && o.type == EntryType::kFile && n.type == EntryType::kFile &&
+        (c.changed & ~kGrowth) == 0 && n.size >= o.size) {
+      // A growing file may only be appended to: the old bytes must be intact.
+      if (o.content.empty()) return std::nullopt;
+      auto prefix = HashFilePrefix(host, HostPath(root, c.path), o.size, o.content.algo);
+      if (prefix.ok() && *prefix == o.content) return std::nullopt;
+    }
+  }
+  return ev;
 }
 
 }  // namespace driftwatch::agent

@@ -18,11 +18,18 @@
 #define DRIFTWATCH_AGENT_CHECK_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/diff.h"
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/status.h"
+
+namespace driftwatch::rules {
+class Policy;
+}  // namespace driftwatch::rules
 
 namespace driftwatch::agent {
 
@@ -67,6 +74,12 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
 // kNotFound when no drift matches.
 Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
                                  const std::string& author, const std::string& reason);
+
+// Turns a tree change into a drift event, or nothing when the rules allow it:
+// no rule or an ignore rule, or a growing file that was only appended to (its
+// old bytes, read through `host` at `root` + path, are intact).
+std::optional<DriftEvent> ClassifyChange(const Change& c, const rules::Policy& policy, Host& host,
+                                         const std::string& root);
 
 }  // namespace driftwatch::agent
 

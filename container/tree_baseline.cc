@@ -123,40 +123,6 @@ Result<int64_t> SaveSnapshot(Session& s, const agent::ScanResult& scan, const st
   return s.store->AddSnapshot(row);
 }
 
-// A tree change as a drift event, or nothing when the rules allow it (as
-// agent/check.cc classifies host changes, growing logs included).
-std::optional<DriftEvent> Classify(const Change& c, const rules::Policy& policy,
-                                   const std::string& root) {
-  const rules::Rule* rule = policy.Match(c.path);
-  if (rule == nullptr || rule->ignore) return std::nullopt;
-  DriftEvent ev;
-  ev.path = c.path;
-  ev.old_entry = c.old_entry;
-  ev.new_entry = c.new_entry;
-  ev.severity = rule->severity;
-  ev.rule = rule->Describe();
-  if (!c.old_entry) {
-    ev.kind = DriftKind::kAdded;
-  } else if (!c.new_entry) {
-    ev.kind = DriftKind::kRemoved;
-  } else {
-    ev.kind = DriftKind::kModified;
-    ev.changed = c.changed;
-    const Entry& o = *c.old_entry;
-    const Entry& n = *c.new_entry;
-    constexpr uint32_t kGrowth = kAttrSize | kAttrHash | kAttrMtime | kAttrCtime;
-    if ((rule->mask & kAttrGrowing) && o.type == EntryType::kFile && n.type == EntryType::kFile &&
-        (c.changed & ~kGrowth) == 0 && n.size >= o.size) {
-      if (o.content.empty()) return std::nullopt;
-      ConfinedHost host(DefaultHost(), root);
-      auto prefix =
-          agent::HashFilePrefix(host, agent::HostPath(root, c.path), o.size, o.content.algo);
-      if (prefix.ok() && *prefix == o.content) return std::nullopt;
-    }
-  }
-  return ev;
-}
-
 // `recorded` false: compare with the latest revision of `name` (kNotFound
 // when there is none and `record_missing` is false).
 // `root_label` is what the snapshot records as its root path.
@@ -184,9 +150,12 @@ Result<TreeDrift> CompareOrRecord(const TreeBaselineOptions& options, const std:
     out.warnings.push_back("the container rules changed since baseline '" + name +
                            "' was taken; drift may reflect the rule change");
   }
+  // Growing files are re-read below the root only (agent::ClassifyChange).
+  ConfinedHost confined(DefaultHost(), root);
   DW_RETURN_IF_ERROR(DiffTrees(*s.store, snap.root, *s.store, scan.root, [&](Change c) -> Status {
     if (IsUnder(c.path, excluded)) return Status::Ok();
-    if (auto ev = Classify(c, s.policy, root)) out.events.push_back(std::move(*ev));
+    if (auto ev = agent::ClassifyChange(c, s.policy, confined, root))
+      out.events.push_back(std::move(*ev));
     return Status::Ok();
   }));
   std::sort(out.events.begin(), out.events.end(), [](const DriftEvent& a, const DriftEvent& b) {
