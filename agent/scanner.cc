@@ -86,6 +86,10 @@ class Scan {
   void Warn(std::string message);
   void Fatal(Status status);
   void MaybeReportProgress();
+  // The time a stat cache row counts as read at, for the racy check: the
+  // scan's start, or now when the clock was set back since (a file written
+  // after the jump has an older time than the start, and would look settled).
+  int64_t ReadTimeNs() { return std::min(started_ns_, host_.NowNs()); }
 
   Host& host_;
   const rules::Policy& policy_;
@@ -302,7 +306,7 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
                      e.size,
                      e.mtime_ns,
                      e.ctime_ns,
-                     unchanged ? hit->scan_ns : started_ns_,
+                     unchanged ? hit->scan_ns : ReadTimeNs(),
                      Digest(),
                      false,
                      Hash128()};

@@ -235,6 +235,51 @@ TEST(ScannerTest, RacyFilesAreAlwaysReRead) {
   EXPECT_NE(second->root, first->root);
 }
 
+// The clock is set back an hour during the scan: the file (written at the
+// real time) is read after the jump. Its cache row must still count as racy,
+// so a same-tick rewrite is re-read by the next scan.
+TEST(ScannerTest, ClockSetBackDuringAScanKeepsFreshFilesRacy) {
+  TempDir dir;
+  WriteFile(dir / "etc/a", "alpha");
+  FaultHost host(DefaultHost());
+  const int64_t real = DefaultHost().NowNs();
+  bool started = false;
+  host.SetClock([&]() -> int64_t {
+    if (!started) {
+      started = true;
+      return real + int64_t{3600} * 1'000'000'000;  // the scan starts an hour ahead
+    }
+    return DefaultHost().NowNs();  // then the clock is set back to the real time
+  });
+  MemoryStatCache cache;
+  MemoryTreeStore store;
+  ScanOptions o;
+  o.root = dir.path();
+  o.cache = &cache;  // default 2 s window
+  o.jobs = 1;
+  rules::Policy policy = AllPolicy();
+  auto first = ScanTree(host, policy, o, store);
+  ASSERT_TRUE(first.ok());
+  // A same-tick rewrite (as in RacyFilesAreAlwaysReRead).
+  WriteFile(dir / "etc/a", "ALPHA");
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "etc/a").c_str(), &st), 0);
+  auto rows = cache.LoadDir(dir / "etc");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  CachedStat row = (*rows)[0];
+  EXPECT_LT(row.scan_ns, real + int64_t{60} * 1'000'000'000);
+  row.ino = st.st_ino;
+  row.size = static_cast<uint64_t>(st.st_size);
+  row.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+  row.ctime_ns = st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec;
+  ASSERT_TRUE(cache.StoreDir(dir / "etc", {row}).ok());
+  auto second = ScanTree(DefaultHost(), policy, o, store);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->stats.files_hashed, 1u);
+  EXPECT_NE(second->root, first->root);
+}
+
 TEST(ScannerTest, ScanRootMissingIsAnError) {
   MemoryTreeStore store;
   auto r = Scan(DefaultHost(), "/nonexistent/driftwatch-root", store);

@@ -12,11 +12,16 @@ std::string LastComponent(const std::string& path) {
 
 const char* OpName(FaultHost::Op op) {
   switch (op) {
-    case FaultHost::Op::kOpen: return "open";
-    case FaultHost::Op::kStat: return "stat";
-    case FaultHost::Op::kRead: return "read";
-    case FaultHost::Op::kReadDir: return "readdir";
-    case FaultHost::Op::kXattrs: return "xattrs";
+    case FaultHost::Op::kOpen:
+      return "open";
+    case FaultHost::Op::kStat:
+      return "stat";
+    case FaultHost::Op::kRead:
+      return "read";
+    case FaultHost::Op::kReadDir:
+      return "readdir";
+    case FaultHost::Op::kXattrs:
+      return "xattrs";
   }
   return "?";
 }
@@ -36,6 +41,20 @@ void FaultHost::BeforeOnce(Op op, const std::string& name, std::function<void()>
 std::vector<std::string> FaultHost::fired() const {
   std::lock_guard<std::mutex> lock(mu_);
   return fired_;
+}
+
+void FaultHost::SetClock(std::function<int64_t()> now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  clock_ = std::move(now);
+}
+
+int64_t FaultHost::NowNs() {
+  std::function<int64_t()> clock;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    clock = clock_;
+  }
+  return clock ? clock() : base_.NowNs();
 }
 
 int FaultHost::Check(Op op, const std::string& path) {

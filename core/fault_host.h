@@ -27,6 +27,9 @@ class FaultHost final : public Host {
   void FailOn(Op op, const std::string& name, int err);
   // Runs `fn` once before `op` on `name` (e.g. unlink it, append to it).
   void BeforeOnce(Op op, const std::string& name, std::function<void()> fn);
+  // Makes NowNs() answer `now()` instead of the base host's clock (clock
+  // jumps in tests).
+  void SetClock(std::function<int64_t()> now);
   // "stat etc: errno 5" style lines, in the order faults fired.
   std::vector<std::string> fired() const;
 
@@ -42,7 +45,7 @@ class FaultHost final : public Host {
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     return base_.ReadFile(path, max_bytes);
   }
-  int64_t NowNs() override { return base_.NowNs(); }
+  int64_t NowNs() override;
   std::string Hostname() override { return base_.Hostname(); }
 
  private:
@@ -55,6 +58,7 @@ class FaultHost final : public Host {
   std::map<std::pair<Op, std::string>, std::function<void()>> hooks_;
   std::map<int, std::string> fd_names_;  // open fds -> name, for read faults
   std::vector<std::string> fired_;
+  std::function<int64_t()> clock_;
 };
 
 }  // namespace driftwatch
