@@ -10,51 +10,14 @@
 #include "collector/pg_store.h"
 #include "collector/sqlite_store.h"
 #include "core/drift_json.h"
-#include "tests/pg/pg_cluster.h"
+#include "tests/pg/both_stores.h"
 
 namespace driftwatch::collector {
 namespace {
 
-using pgtest::PgCluster;
-
-class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
+class StoreConformanceTest : public BothStoresTest {
  protected:
-  static void SetUpTestSuite() {
-    skip_ = PgCluster::SkipReason();
-    if (!skip_.empty()) return;
-    cluster_ = new PgCluster();
-    start_error_ = cluster_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;  // stops the server, removes its directory
-    cluster_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/dw_conformance.XXXXXX";
-      dir_ = mkdtemp(tmpl);
-      auto s = OpenSqliteStore(dir_ + "/c.db");
-      ASSERT_TRUE(s.ok()) << s.status().message();
-      store_ = std::move(s).value();
-    } else {
-      if (!skip_.empty()) GTEST_SKIP() << skip_;
-      ASSERT_EQ(start_error_, "");
-      const std::string db = "conf" + std::to_string(++databases_);
-      url_ = cluster_->NewDatabase(db);
-      ASSERT_NE(url_, "");
-      auto m = MigratePgStore(url_);
-      ASSERT_TRUE(m.ok()) << m.status().message();
-      auto s = OpenPgStore(url_, PgStoreOptions{2, 5});
-      ASSERT_TRUE(s.ok()) << s.status().message();
-      store_ = std::move(s).value();
-    }
-    ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1).ok());
-  }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
-  }
+  void Seed() override { ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1).ok()); }
 
   static DriftEvent Event(const std::string& path, DriftKind kind, Severity sev) {
     DriftEvent e;
@@ -98,18 +61,7 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
     }
     return ids;
   }
-
-  static std::string skip_, start_error_;
-  static PgCluster* cluster_;
-  static int databases_;
-  std::string dir_, url_;
-  std::unique_ptr<FleetStore> store_;
 };
-
-std::string StoreConformanceTest::skip_;
-std::string StoreConformanceTest::start_error_;
-PgCluster* StoreConformanceTest::cluster_ = nullptr;
-int StoreConformanceTest::databases_ = 0;
 
 TEST_P(StoreConformanceTest, TokensAndEnrollment) {
   ASSERT_TRUE(store_->AddToken("sha-read", Role::kRead, "", 5).ok());

@@ -10,50 +10,16 @@
 #include "collector/pg_store.h"
 #include "collector/sqlite_store.h"
 #include "core/drift_json.h"
-#include "tests/pg/pg_cluster.h"
+#include "tests/pg/both_stores.h"
 
 namespace driftwatch::collector {
 namespace {
 
-using pgtest::PgCluster;
-
-class StoreInventoryTest : public ::testing::TestWithParam<std::string> {
+class StoreInventoryTest : public BothStoresTest {
  protected:
-  static void SetUpTestSuite() {
-    skip_ = PgCluster::SkipReason();
-    if (!skip_.empty()) return;
-    cluster_ = new PgCluster();
-    start_error_ = cluster_->Start();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      char tmpl[] = "/tmp/dw_inventory.XXXXXX";
-      dir_ = mkdtemp(tmpl);
-      auto s = OpenSqliteStore(dir_ + "/c.db");
-      ASSERT_TRUE(s.ok()) << s.status().message();
-      store_ = std::move(s).value();
-    } else {
-      if (!skip_.empty()) GTEST_SKIP() << skip_;
-      ASSERT_EQ(start_error_, "");
-      const std::string url = cluster_->NewDatabase("inv" + std::to_string(++databases_));
-      ASSERT_NE(url, "");
-      auto m = MigratePgStore(url);
-      ASSERT_TRUE(m.ok()) << m.status().message();
-      auto s = OpenPgStore(url, PgStoreOptions{2, 5});
-      ASSERT_TRUE(s.ok()) << s.status().message();
-      store_ = std::move(s).value();
-    }
+  void Seed() override {
     ASSERT_TRUE(store_->EnrollHost("h1", "web", "1", "sha-1", 1).ok());
     ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1).ok());
-  }
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
   }
 
   static ReportEnvelope Envelope(const std::string& id, const std::string& host, int64_t t,
@@ -71,18 +37,7 @@ class StoreInventoryTest : public ::testing::TestWithParam<std::string> {
     env.result.finished_ns = t;
     return env;
   }
-
-  static std::string skip_, start_error_;
-  static PgCluster* cluster_;
-  static int databases_;
-  std::string dir_;
-  std::unique_ptr<FleetStore> store_;
 };
-
-std::string StoreInventoryTest::skip_;
-std::string StoreInventoryTest::start_error_;
-PgCluster* StoreInventoryTest::cluster_ = nullptr;
-int StoreInventoryTest::databases_ = 0;
 
 TEST_P(StoreInventoryTest, InventoryIsReplacedPerReport) {
   auto empty = store_->GetInventory("h1");
