@@ -1,7 +1,7 @@
 // A misbehaving collector for the fault tests: a loopback HTTP listener that
 // answers every request with 500, or accepts connections and never answers.
-// It counts requests (with the time each one arrived) so tests can check
-// how often an agent retries.
+// It counts requests, and among them report uploads (POST /api/v1/reports),
+// so tests can check how often an agent retries.
 #ifndef DRIFTWATCH_TESTS_COLLECTOR_FAKE_COLLECTOR_H_
 #define DRIFTWATCH_TESTS_COLLECTOR_FAKE_COLLECTOR_H_
 
@@ -38,6 +38,8 @@ class FakeCollector {
 
   bool ok() const { return ok_; }
   int requests() const { return requests_; }
+  // Requests that were report uploads (an agent's command polls are not).
+  int reports() const { return reports_; }
   int connections() const { return connections_; }
 
   // Closes the listener and every connection it holds open.
@@ -62,7 +64,11 @@ class FakeCollector {
         held_.push_back(c);  // read nothing, answer nothing
         continue;
       }
-      if (ReadRequest(c)) ++requests_;
+      std::string head;
+      if (ReadRequest(c, &head)) {
+        ++requests_;
+        if (head.rfind("POST /api/v1/reports ", 0) == 0) ++reports_;
+      }
       static const std::string kBody = R"({"error":"internal","detail":"injected failure"})";
       const std::string resp =
           "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
@@ -73,8 +79,9 @@ class FakeCollector {
     }
   }
 
-  // Reads the head and a Content-Length body (bounded: 2 s, 64 MiB).
-  static bool ReadRequest(int c) {
+  // Reads the head (into *head) and a Content-Length body (bounded: 2 s,
+  // 64 MiB).
+  static bool ReadRequest(int c, std::string* head_out) {
     std::string buf;
     size_t need = std::string::npos;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -84,6 +91,7 @@ class FakeCollector {
       if (head_end != std::string::npos && need == std::string::npos) {
         need = head_end + 4;
         std::string head = buf.substr(0, head_end);
+        *head_out = head;
         for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         size_t cl = head.find("content-length:");
         if (cl != std::string::npos) need += std::stoul(head.substr(cl + 15));
@@ -103,6 +111,7 @@ class FakeCollector {
   bool ok_ = false;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  std::atomic<int> reports_{0};
   std::atomic<int> connections_{0};
   std::vector<int> held_;  // touched by the loop thread only until Stop() joined it
   std::thread thread_;
