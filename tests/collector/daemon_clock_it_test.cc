@@ -125,6 +125,18 @@ class ClockAgent {
                 " --name " + name);
     WriteFile(root_ + "/etc/app/new.conf", "drift\n");
   }
+  // A daemon still running (a failed assertion) is killed; libfaketime
+  // then leaves its per-process shared memory behind, removed here.
+  ~ClockAgent() {
+    const pid_t pid = daemon_.pid();
+    if (pid <= 0) return;
+    daemon_.Kill(SIGKILL);
+    unlink(("/dev/shm/faketime_shm_" + std::to_string(pid)).c_str());
+    unlink(("/dev/shm/sem.faketime_sem_" + std::to_string(pid)).c_str());
+  }
+  ClockAgent(const ClockAgent&) = delete;
+  ClockAgent& operator=(const ClockAgent&) = delete;
+
   const testutil::RunResult& setup() const { return setup_; }
   const std::string& db() const { return db_; }
   std::string log() const { return ReadAll(log_); }
