@@ -88,6 +88,21 @@ Status PgConn::Fail(pg_result* r, const std::string& what) {
   std::string text = "postgresql: " + what + ": " + msg;
   if (broken()) return Status::Unavailable(text);
   if (sqlstate_ == "23505") return Status::AlreadyExists(text);
+  // Class 53, insufficient resources (53100 disk_full: a table or index
+  // could not grow; 53200 out of memory) is retryable, as SQLite's full
+  // disk is: the statement failed whole, the caller's transaction rolls
+  // back, and the same request succeeds once the server has room again. A
+  // full pg_wal is not among them: the server PANICs and drops the
+  // connection (broken() above).
+  if (sqlstate_ == "53100") {
+    return Status::Unavailable(text +
+                               " (the collector's database disk is full; nothing was stored, "
+                               "retry when space is freed)");
+  }
+  if (sqlstate_.rfind("53", 0) == 0) {
+    return Status::Unavailable(text + " (the database server is out of resources, SQLSTATE " +
+                               sqlstate_ + "; nothing was stored, retry later)");
+  }
   return Status::IoError(text);
 }
 

@@ -6,6 +6,11 @@
 // parameters; values are never spliced into SQL. ExecScript runs fixed SQL
 // (schema, transaction control) without parameters.
 //
+// A failed statement is kUnavailable when the connection is gone or the
+// server lacks resources (SQLSTATE class 53; 53100, a full disk, says that
+// nothing was stored), which the API answers with 503 so agents retry;
+// kAlreadyExists for a unique violation (23505); kIoError otherwise.
+//
 // Thread-safety: PgConn is not thread-safe (one user at a time, which the
 // pool guarantees); PgPool is thread-safe.
 #ifndef DRIFTWATCH_COLLECTOR_PG_CONN_H_

@@ -9,11 +9,6 @@
 //  - clocks that jump backwards, on the agent (retry schedule, outbox order)
 //    and in the reports the collector receives (stored, ordered by the
 //    received sequence, /drift paging intact).
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/mount.h>
-
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -25,6 +20,7 @@
 #include "tests/collector/fake_collector.h"
 #include "tests/collector/harness.h"
 #include "tests/hostile/agent_runner.h"
+#include "tests/testing/full_disk.h"
 
 namespace driftwatch::collector_it {
 namespace {
@@ -33,6 +29,8 @@ using report::CollectorClient;
 using report::DeliveryOptions;
 using report::Enrollment;
 using report::Outbox;
+using testutil::FillDisk;
+using testutil::Tmpfs;
 
 constexpr int64_t kSec = 1000000000;
 constexpr int64_t kT0 = 1793491200LL * kSec;  // 2026-11-01T00:00:00Z
@@ -331,40 +329,6 @@ TEST(CollectorReliabilityTest, FailedAuthenticationIsLimitedAndTokensAreNotLogge
   EXPECT_EQ(stored.find(read), std::string::npos);
   EXPECT_EQ(stored.find(e.token), std::string::npos);
   EXPECT_EQ(stored.find("dw_"), std::string::npos);
-}
-
-// A tmpfs mounted over a directory for the length of a test.
-class Tmpfs {
- public:
-  Tmpfs(const std::string& dir, const std::string& options) : dir_(dir) {
-    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0;
-    if (!mounted_) error_ = std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  std::string error_;
-  bool mounted_ = false;
-};
-
-// Writes zeros to `path` until the file system is full; returns the bytes.
-int64_t FillDisk(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  static const std::string kBlock(4096, '\0');
-  int64_t total = 0;
-  for (int i = 0; i < (1 << 20); ++i) {  // bounded: 4 GiB at most
-    ssize_t n = write(fd, kBlock.data(), kBlock.size());
-    if (n <= 0) break;
-    total += n;
-  }
-  close(fd);
-  return total;
 }
 
 TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {

@@ -1,5 +1,6 @@
 // A throw-away PostgreSQL cluster for tests: initdb + pg_ctl run as the
-// `postgres` user in a fresh temporary directory, listening on 127.0.0.1
+// `postgres` user in a fresh temporary directory (the data directory may be
+// elsewhere, such as on a small tmpfs), listening on 127.0.0.1
 // only (a free port) with its unix socket inside that directory, trust
 // authentication for the superuser `driftwatch`. Stop() (also run by the
 // destructor) stops the server and removes the directory.
@@ -8,7 +9,7 @@
 // (/usr/lib/postgresql/*/bin); SkipReason() says why it cannot run.
 //
 // Thread-safety: Sql() may be called from several threads (one connection
-// per call); Start/Stop from one.
+// per call); Start/StartServer/Stop from one.
 #ifndef DRIFTWATCH_TESTS_PG_PG_CLUSTER_H_
 #define DRIFTWATCH_TESTS_PG_PG_CLUSTER_H_
 
@@ -68,36 +69,53 @@ class PgCluster {
   }
 
   // Starts the cluster; "" on success, else what failed (with the log).
-  std::string Start() {
+  // The data directory is `data_dir` when given (a new directory the
+  // postgres user can create, on a file system of the test's choosing; the
+  // test removes it), else one inside the temporary directory.
+  // `server_options` ("-c name=value ...") go after the defaults, which
+  // trade durability for speed (fsync and synchronous_commit off).
+  std::string Start(const std::string& data_dir = "", const std::string& server_options = "") {
+    server_options_ = server_options;
     char tmpl[] = "/tmp/dw_pg.XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return "mkdtemp failed";
     dir_ = tmpl;
+    data_ = data_dir.empty() ? dir_ + "/data" : data_dir;
     port_ = FreePort();
     const std::string bin = BinDir();
-    const std::string as_pg = "runuser -u postgres -- ";
-    auto run = [&](const std::string& cmd) { return testutil::Run(cmd + " 2>&1"); };
-    auto r = run("chown postgres: " + Q(dir_) + " && chmod 700 " + Q(dir_));
+    auto r = testutil::Run("chown postgres: " + Q(dir_) + " && chmod 700 " + Q(dir_) + " 2>&1");
     if (r.exit_code != 0) return "chown: " + r.out;
-    r = run(as_pg + Q(bin + "/initdb") + " -D " + Q(dir_ + "/data") +
-            " -A trust -U driftwatch -E UTF8 --no-locale --no-sync");
+    r = testutil::Run(AsPostgres() + Q(bin + "/initdb") + " -D " + Q(data_) +
+                      " -A trust -U driftwatch -E UTF8 --no-locale --no-sync 2>&1");
     if (r.exit_code != 0) return "initdb: " + r.out;
+    return StartServer();
+  }
+
+  // Starts the server of a started cluster again (after it stopped on its
+  // own), on the same port; "" on success.
+  std::string StartServer() {
     const std::string opts = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " +
                              dir_ +
                              " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                             " -c max_connections=100 -c shared_buffers=32MB";
-    r = run(as_pg + Q(bin + "/pg_ctl") + " -D " + Q(dir_ + "/data") + " -l " +
-            Q(dir_ + "/server.log") + " -w -t 60 -o " + Q(opts) + " start");
-    if (r.exit_code != 0) {
-      return "pg_ctl start: " + r.out + testutil::Run("cat " + Q(dir_ + "/server.log")).out;
-    }
+                             " -c max_connections=100 -c shared_buffers=32MB " +
+                             server_options_;
+    auto r = testutil::Run(AsPostgres() + Q(BinDir() + "/pg_ctl") + " -D " + Q(data_) + " -l " +
+                           Q(log()) + " -w -t 60 -o " + Q(opts) + " start 2>&1");
+    if (r.exit_code != 0) return "pg_ctl start: " + r.out + testutil::Run("cat " + Q(log())).out;
     started_ = true;
     return "";
   }
 
+  // True while the server's postmaster runs (pg_ctl status).
+  bool Running() const {
+    return testutil::Run(AsPostgres() + Q(BinDir() + "/pg_ctl") + " -D " + Q(data_) +
+                         " status >/dev/null 2>&1")
+               .exit_code == 0;
+  }
+
   void Stop() {
     if (started_) {
-      testutil::Run("runuser -u postgres -- " + Q(BinDir() + "/pg_ctl") + " -D " +
-                    Q(dir_ + "/data") + " -m immediate -w stop >/dev/null 2>&1");
+      testutil::Run("runuser -u postgres -- " + Q(BinDir() + "/pg_ctl") + " -D " + Q(data_) +
+                    " -m immediate -w stop >/dev/null 2>&1");
       started_ = false;
     }
     if (!dir_.empty()) {
@@ -111,6 +129,7 @@ class PgCluster {
   }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
+  std::string log() const { return dir_ + "/server.log"; }
 
   // Runs fixed test SQL on `db`; returns the rows, or sets *error.
   Rows Sql(const std::string& db, const std::string& sql, std::string* error = nullptr) const {
@@ -145,6 +164,7 @@ class PgCluster {
 
  private:
   static std::string Q(const std::string& s) { return testutil::Quote(s); }
+  static std::string AsPostgres() { return "runuser -u postgres -- "; }
   static int FreePort() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -158,6 +178,8 @@ class PgCluster {
   }
 
   std::string dir_;
+  std::string data_;
+  std::string server_options_;
   int port_ = 0;
   bool started_ = false;
 };
