@@ -69,9 +69,15 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo,
   }
   auto conn = std::unique_ptr<PgConn>(new PgConn(c));
   // Quiet NOTICEs (IF NOT EXISTS). Plan every execution with its values:
-  // the store's queries fold unused filters away (pg_schema.h).
+  // the store's queries fold unused filters away (pg_schema.h). A report is
+  // acknowledged once its transaction commits, so the commit must be on
+  // disk: synchronous_commit = off (a server default some tune for speed)
+  // would lose acknowledged reports in a server crash; stronger settings
+  // (remote_write, remote_apply) and `local` are kept.
   DW_RETURN_IF_ERROR(conn->ExecScript(
-      "SET client_min_messages = warning; SET plan_cache_mode = force_custom_plan"));
+      "SET client_min_messages = warning; SET plan_cache_mode = force_custom_plan; "
+      "SELECT set_config('synchronous_commit', 'on', false) "
+      "WHERE current_setting('synchronous_commit') = 'off'"));
   return conn;
 }
 

@@ -125,6 +125,27 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(migrate.status().message(), newer);
 }
 
+// An acknowledged report must survive a server crash: the collector's
+// sessions commit durably even where the server's default is
+// synchronous_commit = off (as on these throw-away clusters), and keep a
+// stronger setting an operator chose for the database.
+TEST_F(PgStoreTest, SessionsCommitDurablyWhateverTheServerDefault) {
+  ASSERT_EQ(Sql("SHOW synchronous_commit"), (Rows{{"off"}}));
+  auto setting = [&] {
+    auto c = PgConn::Connect(url_, 5);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    if (!c.ok()) return std::string();
+    auto r = (*c)->Exec("setting", "SELECT current_setting('synchronous_commit')", {});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->Text(0, 0) : std::string();
+  };
+  EXPECT_EQ(setting(), "on");
+  Sql("ALTER DATABASE " + db_ + " SET synchronous_commit = remote_apply");
+  EXPECT_EQ(setting(), "remote_apply");
+  Sql("ALTER DATABASE " + db_ + " SET synchronous_commit = local");
+  EXPECT_EQ(setting(), "local");
+}
+
 TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   std::vector<std::thread> threads;
   std::mutex mu;
