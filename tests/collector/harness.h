@@ -1,7 +1,9 @@
 // Test harness for the collector integration tests: starts the real
 // driftwatch-collector and driftwatch executables (paths from the
 // environment set by tests/collector/meson.build) on 127.0.0.1, talks HTTP
-// with cpprestsdk, and keeps everything in a temporary directory.
+// with cpprestsdk (Http(), defined in harness.cc so that the HTTP client's
+// headers are compiled once, not in every test file), and keeps everything
+// in a temporary directory.
 //
 // Fleet store: SQLite files by default. With DW_TEST_STORE=postgresql (the
 // `collector-integration-pg` meson test) the test binary starts one
@@ -11,7 +13,7 @@
 #ifndef DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
 #define DRIFTWATCH_TESTS_COLLECTOR_HARNESS_H_
 
-#include <cpprest/http_client.h>
+#include <cpprest/json.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -23,7 +25,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -178,29 +179,11 @@ struct Answer {
   value json() const { return value::parse(body); }
 };
 
-inline Answer Http(const std::string& method, const std::string& url, const std::string& token,
-                   const std::string& body = "", const std::string& ca_file = "") {
-  web::http::client::http_client_config cfg;
-  cfg.set_timeout(std::chrono::seconds(10));
-  if (!ca_file.empty()) {
-    cfg.set_ssl_context_callback(
-        [ca_file](boost::asio::ssl::context& ctx) { ctx.load_verify_file(ca_file); });
-  }
-  Answer a;
-  try {
-    web::http::client::http_client client(web::uri(url), cfg);
-    web::http::http_request req(method);
-    if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
-    if (!body.empty()) req.set_body(body, "application/json");
-    auto resp = client.request(req).get();
-    a.status = resp.status_code();
-    a.body = resp.extract_utf8string(true).get();
-  } catch (const std::exception& e) {
-    a.status = -1;
-    a.body = e.what();
-  }
-  return a;
-}
+// One request with a 10 s timeout; `token` as a bearer token, `body` as
+// JSON, `ca_file` to verify an https collector. status -1 and the error in
+// body when no answer came.
+Answer Http(const std::string& method, const std::string& url, const std::string& token,
+            const std::string& body = "", const std::string& ca_file = "");
 
 // A running collector on 127.0.0.1 with its own database: a SQLite file in
 // `dir`, or (UsePostgres()) a new database on the test binary's cluster.

@@ -15,6 +15,8 @@
 #include <map>
 #include <mutex>
 
+#include <cpprest/http_client.h>
+
 #include "tests/collector/harness.h"
 
 namespace driftwatch::collector_it {
