@@ -45,3 +45,19 @@ dw_build() {
   fi
   ninja -C "$build" >/dev/null
 }
+
+# Configures (once) the sanitized tree at $1 into build dir $2: clang,
+# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included),
+# libFuzzer's coverage instrumentation on all of driftwatch's code
+# (-fsanitize=fuzzer-no-link, so the fuzzers are guided by the parsers'
+# branches) and the fuzz targets (-Dfuzz=true). -O1 with line tables only:
+# readable sanitizer stacks at a fraction of a full debug build's cost. One
+# build serves scripts/test's sanitizer run and scripts/fuzz.
+dw_setup_sanitized() {
+  local src="$1" build="$2"
+  if [ ! -f "$build/build.ninja" ]; then
+    CC=clang CXX=clang++ meson setup "$build" "$src" -Dfuzz=true -Dbuildtype=plain \
+      -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false \
+      "-Dcpp_args=-gline-tables-only -fsanitize=fuzzer-no-link" >/dev/null
+  fi
+}
