@@ -18,6 +18,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <set>
 
 #include "agent/report/outbox.h"
@@ -48,21 +49,10 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
-}
-
-std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
-  std::vector<std::string> ids;
-  for (const value& e : events) ids.push_back(e.at("report_id").as_string());
-  return ids;
 }
 
 // The agent's pending reports, oldest first (read beside the running daemon).
@@ -226,11 +216,9 @@ void ExpectDeliveredOnceInOrder(Collector& c, const std::string& read, const std
   std::vector<std::string> ids;
   for (const report::QueuedReport& q : queued) ids.push_back(q.report_id);
   std::vector<value> events = AllDrift(c, read, "host=" + host);
+  EXPECT_EQ(events.size(), ids.size());
   EXPECT_EQ(ReportIdsOf(events), ids);
-  for (size_t i = 1; i < events.size(); ++i) {
-    EXPECT_LT(events[i - 1].at("id").as_number().to_int64(),
-              events[i].at("id").as_number().to_int64());
-  }
+  ExpectAscendingIds(events);
   for (const value& e : events) EXPECT_EQ(e.at("path").as_string(), "/etc/app/new.conf");
   EXPECT_EQ(Reports(c, read, host), static_cast<int64_t>(queued.size()));
 }
@@ -261,28 +249,46 @@ void ExpectCheckNowAnswered(Collector& c, const std::string& host, int64_t repor
   }
 }
 
-TEST(DaemonClockTest, SetBackADayWhileBackingOffDeliversAtTheNextPoll) {
+// A collector with a read token and an enrolled daemon whose reports were
+// queued behind a collector answering 500 (QueueBehind500); the real
+// collector is back on the port, but the head still backs off, so nothing
+// has arrived. Each test then moves the daemon's clock.
+class DaemonClockTest : public ::testing::Test {
+ protected:
+  void QueueWhileDown(const std::string& host) {
+    const int port = FreePort();
+    c_ = std::make_unique<Collector>(dir_);
+    ASSERT_TRUE(c_->Start(port)) << ReadAll(c_->log());
+    read_ = c_->Token("read");
+    agent_ = std::make_unique<ClockAgent>(dir_, *c_, host);
+    ASSERT_EQ(agent_->setup().exit_code, 0) << agent_->setup().out;
+    ASSERT_EQ(c_->Stop(), 0);
+
+    FakeCollector fake(FakeCollector::Mode::kAnswer500, port);
+    ASSERT_TRUE(fake.ok()) << "cannot listen on port " << port;
+    queued_ = QueueBehind500(*agent_, fake);
+    ASSERT_GE(queued_.size(), 4u);
+    fake.Stop();
+    ASSERT_TRUE(c_->Start(port)) << ReadAll(c_->log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_EQ(Reports(*c_, read_, host), 0) << agent_->log();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Collector> c_;
+  std::string read_;
+  std::unique_ptr<ClockAgent> agent_;  // destroyed before the collector
+  std::vector<report::QueuedReport> queued_;
+};
+
+TEST_F(DaemonClockTest, SetBackADayWhileBackingOffDeliversAtTheNextPoll) {
   const std::string skip = SkipReason();
   if (!skip.empty()) GTEST_SKIP() << skip;
-  TempDir dir;
-  const int port = FreePort();
-  Collector c(dir);
-  ASSERT_TRUE(c.Start(port)) << ReadAll(c.log());
-  const std::string read = c.Token("read");
-  ClockAgent agent(dir, c, "clock-back");
-  ASSERT_EQ(agent.setup().exit_code, 0) << agent.setup().out;
-  ASSERT_EQ(c.Stop(), 0);
-
-  FakeCollector fake(FakeCollector::Mode::kAnswer500, port);
-  ASSERT_TRUE(fake.ok()) << "cannot listen on port " << port;
-  const std::vector<report::QueuedReport> queued = QueueBehind500(agent, fake);
-  ASSERT_GE(queued.size(), 4u);
-  fake.Stop();
-
-  // The collector is back, but the head still backs off: nothing arrives.
-  ASSERT_TRUE(c.Start(port)) << ReadAll(c.log());
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_EQ(Reports(c, read, "clock-back"), 0) << agent.log();
+  ASSERT_NO_FATAL_FAILURE(QueueWhileDown("clock-back"));
+  Collector& c = *c_;
+  ClockAgent& agent = *agent_;
+  const std::string& read = read_;
+  const std::vector<report::QueuedReport>& queued = queued_;
 
   // Set back a day: the retry, scheduled under the old clock, is due at once.
   agent.clock().Set("-1d");
@@ -310,26 +316,14 @@ TEST(DaemonClockTest, SetBackADayWhileBackingOffDeliversAtTheNextPoll) {
   EXPECT_EQ(c.Stop(), 0);
 }
 
-TEST(DaemonClockTest, SetForwardAYearThenBackKeepsDeliveringAndChecking) {
+TEST_F(DaemonClockTest, SetForwardAYearThenBackKeepsDeliveringAndChecking) {
   const std::string skip = SkipReason();
   if (!skip.empty()) GTEST_SKIP() << skip;
-  TempDir dir;
-  const int port = FreePort();
-  Collector c(dir);
-  ASSERT_TRUE(c.Start(port)) << ReadAll(c.log());
-  const std::string read = c.Token("read");
-  ClockAgent agent(dir, c, "clock-fwd");
-  ASSERT_EQ(agent.setup().exit_code, 0) << agent.setup().out;
-  ASSERT_EQ(c.Stop(), 0);
-
-  FakeCollector fake(FakeCollector::Mode::kAnswer500, port);
-  ASSERT_TRUE(fake.ok()) << "cannot listen on port " << port;
-  const std::vector<report::QueuedReport> queued = QueueBehind500(agent, fake);
-  ASSERT_GE(queued.size(), 4u);
-  fake.Stop();
-  ASSERT_TRUE(c.Start(port)) << ReadAll(c.log());
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_EQ(Reports(c, read, "clock-fwd"), 0) << agent.log();
+  ASSERT_NO_FATAL_FAILURE(QueueWhileDown("clock-fwd"));
+  Collector& c = *c_;
+  ClockAgent& agent = *agent_;
+  const std::string& read = read_;
+  const std::vector<report::QueuedReport>& queued = queued_;
 
   // A year forward: the head's retry is long past due.
   agent.clock().Set("+1y");

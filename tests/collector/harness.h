@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -323,14 +324,15 @@ inline std::string Uuid(int n) {
 }
 
 // Every event matching `query` on /api/v1/drift, following cursors.
-inline std::vector<value> AllDrift(Collector& c, const std::string& token,
+// `base_url` is a collector's http://127.0.0.1:PORT.
+inline std::vector<value> AllDrift(const std::string& base_url, const std::string& token,
                                    const std::string& query) {
   std::vector<value> out;
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
     std::string q = "/api/v1/drift?limit=500" + (query.empty() ? "" : "&" + query) +
                     (cursor.empty() ? "" : "&cursor=" + cursor);
-    Answer a = c.Get(q, token);
+    Answer a = Http("GET", base_url + q, token);
     if (a.status != 200) {
       ADD_FAILURE() << q << ": " << a.status << " " << a.body;
       return out;
@@ -341,6 +343,52 @@ inline std::vector<value> AllDrift(Collector& c, const std::string& token,
     cursor = v.at("next_cursor").as_string();
   }
   return out;
+}
+inline std::vector<value> AllDrift(Collector& c, const std::string& token,
+                                   const std::string& query) {
+  return AllDrift(c.url(), token, query);
+}
+
+// The whole file at `path` ("" when it cannot be read).
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+constexpr int64_t kNov1Ns = 1793491200LL * 1000000000LL;  // 2026-11-01T00:00:00Z
+
+// Report `n` of `host` as the agent queues it: finished n seconds after
+// kNov1Ns, with `events` files added under /etc/report-NN/.
+inline CheckResult Numbered(const std::string& host, int n, int events = 1) {
+  CheckResult r;
+  r.target = host;
+  r.baseline = "default";
+  r.baseline_revision = 1;
+  r.started_ns = kNov1Ns + n * int64_t{1000000000};
+  r.finished_ns = r.started_ns + 10;
+  for (int i = 0; i < events; ++i) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/etc/report-%02d/file-%04d", n, i);
+    r.events.push_back(Added(path));
+  }
+  return r;
+}
+
+// The report ids of `events` in order, one per run of a report's events.
+inline std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
+  std::vector<std::string> ids;
+  for (const value& e : events) {
+    const std::string id = e.at("report_id").as_string();
+    if (ids.empty() || ids.back() != id) ids.push_back(id);
+  }
+  return ids;
+}
+
+inline void ExpectAscendingIds(const std::vector<value>& events) {
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_LT(events[i - 1].at("id").as_number().to_int64(),
+              events[i].at("id").as_number().to_int64());
+  }
 }
 
 // Polls fn() until it returns true or `seconds` pass.

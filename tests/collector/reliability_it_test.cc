@@ -33,22 +33,7 @@ using testutil::FillDisk;
 using testutil::Tmpfs;
 
 constexpr int64_t kSec = 1000000000;
-constexpr int64_t kT0 = 1793491200LL * kSec;  // 2026-11-01T00:00:00Z
-
-CheckResult Numbered(const std::string& host, int n, int events = 1) {
-  CheckResult r;
-  r.target = host;
-  r.baseline = "default";
-  r.baseline_revision = 1;
-  r.started_ns = kT0 + n * kSec;
-  r.finished_ns = r.started_ns + 10;
-  for (int i = 0; i < events; ++i) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/etc/report-%02d/file-%04d", n, i);
-    r.events.push_back(Added(path));
-  }
-  return r;
-}
+constexpr int64_t kT0 = kNov1Ns;
 
 // Enrolls `host` with a running collector and stores the enrollment in the
 // agent database at `agent_db`, as `driftwatch enroll` would.
@@ -63,22 +48,6 @@ Enrollment EnrollAgent(Collector& c, const std::string& host, const std::string&
     EXPECT_TRUE((*outbox)->SaveEnrollment(e).ok());
   }
   return e;
-}
-
-std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
-  std::vector<std::string> ids;
-  for (const value& e : events) {
-    const std::string id = e.at("report_id").as_string();
-    if (ids.empty() || ids.back() != id) ids.push_back(id);
-  }
-  return ids;
-}
-
-void ExpectAscendingIds(const std::vector<value>& events) {
-  for (size_t i = 1; i < events.size(); ++i) {
-    EXPECT_LT(events[i - 1].at("id").as_number().to_int64(),
-              events[i].at("id").as_number().to_int64());
-  }
 }
 
 TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrder) {
@@ -264,11 +233,6 @@ TEST(CollectorReliabilityTest, ReportTimesGoingBackwardsAreStoredInReceivedOrder
   value host = c.Get("/api/v1/hosts/clock-1", read).json();
   EXPECT_EQ(host.at("reports").as_integer(), kReports);
   EXPECT_EQ(c.Stop(), 0);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // docs/api.md, "Authentication": after 20 failed authentications an address

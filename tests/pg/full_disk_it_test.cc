@@ -31,58 +31,11 @@ using pgtest::Rows;
 using report::Enrollment;
 using report::Outbox;
 
-constexpr int64_t kSec = 1000000000;
-constexpr int64_t kT0 = 1793491200LL * kSec;  // 2026-11-01T00:00:00Z
+constexpr int64_t kT0 = kNov1Ns;
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-CheckResult Numbered(const std::string& host, int n, int events) {
-  CheckResult r;
-  r.target = host;
-  r.baseline = "default";
-  r.baseline_revision = 1;
-  r.started_ns = kT0 + n * kSec;
-  r.finished_ns = r.started_ns + 10;
-  for (int i = 0; i < events; ++i) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/etc/report-%02d/file-%04d", n, i);
-    r.events.push_back(Added(path));
-  }
-  return r;
-}
-
-// Every event of `host` on /api/v1/drift, following cursors.
-std::vector<value> HostDrift(const std::string& url, const std::string& token,
-                             const std::string& host) {
-  std::vector<value> out;
-  std::string cursor;
-  for (int page = 0; page < 100; ++page) {
-    Answer a = Http(
-        "GET",
-        url + "/api/v1/drift?limit=500&host=" + host + (cursor.empty() ? "" : "&cursor=" + cursor),
-        token);
-    if (a.status != 200) {
-      ADD_FAILURE() << "/drift: " << a.status << " " << a.body;
-      return out;
-    }
-    value v = a.json();
-    for (const value& e : v.at("events").as_array()) out.push_back(e);
-    if (v.at("next_cursor").is_null()) break;
-    cursor = v.at("next_cursor").as_string();
-  }
-  return out;
-}
-
-std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
-  std::vector<std::string> ids;
-  for (const value& e : events) {
-    const std::string id = e.at("report_id").as_string();
-    if (ids.empty() || ids.back() != id) ids.push_back(id);
-  }
-  return ids;
 }
 
 // The stored rows of every report, by SQL: "report_id events-column
@@ -142,6 +95,21 @@ std::string PendingBody(const std::string& agent_db) {
   auto pending = (*outbox)->Pending(10);
   if (!pending.ok() || pending->size() != 1) return "";
   return report::StampReport((*pending)[0].body, "full-1", kT0);
+}
+
+// The three reports of the full-disk cases (10, 3,000 and 1 events) are
+// stored once each, whole, in the order they were made: by SQL and through
+// /drift, event ids ascending.
+void ExpectStoredOnceInOrder(const PgCluster& cluster, const std::string& url,
+                             const std::string& read, const std::vector<std::string>& ids) {
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(StoredReports(cluster),
+            (Rows{{ids[0], "10", "10"}, {ids[1], "3000", "3000"}, {ids[2], "1", "1"}}));
+  EXPECT_EQ(CountedEvents(cluster), "3011");
+  const std::vector<value> events = AllDrift(url, read, "host=full-1");
+  ASSERT_EQ(events.size(), 3011u);
+  EXPECT_EQ(ReportIdsOf(events), ids);
+  ExpectAscendingIds(events);
 }
 
 TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
@@ -219,7 +187,7 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   ASSERT_EQ(hosts_json.at("hosts").as_array().size(), 1u);
   EXPECT_EQ(hosts_json.at("hosts").as_array().at(0).at("reports").as_integer(), 1);
   EXPECT_EQ(hosts_json.at("hosts").as_array().at(0).at("events").as_integer(), 10);
-  EXPECT_EQ(HostDrift(url, read, "full-1").size(), 10u);
+  EXPECT_EQ(AllDrift(url, read, "host=full-1").size(), 10u);
 
   // Space returns: the next delivery stores the kept report and a new one,
   // each once, in the order they were made.
@@ -227,16 +195,7 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   auto third = report::QueueAndDeliver(agent_db, Numbered("full-1", 2, 1), &note);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(note, "delivered 2 report(s)");
-  EXPECT_EQ(StoredReports(cluster),
-            (Rows{{*first, "10", "10"}, {*second, "3000", "3000"}, {*third, "1", "1"}}));
-  EXPECT_EQ(CountedEvents(cluster), "3011");
-  const std::vector<value> events = HostDrift(url, read, "full-1");
-  ASSERT_EQ(events.size(), 3011u);
-  EXPECT_EQ(ReportIdsOf(events), (std::vector<std::string>{*first, *second, *third}));
-  for (size_t i = 1; i < events.size(); ++i) {
-    ASSERT_LT(events[i - 1].at("id").as_number().to_int64(),
-              events[i].at("id").as_number().to_int64());
-  }
+  ExpectStoredOnceInOrder(cluster, url, read, {*first, *second, *third});
   // A resend of the refused-then-stored report is a duplicate.
   Answer again = Http("POST", url + "/api/v1/reports", e.token, body);
   ASSERT_EQ(again.status, 200) << again.body;
@@ -341,12 +300,7 @@ TEST(PgFullDiskTest, FullDataDirectoryPanicsTheServerCollectorAnswers503ThenDeli
   auto third = report::QueueAndDeliver(agent_db, Numbered("full-1", 2, 1), &note);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(note, "delivered 2 report(s)");
-  EXPECT_EQ(StoredReports(cluster),
-            (Rows{{*first, "10", "10"}, {*second, "3000", "3000"}, {*third, "1", "1"}}));
-  EXPECT_EQ(CountedEvents(cluster), "3011");
-  const std::vector<value> events = HostDrift(url, read, "full-1");
-  ASSERT_EQ(events.size(), 3011u);
-  EXPECT_EQ(ReportIdsOf(events), (std::vector<std::string>{*first, *second, *third}));
+  ExpectStoredOnceInOrder(cluster, url, read, {*first, *second, *third});
   Answer again = Http("POST", url + "/api/v1/reports", fleet.enrollment.token, body);
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_TRUE(again.json().at("duplicate").as_bool());

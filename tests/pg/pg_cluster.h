@@ -114,7 +114,7 @@ class PgCluster {
 
   void Stop() {
     if (started_) {
-      testutil::Run("runuser -u postgres -- " + Q(BinDir() + "/pg_ctl") + " -D " + Q(data_) +
+      testutil::Run(AsPostgres() + Q(BinDir() + "/pg_ctl") + " -D " + Q(data_) +
                     " -m immediate -w stop >/dev/null 2>&1");
       started_ = false;
     }
