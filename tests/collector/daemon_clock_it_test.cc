@@ -343,8 +343,10 @@ TEST_F(DaemonClockTest, SetForwardAYearThenBackKeepsDeliveringAndChecking) {
   ASSERT_TRUE(WaitFor([&] { return Reports(c, read, "clock-fwd") >= n + 1; }, 5)) << agent.log();
   agent.clock().Set("+0");
   const auto back = std::chrono::steady_clock::now();
-  ASSERT_TRUE(WaitFor([&] { return Reports(c, read, "clock-fwd") >= n + 4; }, 8)) << agent.log();
-  EXPECT_LT(SecondsSince(back), 4.5);
+  // Three checks a second apart, plus what each takes (more under a
+  // sanitizer); a stalled timer would wait out the year.
+  ASSERT_TRUE(WaitFor([&] { return Reports(c, read, "clock-fwd") >= n + 4; }, 10)) << agent.log();
+  EXPECT_LT(SecondsSince(back), 6.5);
   std::vector<value> events = AllDrift(c, read, "host=clock-fwd");
   ASSERT_GE(events.size(), static_cast<size_t>(n + 4));
   // The check under the future clock says so; the three after it do not,
@@ -361,7 +363,7 @@ TEST_F(DaemonClockTest, SetForwardAYearThenBackKeepsDeliveringAndChecking) {
     if (i > n + 1) {
       const double gap = double(*received - prev_received) / kSec;
       EXPECT_GT(gap, 0.8) << i;
-      EXPECT_LT(gap, 1.8) << i;
+      EXPECT_LT(gap, 2.5) << i;
     }
     prev_received = *received;
   }
