@@ -18,27 +18,6 @@ namespace {
 using web::json::value;
 using namespace api_internal;  // NOLINT: the handlers' shared helpers
 
-// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
-// points above U+10FFFF).
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    int n = b < 0x80 ? 0 : (b >> 5) == 0x6 ? 1 : (b >> 4) == 0xe ? 2 : (b >> 3) == 0x1e ? 3 : -1;
-    if (n < 0 || i + n >= s.size()) return false;
-    uint32_t cp = n == 0 ? b : b & (0x3f >> n);
-    for (int k = 1; k <= n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (c & 0x3f);
-    }
-    static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 constexpr std::string_view kPrefix = "/api/v1";
 constexpr int64_t kReportFormat = 1;
 
@@ -88,7 +67,7 @@ HttpResponse Api::Error(int status, const std::string& detail) {
   o["error"] = value(it == kCodes.end() ? "error" : it->second);
   // Details may quote request bytes (a query parameter's name, a host id);
   // the answer stays valid UTF-8 JSON whatever they are.
-  o["detail"] = value(ValidUtf8(detail) ? detail : EscapePath(detail));
+  o["detail"] = value(IsValidUtf8(detail) ? detail : EscapePath(detail));
   return Json(status, o);
 }
 
@@ -131,7 +110,7 @@ HttpResponse Api::Route(const HttpRequest& req) {
   // Query values are text (paths in their escaped form, docs/wire.md), so
   // answers that quote them stay valid JSON.
   for (const auto& [k, v] : req.query) {
-    if (!ValidUtf8(k) || !ValidUtf8(v)) {
+    if (!IsValidUtf8(k) || !IsValidUtf8(v)) {
       return Error(400,
                    "query parameter '" + EscapePath(k) +
                        "': not valid UTF-8 (write other bytes as \\xNN, as paths are escaped)");

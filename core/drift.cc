@@ -131,6 +131,15 @@ std::string EscapePath(std::string_view raw) {
   return out;
 }
 
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8Length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 Result<std::string> UnescapePath(std::string_view s) {
   std::string out;
   out.reserve(s.size());

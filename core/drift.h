@@ -124,6 +124,9 @@ struct CheckResult {
 // "\" becomes "\\", control bytes become \n, \t, \r or \xHH, and bytes
 // that are not valid UTF-8 become \xHH. Reversible with UnescapePath.
 std::string EscapePath(std::string_view raw);
+// True when `s` is well-formed UTF-8: no overlong forms, surrogates or code
+// points past U+10FFFF (the test EscapePath applies).
+bool IsValidUtf8(std::string_view s);
 Result<std::string> UnescapePath(std::string_view escaped);
 
 }  // namespace driftwatch

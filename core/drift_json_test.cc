@@ -299,5 +299,18 @@ TEST(DriftJsonTest, InventoryErrorsNameTheField) {
   EXPECT_EQ(with("packages", pk), "packages.digest: does not match packages.list");
 }
 
+TEST(Utf8Test, ValidityIsTheTestEscapePathApplies) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("/etc/caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n"));
+  for (const std::string& bad : {std::string("\xff"), std::string("\xc3"),  // invalid, truncated
+                                std::string("\xc0\xaf"),                   // overlong "/"
+                                std::string("\xed\xa0\x80"),               // surrogate
+                                std::string("\xf4\x90\x80\x80"),           // past U+10FFFF
+                                std::string("ok\x80")}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << EscapePath(bad);
+    EXPECT_NE(EscapePath(bad).find("\\x"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace driftwatch
