@@ -203,6 +203,26 @@ TEST(ScannerTest, StatCacheSkipsUnchangedFilesAndCatchesRestoredMtime) {
   EXPECT_NE(third->root, first->root);
 }
 
+// A rewrite within the same timestamp tick leaves the stat tuple as it was.
+// Simulates it for DIR/etc/a, the one file of the tree: changes the content,
+// then makes its cached row match the new stat while keeping the old digest.
+// `scanned` (when given) gets the row as the scan left it.
+void RewriteWithinTheSameTick(MemoryStatCache& cache, const TempDir& dir, CachedStat* scanned) {
+  WriteFile(dir / "etc/a", "ALPHA");
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "etc/a").c_str(), &st), 0);
+  auto rows = cache.LoadDir(dir / "etc");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  CachedStat row = (*rows)[0];
+  if (scanned != nullptr) *scanned = row;
+  row.ino = st.st_ino;
+  row.size = static_cast<uint64_t>(st.st_size);
+  row.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+  row.ctime_ns = st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec;
+  ASSERT_TRUE(cache.StoreDir(dir / "etc", {row}).ok());
+}
+
 TEST(ScannerTest, RacyFilesAreAlwaysReRead) {
   TempDir dir;
   WriteFile(dir / "etc/a", "alpha");  // mtime is now: within the racy window
@@ -214,21 +234,7 @@ TEST(ScannerTest, RacyFilesAreAlwaysReRead) {
   rules::Policy policy = AllPolicy();
   auto first = ScanTree(DefaultHost(), policy, o, store);
   ASSERT_TRUE(first.ok());
-  // A rewrite within the same timestamp tick leaves the stat tuple as it was.
-  // Simulate it: change the content, then make the cached tuple match the new
-  // stat while keeping the old digest.
-  WriteFile(dir / "etc/a", "ALPHA");
-  struct stat st;
-  ASSERT_EQ(::stat((dir / "etc/a").c_str(), &st), 0);
-  auto rows = cache.LoadDir(dir / "etc");
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1u);
-  CachedStat row = (*rows)[0];
-  row.ino = st.st_ino;
-  row.size = static_cast<uint64_t>(st.st_size);
-  row.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-  row.ctime_ns = st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec;
-  ASSERT_TRUE(cache.StoreDir(dir / "etc", {row}).ok());
+  ASSERT_NO_FATAL_FAILURE(RewriteWithinTheSameTick(cache, dir, nullptr));
   auto second = ScanTree(DefaultHost(), policy, o, store);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->stats.files_hashed, 1u);
@@ -260,20 +266,9 @@ TEST(ScannerTest, ClockSetBackDuringAScanKeepsFreshFilesRacy) {
   rules::Policy policy = AllPolicy();
   auto first = ScanTree(host, policy, o, store);
   ASSERT_TRUE(first.ok());
-  // A same-tick rewrite (as in RacyFilesAreAlwaysReRead).
-  WriteFile(dir / "etc/a", "ALPHA");
-  struct stat st;
-  ASSERT_EQ(::stat((dir / "etc/a").c_str(), &st), 0);
-  auto rows = cache.LoadDir(dir / "etc");
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1u);
-  CachedStat row = (*rows)[0];
-  EXPECT_LT(row.scan_ns, real + int64_t{60} * 1'000'000'000);
-  row.ino = st.st_ino;
-  row.size = static_cast<uint64_t>(st.st_size);
-  row.mtime_ns = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-  row.ctime_ns = st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec;
-  ASSERT_TRUE(cache.StoreDir(dir / "etc", {row}).ok());
+  CachedStat scanned;
+  ASSERT_NO_FATAL_FAILURE(RewriteWithinTheSameTick(cache, dir, &scanned));
+  EXPECT_LT(scanned.scan_ns, real + int64_t{60} * 1'000'000'000);
   auto second = ScanTree(DefaultHost(), policy, o, store);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->stats.files_hashed, 1u);
