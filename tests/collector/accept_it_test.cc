@@ -21,8 +21,7 @@ TEST(AcceptTest, AdminAcceptsAPathAndItNoLongerDrifts) {
   const std::string rules = dir / "rules.yaml";
   const std::string db = dir / "agent.db";
   testutil::Run("mkdir -p " + Q(root + "/etc/app"));
-  WriteFile(rules,
-            "version: 1\nrules:\n  - path: /etc/**\n    check: content\n    severity: high\n");
+  WriteFile(rules, kAgentRules);
   WriteFile(root + "/etc/app/app.conf", "port = 80\n");
   auto dw = [&](const std::string& args) {
     return testutil::Run(Q(AgentBin()) + " " + args + " --db " + Q(db) + " 2>&1");

@@ -21,7 +21,7 @@
 #include <memory>
 #include <set>
 
-#include "agent/report/outbox.h"
+#include "tests/collector/agent_outbox.h"
 #include "tests/collector/fake_collector.h"
 #include "tests/collector/harness.h"
 
@@ -31,13 +31,6 @@ namespace {
 constexpr const char* kFaketimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 constexpr int64_t kSec = 1000000000;
 constexpr int64_t kDay = 86400 * kSec;
-
-constexpr const char* kRules =
-    "version: 1\n"
-    "rules:\n"
-    "  - path: /etc/**\n"
-    "    check: content\n"
-    "    severity: high\n";
 
 int64_t RealNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -53,21 +46,6 @@ size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
-}
-
-// The agent's pending reports, oldest first (read beside the running daemon).
-std::vector<report::QueuedReport> Pending(const std::string& db) {
-  auto outbox = report::Outbox::Open(db);
-  if (!outbox.ok()) {
-    ADD_FAILURE() << outbox.status().message();
-    return {};
-  }
-  auto pending = (*outbox)->Pending(100);
-  if (!pending.ok()) {
-    ADD_FAILURE() << pending.status().message();
-    return {};
-  }
-  return *pending;
 }
 
 // The daemon's wall clock: an offset from the real time in libfaketime's
@@ -107,7 +85,7 @@ class ClockAgent {
     config_ = dir / "agent.yaml";
     log_ = dir / "daemon.log";
     testutil::Run("mkdir -p " + Q(root_ + "/etc/app"));
-    WriteFile(rules_, kRules);
+    WriteFile(rules_, kAgentRules);
     WriteFile(root_ + "/etc/app/app.conf", "port = 80\n");
     setup_ = Dw("baseline create --root " + Q(root_) + " --rules " + Q(rules_) + " --quiet");
     if (setup_.exit_code != 0) return;
@@ -186,9 +164,9 @@ std::string SkipReason() {
 std::vector<report::QueuedReport> QueueBehind500(ClockAgent& agent, FakeCollector& fake) {
   const int64_t started = RealNowNs();
   agent.Start("400ms");
-  EXPECT_TRUE(WaitFor([&] { return Pending(agent.db()).size() >= 4; }, 15)) << agent.log();
+  EXPECT_TRUE(WaitFor([&] { return PendingReports(agent.db()).size() >= 4; }, 15)) << agent.log();
   EXPECT_TRUE(agent.Reload("1h")) << agent.log();
-  std::vector<report::QueuedReport> q = Pending(agent.db());
+  std::vector<report::QueuedReport> q = PendingReports(agent.db());
   if (q.empty()) return q;
   const report::QueuedReport& head = q[0];
   // Every attempt reached the failing collector, and only the head's.
@@ -302,7 +280,7 @@ TEST_F(DaemonClockTest, SetBackADayWhileBackingOffDeliversAtTheNextPoll) {
   EXPECT_LT(delay, 2.0) << "the head backed off for "
                         << (queued[0].next_attempt_ns - RealNowNs()) / 1e9 << " s more";
   ExpectDeliveredOnceInOrder(c, read, "clock-back", queued);
-  EXPECT_TRUE(Pending(agent.db()).empty());
+  EXPECT_TRUE(PendingReports(agent.db()).empty());
 
   // Polls go on under the new clock; a check reports the day-old time.
   ExpectCheckNowAnswered(c, "clock-back", int64_t(queued.size()) + 1);
@@ -370,7 +348,7 @@ TEST_F(DaemonClockTest, SetForwardAYearThenBackKeepsDeliveringAndChecking) {
   std::set<std::string> unique;
   for (const value& e : events) unique.insert(e.at("report_id").as_string());
   EXPECT_EQ(unique.size(), events.size()) << "a report stored twice";
-  EXPECT_TRUE(Pending(agent.db()).empty());
+  EXPECT_TRUE(PendingReports(agent.db()).empty());
   ExpectCheckNowAnswered(c, "clock-fwd", -1);
   EXPECT_EQ(agent.Stop(), 0);
   EXPECT_EQ(c.Stop(), 0);

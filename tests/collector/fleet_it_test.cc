@@ -9,13 +9,6 @@
 namespace driftwatch::collector_it {
 namespace {
 
-constexpr const char* kRules =
-    "version: 1\n"
-    "rules:\n"
-    "  - path: /etc/**\n"
-    "    check: content\n"
-    "    severity: high\n";
-
 // One agent: a tree to watch, rules, its own database.
 struct Agent {
   Agent(const TempDir& dir, const std::string& name)
@@ -24,7 +17,7 @@ struct Agent {
         db(dir / (name + ".db")),
         name(name) {
     testutil::Run("mkdir -p " + Q(root + "/etc/app"));
-    WriteFile(rules, kRules);
+    WriteFile(rules, kAgentRules);
     WriteFile(root + "/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
     WriteFile(root + "/etc/app/app.conf", "port = 80\n");
     chmod((root + "/etc/passwd").c_str(), 0644);

@@ -284,6 +284,15 @@ class Collector {
   Process proc_;
 };
 
+// The agents' rules in these tests: content of everything under /etc,
+// severity high.
+constexpr const char* kAgentRules =
+    "version: 1\n"
+    "rules:\n"
+    "  - path: /etc/**\n"
+    "    check: content\n"
+    "    severity: high\n";
+
 // A wire report as an agent sends it.
 inline std::string ReportJson(const std::string& report_id, const std::string& host,
                               const std::vector<DriftEvent>& events, int64_t finished_ns) {

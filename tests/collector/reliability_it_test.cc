@@ -17,6 +17,7 @@
 #include "agent/report/client.h"
 #include "agent/report/outbox.h"
 #include "agent/report/reporter.h"
+#include "tests/collector/agent_outbox.h"
 #include "tests/collector/fake_collector.h"
 #include "tests/collector/harness.h"
 #include "tests/hostile/agent_runner.h"
@@ -331,15 +332,12 @@ TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {
   std::cout << "[ message  ] " << note << "\n";
 
   // The API answer as any client sees it.
-  auto outbox = Outbox::Open(agent_db);
-  ASSERT_TRUE(outbox.ok());
-  auto pending = (*outbox)->Pending(10);
-  ASSERT_TRUE(pending.ok());
-  ASSERT_EQ(pending->size(), 1u);
-  EXPECT_EQ((*pending)[0].report_id, *second);
-  EXPECT_EQ((*pending)[0].attempts, 1);
+  const std::vector<report::QueuedReport> kept = PendingReports(agent_db);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].report_id, *second);
+  EXPECT_EQ(kept[0].attempts, 1);
   Answer a = Http("POST", c.url() + "/api/v1/reports", e.token,
-                  report::StampReport((*pending)[0].body, "full-1", kT0));
+                  report::StampReport(kept[0].body, "full-1", kT0));
   EXPECT_EQ(a.status, 503) << a.body;
   value err = a.json();
   EXPECT_EQ(err.at("error").as_string(), "unavailable");
@@ -362,7 +360,7 @@ TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {
   EXPECT_EQ(c.Get("/api/v1/hosts/full-1", read).json().at("reports").as_integer(), 3);
   // A resend of the refused-then-stored report is a duplicate.
   Answer again = Http("POST", c.url() + "/api/v1/reports", e.token,
-                      report::StampReport((*pending)[0].body, "full-1", kT0));
+                      report::StampReport(kept[0].body, "full-1", kT0));
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_TRUE(again.json().at("duplicate").as_bool());
   EXPECT_EQ(c.Stop(), 0);

@@ -72,8 +72,7 @@ TEST(AgentFailoverTest, CheckReportsAreStoredOnceInOrderAcrossCollectorFailures)
   // The agent: a small tree, content rules, its own database.
   const std::string root = tmp / "root", rules = tmp / "rules.yaml", db = tmp / "agent.db";
   testutil::Run("mkdir -p " + Q(root + "/etc/app"));
-  WriteFile(rules,
-            "version: 1\nrules:\n  - path: /etc/**\n    check: content\n    severity: high\n");
+  WriteFile(rules, kAgentRules);
   WriteFile(root + "/etc/app/app.conf", "port = 80\n");
   auto dw = [&](const std::string& args) {
     return testutil::Run(Q(AgentBin()) + " " + args + " --db " + Q(db) + " 2>&1");

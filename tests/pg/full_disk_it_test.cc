@@ -16,8 +16,8 @@
 
 #include <iostream>
 
-#include "agent/report/outbox.h"
 #include "agent/report/reporter.h"
+#include "tests/collector/agent_outbox.h"
 #include "tests/collector/harness.h"
 #include "tests/hostile/agent_runner.h"
 #include "tests/pg/pg_cluster.h"
@@ -88,15 +88,6 @@ void StartFleet(const std::string& store, const TempDir& dir, const std::string&
   ASSERT_TRUE((*outbox)->SaveEnrollment(e).ok());
 }
 
-// The kept report's body as the agent sends it.
-std::string PendingBody(const std::string& agent_db) {
-  auto outbox = Outbox::Open(agent_db);
-  if (!outbox.ok()) return "";
-  auto pending = (*outbox)->Pending(10);
-  if (!pending.ok() || pending->size() != 1) return "";
-  return report::StampReport((*pending)[0].body, "full-1", kT0);
-}
-
 // The three reports of the full-disk cases (10, 3,000 and 1 events) are
 // stored once each, whole, in the order they were made: by SQL and through
 // /drift, event ids ascending.
@@ -163,14 +154,11 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   std::cout << "[ message  ] " << note << "\n";
 
   // The API answer as any client sees it.
-  auto outbox = Outbox::Open(agent_db);
-  ASSERT_TRUE(outbox.ok());
-  auto pending = (*outbox)->Pending(10);
-  ASSERT_TRUE(pending.ok());
-  ASSERT_EQ(pending->size(), 1u);
-  EXPECT_EQ((*pending)[0].report_id, *second);
-  EXPECT_EQ((*pending)[0].attempts, 1);
-  const std::string body = report::StampReport((*pending)[0].body, "full-1", kT0);
+  const std::vector<report::QueuedReport> kept = PendingReports(agent_db);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].report_id, *second);
+  EXPECT_EQ(kept[0].attempts, 1);
+  const std::string body = report::StampReport(kept[0].body, "full-1", kT0);
   Answer a = Http("POST", url + "/api/v1/reports", e.token, body);
   EXPECT_EQ(a.status, 503) << a.body;
   value error = a.json();
@@ -277,8 +265,9 @@ TEST(PgFullDiskTest, FullDataDirectoryPanicsTheServerCollectorAnswers503ThenDeli
             0u)
       << note;
   std::cout << "[ message  ] " << note << "\n";
-  const std::string body = PendingBody(agent_db);
-  ASSERT_NE(body, "");
+  const std::vector<report::QueuedReport> kept = PendingReports(agent_db);
+  ASSERT_EQ(kept.size(), 1u);
+  const std::string body = report::StampReport(kept[0].body, "full-1", kT0);
   for (int attempt = 0; attempt < 3; ++attempt) {  // every pooled connection, and a new one
     Answer a = Http("POST", url + "/api/v1/reports", fleet.enrollment.token, body);
     EXPECT_EQ(a.status, 503) << a.body;
