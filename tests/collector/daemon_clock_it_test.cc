@@ -64,7 +64,7 @@ class FakeClock {
     return {"-u", "FAKETIME", std::string("LD_PRELOAD=") + kFaketimeLib,
             "FAKETIME_TIMESTAMP_FILE=" + path_, "FAKETIME_NO_CACHE=1",
             "FAKETIME_DONT_FAKE_MONOTONIC=1",
-            // A sanitized daemon (scripts/test.d/asan.run) refuses to start
+            // A sanitized daemon (scripts/test.d/san.run) refuses to start
             // when a preloaded library comes before the ASan runtime.
             "ASAN_OPTIONS=" + asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0"};
   }
