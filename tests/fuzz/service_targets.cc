@@ -47,7 +47,7 @@ struct ApiFixture {
     }
     store = std::move(s).value();
     config.max_page = 50;
-    const int64_t t0 = 1793491200LL * 1000000000;
+    constexpr int64_t t0 = 1793491200LL * 1000000000;
     for (int h = 0; h < 2; ++h) {
       const std::string host = "h" + std::to_string(h);
       if (!store->EnrollHost(host, h ? "web" : "db", "fuzz", collector::HashToken(host), t0).ok()) {
@@ -82,7 +82,7 @@ struct ApiFixture {
     }
     token = *t;
     api = std::make_unique<collector::Api>(
-        *store, config, metrics, [t0] { return t0 + 7200 * 1000000000LL; }, nullptr);
+        *store, config, metrics, [] { return t0 + 7200 * 1000000000LL; }, nullptr);
   }
 };
 
