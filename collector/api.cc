@@ -60,7 +60,8 @@ HttpResponse Api::Error(int status, const std::string& detail) {
   static const std::map<int, const char*> kCodes = {
       {400, "bad_request"},       {401, "unauthorized"},       {403, "forbidden"},
       {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
-      {413, "payload_too_large"}, {429, "too_many_requests"},  {500, "internal"},
+      {413, "payload_too_large"}, {414, "uri_too_long"},       {429, "too_many_requests"},
+      {431, "header_fields_too_large"},                         {500, "internal"},
       {503, "unavailable"}};
   auto it = kCodes.find(status);
   value o = value::object();
@@ -80,11 +81,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
     // web::json throws on unexpected shapes; never let it escape a request.
     r = Error(400, std::string("malformed request: ") + e.what());
   }
-  if (r.status >= 500) {
-    metrics_.responses_5xx++;
-  } else if (r.status >= 400) {
-    metrics_.responses_4xx++;
-  }
+  CountStatus(r);
   return r;
 }
 
@@ -96,15 +93,25 @@ Result<Api::Caller> Api::Authenticate(const HttpRequest& req) {
   return Caller{info->role, info->host_id};
 }
 
-HttpResponse Api::Route(const HttpRequest& req) {
-  if (req.path == "/healthz") {
-    if (req.method != "GET") return Error(405, "use GET");
-    auto c = store_.Counts();
-    if (!c.ok()) return Error(503, c.status().message());
-    value o = value::object();
-    o["status"] = value("ok");
-    return Json(200, o);
+std::optional<HttpResponse> Api::Admit(const HttpRequest& head) {
+  Caller caller;
+  auto r = Precheck(head, &caller);
+  if (r) {
+    metrics_.requests++;
+    CountStatus(*r);
   }
+  return r;
+}
+
+void Api::CountStatus(const HttpResponse& r) {
+  if (r.status >= 500) {
+    metrics_.responses_5xx++;
+  } else if (r.status >= 400) {
+    metrics_.responses_4xx++;
+  }
+}
+
+std::optional<HttpResponse> Api::Precheck(const HttpRequest& req, Caller* caller) {
   const bool metrics = req.path == "/metrics";
   if (!metrics && req.path.rfind(kPrefix, 0) != 0) return Error(404, "no such endpoint");
   // Query values are text (paths in their escaped form, docs/wire.md), so
@@ -116,21 +123,41 @@ HttpResponse Api::Route(const HttpRequest& req) {
                        "': not valid UTF-8 (write other bytes as \\xNN, as paths are escaped)");
     }
   }
-  std::vector<std::string> p =
-      SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
-
   if (const int64_t wait = auth_limiter_.WaitNs(req.client, now_ns_()); wait > 0) {
     return Error(429, "too many failed authentication attempts from this address; retry in " +
                           std::to_string((wait + 999999999) / 1000000000) + " s");
   }
-  auto caller = Authenticate(req);
-  if (!caller.ok()) {
-    if (caller.status().code() == StatusCode::kPermissionDenied) {
+  auto authenticated = Authenticate(req);
+  if (!authenticated.ok()) {
+    if (authenticated.status().code() == StatusCode::kPermissionDenied) {
       auth_limiter_.Failed(req.client, now_ns_());
-      return Error(401, caller.status().message());
+      return Error(401, authenticated.status().message());
     }
-    return FromStatus(caller.status());
+    return FromStatus(authenticated.status());
   }
+  *caller = *authenticated;
+  return std::nullopt;
+}
+
+HttpResponse Api::Health() {
+  Status s = store_.CheckHealth();
+  if (!s.ok()) return Error(503, "store: " + s.message());
+  value o = value::object();
+  o["status"] = value("ok");
+  return Json(200, o);
+}
+
+HttpResponse Api::Route(const HttpRequest& req) {
+  if (req.path == "/healthz") {
+    if (req.method != "GET") return Error(405, "use GET");
+    return Health();
+  }
+  Caller authenticated;
+  if (auto r = Precheck(req, &authenticated)) return *r;
+  const Caller* caller = &authenticated;
+  const bool metrics = req.path == "/metrics";
+  std::vector<std::string> p =
+      SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
   const Role role = caller->role;
   const bool can_read = role == Role::kRead || role == Role::kAdmin;
   const bool is_admin = role == Role::kAdmin;
@@ -368,6 +395,14 @@ HttpResponse Api::RenderMetrics() {
   metric("driftwatch_alerts_sent_total", "counter", "Alerts delivered.", metrics_.alerts_sent);
   metric("driftwatch_alerts_failed_total", "counter", "Alert delivery attempts that failed.",
          metrics_.alerts_failed);
+  metric("driftwatch_http_busy_total", "counter",
+         "Requests answered 503 because the collector was saturated, and connections refused "
+         "over the connection limit.",
+         metrics_.http_busy);
+  metric("driftwatch_http_limit_rejections_total", "counter",
+         "Requests refused for their size: 413, 414 and 431.", metrics_.http_limit_rejections);
+  metric("driftwatch_http_connections", "gauge", "Open HTTP connections.",
+         metrics_.http_connections);
   metric("driftwatch_hosts", "gauge", "Enrolled hosts.", counts->hosts);
   metric("driftwatch_events_stored", "gauge", "Drift events in the store.", counts->events);
   metric("driftwatch_commands_pending", "gauge", "Commands not yet acknowledged.",

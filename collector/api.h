@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,10 @@ struct Metrics {
   std::atomic<int64_t> ingest_ns_sum{0};
   std::atomic<int64_t> alerts_sent{0};
   std::atomic<int64_t> alerts_failed{0};
+  // The HTTP front end (server.h).
+  std::atomic<int64_t> http_connections{0};       // open now
+  std::atomic<int64_t> http_busy{0};              // 503 for saturation, or refused at accept
+  std::atomic<int64_t> http_limit_rejections{0};  // 413, 414 and 431
 };
 
 class Api {
@@ -67,6 +72,19 @@ class Api {
 
   HttpResponse Handle(const HttpRequest& req);
 
+  // The checks of Handle() that need only the request line and headers (the
+  // endpoint's prefix, the failed-authentication limit, the bearer token):
+  // an error response, or nullopt when the request may go on. The server
+  // calls it before it reads a request body, so that bodies are read only
+  // from authenticated callers; Handle() checks again.
+  std::optional<HttpResponse> Admit(const HttpRequest& head);
+
+  // GET /healthz: 200 {"status":"ok"} when the store answers its health
+  // check, else 503 with the reason. Not counted in the request metrics.
+  HttpResponse Health();
+
+  Metrics& metrics() { return metrics_; }
+
   // An error response in the API's format.
   static HttpResponse Error(int status, const std::string& detail);
 
@@ -76,6 +94,8 @@ class Api {
     std::string host_id;  // agents only
   };
   HttpResponse Route(const HttpRequest& req);
+  std::optional<HttpResponse> Precheck(const HttpRequest& req, Caller* caller);
+  void CountStatus(const HttpResponse& r);
   Result<Caller> Authenticate(const HttpRequest& req);
 
   HttpResponse Enroll(const Caller& c, const HttpRequest& req);

@@ -32,13 +32,69 @@ Result<std::string> Scalar(const std::string& file, const YAML::Node& n, const c
   return n.Scalar();
 }
 
+// Sets *out from root[key] when present: an integer in [1, 2^32].
+template <typename T>
+Status PositiveInt(const std::string& file, const YAML::Node& root, const char* key, T* out) {
+  const YAML::Node n = root[key];
+  if (!n) return Status::Ok();
+  DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
+  char* end = nullptr;
+  unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || x == 0 || x > (1ull << 32)) {
+    return Status::InvalidArgument(Where(file, n) + ": " + key + ": expected a positive integer");
+  }
+  *out = static_cast<T>(x);
+  return Status::Ok();
+}
+
+// Sets *out_ms from root[key] when present: a duration of at least 1 ms.
+Status PositiveDurationMs(const std::string& file, const YAML::Node& root, const char* key,
+                          int64_t* out_ms) {
+  const YAML::Node n = root[key];
+  if (!n) return Status::Ok();
+  DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
+  auto d = ParseDurationNs(s);
+  if (!d.ok()) return Status::InvalidArgument(Where(file, n) + ": " + key + ": " + d.status().message());
+  if (*d < 1000000) return Status::InvalidArgument(Where(file, n) + ": " + key + ": at least 1ms");
+  *out_ms = *d / 1000000;
+  return Status::Ok();
+}
+
+Status ParseHttp(const std::string& file, const YAML::Node& http, HttpLimits* out) {
+  if (!http.IsMap()) return Status::InvalidArgument(Where(file, http) + ": http: expected a mapping");
+  DW_RETURN_IF_ERROR(CheckKeys(file, http,
+                               {"io_threads", "workers", "max_queued", "max_connections",
+                                "max_header_bytes", "max_header_fields",
+                                "max_inflight_body_bytes", "header_timeout", "body_timeout",
+                                "write_timeout"}));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "io_threads", &out->io_threads));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "workers", &out->workers));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "max_queued", &out->max_queued));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "max_connections", &out->max_connections));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "max_header_bytes", &out->max_header_bytes));
+  DW_RETURN_IF_ERROR(PositiveInt(file, http, "max_header_fields", &out->max_header_fields));
+  DW_RETURN_IF_ERROR(
+      PositiveInt(file, http, "max_inflight_body_bytes", &out->max_inflight_body_bytes));
+  DW_RETURN_IF_ERROR(PositiveDurationMs(file, http, "header_timeout", &out->header_timeout_ms));
+  DW_RETURN_IF_ERROR(PositiveDurationMs(file, http, "body_timeout", &out->body_timeout_ms));
+  DW_RETURN_IF_ERROR(PositiveDurationMs(file, http, "write_timeout", &out->write_timeout_ms));
+  if (out->io_threads > 64 || out->workers > 1024) {
+    return Status::InvalidArgument(Where(file, http) +
+                                   ": http: at most 64 io_threads and 1024 workers");
+  }
+  if (out->max_header_bytes < 1024) {
+    return Status::InvalidArgument(Where(file, http) + ": http: max_header_bytes: at least 1024");
+  }
+  return Status::Ok();
+}
+
 Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& root) {
   CollectorConfig c;
   if (!root || root.IsNull()) return c;
   if (!root.IsMap()) return Status::InvalidArgument(Where(file, root) + ": expected a mapping");
   DW_RETURN_IF_ERROR(CheckKeys(file, root,
                                {"version", "retention", "silent_after", "max_body_bytes",
-                                "max_events_per_report", "alerts"}));
+                                "max_events_per_report", "alerts", "http"}));
   const YAML::Node version = root["version"];
   if (!version) return Status::InvalidArgument(file + ": missing 'version: 1'");
   DW_ASSIGN_OR_RETURN(std::string v, Scalar(file, version, "version"));
@@ -58,16 +114,17 @@ Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& roo
   }
   for (auto [key, out] : {std::pair{"max_body_bytes", &c.max_body_bytes},
                           std::pair{"max_events_per_report", &c.max_events_per_report}}) {
-    if (const YAML::Node n = root[key]) {
-      DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
-      char* end = nullptr;
-      unsigned long long x = std::strtoull(s.c_str(), &end, 10);
-      if (s.empty() || *end != '\0' || x == 0 || x > (1ull << 32)) {
-        return Status::InvalidArgument(Where(file, n) + ": " + key +
-                                       ": expected a positive integer");
-      }
-      *out = static_cast<size_t>(x);
-    }
+    DW_RETURN_IF_ERROR(PositiveInt(file, root, key, out));
+  }
+  if (const YAML::Node http = root["http"]) {
+    DW_RETURN_IF_ERROR(ParseHttp(file, http, &c.http));
+  }
+  c.http.max_body_bytes = c.max_body_bytes;
+  if (c.http.max_inflight_body_bytes < c.max_body_bytes) {
+    return Status::InvalidArgument(file + ": http.max_inflight_body_bytes (" +
+                                   std::to_string(c.http.max_inflight_body_bytes) +
+                                   ") is less than max_body_bytes (" +
+                                   std::to_string(c.max_body_bytes) + ")");
   }
   if (const YAML::Node alerts = root["alerts"]) {
     if (!alerts.IsSequence()) {

@@ -6,6 +6,16 @@
 //   silent_after: 2h        # silent without a report this long (when the agent
 //                           # never said its interval; else 3 intervals)
 //   max_body_bytes: 8388608
+//   http:                   # the HTTP front end's limits (server.h)
+//     workers: 8
+//     max_queued: 256
+//     max_connections: 4096
+//     max_header_bytes: 16384
+//     max_header_fields: 100
+//     max_inflight_body_bytes: 67108864
+//     header_timeout: 10s
+//     body_timeout: 60s
+//     write_timeout: 30s
 //   alerts:
 //     - name: ops
 //       min_severity: high
@@ -40,6 +50,21 @@ struct AlertRule {
   bool syslog = false;
 };
 
+// The HTTP front end's threads and limits (server.h says what each bounds).
+struct HttpLimits {
+  int io_threads = 2;
+  int workers = 8;
+  size_t max_queued = 256;
+  size_t max_connections = 4096;
+  size_t max_header_bytes = 16 << 10;
+  size_t max_header_fields = 100;
+  size_t max_body_bytes = 8 << 20;  // the top-level max_body_bytes
+  size_t max_inflight_body_bytes = 64 << 20;
+  int64_t header_timeout_ms = 10000;
+  int64_t body_timeout_ms = 60000;
+  int64_t write_timeout_ms = 30000;
+};
+
 struct CollectorConfig {
   int64_t retention_ns = 0;  // 0 = keep events forever
   int64_t silent_after_ns = int64_t{2} * 3600 * 1000000000;
@@ -48,6 +73,7 @@ struct CollectorConfig {
   size_t max_events_per_report = 100000;
   int max_page = 1000;
   std::vector<AlertRule> alerts;
+  HttpLimits http;  // http.max_body_bytes == max_body_bytes
 };
 
 Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::string& file_name);

@@ -9,6 +9,7 @@
 // postgresql://...) may be given instead (docs/store-postgresql.md).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -160,6 +161,22 @@ std::string DefaultWebRoot() {
   return DRIFTWATCH_SOURCE_WEB_DIR;
 }
 
+// Connections, the store and the dashboard's files each take a descriptor:
+// raise the soft limit toward the hard one so that max_connections can be
+// reached, and say so when it cannot.
+void RaiseOpenFileLimit(size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = static_cast<rlim_t>(max_connections) + 256;
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = std::min(want, lim.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < want) {
+    std::cerr << "driftwatch-collector: open file limit " << lim.rlim_cur << " is below "
+              << want << " (http.max_connections + 256); connections beyond it are refused\n";
+  }
+}
+
 int Serve(const std::vector<std::string>& args) {
   auto flags = ParseFlags(
       args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key", "config", "web-root"});
@@ -184,6 +201,7 @@ int Serve(const std::vector<std::string>& args) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit(config.http.max_connections);
 
   Metrics metrics;
   AlertDispatcher alerts(**store, config, metrics);
@@ -193,7 +211,7 @@ int Serve(const std::vector<std::string>& args) {
   options.listen = get("listen", "127.0.0.1:8080");
   options.tls_cert = get("tls-cert", "");
   options.tls_key = get("tls-key", "");
-  options.max_body_bytes = config.max_body_bytes;
+  options.limits = config.http;
   options.web_root = flags->count("web-root") ? flags->at("web-root") : DefaultWebRoot();
   Server server(api, options);
   Status s = server.Start();

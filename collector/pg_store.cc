@@ -429,6 +429,16 @@ class PgStore : public FleetStore {
     return PgPruneEvents(*c, partitions_, cutoff_ns, batch);
   }
 
+  Status CheckHealth() override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_ASSIGN_OR_RETURN(auto r, c->Exec("health",
+                                        "SELECT (SELECT count(*) FROM hosts), "
+                                        "(SELECT max(seq) FROM reports)",
+                                        {}));
+    (void)r;
+    return Status::Ok();
+  }
+
   Result<StoreCounts> Counts() override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(

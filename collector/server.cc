@@ -1,21 +1,51 @@
 #include "collector/server.h"
 
 #include <arpa/inet.h>
-#include <cpprest/http_listener.h>
+#include <cpprest/uri.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "collector/web_files.h"
+#include "collector/worker_pool.h"
 #include "core/host.h"
 
 namespace driftwatch::collector {
 namespace {
 
-using web::http::http_request;
-using web::http::http_response;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using std::chrono::milliseconds;
+
+// A request that announced more than this many body bytes is closed without
+// reading them after its early answer; these are read and discarded for at
+// most kDrainTime first, so that the peer sees the answer instead of a reset.
+constexpr size_t kDrainBytes = 1 << 20;
+constexpr auto kDrainTime = std::chrono::seconds(2);
+// /healthz reports a failure when the last health probe is older than this.
+constexpr auto kHealthStale = std::chrono::seconds(15);
+constexpr auto kHealthEvery = std::chrono::seconds(1);
+// API work runs this many nice steps below the I/O threads, so that
+// accepting, reading and /healthz stay prompt when the API saturates the CPU.
+constexpr int kWorkerNice = 5;
+// Stop() waits this long for running API work.
+constexpr auto kStopGrace = std::chrono::seconds(3);
 
 // Finds a free port by binding port 0 on `host` (IPv4 or IPv6 literal).
 Result<int> FreePort(const std::string& host) {
@@ -43,11 +73,28 @@ Result<int> FreePort(const std::string& host) {
   return ss.ss_family == AF_INET ? ntohs(v4->sin_port) : ntohs(v6->sin6_port);
 }
 
-// GET and HEAD outside the API go to the dashboard's static files.
-bool IsDashboardRequest(const std::string& method, const std::string& path) {
-  if (method != "GET" && method != "HEAD") return false;
-  if (path == "/healthz" || path == "/metrics") return false;
-  return path != "/api" && path.rfind("/api/", 0) != 0;
+// Paths the API answers; every other path is the dashboard's.
+bool IsApiPath(const std::string& path) {
+  return path == "/healthz" || path == "/metrics" || path == "/api" || path.rfind("/api/", 0) == 0;
+}
+
+// Splits a request target into its percent-decoded path and query.
+Status DecodeTarget(std::string_view target, HttpRequest* req) {
+  const size_t q = target.find('?');
+  try {
+    req->path = web::uri::decode(std::string(target.substr(0, q)));
+    if (q != std::string_view::npos) {
+      for (const auto& [k, v] : web::uri::split_query(std::string(target.substr(q + 1)))) {
+        req->query.emplace_back(web::uri::decode(k), web::uri::decode(v));
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed request target: ") + e.what());
+  }
+  if (req->path.empty() || req->path[0] != '/') {
+    return Status::InvalidArgument("malformed request target: expected an absolute path");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -71,12 +118,405 @@ Status ParseListenAddress(const std::string& listen, std::string* host, int* por
   return Status::Ok();
 }
 
-struct Server::Impl {
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+// What every connection reaches. Declared before the io_context in Impl so
+// that it outlives every session (sessions are destroyed with the
+// io_context's pending handlers).
+struct Shared {
+  Shared(Api& a, const ServerOptions& o)
+      : api(a),
+        options(o),
+        limits(o.limits),
+        pool(o.limits.workers, o.limits.max_queued, kWorkerNice),
+        prober(1, 0) {}
+
+  Api& api;
+  const ServerOptions options;
+  const HttpLimits limits;
+  WorkerPool pool;    // API work
+  WorkerPool prober;  // the health probe, one at a time
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> inflight_body_bytes{0};
+
+  std::mutex health_mu;  // guards health and health_at
+  HttpResponse health;
+  std::chrono::steady_clock::time_point health_at;
+
+  void Probe() {
+    HttpResponse r = api.Health();
+    std::lock_guard<std::mutex> lock(health_mu);
+    health = std::move(r);
+    health_at = std::chrono::steady_clock::now();
+  }
+  HttpResponse Health() {
+    std::lock_guard<std::mutex> lock(health_mu);
+    const auto age = std::chrono::steady_clock::now() - health_at;
+    if (age > kHealthStale) {
+      return Api::Error(
+          503, "the store has not answered a health probe for " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
+                   " s");
+    }
+    return health;
+  }
 };
 
-Server::Server(Api& api, ServerOptions options)
-    : api_(api), options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+namespace {
+
+// One connection. Derived is PlainSession or TlsSession (CRTP, as the
+// stream types differ). Every member is touched by one thread at a time:
+// the connection's strand, or the worker running its request while no I/O
+// is outstanding.
+template <class Derived>
+class Session {
+ public:
+  Session(Shared& shared, std::string peer)
+      : shared_(shared),
+        peer_(std::move(peer)),
+        buffer_(shared.limits.max_header_bytes + (64 << 10)) {
+    shared_.connections++;
+    shared_.api.metrics().http_connections++;
+  }
+  ~Session() {
+    ReleaseBody();
+    shared_.connections--;
+    shared_.api.metrics().http_connections--;
+  }
+
+ protected:
+  Shared& shared_;
+
+  Derived& derived() { return static_cast<Derived&>(*this); }
+  auto& lowest() { return beast::get_lowest_layer(derived().stream()); }
+  std::shared_ptr<Derived> self() { return derived().shared_from_this(); }
+
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<size_t>(shared_.limits.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(shared_.limits.max_body_bytes);
+    req_ = HttpRequest{};
+    req_.client = peer_;
+    lowest().expires_after(milliseconds(shared_.limits.header_timeout_ms));
+    http::async_read_header(derived().stream(), buffer_, *parser_,
+                            [s = self()](beast::error_code ec, size_t) { s->OnHeader(ec); });
+  }
+
+ private:
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      // The parser consumes the request line once it has it whole.
+      if (parser_->get().target().empty()) {
+        return Answer(Api::Error(414, "request line longer than " +
+                                          std::to_string(shared_.limits.max_header_bytes) +
+                                          " bytes"),
+                      {}, true);
+      }
+      return Answer(Api::Error(431, "request headers larger than " +
+                                        std::to_string(shared_.limits.max_header_bytes) +
+                                        " bytes"),
+                    {}, true);
+    }
+    if (ec == http::error::body_limit) return TooLarge();
+    if (ec) {
+      if (IsParseError(ec)) {
+        return Answer(Api::Error(400, "malformed request: " + ec.message()), {}, true);
+      }
+      return Close();  // the peer left, or was too slow
+    }
+    const auto& head = parser_->get();
+    size_t fields = 0;
+    for (auto it = head.begin(); it != head.end(); ++it) ++fields;
+    if (fields > shared_.limits.max_header_fields) {
+      return Answer(Api::Error(431, "more than " +
+                                        std::to_string(shared_.limits.max_header_fields) +
+                                        " header fields"),
+                    {}, true);
+    }
+    keep_alive_ = head.keep_alive();
+    has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+    req_.method = std::string(head.method_string());
+    if (auto it = head.find(http::field::authorization); it != head.end()) {
+      req_.authorization = std::string(it->value());
+    }
+    const auto target = head.target();
+    if (Status s = DecodeTarget(std::string_view(target.data(), target.size()), &req_); !s.ok()) {
+      return Answer(Api::Error(400, s.message()), {}, true);
+    }
+    if (!IsApiPath(req_.path)) {
+      // The file server answers every method (405 beyond GET and HEAD) with
+      // the dashboard's security headers; a body is never read for it.
+      return Dispatch(/*dashboard=*/true);
+    }
+    if (req_.method == "TRACE" || req_.method == "OPTIONS" || req_.method == "CONNECT") {
+      return Answer(Api::Error(405, "method " + req_.method + " is not served"),
+                    {{"Allow", "GET, HEAD, POST"}}, has_body_);
+    }
+    if (req_.path == "/healthz") {
+      if (req_.method != "GET" && req_.method != "HEAD") {
+        return Answer(Api::Error(405, "use GET"), {{"Allow", "GET, HEAD"}}, has_body_);
+      }
+      HttpResponse h = shared_.Health();
+      if (req_.method == "HEAD") {
+        head_length_ = h.body.size();
+        h.body.clear();
+      }
+      return Answer(std::move(h), {}, false);
+    }
+    if (!has_body_) return Dispatch(false);
+    // Authenticate before reading a body: an unauthenticated peer never
+    // gets one read, whatever it announces.
+    const bool queued = shared_.pool.TrySubmit([s = self()] {
+      std::optional<HttpResponse> refused = s->shared_.api.Admit(s->req_);
+      net::post(s->derived().stream().get_executor(),
+                [s, refused = std::move(refused)]() mutable { s->OnAdmitted(std::move(refused)); });
+    });
+    if (!queued) Busy();
+  }
+
+  void OnAdmitted(std::optional<HttpResponse> refused) {
+    if (refused) return Answer(std::move(*refused), {}, true);
+    const size_t want = parser_->content_length().value_or(shared_.limits.max_body_bytes);
+    size_t now = shared_.inflight_body_bytes.load();
+    do {
+      if (now + want > shared_.limits.max_inflight_body_bytes) return Busy();
+    } while (!shared_.inflight_body_bytes.compare_exchange_weak(now, now + want));
+    reserved_ = want;
+    lowest().expires_after(milliseconds(shared_.limits.body_timeout_ms));
+    http::async_read(derived().stream(), buffer_, *parser_,
+                     [s = self()](beast::error_code ec, size_t) { s->OnBody(ec); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      ReleaseBody();
+      return TooLarge();
+    }
+    if (ec) {
+      ReleaseBody();
+      if (IsParseError(ec)) {
+        return Answer(Api::Error(400, "malformed request: " + ec.message()), {}, true);
+      }
+      return Close();
+    }
+    req_.body = std::move(parser_->get().body());
+    has_body_ = false;  // read whole: the connection may be kept
+    Dispatch(false);
+  }
+
+  // Hands the request to a worker; its answer is written on the strand.
+  void Dispatch(bool dashboard) {
+    const bool queued = shared_.pool.TrySubmit([s = self(), dashboard] {
+      HttpResponse out;
+      Headers headers;
+      if (dashboard) {
+        // HEAD is answered with GET's headers, Content-Length included.
+        const bool head = s->req_.method == "HEAD";
+        WebResponse w = ServeWebFile(DefaultHost(), s->shared_.options.web_root,
+                                     head ? "GET" : s->req_.method, s->req_.path);
+        out.status = w.status;
+        out.content_type = std::move(w.content_type);
+        out.body = std::move(w.body);
+        headers = std::move(w.headers);
+        if (head) {
+          s->head_length_ = out.body.size();
+          out.body.clear();
+        }
+      } else {
+        out = s->shared_.api.Handle(s->req_);
+      }
+      s->req_.body = std::string();  // free the body before the answer is written
+      s->ReleaseBody();
+      net::post(s->derived().stream().get_executor(),
+                [s, out = std::move(out), headers = std::move(headers)]() mutable {
+                  s->Answer(std::move(out), std::move(headers), s->has_body_);
+                });
+    });
+    if (!queued) {
+      ReleaseBody();
+      Busy();
+    }
+  }
+
+  void Busy() {
+    shared_.api.metrics().http_busy++;
+    Answer(Api::Error(503, "the collector is saturated; retry later"), {{"Retry-After", "1"}},
+           true);
+  }
+
+  void TooLarge() {
+    Answer(Api::Error(413, "request body exceeds the limit of " +
+                               std::to_string(shared_.limits.max_body_bytes) + " bytes"),
+           {}, true);
+  }
+
+  // Writes `out`; `close` ends the connection after it (always when the
+  // request was not read whole).
+  void Answer(HttpResponse out, Headers headers, bool close) {
+    if (close) keep_alive_ = false;
+    if (out.status == 413 || out.status == 414 || out.status == 431) {
+      shared_.api.metrics().http_limit_rejections++;
+    }
+    res_.emplace(static_cast<http::status>(out.status), 11);
+    res_->set(http::field::server, "driftwatch-collector");
+    res_->set(http::field::content_type, out.content_type);
+    for (auto& [name, v] : headers) res_->insert(name, v);
+    res_->body() = std::move(out.body);
+    res_->keep_alive(keep_alive_);
+    if (head_length_) {
+      res_->content_length(*head_length_);
+      head_length_.reset();
+    } else {
+      res_->prepare_payload();
+    }
+    lowest().expires_after(milliseconds(shared_.limits.write_timeout_ms));
+    http::async_write(derived().stream(), *res_,
+                      [s = self()](beast::error_code ec, size_t) { s->OnWritten(ec); });
+  }
+
+  void OnWritten(beast::error_code ec) {
+    res_.reset();
+    if (ec) return Close();
+    if (keep_alive_) return ReadHeader();  // a pipelined request may be buffered already
+    if (!parser_ || parser_->is_done()) return Close();
+    Drain();
+  }
+
+  // Reads and drops what the peer still sends, briefly, then closes: a
+  // close with unread data would reset the connection and could lose the
+  // answer at the peer.
+  void Drain() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kDrainTime);
+    buffer_.clear();
+    lowest().async_read_some(net::buffer(drain_, sizeof drain_),
+                             [s = self()](beast::error_code ec, size_t n) {
+                               s->drained_ += n;
+                               if (ec || s->drained_ > kDrainBytes) return s->Close();
+                               s->Drain();
+                             });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  void ReleaseBody() {
+    if (reserved_ > 0) shared_.inflight_body_bytes -= reserved_;
+    reserved_ = 0;
+  }
+
+  static bool IsParseError(beast::error_code ec) {
+    return ec.category() == make_error_code(http::error::bad_method).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message;
+  }
+
+  const std::string peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> res_;
+  HttpRequest req_;
+  bool keep_alive_ = false;
+  std::optional<size_t> head_length_;  // the length a HEAD answer announces
+  bool has_body_ = false;
+  size_t reserved_ = 0;
+  size_t drained_ = 0;
+  char drain_[16 << 10];
+};
+
+class PlainSession : public Session<PlainSession>,
+                     public std::enable_shared_from_this<PlainSession> {
+ public:
+  PlainSession(Shared& shared, tcp::socket socket, std::string peer)
+      : Session(shared, std::move(peer)), stream_(std::move(socket)) {}
+  void Run() { ReadHeader(); }
+  beast::tcp_stream& stream() { return stream_; }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
+ public:
+  TlsSession(Shared& shared, tcp::socket socket, std::string peer, net::ssl::context& ctx)
+      : Session(shared, std::move(peer)), stream_(std::move(socket), ctx) {}
+  void Run() {
+    beast::get_lowest_layer(stream_).expires_after(
+        milliseconds(shared_.limits.header_timeout_ms));
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [s = shared_from_this()](beast::error_code ec) {
+                              if (ec) return beast::get_lowest_layer(s->stream_).close();
+                              s->ReadHeader();
+                            });
+  }
+  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+
+ private:
+  beast::ssl_stream<beast::tcp_stream> stream_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(Api& api, const ServerOptions& options) : shared(api, options) {}
+
+  void Accept() {
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == net::error::operation_aborted) return;
+      if (ec) {
+        // Out of descriptors or memory: try again shortly instead of
+        // spinning.
+        accept_retry.expires_after(milliseconds(100));
+        accept_retry.async_wait([this](beast::error_code e) {
+          if (!e) Accept();
+        });
+        return;
+      }
+      if (shared.connections.load() >= shared.limits.max_connections) {
+        shared.api.metrics().http_busy++;
+        beast::error_code ignored;
+        s.close(ignored);
+      } else {
+        // Answers go out as soon as they are written (a TLS record and the
+        // next must not wait for the peer's delayed ACK).
+        beast::error_code ignored;
+        s.set_option(tcp::no_delay(true), ignored);
+        beast::error_code peer_ec;
+        auto peer = s.remote_endpoint(peer_ec);
+        std::string addr = peer_ec ? "" : peer.address().to_string();
+        if (tls) {
+          std::make_shared<TlsSession>(shared, std::move(s), std::move(addr), *tls)->Run();
+        } else {
+          std::make_shared<PlainSession>(shared, std::move(s), std::move(addr))->Run();
+        }
+      }
+      Accept();
+    });
+  }
+
+  void ScheduleProbe() {
+    probe_timer.expires_after(kHealthEvery);
+    probe_timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      shared.prober.TrySubmit([this] { shared.Probe(); });  // skipped while one runs
+      ScheduleProbe();
+    });
+  }
+
+  Shared shared;
+  std::optional<net::ssl::context> tls;
+  std::vector<std::thread> threads;
+  // Last, so that it is destroyed first: its pending handlers own the
+  // sessions, which use everything above.
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  net::steady_timer accept_retry{ioc};
+  net::steady_timer probe_timer{ioc};
+};
+
+Server::Server(Api& api, ServerOptions options) : api_(api), options_(std::move(options)) {}
 
 Server::~Server() { Stop(); }
 
@@ -94,93 +534,55 @@ Status Server::Start() {
   std::string host_part = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   url_ = std::string(tls ? "https" : "http") + "://" + host_part + ":" + std::to_string(port);
 
-  web::http::experimental::listener::http_listener_config config;
-  if (tls) {
-    std::string cert = options_.tls_cert;
-    std::string key = options_.tls_key;
-    // Fail early with a clear message rather than on the first handshake.
-    for (const std::string& f : {cert, key}) {
-      if (access(f.c_str(), R_OK) != 0) return ErrnoStatus(f, errno);
-    }
-    config.set_ssl_context_callback([cert, key](boost::asio::ssl::context& ctx) {
-      ctx.set_options(boost::asio::ssl::context::default_workarounds |
-                      boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
-                      boost::asio::ssl::context::no_tlsv1 | boost::asio::ssl::context::no_tlsv1_1);
-      ctx.use_certificate_chain_file(cert);
-      ctx.use_private_key_file(key, boost::asio::ssl::context::pem);
-    });
-  }
+  auto impl = std::make_unique<Impl>(api_, options_);
   try {
-    impl_->listener =
-        std::make_unique<web::http::experimental::listener::http_listener>(web::uri(url_), config);
-    const size_t cap = options_.max_body_bytes;
-    Api& api = api_;
-    const std::string web_root = options_.web_root;
-    impl_->listener->support([&api, cap, web_root](http_request request) {
-      HttpResponse out;
-      std::vector<std::pair<std::string, std::string>> extra_headers;
-      try {
-        HttpRequest req;
-        req.method = request.method();
-        req.client = request.remote_address();
-        const web::uri& uri = request.relative_uri();
-        req.path = web::uri::decode(uri.path());
-        for (const auto& [k, v] : web::uri::split_query(uri.query())) {
-          req.query.emplace_back(web::uri::decode(k), web::uri::decode(v));
-        }
-        const auto& headers = request.headers();
-        if (auto it = headers.find("Authorization"); it != headers.end()) {
-          req.authorization = it->second;
-        }
-        const auto len = headers.content_length();
-        if (IsDashboardRequest(req.method, req.path)) {
-          WebResponse w = ServeWebFile(DefaultHost(), web_root, req.method, req.path);
-          out.status = w.status;
-          out.content_type = std::move(w.content_type);
-          out.body = std::move(w.body);
-          extra_headers = std::move(w.headers);
-        } else if (len > cap) {
-          out = Api::Error(413, "request body of " + std::to_string(len) +
-                                    " bytes exceeds the limit of " + std::to_string(cap));
-        } else {
-          req.body = request.extract_utf8string(true).get();
-          if (req.body.size() > cap) {
-            out = Api::Error(413, "request body exceeds the limit of " + std::to_string(cap));
-          } else {
-            out = api.Handle(req);
-          }
-        }
-      } catch (const std::exception& e) {
-        out = Api::Error(400, std::string("malformed request: ") + e.what());
+    if (tls) {
+      for (const std::string& f : {options_.tls_cert, options_.tls_key}) {
+        if (access(f.c_str(), R_OK) != 0) return ErrnoStatus(f, errno);
       }
-      http_response resp(static_cast<web::http::status_code>(out.status));
-      resp.set_body(std::move(out.body), out.content_type);
-      if (out.status == 413) resp.headers().add("Connection", "close");
-      for (const auto& [name, v] : extra_headers) resp.headers().add(name, v);
-      request.reply(resp).then([](pplx::task<void> t) {
-        try {
-          t.get();
-        } catch (const std::exception&) {
-          // The client went away; nothing to do.
-        }
-      });
-    });
-    impl_->listener->open().wait();
+      impl->tls.emplace(net::ssl::context::tls_server);
+      impl->tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                             net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                             net::ssl::context::no_tlsv1_1);
+      impl->tls->use_certificate_chain_file(options_.tls_cert);
+      impl->tls->use_private_key_file(options_.tls_key, net::ssl::context::pem);
+    }
+    const tcp::endpoint ep(net::ip::make_address(host), static_cast<unsigned short>(port));
+    impl->acceptor.emplace(impl->ioc);
+    impl->acceptor->open(ep.protocol());
+    impl->acceptor->set_option(net::socket_base::reuse_address(true));
+    impl->acceptor->bind(ep);
+    impl->acceptor->listen(net::socket_base::max_listen_connections);
   } catch (const std::exception& e) {
-    impl_->listener.reset();
     return Status::Unavailable("cannot listen on " + url_ + ": " + e.what());
   }
+  impl->shared.Probe();  // /healthz has an answer from the first request on
+  impl->Accept();
+  impl->ScheduleProbe();
+  for (int i = 0; i < options_.limits.io_threads; ++i) {
+    impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  }
+  impl_ = std::move(impl);
   return Status::Ok();
 }
 
 void Server::Stop() {
-  if (!impl_->listener) return;
-  try {
-    impl_->listener->close().wait();
-  } catch (const std::exception&) {
-    // Shutting down anyway.
+  if (!impl_) return;
+  // Stopping the io_context abandons every read and write; the sessions
+  // (and their sockets) go with the io_context's handlers below.
+  impl_->ioc.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  const bool idle = impl_->shared.pool.Stop(deadline);
+  const bool probe_idle = impl_->shared.prober.Stop(deadline);
+  if (!idle || !probe_idle) {
+    // Work is still running (a store that does not answer) and uses the
+    // sessions and the io_context: leave them to the exiting process.
+    (void)impl_.release();
+    return;
   }
-  impl_->listener.reset();
+  impl_.reset();
 }
 
 }  // namespace driftwatch::collector

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include <sys/stat.h>
+
 #include "collector/inventory.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
@@ -31,9 +33,13 @@ constexpr int64_t kTimeIndexMaxRows = 20000;
 
 class SqliteStore : public FleetStore {
  public:
-  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  SqliteStore(std::unique_ptr<Db> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
 
   Status Init() {
+    struct stat st {};
+    if (stat(path_.c_str(), &st) != 0) return ErrnoStatus(path_, errno);
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
     DW_RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
@@ -547,6 +553,24 @@ class SqliteStore : public FleetStore {
     return c;
   }
 
+  // A fresh read-only connection, so that the answer comes from the file
+  // and not from this connection's page cache, and never waits for mu_.
+  Status CheckHealth() override {
+    struct stat st {};
+    if (stat(path_.c_str(), &st) != 0) return ErrnoStatus(path_, errno);
+    if (st.st_dev != dev_ || st.st_ino != ino_) {
+      return Status::IoError(path_ + ": the database file was replaced since the collector opened it");
+    }
+    DW_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*read_only=*/true));
+    DW_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT (SELECT count(*) FROM hosts), "
+                                            "(SELECT max(id) FROM events), "
+                                            "(SELECT max(seq) FROM reports), "
+                                            "(SELECT count(*) FROM tokens)"));
+    DW_ASSIGN_OR_RETURN(bool row, q->Step());
+    (void)row;
+    return Status::Ok();
+  }
+
  private:
   Status HostExists(const std::string& host_id) {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
@@ -580,13 +604,16 @@ class SqliteStore : public FleetStore {
 
   std::mutex mu_;  // guards db_ (one connection, its statement cache)
   std::unique_ptr<Db> db_;
+  const std::string path_;
+  dev_t dev_ = 0;  // the file opened, to notice it replaced
+  ino_t ino_ = 0;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
   DW_ASSIGN_OR_RETURN(auto db, Db::Open(path));
-  auto store = std::make_unique<SqliteStore>(std::move(db));
+  auto store = std::make_unique<SqliteStore>(std::move(db), path);
   DW_RETURN_IF_ERROR(store->Init().WithContext(path));
   return std::unique_ptr<FleetStore>(std::move(store));
 }

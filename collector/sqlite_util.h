@@ -51,7 +51,9 @@ class Stmt {
 
 class Db {
  public:
-  static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  // Opens (creating when missing) for reading and writing, or only for
+  // reading an existing file when `read_only`.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only = false);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -263,6 +263,11 @@ class FleetStore {
   // returns how many were deleted.
   virtual Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) = 0;
   virtual Result<StoreCounts> Counts() = 0;
+  // Whether the store can serve (GET /healthz): OK, or why not (the
+  // database unreachable, its file replaced, removed or unreadable as a
+  // database). Cheap enough to run every second; does not wait behind
+  // requests where the backend allows.
+  virtual Status CheckHealth() = 0;
 };
 
 }  // namespace driftwatch::collector

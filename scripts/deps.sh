@@ -11,7 +11,7 @@ DW_BUILD_PACKAGES=(
 )
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
-  dpkg tar coreutils libfaketime
+  dpkg tar coreutils libfaketime wrk
 )
 
 dw_install_missing() {

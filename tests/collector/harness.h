@@ -251,6 +251,7 @@ class Collector {
   // The PostgreSQL URL ("" on SQLite).
   const std::string& store_url() const { return store_url_; }
   const std::string& log() const { return log_; }
+  pid_t pid() const { return proc_.pid(); }
 
  private:
   // A fresh database on the shared cluster, migrated; on failure the reason
