@@ -78,5 +78,54 @@ TEST(CollectorConfigTest, Durations) {
   EXPECT_EQ(*ParseDurationNs("106751d"), int64_t{106751} * 86400 * 1000000000);
 }
 
+TEST(CollectorConfigTest, HttpLimits) {
+  auto c = ParseCollectorConfig(R"(version: 1
+max_body_bytes: 2048
+http:
+  io_threads: 3
+  workers: 4
+  max_queued: 10
+  max_connections: 100
+  max_header_bytes: 4096
+  max_header_fields: 20
+  max_inflight_body_bytes: 65536
+  header_timeout: 2s
+  body_timeout: 1500ms
+  write_timeout: 1m
+)",
+                                "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http.io_threads, 3);
+  EXPECT_EQ(c->http.workers, 4);
+  EXPECT_EQ(c->http.max_queued, 10u);
+  EXPECT_EQ(c->http.max_connections, 100u);
+  EXPECT_EQ(c->http.max_header_bytes, 4096u);
+  EXPECT_EQ(c->http.max_header_fields, 20u);
+  EXPECT_EQ(c->http.max_body_bytes, 2048u);  // the top-level cap, in one place
+  EXPECT_EQ(c->http.max_inflight_body_bytes, 65536u);
+  EXPECT_EQ(c->http.header_timeout_ms, 2000);
+  EXPECT_EQ(c->http.body_timeout_ms, 1500);
+  EXPECT_EQ(c->http.write_timeout_ms, 60000);
+
+  auto defaults = ParseCollectorConfig("version: 1\n", "d.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->http.max_body_bytes, defaults->max_body_bytes);
+  EXPECT_GE(defaults->http.max_inflight_body_bytes, defaults->max_body_bytes);
+
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"version: 1\nhttp:\n  worker: 3\n", "h.yaml:3:3: unknown key 'worker'"},
+           {"version: 1\nhttp:\n  workers: 0\n", "h.yaml:3:12: workers: expected a positive"},
+           {"version: 1\nhttp:\n  body_timeout: 0\n", "h.yaml:3:17: body_timeout: at least 1ms"},
+           {"version: 1\nhttp: [1]\n", "h.yaml:2:7: http: expected a mapping"},
+           {"version: 1\nmax_body_bytes: 100000000\n",
+            "max_inflight_body_bytes (67108864) is less than max_body_bytes"},
+       }) {
+    auto r = ParseCollectorConfig(yaml, "h.yaml");
+    ASSERT_FALSE(r.ok()) << yaml;
+    EXPECT_NE(r.status().message().find(error), std::string::npos)
+        << yaml << " -> " << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace driftwatch::collector

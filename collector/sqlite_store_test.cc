@@ -170,5 +170,47 @@ TEST_F(SqliteStoreTest, UnknownHostStoresNothing) {
   EXPECT_EQ(store_->QueueCommand("ghost", "baseline", 1).status().code(), StatusCode::kNotFound);
 }
 
+// /healthz's check reads the file, not this connection's page cache: a
+// file overwritten with garbage, replaced or removed under a running
+// collector is reported, although the open connection still answers from
+// its cache.
+TEST_F(SqliteStoreTest, HealthCheckSeesTheFileNotTheCache) {
+  ASSERT_TRUE(store_->CheckHealth().ok());
+  ASSERT_TRUE(store_->Counts().ok());
+  // Garbage over every page but the first (the header still looks valid),
+  // once the write-ahead log is folded into the file.
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    FILE* f = std::fopen(path_.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 0, SEEK_END);
+    const long size = std::ftell(f);
+    std::string junk(static_cast<size_t>(size > 4096 ? size - 4096 : 0), '\x5a');
+    std::fseek(f, 4096, SEEK_SET);
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+  }
+  Status s = store_->CheckHealth();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("malformed"), std::string::npos) << s.message();
+
+}
+
+TEST_F(SqliteStoreTest, HealthCheckSeesTheFileReplacedOrRemoved) {
+  ASSERT_EQ(std::system(("cp " + path_ + " " + path_ + ".new && mv " + path_ + ".new " + path_).c_str()), 0);
+  Status s = store_->CheckHealth();
+  EXPECT_NE(s.message().find("replaced"), std::string::npos) << s.message();
+  // The open connection still reads the old, unlinked file (what /healthz
+  // asked before): only the check of the path sees it.
+  EXPECT_TRUE(store_->Counts().ok());
+  ASSERT_EQ(std::remove(path_.c_str()), 0);
+  s = store_->CheckHealth();
+  EXPECT_NE(s.message().find("No such file"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace driftwatch::collector
