@@ -238,6 +238,10 @@ class Session {
     if (auto it = head.find(http::field::authorization); it != head.end()) {
       req_.authorization = std::string(it->value());
     }
+    if (req_.method == "CONNECT") {  // its target is an authority, not a path
+      return Answer(Api::Error(405, "method CONNECT is not served"), {{"Allow", "GET, HEAD, POST"}},
+                    has_body_);
+    }
     const auto target = head.target();
     if (Status s = DecodeTarget(std::string_view(target.data(), target.size()), &req_); !s.ok()) {
       return Answer(Api::Error(400, s.message()), {}, true);
@@ -247,7 +251,7 @@ class Session {
       // the dashboard's security headers; a body is never read for it.
       return Dispatch(/*dashboard=*/true);
     }
-    if (req_.method == "TRACE" || req_.method == "OPTIONS" || req_.method == "CONNECT") {
+    if (req_.method == "TRACE" || req_.method == "OPTIONS") {
       return Answer(Api::Error(405, "method " + req_.method + " is not served"),
                     {{"Allow", "GET, HEAD, POST"}}, has_body_);
     }
@@ -387,11 +391,11 @@ class Session {
   void Drain() {
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-    lowest().expires_after(kDrainTime);
+    if (drained_ == 0) lowest().expires_after(kDrainTime);  // for the whole drain
     buffer_.clear();
-    lowest().async_read_some(net::buffer(drain_, sizeof drain_),
+    lowest().async_read_some(buffer_.prepare(16 << 10),
                              [s = self()](beast::error_code ec, size_t n) {
-                               s->drained_ += n;
+                               s->drained_ += n + 1;  // > 0 from the first read on
                                if (ec || s->drained_ > kDrainBytes) return s->Close();
                                s->Drain();
                              });
@@ -423,7 +427,6 @@ class Session {
   bool has_body_ = false;
   size_t reserved_ = 0;
   size_t drained_ = 0;
-  char drain_[16 << 10];
 };
 
 class PlainSession : public Session<PlainSession>,
