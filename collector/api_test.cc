@@ -316,6 +316,47 @@ TEST_F(ApiTest, CommandsAreHandedOutOnceAndAcknowledged) {
   EXPECT_EQ(v["last_seen"].as_string(), "2026-11-01T00:00:00.000000007Z");
 }
 
+// An agent acknowledges a command once, after it was handed out: an early
+// or a repeated ack is a 409 conflict and changes nothing.
+TEST_F(ApiTest, CommandAckBeforeHandOutOrTwiceIsAConflict) {
+  std::string a = Enroll("a", "web");
+  ASSERT_EQ(Call("POST", "/api/v1/hosts/a/commands", admin_, R"({"command":"baseline"})").status,
+            201);
+  const std::string forged =
+      R"({"ok":true,"detail":"forged","baseline":{"name":"evil","revision":9}})";
+  HttpResponse r = Call("POST", "/api/v1/agents/commands/1/ack", a, forged);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body, R"({"detail":"command 1 has not been handed out yet; poll )"
+                    R"(/api/v1/agents/commands first","error":"conflict"})");
+  value v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["baseline"]["name"].as_string(), "") << v.serialize();
+  EXPECT_EQ(v["baseline"]["revision"].as_integer(), 0);
+  EXPECT_EQ(v["commands"][0]["acknowledged"].serialize(), "null");
+  EXPECT_EQ(v["commands"][0]["handed_out"].serialize(), "null");
+
+  now_ = kT0 + 3;
+  v = value::parse(Call("GET", "/api/v1/agents/commands", a).body);
+  ASSERT_EQ(v["commands"].size(), 1u) << v.serialize();
+  now_ = kT0 + 4;
+  r = Call("POST", "/api/v1/agents/commands/1/ack", a,
+           R"({"ok":true,"detail":"baseline default revision 2",)"
+           R"("baseline":{"name":"default","revision":2}})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"acknowledged":true,"id":1})");
+  now_ = kT0 + 5;
+  r = Call("POST", "/api/v1/agents/commands/1/ack", a, forged);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body, R"({"detail":"command 1 was acknowledged already; an acknowledgement is )"
+                    R"(accepted once","error":"conflict"})");
+  EXPECT_EQ(Call("POST", "/api/v1/agents/commands/2/ack", a, forged).status, 404);
+
+  v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["baseline"]["name"].as_string(), "default") << v.serialize();
+  EXPECT_EQ(v["baseline"]["revision"].as_integer(), 2);
+  EXPECT_EQ(v["commands"][0]["detail"].as_string(), "baseline default revision 2");
+  EXPECT_EQ(v["commands"][0]["acknowledged"].as_string(), "2026-11-01T00:00:00.000000004Z");
+}
+
 TEST_F(ApiTest, MetricsInPrometheusFormat) {
   Enroll("m", "");
   HttpResponse r = Call("GET", "/metrics", read_);
