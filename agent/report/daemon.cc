@@ -219,7 +219,7 @@ struct Daemon::Impl {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        auto c = LoadDaemonConfig(config_path);
+        auto c = LoadDaemonConfig(DefaultHost(), config_path);
         if (!c.ok()) {
           Log("reload failed, keeping the old configuration: " + c.status().message());
         } else {
