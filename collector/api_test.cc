@@ -563,5 +563,62 @@ TEST_F(ApiTest, AcceptQueuesACommandWithThePaths) {
                 HashBytes("r2").Hex() + R"(","since":"2026-11-01T00:00:00.000000004Z"})");
 }
 
+// Accept paths follow the agent's rules for its globs (core/normal_path.h):
+// anything it would refuse is a 400 naming the field and the reason, and no
+// command is queued.
+TEST_F(ApiTest, AcceptRefusesPathsTheAgentWouldRefuse) {
+  std::string a = Enroll("a", "web");
+  auto refused = [&](const std::string& path_json) {
+    return Call("POST", "/api/v1/hosts/a/accept", admin_,
+                R"({"paths":["/etc/ok",)" + path_json + "]}");
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {R"("/etc/../shadow")",
+       R"(paths[1]: '/etc/../shadow': '.' and '..' components are not allowed)"},
+      {R"("/..")", R"(paths[1]: '/..': '.' and '..' components are not allowed)"},
+      {R"("/etc/./passwd")",
+       R"(paths[1]: '/etc/./passwd': '.' and '..' components are not allowed)"},
+      {R"("/etc//passwd")", R"(paths[1]: '/etc//passwd': empty path component)"},
+      {R"("/etc/")", R"(paths[1]: '/etc/': empty path component)"},
+      {R"("/etc/a\\x00b")", R"(paths[1]: '/etc/a\x00b': contains a NUL byte)"},
+      {R"("")", R"(paths[1]: '' is not an absolute host path; container and package drift )"
+                R"(cannot be accepted into the host baseline)"},
+      {R"("etc/passwd")", R"(paths[1]: 'etc/passwd' is not an absolute host path; container )"
+                          R"(and package drift cannot be accepted into the host baseline)"},
+  };
+  for (const auto& [path, detail] : cases) {
+    HttpResponse r = refused(path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(value::parse(r.body)["detail"].as_string(), detail) << path;
+  }
+  const std::string long_path = "/" + std::string(5000, 'a');
+  HttpResponse r = refused("\"" + long_path + "\"");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "paths[1]: '" + long_path.substr(0, 256) + "...': longer than 4096 bytes");
+  std::string deep;
+  for (int i = 0; i < 129; ++i) deep += "/d";
+  r = refused("\"" + deep + "\"");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "paths[1]: '" + deep.substr(0, 256) + "...': more than 128 components");
+  value v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["commands"].size(), 0u) << v.serialize();
+
+  // The same rule holds for the paths of events the agent itself reported.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/reports", a,
+           Report(kId1, "a", {Event("/etc/../evil", DriftKind::kAdded, Severity::kHigh)}, kT0))
+          .status,
+      200);
+  r = Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"events":[1]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "events[0]: '/etc/../evil': '.' and '..' components are not allowed");
+
+  r = Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"paths":["/","/etc/...","/etc/x[1]"]})");
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
 }  // namespace
 }  // namespace driftwatch::collector
