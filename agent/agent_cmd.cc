@@ -201,6 +201,19 @@ int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
   return kExitOk;
 }
 
+// The check's drift on stdout: JSON, or one line per event and a summary.
+void PrintCheck(const CheckResult& result, bool json) {
+  if (json) {
+    std::cout << CheckResultToJson(result).serialize() << std::endl;
+  } else {
+    PrintWarnings(result.warnings);
+    for (const DriftEvent& e : result.events) std::cout << FormatEvent(e) << "\n";
+    std::cout << "baseline '" << result.baseline << "' rev " << result.baseline_revision << ": "
+              << FormatSummary(result.events) << " (" << StatsLine(result.stats) << ")"
+              << std::endl;
+  }
+}
+
 }  // namespace
 
 int RunRulesCommand(const std::vector<std::string>& args) {
@@ -232,26 +245,23 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = args->GetOr("baseline", "default");
   opts->verify_packages = args->Has("verify-packages");
-  auto result = agent::RunCheck(*opts);
+  Status not_recorded;
+  auto result = agent::RunCheck(*opts, &not_recorded);
   if (!result.ok()) return Fail(result.status());
   if (opts->root == "/" && !args->Has("no-containers")) {
     AddContainerDrift(opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }
-  if (args->Has("report")) {
-    int rc = ReportCheck(opts->db_path, *result);
-    if (rc != kExitOk) return rc;
+  // The drift found is printed whatever becomes of its record and report.
+  PrintCheck(*result, *json);
+  int rc = result->events.empty() ? kExitOk : kExitDrift;
+  if (!not_recorded.ok()) {
+    rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
+                                       "; its drift is printed above but not kept in its history"));
   }
-  if (*json) {
-    std::cout << CheckResultToJson(*result).serialize() << "\n";
-  } else {
-    PrintWarnings(result->warnings);
-    for (const DriftEvent& e : result->events) std::cout << FormatEvent(e) << "\n";
-    std::cout << "baseline '" << result->baseline << "' rev " << result->baseline_revision << ": "
-              << FormatSummary(result->events) << " (" << StatsLine(result->stats) << ")\n";
-  }
-  return result->events.empty() ? kExitOk : kExitDrift;
+  if (args->Has("report") && ReportCheck(opts->db_path, *result) != kExitOk) rc = kExitError;
+  return rc;
 }
 
 int RunScanCommand(const std::vector<std::string>& argv) {

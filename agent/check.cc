@@ -200,15 +200,26 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
   return AddRevision(s, options, scan, scan.root, pkgs, scan.started_ns, author, reason);
 }
 
-Result<CheckResult> RunCheck(const CheckOptions& options) {
+Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) {
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
+  if (not_recorded != nullptr) s.store->KeepScanOnWriteFailure();
   DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
   const ScanStats& last = base.snapshot.stats;
   DW_ASSIGN_OR_RETURN(ScanResult scan,
                       ScanInto(options, s, options.full, last.files + last.dirs + last.others));
   std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
-  DW_ASSIGN_OR_RETURN(int64_t snapshot_id,
-                      SaveSnapshot(s, options, scan, "check", scan.root, pkgs));
+  // Recording failures end the check unless the caller takes the result
+  // without its record (not_recorded): then the drift is still computed,
+  // from the trees the store kept in memory.
+  Status record = Status::Ok();
+  auto recorded = [&](const Status& st) {
+    if (st.ok()) return true;
+    if (record.ok()) record = st;
+    return false;
+  };
+  Result<int64_t> snapshot_id = SaveSnapshot(s, options, scan, "check", scan.root, pkgs);
+  if (!snapshot_id.ok() && not_recorded == nullptr) return snapshot_id.status();
+  recorded(snapshot_id.status());
 
   CheckResult result;
   result.target = DefaultHost().Hostname();
@@ -244,10 +255,17 @@ Result<CheckResult> RunCheck(const CheckOptions& options) {
               return a.path != b.path ? a.path < b.path : a.kind < b.kind;
             });
   result.finished_ns = DefaultHost().NowNs();
-  CheckRow row{
-      0, snapshot_id, base.row.name, base.row.revision, result.started_ns, result.finished_ns};
-  DW_RETURN_IF_ERROR(s.store->RecordCheck(row, result.events).status());
-  DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
+  if (snapshot_id.ok()) {
+    CheckRow row{
+        0, *snapshot_id, base.row.name, base.row.revision, result.started_ns, result.finished_ns};
+    if (recorded(s.store->RecordCheck(row, result.events).status())) {
+      recorded(s.store->Prune(kKeepCheckSnapshots));
+    }
+  }
+  if (!record.ok()) {
+    if (not_recorded == nullptr) return record;
+    *not_recorded = record;
+  }
   return result;
 }
 

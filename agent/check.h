@@ -64,7 +64,13 @@ std::string DefaultRulesPath();
 
 // The result carries the package inventory with `full` false: the list is
 // kept, and the outbox decides whether it goes on the wire (docs/wire.md).
-Result<CheckResult> RunCheck(const CheckOptions& options);
+//
+// Recording the check (its snapshot, events and the stat cache) can fail,
+// e.g. on a full disk. With not_recorded null that failure is the error.
+// Otherwise the check goes on from the trees the store kept in memory
+// (Store::KeepScanOnWriteFailure), the drift is returned all the same, and
+// *not_recorded is set to the failure (left as is when all was recorded).
+Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded = nullptr);
 Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::string& author,
                                     const std::string& reason);
 

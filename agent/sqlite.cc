@@ -70,7 +70,7 @@ std::string Stmt::Text(int col) const {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only, bool exclusive) {
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // callers serialize access to one connection
@@ -83,6 +83,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
   std::unique_ptr<Db> db(new Db(raw, path));
   sqlite3_busy_timeout(raw, 10000);
   sqlite3_extended_result_codes(raw, 1);
+  if (exclusive) DW_RETURN_IF_ERROR(db->Exec("PRAGMA locking_mode=EXCLUSIVE"));
   if (!read_only) {
     DW_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
     DW_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));

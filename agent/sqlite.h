@@ -27,8 +27,8 @@ class Stmt {
   ~Stmt();
 
   Stmt& Bind(int i, int64_t v);
-  Stmt& Bind(int i, std::string_view text);     // TEXT
-  Stmt& BindBlob(int i, std::string_view bytes); // BLOB
+  Stmt& Bind(int i, std::string_view text);       // TEXT
+  Stmt& BindBlob(int i, std::string_view bytes);  // BLOB
   Stmt& BindNull(int i);
 
   // Steps once: true with a row, false when done.
@@ -51,7 +51,12 @@ class Stmt {
 class Db {
  public:
   // Opens (creating) the database at path in WAL mode with a busy timeout.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only = false);
+  // `exclusive`: locking_mode=EXCLUSIVE, set before the first read: the
+  // connection keeps the WAL index in its own memory instead of the -shm
+  // file (which cannot be created on a full disk) and locks other
+  // connections out until it closes.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, bool read_only = false,
+                                          bool exclusive = false);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -133,12 +133,24 @@ std::vector<std::pair<std::string, Hash128>> DecodeSubtrees(const std::string& s
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  DW_RETURN_IF_ERROR(MakeParents(path));
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
-  std::unique_ptr<Store> store(new Store(std::move(db)));
+Result<std::unique_ptr<Store>> Store::OpenWith(const std::string& path, bool exclusive) {
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, /*read_only=*/false, exclusive));
+  std::unique_ptr<Store> store(new Store(std::move(db), exclusive));
   DW_RETURN_IF_ERROR(store->Migrate());
   return store;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  DW_RETURN_IF_ERROR(MakeParents(path));
+  auto store = OpenWith(path, /*exclusive=*/false);
+  const StatusCode code = store.status().code();
+  if (store.ok() || (code != StatusCode::kIoError && code != StatusCode::kResourceExhausted)) {
+    return store;
+  }
+  // Most likely a full disk that leaves no room for the -shm file.
+  auto alone = OpenWith(path, /*exclusive=*/true);
+  if (alone.ok()) return alone;
+  return store.status();
 }
 
 Store::~Store() {
@@ -166,6 +178,8 @@ Status Store::Migrate() {
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV1));
     }
     // Future migrations: if (version < 2) { ... }
+    // A current store is not written to: opening it must work on a full disk.
+    if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(
         Stmt set,
         db_->Prepare(
@@ -176,6 +190,10 @@ Status Store::Migrate() {
 
 Status Store::Put(const Hash128& id, std::string serialized) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failure_.ok()) {
+    unwritten_trees_.emplace(id, std::move(serialized));
+    return Status::Ok();
+  }
   pending_bytes_ += serialized.size() + 16;
   pending_trees_.emplace_back(id, std::move(serialized));
   if (pending_bytes_ >= kFlushBytes) return FlushLocked();
@@ -184,6 +202,7 @@ Status Store::Put(const Hash128& id, std::string serialized) {
 
 Status Store::StoreDir(const std::string& dir, std::vector<CachedStat> rows) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failure_.ok()) return Status::Ok();  // the cache is an optimisation
   pending_rows_ += rows.size() + 1;
   pending_dirs_.emplace_back(dir, std::move(rows));
   if (pending_rows_ >= kFlushRows) return FlushLocked();
@@ -195,7 +214,18 @@ Status Store::Flush() {
   return FlushLocked();
 }
 
+void Store::KeepScanOnWriteFailure() {
+  std::lock_guard<std::mutex> lock(mu_);
+  keep_on_write_failure_ = true;
+}
+
+Status Store::WriteFailure() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return write_failure_;
+}
+
 Status Store::FlushLocked() {
+  if (!write_failure_.ok()) return Status::Ok();  // kept in memory (KeepScanOnWriteFailure)
   if (pending_trees_.empty() && pending_dirs_.empty()) return Status::Ok();
   Status s = InTransaction(*db_, [&]() -> Status {
     DW_ASSIGN_OR_RETURN(Stmt put,
@@ -231,6 +261,12 @@ Status Store::FlushLocked() {
     }
     return Status::Ok();
   });
+  if (!s.ok() && keep_on_write_failure_) {
+    // Rolled back: the trees exist only here now.
+    write_failure_ = s;
+    for (auto& [id, data] : pending_trees_) unwritten_trees_.emplace(id, std::move(data));
+    s = Status::Ok();
+  }
   pending_trees_.clear();
   pending_dirs_.clear();
   pending_bytes_ = 0;
@@ -240,6 +276,9 @@ Status Store::FlushLocked() {
 
 Result<Tree> Store::Get(const Hash128& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = unwritten_trees_.find(id); it != unwritten_trees_.end()) {
+    return ParseTree(it->second);
+  }
   for (const auto& [pid, data] : pending_trees_) {
     if (pid == id) return ParseTree(data);
   }
@@ -253,36 +292,48 @@ Result<Tree> Store::Get(const Hash128& id) {
 }
 
 Status Store::OpenReaderLocked() {
-  if (reader_) return Status::Ok();
-  DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), /*read_only=*/true));
+  if (load_dir_) return Status::Ok();
+  Db* db = db_.get();  // exclusive_: the one connection, used under mu_
+  if (!exclusive_) {
+    DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), /*read_only=*/true));
+    db = reader_.get();
+  }
   DW_ASSIGN_OR_RETURN(
       Stmt q,
-      reader_->Prepare(
+      db->Prepare(
           "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest, xattrs FROM stat_cache"
           " WHERE dir = ? ORDER BY name"));
   load_dir_ = std::move(q);
   return Status::Ok();
 }
 
+std::unique_lock<std::mutex> Store::LockDbForReads() {
+  if (!exclusive_) return {};
+  return std::unique_lock<std::mutex>(mu_);  // after read_mu_, never before
+}
+
 Status Store::BeginScanReads() {
   std::lock_guard<std::mutex> lock(read_mu_);
+  auto db_lock = LockDbForReads();
   DW_RETURN_IF_ERROR(OpenReaderLocked());
   if (in_scan_) return Status::Ok();
-  DW_RETURN_IF_ERROR(reader_->Exec("BEGIN"));
+  if (!exclusive_) DW_RETURN_IF_ERROR(reader_->Exec("BEGIN"));
   in_scan_ = true;
   return Status::Ok();
 }
 
 void Store::EndScanReads() {
   std::lock_guard<std::mutex> lock(read_mu_);
+  auto db_lock = LockDbForReads();
   if (!in_scan_) return;
   load_dir_->Reset();
-  reader_->Exec("COMMIT").IgnoreError();
+  if (!exclusive_) reader_->Exec("COMMIT").IgnoreError();
   in_scan_ = false;
 }
 
 Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
   std::lock_guard<std::mutex> lock(read_mu_);
+  auto db_lock = LockDbForReads();
   DW_RETURN_IF_ERROR(OpenReaderLocked());
   Stmt& q = *load_dir_;
   q.Reset();
@@ -320,6 +371,7 @@ Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
 Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
   DW_RETURN_IF_ERROR(Flush());
   std::lock_guard<std::mutex> lock(mu_);
+  DW_RETURN_IF_ERROR(write_failure_);  // its trees are not on disk
   DW_ASSIGN_OR_RETURN(
       Stmt q,
       db_->Prepare("INSERT INTO snapshots(kind, target, root_path, rules_hash, root, created_ns, "
@@ -383,6 +435,7 @@ Result<BaselineRow> Store::AddBaseline(const std::string& name, int64_t snapshot
                                        int64_t created_ns, const std::string& author,
                                        const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
+  DW_RETURN_IF_ERROR(write_failure_);
   BaselineRow row{name, 0, snapshot_id, created_ns, author, reason};
   DW_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {
     DW_ASSIGN_OR_RETURN(
@@ -526,6 +579,7 @@ Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit) {
 Status Store::Prune(int keep_checks) {
   DW_RETURN_IF_ERROR(Flush());
   std::lock_guard<std::mutex> lock(mu_);
+  DW_RETURN_IF_ERROR(write_failure_);  // nothing new to prune for
   // Snapshots still needed: every baseline revision and the newest checks.
   std::vector<Hash128> roots;
   DW_RETURN_IF_ERROR(InTransaction(*db_, [&]() -> Status {

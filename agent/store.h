@@ -15,6 +15,7 @@
 #define DRIFTWATCH_AGENT_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,7 +73,11 @@ struct HistoryRow {
 class Store final : public TreeSink, public TreeSource, public StatCache {
  public:
   // Opens or creates the database, creating missing parent directories
-  // (mode 0700) and applying migrations.
+  // (mode 0700) and applying migrations. When the disk under it is full,
+  // SQLite cannot create the WAL index file (-shm) and even reads fail: the
+  // store is then opened in exclusive locking mode (the index in memory, one
+  // connection, other processes locked out until it closes), so that what
+  // is stored can still be read.
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store() override;
 
@@ -85,6 +90,18 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
 
   // Writes buffered trees and stat-cache rows in one transaction.
   Status Flush();
+
+  // For a check that must report what it finds even when it cannot record
+  // it (a full disk): after this call, a failed write of buffered trees is
+  // not an error of Put/StoreDir/Flush. The first failure is kept
+  // (WriteFailure()), the trees stay in memory, readable through Get, and
+  // later trees join them without a write; stat-cache rows are dropped.
+  // AddSnapshot and AddBaseline then fail with the kept error, since their
+  // trees are not on disk. Memory grows with the scan's trees from the
+  // failure on. Off by default: a baseline fails at once.
+  void KeepScanOnWriteFailure();
+  // The write failure kept since KeepScanOnWriteFailure (ok when none).
+  Status WriteFailure();
 
   // Stat-cache reads go through a second connection. Between BeginScanReads
   // and EndScanReads they share one read transaction: one snapshot of the
@@ -116,11 +133,18 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   const std::string& path() const { return db_->path(); }
 
  private:
-  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Store(std::unique_ptr<Db> db, bool exclusive) : exclusive_(exclusive), db_(std::move(db)) {}
+  static Result<std::unique_ptr<Store>> OpenWith(const std::string& path, bool exclusive);
   Status Migrate();
   Status FlushLocked();
 
   Status OpenReaderLocked();
+  // Holds mu_ when stat-cache reads share db_ (exclusive_); else nothing.
+  std::unique_lock<std::mutex> LockDbForReads();
+
+  // Exclusive locking mode (Open): one connection, so stat-cache reads use
+  // db_ (under mu_ as well) and there is no reader_.
+  const bool exclusive_;
 
   std::mutex read_mu_;  // guards reader_, load_dir_ and in_scan_
   std::unique_ptr<Db> reader_;
@@ -133,6 +157,9 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   size_t pending_bytes_ = 0;
   std::vector<std::pair<std::string, std::vector<CachedStat>>> pending_dirs_;
   size_t pending_rows_ = 0;
+  bool keep_on_write_failure_ = false;
+  Status write_failure_;                            // first failed flush, when kept
+  std::map<Hash128, std::string> unwritten_trees_;  // trees since write_failure_
 };
 
 }  // namespace driftwatch::agent

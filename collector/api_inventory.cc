@@ -9,6 +9,7 @@
 #include "collector/api.h"
 #include "collector/api_util.h"
 #include "core/drift_json.h"
+#include "core/normal_path.h"
 
 namespace driftwatch::collector {
 
@@ -28,12 +29,18 @@ std::string Lower(std::string s) {
 }
 
 // Only host files can be accepted into the agent's baseline: container and
-// package drift have their own state (docs/api.md).
+// package drift have their own state (docs/api.md). A host path must be one
+// the agent takes: a normal path (core/normal_path.h), as its globs require.
 Status CheckAcceptPath(const std::string& raw, const std::string& field) {
   if (raw.empty() || raw[0] != '/') {
-    return Status::InvalidArgument(field + ": '" + EscapePath(raw) +
+    return Status::InvalidArgument(field + ": '" + EscapePath(raw.substr(0, 256)) +
                                    "' is not an absolute host path; container and package drift "
                                    "cannot be accepted into the host baseline");
+  }
+  if (Status s = CheckNormalPath(raw); !s.ok()) {
+    std::string shown = EscapePath(raw.substr(0, 256));
+    if (raw.size() > 256) shown += "...";
+    return Status::InvalidArgument(field + ": '" + shown + "': " + s.message());
   }
   return Status::Ok();
 }

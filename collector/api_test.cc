@@ -316,6 +316,47 @@ TEST_F(ApiTest, CommandsAreHandedOutOnceAndAcknowledged) {
   EXPECT_EQ(v["last_seen"].as_string(), "2026-11-01T00:00:00.000000007Z");
 }
 
+// An agent acknowledges a command once, after it was handed out: an early
+// or a repeated ack is a 409 conflict and changes nothing.
+TEST_F(ApiTest, CommandAckBeforeHandOutOrTwiceIsAConflict) {
+  std::string a = Enroll("a", "web");
+  ASSERT_EQ(Call("POST", "/api/v1/hosts/a/commands", admin_, R"({"command":"baseline"})").status,
+            201);
+  const std::string forged =
+      R"({"ok":true,"detail":"forged","baseline":{"name":"evil","revision":9}})";
+  HttpResponse r = Call("POST", "/api/v1/agents/commands/1/ack", a, forged);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body, R"({"detail":"command 1 has not been handed out yet; poll )"
+                    R"(/api/v1/agents/commands first","error":"conflict"})");
+  value v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["baseline"]["name"].as_string(), "") << v.serialize();
+  EXPECT_EQ(v["baseline"]["revision"].as_integer(), 0);
+  EXPECT_EQ(v["commands"][0]["acknowledged"].serialize(), "null");
+  EXPECT_EQ(v["commands"][0]["handed_out"].serialize(), "null");
+
+  now_ = kT0 + 3;
+  v = value::parse(Call("GET", "/api/v1/agents/commands", a).body);
+  ASSERT_EQ(v["commands"].size(), 1u) << v.serialize();
+  now_ = kT0 + 4;
+  r = Call("POST", "/api/v1/agents/commands/1/ack", a,
+           R"({"ok":true,"detail":"baseline default revision 2",)"
+           R"("baseline":{"name":"default","revision":2}})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"acknowledged":true,"id":1})");
+  now_ = kT0 + 5;
+  r = Call("POST", "/api/v1/agents/commands/1/ack", a, forged);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body, R"({"detail":"command 1 was acknowledged already; an acknowledgement is )"
+                    R"(accepted once","error":"conflict"})");
+  EXPECT_EQ(Call("POST", "/api/v1/agents/commands/2/ack", a, forged).status, 404);
+
+  v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["baseline"]["name"].as_string(), "default") << v.serialize();
+  EXPECT_EQ(v["baseline"]["revision"].as_integer(), 2);
+  EXPECT_EQ(v["commands"][0]["detail"].as_string(), "baseline default revision 2");
+  EXPECT_EQ(v["commands"][0]["acknowledged"].as_string(), "2026-11-01T00:00:00.000000004Z");
+}
+
 TEST_F(ApiTest, MetricsInPrometheusFormat) {
   Enroll("m", "");
   HttpResponse r = Call("GET", "/metrics", read_);
@@ -520,6 +561,63 @@ TEST_F(ApiTest, AcceptQueuesACommandWithThePaths) {
             R"("last_seen":"2026-11-01T00:00:00.000000005Z","name":"default","revision":2,)"
             R"("root":")" +
                 HashBytes("r2").Hex() + R"(","since":"2026-11-01T00:00:00.000000004Z"})");
+}
+
+// Accept paths follow the agent's rules for its globs (core/normal_path.h):
+// anything it would refuse is a 400 naming the field and the reason, and no
+// command is queued.
+TEST_F(ApiTest, AcceptRefusesPathsTheAgentWouldRefuse) {
+  std::string a = Enroll("a", "web");
+  auto refused = [&](const std::string& path_json) {
+    return Call("POST", "/api/v1/hosts/a/accept", admin_,
+                R"({"paths":["/etc/ok",)" + path_json + "]}");
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {R"("/etc/../shadow")",
+       R"(paths[1]: '/etc/../shadow': '.' and '..' components are not allowed)"},
+      {R"("/..")", R"(paths[1]: '/..': '.' and '..' components are not allowed)"},
+      {R"("/etc/./passwd")",
+       R"(paths[1]: '/etc/./passwd': '.' and '..' components are not allowed)"},
+      {R"("/etc//passwd")", R"(paths[1]: '/etc//passwd': empty path component)"},
+      {R"("/etc/")", R"(paths[1]: '/etc/': empty path component)"},
+      {R"("/etc/a\\x00b")", R"(paths[1]: '/etc/a\x00b': contains a NUL byte)"},
+      {R"("")", R"(paths[1]: '' is not an absolute host path; container and package drift )"
+                R"(cannot be accepted into the host baseline)"},
+      {R"("etc/passwd")", R"(paths[1]: 'etc/passwd' is not an absolute host path; container )"
+                          R"(and package drift cannot be accepted into the host baseline)"},
+  };
+  for (const auto& [path, detail] : cases) {
+    HttpResponse r = refused(path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(value::parse(r.body)["detail"].as_string(), detail) << path;
+  }
+  const std::string long_path = "/" + std::string(5000, 'a');
+  HttpResponse r = refused("\"" + long_path + "\"");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "paths[1]: '" + long_path.substr(0, 256) + "...': longer than 4096 bytes");
+  std::string deep;
+  for (int i = 0; i < 129; ++i) deep += "/d";
+  r = refused("\"" + deep + "\"");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "paths[1]: '" + deep.substr(0, 256) + "...': more than 128 components");
+  value v = value::parse(Call("GET", "/api/v1/hosts/a", read_).body);
+  EXPECT_EQ(v["commands"].size(), 0u) << v.serialize();
+
+  // The same rule holds for the paths of events the agent itself reported.
+  ASSERT_EQ(
+      Call("POST", "/api/v1/reports", a,
+           Report(kId1, "a", {Event("/etc/../evil", DriftKind::kAdded, Severity::kHigh)}, kT0))
+          .status,
+      200);
+  r = Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"events":[1]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(value::parse(r.body)["detail"].as_string(),
+            "events[0]: '/etc/../evil': '.' and '..' components are not allowed");
+
+  r = Call("POST", "/api/v1/hosts/a/accept", admin_, R"({"paths":["/","/etc/...","/etc/x[1]"]})");
+  EXPECT_EQ(r.status, 201) << r.body;
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ int HttpStatusFor(const Status& s) {
     case StatusCode::kNotFound:
       return 404;
     case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
       return 409;
     case StatusCode::kResourceExhausted:
       return 413;

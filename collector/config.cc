@@ -3,9 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace driftwatch::collector {
 namespace {
@@ -224,13 +222,9 @@ Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::s
   }
 }
 
-Result<CollectorConfig> LoadCollectorConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return ErrnoStatus(path, errno);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > (1 << 20)) return Status::ResourceExhausted(path + ": larger than 1 MiB");
-  return ParseCollectorConfig(ss.str(), path);
+Result<CollectorConfig> LoadCollectorConfig(Host& host, const std::string& path) {
+  DW_ASSIGN_OR_RETURN(std::string text, host.ReadFile(path, kMaxConfigBytes));
+  return ParseCollectorConfig(text, path);
 }
 
 }  // namespace driftwatch::collector

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::collector {
@@ -77,7 +78,10 @@ struct CollectorConfig {
 };
 
 Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::string& file_name);
-Result<CollectorConfig> LoadCollectorConfig(const std::string& path);
+// Reads the file through `host`: a regular file of at most kMaxConfigBytes
+// (a FIFO, device or directory is kInvalidArgument, refused without blocking).
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+Result<CollectorConfig> LoadCollectorConfig(Host& host, const std::string& path);
 
 // "90d", "2h", "15m", "30s", "250ms", or plain seconds; 0 is allowed.
 Result<int64_t> ParseDurationNs(std::string_view text);

@@ -2,8 +2,45 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <fstream>
+
+#include "tests/testing/fifo.h"
+#include "tests/testing/temp_tree.h"
+
 namespace driftwatch::collector {
 namespace {
+
+// --config names a regular file: a FIFO or a device is refused at once,
+// naming the file, instead of blocking the collector's start.
+TEST(CollectorConfigTest, SpecialFilesAreRefusedWithoutBlocking) {
+  testutil::TempDir dir;
+  const std::string fifo = dir / "collector.yaml";
+  ASSERT_TRUE(testutil::MakeFifo(fifo));
+  Result<CollectorConfig> c = Status::Internal("not run");
+  EXPECT_TRUE(testutil::ReturnsWithin(fifo, std::chrono::seconds(5), [&] {
+    c = LoadCollectorConfig(DefaultHost(), fifo);
+  })) << "LoadCollectorConfig blocked on a FIFO";
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(), fifo + ": not a regular file (a FIFO)");
+
+  c = LoadCollectorConfig(DefaultHost(), "/dev/zero");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "/dev/zero: not a regular file (a character device)");
+
+  const std::string big = dir / "big.yaml";
+  std::ofstream(big) << "version: 1\n" << std::string(kMaxConfigBytes, '#');
+  c = LoadCollectorConfig(DefaultHost(), big);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kResourceExhausted);
+
+  const std::string good = dir / "good.yaml";
+  std::ofstream(good) << "version: 1\nretention: 2d\n";
+  c = LoadCollectorConfig(DefaultHost(), good);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->retention_ns, int64_t{2} * 86400 * 1000000000);
+}
 
 TEST(CollectorConfigTest, ParsesEveryKey) {
   auto c = ParseCollectorConfig(R"(version: 1

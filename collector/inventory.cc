@@ -8,6 +8,23 @@
 
 namespace driftwatch::collector {
 
+Status AckRefusal(const std::string& host_id, int64_t command_id,
+                  const std::optional<CommandState>& row) {
+  const std::string name = "command " + std::to_string(command_id);
+  if (!row) return Status::NotFound("no " + name + " for host '" + host_id + "'");
+  if (row->acked_ns != 0) {
+    return Status::FailedPrecondition(name +
+                                      " was acknowledged already; an acknowledgement "
+                                      "is accepted once");
+  }
+  if (row->handed_out_ns == 0) {
+    return Status::FailedPrecondition(name +
+                                      " has not been handed out yet; poll "
+                                      "/api/v1/agents/commands first");
+  }
+  return Status::Internal(name + ": acknowledgement not recorded");
+}
+
 std::string PathsToJson(const std::vector<std::string>& paths) {
   web::json::value a = web::json::value::array(paths.size());
   for (size_t i = 0; i < paths.size(); ++i) a[i] = web::json::value(EscapePath(paths[i]));

@@ -1,12 +1,13 @@
 // Pure helpers shared by the fleet stores for host inventories
-// (docs/collector.md): the JSON text of command paths, and the fleet image
-// view built from container rows.
+// (docs/collector.md): the JSON text of command paths, why a command cannot
+// take an acknowledgement, and the fleet image view built from container rows.
 //
 // Thread-safety: pure functions.
 #ifndef DRIFTWATCH_COLLECTOR_INVENTORY_H_
 #define DRIFTWATCH_COLLECTOR_INVENTORY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,17 @@ namespace driftwatch::collector {
 std::string PathsToJson(const std::vector<std::string>& paths);
 // The inverse; text that is not such an array gives no paths.
 std::vector<std::string> PathsFromJson(const std::string& text);
+
+// Why an ack of command `command_id` by `host_id` was refused, given the
+// stored row (nullopt when there is no such command of that host):
+// kNotFound for no row, kFailedPrecondition for a command not handed out
+// yet (handed_out_ns == 0) or acknowledged already (acked_ns != 0).
+struct CommandState {
+  int64_t handed_out_ns = 0;
+  int64_t acked_ns = 0;
+};
+Status AckRefusal(const std::string& host_id, int64_t command_id,
+                  const std::optional<CommandState>& row);
 
 // One container row of a host's latest inventory.
 struct ImageRow {

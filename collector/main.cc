@@ -186,7 +186,7 @@ int Serve(const std::vector<std::string>& args) {
   };
   CollectorConfig config;
   if (flags->count("config")) {
-    auto c = LoadCollectorConfig(flags->at("config"));
+    auto c = LoadCollectorConfig(DefaultHost(), flags->at("config"));
     if (!c.ok()) return Fail(c.status());
     config = std::move(c).value();
   }

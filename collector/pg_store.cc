@@ -312,14 +312,22 @@ class PgStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     PgTx tx(*c);
     DW_RETURN_IF_ERROR(tx.Begin());
+    // Only a command handed out and not yet acknowledged takes an ack; a
+    // concurrent ack of the same command waits for this row's lock and then
+    // finds acked_ns set.
     DW_ASSIGN_OR_RETURN(auto r, c->Exec("command_ack",
                                         "UPDATE commands SET acked_ns = $1, ok = $2, detail = $3 "
-                                        "WHERE id = $4 AND host_id = $5",
+                                        "WHERE id = $4 AND host_id = $5 AND handed_out_ns <> 0 "
+                                        "AND acked_ns = 0",
                                         {PgInt(now_ns), std::string(ack.ok ? "t" : "f"), ack.detail,
                                          PgInt(command_id), host_id}));
     if (r.affected() == 0) {
-      return Status::NotFound("no command " + std::to_string(command_id) + " for host '" + host_id +
-                              "'");
+      DW_ASSIGN_OR_RETURN(auto q, c->Exec("command_ack_state",
+                                          "SELECT handed_out_ns, acked_ns FROM commands "
+                                          "WHERE id = $1 AND host_id = $2",
+                                          {PgInt(command_id), host_id}));
+      if (q.size() == 0) return AckRefusal(host_id, command_id, std::nullopt);
+      return AckRefusal(host_id, command_id, CommandState{q.Int(0, 0), q.Int(0, 1)});
     }
     if (ack.ok && ack.baseline_revision > 0) {
       std::string root = ack.baseline_root ? ack.baseline_root->Hex() : "";

@@ -401,18 +401,24 @@ class SqliteStore : public FleetStore {
     Transaction tx(*db_);
     DW_RETURN_IF_ERROR(tx.Begin());
     {
+      // Only a command handed out and not yet acknowledged takes an ack.
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE commands SET acked_ns = ?, ok = ?, "
-                                               "detail = ? WHERE id = ? AND host_id = ?"));
+                                               "detail = ? WHERE id = ? AND host_id = ? AND "
+                                               "handed_out_ns <> 0 AND acked_ns = 0"));
       DW_RETURN_IF_ERROR(s->Bind(1, now_ns)
                              .Bind(2, int64_t{ack.ok ? 1 : 0})
                              .Bind(3, ack.detail)
                              .Bind(4, command_id)
                              .Bind(5, host_id)
                              .Run());
-      if (db_->Changes() == 0) {
-        return Status::NotFound("no command " + std::to_string(command_id) + " for host '" +
-                                host_id + "'");
-      }
+    }
+    if (db_->Changes() == 0) {
+      DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT handed_out_ns, acked_ns FROM commands "
+                                               "WHERE id = ? AND host_id = ?"));
+      q->Bind(1, command_id).Bind(2, host_id);
+      DW_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) return AckRefusal(host_id, command_id, std::nullopt);
+      return AckRefusal(host_id, command_id, CommandState{q->Int(0), q->Int(1)});
     }
     if (ack.ok && ack.baseline_revision > 0) {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE hosts SET baseline = ?, "

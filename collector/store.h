@@ -233,7 +233,11 @@ class FleetStore {
   // Hands out the host's commands not handed out before (each exactly once).
   virtual Result<std::vector<CommandRecord>> TakeCommands(const std::string& host_id,
                                                           int64_t now_ns) = 0;
-  // kNotFound when the command does not exist or belongs to another host.
+  // Records the host's answer to a command it was handed. A command goes
+  // queued -> handed out (TakeCommands) -> acknowledged, once: an ack of a
+  // command not handed out yet, or acknowledged already, is
+  // kFailedPrecondition and changes nothing. kNotFound when the command does
+  // not exist or belongs to another host.
   virtual Status AckCommand(const std::string& host_id, int64_t command_id, const CommandAck& ack,
                             int64_t now_ns) = 0;
   virtual Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) = 0;

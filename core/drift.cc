@@ -91,6 +91,20 @@ DriftSummary Summarize(const std::vector<DriftEvent>& events) {
   return s;
 }
 
+// The Unicode bidirectional controls: U+061C ARABIC LETTER MARK, U+200E/F
+// LEFT-TO-RIGHT / RIGHT-TO-LEFT MARK, U+202A..U+202E embeddings and
+// overrides, U+2066..U+2069 isolates. `ch` is one well-formed UTF-8 sequence.
+namespace {
+bool IsBidiControl(std::string_view ch) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(ch[k]); };
+  if (ch.size() == 2) return b(0) == 0xd8 && b(1) == 0x9c;
+  if (ch.size() != 3 || b(0) != 0xe2) return false;
+  if (b(1) == 0x80) return b(2) == 0x8e || b(2) == 0x8f || (b(2) >= 0xaa && b(2) <= 0xae);
+  if (b(1) == 0x81) return b(2) >= 0xa6 && b(2) <= 0xa9;
+  return false;
+}
+}  // namespace
+
 std::string EscapePath(std::string_view raw) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -118,6 +132,18 @@ std::string EscapePath(std::string_view raw) {
       continue;
     }
     size_t n = (c < 0x20 || c == 0x7f) ? 0 : Utf8Length(raw, i);
+    if (n > 1 && IsBidiControl(raw.substr(i, n))) {
+      // Valid UTF-8, but it would reorder the text around it on a terminal
+      // or a web page: each byte is shown as \xHH, as UnescapePath expects.
+      for (size_t k = 0; k < n; ++k) {
+        const unsigned char b = static_cast<unsigned char>(raw[i + k]);
+        out += "\\x";
+        out.push_back(kHex[b >> 4]);
+        out.push_back(kHex[b & 0xf]);
+      }
+      i += n;
+      continue;
+    }
     if (n == 0) {
       out += "\\x";
       out.push_back(kHex[c >> 4]);

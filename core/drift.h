@@ -122,7 +122,10 @@ struct CheckResult {
 
 // Escapes a byte path for display and JSON: valid UTF-8 passes through,
 // "\" becomes "\\", control bytes become \n, \t, \r or \xHH, and bytes
-// that are not valid UTF-8 become \xHH. Reversible with UnescapePath.
+// that are not valid UTF-8 become \xHH, as do the bytes of the Unicode
+// bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+// U+2066..U+2069: U+202E is \xe2\x80\xae), which would otherwise reorder
+// what a terminal or the dashboard shows. Reversible with UnescapePath.
 std::string EscapePath(std::string_view raw);
 // True when `s` is well-formed UTF-8: no overlong forms, surrogates or code
 // points past U+10FFFF (the test EscapePath applies).

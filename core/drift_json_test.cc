@@ -299,14 +299,56 @@ TEST(DriftJsonTest, InventoryErrorsNameTheField) {
   EXPECT_EQ(with("packages", pk), "packages.digest: does not match packages.list");
 }
 
+// Bidirectional controls would reorder a displayed name ("/etc/cron.d/
+// <RLO>hs.exe" shows as "exe.sh"): EscapePath shows their bytes as \xHH,
+// and UnescapePath restores them.
+TEST(EscapePathTest, BidiControlsAreEscaped) {
+  const std::pair<std::string, std::string> controls[] = {
+      {"\xd8\x9c", "\\xd8\\x9c"},           // U+061C ARABIC LETTER MARK
+      {"\xe2\x80\x8e", "\\xe2\\x80\\x8e"},  // U+200E LEFT-TO-RIGHT MARK
+      {"\xe2\x80\x8f", "\\xe2\\x80\\x8f"},  // U+200F RIGHT-TO-LEFT MARK
+      {"\xe2\x80\xaa", "\\xe2\\x80\\xaa"},  // U+202A LEFT-TO-RIGHT EMBEDDING
+      {"\xe2\x80\xab", "\\xe2\\x80\\xab"},  // U+202B
+      {"\xe2\x80\xac", "\\xe2\\x80\\xac"},  // U+202C POP DIRECTIONAL FORMATTING
+      {"\xe2\x80\xad", "\\xe2\\x80\\xad"},  // U+202D
+      {"\xe2\x80\xae", "\\xe2\\x80\\xae"},  // U+202E RIGHT-TO-LEFT OVERRIDE
+      {"\xe2\x81\xa6", "\\xe2\\x81\\xa6"},  // U+2066 LEFT-TO-RIGHT ISOLATE
+      {"\xe2\x81\xa7", "\\xe2\\x81\\xa7"},  // U+2067
+      {"\xe2\x81\xa8", "\\xe2\\x81\\xa8"},  // U+2068
+      {"\xe2\x81\xa9", "\\xe2\\x81\\xa9"},  // U+2069 POP DIRECTIONAL ISOLATE
+  };
+  for (const auto& [raw, escaped] : controls) {
+    const std::string path = "/tmp/a" + raw + "txt.exe";
+    EXPECT_EQ(EscapePath(path), "/tmp/a" + escaped + "txt.exe");
+    auto back = UnescapePath(EscapePath(path));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, path);
+  }
+  // Neighbours of the controls, and other text, pass through unchanged.
+  for (const std::string& plain :
+       {std::string("\xd8\x9b"), std::string("\xd8\x9d"), std::string("\xe2\x80\x8d"),
+        std::string("\xe2\x80\x90"), std::string("\xe2\x80\xa9"), std::string("\xe2\x80\xaf"),
+        std::string("\xe2\x81\xa5"), std::string("\xe2\x81\xaa"), std::string("\xe2\x82\xac"),
+        std::string("caf\xc3\xa9"), std::string("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d")}) {
+    EXPECT_EQ(EscapePath("/x/" + plain), "/x/" + plain) << EscapePath(plain);
+  }
+  // The wire form carries the escaped path.
+  DriftEvent e;
+  e.path = "/etc/cron.d/\xe2\x80\xaehs.exe";
+  e.kind = DriftKind::kAdded;
+  e.severity = Severity::kHigh;
+  e.rule = "/etc/**";
+  EXPECT_EQ(DriftEventToJson(e)["path"].as_string(), "/etc/cron.d/\\xe2\\x80\\xaehs.exe");
+}
+
 TEST(Utf8Test, ValidityIsTheTestEscapePathApplies) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("/etc/caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n"));
   for (const std::string& bad : {std::string("\xff"), std::string("\xc3"),  // invalid, truncated
-                                std::string("\xc0\xaf"),                   // overlong "/"
-                                std::string("\xed\xa0\x80"),               // surrogate
-                                std::string("\xf4\x90\x80\x80"),           // past U+10FFFF
-                                std::string("ok\x80")}) {
+                                 std::string("\xc0\xaf"),                   // overlong "/"
+                                 std::string("\xed\xa0\x80"),               // surrogate
+                                 std::string("\xf4\x90\x80\x80"),           // past U+10FFFF
+                                 std::string("ok\x80")}) {
     EXPECT_FALSE(IsValidUtf8(bad)) << EscapePath(bad);
     EXPECT_NE(EscapePath(bad).find("\\x"), std::string::npos);
   }

@@ -90,7 +90,10 @@ class Host {
   // A filesystem without xattr support yields an empty list.
   virtual Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) = 0;
 
-  // Reads a whole file of at most max_bytes (larger is kResourceExhausted).
+  // Reads a whole regular file of at most max_bytes (larger is
+  // kResourceExhausted). Anything else (a FIFO, socket, device, directory) is
+  // kInvalidArgument "PATH: not a regular file (a FIFO)", found without
+  // blocking and without reading from it. Follows symlinks in `path`.
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) = 0;
 
   // Wall clock in nanoseconds since the epoch.

@@ -36,6 +36,16 @@ bool WatchedXattr(std::string_view name) {
          name.starts_with("security.evm");
 }
 
+const char* FileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symlink";
+  return "not a file";
+}
+
 std::string ProcPath(int dir_fd, const std::string& name) {
   if (dir_fd == AT_FDCWD) return name;
   return "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
@@ -149,10 +159,16 @@ class PosixHost final : public Host {
   }
 
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
-    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY));
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer, and a device may block in open; the type is checked on the fd
+    // before any read, and regular files ignore the flag.
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY | O_NONBLOCK));
     struct stat st;
     DW_RETURN_IF_ERROR(Fstat(fd.get(), &st).WithContext(path));
-    if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": not a regular file");
+    if (!S_ISREG(st.st_mode)) {
+      return Status::InvalidArgument(path + ": not a regular file (" + FileTypeName(st.st_mode) +
+                                     ")");
+    }
     std::string out;
     char buf[65536];
     for (;;) {

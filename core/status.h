@@ -29,6 +29,8 @@ enum class StatusCode {
   kResourceExhausted, // ENOSPC, caps on sizes and depths
   kUnavailable,       // a peer (collector) could not be reached; retryable
   kInternal,
+  kFailedPrecondition,  // the object is not in the state the operation needs
+                        // (a command acknowledged before it was handed out)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -49,6 +51,9 @@ class [[nodiscard]] Status {
   static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

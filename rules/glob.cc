@@ -31,14 +31,10 @@ bool ForEachComponent(std::string_view path, Fn&& fn) {
 }  // namespace
 
 Result<Glob> Glob::Compile(std::string_view pattern) {
-  if (pattern.empty() || pattern[0] != '/') {
-    return GlobError(pattern, "must be an absolute path (start with '/')");
-  }
-  if (pattern.find('\0') != std::string_view::npos)
-    return GlobError(pattern, "contains a NUL byte");
-  if (pattern.size() > kMaxGlobBytes) {
-    return GlobError(pattern.substr(0, 64),
-                     "longer than " + std::to_string(kMaxGlobBytes) + " bytes");
+  // A pattern is first a normal path (core/normal_path.h): the same rules
+  // the collector applies to the paths it asks agents to accept.
+  if (Status s = CheckNormalPath(pattern); !s.ok()) {
+    return GlobError(pattern.size() > kMaxGlobBytes ? pattern.substr(0, 64) : pattern, s.message());
   }
   Glob g;
   g.pattern_ = std::string(pattern);
@@ -51,11 +47,6 @@ Result<Glob> Glob::Compile(std::string_view pattern) {
       if (end == std::string_view::npos) end = body.size();
       std::string_view comp = body.substr(start, end - start);
       start = end + 1;
-      if (comp.empty()) return GlobError(pattern, "empty path component");
-      if (g.segments_.size() == kMaxGlobComponents) {
-        return GlobError(pattern,
-                         "more than " + std::to_string(kMaxGlobComponents) + " components");
-      }
       Segment seg{Segment::kLiteral, {}, 0, 0};
       if (comp == "**") {
         seg.kind = Segment::kDoubleStar;
@@ -135,9 +126,8 @@ Result<Glob> Glob::Compile(std::string_view pattern) {
         }
       }
       if (!wild) {
-        if (literal == "." || literal == "..") {
-          return GlobError(pattern, "'.' and '..' components are not allowed");
-        }
+        // Escapes may spell "." or ".." ("\\.") where the raw check saw none.
+        if (Status s = CheckPathComponent(literal); !s.ok()) return GlobError(pattern, s.message());
         g.tokens_.resize(tok_begin);
         g.literal_bytes_ += static_cast<uint32_t>(literal.size());
         if (prefix_open) {

@@ -31,12 +31,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/normal_path.h"
 #include "core/status.h"
 
 namespace driftwatch::rules {
 
-inline constexpr size_t kMaxGlobComponents = 128;
-inline constexpr size_t kMaxGlobBytes = 4096;
+// A pattern is a normal path (core/normal_path.h) before it is a glob.
+inline constexpr size_t kMaxGlobComponents = kMaxPathComponents;
+inline constexpr size_t kMaxGlobBytes = kMaxPathBytes;
 
 class Glob {
  public:

@@ -1,3 +1,5 @@
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <string>
 #include <tuple>
@@ -7,6 +9,8 @@
 #include "rules/attr_sets.h"
 #include "rules/include_path.h"
 #include "rules/policy.h"
+#include "tests/testing/fifo.h"
+#include "tests/testing/temp_tree.h"
 
 namespace driftwatch::rules {
 namespace {
@@ -436,6 +440,42 @@ TEST(LoadPolicyFileTest, MissingFileIsTheHostError) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kNotFound);
   EXPECT_NE(p.status().message().find("/nonexistent/driftwatch/rules.yaml"), std::string::npos);
+}
+
+// A FIFO or a device given as a rule file or an include is refused at once,
+// naming the file; nothing waits for a writer that never comes.
+TEST(LoadPolicyFileTest, SpecialFilesAreRefusedWithoutBlocking) {
+  testutil::TempDir dir;
+  const std::string fifo = dir / "rules.yaml";
+  ASSERT_TRUE(testutil::MakeFifo(fifo));
+  Result<Policy> p = Status::Internal("not run");
+  EXPECT_TRUE(testutil::ReturnsWithin(fifo, std::chrono::seconds(5), [&] {
+    p = LoadPolicyFile(DefaultHost(), fifo);
+  })) << "LoadPolicyFile blocked on a FIFO";
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.status().message(), fifo + ": not a regular file (a FIFO)");
+
+  const std::string pipe = dir / "pipe.yaml";
+  ASSERT_TRUE(testutil::MakeFifo(pipe));
+  const std::string top = dir / "top.yaml";
+  std::ofstream(top) << "version: 1\ninclude: pipe.yaml\n";
+  p = Status::Internal("not run");
+  EXPECT_TRUE(testutil::ReturnsWithin(pipe, std::chrono::seconds(5), [&] {
+    p = LoadPolicyFile(DefaultHost(), top);
+  })) << "LoadPolicyFile blocked on an included FIFO";
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.status().message(),
+            top + ":2:10: include 'pipe.yaml': " + pipe + ": not a regular file (a FIFO)");
+
+  p = LoadPolicyFile(DefaultHost(), "/dev/zero");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.status().message(), "/dev/zero: not a regular file (a character device)");
+  p = LoadPolicyFile(DefaultHost(), dir.path());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), dir.path() + ": not a regular file (a directory)");
 }
 
 }  // namespace

@@ -3,9 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "agent/check.h"
 
@@ -124,13 +122,9 @@ Result<DaemonConfig> ParseDaemonConfig(std::string_view yaml, const std::string&
   }
 }
 
-Result<DaemonConfig> LoadDaemonConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return ErrnoStatus(path, errno);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > (1 << 20)) return Status::ResourceExhausted(path + ": larger than 1 MiB");
-  return ParseDaemonConfig(ss.str(), path);
+Result<DaemonConfig> LoadDaemonConfig(Host& host, const std::string& path) {
+  DW_ASSIGN_OR_RETURN(std::string text, host.ReadFile(path, size_t{1} << 20));
+  return ParseDaemonConfig(text, path);
 }
 
 }  // namespace driftwatch::report

@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::report {
@@ -48,7 +49,9 @@ struct DaemonConfig {
 };
 
 Result<DaemonConfig> ParseDaemonConfig(std::string_view yaml, const std::string& file_name);
-Result<DaemonConfig> LoadDaemonConfig(const std::string& path);
+// Reads the file through `host`: a regular file of at most 1 MiB (a FIFO,
+// device or directory is kInvalidArgument, refused without blocking).
+Result<DaemonConfig> LoadDaemonConfig(Host& host, const std::string& path);
 
 // "90d", "2h", "15m", "30s", "250ms", or plain seconds.
 Result<int64_t> ParseDuration(std::string_view text);

@@ -31,6 +31,16 @@ struct PendingAck {
   std::optional<BaselineAck> baseline;
 };
 
+// Whether an ack the collector did not take is sent again at the next poll:
+// only when the collector could not be reached. A refusal (409: answered
+// already, e.g. an ack whose reply was lost; 404: no such command) is final.
+bool KeepForRetry(const PendingAck& a, const Status& s) {
+  if (s.ok()) return false;
+  if (s.code() == StatusCode::kUnavailable) return true;
+  Log("command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
+  return false;
+}
+
 // Exact paths as `baseline accept --path` globs: the glob metacharacters
 // are escaped, so that "/etc/a[1]" accepts that file only.
 std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
@@ -145,7 +155,8 @@ struct Daemon::Impl {
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     std::vector<PendingAck> failed;
     for (PendingAck& a : acks) {
-      if (!client.Ack(a.id, a.ok, a.detail, a.baseline).ok()) failed.push_back(std::move(a));
+      if (!KeepForRetry(a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
+      failed.push_back(std::move(a));
     }
     acks = std::move(failed);
     auto cmds = client.PollCommands();
@@ -186,7 +197,7 @@ struct Daemon::Impl {
         ack.detail = "unknown command '" + c.kind + "'";
       }
       Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
-      if (!s.ok()) acks.push_back(std::move(ack));
+      if (KeepForRetry(ack, s)) acks.push_back(std::move(ack));
       if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
         // Report against the new baseline so the collector sees it at once.
         Status cs = Check();
@@ -208,7 +219,7 @@ struct Daemon::Impl {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        auto c = LoadDaemonConfig(config_path);
+        auto c = LoadDaemonConfig(DefaultHost(), config_path);
         if (!c.ok()) {
           Log("reload failed, keeping the old configuration: " + c.status().message());
         } else {

@@ -16,7 +16,7 @@ int RunDaemonCommand(const std::vector<std::string>& args) {
     return kExitOk;
   }
   const std::string path = parsed->GetOr("config", report::kDefaultAgentConfig);
-  auto config = report::LoadDaemonConfig(path);
+  auto config = report::LoadDaemonConfig(DefaultHost(), path);
   if (!config.ok()) return Fail(config.status());
   // AddContainerDrift is linked from the driftwatch executable (commands.h).
   const std::string db = config->db;

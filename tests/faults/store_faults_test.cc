@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/hostile/agent_runner.h"
+#include "tests/testing/full_disk.h"
 #include "tests/testing/temp_tree.h"
 
 // After gtest: cpprestsdk defines a U() macro that breaks gtest templates.
@@ -132,6 +134,78 @@ TEST_F(StoreFaults, FullDiskIsAClearErrorAndTheNextRunCompletes) {
   int rc = -1;
   EXPECT_THAT(CheckEvents(&rc), IsEmpty());
   EXPECT_EQ(rc, 0);
+  EXPECT_EQ(IntegrityCheck(), "ok\n");
+}
+
+// A check that finds drift but cannot record it (the disk under the agent
+// database is full) still prints the drift, in text and JSON, says that the
+// result was not recorded and whether its report was queued, and exits 2.
+TEST_F(StoreFaults, CheckOnAFullDiskPrintsItsDriftAndSaysItWasNotRecorded) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: mount -t tmpfs";
+  ASSERT_TRUE(tu::EnterPrivateMountNamespace()) << "unshare(CLONE_NEWNS): " << std::strerror(errno);
+  ASSERT_EQ(::mount("tmpfs", db_dir_.c_str(), "tmpfs", 0, "size=4m,mode=0700"), 0)
+      << std::strerror(errno);
+  mounted_ = true;
+  MakeTree(300, 16);
+  tu::AgentRun base = Dw("baseline create");
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  tu::WriteFile(root_ + "/d0/planted", "new\n");
+  tu::WriteFile(root_ + "/d0/" + std::string(150, 'p') + "7", "changed\n");
+  const std::vector<std::string> drift = {"modified /d0/" + std::string(150, 'p') + "7",
+                                          "added /d0/planted"};
+  // The sqlite3 shell closes the database last: it checkpoints and removes
+  // the -wal and -shm files, which a full disk then cannot recreate.
+  ASSERT_EQ(IntegrityCheck(), "ok\n");
+  ASSERT_FALSE(fs::exists(Db() + "-shm"));
+  ASSERT_GT(tu::FillDisk(db_dir_ + "/filler"), 0);
+
+  int rc = -1;
+  std::vector<std::string> events = CheckEvents(&rc);
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{drift[1], drift[0]}));
+  EXPECT_EQ(rc, 2);
+  std::string err = tu::ReadText(dir_ / "stderr.txt");
+  EXPECT_THAT(err, HasSubstr("the check's result was not recorded in " + Db()));
+  EXPECT_THAT(err, AnyOf(HasSubstr("full"), HasSubstr("No space")));
+  std::cout << "[ message  ] " << err;
+
+  tu::AgentRun text = Dw("check");
+  EXPECT_EQ(text.exit_code, 2) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("A /d0/planted"));
+  EXPECT_THAT(text.out, HasSubstr("M /d0/" + std::string(150, 'p') + "7"));
+  EXPECT_THAT(text.out, HasSubstr("1 added, 1 modified"));
+  EXPECT_THAT(text.err, HasSubstr("the check's result was not recorded in " + Db()));
+
+  tu::AgentRun report = Dw("check --report");
+  EXPECT_EQ(report.exit_code, 2) << report.err;
+  EXPECT_THAT(report.out, HasSubstr("/d0/planted"));
+  EXPECT_THAT(report.err, HasSubstr("the check's result was not recorded in " + Db()));
+  EXPECT_THAT(report.err, HasSubstr("the report was not queued"));
+  std::cout << "[ message  ] " << report.err;
+
+  // Room again: the same check is recorded and exits 1 for its drift.
+  fs::remove(db_dir_ + "/filler");
+  EXPECT_EQ(IntegrityCheck(), "ok\n");
+  events = CheckEvents(&rc);
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{drift[1], drift[0]}));
+  EXPECT_EQ(rc, 1) << tu::ReadText(dir_ / "stderr.txt");
+
+  // Full again while the agent's own -wal and -shm files exist: a new file
+  // is found and printed, the failure to record it is reported.
+  ASSERT_TRUE(fs::exists(Db() + "-shm"));
+  tu::WriteFile(root_ + "/d0/second", "later\n");
+  ASSERT_GT(tu::FillDisk(db_dir_ + "/filler"), 0);
+  events = CheckEvents(&rc);
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{drift[1], "added /d0/second", drift[0]}));
+  EXPECT_EQ(rc, 2);
+  EXPECT_THAT(tu::ReadText(dir_ / "stderr.txt"),
+              HasSubstr("the check's result was not recorded in " + Db()));
+  fs::remove(db_dir_ + "/filler");
+  tu::AgentRun history = tu::RunAgent("history --db " + tu::Quote(Db()), dir_ / "stderr.txt");
+  EXPECT_THAT(history.out, HasSubstr("/d0/planted")) << history.err;
+  EXPECT_THAT(history.out, ::testing::Not(HasSubstr("/d0/second")));  // never recorded
   EXPECT_EQ(IntegrityCheck(), "ok\n");
 }
 

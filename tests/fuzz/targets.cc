@@ -244,6 +244,12 @@ std::string FuzzPathEscape(std::string_view input) {
   // Any bytes escape to printable text that unescapes to the same bytes.
   const std::string escaped = EscapePath(input);
   if (!Printable(escaped)) return Fail("escape: control byte in output");
+  // Nor a bidirectional control, which would reorder what is displayed.
+  for (std::string_view bidi : {"\xd8\x9c", "\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x80\xaa",
+                                "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae",
+                                "\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9"}) {
+    if (escaped.find(bidi) != std::string::npos) return Fail("escape: bidi control in output");
+  }
   // The escaped form is valid UTF-8: escaping it again only doubles backslashes.
   if (EscapePath(escaped) != DoubleBackslashes(escaped)) {
     return Fail("escape: output is not valid UTF-8");

@@ -294,6 +294,79 @@ TEST_P(StoreConformanceTest, CommandsHandedOutOnceAndAcked) {
   EXPECT_EQ(store_->Counts()->pending_commands, 5);
 }
 
+// queued -> handed out -> acknowledged once: an ack before the command was
+// handed out, or a second ack, is refused and changes nothing.
+TEST_P(StoreConformanceTest, CommandAckedOnlyAfterHandOutAndOnlyOnce) {
+  ASSERT_EQ(*store_->QueueCommand("h", "baseline", 10), 1);
+  CommandAck early;
+  early.ok = true;
+  early.detail = "too early";
+  early.baseline = "forged";
+  early.baseline_revision = 9;
+  early.baseline_root = Hash128{7, 7};
+  Status s = store_->AckCommand("h", 1, early, 20);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.message();
+  EXPECT_EQ(s.message(),
+            "command 1 has not been handed out yet; poll /api/v1/agents/commands first");
+  auto list = store_->ListCommands("h");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].handed_out_ns, 0);
+  EXPECT_EQ((*list)[0].acked_ns, 0);
+  EXPECT_FALSE((*list)[0].ok);
+  EXPECT_EQ((*list)[0].detail, "");
+  EXPECT_EQ(store_->GetHost("h")->baseline_revision, 0);
+  EXPECT_TRUE(store_->ListBaselines("h")->empty());
+  EXPECT_EQ(store_->Counts()->pending_commands, 1);
+
+  // The refused ack did not take the command away from its agent.
+  auto taken = store_->TakeCommands("h", 30);
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].id, 1);
+
+  CommandAck ack;
+  ack.ok = true;
+  ack.detail = "baseline 'default' revision 2";
+  ack.baseline = "default";
+  ack.baseline_revision = 2;
+  ack.baseline_created_ns = 35;
+  ack.baseline_root = Hash128{5, 6};
+  ASSERT_TRUE(store_->AckCommand("h", 1, ack, 40).ok());
+
+  CommandAck again;
+  again.ok = false;
+  again.detail = "second answer";
+  again.baseline = "other";
+  again.baseline_revision = 3;
+  s = store_->AckCommand("h", 1, again, 50);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.message();
+  EXPECT_EQ(s.message(), "command 1 was acknowledged already; an acknowledgement is accepted once");
+  s = store_->AckCommand("h", 1, ack, 60);  // the same answer again is refused too
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.message();
+  EXPECT_EQ(store_->AckCommand("h", 2, ack, 60).code(), StatusCode::kNotFound);
+
+  list = store_->ListCommands("h");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].handed_out_ns, 30);
+  EXPECT_EQ((*list)[0].acked_ns, 40);
+  EXPECT_TRUE((*list)[0].ok);
+  EXPECT_EQ((*list)[0].detail, "baseline 'default' revision 2");
+  auto host = store_->GetHost("h");
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host->baseline, "default");
+  EXPECT_EQ(host->baseline_revision, 2);
+  EXPECT_EQ(host->baseline_since_ns, 35);
+  EXPECT_EQ(host->root, (Hash128{5, 6}));
+  EXPECT_EQ(host->last_seen_ns, 40);
+  auto revs = store_->ListBaselines("h");
+  ASSERT_TRUE(revs.ok());
+  ASSERT_EQ(revs->size(), 1u);
+  EXPECT_EQ((*revs)[0].revision, 2);
+  EXPECT_EQ(store_->Counts()->pending_commands, 0);
+}
+
 TEST_P(StoreConformanceTest, AlertsQueuedOncePerEventAndRoute) {
   std::vector<AlertRoute> routes = {{"ops", Severity::kHigh, {}}, {"db", Severity::kLow, {"db"}}};
   auto r = store_->IngestReport(

@@ -116,6 +116,7 @@ TEST_P(StoreInventoryTest, BaselineRevisionsAndImages) {
                                  {"web2", "c4", "docker", "nginx", "d2", true, 2}};
   ASSERT_TRUE(store_->IngestReport(b, {}).ok());
   ASSERT_TRUE(store_->QueueCommand("h1", "baseline", 2600).ok());
+  ASSERT_EQ(store_->TakeCommands("h1", 2650)->size(), 1u);
   CommandAck ack;
   ack.ok = true;
   ack.baseline = "default";

@@ -597,6 +597,48 @@ describe('dashboard', () => {
     await shot('accept');
   });
 
+  test('bidirectional controls are shown escaped, never applied', async () => {
+    // "/etc/cron.d/<RLO>hs.exe" would display as "/etc/cron.d/exe.sh".
+    const RLO = '\u202e';
+    const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host: 'bidi-1', group: 'edge', agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    const ev = fileEvent(`/etc/cron.d/${RLO}hs.exe`, 'added', 'high', null,
+        {type: 'file', perm: '0755'}, []);
+    // The rule text is not a path: it reaches the dashboard as sent.
+    ev.rule = `/etc/** (${RLO}lmay.tsoh:3)`;
+    const sent = await call('POST', '/api/v1/reports', enrolled.json.token,
+        reportBody('bidi-1', {hoursAgo: 0, events: [ev]}));
+    assert.equal(sent.status, 200, JSON.stringify(sent.json));
+    const api = (await apiGet('/api/v1/drift?host=bidi-1')).events;
+    assert.deepEqual(api.map((e) => e.path), ['/etc/cron.d/\\xe2\\x80\\xaehs.exe']);
+
+    await goto('#/drift?host=bidi-1');
+    await page.waitForSelector('table.events tbody tr.event');
+    assert.deepEqual(await texts('table.events tbody tr.event td.path'),
+        ['/etc/cron.d/\\xe2\\x80\\xaehs.exe']);
+    await page.click('table.events tbody tr.event button.expand');
+    const rule = page.locator('tr.detail:not([hidden]) dl.facts dd.mono').first();
+    assert.equal(await rule.textContent(), '/etc/** (\\xe2\\x80\\xaelmay.tsoh:3)');
+    assert.doesNotMatch(await page.evaluate(() => document.body.innerText), BIDI);
+
+    // The path history page, reached from the event, shows it the same way.
+    await page.click('table.events tbody tr.event td.path a');
+    await page.waitForSelector('table.events tbody tr.event');
+    assert.equal(new URL(page.url()).hash,
+        '#/history?path=' + encodeURIComponent('/etc/cron.d/\\xe2\\x80\\xaehs.exe'));
+    assert.equal(await page.textContent('h1 code'), '/etc/cron.d/\\xe2\\x80\\xaehs.exe');
+    assert.doesNotMatch(await page.evaluate(() => document.body.innerText), BIDI);
+
+    // Even a raw control in the page's own address is shown escaped.
+    await goto('#/history?path=' + encodeURIComponent(`/tmp/${RLO}x`));
+    await page.waitForSelector('h1 code');
+    assert.equal(await page.textContent('h1 code'), '/tmp/\\xe2\\x80\\xaex');
+    assert.doesNotMatch(await page.evaluate(() => document.body.innerText), BIDI);
+    await shot('bidi');
+  });
+
   test('a token that stops working signs the tab out with the 401 message', async () => {
     await page.evaluate(() => sessionStorage.setItem('driftwatch.token', 'dw_' + 'f'.repeat(64)));
     await page.reload();

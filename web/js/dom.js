@@ -1,5 +1,24 @@
 // DOM and formatting helpers. Every text goes in through textContent (never
-// innerHTML), so values from the API cannot inject markup.
+// innerHTML), so values from the API cannot inject markup, and through
+// showControls, so they cannot reorder what is shown around them.
+
+// The Unicode bidirectional controls: U+061C, U+200E, U+200F, U+202A-U+202E,
+// U+2066-U+2069. A right-to-left override in a file name would show
+// "/etc/cron.d/<RLO>hs.exe" as ".../exe.sh".
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const utf8 = new TextEncoder();
+
+// Text with each bidirectional control written as the \xHH escapes of its
+// UTF-8 bytes (U+202E -> "\xe2\x80\xae"): the form the collector and the
+// agent give paths (EscapePath, docs/wire.md), so what is shown can be pasted
+// back as a path filter.
+export function showControls(text) {
+  return text.replace(BIDI_CONTROLS, (ch) =>
+    Array.from(utf8.encode(ch), (b) => '\\x' + b.toString(16).padStart(2, '0')).join(''));
+}
+
+// Attributes whose value a person reads (tooltips, screen readers).
+const SHOWN_ATTRIBUTES = new Set(['title', 'aria-label', 'alt', 'placeholder']);
 
 // h('a', {href: '#/'}, 'text', child, ...): builds an element. Attributes
 // starting with "on" are event listeners; false/null/undefined ones are left
@@ -15,7 +34,7 @@ export function h(tag, attrs = {}, ...children) {
     } else if (value === true) {
       el.setAttribute(name, '');
     } else {
-      el.setAttribute(name, String(value));
+      el.setAttribute(name, SHOWN_ATTRIBUTES.has(name) ? showControls(String(value)) : String(value));
     }
   }
   append(el, children);
@@ -34,7 +53,7 @@ function append(el, children) {
     } else if (c instanceof Node) {
       el.appendChild(c);
     } else {
-      el.appendChild(document.createTextNode(String(c)));
+      el.appendChild(document.createTextNode(showControls(String(c))));
     }
   }
 }
