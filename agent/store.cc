@@ -219,11 +219,6 @@ void Store::KeepScanOnWriteFailure() {
   keep_on_write_failure_ = true;
 }
 
-Status Store::WriteFailure() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return write_failure_;
-}
-
 Status Store::FlushLocked() {
   if (!write_failure_.ok()) return Status::Ok();  // kept in memory (KeepScanOnWriteFailure)
   if (pending_trees_.empty() && pending_dirs_.empty()) return Status::Ok();

@@ -93,15 +93,13 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
 
   // For a check that must report what it finds even when it cannot record
   // it (a full disk): after this call, a failed write of buffered trees is
-  // not an error of Put/StoreDir/Flush. The first failure is kept
-  // (WriteFailure()), the trees stay in memory, readable through Get, and
-  // later trees join them without a write; stat-cache rows are dropped.
-  // AddSnapshot and AddBaseline then fail with the kept error, since their
-  // trees are not on disk. Memory grows with the scan's trees from the
-  // failure on. Off by default: a baseline fails at once.
+  // not an error of Put/StoreDir/Flush. The first failure is kept, the
+  // trees stay in memory, readable through Get, and later trees join them
+  // without a write; stat-cache rows are dropped. AddSnapshot, AddBaseline
+  // and Prune then fail with the kept error, since the trees are not on
+  // disk. Memory grows with the scan's trees from the failure on. Off by
+  // default: a baseline fails at once.
   void KeepScanOnWriteFailure();
-  // The write failure kept since KeepScanOnWriteFailure (ok when none).
-  Status WriteFailure();
 
   // Stat-cache reads go through a second connection. Between BeginScanReads
   // and EndScanReads they share one read transaction: one snapshot of the

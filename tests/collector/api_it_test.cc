@@ -1,6 +1,7 @@
 // The collector as a real process: authentication, limits, verbatim
 // storage of hostile strings, TLS and webhook alerts.
 #include <cpprest/http_listener.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <mutex>
@@ -10,6 +11,21 @@
 
 namespace driftwatch::collector_it {
 namespace {
+
+// --config naming a FIFO or a device stops the collector at once with the
+// reason, instead of blocking its start on a writer that never comes.
+TEST(CollectorConfigFileTest, SpecialFilesAreRefusedAtStart) {
+  TempDir dir;
+  const std::string fifo = dir / "collector.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& config : {fifo, std::string("/dev/zero")}) {
+    // timeout(1) answers 124 if the collector blocks.
+    auto r = testutil::Run("timeout -k 2 10 " + Q(CollectorBin()) + " --listen 127.0.0.1:0 --db " +
+                           Q(dir / "c.db") + " --config " + Q(config) + " 2>&1");
+    EXPECT_EQ(r.exit_code, 2) << config << ": " << r.out;
+    EXPECT_NE(r.out.find(config + ": not a regular file"), std::string::npos) << r.out;
+  }
+}
 
 class CollectorApiTest : public ::testing::Test {
  protected:
