@@ -76,6 +76,9 @@ void Fold(const std::string& body, const std::string& overflow, Overflow* acc) {
     int64_t first = IntField(ov, "first_ns");
     if (acc->first_ns == 0 || (first != 0 && first < acc->first_ns)) acc->first_ns = first;
     acc->last_ns = std::max(acc->last_ns, IntField(ov, "last_ns"));
+  } else if (b.has_field("part_of")) {
+    // A part's events are counted in its head's summary.
+    ++acc->reports;
   } else {
     ++acc->reports;
     const value s = b.has_field("summary") ? b.at("summary") : value::object();
@@ -117,14 +120,15 @@ Result<std::string> NewReportId() {
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-Outbox::Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports)
-    : db_(std::move(db)), max_reports_(std::max<int64_t>(max_reports, 2)) {}
+Outbox::Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget)
+    : db_(std::move(db)), max_reports_(std::max<int64_t>(max_reports, 2)), budget_(budget) {}
 
 Outbox::~Outbox() = default;
 
-Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t max_reports) {
+Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t max_reports,
+                                             const ReportBudget& budget) {
   DW_ASSIGN_OR_RETURN(auto db, agent::Db::Open(db_path));
-  std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports));
+  std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports, budget));
   DW_RETURN_IF_ERROR(out->Init());
   return out;
 }
@@ -200,10 +204,31 @@ Status Outbox::MakeRoom(int64_t now_ns) {
   return Status::Ok();
 }
 
+Result<std::string> Outbox::InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns) {
+  DW_ASSIGN_OR_RETURN(std::string head_id, NewReportId());
+  DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
+                                           "body, events) VALUES(?, ?, ?, ?)"));
+  for (size_t i = 0; i < fitted.size(); ++i) {
+    std::string id = head_id;
+    if (i > 0) {
+      DW_ASSIGN_OR_RETURN(id, NewReportId());
+      fitted[i].fold.part_of = head_id;
+    }
+    DW_RETURN_IF_ERROR(MakeRoom(now_ns));
+    DW_RETURN_IF_ERROR(s.Bind(1, id)
+                           .Bind(2, now_ns)
+                           .Bind(3, WireBody(fitted[i], id))
+                           .Bind(4, static_cast<int64_t>(fitted[i].events.size()))
+                           .Run());
+    s.Reset();
+  }
+  return head_id;
+}
+
 Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
-  DW_ASSIGN_OR_RETURN(std::string id, NewReportId());
+  std::string id;
   DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
-    std::string body;
+    CheckResult copy = result;
     if (result.packages) {
       // Full list only when the collector may not hold it yet (outbox.h).
       DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT value FROM report_state WHERE key = "
@@ -211,28 +236,82 @@ Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
       DW_ASSIGN_OR_RETURN(bool row, q.Step());
       const std::string digest = result.packages->digest.Hex();
       const bool changed = !row || q.Text(0) != digest;
-      CheckResult copy = result;
       copy.packages->full = changed;
       if (!changed) copy.packages->list.clear();
-      body = WireBody(copy, id);
       if (changed) {
         DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("INSERT OR REPLACE INTO report_state(key, "
                                                   "value) VALUES('packages_digest', ?)"));
         DW_RETURN_IF_ERROR(up.Bind(1, digest).Run());
       }
-    } else {
-      body = WireBody(result, id);
     }
-    DW_RETURN_IF_ERROR(MakeRoom(now_ns));
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
-                                             "body, events) VALUES(?, ?, ?, ?)"));
-    return s.Bind(1, id)
-        .Bind(2, now_ns)
-        .Bind(3, body)
-        .Bind(4, static_cast<int64_t>(result.events.size()))
-        .Run();
+    DW_ASSIGN_OR_RETURN(id, InsertFitted(FitReport(std::move(copy), budget_), now_ns));
+    return Status::Ok();
   }));
   return id;
+}
+
+Result<bool> Outbox::Shrink(int64_t seq) {
+  bool shrunk = false;
+  DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
+    DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT report_id, body, created_ns FROM "
+                                             "report_outbox WHERE seq = ?"));
+    q.Bind(1, seq);
+    DW_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no queued report " + std::to_string(seq));
+    const std::string id = q.Text(0);
+    const std::string body = q.Text(1);
+    const int64_t created_ns = q.Int(2);
+    std::error_code ec;
+    value v = value::parse(body, ec);
+    if (ec) return Status::Corruption("queued report " + id + ": " + ec.message());
+    DW_ASSIGN_OR_RETURN(CheckResult r, CheckResultFromJson(v));
+    ReportBudget half;
+    half.max_bytes = body.size() / 2;
+    half.max_events = r.events.size() / 2;
+    if (body.size() <= kMinReportBudget.max_bytes &&
+        r.events.size() <= kMinReportBudget.max_events) {
+      return Status::Ok();
+    }
+    std::vector<CheckResult> fitted;
+    if (r.fold.IsPart()) {
+      // A part holds critical and high events only: split it in two.
+      CheckResult second = r;
+      second.events.assign(std::make_move_iterator(r.events.begin() + r.events.size() / 2),
+                           std::make_move_iterator(r.events.end()));
+      r.events.resize(r.events.size() / 2);
+      fitted.push_back(std::move(r));
+      if (!second.events.empty()) fitted.push_back(std::move(second));
+    } else {
+      fitted = FitReport(std::move(r), half);
+    }
+    const std::string head_body = WireBody(fitted[0], id);
+    if (head_body.size() >= body.size() && fitted.size() == 1) return Status::Ok();
+    DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE report_outbox SET body = ?, events = ? "
+                                              "WHERE seq = ?"));
+    DW_RETURN_IF_ERROR(up.Bind(1, head_body)
+                           .Bind(2, static_cast<int64_t>(fitted[0].events.size()))
+                           .Bind(3, seq)
+                           .Run());
+    if (fitted.size() > 1) {
+      const std::string head_id = fitted[0].fold.IsPart() ? fitted[0].fold.part_of : id;
+      fitted.erase(fitted.begin());
+      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO report_outbox(report_id, "
+                                                 "created_ns, body, events) VALUES(?, ?, ?, ?)"));
+      for (CheckResult& p : fitted) {
+        DW_ASSIGN_OR_RETURN(std::string pid, NewReportId());
+        p.fold.part_of = head_id;
+        DW_RETURN_IF_ERROR(ins.Bind(1, pid)
+                               .Bind(2, created_ns)
+                               .Bind(3, WireBody(p, pid))
+                               .Bind(4, static_cast<int64_t>(p.events.size()))
+                               .Run());
+        ins.Reset();
+      }
+    }
+    shrunk = true;
+    return Status::Ok();
+  }));
+  return shrunk;
 }
 
 Status Outbox::ForgetPackagesDigest() {
