@@ -21,7 +21,7 @@ HttpResponse Api::ListHosts() {
   const int64_t now = now_ns_();
   value list = value::array(hosts->size());
   for (size_t i = 0; i < hosts->size(); ++i) {
-    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns);
+    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns, false);
   }
   value o = value::object();
   o["hosts"] = list;
@@ -31,7 +31,7 @@ HttpResponse Api::ListHosts() {
 HttpResponse Api::GetHost(const std::string& id) {
   auto h = store_.GetHost(id);
   if (!h.ok()) return FromStatus(h.status());
-  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns);
+  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns, true);
   auto cmds = store_.ListCommands(id);
   if (!cmds.ok()) return FromStatus(cmds.status());
   value list = value::array(cmds->size());

@@ -6,6 +6,7 @@
 //   silent_after: 2h        # silent without a report this long (when the agent
 //                           # never said its interval; else 3 intervals)
 //   max_body_bytes: 8388608
+//   max_events_per_report: 20971  # default: max_body_bytes / 400
 //   alerts:
 //     - name: ops
 //       min_severity: high
@@ -40,12 +41,19 @@ struct AlertRule {
   bool syslog = false;
 };
 
+// Wire sizes of one drift event: the smallest possible, and a typical one
+// (path, rule, old and new attributes with a content hash).
+inline constexpr size_t kMinEventWireBytes = 64;
+inline constexpr size_t kTypicalEventWireBytes = 400;
+
 struct CollectorConfig {
   int64_t retention_ns = 0;  // 0 = keep events forever
   int64_t silent_after_ns = int64_t{2} * 3600 * 1000000000;
   size_t max_body_bytes = 8 << 20;
   int max_json_depth = 16;
-  size_t max_events_per_report = 100000;
+  // Follows max_body_bytes unless set (kTypicalEventWireBytes per event);
+  // at most max_body_bytes / kMinEventWireBytes.
+  size_t max_events_per_report = (size_t{8} << 20) / 400;
   int max_page = 1000;
   std::vector<AlertRule> alerts;
 };
