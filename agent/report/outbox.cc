@@ -208,7 +208,10 @@ Result<std::string> Outbox::InsertFitted(std::vector<CheckResult> fitted, int64_
   DW_ASSIGN_OR_RETURN(std::string head_id, NewReportId());
   DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
                                            "body, events) VALUES(?, ?, ?, ?)"));
-  for (size_t i = 0; i < fitted.size(); ++i) {
+  // Parts first, the head last: the collector takes a host's latest state
+  // (counts, subtrees, root) from the last report it stores, the head.
+  for (size_t k = 1; k <= fitted.size(); ++k) {
+    const size_t i = k % fitted.size();
     std::string id = head_id;
     if (i > 0) {
       DW_ASSIGN_OR_RETURN(id, NewReportId());
@@ -272,42 +275,58 @@ Result<bool> Outbox::Shrink(int64_t seq) {
         r.events.size() <= kMinReportBudget.max_events) {
       return Status::Ok();
     }
-    std::vector<CheckResult> fitted;
+    // `keep` stays in this row (same id); `before` go in new rows ahead of
+    // it, so that parts still reach the collector before their head.
+    CheckResult keep;
+    std::vector<CheckResult> before;
+    std::string head_id = id;
     if (r.fold.IsPart()) {
       // A part holds critical and high events only: split it in two.
-      CheckResult second = r;
-      second.events.assign(std::make_move_iterator(r.events.begin() + r.events.size() / 2),
-                           std::make_move_iterator(r.events.end()));
-      r.events.resize(r.events.size() / 2);
-      fitted.push_back(std::move(r));
-      if (!second.events.empty()) fitted.push_back(std::move(second));
+      head_id = r.fold.part_of;
+      CheckResult first = r;
+      first.events.resize(r.events.size() / 2);
+      r.events.erase(r.events.begin(), r.events.begin() + static_cast<long>(r.events.size() / 2));
+      before.push_back(std::move(first));
+      keep = std::move(r);
     } else {
-      fitted = FitReport(std::move(r), half);
+      std::vector<CheckResult> fitted = FitReport(std::move(r), half);
+      keep = std::move(fitted[0]);
+      for (size_t i = 1; i < fitted.size(); ++i) before.push_back(std::move(fitted[i]));
     }
-    const std::string head_body = WireBody(fitted[0], id);
-    if (head_body.size() >= body.size() && fitted.size() == 1) return Status::Ok();
-    DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE report_outbox SET body = ?, events = ? "
-                                              "WHERE seq = ?"));
-    DW_RETURN_IF_ERROR(up.Bind(1, head_body)
-                           .Bind(2, static_cast<int64_t>(fitted[0].events.size()))
-                           .Bind(3, seq)
-                           .Run());
-    if (fitted.size() > 1) {
-      const std::string head_id = fitted[0].fold.IsPart() ? fitted[0].fold.part_of : id;
-      fitted.erase(fitted.begin());
-      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO report_outbox(report_id, "
-                                                 "created_ns, body, events) VALUES(?, ?, ?, ?)"));
-      for (CheckResult& p : fitted) {
+    const std::string keep_body = WireBody(keep, id);
+    if (keep_body.size() >= body.size() && before.empty()) return Status::Ok();
+    const int64_t n = static_cast<int64_t>(before.size());
+    int64_t keep_seq = seq;
+    if (n > 0) {
+      // Make room: every row from this one on moves n places back (through
+      // negative values, so that no two rows ever share a seq).
+      DW_ASSIGN_OR_RETURN(auto mv, db_->Prepare("UPDATE report_outbox SET seq = -(seq + ?) "
+                                                "WHERE seq >= ?"));
+      DW_RETURN_IF_ERROR(mv.Bind(1, n).Bind(2, seq).Run());
+      DW_RETURN_IF_ERROR(db_->Exec("UPDATE report_outbox SET seq = -seq WHERE seq < 0"));
+      keep_seq = seq + n;
+      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO report_outbox(seq, report_id, "
+                                                 "created_ns, body, events) "
+                                                 "VALUES(?, ?, ?, ?, ?)"));
+      for (int64_t i = 0; i < n; ++i) {
+        CheckResult& p = before[static_cast<size_t>(i)];
         DW_ASSIGN_OR_RETURN(std::string pid, NewReportId());
         p.fold.part_of = head_id;
-        DW_RETURN_IF_ERROR(ins.Bind(1, pid)
-                               .Bind(2, created_ns)
-                               .Bind(3, WireBody(p, pid))
-                               .Bind(4, static_cast<int64_t>(p.events.size()))
+        DW_RETURN_IF_ERROR(ins.Bind(1, seq + i)
+                               .Bind(2, pid)
+                               .Bind(3, created_ns)
+                               .Bind(4, WireBody(p, pid))
+                               .Bind(5, static_cast<int64_t>(p.events.size()))
                                .Run());
         ins.Reset();
       }
     }
+    DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE report_outbox SET body = ?, events = ? "
+                                              "WHERE seq = ?"));
+    DW_RETURN_IF_ERROR(up.Bind(1, keep_body)
+                           .Bind(2, static_cast<int64_t>(keep.events.size()))
+                           .Bind(3, keep_seq)
+                           .Run());
     shrunk = true;
     return Status::Ok();
   }));

@@ -13,8 +13,9 @@
 //
 // Reports fit a budget (core/report_fold.h): a check with more drift than
 // one report may carry is queued as a folded head plus parts holding the
-// critical and high events that did not fit; Shrink() folds a queued report
-// further when the collector answers 413.
+// critical and high events that did not fit, queued ahead of the head (the
+// collector takes a host's latest counts from the last report it stores);
+// Shrink() folds a queued report further when the collector answers 413.
 //
 // Tables (component 'report' in schema_versions, version 1):
 //   report_outbox(seq, report_id, created_ns, body, events, attempts,
@@ -93,10 +94,11 @@ class Outbox {
                        const std::string& error);
   Status MarkRejected(int64_t seq, const std::string& error);
   // The collector found report `seq` too large (413): rewrites it folded to
-  // half its size (half its listed events), under the same report id,
-  // appending the parts a split needs at the end of the queue. False when
-  // it is already at the smallest budget (kMinReportBudget) and nothing
-  // was changed.
+  // half its size (half its listed events), under the same report id; the
+  // parts a split needs (or the first half of a part split in two) are
+  // queued just ahead of it, so that a head always follows its parts. False
+  // when it is already at the smallest budget (kMinReportBudget) and
+  // nothing was changed.
   Result<bool> Shrink(int64_t seq);
   Result<int64_t> PendingCount();
   Result<int64_t> RejectedCount();
