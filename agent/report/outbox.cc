@@ -321,6 +321,23 @@ Result<bool> Outbox::Shrink(int64_t seq) {
         ins.Reset();
       }
     }
+    if (keep.fold.IsPart() && n > 0) {
+      // The head, still queued behind its parts, counts the new ones.
+      DW_ASSIGN_OR_RETURN(auto hq, db_->Prepare("SELECT seq, body FROM report_outbox WHERE "
+                                                "report_id = ? AND state = 'pending'"));
+      hq.Bind(1, head_id);
+      DW_ASSIGN_OR_RETURN(bool found, hq.Step());
+      if (found) {
+        const int64_t head_seq = hq.Int(0);
+        value hv = value::parse(hq.Text(1), ec);
+        if (!ec && hv.is_object() && hv.has_field("parts") && hv.at("parts").is_number()) {
+          hv["parts"] = value::number(hv.at("parts").as_number().to_int64() + n);
+          DW_ASSIGN_OR_RETURN(auto hu, db_->Prepare("UPDATE report_outbox SET body = ? WHERE "
+                                                    "seq = ?"));
+          DW_RETURN_IF_ERROR(hu.Bind(1, hv.serialize()).Bind(2, head_seq).Run());
+        }
+      }
+    }
     DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE report_outbox SET body = ?, events = ? "
                                               "WHERE seq = ?"));
     DW_RETURN_IF_ERROR(up.Bind(1, keep_body)
