@@ -149,7 +149,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 2\n"
+            "postgresql store migrated from schema version 0 to 3\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -165,7 +165,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
                 alerts[0][0] +
                 " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
-                "6 host_baselines\n");
+                "6 host_baselines, 3 host_report_status\n");
   // Every fleet table of the schema is copied: one missing from the list
   // above would leave its rows behind.
   EXPECT_EQ(cluster.Sql("fleet",
@@ -173,7 +173,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
             (pgtest::Rows{{"alerts commands event_counts events host_baselines host_containers "
-                           "host_inventory host_packages hosts reports tokens"}}));
+                           "host_inventory host_packages host_report_status hosts reports tokens"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
@@ -340,7 +340,8 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   ASSERT_TRUE(copied.ok()) << copied.status().message();
   EXPECT_EQ(collector::FormatImportCounts(*copied),
             "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
-            "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines");
+            "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines, "
+            "1 host_report_status");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});
