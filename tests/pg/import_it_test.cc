@@ -173,7 +173,8 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
             (pgtest::Rows{{"alerts commands event_counts events host_baselines host_containers "
-                           "host_inventory host_packages host_report_status hosts reports tokens"}}));
+                           "host_inventory host_packages host_report_status hosts reports "
+                           "tokens"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
