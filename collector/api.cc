@@ -320,10 +320,10 @@ namespace {
 
 // Keeps the first kMaxStoredWarnings warnings (each cut to kMaxWarningBytes
 // at a character boundary) and kMaxStoredSubtrees subtrees (of paths up to
-// kMaxSubtreePathBytes) of a parsed
-// report; returns the true counts. Runs before decoding, so that an
+// kMaxSubtreePathBytes) and kMaxStoredContainers containers of a parsed
+// report; returns the true counts (containers' in *containers). Runs before decoding, so that an
 // oversized list is never copied.
-std::pair<size_t, size_t> CapLists(value& v) {
+std::pair<size_t, size_t> CapLists(value& v, size_t* containers) {
   size_t warnings = 0, subtrees = 0;
   if (v.has_field("warnings") && v.at("warnings").is_array()) {
     value& w = v.at("warnings");
@@ -353,6 +353,15 @@ std::pair<size_t, size_t> CapLists(value& v) {
       ++n;
     }
     if (n != subtrees) v["subtrees"] = kept;
+  }
+  if (v.has_field("containers") && v.at("containers").is_array()) {
+    value& c = v.at("containers");
+    *containers = c.size();
+    if (*containers > kMaxStoredContainers) {
+      value kept = value::array(kMaxStoredContainers);
+      for (size_t i = 0; i < kMaxStoredContainers; ++i) kept[i] = c.at(i);
+      v["containers"] = kept;
+    }
   }
   return {warnings, subtrees};
 }
@@ -406,7 +415,8 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
                   "events: more than " + std::to_string(config_.max_events_per_report) +
                       " events in one report (max_events_per_report); send fewer");
   }
-  const auto [warnings_total, subtrees_total] = CapLists(v);
+  size_t containers_total = 0;
+  const auto [warnings_total, subtrees_total] = CapLists(v, &containers_total);
   auto result = CheckResultFromJson(v);
   if (!result.ok()) return invalid(result.status());
   env.result = std::move(result).value();
@@ -415,7 +425,13 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
     env.events_json.push_back(DriftEventToJson(e).serialize());
   }
   env.total_events = ReportCounts(env.result).total;
-  const value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);
+  value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);
+  if (env.result.containers) {
+    value ct = value::object();
+    ct["stored"] = value::number(static_cast<int64_t>(env.result.containers->size()));
+    ct["total"] = value::number(static_cast<int64_t>(containers_total));
+    summary["containers"] = ct;
+  }
   env.summary_json = summary.serialize();
   env.received_ns = now_ns_();
   std::vector<AlertRoute> routes;

@@ -18,8 +18,8 @@
 // invalid, too large, sent as another host) is counted on /metrics by
 // reason, recorded on the host (HostRecord::reports_refused) and passed to
 // the on-refused hook (the alert dispatcher). Lists in a report are capped
-// (kMaxStoredWarnings, kMaxStoredSubtrees): the first N are stored with the
-// true count.
+// (kMaxStoredWarnings, kMaxStoredSubtrees, kMaxStoredContainers): the first
+// N are stored with the true count.
 //
 // Thread-safety: Handle() may be called from many threads at once; the store
 // serializes, Metrics are atomics.
@@ -62,6 +62,7 @@ inline constexpr size_t kMaxStoredWarnings = 100;
 inline constexpr size_t kMaxWarningBytes = 1024;
 inline constexpr size_t kMaxStoredSubtrees = 256;
 inline constexpr size_t kMaxSubtreePathBytes = 4096;
+inline constexpr size_t kMaxStoredContainers = 10000;
 
 struct HttpResponse {
   int status = 200;

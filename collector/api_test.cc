@@ -357,11 +357,17 @@ TEST_F(ApiTest, ListsInAReportAreCappedWithTheirTrueCounts) {
   for (int i = 0; i < 3000; ++i)
     subtrees["/srv/" + std::to_string(i)] = value(HashBytes("x").Hex());
   v["subtrees"] = subtrees;
+  value containers = value::array(12000);
+  for (size_t i = 0; i < 12000; ++i) {
+    containers[i] = value::parse(R"({"name":"c)" + std::to_string(i) + R"(","runtime":"docker"})");
+  }
+  v["containers"] = containers;
   HttpResponse r = Call("POST", "/api/v1/reports", tok, v.serialize());
   ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
   value s = value::parse(r.body).at("summary");
   EXPECT_EQ(s["warnings"].serialize(), R"({"stored":100,"total":5000})");
   EXPECT_EQ(s["subtrees"].serialize(), R"({"stored":256,"total":3000})");
+  EXPECT_EQ(s["containers"].serialize(), R"({"stored":10000,"total":12000})");
   value h = value::parse(Call("GET", "/api/v1/hosts/db-1", read_).body);
   EXPECT_EQ(h["subtrees"].size(), 256u);
   EXPECT_EQ(h["last_report_summary"]["subtrees"]["total"].as_integer(), 3000);

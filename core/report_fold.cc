@@ -65,6 +65,28 @@ CheckResult PartOf(const CheckResult& head, int64_t number) {
   return p;
 }
 
+// Caps r's warnings and subtrees (report_fold.h).
+void CapLists(CheckResult* r) {
+  std::vector<std::string>& w = r->warnings;
+  for (std::string& x : w) {
+    if (x.size() <= kMaxWarningBytes) continue;
+    x.resize(kMaxWarningBytes);
+    // Cut at a character boundary: drop a partial UTF-8 sequence.
+    size_t end = x.size();
+    while (end > 0 && (static_cast<unsigned char>(x[end - 1]) & 0xc0) == 0x80) --end;
+    if (end > 0 && static_cast<unsigned char>(x[end - 1]) >= 0xc0) --end;
+    x.resize(end);
+    x += "...";
+  }
+  if (w.size() > kMaxReportWarnings) {
+    const size_t total = w.size();
+    w.resize(kMaxReportWarnings - 1);
+    w.push_back(std::to_string(total - w.size()) + " more warnings not listed (" +
+                std::to_string(total) + " in all)");
+  }
+  if (r->subtrees.size() > kMaxReportSubtrees) r->subtrees.resize(kMaxReportSubtrees);
+}
+
 }  // namespace
 
 std::vector<PathPrefixCount> CommonPrefixes(
@@ -106,6 +128,7 @@ std::vector<CheckResult> FitReport(CheckResult r, const ReportBudget& asked) {
   ReportBudget budget;
   budget.max_bytes = std::max(asked.max_bytes, kMinReportBudget.max_bytes);
   budget.max_events = std::max(asked.max_events, kMinReportBudget.max_events);
+  CapLists(&r);
 
   std::vector<size_t> sizes;
   sizes.reserve(r.events.size());

@@ -41,11 +41,15 @@ constexpr ReportBudget kMinReportBudget{64 << 10, 100};
 // (result[1..]) carry the head's target, baseline, roots and times and only
 // critical and high events, with fold.part = 1, 2, ... (counting on from the
 // parts r already had) and fold.part_of left empty for the caller to set to
-// the head's report id. A report that fits comes back unchanged and alone.
+// the head's report id. A report that fits (after the caps below) comes back
+// otherwise unchanged and alone.
 // A head already folded (a report shrunk again) folds further: its counts,
-// prefixes and part numbers carry over. Never fails; a report whose fields
-// other than events exceed the budget lists its critical and high events in
-// parts and folds the rest.
+// prefixes and part numbers carry over. Warnings are capped first, in every
+// report (kMaxReportWarnings of at most kMaxWarningBytes, the last one
+// saying how many more there were), and subtrees at kMaxReportSubtrees, so
+// that a flood of unreadable files cannot make a report that never fits.
+// Never fails; a report whose other fields still exceed the budget lists
+// its critical and high events in parts and folds the rest.
 std::vector<CheckResult> FitReport(CheckResult r, const ReportBudget& budget);
 
 // At most `max` prefixes (each ending in '/') that together cover every
@@ -56,6 +60,9 @@ std::vector<PathPrefixCount> CommonPrefixes(
     const std::vector<std::pair<std::string, int64_t>>& weighted, size_t max);
 
 constexpr int kMaxPrefixDepth = 64;
+constexpr size_t kMaxReportWarnings = 100;
+constexpr size_t kMaxWarningBytes = 1024;
+constexpr size_t kMaxReportSubtrees = 256;
 
 }  // namespace driftwatch
 

@@ -145,6 +145,26 @@ TEST(FitReportTest, ShrinkingAFoldedHeadAgainKeepsItsCounts) {
   EXPECT_EQ(covered, second[0].fold.folded.total);
 }
 
+TEST(FitReportTest, AFloodOfWarningsIsCappedSoTheReportFits) {
+  CheckResult r = Check(10, 3);
+  for (int i = 0; i < 200000; ++i) {
+    r.warnings.push_back("/srv/unreadable/f" + std::to_string(i) + ": permission denied");
+  }
+  r.warnings[0] = std::string(5000, 'x') + "\xc3\xa9";
+  for (int i = 0; i < 1000; ++i) r.subtrees.emplace_back("/d" + std::to_string(i), Hash128());
+  ReportBudget b{256 << 10, 1000};
+  auto out = FitReport(r, b);
+  ASSERT_EQ(out.size(), 1u);
+  const CheckResult& h = out[0];
+  EXPECT_EQ(h.events.size(), 11u);  // every event still listed
+  ASSERT_EQ(h.warnings.size(), kMaxReportWarnings);
+  EXPECT_EQ(h.warnings[0], std::string(kMaxWarningBytes, 'x') + "...");
+  EXPECT_EQ(h.warnings[1], "/srv/unreadable/f1: permission denied");
+  EXPECT_EQ(h.warnings.back(), "199901 more warnings not listed (200000 in all)");
+  EXPECT_EQ(h.subtrees.size(), kMaxReportSubtrees);
+  EXPECT_LE(WireSize(h) + 1024, b.max_bytes);
+}
+
 TEST(CommonPrefixesTest, Table) {
   struct Case {
     std::vector<std::pair<std::string, int64_t>> in;
