@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "collector/api_json.h"
+#include "core/drift_json.h"
 #include "core/host.h"
 
 namespace driftwatch::collector {
@@ -53,6 +54,34 @@ std::string AlertBody(const AlertRule& rule, const PendingAlert& alert) {
   return o.serialize();
 }
 
+namespace {
+
+std::string RefusalText(const RefusedReport& r, int64_t refusals) {
+  std::string text = "report refused for host " + r.host_id + " (" + r.reason + "): " + r.detail;
+  if (refusals > 1) text += " [" + std::to_string(refusals) + " refusals]";
+  return text;
+}
+
+}  // namespace
+
+std::string RefusalAlertBody(const AlertRule& rule, const RefusedReport& r, int64_t refusals) {
+  if (rule.slack) {
+    value o = value::object();
+    o["text"] = value("driftwatch: " + RefusalText(r, refusals));
+    return o.serialize();
+  }
+  value o = value::object();
+  o["alert"] = value(rule.name);
+  o["kind"] = value("report-refused");
+  o["host"] = value(r.host_id);
+  o["reason"] = value(r.reason);
+  o["detail"] = value(r.detail);
+  o["refusals"] = value::number(refusals);
+  o["at"] = value(FormatRfc3339Nanos(r.at_ns));
+  o["summary"] = value(RefusalText(r, refusals));
+  return o.serialize();
+}
+
 AlertDispatcher::AlertDispatcher(FleetStore& store, const CollectorConfig& config, Metrics& metrics)
     : store_(store), config_(config), metrics_(metrics) {}
 
@@ -80,6 +109,88 @@ void AlertDispatcher::Wake() {
   cv_.notify_all();
 }
 
+void AlertDispatcher::ReportRefused(const RefusedReport& r) {
+  std::vector<std::string> routes;
+  for (const AlertRule& rule : config_.alerts) {
+    if (rule.min_severity > Severity::kHigh) continue;
+    if (!rule.groups.empty() &&
+        std::find(rule.groups.begin(), rule.groups.end(), r.group) == rule.groups.end()) {
+      continue;
+    }
+    routes.push_back(rule.name);
+  }
+  if (routes.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(refusals_.begin(), refusals_.end(),
+                           [&](const RefusalAlert& a) { return a.report.host_id == r.host_id; });
+    if (it != refusals_.end()) {
+      it->report = r;
+      ++it->refusals;
+      it->routes_left = routes;
+    } else if (refusals_.size() < kMaxRefusalAlerts) {
+      refusals_.push_back(RefusalAlert{r, 1, routes, 0, 0});
+    }
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+int AlertDispatcher::DeliverRefusals(int64_t now_ns) {
+  std::vector<RefusalAlert> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = refusals_.begin(); it != refusals_.end();) {
+      if (it->next_ns <= now_ns) {
+        due.push_back(std::move(*it));
+        it = refusals_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  int delivered = 0;
+  for (RefusalAlert& a : due) {
+    std::vector<std::string> left;
+    for (const std::string& name : a.routes_left) {
+      const AlertRule* rule = nullptr;
+      for (const AlertRule& r : config_.alerts) {
+        if (r.name == name) rule = &r;
+      }
+      if (rule == nullptr) continue;
+      Status s = Status::Ok();
+      if (rule->syslog) {
+        syslog(LOG_DAEMON | LOG_ERR, "driftwatch alert (%s): %s", rule->name.c_str(),
+               RefusalText(a.report, a.refusals).c_str());
+      }
+      if (!rule->webhook.empty()) s = Post(*rule, RefusalAlertBody(*rule, a.report, a.refusals));
+      if (s.ok()) {
+        metrics_.alerts_sent++;
+        ++delivered;
+      } else {
+        metrics_.alerts_failed++;
+        left.push_back(name);
+      }
+    }
+    if (left.empty()) continue;
+    a.routes_left = std::move(left);
+    ++a.attempts;
+    a.next_ns =
+        DefaultHost().NowNs() + std::min(kMaxBackoffNs, kSecond << std::min(a.attempts - 1, 20));
+    std::lock_guard<std::mutex> lock(mu_);
+    // A newer refusal of the same host queued meanwhile stands for this one too.
+    auto it = std::find_if(refusals_.begin(), refusals_.end(), [&](const RefusalAlert& x) {
+      return x.report.host_id == a.report.host_id;
+    });
+    if (it != refusals_.end()) {
+      it->refusals += a.refusals;
+    } else if (refusals_.size() < kMaxRefusalAlerts) {
+      refusals_.push_back(std::move(a));
+    }
+  }
+  return delivered;
+}
+
 void AlertDispatcher::Loop() {
   while (true) {
     {
@@ -93,9 +204,9 @@ void AlertDispatcher::Loop() {
 }
 
 int AlertDispatcher::RunOnce(int64_t now_ns) {
+  int delivered = DeliverRefusals(now_ns);
   auto due = store_.DueAlerts(now_ns, 100);
-  if (!due.ok()) return 0;
-  int delivered = 0;
+  if (!due.ok()) return delivered;
   for (const PendingAlert& a : *due) {
     const AlertRule* rule = nullptr;
     for (const AlertRule& r : config_.alerts) {
@@ -131,12 +242,16 @@ Status AlertDispatcher::Deliver(const AlertRule& rule, const PendingAlert& alert
            rule.name.c_str(), Describe(ev).c_str());
   }
   if (rule.webhook.empty()) return Status::Ok();
+  return Post(rule, AlertBody(rule, alert));
+}
+
+Status AlertDispatcher::Post(const AlertRule& rule, const std::string& body) {
   try {
     web::http::client::http_client_config cfg;
     cfg.set_timeout(std::chrono::seconds(5));
     web::http::client::http_client client(web::uri(rule.webhook), cfg);
     web::http::http_request req(web::http::methods::POST);
-    req.set_body(AlertBody(rule, alert), "application/json");
+    req.set_body(body, "application/json");
     web::http::http_response resp = client.request(req).get();
     if (resp.status_code() / 100 != 2) {
       return Status::Unavailable("webhook answered " + std::to_string(resp.status_code()));

@@ -8,7 +8,17 @@
 // (1 s doubling, capped at 5 min). Each body carries "alert_id" so that a
 // receiver can drop a redelivery after a lost answer.
 //
-// Thread-safety: Wake() from any thread; Start/Stop from the owner.
+// A report the collector refused (api.h RefusedReport) raises a
+// "report-refused" alert for its host on every route whose min_severity is
+// high or lower and whose groups include the host's: ReportRefused() queues
+// it in memory (at most one per host, the latest reason, counting the
+// refusals it stands for; at most kMaxRefusalAlerts hosts) and the
+// dispatcher delivers it like the others, with the same backoff. These
+// alerts are not in the store: a collector restart drops undelivered ones
+// (the host keeps its refused count, shown by the API and the dashboard).
+//
+// Thread-safety: Wake() and ReportRefused() from any thread; Start/Stop from
+// the owner.
 #ifndef DRIFTWATCH_COLLECTOR_ALERTS_H_
 #define DRIFTWATCH_COLLECTOR_ALERTS_H_
 
@@ -16,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "collector/api.h"
 #include "collector/config.h"
@@ -34,6 +45,7 @@ class AlertDispatcher {
   void Start();
   void Stop();
   void Wake();
+  void ReportRefused(const RefusedReport& r);
 
   // Delivers the alerts due at now_ns; returns how many were delivered.
   int RunOnce(int64_t now_ns);
@@ -41,6 +53,16 @@ class AlertDispatcher {
  private:
   void Loop();
   Status Deliver(const AlertRule& rule, const PendingAlert& alert);
+  Status Post(const AlertRule& rule, const std::string& body);
+  int DeliverRefusals(int64_t now_ns);
+
+  struct RefusalAlert {
+    RefusedReport report;
+    int64_t refusals = 0;
+    std::vector<std::string> routes_left;  // routes not yet delivered to
+    int attempts = 0;
+    int64_t next_ns = 0;
+  };
 
   FleetStore& store_;
   const CollectorConfig& config_;
@@ -50,10 +72,15 @@ class AlertDispatcher {
   std::condition_variable cv_;
   bool stop_ = false;
   bool wake_ = false;
+  std::vector<RefusalAlert> refusals_;  // guarded by mu_
 };
+
+inline constexpr size_t kMaxRefusalAlerts = 1000;
 
 // The webhook body of one alert (pure; for tests and docs).
 std::string AlertBody(const AlertRule& rule, const PendingAlert& alert);
+// The webhook body of a report-refused alert standing for `refusals` refusals.
+std::string RefusalAlertBody(const AlertRule& rule, const RefusedReport& r, int64_t refusals);
 
 }  // namespace driftwatch::collector
 

@@ -56,6 +56,17 @@ Api::Api(FleetStore& store, const CollectorConfig& config, Metrics& metrics,
       now_ns_(std::move(now_ns)),
       on_ingest_(std::move(on_ingest)) {}
 
+HttpResponse Api::Error(int status, const std::string& code, const std::string& detail) {
+  value o = value::object();
+  o["error"] = value(code);
+  o["detail"] = value(IsValidUtf8(detail) ? detail : EscapePath(detail));
+  return Json(status, o);
+}
+
+void Api::SetOnRefused(std::function<void(const RefusedReport&)> on_refused) {
+  on_refused_ = std::move(on_refused);
+}
+
 HttpResponse Api::Error(int status, const std::string& detail) {
   static const std::map<int, const char*> kCodes = {
       {400, "bad_request"},       {401, "unauthorized"},       {403, "forbidden"},
@@ -77,9 +88,14 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   HttpResponse r;
   try {
     r = Route(req);
-  } catch (const std::exception& e) {
-    // web::json throws on unexpected shapes; never let it escape a request.
+  } catch (const web::json::json_exception& e) {
+    // web::json throws on unexpected shapes of the request's JSON.
     r = Error(400, std::string("malformed request: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    // The collector's trouble, not the request's: the client retries.
+    r = Error(503, "the collector is short of memory; retry later");
+  } catch (const std::exception& e) {
+    r = Error(500, std::string("internal error: ") + e.what());
   }
   CountStatus(r);
   return r;
@@ -294,21 +310,112 @@ HttpResponse Api::Enroll(const Caller&, const HttpRequest& req) {
   return Json(201, o);
 }
 
+HttpResponse Api::Refuse(const Caller& c, int status, const std::string& code,
+                         const std::string& reason, const std::string& detail) {
+  metrics_.reports_rejected++;
+  if (reason == "malformed") metrics_.refused_malformed++;
+  if (reason == "invalid") metrics_.refused_invalid++;
+  if (reason == "too_large") metrics_.refused_too_large++;
+  if (reason == "forbidden") metrics_.refused_forbidden++;
+  const int64_t now = now_ns_();
+  std::string text = detail.size() > 300 ? detail.substr(0, 300) + "..." : detail;
+  if (!IsValidUtf8(text)) text = EscapePath(text);
+  // Best effort: the refusal is answered whatever the store says.
+  if (store_.RecordRefusedReport(c.host_id, reason + ": " + text, now).ok() && on_refused_) {
+    RefusedReport r{c.host_id, "", reason, text, now};
+    if (auto h = store_.GetHost(c.host_id); h.ok()) r.group = h->group;
+    on_refused_(r);
+  }
+  return Error(status, code, detail);
+}
+
+HttpResponse Api::BodyTooLarge(const HttpRequest& head, size_t limit) {
+  metrics_.requests++;
+  metrics_.responses_4xx++;
+  const std::string detail = "request body exceeds the limit of " + std::to_string(limit) +
+                             " bytes (max_body_bytes); send less";
+  if (head.method == "POST" && head.path == std::string(kPrefix) + "/reports") {
+    auto caller = Authenticate(head);
+    if (caller.ok() && caller->role == Role::kAgent) {
+      return Refuse(*caller, 413, "payload_too_large", "too_large", detail);
+    }
+  }
+  return Error(413, detail);
+}
+
+namespace {
+
+// Keeps the first kMaxStoredWarnings warnings (each cut to kMaxWarningBytes
+// at a character boundary) and kMaxStoredSubtrees subtrees (of paths up to
+// kMaxSubtreePathBytes) and kMaxStoredContainers containers of a parsed
+// report; returns the true counts (containers' in *containers). Runs before decoding, so that an
+// oversized list is never copied.
+std::pair<size_t, size_t> CapLists(value& v, size_t* containers) {
+  size_t warnings = 0, subtrees = 0;
+  if (v.has_field("warnings") && v.at("warnings").is_array()) {
+    value& w = v.at("warnings");
+    warnings = w.size();
+    if (warnings > kMaxStoredWarnings) {
+      value kept = value::array(kMaxStoredWarnings);
+      for (size_t i = 0; i < kMaxStoredWarnings; ++i) kept[i] = w.at(i);
+      v["warnings"] = kept;
+    }
+    for (value& x : v.at("warnings").as_array()) {
+      if (!x.is_string() || x.as_string().size() <= kMaxWarningBytes) continue;
+      std::string t = x.as_string().substr(0, kMaxWarningBytes);
+      while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xc0) == 0x80) t.pop_back();
+      if (!t.empty() && static_cast<unsigned char>(t.back()) >= 0xc0) t.pop_back();
+      x = value(t + "...");
+    }
+  }
+  if (v.has_field("subtrees") && v.at("subtrees").is_object()) {
+    const value& st = v.at("subtrees");
+    subtrees = st.size();
+    value kept = value::object();
+    size_t n = 0;
+    for (const auto& [k, h] : st.as_object()) {
+      if (n == kMaxStoredSubtrees) break;
+      if (k.size() > kMaxSubtreePathBytes) continue;
+      kept[k] = h;
+      ++n;
+    }
+    if (n != subtrees) v["subtrees"] = kept;
+  }
+  if (v.has_field("containers") && v.at("containers").is_array()) {
+    value& c = v.at("containers");
+    *containers = c.size();
+    if (*containers > kMaxStoredContainers) {
+      value kept = value::array(kMaxStoredContainers);
+      for (size_t i = 0; i < kMaxStoredContainers; ++i) kept[i] = c.at(i);
+      v["containers"] = kept;
+    }
+  }
+  return {warnings, subtrees};
+}
+
+}  // namespace
+
 HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   const int64_t t0 = now_ns_();
-  auto reject = [&](const Status& s) {
-    metrics_.reports_rejected++;
-    return FromStatus(s);
+  // What the collector refuses, by reason (docs/api.md "Refused reports"):
+  // bytes that are no JSON object are "malformed" (400 bad_request: an agent
+  // retries, they may have been damaged on the way); a report that fails
+  // validation is "invalid" (400 invalid_report: final).
+  auto malformed = [&](const Status& s) {
+    return Refuse(c, 400, "bad_request", "malformed", s.message());
+  };
+  auto invalid = [&](const Status& s) {
+    return Refuse(c, 400, "invalid_report", "invalid", s.message());
   };
   auto body = ParseObject(req.body, config_.max_json_depth, false);
-  if (!body.ok()) return reject(body.status());
-  const value& v = *body;
+  if (!body.ok()) return malformed(body.status());
+  value& v = *body;
   if (!v.has_field("format"))
-    return reject(Status::InvalidArgument("format: missing (expected 1)"));
+    return invalid(Status::InvalidArgument("format: missing (expected 1)"));
   const value& f = v.at("format");
   if (!f.is_number() || !f.as_number().is_int64() || f.as_number().to_int64() != kReportFormat) {
-    return reject(Status::InvalidArgument("unsupported report format " + f.serialize() +
-                                          ": this collector understands format 1"));
+    return invalid(Status::InvalidArgument("unsupported report format " + f.serialize() +
+                                           ": this collector understands format 1"));
   }
   Status err;
   ReportEnvelope env;
@@ -316,36 +423,55 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   env.host_id = OptionalString(v, "host_id", &err);
   env.agent_version = OptionalString(v, "agent_version", &err);
   std::string sent = OptionalString(v, "sent", &err);
-  if (!err.ok()) return reject(err);
-  if (!IsUuid(env.report_id)) return reject(Status::InvalidArgument("report_id: expected a UUID"));
+  if (!err.ok()) return invalid(err);
+  if (!IsUuid(env.report_id)) return invalid(Status::InvalidArgument("report_id: expected a UUID"));
   if (env.host_id != c.host_id) {
-    metrics_.reports_rejected++;
-    return Error(403, "this token belongs to host '" + c.host_id + "' and cannot report as '" +
-                          env.host_id + "'");
+    return Refuse(c, 403, "forbidden", "forbidden",
+                  "this token belongs to host '" + c.host_id + "' and cannot report as '" +
+                      env.host_id + "'");
   }
   if (!sent.empty()) {
     auto t = ParseRfc3339(sent);
-    if (!t.ok()) return reject(t.status().WithContext("sent"));
+    if (!t.ok()) return invalid(t.status().WithContext("sent"));
     env.sent_ns = *t;
   }
   if (v.has_field("events") && v.at("events").is_array() &&
       v.at("events").size() > config_.max_events_per_report) {
-    return reject(Status::ResourceExhausted("events: more than " +
-                                            std::to_string(config_.max_events_per_report) +
-                                            " events in one report"));
+    // Not final: the agent folds the report smaller and sends it again.
+    return Refuse(c, 413, "payload_too_large", "too_large",
+                  "events: more than " + std::to_string(config_.max_events_per_report) +
+                      " events in one report (max_events_per_report); send fewer");
   }
+  size_t containers_total = 0;
+  const auto [warnings_total, subtrees_total] = CapLists(v, &containers_total);
   auto result = CheckResultFromJson(v);
-  if (!result.ok()) return reject(result.status());
+  if (!result.ok()) return invalid(result.status());
   env.result = std::move(result).value();
   env.events_json.reserve(env.result.events.size());
   for (const DriftEvent& e : env.result.events) {
     env.events_json.push_back(DriftEventToJson(e).serialize());
   }
+  env.total_events = ReportCounts(env.result).total;
+  value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);
+  if (env.result.containers) {
+    value ct = value::object();
+    ct["stored"] = value::number(static_cast<int64_t>(env.result.containers->size()));
+    ct["total"] = value::number(static_cast<int64_t>(containers_total));
+    summary["containers"] = ct;
+  }
+  env.summary_json = summary.serialize();
   env.received_ns = now_ns_();
   std::vector<AlertRoute> routes;
   for (const AlertRule& a : config_.alerts) routes.push_back({a.name, a.min_severity, a.groups});
   auto ingested = store_.IngestReport(env, routes);
-  if (!ingested.ok()) return reject(ingested.status());
+  // A store failure is the collector's (500/503): the agent keeps the report.
+  if (!ingested.ok()) {
+    const Status& s = ingested.status();
+    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kAlreadyExists) {
+      return invalid(s);
+    }
+    return Error(s.code() == StatusCode::kUnavailable ? 503 : 500, s.message());
+  }
   if (ingested->duplicate) {
     metrics_.reports_duplicate++;
   } else {
@@ -363,6 +489,7 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   o["first_event_id"] =
       ingested->first_event_id ? value::number(ingested->first_event_id) : value::null();
   o["received"] = value(FormatRfc3339Nanos(ingested->received_ns));
+  o["summary"] = summary;
   if (ingested->packages_needed) o["packages_needed"] = value::boolean(true);
   return Json(200, o);
 }
@@ -386,6 +513,16 @@ HttpResponse Api::RenderMetrics() {
          metrics_.reports_duplicate);
   metric("driftwatch_reports_rejected_total", "counter", "Reports refused.",
          metrics_.reports_rejected);
+  out +=
+      "# HELP driftwatch_reports_refused_total Reports of enrolled agents refused, by reason.\n"
+      "# TYPE driftwatch_reports_refused_total counter\n";
+  for (const auto& [reason, n] : {std::pair{"malformed", &metrics_.refused_malformed},
+                                  std::pair{"invalid", &metrics_.refused_invalid},
+                                  std::pair{"too_large", &metrics_.refused_too_large},
+                                  std::pair{"forbidden", &metrics_.refused_forbidden}}) {
+    out += std::string("driftwatch_reports_refused_total{reason=\"") + reason + "\"} " +
+           std::to_string(n->load()) + "\n";
+  }
   metric("driftwatch_events_ingested_total", "counter", "Drift events stored.",
          metrics_.events_ingested);
   out +=

@@ -8,7 +8,18 @@
 // (auth_limit.h).
 // Every error body is {"error": CODE, "detail": TEXT}. Bodies larger than
 // config.max_body_bytes are 413 (the server checks Content-Length before
-// reading), JSON nested deeper than config.max_json_depth is 400.
+// reading, and answers through BodyTooLarge()), JSON nested deeper than
+// config.max_json_depth is 400. Only malformed or invalid input is 4xx: a
+// report that fails validation is 400 with the error code "invalid_report"
+// (the one answer an agent treats as final, docs/wire.md); running out of
+// memory is 503, store and other internal failures are 500 or 503.
+//
+// Every report the collector refuses from an enrolled agent (malformed,
+// invalid, too large, sent as another host) is counted on /metrics by
+// reason, recorded on the host (HostRecord::reports_refused) and passed to
+// the on-refused hook (the alert dispatcher). Lists in a report are capped
+// (kMaxStoredWarnings, kMaxStoredSubtrees, kMaxStoredContainers): the first
+// N are stored with the true count.
 //
 // Thread-safety: Handle() may be called from many threads at once; the store
 // serializes, Metrics are atomics.
@@ -38,6 +49,22 @@ struct HttpRequest {
   std::string client;  // the peer's address (failed-authentication limit), "" when unknown
 };
 
+// A report the collector refused, for alerting (alerts.h).
+struct RefusedReport {
+  std::string host_id;
+  std::string group;
+  std::string reason;  // "malformed", "invalid", "too_large", "forbidden"
+  std::string detail;
+  int64_t at_ns = 0;
+};
+
+// Caps on the lists of one report that are stored as sent (docs/api.md).
+inline constexpr size_t kMaxStoredWarnings = 100;
+inline constexpr size_t kMaxWarningBytes = 1024;
+inline constexpr size_t kMaxStoredSubtrees = 256;
+inline constexpr size_t kMaxSubtreePathBytes = 4096;
+inline constexpr size_t kMaxStoredContainers = 10000;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -52,6 +79,11 @@ struct Metrics {
   std::atomic<int64_t> reports_ingested{0};
   std::atomic<int64_t> reports_duplicate{0};
   std::atomic<int64_t> reports_rejected{0};
+  // Refused reports by reason (RefusedReport::reason).
+  std::atomic<int64_t> refused_malformed{0};
+  std::atomic<int64_t> refused_invalid{0};
+  std::atomic<int64_t> refused_too_large{0};
+  std::atomic<int64_t> refused_forbidden{0};
   std::atomic<int64_t> events_ingested{0};
   std::atomic<int64_t> ingest_ns_sum{0};
   std::atomic<int64_t> alerts_sent{0};
@@ -86,7 +118,19 @@ class Api {
   Metrics& metrics() { return metrics_; }
 
   // An error response in the API's format.
+  // The answer to a request whose body exceeds `limit` bytes (the server
+  // did not read it; `head` has no body): 413, and when it is an agent's
+  // report, a refused report of its host (counted, recorded, alerted).
+  HttpResponse BodyTooLarge(const HttpRequest& head, size_t limit);
+
+  // Runs for every refused report of an enrolled host (may be unset).
+  // Set before serving.
+  void SetOnRefused(std::function<void(const RefusedReport&)> on_refused);
+
+  // An error response in the API's format; the code follows the status
+  // ("bad_request", "internal", ...) unless given.
   static HttpResponse Error(int status, const std::string& detail);
+  static HttpResponse Error(int status, const std::string& code, const std::string& detail);
 
  private:
   struct Caller {
@@ -100,6 +144,9 @@ class Api {
 
   HttpResponse Enroll(const Caller& c, const HttpRequest& req);
   HttpResponse PostReport(const Caller& c, const HttpRequest& req);
+  // Counts, records and announces a refused report of c's host.
+  HttpResponse Refuse(const Caller& c, int status, const std::string& code,
+                      const std::string& reason, const std::string& detail);
   HttpResponse ListHosts();
   HttpResponse GetHost(const std::string& id);
   HttpResponse QueryDrift(const HttpRequest& req);
@@ -123,6 +170,7 @@ class Api {
   Metrics& metrics_;
   std::function<int64_t()> now_ns_;
   std::function<void()> on_ingest_;
+  std::function<void(const RefusedReport&)> on_refused_;
   AuthFailureLimiter auth_limiter_;
 };
 

@@ -21,7 +21,7 @@ HttpResponse Api::ListHosts() {
   const int64_t now = now_ns_();
   value list = value::array(hosts->size());
   for (size_t i = 0; i < hosts->size(); ++i) {
-    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns);
+    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns, false);
   }
   value o = value::object();
   o["hosts"] = list;
@@ -31,7 +31,7 @@ HttpResponse Api::ListHosts() {
 HttpResponse Api::GetHost(const std::string& id) {
   auto h = store_.GetHost(id);
   if (!h.ok()) return FromStatus(h.status());
-  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns);
+  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns, true);
   auto cmds = store_.ListCommands(id);
   if (!cmds.ok()) return FromStatus(cmds.status());
   value list = value::array(cmds->size());
@@ -105,6 +105,13 @@ HttpResponse Api::FleetSummary() {
     sev[std::string(SeverityName(severity))] = value::number(n);
   }
   o["events_by_severity"] = sev;
+  int64_t refused_hosts = 0, refused = 0;
+  for (const HostRecord& h : s->host_list) {
+    refused_hosts += h.reports_refused > 0;
+    refused += h.reports_refused;
+  }
+  o["refused_hosts"] = value::number(refused_hosts);
+  o["reports_refused"] = value::number(refused);
   value list = value::array(s->host_list.size());
   for (size_t i = 0; i < s->host_list.size(); ++i) {
     const HostRecord& h = s->host_list[i];
@@ -119,6 +126,7 @@ HttpResponse Api::FleetSummary() {
     x["baseline_age_seconds"] = h.baseline_since_ns
                                     ? value::number((now - h.baseline_since_ns) / 1000000000)
                                     : value::null();
+    x["reports_refused"] = value::number(h.reports_refused);
     list[i] = x;
   }
   o["host_list"] = list;

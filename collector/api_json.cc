@@ -1,5 +1,6 @@
 #include "collector/api_json.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -22,9 +23,53 @@ bool NameChars(const std::string& s) {
   return true;
 }
 
+value CountsJson(const int64_t* counts, int from, int to, bool kinds) {
+  value o = value::object();
+  for (int i = from; i <= to; ++i) {
+    std::string name(kinds ? DriftKindName(static_cast<DriftKind>(i))
+                           : SeverityName(static_cast<Severity>(i)));
+    o[name] = value::number(counts[i]);
+  }
+  return o;
+}
+
 }  // namespace
 
-web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns) {
+web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
+                                   size_t subtrees_total) {
+  const EventCounts c = ReportCounts(r);
+  value o = value::object();
+  o["events"] = value::number(c.total);
+  o["kinds"] = CountsJson(c.kinds, 1, 7, true);
+  o["severities"] = CountsJson(c.severities, 1, 4, false);
+  o["listed"] = value::number(static_cast<int64_t>(r.events.size()));
+  o["folded"] = value::number(r.fold.folded.total);
+  value prefixes = value::array(r.fold.prefixes.size());
+  for (size_t i = 0; i < r.fold.prefixes.size(); ++i) {
+    value p = value::object();
+    p["prefix"] = value(EscapePath(r.fold.prefixes[i].prefix));
+    p["events"] = value::number(r.fold.prefixes[i].events);
+    prefixes[i] = p;
+  }
+  o["folded_prefixes"] = prefixes;
+  o["parts"] = value::number(std::max<int64_t>(r.fold.parts, 1));
+  if (r.fold.IsPart()) {
+    o["part_of"] = value(r.fold.part_of);
+    o["part"] = value::number(r.fold.part);
+  }
+  value w = value::object();
+  w["stored"] = value::number(static_cast<int64_t>(r.warnings.size()));
+  w["total"] = value::number(static_cast<int64_t>(warnings_total));
+  o["warnings"] = w;
+  value st = value::object();
+  st["stored"] = value::number(static_cast<int64_t>(r.subtrees.size()));
+  st["total"] = value::number(static_cast<int64_t>(subtrees_total));
+  o["subtrees"] = st;
+  return o;
+}
+
+web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns,
+                            bool detail) {
   value o = value::object();
   o["id"] = value(h.id);
   o["group"] = value(h.group);
@@ -49,9 +94,29 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
                          : value::number((now_ns - h.baseline_since_ns) / 1000000000);
   o["baseline"] = b;
   o["root"] = value(h.root.IsZero() ? "" : h.root.Hex());
-  value sub = value::object();
-  for (const auto& [path, hash] : h.subtrees) sub[EscapePath(path)] = value(hash.Hex());
-  o["subtrees"] = sub;
+  if (detail) {
+    value sub = value::object();
+    for (const auto& [path, hash] : h.subtrees) sub[EscapePath(path)] = value(hash.Hex());
+    o["subtrees"] = sub;
+  } else {
+    o["subtrees_count"] = value::number(static_cast<int64_t>(h.subtrees.size()));
+  }
+  value summary = value::null();
+  if (!h.last_summary_json.empty()) {
+    std::error_code ec;
+    summary = value::parse(h.last_summary_json, ec);
+    if (ec || !summary.is_object()) {
+      summary = value::null();  // written by this collector; never expected
+    } else if (!detail && summary.has_field("folded_prefixes")) {
+      summary.erase("folded_prefixes");
+    }
+  }
+  o["last_report_summary"] = summary;
+  value refused = value::object();
+  refused["count"] = value::number(h.reports_refused);
+  refused["last"] = TimeValue(h.last_refused_ns);
+  refused["reason"] = h.last_refused_reason.empty() ? value::null() : value(h.last_refused_reason);
+  o["reports_refused"] = refused;
   return o;
 }
 

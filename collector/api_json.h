@@ -8,11 +8,20 @@
 #include <string>
 
 #include "collector/store.h"
+#include "core/drift.h"
 #include "core/status.h"
 
 namespace driftwatch::collector {
 
-web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns);
+// `detail`: GET /hosts/ID (subtrees, folded prefixes); GET /hosts lists
+// hosts without them, so that its size grows with the fleet only.
+web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_after_ns,
+                            bool detail);
+// What a report stands for (docs/api.md "Report summary"): exact counts per
+// kind and severity of its check, listed/folded/parts, the folded
+// prefixes, and the stored and true counts of its capped lists.
+web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
+                                   size_t subtrees_total);
 // The stored wire event plus "id", "host", "report_id", "detected", "received".
 web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);

@@ -151,7 +151,13 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
   const std::string first = r.body;
   EXPECT_EQ(first, R"({"accepted":true,"duplicate":false,"events":2,"first_event_id":1,)"
                    R"("received":"2026-11-01T00:00:00.000000005Z","report_id":")" +
-                       std::string(kId1) + R"(","sequence":1})");
+                       std::string(kId1) +
+                       R"(","sequence":1,"summary":{"events":2,"folded":0,"folded_prefixes":[],)"
+                       R"("kinds":{"added":1,"modified":1,"package-changed":0,)"
+                       R"("package-file-modified":0,"package-installed":0,"package-removed":0,)"
+                       R"("removed":0},"listed":2,"parts":1,)"
+                       R"("severities":{"critical":0,"high":1,"low":1,"medium":0},)"
+                       R"("subtrees":{"stored":1,"total":1},"warnings":{"stored":0,"total":0}}})");
   // The same report again: stored once, the original result.
   r = Call("POST", "/api/v1/reports", web1, Report(kId1, "web-1", ev, kT0 + 1));
   EXPECT_EQ(r.status, 200);
@@ -250,11 +256,11 @@ TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
   v["format"] = value::number(2);
   HttpResponse r = post(v.serialize());
   EXPECT_EQ(r.body, R"({"detail":"unsupported report format 2: this collector understands )"
-                    R"(format 1","error":"bad_request"})");
+                    R"(format 1","error":"invalid_report"})");
   v = value::parse(good);
   v.erase("format");
   EXPECT_EQ(post(v.serialize()).body,
-            R"j({"detail":"format: missing (expected 1)","error":"bad_request"})j");
+            R"j({"detail":"format: missing (expected 1)","error":"invalid_report"})j");
   // A bad second event: nothing of the report is stored.
   v = value::parse(good);
   v["events"][1] = value::parse(R"({"path":"/etc/b","kind":"exploded","severity":"low"})");
@@ -262,7 +268,7 @@ TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"detail":"events[1].kind: expected one of added, modified, removed, )"
                     R"(package-installed, package-removed, package-changed, )"
-                    R"(package-file-modified","error":"bad_request"})");
+                    R"(package-file-modified","error":"invalid_report"})");
   std::string deep(100, '[');
   EXPECT_EQ(post(R"({"x":)" + deep + "}").status, 400);
   v = value::parse(good);
@@ -275,6 +281,100 @@ TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
   EXPECT_EQ(post(v.serialize()).status, 413);
   EXPECT_EQ(Call("GET", "/api/v1/drift", read_).body, R"({"events":[],"next_cursor":null})");
   EXPECT_EQ(metrics_.reports_rejected.load(), 8);
+  // Bytes that are no JSON object are "malformed" (an agent retries them);
+  // a report that fails validation is "invalid_report" (final).
+  EXPECT_EQ(value::parse(post("{not json").body).at("error").as_string(), "bad_request");
+  EXPECT_EQ(metrics_.refused_malformed.load(), 4);
+  EXPECT_EQ(metrics_.refused_invalid.load(), 4);
+  EXPECT_EQ(metrics_.refused_too_large.load(), 1);
+  // Every refusal is recorded on the host, with the latest reason.
+  value h = value::parse(Call("GET", "/api/v1/hosts/db-1", read_).body);
+  EXPECT_EQ(h["reports_refused"]["count"].as_integer(), 9);
+  EXPECT_EQ(h["reports_refused"]["reason"].as_string().rfind("malformed: malformed JSON", 0), 0u)
+      << h["reports_refused"].serialize();
+  const std::string m = Call("GET", "/metrics", read_).body;
+  EXPECT_NE(m.find("driftwatch_reports_refused_total{reason=\"invalid\"} 4\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("driftwatch_reports_refused_total{reason=\"too_large\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(ApiTest, RefusalsReachTheHookAndOversizedBodiesCount) {
+  std::string tok = Enroll("db-1", "db");
+  std::vector<RefusedReport> seen;
+  api_->SetOnRefused([&](const RefusedReport& r) { seen.push_back(r); });
+  HttpRequest head;
+  head.method = "POST";
+  head.path = "/api/v1/reports";
+  head.authorization = "Bearer " + tok;
+  HttpResponse r = api_->BodyTooLarge(head, 1024);
+  EXPECT_EQ(r.status, 413);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].host_id, "db-1");
+  EXPECT_EQ(seen[0].group, "db");
+  EXPECT_EQ(seen[0].reason, "too_large");
+  // Another endpoint, or no agent token: a plain 413, nobody's refusal.
+  head.path = "/api/v1/enroll";
+  EXPECT_EQ(api_->BodyTooLarge(head, 1024).status, 413);
+  head.path = "/api/v1/reports";
+  head.authorization = "Bearer " + read_;
+  EXPECT_EQ(api_->BodyTooLarge(head, 1024).status, 413);
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_EQ(metrics_.refused_too_large.load(), 1);
+  value h = value::parse(Call("GET", "/api/v1/hosts/db-1", read_).body);
+  EXPECT_EQ(h["reports_refused"]["count"].as_integer(), 1);
+}
+
+TEST_F(ApiTest, TheCollectorsOwnFailuresAreNotBadRequests) {
+  std::string tok = Enroll("db-1", "");
+  const std::string report =
+      Report(kId1, "db-1", {Event("/etc/a", DriftKind::kAdded, Severity::kLow)}, kT0);
+  // Out of memory while handling a valid report: 503, and the agent keeps it.
+  api_ = std::make_unique<Api>(
+      *store_, config_, metrics_, [this] { return now_; }, [] { throw std::bad_alloc(); });
+  HttpResponse r = Call("POST", "/api/v1/reports", tok, report);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(value::parse(r.body).at("error").as_string(), "unavailable");
+  api_ = std::make_unique<Api>(
+      *store_, config_, metrics_, [this] { return now_; },
+      [] { throw std::runtime_error("disk on fire"); });
+  r = Call("POST", "/api/v1/reports", tok,
+           Report(kId2, "db-1", {Event("/etc/b", DriftKind::kAdded, Severity::kLow)}, kT0));
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(r.body, R"({"detail":"internal error: disk on fire","error":"internal"})");
+  EXPECT_EQ(metrics_.refused_invalid.load() + metrics_.refused_malformed.load(), 0);
+}
+
+TEST_F(ApiTest, ListsInAReportAreCappedWithTheirTrueCounts) {
+  std::string tok = Enroll("db-1", "");
+  value v =
+      value::parse(Report(kId1, "db-1", {Event("/etc/a", DriftKind::kAdded, Severity::kLow)}, kT0));
+  value warnings = value::array(5000);
+  for (size_t i = 0; i < 5000; ++i) warnings[i] = value("w" + std::to_string(i));
+  warnings[0] = value(std::string(100000, 'x'));
+  v["warnings"] = warnings;
+  value subtrees = value::object();
+  for (int i = 0; i < 3000; ++i)
+    subtrees["/srv/" + std::to_string(i)] = value(HashBytes("x").Hex());
+  v["subtrees"] = subtrees;
+  value containers = value::array(12000);
+  for (size_t i = 0; i < 12000; ++i) {
+    containers[i] = value::parse(R"({"name":"c)" + std::to_string(i) + R"(","runtime":"docker"})");
+  }
+  v["containers"] = containers;
+  HttpResponse r = Call("POST", "/api/v1/reports", tok, v.serialize());
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  value s = value::parse(r.body).at("summary");
+  EXPECT_EQ(s["warnings"].serialize(), R"({"stored":100,"total":5000})");
+  EXPECT_EQ(s["subtrees"].serialize(), R"({"stored":256,"total":3000})");
+  EXPECT_EQ(s["containers"].serialize(), R"({"stored":10000,"total":12000})");
+  value h = value::parse(Call("GET", "/api/v1/hosts/db-1", read_).body);
+  EXPECT_EQ(h["subtrees"].size(), 256u);
+  EXPECT_EQ(h["last_report_summary"]["subtrees"]["total"].as_integer(), 3000);
+  // The fleet list carries no subtrees: its size grows with hosts only.
+  const std::string list = Call("GET", "/api/v1/hosts", read_).body;
+  EXPECT_LT(list.size(), 2000u) << list;
+  EXPECT_EQ(value::parse(list)["hosts"][0]["subtrees_count"].as_integer(), 256);
 }
 
 TEST_F(ApiTest, CommandsAreHandedOutOnceAndAcknowledged) {

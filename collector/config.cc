@@ -1,5 +1,7 @@
 #include "collector/config.h"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -123,6 +125,19 @@ Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& roo
                                    std::to_string(c.http.max_inflight_body_bytes) +
                                    ") is less than max_body_bytes (" +
                                    std::to_string(c.max_body_bytes) + ")");
+  }
+  // The two caps agree (docs/collector.md "Report size"): unless set, the
+  // event cap follows the body cap, and one no body under the cap could
+  // reach is refused.
+  if (!root["max_events_per_report"]) {
+    c.max_events_per_report = std::max<size_t>(1, c.max_body_bytes / kTypicalEventWireBytes);
+  } else if (c.max_events_per_report > c.max_body_bytes / kMinEventWireBytes) {
+    return Status::InvalidArgument(
+        Where(file, root["max_events_per_report"]) +
+        ": max_events_per_report: " + std::to_string(c.max_events_per_report) +
+        " events cannot fit in max_body_bytes " + std::to_string(c.max_body_bytes) +
+        " (an event takes at least " + std::to_string(kMinEventWireBytes) + " bytes); at most " +
+        std::to_string(c.max_body_bytes / kMinEventWireBytes));
   }
   if (const YAML::Node alerts = root["alerts"]) {
     if (!alerts.IsSequence()) {

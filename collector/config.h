@@ -16,6 +16,7 @@
 //     header_timeout: 10s
 //     body_timeout: 60s
 //     write_timeout: 30s
+//   max_events_per_report: 20971  # default: max_body_bytes / 400
 //   alerts:
 //     - name: ops
 //       min_severity: high
@@ -65,13 +66,19 @@ struct HttpLimits {
   int64_t body_timeout_ms = 60000;
   int64_t write_timeout_ms = 30000;
 };
+// Wire sizes of one drift event: the smallest possible, and a typical one
+// (path, rule, old and new attributes with a content hash).
+inline constexpr size_t kMinEventWireBytes = 64;
+inline constexpr size_t kTypicalEventWireBytes = 400;
 
 struct CollectorConfig {
   int64_t retention_ns = 0;  // 0 = keep events forever
   int64_t silent_after_ns = int64_t{2} * 3600 * 1000000000;
   size_t max_body_bytes = 8 << 20;
   int max_json_depth = 16;
-  size_t max_events_per_report = 100000;
+  // Follows max_body_bytes unless set (kTypicalEventWireBytes per event);
+  // at most max_body_bytes / kMinEventWireBytes.
+  size_t max_events_per_report = (size_t{8} << 20) / 400;
   int max_page = 1000;
   std::vector<AlertRule> alerts;
   HttpLimits http;  // http.max_body_bytes == max_body_bytes

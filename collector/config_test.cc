@@ -46,7 +46,7 @@ TEST(CollectorConfigTest, ParsesEveryKey) {
   auto c = ParseCollectorConfig(R"(version: 1
 retention: 90d
 silent_after: 30m
-max_body_bytes: 1024
+max_body_bytes: 4096
 max_events_per_report: 50
 alerts:
   - name: ops
@@ -61,7 +61,7 @@ alerts:
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->retention_ns, int64_t{90} * 86400 * 1000000000);
   EXPECT_EQ(c->silent_after_ns, int64_t{1800} * 1000000000);
-  EXPECT_EQ(c->max_body_bytes, 1024u);
+  EXPECT_EQ(c->max_body_bytes, 4096u);
   EXPECT_EQ(c->max_events_per_report, 50u);
   ASSERT_EQ(c->alerts.size(), 2u);
   EXPECT_EQ(c->alerts[0].name, "ops");
@@ -162,6 +162,21 @@ http:
     EXPECT_NE(r.status().message().find(error), std::string::npos)
         << yaml << " -> " << r.status().message();
   }
+}
+
+TEST(CollectorConfigTest, BodyAndEventCapsAgree) {
+  // Unset, the event cap follows the body cap.
+  auto c = ParseCollectorConfig("version: 1\nmax_body_bytes: 400000\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->max_events_per_report, 1000u);
+  auto d = ParseCollectorConfig("version: 1\n", "c.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->max_events_per_report, (size_t{8} << 20) / 400);
+  // An event cap no body under the body cap could reach is refused.
+  auto e = ParseCollectorConfig(
+      "version: 1\nmax_body_bytes: 8388608\nmax_events_per_report: 200000\n", "c.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("at most 131072"), std::string::npos) << e.status().message();
 }
 
 }  // namespace

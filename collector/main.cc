@@ -207,6 +207,7 @@ int Serve(const std::vector<std::string>& args) {
   AlertDispatcher alerts(**store, config, metrics);
   Api api(
       **store, config, metrics, [] { return DefaultHost().NowNs(); }, [&alerts] { alerts.Wake(); });
+  api.SetOnRefused([&alerts](const RefusedReport& r) { alerts.ReportRefused(r); });
   ServerOptions options;
   options.listen = get("listen", "127.0.0.1:8080");
   options.tls_cert = get("tls-cert", "");

@@ -32,7 +32,8 @@ std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& sub
 //   $15 interval_ns (0: keep), $16 baseline root ('' unknown);
 //   per event: $17 path, $18 kind, $19 severity, $20 body;
 //   per alert route: $21 name, $22 min severity, $23 1 for every group;
-//   per (route, group): $24 route ordinal (1-based), $25 group.
+//   per (route, group): $24 route ordinal (1-based), $25 group;
+//   $26 the check's exact event count, $27 the report summary (store.h).
 constexpr const char* kIngestSql = R"sql(
 WITH dup AS (
   SELECT seq, first_event_id, events, received_ns, host_id FROM reports
@@ -44,7 +45,8 @@ h AS (
     baseline_since_ns = CASE WHEN baseline <> $8 OR baseline_revision <> $9 THEN $6::bigint
                         ELSE baseline_since_ns END,
     root = $10::text, subtrees = $14::text, reports = reports + 1,
-    events = events + cardinality($17::text[]), last_report_events = cardinality($17),
+    events = events + cardinality($17::text[]),
+    last_report_events = greatest($26::bigint, cardinality($17)),
     interval_ns = CASE WHEN $15::bigint > 0 THEN $15 ELSE interval_ns END
   WHERE id = $2::text AND NOT EXISTS (SELECT 1 FROM dup) RETURNING grp),
 ev AS (
@@ -77,6 +79,9 @@ al AS (
     WHERE g.route = rt.ord AND g.grp = h.grp))
   ORDER BY ev.id, rt.ord
   ON CONFLICT (event_id, route) DO NOTHING),
+st AS (
+  INSERT INTO host_report_status(host_id, last_summary) SELECT $2, $27::text FROM h
+  ON CONFLICT (host_id) DO UPDATE SET last_summary = excluded.last_summary),
 bl AS (
   INSERT INTO host_baselines(host_id, name, revision, root, since_ns, first_seen_ns,
     last_seen_ns)
@@ -178,7 +183,9 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
       PgIntArray(route_min),
       PgIntArray(route_every),
       PgIntArray(route_group_routes),
-      PgArray(route_group_names)};
+      PgArray(route_group_names),
+      PgInt(rep.total_events),
+      rep.summary_json};
 
   PgTx tx(*c);
   // The ingest statements gain nothing from plans made for their values

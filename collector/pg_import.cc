@@ -81,6 +81,12 @@ constexpr CopyTable kCopyTables[] = {
      "SELECT host_id, name, revision, root, since_ns, first_seen_ns, last_seen_ns "
      "FROM host_baselines ORDER BY host_id, name, revision",
      nullptr},
+    // Per host: the latest report's summary and the refused reports
+    // (PostgreSQL schema version 3; created by the SQLite store on open).
+    {"host_report_status", "host_id, last_summary, refused, refused_ns, refused_reason",
+     "SELECT host_id, last_summary, refused, refused_ns, refused_reason "
+     "FROM host_report_status ORDER BY host_id",
+     nullptr},
 };
 
 // Rows per multi-row INSERT.

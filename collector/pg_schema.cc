@@ -78,6 +78,15 @@ CREATE TABLE host_baselines(
   last_seen_ns BIGINT NOT NULL, PRIMARY KEY(host_id, name, revision));
 )sql";
 
+// Version 3: per host, the latest report's summary (exact counts of folded
+// reports) and the reports the collector refused.
+constexpr const char* kV3 = R"sql(
+CREATE TABLE host_report_status(
+  host_id TEXT PRIMARY KEY, last_summary TEXT NOT NULL DEFAULT '',
+  refused BIGINT NOT NULL DEFAULT 0, refused_ns BIGINT NOT NULL DEFAULT 0,
+  refused_reason TEXT NOT NULL DEFAULT '');
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -116,7 +125,7 @@ const char* const kPgDriftQuerySql =
     "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}};
   return kAll;
 }
 

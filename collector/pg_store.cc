@@ -23,7 +23,9 @@ constexpr const char* kComponent = "collector-pg";
 constexpr const char* kHostSelect =
     "SELECT id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, "
     "baseline, baseline_revision, baseline_since_ns, root, subtrees, reports, events, "
-    "last_report_events, interval_ns FROM hosts";
+    "last_report_events, interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
+    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '') "
+    "FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
 
 constexpr const char* kCommandColumns =
     "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
@@ -55,6 +57,10 @@ HostRecord ReadHost(const PgRows& r, int i) {
   h.events = r.Int(i, 13);
   h.last_report_events = r.Int(i, 14);
   h.interval_ns = r.Int(i, 15);
+  h.last_summary_json = r.Text(i, 16);
+  h.reports_refused = r.Int(i, 17);
+  h.last_refused_ns = r.Int(i, 18);
+  h.last_refused_reason = r.Text(i, 19);
   return h;
 }
 
@@ -176,6 +182,21 @@ class PgStore : public FleetStore {
         .status();
   }
 
+  Status RecordRefusedReport(const std::string& host_id, const std::string& reason,
+                             int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_ASSIGN_OR_RETURN(auto r,
+                        c->Exec("report_refused",
+                                "INSERT INTO host_report_status(host_id, refused, refused_ns, "
+                                "refused_reason) SELECT id, 1, $2, $3 FROM hosts WHERE id = $1 "
+                                "ON CONFLICT (host_id) DO UPDATE SET refused = "
+                                "host_report_status.refused + 1, refused_ns = excluded.refused_ns, "
+                                "refused_reason = excluded.refused_reason RETURNING host_id",
+                                {host_id, PgInt(now_ns), reason}));
+    if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
+    return Status::Ok();
+  }
+
   Result<std::vector<HostRecord>> ListHosts() override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     return ListHosts(*c);
@@ -184,8 +205,8 @@ class PgStore : public FleetStore {
   Result<HostRecord> GetHost(const std::string& host_id) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(
-        auto r,
-        c->Exec("host_get", (std::string(kHostSelect) + " WHERE id = $1").c_str(), {host_id}));
+        auto r, c->Exec("host_get", (std::string(kHostSelect) + " WHERE hosts.id = $1").c_str(),
+                        {host_id}));
     if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
     return ReadHost(r, 0);
   }
@@ -476,7 +497,8 @@ class PgStore : public FleetStore {
   static Result<std::vector<HostRecord>> ListHosts(PgConn& c) {
     DW_ASSIGN_OR_RETURN(
         auto r,
-        c.Exec("host_list", (std::string(kHostSelect) + " ORDER BY id COLLATE \"C\"").c_str(), {}));
+        c.Exec("host_list", (std::string(kHostSelect) + " ORDER BY hosts.id COLLATE \"C\"").c_str(),
+               {}));
     std::vector<HostRecord> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(ReadHost(r, i));
     return out;

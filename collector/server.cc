@@ -216,7 +216,12 @@ class Session {
                                         " bytes"),
                     {}, true);
     }
-    if (ec == http::error::body_limit) return TooLarge();
+    if (ec == http::error::body_limit) {
+      // A Content-Length over the cap: the request line and headers are
+      // parsed, the body is not read.
+      TakeHead().IgnoreError();
+      return TooLarge();
+    }
     if (ec) {
       if (IsParseError(ec)) {
         return Answer(Api::Error(400, "malformed request: " + ec.message()), {}, true);
@@ -234,18 +239,11 @@ class Session {
     }
     keep_alive_ = head.keep_alive();
     has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-    req_.method = std::string(head.method_string());
-    if (auto it = head.find(http::field::authorization); it != head.end()) {
-      req_.authorization = std::string(it->value());
-    }
-    if (req_.method == "CONNECT") {  // its target is an authority, not a path
+    if (head.method() == http::verb::connect) {  // its target is an authority, not a path
       return Answer(Api::Error(405, "method CONNECT is not served"), {{"Allow", "GET, HEAD, POST"}},
                     has_body_);
     }
-    const auto target = head.target();
-    if (Status s = DecodeTarget(std::string_view(target.data(), target.size()), &req_); !s.ok()) {
-      return Answer(Api::Error(400, s.message()), {}, true);
-    }
+    if (Status s = TakeHead(); !s.ok()) return Answer(Api::Error(400, s.message()), {}, true);
     if (!IsApiPath(req_.path)) {
       // The file server answers every method (405 beyond GET and HEAD) with
       // the dashboard's security headers; a body is never read for it.
@@ -277,6 +275,17 @@ class Session {
     if (!queued) Busy();
   }
 
+  // Method, token and decoded target of the parsed head into req_.
+  Status TakeHead() {
+    const auto& head = parser_->get();
+    req_.method = std::string(head.method_string());
+    if (auto it = head.find(http::field::authorization); it != head.end()) {
+      req_.authorization = std::string(it->value());
+    }
+    const auto target = head.target();
+    return DecodeTarget(std::string_view(target.data(), target.size()), &req_);
+  }
+
   void OnAdmitted(std::optional<HttpResponse> refused) {
     if (refused) return Answer(std::move(*refused), {}, true);
     const size_t want = parser_->content_length().value_or(shared_.limits.max_body_bytes);
@@ -291,10 +300,7 @@ class Session {
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      ReleaseBody();
-      return TooLarge();
-    }
+    if (ec == http::error::body_limit) return TooLarge();
     if (ec) {
       ReleaseBody();
       if (IsParseError(ec)) {
@@ -347,10 +353,22 @@ class Session {
            true);
   }
 
+  // 413 without reading the body. For an agent's report the API records a
+  // refused report of its host (a store call, so on a worker); when the
+  // pool is saturated the plain 413 goes out.
   void TooLarge() {
-    Answer(Api::Error(413, "request body exceeds the limit of " +
-                               std::to_string(shared_.limits.max_body_bytes) + " bytes"),
-           {}, true);
+    ReleaseBody();
+    const size_t limit = shared_.limits.max_body_bytes;
+    const bool queued = shared_.pool.TrySubmit([s = self(), limit] {
+      HttpResponse out = s->shared_.api.BodyTooLarge(s->req_, limit);
+      net::post(s->derived().stream().get_executor(),
+                [s, out = std::move(out)]() mutable { s->Answer(std::move(out), {}, true); });
+    });
+    if (!queued) {
+      Answer(Api::Error(413, "request body exceeds the limit of " + std::to_string(limit) +
+                                 " bytes (max_body_bytes); send less"),
+             {}, true);
+    }
   }
 
   // Writes `out`; `close` ends the connection after it (always when the

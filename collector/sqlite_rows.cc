@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS host_containers(
   container_id TEXT NOT NULL, runtime TEXT NOT NULL, image TEXT NOT NULL,
   image_digest TEXT NOT NULL, drift_known INTEGER NOT NULL, events INTEGER NOT NULL,
   PRIMARY KEY(host_id, pos));
+CREATE TABLE IF NOT EXISTS host_report_status(
+  host_id TEXT PRIMARY KEY, last_summary TEXT NOT NULL DEFAULT '',
+  refused INTEGER NOT NULL DEFAULT 0, refused_ns INTEGER NOT NULL DEFAULT 0,
+  refused_reason TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS host_baselines(
   host_id TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL,
   root TEXT NOT NULL DEFAULT '', since_ns INTEGER NOT NULL, first_seen_ns INTEGER NOT NULL,
@@ -79,7 +83,10 @@ ALTER TABLE commands ADD COLUMN paths TEXT NOT NULL DEFAULT '[]';
 const char* const kHostColumns =
     "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
-    "interval_ns";
+    "interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
+    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '')";
+
+const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
 
 const char* const kCommandColumns =
     "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
@@ -142,6 +149,10 @@ HostRecord ReadHost(const Stmt& s) {
   h.events = s.Int(13);
   h.last_report_events = s.Int(14);
   h.interval_ns = s.Int(15);
+  h.last_summary_json = s.Text(16);
+  h.reports_refused = s.Int(17);
+  h.last_refused_ns = s.Int(18);
+  h.last_refused_reason = s.Text(19);
   return h;
 }
 

@@ -19,6 +19,7 @@ extern const char* const kSchema;          // CREATE ... IF NOT EXISTS, current 
 extern const char* const kUpgradeToV2;     // ALTERs from version 1, before kSchema
 extern const char* const kCommandColumns;  // column list that ReadCommand decodes
 extern const char* const kHostColumns;     // column list that ReadHost decodes
+extern const char* const kHostFrom;        // the FROM clause kHostColumns needs
 extern const char* const kEventSelect;     // SELECT ... that ReadEvent decodes
 
 // Creates the schema in a new database, upgrades a version 1 one in place,

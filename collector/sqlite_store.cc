@@ -20,6 +20,7 @@ namespace {
 using sqlite_rows::kCommandColumns;
 using sqlite_rows::kEventSelect;
 using sqlite_rows::kHostColumns;
+using sqlite_rows::kHostFrom;
 using sqlite_rows::kSchema;
 using sqlite_rows::ReadAlert;
 using sqlite_rows::ReadCommand;
@@ -109,8 +110,8 @@ class SqliteStore : public FleetStore {
 
   Result<HostRecord> GetHost(const std::string& host_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(
-        auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + " FROM hosts WHERE id = ?"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + kHostFrom +
+                                             " WHERE hosts.id = ?"));
     s->Bind(1, host_id);
     DW_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::NotFound("unknown host '" + host_id + "'");
@@ -241,13 +242,32 @@ class SqliteStore : public FleetStore {
                              .Bind(9, r.root.Hex())
                              .Bind(10, SubtreesJson(r.subtrees))
                              .Bind(11, out.events)
-                             .Bind(12, out.events)
+                             .Bind(12, std::max(rep.total_events, out.events))
                              .Bind(13, rep.host_id)
                              .Run());
+    }
+    {
+      DW_ASSIGN_OR_RETURN(auto s,
+                          db_->Prepare("INSERT INTO host_report_status(host_id, "
+                                       "last_summary) VALUES(?, ?) ON CONFLICT(host_id) "
+                                       "DO UPDATE SET last_summary = excluded.last_summary"));
+      DW_RETURN_IF_ERROR(s->Bind(1, rep.host_id).Bind(2, rep.summary_json).Run());
     }
     DW_RETURN_IF_ERROR(sqlite_inventory::Ingest(*db_, rep, &out));
     DW_RETURN_IF_ERROR(tx.Commit());
     return out;
+  }
+
+  Status RecordRefusedReport(const std::string& host_id, const std::string& reason,
+                             int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_RETURN_IF_ERROR(HostExists(host_id));
+    DW_ASSIGN_OR_RETURN(
+        auto s, db_->Prepare("INSERT INTO host_report_status(host_id, refused, refused_ns, "
+                             "refused_reason) VALUES(?, 1, ?, ?) ON CONFLICT(host_id) DO UPDATE "
+                             "SET refused = refused + 1, refused_ns = excluded.refused_ns, "
+                             "refused_reason = excluded.refused_reason"));
+    return s->Bind(1, host_id).Bind(2, now_ns).Bind(3, reason).Run();
   }
 
   Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) override {
@@ -600,8 +620,8 @@ class SqliteStore : public FleetStore {
   }
 
   Result<std::vector<HostRecord>> ListHostsLocked() {
-    DW_ASSIGN_OR_RETURN(
-        auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + " FROM hosts ORDER BY id"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + kHostFrom +
+                                             " ORDER BY hosts.id"));
     std::vector<HostRecord> out;
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s->Step());

@@ -55,8 +55,15 @@ struct HostRecord {
   std::vector<std::pair<std::string, Hash128>> subtrees;
   int64_t reports = 0;
   int64_t events = 0;
-  int64_t last_report_events = 0;  // drift in the latest report
+  int64_t last_report_events = 0;  // drift in the latest report (folded events included)
   int64_t interval_ns = 0;         // the agent's check interval; 0 = never said
+  // The latest report's summary as served (ReportSummaryJson in api_json.h):
+  // exact counts per kind and severity, what was folded, list caps.
+  std::string last_summary_json;
+  // Reports of this host the collector refused (docs/api.md "Refused reports").
+  int64_t reports_refused = 0;
+  int64_t last_refused_ns = 0;
+  std::string last_refused_reason;
 };
 
 // Whether a host is silent at now_ns: no report yet, or none within three of
@@ -107,6 +114,10 @@ struct ReportEnvelope {
   int64_t received_ns = 0;
   CheckResult result;
   std::vector<std::string> events_json;
+  // The exact event count of the check (listed, in parts, folded) and the
+  // summary stored for the host (HostRecord::last_summary_json).
+  int64_t total_events = 0;
+  std::string summary_json;
 };
 
 struct IngestResult {
@@ -216,6 +227,10 @@ class FleetStore {
 
   virtual Result<IngestResult> IngestReport(const ReportEnvelope& report,
                                             const std::vector<AlertRoute>& routes) = 0;
+  // Counts one refused report of a known host, with why (kNotFound when
+  // the host is unknown).
+  virtual Status RecordRefusedReport(const std::string& host_id, const std::string& reason,
+                                     int64_t now_ns) = 0;
 
   virtual Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) = 0;
   // Events of one exact path, oldest first.

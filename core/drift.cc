@@ -1,5 +1,6 @@
 #include "core/drift.h"
 
+#include <algorithm>
 #include <array>
 
 namespace driftwatch {
@@ -68,6 +69,31 @@ Result<DriftKind> ParseDriftKind(std::string_view name) {
     if (kKinds[i] == name) return static_cast<DriftKind>(i + 1);
   }
   return Status::InvalidArgument("unknown drift kind '" + std::string(name) + "'");
+}
+
+void EventCounts::Add(DriftKind k, Severity s, int64_t n) {
+  total += n;
+  kinds[std::clamp(static_cast<int>(k), 0, 7)] += n;
+  severities[std::clamp(static_cast<int>(s), 0, 4)] += n;
+}
+
+void EventCounts::Add(const EventCounts& o) {
+  total += o.total;
+  for (int i = 0; i < 8; ++i) kinds[i] += o.kinds[i];
+  for (int i = 0; i < 5; ++i) severities[i] += o.severities[i];
+}
+
+EventCounts CountEvents(const std::vector<DriftEvent>& events) {
+  EventCounts c;
+  for (const DriftEvent& e : events) c.Add(e.kind, e.severity);
+  return c;
+}
+
+EventCounts ReportCounts(const CheckResult& r) {
+  if (r.fold.totals) return *r.fold.totals;
+  EventCounts c = CountEvents(r.events);
+  c.Add(r.fold.folded);
+  return c;
 }
 
 DriftSummary Summarize(const std::vector<DriftEvent>& events) {

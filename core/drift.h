@@ -57,6 +57,43 @@ struct DriftSummary {
 };
 DriftSummary Summarize(const std::vector<DriftEvent>& events);
 
+// Event counts per kind and severity (index = the enum's value; 0 unused).
+struct EventCounts {
+  int64_t total = 0;
+  int64_t kinds[8] = {};
+  int64_t severities[5] = {};
+  void Add(DriftKind k, Severity s, int64_t n = 1);
+  void Add(const EventCounts& other);
+  friend bool operator==(const EventCounts&, const EventCounts&) = default;
+};
+EventCounts CountEvents(const std::vector<DriftEvent>& events);
+
+// Folded and split reports (docs/wire.md "Reports over the budget"): a
+// check whose events do not fit one report lists its critical and high
+// events in full (over several reports when need be: the head and its
+// parts) and summarises the rest of its events as counts and the common
+// prefixes of their paths.
+struct PathPrefixCount {
+  std::string prefix;  // raw bytes, ends with '/'
+  int64_t events = 0;
+  friend bool operator==(const PathPrefixCount&, const PathPrefixCount&) = default;
+};
+struct ReportFold {
+  // Events summarised instead of listed, with their counts and prefixes.
+  EventCounts folded;
+  std::vector<PathPrefixCount> prefixes;  // at most kMaxFoldPrefixes
+  // Head of a folded or split check: the exact counts of the whole check
+  // (listed here, listed in its parts, folded); nullopt when the report
+  // lists every event itself.
+  std::optional<EventCounts> totals;
+  int64_t parts = 0;  // head: the reports the check's events span (0 = one)
+  // A part: the head's report id and this part's number (1..parts-1).
+  std::string part_of;
+  int64_t part = 0;
+  bool IsPart() const { return !part_of.empty(); }
+};
+constexpr size_t kMaxFoldPrefixes = 32;
+
 struct ScanStats {
   uint64_t files = 0;
   uint64_t dirs = 0;
@@ -118,7 +155,11 @@ struct CheckResult {
   int64_t interval_ns = 0;
   std::optional<std::vector<ContainerInfo>> containers;
   std::optional<PackageInventory> packages;
+  ReportFold fold;  // what a report over the budget summarised (see ReportFold)
 };
+// The counts a report stands for: fold.totals when set, else its listed
+// events plus the folded ones.
+EventCounts ReportCounts(const CheckResult& r);
 
 // Escapes a byte path for display and JSON: valid UTF-8 passes through,
 // "\" becomes "\\", control bytes become \n, \t, \r or \xHH, and bytes

@@ -220,6 +220,134 @@ Status InventoryFromJson(const value& v, CheckResult* r) {
   return Status::Ok();
 }
 
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+value CountsObject(const int64_t* counts, int from, int to, bool kinds) {
+  value o = value::object();
+  for (int i = from; i <= to; ++i) {
+    if (counts[i] == 0) continue;
+    std::string name(kinds ? DriftKindName(static_cast<DriftKind>(i))
+                           : SeverityName(static_cast<Severity>(i)));
+    o[name] = value::number(counts[i]);
+  }
+  return o;
+}
+
+value KindsJson(const EventCounts& c) { return CountsObject(c.kinds, 1, 7, true); }
+value SeveritiesJson(const EventCounts& c) { return CountsObject(c.severities, 1, 4, false); }
+
+// {"added": n, ...} or {"critical": n, ...} into counts[]; the sum goes to *sum.
+Status CountsFromJson(const value& o, const std::string& field, bool kinds, int64_t* counts,
+                      int64_t* sum) {
+  if (!o.is_object()) return TypeError(field, "an object of counts");
+  *sum = 0;
+  for (const auto& [name, n] : o.as_object()) {
+    int index = 0;
+    if (kinds) {
+      auto k = ParseDriftKind(name);
+      if (!k.ok()) return TypeError(field + "." + name, "a drift kind name");
+      index = static_cast<int>(*k);
+    } else {
+      auto sv = ParseSeverity(name);
+      if (!sv.ok()) return TypeError(field + "." + name, "a severity name");
+      index = static_cast<int>(*sv);
+    }
+    if (!n.is_number() || !n.as_number().is_int64() || n.as_number().to_int64() < 0 ||
+        n.as_number().to_int64() > kMaxCount) {
+      return TypeError(field + "." + name, "a count below 2^40");
+    }
+    counts[index] = n.as_number().to_int64();
+    *sum += counts[index];
+  }
+  return Status::Ok();
+}
+
+// "kinds" and "severities" of `o` (both required, same sum) as counts.
+Status EventCountsFromJson(const value& o, const std::string& field, EventCounts* out) {
+  const value* k = Find(o, "kinds");
+  const value* sv = Find(o, "severities");
+  if (k == nullptr) return Status::InvalidArgument(field + ".kinds: missing");
+  if (sv == nullptr) return Status::InvalidArgument(field + ".severities: missing");
+  int64_t by_kind = 0, by_severity = 0;
+  DW_RETURN_IF_ERROR(CountsFromJson(*k, field + ".kinds", true, out->kinds, &by_kind));
+  DW_RETURN_IF_ERROR(
+      CountsFromJson(*sv, field + ".severities", false, out->severities, &by_severity));
+  if (by_kind != by_severity) {
+    return Status::InvalidArgument(field + ": kinds and severities count different totals");
+  }
+  out->total = by_kind;
+  return Status::Ok();
+}
+
+// The fold of a report over the budget (docs/wire.md "Reports over the
+// budget"): "folded", "parts", "part_of"/"part", and the summary's exact
+// totals of a folded or split check.
+Status FoldFromJson(const value& v, CheckResult* r) {
+  ReportFold& f = r->fold;
+  if (const value* fo = Find(v, "folded")) {
+    if (!fo->is_object()) return TypeError("folded", "an object");
+    DW_RETURN_IF_ERROR(EventCountsFromJson(*fo, "folded", &f.folded));
+    uint64_t events = 0;
+    DW_RETURN_IF_ERROR(GetUint64(*fo, "events", "folded", true, &events));
+    if (static_cast<int64_t>(events) != f.folded.total) {
+      return Status::InvalidArgument("folded.events: does not match folded.kinds");
+    }
+    if (const value* p = Find(*fo, "prefixes")) {
+      if (!p->is_array()) return TypeError("folded.prefixes", "an array");
+      if (p->size() > kMaxFoldPrefixes) {
+        return TypeError("folded.prefixes",
+                         "at most " + std::to_string(kMaxFoldPrefixes) + " prefixes");
+      }
+      size_t i = 0;
+      for (const value& x : p->as_array()) {
+        const std::string pf = "folded.prefixes[" + std::to_string(i++) + "]";
+        if (!x.is_object()) return TypeError(pf, "an object");
+        PathPrefixCount pc;
+        DW_RETURN_IF_ERROR(GetPath(x, "prefix", pf, true, &pc.prefix));
+        uint64_t n = 0;
+        DW_RETURN_IF_ERROR(GetUint64(x, "events", pf, true, &n));
+        if (n > static_cast<uint64_t>(f.folded.total)) {
+          return TypeError(pf + ".events", "at most folded.events");
+        }
+        pc.events = static_cast<int64_t>(n);
+        f.prefixes.push_back(std::move(pc));
+      }
+    }
+  }
+  uint64_t parts = 0;
+  DW_RETURN_IF_ERROR(GetUint64(v, "parts", "", false, &parts));
+  if (parts > 100000) return TypeError("parts", "at most 100000");
+  f.parts = static_cast<int64_t>(parts);
+  DW_RETURN_IF_ERROR(GetString(v, "part_of", "", false, &f.part_of));
+  if (!f.part_of.empty()) {
+    uint64_t part = 0;
+    DW_RETURN_IF_ERROR(GetUint64(v, "part", "", true, &part));
+    if (part == 0 || part > 100000) return TypeError("part", "an integer from 1 to 100000");
+    f.part = static_cast<int64_t>(part);
+  }
+  const value* sum = Find(v, "summary");
+  if (sum != nullptr && sum->is_object() && Find(*sum, "kinds") != nullptr &&
+      (f.folded.total > 0 || f.parts > 1)) {
+    EventCounts totals;
+    DW_RETURN_IF_ERROR(EventCountsFromJson(*sum, "summary", &totals));
+    // The totals cover at least what this report lists and folds.
+    EventCounts here = CountEvents(r->events);
+    here.Add(f.folded);
+    for (int i = 0; i < 8; ++i) {
+      if (totals.kinds[i] < here.kinds[i]) {
+        return Status::InvalidArgument("summary.kinds: fewer events than the report holds");
+      }
+    }
+    for (int i = 0; i < 5; ++i) {
+      if (totals.severities[i] < here.severities[i]) {
+        return Status::InvalidArgument("summary.severities: fewer events than the report holds");
+      }
+    }
+    f.totals = totals;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 web::json::value EntryAttributesToJson(const Entry& e) {
@@ -384,13 +512,40 @@ web::json::value CheckResultToJson(const CheckResult& r) {
   o["target"] = value::string(r.target);
   o["started"] = value::string(FormatRfc3339Nanos(r.started_ns));
   o["finished"] = value::string(FormatRfc3339Nanos(r.finished_ns));
-  DriftSummary sum = Summarize(r.events);
+  const EventCounts counts = ReportCounts(r);
   value s = value::object();
-  s["added"] = value::number(sum.added);
-  s["modified"] = value::number(sum.modified);
-  s["removed"] = value::number(sum.removed);
-  s["packages"] = value::number(sum.packages);
+  s["added"] = value::number(counts.kinds[static_cast<int>(DriftKind::kAdded)]);
+  s["modified"] = value::number(counts.kinds[static_cast<int>(DriftKind::kModified)]);
+  s["removed"] = value::number(counts.kinds[static_cast<int>(DriftKind::kRemoved)]);
+  s["packages"] =
+      value::number(counts.kinds[4] + counts.kinds[5] + counts.kinds[6] + counts.kinds[7]);
+  const ReportFold& f = r.fold;
+  const bool folded = f.folded.total > 0 || f.parts > 1;
+  if (folded) {
+    s["kinds"] = KindsJson(counts);
+    s["severities"] = SeveritiesJson(counts);
+  }
   o["summary"] = s;
+  if (f.folded.total > 0) {
+    value fo = value::object();
+    fo["events"] = value::number(f.folded.total);
+    fo["kinds"] = KindsJson(f.folded);
+    fo["severities"] = SeveritiesJson(f.folded);
+    std::vector<value> prefixes;
+    for (const PathPrefixCount& p : f.prefixes) {
+      value x = value::object();
+      x["prefix"] = value::string(EscapePath(p.prefix));
+      x["events"] = value::number(p.events);
+      prefixes.push_back(std::move(x));
+    }
+    fo["prefixes"] = value::array(std::move(prefixes));
+    o["folded"] = fo;
+  }
+  if (f.parts > 1) o["parts"] = value::number(f.parts);
+  if (f.IsPart()) {
+    o["part_of"] = value::string(f.part_of);
+    o["part"] = value::number(f.part);
+  }
   value sub = value::object();
   for (const auto& [path, hash] : r.subtrees) sub[EscapePath(path)] = value::string(hash.Hex());
   o["subtrees"] = sub;
@@ -499,6 +654,7 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
     DW_RETURN_IF_ERROR(GetInt64(*st, "duration_ns", "stats", false, &r.stats.duration_ns));
   }
   DW_RETURN_IF_ERROR(InventoryFromJson(v, &r));
+  DW_RETURN_IF_ERROR(FoldFromJson(v, &r));
   return r;
 }
 

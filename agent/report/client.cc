@@ -1,38 +1,58 @@
 #include "agent/report/client.h"
 
-#include <cpprest/http_client.h>
+#include <cpprest/json.h>
 
-#include <boost/asio/ssl.hpp>
+#include <utility>
 
+#include "agent/report/http_exchange.h"
 #include "core/drift_json.h"
 
 namespace driftwatch::report {
 namespace {
 
 using web::json::value;
-namespace http = web::http;
 
 struct Answer {
   int status = 0;
   std::string body;
 };
 
-Status StatusFor(const Answer& a, const std::string& what) {
-  std::string detail = a.body;
+// The collector's {"error": CODE, "detail": TEXT} (either "" when absent).
+std::pair<std::string, std::string> ErrorOf(const Answer& a) {
+  std::string code, detail = a.body;
   try {
     value v = value::parse(a.body);
     if (v.is_object() && v.has_field("detail") && v.at("detail").is_string()) {
       detail = v.at("detail").as_string();
     }
+    if (v.is_object() && v.has_field("error") && v.at("error").is_string()) {
+      code = v.at("error").as_string();
+    }
   } catch (const std::exception&) {
   }
   if (detail.size() > 500) detail.resize(500);
+  return {code, detail};
+}
+
+Status StatusFor(const Answer& a, const std::string& what, bool report) {
+  auto [code, detail] = ErrorOf(a);
   std::string msg = what + ": collector answered " + std::to_string(a.status) + ": " + detail;
   if (a.status == 401 || a.status == 403) return Status::PermissionDenied(msg);
   if (a.status == 404) return Status::NotFound(msg);
   if (a.status == 409) return Status::AlreadyExists(msg);
   // Too many requests (the collector's failed-authentication limit): retry later.
   if (a.status == 429) return Status::Unavailable(msg);
+  if (report) {
+    // Too large: the caller shrinks the report and sends it again.
+    if (a.status == 413) return Status::ResourceExhausted(msg);
+    // Only a validation error the collector names as such refuses a report
+    // for good; any other 4xx (a proxy's, an older collector's "malformed
+    // request" for what was its own failure) is retried.
+    if ((a.status == 400 || a.status == 422) && code == kInvalidReportError) {
+      return Status::InvalidArgument(msg);
+    }
+    return Status::Unavailable(msg);
+  }
   if (a.status >= 400 && a.status < 500) return Status::InvalidArgument(msg);
   return Status::Unavailable(msg);
 }
@@ -44,39 +64,20 @@ struct CollectorClient::Impl {
   size_t current = 0;             // the collector used until it fails
   std::string token;
   std::string ca_file;
-  int timeout_ms;
+  HttpLimits limits;
 
-  Result<Answer> CallOne(const std::string& url, const http::method& method,
-                         const std::string& path, const std::string& body,
-                         const std::string& bearer) {
-    try {
-      http::client::http_client_config cfg;
-      cfg.set_timeout(std::chrono::milliseconds(timeout_ms));
-      if (!ca_file.empty()) {
-        std::string ca = ca_file;
-        cfg.set_ssl_context_callback(
-            [ca](boost::asio::ssl::context& ctx) { ctx.load_verify_file(ca); });
-      }
-      http::client::http_client client(web::uri(url), cfg);
-      http::http_request req(method);
-      req.set_request_uri(web::uri(path));
-      if (!bearer.empty()) req.headers().add("Authorization", "Bearer " + bearer);
-      if (!body.empty()) req.set_body(body, "application/json");
-      http::http_response resp = client.request(req).get();
-      Answer a;
-      a.status = resp.status_code();
-      a.body = resp.extract_utf8string(true).get();
-      return a;
-    } catch (const std::exception& e) {
-      return Status::Unavailable("collector " + url + " unreachable: " + e.what());
-    }
+  Result<Answer> CallOne(const std::string& url, const char* method, const std::string& path,
+                         const std::string& body, const std::string& bearer) {
+    HttpExchangeRequest req{url, method, path, bearer, body, ca_file};
+    DW_ASSIGN_OR_RETURN(HttpExchangeAnswer a, HttpExchange(req, limits));
+    return Answer{a.status, std::move(a.body)};
   }
 
   // Tries each collector once, starting with the current one, and stays on
   // the first that answers below 500. Re-sending a request is safe: reports
   // carry their id (a duplicate is acknowledged, not stored twice), polls
   // and acks are idempotent for the collectors sharing one store.
-  Result<Answer> Call(const http::method& method, const std::string& path, const std::string& body,
+  Result<Answer> Call(const char* method, const std::string& path, const std::string& body,
                       const std::string& bearer) {
     Result<Answer> last = Status::Unavailable("no collector URL configured");
     for (size_t tried = 0; tried < urls.size(); ++tried) {
@@ -103,7 +104,8 @@ CollectorClient::CollectorClient(std::string url, std::string token, std::string
   }
   impl_->token = std::move(token);
   impl_->ca_file = std::move(ca_file);
-  impl_->timeout_ms = timeout_ms;
+  impl_->limits.deadline_ms = timeout_ms;
+  impl_->limits.max_answer_bytes = kMaxAnswerBytes;
 }
 
 CollectorClient::~CollectorClient() = default;
@@ -113,9 +115,8 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   b["host"] = value(host);
   b["group"] = value(group);
   b["agent_version"] = value(DRIFTWATCH_VERSION);
-  DW_ASSIGN_OR_RETURN(
-      Answer a, impl_->Call(http::methods::POST, "/api/v1/enroll", b.serialize(), impl_->token));
-  if (a.status != 201 && a.status != 200) return StatusFor(a, "enroll");
+  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/enroll", b.serialize(), impl_->token));
+  if (a.status != 201 && a.status != 200) return StatusFor(a, "enroll", false);
   try {
     value v = value::parse(a.body);
     EnrollAnswer out;
@@ -129,8 +130,7 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
 }
 
 Status CollectorClient::SendReport(const std::string& body, bool* packages_needed) {
-  DW_ASSIGN_OR_RETURN(Answer a,
-                      impl_->Call(http::methods::POST, "/api/v1/reports", body, impl_->token));
+  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/reports", body, impl_->token));
   if (a.status == 200 || a.status == 201) {
     if (packages_needed != nullptr) {
       *packages_needed = false;
@@ -144,13 +144,12 @@ Status CollectorClient::SendReport(const std::string& body, bool* packages_neede
     }
     return Status::Ok();
   }
-  return StatusFor(a, "report");
+  return StatusFor(a, "report", true);
 }
 
 Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
-  DW_ASSIGN_OR_RETURN(Answer a,
-                      impl_->Call(http::methods::GET, "/api/v1/agents/commands", "", impl_->token));
-  if (a.status != 200) return StatusFor(a, "poll commands");
+  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("GET", "/api/v1/agents/commands", "", impl_->token));
+  if (a.status != 200) return StatusFor(a, "poll commands", false);
   try {
     std::vector<AgentCommand> out;
     value v = value::parse(a.body);
@@ -180,12 +179,12 @@ Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& deta
     if (!baseline->root.IsZero()) x["root"] = value(baseline->root.Hex());
     b["baseline"] = x;
   }
-  DW_ASSIGN_OR_RETURN(Answer a,
-                      impl_->Call(http::methods::POST,
-                                  "/api/v1/agents/commands/" + std::to_string(command_id) + "/ack",
-                                  b.serialize(), impl_->token));
+  DW_ASSIGN_OR_RETURN(
+      Answer a,
+      impl_->Call("POST", "/api/v1/agents/commands/" + std::to_string(command_id) + "/ack",
+                  b.serialize(), impl_->token));
   if (a.status == 200) return Status::Ok();
-  return StatusFor(a, "acknowledge command");
+  return StatusFor(a, "acknowledge command", false);
 }
 
 }  // namespace driftwatch::report

@@ -1,15 +1,23 @@
 // CollectorClient: the agent's side of the collector API (docs/api.md):
 // enroll, send one report, poll commands, acknowledge a command.
 //
-// Errors: a collector that cannot be reached, times out or answers 5xx or
-// 429 is kUnavailable (retry later); 401/403 are kPermissionDenied; a report the
-// collector refuses as malformed (400, 413) is kInvalidArgument (retrying
-// cannot help); the collector's {"detail"} text is part of the message.
+// Every request is one bounded exchange (http_exchange.h): one deadline for
+// the whole of it (timeout_ms) and answers of at most kMaxAnswerBytes.
+//
+// Errors: a collector that cannot be reached, misses the deadline, answers
+// too much, answers 5xx or 429 is kUnavailable (retry later); 401/403 are
+// kPermissionDenied. For a report (docs/wire.md "Agent side"): 413 is
+// kResourceExhausted (shrink it and send again); only 400 or 422 with
+// {"error": "invalid_report"} is kInvalidArgument (the collector validated
+// it and will never take it); any other 4xx is kUnavailable. For the other
+// calls any other 4xx is kInvalidArgument. The collector's {"detail"} text
+// is part of the message.
 //
 // Thread-safety: one client per thread.
 #ifndef DRIFTWATCH_AGENT_REPORT_CLIENT_H_
 #define DRIFTWATCH_AGENT_REPORT_CLIENT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +28,12 @@
 #include "core/status.h"
 
 namespace driftwatch::report {
+
+// The error code with which a collector refuses a report it validated
+// (docs/api.md); the one refusal the agent treats as final.
+inline constexpr const char* kInvalidReportError = "invalid_report";
+// The largest answer body the agent reads from a collector.
+inline constexpr size_t kMaxAnswerBytes = size_t{1} << 20;
 
 struct EnrollAnswer {
   std::string host_id;
@@ -46,7 +60,7 @@ class CollectorClient {
   // collectors sharing one store: a request that cannot connect or gets a
   // 5xx moves on to the next one (and later requests stay there); only when
   // every collector failed is the call kUnavailable. ca_file verifies https peers
-  // ("" = the system store). timeout_ms bounds each request.
+  // ("" = the system store). timeout_ms bounds each request as a whole.
   CollectorClient(std::string url, std::string token, std::string ca_file = "",
                   int timeout_ms = 10000);
   ~CollectorClient();

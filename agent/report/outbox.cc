@@ -76,6 +76,9 @@ void Fold(const std::string& body, const std::string& overflow, Overflow* acc) {
     int64_t first = IntField(ov, "first_ns");
     if (acc->first_ns == 0 || (first != 0 && first < acc->first_ns)) acc->first_ns = first;
     acc->last_ns = std::max(acc->last_ns, IntField(ov, "last_ns"));
+  } else if (b.has_field("part_of")) {
+    // A part's events are counted in its head's summary.
+    ++acc->reports;
   } else {
     ++acc->reports;
     const value s = b.has_field("summary") ? b.at("summary") : value::object();
@@ -117,14 +120,15 @@ Result<std::string> NewReportId() {
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-Outbox::Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports)
-    : db_(std::move(db)), max_reports_(std::max<int64_t>(max_reports, 2)) {}
+Outbox::Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget)
+    : db_(std::move(db)), max_reports_(std::max<int64_t>(max_reports, 2)), budget_(budget) {}
 
 Outbox::~Outbox() = default;
 
-Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t max_reports) {
+Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t max_reports,
+                                             const ReportBudget& budget) {
   DW_ASSIGN_OR_RETURN(auto db, agent::Db::Open(db_path));
-  std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports));
+  std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports, budget));
   DW_RETURN_IF_ERROR(out->Init());
   return out;
 }
@@ -200,10 +204,34 @@ Status Outbox::MakeRoom(int64_t now_ns) {
   return Status::Ok();
 }
 
+Result<std::string> Outbox::InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns) {
+  DW_ASSIGN_OR_RETURN(std::string head_id, NewReportId());
+  DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
+                                           "body, events) VALUES(?, ?, ?, ?)"));
+  // Parts first, the head last: the collector takes a host's latest state
+  // (counts, subtrees, root) from the last report it stores, the head.
+  for (size_t k = 1; k <= fitted.size(); ++k) {
+    const size_t i = k % fitted.size();
+    std::string id = head_id;
+    if (i > 0) {
+      DW_ASSIGN_OR_RETURN(id, NewReportId());
+      fitted[i].fold.part_of = head_id;
+    }
+    DW_RETURN_IF_ERROR(MakeRoom(now_ns));
+    DW_RETURN_IF_ERROR(s.Bind(1, id)
+                           .Bind(2, now_ns)
+                           .Bind(3, WireBody(fitted[i], id))
+                           .Bind(4, static_cast<int64_t>(fitted[i].events.size()))
+                           .Run());
+    s.Reset();
+  }
+  return head_id;
+}
+
 Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
-  DW_ASSIGN_OR_RETURN(std::string id, NewReportId());
+  std::string id;
   DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
-    std::string body;
+    CheckResult copy = result;
     if (result.packages) {
       // Full list only when the collector may not hold it yet (outbox.h).
       DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT value FROM report_state WHERE key = "
@@ -211,28 +239,115 @@ Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
       DW_ASSIGN_OR_RETURN(bool row, q.Step());
       const std::string digest = result.packages->digest.Hex();
       const bool changed = !row || q.Text(0) != digest;
-      CheckResult copy = result;
       copy.packages->full = changed;
       if (!changed) copy.packages->list.clear();
-      body = WireBody(copy, id);
       if (changed) {
         DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("INSERT OR REPLACE INTO report_state(key, "
                                                   "value) VALUES('packages_digest', ?)"));
         DW_RETURN_IF_ERROR(up.Bind(1, digest).Run());
       }
-    } else {
-      body = WireBody(result, id);
     }
-    DW_RETURN_IF_ERROR(MakeRoom(now_ns));
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO report_outbox(report_id, created_ns, "
-                                             "body, events) VALUES(?, ?, ?, ?)"));
-    return s.Bind(1, id)
-        .Bind(2, now_ns)
-        .Bind(3, body)
-        .Bind(4, static_cast<int64_t>(result.events.size()))
-        .Run();
+    DW_ASSIGN_OR_RETURN(id, InsertFitted(FitReport(std::move(copy), budget_), now_ns));
+    return Status::Ok();
   }));
   return id;
+}
+
+Result<bool> Outbox::Shrink(int64_t seq) {
+  bool shrunk = false;
+  DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
+    DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT report_id, body, created_ns FROM "
+                                             "report_outbox WHERE seq = ?"));
+    q.Bind(1, seq);
+    DW_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no queued report " + std::to_string(seq));
+    const std::string id = q.Text(0);
+    const std::string body = q.Text(1);
+    const int64_t created_ns = q.Int(2);
+    std::error_code ec;
+    value v = value::parse(body, ec);
+    if (ec) return Status::Corruption("queued report " + id + ": " + ec.message());
+    DW_ASSIGN_OR_RETURN(CheckResult r, CheckResultFromJson(v));
+    ReportBudget half;
+    half.max_bytes = body.size() / 2;
+    half.max_events = r.events.size() / 2;
+    if (body.size() <= kMinReportBudget.max_bytes &&
+        r.events.size() <= kMinReportBudget.max_events) {
+      return Status::Ok();
+    }
+    // `keep` stays in this row (same id); `before` go in new rows ahead of
+    // it, so that parts still reach the collector before their head.
+    CheckResult keep;
+    std::vector<CheckResult> before;
+    std::string head_id = id;
+    if (r.fold.IsPart()) {
+      // A part holds critical and high events only: split it in two.
+      head_id = r.fold.part_of;
+      CheckResult first = r;
+      first.events.resize(r.events.size() / 2);
+      r.events.erase(r.events.begin(), r.events.begin() + static_cast<long>(r.events.size() / 2));
+      before.push_back(std::move(first));
+      keep = std::move(r);
+    } else {
+      std::vector<CheckResult> fitted = FitReport(std::move(r), half);
+      keep = std::move(fitted[0]);
+      for (size_t i = 1; i < fitted.size(); ++i) before.push_back(std::move(fitted[i]));
+    }
+    const std::string keep_body = WireBody(keep, id);
+    if (keep_body.size() >= body.size() && before.empty()) return Status::Ok();
+    const int64_t n = static_cast<int64_t>(before.size());
+    int64_t keep_seq = seq;
+    if (n > 0) {
+      // Make room: every row from this one on moves n places back (through
+      // negative values, so that no two rows ever share a seq).
+      DW_ASSIGN_OR_RETURN(auto mv, db_->Prepare("UPDATE report_outbox SET seq = -(seq + ?) "
+                                                "WHERE seq >= ?"));
+      DW_RETURN_IF_ERROR(mv.Bind(1, n).Bind(2, seq).Run());
+      DW_RETURN_IF_ERROR(db_->Exec("UPDATE report_outbox SET seq = -seq WHERE seq < 0"));
+      keep_seq = seq + n;
+      DW_ASSIGN_OR_RETURN(auto ins, db_->Prepare("INSERT INTO report_outbox(seq, report_id, "
+                                                 "created_ns, body, events) "
+                                                 "VALUES(?, ?, ?, ?, ?)"));
+      for (int64_t i = 0; i < n; ++i) {
+        CheckResult& p = before[static_cast<size_t>(i)];
+        DW_ASSIGN_OR_RETURN(std::string pid, NewReportId());
+        p.fold.part_of = head_id;
+        DW_RETURN_IF_ERROR(ins.Bind(1, seq + i)
+                               .Bind(2, pid)
+                               .Bind(3, created_ns)
+                               .Bind(4, WireBody(p, pid))
+                               .Bind(5, static_cast<int64_t>(p.events.size()))
+                               .Run());
+        ins.Reset();
+      }
+    }
+    if (keep.fold.IsPart() && n > 0) {
+      // The head, still queued behind its parts, counts the new ones.
+      DW_ASSIGN_OR_RETURN(auto hq, db_->Prepare("SELECT seq, body FROM report_outbox WHERE "
+                                                "report_id = ? AND state = 'pending'"));
+      hq.Bind(1, head_id);
+      DW_ASSIGN_OR_RETURN(bool found, hq.Step());
+      if (found) {
+        const int64_t head_seq = hq.Int(0);
+        value hv = value::parse(hq.Text(1), ec);
+        if (!ec && hv.is_object() && hv.has_field("parts") && hv.at("parts").is_number()) {
+          hv["parts"] = value::number(hv.at("parts").as_number().to_int64() + n);
+          DW_ASSIGN_OR_RETURN(auto hu, db_->Prepare("UPDATE report_outbox SET body = ? WHERE "
+                                                    "seq = ?"));
+          DW_RETURN_IF_ERROR(hu.Bind(1, hv.serialize()).Bind(2, head_seq).Run());
+        }
+      }
+    }
+    DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("UPDATE report_outbox SET body = ?, events = ? "
+                                              "WHERE seq = ?"));
+    DW_RETURN_IF_ERROR(up.Bind(1, keep_body)
+                           .Bind(2, static_cast<int64_t>(keep.events.size()))
+                           .Bind(3, keep_seq)
+                           .Run());
+    shrunk = true;
+    return Status::Ok();
+  }));
+  return shrunk;
 }
 
 Status Outbox::ForgetPackagesDigest() {

@@ -7,8 +7,15 @@
 // most `max_reports` reports: when full, the oldest ones are summarised into
 // one "outbox-overflow" report (counts of reports and events by kind, time
 // range) that takes their place at the head of the queue, so nothing is
-// dropped silently. A report the collector refuses as malformed (400, 413) is
-// kept with state "rejected" for inspection and no longer blocks the queue.
+// dropped silently. A report the collector refuses as invalid (400/422
+// "invalid_report") is kept with state "rejected" for inspection and no
+// longer blocks the queue.
+//
+// Reports fit a budget (core/report_fold.h): a check with more drift than
+// one report may carry is queued as a folded head plus parts holding the
+// critical and high events that did not fit, queued ahead of the head (the
+// collector takes a host's latest counts from the last report it stores);
+// Shrink() folds a queued report further when the collector answers 413.
 //
 // Tables (component 'report' in schema_versions, version 1):
 //   report_outbox(seq, report_id, created_ns, body, events, attempts,
@@ -28,6 +35,7 @@
 #include <vector>
 
 #include "core/drift.h"
+#include "core/report_fold.h"
 #include "core/status.h"
 
 namespace driftwatch::agent {
@@ -60,13 +68,17 @@ class Outbox {
  public:
   // Opens (creating tables in) the agent database at db_path. kUnsupported
   // when the database records a newer 'report' schema version.
+  // `budget` bounds each queued report.
   static Result<std::unique_ptr<Outbox>> Open(const std::string& db_path,
-                                              int64_t max_reports = kDefaultOutboxMax);
+                                              int64_t max_reports = kDefaultOutboxMax,
+                                              const ReportBudget& budget = ReportBudget{});
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
-  // Queues a report of `result` under a new UUID v4 and returns the id.
+  // Queues a report of `result` under a new UUID v4 and returns the id; a
+  // result over the budget is queued as that report (the folded head) and
+  // its parts, each under its own id, in that order.
   // The package inventory goes in full only when its digest differs from
   // the one last queued in full (report_state "packages_digest"); otherwise
   // the report carries just the digest and count, so reports stay small.
@@ -81,6 +93,13 @@ class Outbox {
   Status RecordFailure(int64_t seq, int attempts, int64_t next_attempt_ns,
                        const std::string& error);
   Status MarkRejected(int64_t seq, const std::string& error);
+  // The collector found report `seq` too large (413): rewrites it folded to
+  // half its size (half its listed events), under the same report id; the
+  // parts a split needs (or the first half of a part split in two) are
+  // queued just ahead of it, so that a head always follows its parts. False
+  // when it is already at the smallest budget (kMinReportBudget) and
+  // nothing was changed.
+  Result<bool> Shrink(int64_t seq);
   Result<int64_t> PendingCount();
   Result<int64_t> RejectedCount();
 
@@ -88,12 +107,16 @@ class Outbox {
   Status SaveEnrollment(const Enrollment& e);
 
  private:
-  Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports);
+  Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget);
+  // Inserts the head and parts of a fitted report under new ids; returns
+  // the head's.
+  Result<std::string> InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns);
   Status Init();
   Status MakeRoom(int64_t now_ns);
 
   std::unique_ptr<agent::Db> db_;
   int64_t max_reports_;
+  ReportBudget budget_;
 };
 
 // A random UUID v4 in canonical form.

@@ -172,5 +172,119 @@ TEST_F(OutboxTest, PackageListGoesInFullOnlyWhenItsDigestChanged) {
                                               "none"}));
 }
 
+// 3,000 high events that cannot fit a 100-event report, behind 500 low ones.
+CheckResult Flood() {
+  CheckResult r;
+  r.target = "web-1";
+  r.baseline = "default";
+  r.baseline_revision = 2;
+  r.started_ns = 100;
+  r.finished_ns = 110;
+  for (int i = 0; i < 3500; ++i) {
+    DriftEvent e;
+    e.path = (i < 500 ? "/var/tmp/f" : "/etc/spam/f") + std::to_string(i);
+    e.kind = DriftKind::kAdded;
+    e.severity = i < 500 ? Severity::kLow : Severity::kHigh;
+    r.events.push_back(e);
+  }
+  return r;
+}
+
+TEST_F(OutboxTest, AReportOverTheBudgetIsQueuedAsPartsThenItsHead) {
+  auto o = Outbox::Open(db_, kDefaultOutboxMax, ReportBudget{64 << 10, 1000});
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  auto before = (*o)->Enqueue(Result(1, 0, 50), 1);
+  auto head = (*o)->Enqueue(Flood(), 2);
+  auto after = (*o)->Enqueue(Result(0, 1, 300), 3);
+  ASSERT_TRUE(before.ok() && head.ok() && after.ok());
+  auto pending = (*o)->Pending(100);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_GE(pending->size(), 6u);
+  EXPECT_EQ(pending->front().report_id, *before);
+  EXPECT_EQ(pending->back().report_id, *after);
+  // The head comes right after its parts, and lists or points to every
+  // high event; the low ones are folded.
+  const auto& h = (*pending)[pending->size() - 2];
+  EXPECT_EQ(h.report_id, *head);
+  int64_t high = 0;
+  for (size_t i = 1; i + 1 < pending->size(); ++i) {
+    auto r = CheckResultFromJson(value::parse((*pending)[i].body));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_LE((*pending)[i].body.size(), size_t{64} << 10);
+    for (const DriftEvent& e : r->events) high += e.severity == Severity::kHigh;
+    if (i + 2 < pending->size()) {
+      EXPECT_EQ(r->fold.part_of, *head) << i;
+    } else {
+      EXPECT_EQ(r->fold.folded.total, 500);
+      EXPECT_EQ(r->fold.totals->total, 3500);
+      EXPECT_EQ(r->fold.parts, static_cast<int64_t>(pending->size()) - 2);
+    }
+  }
+  EXPECT_EQ(high, 3000);
+}
+
+TEST_F(OutboxTest, ShrinkFoldsTheReportAndKeepsPartsAheadOfIt) {
+  auto o = Outbox::Open(db_);
+  ASSERT_TRUE(o.ok());
+  CheckResult r = Flood();
+  for (DriftEvent& e : r.events)
+    e.severity = e.severity == Severity::kHigh ? Severity::kMedium : e.severity;
+  r.events[7].severity = Severity::kCritical;
+  auto id = (*o)->Enqueue(r, 1);
+  auto later = (*o)->Enqueue(Result(1, 0, 300), 2);
+  ASSERT_TRUE(id.ok() && later.ok());
+  auto pending = (*o)->Pending(10);
+  ASSERT_EQ(pending->size(), 2u);
+  const size_t size0 = (*pending)[0].body.size();
+  int rounds = 0;
+  while (true) {
+    auto shrunk = (*o)->Shrink((*o)->Pending(1)->front().seq);
+    ASSERT_TRUE(shrunk.ok()) << shrunk.status().message();
+    if (!*shrunk) break;
+    ASSERT_LT(++rounds, 20);
+  }
+  EXPECT_GE(rounds, 3);
+  pending = (*o)->Pending(10);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].report_id, *id);
+  EXPECT_EQ((*pending)[1].report_id, *later);
+  EXPECT_LT((*pending)[0].body.size(), size0 / 4);
+  auto head = CheckResultFromJson(value::parse((*pending)[0].body));
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->fold.totals->total, 3500);
+  EXPECT_EQ(head->fold.totals->severities[static_cast<int>(Severity::kCritical)], 1);
+  ASSERT_FALSE(head->events.empty());
+  bool critical = false;
+  for (const DriftEvent& e : head->events) critical |= e.severity == Severity::kCritical;
+  EXPECT_TRUE(critical);
+}
+
+TEST_F(OutboxTest, ShrinkingAHeadWithTooManyHighEventsSplitsItAheadOfItself) {
+  auto o = Outbox::Open(db_);
+  ASSERT_TRUE(o.ok());
+  auto first = (*o)->Enqueue(Result(1, 0, 50), 1);
+  auto id = (*o)->Enqueue(Flood(), 2);
+  auto later = (*o)->Enqueue(Result(1, 0, 300), 3);
+  ASSERT_TRUE(first.ok() && id.ok() && later.ok());
+  auto pending = (*o)->Pending(10);
+  ASSERT_EQ(pending->size(), 3u);  // fits the default budget
+  auto shrunk = (*o)->Shrink((*pending)[1].seq);
+  ASSERT_TRUE(shrunk.ok() && *shrunk) << shrunk.status().message();
+  pending = (*o)->Pending(20);
+  ASSERT_GE(pending->size(), 4u);
+  EXPECT_EQ(pending->front().report_id, *first);
+  EXPECT_EQ(pending->back().report_id, *later);
+  EXPECT_EQ((*pending)[pending->size() - 2].report_id, *id);
+  for (size_t i = 1; i + 2 < pending->size(); ++i) {
+    auto p = CheckResultFromJson(value::parse((*pending)[i].body));
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->fold.part_of, *id);
+  }
+  // New reports still queue after everything.
+  auto newest = (*o)->Enqueue(Result(1, 0, 400), 4);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ((*o)->Pending(30)->back().report_id, *newest);
+}
+
 }  // namespace
 }  // namespace driftwatch::report

@@ -2,11 +2,15 @@
 // the collector, oldest first (docs/wire.md).
 //
 // Delivery stops at the first report that cannot be delivered now (collector
-// down, 5xx, auth refused), so reports always arrive in order; it backs off
-// exponentially per report (1 s doubling, capped at options.max_backoff_ns)
-// from `now_ns`; a next attempt further than that cap in the future (the wall
-// clock was set back since) counts as due.
-// A report the collector refuses as malformed is marked rejected and skipped.
+// down or past the deadline, 5xx, 429, an unrecognised 4xx, auth refused),
+// so reports always arrive in order; it backs off exponentially per report
+// (1 s doubling, capped at options.max_backoff_ns) from `now_ns`; a next
+// attempt further than that cap in the future (the wall clock was set back
+// since) counts as due.
+// A report answered 413 is shrunk (Outbox::Shrink) and sent again at once,
+// at most options.max_shrinks times per call; one already at the smallest
+// budget backs off like an unavailable collector. Only a report the
+// collector refuses as invalid (client.h) is marked rejected and skipped.
 //
 // Thread-safety: functions open their own database handles.
 #ifndef DRIFTWATCH_AGENT_REPORT_REPORTER_H_
@@ -32,12 +36,14 @@ Result<std::string> QueueAndDeliver(const std::string& db_path, const CheckResul
 struct DeliveryOptions {
   bool respect_backoff = false;  // skip when the head report's next attempt is due later
   int64_t max_backoff_ns = int64_t{600} * 1000000000;
-  int batch = 1000;  // reports per call at most
+  int batch = 1000;      // reports per call at most
+  int max_shrinks = 16;  // 413 answers handled per call
 };
 
 struct DeliveryOutcome {
   int sent = 0;
   int rejected = 0;
+  int shrunk = 0;         // times a report was shrunk after a 413
   int64_t remaining = 0;  // pending after this call
   Status error;           // why delivery stopped early (ok when it did not)
   std::string Note() const;

@@ -69,7 +69,7 @@ TEST_F(CollectorApiTest, AuthLimitsAndErrors) {
   a = Http("POST", url + "/api/v1/reports", web1,
            R"({"format":1,"report_id":")" + Uuid(2) +
                R"(","host_id":"web-1","target":"web-1","baseline":"default","started":7})");
-  EXPECT_EQ(a.body, R"({"detail":"started: expected a string","error":"bad_request"})");
+  EXPECT_EQ(a.body, R"({"detail":"started: expected a string","error":"invalid_report"})");
   // Oversize body (the test config caps bodies at 4096 bytes).
   std::vector<DriftEvent> many;
   for (int i = 0; i < 100; ++i) many.push_back(Added("/etc/f" + std::to_string(i)));

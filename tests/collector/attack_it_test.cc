@@ -10,7 +10,7 @@
 // Throughout each case a prober asks /healthz every 50 ms on a fresh
 // connection; after it: /healthz p99 < 100 ms, the collector's peak RSS
 // (VmHWM) < 256 MiB, and SIGTERM stops it (exit 0) within 5 s. Under the
-// sanitizers (ASAN_OPTIONS set, scripts/test.d/san.run) the latency and
+// sanitizers (ASAN_OPTIONS or TSAN_OPTIONS set: san.run, tsan.run) the latency and
 // memory bounds are printed, not asserted: instrumentation multiplies both.
 // The same binary runs on PostgreSQL (collector-attack-pg).
 #include <netinet/tcp.h>
@@ -39,7 +39,9 @@ using std::chrono::milliseconds;
 constexpr int64_t kRssLimitKib = 256 * 1024;
 constexpr int64_t kHealthP99Us = 100 * 1000;
 
-bool Sanitized() { return std::getenv("ASAN_OPTIONS") != nullptr; }
+bool Sanitized() {
+  return std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr;
+}
 
 int EnvInt(const char* name, int def) {
   const char* v = std::getenv(name);

@@ -149,7 +149,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 2\n"
+            "postgresql store migrated from schema version 0 to 3\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -159,13 +159,13 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 2\n"
+            "postgresql store already at schema version 3\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
                 alerts[0][0] +
                 " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
-                "6 host_baselines\n");
+                "6 host_baselines, 3 host_report_status\n");
   // Every fleet table of the schema is copied: one missing from the list
   // above would leave its rows behind.
   EXPECT_EQ(cluster.Sql("fleet",
@@ -173,7 +173,8 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
             (pgtest::Rows{{"alerts commands event_counts events host_baselines host_containers "
-                           "host_inventory host_packages hosts reports tokens"}}));
+                           "host_inventory host_packages host_report_status hosts reports "
+                           "tokens"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
@@ -189,7 +190,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 2\n"
+            "postgresql store already at schema version 3\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),
@@ -340,7 +341,8 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   ASSERT_TRUE(copied.ok()) << copied.status().message();
   EXPECT_EQ(collector::FormatImportCounts(*copied),
             "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
-            "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines");
+            "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines, "
+            "1 host_report_status");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});

@@ -425,6 +425,45 @@ TEST_P(StoreConformanceTest, UnknownHostStoresNothing) {
   EXPECT_TRUE(store_->QueryDrift(DriftQuery{})->empty());
 }
 
+TEST_P(StoreConformanceTest, ReportSummaryAndRefusalsAreKeptPerHost) {
+  // A folded report: 2 events listed of a check of 5000.
+  ReportEnvelope env = Envelope("r1", {Severity::kCritical, Severity::kMedium}, 100);
+  env.total_events = 5000;
+  env.summary_json = R"({"events":5000,"listed":2,"folded":4998})";
+  auto r = store_->IngestReport(env, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->events, 2);
+  auto h = store_->GetHost("h");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->events, 2);
+  EXPECT_EQ(h->last_report_events, 5000);
+  EXPECT_EQ(h->last_summary_json, env.summary_json);
+  EXPECT_EQ(h->reports_refused, 0);
+  EXPECT_EQ(h->last_refused_ns, 0);
+  EXPECT_EQ(store_->Counts()->events, 2);
+  // Refusals count up and keep the latest reason; unknown hosts are kNotFound.
+  ASSERT_TRUE(store_->RecordRefusedReport("h", "invalid: events[0].kind", 200).ok());
+  ASSERT_TRUE(store_->RecordRefusedReport("h", "too_large: over 8388608 bytes", 300).ok());
+  EXPECT_EQ(store_->RecordRefusedReport("ghost", "x", 300).code(), StatusCode::kNotFound);
+  h = store_->GetHost("h");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->reports_refused, 2);
+  EXPECT_EQ(h->last_refused_ns, 300);
+  EXPECT_EQ(h->last_refused_reason, "too_large: over 8388608 bytes");
+  EXPECT_EQ(h->last_summary_json, env.summary_json);
+  // The next report replaces the summary and keeps the refusals.
+  ReportEnvelope next = Envelope("r2", {Severity::kLow}, 400);
+  next.total_events = 1;
+  next.summary_json = R"({"events":1,"listed":1,"folded":0})";
+  ASSERT_TRUE(store_->IngestReport(next, {}).ok());
+  auto list = store_->ListHosts();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].last_report_events, 1);
+  EXPECT_EQ((*list)[0].last_summary_json, next.summary_json);
+  EXPECT_EQ((*list)[0].reports_refused, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 

@@ -239,6 +239,15 @@ async function seed() {
       assert.equal(sent.status, 200, JSON.stringify(sent.json));
       assert.equal(sent.json.events, r.events.length);
     }
+    if (host === 'web-2') {
+      // One report the collector refuses (an event of no known kind).
+      const bad = reportBody(host, {hoursAgo: 1, events: [
+        fileEvent('/etc/hosts', 'modified', 'high', {type: 'file'}, {type: 'file'}, [])]});
+      bad.events[0].kind = 'exploded';
+      const refused = await call('POST', '/api/v1/reports', enrolled.json.token, bad);
+      assert.equal(refused.status, 400, JSON.stringify(refused.json));
+      assert.equal(refused.json.error, 'invalid_report');
+    }
   }
 }
 
@@ -375,6 +384,11 @@ describe('dashboard', () => {
       silent: summary.silent_hosts, events: stored});
     assert.equal(summary.silent_hosts, 2);  // cache-1 (never reported) and edge-1
     assert.deepEqual(shown, {hosts: 5, drifted: 2, silent: summary.silent_hosts, events: 9});
+    // web-2's refused report: on the overview's card and in its attention list.
+    assert.equal(Number(await page.textContent('[data-metric="refused"]')),
+        summary.reports_refused);
+    assert.equal(summary.reports_refused, 1);
+    assert.deepEqual(await texts('.host-list li .badge.state-refused'), ['1 reports refused']);
     for (const sev of ['low', 'medium', 'high', 'critical']) {
       const n = await page.textContent(`.severity-table tr[data-severity="${sev}"] td.num`);
       assert.equal(Number(n), summary.events_by_severity[sev], sev);
@@ -500,6 +514,14 @@ describe('dashboard', () => {
     assert.deepEqual(await texts('table.compare tbody tr td:last-child'),
         cmp.subtrees.map((s) => s.status.replace('_', ' ')));
     await shot('host');
+    // A host whose report was refused says so, with the collector's reason.
+    await goto('#/hosts/web-2');
+    await page.waitForSelector('#reports-refused .badge');
+    const web2 = await apiGet('/api/v1/hosts/web-2');
+    assert.equal(web2.reports_refused.count, 1);
+    assert.equal(await page.textContent('#reports-refused .badge'), '1 reports refused');
+    assert.match(await page.textContent('#reports-refused .refused-reason'),
+        /^: invalid: events\[0\]\.kind: expected one of added/);
   });
 
   test('drift filters map onto the API query', async () => {

@@ -9,6 +9,29 @@ function facts(pairs) {
   return h('dl', {class: 'facts'}, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+// Reports of this host the collector refused: their drift may be missing.
+function refusedFact(host) {
+  const r = host.reports_refused || {count: 0};
+  if (!r.count) return h('span', {id: 'reports-refused'}, '0');
+  return h('span', {id: 'reports-refused'},
+      h('span', {class: 'badge state-refused'}, `${r.count} reports refused`), ' ',
+      h('span', {class: 'muted'}, 'last '), timeEl(r.last),
+      r.reason ? h('span', {class: 'refused-reason'}, `: ${r.reason}`) : null);
+}
+
+// What the latest report folded (a check with more drift than one report
+// carries): its exact counts and the paths' common prefixes.
+function foldedNote(host) {
+  const s = host.last_report_summary;
+  if (!s || !s.folded) return null;
+  const prefixes = s.folded_prefixes || [];
+  return h('div', {'class': 'message message-info folded-note', 'role': 'note'},
+      `${s.folded} of ${s.events} events of the latest check were folded by the agent ` +
+      '(counted, not listed)' + (prefixes.length ? ': ' : '.'),
+      prefixes.map((p, i) => [i ? ', ' : '', h('span', {class: 'path'}, p.prefix),
+        ` (${p.events})`]));
+}
+
 function commandsTable(commands) {
   if (commands.length === 0) return h('p', {class: 'muted'}, 'No commands were ever queued.');
   return h('div', {class: 'table-wrap'}, h('table', {class: 'data compact commands'},
@@ -192,6 +215,7 @@ export function hostView({match}) {
                     ['Last seen', timeEl(host.last_seen)],
                     ['Last report', timeEl(host.last_report)],
                     ['Reports / events', `${host.reports} / ${host.events}`],
+                    ['Reports refused', refusedFact(host)],
                   ])),
               h('section', {'class': 'panel', 'aria-labelledby': 'baseline-h'},
                   h('h2', {id: 'baseline-h'}, 'Baseline'),
@@ -209,6 +233,7 @@ export function hostView({match}) {
               h('h2', {id: 'open-h'}, `Open drift (${host.last_report_events})`),
               h('p', {class: 'muted'}, 'The events of the latest report. ',
                   h('a', {href: routeHref('/drift', {host: id})}, 'All drift of this host')),
+              foldedNote(host),
               openArea),
           h('section', {'class': 'panel', 'aria-labelledby': 'commands-h'},
               h('h2', {id: 'commands-h'}, 'Commands'),

@@ -4,7 +4,12 @@ import {api, openDrift} from '../api.js';
 import {SEVERITIES, formatDuration, h, message, parseTime, replace, routeHref, timeEl}
   from '../dom.js';
 
-const STATUSES = {'': 'any status', 'drifted': 'drifted', 'silent': 'silent', 'ok': 'ok'};
+const STATUSES = {'': 'any status', 'drifted': 'drifted', 'silent': 'silent', 'ok': 'ok',
+  'refused': 'reports refused'};
+
+function refusedCount(x) {
+  return x.reports_refused ? x.reports_refused.count : 0;
+}
 
 function hostStatus(x) {
   if (x.silent) return 'silent';
@@ -27,7 +32,8 @@ export function filterHosts(hosts, {q = '', group = '', status = ''}) {
   const needle = q.toLowerCase();
   return hosts.filter((x) => (!needle || x.id.toLowerCase().includes(needle) ||
       x.group.toLowerCase().includes(needle)) &&
-      (!group || x.group === group) && (!status || hostStatus(x) === status));
+      (!group || x.group === group) &&
+      (!status || (status === 'refused' ? refusedCount(x) > 0 : hostStatus(x) === status)));
 }
 
 export function sortHosts(hosts, key, dir) {
@@ -112,7 +118,10 @@ export function hostsView({params}) {
         h('th', {scope: 'row'}, h('a', {href: routeHref('/hosts/' + encodeURIComponent(x.id))},
             x.id)),
         h('td', {}, x.group || h('span', {class: 'muted'}, '—')),
-        h('td', {}, h('span', {class: `badge state-${hostStatus(x)}`}, hostStatus(x))),
+        h('td', {}, h('span', {class: `badge state-${hostStatus(x)}`}, hostStatus(x)),
+            refusedCount(x) ? [' ', h('span', {class: 'badge state-refused',
+              title: x.reports_refused.reason || ''}, `${refusedCount(x)} reports refused`)]
+              : null),
         h('td', {class: 'nowrap'}, timeEl(x.last_seen)),
         openDriftCell(x, breakdowns),
         h('td', {}, x.baseline.name ? `${x.baseline.name} r${x.baseline.revision}` :

@@ -111,7 +111,10 @@ export function overviewView({params}) {
               routeHref('/hosts', {status: 'drifted'})),
           card('silent', 'silent', summary.silent_hosts, 'no report for 3 check intervals',
               routeHref('/hosts', {status: 'silent'})),
-          card('events', 'events stored', total, null, '#/drift'));
+          card('events', 'events stored', total, null, '#/drift'),
+          card('refused', 'reports refused', summary.reports_refused || 0,
+              `${summary.refused_hosts || 0} host(s); drift may be missing`,
+              routeHref('/hosts', {status: 'refused'})));
       const max = Math.max(1, ...SEVERITIES.map((k) => summary.events_by_severity[k] || 0));
       replace(severities, h('table', {class: 'data compact severity-table'},
           h('caption', {class: 'sr-only'}, 'Stored drift events by severity'),
@@ -129,7 +132,7 @@ export function overviewView({params}) {
                       class: 'hbar'}, svg('rect', {x: 0, y: 0, height: 10,
                       width: (100 * n / max).toFixed(1), class: `seg sev-${k}`}))));
           }))));
-      const needs = summary.host_list.filter((x) => x.drifted || x.silent);
+      const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused);
       replace(attention, needs.length === 0
         ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
         : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
@@ -137,6 +140,8 @@ export function overviewView({params}) {
             x.group ? h('span', {class: 'muted'}, ` (${x.group})`) : null, ' ',
             x.drifted ? h('span', {class: 'badge state-drifted'}, 'drifted') : null, ' ',
             x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
+            x.reports_refused ? h('span', {class: 'badge state-refused'},
+                `${x.reports_refused} reports refused`) : null, ' ',
             h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
 
       imagePanel(images, await api.images());
