@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,9 +17,12 @@
 #include <thread>
 
 #include "container/cgroups.h"
+#include "container/console.h"
 #include "container/init.h"
 #include "container/layer_fs.h"
+#include "container/seccomp_filter.h"
 #include "container/userns.h"
+#include "container/volume_source.h"
 
 namespace driftwatch::container {
 namespace {
@@ -93,30 +97,25 @@ struct Pipe {
   }
 };
 
-// Copies the container's output to the log and to the caller until both
-// pipes are closed.
-void Tee(int out_r, int err_r, int log_fd, int out_fd, int err_fd) {
-  struct pollfd fds[2] = {{out_r, POLLIN, 0}, {err_r, POLLIN, 0}};
-  int open_count = 2;
-  char buf[16384];
-  while (open_count > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        fds[i].fd = -1;
-        --open_count;
-        continue;
-      }
-      WriteAll(log_fd, std::string_view(buf, static_cast<size_t>(n)));
-      WriteAll(i == 0 ? out_fd : err_fd, std::string_view(buf, static_cast<size_t>(n)));
-    }
+// A unix socket pair: the container side sends the pty master over it.
+struct SocketPair {
+  UniqueFd parent, child;
+  static Result<SocketPair> Make() {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+      return ErrnoStatus("socketpair", errno);
+    return SocketPair{UniqueFd(fds[0]), UniqueFd(fds[1])};
   }
+};
+
+// The capability numbers of --cap-add names.
+Result<std::vector<int>> AddedCapabilities(const ContainerRecord& r) {
+  std::vector<int> caps;
+  for (const std::string& name : r.cap_add) {
+    DW_ASSIGN_OR_RETURN(int c, ParseCapability(name));
+    caps.push_back(c);
+  }
+  return caps;
 }
 
 // Runs the container and waits for it. `ready_fd` (detached) receives "ok"
@@ -129,21 +128,42 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   UniqueFd log_fd(log);
   DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());
-  Pipe out, err;
-  if (!options.detach) {
+  const bool tty = !options.detach && options.tty;
+  const bool interactive = !options.detach && options.interactive;
+  Pipe in, out, err;
+  SocketPair console;
+  if (tty) {
+    DW_ASSIGN_OR_RETURN(console, SocketPair::Make());
+  } else if (!options.detach) {
     DW_ASSIGN_OR_RETURN(out, Pipe::Make());
     DW_ASSIGN_OR_RETURN(err, Pipe::Make());
+    if (interactive) {
+      DW_ASSIGN_OR_RETURN(in, Pipe::Make());
+    }
   }
+  // The volume sources are resolved here, once, checked on the fd and
+  // cloned from it; the init attaches these detached mounts.
+  std::vector<UniqueFd> volume_fds;
+  for (const VolumeSpec& v : r.volumes) {
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenVolumeSource(v.source));
+    DW_ASSIGN_OR_RETURN(UniqueFd tree, DetachedVolumeMount(fd.get(), v.source, v.read_only));
+    volume_fds.push_back(std::move(tree));
+  }
+  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp, ContainerSeccomp(r.seccomp, r.seccomp_allow));
   InitConfig cfg;
+  DW_ASSIGN_OR_RETURN(cfg.cap_add, AddedCapabilities(r));
   cfg.lower = state.ImageRootfs(r.image);
   cfg.upper = dir + "/upper";
   cfg.work = dir + "/work";
   cfg.merged = dir + "/rootfs";
   cfg.hostname = r.name;
   cfg.volumes = r.volumes;
+  for (const UniqueFd& fd : volume_fds) cfg.volume_fds.push_back(fd.get());
   cfg.command = r.command;
   cfg.env = r.env;
   cfg.volatile_upper = options.ephemeral;
+  cfg.private_net = r.net != "host";
+  cfg.seccomp = seccomp.empty() ? nullptr : &seccomp;
   UniqueFd userns;
   if (r.userns.enabled()) {
     DW_ASSIGN_OR_RETURN(userns, MakeUserNamespace(r.userns));
@@ -159,23 +179,30 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   }
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-  if (r.net == "none") flags |= CLONE_NEWNET;
+  if (cfg.private_net) flags |= CLONE_NEWNET;
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return ErrnoStatus("clone", errno);
   if (pid == 0) {
-    int in = options.detach ? open("/dev/null", O_RDONLY) : dup(0);
-    int o = options.detach ? log_fd.get() : out.w.get();
-    int e = options.detach ? log_fd.get() : err.w.get();
-    if (in < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(125);
+    // Never the caller's stdin or terminal: /dev/null, or a pipe the
+    // monitor feeds; output through pipes (or the pty the init allocates).
+    int null_fd = open("/dev/null", O_RDWR);
+    int i = interactive && !tty ? in.r.get() : null_fd;
+    int o = options.detach ? log_fd.get() : tty ? null_fd : out.w.get();
+    int e = options.detach ? log_fd.get() : tty ? null_fd : err.w.get();
+    if (null_fd < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(125);
     cfg.go_fd = go.r.release();
     cfg.report_fd = report.w.release();
+    cfg.console_fd = tty ? console.child.release() : -1;
     ContainerInit(cfg);
   }
   go.r.Reset();
   report.w.Reset();
+  in.r.Reset();
   out.w.Reset();
   err.w.Reset();
+  console.child.Reset();
   userns.Reset();
+  volume_fds.clear();
   Status added = cgroups.AddProcess(pid);
   if (!added.ok()) {
     kill(pid, SIGKILL);
@@ -184,7 +211,24 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   }
   WriteAll(go.w.get(), "g");
   go.w.Reset();
+  // The pty comes before the command runs (it gets the window size first);
+  // if the init fails before, the socket closes and the report says why.
+  UniqueFd pty;
+  Status pty_status;
+  if (tty) {
+    auto master =
+        ReceivePty(console.parent.get(), options.interactive ? options.in_fd : -1, options.out_fd);
+    if (master.ok()) {
+      pty = std::move(master).value();
+    } else {
+      pty_status = master.status();
+    }
+  }
   std::string start_error = Trim(ReadAll(report.r.get()));
+  if (start_error.empty() && !pty_status.ok()) {
+    start_error = pty_status.ToString();
+    kill(pid, SIGKILL);
+  }
   if (!start_error.empty()) {
     int code = WaitExit(pid);
     r.status = "exited";
@@ -205,7 +249,18 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
     WriteAll(ready_fd, "ok");
     close(ready_fd);
   }
-  if (!options.detach) Tee(out.r.get(), err.r.get(), log_fd.get(), options.out_fd, options.err_fd);
+  if (!options.detach) {
+    ProxyStreams streams;
+    streams.in_src = interactive ? options.in_fd : -1;
+    streams.in_pipe = std::move(in.w);
+    streams.pty = pty.get();
+    streams.out_src = out.r.get();
+    streams.err_src = err.r.get();
+    streams.out_dst = options.out_fd;
+    streams.err_dst = options.err_fd;
+    streams.log_fd = log_fd.get();
+    ProxyStdio(std::move(streams));
+  }
   int code = WaitExit(pid);
   // Cgroups go before the exit is recorded: `stop` returns on the record.
   cgroups.Destroy().IgnoreError();
@@ -222,15 +277,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
 }  // namespace
 
 Status ValidateVolumeSource(const VolumeSpec& v) {
-  struct stat st, root;
-  if (lstat(v.source.c_str(), &st) != 0) return ErrnoStatus("volume source " + v.source, errno);
-  if (S_ISLNK(st.st_mode)) {
-    return Status::PermissionDenied("volume source " + v.source +
-                                    " is a symlink; give the real path (refused)");
-  }
-  if (stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
-    return Status::PermissionDenied("volume source " + v.source + " is the host root; refused");
-  }
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenVolumeSource(v.source));
   return Status::Ok();
 }
 
@@ -248,6 +295,10 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
   DW_ASSIGN_OR_RETURN(ImageRecord image, state.LoadImage(r.image));
   r.image_digest = image.digest;
   for (const VolumeSpec& v : r.volumes) DW_RETURN_IF_ERROR(ValidateVolumeSource(v));
+  if (r.net != "host" && r.net != "none")
+    return Status::InvalidArgument("--net must be host or none");
+  DW_RETURN_IF_ERROR(ContainerSeccomp(r.seccomp, r.seccomp_allow).status());
+  DW_RETURN_IF_ERROR(AddedCapabilities(r).status());
   DW_RETURN_IF_ERROR(MakeDirs(state.root() + "/containers"));
   const std::string dir = state.ContainerDir(r.name);
   if (mkdir(dir.c_str(), 0700) != 0) {
@@ -327,14 +378,14 @@ Result<int> StartContainer(const StateDir& state, const std::string& name,
 }
 
 Result<int> ExecInContainer(const StateDir& state, const std::string& name,
-                            const std::vector<std::string>& command, int out_fd, int err_fd) {
+                            const std::vector<std::string>& command, const ExecOptions& options) {
   if (command.empty()) return Status::InvalidArgument("no command given (use -- CMD...)");
   DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
   if (!IsRunning(r)) return Status::NotFound("container " + name + " is not running");
   std::vector<std::pair<int, UniqueFd>> ns;
   for (auto [type, file] : {std::pair{CLONE_NEWPID, "pid"}, std::pair{CLONE_NEWIPC, "ipc"},
                             std::pair{CLONE_NEWUTS, "uts"}, std::pair{CLONE_NEWNET, "net"},
-                            std::pair{CLONE_NEWNS, "mnt"}}) {
+                            std::pair{CLONE_NEWCGROUP, "cgroup"}, std::pair{CLONE_NEWNS, "mnt"}}) {
     std::string p = "/proc/" + std::to_string(r.pid) + "/ns/" + file;
     int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus(p, errno);
@@ -350,14 +401,33 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
     if (fd < 0) return ErrnoStatus(p, errno);
     user_ns.Reset(fd);
   }
+  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp, ContainerSeccomp(r.seccomp, r.seccomp_allow));
+  DW_ASSIGN_OR_RETURN(std::vector<int> cap_add, AddedCapabilities(r));
   DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());
+  // The command's streams: pipes copied here, or a pty of the container's
+  // devpts whose master comes back over `console`. Never the caller's fds.
+  Pipe in, out, err;
+  SocketPair console;
+  if (options.tty) {
+    DW_ASSIGN_OR_RETURN(console, SocketPair::Make());
+  } else {
+    DW_ASSIGN_OR_RETURN(out, Pipe::Make());
+    DW_ASSIGN_OR_RETURN(err, Pipe::Make());
+    if (options.interactive) {
+      DW_ASSIGN_OR_RETURN(in, Pipe::Make());
+    }
+  }
   pid_t helper = fork();
   if (helper < 0) return ErrnoStatus("fork", errno);
   if (helper == 0) {
     // Not dumpable while this process still runs the launcher's binary.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     report.r.Reset();
+    in.w.Reset();
+    out.r.Reset();
+    err.r.Reset();
+    console.parent.Reset();
     auto fail = [&](const Status& st, int code) {
       WriteAll(report.w.get(), st.ToString());
       _exit(code);
@@ -381,9 +451,27 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
         if (!entered.ok()) fail(entered, 126);
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
       }
-      int in = open("/dev/null", O_RDONLY);
-      if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(126);
-      Status st = RestrictPrivileges();
+      Status keyring = JoinNewSessionKeyring();
+      if (!keyring.ok()) fail(keyring, 126);
+      if (options.tty) {
+        auto pty = OpenContainerPty();
+        if (!pty.ok()) fail(pty.status(), 126);
+        Status sent = SendPtyAndWait(console.child.get(), pty->master.get());
+        if (!sent.ok()) fail(sent, 126);
+        pty->master.Reset();
+        Status attached = AttachTerminal(pty->slave.get());
+        if (!attached.ok()) fail(attached, 126);
+      } else {
+        int null_fd = open("/dev/null", O_RDONLY);
+        int i = options.interactive ? in.r.get() : null_fd;
+        if (null_fd < 0 || dup2(i, 0) < 0 || dup2(out.w.get(), 1) < 0 || dup2(err.w.get(), 2) < 0)
+          _exit(126);
+        // A session of its own: no controlling terminal, not the caller's.
+        if (setsid() < 0) fail(ErrnoStatus("setsid", errno), 126);
+      }
+      Status st = RestrictPrivileges(cap_add);
+      if (!st.ok()) fail(st, 126);
+      st = seccomp.Load();
       if (!st.ok()) fail(st, 126);
       clearenv();
       for (const std::string& kv : ContainerEnv(r.name, r.env)) {
@@ -393,12 +481,19 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
       std::vector<char*> argv;
       for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
       syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
       execvp(argv[0], argv.data());
       fail(ErrnoStatus("exec " + command[0], errno), 127);
     }
     go.r.Reset();
     report.w.Reset();
+    in.r.Reset();
+    out.w.Reset();
+    err.w.Reset();
+    console.child.Reset();
     Status added = cgroups.AddProcess(child);
     if (!added.ok()) {
       kill(child, SIGKILL);
@@ -411,7 +506,38 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
   go.r.Reset();
   go.w.Reset();
   report.w.Reset();
+  in.r.Reset();
+  out.w.Reset();
+  err.w.Reset();
+  console.child.Reset();
+  UniqueFd pty;
+  Status pty_status;
+  if (options.tty) {
+    auto master =
+        ReceivePty(console.parent.get(), options.interactive ? options.in_fd : -1, options.out_fd);
+    if (master.ok()) {
+      pty = std::move(master).value();
+    } else {
+      pty_status = master.status();
+    }
+  }
   std::string error = Trim(ReadAll(report.r.get()));
+  if (error.empty() && !pty_status.ok()) error = pty_status.ToString();
+  if (error.empty()) {
+    // The copy ends when the command exits (the helper exits with it), even
+    // if something it started in the background still holds the output.
+    UniqueFd exit_fd(static_cast<int>(syscall(SYS_pidfd_open, helper, 0)));
+    ProxyStreams streams;
+    streams.in_src = options.interactive ? options.in_fd : -1;
+    streams.in_pipe = std::move(in.w);
+    streams.pty = pty.get();
+    streams.out_src = out.r.get();
+    streams.err_src = err.r.get();
+    streams.out_dst = options.out_fd;
+    streams.err_dst = options.err_fd;
+    streams.exit_fd = exit_fd.get();
+    ProxyStdio(std::move(streams));
+  }
   int code = WaitExit(helper);
   if (!error.empty()) return Status::IoError("exec in " + name + ": " + error);
   return code;
