@@ -25,12 +25,12 @@ using container::StateDir;
 
 constexpr char kUsage[] =
     "usage: driftwatch container VERB [--state-dir DIR] ...\n"
-    "  image import [--db PATH] [--rules FILE] NAME DIR|ROOTFS.tar\n"
+    "  image import [--db PATH] [--rules FILE] [--keep-special] NAME DIR|ROOTFS.tar\n"
     "                                     copy an image into the store, record its digest\n"
-    "                                     and its tree as baseline image:NAME@DIGEST\n"
+    "                                     and its tree as baseline image:NAME@DIGEST; device\n"
+    "                                     nodes are dropped, setuid/setgid bits and file\n"
+    "                                     capabilities stripped unless --keep-special\n"
     "  image ls [--format json]\n"
-    "  image import [--keep-special] ...  device nodes are dropped and setuid/setgid bits\n"
-    "                                     and file capabilities stripped unless --keep-special\n"
     "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net none|host]\n"
     "      [--memory 256M] [--pids 512] [--userns [--userns-range HOSTID:COUNT]]\n"
     "      [--cap-add CAP]... [--seccomp default|unconfined] [--seccomp-allow GROUP]...\n"
