@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace driftwatch::container {
@@ -230,35 +231,63 @@ void ProxyStdio(ProxyStreams s) {
   }
   RawMode raw(s.pty >= 0 && tty == s.in_src ? s.in_src : -1);
   WinchFd winch;
+  // A container that stops reading its stdin (or exits) must not kill the
+  // caller with SIGPIPE: writes then fail with EPIPE instead.
+  struct sigaction ignore = {}, old_pipe = {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old_pipe);
   if (s.pty >= 0) CopyWindowSize(tty, s.pty);
   const int out_src = s.pty >= 0 ? s.pty : s.out_src;
   const int err_src = s.pty >= 0 ? -1 : s.err_src;
   const int in_dst = s.pty >= 0 ? s.pty : s.in_pipe.get();
-  enum { kIn, kOut, kErr, kWinch, kExit, kCount };
-  struct pollfd fds[kCount] = {{in_dst >= 0 ? s.in_src : -1, POLLIN, 0},
+  // Input is written without blocking: a container busy writing output it
+  // cannot get rid of must not stall the copy of that output.
+  if (in_dst >= 0) fcntl(in_dst, F_SETFL, fcntl(in_dst, F_GETFL) | O_NONBLOCK);
+  std::string pending;  // input read but not yet taken by the container
+  bool in_eof = in_dst < 0 || s.in_src < 0;
+  enum { kIn, kInDst, kOut, kErr, kWinch, kExit, kCount };
+  struct pollfd fds[kCount] = {{-1, POLLIN, 0},
+                               {-1, POLLOUT, 0},
                                {out_src, POLLIN, 0},
                                {err_src, POLLIN, 0},
                                {s.pty >= 0 ? winch.fd() : -1, POLLIN, 0},
                                {s.exit_fd, POLLIN, 0}};
-  if (fds[kIn].fd < 0) s.in_pipe.Reset();  // nothing to send: the container reads EOF
+  auto flush_input = [&] {
+    while (!pending.empty()) {
+      ssize_t n = write(in_dst, pending.data(), pending.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      if (n <= 0) {  // the container closed its stdin: drop the rest
+        pending.clear();
+        in_eof = true;
+        return;
+      }
+      pending.erase(0, static_cast<size_t>(n));
+    }
+  };
   while (fds[kOut].fd >= 0 || fds[kErr].fd >= 0) {
+    // At end of input (and once what is pending is taken) the pipe closes:
+    // the container reads EOF. A pty stays open: EOF is the user's ^D.
+    if (in_eof && pending.empty()) s.in_pipe.Reset();
+    fds[kIn].fd = !in_eof && pending.empty() ? s.in_src : -1;
+    fds[kInDst].fd = !pending.empty() ? in_dst : -1;
     if (poll(fds, kCount, -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      break;
     }
     if (fds[kOut].fd >= 0 && fds[kOut].revents != 0 && !Pump(fds[kOut].fd, s.out_dst, s.log_fd))
       fds[kOut].fd = -1;
     if (fds[kErr].fd >= 0 && fds[kErr].revents != 0 && !Pump(fds[kErr].fd, s.err_dst, s.log_fd))
       fds[kErr].fd = -1;
+    if (fds[kInDst].fd >= 0 && fds[kInDst].revents != 0) flush_input();
     if (fds[kIn].fd >= 0 && fds[kIn].revents != 0) {
-      char buf[4096];
+      char buf[16384];
       ssize_t n = read(fds[kIn].fd, buf, sizeof buf);
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (n <= 0) {
-        fds[kIn].fd = -1;
-        s.in_pipe.Reset();
-      } else {
-        WriteAll(in_dst, std::string_view(buf, static_cast<size_t>(n)));
+      if (n > 0) {
+        pending.assign(buf, static_cast<size_t>(n));
+        flush_input();
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        in_eof = true;
       }
     }
     if (fds[kWinch].fd >= 0 && fds[kWinch].revents != 0) {
@@ -270,9 +299,10 @@ void ProxyStdio(ProxyStreams s) {
     if (fds[kExit].fd >= 0 && fds[kExit].revents != 0) {
       Drain(fds[kOut].fd, s.out_dst, s.log_fd);
       Drain(fds[kErr].fd, s.err_dst, s.log_fd);
-      return;
+      break;
     }
   }
+  sigaction(SIGPIPE, &old_pipe, nullptr);
 }
 
 }  // namespace driftwatch::container

@@ -101,6 +101,71 @@ TEST(ConsoleTest, PipesCarryStdinAndBothOutputsIntoTheLog) {
   EXPECT_EQ(FileText(log.get()), "line\noops\n");
 }
 
+TEST(ConsoleTest, InputNeverStallsTheCopyOfOutput) {
+  // The command writes 1 MiB before it reads any of its 1 MiB of input:
+  // a proxy that blocked on the full stdin pipe would never read the
+  // output the command is stuck on.
+  PipeFds in = MakePipe(), out = MakePipe(), err = MakePipe(), caller = MakePipe();
+  pid_t cmd = Spawn(in.r.get(), out.w.get(), err.w.get(), "head -c 1048576 /dev/zero; wc -c >&2");
+  in.r.Reset();
+  out.w.Reset();
+  err.w.Reset();
+  pid_t feeder = fork();
+  if (feeder == 0) {
+    std::string mib(1 << 20, 'x');
+    ssize_t n = write(caller.w.get(), mib.data(), mib.size());
+    _exit(n == static_cast<ssize_t>(mib.size()) ? 0 : 1);
+  }
+  caller.w.Reset();
+  UniqueFd to_out = TempFile(), to_err = TempFile();
+  ProxyStreams s;
+  s.in_src = caller.r.get();
+  s.in_pipe = std::move(in.w);
+  s.out_src = out.r.get();
+  s.err_src = err.r.get();
+  s.out_dst = to_out.get();
+  s.err_dst = to_err.get();
+  alarm(60);  // a deadlock fails the test instead of hanging it
+  ProxyStdio(std::move(s));
+  alarm(0);
+  waitpid(cmd, nullptr, 0);
+  waitpid(feeder, nullptr, 0);
+  struct stat st;
+  ASSERT_EQ(fstat(to_out.get(), &st), 0);
+  EXPECT_EQ(st.st_size, 1 << 20);
+  std::string counted = FileText(to_err.get());
+  EXPECT_EQ(counted.substr(counted.find_first_not_of(' ')), "1048576\n");
+}
+
+TEST(ConsoleTest, AContainerThatClosesItsStdinDoesNotKillTheCaller) {
+  PipeFds in = MakePipe(), out = MakePipe(), err = MakePipe(), caller = MakePipe();
+  pid_t cmd = Spawn(in.r.get(), out.w.get(), err.w.get(), "exec 0<&-; sleep 0.2; echo bye");
+  in.r.Reset();
+  out.w.Reset();
+  err.w.Reset();
+  ASSERT_EQ(write(caller.w.get(), "data\n", 5), 5);
+  UniqueFd to_out = TempFile();
+  ProxyStreams s;
+  s.in_src = caller.r.get();
+  s.in_pipe = std::move(in.w);
+  s.out_src = out.r.get();
+  s.err_src = err.r.get();
+  s.out_dst = to_out.get();
+  s.err_dst = to_out.get();
+  // Input keeps coming after the command closed its stdin: EPIPE, no SIGPIPE.
+  pid_t feeder = fork();
+  if (feeder == 0) {
+    usleep(300000);
+    ssize_t n = write(caller.w.get(), "more\n", 5);
+    _exit(n == 5 ? 0 : 1);
+  }
+  caller.w.Reset();
+  ProxyStdio(std::move(s));
+  waitpid(cmd, nullptr, 0);
+  waitpid(feeder, nullptr, 0);
+  EXPECT_EQ(FileText(to_out.get()), "bye\n");
+}
+
 TEST(ConsoleTest, WithoutStdinTheCommandReadsEof) {
   PipeFds in = MakePipe(), out = MakePipe(), err = MakePipe();
   pid_t pid = Spawn(in.r.get(), out.w.get(), err.w.get(), "cat; echo done");
