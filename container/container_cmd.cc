@@ -140,9 +140,7 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
   }
   r->seccomp = a.GetOr("seccomp", "default");
   r->seccomp_allow = a.GetAll("seccomp-allow");
-  if (r->seccomp == "unconfined" && !r->seccomp_allow.empty())
-    return Status::InvalidArgument("--seccomp-allow with --seccomp unconfined: nothing to allow");
-  DW_RETURN_IF_ERROR(container::ContainerSeccomp(r->seccomp, r->seccomp_allow).status());
+  DW_RETURN_IF_ERROR(container::ValidateSeccomp(r->seccomp, r->seccomp_allow));
   if (a.Has("memory")) {
     DW_ASSIGN_OR_RETURN(r->memory_bytes, container::ParseByteSize(*a.Get("memory")));
   }

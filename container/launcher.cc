@@ -297,7 +297,7 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
   for (const VolumeSpec& v : r.volumes) DW_RETURN_IF_ERROR(ValidateVolumeSource(v));
   if (r.net != "host" && r.net != "none")
     return Status::InvalidArgument("--net must be host or none");
-  DW_RETURN_IF_ERROR(ContainerSeccomp(r.seccomp, r.seccomp_allow).status());
+  DW_RETURN_IF_ERROR(ValidateSeccomp(r.seccomp, r.seccomp_allow));
   DW_RETURN_IF_ERROR(AddedCapabilities(r).status());
   DW_RETURN_IF_ERROR(MakeDirs(state.root() + "/containers"));
   const std::string dir = state.ContainerDir(r.name);

@@ -162,12 +162,20 @@ Status SeccompFilter::Load() const {
   return Status::Ok();
 }
 
-Result<SeccompFilter> ContainerSeccomp(const std::string& mode,
-                                       const std::vector<std::string>& allowed) {
-  if (mode == "unconfined") return SeccompFilter();
-  if (mode != "default" && !mode.empty()) {
+Status ValidateSeccomp(const std::string& mode, const std::vector<std::string>& allowed) {
+  if (mode != "default" && mode != "unconfined" && !mode.empty()) {
     return Status::InvalidArgument("--seccomp '" + mode + "': expected default or unconfined");
   }
+  if (mode == "unconfined" && !allowed.empty()) {
+    return Status::InvalidArgument("--seccomp-allow with --seccomp unconfined: nothing to allow");
+  }
+  return SeccompRules(allowed).status();
+}
+
+Result<SeccompFilter> ContainerSeccomp(const std::string& mode,
+                                       const std::vector<std::string>& allowed) {
+  DW_RETURN_IF_ERROR(ValidateSeccomp(mode, allowed));
+  if (mode == "unconfined") return SeccompFilter();
   DW_ASSIGN_OR_RETURN(std::vector<SeccompRule> rules, SeccompRules(allowed));
   return SeccompFilter::Build(rules);
 }

@@ -76,6 +76,10 @@ class SeccompFilter {
   std::unique_ptr<Ctx> ctx_;
 };
 
+// Checks the settings without building anything (pure): mode "default" or
+// "unconfined", known groups, and no groups with "unconfined".
+Status ValidateSeccomp(const std::string& mode, const std::vector<std::string>& allowed);
+
 // The filter a container with these settings runs under: mode "default"
 // (the rules minus `allowed`) or "unconfined" (none).
 Result<SeccompFilter> ContainerSeccomp(const std::string& mode,

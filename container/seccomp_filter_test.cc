@@ -242,6 +242,9 @@ TEST(SeccompTest, GroupsRelaxPerContainer) {
             "--seccomp-allow 'keyrings': unknown group (known: keyring, namespaces, mount, "
             "handles, bpf, perf, userfaultfd, kexec, modules, tty-inject, io_uring, host-admin)");
   EXPECT_FALSE(ContainerSeccomp("off", {}).ok());
+  EXPECT_FALSE(ValidateSeccomp("unconfined", {"keyring"}).ok());
+  EXPECT_TRUE(ValidateSeccomp("default", {"keyring"}).ok());
+  EXPECT_TRUE(ValidateSeccomp("unconfined", {}).ok());
   auto none = ContainerSeccomp("unconfined", {});
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
