@@ -222,6 +222,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
       pty = std::move(master).value();
     } else {
       pty_status = master.status();
+      console.parent.Reset();  // no answer: the container side gives up and reports
     }
   }
   std::string start_error = Trim(ReadAll(report.r.get()));
@@ -519,6 +520,7 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
       pty = std::move(master).value();
     } else {
       pty_status = master.status();
+      console.parent.Reset();  // no answer: the container side gives up and reports
     }
   }
   std::string error = Trim(ReadAll(report.r.get()));
