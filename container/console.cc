@@ -20,17 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include "container/child_io.h"
+
 namespace driftwatch::container {
 namespace {
-
-void WriteAll(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-}
 
 // The caller's terminal in raw mode for the guard's lifetime.
 class RawMode {

@@ -340,6 +340,15 @@ Result<int> ParseCapability(std::string_view name) {
                                  "': unknown capability (e.g. NET_RAW, SYS_PTRACE)");
 }
 
+Result<std::vector<int>> ParseCapabilities(const std::vector<std::string>& names) {
+  std::vector<int> caps;
+  for (const std::string& name : names) {
+    DW_ASSIGN_OR_RETURN(int c, ParseCapability(name));
+    caps.push_back(c);
+  }
+  return caps;
+}
+
 Status RestrictPrivileges(const std::vector<int>& added) {
   uint64_t keep = 0;
   for (int c : KeptCapabilities()) keep |= 1ull << c;

@@ -76,6 +76,8 @@ const std::vector<int>& KeptCapabilities();
 
 // "NET_RAW", "CAP_NET_RAW", "net_raw" -> CAP_NET_RAW. Pure.
 Result<int> ParseCapability(std::string_view name);
+// Every name of a list (--cap-add), in order.
+Result<std::vector<int>> ParseCapabilities(const std::vector<std::string>& names);
 
 // In the calling process: drops every capability but KeptCapabilities() and
 // `added` from the bounding, inheritable, permitted and effective sets, and
