@@ -122,8 +122,10 @@ std::vector<CgroupStep> PlanCgroups(const CgroupLayout& layout, const std::strin
   }
   if (!layout.v2_memory && !layout.v1_memory.empty()) {
     CgroupStep s{layout.v1_memory + "/" + kParent + "/" + id, {}, true};
-    if (limits.memory_bytes)
+    if (limits.memory_bytes) {
       s.writes.emplace_back("memory.limit_in_bytes", std::to_string(limits.memory_bytes));
+      s.writes.emplace_back("memory.memsw.limit_in_bytes", std::to_string(limits.memory_bytes));
+    }
     steps.push_back(std::move(s));
   }
   if (!layout.v2_pids && !layout.v1_pids.empty()) {
@@ -132,6 +134,10 @@ std::vector<CgroupStep> PlanCgroups(const CgroupLayout& layout, const std::strin
     steps.push_back(std::move(s));
   }
   return steps;
+}
+
+bool IsOptionalLimitFile(std::string_view file) {
+  return file == "memory.swap.max" || file == "memory.memsw.limit_in_bytes";
 }
 
 Result<CgroupSet> CgroupSet::Create(const std::string& id, const CgroupLimits& limits) {
@@ -155,8 +161,8 @@ Result<CgroupSet> CgroupSet::Create(const std::string& id, const CgroupLimits& l
     }
     for (const auto& [file, value] : step.writes) {
       Status st = WriteFile(step.dir + "/" + file, value);
-      // memory.swap.max is absent without swap accounting; anything else counts.
-      if (!st.ok() && file != "memory.swap.max") {
+      // Swap files are absent without swap accounting; anything else counts.
+      if (!st.ok() && !(IsOptionalLimitFile(file) && st.code() == StatusCode::kNotFound)) {
         CgroupSet(members).Destroy().IgnoreError();
         return st;
       }

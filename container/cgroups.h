@@ -53,9 +53,16 @@ struct CgroupStep {
 };
 
 // Directories "<hierarchy>/driftwatch/<id>" with their limit files. For v2
-// the parent's cgroup.subtree_control enables the controllers first.
+// the parent's cgroup.subtree_control enables the controllers first. A
+// memory limit also caps swap: memory.swap.max = 0 on v2,
+// memory.memsw.limit_in_bytes = the limit on v1 (memory + swap).
 std::vector<CgroupStep> PlanCgroups(const CgroupLayout& layout, const std::string& id,
                                     const CgroupLimits& limits);
+
+// Limit files that exist only with swap accounting (memory.swap.max,
+// memory.memsw.limit_in_bytes): when the kernel lacks them there is no swap
+// to cap, and Create() goes on without them. Pure.
+bool IsOptionalLimitFile(std::string_view file);
 
 // The cgroups of one container on this host.
 class CgroupSet {

@@ -43,7 +43,9 @@ TEST(CgroupsTest, PlansHybrid) {
   auto steps = PlanCgroups(DetectCgroupLayout(Hybrid(), ""), "abc", {256u << 20, 64});
   std::vector<CgroupStep> want = {
       {"/sys/fs/cgroup/unified/driftwatch/abc", {}, true},
-      {"/sys/fs/cgroup/memory/driftwatch/abc", {{"memory.limit_in_bytes", "268435456"}}, true},
+      {"/sys/fs/cgroup/memory/driftwatch/abc",
+       {{"memory.limit_in_bytes", "268435456"}, {"memory.memsw.limit_in_bytes", "268435456"}},
+       true},
       {"/sys/fs/cgroup/pids/driftwatch/abc", {{"pids.max", "64"}}, true},
   };
   EXPECT_EQ(steps, want);
@@ -67,10 +69,25 @@ TEST(CgroupsTest, PlansV2) {
 TEST(CgroupsTest, PlansV1) {
   CgroupLayout l{"", false, false, "/cg/memory", "/cg/pids"};
   std::vector<CgroupStep> want = {
-      {"/cg/memory/driftwatch/x", {{"memory.limit_in_bytes", "4096"}}, true},
+      // memory + swap capped at the memory limit: no swap, as memory.swap.max
+      // 0 on v2.
+      {"/cg/memory/driftwatch/x",
+       {{"memory.limit_in_bytes", "4096"}, {"memory.memsw.limit_in_bytes", "4096"}},
+       true},
       {"/cg/pids/driftwatch/x", {}, true},
   };
   EXPECT_EQ(PlanCgroups(l, "x", {4096, 0}), want);
+  // Only limits that were asked for.
+  want[0].writes.clear();
+  EXPECT_EQ(PlanCgroups(l, "x", {}), want);
+}
+
+TEST(CgroupsTest, OnlySwapFilesMayBeMissing) {
+  EXPECT_TRUE(IsOptionalLimitFile("memory.swap.max"));
+  EXPECT_TRUE(IsOptionalLimitFile("memory.memsw.limit_in_bytes"));
+  EXPECT_FALSE(IsOptionalLimitFile("memory.limit_in_bytes"));
+  EXPECT_FALSE(IsOptionalLimitFile("memory.max"));
+  EXPECT_FALSE(IsOptionalLimitFile("pids.max"));
 }
 
 }  // namespace

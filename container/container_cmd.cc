@@ -8,8 +8,10 @@
 #include "agent/commands.h"
 #include "agent/output.h"
 #include "container/image_store.h"
+#include "container/init.h"
 #include "container/launcher.h"
 #include "container/report.h"
+#include "container/seccomp_filter.h"
 #include "container/slots.h"
 #include "container/state.h"
 #include "container/tree_baseline.h"
@@ -23,16 +25,25 @@ using container::StateDir;
 
 constexpr char kUsage[] =
     "usage: driftwatch container VERB [--state-dir DIR] ...\n"
-    "  image import [--db PATH] [--rules FILE] NAME DIR|ROOTFS.tar\n"
+    "  image import [--db PATH] [--rules FILE] [--keep-special] NAME DIR|ROOTFS.tar\n"
     "                                     copy an image into the store, record its digest\n"
-    "                                     and its tree as baseline image:NAME@DIGEST\n"
+    "                                     and its tree as baseline image:NAME@DIGEST; device\n"
+    "                                     nodes are dropped, setuid/setgid bits and file\n"
+    "                                     capabilities stripped unless --keep-special\n"
     "  image ls [--format json]\n"
-    "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net host|none]\n"
+    "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net none|host]\n"
     "      [--memory 256M] [--pids 512] [--userns [--userns-range HOSTID:COUNT]]\n"
-    "      [--detach | --rm] IMAGE -- CMD...\n"
-    "  start [--detach] NAME               start a stopped container again (layer kept)\n"
+    "      [--cap-add CAP]... [--seccomp default|unconfined] [--seccomp-allow GROUP]...\n"
+    "      [-i|--interactive] [-t|--tty] [--detach | --rm] IMAGE -- CMD...\n"
+    "                                     --net none (default): private network, loopback only\n"
+    "                                     -i: stdin attached (a pipe); -t: a pty of the\n"
+    "                                     container's own, proxied (never the host terminal)\n"
+    "                                     --seccomp-allow: keyring namespaces mount handles bpf\n"
+    "                                     perf userfaultfd kexec modules tty-inject io_uring\n"
+    "                                     host-admin (docs/containers.md)\n"
+    "  start [--detach] [-i] [-t] NAME     start a stopped container again (layer kept)\n"
     "  ps [--format json] | stop [--timeout S] NAME | rm [--force] NAME | logs NAME\n"
-    "  exec NAME -- CMD...\n"
+    "  exec [-i] [-t] NAME -- CMD...\n"
     "  diff NAME [--format text|json]     A/C/D of the writable layer; exit 1 on drift\n"
     "  diff --baseline [--db PATH] [--rules FILE] NAME\n"
     "                                     the running root against the image's baseline,\n"
@@ -76,11 +87,37 @@ Result<bool> JsonFormat(const Args& a) {
 }
 
 // Flags shared by run and deploy.
-const std::vector<FlagSpec> kRunFlags = {{"name", true, false},    {"volume", true, true},
-                                         {"env", true, true},      {"net", true, false},
-                                         {"memory", true, false},  {"pids", true, false},
-                                         {"detach", false, false}, {"rm", false, false},
-                                         {"userns", false, false}, {"userns-range", true, false}};
+const std::vector<FlagSpec> kRunFlags = {
+    {"name", true, false},         {"volume", true, true},        {"env", true, true},
+    {"net", true, false},          {"memory", true, false},       {"pids", true, false},
+    {"detach", false, false},      {"rm", false, false},          {"userns", false, false},
+    {"userns-range", true, false}, {"cap-add", true, true},       {"seccomp", true, false},
+    {"seccomp-allow", true, true}, {"interactive", false, false}, {"tty", false, false}};
+const FlagSpec kInteractiveFlag{"interactive", false, false};
+const FlagSpec kTtyFlag{"tty", false, false};
+
+// Docker's short forms before "--": -i, -t, -it, -ti.
+std::vector<std::string> ExpandShortFlags(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  bool rest = false;
+  for (const std::string& a : args) {
+    if (a == "--") rest = true;
+    if (!rest && a.size() >= 2 && a[0] == '-' && a[1] != '-' &&
+        a.find_first_not_of("it", 1) == std::string::npos) {
+      for (size_t i = 1; i < a.size(); ++i) out.push_back(a[i] == 'i' ? "--interactive" : "--tty");
+      continue;
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+// --interactive / --tty need the caller to stay attached.
+Status CheckAttach(const Args& a) {
+  if ((a.Has("interactive") || a.Has("tty")) && a.Has("detach"))
+    return Status::InvalidArgument("-i/-t need the foreground; drop --detach");
+  return Status::Ok();
+}
 
 Status FillRunFlags(const Args& a, ContainerRecord* r) {
   r->name = a.GetOr("name", "");
@@ -93,9 +130,17 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
       return Status::InvalidArgument("--env '" + e + "': expected K=V");
     r->env.push_back(e);
   }
-  r->net = a.GetOr("net", "host");
+  r->net = a.GetOr("net", "none");
   if (r->net != "host" && r->net != "none")
     return Status::InvalidArgument("--net must be host or none");
+  for (const std::string& c : a.GetAll("cap-add")) {
+    DW_ASSIGN_OR_RETURN(int cap, container::ParseCapability(c));
+    (void)cap;
+    r->cap_add.push_back(c);
+  }
+  r->seccomp = a.GetOr("seccomp", "default");
+  r->seccomp_allow = a.GetAll("seccomp-allow");
+  DW_RETURN_IF_ERROR(container::ValidateSeccomp(r->seccomp, r->seccomp_allow));
   if (a.Has("memory")) {
     DW_ASSIGN_OR_RETURN(r->memory_bytes, container::ParseByteSize(*a.Get("memory")));
   }
@@ -118,7 +163,7 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
 int Image(const std::vector<std::string>& args) {
   if (args.empty()) return Fail(Status::InvalidArgument("expected image import|ls"));
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto a = ParseWith(rest, {kFormatFlag, kDbFlag, kRulesFlag});
+  auto a = ParseWith(rest, {kFormatFlag, kDbFlag, kRulesFlag, {"keep-special", false, false}});
   if (!a.ok()) return Fail(a.status());
   StateDir state = StateFrom(*a);
   if (args[0] == "import") {
@@ -133,10 +178,20 @@ int Image(const std::vector<std::string>& args) {
       baseline = b.baseline;
       return std::make_pair(b.digest, b.entries);
     };
-    auto r = container::ImportImage(state, name, a->positional()[1], digester);
+    container::SpecialFileCounts counts;
+    container::ImportOptions options;
+    options.keep_special = a->Has("keep-special");
+    options.counts = &counts;
+    auto r = container::ImportImage(state, name, a->positional()[1], digester, options);
     if (!r.ok()) return Fail(r.status());
     std::cout << r->name << " " << r->digest.Hex() << " (" << r->entries << " entries; baseline "
               << baseline << ")\n";
+    if (counts.devices_removed + counts.setid_cleared + counts.capabilities_removed > 0) {
+      std::cerr << "driftwatch: note: " << name << ": removed " << counts.devices_removed
+                << " device node(s), cleared setuid/setgid on " << counts.setid_cleared
+                << " file(s), removed file capabilities from " << counts.capabilities_removed
+                << " file(s) (--keep-special keeps them)\n";
+    }
     return kExitOk;
   }
   if (args[0] == "ls") {
@@ -163,8 +218,9 @@ int Image(const std::vector<std::string>& args) {
 }
 
 int Run(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, kRunFlags);
+  auto a = ParseWith(ExpandShortFlags(args), kRunFlags);
   if (!a.ok()) return Fail(a.status());
+  if (Status s = CheckAttach(*a); !s.ok()) return Fail(s);
   if (Status s = NeedPositionals(*a, 1, "run [flags] IMAGE -- CMD..."); !s.ok()) return Fail(s);
   ContainerRecord r;
   r.image = a->positional()[0];
@@ -177,6 +233,8 @@ int Run(const std::vector<std::string>& args) {
   container::StartOptions opts;
   opts.detach = a->Has("detach");
   opts.ephemeral = a->Has("rm");
+  opts.interactive = a->Has("interactive");
+  opts.tty = a->Has("tty");
   std::cout.flush();
   auto code = container::StartContainer(state, created->name, opts);
   if (a->Has("rm") && !opts.detach) {
@@ -189,11 +247,15 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int Start(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {{"detach", false, false}});
+  auto a =
+      ParseWith(ExpandShortFlags(args), {{"detach", false, false}, kInteractiveFlag, kTtyFlag});
   if (!a.ok()) return Fail(a.status());
+  if (Status s = CheckAttach(*a); !s.ok()) return Fail(s);
   if (Status s = NeedPositionals(*a, 1, "start NAME"); !s.ok()) return Fail(s);
   container::StartOptions opts;
   opts.detach = a->Has("detach");
+  opts.interactive = a->Has("interactive");
+  opts.tty = a->Has("tty");
   std::cout.flush();
   auto code = container::StartContainer(StateFrom(*a), a->positional()[0], opts);
   if (!code.ok()) return Fail(code.status());
@@ -256,11 +318,14 @@ int Logs(const std::vector<std::string>& args) {
 }
 
 int Exec(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {});
+  auto a = ParseWith(ExpandShortFlags(args), {kInteractiveFlag, kTtyFlag});
   if (!a.ok()) return Fail(a.status());
   if (Status s = NeedPositionals(*a, 1, "exec NAME -- CMD..."); !s.ok()) return Fail(s);
   std::cout.flush();
-  auto code = container::ExecInContainer(StateFrom(*a), a->positional()[0], a->rest(), 1, 2);
+  container::ExecOptions opts;
+  opts.interactive = a->Has("interactive");
+  opts.tty = a->Has("tty");
+  auto code = container::ExecInContainer(StateFrom(*a), a->positional()[0], a->rest(), opts);
   if (!code.ok()) return Fail(code.status());
   return *code;
 }
@@ -317,6 +382,8 @@ int Deploy(const std::vector<std::string>& args) {
     return Fail(s);
   ContainerRecord r;
   if (Status s = FillRunFlags(*a, &r); !s.ok()) return Fail(s);
+  if (a->Has("interactive") || a->Has("tty"))
+    return Fail(Status::InvalidArgument("deploy runs its slots detached; drop -i/-t"));
   if (a->Has("name"))
     return Fail(Status::InvalidArgument("deploy names its slots itself; drop --name"));
   container::DeployOptions o;
@@ -327,6 +394,9 @@ int Deploy(const std::vector<std::string>& args) {
   o.env = r.env;
   o.volumes = r.volumes;
   o.net = r.net;
+  o.seccomp = r.seccomp;
+  o.seccomp_allow = r.seccomp_allow;
+  o.cap_add = r.cap_add;
   o.memory_bytes = r.memory_bytes;
   o.pids_max = r.pids_max;
   o.userns = r.userns;

@@ -44,7 +44,8 @@ Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& a
 }
 
 Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
-                                const std::string& source, const ImageDigester& digester) {
+                                const std::string& source, const ImageDigester& digester,
+                                const ImportOptions& options) {
   DW_RETURN_IF_ERROR(ValidateName("image", name));
   struct stat st;
   if (stat(source.c_str(), &st) != 0) return ErrnoStatus(source, errno);
@@ -84,6 +85,11 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
   if (run->first != 0) {
     return fail(Status::IoError("import " + source + ": " + argv[0] + " exited " +
                                 std::to_string(run->first) + ": " + run->second));
+  }
+  if (!options.keep_special) {
+    auto counts = NeutraliseSpecialFiles(rootfs);
+    if (!counts.ok()) return fail(counts.status().WithContext("import " + source));
+    if (options.counts != nullptr) *options.counts = *counts;
   }
   // Mount points the launcher needs; an image that has them as something
   // else than a directory fails at start with a clear message.

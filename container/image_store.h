@@ -7,9 +7,12 @@
 // baseline "image:NAME@DIGEST" in the agent store at the same time.
 //
 // Import copies a directory (cp -a: owners, modes, xattrs, devices and hard
-// links kept) or extracts a tar archive (tar --xattrs --numeric-owner), adds
-// the empty mount points /proc, /sys and /dev when the tree lacks them, and
-// records name, digest and source in image.json. Two imports of the same
+// links kept) or extracts a tar archive (tar --xattrs --numeric-owner) into
+// the store's 0700 image directory, then, unless keep_special, removes device
+// nodes and clears setuid/setgid bits and file capabilities
+// (image_special.h) before anything else sees the tree; adds the empty mount
+// points /proc, /sys and /dev when the tree lacks them, and records name,
+// digest and source in image.json. Two imports of the same
 // tree get the same digest, so `ps`/`containers` can tell how many distinct
 // images run (image sprawl).
 //
@@ -27,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "container/image_special.h"
 #include "container/state.h"
 #include "core/hash.h"
 
@@ -38,8 +42,14 @@ namespace driftwatch::container {
 using ImageDigester =
     std::function<Result<std::pair<Hash128, uint64_t>>(const std::string& rootfs)>;
 
+struct ImportOptions {
+  bool keep_special = false;  // --keep-special: devices and setuid/setgid bits as they are
+  SpecialFileCounts* counts = nullptr;  // what was neutralised, when not null
+};
+
 Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
-                                const std::string& source, const ImageDigester& digester);
+                                const std::string& source, const ImageDigester& digester,
+                                const ImportOptions& options = {});
 
 Result<std::vector<ImageRecord>> ListImages(const StateDir& state);
 

@@ -2,19 +2,27 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
+#include "container/console.h"
 #include "container/layer_fs.h"
 #include "container/userns.h"
 
@@ -95,28 +103,13 @@ Result<UniqueFd> ResolveOrCreate(int root_fd, const std::string& path, bool file
   return cur;
 }
 
-// Bind-mounts a volume: the source is cloned by fd and moved onto the
-// destination fd, so no path is resolved twice.
-Status MountVolume(int root_fd, const VolumeSpec& v) {
-  int src = open(v.source.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (src < 0) return ErrnoStatus("volume source " + v.source, errno);
-  UniqueFd src_fd(src);
-  struct stat st, root_st;
-  if (fstat(src, &st) != 0) return ErrnoStatus(v.source, errno);
-  if (S_ISLNK(st.st_mode))
-    return Status::PermissionDenied("volume source " + v.source + " is a symlink; refused");
-  if (stat("/", &root_st) == 0 && st.st_dev == root_st.st_dev && st.st_ino == root_st.st_ino) {
-    return Status::PermissionDenied("volume source " + v.source + " is the host root; refused");
-  }
+// Attaches a volume: the launcher opened the source once, checked that fd
+// and cloned its mount into a detached tree (volume_source.h); it is moved
+// onto the destination fd, so no path is resolved twice.
+Status MountVolume(int root_fd, const VolumeSpec& v, int tree) {
+  struct stat st;
+  if (fstat(tree, &st) != 0) return ErrnoStatus(v.source, errno);
   DW_ASSIGN_OR_RETURN(UniqueFd dst, ResolveOrCreate(root_fd, v.destination, !S_ISDIR(st.st_mode)));
-  int tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  if (tree < 0) return ErrnoStatus("open_tree " + v.source, errno);
-  UniqueFd tree_fd(tree);
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (v.read_only ? MOUNT_ATTR_RDONLY : 0);
-  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
-    return ErrnoStatus("mount_setattr " + v.destination, errno);
-  }
   if (move_mount(tree, "", dst.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return ErrnoStatus("move_mount " + v.source + " -> " + v.destination, errno);
   }
@@ -134,10 +127,20 @@ Status BindHostDevice(int root_fd, const std::string& name) {
   return Mount("/dev/" + name, FdPath(dst.get()), nullptr, MS_BIND, "", "/dev/" + name);
 }
 
+// /dev/tty is a node of its own, not a bind of the host's: opened inside,
+// it is the container process's own controlling terminal (the pty of `run
+// -t`), or ENXIO, never the operator's.
+Status MakeTtyNode(int devdir) {
+  if (mknodat(devdir, "tty", S_IFCHR | 0666, makedev(5, 0)) != 0 && errno != EEXIST)
+    return ErrnoStatus("mknod /dev/tty", errno);
+  if (fchmodat(devdir, "tty", 0666, 0) != 0) return ErrnoStatus("chmod /dev/tty", errno);
+  return Status::Ok();
+}
+
 Status SetupDev(int root_fd) {
   DW_RETURN_IF_ERROR(
       MountFresh(root_fd, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k"));
-  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty"}) {
+  for (const char* dev : {"null", "zero", "full", "random", "urandom"}) {
     DW_RETURN_IF_ERROR(BindHostDevice(root_fd, dev));
   }
   DW_RETURN_IF_ERROR(MountFresh(root_fd, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -146,6 +149,7 @@ Status SetupDev(int root_fd) {
                                 "mode=1777,size=65536k"));
   DW_ASSIGN_OR_RETURN(UniqueFd dev, ResolveOrCreate(root_fd, "/dev", false));
   DW_ASSIGN_OR_RETURN(UniqueFd devdir, OpenBeneath(root_fd, "/dev", O_RDONLY | O_DIRECTORY));
+  DW_RETURN_IF_ERROR(MakeTtyNode(devdir.get()));
   const std::pair<const char*, const char*> links[] = {{"ptmx", "pts/ptmx"},
                                                        {"fd", "/proc/self/fd"},
                                                        {"stdin", "/proc/self/fd/0"},
@@ -211,7 +215,11 @@ Status SetupRoot(const InitConfig& c) {
   int raw = open(c.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(c.merged, errno);
   UniqueFd root(raw);
-  for (const VolumeSpec& v : c.volumes) DW_RETURN_IF_ERROR(MountVolume(root.get(), v));
+  for (size_t i = 0; i < c.volumes.size(); ++i) {
+    if (i >= c.volume_fds.size()) return Status::Internal("volume without a source fd");
+    DW_RETURN_IF_ERROR(MountVolume(root.get(), c.volumes[i], c.volume_fds[i]));
+    close(c.volume_fds[i]);
+  }
   DW_RETURN_IF_ERROR(SetupProc(root.get()));
   DW_RETURN_IF_ERROR(SetupDev(root.get()));
   DW_RETURN_IF_ERROR(
@@ -227,12 +235,32 @@ Status SetupRoot(const InitConfig& c) {
   return Status::Ok();
 }
 
-[[noreturn]] void ExecCommand(const InitConfig& c) {
+// A private network namespace starts with its loopback down.
+Status LoopbackUp() {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return ErrnoStatus("socket for lo", errno);
+  UniqueFd sock(s);
+  struct ifreq ifr = {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return ErrnoStatus("lo flags", errno);
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) return ErrnoStatus("bring lo up", errno);
+  return Status::Ok();
+}
+
+[[noreturn]] void ExecCommand(const InitConfig& c, int pty_slave) {
   sigset_t none;
   sigemptyset(&none);
   for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  INIT_CHECK(c.report_fd, RestrictPrivileges());
+  // A session of its own: the command never shares the caller's session or
+  // terminal; with a pty, that pty becomes its controlling terminal.
+  if (pty_slave >= 0) {
+    INIT_CHECK(c.report_fd, AttachTerminal(pty_slave));
+  } else if (setsid() < 0) {
+    Die(c.report_fd, ErrnoStatus("setsid", errno), 125);
+  }
+  INIT_CHECK(c.report_fd, RestrictPrivileges(c.cap_add));
   clearenv();
   for (const std::string& kv : ContainerEnv(c.hostname, c.env)) {
     size_t eq = kv.find('=');
@@ -253,16 +281,80 @@ void NoopHandler(int) {}
 }  // namespace
 
 const std::vector<int>& KeptCapabilities() {
-  static const std::vector<int> kKept = {
-      CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,  CAP_NET_RAW,
-      CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,    CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-      CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE};
+  static const std::vector<int> kKept = {CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,
+                                         CAP_FOWNER,     CAP_SETGID,       CAP_SETUID,
+                                         CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE,
+                                         CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE};
   return kKept;
 }
 
-Status RestrictPrivileges() {
+Result<int> ParseCapability(std::string_view name) {
+  static const char* const kNames[] = {"CHOWN",
+                                       "DAC_OVERRIDE",
+                                       "DAC_READ_SEARCH",
+                                       "FOWNER",
+                                       "FSETID",
+                                       "KILL",
+                                       "SETGID",
+                                       "SETUID",
+                                       "SETPCAP",
+                                       "LINUX_IMMUTABLE",
+                                       "NET_BIND_SERVICE",
+                                       "NET_BROADCAST",
+                                       "NET_ADMIN",
+                                       "NET_RAW",
+                                       "IPC_LOCK",
+                                       "IPC_OWNER",
+                                       "SYS_MODULE",
+                                       "SYS_RAWIO",
+                                       "SYS_CHROOT",
+                                       "SYS_PTRACE",
+                                       "SYS_PACCT",
+                                       "SYS_ADMIN",
+                                       "SYS_BOOT",
+                                       "SYS_NICE",
+                                       "SYS_RESOURCE",
+                                       "SYS_TIME",
+                                       "SYS_TTY_CONFIG",
+                                       "MKNOD",
+                                       "LEASE",
+                                       "AUDIT_WRITE",
+                                       "AUDIT_CONTROL",
+                                       "SETFCAP",
+                                       "MAC_OVERRIDE",
+                                       "MAC_ADMIN",
+                                       "SYSLOG",
+                                       "WAKE_ALARM",
+                                       "BLOCK_SUSPEND",
+                                       "AUDIT_READ",
+                                       "PERFMON",
+                                       "BPF",
+                                       "CHECKPOINT_RESTORE"};
+  std::string upper;
+  for (char ch : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (upper.rfind("CAP_", 0) == 0) upper.erase(0, 4);
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    if (upper == kNames[i]) return static_cast<int>(i);
+  }
+  return Status::InvalidArgument("--cap-add '" + std::string(name) +
+                                 "': unknown capability (e.g. NET_RAW, SYS_PTRACE)");
+}
+
+Result<std::vector<int>> ParseCapabilities(const std::vector<std::string>& names) {
+  std::vector<int> caps;
+  for (const std::string& name : names) {
+    DW_ASSIGN_OR_RETURN(int c, ParseCapability(name));
+    caps.push_back(c);
+  }
+  return caps;
+}
+
+Status RestrictPrivileges(const std::vector<int>& added) {
   uint64_t keep = 0;
   for (int c : KeptCapabilities()) keep |= 1ull << c;
+  for (int c : added) {
+    if (c >= 0 && c <= 63) keep |= 1ull << c;
+  }
   for (int c = 0; c <= 63; ++c) {
     if (keep & (1ull << c)) continue;
     if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) {
@@ -278,6 +370,12 @@ Status RestrictPrivileges() {
   }
   if (syscall(SYS_capset, &hdr, data) != 0) return ErrnoStatus("capset", errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus("no_new_privs", errno);
+  return Status::Ok();
+}
+
+Status JoinNewSessionKeyring() {
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS)
+    return ErrnoStatus("join a new session keyring", errno);
   return Status::Ok();
 }
 
@@ -299,9 +397,17 @@ void ContainerInit(const InitConfig& c) {
   // the container even though this process runs the launcher's binary.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Out of the caller's session (and away from its controlling terminal)
+  // before anything of the container runs.
+  if (setsid() < 0) Die(c.report_fd, ErrnoStatus("setsid", errno), 125);
   char go = 0;
   if (read(c.go_fd, &go, 1) != 1) _exit(125);
   close(c.go_fd);
+  // The launcher has put this process into the container's cgroups: a new
+  // cgroup namespace rooted there hides the host's cgroup paths.
+  if (unshare(CLONE_NEWCGROUP) != 0)
+    Die(c.report_fd, ErrnoStatus("new cgroup namespace", errno), 125);
+  if (c.private_net) INIT_CHECK(c.report_fd, LoopbackUp());
   INIT_CHECK(c.report_fd, SetupRoot(c));
   if (c.userns_fd >= 0) {
     // Every mount is in place (the mount namespace stays owned by the
@@ -311,6 +417,19 @@ void ContainerInit(const InitConfig& c) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   }
+  INIT_CHECK(c.report_fd, JoinNewSessionKeyring());
+  Pty pty;
+  if (c.console_fd >= 0) {
+    // From the container's own devpts, after the user namespace is entered,
+    // so the pty belongs to the container's root.
+    auto opened = OpenContainerPty();
+    if (!opened.ok()) Die(c.report_fd, opened.status(), 125);
+    pty = std::move(opened).value();
+    INIT_CHECK(c.report_fd, SendPtyAndWait(c.console_fd, pty.master.get()));
+    pty.master.Reset();
+    close(c.console_fd);
+  }
+  if (c.seccomp != nullptr) INIT_CHECK(c.report_fd, c.seccomp->Load());
 
   sigset_t all;
   sigfillset(&all);
@@ -322,7 +441,8 @@ void ContainerInit(const InitConfig& c) {
   }
   pid_t child = fork();
   if (child < 0) Die(c.report_fd, ErrnoStatus("fork", errno), 125);
-  if (child == 0) ExecCommand(c);
+  if (child == 0) ExecCommand(c, pty.slave.get());
+  pty.slave.Reset();
   close(c.report_fd);
   syscall(SYS_close_range, 3u, ~0u, 0u);
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,9 +17,13 @@
 #include <thread>
 
 #include "container/cgroups.h"
+#include "container/child_io.h"
+#include "container/console.h"
 #include "container/init.h"
 #include "container/layer_fs.h"
+#include "container/seccomp_filter.h"
 #include "container/userns.h"
+#include "container/volume_source.h"
 
 namespace driftwatch::container {
 namespace {
@@ -38,41 +43,6 @@ std::string NewId() {
   return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
-void WriteAll(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[4096];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 65536) break;
-  }
-  return out;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 255;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // Waits until `pid` exits (it need not be our child); false on timeout.
 bool WaitGone(pid_t pid, uint64_t start_ticks, std::chrono::milliseconds timeout) {
   int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -82,41 +52,6 @@ bool WaitGone(pid_t pid, uint64_t start_ticks, std::chrono::milliseconds timeout
   struct pollfd p = {pfd, POLLIN, 0};
   int r = poll(&p, 1, static_cast<int>(timeout.count()));
   return r > 0;
-}
-
-struct Pipe {
-  UniqueFd r, w;
-  static Result<Pipe> Make() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
-    return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  }
-};
-
-// Copies the container's output to the log and to the caller until both
-// pipes are closed.
-void Tee(int out_r, int err_r, int log_fd, int out_fd, int err_fd) {
-  struct pollfd fds[2] = {{out_r, POLLIN, 0}, {err_r, POLLIN, 0}};
-  int open_count = 2;
-  char buf[16384];
-  while (open_count > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        fds[i].fd = -1;
-        --open_count;
-        continue;
-      }
-      WriteAll(log_fd, std::string_view(buf, static_cast<size_t>(n)));
-      WriteAll(i == 0 ? out_fd : err_fd, std::string_view(buf, static_cast<size_t>(n)));
-    }
-  }
 }
 
 // Runs the container and waits for it. `ready_fd` (detached) receives "ok"
@@ -129,21 +64,42 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   UniqueFd log_fd(log);
   DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());
-  Pipe out, err;
-  if (!options.detach) {
+  const bool tty = !options.detach && options.tty;
+  const bool interactive = !options.detach && options.interactive;
+  Pipe in, out, err;
+  SocketPair console;
+  if (tty) {
+    DW_ASSIGN_OR_RETURN(console, SocketPair::Make());
+  } else if (!options.detach) {
     DW_ASSIGN_OR_RETURN(out, Pipe::Make());
     DW_ASSIGN_OR_RETURN(err, Pipe::Make());
+    if (interactive) {
+      DW_ASSIGN_OR_RETURN(in, Pipe::Make());
+    }
   }
+  // The volume sources are resolved here, once, checked on the fd and
+  // cloned from it; the init attaches these detached mounts.
+  std::vector<UniqueFd> volume_fds;
+  for (const VolumeSpec& v : r.volumes) {
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenVolumeSource(v.source));
+    DW_ASSIGN_OR_RETURN(UniqueFd tree, DetachedVolumeMount(fd.get(), v.source, v.read_only));
+    volume_fds.push_back(std::move(tree));
+  }
+  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp, ContainerSeccomp(r.seccomp, r.seccomp_allow));
   InitConfig cfg;
+  DW_ASSIGN_OR_RETURN(cfg.cap_add, ParseCapabilities(r.cap_add));
   cfg.lower = state.ImageRootfs(r.image);
   cfg.upper = dir + "/upper";
   cfg.work = dir + "/work";
   cfg.merged = dir + "/rootfs";
   cfg.hostname = r.name;
   cfg.volumes = r.volumes;
+  for (const UniqueFd& fd : volume_fds) cfg.volume_fds.push_back(fd.get());
   cfg.command = r.command;
   cfg.env = r.env;
   cfg.volatile_upper = options.ephemeral;
+  cfg.private_net = r.net != "host";
+  cfg.seccomp = seccomp.empty() ? nullptr : &seccomp;
   UniqueFd userns;
   if (r.userns.enabled()) {
     DW_ASSIGN_OR_RETURN(userns, MakeUserNamespace(r.userns));
@@ -159,23 +115,30 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   }
 
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-  if (r.net == "none") flags |= CLONE_NEWNET;
+  if (cfg.private_net) flags |= CLONE_NEWNET;
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return ErrnoStatus("clone", errno);
   if (pid == 0) {
-    int in = options.detach ? open("/dev/null", O_RDONLY) : dup(0);
-    int o = options.detach ? log_fd.get() : out.w.get();
-    int e = options.detach ? log_fd.get() : err.w.get();
-    if (in < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(125);
+    // Never the caller's stdin or terminal: /dev/null, or a pipe the
+    // monitor feeds; output through pipes (or the pty the init allocates).
+    int null_fd = open("/dev/null", O_RDWR);
+    int i = interactive && !tty ? in.r.get() : null_fd;
+    int o = options.detach ? log_fd.get() : tty ? null_fd : out.w.get();
+    int e = options.detach ? log_fd.get() : tty ? null_fd : err.w.get();
+    if (null_fd < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(125);
     cfg.go_fd = go.r.release();
     cfg.report_fd = report.w.release();
+    cfg.console_fd = tty ? console.child.release() : -1;
     ContainerInit(cfg);
   }
   go.r.Reset();
   report.w.Reset();
+  in.r.Reset();
   out.w.Reset();
   err.w.Reset();
+  console.child.Reset();
   userns.Reset();
+  volume_fds.clear();
   Status added = cgroups.AddProcess(pid);
   if (!added.ok()) {
     kill(pid, SIGKILL);
@@ -184,7 +147,25 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   }
   WriteAll(go.w.get(), "g");
   go.w.Reset();
-  std::string start_error = Trim(ReadAll(report.r.get()));
+  // The pty comes before the command runs (it gets the window size first);
+  // if the init fails before, the socket closes and the report says why.
+  UniqueFd pty;
+  Status pty_status;
+  if (tty) {
+    auto master =
+        ReceivePty(console.parent.get(), options.interactive ? options.in_fd : -1, options.out_fd);
+    if (master.ok()) {
+      pty = std::move(master).value();
+    } else {
+      pty_status = master.status();
+      console.parent.Reset();  // no answer: the container side gives up and reports
+    }
+  }
+  std::string start_error = TrimEnd(ReadAll(report.r.get()));
+  if (start_error.empty() && !pty_status.ok()) {
+    start_error = pty_status.ToString();
+    kill(pid, SIGKILL);
+  }
   if (!start_error.empty()) {
     int code = WaitExit(pid);
     r.status = "exited";
@@ -205,7 +186,18 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
     WriteAll(ready_fd, "ok");
     close(ready_fd);
   }
-  if (!options.detach) Tee(out.r.get(), err.r.get(), log_fd.get(), options.out_fd, options.err_fd);
+  if (!options.detach) {
+    ProxyStreams streams;
+    streams.in_src = interactive ? options.in_fd : -1;
+    streams.in_pipe = std::move(in.w);
+    streams.pty = pty.get();
+    streams.out_src = out.r.get();
+    streams.err_src = err.r.get();
+    streams.out_dst = options.out_fd;
+    streams.err_dst = options.err_fd;
+    streams.log_fd = log_fd.get();
+    ProxyStdio(std::move(streams));
+  }
   int code = WaitExit(pid);
   // Cgroups go before the exit is recorded: `stop` returns on the record.
   cgroups.Destroy().IgnoreError();
@@ -222,15 +214,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
 }  // namespace
 
 Status ValidateVolumeSource(const VolumeSpec& v) {
-  struct stat st, root;
-  if (lstat(v.source.c_str(), &st) != 0) return ErrnoStatus("volume source " + v.source, errno);
-  if (S_ISLNK(st.st_mode)) {
-    return Status::PermissionDenied("volume source " + v.source +
-                                    " is a symlink; give the real path (refused)");
-  }
-  if (stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
-    return Status::PermissionDenied("volume source " + v.source + " is the host root; refused");
-  }
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenVolumeSource(v.source));
   return Status::Ok();
 }
 
@@ -248,6 +232,10 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
   DW_ASSIGN_OR_RETURN(ImageRecord image, state.LoadImage(r.image));
   r.image_digest = image.digest;
   for (const VolumeSpec& v : r.volumes) DW_RETURN_IF_ERROR(ValidateVolumeSource(v));
+  if (r.net != "host" && r.net != "none")
+    return Status::InvalidArgument("--net must be host or none");
+  DW_RETURN_IF_ERROR(ValidateSeccomp(r.seccomp, r.seccomp_allow));
+  DW_RETURN_IF_ERROR(ParseCapabilities(r.cap_add).status());
   DW_RETURN_IF_ERROR(MakeDirs(state.root() + "/containers"));
   const std::string dir = state.ContainerDir(r.name);
   if (mkdir(dir.c_str(), 0700) != 0) {
@@ -324,97 +312,6 @@ Result<int> StartContainer(const StateDir& state, const std::string& name,
   // this process exits. Reap it here too if it is already gone.
   waitpid(monitor, nullptr, WNOHANG);
   return 0;
-}
-
-Result<int> ExecInContainer(const StateDir& state, const std::string& name,
-                            const std::vector<std::string>& command, int out_fd, int err_fd) {
-  if (command.empty()) return Status::InvalidArgument("no command given (use -- CMD...)");
-  DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
-  if (!IsRunning(r)) return Status::NotFound("container " + name + " is not running");
-  std::vector<std::pair<int, UniqueFd>> ns;
-  for (auto [type, file] : {std::pair{CLONE_NEWPID, "pid"}, std::pair{CLONE_NEWIPC, "ipc"},
-                            std::pair{CLONE_NEWUTS, "uts"}, std::pair{CLONE_NEWNET, "net"},
-                            std::pair{CLONE_NEWNS, "mnt"}}) {
-    std::string p = "/proc/" + std::to_string(r.pid) + "/ns/" + file;
-    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(p, errno);
-    ns.emplace_back(type, UniqueFd(fd));
-  }
-  if (!ProcessMatches(r.pid, r.start_ticks))
-    return Status::NotFound("container " + name + " is not running");
-  CgroupSet cgroups(CgroupSet::DirsFor(r.id));
-  UniqueFd user_ns;
-  if (r.userns.enabled()) {
-    std::string p = "/proc/" + std::to_string(r.pid) + "/ns/user";
-    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(p, errno);
-    user_ns.Reset(fd);
-  }
-  DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
-  DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());
-  pid_t helper = fork();
-  if (helper < 0) return ErrnoStatus("fork", errno);
-  if (helper == 0) {
-    // Not dumpable while this process still runs the launcher's binary.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    report.r.Reset();
-    auto fail = [&](const Status& st, int code) {
-      WriteAll(report.w.get(), st.ToString());
-      _exit(code);
-    };
-    for (auto& [type, fd] : ns) {
-      if (type == CLONE_NEWNS) continue;
-      if (setns(fd.get(), type) != 0) fail(ErrnoStatus("setns", errno), 126);
-    }
-    pid_t child = fork();
-    if (child < 0) fail(ErrnoStatus("fork", errno), 126);
-    if (child == 0) {
-      go.w.Reset();
-      char g;
-      if (read(go.r.get(), &g, 1) != 1) _exit(126);
-      if (setns(ns.back().second.get(), CLONE_NEWNS) != 0)
-        fail(ErrnoStatus("setns mnt", errno), 126);
-      if (chdir("/") != 0) fail(ErrnoStatus("chdir /", errno), 126);
-      // The user namespace last: joining it gives up the host's privileges.
-      if (user_ns.get() >= 0) {
-        Status entered = EnterUserNamespace(user_ns.get());
-        if (!entered.ok()) fail(entered, 126);
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-      }
-      int in = open("/dev/null", O_RDONLY);
-      if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(126);
-      Status st = RestrictPrivileges();
-      if (!st.ok()) fail(st, 126);
-      clearenv();
-      for (const std::string& kv : ContainerEnv(r.name, r.env)) {
-        size_t eq = kv.find('=');
-        setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
-      }
-      std::vector<char*> argv;
-      for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
-      execvp(argv[0], argv.data());
-      fail(ErrnoStatus("exec " + command[0], errno), 127);
-    }
-    go.r.Reset();
-    report.w.Reset();
-    Status added = cgroups.AddProcess(child);
-    if (!added.ok()) {
-      kill(child, SIGKILL);
-      _exit(126);
-    }
-    WriteAll(go.w.get(), "g");
-    go.w.Reset();
-    _exit(WaitExit(child));
-  }
-  go.r.Reset();
-  go.w.Reset();
-  report.w.Reset();
-  std::string error = Trim(ReadAll(report.r.get()));
-  int code = WaitExit(helper);
-  if (!error.empty()) return Status::IoError("exec in " + name + ": " + error);
-  return code;
 }
 
 Status StopContainer(const StateDir& state, const std::string& name,

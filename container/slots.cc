@@ -30,7 +30,10 @@ Status CheckHealth(const StateDir& state, const std::string& container, const st
     if (fd < 0) return ErrnoStatus("health output file", errno);
     unlink(tmpl);
     UniqueFd out(fd);
-    auto code = ExecInContainer(state, container, {"/bin/sh", "-c", health}, out.get(), out.get());
+    ExecOptions exec;
+    exec.out_fd = out.get();
+    exec.err_fd = out.get();
+    auto code = ExecInContainer(state, container, {"/bin/sh", "-c", health}, exec);
     if (code.ok() && *code == 0) return Status::Ok();
     std::string output;
     char buf[1024];
@@ -72,6 +75,9 @@ Result<SlotOutcome> Deploy(const StateDir& state, const DeployOptions& o) {
   rec.env = o.env;
   rec.volumes = o.volumes;
   rec.net = o.net;
+  rec.seccomp = o.seccomp;
+  rec.seccomp_allow = o.seccomp_allow;
+  rec.cap_add = o.cap_add;
   rec.memory_bytes = o.memory_bytes;
   rec.pids_max = o.pids_max;
   rec.userns = o.userns;
@@ -84,6 +90,9 @@ Result<SlotOutcome> Deploy(const StateDir& state, const DeployOptions& o) {
     rec.env = active.env;
     rec.volumes = active.volumes;
     rec.net = active.net;
+    rec.seccomp = active.seccomp;
+    rec.seccomp_allow = active.seccomp_allow;
+    rec.cap_add = active.cap_add;
     rec.memory_bytes = active.memory_bytes;
     rec.pids_max = active.pids_max;
     rec.userns = active.userns;

@@ -26,7 +26,10 @@ struct DeployOptions {
   std::vector<std::string> command;  // empty: the active slot's command
   std::vector<std::string> env;      // with command empty: taken from the active slot
   std::vector<VolumeSpec> volumes;   // idem
-  std::string net = "host";
+  std::string net = "none";
+  std::string seccomp = "default";         // idem
+  std::vector<std::string> seccomp_allow;  // idem
+  std::vector<std::string> cap_add;        // idem
   uint64_t memory_bytes = 0;
   uint64_t pids_max = 0;
   IdRange userns;  // idem

@@ -239,6 +239,9 @@ std::string ContainerRecordToJson(const ContainerRecord& r) {
   }
   v["volumes"] = vols;
   v["net"] = value::string(r.net);
+  v["seccomp"] = value::string(r.seccomp);
+  v["seccomp_allow"] = Strings(r.seccomp_allow);
+  v["cap_add"] = Strings(r.cap_add);
   v["memory_bytes"] = value::number(static_cast<uint64_t>(r.memory_bytes));
   v["pids_max"] = value::number(static_cast<uint64_t>(r.pids_max));
   v["userns_host"] = value::number(static_cast<uint64_t>(r.userns.host));
@@ -273,6 +276,9 @@ Result<ContainerRecord> ContainerRecordFromJson(std::string_view text) {
     r.volumes.push_back(std::move(vs));
   }
   DW_RETURN_IF_ERROR(rd.Str("net", &r.net));
+  DW_RETURN_IF_ERROR(rd.Str("seccomp", &r.seccomp));
+  DW_RETURN_IF_ERROR(rd.Strs("seccomp_allow", &r.seccomp_allow));
+  DW_RETURN_IF_ERROR(rd.Strs("cap_add", &r.cap_add));
   DW_RETURN_IF_ERROR(rd.U64("memory_bytes", &r.memory_bytes));
   DW_RETURN_IF_ERROR(rd.U64("pids_max", &r.pids_max));
   uint64_t userns_host = 0, userns_count = 0;

@@ -70,7 +70,12 @@ struct ContainerRecord {
   std::vector<std::string> command;
   std::vector<std::string> env;  // "K=V"
   std::vector<VolumeSpec> volumes;
-  std::string net = "host";  // "host" or "none"
+  // "none" (a private network namespace with loopback only, the default) or
+  // "host"
+  std::string net = "none";
+  std::string seccomp = "default";         // "default" or "unconfined"
+  std::vector<std::string> seccomp_allow;  // groups let through (seccomp.h)
+  std::vector<std::string> cap_add;        // capabilities kept beyond the default set
   uint64_t memory_bytes = 0;
   uint64_t pids_max = 0;
   IdRange userns;       // uid and gid mapping of its user namespace (--userns)

@@ -7,11 +7,11 @@ DW_BUILD_PACKAGES=(
   meson ninja-build g++ pkg-config python3
   libxxhash-dev libsqlite3-dev libyaml-cpp-dev libcpprest-dev
   libboost-dev libboost-system-dev libssl-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libseccomp-dev
 )
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
-  dpkg tar coreutils libfaketime wrk
+  dpkg tar coreutils libfaketime wrk bsdutils
 )
 
 dw_install_missing() {

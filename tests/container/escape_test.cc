@@ -87,7 +87,6 @@ TEST_F(EscapeTest, HostMountsAreNotVisible) {
                                    "/dev/full",
                                    "/dev/random",
                                    "/dev/urandom",
-                                   "/dev/tty",
                                    "/dev/pts",
                                    "/dev/shm",
                                    "/sys"};
@@ -165,7 +164,7 @@ TEST_F(EscapeTest, PrivilegesAreBounded) {
        "|| echo no-mount"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Lines(r.out),
-            (std::vector<std::string>{"CapEff:\t00000000a00425fb", "CapBnd:\t00000000a00425fb",
+            (std::vector<std::string>{"CapEff:\t00000000a00405fb", "CapBnd:\t00000000a00405fb",
                                       "NoNewPrivs:\t1", "no-mount"}));
 }
 

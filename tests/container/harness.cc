@@ -181,6 +181,61 @@ std::map<std::string, Entry> Listing(const std::string& dir,
   return std::move(listing).value();
 }
 
+std::string DriftwatchBinary() {
+  const char* bin = getenv("DRIFTWATCH_BIN");
+  return bin != nullptr && access(bin, X_OK) == 0 ? bin : "";
+}
+
+std::string ProbeDir(const std::string& tmp) {
+  std::string probe;
+  if (const char* p = getenv("DRIFTWATCH_PROBE")) probe = p;
+  if (probe.empty()) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) probe = Parent(std::string(self, static_cast<size_t>(n))) + "/dwprobe";
+  }
+  if (access(probe.c_str(), X_OK) != 0) return "";
+  const std::string dir = tmp + "/probe";
+  MkdirP(dir);
+  auto cp = RunProgram({"/bin/cp", probe, dir + "/dwprobe"});
+  if (!cp.ok() || cp->first != 0) return "";
+  return dir;
+}
+
+CliResult RunUnderTerminal(const std::string& script, const std::vector<std::string>& args,
+                           int timeout_s) {
+  std::string command = "/bin/bash " + script;
+  for (const std::string& a : args) {
+    std::string quoted = "'";
+    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command += " " + quoted + "'";
+  }
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return {};
+  char out_tmpl[] = "/tmp/dwtty-out-XXXXXX";
+  int out_fd = mkstemp(out_tmpl);
+  unlink(out_tmpl);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out_fd, 1);
+    dup2(out_fd, 2);
+    const std::string t = std::to_string(timeout_s);
+    execl("/usr/bin/timeout", "timeout", t.c_str(), "/usr/bin/script", "-qec", command.c_str(),
+          "/dev/null", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(in[1]);  // held open until the end: script sends EOF on the terminal otherwise
+  CliResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = Slurp(out_fd);
+  close(out_fd);
+  return r;
+}
+
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/dw-ctr-test-XXXXXX";
   char* d = mkdtemp(tmpl);

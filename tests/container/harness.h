@@ -52,6 +52,21 @@ std::vector<DriftEvent> NaiveDiff(const std::map<std::string, Entry>& image,
 std::map<std::string, Entry> Listing(const std::string& dir,
                                      const std::vector<std::string>& excluded);
 
+// The driftwatch executable ($DRIFTWATCH_BIN), "" when unknown.
+std::string DriftwatchBinary();
+
+// A directory holding dwprobe (tests/container/probe.cc), to be mounted
+// read-only into containers; copied under `tmp`. "" when the probe is missing
+// ($DRIFTWATCH_PROBE, else dwprobe beside the test binary).
+std::string ProbeDir(const std::string& tmp);
+
+// Runs `bash SCRIPT ARGS...` under util-linux `script`, so that it has a
+// pseudo-terminal as its controlling terminal, as an operator's shell does.
+// The terminal's input stays open (and empty) while it runs; bounded by
+// `timeout_s`. Returns the exit code and what appeared on the terminal.
+CliResult RunUnderTerminal(const std::string& script, const std::vector<std::string>& args,
+                           int timeout_s = 30);
+
 // A fresh temp dir under /tmp; removed by RemoveAll.
 std::string MakeTempDir();
 void RemoveAll(const std::string& path);
