@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -136,6 +137,27 @@ struct Shared {
   WorkerPool prober;  // the health probe, one at a time
   std::atomic<size_t> connections{0};
   std::atomic<size_t> inflight_body_bytes{0};
+
+  // Bodies being handled (parsed and stored) at once, in bytes: parsing
+  // costs a multiple of the body, so at most two bodies of the largest size
+  // are handled together (one alone may always go). Workers wait here.
+  std::mutex handling_mu;  // guards handling_bytes
+  std::condition_variable handling_cv;
+  size_t handling_bytes = 0;
+  void AcquireHandling(size_t n) {
+    std::unique_lock<std::mutex> lock(handling_mu);
+    handling_cv.wait(lock, [&] {
+      return handling_bytes == 0 || handling_bytes + n <= 2 * limits.max_body_bytes;
+    });
+    handling_bytes += n;
+  }
+  void ReleaseHandling(size_t n) {
+    {
+      std::lock_guard<std::mutex> lock(handling_mu);
+      handling_bytes -= n;
+    }
+    handling_cv.notify_all();
+  }
 
   std::mutex health_mu;  // guards health and health_at
   HttpResponse health;
@@ -332,7 +354,10 @@ class Session {
           out.body.clear();
         }
       } else {
+        const size_t body = s->req_.body.size();
+        if (body > 0) s->shared_.AcquireHandling(body);
         out = s->shared_.api.Handle(s->req_);
+        if (body > 0) s->shared_.ReleaseHandling(body);
       }
       s->req_.body = std::string();  // free the body before the answer is written
       s->ReleaseBody();

@@ -15,7 +15,9 @@
 //    Content-Length or the chunks received say so);
 //  - a request with a body is admitted (Api::Admit: endpoint, auth limit,
 //    token) before its body is read, and all bodies being read or handled
-//    together hold at most `max_inflight_body_bytes` (else 503);
+//    together hold at most `max_inflight_body_bytes` (else 503); at most
+//    2 x `max_body_bytes` of bodies are handled (parsed, stored) at once,
+//    other workers with a body wait for their turn;
 //  - the whole header must arrive within `header_timeout_ms` of the first
 //    wait (also the keep-alive idle time), the body within
 //    `body_timeout_ms`, a response must be taken within `write_timeout_ms`;

@@ -44,10 +44,12 @@ std::string FormatRfc3339Nanos(int64_t unix_ns);
 // 9 digits) and returns nanoseconds since the epoch.
 Result<int64_t> ParseRfc3339(std::string_view text);
 
-// True when the JSON text nests objects/arrays at most max_depth deep.
-// Linear scan without recursion; meant to run before web::json parsing of
-// untrusted input.
-bool JsonDepthWithin(std::string_view text, int max_depth);
+// True when the JSON text nests objects/arrays at most max_depth deep and
+// holds at most max_values values (counted as its commas and its objects and
+// arrays: a parsed value costs tens of bytes, so a body of tiny values costs
+// many times its size once parsed). Linear scan without recursion; meant to
+// run before web::json parsing of untrusted input.
+bool JsonDepthWithin(std::string_view text, int max_depth, size_t max_values = SIZE_MAX);
 
 }  // namespace driftwatch
 

@@ -216,6 +216,14 @@ TEST(DriftJsonTest, DepthCheckIgnoresBracketsInStrings) {
   EXPECT_TRUE(JsonDepthWithin(R"({"a":[{"b":"[[[[[[\"]]]"}]})", 3));
   EXPECT_FALSE(JsonDepthWithin(R"({"a":[{"b":[]}]})", 3));
   EXPECT_TRUE(JsonDepthWithin(std::string(100, '"'), 1));
+  // Values: commas and containers outside strings, plus the top value.
+  EXPECT_TRUE(JsonDepthWithin(R"({"a":[1,2,3]})", 3, 5));
+  EXPECT_FALSE(JsonDepthWithin(R"({"a":[1,2,3]})", 3, 4));
+  EXPECT_TRUE(JsonDepthWithin(R"({"a":",,,,,,[[{"})", 3, 2));
+  std::string tiny = "[0";
+  for (int i = 0; i < 100000; ++i) tiny += ",0";
+  tiny += "]";
+  EXPECT_FALSE(JsonDepthWithin(tiny, 16, tiny.size() / 8));
   EXPECT_FALSE(JsonDepthWithin(std::string(100000, '['), 64));
 }
 

@@ -94,8 +94,9 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
   return secs * 1000000000 + nanos;
 }
 
-bool JsonDepthWithin(std::string_view text, int max_depth) {
+bool JsonDepthWithin(std::string_view text, int max_depth, size_t max_values) {
   int depth = 0;
+  size_t values = 1;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -110,7 +111,9 @@ bool JsonDepthWithin(std::string_view text, int max_depth) {
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
+      if (++depth > max_depth || ++values > max_values) return false;
+    } else if (c == ',') {
+      if (++values > max_values) return false;
     } else if (c == '}' || c == ']') {
       --depth;
     }
