@@ -3,7 +3,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -84,10 +83,10 @@ struct Daemon::Impl {
   // Where and as whom to report; nullopt when not enrolled.
   Result<std::optional<Enrollment>> Credentials(Outbox& outbox) {
     if (!config.token_file.empty()) {
-      std::ifstream in(config.token_file);
-      if (!in) return ErrnoStatus(config.token_file, errno);
-      std::string token;
-      std::getline(in, token);
+      // A regular file of at most 4 KiB: a FIFO or device there is refused
+      // instead of blocking the daemon (core/host.h, ReadFile).
+      DW_ASSIGN_OR_RETURN(std::string token, DefaultHost().ReadFile(config.token_file, 4096));
+      token = token.substr(0, token.find('\n'));
       while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
       return std::optional<Enrollment>(
           Enrollment{config.collector, config.host_id, token, "", config.ca_file});
