@@ -16,27 +16,6 @@ namespace {
 
 constexpr char kCapabilityXattr[] = "security.capability";
 
-// Names in `dir_fd` ("." and ".." left out).
-Result<std::vector<std::string>> Names(int dir_fd, const std::string& what) {
-  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return ErrnoStatus(what, errno);
-  DIR* d = fdopendir(dup_fd);
-  if (d == nullptr) {
-    int err = errno;
-    close(dup_fd);
-    return ErrnoStatus(what, err);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* de = readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  int err = errno;
-  closedir(d);
-  if (err != 0) return ErrnoStatus(what, err);
-  return names;
-}
 
 }  // namespace
 
@@ -59,7 +38,7 @@ Result<SpecialFileCounts> NeutraliseSpecialFiles(const std::string& rootfs) {
     const std::string dir = std::move(pending.back());
     pending.pop_back();
     DW_ASSIGN_OR_RETURN(UniqueFd dfd, OpenBeneath(root.get(), dir, O_RDONLY | O_DIRECTORY));
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, Names(dfd.get(), rootfs + dir));
+    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(dfd.get(), rootfs + dir));
     const std::string base = dir == "/" ? "" : dir;
     for (const std::string& name : names) {
       const std::string path = base + "/" + name;

@@ -25,29 +25,6 @@ std::string Parent(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// Names in an open directory ("." and ".." left out), sorted.
-Result<std::vector<std::string>> ListFd(int dir_fd, const std::string& what) {
-  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return ErrnoStatus(what, errno);
-  DIR* d = fdopendir(dup_fd);
-  if (d == nullptr) {
-    int err = errno;
-    close(dup_fd);
-    return ErrnoStatus(what, err);
-  }
-  rewinddir(d);
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* de = readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  int err = errno;
-  closedir(d);
-  if (err != 0) return ErrnoStatus(what, err);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 Result<Digest> HashFile(int dir_fd, const std::string& name, const std::string& what) {
   int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -110,6 +87,29 @@ Result<std::vector<std::pair<std::string, std::string>>> OverlayXattrs(int dir_f
 
 }  // namespace
 
+Result<std::vector<std::string>> ListDirFd(int dir_fd, const std::string& what) {
+  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return ErrnoStatus(what, errno);
+  DIR* d = fdopendir(dup_fd);
+  if (d == nullptr) {
+    int err = errno;
+    close(dup_fd);
+    return ErrnoStatus(what, err);
+  }
+  rewinddir(d);
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* de = readdir(d)) {
+    std::string_view n = de->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  int err = errno;
+  closedir(d);
+  if (err != 0) return ErrnoStatus(what, err);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 Result<UniqueFd> OpenBeneath(int root_fd, const std::string& path, int flags) {
   std::string rel = path;
   while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
@@ -157,7 +157,7 @@ Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange&
       node.opaque = m.opaque;
       listing.Add("/", std::move(node));
     }
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFd(fd.get(), what));
+    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(fd.get(), what));
     for (const std::string& name : names) {
       std::string path = Join(dir, name);
       DW_ASSIGN_OR_RETURN(Entry e, StatEntry(fd.get(), name, false));
@@ -209,7 +209,7 @@ Result<std::optional<Entry>> DiskLowerView::Lookup(const std::string& path) {
 Result<std::vector<std::string>> DiskLowerView::List(const std::string& path) {
   auto fd = OpenBeneath(root_.get(), path, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return std::vector<std::string>();
-  return ListFd(fd->get(), path);
+  return ListDirFd(fd->get(), path);
 }
 
 Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
@@ -231,7 +231,7 @@ Result<std::map<std::string, Entry>> WalkTree(int root_fd,
     std::string dir = std::move(dirs.front());
     dirs.pop_front();
     DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenBeneath(root_fd, dir, O_RDONLY | O_DIRECTORY));
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFd(fd.get(), dir));
+    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(fd.get(), dir));
     for (const std::string& name : names) {
       std::string path = Join(dir, name);
       if (IsUnder(path, excluded)) continue;
@@ -272,7 +272,7 @@ Status RemoveTree(const std::string& path) {
   while (true) {
     std::string where = path;
     for (const std::string& s : stack) where += "/" + s;
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFd(cur.get(), where));
+    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(cur.get(), where));
     bool descended = false;
     for (const std::string& name : names) {
       if (fstatat(cur.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -27,6 +27,10 @@
 
 namespace driftwatch::container {
 
+// Names in an open directory ("." and ".." left out), sorted; `what` names
+// it in errors. The fd stays open and is not moved.
+Result<std::vector<std::string>> ListDirFd(int dir_fd, const std::string& what);
+
 // Opens `path` ("/" or "/a/b") beneath root_fd as an O_PATH directory fd,
 // refusing symlinks in any component and ".." escapes.
 Result<UniqueFd> OpenBeneath(int root_fd, const std::string& path, int flags);
