@@ -391,7 +391,12 @@ TEST_F(AttackTest, TwoHundredAgentsPostHalfMegabyteReportsAtOnce) {
   // Nothing lost, nothing stored twice.
   EXPECT_EQ(Metric("driftwatch_reports_ingested_total"), kAgents);
   EXPECT_EQ(Metric("driftwatch_events_stored"), int64_t{kAgents} * kEvents);
-  EXPECT_EQ(Metric("driftwatch_reports_duplicate_total"), duplicates);
+  // A resend whose answer was lost again is answered "duplicate" by the
+  // collector but not seen by the agent: at least the ones seen, at most
+  // one per resend.
+  const int64_t dup_metric = Metric("driftwatch_reports_duplicate_total");
+  EXPECT_GE(dup_metric, duplicates);
+  EXPECT_LE(dup_metric, total_attempts - kAgents);
   Finish();
 }
 
