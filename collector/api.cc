@@ -69,11 +69,12 @@ void Api::SetOnRefused(std::function<void(const RefusedReport&)> on_refused) {
 
 HttpResponse Api::Error(int status, const std::string& detail) {
   static const std::map<int, const char*> kCodes = {
-      {400, "bad_request"},       {401, "unauthorized"},       {403, "forbidden"},
-      {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
-      {413, "payload_too_large"}, {414, "uri_too_long"},       {429, "too_many_requests"},
-      {431, "header_fields_too_large"},                         {500, "internal"},
-      {503, "unavailable"}};
+      {400, "bad_request"},        {401, "unauthorized"},
+      {403, "forbidden"},          {404, "not_found"},
+      {405, "method_not_allowed"}, {409, "conflict"},
+      {413, "payload_too_large"},  {414, "uri_too_long"},
+      {429, "too_many_requests"},  {431, "header_fields_too_large"},
+      {500, "internal"},           {503, "unavailable"}};
   auto it = kCodes.find(status);
   value o = value::object();
   o["error"] = value(it == kCodes.end() ? "error" : it->second);

@@ -54,19 +54,20 @@ Status PositiveDurationMs(const std::string& file, const YAML::Node& root, const
   if (!n) return Status::Ok();
   DW_ASSIGN_OR_RETURN(std::string s, Scalar(file, n, key));
   auto d = ParseDurationNs(s);
-  if (!d.ok()) return Status::InvalidArgument(Where(file, n) + ": " + key + ": " + d.status().message());
+  if (!d.ok())
+    return Status::InvalidArgument(Where(file, n) + ": " + key + ": " + d.status().message());
   if (*d < 1000000) return Status::InvalidArgument(Where(file, n) + ": " + key + ": at least 1ms");
   *out_ms = *d / 1000000;
   return Status::Ok();
 }
 
 Status ParseHttp(const std::string& file, const YAML::Node& http, HttpLimits* out) {
-  if (!http.IsMap()) return Status::InvalidArgument(Where(file, http) + ": http: expected a mapping");
+  if (!http.IsMap())
+    return Status::InvalidArgument(Where(file, http) + ": http: expected a mapping");
   DW_RETURN_IF_ERROR(CheckKeys(file, http,
                                {"io_threads", "workers", "max_queued", "max_connections",
-                                "max_header_bytes", "max_header_fields",
-                                "max_inflight_body_bytes", "header_timeout", "body_timeout",
-                                "write_timeout"}));
+                                "max_header_bytes", "max_header_fields", "max_inflight_body_bytes",
+                                "header_timeout", "body_timeout", "write_timeout"}));
   DW_RETURN_IF_ERROR(PositiveInt(file, http, "io_threads", &out->io_threads));
   DW_RETURN_IF_ERROR(PositiveInt(file, http, "workers", &out->workers));
   DW_RETURN_IF_ERROR(PositiveInt(file, http, "max_queued", &out->max_queued));
@@ -121,10 +122,9 @@ Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& roo
   }
   c.http.max_body_bytes = c.max_body_bytes;
   if (c.http.max_inflight_body_bytes < c.max_body_bytes) {
-    return Status::InvalidArgument(file + ": http.max_inflight_body_bytes (" +
-                                   std::to_string(c.http.max_inflight_body_bytes) +
-                                   ") is less than max_body_bytes (" +
-                                   std::to_string(c.max_body_bytes) + ")");
+    return Status::InvalidArgument(
+        file + ": http.max_inflight_body_bytes (" + std::to_string(c.http.max_inflight_body_bytes) +
+        ") is less than max_body_bytes (" + std::to_string(c.max_body_bytes) + ")");
   }
   // The two caps agree (docs/collector.md "Report size"): unless set, the
   // event cap follows the body cap, and one no body under the cap could

@@ -172,8 +172,8 @@ void RaiseOpenFileLimit(size_t max_connections) {
   lim.rlim_cur = std::min(want, lim.rlim_max);
   setrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < want) {
-    std::cerr << "driftwatch-collector: open file limit " << lim.rlim_cur << " is below "
-              << want << " (http.max_connections + 256); connections beyond it are refused\n";
+    std::cerr << "driftwatch-collector: open file limit " << lim.rlim_cur << " is below " << want
+              << " (http.max_connections + 256); connections beyond it are refused\n";
   }
 }
 

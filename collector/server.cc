@@ -213,8 +213,8 @@ class Session {
 
   void ReadHeader() {
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<size_t>(shared_.limits.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<size_t>(shared_.limits.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(shared_.limits.max_body_bytes);
     req_ = HttpRequest{};
     req_.client = peer_;
@@ -228,14 +228,13 @@ class Session {
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       // The parser consumes the request line once it has it whole.
       if (parser_->get().target().empty()) {
-        return Answer(Api::Error(414, "request line longer than " +
-                                          std::to_string(shared_.limits.max_header_bytes) +
-                                          " bytes"),
-                      {}, true);
+        return Answer(
+            Api::Error(414, "request line longer than " +
+                                std::to_string(shared_.limits.max_header_bytes) + " bytes"),
+            {}, true);
       }
       return Answer(Api::Error(431, "request headers larger than " +
-                                        std::to_string(shared_.limits.max_header_bytes) +
-                                        " bytes"),
+                                        std::to_string(shared_.limits.max_header_bytes) + " bytes"),
                     {}, true);
     }
     if (ec == http::error::body_limit) {
@@ -254,10 +253,10 @@ class Session {
     size_t fields = 0;
     for (auto it = head.begin(); it != head.end(); ++it) ++fields;
     if (fields > shared_.limits.max_header_fields) {
-      return Answer(Api::Error(431, "more than " +
-                                        std::to_string(shared_.limits.max_header_fields) +
-                                        " header fields"),
-                    {}, true);
+      return Answer(
+          Api::Error(431, "more than " + std::to_string(shared_.limits.max_header_fields) +
+                              " header fields"),
+          {}, true);
     }
     keep_alive_ = head.keep_alive();
     has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
@@ -489,8 +488,7 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
   TlsSession(Shared& shared, tcp::socket socket, std::string peer, net::ssl::context& ctx)
       : Session(shared, std::move(peer)), stream_(std::move(socket), ctx) {}
   void Run() {
-    beast::get_lowest_layer(stream_).expires_after(
-        milliseconds(shared_.limits.header_timeout_ms));
+    beast::get_lowest_layer(stream_).expires_after(milliseconds(shared_.limits.header_timeout_ms));
     stream_.async_handshake(net::ssl::stream_base::server,
                             [s = shared_from_this()](beast::error_code ec) {
                               if (ec) return beast::get_lowest_layer(s->stream_).close();

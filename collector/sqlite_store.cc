@@ -34,7 +34,8 @@ constexpr int64_t kTimeIndexMaxRows = 20000;
 
 class SqliteStore : public FleetStore {
  public:
-  SqliteStore(std::unique_ptr<Db> db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+  SqliteStore(std::unique_ptr<Db> db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
 
   Status Init() {
     if (!InMemory()) {
@@ -591,7 +592,8 @@ class SqliteStore : public FleetStore {
     struct stat st {};
     if (stat(path_.c_str(), &st) != 0) return ErrnoStatus(path_, errno);
     if (st.st_dev != dev_ || st.st_ino != ino_) {
-      return Status::IoError(path_ + ": the database file was replaced since the collector opened it");
+      return Status::IoError(path_ +
+                             ": the database file was replaced since the collector opened it");
     }
     DW_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*read_only=*/true));
     return HealthQuery(*db);

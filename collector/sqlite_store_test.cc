@@ -197,11 +197,12 @@ TEST_F(SqliteStoreTest, HealthCheckSeesTheFileNotTheCache) {
   Status s = store_->CheckHealth();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("malformed"), std::string::npos) << s.message();
-
 }
 
 TEST_F(SqliteStoreTest, HealthCheckSeesTheFileReplacedOrRemoved) {
-  ASSERT_EQ(std::system(("cp " + path_ + " " + path_ + ".new && mv " + path_ + ".new " + path_).c_str()), 0);
+  ASSERT_EQ(
+      std::system(("cp " + path_ + " " + path_ + ".new && mv " + path_ + ".new " + path_).c_str()),
+      0);
   Status s = store_->CheckHealth();
   EXPECT_NE(s.message().find("replaced"), std::string::npos) << s.message();
   // The open connection still reads the old, unlinked file (what /healthz

@@ -16,7 +16,6 @@ namespace {
 
 constexpr char kCapabilityXattr[] = "security.capability";
 
-
 }  // namespace
 
 SpecialAction SpecialFileAction(mode_t mode) {

@@ -25,7 +25,6 @@ std::string Parent(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-
 Result<Digest> HashFile(int dir_fd, const std::string& name, const std::string& what) {
   int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(what, errno);

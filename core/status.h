@@ -19,15 +19,15 @@ namespace driftwatch {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input from a user: rules, flags, requests
-  kNotFound,          // ENOENT and friends, or a missing named object
+  kInvalidArgument,  // bad input from a user: rules, flags, requests
+  kNotFound,         // ENOENT and friends, or a missing named object
   kAlreadyExists,
-  kPermissionDenied,  // EACCES / EPERM
-  kIoError,           // any other OS error
-  kCorruption,        // a stored or parsed format that is not what it claims
-  kUnsupported,       // a format version or feature this build does not know
-  kResourceExhausted, // ENOSPC, caps on sizes and depths
-  kUnavailable,       // a peer (collector) could not be reached; retryable
+  kPermissionDenied,   // EACCES / EPERM
+  kIoError,            // any other OS error
+  kCorruption,         // a stored or parsed format that is not what it claims
+  kUnsupported,        // a format version or feature this build does not know
+  kResourceExhausted,  // ENOSPC, caps on sizes and depths
+  kUnavailable,        // a peer (collector) could not be reached; retryable
   kInternal,
   kFailedPrecondition,  // the object is not in the state the operation needs
                         // (a command acknowledged before it was handed out)
@@ -41,14 +41,20 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -82,7 +88,7 @@ Status ErrnoStatus(std::string_view context, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
   }
@@ -107,10 +113,10 @@ class [[nodiscard]] Result {
 }  // namespace driftwatch
 
 // Returns early from the enclosing function when `expr` is not ok.
-#define DW_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::driftwatch::Status dw_status_ = (expr);    \
-    if (!dw_status_.ok()) return dw_status_;     \
+#define DW_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::driftwatch::Status dw_status_ = (expr); \
+    if (!dw_status_.ok()) return dw_status_;  \
   } while (0)
 
 #define DW_CONCAT_INNER_(a, b) a##b

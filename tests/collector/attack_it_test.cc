@@ -150,7 +150,8 @@ class AttackTest : public ::testing::Test {
     getrlimit(RLIMIT_NOFILE, &lim);
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < 2200) GTEST_SKIP() << "needs 2,200 open files, the limit is " << lim.rlim_cur;
+    if (lim.rlim_cur < 2200)
+      GTEST_SKIP() << "needs 2,200 open files, the limit is " << lim.rlim_cur;
     WriteFile(dir_ / "collector.yaml", kConfig);
   }
 
@@ -181,11 +182,12 @@ class AttackTest : public ::testing::Test {
     const auto t0 = Clock::now();
     const int rc = c_.Stop();
     const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("[attack] %s: /healthz %zu probes, %d failed, p50 %.1f ms, p99 %.1f ms; "
-                "collector VmHWM %lld KiB; SIGTERM to exit %.2f s\n",
-                ::testing::UnitTest::GetInstance()->current_test_info()->name(), lat.size(),
-                prober_->failures(), static_cast<double>(p50) / 1000,
-                static_cast<double>(p99) / 1000, static_cast<long long>(hwm), stop_s);
+    std::printf(
+        "[attack] %s: /healthz %zu probes, %d failed, p50 %.1f ms, p99 %.1f ms; "
+        "collector VmHWM %lld KiB; SIGTERM to exit %.2f s\n",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), lat.size(),
+        prober_->failures(), static_cast<double>(p50) / 1000, static_cast<double>(p99) / 1000,
+        static_cast<long long>(hwm), stop_s);
     EXPECT_EQ(rc, 0) << ReadAll(c_.log());
     EXPECT_LT(stop_s, 5.0);
     EXPECT_EQ(prober_->failures(), 0);
@@ -317,9 +319,10 @@ TEST_F(AttackTest, FortyAnnouncedBodiesNeverSentBlockNothing) {
   // Every other request goes on: 20 reports are stored meanwhile.
   for (int n = 0; n < 20; ++n) {
     int attempts = 0;
-    Answer a = PostReport(other, ReportJson(Uuid(n + 1), "busy", {Added("/etc/busy" + std::to_string(n))},
-                                            kNov1Ns + n),
-                          10, &attempts);
+    Answer a = PostReport(
+        other,
+        ReportJson(Uuid(n + 1), "busy", {Added("/etc/busy" + std::to_string(n))}, kNov1Ns + n), 10,
+        &attempts);
     EXPECT_EQ(a.status, 200) << a.body;
   }
   // Without a token: 401 at once, before any body byte.
@@ -406,9 +409,10 @@ std::string Wrk(const std::string& url, const std::string& token) {
   // wrk runs niced: on a 2-core machine the load generator would otherwise
   // take half the CPU from the collector it measures (a fleet's load comes
   // from other machines).
-  auto r = testutil::Run("timeout " + std::to_string(seconds + 30) + " nice -n 10 wrk -t2 -c200 -d" +
-                         std::to_string(seconds) + "s --timeout 5s -H " +
-                         Q("Authorization: Bearer " + token) + " " + Q(url) + " 2>&1");
+  auto r =
+      testutil::Run("timeout " + std::to_string(seconds + 30) + " nice -n 10 wrk -t2 -c200 -d" +
+                    std::to_string(seconds) + "s --timeout 5s -H " +
+                    Q("Authorization: Bearer " + token) + " " + Q(url) + " 2>&1");
   std::printf("[attack] wrk: %s\n", r.out.c_str());
   return r.out;
 }
@@ -431,10 +435,10 @@ TEST_F(AttackTest, WrkAtTwoHundredConnectionsOnDrift) {
       events.push_back(Added("/etc/q/" + std::to_string(n) + "/" + std::to_string(i)));
     }
     int attempts = 0;
-    ASSERT_EQ(PostReport(agent, ReportJson(Uuid(n + 1), "queried", events, kNov1Ns + n), 10,
-                         &attempts)
-                  .status,
-              200);
+    ASSERT_EQ(
+        PostReport(agent, ReportJson(Uuid(n + 1), "queried", events, kNov1Ns + n), 10, &attempts)
+            .status,
+        200);
   }
   ExpectWrkClean(Wrk(c_.url() + "/api/v1/drift?limit=50", c_.Token("read")));
   Finish();
@@ -506,7 +510,8 @@ TEST_F(AttackTest, HugeBodiesUrlsAndHeadersWithoutTokenAreRefusedEarly) {
   auto url = Flood(port_, "GET /", std::string(kMiB, 'a'), 200 * kMiB);
   EXPECT_TRUE(url.first == 414 || url.first == 0) << url.first;
   EXPECT_LT(url.second, 32 * kMiB);
-  auto header = Flood(port_, "GET /healthz HTTP/1.1\r\nX-Big: ", std::string(kMiB, 'b'), 200 * kMiB);
+  auto header =
+      Flood(port_, "GET /healthz HTTP/1.1\r\nX-Big: ", std::string(kMiB, 'b'), 200 * kMiB);
   EXPECT_TRUE(header.first == 431 || header.first == 0) << header.first;
   EXPECT_LT(header.second, 32 * kMiB);
   std::string fields;
@@ -517,10 +522,11 @@ TEST_F(AttackTest, HugeBodiesUrlsAndHeadersWithoutTokenAreRefusedEarly) {
   // A small request that announces too much is answered 413 (and read).
   Answer big = RawHttp(port_, "POST", "/api/v1/reports", "bogus", std::string(9 * kMiB, ' '));
   EXPECT_TRUE(big.status == 413 || big.status == -1) << big.status;
-  std::printf("[attack] bytes taken: chunked %zu %zu %zu %zu, capped %zu, url %zu, header %zu, "
-              "fields %zu\n",
-              bodies[0].second, bodies[1].second, bodies[2].second, bodies[3].second,
-              capped.second, url.second, header.second, many.second);
+  std::printf(
+      "[attack] bytes taken: chunked %zu %zu %zu %zu, capped %zu, url %zu, header %zu, "
+      "fields %zu\n",
+      bodies[0].second, bodies[1].second, bodies[2].second, bodies[3].second, capped.second,
+      url.second, header.second, many.second);
   EXPECT_GE(Metric("driftwatch_http_limit_rejections_total"), 1);
   Finish();
 }

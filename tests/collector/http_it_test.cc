@@ -42,10 +42,10 @@ TEST_F(CollectorHttpTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(CollectorHttpTest, TraceOptionsAndConnectAre405WithoutEcho) {
   for (const std::string target : {"/api/v1/drift", "/", "/index.html", "/healthz"}) {
     for (const std::string method : {"TRACE", "OPTIONS"}) {
-      const std::string resp = Exchange(
-          port_, method + " " + target +
-                     " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret-to-echo\r\n"
-                     "X-Probe: echo-me\r\nConnection: close\r\n\r\n");
+      const std::string resp =
+          Exchange(port_, method + " " + target +
+                              " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret-to-echo\r\n"
+                              "X-Probe: echo-me\r\nConnection: close\r\n\r\n");
       EXPECT_EQ(StatusOf(resp), 405) << method << " " << target << "\n" << resp;
       EXPECT_EQ(resp.find("secret-to-echo"), std::string::npos) << resp;
       EXPECT_EQ(resp.find("echo-me"), std::string::npos) << resp;
@@ -55,15 +55,18 @@ TEST_F(CollectorHttpTest, TraceOptionsAndConnectAre405WithoutEcho) {
 }
 
 TEST_F(CollectorHttpTest, EveryMethodOnDashboardPathsCarriesTheSecurityHeaders) {
-  for (const std::string method : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-                                   "TRACE", "PROPFIND"}) {
+  for (const std::string method :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND"}) {
     for (const std::string target : {"/", "/index.html", "/no-such-file.js"}) {
       std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
-      if (method == "POST" || method == "PUT") req += "Content-Length: 3\r\n\r\nabc";
-      else req += "\r\n";
+      if (method == "POST" || method == "PUT")
+        req += "Content-Length: 3\r\n\r\nabc";
+      else
+        req += "\r\n";
       const std::string head = Head(Exchange(port_, req));
       EXPECT_NE(head.find("Content-Security-Policy: default-src 'none'"), std::string::npos)
-          << method << " " << target << "\n" << head;
+          << method << " " << target << "\n"
+          << head;
       EXPECT_NE(head.find("X-Content-Type-Options: nosniff"), std::string::npos) << head;
       const int status = StatusOf(head);
       if (method == "GET" || method == "HEAD") {
@@ -76,7 +79,8 @@ TEST_F(CollectorHttpTest, EveryMethodOnDashboardPathsCarriesTheSecurityHeaders) 
 }
 
 TEST_F(CollectorHttpTest, HeadAnnouncesTheLengthOfGet) {
-  const std::string get = Exchange(port_, "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string get =
+      Exchange(port_, "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const std::string head =
       Exchange(port_, "HEAD /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const size_t body = get.size() - get.find("\r\n\r\n") - 4;
@@ -92,7 +96,8 @@ TEST_F(CollectorHttpTest, HealthzFailsOnceTheStoreFileIsGone) {
   ASSERT_EQ(std::rename(c_.db().c_str(), (c_.db() + ".moved").c_str()), 0);
   // The probe runs every second.
   Answer a;
-  EXPECT_TRUE(WaitFor([&] { return (a = RawHttp(port_, "GET", "/healthz", "", "")).status == 503; }, 5))
+  EXPECT_TRUE(
+      WaitFor([&] { return (a = RawHttp(port_, "GET", "/healthz", "", "")).status == 503; }, 5))
       << a.status << " " << a.body;
   EXPECT_NE(a.body.find("store: "), std::string::npos) << a.body;
 }
@@ -100,9 +105,10 @@ TEST_F(CollectorHttpTest, HealthzFailsOnceTheStoreFileIsGone) {
 TEST_F(CollectorHttpTest, AnswersGivenEarlyCloseTheConnection) {
   // A body announced with a bad token: 401 before any body byte, and the
   // connection ends there (the unread body is never taken as a request).
-  const std::string resp = Exchange(
-      port_, "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bogus\r\n"
-             "Content-Length: 30\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
+  const std::string resp =
+      Exchange(port_,
+               "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bogus\r\n"
+               "Content-Length: 30\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
   EXPECT_EQ(StatusOf(resp), 401) << resp;
   EXPECT_NE(resp.find("Connection: close"), std::string::npos) << resp;
   EXPECT_EQ(resp.find("HTTP/1.1 200"), std::string::npos) << resp;

@@ -17,7 +17,9 @@
 
 namespace driftwatch::collector_it {
 
-inline int PortOf(const std::string& url) { return std::atoi(url.substr(url.rfind(':') + 1).c_str()); }
+inline int PortOf(const std::string& url) {
+  return std::atoi(url.substr(url.rfind(':') + 1).c_str());
+}
 
 inline int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -56,7 +58,7 @@ inline int StatusOf(const std::string& response) {
 // One request on a fresh plain connection ("Connection: close"), reading
 // the answer to EOF. status -1 when the connection failed.
 inline Answer RawHttp(int port, const std::string& method, const std::string& target,
-               const std::string& token, const std::string& body, int timeout_ms = 30000) {
+                      const std::string& token, const std::string& body, int timeout_ms = 30000) {
   Answer a;
   a.status = -1;
   int fd = Connect(port);
@@ -65,8 +67,8 @@ inline Answer RawHttp(int port, const std::string& method, const std::string& ta
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "POST") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n";
   req += body;
