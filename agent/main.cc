@@ -6,8 +6,20 @@
 
 #include "agent/cli_args.h"
 #include "agent/commands.h"
+#include "core/service.h"
 
 namespace {
+
+// `driftwatch daemon` survives a SIGHUP from its first instruction
+// (core/service.h); other commands keep the default action.
+void IgnoreEarlyHangup(int argc, char** argv, char** /*envp*/) {
+  driftwatch::service::IgnoreHangupEarly(argc, argv, "daemon");
+}
+// .preinit_array runs before the shared libraries' constructors, which
+// take ~15 ms of a start here.
+[[maybe_unused]] __attribute__((section(".preinit_array"),
+                                used)) void (*const kIgnoreEarlyHangup)(int, char**,
+                                                                        char**) = IgnoreEarlyHangup;
 
 struct Command {
   const char* name;
