@@ -1,0 +1,377 @@
+#include <algorithm>
+#include <array>
+#include <tuple>
+
+#include "core/drift_json.h"
+#include "core/json_fields.h"
+
+namespace driftwatch {
+namespace {
+
+using web::json::value;
+using namespace json_fields;  // NOLINT: the codec's field readers
+
+constexpr size_t kMaxInventoryContainers = 10000;
+constexpr size_t kMaxInventoryPackages = 200000;
+
+// The inventory fields of a report (docs/wire.md): interval_seconds,
+// containers, packages. Each is optional.
+Status InventoryFromJson(const value& v, CheckResult* r) {
+  const std::string top;
+  uint64_t interval = 0;
+  DW_RETURN_IF_ERROR(GetUint64(v, "interval_seconds", top, false, &interval));
+  if (interval > 366ULL * 86400) return TypeError("interval_seconds", "at most a year of seconds");
+  r->interval_ns = static_cast<int64_t>(interval) * 1000000000;
+  if (const value* c = Find(v, "containers")) {
+    if (!c->is_array()) return TypeError("containers", "an array");
+    if (c->size() > kMaxInventoryContainers) {
+      return TypeError("containers",
+                       "at most " + std::to_string(kMaxInventoryContainers) + " containers");
+    }
+    std::vector<ContainerInfo> list;
+    size_t i = 0;
+    for (const value& x : c->as_array()) {
+      const std::string f = "containers[" + std::to_string(i++) + "]";
+      if (!x.is_object()) return TypeError(f, "an object");
+      ContainerInfo ci;
+      DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &ci.name));
+      DW_RETURN_IF_ERROR(GetString(x, "id", f, false, &ci.id));
+      DW_RETURN_IF_ERROR(GetString(x, "runtime", f, false, &ci.runtime));
+      DW_RETURN_IF_ERROR(GetString(x, "image", f, false, &ci.image));
+      DW_RETURN_IF_ERROR(GetString(x, "image_digest", f, false, &ci.image_digest));
+      if (const value* k = Find(x, "drift_known")) {
+        if (!k->is_boolean()) return TypeError(f + ".drift_known", "a boolean");
+        ci.drift_known = k->as_bool();
+      }
+      uint64_t events = 0;
+      DW_RETURN_IF_ERROR(GetUint64(x, "events", f, false, &events));
+      ci.events = static_cast<int64_t>(std::min<uint64_t>(events, INT64_MAX));
+      list.push_back(std::move(ci));
+    }
+    r->containers = std::move(list);
+  }
+  if (const value* p = Find(v, "packages")) {
+    if (!p->is_object()) return TypeError("packages", "an object");
+    PackageInventory inv;
+    std::string hex;
+    DW_RETURN_IF_ERROR(GetString(*p, "digest", "packages", true, &hex));
+    auto d = Hash128::FromHex(hex);
+    if (!d.ok()) return TypeError("packages.digest", "32 hex digits");
+    inv.digest = *d;
+    uint64_t count = 0;
+    DW_RETURN_IF_ERROR(GetUint64(*p, "count", "packages", false, &count));
+    if (const value* l = Find(*p, "list")) {
+      if (!l->is_array()) return TypeError("packages.list", "an array");
+      if (l->size() > kMaxInventoryPackages) {
+        return TypeError("packages.list",
+                         "at most " + std::to_string(kMaxInventoryPackages) + " packages");
+      }
+      inv.full = true;
+      size_t i = 0;
+      for (const value& x : l->as_array()) {
+        const std::string f = "packages.list[" + std::to_string(i++) + "]";
+        if (!x.is_object()) return TypeError(f, "an object");
+        PackageInfo pk;
+        DW_RETURN_IF_ERROR(GetString(x, "manager", f, true, &pk.manager));
+        DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &pk.name));
+        DW_RETURN_IF_ERROR(GetString(x, "version", f, false, &pk.version));
+        DW_RETURN_IF_ERROR(GetString(x, "arch", f, false, &pk.arch));
+        inv.list.push_back(std::move(pk));
+      }
+      if (HashBytes(PackageInventoryText(inv.list)) != inv.digest) {
+        return Status::InvalidArgument("packages.digest: does not match packages.list");
+      }
+      count = inv.list.size();
+    }
+    inv.count = static_cast<int64_t>(std::min<uint64_t>(count, INT64_MAX));
+    r->packages = std::move(inv);
+  }
+  return Status::Ok();
+}
+
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+value CountsObject(const int64_t* counts, int from, int to, bool kinds) {
+  value o = value::object();
+  for (int i = from; i <= to; ++i) {
+    if (counts[i] == 0) continue;
+    std::string name(kinds ? DriftKindName(static_cast<DriftKind>(i))
+                           : SeverityName(static_cast<Severity>(i)));
+    o[name] = value::number(counts[i]);
+  }
+  return o;
+}
+
+value KindsJson(const EventCounts& c) { return CountsObject(c.kinds, 1, 7, true); }
+value SeveritiesJson(const EventCounts& c) { return CountsObject(c.severities, 1, 4, false); }
+
+// {"added": n, ...} or {"critical": n, ...} into counts[]; the sum goes to *sum.
+Status CountsFromJson(const value& o, const std::string& field, bool kinds, int64_t* counts,
+                      int64_t* sum) {
+  if (!o.is_object()) return TypeError(field, "an object of counts");
+  *sum = 0;
+  for (const auto& [name, n] : o.as_object()) {
+    int index = 0;
+    if (kinds) {
+      auto k = ParseDriftKind(name);
+      if (!k.ok()) return TypeError(field + "." + name, "a drift kind name");
+      index = static_cast<int>(*k);
+    } else {
+      auto sv = ParseSeverity(name);
+      if (!sv.ok()) return TypeError(field + "." + name, "a severity name");
+      index = static_cast<int>(*sv);
+    }
+    if (!n.is_number() || !n.as_number().is_int64() || n.as_number().to_int64() < 0 ||
+        n.as_number().to_int64() > kMaxCount) {
+      return TypeError(field + "." + name, "a count below 2^40");
+    }
+    counts[index] = n.as_number().to_int64();
+    *sum += counts[index];
+  }
+  return Status::Ok();
+}
+
+// "kinds" and "severities" of `o` (both required, same sum) as counts.
+Status EventCountsFromJson(const value& o, const std::string& field, EventCounts* out) {
+  const value* k = Find(o, "kinds");
+  const value* sv = Find(o, "severities");
+  if (k == nullptr) return Status::InvalidArgument(field + ".kinds: missing");
+  if (sv == nullptr) return Status::InvalidArgument(field + ".severities: missing");
+  int64_t by_kind = 0, by_severity = 0;
+  DW_RETURN_IF_ERROR(CountsFromJson(*k, field + ".kinds", true, out->kinds, &by_kind));
+  DW_RETURN_IF_ERROR(
+      CountsFromJson(*sv, field + ".severities", false, out->severities, &by_severity));
+  if (by_kind != by_severity) {
+    return Status::InvalidArgument(field + ": kinds and severities count different totals");
+  }
+  out->total = by_kind;
+  return Status::Ok();
+}
+
+// The fold of a report over the budget (docs/wire.md "Reports over the
+// budget"): "folded", "parts", "part_of"/"part", and the summary's exact
+// totals of a folded or split check.
+Status FoldFromJson(const value& v, CheckResult* r) {
+  ReportFold& f = r->fold;
+  if (const value* fo = Find(v, "folded")) {
+    if (!fo->is_object()) return TypeError("folded", "an object");
+    DW_RETURN_IF_ERROR(EventCountsFromJson(*fo, "folded", &f.folded));
+    uint64_t events = 0;
+    DW_RETURN_IF_ERROR(GetUint64(*fo, "events", "folded", true, &events));
+    if (static_cast<int64_t>(events) != f.folded.total) {
+      return Status::InvalidArgument("folded.events: does not match folded.kinds");
+    }
+    if (const value* p = Find(*fo, "prefixes")) {
+      if (!p->is_array()) return TypeError("folded.prefixes", "an array");
+      if (p->size() > kMaxFoldPrefixes) {
+        return TypeError("folded.prefixes",
+                         "at most " + std::to_string(kMaxFoldPrefixes) + " prefixes");
+      }
+      size_t i = 0;
+      for (const value& x : p->as_array()) {
+        const std::string pf = "folded.prefixes[" + std::to_string(i++) + "]";
+        if (!x.is_object()) return TypeError(pf, "an object");
+        PathPrefixCount pc;
+        DW_RETURN_IF_ERROR(GetPath(x, "prefix", pf, true, &pc.prefix));
+        uint64_t n = 0;
+        DW_RETURN_IF_ERROR(GetUint64(x, "events", pf, true, &n));
+        if (n > static_cast<uint64_t>(f.folded.total)) {
+          return TypeError(pf + ".events", "at most folded.events");
+        }
+        pc.events = static_cast<int64_t>(n);
+        f.prefixes.push_back(std::move(pc));
+      }
+    }
+  }
+  uint64_t parts = 0;
+  DW_RETURN_IF_ERROR(GetUint64(v, "parts", "", false, &parts));
+  if (parts > 100000) return TypeError("parts", "at most 100000");
+  f.parts = static_cast<int64_t>(parts);
+  DW_RETURN_IF_ERROR(GetString(v, "part_of", "", false, &f.part_of));
+  if (!f.part_of.empty()) {
+    uint64_t part = 0;
+    DW_RETURN_IF_ERROR(GetUint64(v, "part", "", true, &part));
+    if (part == 0 || part > 100000) return TypeError("part", "an integer from 1 to 100000");
+    f.part = static_cast<int64_t>(part);
+  }
+  const value* sum = Find(v, "summary");
+  if (sum != nullptr && sum->is_object() && Find(*sum, "kinds") != nullptr &&
+      (f.folded.total > 0 || f.parts > 1)) {
+    EventCounts totals;
+    DW_RETURN_IF_ERROR(EventCountsFromJson(*sum, "summary", &totals));
+    // The totals cover at least what this report lists and folds.
+    EventCounts here = CountEvents(r->events);
+    here.Add(f.folded);
+    for (int i = 0; i < 8; ++i) {
+      if (totals.kinds[i] < here.kinds[i]) {
+        return Status::InvalidArgument("summary.kinds: fewer events than the report holds");
+      }
+    }
+    for (int i = 0; i < 5; ++i) {
+      if (totals.severities[i] < here.severities[i]) {
+        return Status::InvalidArgument("summary.severities: fewer events than the report holds");
+      }
+    }
+    f.totals = totals;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+web::json::value CheckResultToJson(const CheckResult& r) {
+  value o = value::object();
+  o["baseline"] = value::string(r.baseline);
+  o["baseline_revision"] = value::number(r.baseline_revision);
+  o["baseline_root"] = value::string(r.baseline_root.Hex());
+  o["root"] = value::string(r.root.Hex());
+  o["target"] = value::string(r.target);
+  o["started"] = value::string(FormatRfc3339Nanos(r.started_ns));
+  o["finished"] = value::string(FormatRfc3339Nanos(r.finished_ns));
+  const EventCounts counts = ReportCounts(r);
+  value s = value::object();
+  s["added"] = value::number(counts.kinds[static_cast<int>(DriftKind::kAdded)]);
+  s["modified"] = value::number(counts.kinds[static_cast<int>(DriftKind::kModified)]);
+  s["removed"] = value::number(counts.kinds[static_cast<int>(DriftKind::kRemoved)]);
+  s["packages"] =
+      value::number(counts.kinds[4] + counts.kinds[5] + counts.kinds[6] + counts.kinds[7]);
+  const ReportFold& f = r.fold;
+  const bool folded = f.folded.total > 0 || f.parts > 1;
+  if (folded) {
+    s["kinds"] = KindsJson(counts);
+    s["severities"] = SeveritiesJson(counts);
+  }
+  o["summary"] = s;
+  if (f.folded.total > 0) {
+    value fo = value::object();
+    fo["events"] = value::number(f.folded.total);
+    fo["kinds"] = KindsJson(f.folded);
+    fo["severities"] = SeveritiesJson(f.folded);
+    std::vector<value> prefixes;
+    for (const PathPrefixCount& p : f.prefixes) {
+      value x = value::object();
+      x["prefix"] = value::string(EscapePath(p.prefix));
+      x["events"] = value::number(p.events);
+      prefixes.push_back(std::move(x));
+    }
+    fo["prefixes"] = value::array(std::move(prefixes));
+    o["folded"] = fo;
+  }
+  if (f.parts > 1) o["parts"] = value::number(f.parts);
+  if (f.IsPart()) {
+    o["part_of"] = value::string(f.part_of);
+    o["part"] = value::number(f.part);
+  }
+  value sub = value::object();
+  for (const auto& [path, hash] : r.subtrees) sub[EscapePath(path)] = value::string(hash.Hex());
+  o["subtrees"] = sub;
+  std::vector<value> events;
+  events.reserve(r.events.size());
+  for (const DriftEvent& e : r.events) events.push_back(DriftEventToJson(e));
+  o["events"] = value::array(std::move(events));
+  std::vector<value> warnings;
+  for (const std::string& w : r.warnings) warnings.push_back(value::string(w));
+  o["warnings"] = value::array(std::move(warnings));
+  value st = value::object();
+  st["files"] = value::number(r.stats.files);
+  st["dirs"] = value::number(r.stats.dirs);
+  st["others"] = value::number(r.stats.others);
+  st["files_hashed"] = value::number(r.stats.files_hashed);
+  st["bytes_hashed"] = value::number(r.stats.bytes_hashed);
+  st["duration_ns"] = value::number(r.stats.duration_ns);
+  o["stats"] = st;
+  if (r.interval_ns > 0) o["interval_seconds"] = value::number(r.interval_ns / 1000000000);
+  if (r.containers) {
+    std::vector<value> list;
+    list.reserve(r.containers->size());
+    for (const ContainerInfo& c : *r.containers) {
+      value x = value::object();
+      x["name"] = value::string(c.name);
+      x["id"] = value::string(c.id);
+      x["runtime"] = value::string(c.runtime);
+      x["image"] = value::string(c.image);
+      x["image_digest"] = value::string(c.image_digest);
+      x["drift_known"] = value::boolean(c.drift_known);
+      x["events"] = value::number(c.events);
+      list.push_back(std::move(x));
+    }
+    o["containers"] = value::array(std::move(list));
+  }
+  if (r.packages) {
+    value p = value::object();
+    p["digest"] = value::string(r.packages->digest.Hex());
+    p["count"] = value::number(r.packages->count);
+    if (r.packages->full) {
+      std::vector<value> list;
+      list.reserve(r.packages->list.size());
+      for (const PackageInfo& pk : r.packages->list) {
+        value x = value::object();
+        x["manager"] = value::string(pk.manager);
+        x["name"] = value::string(pk.name);
+        x["version"] = value::string(pk.version);
+        x["arch"] = value::string(pk.arch);
+        list.push_back(std::move(x));
+      }
+      p["list"] = value::array(std::move(list));
+    }
+    o["packages"] = p;
+  }
+  return o;
+}
+
+Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
+  if (!v.is_object()) return TypeError("report", "a JSON object");
+  CheckResult r;
+  const std::string top;
+  DW_RETURN_IF_ERROR(GetString(v, "target", top, true, &r.target));
+  DW_RETURN_IF_ERROR(GetString(v, "baseline", top, true, &r.baseline));
+  DW_RETURN_IF_ERROR(GetInt64(v, "baseline_revision", top, false, &r.baseline_revision));
+  DW_RETURN_IF_ERROR(GetHash(v, "baseline_root", top, &r.baseline_root));
+  DW_RETURN_IF_ERROR(GetHash(v, "root", top, &r.root));
+  DW_RETURN_IF_ERROR(GetTime(v, "started", top, &r.started_ns));
+  DW_RETURN_IF_ERROR(GetTime(v, "finished", top, &r.finished_ns));
+  if (const value* s = Find(v, "subtrees")) {
+    if (!s->is_object()) return TypeError("subtrees", "an object of path: hash");
+    for (const auto& [path, hash] : s->as_object()) {
+      std::string f = "subtrees[\"" + path + "\"]";
+      auto raw = UnescapePath(path);
+      if (!raw.ok()) return Status::InvalidArgument(f + ": " + raw.status().message());
+      if (!hash.is_string()) return TypeError(f, "32 hex digits");
+      auto h = Hash128::FromHex(hash.as_string());
+      if (!h.ok()) return TypeError(f, "32 hex digits");
+      r.subtrees.emplace_back(std::move(raw).value(), *h);
+    }
+  }
+  const value* events = Find(v, "events");
+  if (events == nullptr) return Status::InvalidArgument("events: missing");
+  if (!events->is_array()) return TypeError("events", "an array");
+  size_t i = 0;
+  for (const value& ev : events->as_array()) {
+    DW_ASSIGN_OR_RETURN(DriftEvent e,
+                        DriftEventFromJson(ev, "events[" + std::to_string(i++) + "]"));
+    r.events.push_back(std::move(e));
+  }
+  if (const value* w = Find(v, "warnings")) {
+    if (!w->is_array()) return TypeError("warnings", "an array of strings");
+    i = 0;
+    for (const value& s : w->as_array()) {
+      if (!s.is_string()) return TypeError("warnings[" + std::to_string(i) + "]", "a string");
+      r.warnings.push_back(s.as_string());
+      ++i;
+    }
+  }
+  if (const value* st = Find(v, "stats")) {
+    if (!st->is_object()) return TypeError("stats", "an object");
+    DW_RETURN_IF_ERROR(GetUint64(*st, "files", "stats", false, &r.stats.files));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "dirs", "stats", false, &r.stats.dirs));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "others", "stats", false, &r.stats.others));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "files_hashed", "stats", false, &r.stats.files_hashed));
+    DW_RETURN_IF_ERROR(GetUint64(*st, "bytes_hashed", "stats", false, &r.stats.bytes_hashed));
+    DW_RETURN_IF_ERROR(GetInt64(*st, "duration_ns", "stats", false, &r.stats.duration_ns));
+  }
+  DW_RETURN_IF_ERROR(InventoryFromJson(v, &r));
+  DW_RETURN_IF_ERROR(FoldFromJson(v, &r));
+  return r;
+}
+
+}  // namespace driftwatch
