@@ -212,6 +212,15 @@ Result<UniqueFd> ReceivePty(int socket, int in_fd, int out_fd) {
   return master;
 }
 
+UniqueFd ReceivePtyOrClose(bool tty, UniqueFd* socket, int in_fd, int out_fd, Status* failed) {
+  if (!tty) return UniqueFd();
+  auto master = ReceivePty(socket->get(), in_fd, out_fd);
+  if (master.ok()) return std::move(master).value();
+  *failed = master.status();
+  socket->Reset();
+  return UniqueFd();
+}
+
 void ProxyStdio(ProxyStreams s) {
   // The caller's terminal: window size source, raw while stdin is attached.
   int tty = -1;

@@ -49,6 +49,10 @@ Result<UniqueFd> ReceiveFd(int socket);
 // when one is a terminal) on it and answers.
 Status SendPtyAndWait(int socket, int master);
 Result<UniqueFd> ReceivePty(int socket, int in_fd, int out_fd);
+// The caller's side of a start with `tty`: the master, or (no tty) an empty
+// fd. When the hand-over fails, *failed says why and *socket is closed, so
+// that the container side gives up and reports instead of waiting.
+UniqueFd ReceivePtyOrClose(bool tty, UniqueFd* socket, int in_fd, int out_fd, Status* failed);
 
 // What ProxyStdio copies. Fds are borrowed, except in_pipe, which it closes
 // once in_src reaches end of file (the container then reads EOF).

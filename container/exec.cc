@@ -151,18 +151,10 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
   out.w.Reset();
   err.w.Reset();
   console.child.Reset();
-  UniqueFd pty;
   Status pty_status;
-  if (options.tty) {
-    auto master =
-        ReceivePty(console.parent.get(), options.interactive ? options.in_fd : -1, options.out_fd);
-    if (master.ok()) {
-      pty = std::move(master).value();
-    } else {
-      pty_status = master.status();
-      console.parent.Reset();  // no answer: the container side gives up and reports
-    }
-  }
+  UniqueFd pty =
+      ReceivePtyOrClose(options.tty, &console.parent, options.interactive ? options.in_fd : -1,
+                        options.out_fd, &pty_status);
   std::string error = TrimEnd(ReadAll(report.r.get()));
   if (error.empty() && !pty_status.ok()) error = pty_status.ToString();
   if (error.empty()) {

@@ -149,18 +149,9 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   go.w.Reset();
   // The pty comes before the command runs (it gets the window size first);
   // if the init fails before, the socket closes and the report says why.
-  UniqueFd pty;
   Status pty_status;
-  if (tty) {
-    auto master =
-        ReceivePty(console.parent.get(), options.interactive ? options.in_fd : -1, options.out_fd);
-    if (master.ok()) {
-      pty = std::move(master).value();
-    } else {
-      pty_status = master.status();
-      console.parent.Reset();  // no answer: the container side gives up and reports
-    }
-  }
+  UniqueFd pty = ReceivePtyOrClose(tty, &console.parent, options.interactive ? options.in_fd : -1,
+                                   options.out_fd, &pty_status);
   std::string start_error = TrimEnd(ReadAll(report.r.get()));
   if (start_error.empty() && !pty_status.ok()) {
     start_error = pty_status.ToString();
