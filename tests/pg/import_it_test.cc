@@ -305,7 +305,7 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   {
     auto lite = collector::OpenSqliteStore(lite_path);
     ASSERT_TRUE(lite.ok()) << lite.status().message();
-    ASSERT_TRUE((*lite)->EnrollHost("web-1", "web", "1", "sha-web-1", 1).ok());
+    ASSERT_TRUE((*lite)->EnrollHost("web-1", "web", "1", "sha-web-1", 1, "").ok());
     collector::ReportEnvelope env;
     env.report_id = Uuid(1);
     env.host_id = "web-1";
