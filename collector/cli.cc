@@ -217,7 +217,9 @@ int TokenCreate(const Args& args) {
   FixSqliteOwnership(*config);
   if (!token.ok()) return Fail(token.status());
   std::cout << *token << "\n";
-  if (*role == Role::kEnroll) {
+  // Only when limits were asked for: scripts that merge stderr into the
+  // token they read keep working.
+  if (flags->count("uses") || flags->count("expires")) {
     std::cerr << "driftwatch-collector: enroll token: " << DescribeTokenLimits(*limits) << "\n";
   }
   return kExitOk;
