@@ -82,13 +82,14 @@ std::string RefusalAlertBody(const AlertRule& rule, const RefusedReport& r, int6
   return o.serialize();
 }
 
-AlertDispatcher::AlertDispatcher(FleetStore& store, const CollectorConfig& config, Metrics& metrics)
+AlertDispatcher::AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics)
     : store_(store), config_(config), metrics_(metrics) {}
 
 AlertDispatcher::~AlertDispatcher() { Stop(); }
 
 void AlertDispatcher::Start() {
-  if (config_.alerts.empty() || thread_.joinable()) return;
+  // Runs with no route too: a reload may add one.
+  if (thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -111,7 +112,8 @@ void AlertDispatcher::Wake() {
 
 void AlertDispatcher::ReportRefused(const RefusedReport& r) {
   std::vector<std::string> routes;
-  for (const AlertRule& rule : config_.alerts) {
+  const std::shared_ptr<const CollectorConfig> config = config_.Get();
+  for (const AlertRule& rule : config->alerts) {
     if (rule.min_severity > Severity::kHigh) continue;
     if (!rule.groups.empty() &&
         std::find(rule.groups.begin(), rule.groups.end(), r.group) == rule.groups.end()) {
@@ -136,7 +138,7 @@ void AlertDispatcher::ReportRefused(const RefusedReport& r) {
   cv_.notify_all();
 }
 
-int AlertDispatcher::DeliverRefusals(int64_t now_ns) {
+int AlertDispatcher::DeliverRefusals(const CollectorConfig& config, int64_t now_ns) {
   std::vector<RefusalAlert> due;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -154,7 +156,7 @@ int AlertDispatcher::DeliverRefusals(int64_t now_ns) {
     std::vector<std::string> left;
     for (const std::string& name : a.routes_left) {
       const AlertRule* rule = nullptr;
-      for (const AlertRule& r : config_.alerts) {
+      for (const AlertRule& r : config.alerts) {
         if (r.name == name) rule = &r;
       }
       if (rule == nullptr) continue;
@@ -204,12 +206,14 @@ void AlertDispatcher::Loop() {
 }
 
 int AlertDispatcher::RunOnce(int64_t now_ns) {
-  int delivered = DeliverRefusals(now_ns);
+  // One configuration for the whole pass, whatever a reload does meanwhile.
+  const std::shared_ptr<const CollectorConfig> config = config_.Get();
+  int delivered = DeliverRefusals(*config, now_ns);
   auto due = store_.DueAlerts(now_ns, 100);
   if (!due.ok()) return delivered;
   for (const PendingAlert& a : *due) {
     const AlertRule* rule = nullptr;
-    for (const AlertRule& r : config_.alerts) {
+    for (const AlertRule& r : config->alerts) {
       if (r.name == a.route) rule = &r;
     }
     if (rule == nullptr) {

@@ -30,14 +30,18 @@
 
 #include "collector/api.h"
 #include "collector/config.h"
+#include "collector/live_config.h"
 #include "collector/store.h"
 
 namespace driftwatch::collector {
 
 class AlertDispatcher {
  public:
-  // Borrows everything; they must outlive the dispatcher.
-  AlertDispatcher(FleetStore& store, const CollectorConfig& config, Metrics& metrics);
+  // Borrows everything; they must outlive the dispatcher. Routes are read
+  // from `config` once per delivery pass, so a reload's routes apply from
+  // the next pass on; a queued alert whose route a reload removed is
+  // dropped.
+  AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics);
   ~AlertDispatcher();
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
@@ -54,7 +58,7 @@ class AlertDispatcher {
   void Loop();
   Status Deliver(const AlertRule& rule, const PendingAlert& alert);
   Status Post(const AlertRule& rule, const std::string& body);
-  int DeliverRefusals(int64_t now_ns);
+  int DeliverRefusals(const CollectorConfig& config, int64_t now_ns);
 
   struct RefusalAlert {
     RefusedReport report;
@@ -65,7 +69,7 @@ class AlertDispatcher {
   };
 
   FleetStore& store_;
-  const CollectorConfig& config_;
+  const LiveConfig& config_;
   Metrics& metrics_;
   std::thread thread_;
   std::mutex mu_;  // guards stop_ and wake_

@@ -48,7 +48,7 @@ bool IsUuid(const std::string& s) {
 
 }  // namespace
 
-Api::Api(FleetStore& store, const CollectorConfig& config, Metrics& metrics,
+Api::Api(FleetStore& store, const LiveConfig& config, Metrics& metrics,
          std::function<int64_t()> now_ns, std::function<void()> on_ingest)
     : store_(store),
       config_(config),
@@ -88,7 +88,9 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   metrics_.requests++;
   HttpResponse r;
   try {
-    r = Route(req);
+    // One snapshot for the whole request, whatever a reload does meanwhile.
+    const std::shared_ptr<const CollectorConfig> config = config_.Get();
+    r = Route(*config, req);
   } catch (const web::json::json_exception& e) {
     // web::json throws on unexpected shapes of the request's JSON.
     r = Error(400, std::string("malformed request: ") + e.what());
@@ -105,9 +107,14 @@ HttpResponse Api::Handle(const HttpRequest& req) {
 Result<Api::Caller> Api::Authenticate(const HttpRequest& req) {
   std::string token = BearerToken(req.authorization);
   if (token.empty()) return Status::PermissionDenied("missing bearer token");
-  DW_ASSIGN_OR_RETURN(auto info, store_.LookupToken(HashToken(token)));
+  std::string sha = HashToken(token);
+  DW_ASSIGN_OR_RETURN(auto info, store_.LookupToken(sha));
   if (!info) return Status::PermissionDenied("unknown token");
-  return Caller{info->role, info->host_id};
+  // An enroll token past its limits is known: the answer says which limit.
+  if (const std::string_view why = TokenLimitsRefusal(info->limits, now_ns_()); !why.empty()) {
+    return Status::FailedPrecondition(std::string(why));
+  }
+  return Caller{info->role, info->host_id, std::move(sha)};
 }
 
 std::optional<HttpResponse> Api::Admit(const HttpRequest& head) {
@@ -145,6 +152,9 @@ std::optional<HttpResponse> Api::Precheck(const HttpRequest& req, Caller* caller
                           std::to_string((wait + 999999999) / 1000000000) + " s");
   }
   auto authenticated = Authenticate(req);
+  if (!authenticated.ok() && authenticated.status().code() == StatusCode::kFailedPrecondition) {
+    return TokenRefused(authenticated.status().message());
+  }
   if (!authenticated.ok()) {
     if (authenticated.status().code() == StatusCode::kPermissionDenied) {
       auth_limiter_.Failed(req.client, now_ns_());
@@ -164,7 +174,7 @@ HttpResponse Api::Health() {
   return Json(200, o);
 }
 
-HttpResponse Api::Route(const HttpRequest& req) {
+HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
   if (req.path == "/healthz") {
     if (req.method != "GET") return Error(405, "use GET");
     return Health();
@@ -208,12 +218,12 @@ HttpResponse Api::Route(const HttpRequest& req) {
   if (p.size() == 1 && p[0] == "enroll") {
     DW_CHECK(method(post));
     DW_CHECK(need(role == Role::kEnroll || is_admin, "enroll agents"));
-    return Enroll(*caller, req);
+    return Enroll(config, *caller, req);
   }
   if (p.size() == 1 && p[0] == "reports") {
     DW_CHECK(method(post));
     DW_CHECK(need(is_agent, "send reports (agent tokens only)"));
-    return PostReport(*caller, req);
+    return PostReport(config, *caller, req);
   }
   if (p.size() == 2 && p[0] == "agents" && p[1] == "commands") {
     DW_CHECK(method(get));
@@ -223,17 +233,17 @@ HttpResponse Api::Route(const HttpRequest& req) {
   if (p.size() == 4 && p[0] == "agents" && p[1] == "commands" && p[3] == "ack") {
     DW_CHECK(method(post));
     DW_CHECK(need(is_agent, "acknowledge agent commands (agent tokens only)"));
-    return AckCommand(*caller, p[2], req);
+    return AckCommand(config, *caller, p[2], req);
   }
   if (p.size() == 1 && p[0] == "hosts") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "list hosts"));
-    return ListHosts();
+    return ListHosts(config);
   }
   if (p.size() == 2 && p[0] == "hosts") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read hosts"));
-    return GetHost(p[1]);
+    return GetHost(config, p[1]);
   }
   if (p.size() == 3 && p[0] == "hosts" &&
       (p[2] == "packages" || p[2] == "containers" || p[2] == "baselines")) {
@@ -246,7 +256,7 @@ HttpResponse Api::Route(const HttpRequest& req) {
   if (p.size() == 3 && p[0] == "hosts" && p[2] == "accept") {
     DW_CHECK(method(post));
     DW_CHECK(need(is_admin, "accept drift (admin only)"));
-    return PostAccept(p[1], req);
+    return PostAccept(config, p[1], req);
   }
   if (p.size() == 1 && p[0] == "images") {
     DW_CHECK(method(get));
@@ -256,22 +266,22 @@ HttpResponse Api::Route(const HttpRequest& req) {
   if (p.size() == 3 && p[0] == "hosts" && p[2] == "commands") {
     DW_CHECK(method(post));
     DW_CHECK(need(is_admin, "queue commands (admin only)"));
-    return PostCommand(p[1], req);
+    return PostCommand(config, p[1], req);
   }
   if (p.size() == 1 && p[0] == "drift") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read drift"));
-    return QueryDrift(req);
+    return QueryDrift(config, req);
   }
   if (p.size() == 2 && p[0] == "paths" && p[1] == "history") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read drift"));
-    return PathHistory(req);
+    return PathHistory(config, req);
   }
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "summary") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read the fleet"));
-    return FleetSummary();
+    return FleetSummary(config);
   }
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "compare") {
     DW_CHECK(method(get));
@@ -281,14 +291,21 @@ HttpResponse Api::Route(const HttpRequest& req) {
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "baseline") {
     DW_CHECK(method(post));
     DW_CHECK(need(is_admin, "request baselines (admin only)"));
-    return FleetBaseline(req);
+    return FleetBaseline(config, req);
   }
 #undef DW_CHECK
   return Error(404, "no such endpoint: " + req.path);
 }
 
-HttpResponse Api::Enroll(const Caller&, const HttpRequest& req) {
-  auto body = ParseObject(req.body, config_.max_json_depth, false);
+HttpResponse Api::TokenRefused(const std::string& why) {
+  if (why == "token_expired") {
+    return Error(401, why, "this enroll token has expired; create a new one");
+  }
+  return Error(401, why, "this enroll token has no enrollments left; create a new one");
+}
+
+HttpResponse Api::Enroll(const CollectorConfig& config, const Caller& c, const HttpRequest& req) {
+  auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
   Status err;
   std::string host = OptionalString(*body, "host", &err);
@@ -302,7 +319,18 @@ HttpResponse Api::Enroll(const Caller&, const HttpRequest& req) {
     return Error(400, "group: expected up to 128 characters of A-Z a-z 0-9 . _ -");
   auto token = GenerateToken();
   if (!token.ok()) return FromStatus(token.status());
-  Status s = store_.EnrollHost(host, group, version, HashToken(*token), now_ns_());
+  const int64_t now = now_ns_();
+  Status s = store_.EnrollHost(host, group, version, HashToken(*token), now, c.token_sha256);
+  if (s.code() == StatusCode::kPermissionDenied) {
+    // The token's last use went to a concurrent enrollment, or it expired
+    // since it was checked: say which.
+    auto info = store_.LookupToken(c.token_sha256);
+    if (info.ok() && *info) {
+      const std::string_view why = TokenLimitsRefusal((*info)->limits, now);
+      if (!why.empty()) return TokenRefused(std::string(why));
+    }
+    return Error(401, s.message());
+  }
   if (!s.ok()) return FromStatus(s);
   value o = value::object();
   o["host_id"] = value(host);
@@ -396,7 +424,8 @@ std::pair<size_t, size_t> CapLists(value& v, size_t* containers) {
 
 }  // namespace
 
-HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
+HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
+                             const HttpRequest& req) {
   const int64_t t0 = now_ns_();
   // What the collector refuses, by reason (docs/api.md "Refused reports"):
   // bytes that are no JSON object are "malformed" (400 bad_request: an agent
@@ -408,7 +437,7 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   auto invalid = [&](const Status& s) {
     return Refuse(c, 400, "invalid_report", "invalid", s.message());
   };
-  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return malformed(body.status());
   value& v = *body;
   if (!v.has_field("format"))
@@ -437,10 +466,10 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
     env.sent_ns = *t;
   }
   if (v.has_field("events") && v.at("events").is_array() &&
-      v.at("events").size() > config_.max_events_per_report) {
+      v.at("events").size() > config.max_events_per_report) {
     // Not final: the agent folds the report smaller and sends it again.
     return Refuse(c, 413, "payload_too_large", "too_large",
-                  "events: more than " + std::to_string(config_.max_events_per_report) +
+                  "events: more than " + std::to_string(config.max_events_per_report) +
                       " events in one report (max_events_per_report); send fewer");
   }
   size_t containers_total = 0;
@@ -463,7 +492,7 @@ HttpResponse Api::PostReport(const Caller& c, const HttpRequest& req) {
   env.summary_json = summary.serialize();
   env.received_ns = now_ns_();
   std::vector<AlertRoute> routes;
-  for (const AlertRule& a : config_.alerts) routes.push_back({a.name, a.min_severity, a.groups});
+  for (const AlertRule& a : config.alerts) routes.push_back({a.name, a.min_severity, a.groups});
   auto ingested = store_.IngestReport(env, routes);
   // A store failure is the collector's (500/503): the agent keeps the report.
   if (!ingested.ok()) {

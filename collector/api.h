@@ -3,16 +3,15 @@
 // whole API is testable without sockets and server.cc stays a thin adapter.
 //
 // Authentication is "Authorization: Bearer TOKEN" (see auth.h): 401 without a
-// valid token, 403 when the token's role or host does not allow the call,
-// 429 once a client address has failed authentication too often
-// (auth_limit.h).
-// Every error body is {"error": CODE, "detail": TEXT}. Bodies larger than
-// config.max_body_bytes are 413 (the server checks Content-Length before
-// reading, and answers through BodyTooLarge()), JSON nested deeper than
-// config.max_json_depth is 400. Only malformed or invalid input is 4xx: a
-// report that fails validation is 400 with the error code "invalid_report"
-// (the one answer an agent treats as final, docs/wire.md); running out of
-// memory is 503, store and other internal failures are 500 or 503.
+// valid token (with the error code "token_expired" or "token_used_up" for an
+// enroll token past its limits, docs/api.md), 403 when the token's role or host does not allow the
+// call, 429 once a client address has failed authentication too often (auth_limit.h). Every error
+// body is {"error": CODE, "detail": TEXT}. Bodies larger than config.max_body_bytes are 413 (the
+// server checks Content-Length before reading, and answers through BodyTooLarge()), JSON nested
+// deeper than config.max_json_depth is 400. Only malformed or invalid input is 4xx: a report that
+// fails validation is 400 with the error code "invalid_report" (the one answer an agent treats as
+// final, docs/wire.md); running out of memory is 503, store and other internal failures are 500 or
+// 503.
 //
 // Every report the collector refuses from an enrolled agent (malformed,
 // invalid, too large, sent as another host) is counted on /metrics by
@@ -29,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +36,7 @@
 
 #include "collector/auth_limit.h"
 #include "collector/config.h"
+#include "collector/live_config.h"
 #include "collector/store.h"
 
 namespace driftwatch::collector {
@@ -96,10 +97,12 @@ struct Metrics {
 
 class Api {
  public:
-  // Borrows store, config and metrics; they must outlive the Api.
+  // Borrows store, config and metrics; they must outlive the Api. Each
+  // request reads one snapshot of `config` (live_config.h), so a reload
+  // applies from the next request on.
   // `now_ns` is the clock; `on_ingest` (may be empty) runs after each stored
   // report, e.g. to wake the alert dispatcher.
-  Api(FleetStore& store, const CollectorConfig& config, Metrics& metrics,
+  Api(FleetStore& store, const LiveConfig& config, Metrics& metrics,
       std::function<int64_t()> now_ns, std::function<void()> on_ingest);
 
   HttpResponse Handle(const HttpRequest& req);
@@ -116,6 +119,8 @@ class Api {
   HttpResponse Health();
 
   Metrics& metrics() { return metrics_; }
+  // The configuration in effect now (a snapshot).
+  std::shared_ptr<const CollectorConfig> config() const { return config_.Get(); }
 
   // An error response in the API's format.
   // The answer to a request whose body exceeds `limit` bytes (the server
@@ -135,38 +140,44 @@ class Api {
  private:
   struct Caller {
     Role role = Role::kRead;
-    std::string host_id;  // agents only
+    std::string host_id;       // agents only
+    std::string token_sha256;  // the bearer token's (HashToken)
   };
-  HttpResponse Route(const HttpRequest& req);
+  HttpResponse Route(const CollectorConfig& config, const HttpRequest& req);
   std::optional<HttpResponse> Precheck(const HttpRequest& req, Caller* caller);
   void CountStatus(const HttpResponse& r);
   Result<Caller> Authenticate(const HttpRequest& req);
 
-  HttpResponse Enroll(const Caller& c, const HttpRequest& req);
-  HttpResponse PostReport(const Caller& c, const HttpRequest& req);
+  // 401 for an enroll token past its limits; `why` is TokenLimitsRefusal's.
+  static HttpResponse TokenRefused(const std::string& why);
+  HttpResponse Enroll(const CollectorConfig& config, const Caller& c, const HttpRequest& req);
+  HttpResponse PostReport(const CollectorConfig& config, const Caller& c, const HttpRequest& req);
   // Counts, records and announces a refused report of c's host.
   HttpResponse Refuse(const Caller& c, int status, const std::string& code,
                       const std::string& reason, const std::string& detail);
-  HttpResponse ListHosts();
-  HttpResponse GetHost(const std::string& id);
-  HttpResponse QueryDrift(const HttpRequest& req);
-  HttpResponse PathHistory(const HttpRequest& req);
-  HttpResponse FleetSummary();
+  HttpResponse ListHosts(const CollectorConfig& config);
+  HttpResponse GetHost(const CollectorConfig& config, const std::string& id);
+  HttpResponse QueryDrift(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse PathHistory(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse FleetSummary(const CollectorConfig& config);
   HttpResponse FleetCompare(const HttpRequest& req);
-  HttpResponse PostCommand(const std::string& host_id, const HttpRequest& req);
-  HttpResponse FleetBaseline(const HttpRequest& req);
+  HttpResponse PostCommand(const CollectorConfig& config, const std::string& host_id,
+                           const HttpRequest& req);
+  HttpResponse FleetBaseline(const CollectorConfig& config, const HttpRequest& req);
   HttpResponse AgentCommands(const Caller& c);
-  HttpResponse AckCommand(const Caller& c, const std::string& id, const HttpRequest& req);
+  HttpResponse AckCommand(const CollectorConfig& config, const Caller& c, const std::string& id,
+                          const HttpRequest& req);
   HttpResponse RenderMetrics();
   // Inventory and accept (api_inventory.cc).
   HttpResponse HostPackages(const std::string& id, const HttpRequest& req);
   HttpResponse HostContainers(const std::string& id);
   HttpResponse HostBaselines(const std::string& id);
   HttpResponse ListImages();
-  HttpResponse PostAccept(const std::string& id, const HttpRequest& req);
+  HttpResponse PostAccept(const CollectorConfig& config, const std::string& id,
+                          const HttpRequest& req);
 
   FleetStore& store_;
-  const CollectorConfig& config_;
+  const LiveConfig& config_;
   Metrics& metrics_;
   std::function<int64_t()> now_ns_;
   std::function<void()> on_ingest_;

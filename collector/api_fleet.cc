@@ -15,23 +15,23 @@ namespace driftwatch::collector {
 using web::json::value;
 using namespace api_internal;  // NOLINT: the handlers' shared helpers
 
-HttpResponse Api::ListHosts() {
+HttpResponse Api::ListHosts(const CollectorConfig& config) {
   auto hosts = store_.ListHosts();
   if (!hosts.ok()) return FromStatus(hosts.status());
   const int64_t now = now_ns_();
   value list = value::array(hosts->size());
   for (size_t i = 0; i < hosts->size(); ++i) {
-    list[i] = HostToJson((*hosts)[i], now, config_.silent_after_ns, false);
+    list[i] = HostToJson((*hosts)[i], now, config.silent_after_ns, false);
   }
   value o = value::object();
   o["hosts"] = list;
   return Json(200, o);
 }
 
-HttpResponse Api::GetHost(const std::string& id) {
+HttpResponse Api::GetHost(const CollectorConfig& config, const std::string& id) {
   auto h = store_.GetHost(id);
   if (!h.ok()) return FromStatus(h.status());
-  value o = HostToJson(*h, now_ns_(), config_.silent_after_ns, true);
+  value o = HostToJson(*h, now_ns_(), config.silent_after_ns, true);
   auto cmds = store_.ListCommands(id);
   if (!cmds.ok()) return FromStatus(cmds.status());
   value list = value::array(cmds->size());
@@ -40,7 +40,7 @@ HttpResponse Api::GetHost(const std::string& id) {
   return Json(200, o);
 }
 
-HttpResponse Api::QueryDrift(const HttpRequest& req) {
+HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& req) {
   static const std::set<std::string> kKnown = {"host",  "group", "path",   "kind", "severity",
                                                "since", "until", "cursor", "limit"};
   for (const auto& [k, v] : req.query) {
@@ -67,7 +67,7 @@ HttpResponse Api::QueryDrift(const HttpRequest& req) {
       *out = *ns;
     }
   }
-  auto limit = PageLimit(req, config_.max_page);
+  auto limit = PageLimit(req, config.max_page);
   if (!limit.ok()) return FromStatus(limit.status());
   auto cursor = Cursor(req);
   if (!cursor.ok()) return FromStatus(cursor.status());
@@ -78,10 +78,10 @@ HttpResponse Api::QueryDrift(const HttpRequest& req) {
   return Json(200, EventPage(*events, q.limit));
 }
 
-HttpResponse Api::PathHistory(const HttpRequest& req) {
+HttpResponse Api::PathHistory(const CollectorConfig& config, const HttpRequest& req) {
   const std::string* path = QueryParam(req, "path");
   if (path == nullptr || path->empty()) return Error(400, "path: missing");
-  auto limit = PageLimit(req, config_.max_page);
+  auto limit = PageLimit(req, config.max_page);
   if (!limit.ok()) return FromStatus(limit.status());
   auto cursor = Cursor(req);
   if (!cursor.ok()) return FromStatus(cursor.status());
@@ -92,9 +92,9 @@ HttpResponse Api::PathHistory(const HttpRequest& req) {
   return Json(200, o);
 }
 
-HttpResponse Api::FleetSummary() {
+HttpResponse Api::FleetSummary(const CollectorConfig& config) {
   const int64_t now = now_ns_();
-  auto s = store_.Summary(now, config_.silent_after_ns);
+  auto s = store_.Summary(now, config.silent_after_ns);
   if (!s.ok()) return FromStatus(s.status());
   value o = value::object();
   o["hosts"] = value::number(s->hosts);
@@ -120,7 +120,7 @@ HttpResponse Api::FleetSummary() {
     x["group"] = value(h.group);
     x["last_seen"] = h.last_seen_ns ? value(FormatRfc3339Nanos(h.last_seen_ns)) : value::null();
     x["drifted"] = value::boolean(h.last_report_events > 0);
-    x["silent"] = value::boolean(IsSilent(h, now, config_.silent_after_ns));
+    x["silent"] = value::boolean(IsSilent(h, now, config.silent_after_ns));
     x["interval_seconds"] =
         h.interval_ns > 0 ? value::number(h.interval_ns / 1000000000) : value::null();
     x["baseline_age_seconds"] = h.baseline_since_ns
@@ -167,8 +167,9 @@ HttpResponse Api::FleetCompare(const HttpRequest& req) {
   return Json(200, o);
 }
 
-HttpResponse Api::PostCommand(const std::string& host_id, const HttpRequest& req) {
-  auto body = ParseObject(req.body, config_.max_json_depth, false);
+HttpResponse Api::PostCommand(const CollectorConfig& config, const std::string& host_id,
+                              const HttpRequest& req) {
+  auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
   Status err;
   std::string kind = OptionalString(*body, "command", &err);
@@ -185,8 +186,8 @@ HttpResponse Api::PostCommand(const std::string& host_id, const HttpRequest& req
   return Json(201, o);
 }
 
-HttpResponse Api::FleetBaseline(const HttpRequest& req) {
-  auto body = ParseObject(req.body, config_.max_json_depth, true);
+HttpResponse Api::FleetBaseline(const CollectorConfig& config, const HttpRequest& req) {
+  auto body = ParseObject(req.body, config.max_json_depth, true);
   if (!body.ok()) return FromStatus(body.status());
   Status err;
   std::string group = OptionalString(*body, "group", &err);
@@ -215,12 +216,13 @@ HttpResponse Api::AgentCommands(const Caller& c) {
   return Json(200, o);
 }
 
-HttpResponse Api::AckCommand(const Caller& c, const std::string& id_text, const HttpRequest& req) {
+HttpResponse Api::AckCommand(const CollectorConfig& config, const Caller& c,
+                             const std::string& id_text, const HttpRequest& req) {
   char* end = nullptr;
   long long id = std::strtoll(id_text.c_str(), &end, 10);
   if (id_text.empty() || *end != '\0' || id <= 0)
     return Error(400, "command id: expected an integer");
-  auto body = ParseObject(req.body, config_.max_json_depth, false);
+  auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
   const value& v = *body;
   CommandAck ack;

@@ -157,8 +157,9 @@ HttpResponse Api::ListImages() {
   return Json(200, o);
 }
 
-HttpResponse Api::PostAccept(const std::string& id, const HttpRequest& req) {
-  auto body = ParseObject(req.body, config_.max_json_depth, false);
+HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& id,
+                             const HttpRequest& req) {
+  auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
   const value& v = *body;
   std::vector<std::string> paths;

@@ -105,7 +105,7 @@ class ApiTest : public ::testing::Test {
   }
 
   std::string dir_;
-  CollectorConfig config_;
+  LiveConfig config_;
   Metrics metrics_;
   int64_t now_ = kT0;
   int ingest_calls_ = 0;
@@ -274,7 +274,10 @@ TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
   v = value::parse(good);
   v["report_id"] = value("not-a-uuid");
   EXPECT_EQ(post(v.serialize()).status, 400);
-  config_.max_events_per_report = 1;
+  // A new configuration (a reload) applies from the next request on.
+  CollectorConfig one_event = *config_.Get();
+  one_event.max_events_per_report = 1;
+  config_.Set(one_event);
   v = value::parse(good);
   value first_event = v["events"][0];
   v["events"][1] = first_event;

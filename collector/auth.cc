@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "core/drift_json.h"
 #include "core/hash.h"
 
 namespace driftwatch::collector {
@@ -29,6 +30,24 @@ Result<Role> ParseRole(std::string_view name) {
                                  "' (expected enroll, read or admin)");
 }
 
+std::string_view TokenLimitsRefusal(const TokenLimits& limits, int64_t now_ns) {
+  if (limits.expires_ns != 0 && now_ns >= limits.expires_ns) return "token_expired";
+  if (limits.uses_left == 0) return "token_used_up";
+  return "";
+}
+
+Status CheckTokenLimits(const TokenLimits& limits, int64_t now_ns) {
+  const std::string_view why = TokenLimitsRefusal(limits, now_ns);
+  if (why == "token_expired") {
+    return Status::PermissionDenied("the enroll token expired at " +
+                                    FormatRfc3339Nanos(limits.expires_ns));
+  }
+  if (why == "token_used_up") {
+    return Status::PermissionDenied("the enroll token has no enrollments left");
+  }
+  return Status::Ok();
+}
+
 Result<std::string> GenerateToken() {
   unsigned char buf[32];
   if (RAND_bytes(buf, sizeof(buf)) != 1) return Status::Internal("no randomness for a token");
@@ -49,12 +68,23 @@ std::string BearerToken(std::string_view h) {
   return std::string(t);
 }
 
-Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns) {
+Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns,
+                                const TokenLimits& limits) {
   if (role == Role::kAgent) {
     return Status::InvalidArgument("agent tokens are issued by enrollment only");
   }
+  const bool limited = limits.uses_left != -1 || limits.expires_ns != 0;
+  if (limited && role != Role::kEnroll) {
+    return Status::InvalidArgument("only enroll tokens take --uses and --expires");
+  }
+  if (limits.uses_left == 0 || limits.uses_left < -1) {
+    return Status::InvalidArgument("--uses: expected a positive number");
+  }
+  if (limits.expires_ns != 0 && limits.expires_ns <= now_ns) {
+    return Status::InvalidArgument("--expires: the token would be expired already");
+  }
   DW_ASSIGN_OR_RETURN(std::string token, GenerateToken());
-  DW_RETURN_IF_ERROR(store.AddToken(HashToken(token), role, "", now_ns));
+  DW_RETURN_IF_ERROR(store.AddToken(HashToken(token), role, "", now_ns, limits));
   return token;
 }
 

@@ -27,7 +27,10 @@ std::string HashToken(std::string_view token);
 std::string BearerToken(std::string_view authorization_header);
 
 // Creates a token of `role` (not kAgent) in the store and returns the secret.
-Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns);
+// `limits` apply to enroll tokens only (kInvalidArgument for another role,
+// for 0 uses or an expiry not after now_ns).
+Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns,
+                                const TokenLimits& limits = {});
 
 // A random UUID version 4 in its canonical text form.
 Result<std::string> NewUuidV4();

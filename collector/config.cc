@@ -1,5 +1,7 @@
 #include "collector/config.h"
 
+#include "collector/store_url.h"
+
 #include <algorithm>
 
 #include <yaml-cpp/yaml.h>
@@ -89,13 +91,45 @@ Status ParseHttp(const std::string& file, const YAML::Node& http, HttpLimits* ou
   return Status::Ok();
 }
 
+// The service keys: strings, `store` and `db` exclusive.
+Status ParseService(const std::string& file, const YAML::Node& root, CollectorConfig* c) {
+  for (auto [key, out] :
+       {std::pair{"listen", &c->listen}, std::pair{"store", &c->store}, std::pair{"db", &c->db},
+        std::pair{"tls_cert", &c->tls_cert}, std::pair{"tls_key", &c->tls_key},
+        std::pair{"web_root", &c->web_root}, std::pair{"log_file", &c->log_file}}) {
+    const YAML::Node n = root[key];
+    if (!n) continue;
+    DW_ASSIGN_OR_RETURN(*out, Scalar(file, n, key));
+    if (out->empty()) return Status::InvalidArgument(Where(file, n) + ": " + key + ": empty");
+  }
+  if (root["store"] && root["db"]) {
+    return Status::InvalidArgument(Where(file, root["db"]) + ": give either store or db, not both");
+  }
+  if (const YAML::Node n = root["store"]) {
+    auto url = ParseStoreUrl(c->store);
+    if (!url.ok()) {
+      return Status::InvalidArgument(Where(file, n) + ": store: " + url.status().message());
+    }
+  }
+  DW_RETURN_IF_ERROR(PositiveInt(file, root, "store_pool", &c->store_pool));
+  if (c->store_pool > 1024) {
+    return Status::InvalidArgument(Where(file, root["store_pool"]) + ": store_pool: at most 1024");
+  }
+  if (root["tls_cert"].IsDefined() != root["tls_key"].IsDefined()) {
+    const YAML::Node n = root["tls_cert"] ? root["tls_cert"] : root["tls_key"];
+    return Status::InvalidArgument(Where(file, n) + ": tls_cert and tls_key go together");
+  }
+  return Status::Ok();
+}
+
 Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& root) {
   CollectorConfig c;
   if (!root || root.IsNull()) return c;
   if (!root.IsMap()) return Status::InvalidArgument(Where(file, root) + ": expected a mapping");
   DW_RETURN_IF_ERROR(CheckKeys(file, root,
-                               {"version", "retention", "silent_after", "max_body_bytes",
-                                "max_events_per_report", "alerts", "http"}));
+                               {"version", "listen", "store", "db", "store_pool", "tls_cert",
+                                "tls_key", "web_root", "log_file", "retention", "silent_after",
+                                "max_body_bytes", "max_events_per_report", "alerts", "http"}));
   const YAML::Node version = root["version"];
   if (!version) return Status::InvalidArgument(file + ": missing 'version: 1'");
   DW_ASSIGN_OR_RETURN(std::string v, Scalar(file, version, "version"));
@@ -103,6 +137,7 @@ Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& roo
     return Status::Unsupported(Where(file, version) + ": config version " + v +
                                " is not supported (this build knows version 1)");
   }
+  DW_RETURN_IF_ERROR(ParseService(file, root, &c));
   for (auto [key, out] :
        {std::pair{"retention", &c.retention_ns}, std::pair{"silent_after", &c.silent_after_ns}}) {
     if (const YAML::Node n = root[key]) {
@@ -226,6 +261,33 @@ Result<int64_t> ParseDurationNs(std::string_view text) {
     return Status::InvalidArgument("expected a duration such as 30s, 15m, 2h or 90d");
   if (n > INT64_MAX / mult) return Status::InvalidArgument("duration too large");
   return n * mult;
+}
+
+std::vector<std::string> KeepRestartOnlyKeys(const CollectorConfig& running,
+                                             CollectorConfig* next) {
+  std::vector<std::string> changed;
+  auto keep = [&](const char* name, auto CollectorConfig::*field) {
+    if (next->*field != running.*field) {
+      changed.push_back(name);
+      next->*field = running.*field;
+    }
+  };
+  keep("listen", &CollectorConfig::listen);
+  keep("store", &CollectorConfig::store);
+  keep("db", &CollectorConfig::db);
+  keep("store_pool", &CollectorConfig::store_pool);
+  keep("tls_cert", &CollectorConfig::tls_cert);
+  keep("tls_key", &CollectorConfig::tls_key);
+  keep("web_root", &CollectorConfig::web_root);
+  if (next->http.io_threads != running.http.io_threads) {
+    changed.push_back("http.io_threads");
+    next->http.io_threads = running.http.io_threads;
+  }
+  if (next->http.workers != running.http.workers) {
+    changed.push_back("http.workers");
+    next->http.workers = running.http.workers;
+  }
+  return changed;
 }
 
 Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::string& file) {

@@ -2,6 +2,14 @@
 // docs/collector.md:
 //
 //   version: 1
+//   listen: 127.0.0.1:8080  # HOST:PORT
+//   store: sqlite:///var/lib/driftwatch-collector/collector.db  # or postgresql://...
+//   db: /var/lib/driftwatch-collector/collector.db  # a SQLite file; instead of store
+//   store_pool: 4           # PostgreSQL connections
+//   tls_cert: /etc/driftwatch/collector.pem   # TLS with tls_key
+//   tls_key: /etc/driftwatch/collector.key
+//   web_root: /usr/share/driftwatch/web
+//   log_file: /var/log/driftwatch/collector.log  # default: stderr
 //   retention: 90d          # events detected earlier are deleted; 0 keeps all
 //   silent_after: 2h        # silent without a report this long (when the agent
 //                           # never said its interval; else 3 intervals)
@@ -26,7 +34,12 @@
 //       syslog: true
 //
 // Errors name FILE:LINE:COL. Unknown keys are errors, so a typo never
-// silently disables an alert. Unknown versions are kUnsupported.
+// silently disables an alert. Unknown versions are kUnsupported. `store` and
+// `db` exclude each other. Command-line flags override the file's service
+// keys (listen ... log_file); an empty string means "not set".
+//
+// On SIGHUP the collector re-reads the file (docs/collector.md "Reloading"):
+// RestartOnlyKeys() names the keys that cannot change while it runs.
 //
 // Thread-safety: pure functions; the config is a value.
 #ifndef DRIFTWATCH_COLLECTOR_CONFIG_H_
@@ -72,6 +85,17 @@ inline constexpr size_t kMinEventWireBytes = 64;
 inline constexpr size_t kTypicalEventWireBytes = 400;
 
 struct CollectorConfig {
+  // Where and how the server runs; "" / 0 = not set (the flag, else the
+  // built-in default, applies).
+  std::string listen;
+  std::string store;  // a store URL (store_url.h)
+  std::string db;     // a SQLite file
+  int store_pool = 0;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string web_root;
+  std::string log_file;
+
   int64_t retention_ns = 0;  // 0 = keep events forever
   int64_t silent_after_ns = int64_t{2} * 3600 * 1000000000;
   size_t max_body_bytes = 8 << 20;
@@ -89,6 +113,12 @@ Result<CollectorConfig> ParseCollectorConfig(std::string_view yaml, const std::s
 // (a FIFO, device or directory is kInvalidArgument, refused without blocking).
 inline constexpr size_t kMaxConfigBytes = 1 << 20;
 Result<CollectorConfig> LoadCollectorConfig(Host& host, const std::string& path);
+
+// The keys that differ between `running` and `next` and take effect only at a
+// restart (listen, store, db, store_pool, tls_cert, tls_key, web_root,
+// http.io_threads, http.workers), by their names in the file; each is set
+// back to its running value in *next, so that *next is what a reload applies.
+std::vector<std::string> KeepRestartOnlyKeys(const CollectorConfig& running, CollectorConfig* next);
 
 // "90d", "2h", "15m", "30s", "250ms", or plain seconds; 0 is allowed.
 Result<int64_t> ParseDurationNs(std::string_view text);

@@ -179,5 +179,79 @@ TEST(CollectorConfigTest, BodyAndEventCapsAgree) {
   EXPECT_NE(e.status().message().find("at most 131072"), std::string::npos) << e.status().message();
 }
 
+TEST(CollectorConfigTest, ServiceKeys) {
+  auto c = ParseCollectorConfig(R"(version: 1
+listen: 0.0.0.0:8443
+store: sqlite:///var/lib/driftwatch-collector/collector.db
+store_pool: 8
+tls_cert: /etc/driftwatch/c.pem
+tls_key: /etc/driftwatch/c.key
+web_root: /srv/web
+log_file: /var/log/driftwatch/collector.log
+)",
+                                "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->listen, "0.0.0.0:8443");
+  EXPECT_EQ(c->store, "sqlite:///var/lib/driftwatch-collector/collector.db");
+  EXPECT_EQ(c->db, "");
+  EXPECT_EQ(c->store_pool, 8);
+  EXPECT_EQ(c->tls_cert, "/etc/driftwatch/c.pem");
+  EXPECT_EQ(c->tls_key, "/etc/driftwatch/c.key");
+  EXPECT_EQ(c->web_root, "/srv/web");
+  EXPECT_EQ(c->log_file, "/var/log/driftwatch/collector.log");
+
+  auto d = ParseCollectorConfig("version: 1\ndb: /tmp/c.db\n", "c.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->db, "/tmp/c.db");
+  EXPECT_EQ(d->store, "");
+  EXPECT_EQ(d->listen, "");  // unset: the flag or the built-in default applies
+
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"version: 1\nstore: sqlite:///a.db\ndb: /b.db\n",
+            "s.yaml:3:5: give either store or db, not both"},
+           {"version: 1\nstore: mysql://x\n",
+            "s.yaml:2:8: store: --store mysql://x: expected sqlite:///PATH or postgresql://"},
+           {"version: 1\nstore_pool: 0\n", "s.yaml:2:13: store_pool: expected a positive"},
+           {"version: 1\ntls_cert: /c.pem\n", "s.yaml:2:11: tls_cert and tls_key go together"},
+           {"version: 1\nlog_file: [a]\n", "s.yaml:2:11: log_file: expected a scalar"},
+           {"version: 1\nlisten: \"\"\n", "s.yaml:2:9: listen: empty"},
+       }) {
+    auto r = ParseCollectorConfig(yaml, "s.yaml");
+    ASSERT_FALSE(r.ok()) << yaml;
+    EXPECT_NE(r.status().message().find(error), std::string::npos)
+        << yaml << " -> " << r.status().message();
+  }
+}
+
+// A reload applies what can change live and keeps, naming them, the keys
+// that need a restart.
+TEST(CollectorConfigTest, RestartOnlyKeysAreKeptOnReload) {
+  auto running = ParseCollectorConfig(
+      "version: 1\nlisten: 127.0.0.1:8080\ndb: /a.db\nmax_body_bytes: 4096\n"
+      "http:\n  workers: 4\n  io_threads: 2\n  max_queued: 10\n",
+      "c.yaml");
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  auto next = ParseCollectorConfig(
+      "version: 1\nlisten: 127.0.0.1:9090\nstore: sqlite:///b.db\nmax_body_bytes: 2048\n"
+      "web_root: /srv/web\nlog_file: /tmp/c.log\n"
+      "http:\n  workers: 6\n  io_threads: 2\n  max_queued: 20\n",
+      "c.yaml");
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  std::vector<std::string> changed = KeepRestartOnlyKeys(*running, &*next);
+  EXPECT_EQ(changed,
+            (std::vector<std::string>{"listen", "store", "db", "web_root", "http.workers"}));
+  EXPECT_EQ(next->listen, "127.0.0.1:8080");
+  EXPECT_EQ(next->db, "/a.db");
+  EXPECT_EQ(next->store, "");
+  EXPECT_EQ(next->web_root, "");
+  EXPECT_EQ(next->http.workers, 4);
+  // Live keys take the new values.
+  EXPECT_EQ(next->max_body_bytes, 2048u);
+  EXPECT_EQ(next->http.max_body_bytes, 2048u);
+  EXPECT_EQ(next->http.max_queued, 20u);
+  EXPECT_EQ(next->log_file, "/tmp/c.log");
+  EXPECT_TRUE(KeepRestartOnlyKeys(*running, &*next).empty());
+}
+
 }  // namespace
 }  // namespace driftwatch::collector

@@ -27,8 +27,9 @@ struct CopyTable {
 };
 
 constexpr CopyTable kCopyTables[] = {
-    {"tokens", "sha256, role, host_id, created_ns",
-     "SELECT sha256, role, host_id, created_ns FROM tokens ORDER BY sha256", nullptr},
+    {"tokens", "sha256, role, host_id, created_ns, uses_left, expires_ns",
+     "SELECT sha256, role, host_id, created_ns, uses_left, expires_ns FROM tokens ORDER BY sha256",
+     nullptr},
     {"hosts",
      "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
      "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "

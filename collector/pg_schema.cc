@@ -87,6 +87,13 @@ CREATE TABLE host_report_status(
   refused_reason TEXT NOT NULL DEFAULT '');
 )sql";
 
+// Version 4: enroll token limits (-1 uses = unlimited, 0 = never expires),
+// so tokens created before keep working as they did.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE tokens ADD COLUMN uses_left BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE tokens ADD COLUMN expires_ns BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -125,7 +132,7 @@ const char* const kPgDriftQuerySql =
     "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}};
   return kAll;
 }
 

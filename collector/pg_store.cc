@@ -132,32 +132,54 @@ class PgStore : public FleetStore {
     return Status::Ok();
   }
 
-  Status AddToken(const std::string& sha, Role role, const std::string& host_id,
-                  int64_t now_ns) override {
+  Status AddToken(const std::string& sha, Role role, const std::string& host_id, int64_t now_ns,
+                  const TokenLimits& limits) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     return c
         ->Exec("token_add",
-               "INSERT INTO tokens(sha256, role, host_id, created_ns) VALUES($1, $2, $3, $4)",
-               {sha, std::string(RoleName(role)), host_id, PgInt(now_ns)})
+               "INSERT INTO tokens(sha256, role, host_id, created_ns, uses_left, expires_ns) "
+               "VALUES($1, $2, $3, $4, $5, $6)",
+               {sha, std::string(RoleName(role)), host_id, PgInt(now_ns), PgInt(limits.uses_left),
+                PgInt(limits.expires_ns)})
         .status();
   }
 
   Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("token_get", "SELECT role, host_id FROM tokens WHERE sha256 = $1", {sha}));
+        auto r, c->Exec("token_get",
+                        "SELECT role, host_id, uses_left, expires_ns FROM tokens WHERE sha256 = $1",
+                        {sha}));
     if (r.size() == 0) return std::optional<TokenInfo>();
     auto role = ParseRole(r.Text(0, 0));
     if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(0, 0));
-    return std::optional<TokenInfo>(TokenInfo{*role, r.Text(0, 1)});
+    return std::optional<TokenInfo>(
+        TokenInfo{*role, r.Text(0, 1), TokenLimits{r.Int(0, 2), r.Int(0, 3)}});
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
-                    const std::string& agent_version, const std::string& token_sha,
-                    int64_t now_ns) override {
+                    const std::string& agent_version, const std::string& token_sha, int64_t now_ns,
+                    const std::string& enroll_sha) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     PgTx tx(*c);
     DW_RETURN_IF_ERROR(tx.Begin());
+    if (!enroll_sha.empty()) {
+      // FOR UPDATE: a concurrent enrollment with the same token waits here
+      // until this transaction ends, then sees the use it took.
+      DW_ASSIGN_OR_RETURN(auto t,
+                          c->Exec("enroll_token_lock",
+                                  "SELECT uses_left, expires_ns FROM tokens WHERE sha256 = $1 "
+                                  "AND role IN ('enroll', 'admin') FOR UPDATE",
+                                  {enroll_sha}));
+      if (t.size() == 0) return Status::PermissionDenied("unknown enroll token");
+      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{t.Int(0, 0), t.Int(0, 1)}, now_ns));
+      if (t.Int(0, 0) > 0) {
+        DW_RETURN_IF_ERROR(c->Exec("enroll_token_use",
+                                   "UPDATE tokens SET uses_left = uses_left - 1 WHERE sha256 = $1",
+                                   {enroll_sha})
+                               .status());
+      }
+    }
     DW_ASSIGN_OR_RETURN(auto h, c->Exec("host_insert",
                                         "INSERT INTO hosts(id, grp, agent_version, enrolled_ns, "
                                         "last_seen_ns) VALUES($1, $2, $3, $4, $4) "

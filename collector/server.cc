@@ -1,9 +1,6 @@
 #include "collector/server.h"
 
-#include <arpa/inet.h>
 #include <cpprest/uri.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -48,32 +45,6 @@ constexpr int kWorkerNice = 5;
 // Stop() waits this long for running API work.
 constexpr auto kStopGrace = std::chrono::seconds(3);
 
-// Finds a free port by binding port 0 on `host` (IPv4 or IPv6 literal).
-Result<int> FreePort(const std::string& host) {
-  sockaddr_storage ss{};
-  socklen_t len;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    len = sizeof(*v4);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    len = sizeof(*v6);
-  } else {
-    return Status::InvalidArgument("--listen: port 0 needs a numeric address, not '" + host + "'");
-  }
-  UniqueFd fd(socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return ErrnoStatus("socket", errno);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    return ErrnoStatus("bind " + host, errno);
-  }
-  if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-    return ErrnoStatus("getsockname", errno);
-  }
-  return ss.ss_family == AF_INET ? ntohs(v4->sin_port) : ntohs(v6->sin6_port);
-}
-
 // Paths the API answers; every other path is the dashboard's.
 bool IsApiPath(const std::string& path) {
   return path == "/healthz" || path == "/metrics" || path == "/api" || path.rfind("/api/", 0) == 0;
@@ -100,39 +71,18 @@ Status DecodeTarget(std::string_view target, HttpRequest* req) {
 
 }  // namespace
 
-Status ParseListenAddress(const std::string& listen, std::string* host, int* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Status::InvalidArgument("--listen: expected HOST:PORT, got '" + listen + "'");
-  }
-  *host = listen.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  std::string p = listen.substr(colon + 1);
-  char* end = nullptr;
-  long v = std::strtol(p.c_str(), &end, 10);
-  if (p.empty() || *end != '\0' || v < 0 || v > 65535) {
-    return Status::InvalidArgument("--listen: bad port '" + p + "'");
-  }
-  *port = static_cast<int>(v);
-  return Status::Ok();
-}
-
 // What every connection reaches. Declared before the io_context in Impl so
 // that it outlives every session (sessions are destroyed with the
 // io_context's pending handlers).
 struct Shared {
-  Shared(Api& a, const ServerOptions& o)
-      : api(a),
-        options(o),
-        limits(o.limits),
-        pool(o.limits.workers, o.limits.max_queued, kWorkerNice),
-        prober(1, 0) {}
+  Shared(Api& a, const ServerOptions& o, const HttpLimits& start)
+      : api(a), options(o), pool(start.workers, start.max_queued, kWorkerNice), prober(1, 0) {}
+
+  // The limits in effect now: a reload changes them (server.h).
+  HttpLimits limits() const { return api.config()->http; }
 
   Api& api;
   const ServerOptions options;
-  const HttpLimits limits;
   WorkerPool pool;    // API work
   WorkerPool prober;  // the health probe, one at a time
   std::atomic<size_t> connections{0};
@@ -145,10 +95,10 @@ struct Shared {
   std::condition_variable handling_cv;
   size_t handling_bytes = 0;
   void AcquireHandling(size_t n) {
+    const size_t max_body_bytes = limits().max_body_bytes;
     std::unique_lock<std::mutex> lock(handling_mu);
-    handling_cv.wait(lock, [&] {
-      return handling_bytes == 0 || handling_bytes + n <= 2 * limits.max_body_bytes;
-    });
+    handling_cv.wait(
+        lock, [&] { return handling_bytes == 0 || handling_bytes + n <= 2 * max_body_bytes; });
     handling_bytes += n;
   }
   void ReleaseHandling(size_t n) {
@@ -193,8 +143,9 @@ class Session {
  public:
   Session(Shared& shared, std::string peer)
       : shared_(shared),
+        limits_(shared.limits()),
         peer_(std::move(peer)),
-        buffer_(shared.limits.max_header_bytes + (64 << 10)) {
+        buffer_(limits_.max_header_bytes + (64 << 10)) {
     shared_.connections++;
     shared_.api.metrics().http_connections++;
   }
@@ -211,14 +162,19 @@ class Session {
   auto& lowest() { return beast::get_lowest_layer(derived().stream()); }
   std::shared_ptr<Derived> self() { return derived().shared_from_this(); }
 
+  // The limits of the request being read and answered: a reload applies
+  // from a connection's next request on.
+  HttpLimits limits_;
+
   void ReadHeader() {
+    limits_ = shared_.limits();
     parser_.emplace();
     parser_->header_limit(
-        static_cast<std::uint32_t>(std::min<size_t>(shared_.limits.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(shared_.limits.max_body_bytes);
+        static_cast<std::uint32_t>(std::min<size_t>(limits_.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(limits_.max_body_bytes);
     req_ = HttpRequest{};
     req_.client = peer_;
-    lowest().expires_after(milliseconds(shared_.limits.header_timeout_ms));
+    lowest().expires_after(milliseconds(limits_.header_timeout_ms));
     http::async_read_header(derived().stream(), buffer_, *parser_,
                             [s = self()](beast::error_code ec, size_t) { s->OnHeader(ec); });
   }
@@ -228,13 +184,12 @@ class Session {
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       // The parser consumes the request line once it has it whole.
       if (parser_->get().target().empty()) {
-        return Answer(
-            Api::Error(414, "request line longer than " +
-                                std::to_string(shared_.limits.max_header_bytes) + " bytes"),
-            {}, true);
+        return Answer(Api::Error(414, "request line longer than " +
+                                          std::to_string(limits_.max_header_bytes) + " bytes"),
+                      {}, true);
       }
       return Answer(Api::Error(431, "request headers larger than " +
-                                        std::to_string(shared_.limits.max_header_bytes) + " bytes"),
+                                        std::to_string(limits_.max_header_bytes) + " bytes"),
                     {}, true);
     }
     if (ec == http::error::body_limit) {
@@ -252,11 +207,10 @@ class Session {
     const auto& head = parser_->get();
     size_t fields = 0;
     for (auto it = head.begin(); it != head.end(); ++it) ++fields;
-    if (fields > shared_.limits.max_header_fields) {
-      return Answer(
-          Api::Error(431, "more than " + std::to_string(shared_.limits.max_header_fields) +
-                              " header fields"),
-          {}, true);
+    if (fields > limits_.max_header_fields) {
+      return Answer(Api::Error(431, "more than " + std::to_string(limits_.max_header_fields) +
+                                        " header fields"),
+                    {}, true);
     }
     keep_alive_ = head.keep_alive();
     has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
@@ -309,13 +263,13 @@ class Session {
 
   void OnAdmitted(std::optional<HttpResponse> refused) {
     if (refused) return Answer(std::move(*refused), {}, true);
-    const size_t want = parser_->content_length().value_or(shared_.limits.max_body_bytes);
+    const size_t want = parser_->content_length().value_or(limits_.max_body_bytes);
     size_t now = shared_.inflight_body_bytes.load();
     do {
-      if (now + want > shared_.limits.max_inflight_body_bytes) return Busy();
+      if (now + want > limits_.max_inflight_body_bytes) return Busy();
     } while (!shared_.inflight_body_bytes.compare_exchange_weak(now, now + want));
     reserved_ = want;
-    lowest().expires_after(milliseconds(shared_.limits.body_timeout_ms));
+    lowest().expires_after(milliseconds(limits_.body_timeout_ms));
     http::async_read(derived().stream(), buffer_, *parser_,
                      [s = self()](beast::error_code ec, size_t) { s->OnBody(ec); });
   }
@@ -382,7 +336,7 @@ class Session {
   // pool is saturated the plain 413 goes out.
   void TooLarge() {
     ReleaseBody();
-    const size_t limit = shared_.limits.max_body_bytes;
+    const size_t limit = limits_.max_body_bytes;
     const bool queued = shared_.pool.TrySubmit([s = self(), limit] {
       HttpResponse out = s->shared_.api.BodyTooLarge(s->req_, limit);
       net::post(s->derived().stream().get_executor(),
@@ -414,7 +368,7 @@ class Session {
     } else {
       res_->prepare_payload();
     }
-    lowest().expires_after(milliseconds(shared_.limits.write_timeout_ms));
+    lowest().expires_after(milliseconds(limits_.write_timeout_ms));
     http::async_write(derived().stream(), *res_,
                       [s = self()](beast::error_code ec, size_t) { s->OnWritten(ec); });
   }
@@ -488,7 +442,7 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
   TlsSession(Shared& shared, tcp::socket socket, std::string peer, net::ssl::context& ctx)
       : Session(shared, std::move(peer)), stream_(std::move(socket), ctx) {}
   void Run() {
-    beast::get_lowest_layer(stream_).expires_after(milliseconds(shared_.limits.header_timeout_ms));
+    beast::get_lowest_layer(stream_).expires_after(milliseconds(limits_.header_timeout_ms));
     stream_.async_handshake(net::ssl::stream_base::server,
                             [s = shared_from_this()](beast::error_code ec) {
                               if (ec) return beast::get_lowest_layer(s->stream_).close();
@@ -504,7 +458,8 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
 }  // namespace
 
 struct Server::Impl {
-  Impl(Api& api, const ServerOptions& options) : shared(api, options) {}
+  Impl(Api& api, const ServerOptions& options, const HttpLimits& start)
+      : shared(api, options, start) {}
 
   void Accept() {
     acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
@@ -518,7 +473,7 @@ struct Server::Impl {
         });
         return;
       }
-      if (shared.connections.load() >= shared.limits.max_connections) {
+      if (shared.connections.load() >= shared.limits().max_connections) {
         shared.api.metrics().http_busy++;
         beast::error_code ignored;
         s.close(ignored);
@@ -578,7 +533,8 @@ Status Server::Start() {
   std::string host_part = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   url_ = std::string(tls ? "https" : "http") + "://" + host_part + ":" + std::to_string(port);
 
-  auto impl = std::make_unique<Impl>(api_, options_);
+  const HttpLimits start = api_.config()->http;
+  auto impl = std::make_unique<Impl>(api_, options_, start);
   try {
     if (tls) {
       for (const std::string& f : {options_.tls_cert, options_.tls_key}) {
@@ -603,11 +559,15 @@ Status Server::Start() {
   impl->shared.Probe();  // /healthz has an answer from the first request on
   impl->Accept();
   impl->ScheduleProbe();
-  for (int i = 0; i < options_.limits.io_threads; ++i) {
+  for (int i = 0; i < start.io_threads; ++i) {
     impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
   }
   impl_ = std::move(impl);
   return Status::Ok();
+}
+
+void Server::ApplyLimits() {
+  if (impl_) impl_->shared.pool.SetMaxQueued(api_.config()->http.max_queued);
 }
 
 void Server::Stop() {

@@ -23,6 +23,11 @@
 //    `body_timeout_ms`, a response must be taken within `write_timeout_ms`;
 //    a slow sender is disconnected;
 //  - at most `max_connections` open connections; more are closed at accept.
+// The limits are the Api's configuration (Api::config(), HttpLimits): each
+// request reads them once, before its first byte, so a reload of the
+// configuration applies to new requests (and new connections) while the
+// requests under way finish under the old ones. `io_threads` and `workers`
+// are read once, by Start(); `max_queued` applies from ApplyLimits() on.
 // Any answer given without reading the whole request closes the connection.
 // Requests on one connection (pipelined or not) are answered in order.
 //
@@ -47,6 +52,7 @@
 #include <string>
 
 #include "collector/api.h"
+#include "collector/listen_address.h"
 #include "core/status.h"
 
 namespace driftwatch::collector {
@@ -56,7 +62,6 @@ struct ServerOptions {
   std::string tls_cert;                   // PEM; TLS when set (with tls_key)
   std::string tls_key;
   std::string web_root;  // dashboard files (web_files.h); "" serves no dashboard
-  HttpLimits limits;     // config.h
 };
 
 class Server {
@@ -70,6 +75,9 @@ class Server {
   // Binds and starts serving; the URL actually listened on is url().
   Status Start();
   void Stop();
+  // Applies the Api's configuration's max_queued to the worker pool (after
+  // a reload); the other limits are read per request. Any thread.
+  void ApplyLimits();
   const std::string& url() const { return url_; }
 
  private:
@@ -79,9 +87,6 @@ class Server {
   std::string url_;
   std::unique_ptr<Impl> impl_;
 };
-
-// Splits "HOST:PORT" ("[::1]:80" for IPv6). Port 0 is allowed.
-Status ParseListenAddress(const std::string& listen, std::string* host, int* port);
 
 }  // namespace driftwatch::collector
 

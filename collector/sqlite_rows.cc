@@ -12,7 +12,8 @@ namespace driftwatch::collector::sqlite_rows {
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tokens(
   sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
-  created_ns INTEGER NOT NULL);
+  created_ns INTEGER NOT NULL, uses_left INTEGER NOT NULL DEFAULT -1,
+  expires_ns INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS hosts(
   id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
   target TEXT NOT NULL DEFAULT '', enrolled_ns INTEGER NOT NULL,
@@ -80,6 +81,13 @@ ALTER TABLE hosts ADD COLUMN interval_ns INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commands ADD COLUMN paths TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Version 2 -> 3: enroll token limits (-1 uses = unlimited, 0 = never
+// expires), so tokens created before keep working as they did.
+const char* const kUpgradeToV3 = R"sql(
+ALTER TABLE tokens ADD COLUMN uses_left INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE tokens ADD COLUMN expires_ns INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const char* const kHostColumns =
     "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
@@ -105,7 +113,7 @@ Status CreateOrUpgradeSchema(Db& db) {
                                          "WHERE component = 'collector'"));
   DW_ASSIGN_OR_RETURN(bool found, s->Step());
   const int64_t version = found ? s->Int(0) : 0;
-  if (found && version != kCollectorSchemaVersion && version != 1) {
+  if (found && (version < 1 || version > kCollectorSchemaVersion)) {
     return Status::Unsupported("collector store schema version " + std::to_string(version) +
                                " is not supported by this build (knows version " +
                                std::to_string(kCollectorSchemaVersion) +
@@ -114,6 +122,15 @@ Status CreateOrUpgradeSchema(Db& db) {
   s.reset();
   if (version == 1) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV2));
   DW_RETURN_IF_ERROR(db.Exec(kSchema));
+  if (version == 1 || version == 2) {
+    // kSchema created the tokens table if the file had none.
+    DW_ASSIGN_OR_RETURN(auto has, db.Prepare("SELECT count(*) FROM pragma_table_info('tokens') "
+                                             "WHERE name = 'uses_left'"));
+    DW_ASSIGN_OR_RETURN(bool row, has->Step());
+    const bool upgraded = row && has->Int(0) > 0;
+    has.reset();
+    if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV3));
+  }
   if (version != kCollectorSchemaVersion) {
     DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
                                              "component, version) VALUES('collector', ?)"));

@@ -50,29 +50,40 @@ class SqliteStore : public FleetStore {
     return sqlite_rows::CreateOrUpgradeSchema(*db_);
   }
 
-  Status AddToken(const std::string& sha, Role role, const std::string& host_id,
-                  int64_t now_ns) override {
+  Status AddToken(const std::string& sha, Role role, const std::string& host_id, int64_t now_ns,
+                  const TokenLimits& limits) override {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
-                                             "created_ns) VALUES(?, ?, ?, ?)"));
-    return s->Bind(1, sha).Bind(2, RoleName(role)).Bind(3, host_id).Bind(4, now_ns).Run();
+                                             "created_ns, uses_left, expires_ns) "
+                                             "VALUES(?, ?, ?, ?, ?, ?)"));
+    return s->Bind(1, sha)
+        .Bind(2, RoleName(role))
+        .Bind(3, host_id)
+        .Bind(4, now_ns)
+        .Bind(5, limits.uses_left)
+        .Bind(6, limits.expires_ns)
+        .Run();
   }
 
   Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT role, host_id FROM tokens WHERE sha256 = ?"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT role, host_id, uses_left, expires_ns "
+                                             "FROM tokens WHERE sha256 = ?"));
     s->Bind(1, sha);
     DW_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return std::optional<TokenInfo>();
     auto role = ParseRole(s->Text(0));
     if (!role.ok()) return Status::Corruption("tokens: unknown role " + s->Text(0));
-    return std::optional<TokenInfo>(TokenInfo{*role, s->Text(1)});
+    return std::optional<TokenInfo>(
+        TokenInfo{*role, s->Text(1), TokenLimits{s->Int(2), s->Int(3)}});
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
-                    const std::string& agent_version, const std::string& token_sha,
-                    int64_t now_ns) override {
+                    const std::string& agent_version, const std::string& token_sha, int64_t now_ns,
+                    const std::string& enroll_sha) override {
     std::lock_guard<std::mutex> lock(mu_);
+    // BEGIN IMMEDIATE holds the write lock from here: the use counted below
+    // cannot be taken by another process between the check and the update.
     Transaction tx(*db_);
     DW_RETURN_IF_ERROR(tx.Begin());
     {
@@ -80,6 +91,20 @@ class SqliteStore : public FleetStore {
       s->Bind(1, host_id);
       DW_ASSIGN_OR_RETURN(bool exists, s->Step());
       if (exists) return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
+    }
+    if (!enroll_sha.empty()) {
+      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT uses_left, expires_ns FROM tokens "
+                                               "WHERE sha256 = ? AND role IN ('enroll', 'admin')"));
+      s->Bind(1, enroll_sha);
+      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return Status::PermissionDenied("unknown enroll token");
+      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{s->Int(0), s->Int(1)}, now_ns));
+      if (s->Int(0) > 0) {
+        s.reset();
+        DW_ASSIGN_OR_RETURN(auto u, db_->Prepare("UPDATE tokens SET uses_left = uses_left - 1 "
+                                                 "WHERE sha256 = ?"));
+        DW_RETURN_IF_ERROR(u->Bind(1, enroll_sha).Run());
+      }
     }
     DW_ASSIGN_OR_RETURN(auto h, db_->Prepare("INSERT INTO hosts(id, grp, agent_version, "
                                              "enrolled_ns, last_seen_ns) VALUES(?, ?, ?, ?, ?)"));

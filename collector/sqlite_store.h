@@ -16,9 +16,9 @@
 
 namespace driftwatch::collector {
 
-// Version 2 added host inventories and command paths; a version 1 file is
-// upgraded in place when opened.
-constexpr int kCollectorSchemaVersion = 2;
+// Version 2 added host inventories and command paths, version 3 enroll
+// token limits; a version 1 or 2 file is upgraded in place when opened.
+constexpr int kCollectorSchemaVersion = 3;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "collector/sqlite_util.h"
 #include "core/drift_json.h"
 
 namespace driftwatch::collector {
@@ -18,7 +19,7 @@ class SqliteStoreTest : public ::testing::Test {
     auto s = OpenSqliteStore(path_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
-    ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1).ok());
+    ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1, "").ok());
   }
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
@@ -59,7 +60,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 2); see docs/collector.md");
+                "version 3); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -116,7 +117,7 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
                                -1, &st, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(st, 0), kCollectorSchemaVersion);
   sqlite3_finalize(st);
   sqlite3_close(db);
 }
@@ -211,6 +212,39 @@ TEST_F(SqliteStoreTest, HealthCheckSeesTheFileReplacedOrRemoved) {
   ASSERT_EQ(std::remove(path_.c_str()), 0);
   s = store_->CheckHealth();
   EXPECT_NE(s.message().find("No such file"), std::string::npos) << s.message();
+}
+
+// Version 3 adds enroll token limits: a version 2 file is upgraded in place
+// when opened, and its tokens keep working without limits.
+TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
+  store_.reset();
+  {
+    auto db = Db::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("ALTER TABLE tokens DROP COLUMN uses_left").ok());
+    ASSERT_TRUE((*db)->Exec("ALTER TABLE tokens DROP COLUMN expires_ns").ok());
+    ASSERT_TRUE((*db)->Exec("UPDATE schema_versions SET version = 2").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO tokens(sha256, role, host_id, created_ns) "
+                           "VALUES('old', 'enroll', '', 1)")
+                    .ok());
+  }
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  auto info = store_->LookupToken("old");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ((*info)->limits.uses_left, -1);
+  EXPECT_EQ((*info)->limits.expires_ns, 0);
+  EXPECT_TRUE(store_->EnrollHost("h2", "", "1", "sha-h2", 2, "old").ok());
+  store_.reset();
+  auto db = Db::Open(path_);
+  ASSERT_TRUE(db.ok());
+  auto q = (*db)->Prepare("SELECT version FROM schema_versions WHERE component = 'collector'");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*(*q)->Step());
+  EXPECT_EQ((*q)->Int(0), kCollectorSchemaVersion);
+  EXPECT_EQ(kCollectorSchemaVersion, 3);
 }
 
 }  // namespace

@@ -35,9 +35,23 @@ enum class Role { kEnroll, kRead, kAdmin, kAgent };
 std::string_view RoleName(Role r);  // "enroll", "read", "admin", "agent"
 Result<Role> ParseRole(std::string_view name);
 
+// What an enroll token still allows (docs/collector.md "Enroll tokens");
+// tokens of the other roles have no limits.
+struct TokenLimits {
+  int64_t uses_left = -1;  // enrollments left; -1 = unlimited
+  int64_t expires_ns = 0;  // 0 = never; the token is refused from then on
+};
+
+// Why `limits` refuse a token at now_ns: "" when they allow it, else
+// "token_expired" or "token_used_up" (the API's error codes, docs/api.md).
+std::string_view TokenLimitsRefusal(const TokenLimits& limits, int64_t now_ns);
+// OK, or kPermissionDenied saying why (TokenLimitsRefusal).
+Status CheckTokenLimits(const TokenLimits& limits, int64_t now_ns);
+
 struct TokenInfo {
   Role role = Role::kRead;
   std::string host_id;  // agents only
+  TokenLimits limits;
 };
 
 struct HostRecord {
@@ -213,14 +227,19 @@ class FleetStore {
   // Tokens are identified by the SHA-256 hex of the secret; the secret
   // itself is never stored.
   virtual Status AddToken(const std::string& sha256_hex, Role role, const std::string& host_id,
-                          int64_t now_ns) = 0;
+                          int64_t now_ns, const TokenLimits& limits) = 0;
   // nullopt when unknown.
   virtual Result<std::optional<TokenInfo>> LookupToken(const std::string& sha256_hex) = 0;
 
-  // Creates the host and its agent token in one transaction.
+  // Creates the host and its agent token in one transaction, which also
+  // takes one use of the token that enrolls it (`enroll_sha256`, an enroll
+  // or admin token; "" when no token enrolls it, as in an import): of two
+  // enrollments racing for a token's last use, exactly one succeeds. kPermissionDenied, with
+  // nothing changed, when that token is unknown, expired at now_ns or used up; kAlreadyExists (no
+  // use taken) when the host is enrolled already.
   virtual Status EnrollHost(const std::string& host_id, const std::string& group,
                             const std::string& agent_version, const std::string& token_sha256,
-                            int64_t now_ns) = 0;
+                            int64_t now_ns, const std::string& enroll_sha256) = 0;
   virtual Status TouchHost(const std::string& host_id, int64_t now_ns) = 0;
   virtual Result<std::vector<HostRecord>> ListHosts() = 0;
   virtual Result<HostRecord> GetHost(const std::string& host_id) = 0;

@@ -49,6 +49,11 @@ bool WorkerPool::Stop(std::chrono::steady_clock::time_point deadline) {
   return idle;
 }
 
+void WorkerPool::SetMaxQueued(size_t max_queued) {
+  std::lock_guard<std::mutex> lock(mu_);
+  max_queued_ = max_queued;
+}
+
 size_t WorkerPool::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();

@@ -45,6 +45,10 @@ class WorkerPool {
 
   bool Stop(std::chrono::steady_clock::time_point deadline);
 
+  // Changes the queue bound for the jobs submitted from now on (queued ones
+  // stay).
+  void SetMaxQueued(size_t max_queued);
+
   // Jobs queued and not started, and jobs running (for /metrics).
   size_t queued() const;
   size_t running() const;
@@ -52,8 +56,8 @@ class WorkerPool {
  private:
   void Run(int nice);
 
-  const size_t max_queued_;
   mutable std::mutex mu_;  // guards the fields below
+  size_t max_queued_;
   std::condition_variable wake_;
   std::condition_variable idle_;
   std::deque<std::function<void()>> queue_;

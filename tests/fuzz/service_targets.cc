@@ -34,6 +34,7 @@ bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfin
 struct ApiFixture {
   std::unique_ptr<collector::FleetStore> store;
   collector::CollectorConfig config;
+  collector::LiveConfig live;
   collector::Metrics metrics;
   std::unique_ptr<collector::Api> api;
   std::string token;
@@ -50,7 +51,8 @@ struct ApiFixture {
     constexpr int64_t t0 = 1793491200LL * 1000000000;
     for (int h = 0; h < 2; ++h) {
       const std::string host = "h" + std::to_string(h);
-      if (!store->EnrollHost(host, h ? "web" : "db", "fuzz", collector::HashToken(host), t0).ok()) {
+      if (!store->EnrollHost(host, h ? "web" : "db", "fuzz", collector::HashToken(host), t0, "")
+               .ok()) {
         error = "enroll";
         return;
       }
@@ -81,8 +83,9 @@ struct ApiFixture {
       return;
     }
     token = *t;
+    live.Set(config);
     api = std::make_unique<collector::Api>(
-        *store, config, metrics, [] { return t0 + 7200 * 1000000000LL; }, nullptr);
+        *store, live, metrics, [] { return t0 + 7200 * 1000000000LL; }, nullptr);
   }
 };
 

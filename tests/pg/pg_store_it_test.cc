@@ -100,7 +100,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 3; run "
+            "collector store schema version 0 is older than this build's 4; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -108,13 +108,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "3"}}));
+  EXPECT_EQ(*second, 4);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
   Sql("UPDATE schema_versions SET version = 7");
   const std::string newer =
-      "collector store schema version 7 is not supported by this build (knows version 3); see "
+      "collector store schema version 7 is not supported by this build (knows version 4); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
@@ -146,6 +146,27 @@ TEST_F(PgStoreTest, SessionsCommitDurablyWhateverTheServerDefault) {
   EXPECT_EQ(setting(), "local");
 }
 
+// Version 4 adds enroll token limits: `migrate` upgrades a version 3
+// database in place, and its tokens keep working without limits.
+TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
+  ASSERT_TRUE(MigratePgStore(url_).ok());
+  Sql("ALTER TABLE tokens DROP COLUMN uses_left");
+  Sql("ALTER TABLE tokens DROP COLUMN expires_ns");
+  Sql("UPDATE schema_versions SET version = 3");
+  Sql("INSERT INTO tokens(sha256, role, host_id, created_ns) VALUES('old', 'enroll', '', 1)");
+  auto m = MigratePgStore(url_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(*m, 3);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
+  auto store = OpenPgStore(url_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto info = (*store)->LookupToken("old");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ((*info)->limits.uses_left, -1);
+  EXPECT_EQ((*info)->limits.expires_ns, 0);
+  EXPECT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 2, "old").ok());
+}
+
 TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   std::vector<std::thread> threads;
   std::mutex mu;
@@ -160,21 +181,21 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (auto& t : threads) t.join();
   std::sort(before.begin(), before.end());
   // One caller found the empty database. Each migration is its own
-  // transaction, so the others saw version 1, 2 or 3 depending on which of
+  // transaction, so the others saw version 1, 2, 3 or 4 depending on which of
   // them got the schema lock between them.
   ASSERT_EQ(before.size(), 4u);
   EXPECT_EQ(before[0], 0);
   for (size_t i = 1; i < before.size(); ++i) {
-    EXPECT_TRUE(before[i] >= 1 && before[i] <= 3) << before[i];
+    EXPECT_TRUE(before[i] >= 1 && before[i] <= 4) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "3"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 
 TEST_F(PgStoreTest, EventsArePartitionedByMonthAndRetentionDropsMonths) {
   auto store = MigrateAndOpen();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->EnrollHost("h", "", "1", "t", 1).ok());
+  ASSERT_TRUE(store->EnrollHost("h", "", "1", "t", 1, "").ok());
   ASSERT_TRUE(store->IngestReport(Envelope("jan", "h", 2, kJan2026 + 5 * kDay), {}).ok());
   ASSERT_TRUE(store->IngestReport(Envelope("feb", "h", 3, kFeb2026 + 1), {}).ok());
   ASSERT_TRUE(store->IngestReport(Envelope("mar1", "h", 1, kMar2026 + 2 * kDay), {}).ok());
@@ -206,7 +227,7 @@ TEST_F(PgStoreTest, EventsArePartitionedByMonthAndRetentionDropsMonths) {
 TEST_F(PgStoreTest, DriftQueryUsesIndexesForHostAndTime) {
   auto store = MigrateAndOpen();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->EnrollHost("h0", "", "1", "t", 1).ok());
+  ASSERT_TRUE(store->EnrollHost("h0", "", "1", "t", 1, "").ok());
   for (int64_t month : {kJan2026, kFeb2026, kMar2026}) {
     ASSERT_TRUE(
         store->IngestReport(Envelope("seed" + std::to_string(month), "h0", 1, month), {}).ok());
@@ -255,7 +276,7 @@ TEST_F(PgStoreTest, StoresSharingTheDatabaseStoreReportsOnceAndHandOutCommandsOn
   auto b = MigrateAndOpen(3);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(a->EnrollHost("h", "", "1", "t", 1).ok());
+  ASSERT_TRUE(a->EnrollHost("h", "", "1", "t", 1, "").ok());
   // Every report is sent to both stores from several threads at once.
   constexpr int kReports = 40;
   std::vector<std::thread> threads;
@@ -316,7 +337,7 @@ TEST_F(PgStoreTest, StoresSharingTheDatabaseStoreReportsOnceAndHandOutCommandsOn
 TEST_F(PgStoreTest, ReadsAreServedWhileIngestsWaitForTheIngestLock) {
   auto store = MigrateAndOpen(2);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->EnrollHost("h", "", "1", "t", 1).ok());
+  ASSERT_TRUE(store->EnrollHost("h", "", "1", "t", 1, "").ok());
   auto other = PgConn::Connect(url_, 5);
   ASSERT_TRUE(other.ok()) << other.status().message();
   auto tx = std::make_unique<PgTx>(**other);

@@ -17,7 +17,7 @@ namespace {
 
 class StoreConformanceTest : public BothStoresTest {
  protected:
-  void Seed() override { ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1).ok()); }
+  void Seed() override { ASSERT_TRUE(store_->EnrollHost("h", "web", "1", "sha-h", 1, "").ok()); }
 
   static DriftEvent Event(const std::string& path, DriftKind kind, Severity sev) {
     DriftEvent e;
@@ -64,7 +64,7 @@ class StoreConformanceTest : public BothStoresTest {
 };
 
 TEST_P(StoreConformanceTest, TokensAndEnrollment) {
-  ASSERT_TRUE(store_->AddToken("sha-read", Role::kRead, "", 5).ok());
+  ASSERT_TRUE(store_->AddToken("sha-read", Role::kRead, "", 5, {}).ok());
   auto t = store_->LookupToken("sha-read");
   ASSERT_TRUE(t.ok() && t->has_value());
   EXPECT_EQ((*t)->role, Role::kRead);
@@ -74,9 +74,9 @@ TEST_P(StoreConformanceTest, TokensAndEnrollment) {
   EXPECT_EQ((*agent)->role, Role::kAgent);
   EXPECT_EQ((*agent)->host_id, "h");
   EXPECT_FALSE(store_->LookupToken("nope")->has_value());
-  EXPECT_EQ(store_->EnrollHost("h", "db", "2", "sha-h2", 9).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->EnrollHost("h", "db", "2", "sha-h2", 9, "").code(), StatusCode::kAlreadyExists);
   EXPECT_FALSE(store_->LookupToken("sha-h2")->has_value());  // nothing of the refused enrollment
-  ASSERT_TRUE(store_->EnrollHost("a\xc3\xa9/b c'\"", "g'1", "2", "sha-x", 9).ok());
+  ASSERT_TRUE(store_->EnrollHost("a\xc3\xa9/b c'\"", "g'1", "2", "sha-x", 9, "").ok());
   auto hosts = store_->ListHosts();
   ASSERT_TRUE(hosts.ok());
   ASSERT_EQ(hosts->size(), 2u);
@@ -109,7 +109,7 @@ TEST_P(StoreConformanceTest, IngestUpdatesHostAndDeduplicates) {
   EXPECT_EQ(again->events, 2);
   EXPECT_EQ(again->received_ns, 1000);
 
-  ASSERT_TRUE(store_->EnrollHost("other", "", "1", "sha-o", 1).ok());
+  ASSERT_TRUE(store_->EnrollHost("other", "", "1", "sha-o", 1, "").ok());
   auto stolen = store_->IngestReport(Envelope("r1", "other", {}, 3000), {});
   EXPECT_EQ(stolen.status().code(), StatusCode::kAlreadyExists);
 
@@ -151,7 +151,7 @@ TEST_P(StoreConformanceTest, IngestUpdatesHostAndDeduplicates) {
 }
 
 TEST_P(StoreConformanceTest, QueryDriftFiltersAndPages) {
-  ASSERT_TRUE(store_->EnrollHost("db1", "db", "1", "sha-d", 1).ok());
+  ASSERT_TRUE(store_->EnrollHost("db1", "db", "1", "sha-d", 1, "").ok());
   ASSERT_TRUE(
       store_
           ->IngestReport(
@@ -241,8 +241,8 @@ TEST_P(StoreConformanceTest, QueryDriftFiltersAndPages) {
 }
 
 TEST_P(StoreConformanceTest, CommandsHandedOutOnceAndAcked) {
-  ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1).ok());
-  ASSERT_TRUE(store_->EnrollHost("d", "db", "1", "sha-3", 1).ok());
+  ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1, "").ok());
+  ASSERT_TRUE(store_->EnrollHost("d", "db", "1", "sha-3", 1, "").ok());
   auto one = store_->QueueCommand("h", "check-now", 10);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(*one, 1);

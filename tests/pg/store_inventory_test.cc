@@ -18,8 +18,8 @@ namespace {
 class StoreInventoryTest : public BothStoresTest {
  protected:
   void Seed() override {
-    ASSERT_TRUE(store_->EnrollHost("h1", "web", "1", "sha-1", 1).ok());
-    ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1).ok());
+    ASSERT_TRUE(store_->EnrollHost("h1", "web", "1", "sha-1", 1, "").ok());
+    ASSERT_TRUE(store_->EnrollHost("h2", "web", "1", "sha-2", 1, "").ok());
   }
 
   static ReportEnvelope Envelope(const std::string& id, const std::string& host, int64_t t,

@@ -192,7 +192,7 @@ int Query(const std::string& dir, double time_cap_s) {
     if (!store.ok()) return std::cerr << store.status().message() << "\n", 1;
     for (int h = 0; h < hosts; ++h) {
       (void)(*store)->EnrollHost("bench-" + std::to_string(h), h % 2 ? "web" : "db", "b",
-                                 "sha-" + std::to_string(h), 0);
+                                 "sha-" + std::to_string(h), 0, "");
     }
     read = *collector::CreateToken(**store, collector::Role::kRead, 0);
     int stored = 0;

@@ -153,7 +153,7 @@ Status Seed(collector::FleetStore& store, int seed_events, int agents,
             std::vector<std::string>* agent_tokens, std::string* read) {
   for (int h = 0; h < kSeedHosts; ++h) {
     DW_RETURN_IF_ERROR(store.EnrollHost("bench-" + std::to_string(h), h % 2 ? "web" : "db", "b",
-                                        "seed-" + std::to_string(h), 0));
+                                        "seed-" + std::to_string(h), 0, ""));
   }
   DW_ASSIGN_OR_RETURN(*read, collector::CreateToken(store, collector::Role::kRead, 0));
   int stored = 0;
@@ -175,7 +175,7 @@ Status Seed(collector::FleetStore& store, int seed_events, int agents,
   for (int a = 0; a < agents; ++a) {
     DW_ASSIGN_OR_RETURN(std::string t, collector::GenerateToken());
     DW_RETURN_IF_ERROR(
-        store.EnrollHost("agent-" + std::to_string(a), "web", "b", collector::HashToken(t), 0));
+        store.EnrollHost("agent-" + std::to_string(a), "web", "b", collector::HashToken(t), 0, ""));
     agent_tokens->push_back(t);
   }
   return Status::Ok();

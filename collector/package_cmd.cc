@@ -1,0 +1,364 @@
+// `driftwatch-collector package agent`: the agent's .deb repacked with an
+// enrollment for this collector (docs/collector.md "Agent packages").
+//
+// The token is written only into a file of a 0700 temporary directory
+// (mode 0600) and from there into the package: it never appears on a
+// command line, on stdout, or in a message.
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include "collector/api_json.h"
+#include "collector/auth.h"
+#include "collector/cli.h"
+#include "core/hash.h"
+#include "core/host.h"
+
+namespace driftwatch::collector::cli {
+namespace {
+
+constexpr const char* kEnrollYaml = "etc/driftwatch/enroll.yaml";
+constexpr const char* kEnrollToken = "etc/driftwatch/enroll.token";
+constexpr const char* kEnrollCa = "etc/driftwatch/enroll-ca.pem";
+constexpr size_t kMaxControlBytes = 1 << 20;
+constexpr size_t kMaxCaBytes = 1 << 20;
+
+// A 0700 directory removed with everything in it when this goes away.
+class ScratchDir {
+ public:
+  ScratchDir() = default;
+  ~ScratchDir() {
+    if (path_.empty()) return;
+    nftw(
+        path_.c_str(),
+        [](const char* p, const struct stat*, int type, FTW*) {
+          return type == FTW_DP ? rmdir(p) : unlink(p);
+        },
+        16, FTW_DEPTH | FTW_PHYS);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  Status Create() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmp != nullptr && *tmp == '/' ? tmp : "/tmp") + "/driftwatch-package.XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus("mkdtemp " + tmpl, errno);
+    path_ = tmpl;
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs argv (no shell) with stdout sent to stderr; OK when it exits 0.
+Status RunTool(const std::vector<std::string>& argv) {
+  std::vector<char*> a;
+  for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  std::cout.flush();
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork", errno);
+  if (pid == 0) {
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    execvp(a[0], a.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoStatus("waitpid", errno);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+  std::string what = argv[0] + " " + argv[1];
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return Status::Unavailable(what + ": could not run " + argv[0] + " (is dpkg installed?)");
+  }
+  return Status::Internal(
+      what + " failed (exit status " +
+      std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+}
+
+// Creates `path` with exactly `mode` (whatever the umask) and `content`;
+// fails when it exists.
+Status WriteNewFile(const std::string& path, const std::string& content, mode_t mode) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) {
+    if (errno == EEXIST) {
+      return Status::AlreadyExists(path +
+                                   ": the agent package has it already (give the plain agent "
+                                   "package as --deb)");
+    }
+    return ErrnoStatus(path, errno);
+  }
+  if (fchmod(fd.get(), mode) != 0) return ErrnoStatus("chmod " + path, errno);
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("write " + path, errno);
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0) return ErrnoStatus("fsync " + path, errno);
+  return Status::Ok();
+}
+
+// Appends `text` to `path` (created with `mode` when absent), starting on a
+// new line.
+Status AppendLines(const std::string& path, const std::string& text, mode_t mode) {
+  std::string old;
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    DW_ASSIGN_OR_RETURN(old, DefaultHost().ReadFile(path, kMaxControlBytes));
+    if (unlink(path.c_str()) != 0) return ErrnoStatus(path, errno);
+  } else if (errno != ENOENT) {
+    return ErrnoStatus(path, errno);
+  }
+  if (!old.empty() && old.back() != '\n') old += '\n';
+  return WriteNewFile(path, old + text, mode);
+}
+
+std::string Md5Hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+// The value of a control field ("" when absent).
+std::string ControlField(const std::string& control, const std::string& name) {
+  size_t pos = 0;
+  while (pos < control.size()) {
+    size_t end = control.find('\n', pos);
+    if (end == std::string::npos) end = control.size();
+    const std::string line = control.substr(pos, end - pos);
+    if (line.rfind(name + ":", 0) == 0) {
+      std::string v = line.substr(name.size() + 1);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\r')) v.pop_back();
+      return v;
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+// `control` with `line` added to the end of the Description's long text.
+Result<std::string> AddDescriptionLine(const std::string& control, const std::string& line) {
+  size_t start = control.rfind("\nDescription:");
+  start = control.rfind("Description:", 0) == 0 ? 0
+          : start == std::string::npos          ? start
+                                                : start + 1;
+  if (start == std::string::npos) {
+    return Status::InvalidArgument("DEBIAN/control: no Description field");
+  }
+  size_t end = control.find('\n', start);
+  while (end != std::string::npos && end + 1 < control.size() &&
+         (control[end + 1] == ' ' || control[end + 1] == '\t')) {
+    end = control.find('\n', end + 1);
+  }
+  std::string out = control;
+  const std::string add = " .\n " + line + "\n";
+  if (end == std::string::npos) {
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    out += add;
+  } else {
+    out.insert(end + 1, add);
+  }
+  return out;
+}
+
+// http(s)://..., nothing a YAML double-quoted scalar or a control field
+// would have to escape.
+Status CheckUrl(const std::string& url) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("--url: expected http://HOST[:PORT] or https://HOST[:PORT]");
+  }
+  const size_t scheme_end = url.find("://") + 3;
+  if (url.size() == scheme_end || url[scheme_end] == '/') {
+    return Status::InvalidArgument("--url " + url + ": no host");
+  }
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '#') {
+      return Status::InvalidArgument("--url: no spaces, quotes, backslashes, '#' or non-ASCII");
+    }
+  }
+  return Status::Ok();
+}
+
+// The single *.deb of `dir`.
+Result<std::string> DefaultAgentDeb(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus(dir + " (give the agent package with --deb)", errno);
+  std::vector<std::string> debs;
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".deb") == 0) debs.push_back(name);
+  }
+  closedir(d);
+  if (debs.size() != 1) {
+    return Status::NotFound(dir + ": " + std::to_string(debs.size()) +
+                            " agent packages (*.deb) where one was expected; give --deb");
+  }
+  return dir + "/" + debs[0];
+}
+
+Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus(path, errno);
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return ErrnoStatus(path, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": not a directory");
+  return Status::Ok();
+}
+
+struct PackageRequest {
+  std::string url, group, ca_file, out, deb;
+};
+
+Result<PackageRequest> ReadRequest(const Flags& flags) {
+  PackageRequest r;
+  if (!flags.count("url") || !flags.count("out") ||
+      (!flags.count("config") && !flags.count("db") && !flags.count("store"))) {
+    return Status::InvalidArgument(
+        "usage: package agent --url URL --out DIR (--config FILE|--db FILE|--store URL) "
+        "[--group G] [--ca-file F] [--uses N] [--expires DURATION] [--deb AGENT.deb]");
+  }
+  r.url = flags.at("url");
+  DW_RETURN_IF_ERROR(CheckUrl(r.url));
+  if (flags.count("group")) {
+    r.group = flags.at("group");
+    if (r.group.empty() || !ValidGroup(r.group)) {
+      return Status::InvalidArgument("--group: expected 1-128 characters of A-Z a-z 0-9 . _ -");
+    }
+  }
+  r.out = flags.at("out");
+  struct stat st {};
+  if (stat(r.out.c_str(), &st) != 0) return ErrnoStatus("--out " + r.out, errno);
+  if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument("--out " + r.out + ": not a directory");
+  if (flags.count("ca-file")) {
+    r.ca_file = flags.at("ca-file");
+    if (r.url.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("--ca-file goes with an https:// --url");
+    }
+  }
+  if (flags.count("deb")) {
+    r.deb = flags.at("deb");
+  } else {
+    DW_ASSIGN_OR_RETURN(r.deb, DefaultAgentDeb(DRIFTWATCH_AGENT_DEB_DIR));
+  }
+  return r;
+}
+
+std::string EnrollYaml(const PackageRequest& r) {
+  std::string y =
+      "# The agent enrolls with this collector on its first start, then deletes\n"
+      "# the token file (docs/collector.md \"Agent packages\").\n"
+      "version: 1\n"
+      "collector: \"" +
+      r.url + "\"\n";
+  if (!r.group.empty()) y += "group: \"" + r.group + "\"\n";
+  if (!r.ca_file.empty()) y += std::string("ca_file: /") + kEnrollCa + "\n";
+  y += std::string("token_file: /") + kEnrollToken + "\n";
+  return y;
+}
+
+// Builds the package; returns its path.
+Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config,
+                          const TokenLimits& limits) {
+  std::string ca;
+  if (!r.ca_file.empty()) {
+    DW_ASSIGN_OR_RETURN(ca, DefaultHost().ReadFile(r.ca_file, kMaxCaBytes));
+    if (ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return Status::InvalidArgument("--ca-file " + r.ca_file + ": no PEM certificate in it");
+    }
+  }
+  ScratchDir scratch;
+  DW_RETURN_IF_ERROR(scratch.Create());
+  const std::string root = scratch.path() + "/pkg";
+  DW_RETURN_IF_ERROR(RunTool({"dpkg-deb", "-R", r.deb, root}));
+  if (chmod(root.c_str(), 0755) != 0) return ErrnoStatus(root, errno);
+  const std::string control_path = root + "/DEBIAN/control";
+  DW_ASSIGN_OR_RETURN(std::string control, DefaultHost().ReadFile(control_path, kMaxControlBytes));
+  const std::string package = ControlField(control, "Package");
+  std::string version = ControlField(control, "Version");
+  const std::string arch = ControlField(control, "Architecture");
+  if (package != "driftwatch") {
+    return Status::InvalidArgument(r.deb + ": package '" + package +
+                                   "', not the agent package 'driftwatch'");
+  }
+  if (version.empty() || arch.empty()) {
+    return Status::InvalidArgument(r.deb + ": no Version or Architecture in its control file");
+  }
+
+  DW_RETURN_IF_ERROR(MakeDir(root + "/etc"));
+  DW_RETURN_IF_ERROR(MakeDir(root + "/etc/driftwatch"));
+  std::vector<std::pair<std::string, std::string>> added = {{kEnrollYaml, EnrollYaml(r)}};
+  if (!ca.empty()) added.push_back({kEnrollCa, ca});
+  DW_RETURN_IF_ERROR(WriteNewFile(root + "/" + kEnrollYaml, added[0].second, 0644));
+  if (!ca.empty()) DW_RETURN_IF_ERROR(WriteNewFile(root + "/" + kEnrollCa, ca, 0644));
+
+  // The token last: nothing is left in the store when the package cannot
+  // even be prepared.
+  auto store = OpenConfigStore(config);
+  if (!store.ok()) return store.status();
+  auto token = CreateToken(**store, Role::kEnroll, DefaultHost().NowNs(), limits);
+  store->reset();
+  FixSqliteOwnership(config);
+  if (!token.ok()) return token.status();
+  const std::string token_file = *token + "\n";
+  DW_RETURN_IF_ERROR(WriteNewFile(root + "/" + kEnrollToken, token_file, 0600));
+  added.push_back({kEnrollToken, token_file});
+
+  std::string conffiles, md5sums;
+  for (const auto& [path, content] : added) {
+    conffiles += "/" + path + "\n";
+    md5sums += Md5Hex(content) + "  " + path + "\n";
+  }
+  DW_RETURN_IF_ERROR(AppendLines(root + "/DEBIAN/conffiles", conffiles, 0644));
+  DW_RETURN_IF_ERROR(AppendLines(root + "/DEBIAN/md5sums", md5sums, 0644));
+  DW_ASSIGN_OR_RETURN(
+      std::string described,
+      AddDescriptionLine(control, "This build enrolls with the collector at " + r.url +
+                                      " in group " + (r.group.empty() ? "(none)" : r.group) + "."));
+  if (unlink(control_path.c_str()) != 0) return ErrnoStatus(control_path, errno);
+  DW_RETURN_IF_ERROR(WriteNewFile(control_path, described, 0644));
+
+  if (size_t colon = version.find(':'); colon != std::string::npos) version.erase(0, colon + 1);
+  const std::string out = r.out + "/driftwatch-enroll-" + (r.group.empty() ? "default" : r.group) +
+                          "_" + version + "_" + arch + ".deb";
+  DW_RETURN_IF_ERROR(RunTool({"dpkg-deb", "--root-owner-group", "-b", root, out}));
+  return out;
+}
+
+}  // namespace
+
+int PackageAgent(const Args& args) {
+  auto flags = ParseFlags(args, {"url", "group", "ca-file", "uses", "expires", "out", "deb",
+                                 "config", "db", "store", "store-pool"});
+  if (!flags.ok()) return Fail(flags.status());
+  auto request = ReadRequest(*flags);
+  if (!request.ok()) return Fail(request.status());
+  if (!flags->count("expires")) flags->emplace("expires", "30d");
+  auto limits = ParseTokenLimits(*flags, DefaultHost().NowNs());
+  if (!limits.ok()) return Fail(limits.status());
+  auto config = LoadConfig(*flags);
+  if (!config.ok()) return Fail(config.status());
+  umask(022);
+  auto out = Build(*request, *config, *limits);
+  if (!out.ok()) return Fail(out.status());
+  std::cerr << "driftwatch-collector: enroll token in the package: " << DescribeTokenLimits(*limits)
+            << "\n";
+  std::cout << *out << "\n";
+  return kExitOk;
+}
+
+}  // namespace driftwatch::collector::cli

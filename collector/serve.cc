@@ -1,0 +1,208 @@
+// The collector's server: `driftwatch-collector [--config FILE] [flags]`.
+// Runs until SIGTERM or SIGINT; SIGHUP reloads the --config file and
+// reopens the log file (docs/collector.md "Reloading").
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "collector/alerts.h"
+#include "collector/api.h"
+#include "collector/cli.h"
+#include "collector/live_config.h"
+#include "collector/server.h"
+#include "core/host.h"
+#include "core/service.h"
+
+namespace driftwatch::collector::cli {
+namespace {
+
+// Retention runs this often, and after a reload that changed it.
+constexpr int64_t kPruneEveryNs = int64_t{600} * 1000000000;
+
+// The dashboard's files: the installed copy, else the source tree's (a
+// collector run from its build directory).
+std::string DefaultWebRoot() {
+  struct stat st {};
+  if (DefaultHost().StatAt(AT_FDCWD, DRIFTWATCH_WEB_DIR "/index.html", &st).ok()) {
+    return DRIFTWATCH_WEB_DIR;
+  }
+  return DRIFTWATCH_SOURCE_WEB_DIR;
+}
+
+// Connections, the store and the dashboard's files each take a descriptor:
+// raise the soft limit toward the hard one so that max_connections can be
+// reached, and say so when it cannot.
+void RaiseOpenFileLimit(size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = static_cast<rlim_t>(max_connections) + 256;
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = std::min(want, lim.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < want) {
+    std::cerr << "driftwatch-collector: open file limit " << lim.rlim_cur << " is below " << want
+              << " (http.max_connections + 256); connections beyond it are refused\n";
+  }
+}
+
+// Points stdout and stderr at `path` (appending; created 0640). A rotated
+// file is replaced by a new one at the next call.
+Status RedirectOutput(const std::string& path) {
+  std::cout.flush();
+  std::cerr.flush();
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640));
+  if (!fd.valid()) return ErrnoStatus("log_file " + path, errno);
+  if (dup2(fd.get(), STDOUT_FILENO) < 0 || dup2(fd.get(), STDERR_FILENO) < 0) {
+    return ErrnoStatus("log_file " + path, errno);
+  }
+  return Status::Ok();
+}
+
+// The file and flags, with the built-in defaults of the keys left unset.
+Result<CollectorConfig> ServeConfig(const Flags& flags) {
+  DW_ASSIGN_OR_RETURN(CollectorConfig config, LoadConfig(flags));
+  if (config.listen.empty()) config.listen = "127.0.0.1:8080";
+  if (config.web_root.empty()) config.web_root = DefaultWebRoot();
+  return config;
+}
+
+void Log(const std::string& line) { std::cerr << "driftwatch-collector: " << line << std::endl; }
+
+// What SIGHUP does; runs on main's thread.
+class Reloader {
+ public:
+  Reloader(const Flags& flags, LiveConfig& live, Server& server)
+      : flags_(flags), live_(live), server_(server) {}
+
+  // Re-reads the --config file and applies what may change live; returns
+  // whether retention changed.
+  bool Reload() {
+    service::NotifyReloading();
+    const std::shared_ptr<const CollectorConfig> running = live_.Get();
+    auto next = flags_.count("config") ? ServeConfig(flags_) : Result<CollectorConfig>(*running);
+    // The log file first, so that what this reload says lands in the new one.
+    std::string log_file = running->log_file;
+    if (next.ok() && !next->log_file.empty() && !log_file.empty()) log_file = next->log_file;
+    if (!log_file.empty()) {
+      if (Status s = RedirectOutput(log_file); !s.ok()) {
+        Log("reload: " + s.message() + "; logging stays where it was");
+      }
+    }
+    bool retention_changed = false;
+    if (!next.ok()) {
+      Log("reload: " + next.status().message() + "; keeping the running configuration");
+    } else {
+      if (next->log_file.empty() != running->log_file.empty()) {
+        Log("log_file changed; takes effect at restart");
+        next->log_file = running->log_file;
+      } else if (!next->log_file.empty()) {
+        next->log_file = log_file;
+      }
+      for (const std::string& key : KeepRestartOnlyKeys(*running, &*next)) {
+        Log(key + " changed; takes effect at restart");
+      }
+      retention_changed = next->retention_ns != running->retention_ns;
+      const size_t max_connections = next->http.max_connections;
+      live_.Set(std::move(next).value());
+      server_.ApplyLimits();
+      RaiseOpenFileLimit(max_connections);
+      Log("reloaded " +
+          (flags_.count("config") ? flags_.at("config") : std::string("(no --config)")));
+    }
+    service::NotifyReady("listening on " + server_.url());
+    return retention_changed;
+  }
+
+ private:
+  const Flags& flags_;
+  LiveConfig& live_;
+  Server& server_;
+};
+
+void Prune(FleetStore& store, int64_t retention_ns) {
+  if (retention_ns <= 0) return;
+  const int64_t cutoff = DefaultHost().NowNs() - retention_ns;
+  while (true) {
+    auto n = store.PruneEvents(cutoff, 10000);
+    if (!n.ok()) {
+      Log("retention: " + n.status().message());
+      return;
+    }
+    if (*n < 10000) return;
+  }
+}
+
+}  // namespace
+
+int Serve(const Args& args) {
+  auto flags = ParseFlags(args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key",
+                                 "config", "web-root", "log-file"});
+  if (!flags.ok()) return Fail(flags.status());
+  auto loaded = ServeConfig(*flags);
+  if (!loaded.ok()) return Fail(loaded.status());
+  CollectorConfig config = std::move(loaded).value();
+  if (!config.log_file.empty()) {
+    if (Status s = RedirectOutput(config.log_file); !s.ok()) return Fail(s);
+  }
+  auto store = OpenConfigStore(config);
+  if (!store.ok()) return Fail(store.status());
+
+  // Signals are taken synchronously by this thread; block them before any
+  // other thread starts so that they inherit the mask. SIGHUP is ignored
+  // until here (main.cc), so that an early one never ends the process.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGHUP, SIG_DFL);  // blocked: taken by sigtimedwait below
+  signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit(config.http.max_connections);
+
+  LiveConfig live(config);
+  Metrics metrics;
+  AlertDispatcher alerts(**store, live, metrics);
+  Api api(
+      **store, live, metrics, [] { return DefaultHost().NowNs(); }, [&alerts] { alerts.Wake(); });
+  api.SetOnRefused([&alerts](const RefusedReport& r) { alerts.ReportRefused(r); });
+  ServerOptions options;
+  options.listen = config.listen;
+  options.tls_cert = config.tls_cert;
+  options.tls_key = config.tls_key;
+  options.web_root = config.web_root;
+  Server server(api, options);
+  Status s = server.Start();
+  if (!s.ok()) return Fail(s);
+  alerts.Start();
+  std::cout << server.url() << std::endl;
+  service::NotifyReady("listening on " + server.url());
+
+  Reloader reloader(*flags, live, server);
+  int64_t next_prune = 0;
+  while (true) {
+    const int64_t now = DefaultHost().NowNs();
+    if (now >= next_prune) {
+      Prune(**store, live.Get()->retention_ns);
+      next_prune = now + kPruneEveryNs;
+    }
+    const int64_t wait_ns = std::max<int64_t>(next_prune - now, 1000000);
+    timespec wait{static_cast<time_t>(wait_ns / 1000000000),
+                  static_cast<long>(wait_ns % 1000000000)};
+    const int sig = sigtimedwait(&sigs, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGHUP && reloader.Reload()) next_prune = 0;
+  }
+  service::NotifyStopping();
+  Log("stopping");
+  server.Stop();
+  alerts.Stop();
+  return kExitOk;
+}
+
+}  // namespace driftwatch::collector::cli
