@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "agent/check.h"
@@ -109,6 +110,7 @@ struct Daemon::Impl {
   bool checked = false;  // a scheduled check has run (the next waits an interval)
   uint64_t check_gen = 0, poll_gen = 0;
   std::chrono::steady_clock::time_point enroll_not_before{};
+  bool enroll_unavailable_logged = false;
   std::string status = "started";  // the last STATUS= sent to the service manager
 
   void SetStatus(std::string s) {
@@ -168,7 +170,7 @@ struct Daemon::Impl {
     }
   }
 
-  // First start (docs/collector.md, "Enroll file"): with no enrollment in
+  // First start (docs/collector.md, "First start: the enroll file"): with no enrollment in
   // the store and no token_file configured, enrolls with the enroll file's
   // collector, then removes the spent token file. A collector that cannot be
   // reached is tried again at the next poll; a refusal after 10 minutes.
@@ -200,10 +202,13 @@ struct Daemon::Impl {
       const Status& s = e.status();
       if (s.code() == StatusCode::kUnavailable) {
         SetStatus("enrolling: collector unavailable");
-        return Log("enrolling with " + file->collector + ": " + s.message() + "; trying again in " +
-                   FormatDuration(config.poll_interval_ns));
+        // Logged once while it lasts, not at every poll.
+        if (std::exchange(enroll_unavailable_logged, true)) return;
+        return Log("enrolling with " + file->collector + ": " + s.message() +
+                   "; trying again every " + FormatDuration(config.poll_interval_ns));
       }
       enroll_not_before = later;
+      enroll_unavailable_logged = false;
       SetStatus("enrolling: refused");
       if (s.code() == StatusCode::kPermissionDenied) {
         return Log("enrolling with " + file->collector + ": the enroll token in " +
@@ -213,6 +218,7 @@ struct Daemon::Impl {
       return Log("enrolling with " + file->collector + ": " + s.message() +
                  "; trying again in 10 minutes");
     }
+    enroll_unavailable_logged = false;
     std::string msg = "enrolled as " + e->host_id + " with " + e->collector;
     if (::unlink(file->token_file.c_str()) == 0) {
       Log(msg + "; removed the spent token file " + file->token_file);

@@ -1,5 +1,5 @@
 // Enrolling this agent with a collector, shared by `driftwatch enroll` and
-// the daemon's first start (docs/collector.md, "Enroll file").
+// the daemon's first start (docs/collector.md, "First start: the enroll file").
 //
 // The enroll file, /etc/driftwatch/enroll.yaml (written by
 // `driftwatch-collector package agent`):
