@@ -250,6 +250,45 @@ TEST(DaemonServiceTest, SurvivesHangupsAndNotifiesTheServiceManager) {
       << log;
 }
 
+// A SIGHUP that comes during a check is handled after it: the check
+// finishes and is recorded, then the configuration is read again.
+TEST(DaemonServiceTest, AHangupDuringACheckReloadsAfterIt) {
+  TempDir dir;
+  // /usr/share: tens of thousands of entries, read-only; presence only, so
+  // that the first baseline and check take a while without reading files.
+  WriteFile(dir / "rules.yaml", "version: 1\nrules:\n  - path: /**\n    check: [presence]\n");
+  WriteFile(dir / "agent.yaml", "db: " + (dir / "agent.db") + "\nrules: " + (dir / "rules.yaml") +
+                                    "\nroot: /usr/share\ninterval: 1h\njitter: 0s\n"
+                                    "jobs: 1\nnice: 0\nenroll_file: " +
+                                    (dir / "none.yaml") + "\n");
+  NotifySocket notify(dir / "notify.sock");
+  Daemon d({"--config", dir / "agent.yaml"}, {notify.env()}, dir / "daemon.log");
+  ASSERT_TRUE(notify.WaitFor("STATUS=first baseline", 10)) << Joined(notify.messages());
+  d.SignalAt(SIGHUP, 0);
+  const bool during = d.log().find("check: ") == std::string::npos;
+  ASSERT_TRUE(
+      WaitFor([&] { return d.log().find("configuration reloaded") != std::string::npos; }, 60))
+      << d.log();
+  EXPECT_TRUE(d.Alive());
+  EXPECT_EQ(d.Stop(SIGTERM), 0);
+  const std::string log = d.log();
+  ASSERT_TRUE(during) << "the check had finished before the SIGHUP was sent:\n" << log;
+  const size_t baseline = log.find("first baseline 'default': ");
+  const size_t check = log.find("check: 0 drift event(s)");
+  const size_t reload = log.find("configuration reloaded from " + (dir / "agent.yaml"));
+  ASSERT_NE(baseline, std::string::npos) << log;
+  ASSERT_NE(check, std::string::npos) << log;
+  ASSERT_NE(reload, std::string::npos) << log;
+  EXPECT_LT(baseline, check);
+  EXPECT_LT(check, reload);
+  // The service manager heard the same order.
+  EXPECT_TRUE(notify.WaitFor("STOPPING=1", 5));
+  std::string heard;
+  for (const std::string& m : notify.messages()) heard += m.substr(0, m.find('\n')) + " ";
+  EXPECT_NE(heard.find("STATUS=first baseline STATUS=checked at "), std::string::npos) << heard;
+  EXPECT_LT(heard.find("STATUS=checked at "), heard.find("RELOADING=1")) << heard;
+}
+
 // One agent with its own tree, rules (low under /etc/low, high elsewhere
 // under /etc) and configuration, enrolling from an enroll file.
 class EnrollingAgent {
