@@ -314,6 +314,12 @@ class EnrollingAgent {
                                        (dir_ / "enroll.yaml") + "\n");
     return {"--config", dir_ / "agent.yaml"};
   }
+  // `driftwatch check` on the same store, tree and rules; stderr included.
+  testutil::RunResult Check(const std::string& flags) {
+    return testutil::Run(Q(AgentBin()) + " check --quiet --db " + Q(dir_ / "agent.db") +
+                         " --rules " + Q(dir_ / "rules.yaml") + " --root " + Q(dir_ / "root") +
+                         " " + flags + " 2>&1");
+  }
   std::string History() {
     return testutil::Run(Q(AgentBin()) + " history --db " + Q(dir_ / "agent.db")).out;
   }
@@ -395,6 +401,28 @@ TEST(DaemonServiceTest, EnrollsOnFirstStartAndReportsAtOrAboveMinSeverity) {
   const std::string log = d.log();
   EXPECT_NE(log.find("below medium, not reported"), std::string::npos) << log;
   EXPECT_EQ(log.find(token), std::string::npos) << "the enroll token is in the daemon's log";
+
+  // check --min-severity: the exit status counts what is at or above it.
+  auto high = agent.Check("--min-severity high");
+  EXPECT_EQ(high.exit_code, 1) << high.out;
+  EXPECT_NE(high.out.find("1 drift event(s) below high recorded in the history only\n"),
+            std::string::npos)
+      << high.out;
+  EXPECT_NE(high.out.find("/etc/app/loud.conf"), std::string::npos);
+  EXPECT_EQ(high.out.find("/etc/low/quiet.conf"), std::string::npos);
+  auto critical = agent.Check("--min-severity critical");
+  EXPECT_EQ(critical.exit_code, 0) << critical.out;
+  EXPECT_NE(critical.out.find("2 drift event(s) below critical recorded in the history only\n"),
+            std::string::npos)
+      << critical.out;
+  auto all = agent.Check("");
+  EXPECT_EQ(all.exit_code, 1) << all.out;
+  EXPECT_NE(all.out.find("/etc/low/quiet.conf"), std::string::npos) << all.out;
+  auto bad = agent.Check("--min-severity urgent");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.out,
+            "driftwatch: --min-severity: unknown severity 'urgent' (expected info, low, medium, "
+            "high or critical)\n");
 }
 
 // A token the collector refuses is logged as such (without the token), kept,
