@@ -18,6 +18,7 @@
 #include "agent/report/enrollment.h"
 #include "agent/report/outbox.h"
 #include "agent/report/reporter.h"
+#include "agent/store.h"
 #include "core/drift_json.h"
 #include "core/host.h"
 #include "core/service.h"
@@ -407,6 +408,11 @@ int Daemon::Run() {
   // Polls (and so enrolls, on a first start) before the first check, whose
   // report then goes out at once.
   impl_->io.post([this] {
+    // Opening the store first creates its directory (0700) on a host where
+    // nothing made it yet, so that a first-start enrollment can be kept.
+    if (auto store = agent::Store::Open(impl_->config.db); !store.ok()) {
+      Log(store.status().message());
+    }
     impl_->Poll();
     impl_->started = true;
     impl_->ScheduleCheck();

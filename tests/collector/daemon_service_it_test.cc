@@ -3,6 +3,7 @@
 // NOTIFY_SOCKET; enrolling on its own from an enroll file with the real
 // collector; min_severity between the agent's history and the collector.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -307,7 +308,7 @@ class EnrollingAgent {
                                         (dir_ / "enroll.token") + "\n");
   }
   std::vector<std::string> Args() {
-    WriteFile(dir_ / "agent.yaml", "db: " + (dir_ / "agent.db") + "\nrules: " +
+    WriteFile(dir_ / "agent.yaml", "db: " + (dir_ / "state/agent.db") + "\nrules: " +
                                        (dir_ / "rules.yaml") + "\nroot: " + (dir_ / "root") +
                                        "\ninterval: 1s\njitter: 0s\npoll_interval: 200ms\n"
                                        "min_severity: medium\nenroll_file: " +
@@ -316,12 +317,12 @@ class EnrollingAgent {
   }
   // `driftwatch check` on the same store, tree and rules; stderr included.
   testutil::RunResult Check(const std::string& flags) {
-    return testutil::Run(Q(AgentBin()) + " check --quiet --db " + Q(dir_ / "agent.db") +
+    return testutil::Run(Q(AgentBin()) + " check --quiet --db " + Q(dir_ / "state/agent.db") +
                          " --rules " + Q(dir_ / "rules.yaml") + " --root " + Q(dir_ / "root") +
                          " " + flags + " 2>&1");
   }
   std::string History() {
-    return testutil::Run(Q(AgentBin()) + " history --db " + Q(dir_ / "agent.db")).out;
+    return testutil::Run(Q(AgentBin()) + " history --db " + Q(dir_ / "state/agent.db")).out;
   }
 
  private:
@@ -372,6 +373,10 @@ TEST(DaemonServiceTest, EnrollsOnFirstStartAndReportsAtOrAboveMinSeverity) {
   EXPECT_EQ(hosts[0].at("group").as_string(), "web");
   EXPECT_EQ(hosts[0].at("baseline").at("name").as_string(), "default");
   EXPECT_NE(access((dir / "enroll.token").c_str(), F_OK), 0) << "the spent token file is removed";
+  // The state directory did not exist: the daemon made it, for itself only.
+  struct stat st {};
+  ASSERT_EQ(stat((dir / "state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
   EXPECT_NE(d.log().find("enrolled as " + host + " with " + url +
                          "; removed the spent token file " + (dir / "enroll.token")),
             std::string::npos)
