@@ -234,11 +234,14 @@ int RunBaselineCommand(const std::vector<std::string>& args) {
 }
 
 int RunCheckCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(
-      argv,
-      With(
-          {{"baseline"}, {"report", false}, {"verify-packages", false}, {"no-containers", false}}));
+  auto args = Args::Parse(argv, With({{"baseline"},
+                                      {"report", false},
+                                      {"verify-packages", false},
+                                      {"no-containers", false},
+                                      {"min-severity"}}));
   if (!args.ok()) return Fail(args.status());
+  auto min_severity = agent::ParseMinSeverity(args->GetOr("min-severity", "info"));
+  if (!min_severity.ok()) return Fail(min_severity.status().WithContext("--min-severity"));
   auto json = WantJson(*args);
   if (!json.ok()) return Fail(json.status());
   auto opts = OptionsFrom(*args);
@@ -252,6 +255,12 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
     AddContainerDrift(opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
+  }
+  // Below --min-severity: recorded in the history by RunCheck, and no
+  // further (not printed, reported or counted in the exit status).
+  if (size_t below = agent::DropBelowSeverity(*min_severity, &*result); below > 0) {
+    std::cerr << below << " drift event(s) below " << agent::MinSeverityName(*min_severity)
+              << " recorded in the history only\n";
   }
   // The drift found is printed whatever becomes of its record and report.
   PrintCheck(*result, *json);

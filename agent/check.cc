@@ -304,6 +304,34 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
   return AddRevision(s, options, scan, new_root, pkgs, DefaultHost().NowNs(), author, reason);
 }
 
+Result<bool> BaselineExists(const CheckOptions& options) {
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                      Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
+  DW_ASSIGN_OR_RETURN(std::optional<BaselineRow> row, store->LatestBaseline(options.baseline));
+  return row.has_value();
+}
+
+Result<std::optional<Severity>> ParseMinSeverity(std::string_view name) {
+  if (name == "info") return std::optional<Severity>();
+  auto s = ParseSeverity(name);
+  if (!s.ok()) {
+    return Status::InvalidArgument("unknown severity '" + std::string(name) +
+                                   "' (expected info, low, medium, high or critical)");
+  }
+  return std::optional<Severity>(*s);
+}
+
+std::string_view MinSeverityName(std::optional<Severity> min) {
+  return min ? SeverityName(*min) : "info";
+}
+
+size_t DropBelowSeverity(std::optional<Severity> min, CheckResult* result) {
+  if (!min) return 0;
+  const size_t before = result->events.size();
+  std::erase_if(result->events, [&](const DriftEvent& e) { return e.severity < *min; });
+  return before - result->events.size();
+}
+
 std::optional<DriftEvent> ClassifyChange(const Change& c, const rules::Policy& policy, Host& host,
                                          const std::string& root) {
   const rules::Rule* rule = policy.Match(c.path);

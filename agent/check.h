@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/diff.h"
@@ -80,6 +81,19 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
 // kNotFound when no drift matches.
 Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
                                  const std::string& author, const std::string& reason);
+
+// Whether the store at options.db_path holds a baseline named
+// options.baseline (the store is created when missing).
+Result<bool> BaselineExists(const CheckOptions& options);
+
+// A minimum severity for what is reported: "info" (nullopt: every event),
+// "low", "medium", "high" or "critical". Events below it stay in the
+// agent's history (RunCheck recorded them) but are not reported.
+Result<std::optional<Severity>> ParseMinSeverity(std::string_view name);
+std::string_view MinSeverityName(std::optional<Severity> min);
+// Removes the events below `min` from result->events (nullopt: none);
+// returns how many were removed.
+size_t DropBelowSeverity(std::optional<Severity> min, CheckResult* result);
 
 // Turns a tree change into a drift event, or nothing when the rules allow it:
 // no rule or an ignore rule, or a growing file that was only appended to (its

@@ -5,38 +5,73 @@
 #include "agent/check.h"
 #include "agent/cli_args.h"
 #include "agent/commands.h"
-#include "agent/report/client.h"
+#include "agent/report/enrollment.h"
 #include "agent/report/outbox.h"
 #include "core/host.h"
 
 namespace driftwatch::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: driftwatch enroll --collector URL (--token-file FILE | --token-file - | --token "
+    "ENROLL_TOKEN)\n"
+    "                         [--group G] [--name HOST_ID] [--db FILE] [--ca-file PEM]\n";
+
+// The enroll token from --token-file (a file, or "-" for stdin) or --token.
+// A token on the command line is visible to every user in the process list,
+// hence the file.
+Result<std::string> EnrollToken(const Args& a) {
+  if (a.Has("token") == a.Has("token-file")) {
+    return Status::InvalidArgument("enroll: give either --token-file FILE or --token, not " +
+                                   std::string(a.Has("token") ? "both" : "neither"));
+  }
+  if (auto t = a.Get("token")) return *t;
+  const std::string file = *a.Get("token-file");
+  if (file != "-") return report::ReadTokenFile(DefaultHost(), file);
+  std::string text(report::kMaxTokenFileBytes + 1, '\0');
+  std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::cin.gcount()));
+  if (text.size() > report::kMaxTokenFileBytes) {
+    return Status::InvalidArgument("--token-file -: more than 4096 bytes on stdin");
+  }
+  return report::TokenFromText(text, "--token-file - (stdin)");
+}
+
+}  // namespace
 
 int RunEnrollCommand(const std::vector<std::string>& args) {
-  auto parsed = Args::Parse(
-      args, {{"collector"}, {"token"}, {"group"}, {"db"}, {"name"}, {"ca-file"}, {"help", false}});
+  auto parsed = Args::Parse(args, {{"collector"},
+                                   {"token"},
+                                   {"token-file"},
+                                   {"group"},
+                                   {"db"},
+                                   {"name"},
+                                   {"ca-file"},
+                                   {"help", false}});
   if (!parsed.ok()) return Fail(parsed.status());
   const Args& a = *parsed;
-  if (a.Has("help") || !a.Has("collector") || !a.Has("token")) {
-    std::cerr << "usage: driftwatch enroll --collector URL --token ENROLL_TOKEN [--group G]"
-                 " [--name HOST_ID] [--db FILE] [--ca-file PEM]\n";
-    return a.Has("help") ? kExitOk : kExitError;
+  if (a.Has("help")) {
+    std::cout << kUsage;
+    return kExitOk;
   }
-  const std::string db = a.GetOr("db", agent::DefaultDbPath());
-  auto outbox = report::Outbox::Open(db);
+  if (!a.Has("collector")) {
+    std::cerr << kUsage;
+    return kExitError;
+  }
+  auto token = EnrollToken(a);
+  if (!token.ok()) return Fail(token.status());
+  auto outbox = report::Outbox::Open(a.GetOr("db", agent::DefaultDbPath()));
   if (!outbox.ok()) return Fail(outbox.status());
-  report::CollectorClient client(*a.Get("collector"), *a.Get("token"), a.GetOr("ca-file", ""));
-  auto answer = client.Enroll(a.GetOr("name", DefaultHost().Hostname()), a.GetOr("group", ""));
-  if (!answer.ok()) return Fail(answer.status());
-  report::Enrollment e;
-  e.collector = *a.Get("collector");
-  e.host_id = answer->host_id;
-  e.token = answer->token;
-  e.group = answer->group;
-  e.ca_file = a.GetOr("ca-file", "");
-  Status s = (*outbox)->SaveEnrollment(e);
-  if (!s.ok()) return Fail(s);
-  std::cout << "enrolled as " << e.host_id << (e.group.empty() ? "" : " in group " + e.group)
-            << " with " << e.collector << "\n";
+  report::EnrollRequest request;
+  request.collector = *a.Get("collector");
+  request.token = std::move(token).value();
+  request.name = a.GetOr("name", DefaultHost().Hostname());
+  request.group = a.GetOr("group", "");
+  request.ca_file = a.GetOr("ca-file", "");
+  auto e = report::EnrollAndSave(**outbox, request);
+  if (!e.ok()) return Fail(e.status());
+  std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)
+            << " with " << e->collector << "\n";
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "agent/report/agent_config.h"
+#include "agent/report/enrollment.h"
 #include "collector/api.h"
 #include "collector/auth.h"
 #include "collector/config.h"
@@ -163,8 +164,26 @@ std::string FuzzAgentConfig(std::string_view input) {
     if (!c->token_file.empty() && (c->host_id.empty() || c->collector.empty())) {
       return "token_file without host_id and collector";
     }
+    if (c->jobs < 0 || c->jobs > 256 || c->nice < 0 || c->nice > 19)
+      return "jobs or nice out of range";
+    // --print-config writes what the daemon takes back, to the same values.
+    auto back = report::ParseDaemonConfig(report::FormatDaemonConfig(*c), file);
+    if (!back.ok()) return "printed agent config does not parse: " + back.status().message();
+    if (back->db != c->db || back->root != c->root || back->collector != c->collector ||
+        back->interval_ns != c->interval_ns || back->min_severity != c->min_severity ||
+        back->enroll_file != c->enroll_file || back->baseline != c->baseline) {
+      return "printed agent config parses to other values";
+    }
   } else if (!StartsWith(c.status().message(), file)) {
     return "agent config error does not name the file: " + c.status().message();
+  }
+  // The enroll file (agent/report/enrollment.h) is YAML of the same kind.
+  auto e = report::ParseEnrollFile(input, "enroll.yaml");
+  if (e.ok() && (e->collector.empty() || e->token_file.empty())) {
+    return "enroll file without collector or token_file accepted";
+  }
+  if (!e.ok() && !StartsWith(e.status().message(), "enroll.yaml")) {
+    return "enroll file error does not name the file: " + e.status().message();
   }
   // The collector's configuration is YAML too, with the same durations.
   auto cc = collector::ParseCollectorConfig(input, "collector.yaml");

@@ -39,7 +39,7 @@ std::string FuzzProcIds(std::string_view input);       // ProcStatField, userns 
 std::string FuzzReportJson(std::string_view input);    // JsonDepthWithin, CheckResultFromJson
 std::string FuzzTree(std::string_view input);          // ParseTree round trip
 std::string FuzzPathEscape(std::string_view input);    // EscapePath / UnescapePath
-// tests/fuzz/service_targets.cc:
+// tests/fuzz/service_targets.cc (FuzzAgentConfig also runs ParseEnrollFile):
 std::string FuzzAgentConfig(std::string_view input);  // ParseDaemonConfig, ParseCollectorConfig
 std::string FuzzApiQuery(std::string_view input);     // collector Api::Handle, GET + query string
 std::string FuzzUpperDiff(std::string_view input);    // DiffUpperLayer over generated layers
