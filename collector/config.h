@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "core/drift.h"
+#include "core/duration.h"
 #include "core/host.h"
 #include "core/status.h"
 
@@ -119,9 +120,6 @@ Result<CollectorConfig> LoadCollectorConfig(Host& host, const std::string& path)
 // http.io_threads, http.workers), by their names in the file; each is set
 // back to its running value in *next, so that *next is what a reload applies.
 std::vector<std::string> KeepRestartOnlyKeys(const CollectorConfig& running, CollectorConfig* next);
-
-// "90d", "2h", "15m", "30s", "250ms", or plain seconds; 0 is allowed.
-Result<int64_t> ParseDurationNs(std::string_view text);
 
 }  // namespace driftwatch::collector
 

@@ -80,7 +80,7 @@ Status SetKey(const std::string& at, const std::string& key, const std::string& 
     if (!sev.ok()) return Status::InvalidArgument(at + ": min_severity: " + sev.status().message());
     c.min_severity = *sev;
   } else {
-    auto d = ParseDuration(s);
+    auto d = ParseDurationNs(s);
     if (!d.ok()) return Status::InvalidArgument(at + ": " + key + ": " + d.status().message());
     if ((key == "interval" || key == "poll_interval") && *d < 100000000) {
       return Status::InvalidArgument(at + ": " + key + ": must be at least 100ms");
@@ -125,34 +125,6 @@ std::string Scalar(const std::string& s) {
 }
 
 }  // namespace
-
-Result<int64_t> ParseDuration(std::string_view text) {
-  size_t i = 0;
-  int64_t n = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (n > (int64_t{1} << 40)) return Status::InvalidArgument("duration too large");
-    n = n * 10 + (text[i++] - '0');
-  }
-  const Status bad = Status::InvalidArgument("expected a duration such as 30s, 15m, 2h or 1d");
-  if (i == 0) return bad;
-  std::string_view unit = text.substr(i);
-  int64_t mult;
-  if (unit.empty() || unit == "s") {
-    mult = 1000000000;
-  } else if (unit == "ms") {
-    mult = 1000000;
-  } else if (unit == "m") {
-    mult = int64_t{60} * 1000000000;
-  } else if (unit == "h") {
-    mult = int64_t{3600} * 1000000000;
-  } else if (unit == "d") {
-    mult = int64_t{86400} * 1000000000;
-  } else {
-    return bad;
-  }
-  if (n > INT64_MAX / mult) return Status::InvalidArgument("duration too large");
-  return n * mult;
-}
 
 Result<DaemonConfig> ParseDaemonConfig(std::string_view yaml, const std::string& file) {
   try {

@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "core/drift.h"
+#include "core/duration.h"
 #include "core/host.h"
 #include "core/status.h"
 
@@ -84,9 +85,8 @@ Result<DaemonConfig> LoadDaemonConfig(Host& host, const std::string& path, bool 
 // each with a comment saying whether the file set it or it is the default.
 std::string FormatDaemonConfig(const DaemonConfig& config);
 
-// "90d", "2h", "15m", "30s", "250ms", or plain seconds.
-Result<int64_t> ParseDuration(std::string_view text);
-// The inverse: the largest unit that is exact ("1h", "90s", "250ms").
+// The inverse of ParseDurationNs (core/duration.h): the largest unit that
+// is exact ("1h", "90s", "250ms").
 std::string FormatDuration(int64_t ns);
 
 }  // namespace driftwatch::report

@@ -178,7 +178,7 @@ TEST(AgentConfigTest, FormatsDurationsInTheLargestExactUnit) {
   };
   for (const auto& [ns, text] : cases) {
     EXPECT_EQ(FormatDuration(ns), text);
-    auto back = ParseDuration(text);
+    auto back = ParseDurationNs(text);
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, ns) << text;
   }
@@ -194,7 +194,7 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
        "a.yaml:1:10: agent config version 3 is not supported (this build knows "
        "version 1)"},
       {"version: 1\ninterval: soon\n",
-       "a.yaml:2:11: interval: expected a duration such as 30s, 15m, 2h or 1d"},
+       "a.yaml:2:11: interval: expected a duration such as 30s, 15m, 2h or 90d"},
       {"version: 1\ncolector: http://x\n", "a.yaml:2:1: unknown key 'colector'"},
       {"version: 1\ncollector: ftp://x\n", "a.yaml:2:12: collector: expected an http(s) URL"},
       {"version: 1\npoll_interval: 1ms\n", "a.yaml:2:16: poll_interval: must be at least 100ms"},

@@ -149,7 +149,7 @@ TEST(FleetTest, FleetBaselineReachesEveryAgentOfTheGroup) {
       [&] {
         return testutil::Run("cat " + Q(log0))
                    .out.find("reload failed, keeping the old configuration: " + config0 +
-                             ":2:11: interval: expected a duration such as 30s, 15m, 2h or 1d") !=
+                             ":2:11: interval: expected a duration such as 30s, 15m, 2h or 90d") !=
                std::string::npos;
       },
       10))
