@@ -273,6 +273,12 @@ struct Daemon::Impl {
   void ScheduleCheck() {
     std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(config.jitter_ns, 0));
     int64_t delay = (checked ? config.interval_ns : 0) + dist(rng);
+    // A host without its baseline yet (a fresh install) takes it at once; a
+    // fleet restarted together (an upgrade) keeps the jitter.
+    if (!checked) {
+      auto exists = agent::BaselineExists(CheckOpts());
+      if (exists.ok() && !*exists) delay = 0;
+    }
     check_timer.expires_after(std::chrono::nanoseconds(delay));
     check_timer.async_wait([this, gen = ++check_gen](const boost::system::error_code& ec) {
       if (ec || gen != check_gen) return;
