@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/testing/fifo.h"
+#include "tests/testing/shipped_config.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::collector {
@@ -238,6 +239,51 @@ TEST(CollectorConfigTest, RestartOnlyKeysAreKeptOnReload) {
   EXPECT_EQ(next->http.max_queued, 20u);
   EXPECT_EQ(next->log_file, "/tmp/c.log");
   EXPECT_TRUE(KeepRestartOnlyKeys(*running, &*next).empty());
+}
+
+// /etc/driftwatch/collector.yaml as the package installs it sets the
+// listen address and the SQLite store under /var/lib/driftwatch-collector;
+// every limit it shows commented out carries the default.
+TEST(CollectorConfigTest, ShippedExampleShowsTheDefaults) {
+  const std::string shipped = testing::ReadShippedConfig("collector.yaml");
+  ASSERT_NE(shipped, "");
+  const CollectorConfig d;
+
+  auto as_shipped = ParseCollectorConfig(shipped, "collector.yaml");
+  ASSERT_TRUE(as_shipped.ok()) << as_shipped.status().message();
+  EXPECT_EQ(as_shipped->listen, "127.0.0.1:8080");
+  EXPECT_EQ(as_shipped->store, "sqlite:///var/lib/driftwatch-collector/collector.db");
+  EXPECT_EQ(as_shipped->db, "");
+  EXPECT_EQ(as_shipped->tls_cert, "");
+  EXPECT_EQ(as_shipped->log_file, "");
+  EXPECT_TRUE(as_shipped->alerts.empty());
+
+  // Uncommented (without db:, the alternative to store:), the limits keep
+  // their values and the example alert parses.
+  std::string all = testing::UncommentKeys(shipped);
+  const size_t db = all.find("\ndb: ");
+  ASSERT_NE(db, std::string::npos);
+  all.erase(db + 1, all.find('\n', db + 1) - db);
+  auto c = ParseCollectorConfig(all, "collector.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->store_pool, 4);
+  EXPECT_EQ(c->retention_ns, d.retention_ns);
+  EXPECT_EQ(c->silent_after_ns, d.silent_after_ns);
+  EXPECT_EQ(c->max_body_bytes, d.max_body_bytes);
+  EXPECT_EQ(c->max_events_per_report, d.max_events_per_report);
+  EXPECT_EQ(c->http.io_threads, d.http.io_threads);
+  EXPECT_EQ(c->http.workers, d.http.workers);
+  EXPECT_EQ(c->http.max_queued, d.http.max_queued);
+  EXPECT_EQ(c->http.max_connections, d.http.max_connections);
+  EXPECT_EQ(c->http.max_header_bytes, d.http.max_header_bytes);
+  EXPECT_EQ(c->http.max_header_fields, d.http.max_header_fields);
+  EXPECT_EQ(c->http.max_inflight_body_bytes, d.http.max_inflight_body_bytes);
+  EXPECT_EQ(c->http.header_timeout_ms, d.http.header_timeout_ms);
+  EXPECT_EQ(c->http.body_timeout_ms, d.http.body_timeout_ms);
+  EXPECT_EQ(c->http.write_timeout_ms, d.http.write_timeout_ms);
+  ASSERT_EQ(c->alerts.size(), 1u);
+  EXPECT_EQ(c->alerts[0].name, "ops");
+  EXPECT_EQ(c->alerts[0].min_severity, Severity::kHigh);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 DW_BUILD_PACKAGES=(
-  meson ninja-build g++ pkg-config python3
+  meson ninja-build g++ pkg-config python3 cmake
   libxxhash-dev libsqlite3-dev libyaml-cpp-dev libcpprest-dev
   libboost-dev libboost-system-dev libssl-dev
   libgtest-dev libgmock-dev libseccomp-dev
@@ -12,6 +12,14 @@ DW_BUILD_PACKAGES=(
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
   dpkg tar coreutils libfaketime wrk bsdutils
+)
+# What scripts/package needs on top of DW_BUILD_PACKAGES to build and check
+# the .debs. debian/control's Build-Depends are DW_BUILD_PACKAGES minus the
+# test-only gtest/gmock (and g++, part of build-essential), plus debhelper,
+# help2man (the manual pages) and libpq-dev (the packaged collector always
+# has the PostgreSQL store).
+DW_PACKAGE_PACKAGES=(
+  debhelper dpkg-dev fakeroot lintian libpq-dev help2man
 )
 
 dw_install_missing() {

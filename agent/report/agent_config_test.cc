@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "agent/check.h"
+#include "tests/testing/shipped_config.h"
 
 namespace driftwatch::report {
 namespace {
@@ -219,6 +222,41 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
     ASSERT_FALSE(r.ok()) << c.yaml;
     EXPECT_EQ(r.status().message(), c.message) << c.yaml;
   }
+}
+
+// /etc/driftwatch/agent.yaml as the package installs it sets nothing but
+// the version, and every key it shows commented out carries the default.
+TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
+  unsetenv("DRIFTWATCH_DB");
+  const std::string shipped = testing::ReadShippedConfig("agent.yaml");
+  ASSERT_NE(shipped, "");
+  const DaemonConfig d = DefaultDaemonConfig();
+
+  auto as_shipped = ParseDaemonConfig(shipped, "agent.yaml");
+  ASSERT_TRUE(as_shipped.ok()) << as_shipped.status().message();
+  EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
+
+  // Uncommented, the examples of keys without a default (collector,
+  // token_file, host_id, ca_file) are set; every other key keeps its value.
+  auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->from_file,
+            (std::set<std::string>{"version", "collector", "enroll_file", "token_file", "host_id",
+                                   "ca_file", "db", "rules", "root", "baseline", "interval",
+                                   "jitter", "poll_interval", "outbox_max", "jobs", "nice",
+                                   "verify_packages", "min_severity"}));
+  EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->root, d.root);
+  EXPECT_EQ(c->baseline, d.baseline);
+  EXPECT_EQ(c->interval_ns, d.interval_ns);
+  EXPECT_EQ(c->jitter_ns, d.jitter_ns);
+  EXPECT_EQ(c->poll_interval_ns, d.poll_interval_ns);
+  EXPECT_EQ(c->outbox_max, d.outbox_max);
+  EXPECT_EQ(c->jobs, d.jobs);
+  EXPECT_EQ(c->nice, d.nice);
+  EXPECT_EQ(c->verify_packages, d.verify_packages);
+  EXPECT_EQ(c->min_severity, d.min_severity);
+  EXPECT_EQ(c->enroll_file, d.enroll_file);
 }
 
 }  // namespace
