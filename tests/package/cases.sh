@@ -25,6 +25,12 @@ mount --rbind /dev "$ROOT/dev"
 mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
 ip link set lo up
 mkdir -p "$ROOT$DLOG"
+# systemd's side of Type=notify: every process started below gets
+# NOTIFY_SOCKET and what it sends lands in NOTIFY_LOG as "PID MESSAGE".
+NOTIFY_NAME="driftwatch-e2e-$$"
+NOTIFY_LOG="$LOGS/notify.log"
+python3 "$(dirname "${BASH_SOURCE[0]}")/notify_listener.py" "$NOTIFY_NAME" "$NOTIFY_LOG" &
+NOTIFY_PID=$!
 
 ENVV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
       DEBIAN_FRONTEND=noninteractive)
@@ -100,7 +106,8 @@ start_unit() {
   # Each step execs the next, and the shell's background job is not a
   # process group leader, so setsid makes the session without a fork: PID
   # is the daemon's own.
-  chroot "$ROOT" "${ENVV[@]}" sh -c 'umask "$0" && exec "$@"' "${umask:-0022}" \
+  chroot "$ROOT" "${ENVV[@]}" "NOTIFY_SOCKET=@$NOTIFY_NAME" \
+    sh -c 'umask "$0" && exec "$@"' "${umask:-0022}" \
     setsid "${as[@]}" "${argv[@]}" </dev/null >>"$ROOT$DLOG/$2" 2>&1 &
   PID=$!
 }
@@ -116,6 +123,7 @@ stop() {
   wait_for 100 0.1 eval "! alive $1" || kill -KILL "$1" 2>/dev/null
   wait "$1" 2>/dev/null
 }
+notified() { grep -q "^$1 .*$2" "$NOTIFY_LOG"; }  # PID MESSAGE
 uid_of() { in_root getent passwd "$1" | cut -d: -f3; }
 
 # --- the collector's API ----------------------------------------------------
@@ -145,6 +153,7 @@ AGENT_PID=
 finish() {
   stop "$AGENT_PID"
   stop "$COLLECTOR_PID"
+  kill "$NOTIFY_PID" 2>/dev/null
   cp -r "$ROOT$DLOG"/. "$LOGS/" 2>/dev/null
 }
 trap finish EXIT
@@ -202,13 +211,14 @@ case_collector() {
   if check "the collector answers /healthz on $LISTEN within 10 s" wait_for 100 0.1 healthy; then
     echo "collector up in $(elapsed "$START" "$(now)")s (pid $COLLECTOR_PID)" >>"$CASELOG"
   fi
+  check "the collector says READY=1 (Type=notify)" wait_for 50 0.1 notified "$COLLECTOR_PID" READY=1
   u=$(uid_of driftwatch)
   ids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$COLLECTOR_PID/status" 2>/dev/null)
   check "the collector runs as uid $u (Uid: $ids)" test "$ids" = "$u $u $u $u"
   check "the dashboard is served at /" \
     sh -c "curl -fsS --max-time 5 http://$LISTEN/ | grep -qi '<html'"
-  verdict collector "the unit's command line as user driftwatch (uid $u) serves /healthz and" \
-    "the dashboard on $LISTEN"
+  verdict collector "the unit's command line as user driftwatch (uid $u) says READY=1, serves" \
+    "/healthz and the dashboard on $LISTEN"
 }
 
 source "$(dirname "${BASH_SOURCE[0]}")/cases_agent.sh"

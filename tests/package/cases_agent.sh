@@ -81,6 +81,7 @@ case_enroll_report() {
   if ! check "a report stored by the collector within 300 s" has_report; then
     alive "$AGENT_PID" || fail "the agent exited ($(tail -3 "$ROOT$DLOG/agent.log" | tr '\n' ' '))"
   fi
+  check "the agent said READY=1 (Type=notify)" notified "$AGENT_PID" READY=1
   read -r n id g r v < <(host_line)
   HOST_ID=$id
   check "one host, in group e2e, with a report (hosts: $n, id $id, group $g, reports $r)" \
