@@ -3,20 +3,14 @@
 # (its helpers and state): the self-enrolling agent package, SIGHUP early
 # and late, upgrade, purge.
 
-# The collector's store flag for command-line use, from collector.yaml.
-store_flags() {
-  local v
-  v=$(conf_key /etc/driftwatch/collector.yaml store)
-  if [ -n "$v" ]; then echo "--store $v"; return; fi
-  v=$(conf_key /etc/driftwatch/collector.yaml db)
-  echo "--db ${v:-/var/lib/driftwatch-collector/collector.db}"
-}
 absent() { ! grep -qF -- "$1" "$2"; }  # TEXT FILE
 has_baseline() { in_root driftwatch baseline list | grep -q default; }
 owned_by_driftwatch() {  # every file of the collector's state dir
-  local bad
-  bad=$(find "$ROOT/var/lib/driftwatch-collector" \( ! -user driftwatch -o ! -group driftwatch \) \
-    -printf '%p %u:%g\n')
+  local bad u g
+  u=$(uid_of driftwatch)
+  g=$(in_root getent group driftwatch | cut -d: -f3)
+  bad=$(find "$ROOT/var/lib/driftwatch-collector" \( ! -uid "${u:-0}" -o ! -gid "${g:-0}" \) \
+    -printf '%p %U:%G\n')
   [ -z "$bad" ] || { echo "not driftwatch's: $bad"; return 1; }
 }
 
@@ -24,10 +18,10 @@ owned_by_driftwatch() {  # every file of the collector's state dir
 case_enroll_package() {
   needs enroll-package collector || return
   local out ctl conf
-  local store
-  read -ra store <<<"$(store_flags)"
-  ADMIN=$(in_root driftwatch-collector token create "${store[@]}" --role admin 2>>"$CASELOG")
-  READ=$(in_root driftwatch-collector token create "${store[@]}" --role read 2>>"$CASELOG")
+  ADMIN=$(in_root driftwatch-collector token create --config /etc/driftwatch/collector.yaml \
+    --role admin 2>>"$CASELOG")
+  READ=$(in_root driftwatch-collector token create --config /etc/driftwatch/collector.yaml \
+    --role read 2>>"$CASELOG")
   check "admin and read tokens made as root" test -n "$ADMIN" -a -n "$READ"
   out=$(in_root driftwatch-collector package agent --url "http://$LISTEN" --group e2e \
     --out /tmp/pkg --config /etc/driftwatch/collector.yaml 2>>"$CASELOG")
@@ -39,6 +33,11 @@ case_enroll_package() {
     ctl=$(dpkg-deb -f "$ENROLL_DEB" Package Version)
     check "the enroll package is driftwatch $VERSION" \
       test "$(echo "$ctl" | awk '{ print $2 }' | paste -sd' ')" = "driftwatch $VERSION"
+    # apt takes a package of the installed name and version with the same
+    # Installed-Size (and relations) for the installed one and does nothing.
+    check "the enroll package's Installed-Size differs from the installed driftwatch's" test \
+      "$(dpkg-deb -f "$ENROLL_DEB" Installed-Size)" != \
+      "$(in_root dpkg-query -W -f='${Installed-Size}' driftwatch)"
     conf=$(dpkg-deb -I "$ENROLL_DEB" conffiles)
     for f in enroll.yaml enroll.token; do
       check "/etc/driftwatch/$f is a conffile of the enroll package" \
@@ -61,7 +60,7 @@ case_enroll_package() {
 
 case_enroll_report() {
   needs enroll-report enroll-package || return
-  local t0 t1 token n id g r v i
+  local t0 t1 token n id g r _v i
   t0=$(now)
   check "apt-get install ./${ENROLL_DEB##*/}" \
     in_root sh -c "cd /tmp/pkg && apt-get install -y ./${ENROLL_DEB##*/}"
@@ -82,7 +81,7 @@ case_enroll_report() {
     alive "$AGENT_PID" || fail "the agent exited ($(tail -3 "$ROOT$DLOG/agent.log" | tr '\n' ' '))"
   fi
   check "the agent said READY=1 (Type=notify)" notified "$AGENT_PID" READY=1
-  read -r n id g r v < <(host_line)
+  read -r n id g r _v < <(host_line)
   HOST_ID=$id
   check "one host, in group e2e, with a report (hosts: $n, id $id, group $g, reports $r)" \
     test "$n" = 1 -a "$g" = e2e
@@ -153,13 +152,13 @@ set_key() {  # KEY VALUE in ROOT's agent.yaml, which keeps its version line
 }
 case_upgrade() {
   needs upgrade sighup || return
-  local sum list0 n id g r r0 v t0 t1
+  local sum list0 n id g r r0 _v t0 t1
   # The next check right after the restart, then every 20 minutes.
   set_key interval 20m
   set_key jitter 0s
   sum=$(sha256sum <"$ROOT/etc/driftwatch/agent.yaml")
   list0=$(in_root driftwatch baseline list)
-  read -r n id g r0 v < <(host_line)
+  read -r n id g r0 _v < <(host_line)
   stop "$COLLECTOR_PID"
   COLLECTOR_PID=
   t0=$(now)
@@ -180,7 +179,7 @@ case_upgrade() {
   check "the upgraded collector answers" wait_for 100 0.1 healthy
   start_unit driftwatch-agent.service agent.log && AGENT_PID=$PID
   check "a new report of host $HOST_ID within 120 s" wait_for 480 0.25 has_report "$r0" "$HOST_ID"
-  read -r n id g r v < <(host_line)
+  read -r n id g r _v < <(host_line)
   check "still one host, $HOST_ID (hosts $n, id $id)" test "$n" = 1 -a "$id" = "$HOST_ID"
   verdict upgrade "$VERSION -> $UPGRADE_VERSION (built in ${UPGRADE_BUILD_SECONDS}s, installed in" \
     "$(elapsed "$t0" "$t1")s): edited agent.yaml, agent store, baselines and enrollment kept;" \
