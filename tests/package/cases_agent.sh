@@ -60,7 +60,7 @@ case_enroll_package() {
 
 case_enroll_report() {
   needs enroll-report enroll-package || return
-  local t0 t1 token n id g r _v i
+  local t0 t1 token n id g r _v
   t0=$(now)
   check "apt-get install ./${ENROLL_DEB##*/}" \
     in_root sh -c "cd /tmp/pkg && apt-get install -y ./${ENROLL_DEB##*/}"
@@ -68,16 +68,17 @@ case_enroll_report() {
   check "the enroll token is installed, 0600" \
     test -n "$token" -a "$(stat -c %a "$ROOT/etc/driftwatch/enroll.token" 2>/dev/null)" = 600
   start_unit driftwatch-agent.service agent.log && AGENT_PID=$PID
-  # Up to 300 s for the first report (the daemon's first check may wait
+  # Up to 330 s for the first report (the daemon's first check may wait
   # for its jitter); ps is sampled all along for the token.
-  for ((i = 0; i < 1200; i++)); do
+  local deadline=$((SECONDS + 330))
+  while ((SECONDS < deadline)); do
     in_root ps -eo pid,args >>"$LOGS/ps.txt" 2>&1
     has_report && break
     alive "$AGENT_PID" || break
     sleep 0.25
   done
   t1=$(now)
-  if ! check "a report stored by the collector within 300 s" has_report; then
+  if ! check "a report stored by the collector within 330 s" has_report; then
     alive "$AGENT_PID" || fail "the agent exited ($(tail -3 "$ROOT$DLOG/agent.log" | tr '\n' ' '))"
   fi
   check "the agent said READY=1 (Type=notify)" notified "$AGENT_PID" READY=1
