@@ -90,8 +90,9 @@ unit_file() {
 }
 # start_unit UNIT LOGNAME: the unit's ExecStart= command line as its User=
 # and Group=, with its UMask= (default 0022), in a session of its own;
-# sets PID and START (epoch seconds). The sandboxing settings are systemd's
-# and are left out.
+# sets PID, START (epoch seconds) and COMM (the name the process has once
+# it runs the unit's executable). The sandboxing settings are systemd's and
+# are left out.
 start_unit() {
   local f exec user group umask as=() argv
   f=$(unit_file "$1") || { echo "no $1 in the root" >>"$CASELOG"; return 1; }
@@ -101,6 +102,7 @@ start_unit() {
   umask=$(sed -n 's/^UMask=//p' "$f" | tail -1)
   [ -n "$user" ] && as=(setpriv "--reuid=$user" "--regid=${group:-$user}" --init-groups --)
   read -ra argv <<<"$exec"
+  COMM=$(basename "${argv[0]}" | cut -c1-15)
   echo "start $1: umask ${umask:-0022}; ${as[*]} ${argv[*]}" >>"$CASELOG"
   START=$(now)
   # Each step execs the next, and the shell's background job is not a
@@ -110,6 +112,17 @@ start_unit() {
     sh -c 'umask "$0" && exec "$@"' "${umask:-0022}" \
     setsid "${as[@]}" "${argv[@]}" </dev/null >>"$ROOT$DLOG/$2" 2>&1 &
   PID=$!
+}
+# wait_exec PID COMM: until PID runs COMM (its execve), read by builtins
+# only, so the moment is taken within microseconds; sets EXEC_AT. At most
+# 200000 reads (a second or two).
+wait_exec() {
+  local c i
+  for ((i = 0; i < 200000; i++)); do
+    read -r c <"/proc/$1/comm" 2>/dev/null || return 1
+    [ "$c" = "$2" ] && { EXEC_AT=$EPOCHREALTIME; return 0; }
+  done
+  return 1
 }
 alive() {
   local s
@@ -138,6 +151,7 @@ h = json.load(sys.stdin)["hosts"]
 f = h[0] if h else {}
 print(len(h), f.get("id"), f.get("group"), f.get("reports") or 0, f.get("agent_version"))'
 }
+# shellcheck disable=SC2120 # called with arguments through wait_for
 has_report() {  # [MORE_THAN [HOST]]
   local n id _g r _v
   read -r n id _g r _v < <(host_line) || return 1
@@ -221,6 +235,7 @@ case_collector() {
     "/healthz and the dashboard on $LISTEN"
 }
 
+# shellcheck source=tests/package/cases_agent.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cases_agent.sh"
 
 case_install

@@ -103,15 +103,22 @@ case_enroll_report() {
 
 # --- (d) SIGHUP early and late ------------------------------------------------
 # sighup_trials UNIT LOG: a fresh process per delay, SIGHUP that long after
-# its start, still running half a second later; TRIALS lists the delays.
+# it started to run the unit's executable (the launcher's own execs before
+# it do not count), still running half a second later; TRIALS lists the
+# delays as sent.
 sighup_trials() {
   local d sent
   TRIALS=()
   for d in 0.01 0.1 5; do
     start_unit "$1" "$2" || return
+    if ! wait_exec "$PID" "$COMM"; then
+      fail "$1 did not run $COMM"
+      stop "$PID"
+      continue
+    fi
     sleep "$d"
     kill -HUP "$PID"
-    sent=$(awk -v a="$START" -v b="$(now)" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+    sent=$(awk -v a="$EXEC_AT" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
     sleep 0.5
     if alive "$PID"; then
       TRIALS+=("${sent}ms")
