@@ -137,7 +137,9 @@ stop() {
   wait "$1" 2>/dev/null
 }
 notified() { grep -q "^$1 .*$2" "$NOTIFY_LOG"; }  # PID MESSAGE
+# The root's own ids (the host may not know its users).
 uid_of() { in_root getent passwd "$1" | cut -d: -f3; }
+gid_of() { in_root getent group "$1" | cut -d: -f3; }
 
 # --- the collector's API ----------------------------------------------------
 LISTEN=127.0.0.1:8080
@@ -204,8 +206,8 @@ case_install() {
   u=$(uid_of driftwatch)
   check "system user driftwatch" test -n "$u" -a "${u:-1000}" -lt 1000
   check "group driftwatch" in_root getent group driftwatch
-  check "/var/lib/driftwatch-collector 700 driftwatch:driftwatch" \
-    test "$(stat -c '%a %U:%G' "$ROOT/var/lib/driftwatch-collector")" = "700 driftwatch:driftwatch"
+  check "/var/lib/driftwatch-collector 700 driftwatch:driftwatch" test \
+    "$(stat -c '%a %u:%g' "$ROOT/var/lib/driftwatch-collector")" = "700 $u:$(gid_of driftwatch)"
   files=$(in_root dpkg -L driftwatch driftwatch-collector | grep -vE '^/\.$|/usr/share/doc' |
     while read -r f; do [ -d "$ROOT$f" ] || echo "$f"; done)
   echo "files of driftwatch and driftwatch-collector:"

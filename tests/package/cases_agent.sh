@@ -8,7 +8,7 @@ has_baseline() { in_root driftwatch baseline list | grep -q default; }
 owned_by_driftwatch() {  # every file of the collector's state dir
   local bad u g
   u=$(uid_of driftwatch)
-  g=$(in_root getent group driftwatch | cut -d: -f3)
+  g=$(gid_of driftwatch)
   bad=$(find "$ROOT/var/lib/driftwatch-collector" \( ! -uid "${u:-0}" -o ! -gid "${g:-0}" \) \
     -printf '%p %U:%G\n')
   [ -z "$bad" ] || { echo "not driftwatch's: $bad"; return 1; }
@@ -23,6 +23,7 @@ case_enroll_package() {
   READ=$(in_root driftwatch-collector token create --config /etc/driftwatch/collector.yaml \
     --role read 2>>"$CASELOG")
   check "admin and read tokens made as root" test -n "$ADMIN" -a -n "$READ"
+  mkdir -p "$ROOT/tmp/pkg"
   out=$(in_root driftwatch-collector package agent --url "http://$LISTEN" --group e2e \
     --out /tmp/pkg --config /etc/driftwatch/collector.yaml 2>>"$CASELOG")
   echo "package agent printed: $out" >>"$CASELOG"
@@ -59,14 +60,21 @@ case_enroll_package() {
 }
 
 case_enroll_report() {
-  needs enroll-report enroll-package || return
+  needs enroll-report collector || return
+  if [ -z "${ENROLL_DEB:-}" ]; then
+    echo "package-enroll-report SKIP package agent made no package"
+    return
+  fi
   local t0 t1 token n id g r _v
   t0=$(now)
   check "apt-get install ./${ENROLL_DEB##*/}" \
     in_root sh -c "cd /tmp/pkg && apt-get install -y ./${ENROLL_DEB##*/}"
   token=$(head -1 "$ROOT/etc/driftwatch/enroll.token" 2>/dev/null)
-  check "the enroll token is installed, 0600" \
-    test -n "$token" -a "$(stat -c %a "$ROOT/etc/driftwatch/enroll.token" 2>/dev/null)" = 600
+  if ! check "the enroll token is installed, 0600" \
+    test -n "$token" -a "$(stat -c %a "$ROOT/etc/driftwatch/enroll.token" 2>/dev/null)" = 600; then
+    verdict enroll-report "no enroll files were installed"
+    return
+  fi
   start_unit driftwatch-agent.service agent.log && AGENT_PID=$PID
   # Up to 330 s for the first report (the daemon's first check may wait
   # for its jitter); ps is sampled all along for the token.
@@ -89,7 +97,7 @@ case_enroll_report() {
   check "the spent token file is removed" test ! -e "$ROOT/etc/driftwatch/enroll.token"
   check "a baseline was taken" has_baseline
   check "/var/lib/driftwatch is 700 root:root" \
-    test "$(stat -c '%a %U:%G' "$ROOT/var/lib/driftwatch")" = "700 root:root"
+    test "$(stat -c '%a %u:%g' "$ROOT/var/lib/driftwatch")" = "700 0:0"
   in_root ps -eo pid,args >>"$LOGS/ps.txt" 2>&1
   if [ -n "$token" ]; then
     check "the token is not in ps output ($(grep -c . "$LOGS/ps.txt") lines sampled)" \
@@ -132,7 +140,7 @@ sighup_trials() {
   done
 }
 case_sighup() {
-  needs sighup enroll-report || return
+  needs sighup collector || return
   local c a
   stop "$AGENT_PID"
   AGENT_PID=
@@ -159,7 +167,7 @@ set_key() {  # KEY VALUE in ROOT's agent.yaml, which keeps its version line
   fi
 }
 case_upgrade() {
-  needs upgrade sighup || return
+  needs upgrade enroll-report || return
   local sum list0 n id g r r0 _v t0 t1
   # The next check right after the restart, then every 20 minutes.
   set_key interval 20m
@@ -181,6 +189,8 @@ case_upgrade() {
   check "no agent.yaml.dpkg-* left" \
     test -z "$(ls "$ROOT"/etc/driftwatch/agent.yaml.dpkg-* 2>/dev/null)"
   check "the agent store is kept" test -s "$ROOT/var/lib/driftwatch/agent.db"
+  check "the agent store passes sqlite3's integrity check" test \
+    "$(in_root sqlite3 /var/lib/driftwatch/agent.db 'PRAGMA integrity_check')" = ok
   check "the baselines are kept" test "$(in_root driftwatch baseline list)" = "$list0"
   check "the collector's state is driftwatch's" owned_by_driftwatch
   start_unit driftwatch-collector.service collector.log && COLLECTOR_PID=$PID
