@@ -54,6 +54,17 @@ dw_build() {
   ninja -C "$build" >/dev/null
 }
 
+# Configures (once) the tree at $1 into build dir $2 and builds only the
+# ninja targets named after that, e.g. driftwatch.
+dw_build_targets() {
+  local src="$1" build="$2"
+  shift 2
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$src" >/dev/null
+  fi
+  ninja -C "$build" "$@" >/dev/null
+}
+
 # Configures (once) the sanitized tree at $1 into build dir $2: clang,
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included),
 # libFuzzer's coverage instrumentation on all of driftwatch's code
