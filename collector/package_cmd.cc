@@ -152,6 +152,23 @@ std::string ControlField(const std::string& control, const std::string& name) {
   return "";
 }
 
+// `control` with Installed-Size (KiB) grown by the added files, each
+// counted in whole KiB as dpkg-gencontrol counts them. apt also tells two
+// builds of one version apart by it: the enrolling package installs over a
+// plain one of the same version.
+std::string GrowInstalledSize(const std::string& control,
+                              const std::vector<std::pair<std::string, std::string>>& added) {
+  const std::string old = ControlField(control, "Installed-Size");
+  if (old.empty() || old.find_first_not_of("0123456789") != std::string::npos) return control;
+  uint64_t kib = std::stoull(old);
+  for (const auto& file : added) kib += (file.second.size() + 1023) / 1024;
+  const size_t at =
+      control.rfind("Installed-Size:", 0) == 0 ? 0 : control.find("\nInstalled-Size:") + 1;
+  const size_t end = control.find('\n', at);
+  return control.substr(0, at) + "Installed-Size: " + std::to_string(kib) +
+         (end == std::string::npos ? "" : control.substr(end));
+}
+
 // `control` with `line` added to the end of the Description's long text.
 Result<std::string> AddDescriptionLine(const std::string& control, const std::string& line) {
   size_t start = control.rfind("\nDescription:");
@@ -241,6 +258,8 @@ Result<PackageRequest> ReadRequest(const Flags& flags) {
     }
   }
   r.out = flags.at("out");
+  if (mkdir(r.out.c_str(), 0755) != 0 && errno != EEXIST)
+    return ErrnoStatus("--out " + r.out, errno);
   struct stat st {};
   if (stat(r.out.c_str(), &st) != 0) return ErrnoStatus("--out " + r.out, errno);
   if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument("--out " + r.out + ": not a directory");
@@ -327,8 +346,9 @@ Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config
   DW_RETURN_IF_ERROR(AppendLines(root + "/DEBIAN/md5sums", md5sums, 0644));
   DW_ASSIGN_OR_RETURN(
       std::string described,
-      AddDescriptionLine(control, "This build enrolls with the collector at " + r.url +
-                                      " in group " + (r.group.empty() ? "(none)" : r.group) + "."));
+      AddDescriptionLine(GrowInstalledSize(control, added),
+                         "This build enrolls with the collector at " + r.url + " in group " +
+                             (r.group.empty() ? "(none)" : r.group) + "."));
   if (unlink(control_path.c_str()) != 0) return ErrnoStatus(control_path, errno);
   DW_RETURN_IF_ERROR(WriteNewFile(control_path, described, 0644));
 

@@ -43,7 +43,7 @@ class PackageAgentTest : public ::testing::Test {
     WriteFile(src + "/usr/bin/driftwatch", "#!/bin/sh\necho driftwatch\n");
     WriteFile(src + "/etc/driftwatch/agent.yaml", "version: 1\n");
     WriteFile(src + "/DEBIAN/control",
-              "Package: driftwatch\nVersion: 1.2.3-1\nArchitecture: amd64\n"
+              "Package: driftwatch\nVersion: 1.2.3-1\nArchitecture: amd64\nInstalled-Size: 7\n"
               "Maintainer: driftwatch <driftwatch@example.org>\n"
               "Description: configuration drift agent\n"
               " Watches files, packages and containers.\n");
@@ -105,6 +105,8 @@ TEST_F(PackageAgentTest, RepacksTheAgentWithAnEnrollmentThatEnrollsAsOftenAsAllo
   auto info = testutil::Run("dpkg-deb -I " + Q(pkg));
   EXPECT_NE(info.out.find(" Package: driftwatch\n"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find(" Version: 1.2.3-1\n"), std::string::npos) << info.out;
+  // Three files of under 1 KiB each: apt tells it from the plain build.
+  EXPECT_NE(info.out.find(" Installed-Size: 10\n"), std::string::npos) << info.out;
   EXPECT_NE(
       info.out.find("  Watches files, packages and containers.\n  .\n  This build enrolls with the "
                     "collector at https://collector.example:8443 in group web.\n"),
@@ -159,7 +161,8 @@ TEST_F(PackageAgentTest, RefusesBadInputWithoutLeavingFiles) {
   const Case cases[] = {
       {"--url ftp://x --out " + Q(dir_ / "out") + base, "--url: expected http://"},
       {"--url http://c:8080 --group 'a b' --out " + Q(dir_ / "out") + base, "--group: expected"},
-      {"--url http://c:8080 --out " + Q(dir_ / "missing") + base, "--out " + (dir_ / "missing")},
+      {"--url http://c:8080 --out " + Q(dir_ / "missing/out") + base,
+       "--out " + (dir_ / "missing/out")},
       {"--url http://c:8080 --ca-file " + Q(dir_ / "ca.pem") + " --out " + Q(dir_ / "out") + base,
        "--ca-file goes with an https:// --url"},
       {"--url http://c:8080 --uses 0 --out " + Q(dir_ / "out") + base, "--uses: expected"},

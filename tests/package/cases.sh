@@ -90,9 +90,9 @@ unit_file() {
 }
 # start_unit UNIT LOGNAME: the unit's ExecStart= command line as its User=
 # and Group=, with its UMask= (default 0022), in a session of its own;
-# sets PID, START (epoch seconds) and COMM (the name the process has once
-# it runs the unit's executable). The sandboxing settings are systemd's and
-# are left out.
+# sets PID, START (epoch seconds) and COMM (the name of the first program
+# of ExecStart=, nohup: its execve is the unit's start). The sandboxing
+# settings are systemd's and are left out.
 start_unit() {
   local f exec user group umask as=() argv
   f=$(unit_file "$1") || { echo "no $1 in the root" >>"$CASELOG"; return 1; }
