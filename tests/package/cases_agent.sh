@@ -110,10 +110,16 @@ case_enroll_report() {
 }
 
 # --- (d) SIGHUP early and late ------------------------------------------------
+# nap SECONDS: a shell builtin's wait (read on a pipe nobody writes), so a
+# 10 ms delay is not lengthened by starting /bin/sleep.
+nap() {
+  [ -n "${NAP_FD:-}" ] || exec {NAP_FD}<> <(:)
+  read -rt "$1" -u "$NAP_FD" _ || true
+}
 # sighup_trials UNIT LOG: a fresh process per delay, SIGHUP that long after
-# it started to run the unit's executable (the launcher's own execs before
-# it do not count), still running half a second later; TRIALS lists the
-# delays as sent.
+# its unit's command started (the execve of nohup, ExecStart's first program;
+# setsid and setpriv before it stand for systemd's own set-up), still
+# running half a second later; TRIALS lists the delays as sent.
 sighup_trials() {
   local d sent
   TRIALS=()
@@ -124,7 +130,7 @@ sighup_trials() {
       stop "$PID"
       continue
     fi
-    sleep "$d"
+    nap "$d"
     kill -HUP "$PID"
     sent=$(awk -v a="$EXEC_AT" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
     sleep 0.5
@@ -153,7 +159,7 @@ case_sighup() {
   sighup_trials driftwatch-agent.service agent-sighup.log
   a="${TRIALS[*]}"
   verdict sighup "collector alive after SIGHUP at ${c// /, }; agent at ${a// /, }" \
-    "after its start (setsid, as the units)"
+    "after its start (as the units start them, through nohup)"
 }
 
 # --- (e) upgrade ----------------------------------------------------------------
