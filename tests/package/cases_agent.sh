@@ -121,8 +121,9 @@ nap() {
 # setsid and setpriv before it stand for systemd's own set-up), still
 # running half a second later; TRIALS lists the delays as sent.
 sighup_trials() {
-  local d sent
+  local d sent at
   TRIALS=()
+  nap 0  # opens the pipe now, not inside a timed delay
   for d in 0.01 0.1 5; do
     start_unit "$1" "$2" || return
     if ! wait_exec "$PID" "$COMM"; then
@@ -131,8 +132,9 @@ sighup_trials() {
       continue
     fi
     nap "$d"
+    at=$EPOCHREALTIME
     kill -HUP "$PID"
-    sent=$(awk -v a="$EXEC_AT" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+    sent=$(awk -v a="$EXEC_AT" -v b="$at" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
     sleep 0.5
     if alive "$PID"; then
       TRIALS+=("${sent}ms")
