@@ -217,6 +217,21 @@ case_install() {
     "/var/lib/driftwatch-collector 700 driftwatch:driftwatch"
 }
 
+# --- the units, as systemd reads them ----------------------------------------
+# systemd-analyze verify with the root as its file system: ExecStart= and
+# ExecReload= programs exist, User=/Group= and every setting parse, the
+# man pages of Documentation= exist (MANPATH: the host's man reads them).
+case_units() {
+  needs units install || return
+  local out
+  out=$(MANPATH="$ROOT/usr/share/man" systemd-analyze --root="$ROOT" verify \
+    driftwatch-agent.service driftwatch-collector.service 2>&1)
+  check "systemd-analyze verify exits 0" test $? -eq 0
+  check "systemd-analyze verify says nothing: $out" test -z "$out"
+  verdict units "systemd-analyze verify: driftwatch-agent.service and" \
+    "driftwatch-collector.service clean"
+}
+
 # --- (b) the collector as its unit runs it ----------------------------------
 case_collector() {
   needs collector install || return
@@ -241,6 +256,7 @@ case_collector() {
 source "$(dirname "${BASH_SOURCE[0]}")/cases_agent.sh"
 
 case_install
+case_units
 case_collector
 case_enroll_package
 case_enroll_report
