@@ -90,9 +90,10 @@ unit_file() {
 }
 # start_unit UNIT LOGNAME: the unit's ExecStart= command line as its User=
 # and Group=, with its UMask= (default 0022), in a session of its own;
-# sets PID, START (epoch seconds) and COMM (the name of the first program
-# of ExecStart=, nohup: its execve is the unit's start). The sandboxing
-# settings are systemd's and are left out.
+# sets PID, START (epoch seconds), COMM (the name of the first program of
+# ExecStart=, nohup: its execve is the unit's start) and COMM_NEXT (the
+# program nohup runs). The sandboxing settings are systemd's and are left
+# out.
 start_unit() {
   local f exec user group umask as=() argv
   f=$(unit_file "$1") || { echo "no $1 in the root" >>"$CASELOG"; return 1; }
@@ -103,6 +104,9 @@ start_unit() {
   [ -n "$user" ] && as=(setpriv "--reuid=$user" "--regid=${group:-$user}" --init-groups --)
   read -ra argv <<<"$exec"
   COMM=$(basename "${argv[0]}" | cut -c1-15)
+  # The program nohup runs: on a busy machine the ~1 ms of nohup itself can
+  # pass between two looks at the process.
+  COMM_NEXT=$(basename "${argv[1]:-}" | cut -c1-15)
   echo "start $1: umask ${umask:-0022}; ${as[*]} ${argv[*]}" >>"$CASELOG"
   START=$(now)
   # Each step execs the next, and the shell's background job is not a
@@ -113,14 +117,14 @@ start_unit() {
     setsid "${as[@]}" "${argv[@]}" </dev/null >>"$ROOT$DLOG/$2" 2>&1 &
   PID=$!
 }
-# wait_exec PID COMM: until PID runs COMM (its execve), read by builtins
-# only, so the moment is taken within microseconds; sets EXEC_AT. At most
-# 200000 reads (a second or two).
+# wait_exec PID COMM [COMM2]: until PID runs COMM or COMM2 (its execve),
+# read by builtins only, so the moment is taken within microseconds; sets
+# EXEC_AT. At most 200000 reads (a second or two).
 wait_exec() {
   local c i
   for ((i = 0; i < 200000; i++)); do
     read -r c <"/proc/$1/comm" 2>/dev/null || return 1
-    [ "$c" = "$2" ] && { EXEC_AT=$EPOCHREALTIME; return 0; }
+    [ "$c" = "$2" ] || [ "$c" = "${3:-$2}" ] && { EXEC_AT=$EPOCHREALTIME; return 0; }
   done
   return 1
 }
@@ -175,17 +179,24 @@ finish() {
 trap finish EXIT
 
 # --- (a) install ------------------------------------------------------------
+# install_debs DIR VERSION: apt-get install of DIR's driftwatch*.deb in the
+# root (no network: the root holds every dependency); both packages must be
+# installed at VERSION then. Sets INSTALL_SECONDS.
+install_debs() {
+  local t0 p
+  t0=$(now)
+  check "apt-get install $1/driftwatch*.deb without a network" \
+    in_root sh -c "cd $1 && apt-get install -y ./driftwatch*.deb"
+  INSTALL_SECONDS=$(elapsed "$t0" "$(now)")
+  for p in driftwatch driftwatch-collector; do
+    check "$p $2 installed" test "$(in_root dpkg-query -W -f='${Status} ${Version}' "$p")" \
+      = "install ok installed $2"
+  done
+}
 case_install() {
   needs install || return
-  local t0 t1 f u files
-  t0=$(now)
-  check "apt-get install ./driftwatch*.deb without a network" \
-    in_root sh -c 'cd /tmp/debs && apt-get install -y ./driftwatch*.deb'
-  t1=$(now)
-  for p in driftwatch driftwatch-collector; do
-    check "$p $VERSION installed" test "$(in_root dpkg-query -W -f='${Status} ${Version}' "$p")" \
-      = "install ok installed $VERSION"
-  done
+  local f u files
+  install_debs /tmp/debs "$VERSION"
   for f in /usr/bin/driftwatch /usr/bin/driftwatch-collector \
            /usr/share/driftwatch/rules/host.yaml /usr/share/driftwatch/rules/container.yaml \
            /usr/share/driftwatch/web/index.html /etc/driftwatch/agent.yaml \
@@ -213,7 +224,7 @@ case_install() {
   echo "files of driftwatch and driftwatch-collector:"
   echo "$files" | sed 's/^/  /'
   verdict install "driftwatch and driftwatch-collector $VERSION installed offline in" \
-    "$(elapsed "$t0" "$t1")s: $(echo "$files" | wc -l) files, user driftwatch uid $u," \
+    "${INSTALL_SECONDS}s: $(echo "$files" | wc -l) files, user driftwatch uid $u," \
     "/var/lib/driftwatch-collector 700 driftwatch:driftwatch"
 }
 

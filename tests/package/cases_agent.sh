@@ -126,7 +126,7 @@ sighup_trials() {
   nap 0  # opens the pipe now, not inside a timed delay
   for d in 0.01 0.1 5; do
     start_unit "$1" "$2" || return
-    if ! wait_exec "$PID" "$COMM"; then
+    if ! wait_exec "$PID" "$COMM" "$COMM_NEXT"; then
       fail "$1 did not run $COMM"
       stop "$PID"
       continue
@@ -176,7 +176,7 @@ set_key() {  # KEY VALUE in ROOT's agent.yaml, which keeps its version line
 }
 case_upgrade() {
   needs upgrade enroll-report || return
-  local sum list0 n id g r r0 _v t0 t1
+  local sum list0 n id g r r0 _v
   # The next check right after the restart, then every 20 minutes.
   set_key interval 20m
   set_key jitter 0s
@@ -185,14 +185,7 @@ case_upgrade() {
   read -r n id g r0 _v < <(host_line)
   stop "$COLLECTOR_PID"
   COLLECTOR_PID=
-  t0=$(now)
-  check "apt-get install of $UPGRADE_VERSION" \
-    in_root sh -c 'cd /tmp/debs-upgrade && apt-get install -y ./driftwatch*.deb'
-  t1=$(now)
-  for p in driftwatch driftwatch-collector; do
-    check "$p $UPGRADE_VERSION installed" test "$(in_root dpkg-query -W -f='${Version}' "$p")" \
-      = "$UPGRADE_VERSION"
-  done
+  install_debs /tmp/debs-upgrade "$UPGRADE_VERSION"
   check "the edited agent.yaml is kept" test "$(sha256sum <"$ROOT/etc/driftwatch/agent.yaml")" = "$sum"
   check "no agent.yaml.dpkg-* left" \
     test -z "$(ls "$ROOT"/etc/driftwatch/agent.yaml.dpkg-* 2>/dev/null)"
@@ -208,7 +201,7 @@ case_upgrade() {
   read -r n id g r _v < <(host_line)
   check "still one host, $HOST_ID (hosts $n, id $id)" test "$n" = 1 -a "$id" = "$HOST_ID"
   verdict upgrade "$VERSION -> $UPGRADE_VERSION (built in ${UPGRADE_BUILD_SECONDS}s, installed in" \
-    "$(elapsed "$t0" "$t1")s): edited agent.yaml, agent store, baselines and enrollment kept;" \
+    "${INSTALL_SECONDS}s): edited agent.yaml, agent store, baselines and enrollment kept;" \
     "host $id reports $r0 -> $r"
 }
 
