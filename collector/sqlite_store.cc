@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "collector/inventory.h"
+#include "collector/sqlite_commands.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
 #include "collector/sqlite_util.h"
@@ -17,13 +18,11 @@
 namespace driftwatch::collector {
 namespace {
 
-using sqlite_rows::kCommandColumns;
 using sqlite_rows::kEventSelect;
 using sqlite_rows::kHostColumns;
 using sqlite_rows::kHostFrom;
 using sqlite_rows::kSchema;
 using sqlite_rows::ReadAlert;
-using sqlite_rows::ReadCommand;
 using sqlite_rows::ReadEvent;
 using sqlite_rows::ReadHost;
 using sqlite_rows::StatsJson;
@@ -376,142 +375,37 @@ class SqliteStore : public FleetStore {
   Result<int64_t> QueueCommand(const std::string& host_id, const std::string& kind,
                                int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
-    {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
-      s->Bind(1, host_id);
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) return Status::NotFound("unknown host '" + host_id + "'");
-    }
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns) "
-                                             "VALUES(?, ?, ?)"));
-    DW_RETURN_IF_ERROR(s->Bind(1, host_id).Bind(2, kind).Bind(3, now_ns).Run());
-    return db_->LastInsertId();
+    return sqlite_commands::Queue(*db_, host_id, kind, now_ns);
   }
 
   Result<std::vector<int64_t>> QueueCommandForGroup(const std::string& group,
                                                     const std::string& kind,
                                                     int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    std::vector<std::string> hosts;
-    {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT id FROM hosts WHERE ? = '' OR grp = ? "
-                                               "ORDER BY id"));
-      s->Bind(1, group).Bind(2, group);
-      while (true) {
-        DW_ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) break;
-        hosts.push_back(s->Text(0));
-      }
-    }
-    std::vector<int64_t> ids;
-    for (const std::string& h : hosts) {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns) "
-                                               "VALUES(?, ?, ?)"));
-      DW_RETURN_IF_ERROR(s->Bind(1, h).Bind(2, kind).Bind(3, now_ns).Run());
-      ids.push_back(db_->LastInsertId());
-    }
-    DW_RETURN_IF_ERROR(tx.Commit());
-    return ids;
+    return sqlite_commands::QueueForGroup(*db_, group, kind, now_ns);
   }
 
   Result<std::vector<CommandRecord>> TakeCommands(const std::string& host_id,
                                                   int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    std::vector<CommandRecord> out;
-    {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                               " FROM commands WHERE host_id = ? AND "
-                                               "handed_out_ns = 0 ORDER BY id LIMIT 100"));
-      s->Bind(1, host_id);
-      while (true) {
-        DW_ASSIGN_OR_RETURN(bool row, s->Step());
-        if (!row) break;
-        out.push_back(ReadCommand(*s));
-      }
-    }
-    for (CommandRecord& c : out) {
-      DW_ASSIGN_OR_RETURN(auto s,
-                          db_->Prepare("UPDATE commands SET handed_out_ns = ? WHERE id = ?"));
-      DW_RETURN_IF_ERROR(s->Bind(1, now_ns).Bind(2, c.id).Run());
-      c.handed_out_ns = now_ns;
-    }
-    DW_RETURN_IF_ERROR(tx.Commit());
-    return out;
+    return sqlite_commands::Take(*db_, host_id, now_ns);
   }
 
   Status AckCommand(const std::string& host_id, int64_t command_id, const CommandAck& ack,
                     int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    {
-      // Only a command handed out and not yet acknowledged takes an ack.
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE commands SET acked_ns = ?, ok = ?, "
-                                               "detail = ? WHERE id = ? AND host_id = ? AND "
-                                               "handed_out_ns <> 0 AND acked_ns = 0"));
-      DW_RETURN_IF_ERROR(s->Bind(1, now_ns)
-                             .Bind(2, int64_t{ack.ok ? 1 : 0})
-                             .Bind(3, ack.detail)
-                             .Bind(4, command_id)
-                             .Bind(5, host_id)
-                             .Run());
-    }
-    if (db_->Changes() == 0) {
-      DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT handed_out_ns, acked_ns FROM commands "
-                                               "WHERE id = ? AND host_id = ?"));
-      q->Bind(1, command_id).Bind(2, host_id);
-      DW_ASSIGN_OR_RETURN(bool row, q->Step());
-      if (!row) return AckRefusal(host_id, command_id, std::nullopt);
-      return AckRefusal(host_id, command_id, CommandState{q->Int(0), q->Int(1)});
-    }
-    if (ack.ok && ack.baseline_revision > 0) {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE hosts SET baseline = ?, "
-                                               "baseline_revision = ?, baseline_since_ns = ?, "
-                                               "root = CASE WHEN ? = '' THEN root ELSE ? END, "
-                                               "last_seen_ns = max(last_seen_ns, ?) WHERE id = ?"));
-      std::string root = ack.baseline_root ? ack.baseline_root->Hex() : "";
-      DW_RETURN_IF_ERROR(s->Bind(1, ack.baseline)
-                             .Bind(2, ack.baseline_revision)
-                             .Bind(3, ack.baseline_created_ns ? ack.baseline_created_ns : now_ns)
-                             .Bind(4, root)
-                             .Bind(5, root)
-                             .Bind(6, now_ns)
-                             .Bind(7, host_id)
-                             .Run());
-      s.reset();
-      DW_RETURN_IF_ERROR(sqlite_inventory::RecordBaseline(
-          *db_, host_id, ack.baseline, ack.baseline_revision, root,
-          ack.baseline_created_ns ? ack.baseline_created_ns : now_ns, now_ns));
-    }
-    return tx.Commit();
+    return sqlite_commands::Ack(*db_, host_id, command_id, ack, now_ns);
   }
 
   Result<std::vector<CommandRecord>> ListCommands(const std::string& host_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                             " FROM commands WHERE host_id = ? ORDER BY id"));
-    s->Bind(1, host_id);
-    std::vector<CommandRecord> out;
-    while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadCommand(*s));
-    }
-    return out;
+    return sqlite_commands::List(*db_, host_id);
   }
 
   Result<int64_t> QueueAccept(const std::string& host_id, const std::vector<std::string>& paths,
                               int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_RETURN_IF_ERROR(HostExists(host_id));
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO commands(host_id, kind, created_ns, "
-                                             "paths) VALUES(?, 'accept', ?, ?)"));
-    DW_RETURN_IF_ERROR(s->Bind(1, host_id).Bind(2, now_ns).Bind(3, PathsToJson(paths)).Run());
-    return db_->LastInsertId();
+    return sqlite_commands::QueueAccept(*db_, host_id, paths, now_ns);
   }
 
   Result<HostInventory> GetInventory(const std::string& host_id) override {
