@@ -265,5 +265,55 @@ TEST(CollectorAlertTest, ExactlyOneWebhookPerQualifyingEvent) {
   EXPECT_EQ(c.Stop(), 0);
 }
 
+// Alert routes follow a reload (SIGHUP): an event that came before its
+// route existed is not alerted, one after it is; a route removed by the
+// next reload alerts no more.
+TEST(CollectorAlertTest, RoutesFollowAReload) {
+  TempDir dir;
+  Receiver hook(200);
+  WriteFile(dir / "collector.yaml", "version: 1\n");
+  Collector c(dir, dir / "collector.yaml");
+  ASSERT_TRUE(c.Start()) << testutil::Run("cat " + Q(c.log())).out;
+  std::string web = c.EnrollApi(c.Token("enroll"), "web-1", "web");
+  auto report = [&](int n, const std::string& path) {
+    return Http("POST", c.url() + "/api/v1/reports", web,
+                ReportJson(Uuid(40 + n), "web-1", {Added(path, Severity::kCritical)}, 100 + n))
+        .status;
+  };
+  auto reload = [&](const std::string& yaml, int times) {
+    WriteFile(dir / "collector.yaml", yaml);
+    ASSERT_EQ(kill(c.pid(), SIGHUP), 0);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const std::string log = ReadAll(c.log());
+          size_t n = 0;
+          for (size_t at = log.find("reloaded"); at != std::string::npos;
+               at = log.find("reloaded", at + 1)) {
+            ++n;
+          }
+          return n >= static_cast<size_t>(times);
+        },
+        10))
+        << ReadAll(c.log());
+  };
+
+  ASSERT_EQ(report(1, "/etc/before"), 200);
+  reload("version: 1\nalerts:\n  - name: ops\n    min_severity: high\n    webhook: " + hook.url() +
+             "\n",
+         1);
+  ASSERT_EQ(report(2, "/etc/after"), 200);
+  ASSERT_TRUE(WaitFor([&] { return hook.delivered().size() >= 1; }, 10));
+  reload("version: 1\n", 2);
+  ASSERT_EQ(report(3, "/etc/removed"), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // nothing more may come
+
+  std::vector<std::string> paths;
+  for (const std::string& b : hook.delivered()) {
+    paths.push_back(value::parse(b).at("event").at("path").as_string());
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"/etc/after"}));
+  EXPECT_EQ(c.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace driftwatch::collector_it
