@@ -46,19 +46,8 @@ class Daemon {
       execve(a[0], a.data(), en.data());
       _exit(127);
     }
-    // The start is the execve (of nohup): until then the child is a copy of
-    // this test, which a loaded machine may leave waiting for a CPU.
-    const std::string self = ExeOf(getpid());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (ExeOf(pid_) == self && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
+    WaitHangupHandled(pid_);  // its start (harness.h)
     started_ = std::chrono::steady_clock::now();
-  }
-  static std::string ExeOf(pid_t pid) {
-    char buf[PATH_MAX];
-    const ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
-    return n > 0 ? std::string(buf, n) : "";
   }
   ~Daemon() {
     if (pid_ > 0) Stop(SIGKILL);

@@ -365,6 +365,28 @@ inline std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// Waits up to 5 s until `pid` ignores or catches SIGHUP ("SigIgn:" or
+// "SigCgt:" of /proc/PID/status); whether it did. The units start both
+// programs through nohup, which ignores SIGHUP within its first
+// microseconds of CPU, before the program's own loader runs: that moment is
+// their start. (A new process on a loaded machine may wait for a CPU far
+// longer than that, so the moment is read, not assumed.)
+inline bool WaitHangupHandled(pid_t pid) {
+  const std::string status = "/proc/" + std::to_string(pid) + "/status";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string s = ReadAll(status);
+    uint64_t mask = 0;
+    for (const char* field : {"SigIgn:\t", "SigCgt:\t"}) {
+      const size_t at = s.find(field);
+      if (at != std::string::npos) mask |= std::stoull(s.substr(at + 8, 16), nullptr, 16);
+    }
+    if ((mask & (uint64_t{1} << (SIGHUP - 1))) != 0) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return false;
+}
+
 constexpr int64_t kNov1Ns = 1793491200LL * 1000000000LL;  // 2026-11-01T00:00:00Z
 
 // Report `n` of `host` as the agent queues it: finished n seconds after

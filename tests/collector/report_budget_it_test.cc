@@ -225,7 +225,9 @@ TEST(ReportBudgetTest, AnEndlessAnswerLeavesTheAgentSmallAndTheReportQueued) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     // AddressSanitizer's shadow memory multiplies RSS (scripts/test.d/san.run
     // sets ASAN_OPTIONS): the bound holds for the plain build.
-    if (std::getenv("ASAN_OPTIONS") == nullptr) EXPECT_LT(r.max_rss_kib, 64 * 1024);
+    if (std::getenv("ASAN_OPTIONS") == nullptr) {
+      EXPECT_LT(r.max_rss_kib, 64 * 1024);
+    }
     // The request deadline (10 s) bounds the whole exchange.
     EXPECT_LT(r.seconds, 15.0) << r.err;
     EXPECT_NE(r.err.find(trickle ? "deadline" : "answer larger than"), std::string::npos) << r.err;

@@ -57,19 +57,7 @@ class ServiceTest : public ::testing::Test {
     WriteFile(config_, Config(extra));
     proc_.Start({"/usr/bin/nohup", CollectorBin(), "--config", config_}, dir_ / "stderr.log",
                 false);
-    // The start is the execve: until then the child is a copy of this test
-    // (on a loaded machine it may wait for a CPU that long).
-    const std::string self = ExeOf(getpid());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (ExeOf(proc_.pid()) == self && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    ASSERT_NE(ExeOf(proc_.pid()), self) << "no execve within 5 s";
-  }
-  static std::string ExeOf(pid_t pid) {
-    char buf[PATH_MAX];
-    const ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf);
-    return n > 0 ? std::string(buf, n) : "";
+    ASSERT_TRUE(WaitHangupHandled(proc_.pid())) << "SIGHUP not ignored within 5 s";
   }
   bool Healthy() { return Http("GET", url_ + "/healthz", "").status == 200; }
   void Hup() { ASSERT_EQ(kill(proc_.pid(), SIGHUP), 0); }

@@ -117,14 +117,20 @@ start_unit() {
     setsid "${as[@]}" "${argv[@]}" </dev/null >>"$ROOT$DLOG/$2" 2>&1 &
   PID=$!
 }
-# wait_exec PID COMM [COMM2]: until PID runs COMM or COMM2 (its execve),
-# read by builtins only, so the moment is taken within microseconds; sets
-# EXEC_AT. At most 200000 reads (a second or two).
+# wait_exec PID COMM [COMM2]: until PID runs COMM or COMM2 (its execve) and
+# ignores SIGHUP (nohup does that in its first microseconds of CPU; a new
+# process on a loaded machine may wait far longer for a CPU, so the moment
+# is read, not assumed). Read by builtins only, so it is taken within
+# microseconds; sets EXEC_AT. At most 200000 reads (a few seconds).
 wait_exec() {
-  local c i
+  local c i k v
   for ((i = 0; i < 200000; i++)); do
     read -r c <"/proc/$1/comm" 2>/dev/null || return 1
-    [ "$c" = "$2" ] || [ "$c" = "${3:-$2}" ] && { EXEC_AT=$EPOCHREALTIME; return 0; }
+    [ "$c" = "$2" ] || [ "$c" = "${3:-$2}" ] || continue
+    while read -r k v; do
+      [ "$k" = SigIgn: ] && break
+    done <"/proc/$1/status"
+    (( 16#${v: -1} & 1 )) && { EXEC_AT=$EPOCHREALTIME; return 0; }
   done
   return 1
 }
