@@ -107,6 +107,11 @@ Result<DaemonConfig> ParseRoot(const std::string& file, const YAML::Node& root) 
       return Status::InvalidArgument(Where(file, kv.first.Mark()) + ": unknown key '" + key + "'");
     }
     if (!v.IsScalar()) return Status::InvalidArgument(at + ": " + key + ": expected a scalar");
+    // YAML is Unicode text: bytes that are not UTF-8 would not survive
+    // --print-config (found by fuzzing).
+    if (!IsValidUtf8(v.Scalar())) {
+      return Status::InvalidArgument(at + ": " + key + ": expected UTF-8 text");
+    }
     DW_RETURN_IF_ERROR(SetKey(at, key, v.Scalar(), c));
     c.from_file.insert(key);
   }

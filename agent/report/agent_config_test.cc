@@ -200,6 +200,8 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
        "a.yaml:2:11: interval: expected a duration such as 30s, 15m, 2h or 90d"},
       {"version: 1\ncolector: http://x\n", "a.yaml:2:1: unknown key 'colector'"},
       {"version: 1\ncollector: ftp://x\n", "a.yaml:2:12: collector: expected an http(s) URL"},
+      {"version: 1\ncollector: https://c.example\xff\xe0\n",
+       "a.yaml:2:12: collector: expected UTF-8 text"},
       {"version: 1\npoll_interval: 1ms\n", "a.yaml:2:16: poll_interval: must be at least 100ms"},
       {"version: 1\ntoken_file: /t\n", "a.yaml: token_file needs host_id and collector"},
       {"version: 1\nroot: [a\n", "a.yaml:3:1: end of sequence flow not found"},
