@@ -1,4 +1,5 @@
-// The fixture of the Api's unit tests (api_test.cc, api_commands_test.cc):
+// The fixture of the Api's unit tests (api_test.cc, api_commands_test.cc,
+// enroll_limits_test.cc):
 // an Api on a SQLite store in a temporary directory, called without sockets,
 // with read, admin and enroll tokens and helpers that build reports.
 #ifndef DRIFTWATCH_COLLECTOR_API_TEST_FIXTURE_H_

@@ -1,53 +1,25 @@
 // Enroll token limits through the API (docs/api.md "Enrollment"): uses,
 // expiry, the 401 answers that name why, and racing enrollments.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <cpprest/json.h>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
-#include "collector/api.h"
-#include "collector/auth.h"
-#include "collector/sqlite_store.h"
+#include "collector/api_test_fixture.h"
 
 namespace driftwatch::collector {
 namespace {
 
-constexpr int64_t kT0 = 1793491200LL * 1000000000;  // 2026-11-01T00:00:00Z
 constexpr int64_t kHour = 3600LL * 1000000000;
 
-class EnrollLimitsTest : public ::testing::Test {
+// The Api fixture, with an enrollment whose whole answer is kept.
+class EnrollLimitsTest : public ApiTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dw_enroll_test.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto s = OpenSqliteStore(dir_ + "/c.db");
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(s).value();
-    api_ = std::make_unique<Api>(
-        *store_, config_, metrics_, [this] { return now_.load(); }, nullptr);
-    read_ = *CreateToken(*store_, Role::kRead, now_);
+  HttpResponse EnrollWith(const std::string& token, const std::string& host) {
+    return Call("POST", "/api/v1/enroll", token, R"({"host":")" + host + R"("})");
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
-  HttpResponse Enroll(const std::string& token, const std::string& host) {
-    HttpRequest r;
-    r.method = "POST";
-    r.path = "/api/v1/enroll";
-    r.authorization = "Bearer " + token;
-    r.body = R"({"host":")" + host + R"("})";
-    return api_->Handle(r);
-  }
-
-  std::string dir_;
-  std::unique_ptr<FleetStore> store_;
-  LiveConfig config_;
-  Metrics metrics_;
-  std::atomic<int64_t> now_{kT0};
-  std::unique_ptr<Api> api_;
-  std::string read_;
 };
 
 // An enroll token enrolls as often as its uses allow and until it expires;
@@ -55,10 +27,10 @@ class EnrollLimitsTest : public ::testing::Test {
 TEST_F(EnrollLimitsTest, UsesAndExpiry) {
   auto twice = CreateToken(*store_, Role::kEnroll, now_, TokenLimits{2, now_ + kHour});
   ASSERT_TRUE(twice.ok()) << twice.status().message();
-  EXPECT_EQ(Enroll(*twice, "a").status, 201);
-  EXPECT_EQ(Enroll(*twice, "a").status, 409);  // a failed enrollment takes no use
-  EXPECT_EQ(Enroll(*twice, "b").status, 201);
-  HttpResponse r = Enroll(*twice, "c");
+  EXPECT_EQ(EnrollWith(*twice, "a").status, 201);
+  EXPECT_EQ(EnrollWith(*twice, "a").status, 409);  // a failed enrollment takes no use
+  EXPECT_EQ(EnrollWith(*twice, "b").status, 201);
+  HttpResponse r = EnrollWith(*twice, "c");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.body, R"({"detail":"this enroll token has no enrollments left; create a new one",)"
                     R"("error":"token_used_up"})");
@@ -73,16 +45,16 @@ TEST_F(EnrollLimitsTest, UsesAndExpiry) {
 
   auto hour = CreateToken(*store_, Role::kEnroll, now_, TokenLimits{-1, now_ + kHour});
   ASSERT_TRUE(hour.ok());
-  EXPECT_EQ(Enroll(*hour, "d").status, 201);
+  EXPECT_EQ(EnrollWith(*hour, "d").status, 201);
   now_ += kHour;
-  r = Enroll(*hour, "e");
+  r = EnrollWith(*hour, "e");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.body, R"({"detail":"this enroll token has expired; create a new one",)"
                     R"("error":"token_expired"})");
   // An unlimited token (as before limits existed) keeps working.
   auto plain = CreateToken(*store_, Role::kEnroll, now_);
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(Enroll(*plain, "e").status, 201);
+  EXPECT_EQ(EnrollWith(*plain, "e").status, 201);
   // Only enroll tokens take limits, and only limits that allow something.
   EXPECT_FALSE(CreateToken(*store_, Role::kRead, now_, TokenLimits{1, 0}).ok());
   EXPECT_FALSE(CreateToken(*store_, Role::kEnroll, now_, TokenLimits{0, 0}).ok());
@@ -98,7 +70,7 @@ TEST_F(EnrollLimitsTest, RacingEnrollmentsTakeOneUseEach) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
-        HttpResponse r = Enroll(*once, "r" + std::to_string(round) + "-" + std::to_string(t));
+        HttpResponse r = EnrollWith(*once, "r" + std::to_string(round) + "-" + std::to_string(t));
         if (r.status == 201) ++created;
         if (r.status == 401 && r.body.find("token_used_up") != std::string::npos) ++used_up;
       });
