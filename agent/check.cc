@@ -8,14 +8,13 @@
 #include <memory>
 
 #include "agent/accept.h"
-#include "agent/packages/installed.h"
-#include "agent/packages/package.h"
-#include "agent/packages/verify.h"
-#include "agent/progress.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "core/diff.h"
 #include "core/host.h"
+#include "packages/installed.h"
+#include "packages/package.h"
+#include "packages/verify.h"
 #include "rules/policy.h"
 
 namespace driftwatch::agent {
@@ -46,10 +45,10 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
   so.jobs = options.jobs;
   so.full = full;
   so.cache = s.store.get();
-  std::unique_ptr<ProgressLine> progress;
-  if (options.progress && ::isatty(STDERR_FILENO)) {
-    progress = std::make_unique<ProgressLine>(stderr, expected);
-    so.progress = [&](const ScanProgress& p) { progress->Update(p); };
+  ScanProgressSink* progress = options.progress.get();
+  if (progress != nullptr) {
+    progress->Start(expected);
+    so.progress = [progress](const ScanProgress& p) { progress->Update(p); };
   }
   DW_RETURN_IF_ERROR(s.store->BeginScanReads());
   auto result = ScanTree(DefaultHost(), s.policy, so, *s.store);

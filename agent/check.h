@@ -18,11 +18,13 @@
 #define DRIFTWATCH_AGENT_CHECK_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/scanner.h"
 #include "core/diff.h"
 #include "core/drift.h"
 #include "core/host.h"
@@ -39,10 +41,10 @@ struct CheckOptions {
   std::string rules_path;  // rule file; see DefaultRulesPath()
   std::string root = "/";  // rule paths are relative to this directory
   std::string baseline = "default";
-  int jobs = 0;                  // worker threads; 0 = number of CPUs
-  bool full = false;             // re-read every file, ignoring the stat cache
-  bool progress = false;         // progress line on stderr (only when it is a TTY)
-  bool verify_packages = false;  // also verify package-owned files (check only)
+  int jobs = 0;                                // worker threads; 0 = number of CPUs
+  bool full = false;                           // re-read every file, ignoring the stat cache
+  std::shared_ptr<ScanProgressSink> progress;  // optional: told how each scan goes
+  bool verify_packages = false;                // also verify package-owned files (check only)
 };
 
 struct BaselineInfo {

@@ -88,6 +88,19 @@ struct ScanOptions {
   std::function<void(const ScanProgress&)> progress;
 };
 
+// Receives the progress of the scans of a check or baseline (the CLI draws
+// a line on a terminal with it). Update is called from worker threads but
+// never concurrently; Start and Done from the calling thread.
+class ScanProgressSink {
+ public:
+  virtual ~ScanProgressSink() = default;
+  // A scan starts; `expected` is the entry count of a previous scan of the
+  // same tree (0 when unknown), for an estimate of the time left.
+  virtual void Start(uint64_t expected) = 0;
+  virtual void Update(const ScanProgress& p) = 0;
+  virtual void Done() = 0;
+};
+
 struct ScanResult {
   Hash128 root;
   ScanStats stats;

@@ -2,15 +2,15 @@
 // upper-layer drift of containers this launcher runs and of those of other
 // runtimes found through /proc (container/discovery.h), and for containers
 // whose root is not overlayfs a scan of the root against its baseline in
-// the agent store (container/tree_baseline.h).
+// the agent store (cli/tree_baseline.h).
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/commands.h"
-#include "agent/output.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/tree_baseline.h"
 #include "container/discovery.h"
 #include "container/state.h"
-#include "container/tree_baseline.h"
 
 namespace driftwatch::cli {
 
@@ -31,9 +31,9 @@ void AddContainerDrift(const std::string& db_path, CheckResult* result) {
   result->containers.emplace();  // the inventory (docs/wire.md)
   for (container::DiscoveredContainer& c : *found) {
     const std::string label = container::ContainerLabel(c);
-    if (container::NeedsRootScan(c)) {
-      container::TreeBaselineOptions tree{db_path, "", CurrentUser()};
-      container::AddRootDrift(tree, options.proc, label, &c, &result->warnings);
+    if (NeedsRootScan(c)) {
+      TreeBaselineOptions tree{db_path, "", CurrentUser()};
+      AddRootDrift(tree, options.proc, label, &c, &result->warnings);
     }
     result->containers->push_back(
         {label, c.id, c.runtime, c.image, c.image_digest.IsZero() ? "" : c.image_digest.Hex(),

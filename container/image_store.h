@@ -38,7 +38,7 @@ namespace driftwatch::container {
 
 // Computes the digest of the imported tree at `rootfs` and its number of
 // entries. The CLI's digester scans the tree into the agent store and
-// records it as the image's baseline (container/tree_baseline.h).
+// records it as the image's baseline (cli/tree_baseline.h).
 using ImageDigester =
     std::function<Result<std::pair<Hash128, uint64_t>>(const std::string& rootfs)>;
 

@@ -31,7 +31,7 @@ Result<uint32_t> ParseOctalPerm(std::string_view s) {
 }
 
 // Event paths: a host path, a package ("pkg:dpkg/libc6:amd64", see
-// agent/packages/package.h) or a path in a container ("container:web:/etc/x").
+// packages/package.h) or a path in a container ("container:web:/etc/x").
 bool ValidEventPath(std::string_view p) {
   if (!p.empty() && p[0] == '/') return true;
   if (p.rfind("pkg:", 0) == 0) return p.size() > 4;

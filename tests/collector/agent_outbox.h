@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/report/outbox.h"
+#include "report/outbox.h"
 
 namespace driftwatch::collector_it {
 

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <set>
 
-#include "agent/report/outbox.h"
-#include "agent/report/reporter.h"
+#include "report/outbox.h"
+#include "report/reporter.h"
 #include "tests/collector/harness.h"
 
 namespace driftwatch::collector_it {

@@ -14,9 +14,9 @@
 #include <iterator>
 #include <set>
 
-#include "agent/report/client.h"
-#include "agent/report/outbox.h"
-#include "agent/report/reporter.h"
+#include "report/client.h"
+#include "report/outbox.h"
+#include "report/reporter.h"
 #include "tests/collector/agent_outbox.h"
 #include "tests/collector/fake_collector.h"
 #include "tests/collector/harness.h"

@@ -12,9 +12,9 @@
 #include <chrono>
 #include <cstdio>
 
-#include "agent/report/client.h"
-#include "agent/report/outbox.h"
-#include "agent/report/reporter.h"
+#include "report/client.h"
+#include "report/outbox.h"
+#include "report/reporter.h"
 #include "tests/collector/agent_outbox.h"
 #include "tests/collector/harness.h"
 #include "tests/collector/scripted_collector.h"

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "agent/commands.h"
+#include "cli/commands.h"
 #include "container/image_store.h"
 #include "container/layer_fs.h"
 #include "container/upper_diff.h"

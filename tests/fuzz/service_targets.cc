@@ -11,14 +11,14 @@
 #include <memory>
 #include <set>
 
-#include "agent/report/agent_config.h"
-#include "agent/report/enrollment.h"
 #include "collector/api.h"
 #include "collector/auth.h"
 #include "collector/config.h"
 #include "collector/sqlite_store.h"
 #include "container/upper_diff.h"
 #include "core/drift_json.h"
+#include "report/agent_config.h"
+#include "report/enrollment.h"
 #include "tests/fuzz/targets.h"
 
 namespace driftwatch::fuzz {
@@ -177,7 +177,7 @@ std::string FuzzAgentConfig(std::string_view input) {
   } else if (!StartsWith(c.status().message(), file)) {
     return "agent config error does not name the file: " + c.status().message();
   }
-  // The enroll file (agent/report/enrollment.h) is YAML of the same kind.
+  // The enroll file (report/enrollment.h) is YAML of the same kind.
   auto e = report::ParseEnrollFile(input, "enroll.yaml");
   if (e.ok() && (e->collector.empty() || e->token_file.empty())) {
     return "enroll file without collector or token_file accepted";

@@ -6,10 +6,6 @@
 #include <exception>
 #include <set>
 
-#include "agent/packages/apk.h"
-#include "agent/packages/dpkg.h"
-#include "agent/packages/package.h"
-#include "agent/packages/rpm.h"
 #include "container/cgroup_ident.h"
 #include "container/mountinfo.h"
 #include "container/state.h"
@@ -17,6 +13,10 @@
 #include "core/drift.h"
 #include "core/drift_json.h"
 #include "core/entry.h"
+#include "packages/apk.h"
+#include "packages/dpkg.h"
+#include "packages/package.h"
+#include "packages/rpm.h"
 #include "rules/policy.h"
 
 namespace driftwatch::fuzz {

@@ -12,9 +12,9 @@
 #include <set>
 #include <sstream>
 
-#include "agent/packages/packages_cmd.h"
-#include "agent/packages/test_util.h"
-#include "agent/packages/verify.h"
+#include "cli/packages_cmd.h"
+#include "packages/test_util.h"
+#include "packages/verify.h"
 
 namespace driftwatch::packages {
 namespace {

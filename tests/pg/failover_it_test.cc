@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "agent/report/client.h"
+#include "report/client.h"
 #include "tests/collector/harness.h"
 #include "tests/pg/pg_cluster.h"
 

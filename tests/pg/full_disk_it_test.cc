@@ -16,7 +16,7 @@
 
 #include <iostream>
 
-#include "agent/report/reporter.h"
+#include "report/reporter.h"
 #include "tests/collector/agent_outbox.h"
 #include "tests/collector/harness.h"
 #include "tests/hostile/agent_runner.h"

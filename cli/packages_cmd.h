@@ -1,0 +1,28 @@
+// `driftwatch packages`: installed packages, and `packages verify`:
+// package-owned files that differ from the package managers' checksums.
+//
+//   driftwatch packages [--root DIR] [--format text|json]
+//   driftwatch packages verify [--root DIR] [--format text|json] [--jobs N]
+//
+// Exit codes: 0 clean (or a listing), 1 differences found, 2 error.
+// RunPackagesCommand (cli/commands.h) runs RunPackages on DefaultHost()
+// with std::cout and std::cerr.
+//
+// Thread-safety: not shared between threads.
+#ifndef DRIFTWATCH_CLI_PACKAGES_CMD_H_
+#define DRIFTWATCH_CLI_PACKAGES_CMD_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/host.h"
+
+namespace driftwatch::cli {
+
+int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,
+                std::ostream& err);
+
+}  // namespace driftwatch::cli
+
+#endif  // DRIFTWATCH_CLI_PACKAGES_CMD_H_

@@ -1,0 +1,313 @@
+#include "packages/verify.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "packages/installed.h"
+#include "packages/root_dir.h"
+
+namespace driftwatch::packages {
+namespace {
+
+constexpr size_t kReadBuffer = 256 * 1024;
+constexpr size_t kGroupsPerClaim = 16;
+constexpr int kMaxJobs = 64;
+
+Entry EntryFromStat(const std::string& name, const struct stat& st) {
+  Entry e;
+  e.name = name;
+  EntryTypeFromMode(st.st_mode, &e.type);
+  e.mask = kAttrType | kAttrPerm | kAttrUid | kAttrGid | kAttrSize | kAttrMtime;
+  e.mode = st.st_mode & 07777;
+  e.uid = st.st_uid;
+  e.gid = st.st_gid;
+  e.size = static_cast<uint64_t>(st.st_size);
+  e.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  return e;
+}
+
+// The files that share one path: checked with one lstat and one read.
+struct Group {
+  size_t begin, end;  // range in the sorted index
+};
+
+class Verifier {
+ public:
+  Verifier(Host& host, int root_fd, const std::vector<OwnedFile>& files,
+           const std::vector<size_t>& order)
+      : host_(host), root_fd_(root_fd), files_(files), order_(order) {}
+
+  // Results of one worker.
+  struct Output {
+    std::vector<FileFinding> findings;
+    std::vector<std::string> warnings;
+    uint64_t paths = 0, hashed = 0, bytes = 0;
+  };
+
+  void CheckGroup(const Group& g, Output* out) {
+    const std::string& path = files_[order_[g.begin]].path;
+    ++out->paths;
+    PathInRoot where = SplitInRoot(path);
+    if (where.name.empty()) return;  // the root itself
+    if (where.dir != cached_dir_ || !cache_valid_) {
+      cached_dir_ = where.dir;
+      cache_valid_ = true;
+      auto fd = OpenDirInRoot(host_, root_fd_, where.dir);
+      cached_status_ = fd.status();
+      cached_fd_ = fd.ok() ? std::move(fd).value() : UniqueFd();
+    }
+    if (!cached_status_.ok()) {
+      if (cached_status_.code() == StatusCode::kNotFound) {
+        AllFindings(g, FileProblem::kMissing, out);
+      } else {
+        out->warnings.push_back(path + ": " + cached_status_.message());
+      }
+      return;
+    }
+    struct stat st;
+    Status s = host_.StatAt(cached_fd_.get(), where.name, &st);
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kNotFound) {
+        AllFindings(g, FileProblem::kMissing, out);
+      } else {
+        out->warnings.push_back(path + ": " + s.message());
+      }
+      return;
+    }
+    bool wants_digest = false;
+    for (size_t i = g.begin; i < g.end; ++i) wants_digest |= !files_[order_[i]].expected.empty();
+    if (!wants_digest) return;
+    Entry entry = EntryFromStat(where.name, st);
+    if (S_ISREG(st.st_mode)) {
+      CheckContent(g, where.name, st, entry, out);
+    } else if (S_ISLNK(st.st_mode)) {
+      CheckLink(g, where.name, entry, out);
+    } else {
+      for (size_t i = g.begin; i < g.end; ++i) {
+        if (!files_[order_[i]].expected.empty()) {
+          out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
+        }
+      }
+    }
+  }
+
+ private:
+  void AllFindings(const Group& g, FileProblem problem, Output* out) {
+    for (size_t i = g.begin; i < g.end; ++i) out->findings.push_back({order_[i], problem, {}, {}});
+  }
+
+  // Hashes the file once per distinct algorithm among its owners.
+  void CheckContent(const Group& g, const std::string& name, const struct stat& st,
+                    const Entry& entry, Output* out) {
+    const std::string& path = files_[order_[g.begin]].path;
+    std::vector<DigestAlgo> algos;
+    for (size_t i = g.begin; i < g.end; ++i) {
+      DigestAlgo a = files_[order_[i]].expected.algo;
+      if (a != DigestAlgo::kNone && std::find(algos.begin(), algos.end(), a) == algos.end()) {
+        algos.push_back(a);
+      }
+    }
+    auto fd = host_.OpenAt(cached_fd_.get(), name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    if (!fd.ok()) {
+      if (fd.status().code() == StatusCode::kNotFound) {
+        AllFindings(g, FileProblem::kMissing, out);
+      } else {
+        out->warnings.push_back(path + ": " + fd.status().message());
+      }
+      return;
+    }
+    struct stat now;
+    Status s = host_.Fstat(fd->get(), &now);
+    if (!s.ok() || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+      out->warnings.push_back(path + ": changed while being verified");
+      return;
+    }
+    std::vector<std::unique_ptr<DigestHasher>> hashers;
+    for (DigestAlgo a : algos) hashers.push_back(std::make_unique<DigestHasher>(a));
+    if (buffer_.empty()) buffer_.resize(kReadBuffer);
+    for (;;) {
+      auto n = host_.Read(fd->get(), buffer_.data(), buffer_.size());
+      if (!n.ok()) {
+        out->warnings.push_back(path + ": " + n.status().message());
+        return;
+      }
+      if (*n == 0) break;
+      for (auto& h : hashers) h->Update(buffer_.data(), *n);
+      out->bytes += *n;
+    }
+    ++out->hashed;
+    std::vector<FileDigest> actual;
+    for (auto& h : hashers) actual.push_back(h->Finish());
+    for (size_t i = g.begin; i < g.end; ++i) {
+      const OwnedFile& f = files_[order_[i]];
+      if (f.expected.empty()) continue;
+      size_t k = static_cast<size_t>(std::find(algos.begin(), algos.end(), f.expected.algo) -
+                                     algos.begin());
+      if (actual[k] != f.expected) {
+        out->findings.push_back({order_[i], FileProblem::kContent, actual[k], entry});
+      }
+    }
+  }
+
+  // apk records the digest of a symlink's target; others expect a file.
+  void CheckLink(const Group& g, const std::string& name, const Entry& entry, Output* out) {
+    std::optional<std::string> target;
+    for (size_t i = g.begin; i < g.end; ++i) {
+      const OwnedFile& f = files_[order_[i]];
+      if (f.expected.empty()) continue;
+      if (!f.link_digest) {
+        out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
+        continue;
+      }
+      if (!target) {
+        auto t = host_.ReadLinkAt(cached_fd_.get(), name);
+        if (!t.ok()) {
+          out->warnings.push_back(f.path + ": " + t.status().message());
+          return;
+        }
+        target = std::move(t).value();
+      }
+      FileDigest actual = DigestHasher::Of(f.expected.algo, *target);
+      if (actual != f.expected) {
+        Entry e = entry;
+        e.link_target = *target;
+        out->findings.push_back({order_[i], FileProblem::kContent, actual, e});
+      }
+    }
+  }
+
+  Host& host_;
+  int root_fd_;
+  const std::vector<OwnedFile>& files_;
+  const std::vector<size_t>& order_;
+  std::string cached_dir_;
+  bool cache_valid_ = false;
+  Status cached_status_;
+  UniqueFd cached_fd_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+std::string_view FileProblemName(FileProblem p) {
+  switch (p) {
+    case FileProblem::kMissing:
+      return "missing";
+    case FileProblem::kContent:
+      return "content";
+    case FileProblem::kType:
+      return "type";
+  }
+  return "unknown";
+}
+
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
+                                      const std::vector<OwnedFile>& files, int jobs) {
+  DW_ASSIGN_OR_RETURN(UniqueFd root_fd, host.OpenAt(AT_FDCWD, root, O_PATH | O_DIRECTORY));
+  std::vector<size_t> order(files.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (files[a].path != files[b].path) return files[a].path < files[b].path;
+    return files[a].package < files[b].package;
+  });
+  std::vector<Group> groups;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i + 1;
+    while (j < order.size() && files[order[j]].path == files[order[i]].path) ++j;
+    groups.push_back({i, j});
+    i = j;
+  }
+  if (jobs <= 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = std::min(jobs, kMaxJobs);
+
+  std::atomic<size_t> next{0};
+  std::vector<Verifier::Output> outputs(static_cast<size_t>(jobs));
+  auto work = [&](size_t w) {
+    Verifier v(host, root_fd.get(), files, order);
+    for (;;) {
+      size_t start = next.fetch_add(kGroupsPerClaim);
+      if (start >= groups.size()) break;
+      size_t stop = std::min(groups.size(), start + kGroupsPerClaim);
+      for (size_t k = start; k < stop; ++k) v.CheckGroup(groups[k], &outputs[w]);
+    }
+  };
+  if (jobs == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < jobs; ++w) threads.emplace_back(work, static_cast<size_t>(w));
+    for (std::thread& t : threads) t.join();
+  }
+
+  VerifyReport report;
+  for (Verifier::Output& o : outputs) {
+    report.paths_checked += o.paths;
+    report.files_hashed += o.hashed;
+    report.bytes_hashed += o.bytes;
+    for (FileFinding& f : o.findings) report.findings.push_back(std::move(f));
+    for (std::string& w : o.warnings) report.warnings.push_back(std::move(w));
+  }
+  std::sort(report.findings.begin(), report.findings.end(),
+            [&](const FileFinding& a, const FileFinding& b) {
+              const OwnedFile& x = files[a.file];
+              const OwnedFile& y = files[b.file];
+              if (x.path != y.path) return x.path < y.path;
+              if (x.package != y.package) return x.package < y.package;
+              return a.file < b.file;
+            });
+  std::sort(report.warnings.begin(), report.warnings.end());
+  return report;
+}
+
+DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding) {
+  DriftEvent e;
+  e.path = file.path;
+  e.kind = DriftKind::kPackageFileModified;
+  e.package = file.package;
+  e.rule = file.rule;
+  e.severity = Severity::kMedium;
+  switch (finding.problem) {
+    case FileProblem::kMissing:
+      break;
+    case FileProblem::kContent:
+      e.changed = kAttrHash;
+      e.new_entry = finding.entry;
+      if (file.conffile) e.severity = Severity::kHigh;
+      break;
+    case FileProblem::kType:
+      e.changed = kAttrType;
+      e.new_entry = finding.entry;
+      if (file.conffile) e.severity = Severity::kHigh;
+      break;
+  }
+  return e;
+}
+
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
+                                                   std::vector<std::string>* warnings) {
+  DW_ASSIGN_OR_RETURN(PackageDb db, ReadPackageDb(host, root, /*with_files=*/true));
+  DW_ASSIGN_OR_RETURN(VerifyReport report, VerifyOwnedFiles(host, root, db.files, jobs));
+  std::vector<DriftEvent> events;
+  events.reserve(report.findings.size());
+  for (const FileFinding& f : report.findings) {
+    DriftEvent e = FindingToEvent(db.files[f.file], f);
+    // Multiarch copies of one package own the same paths: report them once.
+    if (!events.empty() && events.back().path == e.path && events.back().package == e.package &&
+        events.back().changed == e.changed) {
+      continue;
+    }
+    events.push_back(std::move(e));
+  }
+  if (warnings != nullptr) {
+    for (std::string& w : report.warnings) warnings->push_back(std::move(w));
+  }
+  return events;
+}
+
+}  // namespace driftwatch::packages

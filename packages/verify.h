@@ -1,0 +1,75 @@
+// Package file verification: compares the files package managers installed
+// with the checksums they recorded, without a baseline.
+//
+// Each distinct path is looked at once (lstat through a directory fd resolved
+// inside the root, see root_dir.h) and a regular file is read once, its
+// content hashed with every algorithm its owners recorded (OpenSSL EVP).
+// The final component is opened O_NOFOLLOW; FIFOs, sockets and devices are
+// never opened. Work is spread over `jobs` threads.
+//
+// Findings per owned file:
+//   missing      the path does not exist (or a parent is not a directory)
+//   content      a regular file whose digest differs
+//   type         a digest was recorded but the path is not a regular file
+//                (for apk: not a regular file or symlink)
+// Files that cannot be read (EACCES, EIO, changed while being read) are
+// warnings, not findings.
+//
+// Thread-safety: reentrant; the Host must be thread-safe (it is by contract).
+#ifndef DRIFTWATCH_PACKAGES_VERIFY_H_
+#define DRIFTWATCH_PACKAGES_VERIFY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/entry.h"
+#include "core/host.h"
+#include "core/status.h"
+#include "packages/digest.h"
+#include "packages/package.h"
+
+namespace driftwatch::packages {
+
+enum class FileProblem : uint8_t { kMissing = 1, kContent, kType };
+std::string_view FileProblemName(FileProblem p);  // "missing", "content", "type"
+
+struct FileFinding {
+  size_t file = 0;  // index into the verified OwnedFile list
+  FileProblem problem = FileProblem::kMissing;
+  FileDigest actual;           // kContent: what the file hashes to now
+  std::optional<Entry> entry;  // kContent, kType: what is on disk (no content digest)
+};
+
+struct VerifyReport {
+  std::vector<FileFinding> findings;  // sorted by (path, package)
+  std::vector<std::string> warnings;  // sorted
+  uint64_t paths_checked = 0;
+  uint64_t files_hashed = 0;
+  uint64_t bytes_hashed = 0;
+};
+
+// Verifies `files` below `root`. jobs <= 0 means one thread per core.
+// Fails only when root itself cannot be opened.
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
+                                      const std::vector<OwnedFile>& files, int jobs);
+
+// One package-file-modified event for a finding: path and package from the
+// file, rule from the file ("dpkg md5sums", "dpkg conffiles", "dpkg list",
+// "apk installed", "rpm filedigests"). Severity: high for a modified
+// conffile, medium otherwise (missing files, other files). changed is
+// kAttrHash for content, kAttrType for type, 0 for missing; new_entry is
+// absent when the file is missing.
+DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding);
+
+// Reads every package database under root and verifies the owned files:
+// package-file-modified events sorted by (path, package). Warnings are
+// appended to *warnings when given.
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
+                                                   std::vector<std::string>* warnings = nullptr);
+
+}  // namespace driftwatch::packages
+
+#endif  // DRIFTWATCH_PACKAGES_VERIFY_H_

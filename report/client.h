@@ -1,0 +1,87 @@
+// CollectorClient: the agent's side of the collector API (docs/api.md):
+// enroll, send one report, poll commands, acknowledge a command.
+//
+// Every request is one bounded exchange (http_exchange.h): one deadline for
+// the whole of it (timeout_ms) and answers of at most kMaxAnswerBytes.
+//
+// Errors: a collector that cannot be reached, misses the deadline, answers
+// too much, answers 5xx or 429 is kUnavailable (retry later); 401/403 are
+// kPermissionDenied. For a report (docs/wire.md "Agent side"): 413 is
+// kResourceExhausted (shrink it and send again); only 400 or 422 with
+// {"error": "invalid_report"} is kInvalidArgument (the collector validated
+// it and will never take it); any other 4xx is kUnavailable. For the other
+// calls any other 4xx is kInvalidArgument. The collector's {"detail"} text
+// is part of the message.
+//
+// Thread-safety: one client per thread.
+#ifndef DRIFTWATCH_REPORT_CLIENT_H_
+#define DRIFTWATCH_REPORT_CLIENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/status.h"
+
+namespace driftwatch::report {
+
+// The error code with which a collector refuses a report it validated
+// (docs/api.md); the one refusal the agent treats as final.
+inline constexpr const char* kInvalidReportError = "invalid_report";
+// The largest answer body the agent reads from a collector.
+inline constexpr size_t kMaxAnswerBytes = size_t{1} << 20;
+
+struct EnrollAnswer {
+  std::string host_id;
+  std::string token;
+  std::string group;
+};
+
+struct AgentCommand {
+  int64_t id = 0;
+  std::string kind;                // "baseline", "check-now" or "accept"
+  std::vector<std::string> paths;  // accept: the exact paths to accept
+};
+
+struct BaselineAck {
+  std::string name;
+  int64_t revision = 0;
+  int64_t created_ns = 0;
+  Hash128 root;
+};
+
+class CollectorClient {
+ public:
+  // url: "http://HOST:PORT" or "https://...", or several comma-separated
+  // collectors sharing one store: a request that cannot connect or gets a
+  // 5xx moves on to the next one (and later requests stay there); only when
+  // every collector failed is the call kUnavailable. ca_file verifies https peers
+  // ("" = the system store). timeout_ms bounds each request as a whole.
+  CollectorClient(std::string url, std::string token, std::string ca_file = "",
+                  int timeout_ms = 10000);
+  ~CollectorClient();
+  CollectorClient(const CollectorClient&) = delete;
+  CollectorClient& operator=(const CollectorClient&) = delete;
+
+  Result<EnrollAnswer> Enroll(const std::string& host, const std::string& group);
+  // Sends one report body (the JSON text). Ok means acknowledged (stored now
+  // or earlier: a duplicate is also an acknowledgement). *packages_needed
+  // (may be null) is set when the collector asks for the full package list
+  // because it does not hold the one the report's digest names.
+  Status SendReport(const std::string& body, bool* packages_needed = nullptr);
+  Result<std::vector<AgentCommand>> PollCommands();
+  Status Ack(int64_t command_id, bool ok, const std::string& detail,
+             const std::optional<BaselineAck>& baseline);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace driftwatch::report
+
+#endif  // DRIFTWATCH_REPORT_CLIENT_H_

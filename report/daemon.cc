@@ -1,0 +1,432 @@
+#include "report/daemon.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "agent/check.h"
+#include "agent/store.h"
+#include "core/drift_json.h"
+#include "core/host.h"
+#include "core/service.h"
+#include "report/client.h"
+#include "report/enrollment.h"
+#include "report/outbox.h"
+#include "report/reporter.h"
+
+namespace driftwatch::report {
+namespace {
+
+void Log(const std::string& msg) {
+  std::cerr << FormatRfc3339Nanos(DefaultHost().NowNs()) << " driftwatch daemon: " << msg
+            << std::endl;
+}
+
+struct PendingAck {
+  int64_t id = 0;
+  bool ok = false;
+  std::string detail;
+  std::optional<BaselineAck> baseline;
+};
+
+// Whether an ack the collector did not take is sent again at the next poll:
+// only when the collector could not be reached. A refusal (409: answered
+// already, e.g. an ack whose reply was lost; 404: no such command) is final.
+bool KeepForRetry(const PendingAck& a, const Status& s) {
+  if (s.ok()) return false;
+  if (s.code() == StatusCode::kUnavailable) return true;
+  Log("command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
+  return false;
+}
+
+// Exact paths as `baseline accept --path` globs: the glob metacharacters
+// are escaped, so that "/etc/a[1]" accepts that file only.
+std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::string g;
+    for (char ch : p) {
+      if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\' || ch == '{' ||
+          ch == '}') {
+        g += '\\';
+      }
+      g += ch;
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+// How long an enrollment the collector refused (or a broken enroll file)
+// waits before it is tried again: an expired or spent token does not heal
+// by itself, and a retry at every poll would fill the log.
+constexpr auto kEnrollRefusedRetry = std::chrono::minutes(10);
+
+// `nice` > 0: the daemon's CPU nice value becomes `nice` and its I/O
+// priority best-effort level 7, so that checks yield to the host's own
+// work. Per thread on Linux: called before the daemon starts any thread, so
+// the scanner's workers inherit both.
+void LowerPriority(int nice) {
+  if (nice <= 0) return;
+  if (setpriority(PRIO_PROCESS, 0, nice) != 0) Log(ErrnoStatus("setpriority", errno).message());
+  constexpr int kWhoProcess = 1;       // IOPRIO_WHO_PROCESS
+  constexpr int kClassBestEffort = 2;  // IOPRIO_CLASS_BE
+  constexpr int kClassShift = 13;      // IOPRIO_CLASS_SHIFT
+  if (syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | 7) != 0) {
+    Log(ErrnoStatus("ioprio_set", errno).message());
+  }
+}
+
+std::string ConfigSource(const DaemonConfig& c, const std::string& path) {
+  return c.source.empty() ? "no configuration file at " + path + ", every value is the default"
+                          : "configuration from " + c.source;
+}
+
+}  // namespace
+
+struct Daemon::Impl {
+  std::string config_path;
+  bool config_required = false;
+  DaemonConfig config;
+  boost::asio::io_context io;
+  boost::asio::steady_timer check_timer{io};
+  boost::asio::steady_timer poll_timer{io};
+  boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+  std::mt19937_64 rng{std::random_device{}()};
+  std::vector<PendingAck> acks;
+  std::function<void(const std::string& db, CheckResult*)> after_check;
+  // Whether the baseline of the loaded configuration is known to exist
+  // (else the next check takes it first).
+  bool baseline_ready = false;
+  bool started = false;  // the start-up step has run and armed the timers
+  bool checked = false;  // a scheduled check has run (the next waits an interval)
+  uint64_t check_gen = 0, poll_gen = 0;
+  std::chrono::steady_clock::time_point enroll_not_before{};
+  bool enroll_unavailable_logged = false;
+  std::string status = "started";  // the last STATUS= sent to the service manager
+
+  void SetStatus(std::string s) {
+    status = std::move(s);
+    service::NotifyStatus(status);
+  }
+
+  agent::CheckOptions CheckOpts() const {
+    agent::CheckOptions o;
+    o.db_path = config.db;
+    o.rules_path = config.rules;
+    o.root = config.root;
+    o.baseline = config.baseline;
+    o.jobs = config.jobs;
+    o.verify_packages = config.verify_packages;
+    return o;
+  }
+
+  // Where and as whom to report; nullopt when not enrolled.
+  Result<std::optional<Enrollment>> Credentials(Outbox& outbox) {
+    if (!config.token_file.empty()) {
+      // A regular file of at most 4 KiB: a FIFO or device there is refused
+      // instead of blocking the daemon (core/host.h, ReadFile).
+      DW_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(DefaultHost(), config.token_file));
+      return std::optional<Enrollment>(
+          Enrollment{config.collector, config.host_id, token, "", config.ca_file});
+    }
+    DW_ASSIGN_OR_RETURN(auto e, outbox.LoadEnrollment());
+    if (e) {
+      if (!config.collector.empty()) e->collector = config.collector;
+      if (!config.ca_file.empty()) e->ca_file = config.ca_file;
+    }
+    return e;
+  }
+
+  // Queues result (when given) and delivers the outbox.
+  void Deliver(const CheckResult* result, bool respect_backoff) {
+    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    if (!outbox.ok()) return Log(outbox.status().message());
+    if (result != nullptr) {
+      auto id = (*outbox)->Enqueue(*result, DefaultHost().NowNs());
+      if (!id.ok()) return Log("cannot queue the report: " + id.status().message());
+    }
+    auto cred = Credentials(**outbox);
+    if (!cred.ok()) return Log(cred.status().message());
+    if (!cred->has_value()) {
+      if (result != nullptr) Log("not enrolled with a collector; report kept in the outbox");
+      return;
+    }
+    CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
+    DeliveryOptions opts;
+    opts.respect_backoff = respect_backoff;
+    auto outcome = DeliverOutbox(**outbox, client, **cred, opts, DefaultHost().NowNs());
+    if (!outcome.ok()) return Log("delivery: " + outcome.status().message());
+    if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
+      Log(outcome->Note());
+    }
+  }
+
+  // First start (docs/collector.md, "First start: the enroll file"): with no enrollment in
+  // the store and no token_file configured, enrolls with the enroll file's
+  // collector, then removes the spent token file. A collector that cannot be
+  // reached is tried again at the next poll; a refusal after 10 minutes.
+  void MaybeEnroll() {
+    if (!config.token_file.empty() || std::chrono::steady_clock::now() < enroll_not_before) return;
+    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    if (!outbox.ok()) return Log(outbox.status().message());
+    auto enrolled = (*outbox)->LoadEnrollment();
+    if (!enrolled.ok()) return Log(enrolled.status().message());
+    if (enrolled->has_value()) return;
+    auto file = LoadEnrollFile(DefaultHost(), config.enroll_file);
+    if (!file.ok() && file.status().code() == StatusCode::kNotFound) return;
+    const auto later = std::chrono::steady_clock::now() + kEnrollRefusedRetry;
+    if (!file.ok()) {
+      enroll_not_before = later;
+      return Log("cannot enroll: " + file.status().message() + "; trying again in 10 minutes");
+    }
+    auto token = ReadTokenFile(DefaultHost(), file->token_file);
+    if (!token.ok()) {
+      enroll_not_before = later;
+      return Log("cannot enroll with " + file->collector + ": " + token.status().message() +
+                 "; trying again in 10 minutes");
+    }
+    SetStatus("enrolling");
+    EnrollRequest request{file->collector, std::move(token).value(), DefaultHost().Hostname(),
+                          file->group, file->ca_file};
+    auto e = EnrollAndSave(**outbox, request);
+    if (!e.ok()) {
+      const Status& s = e.status();
+      if (s.code() == StatusCode::kUnavailable) {
+        SetStatus("enrolling: collector unavailable");
+        // Logged once while it lasts, not at every poll.
+        if (std::exchange(enroll_unavailable_logged, true)) return;
+        return Log("enrolling with " + file->collector + ": " + s.message() +
+                   "; trying again every " + FormatDuration(config.poll_interval_ns));
+      }
+      enroll_not_before = later;
+      enroll_unavailable_logged = false;
+      SetStatus("enrolling: refused");
+      if (s.code() == StatusCode::kPermissionDenied) {
+        return Log("enrolling with " + file->collector + ": the enroll token in " +
+                   file->token_file + " was refused (expired, used up or revoked; " + s.message() +
+                   "); trying again in 10 minutes");
+      }
+      return Log("enrolling with " + file->collector + ": " + s.message() +
+                 "; trying again in 10 minutes");
+    }
+    enroll_unavailable_logged = false;
+    std::string msg = "enrolled as " + e->host_id + " with " + e->collector;
+    if (::unlink(file->token_file.c_str()) == 0) {
+      Log(msg + "; removed the spent token file " + file->token_file);
+    } else {
+      Log(msg + "; could not remove the spent token file: " +
+          ErrnoStatus(file->token_file, errno).message());
+    }
+    SetStatus("enrolled as " + e->host_id);
+  }
+
+  // The first check of a configuration takes its baseline when there is
+  // none yet ("first baseline"), so that a fresh host needs no command.
+  Status EnsureBaseline() {
+    if (baseline_ready) return Status::Ok();
+    DW_ASSIGN_OR_RETURN(bool exists, agent::BaselineExists(CheckOpts()));
+    if (!exists) {
+      SetStatus("first baseline");
+      DW_ASSIGN_OR_RETURN(
+          agent::BaselineInfo info,
+          agent::CreateBaseline(CheckOpts(), "driftwatch daemon", "first baseline"));
+      Log("first baseline '" + info.name + "': " + std::to_string(info.stats.files) + " files, " +
+          std::to_string(info.stats.dirs) + " dirs");
+    }
+    baseline_ready = true;
+    return Status::Ok();
+  }
+
+  Status Check() {
+    DW_RETURN_IF_ERROR(EnsureBaseline());
+    auto result = agent::RunCheck(CheckOpts());
+    if (!result.ok()) return result.status();
+    result->interval_ns = config.interval_ns;
+    if (after_check && config.root == "/") after_check(config.db, &*result);
+    // Recorded in the history by RunCheck; below min_severity they go no
+    // further.
+    const size_t below = agent::DropBelowSeverity(config.min_severity, &*result);
+    std::string msg = std::to_string(result->events.size()) + " drift event(s)";
+    if (below > 0) {
+      msg += " (and " + std::to_string(below) + " below " +
+             std::string(agent::MinSeverityName(config.min_severity)) + ", not reported)";
+    }
+    Log("check: " + msg);
+    SetStatus("checked at " + FormatRfc3339Nanos(result->finished_ns).substr(0, 19) + "Z: " + msg);
+    Deliver(&*result, false);
+    return Status::Ok();
+  }
+
+  // A timer's wait that had completed when it was cancelled (its handler
+  // queued already) still runs; the generation tells it that it was
+  // replaced, so that one chain of checks and one of polls run at a time.
+  void ScheduleCheck() {
+    std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(config.jitter_ns, 0));
+    int64_t delay = (checked ? config.interval_ns : 0) + dist(rng);
+    // A host without its baseline yet (a fresh install) takes it at once; a
+    // fleet restarted together (an upgrade) keeps the jitter.
+    if (!checked) {
+      auto exists = agent::BaselineExists(CheckOpts());
+      if (exists.ok() && !*exists) delay = 0;
+    }
+    check_timer.expires_after(std::chrono::nanoseconds(delay));
+    check_timer.async_wait([this, gen = ++check_gen](const boost::system::error_code& ec) {
+      if (ec || gen != check_gen) return;
+      checked = true;
+      Status s = Check();
+      if (!s.ok()) Log("check failed: " + s.message());
+      ScheduleCheck();
+    });
+  }
+
+  void Poll() {
+    MaybeEnroll();
+    Deliver(nullptr, true);
+    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    if (!outbox.ok()) return Log(outbox.status().message());
+    auto cred = Credentials(**outbox);
+    if (!cred.ok() || !cred->has_value()) return;
+    CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
+    std::vector<PendingAck> failed;
+    for (PendingAck& a : acks) {
+      if (!KeepForRetry(a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
+      failed.push_back(std::move(a));
+    }
+    acks = std::move(failed);
+    auto cmds = client.PollCommands();
+    if (!cmds.ok()) return;
+    for (const AgentCommand& c : *cmds) {
+      PendingAck ack;
+      ack.id = c.id;
+      if (c.kind == "baseline") {
+        auto info = agent::CreateBaseline(
+            CheckOpts(), "collector",
+            "requested by the collector (command " + std::to_string(c.id) + ")");
+        ack.ok = info.ok();
+        if (info.ok()) {
+          ack.detail = "baseline " + info->name + " revision " + std::to_string(info->revision);
+          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+        } else {
+          ack.detail = info.status().message();
+        }
+        Log("command " + std::to_string(c.id) + " baseline: " + ack.detail);
+      } else if (c.kind == "accept") {
+        auto info = agent::AcceptDrift(
+            CheckOpts(), AcceptGlobs(c.paths), "collector",
+            "accepted through the collector (command " + std::to_string(c.id) + ")");
+        ack.ok = info.ok();
+        if (info.ok()) {
+          ack.detail = "accepted " + std::to_string(c.paths.size()) + " path(s) into baseline " +
+                       info->name + " revision " + std::to_string(info->revision);
+          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+        } else {
+          ack.detail = info.status().message();
+        }
+        Log("command " + std::to_string(c.id) + " accept: " + ack.detail);
+      } else if (c.kind == "check-now") {
+        Status s = Check();
+        ack.ok = s.ok();
+        ack.detail = s.ok() ? "checked" : s.message();
+      } else {
+        ack.detail = "unknown command '" + c.kind + "'";
+      }
+      Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
+      if (KeepForRetry(ack, s)) acks.push_back(std::move(ack));
+      if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
+        // Report against the new baseline so the collector sees it at once.
+        Status cs = Check();
+        if (!cs.ok()) Log("check failed: " + cs.message());
+      }
+    }
+  }
+
+  void SchedulePoll() {
+    poll_timer.expires_after(std::chrono::nanoseconds(config.poll_interval_ns));
+    poll_timer.async_wait([this, gen = ++poll_gen](const boost::system::error_code& ec) {
+      if (ec || gen != poll_gen) return;
+      Poll();
+      SchedulePoll();
+    });
+  }
+
+  void WaitSignal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        // A SIGHUP that came during a check is handled here, after it.
+        service::NotifyReloading();
+        auto c = LoadDaemonConfig(DefaultHost(), config_path, config_required);
+        if (!c.ok()) {
+          Log("reload failed, keeping the old configuration: " + c.status().message());
+        } else {
+          config = std::move(c).value();
+          Log(config.source.empty() ? "configuration reloaded: " + ConfigSource(config, config_path)
+                                    : "configuration reloaded from " + config.source);
+          baseline_ready = false;
+          enroll_not_before = {};
+          if (started) {
+            check_timer.cancel();
+            poll_timer.cancel();
+            ScheduleCheck();
+            SchedulePoll();
+          }
+        }
+        service::NotifyReady(status);
+        WaitSignal();
+        return;
+      }
+      service::NotifyStopping();
+      Log("signal " + std::to_string(sig) + ": exiting");
+      io.stop();
+    });
+  }
+};
+
+Daemon::Daemon(std::string config_path, bool config_required, DaemonConfig config,
+               std::function<void(const std::string& db, CheckResult*)> after_check)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config_path = std::move(config_path);
+  impl_->config_required = config_required;
+  impl_->config = std::move(config);
+  impl_->after_check = std::move(after_check);
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::Run() {
+  // The signal handlers were installed with the Impl (its signal_set); a
+  // signal that came since waits in the set for WaitSignal().
+  impl_->WaitSignal();
+  const DaemonConfig& c = impl_->config;
+  Log("started (" + ConfigSource(c, impl_->config_path) + "); checks every " +
+      FormatDuration(c.interval_ns) + ", polls every " + FormatDuration(c.poll_interval_ns));
+  LowerPriority(c.nice);
+  // Polls (and so enrolls, on a first start) before the first check, whose
+  // report then goes out at once.
+  impl_->io.post([this] {
+    // Opening the store first creates its directory (0700) on a host where
+    // nothing made it yet, so that a first-start enrollment can be kept.
+    if (auto store = agent::Store::Open(impl_->config.db); !store.ok()) {
+      Log(store.status().message());
+    }
+    impl_->Poll();
+    impl_->started = true;
+    impl_->ScheduleCheck();
+    impl_->SchedulePoll();
+  });
+  service::NotifyReady(impl_->status);
+  impl_->io.run();
+  return 0;
+}
+
+}  // namespace driftwatch::report

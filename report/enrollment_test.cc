@@ -1,0 +1,89 @@
+#include "report/enrollment.h"
+
+#include <gtest/gtest.h>
+
+namespace driftwatch::report {
+namespace {
+
+TEST(EnrollFileTest, ParsesWhatPackageAgentWrites) {
+  auto e = ParseEnrollFile(R"(version: 1
+collector: https://collector.example:8443
+group: web
+ca_file: /etc/driftwatch/enroll-ca.pem
+token_file: /etc/driftwatch/enroll.token
+)",
+                           "enroll.yaml");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->collector, "https://collector.example:8443");
+  EXPECT_EQ(e->group, "web");
+  EXPECT_EQ(e->ca_file, "/etc/driftwatch/enroll-ca.pem");
+  EXPECT_EQ(e->token_file, "/etc/driftwatch/enroll.token");
+
+  auto minimal = ParseEnrollFile("collector: http://127.0.0.1:8080\ntoken_file: /t\n", "e.yaml");
+  ASSERT_TRUE(minimal.ok()) << minimal.status().message();
+  EXPECT_EQ(minimal->group, "");
+  EXPECT_EQ(minimal->ca_file, "");
+}
+
+TEST(EnrollFileTest, ErrorsNameFileLineColumn) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"", "e.yaml: empty; needs collector and token_file"},
+      {"version: 2\n",
+       "e.yaml:1:10: enroll file version 2 is not supported (this build knows version 1)"},
+      {"collector: http://c\ntoken_file: /t\ntoken: abc\n", "e.yaml:3:1: unknown key 'token'"},
+      {"collector: c.example\n", "e.yaml:1:12: collector: expected an http(s) URL"},
+      {"collector: http://c\n", "e.yaml: missing 'token_file'"},
+      {"token_file: /t\n", "e.yaml: missing 'collector'"},
+      {"collector: http://c\ngroup: [a]\n", "e.yaml:2:8: group: expected a scalar"},
+      {"collector: [http://c\n", "e.yaml:2:1: end of sequence flow not found"},
+      {"[]\n", "e.yaml:1:1: expected a mapping"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseEnrollFile(c.yaml, "e.yaml");
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().message(), c.message) << c.yaml;
+  }
+}
+
+TEST(EnrollFileTest, MissingFileIsNotFound) {
+  auto r = LoadEnrollFile(DefaultHost(), "/nonexistent-driftwatch-dir/enroll.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST(TokenTest, FirstLineWithoutTrailingBlanks) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"dwe_abc\n", "dwe_abc"},
+      {"dwe_abc", "dwe_abc"},
+      {"dwe_abc \t\r\nsecond line\n", "dwe_abc"},
+  };
+  for (const auto& [text, token] : cases) {
+    auto t = TokenFromText(text, "f");
+    ASSERT_TRUE(t.ok()) << text;
+    EXPECT_EQ(*t, token);
+  }
+  for (const char* empty : {"", "\n", "  \nsecret\n"}) {
+    auto t = TokenFromText(empty, "/etc/driftwatch/enroll.token");
+    ASSERT_FALSE(t.ok()) << empty;
+    EXPECT_EQ(t.status().message(), "/etc/driftwatch/enroll.token: no token");
+  }
+}
+
+TEST(TokenTest, TokenFileIsARegularFileOfAtMost4KiB) {
+  // A directory or device is refused without reading it.
+  for (const char* path : {"/", "/dev/zero"}) {
+    auto t = ReadTokenFile(DefaultHost(), path);
+    ASSERT_FALSE(t.ok()) << path;
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument) << path;
+  }
+  auto missing = ReadTokenFile(DefaultHost(), "/nonexistent-driftwatch-dir/enroll.token");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace driftwatch::report

@@ -1,0 +1,127 @@
+// The outbox: reports waiting for the collector, and the agent's enrollment
+// state, kept in the agent's SQLite database (docs/wire.md, "Agent side").
+//
+// Every report is written here before it is sent and deleted only after the
+// collector acknowledged it, so a collector that is down for a day loses
+// nothing; reports leave in the order they were queued. The outbox holds at
+// most `max_reports` reports: when full, the oldest ones are summarised into
+// one "outbox-overflow" report (counts of reports and events by kind, time
+// range) that takes their place at the head of the queue, so nothing is
+// dropped silently. A report the collector refuses as invalid (400/422
+// "invalid_report") is kept with state "rejected" for inspection and no
+// longer blocks the queue.
+//
+// Reports fit a budget (core/report_fold.h): a check with more drift than
+// one report may carry is queued as a folded head plus parts holding the
+// critical and high events that did not fit, queued ahead of the head (the
+// collector takes a host's latest counts from the last report it stores);
+// Shrink() folds a queued report further when the collector answers 413.
+//
+// Tables (component 'report' in schema_versions, version 1):
+//   report_outbox(seq, report_id, created_ns, body, events, attempts,
+//                 next_attempt_ns, last_error, state, overflow)
+//   report_state(key, value)   -- collector, host_id, token, group, ca_file,
+//                                 packages_digest
+//
+// Thread-safety: one Outbox per thread; several processes may share the
+// database file (SQLite locking, busy timeout).
+#ifndef DRIFTWATCH_REPORT_OUTBOX_H_
+#define DRIFTWATCH_REPORT_OUTBOX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/drift.h"
+#include "core/report_fold.h"
+#include "core/status.h"
+
+namespace driftwatch::agent {
+class Db;
+}
+
+namespace driftwatch::report {
+
+constexpr int kReportSchemaVersion = 1;
+constexpr int64_t kDefaultOutboxMax = 1000;
+
+struct Enrollment {
+  std::string collector;  // base URL, e.g. http://127.0.0.1:8080
+  std::string host_id;
+  std::string token;  // the agent token (secret)
+  std::string group;
+  std::string ca_file;  // PEM bundle to verify an https collector; "" = system
+};
+
+struct QueuedReport {
+  int64_t seq = 0;
+  std::string report_id;
+  int64_t created_ns = 0;
+  std::string body;  // wire JSON without "host_id" and "sent" (added when sending)
+  int attempts = 0;
+  int64_t next_attempt_ns = 0;
+};
+
+class Outbox {
+ public:
+  // Opens (creating tables in) the agent database at db_path. kUnsupported
+  // when the database records a newer 'report' schema version.
+  // `budget` bounds each queued report.
+  static Result<std::unique_ptr<Outbox>> Open(const std::string& db_path,
+                                              int64_t max_reports = kDefaultOutboxMax,
+                                              const ReportBudget& budget = ReportBudget{});
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Queues a report of `result` under a new UUID v4 and returns the id; a
+  // result over the budget is queued as that report (the folded head) and
+  // its parts, each under its own id, in that order.
+  // The package inventory goes in full only when its digest differs from
+  // the one last queued in full (report_state "packages_digest"); otherwise
+  // the report carries just the digest and count, so reports stay small.
+  Result<std::string> Enqueue(const CheckResult& result, int64_t now_ns);
+  // Makes the next report carry the full package list again: called when
+  // the collector answers that it lacks the list a digest names.
+  Status ForgetPackagesDigest();
+
+  // Pending reports, oldest first.
+  Result<std::vector<QueuedReport>> Pending(int limit);
+  Status Remove(int64_t seq);
+  Status RecordFailure(int64_t seq, int attempts, int64_t next_attempt_ns,
+                       const std::string& error);
+  Status MarkRejected(int64_t seq, const std::string& error);
+  // The collector found report `seq` too large (413): rewrites it folded to
+  // half its size (half its listed events), under the same report id; the
+  // parts a split needs (or the first half of a part split in two) are
+  // queued just ahead of it, so that a head always follows its parts. False
+  // when it is already at the smallest budget (kMinReportBudget) and
+  // nothing was changed.
+  Result<bool> Shrink(int64_t seq);
+  Result<int64_t> PendingCount();
+  Result<int64_t> RejectedCount();
+
+  Result<std::optional<Enrollment>> LoadEnrollment();
+  Status SaveEnrollment(const Enrollment& e);
+
+ private:
+  Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget);
+  // Inserts the head and parts of a fitted report under new ids; returns
+  // the head's.
+  Result<std::string> InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns);
+  Status Init();
+  Status MakeRoom(int64_t now_ns);
+
+  std::unique_ptr<agent::Db> db_;
+  int64_t max_reports_;
+  ReportBudget budget_;
+};
+
+// A random UUID v4 in canonical form.
+Result<std::string> NewReportId();
+
+}  // namespace driftwatch::report
+
+#endif  // DRIFTWATCH_REPORT_OUTBOX_H_
