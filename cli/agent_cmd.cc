@@ -70,23 +70,6 @@ std::string StatsLine(const ScanStats& s) {
          std::to_string(s.duration_ns / 1'000'000) + " ms";
 }
 
-web::json::value StatsJson(const ScanStats& s) {
-  web::json::value v = web::json::value::object();
-  v["files"] = web::json::value::number(s.files);
-  v["dirs"] = web::json::value::number(s.dirs);
-  v["others"] = web::json::value::number(s.others);
-  v["files_hashed"] = web::json::value::number(s.files_hashed);
-  v["bytes_hashed"] = web::json::value::number(s.bytes_hashed);
-  v["duration_ns"] = web::json::value::number(s.duration_ns);
-  return v;
-}
-
-web::json::value StringsJson(const std::vector<std::string>& items) {
-  web::json::value arr = web::json::value::array(items.size());
-  for (size_t i = 0; i < items.size(); ++i) arr[i] = web::json::value::string(items[i]);
-  return arr;
-}
-
 web::json::value BaselineJson(const agent::BaselineInfo& b) {
   web::json::value v = web::json::value::object();
   v["name"] = web::json::value::string(b.name);
@@ -95,8 +78,8 @@ web::json::value BaselineJson(const agent::BaselineInfo& b) {
   v["author"] = web::json::value::string(b.author);
   v["reason"] = web::json::value::string(b.reason);
   v["root"] = web::json::value::string(b.root.Hex());
-  v["stats"] = StatsJson(b.stats);
-  v["warnings"] = StringsJson(b.warnings);
+  v["stats"] = ScanStatsToJson(b.stats);
+  v["warnings"] = StringsToJson(b.warnings);
   return v;
 }
 
@@ -192,7 +175,7 @@ int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
       v["reason"] = web::json::value::string(r.reason);
       v["root"] = web::json::value::string(snap->root.Hex());
       v["root_path"] = web::json::value::string(EscapePath(snap->root_path));
-      v["stats"] = StatsJson(snap->stats);
+      v["stats"] = ScanStatsToJson(snap->stats);
       arr[i++] = v;
     } else {
       std::cout << r.name << "  rev " << r.revision << "  " << FormatTime(r.created_ns) << "  by "
@@ -298,12 +281,9 @@ int RunScanCommand(const std::vector<std::string>& argv) {
     v["root_path"] = web::json::value::string(EscapePath(opts->root));
     v["rules"] = web::json::value::string(policy->Fingerprint().Hex());
     v["started"] = web::json::value::string(FormatRfc3339Nanos(scan->started_ns));
-    web::json::value sub = web::json::value::object();
-    for (const auto& [path, hash] : scan->subtrees)
-      sub[EscapePath(path)] = web::json::value::string(hash.Hex());
-    v["subtrees"] = sub;
-    v["stats"] = StatsJson(scan->stats);
-    v["warnings"] = StringsJson(scan->warnings);
+    v["subtrees"] = SubtreesToJson(scan->subtrees);
+    v["stats"] = ScanStatsToJson(scan->stats);
+    v["warnings"] = StringsToJson(scan->warnings);
     std::cout << v.serialize() << "\n";
   } else {
     PrintWarnings(scan->warnings);

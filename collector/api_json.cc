@@ -95,9 +95,7 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   o["baseline"] = b;
   o["root"] = value(h.root.IsZero() ? "" : h.root.Hex());
   if (detail) {
-    value sub = value::object();
-    for (const auto& [path, hash] : h.subtrees) sub[EscapePath(path)] = value(hash.Hex());
-    o["subtrees"] = sub;
+    o["subtrees"] = SubtreesToJson(h.subtrees);
   } else {
     o["subtrees_count"] = value::number(static_cast<int64_t>(h.subtrees.size()));
   }

@@ -9,15 +9,10 @@
 #include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
 #include "core/drift.h"
+#include "core/drift_json.h"
 
 namespace driftwatch::collector {
 namespace {
-
-std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {
-  web::json::value o = web::json::value::object();
-  for (const auto& [path, hash] : subtrees) o[EscapePath(path)] = web::json::value(hash.Hex());
-  return o.serialize();
-}
 
 // A whole report in one statement, run under kPgIngestLock (so its
 // snapshot sees every earlier ingest): the duplicate check, the host row,
@@ -130,15 +125,8 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   const CheckResult& r = rep.result;
   if (!r.events.empty()) DW_RETURN_IF_ERROR(partitions.Ensure(*c, r.finished_ns));
   // Everything the statement needs is computed before the transaction.
-  web::json::value warnings = web::json::value::array();
-  for (size_t i = 0; i < r.warnings.size(); ++i) warnings[i] = web::json::value(r.warnings[i]);
-  web::json::value stats = web::json::value::object();
-  stats["files"] = web::json::value::number(r.stats.files);
-  stats["dirs"] = web::json::value::number(r.stats.dirs);
-  stats["others"] = web::json::value::number(r.stats.others);
-  stats["files_hashed"] = web::json::value::number(r.stats.files_hashed);
-  stats["bytes_hashed"] = web::json::value::number(r.stats.bytes_hashed);
-  stats["duration_ns"] = web::json::value::number(r.stats.duration_ns);
+  const web::json::value warnings = StringsToJson(r.warnings);
+  const web::json::value stats = ScanStatsToJson(r.stats);
   std::vector<std::string> paths;
   std::vector<int64_t> kinds, severities;
   paths.reserve(r.events.size());
@@ -172,7 +160,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
       warnings.serialize(),
       stats.serialize(),
       r.target,
-      SubtreesJson(r.subtrees),
+      SubtreesToJson(r.subtrees).serialize(),
       PgInt(r.interval_ns),
       r.baseline_root.IsZero() ? std::string() : r.baseline_root.Hex(),
       PgArray(paths),

@@ -213,27 +213,4 @@ PendingAlert ReadAlert(const Stmt& s) {
   return a;
 }
 
-std::string WarningsJson(const std::vector<std::string>& warnings) {
-  web::json::value a = web::json::value::array(warnings.size());
-  for (size_t i = 0; i < warnings.size(); ++i) a[i] = web::json::value(warnings[i]);
-  return a.serialize();
-}
-
-std::string StatsJson(const ScanStats& st) {
-  web::json::value o = web::json::value::object();
-  o["files"] = web::json::value::number(st.files);
-  o["dirs"] = web::json::value::number(st.dirs);
-  o["others"] = web::json::value::number(st.others);
-  o["files_hashed"] = web::json::value::number(st.files_hashed);
-  o["bytes_hashed"] = web::json::value::number(st.bytes_hashed);
-  o["duration_ns"] = web::json::value::number(st.duration_ns);
-  return o.serialize();
-}
-
-std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees) {
-  web::json::value o = web::json::value::object();
-  for (const auto& [path, hash] : subtrees) o[EscapePath(path)] = web::json::value(hash.Hex());
-  return o.serialize();
-}
-
 }  // namespace driftwatch::collector::sqlite_rows

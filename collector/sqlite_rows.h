@@ -31,9 +31,6 @@ EventRecord ReadEvent(const Stmt& s);
 CommandRecord ReadCommand(const Stmt& s);
 // Columns: alert id, route, event id, attempts, then the event as ReadEvent.
 PendingAlert ReadAlert(const Stmt& s);
-std::string WarningsJson(const std::vector<std::string>& warnings);
-std::string StatsJson(const ScanStats& stats);
-std::string SubtreesJson(const std::vector<std::pair<std::string, Hash128>>& subtrees);
 
 }  // namespace driftwatch::collector::sqlite_rows
 

@@ -14,6 +14,7 @@
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
 #include "collector/sqlite_util.h"
+#include "core/drift_json.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -25,9 +26,7 @@ using sqlite_rows::kSchema;
 using sqlite_rows::ReadAlert;
 using sqlite_rows::ReadEvent;
 using sqlite_rows::ReadHost;
-using sqlite_rows::StatsJson;
-using sqlite_rows::SubtreesJson;
-using sqlite_rows::WarningsJson;
+
 // Time windows with fewer events than this are read through events_detected.
 constexpr int64_t kTimeIndexMaxRows = 20000;
 
@@ -197,8 +196,8 @@ class SqliteStore : public FleetStore {
                              .Bind(9, r.baseline_revision)
                              .Bind(10, r.root.Hex())
                              .Bind(11, static_cast<int64_t>(r.events.size()))
-                             .Bind(12, WarningsJson(r.warnings))
-                             .Bind(13, StatsJson(r.stats))
+                             .Bind(12, StringsToJson(r.warnings).serialize())
+                             .Bind(13, ScanStatsToJson(r.stats).serialize())
                              .Run());
     }
     out.report_seq = db_->LastInsertId();
@@ -265,7 +264,7 @@ class SqliteStore : public FleetStore {
                              .Bind(7, int64_t{new_baseline ? 1 : 0})
                              .Bind(8, r.started_ns)
                              .Bind(9, r.root.Hex())
-                             .Bind(10, SubtreesJson(r.subtrees))
+                             .Bind(10, SubtreesToJson(r.subtrees).serialize())
                              .Bind(11, out.events)
                              .Bind(12, std::max(rep.total_events, out.events))
                              .Bind(13, rep.host_id)

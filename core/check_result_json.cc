@@ -219,6 +219,44 @@ Status FoldFromJson(const value& v, CheckResult* r) {
 
 }  // namespace
 
+web::json::value StringsToJson(const std::vector<std::string>& items) {
+  value arr = value::array(items.size());
+  for (size_t i = 0; i < items.size(); ++i) arr[i] = value::string(items[i]);
+  return arr;
+}
+
+web::json::value ScanStatsToJson(const ScanStats& stats) {
+  value st = value::object();
+  st["files"] = value::number(stats.files);
+  st["dirs"] = value::number(stats.dirs);
+  st["others"] = value::number(stats.others);
+  st["files_hashed"] = value::number(stats.files_hashed);
+  st["bytes_hashed"] = value::number(stats.bytes_hashed);
+  st["duration_ns"] = value::number(stats.duration_ns);
+  return st;
+}
+
+web::json::value SubtreesToJson(const Subtrees& subtrees) {
+  value sub = value::object();
+  for (const auto& [path, hash] : subtrees) sub[EscapePath(path)] = value::string(hash.Hex());
+  return sub;
+}
+
+Result<Subtrees> SubtreesFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object of path: hash");
+  Subtrees out;
+  for (const auto& [path, hash] : v.as_object()) {
+    std::string f = field + "[\"" + path + "\"]";
+    auto raw = UnescapePath(path);
+    if (!raw.ok()) return Status::InvalidArgument(f + ": " + raw.status().message());
+    if (!hash.is_string()) return TypeError(f, "32 hex digits");
+    auto h = Hash128::FromHex(hash.as_string());
+    if (!h.ok()) return TypeError(f, "32 hex digits");
+    out.emplace_back(std::move(raw).value(), *h);
+  }
+  return out;
+}
+
 web::json::value CheckResultToJson(const CheckResult& r) {
   value o = value::object();
   o["baseline"] = value::string(r.baseline);
@@ -262,24 +300,13 @@ web::json::value CheckResultToJson(const CheckResult& r) {
     o["part_of"] = value::string(f.part_of);
     o["part"] = value::number(f.part);
   }
-  value sub = value::object();
-  for (const auto& [path, hash] : r.subtrees) sub[EscapePath(path)] = value::string(hash.Hex());
-  o["subtrees"] = sub;
+  o["subtrees"] = SubtreesToJson(r.subtrees);
   std::vector<value> events;
   events.reserve(r.events.size());
   for (const DriftEvent& e : r.events) events.push_back(DriftEventToJson(e));
   o["events"] = value::array(std::move(events));
-  std::vector<value> warnings;
-  for (const std::string& w : r.warnings) warnings.push_back(value::string(w));
-  o["warnings"] = value::array(std::move(warnings));
-  value st = value::object();
-  st["files"] = value::number(r.stats.files);
-  st["dirs"] = value::number(r.stats.dirs);
-  st["others"] = value::number(r.stats.others);
-  st["files_hashed"] = value::number(r.stats.files_hashed);
-  st["bytes_hashed"] = value::number(r.stats.bytes_hashed);
-  st["duration_ns"] = value::number(r.stats.duration_ns);
-  o["stats"] = st;
+  o["warnings"] = StringsToJson(r.warnings);
+  o["stats"] = ScanStatsToJson(r.stats);
   if (r.interval_ns > 0) o["interval_seconds"] = value::number(r.interval_ns / 1000000000);
   if (r.containers) {
     std::vector<value> list;
@@ -331,16 +358,7 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
   DW_RETURN_IF_ERROR(GetTime(v, "started", top, &r.started_ns));
   DW_RETURN_IF_ERROR(GetTime(v, "finished", top, &r.finished_ns));
   if (const value* s = Find(v, "subtrees")) {
-    if (!s->is_object()) return TypeError("subtrees", "an object of path: hash");
-    for (const auto& [path, hash] : s->as_object()) {
-      std::string f = "subtrees[\"" + path + "\"]";
-      auto raw = UnescapePath(path);
-      if (!raw.ok()) return Status::InvalidArgument(f + ": " + raw.status().message());
-      if (!hash.is_string()) return TypeError(f, "32 hex digits");
-      auto h = Hash128::FromHex(hash.as_string());
-      if (!h.ok()) return TypeError(f, "32 hex digits");
-      r.subtrees.emplace_back(std::move(raw).value(), *h);
-    }
+    DW_ASSIGN_OR_RETURN(r.subtrees, SubtreesFromJson(*s, "subtrees"));
   }
   const value* events = Find(v, "events");
   if (events == nullptr) return Status::InvalidArgument("events: missing");

@@ -35,6 +35,17 @@ Result<Entry> EntryAttributesFromJson(const web::json::value& v, const std::stri
 web::json::value DriftEventToJson(const DriftEvent& e);
 Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::string& field);
 
+// ["a", "b"]: warnings and other lists of text.
+web::json::value StringsToJson(const std::vector<std::string>& items);
+// A scan's counts: {"files", "dirs", "others", "files_hashed",
+// "bytes_hashed", "duration_ns"}.
+web::json::value ScanStatsToJson(const ScanStats& stats);
+// Subtree hashes as {"<escaped path>": "<32 hex digits>"}, and back (raw
+// paths; `field` names the member in errors).
+using Subtrees = std::vector<std::pair<std::string, Hash128>>;
+web::json::value SubtreesToJson(const Subtrees& subtrees);
+Result<Subtrees> SubtreesFromJson(const web::json::value& v, const std::string& field);
+
 web::json::value CheckResultToJson(const CheckResult& r);
 Result<CheckResult> CheckResultFromJson(const web::json::value& v);
 
