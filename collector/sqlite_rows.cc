@@ -103,43 +103,42 @@ const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
     "FROM events e JOIN reports r ON r.seq = e.report_seq";
 
-Status CreateOrUpgradeSchema(Db& db) {
-  Transaction tx(db);
-  DW_RETURN_IF_ERROR(tx.Begin());
+Status CreateOrUpgradeSchema(sqlite::Db& db) {
+  DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(db));
   DW_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
               "version INTEGER NOT NULL)"));
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT version FROM schema_versions "
                                          "WHERE component = 'collector'"));
-  DW_ASSIGN_OR_RETURN(bool found, s->Step());
-  const int64_t version = found ? s->Int(0) : 0;
+  DW_ASSIGN_OR_RETURN(bool found, s.Step());
+  const int64_t version = found ? s.Int(0) : 0;
   if (found && (version < 1 || version > kCollectorSchemaVersion)) {
     return Status::Unsupported("collector store schema version " + std::to_string(version) +
                                " is not supported by this build (knows version " +
                                std::to_string(kCollectorSchemaVersion) +
                                "); see docs/collector.md");
   }
-  s.reset();
+  s.Reset();
   if (version == 1) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV2));
   DW_RETURN_IF_ERROR(db.Exec(kSchema));
   if (version == 1 || version == 2) {
     // kSchema created the tokens table if the file had none.
     DW_ASSIGN_OR_RETURN(auto has, db.Prepare("SELECT count(*) FROM pragma_table_info('tokens') "
                                              "WHERE name = 'uses_left'"));
-    DW_ASSIGN_OR_RETURN(bool row, has->Step());
-    const bool upgraded = row && has->Int(0) > 0;
-    has.reset();
+    DW_ASSIGN_OR_RETURN(bool row, has.Step());
+    const bool upgraded = row && has.Int(0) > 0;
+    has.Reset();
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV3));
   }
   if (version != kCollectorSchemaVersion) {
     DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
                                              "component, version) VALUES('collector', ?)"));
-    DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
+    DW_RETURN_IF_ERROR(ins.Bind(1, int64_t{kCollectorSchemaVersion}).Run());
   }
   return tx.Commit();
 }
 
-HostRecord ReadHost(const Stmt& s) {
+HostRecord ReadHost(const sqlite::Stmt& s) {
   HostRecord h;
   h.id = s.Text(0);
   h.group = s.Text(1);
@@ -173,7 +172,7 @@ HostRecord ReadHost(const Stmt& s) {
   return h;
 }
 
-EventRecord ReadEvent(const Stmt& s) {
+EventRecord ReadEvent(const sqlite::Stmt& s) {
   EventRecord e;
   e.id = s.Int(0);
   e.host_id = s.Text(1);
@@ -184,7 +183,7 @@ EventRecord ReadEvent(const Stmt& s) {
   return e;
 }
 
-CommandRecord ReadCommand(const Stmt& s) {
+CommandRecord ReadCommand(const sqlite::Stmt& s) {
   CommandRecord c;
   c.id = s.Int(0);
   c.host_id = s.Text(1);
@@ -198,7 +197,7 @@ CommandRecord ReadCommand(const Stmt& s) {
   return c;
 }
 
-PendingAlert ReadAlert(const Stmt& s) {
+PendingAlert ReadAlert(const sqlite::Stmt& s) {
   PendingAlert a;
   a.id = s.Int(0);
   a.route = s.Text(1);

@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "collector/sqlite_util.h"
 #include "collector/store.h"
 #include "core/hash.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector::sqlite_rows {
 
@@ -24,13 +24,13 @@ extern const char* const kEventSelect;     // SELECT ... that ReadEvent decodes
 
 // Creates the schema in a new database, upgrades a version 1 one in place,
 // or refuses other versions (kUnsupported), in one transaction.
-Status CreateOrUpgradeSchema(Db& db);
+Status CreateOrUpgradeSchema(sqlite::Db& db);
 
-HostRecord ReadHost(const Stmt& s);
-EventRecord ReadEvent(const Stmt& s);
-CommandRecord ReadCommand(const Stmt& s);
+HostRecord ReadHost(const sqlite::Stmt& s);
+EventRecord ReadEvent(const sqlite::Stmt& s);
+CommandRecord ReadCommand(const sqlite::Stmt& s);
 // Columns: alert id, route, event id, attempts, then the event as ReadEvent.
-PendingAlert ReadAlert(const Stmt& s);
+PendingAlert ReadAlert(const sqlite::Stmt& s);
 
 }  // namespace driftwatch::collector::sqlite_rows
 
