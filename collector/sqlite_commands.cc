@@ -3,12 +3,13 @@
 #include "collector/inventory.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
+#include "collector/store_rows.h"
 
 namespace driftwatch::collector::sqlite_commands {
 namespace {
 
-using sqlite_rows::kCommandColumns;
-using sqlite_rows::ReadCommand;
+using sqlite_rows::SqliteRow;
+using store_rows::kCommandColumns;
 
 Status HostExists(sqlite::Db& db, const std::string& host_id) {
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT 1 FROM hosts WHERE id = ?"));
@@ -66,7 +67,7 @@ Result<std::vector<CommandRecord>> Take(sqlite::Db& db, const std::string& host_
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadCommand(s));
+      out.push_back(store_rows::ReadCommand(SqliteRow(s)));
     }
   }
   for (CommandRecord& c : out) {
@@ -131,7 +132,7 @@ Result<std::vector<CommandRecord>> List(sqlite::Db& db, const std::string& host_
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(ReadCommand(s));
+    out.push_back(store_rows::ReadCommand(SqliteRow(s)));
   }
   return out;
 }

@@ -2,8 +2,12 @@
 #include "collector/sqlite_inventory.h"
 
 #include "collector/inventory.h"
+#include "collector/sqlite_rows.h"
+#include "collector/store_rows.h"
 
 namespace driftwatch::collector::sqlite_inventory {
+
+using sqlite_rows::SqliteRow;
 
 Status RecordBaseline(sqlite::Db& db, const std::string& host_id, const std::string& name,
                       int64_t revision, const std::string& root_hex, int64_t created_ns,
@@ -114,13 +118,7 @@ Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id) {
                                            "containers_ns FROM host_inventory WHERE host_id = ?"));
     s.Bind(1, host_id);
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row) {
-      inv.packages_digest = s.Text(0);
-      inv.packages_count = s.Int(1);
-      inv.packages_ns = s.Int(2);
-      inv.containers_ns = s.Int(3);
-      inv.containers_known = inv.containers_ns != 0;
-    }
+    if (row) store_rows::ReadInventoryHead(SqliteRow(s), &inv);
   }
   {
     DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT manager, name, version, arch FROM "
@@ -129,7 +127,7 @@ Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id) {
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      inv.packages.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3)});
+      inv.packages.push_back(store_rows::ReadPackage(SqliteRow(s)));
     }
   }
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT name, container_id, runtime, image, image_digest, "
@@ -139,8 +137,7 @@ Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id) {
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    inv.containers.push_back(
-        {s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5) != 0, s.Int(6)});
+    inv.containers.push_back(store_rows::ReadContainer(SqliteRow(s)));
   }
   return inv;
 }
@@ -154,14 +151,7 @@ Result<std::vector<BaselineRevision>> Baselines(sqlite::Db& db, const std::strin
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    BaselineRevision b;
-    b.name = s.Text(0);
-    b.revision = s.Int(1);
-    if (auto h = Hash128::FromHex(s.Text(2)); h.ok()) b.root = *h;
-    b.since_ns = s.Int(3);
-    b.first_seen_ns = s.Int(4);
-    b.last_seen_ns = s.Int(5);
-    out.push_back(std::move(b));
+    out.push_back(store_rows::ReadBaselineRevision(SqliteRow(s)));
   }
   return out;
 }
@@ -173,7 +163,7 @@ Result<std::vector<ImageUsage>> Images(sqlite::Db& db) {
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    rows.push_back({s.Text(0), s.Text(1), s.Text(2), s.Int(3)});
+    rows.push_back(store_rows::ReadImageRow(SqliteRow(s)));
   }
   return AggregateImages(rows);
 }

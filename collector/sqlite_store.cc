@@ -13,6 +13,7 @@
 #include "collector/sqlite_commands.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
+#include "collector/store_rows.h"
 #include "core/drift_json.h"
 #include "core/sqlite.h"
 
@@ -20,12 +21,9 @@ namespace driftwatch::collector {
 namespace {
 
 using sqlite_rows::kEventSelect;
-using sqlite_rows::kHostColumns;
-using sqlite_rows::kHostFrom;
-using sqlite_rows::kSchema;
-using sqlite_rows::ReadAlert;
-using sqlite_rows::ReadEvent;
-using sqlite_rows::ReadHost;
+using sqlite_rows::SqliteRow;
+using store_rows::kHostColumns;
+using store_rows::kHostFrom;
 
 // Time windows with fewer events than this are read through events_detected.
 constexpr int64_t kTimeIndexMaxRows = 20000;
@@ -67,9 +65,8 @@ class SqliteStore : public FleetStore {
     s.Bind(1, sha);
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<TokenInfo>();
-    auto role = ParseRole(s.Text(0));
-    if (!role.ok()) return Status::Corruption("tokens: unknown role " + s.Text(0));
-    return std::optional<TokenInfo>(TokenInfo{*role, s.Text(1), TokenLimits{s.Int(2), s.Int(3)}});
+    DW_ASSIGN_OR_RETURN(TokenInfo info, store_rows::ReadToken(SqliteRow(s)));
+    return std::optional<TokenInfo>(std::move(info));
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
@@ -134,7 +131,7 @@ class SqliteStore : public FleetStore {
     s.Bind(1, host_id);
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Status::NotFound("unknown host '" + host_id + "'");
-    return ReadHost(s);
+    return store_rows::ReadHost(SqliteRow(s));
   }
 
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
@@ -431,7 +428,7 @@ class SqliteStore : public FleetStore {
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadAlert(s));
+      out.push_back(store_rows::ReadAlert(SqliteRow(s)));
     }
     return out;
   }
@@ -477,19 +474,9 @@ class SqliteStore : public FleetStore {
   Result<StoreCounts> Counts() override {
     std::lock_guard<std::mutex> lock(mu_);
     StoreCounts c;
-    DW_ASSIGN_OR_RETURN(
-        auto s, db_->Prepare("SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
-                             "(SELECT coalesce(sum(n), 0) FROM event_counts), "
-                             "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
-                             "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)"));
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(store_rows::kCountsSelect));
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row) {
-      c.hosts = s.Int(0);
-      c.reports = s.Int(1);
-      c.events = s.Int(2);
-      c.pending_commands = s.Int(3);
-      c.pending_alerts = s.Int(4);
-    }
+    if (row) c = store_rows::ReadCounts(SqliteRow(s));
     return c;
   }
 
@@ -539,7 +526,7 @@ class SqliteStore : public FleetStore {
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadHost(s));
+      out.push_back(store_rows::ReadHost(SqliteRow(s)));
     }
     return out;
   }
@@ -549,7 +536,7 @@ class SqliteStore : public FleetStore {
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadEvent(s));
+      out.push_back(store_rows::ReadEvent(SqliteRow(s)));
     }
     return out;
   }
