@@ -3,6 +3,10 @@
 
 #include <cpprest/json.h>
 
+#include <system_error>
+
+#include "core/drift_json.h"
+
 namespace driftwatch::collector::store_rows {
 
 const char* const kHostColumns =
@@ -22,20 +26,12 @@ const char* const kCountsSelect =
     "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
     "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)";
 
-std::vector<std::pair<std::string, Hash128>> SubtreesFromJson(const std::string& json) {
-  std::vector<std::pair<std::string, Hash128>> out;
-  try {
-    auto sub = web::json::value::parse(json);
-    for (const auto& [path, hash] : sub.as_object()) {
-      auto raw = UnescapePath(path);
-      auto hh = Hash128::FromHex(hash.as_string());
-      if (raw.ok() && hh.ok()) out.emplace_back(*raw, *hh);
-    }
-  } catch (const std::exception&) {
-    // Written by the stores only; an unreadable value shows as no subtrees
-    // (or those before the unreadable member).
-  }
-  return out;
+Subtrees HostSubtrees(const std::string& json) {
+  std::error_code ec;
+  const web::json::value v = web::json::value::parse(json, ec);
+  if (ec) return {};
+  auto subtrees = SubtreesFromJson(v, "subtrees");
+  return subtrees.ok() ? std::move(subtrees).value() : Subtrees();
 }
 
 Hash128 HashFromHex(const std::string& hex) {

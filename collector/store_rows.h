@@ -6,9 +6,9 @@
 // A row is any type with `std::string Text(int col) const`,
 // `int64_t Int(int col) const` and `bool Bool(int col) const`, columns
 // numbered from 0, NULL reading as "", 0 and false: SqliteRow
-// (sqlite_rows.h) and PgRow (pg_conn.h). Values a store wrote that do not
-// parse (a root that is not hex, subtrees that are not JSON) read as empty,
-// as they always have; only a token's role is checked.
+// (sqlite_rows.h) and PgRow (pg_conn.h). Stored values that do not decode
+// (a root that is not hex, subtrees that are not SubtreesToJson's) read as
+// empty; only a token's role is checked.
 //
 // Thread-safety: pure functions and constants.
 #ifndef DRIFTWATCH_COLLECTOR_STORE_ROWS_H_
@@ -40,8 +40,9 @@ extern const char* const kHostFrom;
 extern const char* const kCommandColumns;  // FROM commands, as ReadCommand decodes
 extern const char* const kCountsSelect;    // the one row ReadCounts decodes
 
-// hosts.subtrees: {"escaped path": "hex id", ...}; anything else reads as none.
-std::vector<std::pair<std::string, Hash128>> SubtreesFromJson(const std::string& json);
+// hosts.subtrees, as the stores write it (SubtreesToJson, core/drift_json.h);
+// a value that does not decode reads as no subtrees.
+std::vector<std::pair<std::string, Hash128>> HostSubtrees(const std::string& json);
 // A hex tree id, or the zero id when it does not parse ("" included).
 Hash128 HashFromHex(const std::string& hex);
 
@@ -60,7 +61,7 @@ HostRecord ReadHost(const R& r) {
   h.baseline_revision = r.Int(8);
   h.baseline_since_ns = r.Int(9);
   h.root = HashFromHex(r.Text(10));
-  h.subtrees = SubtreesFromJson(r.Text(11));
+  h.subtrees = HostSubtrees(r.Text(11));
   h.reports = r.Int(12);
   h.events = r.Int(13);
   h.last_report_events = r.Int(14);
