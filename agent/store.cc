@@ -5,6 +5,11 @@
 #include <cerrno>
 
 namespace driftwatch::agent {
+
+using sqlite::Db;
+using sqlite::InTransaction;
+using sqlite::Stmt;
+
 namespace {
 
 constexpr size_t kFlushBytes = 8 << 20;
@@ -87,8 +92,19 @@ Status MakeParents(const std::string& path) {
 
 }  // namespace
 
+sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
+  sqlite::DbOptions options;
+  options.read_only = read_only;
+  options.exclusive = exclusive;
+  options.wal = true;
+  options.foreign_keys = true;
+  options.cache_kib = 4096;
+  return options;
+}
+
 Result<std::unique_ptr<Store>> Store::OpenWith(const std::string& path, bool exclusive) {
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, /*read_only=*/false, exclusive));
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                      Db::Open(path, AgentDbOptions(/*read_only=*/false, exclusive)));
   std::unique_ptr<Store> store(new Store(std::move(db), exclusive));
   DW_RETURN_IF_ERROR(store->Migrate());
   return store;
@@ -244,7 +260,7 @@ Status Store::OpenReaderLocked() {
   if (load_dir_) return Status::Ok();
   Db* db = db_.get();  // exclusive_: the one connection, used under mu_
   if (!exclusive_) {
-    DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), /*read_only=*/true));
+    DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), AgentDbOptions(/*read_only=*/true)));
     db = reader_.get();
   }
   DW_ASSIGN_OR_RETURN(

@@ -23,13 +23,20 @@
 #include <vector>
 
 #include "agent/scanner.h"
-#include "agent/sqlite.h"
 #include "core/drift.h"
+#include "core/sqlite.h"
 #include "core/status.h"
 
 namespace driftwatch::agent {
 
 constexpr int kStoreSchemaVersion = 1;
+
+// How the agent opens its databases (the store, the report outbox): WAL,
+// foreign keys, a 10 s busy timeout and 4 MiB of page cache per
+// connection, so that the b-tree interior pages of a large store stay in
+// memory without memory growing with the tree. `exclusive`: see
+// sqlite::DbOptions.
+sqlite::DbOptions AgentDbOptions(bool read_only = false, bool exclusive = false);
 
 struct SnapshotRow {
   int64_t id = 0;
@@ -131,7 +138,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   const std::string& path() const { return db_->path(); }
 
  private:
-  Store(std::unique_ptr<Db> db, bool exclusive) : exclusive_(exclusive), db_(std::move(db)) {}
+  Store(std::unique_ptr<sqlite::Db> db, bool exclusive)
+      : exclusive_(exclusive), db_(std::move(db)) {}
   static Result<std::unique_ptr<Store>> OpenWith(const std::string& path, bool exclusive);
   Status Migrate();
   Status FlushLocked();
@@ -145,12 +153,12 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   const bool exclusive_;
 
   std::mutex read_mu_;  // guards reader_, load_dir_ and in_scan_
-  std::unique_ptr<Db> reader_;
-  std::optional<Stmt> load_dir_;
+  std::unique_ptr<sqlite::Db> reader_;
+  std::optional<sqlite::Stmt> load_dir_;  // borrowed from reader_ (or db_)
   bool in_scan_ = false;
 
   std::mutex mu_;  // guards db_ and the buffers
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<sqlite::Db> db_;
   std::vector<std::pair<Hash128, std::string>> pending_trees_;
   size_t pending_bytes_ = 0;
   std::vector<std::pair<std::string, std::vector<CachedStat>>> pending_dirs_;

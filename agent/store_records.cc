@@ -7,6 +7,10 @@
 #include <sstream>
 
 namespace driftwatch::agent {
+
+using sqlite::InTransaction;
+using sqlite::Stmt;
+
 namespace {
 
 // One entry as a single-entry tree blob: the tree codec is the one

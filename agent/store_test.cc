@@ -88,7 +88,7 @@ TEST(StoreTest, RefusesNewerSchema) {
   TempDir dir;
   { ASSERT_TRUE(Store::Open(dir / "agent.db").ok()); }
   {
-    auto db = Db::Open(dir / "agent.db");
+    auto db = sqlite::Db::Open(dir / "agent.db", AgentDbOptions());
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 99 WHERE component = 'store'").ok());

@@ -61,6 +61,20 @@ class PgRows {
   pg_result* r_;
 };
 
+// Row `row` of a PgRows as a store_rows::Row (booleans come as "t" and
+// "f"). Borrows the result.
+class PgRow {
+ public:
+  PgRow(const PgRows& rows, int row) : rows_(rows), row_(row) {}
+  std::string Text(int col) const { return rows_.Text(row_, col); }
+  int64_t Int(int col) const { return rows_.Int(row_, col); }
+  bool Bool(int col) const { return rows_.Text(row_, col) == "t"; }
+
+ private:
+  const PgRows& rows_;
+  int row_;
+};
+
 class PgConn {
  public:
   // Connects; kUnavailable with libpq's message when it cannot.

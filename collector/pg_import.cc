@@ -10,7 +10,7 @@
 #include "collector/pg_schema.h"
 #include "collector/pg_store.h"
 #include "collector/sqlite_store.h"
-#include "collector/sqlite_util.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -122,16 +122,16 @@ Status FlushBatch(PgConn& pg, const CopyTable& t, int columns, std::vector<PgPar
 }
 
 // Copies one table; returns the row count and the largest first column.
-Result<std::pair<int64_t, int64_t>> CopyOne(Db& lite, PgConn& pg, const CopyTable& t) {
+Result<std::pair<int64_t, int64_t>> CopyOne(sqlite::Db& lite, PgConn& pg, const CopyTable& t) {
   const int columns = ColumnCount(t.pg_columns);
   DW_ASSIGN_OR_RETURN(auto s, lite.Prepare(t.sqlite_select));
   std::vector<PgParam> params;
   int64_t rows = 0, max_id = 0;
   while (true) {
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    for (int c = 0; c < columns; ++c) params.push_back(s->Text(c));
-    if (t.pg_sequence != nullptr) max_id = std::max(max_id, s->Int(0));
+    for (int c = 0; c < columns; ++c) params.push_back(s.Text(c));
+    if (t.pg_sequence != nullptr) max_id = std::max(max_id, s.Int(0));
     ++rows;
     if (params.size() >= static_cast<size_t>(kBatchRows * columns)) {
       DW_RETURN_IF_ERROR(FlushBatch(pg, t, columns, &params));
@@ -140,25 +140,6 @@ Result<std::pair<int64_t, int64_t>> CopyOne(Db& lite, PgConn& pg, const CopyTabl
   DW_RETURN_IF_ERROR(FlushBatch(pg, t, columns, &params));
   return std::make_pair(rows, max_id);
 }
-
-// Ends the SQLite read snapshot however the copy ends.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(Db& db) : db_(db) {}
-  ~ReadSnapshot() {
-    if (open_) db_.Exec("ROLLBACK").IgnoreError();
-  }
-  Status Begin() {
-    DW_RETURN_IF_ERROR(db_.Exec("BEGIN"));
-    open_ = true;
-    // A deferred transaction takes its snapshot at the first read.
-    return db_.Exec("SELECT count(*) FROM schema_versions");
-  }
-
- private:
-  Db& db_;
-  bool open_ = false;
-};
 
 }  // namespace
 
@@ -170,7 +151,7 @@ Result<ImportCounts> ImportSqliteIntoPg(const std::string& sqlite_path, const st
     // Validates (and, for an older build's file, upgrades) the SQLite schema.
     DW_ASSIGN_OR_RETURN(auto store, OpenSqliteStore(sqlite_path));
   }
-  DW_ASSIGN_OR_RETURN(auto lite, Db::Open(sqlite_path));
+  DW_ASSIGN_OR_RETURN(auto lite, sqlite::Db::Open(sqlite_path, SqliteStoreOptions()));
   DW_ASSIGN_OR_RETURN(auto pg, PgConn::Connect(pg_url, 10));
   {
     // Opening a store checks that the target is at this build's version.
@@ -178,8 +159,11 @@ Result<ImportCounts> ImportSqliteIntoPg(const std::string& sqlite_path, const st
     one.pool_size = 1;
     DW_ASSIGN_OR_RETURN(auto store, OpenPgStore(pg_url, one));
   }
-  ReadSnapshot snapshot(*lite);
-  DW_RETURN_IF_ERROR(snapshot.Begin());
+  // One read snapshot for the whole copy, ended however the copy ends. A
+  // deferred transaction takes its snapshot at the first read.
+  DW_ASSIGN_OR_RETURN(sqlite::Transaction snapshot,
+                      sqlite::Transaction::Begin(*lite, sqlite::Transaction::Mode::kDeferred));
+  DW_RETURN_IF_ERROR(lite->Exec("SELECT count(*) FROM schema_versions"));
 
   // Partition DDL runs in its own transactions (PgPartitions::Ensure);
   // empty partitions left by a failed copy are harmless.
@@ -188,11 +172,11 @@ Result<ImportCounts> ImportSqliteIntoPg(const std::string& sqlite_path, const st
     std::set<int64_t> months;
     PgPartitions partitions;
     while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      const EventMonth m = MonthOf(s->Int(0));
+      const EventMonth m = MonthOf(s.Int(0));
       if (months.insert(m.start_ns).second) {
-        DW_RETURN_IF_ERROR(partitions.Ensure(*pg, s->Int(0)));
+        DW_RETURN_IF_ERROR(partitions.Ensure(*pg, s.Int(0)));
       }
     }
   }

@@ -2,6 +2,7 @@
 #include "collector/pg_inventory.h"
 
 #include "collector/inventory.h"
+#include "collector/store_rows.h"
 
 namespace driftwatch::collector {
 
@@ -103,28 +104,19 @@ Result<HostInventory> PgReadInventory(PgConn& c, const std::string& host_id) {
                                      "SELECT packages_digest, packages_count, packages_ns, "
                                      "containers_ns FROM host_inventory WHERE host_id = $1",
                                      {host_id}));
-  if (h.size() > 0) {
-    inv.packages_digest = h.Text(0, 0);
-    inv.packages_count = h.Int(0, 1);
-    inv.packages_ns = h.Int(0, 2);
-    inv.containers_ns = h.Int(0, 3);
-    inv.containers_known = inv.containers_ns != 0;
-  }
+  if (h.size() > 0) store_rows::ReadInventoryHead(PgRow(h, 0), &inv);
   DW_ASSIGN_OR_RETURN(auto p, c.Exec("packages_get",
                                      "SELECT manager, name, version, arch FROM host_packages "
                                      "WHERE host_id = $1 ORDER BY pos",
                                      {host_id}));
-  for (int i = 0; i < p.size(); ++i) {
-    inv.packages.push_back({p.Text(i, 0), p.Text(i, 1), p.Text(i, 2), p.Text(i, 3)});
-  }
+  for (int i = 0; i < p.size(); ++i) inv.packages.push_back(store_rows::ReadPackage(PgRow(p, i)));
   DW_ASSIGN_OR_RETURN(auto k, c.Exec("containers_get",
                                      "SELECT name, container_id, runtime, image, image_digest, "
                                      "drift_known, events FROM host_containers WHERE host_id = $1 "
                                      "ORDER BY pos",
                                      {host_id}));
   for (int i = 0; i < k.size(); ++i) {
-    inv.containers.push_back({k.Text(i, 0), k.Text(i, 1), k.Text(i, 2), k.Text(i, 3), k.Text(i, 4),
-                              k.Text(i, 5) == "t", k.Int(i, 6)});
+    inv.containers.push_back(store_rows::ReadContainer(PgRow(k, i)));
   }
   return inv;
 }
@@ -136,16 +128,7 @@ Result<std::vector<BaselineRevision>> PgReadBaselines(PgConn& c, const std::stri
                                      "ORDER BY since_ns DESC, revision DESC, name COLLATE \"C\"",
                                      {host_id}));
   std::vector<BaselineRevision> out;
-  for (int i = 0; i < r.size(); ++i) {
-    BaselineRevision b;
-    b.name = r.Text(i, 0);
-    b.revision = r.Int(i, 1);
-    if (auto h = Hash128::FromHex(r.Text(i, 2)); h.ok()) b.root = *h;
-    b.since_ns = r.Int(i, 3);
-    b.first_seen_ns = r.Int(i, 4);
-    b.last_seen_ns = r.Int(i, 5);
-    out.push_back(std::move(b));
-  }
+  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadBaselineRevision(PgRow(r, i)));
   return out;
 }
 
@@ -154,9 +137,7 @@ Result<std::vector<ImageUsage>> PgReadImages(PgConn& c) {
       auto r,
       c.Exec("images_get", "SELECT image, image_digest, host_id, events FROM host_containers", {}));
   std::vector<ImageRow> rows;
-  for (int i = 0; i < r.size(); ++i) {
-    rows.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3)});
-  }
+  for (int i = 0; i < r.size(); ++i) rows.push_back(store_rows::ReadImageRow(PgRow(r, i)));
   return AggregateImages(rows);
 }
 

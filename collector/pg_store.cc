@@ -3,8 +3,6 @@
 // in pg_events.cc, the schema in pg_schema.cc.
 #include "collector/pg_store.h"
 
-#include <cpprest/json.h>
-
 #include <algorithm>
 #include <mutex>
 
@@ -13,6 +11,7 @@
 #include "collector/pg_events.h"
 #include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
+#include "collector/store_rows.h"
 #include "collector/store_url.h"
 
 namespace driftwatch::collector {
@@ -20,82 +19,24 @@ namespace {
 
 constexpr const char* kComponent = "collector-pg";
 
-constexpr const char* kHostSelect =
-    "SELECT id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, "
-    "baseline, baseline_revision, baseline_since_ns, root, subtrees, reports, events, "
-    "last_report_events, interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
-    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '') "
-    "FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
+using store_rows::kCommandColumns;
 
-constexpr const char* kCommandColumns =
-    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
-
-HostRecord ReadHost(const PgRows& r, int i) {
-  HostRecord h;
-  h.id = r.Text(i, 0);
-  h.group = r.Text(i, 1);
-  h.agent_version = r.Text(i, 2);
-  h.target = r.Text(i, 3);
-  h.enrolled_ns = r.Int(i, 4);
-  h.last_seen_ns = r.Int(i, 5);
-  h.last_report_ns = r.Int(i, 6);
-  h.baseline = r.Text(i, 7);
-  h.baseline_revision = r.Int(i, 8);
-  h.baseline_since_ns = r.Int(i, 9);
-  if (auto root = Hash128::FromHex(r.Text(i, 10)); root.ok()) h.root = *root;
-  try {
-    auto sub = web::json::value::parse(r.Text(i, 11));
-    for (const auto& [path, hash] : sub.as_object()) {
-      auto raw = UnescapePath(path);
-      auto hh = Hash128::FromHex(hash.as_string());
-      if (raw.ok() && hh.ok()) h.subtrees.emplace_back(*raw, *hh);
-    }
-  } catch (const std::exception&) {
-    // Written by this file only; an unreadable value shows as no subtrees.
-  }
-  h.reports = r.Int(i, 12);
-  h.events = r.Int(i, 13);
-  h.last_report_events = r.Int(i, 14);
-  h.interval_ns = r.Int(i, 15);
-  h.last_summary_json = r.Text(i, 16);
-  h.reports_refused = r.Int(i, 17);
-  h.last_refused_ns = r.Int(i, 18);
-  h.last_refused_reason = r.Text(i, 19);
-  return h;
+// "SELECT " + the columns store_rows::ReadHost decodes + their FROM clause.
+std::string HostSelect() {
+  return std::string("SELECT ") + store_rows::kHostColumns + store_rows::kHostFrom;
 }
 
 // Columns: id, host_id, report_id, detected_ns, received_ns, body.
 std::vector<EventRecord> ReadEvents(const PgRows& r) {
   std::vector<EventRecord> out;
   out.reserve(r.size());
-  for (int i = 0; i < r.size(); ++i) {
-    EventRecord e;
-    e.id = r.Int(i, 0);
-    e.host_id = r.Text(i, 1);
-    e.report_id = r.Text(i, 2);
-    e.detected_ns = r.Int(i, 3);
-    e.received_ns = r.Int(i, 4);
-    e.event_json = r.Text(i, 5);
-    out.push_back(std::move(e));
-  }
+  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadEvent(PgRow(r, i)));
   return out;
 }
 
 std::vector<CommandRecord> ReadCommands(const PgRows& r) {
   std::vector<CommandRecord> out;
-  for (int i = 0; i < r.size(); ++i) {
-    CommandRecord c;
-    c.id = r.Int(i, 0);
-    c.host_id = r.Text(i, 1);
-    c.kind = r.Text(i, 2);
-    c.created_ns = r.Int(i, 3);
-    c.handed_out_ns = r.Int(i, 4);
-    c.acked_ns = r.Int(i, 5);
-    c.ok = r.Text(i, 6) == "t";
-    c.detail = r.Text(i, 7);
-    c.paths = PathsFromJson(r.Text(i, 8));
-    out.push_back(std::move(c));
-  }
+  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadCommand(PgRow(r, i)));
   return out;
 }
 
@@ -151,10 +92,8 @@ class PgStore : public FleetStore {
                         "SELECT role, host_id, uses_left, expires_ns FROM tokens WHERE sha256 = $1",
                         {sha}));
     if (r.size() == 0) return std::optional<TokenInfo>();
-    auto role = ParseRole(r.Text(0, 0));
-    if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(0, 0));
-    return std::optional<TokenInfo>(
-        TokenInfo{*role, r.Text(0, 1), TokenLimits{r.Int(0, 2), r.Int(0, 3)}});
+    DW_ASSIGN_OR_RETURN(TokenInfo info, store_rows::ReadToken(PgRow(r, 0)));
+    return std::optional<TokenInfo>(std::move(info));
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
@@ -227,10 +166,9 @@ class PgStore : public FleetStore {
   Result<HostRecord> GetHost(const std::string& host_id) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("host_get", (std::string(kHostSelect) + " WHERE hosts.id = $1").c_str(),
-                        {host_id}));
+        auto r, c->Exec("host_get", (HostSelect() + " WHERE hosts.id = $1").c_str(), {host_id}));
     if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
-    return ReadHost(r, 0);
+    return store_rows::ReadHost(PgRow(r, 0));
   }
 
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
@@ -439,20 +377,7 @@ class PgStore : public FleetStore {
                                 "a.next_ns <= $1 ORDER BY a.id LIMIT $2",
                                 {PgInt(now_ns), PgInt(limit)}));
     std::vector<PendingAlert> out;
-    for (int i = 0; i < r.size(); ++i) {
-      PendingAlert a;
-      a.id = r.Int(i, 0);
-      a.route = r.Text(i, 1);
-      a.event_id = r.Int(i, 2);
-      a.attempts = static_cast<int>(r.Int(i, 3));
-      a.event.id = r.Int(i, 4);
-      a.event.host_id = r.Text(i, 5);
-      a.event.report_id = r.Text(i, 6);
-      a.event.detected_ns = r.Int(i, 7);
-      a.event.received_ns = r.Int(i, 8);
-      a.event.event_json = r.Text(i, 9);
-      out.push_back(std::move(a));
-    }
+    for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadAlert(PgRow(r, i)));
     return out;
   }
 
@@ -492,20 +417,8 @@ class PgStore : public FleetStore {
 
   Result<StoreCounts> Counts() override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("counts",
-                        "SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
-                        "(SELECT coalesce(sum(n), 0) FROM event_counts), "
-                        "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
-                        "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)",
-                        {}));
-    StoreCounts s;
-    s.hosts = r.Int(0, 0);
-    s.reports = r.Int(0, 1);
-    s.events = r.Int(0, 2);
-    s.pending_commands = r.Int(0, 3);
-    s.pending_alerts = r.Int(0, 4);
-    return s;
+    DW_ASSIGN_OR_RETURN(auto r, c->Exec("counts", store_rows::kCountsSelect, {}));
+    return store_rows::ReadCounts(PgRow(r, 0));
   }
 
  private:
@@ -519,10 +432,9 @@ class PgStore : public FleetStore {
   static Result<std::vector<HostRecord>> ListHosts(PgConn& c) {
     DW_ASSIGN_OR_RETURN(
         auto r,
-        c.Exec("host_list", (std::string(kHostSelect) + " ORDER BY hosts.id COLLATE \"C\"").c_str(),
-               {}));
+        c.Exec("host_list", (HostSelect() + " ORDER BY hosts.id COLLATE \"C\"").c_str(), {}));
     std::vector<HostRecord> out;
-    for (int i = 0; i < r.size(); ++i) out.push_back(ReadHost(r, i));
+    for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadHost(PgRow(r, i)));
     return out;
   }
 

@@ -12,26 +12,27 @@
 #include <string>
 #include <vector>
 
-#include "collector/sqlite_util.h"
 #include "collector/store.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector::sqlite_commands {
 
 // kNotFound for an unknown host.
-Result<int64_t> Queue(Db& db, const std::string& host_id, const std::string& kind, int64_t now_ns);
+Result<int64_t> Queue(sqlite::Db& db, const std::string& host_id, const std::string& kind,
+                      int64_t now_ns);
 // One command per host of `group` ("" = every host), in one transaction.
-Result<std::vector<int64_t>> QueueForGroup(Db& db, const std::string& group,
+Result<std::vector<int64_t>> QueueForGroup(sqlite::Db& db, const std::string& group,
                                            const std::string& kind, int64_t now_ns);
 // An `accept` command of exactly `paths`.
-Result<int64_t> QueueAccept(Db& db, const std::string& host_id,
+Result<int64_t> QueueAccept(sqlite::Db& db, const std::string& host_id,
                             const std::vector<std::string>& paths, int64_t now_ns);
 // Up to 100 commands not handed out yet, marked handed out at now_ns.
-Result<std::vector<CommandRecord>> Take(Db& db, const std::string& host_id, int64_t now_ns);
+Result<std::vector<CommandRecord>> Take(sqlite::Db& db, const std::string& host_id, int64_t now_ns);
 // The agent's answer; a baseline the command made becomes the host's. A
 // command not handed out or answered already is refused (AckRefusal).
-Status Ack(Db& db, const std::string& host_id, int64_t command_id, const CommandAck& ack,
+Status Ack(sqlite::Db& db, const std::string& host_id, int64_t command_id, const CommandAck& ack,
            int64_t now_ns);
-Result<std::vector<CommandRecord>> List(Db& db, const std::string& host_id);
+Result<std::vector<CommandRecord>> List(sqlite::Db& db, const std::string& host_id);
 
 }  // namespace driftwatch::collector::sqlite_commands
 

@@ -2,11 +2,16 @@
 #include "collector/sqlite_inventory.h"
 
 #include "collector/inventory.h"
+#include "collector/sqlite_rows.h"
+#include "collector/store_rows.h"
 
 namespace driftwatch::collector::sqlite_inventory {
 
-Status RecordBaseline(Db& db, const std::string& host_id, const std::string& name, int64_t revision,
-                      const std::string& root_hex, int64_t created_ns, int64_t now_ns) {
+using sqlite_rows::SqliteRow;
+
+Status RecordBaseline(sqlite::Db& db, const std::string& host_id, const std::string& name,
+                      int64_t revision, const std::string& root_hex, int64_t created_ns,
+                      int64_t now_ns) {
   // A revision keeps the time it was first known by; a root learnt later
   // (reports carry it, older acks may not) fills an empty one.
   DW_ASSIGN_OR_RETURN(
@@ -16,7 +21,7 @@ Status RecordBaseline(Db& db, const std::string& host_id, const std::string& nam
                          "last_seen_ns = max(last_seen_ns, excluded.last_seen_ns), "
                          "since_ns = min(since_ns, excluded.since_ns), "
                          "root = CASE WHEN root = '' THEN excluded.root ELSE root END"));
-  return s->Bind(1, host_id)
+  return s.Bind(1, host_id)
       .Bind(2, name)
       .Bind(3, revision)
       .Bind(4, root_hex)
@@ -26,12 +31,12 @@ Status RecordBaseline(Db& db, const std::string& host_id, const std::string& nam
       .Run();
 }
 
-Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out) {
+Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out) {
   const CheckResult& r = rep.result;
   const std::string& host = rep.host_id;
   if (r.interval_ns > 0) {
     DW_ASSIGN_OR_RETURN(auto s, db.Prepare("UPDATE hosts SET interval_ns = ? WHERE id = ?"));
-    DW_RETURN_IF_ERROR(s->Bind(1, r.interval_ns).Bind(2, host).Run());
+    DW_RETURN_IF_ERROR(s.Bind(1, r.interval_ns).Bind(2, host).Run());
   }
   if (!r.baseline.empty() && r.baseline_revision > 0) {
     DW_RETURN_IF_ERROR(RecordBaseline(db, host, r.baseline, r.baseline_revision,
@@ -42,19 +47,19 @@ Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out) {
   {
     DW_ASSIGN_OR_RETURN(auto s, db.Prepare("INSERT OR IGNORE INTO host_inventory(host_id) "
                                            "VALUES(?)"));
-    DW_RETURN_IF_ERROR(s->Bind(1, host).Run());
+    DW_RETURN_IF_ERROR(s.Bind(1, host).Run());
   }
   if (r.containers) {
     DW_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM host_containers WHERE host_id = ?"));
-    DW_RETURN_IF_ERROR(del->Bind(1, host).Run());
-    del.reset();
+    DW_RETURN_IF_ERROR(del.Bind(1, host).Run());
+    del.Reset();
     int64_t pos = 0;
     for (const ContainerInfo& c : *r.containers) {
       DW_ASSIGN_OR_RETURN(
           auto s, db.Prepare("INSERT INTO host_containers(host_id, pos, name, container_id, "
                              "runtime, image, image_digest, drift_known, events) "
                              "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      DW_RETURN_IF_ERROR(s->Bind(1, host)
+      DW_RETURN_IF_ERROR(s.Bind(1, host)
                              .Bind(2, pos++)
                              .Bind(3, c.name)
                              .Bind(4, c.id)
@@ -67,26 +72,26 @@ Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out) {
     }
     DW_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE host_inventory SET containers_ns = ? "
                                             "WHERE host_id = ?"));
-    DW_RETURN_IF_ERROR(up->Bind(1, rep.received_ns).Bind(2, host).Run());
+    DW_RETURN_IF_ERROR(up.Bind(1, rep.received_ns).Bind(2, host).Run());
   }
   if (r.packages) {
     const std::string digest = r.packages->digest.Hex();
     if (!r.packages->full) {
       DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT packages_digest FROM host_inventory "
                                              "WHERE host_id = ?"));
-      s->Bind(1, host);
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
-      out->packages_needed = !row || s->Text(0) != digest;
+      s.Bind(1, host);
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
+      out->packages_needed = !row || s.Text(0) != digest;
       return Status::Ok();
     }
     DW_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM host_packages WHERE host_id = ?"));
-    DW_RETURN_IF_ERROR(del->Bind(1, host).Run());
-    del.reset();
+    DW_RETURN_IF_ERROR(del.Bind(1, host).Run());
+    del.Reset();
     int64_t pos = 0;
     for (const PackageInfo& p : r.packages->list) {
       DW_ASSIGN_OR_RETURN(auto s, db.Prepare("INSERT INTO host_packages(host_id, pos, manager, "
                                              "name, version, arch) VALUES(?, ?, ?, ?, ?, ?)"));
-      DW_RETURN_IF_ERROR(s->Bind(1, host)
+      DW_RETURN_IF_ERROR(s.Bind(1, host)
                              .Bind(2, pos++)
                              .Bind(3, p.manager)
                              .Bind(4, p.name)
@@ -97,7 +102,7 @@ Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out) {
     DW_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE host_inventory SET packages_digest = ?, "
                                             "packages_count = ?, packages_ns = ? "
                                             "WHERE host_id = ?"));
-    DW_RETURN_IF_ERROR(up->Bind(1, digest)
+    DW_RETURN_IF_ERROR(up.Bind(1, digest)
                            .Bind(2, static_cast<int64_t>(r.packages->list.size()))
                            .Bind(3, rep.received_ns)
                            .Bind(4, host)
@@ -106,73 +111,59 @@ Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out) {
   return Status::Ok();
 }
 
-Result<HostInventory> Read(Db& db, const std::string& host_id) {
+Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id) {
   HostInventory inv;
   {
     DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT packages_digest, packages_count, packages_ns, "
                                            "containers_ns FROM host_inventory WHERE host_id = ?"));
-    s->Bind(1, host_id);
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (row) {
-      inv.packages_digest = s->Text(0);
-      inv.packages_count = s->Int(1);
-      inv.packages_ns = s->Int(2);
-      inv.containers_ns = s->Int(3);
-      inv.containers_known = inv.containers_ns != 0;
-    }
+    s.Bind(1, host_id);
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) store_rows::ReadInventoryHead(SqliteRow(s), &inv);
   }
   {
     DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT manager, name, version, arch FROM "
                                            "host_packages WHERE host_id = ? ORDER BY pos"));
-    s->Bind(1, host_id);
+    s.Bind(1, host_id);
     while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      inv.packages.push_back({s->Text(0), s->Text(1), s->Text(2), s->Text(3)});
+      inv.packages.push_back(store_rows::ReadPackage(SqliteRow(s)));
     }
   }
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT name, container_id, runtime, image, image_digest, "
                                          "drift_known, events FROM host_containers "
                                          "WHERE host_id = ? ORDER BY pos"));
-  s->Bind(1, host_id);
+  s.Bind(1, host_id);
   while (true) {
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    inv.containers.push_back(
-        {s->Text(0), s->Text(1), s->Text(2), s->Text(3), s->Text(4), s->Int(5) != 0, s->Int(6)});
+    inv.containers.push_back(store_rows::ReadContainer(SqliteRow(s)));
   }
   return inv;
 }
 
-Result<std::vector<BaselineRevision>> Baselines(Db& db, const std::string& host_id) {
+Result<std::vector<BaselineRevision>> Baselines(sqlite::Db& db, const std::string& host_id) {
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT name, revision, root, since_ns, first_seen_ns, "
                                          "last_seen_ns FROM host_baselines WHERE host_id = ? "
                                          "ORDER BY since_ns DESC, revision DESC, name"));
-  s->Bind(1, host_id);
+  s.Bind(1, host_id);
   std::vector<BaselineRevision> out;
   while (true) {
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    BaselineRevision b;
-    b.name = s->Text(0);
-    b.revision = s->Int(1);
-    if (auto h = Hash128::FromHex(s->Text(2)); h.ok()) b.root = *h;
-    b.since_ns = s->Int(3);
-    b.first_seen_ns = s->Int(4);
-    b.last_seen_ns = s->Int(5);
-    out.push_back(std::move(b));
+    out.push_back(store_rows::ReadBaselineRevision(SqliteRow(s)));
   }
   return out;
 }
 
-Result<std::vector<ImageUsage>> Images(Db& db) {
+Result<std::vector<ImageUsage>> Images(sqlite::Db& db) {
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT image, image_digest, host_id, events FROM "
                                          "host_containers"));
   std::vector<ImageRow> rows;
   while (true) {
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    rows.push_back({s->Text(0), s->Text(1), s->Text(2), s->Int(3)});
+    rows.push_back(store_rows::ReadImageRow(SqliteRow(s)));
   }
   return AggregateImages(rows);
 }

@@ -9,20 +9,21 @@
 #include <string>
 #include <vector>
 
-#include "collector/sqlite_util.h"
 #include "collector/store.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector::sqlite_inventory {
 
 // Stores the inventory a report carries (interval, containers, packages,
 // baseline revision) for rep.host_id; sets out->packages_needed.
-Status Ingest(Db& db, const ReportEnvelope& rep, IngestResult* out);
+Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out);
 // Records a baseline revision created at created_ns (seen at now_ns).
-Status RecordBaseline(Db& db, const std::string& host_id, const std::string& name, int64_t revision,
-                      const std::string& root_hex, int64_t created_ns, int64_t now_ns);
-Result<HostInventory> Read(Db& db, const std::string& host_id);
-Result<std::vector<BaselineRevision>> Baselines(Db& db, const std::string& host_id);
-Result<std::vector<ImageUsage>> Images(Db& db);
+Status RecordBaseline(sqlite::Db& db, const std::string& host_id, const std::string& name,
+                      int64_t revision, const std::string& root_hex, int64_t created_ns,
+                      int64_t now_ns);
+Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id);
+Result<std::vector<BaselineRevision>> Baselines(sqlite::Db& db, const std::string& host_id);
+Result<std::vector<ImageUsage>> Images(sqlite::Db& db);
 
 }  // namespace driftwatch::collector::sqlite_inventory
 

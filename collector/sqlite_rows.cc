@@ -1,10 +1,8 @@
-// The SQLite fleet store's schema and the decoding of its rows (the SQL that
-// reads and writes them is in sqlite_store.cc). Schema: docs/collector.md.
+// The SQLite fleet store's schema and its versions (the SQL that reads and
+// writes rows is in sqlite_store.cc and its siblings). Schema:
+// docs/collector.md.
 #include "collector/sqlite_rows.h"
 
-#include <cpprest/json.h>
-
-#include "collector/inventory.h"
 #include "collector/sqlite_store.h"
 
 namespace driftwatch::collector::sqlite_rows {
@@ -88,129 +86,43 @@ ALTER TABLE tokens ADD COLUMN uses_left INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE tokens ADD COLUMN expires_ns INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-const char* const kHostColumns =
-    "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
-    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
-    "interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
-    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '')";
-
-const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
-
-const char* const kCommandColumns =
-    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
-
 const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
     "FROM events e JOIN reports r ON r.seq = e.report_seq";
 
-Status CreateOrUpgradeSchema(Db& db) {
-  Transaction tx(db);
-  DW_RETURN_IF_ERROR(tx.Begin());
+Status CreateOrUpgradeSchema(sqlite::Db& db) {
+  DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(db));
   DW_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
               "version INTEGER NOT NULL)"));
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT version FROM schema_versions "
                                          "WHERE component = 'collector'"));
-  DW_ASSIGN_OR_RETURN(bool found, s->Step());
-  const int64_t version = found ? s->Int(0) : 0;
+  DW_ASSIGN_OR_RETURN(bool found, s.Step());
+  const int64_t version = found ? s.Int(0) : 0;
   if (found && (version < 1 || version > kCollectorSchemaVersion)) {
     return Status::Unsupported("collector store schema version " + std::to_string(version) +
                                " is not supported by this build (knows version " +
                                std::to_string(kCollectorSchemaVersion) +
                                "); see docs/collector.md");
   }
-  s.reset();
+  s.Reset();
   if (version == 1) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV2));
   DW_RETURN_IF_ERROR(db.Exec(kSchema));
   if (version == 1 || version == 2) {
     // kSchema created the tokens table if the file had none.
     DW_ASSIGN_OR_RETURN(auto has, db.Prepare("SELECT count(*) FROM pragma_table_info('tokens') "
                                              "WHERE name = 'uses_left'"));
-    DW_ASSIGN_OR_RETURN(bool row, has->Step());
-    const bool upgraded = row && has->Int(0) > 0;
-    has.reset();
+    DW_ASSIGN_OR_RETURN(bool row, has.Step());
+    const bool upgraded = row && has.Int(0) > 0;
+    has.Reset();
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV3));
   }
   if (version != kCollectorSchemaVersion) {
     DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
                                              "component, version) VALUES('collector', ?)"));
-    DW_RETURN_IF_ERROR(ins->Bind(1, int64_t{kCollectorSchemaVersion}).Run());
+    DW_RETURN_IF_ERROR(ins.Bind(1, int64_t{kCollectorSchemaVersion}).Run());
   }
   return tx.Commit();
-}
-
-HostRecord ReadHost(const Stmt& s) {
-  HostRecord h;
-  h.id = s.Text(0);
-  h.group = s.Text(1);
-  h.agent_version = s.Text(2);
-  h.target = s.Text(3);
-  h.enrolled_ns = s.Int(4);
-  h.last_seen_ns = s.Int(5);
-  h.last_report_ns = s.Int(6);
-  h.baseline = s.Text(7);
-  h.baseline_revision = s.Int(8);
-  h.baseline_since_ns = s.Int(9);
-  if (auto r = Hash128::FromHex(s.Text(10)); r.ok()) h.root = *r;
-  try {
-    auto sub = web::json::value::parse(s.Text(11));
-    for (const auto& [path, hash] : sub.as_object()) {
-      auto raw = UnescapePath(path);
-      auto hh = Hash128::FromHex(hash.as_string());
-      if (raw.ok() && hh.ok()) h.subtrees.emplace_back(*raw, *hh);
-    }
-  } catch (const std::exception&) {
-    // Written by this file only; an unreadable value shows as no subtrees.
-  }
-  h.reports = s.Int(12);
-  h.events = s.Int(13);
-  h.last_report_events = s.Int(14);
-  h.interval_ns = s.Int(15);
-  h.last_summary_json = s.Text(16);
-  h.reports_refused = s.Int(17);
-  h.last_refused_ns = s.Int(18);
-  h.last_refused_reason = s.Text(19);
-  return h;
-}
-
-EventRecord ReadEvent(const Stmt& s) {
-  EventRecord e;
-  e.id = s.Int(0);
-  e.host_id = s.Text(1);
-  e.report_id = s.Text(2);
-  e.detected_ns = s.Int(3);
-  e.received_ns = s.Int(4);
-  e.event_json = s.Text(5);
-  return e;
-}
-
-CommandRecord ReadCommand(const Stmt& s) {
-  CommandRecord c;
-  c.id = s.Int(0);
-  c.host_id = s.Text(1);
-  c.kind = s.Text(2);
-  c.created_ns = s.Int(3);
-  c.handed_out_ns = s.Int(4);
-  c.acked_ns = s.Int(5);
-  c.ok = s.Int(6) != 0;
-  c.detail = s.Text(7);
-  c.paths = PathsFromJson(s.Text(8));
-  return c;
-}
-
-PendingAlert ReadAlert(const Stmt& s) {
-  PendingAlert a;
-  a.id = s.Int(0);
-  a.route = s.Text(1);
-  a.event_id = s.Int(2);
-  a.attempts = static_cast<int>(s.Int(3));
-  a.event.id = s.Int(4);
-  a.event.host_id = s.Text(5);
-  a.event.report_id = s.Text(6);
-  a.event.detected_ns = s.Int(7);
-  a.event.received_ns = s.Int(8);
-  a.event.event_json = s.Text(9);
-  return a;
 }
 
 }  // namespace driftwatch::collector::sqlite_rows

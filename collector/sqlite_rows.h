@@ -1,36 +1,38 @@
-// The SQLite fleet store's schema and the decoding of its rows into the
-// records of collector/store.h. Used only by collector/sqlite_store.cc.
+// The SQLite fleet store's schema, and its rows as store_rows.h reads them.
+// Used only by the SQLite store (sqlite_*.cc).
 //
-// Thread-safety: pure functions and constants.
+// Thread-safety: constants; CreateOrUpgradeSchema as the Db it is given.
 #ifndef DRIFTWATCH_COLLECTOR_SQLITE_ROWS_H_
 #define DRIFTWATCH_COLLECTOR_SQLITE_ROWS_H_
 
+#include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
-#include "collector/sqlite_util.h"
 #include "collector/store.h"
-#include "core/hash.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector::sqlite_rows {
 
-extern const char* const kSchema;          // CREATE ... IF NOT EXISTS, current version
-extern const char* const kUpgradeToV2;     // ALTERs from version 1, before kSchema
-extern const char* const kCommandColumns;  // column list that ReadCommand decodes
-extern const char* const kHostColumns;     // column list that ReadHost decodes
-extern const char* const kHostFrom;        // the FROM clause kHostColumns needs
-extern const char* const kEventSelect;     // SELECT ... that ReadEvent decodes
+extern const char* const kSchema;       // CREATE ... IF NOT EXISTS, current version
+extern const char* const kUpgradeToV2;  // ALTERs from version 1, before kSchema
+extern const char* const kEventSelect;  // SELECT ... that store_rows::ReadEvent decodes
 
 // Creates the schema in a new database, upgrades a version 1 one in place,
 // or refuses other versions (kUnsupported), in one transaction.
-Status CreateOrUpgradeSchema(Db& db);
+Status CreateOrUpgradeSchema(sqlite::Db& db);
 
-HostRecord ReadHost(const Stmt& s);
-EventRecord ReadEvent(const Stmt& s);
-CommandRecord ReadCommand(const Stmt& s);
-// Columns: alert id, route, event id, attempts, then the event as ReadEvent.
-PendingAlert ReadAlert(const Stmt& s);
+// The current row of a statement that returned one, as a store_rows::Row.
+// Booleans are stored as 0 and 1. Borrows the statement.
+class SqliteRow {
+ public:
+  explicit SqliteRow(const sqlite::Stmt& s) : s_(s) {}
+  std::string Text(int col) const { return s_.Text(col); }
+  int64_t Int(int col) const { return s_.Int(col); }
+  bool Bool(int col) const { return s_.Int(col) != 0; }
+
+ private:
+  const sqlite::Stmt& s_;
+};
 
 }  // namespace driftwatch::collector::sqlite_rows
 

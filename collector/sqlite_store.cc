@@ -13,26 +13,24 @@
 #include "collector/sqlite_commands.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
-#include "collector/sqlite_util.h"
+#include "collector/store_rows.h"
 #include "core/drift_json.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector {
 namespace {
 
 using sqlite_rows::kEventSelect;
-using sqlite_rows::kHostColumns;
-using sqlite_rows::kHostFrom;
-using sqlite_rows::kSchema;
-using sqlite_rows::ReadAlert;
-using sqlite_rows::ReadEvent;
-using sqlite_rows::ReadHost;
+using sqlite_rows::SqliteRow;
+using store_rows::kHostColumns;
+using store_rows::kHostFrom;
 
 // Time windows with fewer events than this are read through events_detected.
 constexpr int64_t kTimeIndexMaxRows = 20000;
 
 class SqliteStore : public FleetStore {
  public:
-  SqliteStore(std::unique_ptr<Db> db, std::string path)
+  SqliteStore(std::unique_ptr<sqlite::Db> db, std::string path)
       : db_(std::move(db)), path_(std::move(path)) {}
 
   Status Init() {
@@ -42,9 +40,6 @@ class SqliteStore : public FleetStore {
       dev_ = st.st_dev;
       ino_ = st.st_ino;
     }
-    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
-    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
-    DW_RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
     return sqlite_rows::CreateOrUpgradeSchema(*db_);
   }
 
@@ -54,7 +49,7 @@ class SqliteStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
                                              "created_ns, uses_left, expires_ns) "
                                              "VALUES(?, ?, ?, ?, ?, ?)"));
-    return s->Bind(1, sha)
+    return s.Bind(1, sha)
         .Bind(2, RoleName(role))
         .Bind(3, host_id)
         .Bind(4, now_ns)
@@ -67,13 +62,11 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT role, host_id, uses_left, expires_ns "
                                              "FROM tokens WHERE sha256 = ?"));
-    s->Bind(1, sha);
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    s.Bind(1, sha);
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return std::optional<TokenInfo>();
-    auto role = ParseRole(s->Text(0));
-    if (!role.ok()) return Status::Corruption("tokens: unknown role " + s->Text(0));
-    return std::optional<TokenInfo>(
-        TokenInfo{*role, s->Text(1), TokenLimits{s->Int(2), s->Int(3)}});
+    DW_ASSIGN_OR_RETURN(TokenInfo info, store_rows::ReadToken(SqliteRow(s)));
+    return std::optional<TokenInfo>(std::move(info));
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
@@ -82,41 +75,40 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     // BEGIN IMMEDIATE holds the write lock from here: the use counted below
     // cannot be taken by another process between the check and the update.
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
+    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
     {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
-      s->Bind(1, host_id);
-      DW_ASSIGN_OR_RETURN(bool exists, s->Step());
+      s.Bind(1, host_id);
+      DW_ASSIGN_OR_RETURN(bool exists, s.Step());
       if (exists) return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
     }
     if (!enroll_sha.empty()) {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT uses_left, expires_ns FROM tokens "
                                                "WHERE sha256 = ? AND role IN ('enroll', 'admin')"));
-      s->Bind(1, enroll_sha);
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      s.Bind(1, enroll_sha);
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return Status::PermissionDenied("unknown enroll token");
-      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{s->Int(0), s->Int(1)}, now_ns));
-      if (s->Int(0) > 0) {
-        s.reset();
+      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{s.Int(0), s.Int(1)}, now_ns));
+      if (s.Int(0) > 0) {
+        s.Reset();
         DW_ASSIGN_OR_RETURN(auto u, db_->Prepare("UPDATE tokens SET uses_left = uses_left - 1 "
                                                  "WHERE sha256 = ?"));
-        DW_RETURN_IF_ERROR(u->Bind(1, enroll_sha).Run());
+        DW_RETURN_IF_ERROR(u.Bind(1, enroll_sha).Run());
       }
     }
     DW_ASSIGN_OR_RETURN(auto h, db_->Prepare("INSERT INTO hosts(id, grp, agent_version, "
                                              "enrolled_ns, last_seen_ns) VALUES(?, ?, ?, ?, ?)"));
-    DW_RETURN_IF_ERROR(h->Bind(1, host_id)
+    DW_RETURN_IF_ERROR(h.Bind(1, host_id)
                            .Bind(2, group)
                            .Bind(3, agent_version)
                            .Bind(4, now_ns)
                            .Bind(5, now_ns)
                            .Run());
-    h.reset();
+    h.Reset();
     DW_ASSIGN_OR_RETURN(auto t, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
                                              "created_ns) VALUES(?, 'agent', ?, ?)"));
-    DW_RETURN_IF_ERROR(t->Bind(1, token_sha).Bind(2, host_id).Bind(3, now_ns).Run());
-    t.reset();
+    DW_RETURN_IF_ERROR(t.Bind(1, token_sha).Bind(2, host_id).Bind(3, now_ns).Run());
+    t.Reset();
     return tx.Commit();
   }
 
@@ -124,7 +116,7 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?) "
                                              "WHERE id = ?"));
-    return s->Bind(1, now_ns).Bind(2, host_id).Run();
+    return s.Bind(1, now_ns).Bind(2, host_id).Run();
   }
 
   Result<std::vector<HostRecord>> ListHosts() override {
@@ -136,32 +128,31 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string("SELECT ") + kHostColumns + kHostFrom +
                                              " WHERE hosts.id = ?"));
-    s->Bind(1, host_id);
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    s.Bind(1, host_id);
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Status::NotFound("unknown host '" + host_id + "'");
-    return ReadHost(*s);
+    return store_rows::ReadHost(SqliteRow(s));
   }
 
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
+    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
     IngestResult out;
     {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT seq, first_event_id, events, received_ns, "
                                                "host_id FROM reports WHERE report_id = ?"));
-      s->Bind(1, rep.report_id);
-      DW_ASSIGN_OR_RETURN(bool dup, s->Step());
+      s.Bind(1, rep.report_id);
+      DW_ASSIGN_OR_RETURN(bool dup, s.Step());
       if (dup) {
-        if (s->Text(4) != rep.host_id) {
+        if (s.Text(4) != rep.host_id) {
           return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
         }
         out.duplicate = true;
-        out.report_seq = s->Int(0);
-        out.first_event_id = s->Int(1);
-        out.events = s->Int(2);
-        out.received_ns = s->Int(3);
+        out.report_seq = s.Int(0);
+        out.first_event_id = s.Int(1);
+        out.events = s.Int(2);
+        out.received_ns = s.Int(3);
         return out;  // the transaction rolls back: nothing was written
       }
     }
@@ -171,12 +162,12 @@ class SqliteStore : public FleetStore {
     {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT grp, baseline, baseline_revision FROM "
                                                "hosts WHERE id = ?"));
-      s->Bind(1, rep.host_id);
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      s.Bind(1, rep.host_id);
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return Status::NotFound("unknown host '" + rep.host_id + "'");
-      group = s->Text(0);
-      old_baseline = s->Text(1);
-      old_revision = s->Int(2);
+      group = s.Text(0);
+      old_baseline = s.Text(1);
+      old_revision = s.Int(2);
     }
     const CheckResult& r = rep.result;
     {
@@ -185,7 +176,7 @@ class SqliteStore : public FleetStore {
                                "received_ns, started_ns, finished_ns, baseline, baseline_revision, "
                                "root, first_event_id, events, warnings, stats) "
                                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"));
-      DW_RETURN_IF_ERROR(s->Bind(1, rep.report_id)
+      DW_RETURN_IF_ERROR(s.Bind(1, rep.report_id)
                              .Bind(2, rep.host_id)
                              .Bind(3, rep.agent_version)
                              .Bind(4, rep.sent_ns)
@@ -210,7 +201,7 @@ class SqliteStore : public FleetStore {
         DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, "
                                                  "path, kind, severity, detected_ns, body) "
                                                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
-        DW_RETURN_IF_ERROR(s->Bind(1, out.report_seq)
+        DW_RETURN_IF_ERROR(s.Bind(1, out.report_seq)
                                .Bind(2, rep.host_id)
                                .Bind(3, group)
                                .Bind(4, EscapePath(e.path))
@@ -231,7 +222,7 @@ class SqliteStore : public FleetStore {
         }
         DW_ASSIGN_OR_RETURN(auto a, db_->Prepare("INSERT OR IGNORE INTO alerts(event_id, route, "
                                                  "next_ns) VALUES(?, ?, ?)"));
-        DW_RETURN_IF_ERROR(a->Bind(1, id).Bind(2, route.name).Bind(3, rep.received_ns).Run());
+        DW_RETURN_IF_ERROR(a.Bind(1, id).Bind(2, route.name).Bind(3, rep.received_ns).Run());
       }
     }
     for (int sev = 1; sev <= 4; ++sev) {
@@ -239,12 +230,12 @@ class SqliteStore : public FleetStore {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO event_counts(severity, n) VALUES(?, ?) "
                                                "ON CONFLICT(severity) DO UPDATE SET n = n + ?"));
       DW_RETURN_IF_ERROR(
-          s->Bind(1, int64_t{sev}).Bind(2, per_severity[sev]).Bind(3, per_severity[sev]).Run());
+          s.Bind(1, int64_t{sev}).Bind(2, per_severity[sev]).Bind(3, per_severity[sev]).Run());
     }
     {
       DW_ASSIGN_OR_RETURN(auto s,
                           db_->Prepare("UPDATE reports SET first_event_id = ? WHERE seq = ?"));
-      DW_RETURN_IF_ERROR(s->Bind(1, out.first_event_id).Bind(2, out.report_seq).Run());
+      DW_RETURN_IF_ERROR(s.Bind(1, out.first_event_id).Bind(2, out.report_seq).Run());
     }
     const bool new_baseline = old_baseline != r.baseline || old_revision != r.baseline_revision;
     {
@@ -255,7 +246,7 @@ class SqliteStore : public FleetStore {
                        "baseline_since_ns = CASE WHEN ? THEN ? ELSE baseline_since_ns END, "
                        "root = ?, subtrees = ?, reports = reports + 1, events = events + ?, "
                        "last_report_events = ? WHERE id = ?"));
-      DW_RETURN_IF_ERROR(s->Bind(1, rep.received_ns)
+      DW_RETURN_IF_ERROR(s.Bind(1, rep.received_ns)
                              .Bind(2, rep.received_ns)
                              .Bind(3, r.target)
                              .Bind(4, rep.agent_version)
@@ -275,7 +266,7 @@ class SqliteStore : public FleetStore {
                           db_->Prepare("INSERT INTO host_report_status(host_id, "
                                        "last_summary) VALUES(?, ?) ON CONFLICT(host_id) "
                                        "DO UPDATE SET last_summary = excluded.last_summary"));
-      DW_RETURN_IF_ERROR(s->Bind(1, rep.host_id).Bind(2, rep.summary_json).Run());
+      DW_RETURN_IF_ERROR(s.Bind(1, rep.host_id).Bind(2, rep.summary_json).Run());
     }
     DW_RETURN_IF_ERROR(sqlite_inventory::Ingest(*db_, rep, &out));
     DW_RETURN_IF_ERROR(tx.Commit());
@@ -291,7 +282,7 @@ class SqliteStore : public FleetStore {
                              "refused_reason) VALUES(?, 1, ?, ?) ON CONFLICT(host_id) DO UPDATE "
                              "SET refused = refused + 1, refused_ns = excluded.refused_ns, "
                              "refused_reason = excluded.refused_reason"));
-    return s->Bind(1, host_id).Bind(2, now_ns).Bind(3, reason).Run();
+    return s.Bind(1, host_id).Bind(2, now_ns).Bind(3, reason).Run();
   }
 
   Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) override {
@@ -305,11 +296,11 @@ class SqliteStore : public FleetStore {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT count(*) FROM (SELECT 1 FROM events "
                                                "INDEXED BY events_detected WHERE detected_ns >= ? "
                                                "AND detected_ns < ? LIMIT ?)"));
-      s->Bind(1, q.since_ns.value_or(INT64_MIN))
+      s.Bind(1, q.since_ns.value_or(INT64_MIN))
           .Bind(2, q.until_ns.value_or(INT64_MAX))
           .Bind(3, kTimeIndexMaxRows);
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
-      by_time = row && s->Int(0) < kTimeIndexMaxRows;
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
+      by_time = row && s.Int(0) < kTimeIndexMaxRows;
     }
     std::string sql = std::string(
                           "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, "
@@ -325,16 +316,16 @@ class SqliteStore : public FleetStore {
     if (q.until_ns) sql += " AND e.detected_ns < ?8";
     sql += " ORDER BY e.id LIMIT ?9";
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
-    s->Bind(1, q.after_id);
-    if (!q.host.empty()) s->Bind(2, q.host);
-    if (!q.group.empty()) s->Bind(3, q.group);
-    if (!q.path_glob.empty()) s->Bind(4, q.path_glob);
-    if (q.kind) s->Bind(5, static_cast<int64_t>(*q.kind));
-    if (q.min_severity) s->Bind(6, static_cast<int64_t>(*q.min_severity));
-    if (q.since_ns) s->Bind(7, *q.since_ns);
-    if (q.until_ns) s->Bind(8, *q.until_ns);
-    s->Bind(9, int64_t{q.limit});
-    return ReadEvents(*s);
+    s.Bind(1, q.after_id);
+    if (!q.host.empty()) s.Bind(2, q.host);
+    if (!q.group.empty()) s.Bind(3, q.group);
+    if (!q.path_glob.empty()) s.Bind(4, q.path_glob);
+    if (q.kind) s.Bind(5, static_cast<int64_t>(*q.kind));
+    if (q.min_severity) s.Bind(6, static_cast<int64_t>(*q.min_severity));
+    if (q.since_ns) s.Bind(7, *q.since_ns);
+    if (q.until_ns) s.Bind(8, *q.until_ns);
+    s.Bind(9, int64_t{q.limit});
+    return ReadEvents(s);
   }
 
   Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
@@ -343,8 +334,8 @@ class SqliteStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string(kEventSelect) +
                                              " WHERE e.path = ? AND e.id > ? ORDER BY e.id "
                                              "LIMIT ?"));
-    s->Bind(1, path).Bind(2, after_id).Bind(3, int64_t{limit});
-    return ReadEvents(*s);
+    s.Bind(1, path).Bind(2, after_id).Bind(3, int64_t{limit});
+    return ReadEvents(s);
   }
 
   Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {
@@ -360,10 +351,10 @@ class SqliteStore : public FleetStore {
                                              "severity"));
     int64_t counts[5] = {0, 0, 0, 0, 0};
     while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      int64_t sev = s->Int(0);
-      if (sev >= 1 && sev <= 4) counts[sev] = s->Int(1);
+      int64_t sev = s.Int(0);
+      if (sev >= 1 && sev <= 4) counts[sev] = s.Int(1);
     }
     for (int sev = 1; sev <= 4; ++sev) {
       out.events_by_severity.emplace_back(static_cast<Severity>(sev), counts[sev]);
@@ -432,12 +423,12 @@ class SqliteStore : public FleetStore {
                              "JOIN events e ON e.id = a.event_id JOIN reports r ON "
                              "r.seq = e.report_seq WHERE a.delivered_ns = 0 AND a.next_ns <= ? "
                              "ORDER BY a.id LIMIT ?"));
-    s->Bind(1, now_ns).Bind(2, int64_t{limit});
+    s.Bind(1, now_ns).Bind(2, int64_t{limit});
     std::vector<PendingAlert> out;
     while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadAlert(*s));
+      out.push_back(store_rows::ReadAlert(SqliteRow(s)));
     }
     return out;
   }
@@ -446,7 +437,7 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE alerts SET delivered_ns = ?, attempts = "
                                              "attempts + 1 WHERE id = ?"));
-    return s->Bind(1, now_ns).Bind(2, alert_id).Run();
+    return s.Bind(1, now_ns).Bind(2, alert_id).Run();
   }
 
   Status RescheduleAlert(int64_t alert_id, int attempts, int64_t next_ns,
@@ -454,13 +445,12 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("UPDATE alerts SET attempts = ?, next_ns = ?, "
                                              "last_error = ? WHERE id = ?"));
-    return s->Bind(1, int64_t{attempts}).Bind(2, next_ns).Bind(3, error).Bind(4, alert_id).Run();
+    return s.Bind(1, int64_t{attempts}).Bind(2, next_ns).Bind(3, error).Bind(4, alert_id).Run();
   }
 
   Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Transaction tx(*db_);
-    DW_RETURN_IF_ERROR(tx.Begin());
+    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
     DW_RETURN_IF_ERROR(db_->Exec(
         "CREATE TEMP TABLE IF NOT EXISTS prune(id INTEGER PRIMARY KEY, severity INTEGER)"));
     DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM temp.prune"));
@@ -468,7 +458,7 @@ class SqliteStore : public FleetStore {
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO temp.prune SELECT id, severity FROM "
                                                "events WHERE detected_ns < ? ORDER BY "
                                                "detected_ns LIMIT ?"));
-      DW_RETURN_IF_ERROR(s->Bind(1, cutoff_ns).Bind(2, int64_t{batch}).Run());
+      DW_RETURN_IF_ERROR(s.Bind(1, cutoff_ns).Bind(2, int64_t{batch}).Run());
     }
     int64_t n = db_->Changes();
     DW_RETURN_IF_ERROR(
@@ -484,19 +474,9 @@ class SqliteStore : public FleetStore {
   Result<StoreCounts> Counts() override {
     std::lock_guard<std::mutex> lock(mu_);
     StoreCounts c;
-    DW_ASSIGN_OR_RETURN(
-        auto s, db_->Prepare("SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
-                             "(SELECT coalesce(sum(n), 0) FROM event_counts), "
-                             "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
-                             "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)"));
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (row) {
-      c.hosts = s->Int(0);
-      c.reports = s->Int(1);
-      c.events = s->Int(2);
-      c.pending_commands = s->Int(3);
-      c.pending_alerts = s->Int(4);
-    }
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(store_rows::kCountsSelect));
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) c = store_rows::ReadCounts(SqliteRow(s));
     return c;
   }
 
@@ -513,7 +493,7 @@ class SqliteStore : public FleetStore {
       return Status::IoError(path_ +
                              ": the database file was replaced since the collector opened it");
     }
-    DW_ASSIGN_OR_RETURN(auto db, Db::Open(path_, /*read_only=*/true));
+    DW_ASSIGN_OR_RETURN(auto db, sqlite::Db::Open(path_, SqliteStoreOptions(/*read_only=*/true)));
     return HealthQuery(*db);
   }
 
@@ -521,20 +501,20 @@ class SqliteStore : public FleetStore {
   // A database in memory (tests, fuzzing) has no file to check.
   bool InMemory() const { return path_ == ":memory:" || path_.empty(); }
 
-  static Status HealthQuery(Db& db) {
+  static Status HealthQuery(sqlite::Db& db) {
     DW_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT (SELECT count(*) FROM hosts), "
                                            "(SELECT max(id) FROM events), "
                                            "(SELECT max(seq) FROM reports), "
                                            "(SELECT count(*) FROM tokens)"));
-    DW_ASSIGN_OR_RETURN(bool row, q->Step());
+    DW_ASSIGN_OR_RETURN(bool row, q.Step());
     (void)row;
     return Status::Ok();
   }
 
   Status HostExists(const std::string& host_id) {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
-    s->Bind(1, host_id);
-    DW_ASSIGN_OR_RETURN(bool row, s->Step());
+    s.Bind(1, host_id);
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Status::NotFound("unknown host '" + host_id + "'");
     return Status::Ok();
   }
@@ -544,25 +524,25 @@ class SqliteStore : public FleetStore {
                                              " ORDER BY hosts.id"));
     std::vector<HostRecord> out;
     while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s->Step());
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadHost(*s));
+      out.push_back(store_rows::ReadHost(SqliteRow(s)));
     }
     return out;
   }
 
-  static Result<std::vector<EventRecord>> ReadEvents(Stmt& s) {
+  static Result<std::vector<EventRecord>> ReadEvents(sqlite::Stmt& s) {
     std::vector<EventRecord> out;
     while (true) {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadEvent(s));
+      out.push_back(store_rows::ReadEvent(SqliteRow(s)));
     }
     return out;
   }
 
   std::mutex mu_;  // guards db_ (one connection, its statement cache)
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<sqlite::Db> db_;
   const std::string path_;
   dev_t dev_ = 0;  // the file opened, to notice it replaced
   ino_t ino_ = 0;
@@ -570,8 +550,23 @@ class SqliteStore : public FleetStore {
 
 }  // namespace
 
+sqlite::DbOptions SqliteStoreOptions(bool read_only) {
+  sqlite::DbOptions options;
+  options.read_only = read_only;
+  options.wal = true;
+  options.foreign_keys = true;
+  // Callers answer HTTP requests: only a full disk is told apart.
+  options.name = "sqlite";
+  options.codes = sqlite::ErrorCodes::kIoError;
+  options.full_disk_note =
+      "the collector's database disk is full; nothing was stored, retry when space is freed";
+  return options;
+}
+
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
-  DW_ASSIGN_OR_RETURN(auto db, Db::Open(path));
+  auto opened = sqlite::Db::Open(path, SqliteStoreOptions());
+  if (!opened.ok()) return opened.status().WithContext(path);
+  std::unique_ptr<sqlite::Db> db = std::move(opened).value();
   auto store = std::make_unique<SqliteStore>(std::move(db), path);
   DW_RETURN_IF_ERROR(store->Init().WithContext(path));
   return std::unique_ptr<FleetStore>(std::move(store));

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "collector/store.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector {
 
@@ -21,6 +22,11 @@ namespace driftwatch::collector {
 constexpr int kCollectorSchemaVersion = 3;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
+
+// How the store's file is opened (WAL, foreign keys). Errors are kIoError
+// named "sqlite" (they reach HTTP answers, which do not show the path), but
+// a full disk, which is kUnavailable: retryable once space is freed.
+sqlite::DbOptions SqliteStoreOptions(bool read_only = false);
 
 }  // namespace driftwatch::collector
 

@@ -1,11 +1,10 @@
 #include "collector/sqlite_store.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
-#include "collector/sqlite_util.h"
 #include "core/drift_json.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -42,18 +41,21 @@ class SqliteStoreTest : public ::testing::Test {
     return env;
   }
 
+  // Runs `sql` on the file through a connection of its own.
+  static void ExecOn(const std::string& path, const char* sql) {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    Status s = (*db)->Exec(sql);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
   std::string dir_, path_;
   std::unique_ptr<FleetStore> store_;
 };
 
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_versions SET version = 7 WHERE component = 'collector'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  ExecOn(path_, "UPDATE schema_versions SET version = 7 WHERE component = 'collector'");
   auto s = OpenSqliteStore(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
@@ -68,8 +70,6 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
 TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
   store_.reset();
   const std::string old = dir_ + "/v1.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
   const char* kV1 = R"sql(
     CREATE TABLE schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL);
     INSERT INTO schema_versions VALUES('collector', 1);
@@ -89,8 +89,7 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
     INSERT INTO hosts(id, grp, enrolled_ns, baseline, baseline_revision) VALUES('old', 'db', 5, 'default', 3);
     INSERT INTO commands(host_id, kind, created_ns) VALUES('old', 'baseline', 6);
   )sql";
-  ASSERT_EQ(sqlite3_exec(db, kV1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ExecOn(old, kV1);
   auto s = OpenSqliteStore(old);
   ASSERT_TRUE(s.ok()) << s.status().message();
   auto h = (*s)->GetHost("old");
@@ -109,17 +108,12 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
   // Opened again: already at version 2, nothing to do.
   auto again = OpenSqliteStore(old);
   ASSERT_TRUE(again.ok()) << again.status().message();
-  ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT version FROM schema_versions WHERE component = "
-                               "'collector'",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), kCollectorSchemaVersion);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  auto db = sqlite::Db::Open(old);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  auto q = (*db)->Prepare("SELECT version FROM schema_versions WHERE component = 'collector'");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
 }
 
 TEST_F(SqliteStoreTest, AlertsQueuedOncePerEventAndRoute) {
@@ -181,11 +175,7 @@ TEST_F(SqliteStoreTest, HealthCheckSeesTheFileNotTheCache) {
   // Garbage over every page but the first (the header still looks valid),
   // once the write-ahead log is folded into the file.
   {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(raw);
+    ExecOn(path_, "PRAGMA wal_checkpoint(TRUNCATE)");
     FILE* f = std::fopen(path_.c_str(), "r+b");
     ASSERT_NE(f, nullptr);
     std::fseek(f, 0, SEEK_END);
@@ -219,7 +209,7 @@ TEST_F(SqliteStoreTest, HealthCheckSeesTheFileReplacedOrRemoved) {
 TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   store_.reset();
   {
-    auto db = Db::Open(path_);
+    auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("ALTER TABLE tokens DROP COLUMN uses_left").ok());
     ASSERT_TRUE((*db)->Exec("ALTER TABLE tokens DROP COLUMN expires_ns").ok());
@@ -238,12 +228,12 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   EXPECT_EQ((*info)->limits.expires_ns, 0);
   EXPECT_TRUE(store_->EnrollHost("h2", "", "1", "sha-h2", 2, "old").ok());
   store_.reset();
-  auto db = Db::Open(path_);
+  auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
   ASSERT_TRUE(db.ok());
   auto q = (*db)->Prepare("SELECT version FROM schema_versions WHERE component = 'collector'");
   ASSERT_TRUE(q.ok());
-  ASSERT_TRUE(*(*q)->Step());
-  EXPECT_EQ((*q)->Int(0), kCollectorSchemaVersion);
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
   EXPECT_EQ(kCollectorSchemaVersion, 3);
 }
 

@@ -1,7 +1,6 @@
 #include "packages/rpm.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -9,6 +8,7 @@
 #include <numeric>
 #include <optional>
 
+#include "core/sqlite.h"
 #include "packages/db_file.h"
 
 namespace driftwatch::packages {
@@ -204,13 +204,6 @@ Result<RpmHeader> ParseRpmHeader(std::string_view blob) {
 
 namespace {
 
-struct SqliteCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtCloser {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-
 bool Exists(Host& host, const std::string& path) {
   struct stat st;
   return host.StatAt(AT_FDCWD, path, &st).ok();
@@ -218,32 +211,29 @@ bool Exists(Host& host, const std::string& path) {
 
 Result<std::vector<RpmHeader>> ReadHeaders(const std::string& file, const std::string& source,
                                            bool immutable) {
-  std::string uri = "file:" + file + (immutable ? "?mode=ro&immutable=1" : "?mode=ro");
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
-  std::unique_ptr<sqlite3, SqliteCloser> db(raw);
-  if (rc != SQLITE_OK) {
-    return Status::IoError(source + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_stmt* stmt_raw = nullptr;
-  rc = sqlite3_prepare_v2(db.get(), "SELECT hnum, blob FROM Packages ORDER BY hnum", -1, &stmt_raw,
-                          nullptr);
-  std::unique_ptr<sqlite3_stmt, StmtCloser> stmt(stmt_raw);
-  if (rc != SQLITE_OK) return Status::Corruption(source + ": " + sqlite3_errmsg(db.get()));
+  sqlite::DbOptions options;
+  options.read_only = true;
+  options.uri = true;
+  options.busy_timeout_ms = 0;  // rpm holds its lock while it writes: fail, do not wait
+  options.name = source;
+  options.codes = sqlite::ErrorCodes::kIoError;
+  DW_ASSIGN_OR_RETURN(
+      auto db, sqlite::Db::Open("file:" + file + (immutable ? "?mode=ro&immutable=1" : "?mode=ro"),
+                                options));
+  auto q = db->Prepare("SELECT hnum, blob FROM Packages ORDER BY hnum");
+  // Not an rpm database: no Packages table, or not SQLite at all.
+  if (!q.ok()) return Status::Corruption(q.status().message());
   std::vector<RpmHeader> out;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    int64_t hnum = sqlite3_column_int64(stmt.get(), 0);
-    const void* data = sqlite3_column_blob(stmt.get(), 1);
-    int size = sqlite3_column_bytes(stmt.get(), 1);
-    auto header = ParseRpmHeader(
-        std::string_view(static_cast<const char*>(data), data ? static_cast<size_t>(size) : 0));
+  for (;;) {
+    DW_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    auto header = ParseRpmHeader(q->Blob(1));
     if (!header.ok()) {
-      return Status::Corruption(source + ": package " + std::to_string(hnum) + ": " +
+      return Status::Corruption(source + ": package " + std::to_string(q->Int(0)) + ": " +
                                 header.status().message());
     }
     out.push_back(std::move(header).value());
   }
-  if (rc != SQLITE_DONE) return Status::IoError(source + ": " + sqlite3_errmsg(db.get()));
   return out;
 }
 

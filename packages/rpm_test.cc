@@ -1,8 +1,8 @@
 #include "packages/rpm.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
+#include "core/sqlite.h"
 #include "packages/test_util.h"
 
 namespace driftwatch::packages {
@@ -172,22 +172,18 @@ TEST(RpmHeaderTest, RejectsCorruptHeaders) {
 }
 
 void WriteRpmDb(const std::string& path, const std::vector<std::string>& blobs) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob "
-                         "BLOB NOT NULL)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  auto db = sqlite::Db::Open(path);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob "
+                         "BLOB NOT NULL)")
+                  .ok());
+  auto ins = (*db)->Prepare("INSERT INTO Packages (blob) VALUES (?)");
+  ASSERT_TRUE(ins.ok()) << ins.status().message();
   for (const std::string& b : blobs) {
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO Packages (blob) VALUES (?)", -1, &stmt, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_blob(stmt, 1, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(stmt), SQLITE_DONE);
-    sqlite3_finalize(stmt);
+    Status s = ins->BindBlob(1, b).Run();
+    ASSERT_TRUE(s.ok()) << s.message();
   }
-  sqlite3_close(db);
 }
 
 TEST(RpmDbTest, ReadsSqliteDatabase) {

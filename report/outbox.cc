@@ -3,9 +3,10 @@
 #include <cpprest/json.h>
 #include <openssl/rand.h>
 
-#include "agent/sqlite.h"
+#include "agent/store.h"
 #include "core/drift_json.h"
 #include "core/hash.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::report {
 namespace {
@@ -120,21 +121,21 @@ Result<std::string> NewReportId() {
          hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-Outbox::Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget)
+Outbox::Outbox(std::unique_ptr<sqlite::Db> db, int64_t max_reports, const ReportBudget& budget)
     : db_(std::move(db)), max_reports_(std::max<int64_t>(max_reports, 2)), budget_(budget) {}
 
 Outbox::~Outbox() = default;
 
 Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t max_reports,
                                              const ReportBudget& budget) {
-  DW_ASSIGN_OR_RETURN(auto db, agent::Db::Open(db_path));
+  DW_ASSIGN_OR_RETURN(auto db, sqlite::Db::Open(db_path, agent::AgentDbOptions()));
   std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports, budget));
   DW_RETURN_IF_ERROR(out->Init());
   return out;
 }
 
 Status Outbox::Init() {
-  return agent::InTransaction(*db_, [&]() -> Status {
+  return sqlite::InTransaction(*db_, [&]() -> Status {
     DW_RETURN_IF_ERROR(
         db_->Exec("CREATE TABLE IF NOT EXISTS schema_versions(component TEXT PRIMARY KEY, "
                   "version INTEGER NOT NULL)"));
@@ -230,7 +231,7 @@ Result<std::string> Outbox::InsertFitted(std::vector<CheckResult> fitted, int64_
 
 Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
   std::string id;
-  DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
+  DW_RETURN_IF_ERROR(sqlite::InTransaction(*db_, [&]() -> Status {
     CheckResult copy = result;
     if (result.packages) {
       // Full list only when the collector may not hold it yet (outbox.h).
@@ -255,7 +256,7 @@ Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
 
 Result<bool> Outbox::Shrink(int64_t seq) {
   bool shrunk = false;
-  DW_RETURN_IF_ERROR(agent::InTransaction(*db_, [&]() -> Status {
+  DW_RETURN_IF_ERROR(sqlite::InTransaction(*db_, [&]() -> Status {
     DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT report_id, body, created_ns FROM "
                                              "report_outbox WHERE seq = ?"));
     q.Bind(1, seq);
@@ -429,7 +430,7 @@ Result<std::optional<Enrollment>> Outbox::LoadEnrollment() {
 }
 
 Status Outbox::SaveEnrollment(const Enrollment& e) {
-  return agent::InTransaction(*db_, [&]() -> Status {
+  return sqlite::InTransaction(*db_, [&]() -> Status {
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT OR REPLACE INTO report_state(key, value) "
                                              "VALUES(?, ?)"));
     for (auto [k, v] : {std::pair{"collector", &e.collector}, std::pair{"host_id", &e.host_id},

@@ -38,7 +38,7 @@
 #include "core/report_fold.h"
 #include "core/status.h"
 
-namespace driftwatch::agent {
+namespace driftwatch::sqlite {
 class Db;
 }
 
@@ -107,14 +107,14 @@ class Outbox {
   Status SaveEnrollment(const Enrollment& e);
 
  private:
-  Outbox(std::unique_ptr<agent::Db> db, int64_t max_reports, const ReportBudget& budget);
+  Outbox(std::unique_ptr<sqlite::Db> db, int64_t max_reports, const ReportBudget& budget);
   // Inserts the head and parts of a fitted report under new ids; returns
   // the head's.
   Result<std::string> InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns);
   Status Init();
   Status MakeRoom(int64_t now_ns);
 
-  std::unique_ptr<agent::Db> db_;
+  std::unique_ptr<sqlite::Db> db_;
   int64_t max_reports_;
   ReportBudget budget_;
 };

@@ -10,7 +10,7 @@
 #include "collector/pg_import.h"
 #include "collector/pg_store.h"
 #include "collector/sqlite_store.h"
-#include "collector/sqlite_util.h"
+#include "core/sqlite.h"
 #include "tests/collector/harness.h"
 #include "tests/pg/pg_cluster.h"
 
@@ -317,7 +317,7 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
     ASSERT_TRUE((*lite)->IngestReport(env, {}).ok());
     ASSERT_TRUE((*lite)->QueueCommand("web-1", "baseline", 2).ok());
   }
-  auto db = collector::Db::Open(lite_path);
+  auto db = sqlite::Db::Open(lite_path, collector::SqliteStoreOptions());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->Exec("UPDATE commands SET detail = CAST(X'C328' AS TEXT)").ok());
 

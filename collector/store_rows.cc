@@ -1,0 +1,42 @@
+// The column lists and JSON columns shared by both fleet stores (store_rows.h).
+#include "collector/store_rows.h"
+
+#include <cpprest/json.h>
+
+#include <system_error>
+
+#include "core/drift_json.h"
+
+namespace driftwatch::collector::store_rows {
+
+const char* const kHostColumns =
+    "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
+    "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
+    "interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
+    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '')";
+
+const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
+
+const char* const kCommandColumns =
+    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
+
+const char* const kCountsSelect =
+    "SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
+    "(SELECT coalesce(sum(n), 0) FROM event_counts), "
+    "(SELECT count(*) FROM commands WHERE acked_ns = 0), "
+    "(SELECT count(*) FROM alerts WHERE delivered_ns = 0)";
+
+Subtrees HostSubtrees(const std::string& json) {
+  std::error_code ec;
+  const web::json::value v = web::json::value::parse(json, ec);
+  if (ec) return {};
+  auto subtrees = SubtreesFromJson(v, "subtrees");
+  return subtrees.ok() ? std::move(subtrees).value() : Subtrees();
+}
+
+Hash128 HashFromHex(const std::string& hex) {
+  auto h = Hash128::FromHex(hex);
+  return h.ok() ? *h : Hash128();
+}
+
+}  // namespace driftwatch::collector::store_rows

@@ -1,0 +1,184 @@
+// The decoding of fleet store rows into the records of store.h, shared by
+// the SQLite store (sqlite_*.cc) and the PostgreSQL store (pg_*.cc). Both
+// select the same columns in the same order, so each kind of row is read
+// in one place; the column lists both use are here too.
+//
+// A row is any type with `std::string Text(int col) const`,
+// `int64_t Int(int col) const` and `bool Bool(int col) const`, columns
+// numbered from 0, NULL reading as "", 0 and false: SqliteRow
+// (sqlite_rows.h) and PgRow (pg_conn.h). Stored values that do not decode
+// (a root that is not hex, subtrees that are not SubtreesToJson's) read as
+// empty; only a token's role is checked.
+//
+// Thread-safety: pure functions and constants.
+#ifndef DRIFTWATCH_COLLECTOR_STORE_ROWS_H_
+#define DRIFTWATCH_COLLECTOR_STORE_ROWS_H_
+
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/inventory.h"
+#include "collector/store.h"
+#include "core/hash.h"
+
+namespace driftwatch::collector::store_rows {
+
+template <typename R>
+concept Row = requires(const R& r, int col) {
+  { r.Text(col) } -> std::convertible_to<std::string>;
+  { r.Int(col) } -> std::convertible_to<int64_t>;
+  { r.Bool(col) } -> std::convertible_to<bool>;
+};
+
+// The columns ReadHost decodes and the FROM clause they need:
+// "SELECT " + kHostColumns + kHostFrom [+ " WHERE ..."].
+extern const char* const kHostColumns;
+extern const char* const kHostFrom;
+extern const char* const kCommandColumns;  // FROM commands, as ReadCommand decodes
+extern const char* const kCountsSelect;    // the one row ReadCounts decodes
+
+// hosts.subtrees, as the stores write it (SubtreesToJson, core/drift_json.h);
+// a value that does not decode reads as no subtrees.
+std::vector<std::pair<std::string, Hash128>> HostSubtrees(const std::string& json);
+// A hex tree id, or the zero id when it does not parse ("" included).
+Hash128 HashFromHex(const std::string& hex);
+
+// Columns: kHostColumns.
+template <Row R>
+HostRecord ReadHost(const R& r) {
+  HostRecord h;
+  h.id = r.Text(0);
+  h.group = r.Text(1);
+  h.agent_version = r.Text(2);
+  h.target = r.Text(3);
+  h.enrolled_ns = r.Int(4);
+  h.last_seen_ns = r.Int(5);
+  h.last_report_ns = r.Int(6);
+  h.baseline = r.Text(7);
+  h.baseline_revision = r.Int(8);
+  h.baseline_since_ns = r.Int(9);
+  h.root = HashFromHex(r.Text(10));
+  h.subtrees = HostSubtrees(r.Text(11));
+  h.reports = r.Int(12);
+  h.events = r.Int(13);
+  h.last_report_events = r.Int(14);
+  h.interval_ns = r.Int(15);
+  h.last_summary_json = r.Text(16);
+  h.reports_refused = r.Int(17);
+  h.last_refused_ns = r.Int(18);
+  h.last_refused_reason = r.Text(19);
+  return h;
+}
+
+// Columns from `first` on: event id, host id, report id, detected_ns,
+// received_ns, body.
+template <Row R>
+EventRecord ReadEvent(const R& r, int first = 0) {
+  EventRecord e;
+  e.id = r.Int(first);
+  e.host_id = r.Text(first + 1);
+  e.report_id = r.Text(first + 2);
+  e.detected_ns = r.Int(first + 3);
+  e.received_ns = r.Int(first + 4);
+  e.event_json = r.Text(first + 5);
+  return e;
+}
+
+// Columns: kCommandColumns.
+template <Row R>
+CommandRecord ReadCommand(const R& r) {
+  CommandRecord c;
+  c.id = r.Int(0);
+  c.host_id = r.Text(1);
+  c.kind = r.Text(2);
+  c.created_ns = r.Int(3);
+  c.handed_out_ns = r.Int(4);
+  c.acked_ns = r.Int(5);
+  c.ok = r.Bool(6);
+  c.detail = r.Text(7);
+  c.paths = PathsFromJson(r.Text(8));
+  return c;
+}
+
+// Columns: alert id, route, event id, attempts, then the event as ReadEvent.
+template <Row R>
+PendingAlert ReadAlert(const R& r) {
+  PendingAlert a;
+  a.id = r.Int(0);
+  a.route = r.Text(1);
+  a.event_id = r.Int(2);
+  a.attempts = static_cast<int>(r.Int(3));
+  a.event = ReadEvent(r, 4);
+  return a;
+}
+
+// Columns: role, host_id, uses_left, expires_ns. kCorruption for a role
+// this build does not know.
+template <Row R>
+Result<TokenInfo> ReadToken(const R& r) {
+  auto role = ParseRole(r.Text(0));
+  if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(0));
+  return TokenInfo{*role, r.Text(1), TokenLimits{r.Int(2), r.Int(3)}};
+}
+
+// Columns: name, revision, root, since_ns, first_seen_ns, last_seen_ns.
+template <Row R>
+BaselineRevision ReadBaselineRevision(const R& r) {
+  BaselineRevision b;
+  b.name = r.Text(0);
+  b.revision = r.Int(1);
+  b.root = HashFromHex(r.Text(2));
+  b.since_ns = r.Int(3);
+  b.first_seen_ns = r.Int(4);
+  b.last_seen_ns = r.Int(5);
+  return b;
+}
+
+// Columns: packages_digest, packages_count, packages_ns, containers_ns;
+// fills those fields of *inv.
+template <Row R>
+void ReadInventoryHead(const R& r, HostInventory* inv) {
+  inv->packages_digest = r.Text(0);
+  inv->packages_count = r.Int(1);
+  inv->packages_ns = r.Int(2);
+  inv->containers_ns = r.Int(3);
+  inv->containers_known = inv->containers_ns != 0;
+}
+
+// Columns: manager, name, version, arch.
+template <Row R>
+PackageInfo ReadPackage(const R& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+}
+
+// Columns: name, container_id, runtime, image, image_digest, drift_known,
+// events.
+template <Row R>
+ContainerInfo ReadContainer(const R& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Bool(5), r.Int(6)};
+}
+
+// Columns: image, image_digest, host_id, events.
+template <Row R>
+ImageRow ReadImageRow(const R& r) {
+  return {r.Text(0), r.Text(1), r.Text(2), r.Int(3)};
+}
+
+// Columns: kCountsSelect's.
+template <Row R>
+StoreCounts ReadCounts(const R& r) {
+  StoreCounts c;
+  c.hosts = r.Int(0);
+  c.reports = r.Int(1);
+  c.events = r.Int(2);
+  c.pending_commands = r.Int(3);
+  c.pending_alerts = r.Int(4);
+  return c;
+}
+
+}  // namespace driftwatch::collector::store_rows
+
+#endif  // DRIFTWATCH_COLLECTOR_STORE_ROWS_H_
