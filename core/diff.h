@@ -31,7 +31,8 @@ struct Change {
 
 using ChangeFn = std::function<Status(Change)>;
 
-// Emits changes in path order (depth first, names in byte order).
+// Emits changes in path order: depth first, names in byte order, a directory
+// before what is beneath it and all of that before its next sibling.
 Status DiffTrees(TreeSource& old_source, const Hash128& old_root, TreeSource& new_source,
                  const Hash128& new_root, const ChangeFn& emit);
 
