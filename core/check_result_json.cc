@@ -70,12 +70,7 @@ Status InventoryFromJson(const value& v, CheckResult* r) {
       size_t i = 0;
       for (const value& x : l->as_array()) {
         const std::string f = "packages.list[" + std::to_string(i++) + "]";
-        if (!x.is_object()) return TypeError(f, "an object");
-        PackageInfo pk;
-        DW_RETURN_IF_ERROR(GetString(x, "manager", f, true, &pk.manager));
-        DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &pk.name));
-        DW_RETURN_IF_ERROR(GetString(x, "version", f, false, &pk.version));
-        DW_RETURN_IF_ERROR(GetString(x, "arch", f, false, &pk.arch));
+        DW_ASSIGN_OR_RETURN(PackageInfo pk, PackageInfoFromJson(x, f));
         inv.list.push_back(std::move(pk));
       }
       if (HashBytes(PackageInventoryText(inv.list)) != inv.digest) {
@@ -225,6 +220,25 @@ web::json::value StringsToJson(const std::vector<std::string>& items) {
   return arr;
 }
 
+web::json::value PackageInfoToJson(const PackageInfo& p) {
+  value x = value::object();
+  x["manager"] = value::string(p.manager);
+  x["name"] = value::string(p.name);
+  x["version"] = value::string(p.version);
+  x["arch"] = value::string(p.arch);
+  return x;
+}
+
+Result<PackageInfo> PackageInfoFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  PackageInfo p;
+  DW_RETURN_IF_ERROR(GetString(v, "manager", field, true, &p.manager));
+  DW_RETURN_IF_ERROR(GetString(v, "name", field, true, &p.name));
+  DW_RETURN_IF_ERROR(GetString(v, "version", field, false, &p.version));
+  DW_RETURN_IF_ERROR(GetString(v, "arch", field, false, &p.arch));
+  return p;
+}
+
 web::json::value ScanStatsToJson(const ScanStats& stats) {
   value st = value::object();
   st["files"] = value::number(stats.files);
@@ -331,14 +345,7 @@ web::json::value CheckResultToJson(const CheckResult& r) {
     if (r.packages->full) {
       std::vector<value> list;
       list.reserve(r.packages->list.size());
-      for (const PackageInfo& pk : r.packages->list) {
-        value x = value::object();
-        x["manager"] = value::string(pk.manager);
-        x["name"] = value::string(pk.name);
-        x["version"] = value::string(pk.version);
-        x["arch"] = value::string(pk.arch);
-        list.push_back(std::move(x));
-      }
+      for (const PackageInfo& pk : r.packages->list) list.push_back(PackageInfoToJson(pk));
       p["list"] = value::array(std::move(list));
     }
     o["packages"] = p;

@@ -37,6 +37,10 @@ Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::stri
 
 // ["a", "b"]: warnings and other lists of text.
 web::json::value StringsToJson(const std::vector<std::string>& items);
+// One installed package: {"manager", "name", "version", "arch"} (the
+// inventory of docs/wire.md), and back (`field` names the object in errors).
+web::json::value PackageInfoToJson(const PackageInfo& p);
+Result<PackageInfo> PackageInfoFromJson(const web::json::value& v, const std::string& field);
 // A scan's counts: {"files", "dirs", "others", "files_hashed",
 // "bytes_hashed", "duration_ns"}.
 web::json::value ScanStatsToJson(const ScanStats& stats);
