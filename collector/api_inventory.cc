@@ -9,6 +9,7 @@
 #include "collector/api.h"
 #include "collector/api_util.h"
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 #include "core/normal_path.h"
 
 namespace driftwatch::collector {
@@ -169,11 +170,11 @@ HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& i
     if (seen.insert(raw).second) paths.push_back(std::move(raw));
     return Status::Ok();
   };
-  const bool has_paths = v.has_field("paths") && !v.at("paths").is_null();
-  const bool has_events = v.has_field("events") && !v.at("events").is_null();
-  if (!has_paths && !has_events) return Error(400, "paths or events: one is required");
-  if (has_paths) {
-    const value& a = v.at("paths");
+  const value* paths_field = json_fields::Find(v, "paths");
+  const value* events_field = json_fields::Find(v, "events");
+  if (!paths_field && !events_field) return Error(400, "paths or events: one is required");
+  if (paths_field) {
+    const value& a = *paths_field;
     if (!a.is_array()) return Error(400, "paths: expected an array of paths");
     if (a.size() > kMaxAcceptPaths) {
       return Error(400, "paths: at most " + std::to_string(kMaxAcceptPaths) + " paths");
@@ -187,8 +188,8 @@ HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& i
       if (!s.ok()) return FromStatus(s);
     }
   }
-  if (has_events) {
-    const value& a = v.at("events");
+  if (events_field) {
+    const value& a = *events_field;
     if (!a.is_array()) return Error(400, "events: expected an array of event ids");
     if (a.size() > kMaxAcceptPaths) {
       return Error(400, "events: at most " + std::to_string(kMaxAcceptPaths) + " events");
