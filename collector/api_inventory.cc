@@ -60,12 +60,7 @@ HttpResponse Api::HostPackages(const std::string& id, const HttpRequest& req) {
   size_t n = 0;
   for (const PackageInfo& p : inv->packages) {
     if (!needle.empty() && Lower(p.name).find(needle) == std::string::npos) continue;
-    value x = value::object();
-    x["manager"] = value(p.manager);
-    x["name"] = value(p.name);
-    x["version"] = value(p.version);
-    x["arch"] = value(p.arch);
-    list[n++] = x;
+    list[n++] = PackageInfoToJson(p);
   }
   value o = value::object();
   o["host"] = value(id);
@@ -83,16 +78,9 @@ HttpResponse Api::HostContainers(const std::string& id) {
   value list = value::array(inv->containers.size());
   for (size_t i = 0; i < inv->containers.size(); ++i) {
     const ContainerInfo& c = inv->containers[i];
-    value x = value::object();
-    x["name"] = value(c.name);
-    x["id"] = value(c.id);
-    x["runtime"] = value(c.runtime);
-    x["image"] = value(c.image);
-    x["image_digest"] = value(c.image_digest);
-    x["drift_known"] = value::boolean(c.drift_known);
+    value x = ContainerInfoToJson(c);
     x["drifted"] = value::boolean(c.events > 0);
-    x["events"] = value::number(c.events);
-    list[i] = x;
+    list[i] = std::move(x);
   }
   value o = value::object();
   o["host"] = value(id);
