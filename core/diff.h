@@ -23,10 +23,10 @@
 namespace driftwatch {
 
 struct Change {
-  std::string path;                 // absolute logical path
-  std::optional<Entry> old_entry;   // absent: added
-  std::optional<Entry> new_entry;   // absent: removed
-  uint32_t changed = 0;             // Attr bits that differ (both present)
+  std::string path;                // absolute logical path
+  std::optional<Entry> old_entry;  // absent: added
+  std::optional<Entry> new_entry;  // absent: removed
+  uint32_t changed = 0;            // Attr bits that differ (both present)
 };
 
 using ChangeFn = std::function<Status(Change)>;
