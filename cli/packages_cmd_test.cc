@@ -1,9 +1,13 @@
 #include "cli/packages_cmd.h"
 
-#include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include "cli/packages_output.h"
 #include "packages/test_util.h"
 
 namespace driftwatch::cli {
@@ -12,6 +16,18 @@ namespace {
 using packages::testing::BuildDpkgRoot;
 using packages::testing::Md5Hex;
 using packages::testing::TempRoot;
+
+// The "new" attributes verify reports for a file: what lstat says now.
+std::string OnDisk(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  char perm[8];
+  std::snprintf(perm, sizeof(perm), "%04o", st.st_mode & 07777);
+  const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  return "{\"gid\":" + std::to_string(st.st_gid) + ",\"mtime_ns\":" + std::to_string(mtime_ns) +
+         ",\"perm\":\"" + perm + "\",\"size\":" + std::to_string(st.st_size) +
+         ",\"type\":\"file\",\"uid\":" + std::to_string(st.st_uid) + "}";
+}
 
 TEST(PackagesCommandTest, ListAndVerifyOutputs) {
   TempRoot root;
@@ -27,11 +43,12 @@ TEST(PackagesCommandTest, ListAndVerifyOutputs) {
   out.str("");
   rc = cli::RunPackages({"--root=" + root.path(), "--format", "json"}, DefaultHost(), out, err);
   EXPECT_EQ(rc, 0);
-  EXPECT_EQ(out.str(), "{\"root\":\"" + root.path() +
-                           "\",\"packages\":[{\"manager\":\"dpkg\",\"name\":\"libz\",\"version\":"
-                           "\"1:1.3-1\",\"architecture\":\"amd64\",\"status\":\"installed\"},{"
-                           "\"manager\":\"dpkg\",\"name\":\"tool\",\"version\":\"1.2\","
-                           "\"architecture\":\"amd64\",\"status\":\"installed\"}]}\n");
+  EXPECT_EQ(out.str(),
+            "{\"packages\":[{\"arch\":\"amd64\",\"manager\":\"dpkg\",\"name\":\"libz\","
+            "\"status\":\"installed\",\"version\":\"1:1.3-1\"},{\"arch\":\"amd64\",\"manager\":"
+            "\"dpkg\",\"name\":\"tool\",\"status\":\"installed\",\"version\":\"1.2\"}],"
+            "\"root\":\"" +
+                root.path() + "\"}\n");
 
   out.str("");
   rc = cli::RunPackages({"verify", "--root", root.path()}, DefaultHost(), out, err);
@@ -58,21 +75,53 @@ TEST(PackagesCommandTest, ListAndVerifyOutputs) {
       "\x7f"
       "ELF libz");
   EXPECT_EQ(out.str(),
-            "{\"root\":\"" + root.path() +
-                "\",\"summary\":{\"packages\":2,\"paths_checked\":12,\"files_hashed\":3,"
-                "\"bytes_hashed\":40,\"modified\":1,\"conffiles_modified\":1,\"missing\":1,"
-                "\"warnings\":0},\"events\":["
-                "{\"path\":\"/etc/tool.conf\",\"kind\":\"package-file-modified\",\"problem\":"
-                "\"content\",\"severity\":\"high\",\"manager\":\"dpkg\",\"package\":\"tool\","
-                "\"version\":\"1.2\",\"conffile\":true,\"rule\":\"dpkg conffiles\",\"expected\":"
-                "\"md5:" +
-                expected + "\",\"actual\":\"md5:" + actual +
-                "\",\"type\":\"file\"},"
-                "{\"path\":\"/usr/lib/libz.so.1.3\",\"kind\":\"package-file-modified\","
-                "\"problem\":\"missing\",\"severity\":\"medium\",\"manager\":\"dpkg\","
-                "\"package\":\"libz\",\"version\":\"1:1.3-1\",\"conffile\":false,\"rule\":\"dpkg "
-                "md5sums\",\"expected\":\"md5:" +
-                libz + "\"}],\"warnings\":[]}\n");
+            "{\"events\":["
+            "{\"actual\":\"md5:" +
+                actual + "\",\"attributes\":[\"hash\"],\"conffile\":true,\"expected\":\"md5:" +
+                expected + "\",\"kind\":\"package-file-modified\",\"manager\":\"dpkg\",\"new\":" +
+                OnDisk(root.Abs("etc/tool.conf")) +
+                ",\"package\":\"tool\",\"path\":\"/etc/tool.conf\",\"problem\":\"content\","
+                "\"rule\":\"dpkg conffiles\",\"severity\":\"high\",\"version\":\"1.2\"},"
+                "{\"attributes\":[],\"conffile\":false,\"expected\":\"md5:" +
+                libz +
+                "\",\"kind\":\"package-file-modified\",\"manager\":\"dpkg\",\"package\":\"libz\","
+                "\"path\":\"/usr/lib/libz.so.1.3\",\"problem\":\"missing\",\"rule\":\"dpkg "
+                "md5sums\",\"severity\":\"medium\",\"version\":\"1:1.3-1\"}],"
+                "\"root\":\"" +
+                root.path() +
+                "\",\"summary\":{\"bytes_hashed\":40,\"conffiles_modified\":1,\"files_hashed\":3,"
+                "\"missing\":1,\"modified\":1,\"packages\":2,\"paths_checked\":12,\"warnings\":0},"
+                "\"warnings\":[]}\n");
+}
+
+TEST(PackagesOutputTest, VerifyJsonEscapesEveryStringOnce) {
+  // Odd bytes in the database and on disk: a path with a newline, a package
+  // with an invalid byte, a warning with a quote. Each is EscapePath'd, then
+  // JSON-escaped by the codec.
+  PackageDb db;
+  db.packages.push_back({"dpkg", "t\xffol", "1.0\t", "amd64", "installed"});
+  db.files.push_back({"/etc/a\nb", "t\xffol", {}, false, false, 0, "dpkg list"});
+  Entry link;
+  link.name = "a\nb";
+  link.type = EntryType::kSymlink;
+  link.mask = kAttrType | kAttrLink;
+  link.link_target = "/x\\y";
+  VerifyReport report;
+  report.findings.push_back({0, packages::FileProblem::kType, {}, link});
+  report.warnings = {"/etc/\"q\": permission denied"};
+  report.paths_checked = 1;
+  EXPECT_EQ(VerifyJson("/r\xff", db, report),
+            R"({"events":[{"attributes":["type"],"conffile":false,"expected":"",)"
+            R"("kind":"package-file-modified","manager":"dpkg",)"
+            R"("new":{"link":"/x\\\\y","type":"symlink"},"package":"t\\xffol",)"
+            R"("path":"/etc/a\\nb","problem":"type","rule":"dpkg list","severity":"medium",)"
+            R"("version":"1.0\\t"}],"root":"/r\\xff","summary":{"bytes_hashed":0,)"
+            R"("conffiles_modified":0,"files_hashed":0,"missing":0,"modified":1,"packages":1,)"
+            R"("paths_checked":1,"warnings":1},"warnings":["/etc/\"q\": permission denied"]})"
+            "\n");
+  EXPECT_EQ(VerifyText(db, report),
+            "T  /etc/a\\nb  (not a regular file: symlink, package t\\xffol 1.0\\t)\n"
+            "1 modified (0 conffiles), 0 missing; 1 paths of 1 packages checked\n");
 }
 
 TEST(PackagesCommandTest, Errors) {

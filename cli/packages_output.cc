@@ -3,12 +3,14 @@
 #include <algorithm>
 
 #include "core/drift.h"
+#include "core/drift_json.h"
 
 namespace driftwatch::cli {
 
 using packages::FileFinding;
 using packages::FileProblem;
 using packages::OwnedFile;
+using web::json::value;
 namespace {
 
 void AppendPadded(std::string* out, std::string_view s, size_t width) {
@@ -26,17 +28,6 @@ bool SameAsPrevious(const PackageDb& db, const VerifyReport& r, size_t i) {
 }
 
 }  // namespace
-
-std::string JsonString(std::string_view raw) {
-  std::string escaped = EscapePath(raw);
-  std::string out = "\"";
-  for (char c : escaped) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
 
 std::string PackagesText(const std::vector<Package>& packages) {
   size_t w_name = 4, w_version = 7, w_arch = 4;
@@ -63,17 +54,18 @@ std::string PackagesText(const std::vector<Package>& packages) {
 }
 
 std::string PackagesJson(const std::string& root, const std::vector<Package>& packages) {
-  std::string out = "{\"root\":" + JsonString(root) + ",\"packages\":[";
-  for (size_t i = 0; i < packages.size(); ++i) {
-    const Package& p = packages[i];
-    if (i > 0) out += ",";
-    out += "{\"manager\":" + JsonString(p.manager) + ",\"name\":" + JsonString(p.name) +
-           ",\"version\":" + JsonString(p.version) +
-           ",\"architecture\":" + JsonString(p.architecture) +
-           ",\"status\":" + JsonString(p.status) + "}";
+  std::vector<value> list;
+  list.reserve(packages.size());
+  for (const Package& p : packages) {
+    value x = PackageInfoToJson({EscapePath(p.manager), EscapePath(p.name), EscapePath(p.version),
+                                 EscapePath(p.architecture)});
+    x["status"] = value::string(EscapePath(p.status));
+    list.push_back(std::move(x));
   }
-  out += "]}\n";
-  return out;
+  value o = value::object();
+  o["root"] = value::string(EscapePath(root));
+  o["packages"] = value::array(std::move(list));
+  return o.serialize() + "\n";
 }
 
 VerifySummary SummarizeVerify(const PackageDb& db, const VerifyReport& report) {
@@ -130,43 +122,44 @@ std::string VerifyText(const PackageDb& db, const VerifyReport& report) {
 }
 
 std::string VerifyJson(const std::string& root, const PackageDb& db, const VerifyReport& report) {
-  VerifySummary s = SummarizeVerify(db, report);
-  std::string out = "{\"root\":" + JsonString(root) +
-                    ",\"summary\":{\"packages\":" + std::to_string(s.packages) +
-                    ",\"paths_checked\":" + std::to_string(s.paths_checked) +
-                    ",\"files_hashed\":" + std::to_string(report.files_hashed) +
-                    ",\"bytes_hashed\":" + std::to_string(report.bytes_hashed) +
-                    ",\"modified\":" + std::to_string(s.modified) +
-                    ",\"conffiles_modified\":" + std::to_string(s.conffiles) +
-                    ",\"missing\":" + std::to_string(s.missing) +
-                    ",\"warnings\":" + std::to_string(report.warnings.size()) + "},\"events\":[";
-  bool first = true;
+  const VerifySummary s = SummarizeVerify(db, report);
+  value summary = value::object();
+  summary["packages"] = value::number(s.packages);
+  summary["paths_checked"] = value::number(s.paths_checked);
+  summary["files_hashed"] = value::number(report.files_hashed);
+  summary["bytes_hashed"] = value::number(report.bytes_hashed);
+  summary["modified"] = value::number(s.modified);
+  summary["conffiles_modified"] = value::number(s.conffiles);
+  summary["missing"] = value::number(s.missing);
+  summary["warnings"] = value::number(static_cast<uint64_t>(report.warnings.size()));
+  std::vector<value> events;
   for (size_t i = 0; i < report.findings.size(); ++i) {
     if (SameAsPrevious(db, report, i)) continue;
     const FileFinding& f = report.findings[i];
     const OwnedFile& file = db.files[f.file];
     const Package& pkg = db.packages[file.package_index];
     DriftEvent e = packages::FindingToEvent(file, f);
-    if (!first) out += ",";
-    first = false;
-    out += "{\"path\":" + JsonString(e.path) + ",\"kind\":" + JsonString(DriftKindName(e.kind)) +
-           ",\"problem\":" + JsonString(packages::FileProblemName(f.problem)) +
-           ",\"severity\":" + JsonString(SeverityName(e.severity)) +
-           ",\"manager\":" + JsonString(pkg.manager) + ",\"package\":" + JsonString(pkg.name) +
-           ",\"version\":" + JsonString(pkg.version) +
-           ",\"conffile\":" + (file.conffile ? "true" : "false") +
-           ",\"rule\":" + JsonString(e.rule) + ",\"expected\":" + JsonString(file.expected.Hex());
-    if (f.problem == FileProblem::kContent) out += ",\"actual\":" + JsonString(f.actual.Hex());
-    if (f.entry) out += ",\"type\":" + JsonString(EntryTypeName(f.entry->type));
-    out += "}";
+    // Names from the database are shown escaped, as paths are.
+    e.package = EscapePath(e.package);
+    e.rule = EscapePath(e.rule);
+    value x = DriftEventToJson(e);
+    x["problem"] = value::string(std::string(packages::FileProblemName(f.problem)));
+    x["manager"] = value::string(EscapePath(pkg.manager));
+    x["version"] = value::string(EscapePath(pkg.version));
+    x["conffile"] = value::boolean(file.conffile);
+    x["expected"] = value::string(file.expected.Hex());
+    if (f.problem == FileProblem::kContent) x["actual"] = value::string(f.actual.Hex());
+    events.push_back(std::move(x));
   }
-  out += "],\"warnings\":[";
-  for (size_t i = 0; i < report.warnings.size(); ++i) {
-    if (i > 0) out += ",";
-    out += JsonString(report.warnings[i]);
-  }
-  out += "]}\n";
-  return out;
+  std::vector<std::string> warnings;
+  warnings.reserve(report.warnings.size());
+  for (const std::string& w : report.warnings) warnings.push_back(EscapePath(w));
+  value o = value::object();
+  o["root"] = value::string(EscapePath(root));
+  o["summary"] = std::move(summary);
+  o["events"] = value::array(std::move(events));
+  o["warnings"] = StringsToJson(warnings);
+  return o.serialize() + "\n";
 }
 
 }  // namespace driftwatch::cli

@@ -5,8 +5,11 @@
 //   M  /etc/foo.conf  (conffile, package foo 1.2)
 //   D  /usr/bin/x  (missing, package bar 1.0)
 //   T  /usr/bin/y  (not a regular file: symlink, package baz 2)
-// JSON: {"root":..., "packages":[...]} and
-//       {"root":..., "summary":{...}, "events":[...], "warnings":[...]}.
+// JSON (members in name order, as cpprestsdk writes objects):
+//   {"packages":[PackageInfoToJson + "status", ...], "root":...} and
+//   {"events":[DriftEventToJson + "conffile", "expected", "manager",
+//     "problem", "version" and, for content, "actual"], "root":...,
+//    "summary":{...}, "warnings":[...]} (core/drift_json.h, docs/packages.md).
 // Every path and string goes through EscapePath (core/drift.h) first.
 //
 // Thread-safety: pure functions.
@@ -25,9 +28,6 @@ namespace driftwatch::cli {
 using packages::Package;
 using packages::PackageDb;
 using packages::VerifyReport;
-
-// "\"...\"": EscapePath(raw), then '"' and '\\' escaped for JSON.
-std::string JsonString(std::string_view raw);
 
 std::string PackagesText(const std::vector<Package>& packages);
 std::string PackagesJson(const std::string& root, const std::vector<Package>& packages);

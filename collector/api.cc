@@ -11,12 +11,14 @@
 #include "collector/auth.h"
 #include "core/drift.h"
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 
 namespace driftwatch::collector {
 namespace {
 
 using web::json::value;
 using namespace api_internal;  // NOLINT: the handlers' shared helpers
+using json_fields::GetString;
 
 constexpr std::string_view kPrefix = "/api/v1";
 constexpr int64_t kReportFormat = 1;
@@ -307,10 +309,10 @@ HttpResponse Api::TokenRefused(const std::string& why) {
 HttpResponse Api::Enroll(const CollectorConfig& config, const Caller& c, const HttpRequest& req) {
   auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
-  Status err;
-  std::string host = OptionalString(*body, "host", &err);
-  std::string group = OptionalString(*body, "group", &err);
-  std::string version = OptionalString(*body, "agent_version", &err);
+  std::string host, group, version;
+  Status err = GetString(*body, "host", "", false, &host);
+  if (err.ok()) err = GetString(*body, "group", "", false, &group);
+  if (err.ok()) err = GetString(*body, "agent_version", "", false, &version);
   if (!err.ok()) return FromStatus(err);
   if (!ValidHostId(host)) {
     return Error(400, "host: expected 1-128 characters of A-Z a-z 0-9 . _ -");
@@ -447,12 +449,12 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
     return invalid(Status::InvalidArgument("unsupported report format " + f.serialize() +
                                            ": this collector understands format 1"));
   }
-  Status err;
   ReportEnvelope env;
-  env.report_id = OptionalString(v, "report_id", &err);
-  env.host_id = OptionalString(v, "host_id", &err);
-  env.agent_version = OptionalString(v, "agent_version", &err);
-  std::string sent = OptionalString(v, "sent", &err);
+  Status err = GetString(v, "report_id", "", false, &env.report_id);
+  if (err.ok()) err = GetString(v, "host_id", "", false, &env.host_id);
+  if (err.ok()) err = GetString(v, "agent_version", "", false, &env.agent_version);
+  std::string sent;
+  if (err.ok()) err = GetString(v, "sent", "", false, &sent);
   if (!err.ok()) return invalid(err);
   if (!IsUuid(env.report_id)) return invalid(Status::InvalidArgument("report_id: expected a UUID"));
   if (env.host_id != c.host_id) {

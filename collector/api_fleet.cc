@@ -9,11 +9,13 @@
 #include "collector/api_json.h"
 #include "collector/api_util.h"
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 
 namespace driftwatch::collector {
 
 using web::json::value;
 using namespace api_internal;  // NOLINT: the handlers' shared helpers
+using namespace json_fields;   // NOLINT: the request bodies' field readers
 
 HttpResponse Api::ListHosts(const CollectorConfig& config) {
   auto hosts = store_.ListHosts();
@@ -171,8 +173,8 @@ HttpResponse Api::PostCommand(const CollectorConfig& config, const std::string& 
                               const HttpRequest& req) {
   auto body = ParseObject(req.body, config.max_json_depth, false);
   if (!body.ok()) return FromStatus(body.status());
-  Status err;
-  std::string kind = OptionalString(*body, "command", &err);
+  std::string kind;
+  Status err = GetString(*body, "command", "", false, &kind);
   if (!err.ok()) return FromStatus(err);
   if (kind != "baseline" && kind != "check-now") {
     return Error(400, "command: expected baseline or check-now");
@@ -189,8 +191,8 @@ HttpResponse Api::PostCommand(const CollectorConfig& config, const std::string& 
 HttpResponse Api::FleetBaseline(const CollectorConfig& config, const HttpRequest& req) {
   auto body = ParseObject(req.body, config.max_json_depth, true);
   if (!body.ok()) return FromStatus(body.status());
-  Status err;
-  std::string group = OptionalString(*body, "group", &err);
+  std::string group;
+  Status err = GetString(*body, "group", "", false, &group);
   if (!err.ok()) return FromStatus(err);
   auto ids = store_.QueueCommandForGroup(group, "baseline", now_ns_());
   if (!ids.ok()) return FromStatus(ids.status());
@@ -226,33 +228,19 @@ HttpResponse Api::AckCommand(const CollectorConfig& config, const Caller& c,
   if (!body.ok()) return FromStatus(body.status());
   const value& v = *body;
   CommandAck ack;
-  if (!v.has_field("ok") || !v.at("ok").is_boolean()) return Error(400, "ok: expected a boolean");
-  ack.ok = v.at("ok").as_bool();
-  Status err;
-  ack.detail = OptionalString(v, "detail", &err);
+  Status err = GetBool(v, "ok", "", true, &ack.ok);
+  if (err.ok()) err = GetString(v, "detail", "", false, &ack.detail);
   if (!err.ok()) return FromStatus(err);
-  if (v.has_field("baseline") && !v.at("baseline").is_null()) {
-    const value& b = v.at("baseline");
-    if (!b.is_object()) return Error(400, "baseline: expected an object");
-    ack.baseline = OptionalString(b, "name", &err);
-    std::string created = OptionalString(b, "created", &err);
-    std::string root = OptionalString(b, "root", &err);
-    if (!err.ok()) return FromStatus(err.WithContext("baseline"));
-    if (!b.has_field("revision") || !b.at("revision").is_number() ||
-        !b.at("revision").as_number().is_int64()) {
-      return Error(400, "baseline.revision: expected an integer");
-    }
-    ack.baseline_revision = b.at("revision").as_number().to_int64();
-    if (!created.empty()) {
-      auto t = ParseRfc3339(created);
-      if (!t.ok()) return Error(400, "baseline.created: " + t.status().message());
-      ack.baseline_created_ns = *t;
-    }
-    if (!root.empty()) {
-      auto h = Hash128::FromHex(root);
-      if (!h.ok()) return Error(400, "baseline.root: expected 32 hex digits");
-      ack.baseline_root = *h;
-    }
+  if (const value* b = Find(v, "baseline")) {
+    if (!b->is_object()) return FromStatus(TypeError("baseline", "an object"));
+    const std::string field = "baseline";
+    err = GetString(*b, "name", field, false, &ack.baseline);
+    if (err.ok()) err = GetOptionalTime(*b, "created", field, &ack.baseline_created_ns);
+    Hash128 root;
+    if (err.ok()) err = GetHash(*b, "root", field, &root);
+    if (err.ok()) err = GetInt64(*b, "revision", field, true, &ack.baseline_revision);
+    if (!err.ok()) return FromStatus(err);
+    if (!root.IsZero()) ack.baseline_root = root;
   }
   Status s = store_.AckCommand(c.host_id, id, ack, now_ns_());
   if (!s.ok()) return FromStatus(s);

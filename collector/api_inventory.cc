@@ -9,6 +9,7 @@
 #include "collector/api.h"
 #include "collector/api_util.h"
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 #include "core/normal_path.h"
 
 namespace driftwatch::collector {
@@ -59,12 +60,7 @@ HttpResponse Api::HostPackages(const std::string& id, const HttpRequest& req) {
   size_t n = 0;
   for (const PackageInfo& p : inv->packages) {
     if (!needle.empty() && Lower(p.name).find(needle) == std::string::npos) continue;
-    value x = value::object();
-    x["manager"] = value(p.manager);
-    x["name"] = value(p.name);
-    x["version"] = value(p.version);
-    x["arch"] = value(p.arch);
-    list[n++] = x;
+    list[n++] = PackageInfoToJson(p);
   }
   value o = value::object();
   o["host"] = value(id);
@@ -82,16 +78,9 @@ HttpResponse Api::HostContainers(const std::string& id) {
   value list = value::array(inv->containers.size());
   for (size_t i = 0; i < inv->containers.size(); ++i) {
     const ContainerInfo& c = inv->containers[i];
-    value x = value::object();
-    x["name"] = value(c.name);
-    x["id"] = value(c.id);
-    x["runtime"] = value(c.runtime);
-    x["image"] = value(c.image);
-    x["image_digest"] = value(c.image_digest);
-    x["drift_known"] = value::boolean(c.drift_known);
+    value x = ContainerInfoToJson(c);
     x["drifted"] = value::boolean(c.events > 0);
-    x["events"] = value::number(c.events);
-    list[i] = x;
+    list[i] = std::move(x);
   }
   value o = value::object();
   o["host"] = value(id);
@@ -169,11 +158,11 @@ HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& i
     if (seen.insert(raw).second) paths.push_back(std::move(raw));
     return Status::Ok();
   };
-  const bool has_paths = v.has_field("paths") && !v.at("paths").is_null();
-  const bool has_events = v.has_field("events") && !v.at("events").is_null();
-  if (!has_paths && !has_events) return Error(400, "paths or events: one is required");
-  if (has_paths) {
-    const value& a = v.at("paths");
+  const value* paths_field = json_fields::Find(v, "paths");
+  const value* events_field = json_fields::Find(v, "events");
+  if (!paths_field && !events_field) return Error(400, "paths or events: one is required");
+  if (paths_field) {
+    const value& a = *paths_field;
     if (!a.is_array()) return Error(400, "paths: expected an array of paths");
     if (a.size() > kMaxAcceptPaths) {
       return Error(400, "paths: at most " + std::to_string(kMaxAcceptPaths) + " paths");
@@ -187,8 +176,8 @@ HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& i
       if (!s.ok()) return FromStatus(s);
     }
   }
-  if (has_events) {
-    const value& a = v.at("events");
+  if (events_field) {
+    const value& a = *events_field;
     if (!a.is_array()) return Error(400, "events: expected an array of event ids");
     if (a.size() > kMaxAcceptPaths) {
       return Error(400, "events: at most " + std::to_string(kMaxAcceptPaths) + " events");

@@ -46,15 +46,6 @@ const std::string* QueryParam(const HttpRequest& req, std::string_view key) {
   return nullptr;
 }
 
-std::string OptionalString(const value& obj, const char* key, Status* error) {
-  if (!obj.has_field(key) || obj.at(key).is_null()) return "";
-  if (!obj.at(key).is_string()) {
-    *error = Status::InvalidArgument(std::string(key) + ": expected a string");
-    return "";
-  }
-  return obj.at(key).as_string();
-}
-
 Result<int> PageLimit(const HttpRequest& req, int max_page) {
   const std::string* l = QueryParam(req, "limit");
   if (l == nullptr) return std::min(100, max_page);

@@ -21,8 +21,6 @@ int HttpStatusFor(const Status& s);
 HttpResponse FromStatus(const Status& s);
 // The first value of a query parameter, or nullptr.
 const std::string* QueryParam(const HttpRequest& req, std::string_view key);
-// obj[key] as a string ("" when absent or null); a non-string sets *error.
-std::string OptionalString(const web::json::value& obj, const char* key, Status* error);
 // The `limit` parameter: default 100, capped at max_page, 400 when not positive.
 Result<int> PageLimit(const HttpRequest& req, int max_page);
 // The `cursor` parameter as an event id (0 when absent).

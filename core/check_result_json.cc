@@ -32,20 +32,7 @@ Status InventoryFromJson(const value& v, CheckResult* r) {
     size_t i = 0;
     for (const value& x : c->as_array()) {
       const std::string f = "containers[" + std::to_string(i++) + "]";
-      if (!x.is_object()) return TypeError(f, "an object");
-      ContainerInfo ci;
-      DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &ci.name));
-      DW_RETURN_IF_ERROR(GetString(x, "id", f, false, &ci.id));
-      DW_RETURN_IF_ERROR(GetString(x, "runtime", f, false, &ci.runtime));
-      DW_RETURN_IF_ERROR(GetString(x, "image", f, false, &ci.image));
-      DW_RETURN_IF_ERROR(GetString(x, "image_digest", f, false, &ci.image_digest));
-      if (const value* k = Find(x, "drift_known")) {
-        if (!k->is_boolean()) return TypeError(f + ".drift_known", "a boolean");
-        ci.drift_known = k->as_bool();
-      }
-      uint64_t events = 0;
-      DW_RETURN_IF_ERROR(GetUint64(x, "events", f, false, &events));
-      ci.events = static_cast<int64_t>(std::min<uint64_t>(events, INT64_MAX));
+      DW_ASSIGN_OR_RETURN(ContainerInfo ci, ContainerInfoFromJson(x, f));
       list.push_back(std::move(ci));
     }
     r->containers = std::move(list);
@@ -70,12 +57,7 @@ Status InventoryFromJson(const value& v, CheckResult* r) {
       size_t i = 0;
       for (const value& x : l->as_array()) {
         const std::string f = "packages.list[" + std::to_string(i++) + "]";
-        if (!x.is_object()) return TypeError(f, "an object");
-        PackageInfo pk;
-        DW_RETURN_IF_ERROR(GetString(x, "manager", f, true, &pk.manager));
-        DW_RETURN_IF_ERROR(GetString(x, "name", f, true, &pk.name));
-        DW_RETURN_IF_ERROR(GetString(x, "version", f, false, &pk.version));
-        DW_RETURN_IF_ERROR(GetString(x, "arch", f, false, &pk.arch));
+        DW_ASSIGN_OR_RETURN(PackageInfo pk, PackageInfoFromJson(x, f));
         inv.list.push_back(std::move(pk));
       }
       if (HashBytes(PackageInventoryText(inv.list)) != inv.digest) {
@@ -225,6 +207,52 @@ web::json::value StringsToJson(const std::vector<std::string>& items) {
   return arr;
 }
 
+web::json::value PackageInfoToJson(const PackageInfo& p) {
+  value x = value::object();
+  x["manager"] = value::string(p.manager);
+  x["name"] = value::string(p.name);
+  x["version"] = value::string(p.version);
+  x["arch"] = value::string(p.arch);
+  return x;
+}
+
+Result<PackageInfo> PackageInfoFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  PackageInfo p;
+  DW_RETURN_IF_ERROR(GetString(v, "manager", field, true, &p.manager));
+  DW_RETURN_IF_ERROR(GetString(v, "name", field, true, &p.name));
+  DW_RETURN_IF_ERROR(GetString(v, "version", field, false, &p.version));
+  DW_RETURN_IF_ERROR(GetString(v, "arch", field, false, &p.arch));
+  return p;
+}
+
+web::json::value ContainerInfoToJson(const ContainerInfo& c) {
+  value x = value::object();
+  x["name"] = value::string(c.name);
+  x["id"] = value::string(c.id);
+  x["runtime"] = value::string(c.runtime);
+  x["image"] = value::string(c.image);
+  x["image_digest"] = value::string(c.image_digest);
+  x["drift_known"] = value::boolean(c.drift_known);
+  x["events"] = value::number(c.events);
+  return x;
+}
+
+Result<ContainerInfo> ContainerInfoFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  ContainerInfo c;
+  DW_RETURN_IF_ERROR(GetString(v, "name", field, true, &c.name));
+  DW_RETURN_IF_ERROR(GetString(v, "id", field, false, &c.id));
+  DW_RETURN_IF_ERROR(GetString(v, "runtime", field, false, &c.runtime));
+  DW_RETURN_IF_ERROR(GetString(v, "image", field, false, &c.image));
+  DW_RETURN_IF_ERROR(GetString(v, "image_digest", field, false, &c.image_digest));
+  DW_RETURN_IF_ERROR(GetBool(v, "drift_known", field, false, &c.drift_known));
+  uint64_t events = 0;
+  DW_RETURN_IF_ERROR(GetUint64(v, "events", field, false, &events));
+  c.events = static_cast<int64_t>(std::min<uint64_t>(events, INT64_MAX));
+  return c;
+}
+
 web::json::value ScanStatsToJson(const ScanStats& stats) {
   value st = value::object();
   st["files"] = value::number(stats.files);
@@ -311,17 +339,7 @@ web::json::value CheckResultToJson(const CheckResult& r) {
   if (r.containers) {
     std::vector<value> list;
     list.reserve(r.containers->size());
-    for (const ContainerInfo& c : *r.containers) {
-      value x = value::object();
-      x["name"] = value::string(c.name);
-      x["id"] = value::string(c.id);
-      x["runtime"] = value::string(c.runtime);
-      x["image"] = value::string(c.image);
-      x["image_digest"] = value::string(c.image_digest);
-      x["drift_known"] = value::boolean(c.drift_known);
-      x["events"] = value::number(c.events);
-      list.push_back(std::move(x));
-    }
+    for (const ContainerInfo& c : *r.containers) list.push_back(ContainerInfoToJson(c));
     o["containers"] = value::array(std::move(list));
   }
   if (r.packages) {
@@ -331,14 +349,7 @@ web::json::value CheckResultToJson(const CheckResult& r) {
     if (r.packages->full) {
       std::vector<value> list;
       list.reserve(r.packages->list.size());
-      for (const PackageInfo& pk : r.packages->list) {
-        value x = value::object();
-        x["manager"] = value::string(pk.manager);
-        x["name"] = value::string(pk.name);
-        x["version"] = value::string(pk.version);
-        x["arch"] = value::string(pk.arch);
-        list.push_back(std::move(x));
-      }
+      for (const PackageInfo& pk : r.packages->list) list.push_back(PackageInfoToJson(pk));
       p["list"] = value::array(std::move(list));
     }
     o["packages"] = p;

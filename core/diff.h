@@ -23,15 +23,16 @@
 namespace driftwatch {
 
 struct Change {
-  std::string path;                 // absolute logical path
-  std::optional<Entry> old_entry;   // absent: added
-  std::optional<Entry> new_entry;   // absent: removed
-  uint32_t changed = 0;             // Attr bits that differ (both present)
+  std::string path;                // absolute logical path
+  std::optional<Entry> old_entry;  // absent: added
+  std::optional<Entry> new_entry;  // absent: removed
+  uint32_t changed = 0;            // Attr bits that differ (both present)
 };
 
 using ChangeFn = std::function<Status(Change)>;
 
-// Emits changes in path order (depth first, names in byte order).
+// Emits changes in path order: depth first, names in byte order, a directory
+// before what is beneath it and all of that before its next sibling.
 Status DiffTrees(TreeSource& old_source, const Hash128& old_root, TreeSource& new_source,
                  const Hash128& new_root, const ChangeFn& emit);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/hash.h"
+
 namespace driftwatch {
 namespace {
 
@@ -132,7 +134,6 @@ bool IsBidiControl(std::string_view ch) {
 }  // namespace
 
 std::string EscapePath(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size();) {
@@ -161,19 +162,12 @@ std::string EscapePath(std::string_view raw) {
     if (n > 1 && IsBidiControl(raw.substr(i, n))) {
       // Valid UTF-8, but it would reorder the text around it on a terminal
       // or a web page: each byte is shown as \xHH, as UnescapePath expects.
-      for (size_t k = 0; k < n; ++k) {
-        const unsigned char b = static_cast<unsigned char>(raw[i + k]);
-        out += "\\x";
-        out.push_back(kHex[b >> 4]);
-        out.push_back(kHex[b & 0xf]);
-      }
+      for (size_t k = 0; k < n; ++k) out += "\\x" + HexEncode(raw.substr(i + k, 1));
       i += n;
       continue;
     }
     if (n == 0) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+      out += "\\x" + HexEncode(raw.substr(i, 1));
       ++i;
       continue;
     }

@@ -96,4 +96,25 @@ Status GetPath(const value& obj, const char* key, const std::string& prefix, boo
   return Status::Ok();
 }
 
+Status GetBool(const value& obj, const char* key, const std::string& prefix, bool required,
+               bool* out) {
+  const value* v = Find(obj, key);
+  if (v == nullptr) {
+    return required ? Status::InvalidArgument(Join(prefix, key) + ": missing") : Status::Ok();
+  }
+  if (!v->is_boolean()) return TypeError(Join(prefix, key), "a boolean");
+  *out = v->as_bool();
+  return Status::Ok();
+}
+
+Status GetOptionalTime(const value& obj, const char* key, const std::string& prefix, int64_t* out) {
+  std::string text;
+  DW_RETURN_IF_ERROR(GetString(obj, key, prefix, false, &text));
+  if (text.empty()) return Status::Ok();
+  auto t = ParseRfc3339(text);
+  if (!t.ok()) return Status::InvalidArgument(Join(prefix, key) + ": " + t.status().message());
+  *out = *t;
+  return Status::Ok();
+}
+
 }  // namespace driftwatch::json_fields

@@ -1,6 +1,7 @@
 // Field readers shared by core's JSON codecs (drift_json.cc,
-// check_result_json.cc): each looks up one member of a JSON object, checks
-// its type and names the field ("events[3].old.size") in its error.
+// check_result_json.cc) and the collector's request bodies: each looks up
+// one member of a JSON object, checks its type and names the field
+// ("events[3].old.size: expected a string") in its error.
 // A missing or null member leaves *out as it was unless `required`.
 //
 // Thread-safety: pure functions.
@@ -42,6 +43,12 @@ Status GetTime(const web::json::value& obj, const char* key, const std::string& 
 // A path in the wire's escaped form (UnescapePath), returned raw.
 Status GetPath(const web::json::value& obj, const char* key, const std::string& prefix,
                bool required, std::string* out);
+Status GetBool(const web::json::value& obj, const char* key, const std::string& prefix,
+               bool required, bool* out);
+// Optional; RFC 3339 (ParseRfc3339) as nanoseconds since the epoch. An empty
+// string counts as absent, as in GetHash.
+Status GetOptionalTime(const web::json::value& obj, const char* key, const std::string& prefix,
+                       int64_t* out);
 
 }  // namespace driftwatch::json_fields
 
