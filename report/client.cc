@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 #include "report/http_exchange.h"
 
 namespace driftwatch::report {
@@ -17,18 +18,29 @@ struct Answer {
   std::string body;
 };
 
-// The collector's {"error": CODE, "detail": TEXT} (either "" when absent).
-std::pair<std::string, std::string> ErrorOf(const Answer& a) {
-  std::string code, detail = a.body;
+// The JSON object of a successful answer; kCorruption naming `what` when the
+// body is not one.
+Result<value> ObjectOf(const Answer& a, const std::string& what) {
   try {
     value v = value::parse(a.body);
-    if (v.is_object() && v.has_field("detail") && v.at("detail").is_string()) {
-      detail = v.at("detail").as_string();
-    }
-    if (v.is_object() && v.has_field("error") && v.at("error").is_string()) {
-      code = v.at("error").as_string();
-    }
-  } catch (const std::exception&) {
+    if (v.is_object()) return v;
+  } catch (const std::exception& e) {
+    return Status::Corruption(what + ": unexpected answer: " + e.what());
+  }
+  return Status::Corruption(what + ": unexpected answer: not a JSON object");
+}
+
+Status Unexpected(const std::string& what, const Status& s) {
+  return Status::Corruption(what + ": unexpected answer: " + s.message());
+}
+
+// The collector's {"error": CODE, "detail": TEXT}: the code ("" when absent)
+// and the detail (the whole body when it has none).
+std::pair<std::string, std::string> ErrorOf(const Answer& a) {
+  std::string code, detail = a.body;
+  if (auto v = ObjectOf(a, "error"); v.ok()) {
+    (void)json_fields::GetString(*v, "detail", "", false, &detail);
+    (void)json_fields::GetString(*v, "error", "", false, &code);
   }
   if (detail.size() > 500) detail.resize(500);
   return {code, detail};
@@ -117,16 +129,14 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   b["agent_version"] = value(DRIFTWATCH_VERSION);
   DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/enroll", b.serialize(), impl_->token));
   if (a.status != 201 && a.status != 200) return StatusFor(a, "enroll", false);
-  try {
-    value v = value::parse(a.body);
-    EnrollAnswer out;
-    out.host_id = v.at("host_id").as_string();
-    out.token = v.at("token").as_string();
-    out.group = v.has_field("group") ? v.at("group").as_string() : group;
-    return out;
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("enroll: unexpected answer: ") + e.what());
-  }
+  DW_ASSIGN_OR_RETURN(value v, ObjectOf(a, "enroll"));
+  EnrollAnswer out;
+  out.group = group;
+  Status s = json_fields::GetString(v, "host_id", "", true, &out.host_id);
+  if (s.ok()) s = json_fields::GetString(v, "token", "", true, &out.token);
+  if (s.ok()) s = json_fields::GetString(v, "group", "", false, &out.group);
+  if (!s.ok()) return Unexpected("enroll", s);
+  return out;
 }
 
 Status CollectorClient::SendReport(const std::string& body, bool* packages_needed) {
@@ -134,12 +144,12 @@ Status CollectorClient::SendReport(const std::string& body, bool* packages_neede
   if (a.status == 200 || a.status == 201) {
     if (packages_needed != nullptr) {
       *packages_needed = false;
-      try {
-        value v = value::parse(a.body);
-        *packages_needed = v.has_field("packages_needed") && v.at("packages_needed").is_boolean() &&
-                           v.at("packages_needed").as_bool();
-      } catch (const std::exception&) {
-        // Acknowledged all the same; an unreadable body asks for nothing.
+      // Acknowledged all the same; an unreadable body asks for nothing.
+      if (auto v = ObjectOf(a, "report"); v.ok()) {
+        bool needed = false;
+        if (json_fields::GetBool(*v, "packages_needed", "", false, &needed).ok()) {
+          *packages_needed = needed;
+        }
       }
     }
     return Status::Ok();
@@ -150,20 +160,31 @@ Status CollectorClient::SendReport(const std::string& body, bool* packages_neede
 Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
   DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("GET", "/api/v1/agents/commands", "", impl_->token));
   if (a.status != 200) return StatusFor(a, "poll commands", false);
-  try {
-    std::vector<AgentCommand> out;
-    value v = value::parse(a.body);
-    for (const value& c : v.at("commands").as_array()) {
-      AgentCommand cmd{c.at("id").as_number().to_int64(), c.at("command").as_string(), {}};
-      if (c.has_field("paths") && c.at("paths").is_array()) {
-        for (const value& p : c.at("paths").as_array()) cmd.paths.push_back(p.as_string());
-      }
-      out.push_back(std::move(cmd));
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("poll commands: unexpected answer: ") + e.what());
+  const std::string what = "poll commands";
+  DW_ASSIGN_OR_RETURN(value v, ObjectOf(a, what));
+  const value* commands = json_fields::Find(v, "commands");
+  if (commands == nullptr || !commands->is_array()) {
+    return Unexpected(what, json_fields::TypeError("commands", "an array"));
   }
+  std::vector<AgentCommand> out;
+  for (const value& c : commands->as_array()) {
+    const std::string field = "commands[" + std::to_string(out.size()) + "]";
+    if (!c.is_object()) return Unexpected(what, json_fields::TypeError(field, "an object"));
+    AgentCommand cmd;
+    Status s = json_fields::GetInt64(c, "id", field, true, &cmd.id);
+    if (s.ok()) s = json_fields::GetString(c, "command", field, true, &cmd.kind);
+    if (!s.ok()) return Unexpected(what, s);
+    if (const value* paths = json_fields::Find(c, "paths"); paths != nullptr && paths->is_array()) {
+      for (const value& p : paths->as_array()) {
+        if (!p.is_string()) {
+          return Unexpected(what, json_fields::TypeError(field + ".paths", "an array of strings"));
+        }
+        cmd.paths.push_back(p.as_string());
+      }
+    }
+    out.push_back(std::move(cmd));
+  }
+  return out;
 }
 
 Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& detail,
