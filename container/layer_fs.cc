@@ -220,33 +220,6 @@ Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
   return DiffUpperLayer(upper, *lower, excluded);
 }
 
-Result<std::map<std::string, Entry>> WalkTree(int root_fd,
-                                              const std::vector<std::string>& excluded) {
-  struct stat root_st;
-  if (fstat(root_fd, &root_st) != 0) return ErrnoStatus("walk root", errno);
-  std::map<std::string, Entry> out;
-  std::deque<std::string> dirs = {"/"};
-  while (!dirs.empty()) {
-    std::string dir = std::move(dirs.front());
-    dirs.pop_front();
-    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenBeneath(root_fd, dir, O_RDONLY | O_DIRECTORY));
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(fd.get(), dir));
-    for (const std::string& name : names) {
-      std::string path = Join(dir, name);
-      if (IsUnder(path, excluded)) continue;
-      struct stat st;
-      if (fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;
-        return ErrnoStatus(path, errno);
-      }
-      DW_ASSIGN_OR_RETURN(Entry e, StatEntry(fd.get(), name, true));
-      if (e.type == EntryType::kDir && st.st_dev == root_st.st_dev) dirs.push_back(path);
-      out.emplace(path, std::move(e));
-    }
-  }
-  return out;
-}
-
 Status RemoveTree(const std::string& path) {
   if (path.empty() || path == "/")
     return Status::InvalidArgument("refusing to remove '" + path + "'");

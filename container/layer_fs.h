@@ -1,6 +1,5 @@
 // Filesystem side of layers: reading an overlay upper layer, a lower layer
-// view on disk, walking a tree into a flat listing, and removing a
-// container's directories.
+// view on disk, and removing a container's directories.
 //
 // Every walk is iterative (no recursion on the tree's depth), resolves paths
 // beneath a root fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -63,13 +62,6 @@ Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
                                            const std::string& upper_dir,
                                            const std::vector<std::string>& excluded,
                                            const IdRange& ids = {});
-
-// Every object under root_fd as absolute path -> entry (masked with
-// DiffMask, content hashed). Directories on another filesystem than the
-// root (mount points) are listed but not entered; paths under `excluded`
-// are left out. The root itself is not listed.
-Result<std::map<std::string, Entry>> WalkTree(int root_fd,
-                                              const std::vector<std::string>& excluded);
 
 // Removes `path` and everything under it without following symlinks or
 // crossing into other mounts; iterative, constant fds. Missing is ok.

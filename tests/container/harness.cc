@@ -15,6 +15,7 @@
 #include "container/layer_fs.h"
 #include "container/upper_diff.h"
 #include "core/hash.h"
+#include "tests/testing/walk_tree.h"
 
 namespace driftwatch::container::testing {
 namespace {
@@ -172,7 +173,7 @@ std::map<std::string, Entry> Listing(const std::string& dir,
                                      const std::vector<std::string>& excluded) {
   int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return {};
-  auto listing = WalkTree(fd, excluded);
+  auto listing = testutil::WalkTree(fd, excluded);
   close(fd);
   if (!listing.ok()) {
     std::cerr << "walk " << dir << ": " << listing.status().ToString() << "\n";
