@@ -58,6 +58,10 @@ std::shared_ptr<MemHost::Node> MemHost::NewNode(mode_t type, mode_t mode) {
 
 void MemHost::Touch(Node& n) const { n.mtime_ns = n.ctime_ns = now_ns_; }
 
+void MemHost::TouchParent(const std::string& path) {
+  if (auto it = nodes_.find(Parent(path)); it != nodes_.end()) Touch(*it->second);
+}
+
 Result<std::shared_ptr<MemHost::Node>> MemHost::Lookup(const std::string& path, bool follow_last,
                                                        std::string* resolved) const {
   std::deque<std::string> rest = Components(path);
@@ -128,7 +132,10 @@ void MemHost::PutFile(const std::string& path, std::string_view contents, mode_t
   std::lock_guard<std::mutex> lock(mu_);
   MakeParents(path);
   auto& n = nodes_[path];
-  if (!n || n->type != S_IFREG) n = NewNode(S_IFREG, mode);
+  if (!n || n->type != S_IFREG) {
+    n = NewNode(S_IFREG, mode);
+    TouchParent(path);
+  }
   n->data = std::string(contents);
   n->mode = mode & 07777;
   Touch(*n);
@@ -138,7 +145,10 @@ void MemHost::PutDir(const std::string& path, mode_t mode) {
   std::lock_guard<std::mutex> lock(mu_);
   MakeParents(path);
   auto& n = nodes_[path];
-  if (!n || n->type != S_IFDIR) n = NewNode(S_IFDIR, mode);
+  if (!n || n->type != S_IFDIR) {
+    n = NewNode(S_IFDIR, mode);
+    TouchParent(path);
+  }
   n->mode = mode & 07777;
 }
 
@@ -148,6 +158,7 @@ void MemHost::PutSymlink(const std::string& path, const std::string& target) {
   auto n = NewNode(S_IFLNK, 0777);
   n->data = target;
   nodes_[path] = n;
+  TouchParent(path);
 }
 
 void MemHost::PutXattr(const std::string& path, const std::string& name, const std::string& value) {
@@ -174,7 +185,7 @@ void MemHost::SetOwner(const std::string& path, uid_t uid, gid_t gid) {
 
 void MemHost::Erase(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  nodes_.erase(path);
+  if (nodes_.erase(path) > 0) TouchParent(path);
   const std::string prefix = path + "/";
   for (auto it = nodes_.lower_bound(prefix);
        it != nodes_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
@@ -371,6 +382,7 @@ Status MemHost::WriteFileAtomic(const std::string& path, std::string_view data, 
   auto n = NewNode(S_IFREG, mode);
   n->data = std::string(data);
   nodes_[path] = n;
+  TouchParent(path);
   log_.push_back("write " + path + " " + Octal(mode) + " " + std::to_string(data.size()) +
                  " bytes");
   return Status::Ok();
@@ -381,6 +393,7 @@ Status MemHost::MakeDir(const std::string& path, mode_t mode) {
   if (nodes_.count(path)) return ErrnoStatus("mkdir " + path, EEXIST);
   DW_RETURN_IF_ERROR(ParentIsDir(path).WithContext("mkdir"));
   nodes_[path] = NewNode(S_IFDIR, mode);
+  TouchParent(path);
   log_.push_back("mkdir " + path + " " + Octal(mode));
   return Status::Ok();
 }
@@ -403,6 +416,8 @@ Status MemHost::Rename(const std::string& from, const std::string& to) {
     n = nodes_.erase(n);
   }
   for (auto& [p, node] : moved) nodes_[p] = node;
+  TouchParent(from);
+  TouchParent(to);
   log_.push_back("rename " + from + " " + to);
   return Status::Ok();
 }
@@ -419,6 +434,7 @@ Status MemHost::Remove(const std::string& path) {
     }
   }
   nodes_.erase(it);
+  TouchParent(path);
   log_.push_back("remove " + path);
   return Status::Ok();
 }

@@ -11,8 +11,9 @@
 // components are followed, the last one only by OpenAt without O_NOFOLLOW
 // and by ReadFile. The fds it hands out are real (each an fd of /dev/null),
 // so that UniqueFd may close them; the Host calls look them up.
-// Modifying a file through Put* keeps its inode, sets its mtime and ctime to
-// the wall clock, and bumps ctime for chmod (SetMode).
+// Modifying a file through Put* keeps its inode and sets its mtime and ctime
+// to the wall clock; SetMode, SetOwner and PutXattr set its ctime; adding or
+// removing an entry sets its directory's mtime and ctime.
 //
 // Thread-safety: thread-safe (one mutex).
 #ifndef DRIFTWATCH_TESTS_TESTING_MEM_HOST_H_
@@ -111,6 +112,8 @@ class MemHost final : public Host {
   void MakeParents(const std::string& path);
   Status ParentIsDir(const std::string& path) const;
   void Touch(Node& n) const;
+  // A directory's mtime and ctime move when an entry is added or removed.
+  void TouchParent(const std::string& path);
 
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::shared_ptr<Node>> nodes_;
