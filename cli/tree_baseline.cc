@@ -256,7 +256,8 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
     return Status::NotFound("container process " + std::to_string(c.pid) + " is gone");
   }
   std::vector<std::string> excluded;
-  auto text = container::ReadSmallFile(base + "/mountinfo", container::kMaxMountInfoBytes);
+  auto text =
+      container::ReadSmallFile(DefaultHost(), base + "/mountinfo", container::kMaxMountInfoBytes);
   if (!text.ok()) return text.status();
   DW_ASSIGN_OR_RETURN(std::vector<container::MountInfo> mounts, container::ParseMountInfo(*text));
   for (const container::MountInfo& m : mounts) {

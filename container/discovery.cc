@@ -141,10 +141,15 @@ class StackedLower final : public LowerView {
   std::vector<UniqueFd> roots_;
 };
 
-std::string ReadLink(const std::string& path) {
-  char buf[256];
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+std::string ReadLink(Host& host, const std::string& path) {
+  auto target = host.ReadLinkAt(AT_FDCWD, path);
+  return target.ok() ? *target : std::string();
+}
+
+// stat(2) of a /proc/PID/root magic link: the process's root directory.
+Status StatRoot(Host& host, const std::string& path, struct stat* st) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, path, O_PATH));
+  return host.Fstat(fd.get(), st).WithContext(path);
 }
 
 uint64_t NsInode(const std::string& link) {
@@ -173,30 +178,31 @@ Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::strin
 }
 
 Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOptions& options) {
+  if (options.host == nullptr) return Status::InvalidArgument("discovery: no host given");
+  Host& os = *options.host;
   // PID 1 defines the host; when it cannot be inspected (it holds
   // capabilities this process lacks) this process's own view stands in.
   std::string host = options.proc + "/1";
-  std::string host_mnt = ReadLink(host + "/ns/mnt");
+  std::string host_mnt = ReadLink(os, host + "/ns/mnt");
   struct stat host_root;
-  if (host_mnt.empty() || stat((host + "/root").c_str(), &host_root) != 0) {
+  if (host_mnt.empty() || !StatRoot(os, host + "/root", &host_root).ok()) {
     host = options.proc + "/self";
-    host_mnt = ReadLink(host + "/ns/mnt");
-    if (stat((host + "/root").c_str(), &host_root) != 0) return ErrnoStatus(host + "/root", errno);
+    host_mnt = ReadLink(os, host + "/ns/mnt");
+    DW_RETURN_IF_ERROR(StatRoot(os, host + "/root", &host_root));
   }
-  DIR* d = opendir(options.proc.c_str());
-  if (d == nullptr) return ErrnoStatus(options.proc, errno);
+  DW_ASSIGN_OR_RETURN(UniqueFd proc_fd, os.OpenAt(AT_FDCWD, options.proc, O_RDONLY | O_DIRECTORY));
+  DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> entries, os.ReadDir(proc_fd.get()));
   std::vector<pid_t> pids;
-  while (struct dirent* de = readdir(d)) {
+  for (const DirEntryName& de : entries) {
     char* end = nullptr;
-    long pid = std::strtol(de->d_name, &end, 10);
+    long pid = std::strtol(de.name.c_str(), &end, 10);
     if (pid > 1 && end != nullptr && *end == '\0') pids.push_back(static_cast<pid_t>(pid));
   }
-  closedir(d);
   std::sort(pids.begin(), pids.end());
 
   std::map<std::string, ContainerRecord> ours;  // cgroup id -> record
   if (!options.state_dir.empty()) {
-    StateDir state(options.state_dir);
+    StateDir state(os, options.state_dir);
     auto names = state.ListContainers();
     if (names.ok()) {
       for (const std::string& n : *names) {
@@ -210,21 +216,21 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
   std::vector<DiscoveredContainer> out;
   for (pid_t pid : pids) {
     const std::string base = options.proc + "/" + std::to_string(pid);
-    std::string mnt = ReadLink(base + "/ns/mnt");
+    std::string mnt = ReadLink(os, base + "/ns/mnt");
     if (mnt.empty() || mnt == host_mnt) continue;
     // Kernel threads such as kdevtmpfs have a mount namespace and root of
     // their own; they are no containers.
-    if (IsKernelThread(pid)) continue;
+    if (IsKernelThread(os, pid)) continue;
     uint64_t ino = NsInode(mnt);
     if (seen.count(ino)) continue;
-    auto cg_text = ReadSmallFile(base + "/cgroup", 1 << 20);
+    auto cg_text = ReadSmallFile(os, base + "/cgroup", 1 << 20);
     std::optional<ContainerIdentity> ident;
     if (cg_text.ok()) {
       auto lines = ParseProcCgroup(*cg_text);
       if (lines.ok()) ident = IdentifyContainer(*lines);
     }
     struct stat root_st;
-    if (stat((base + "/root").c_str(), &root_st) != 0) continue;
+    if (!StatRoot(os, base + "/root", &root_st).ok()) continue;
     bool own_root = root_st.st_dev != host_root.st_dev || root_st.st_ino != host_root.st_ino;
     if (!own_root && !ident) continue;
     seen.insert(ino);
@@ -241,7 +247,7 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
       c.image_digest = r.image_digest;
       ids = r.userns;
     }
-    auto mi_text = ReadSmallFile(base + "/mountinfo", kMaxMountInfoBytes);
+    auto mi_text = ReadSmallFile(os, base + "/mountinfo", kMaxMountInfoBytes);
     if (!mi_text.ok()) {
       c.note = mi_text.status().ToString();
       out.push_back(std::move(c));

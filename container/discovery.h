@@ -28,6 +28,7 @@
 #include "container/state.h"
 #include "container/upper_diff.h"
 #include "core/drift.h"
+#include "core/host.h"
 
 namespace driftwatch::container {
 
@@ -48,6 +49,9 @@ struct DiscoveredContainer {
 };
 
 struct DiscoverOptions {
+  // /proc, the state directory and the layers are read through it. Required
+  // (kInvalidArgument without one); borrowed.
+  Host* host = nullptr;
   std::string proc = "/proc";
   std::string state_dir;  // to match this launcher's containers; "" to skip
   bool diff = true;

@@ -20,7 +20,7 @@ Status CheckHealth(const StateDir& state, const std::string& container, const st
     if (i > 0) std::this_thread::sleep_for(interval);
     auto r = InspectContainer(state, container);
     if (!r.ok()) return r.status();
-    if (!IsRunning(*r)) {
+    if (!IsRunning(state.host(), *r)) {
       return Status::Unavailable("health check of " + container +
                                  " failed: the container exited with code " +
                                  std::to_string(r->exit_code));
@@ -139,7 +139,7 @@ Result<SlotOutcome> Rollback(const StateDir& state, const std::string& service, 
     return Status::NotFound("service " + service + " has no previous slot to roll back to");
   const std::string prev = SlotContainer(service, svc.previous);
   DW_ASSIGN_OR_RETURN(ContainerRecord rec, InspectContainer(state, prev));
-  if (!IsRunning(rec)) {
+  if (!IsRunning(state.host(), rec)) {
     StartOptions start;
     start.detach = true;
     auto started = StartContainer(state, prev, start);

@@ -331,7 +331,7 @@ std::string StateDir::DefaultPath() {
 
 Result<ImageRecord> StateDir::LoadImage(const std::string& name) const {
   DW_RETURN_IF_ERROR(ValidateName("image", name));
-  auto text = ReadSmallFile(ImageDir(name) + "/image.json", 1 << 20);
+  auto text = ReadSmallFile(*host_, ImageDir(name) + "/image.json", 1 << 20);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound)
       return Status::NotFound("no image named '" + name + "'");
@@ -341,12 +341,12 @@ Result<ImageRecord> StateDir::LoadImage(const std::string& name) const {
 }
 
 Status StateDir::SaveImage(const ImageRecord& r) const {
-  return WriteFileAtomic(ImageDir(r.name) + "/image.json", ImageRecordToJson(r));
+  return host_->WriteFileAtomic(ImageDir(r.name) + "/image.json", ImageRecordToJson(r), 0600);
 }
 
 Result<ContainerRecord> StateDir::LoadContainer(const std::string& name) const {
   DW_RETURN_IF_ERROR(ValidateName("container", name));
-  auto text = ReadSmallFile(ContainerDir(name) + "/state.json", 1 << 20);
+  auto text = ReadSmallFile(*host_, ContainerDir(name) + "/state.json", 1 << 20);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound)
       return Status::NotFound("no container named '" + name + "'");
@@ -356,29 +356,29 @@ Result<ContainerRecord> StateDir::LoadContainer(const std::string& name) const {
 }
 
 Status StateDir::SaveContainer(const ContainerRecord& r) const {
-  return WriteFileAtomic(ContainerDir(r.name) + "/state.json", ContainerRecordToJson(r));
+  return host_->WriteFileAtomic(ContainerDir(r.name) + "/state.json", ContainerRecordToJson(r),
+                                0600);
 }
 
 Result<std::vector<std::string>> StateDir::ListContainers() const {
   std::vector<std::string> out;
   std::string dir = root_ + "/containers";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return ErrnoStatus(dir, errno);
+  auto fd = host_->OpenAt(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) {
+    if (fd.status().code() == StatusCode::kNotFound) return out;
+    return fd.status();
   }
-  while (struct dirent* de = readdir(d)) {
-    std::string n = de->d_name;
-    if (ValidateName("container", n).ok()) out.push_back(n);
+  DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> names, host_->ReadDir(fd->get()));
+  for (const DirEntryName& de : names) {
+    if (ValidateName("container", de.name).ok()) out.push_back(de.name);
   }
-  closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 Result<ServiceRecord> StateDir::LoadService(const std::string& name) const {
   DW_RETURN_IF_ERROR(ValidateName("service", name));
-  auto text = ReadSmallFile(ServiceFile(name), 1 << 20);
+  auto text = ReadSmallFile(*host_, ServiceFile(name), 1 << 20);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound)
       return Status::NotFound("service " + name + " was never deployed");
@@ -388,72 +388,24 @@ Result<ServiceRecord> StateDir::LoadService(const std::string& name) const {
 }
 
 Status StateDir::SaveService(const ServiceRecord& r) const {
-  DW_RETURN_IF_ERROR(MakeDirs(root_ + "/services"));
-  return WriteFileAtomic(ServiceFile(r.name), ServiceRecordToJson(r));
+  DW_RETURN_IF_ERROR(MakeDirs(*host_, root_ + "/services", 0700));
+  return host_->WriteFileAtomic(ServiceFile(r.name), ServiceRecordToJson(r), 0600);
 }
 
-Status MakeDirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      std::string p = path.substr(0, i);
-      if (mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + p, errno);
-    }
-  }
-  return Status::Ok();
-}
-
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(tmp, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      return ErrnoStatus(tmp, err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(tmp, err);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(path, err);
-  }
-  return Status::Ok();
-}
-
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus(path, errno);
+Result<std::string> ReadSmallFile(Host& host, const std::string& path, size_t max_bytes) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW));
   std::string out;
   char buf[8192];
   while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(path, err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    auto n = host.Read(fd.get(), buf, sizeof buf);
+    if (!n.ok()) return n.status().WithContext(path);
+    if (*n == 0) return out;
+    out.append(buf, *n);
     if (out.size() > max_bytes) {
-      close(fd);
       return Status::ResourceExhausted(path + ": larger than " + std::to_string(max_bytes) +
                                        " bytes");
     }
   }
-  close(fd);
-  return out;
 }
 
 std::optional<uint64_t> ProcStatField(std::string_view text, int field) {
@@ -476,22 +428,22 @@ std::optional<uint64_t> ProcStatField(std::string_view text, int field) {
   return v;
 }
 
-uint64_t ProcessStartTicks(pid_t pid) {
+uint64_t ProcessStartTicks(Host& host, pid_t pid) {
   if (pid <= 0) return 0;
-  auto text = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 4096);
+  auto text = ReadSmallFile(host, "/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!text.ok()) return 0;
   return ProcStatField(*text, 22).value_or(0);
 }
 
-bool IsKernelThread(pid_t pid) {
-  auto text = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat", 4096);
+bool IsKernelThread(Host& host, pid_t pid) {
+  auto text = ReadSmallFile(host, "/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!text.ok()) return false;
   constexpr uint64_t kPfKthread = 0x00200000;  // include/linux/sched.h
   return (ProcStatField(*text, 9).value_or(0) & kPfKthread) != 0;
 }
 
-bool ProcessMatches(pid_t pid, uint64_t start_ticks) {
-  return pid > 0 && start_ticks != 0 && ProcessStartTicks(pid) == start_ticks;
+bool ProcessMatches(Host& host, pid_t pid, uint64_t start_ticks) {
+  return pid > 0 && start_ticks != 0 && ProcessStartTicks(host, pid) == start_ticks;
 }
 
 }  // namespace driftwatch::container

@@ -8,8 +8,10 @@
 //   <state>/services/<service>.json      ServiceRecord (A/B slots)
 //
 // Records are JSON objects with "version": 1; another version is refused as
-// kUnsupported. Writes go to a temporary file renamed over the old one, so a
-// reader never sees half a record.
+// kUnsupported. Every read and write goes through the StateDir's Host; writes
+// go to a temporary file renamed over the old one (Host::WriteFileAtomic,
+// mode 0600), so a reader never sees half a record, and new directories are
+// made 0700.
 //
 // Thread-safety: functions are reentrant; concurrent writers of the same
 // record race (last rename wins), which the CLI avoids by design.
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::container {
@@ -106,13 +109,15 @@ Result<ContainerRecord> ContainerRecordFromJson(std::string_view text);
 std::string ServiceRecordToJson(const ServiceRecord& r);
 Result<ServiceRecord> ServiceRecordFromJson(std::string_view text);
 
-// The state directory and its paths.
+// The state directory and its paths. Borrows `host`, which must outlive it
+// and every copy.
 class StateDir {
  public:
-  explicit StateDir(std::string root) : root_(std::move(root)) {}
+  StateDir(Host& host, std::string root) : host_(&host), root_(std::move(root)) {}
   // --state-dir, else $DRIFTWATCH_STATE_DIR, else /var/lib/driftwatch/containers.
   static std::string DefaultPath();
 
+  Host& host() const { return *host_; }
   const std::string& root() const { return root_; }
   std::string ImageDir(const std::string& name) const { return root_ + "/images/" + name; }
   std::string ImageRootfs(const std::string& name) const { return ImageDir(name) + "/rootfs"; }
@@ -130,25 +135,25 @@ class StateDir {
   Status SaveService(const ServiceRecord& r) const;
 
  private:
+  Host* host_;
   std::string root_;
 };
 
-// Creates a directory and its parents (mode 0700 for new ones).
-Status MakeDirs(const std::string& path);
-// Writes a file atomically (temp file + rename).
-Status WriteFileAtomic(const std::string& path, std::string_view data);
-Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
+// Reads a whole file of at most max_bytes through `host` without following
+// a symlink at `path` (kResourceExhausted when larger).
+Result<std::string> ReadSmallFile(Host& host, const std::string& path, size_t max_bytes);
 
 // Field `field` (1-based, >= 3) of a /proc/PID/stat line as a number; the
 // command name (field 2) may contain spaces and parentheses. Pure.
 std::optional<uint64_t> ProcStatField(std::string_view text, int field);
+// The process functions read /proc/PID/stat through `host`.
 // True when `pid` is a kernel thread (PF_KTHREAD in field 9 of its stat).
-bool IsKernelThread(pid_t pid);
+bool IsKernelThread(Host& host, pid_t pid);
 // Start time of a process in clock ticks (field 22 of /proc/PID/stat); 0
 // when the process does not exist.
-uint64_t ProcessStartTicks(pid_t pid);
+uint64_t ProcessStartTicks(Host& host, pid_t pid);
 // True when `pid` is alive and started at `start_ticks` (not a reused pid).
-bool ProcessMatches(pid_t pid, uint64_t start_ticks);
+bool ProcessMatches(Host& host, pid_t pid, uint64_t start_ticks);
 
 }  // namespace driftwatch::container
 

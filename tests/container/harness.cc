@@ -15,6 +15,7 @@
 #include "container/layer_fs.h"
 #include "container/upper_diff.h"
 #include "core/hash.h"
+#include "core/host.h"
 #include "tests/testing/walk_tree.h"
 
 namespace driftwatch::container::testing {
@@ -244,5 +245,14 @@ std::string MakeTempDir() {
 }
 
 void RemoveAll(const std::string& path) { RemoveTree(path).IgnoreError(); }
+
+Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv) {
+  DW_ASSIGN_OR_RETURN(SpawnResult r, DefaultHost().Spawn(SpawnRequest{argv, "", false}));
+  return std::make_pair(r.exit_code, r.err);
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  return container::ReadSmallFile(DefaultHost(), path, max_bytes);
+}
 
 }  // namespace driftwatch::container::testing
