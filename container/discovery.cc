@@ -28,7 +28,7 @@ std::vector<std::string> Ancestors(const std::string& path) {
 
 class StackedLower final : public LowerView {
  public:
-  explicit StackedLower(std::vector<UniqueFd> roots) : roots_(std::move(roots)) {}
+  StackedLower(Host& host, std::vector<UniqueFd> roots) : host_(host), roots_(std::move(roots)) {}
 
   Result<std::optional<Entry>> Lookup(const std::string& path) override {
     size_t limit = roots_.size();
@@ -39,10 +39,10 @@ class StackedLower final : public LowerView {
       if (n->whiteout) return std::optional<Entry>();
       if (n->entry.type == EntryType::kFile && !n->metacopy) {
         auto parent =
-            OpenBeneath(roots_[i].get(), path.substr(0, std::max<size_t>(path.rfind('/'), 1)),
-                        O_PATH | O_DIRECTORY);
+            OpenBeneath(host_, roots_[i].get(),
+                        path.substr(0, std::max<size_t>(path.rfind('/'), 1)), O_PATH | O_DIRECTORY);
         if (!parent.ok()) return parent.status();
-        DW_ASSIGN_OR_RETURN(Entry e, StatEntry(parent->get(), n->entry.name, true));
+        DW_ASSIGN_OR_RETURN(Entry e, StatEntry(host_, parent->get(), n->entry.name, true));
         return std::optional<Entry>(e);
       }
       return std::optional<Entry>(n->entry);
@@ -60,13 +60,13 @@ class StackedLower final : public LowerView {
         if (n) break;  // a non-directory hides the layers below
         continue;
       }
-      auto fd = OpenBeneath(roots_[i].get(), path, O_RDONLY | O_DIRECTORY);
+      auto fd = OpenBeneath(host_, roots_[i].get(), path, O_RDONLY | O_DIRECTORY);
       if (!fd.ok()) continue;
-      DIR* d = fdopendir(fd->release());
-      if (d == nullptr) continue;
-      while (struct dirent* de = readdir(d)) {
-        std::string name = de->d_name;
-        if (name == "." || name == ".." || hidden.count(name) || names.count(name)) continue;
+      auto entries = host_.ReadDir(fd->get());
+      if (!entries.ok()) continue;
+      for (const DirEntryName& de : *entries) {
+        const std::string& name = de.name;
+        if (hidden.count(name) || names.count(name)) continue;
         std::string child = path == "/" ? "/" + name : path + "/" + name;
         auto cn = Node(i, child);
         if (cn.ok() && *cn && (*cn)->whiteout) {
@@ -75,7 +75,6 @@ class StackedLower final : public LowerView {
           names.insert(name);
         }
       }
-      closedir(d);
       if (n && n->opaque) break;
     }
     return std::vector<std::string>(names.begin(), names.end());
@@ -90,11 +89,11 @@ class StackedLower final : public LowerView {
       return std::optional<UpperNode>(n);
     }
     size_t slash = path.rfind('/');
-    auto parent = OpenBeneath(roots_[i].get(), slash == 0 ? "/" : path.substr(0, slash),
+    auto parent = OpenBeneath(host_, roots_[i].get(), slash == 0 ? "/" : path.substr(0, slash),
                               O_PATH | O_DIRECTORY);
     if (!parent.ok()) return std::optional<UpperNode>();
     std::string name = path.substr(slash + 1);
-    auto e = StatEntry(parent->get(), name, false);
+    auto e = StatEntry(host_, parent->get(), name, false);
     if (!e.ok()) {
       if (e.status().code() == StatusCode::kNotFound) return std::optional<UpperNode>();
       return e.status();
@@ -102,13 +101,10 @@ class StackedLower final : public LowerView {
     UpperNode n;
     n.entry = std::move(e).value();
     std::vector<std::pair<std::string, std::string>> xattrs;
-    std::string p = "/proc/self/fd/" + std::to_string(parent->get()) + "/" + name;
-    for (const char* key :
-         {"trusted.overlay.opaque", "trusted.overlay.whiteout", "trusted.overlay.metacopy",
-          "user.overlay.opaque", "user.overlay.whiteout", "user.overlay.metacopy"}) {
-      char v[64];
-      ssize_t len = lgetxattr(p.c_str(), key, v, sizeof v);
-      if (len >= 0) xattrs.emplace_back(key, std::string(v, static_cast<size_t>(len)));
+    if (auto all = host_.XattrsAt(parent->get(), name); all.ok()) {
+      for (Xattr& x : *all) {
+        if (x.name.find(".overlay.") != std::string::npos) xattrs.emplace_back(x.name, x.value);
+      }
     }
     OverlayMarkers m = DecodeOverlayXattrs(xattrs);
     n.opaque = m.opaque;
@@ -138,6 +134,7 @@ class StackedLower final : public LowerView {
     return Status::Ok();
   }
 
+  Host& host_;
   std::vector<UniqueFd> roots_;
 };
 
@@ -167,14 +164,14 @@ std::string ContainerLabel(const DiscoveredContainer& c) {
   return c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
 }
 
-Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers) {
+Result<std::unique_ptr<LowerView>> OpenStackedLower(Host& host,
+                                                    const std::vector<std::string>& layers) {
   std::vector<UniqueFd> roots;
   for (const std::string& l : layers) {
-    int fd = open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(l, errno);
-    roots.emplace_back(fd);
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, l, O_PATH | O_DIRECTORY));
+    roots.push_back(std::move(fd));
   }
-  return std::unique_ptr<LowerView>(new StackedLower(std::move(roots)));
+  return std::unique_ptr<LowerView>(new StackedLower(host, std::move(roots)));
 }
 
 Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOptions& options) {
@@ -276,8 +273,8 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     for (const MountInfo& m : *mounts) {
       if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
     }
-    auto upper = ReadUpperLayer(c.layers->upper, ids);
-    auto lower = OpenStackedLower(c.layers->lower);
+    auto upper = ReadUpperLayer(os, c.layers->upper, ids);
+    auto lower = OpenStackedLower(os, c.layers->lower);
     if (!upper.ok() || !lower.ok()) {
       c.note = !upper.ok() ? upper.status().ToString() : lower.status().ToString();
       out.push_back(std::move(c));

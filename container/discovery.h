@@ -65,8 +65,10 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
 // them); "mntns-<inode>" ids are kept whole.
 std::string ContainerLabel(const DiscoveredContainer& c);
 
-// A LowerView over several overlay lower layers, top-most first.
-Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers);
+// A LowerView over several overlay lower layers, top-most first, read
+// through `host` (borrowed; it must outlive the view).
+Result<std::unique_ptr<LowerView>> OpenStackedLower(Host& host,
+                                                    const std::vector<std::string>& layers);
 
 }  // namespace driftwatch::container
 

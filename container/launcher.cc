@@ -334,8 +334,8 @@ Status StopContainer(const StateDir& state, const std::string& name,
 Result<std::vector<DriftEvent>> DiffContainer(const StateDir& state, const ContainerRecord& r) {
   std::vector<std::string> excluded;
   for (const VolumeSpec& v : r.volumes) excluded.push_back(v.destination);
-  return DiffLayers(state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper", excluded,
-                    r.userns);
+  return DiffLayers(state.host(), state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper",
+                    excluded, r.userns);
 }
 
 Status RemoveContainer(const StateDir& state, const std::string& name, bool force) {

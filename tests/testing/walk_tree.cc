@@ -30,7 +30,7 @@ Result<std::map<std::string, Entry>> WalkTree(int root_fd,
         if (errno == ENOENT) continue;
         return ErrnoStatus(path, errno);
       }
-      DW_ASSIGN_OR_RETURN(Entry e, container::StatEntry(fd.get(), name, true));
+      DW_ASSIGN_OR_RETURN(Entry e, container::StatEntry(DefaultHost(), fd.get(), name, true));
       if (e.type == EntryType::kDir && st.st_dev == root_st.st_dev) dirs.push_back(path);
       out.emplace(path, std::move(e));
     }
