@@ -1,4 +1,5 @@
 #include "container/discovery.h"
+#include "container/proc_stat.h"
 
 #include <dirent.h>
 #include <fcntl.h>

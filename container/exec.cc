@@ -13,6 +13,7 @@
 #include "container/console.h"
 #include "container/init.h"
 #include "container/launcher.h"
+#include "container/proc_stat.h"
 #include "container/seccomp_filter.h"
 #include "container/userns.h"
 

@@ -1,4 +1,5 @@
 #include "container/launcher.h"
+#include "container/proc_stat.h"
 
 #include <fcntl.h>
 #include <poll.h>

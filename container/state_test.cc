@@ -1,5 +1,7 @@
 #include "container/state.h"
 
+#include "container/proc_stat.h"
+
 #include <string>
 #include <vector>
 

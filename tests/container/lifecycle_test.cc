@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "container/proc_stat.h"
 #include "tests/container/fixture.h"
 // After gtest: cpprest defines a U() macro that gtest's headers would see.
 #include <cpprest/json.h>
