@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/drift_json.h"
+#include "core/json_fields.h"
 
 namespace driftwatch::container {
 namespace {
@@ -17,57 +18,36 @@ value Strings(const std::vector<std::string>& v) {
   return a;
 }
 
-// Field readers: a missing field keeps the default, a wrong type is an error.
-class Reader {
+// The typed field readers of core/json_fields.h; a field of the wrong type
+// makes the record corrupt: "state.json: pid: expected an integer".
+class Fields {
  public:
-  explicit Reader(const value& v, std::string what) : v_(v), what_(std::move(what)) {}
+  Fields(const value& v, std::string what) : v_(v), what_(std::move(what)) {}
   Status Str(const char* key, std::string* out) {
-    if (!v_.has_field(key)) return Status::Ok();
-    const value& f = v_.at(key);
-    if (!f.is_string()) return Bad(key, "string");
-    *out = f.as_string();
-    return Status::Ok();
+    return Checked(json_fields::GetString(v_, key, "", false, out));
   }
-  template <typename T>
-  Status Int(const char* key, T* out) {
-    if (!v_.has_field(key)) return Status::Ok();
-    const value& f = v_.at(key);
-    if (!f.is_number() || !f.as_number().is_integral()) return Bad(key, "integer");
-    *out = static_cast<T>(f.as_number().to_int64());
-    return Status::Ok();
+  Status I64(const char* key, int64_t* out) {
+    return Checked(json_fields::GetInt64(v_, key, "", false, out));
+  }
+  Status I32(const char* key, int32_t* out) {
+    return Checked(json_fields::GetInt32(v_, key, "", out));
   }
   Status U64(const char* key, uint64_t* out) {
-    if (!v_.has_field(key)) return Status::Ok();
-    const value& f = v_.at(key);
-    if (!f.is_number() || !f.as_number().is_uint64()) return Bad(key, "unsigned integer");
-    *out = f.as_number().to_uint64();
-    return Status::Ok();
+    return Checked(json_fields::GetUint64(v_, key, "", false, out));
   }
   Status Strs(const char* key, std::vector<std::string>* out) {
-    if (!v_.has_field(key)) return Status::Ok();
-    const value& f = v_.at(key);
-    if (!f.is_array()) return Bad(key, "array of strings");
-    out->clear();
-    for (const value& s : f.as_array()) {
-      if (!s.is_string()) return Bad(key, "array of strings");
-      out->push_back(s.as_string());
-    }
-    return Status::Ok();
+    return Checked(json_fields::GetStringList(v_, key, "", out));
   }
   Status Hash(const char* key, Hash128* out) {
-    std::string hex;
-    DW_RETURN_IF_ERROR(Str(key, &hex));
-    if (hex.empty()) return Status::Ok();
-    auto h = Hash128::FromHex(hex);
-    if (!h.ok()) return Bad(key, "32 hex digits");
-    *out = *h;
-    return Status::Ok();
-  }
-  Status Bad(const char* key, const char* want) {
-    return Status::Corruption(what_ + ": field '" + key + "': expected " + want);
+    return Checked(json_fields::GetHash(v_, key, "", out));
   }
 
  private:
+  Status Checked(const Status& s) const {
+    if (s.ok()) return s;
+    return Status::Corruption(what_ + ": " + s.message());
+  }
+
   const value& v_;
   std::string what_;
 };
@@ -109,10 +89,10 @@ std::string ImageRecordToJson(const ImageRecord& r) {
 Result<ImageRecord> ImageRecordFromJson(std::string_view text) {
   DW_ASSIGN_OR_RETURN(value v, ParseVersioned(text, "image.json"));
   ImageRecord r;
-  Reader rd(v, "image.json");
+  Fields rd(v, "image.json");
   DW_RETURN_IF_ERROR(rd.Str("name", &r.name));
   DW_RETURN_IF_ERROR(rd.Hash("digest", &r.digest));
-  DW_RETURN_IF_ERROR(rd.Int("imported_ns", &r.imported_ns));
+  DW_RETURN_IF_ERROR(rd.I64("imported_ns", &r.imported_ns));
   DW_RETURN_IF_ERROR(rd.Str("source", &r.source));
   DW_RETURN_IF_ERROR(rd.U64("entries", &r.entries));
   return r;
@@ -157,7 +137,7 @@ std::string ContainerRecordToJson(const ContainerRecord& r) {
 Result<ContainerRecord> ContainerRecordFromJson(std::string_view text) {
   DW_ASSIGN_OR_RETURN(value v, ParseVersioned(text, "state.json"));
   ContainerRecord r;
-  Reader rd(v, "state.json");
+  Fields rd(v, "state.json");
   DW_RETURN_IF_ERROR(rd.Str("name", &r.name));
   DW_RETURN_IF_ERROR(rd.Str("id", &r.id));
   DW_RETURN_IF_ERROR(rd.Str("image", &r.image));
@@ -186,14 +166,14 @@ Result<ContainerRecord> ContainerRecordFromJson(std::string_view text) {
   r.userns = IdRange{static_cast<uint32_t>(userns_host), static_cast<uint32_t>(userns_count)};
   DW_RETURN_IF_ERROR(rd.Str("service", &r.service));
   DW_RETURN_IF_ERROR(rd.Str("slot", &r.slot));
-  DW_RETURN_IF_ERROR(rd.Int("pid", &r.pid));
+  DW_RETURN_IF_ERROR(rd.I32("pid", &r.pid));
   DW_RETURN_IF_ERROR(rd.U64("start_ticks", &r.start_ticks));
-  DW_RETURN_IF_ERROR(rd.Int("monitor_pid", &r.monitor_pid));
-  DW_RETURN_IF_ERROR(rd.Int("created_ns", &r.created_ns));
-  DW_RETURN_IF_ERROR(rd.Int("started_ns", &r.started_ns));
-  DW_RETURN_IF_ERROR(rd.Int("finished_ns", &r.finished_ns));
+  DW_RETURN_IF_ERROR(rd.I32("monitor_pid", &r.monitor_pid));
+  DW_RETURN_IF_ERROR(rd.I64("created_ns", &r.created_ns));
+  DW_RETURN_IF_ERROR(rd.I64("started_ns", &r.started_ns));
+  DW_RETURN_IF_ERROR(rd.I64("finished_ns", &r.finished_ns));
   DW_RETURN_IF_ERROR(rd.Str("status", &r.status));
-  DW_RETURN_IF_ERROR(rd.Int("exit_code", &r.exit_code));
+  DW_RETURN_IF_ERROR(rd.I32("exit_code", &r.exit_code));
   return r;
 }
 
@@ -210,7 +190,7 @@ std::string ServiceRecordToJson(const ServiceRecord& r) {
 Result<ServiceRecord> ServiceRecordFromJson(std::string_view text) {
   DW_ASSIGN_OR_RETURN(value v, ParseVersioned(text, "service"));
   ServiceRecord r;
-  Reader rd(v, "service");
+  Fields rd(v, "service");
   DW_RETURN_IF_ERROR(rd.Str("name", &r.name));
   DW_RETURN_IF_ERROR(rd.Str("active", &r.active));
   DW_RETURN_IF_ERROR(rd.Str("previous", &r.previous));

@@ -32,11 +32,10 @@ struct ImageRecord {
   uint64_t entries = 0;
 };
 
-struct ContainerRecord {
-  std::string name;
-  std::string id;  // 16 hex digits, unique per container; names its cgroups
+// What a container runs and with what: the one spec of `container run`, of
+// a container's record and of an A/B deploy (slots.h).
+struct ContainerSpec {
   std::string image;
-  Hash128 image_digest;
   std::vector<std::string> command;
   std::vector<std::string> env;  // "K=V"
   std::vector<VolumeSpec> volumes;
@@ -48,7 +47,14 @@ struct ContainerRecord {
   std::vector<std::string> cap_add;        // capabilities kept beyond the default set
   uint64_t memory_bytes = 0;
   uint64_t pids_max = 0;
-  IdRange userns;       // uid and gid mapping of its user namespace (--userns)
+  IdRange userns;  // uid and gid mapping of its user namespace (--userns)
+};
+
+// A container: its spec, who it is and how its run went.
+struct ContainerRecord : ContainerSpec {
+  std::string name;
+  std::string id;  // 16 hex digits, unique per container; names its cgroups
+  Hash128 image_digest;
   std::string service;  // A/B service this container is a slot of, or ""
   std::string slot;     // "a" / "b" / ""
   // Runtime: the container's init as seen from the host.

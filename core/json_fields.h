@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/status.h"
@@ -42,6 +43,12 @@ Status GetTime(const web::json::value& obj, const char* key, const std::string& 
 // A path in the wire's escaped form (UnescapePath), returned raw.
 Status GetPath(const web::json::value& obj, const char* key, const std::string& prefix,
                bool required, std::string* out);
+// Optional; an array of strings (replaces *out when present).
+Status GetStringList(const web::json::value& obj, const char* key, const std::string& prefix,
+                     std::vector<std::string>* out);
+// Optional; an integer in [INT32_MIN, INT32_MAX].
+Status GetInt32(const web::json::value& obj, const char* key, const std::string& prefix,
+                int32_t* out);
 
 }  // namespace driftwatch::json_fields
 
