@@ -23,17 +23,20 @@ namespace {
 constexpr int kKeepCheckSnapshots = 3;
 
 struct Session {
+  Host& host;
   std::unique_ptr<Store> store;
   rules::Policy policy;
 };
 
 Result<Session> OpenSession(const CheckOptions& options) {
+  if (options.host == nullptr) return Status::InvalidArgument("check: no host given");
+  Host& host = *options.host;
   const std::string rules_path =
       options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
-  DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(DefaultHost(), rules_path));
+  DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(host, rules_path));
   DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
                       Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
-  return Session{std::move(store), std::move(policy)};
+  return Session{host, std::move(store), std::move(policy)};
 }
 
 // `expected`: entries of a previous scan of the same tree, for the progress
@@ -51,7 +54,7 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
     so.progress = [progress](const ScanProgress& p) { progress->Update(p); };
   }
   DW_RETURN_IF_ERROR(s.store->BeginScanReads());
-  auto result = ScanTree(DefaultHost(), s.policy, so, *s.store);
+  auto result = ScanTree(s.host, s.policy, so, *s.store);
   s.store->EndScanReads();
   if (progress) progress->Done();
   if (!result.ok()) return result.status();
@@ -61,9 +64,9 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
 
 // Installed packages under the root; an unreadable package database is a
 // warning, so that file drift is still found.
-std::vector<packages::Package> ReadPackages(const CheckOptions& options,
+std::vector<packages::Package> ReadPackages(Session& s, const CheckOptions& options,
                                             std::vector<std::string>* warnings) {
-  auto pkgs = packages::ReadInstalledPackages(DefaultHost(), options.root);
+  auto pkgs = packages::ReadInstalledPackages(s.host, options.root);
   if (!pkgs.ok()) {
     warnings->push_back("packages: " + pkgs.status().message());
     return {};
@@ -76,7 +79,7 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
                              const std::vector<packages::Package>& pkgs) {
   SnapshotRow row;
   row.kind = kind;
-  row.target = DefaultHost().Hostname();
+  row.target = s.host.Hostname();
   row.root_path = options.root;
   row.rules_hash = s.policy.Fingerprint().Hex();
   row.root = root;
@@ -132,9 +135,9 @@ Result<BaselineState> LoadBaseline(Session& s, const CheckOptions& options) {
 // Package events: packages installed, removed or changed since the baseline,
 // package-owned files that differ from their package's checksums (when
 // asked), and upgrade attribution of file events.
-Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
-                       const SnapshotRow& baseline, const std::vector<packages::Package>& now,
-                       CheckResult* result) {
+Status AddPackageDrift(Session& s, const CheckOptions& options, const SnapshotRow& baseline,
+                       const std::vector<packages::Package>& now, CheckResult* result) {
+  const rules::Policy& policy = s.policy;
   std::vector<packages::Package> before;
   if (!baseline.packages.empty()) {
     auto parsed = packages::ParsePackages(baseline.packages);
@@ -146,7 +149,7 @@ Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
     return e.kind == DriftKind::kPackageChanged;
   });
   if (upgraded && !result->events.empty()) {
-    auto owners = packages::PathOwners::Load(DefaultHost(), options.root);
+    auto owners = packages::PathOwners::Load(s.host, options.root);
     if (owners.ok()) {
       packages::AttributeUpgrades(&result->events, before, now, owners->AsFunction(),
                                   policy.package_upgrades());
@@ -157,7 +160,7 @@ Status AddPackageDrift(const CheckOptions& options, const rules::Policy& policy,
   for (DriftEvent& e : pkg_events) result->events.push_back(std::move(e));
   if (options.verify_packages) {
     auto findings =
-        packages::VerifyPackageFiles(DefaultHost(), options.root, options.jobs, &result->warnings);
+        packages::VerifyPackageFiles(s.host, options.root, options.jobs, &result->warnings);
     if (!findings.ok()) return findings.status().WithContext("package verification");
     for (DriftEvent& e : *findings) result->events.push_back(std::move(e));
   }
@@ -195,7 +198,7 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
                                     const std::string& reason) {
   DW_ASSIGN_OR_RETURN(Session s, OpenSession(options));
   DW_ASSIGN_OR_RETURN(ScanResult scan, ScanInto(options, s, /*full=*/true));
-  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
+  std::vector<packages::Package> pkgs = ReadPackages(s, options, &scan.warnings);
   return AddRevision(s, options, scan, scan.root, pkgs, scan.started_ns, author, reason);
 }
 
@@ -206,7 +209,7 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
   const ScanStats& last = base.snapshot.stats;
   DW_ASSIGN_OR_RETURN(ScanResult scan,
                       ScanInto(options, s, options.full, last.files + last.dirs + last.others));
-  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
+  std::vector<packages::Package> pkgs = ReadPackages(s, options, &scan.warnings);
   // Recording failures end the check unless the caller takes the result
   // without its record (not_recorded): then the drift is still computed,
   // from the trees the store kept in memory.
@@ -221,7 +224,7 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
   recorded(snapshot_id.status());
 
   CheckResult result;
-  result.target = DefaultHost().Hostname();
+  result.target = s.host.Hostname();
   result.baseline = base.row.name;
   result.baseline_revision = base.row.revision;
   result.baseline_root = base.snapshot.root;
@@ -243,17 +246,17 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
   }
   DW_RETURN_IF_ERROR(
       DiffTrees(*s.store, base.snapshot.root, *s.store, scan.root, [&](Change c) -> Status {
-        if (auto ev = ClassifyChange(c, s.policy, DefaultHost(), options.root)) {
+        if (auto ev = ClassifyChange(c, s.policy, s.host, options.root)) {
           result.events.push_back(std::move(*ev));
         }
         return Status::Ok();
       }));
-  DW_RETURN_IF_ERROR(AddPackageDrift(options, s.policy, base.snapshot, pkgs, &result));
+  DW_RETURN_IF_ERROR(AddPackageDrift(s, options, base.snapshot, pkgs, &result));
   std::sort(result.events.begin(), result.events.end(),
             [](const DriftEvent& a, const DriftEvent& b) {
               return a.path != b.path ? a.path < b.path : a.kind < b.kind;
             });
-  result.finished_ns = DefaultHost().NowNs();
+  result.finished_ns = s.host.NowNs();
   if (snapshot_id.ok()) {
     CheckRow row{
         0, *snapshot_id, base.row.name, base.row.revision, result.started_ns, result.finished_ns};
@@ -299,8 +302,8 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
     DW_RETURN_IF_ERROR(s.store->Flush());
   }
   // Package state is accepted as a whole: it is what is installed now.
-  std::vector<packages::Package> pkgs = ReadPackages(options, &scan.warnings);
-  return AddRevision(s, options, scan, new_root, pkgs, DefaultHost().NowNs(), author, reason);
+  std::vector<packages::Package> pkgs = ReadPackages(s, options, &scan.warnings);
+  return AddRevision(s, options, scan, new_root, pkgs, s.host.NowNs(), author, reason);
 }
 
 Result<bool> BaselineExists(const CheckOptions& options) {

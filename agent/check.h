@@ -37,6 +37,10 @@ class Policy;
 namespace driftwatch::agent {
 
 struct CheckOptions {
+  // The scanned tree, the rule file, the package databases, the clock and the
+  // hostname are read through it. Required: calls fail with kInvalidArgument
+  // without one. Borrowed; must outlive the call.
+  Host* host = nullptr;
   std::string db_path;     // agent store; see DefaultDbPath()
   std::string rules_path;  // rule file; see DefaultRulesPath()
   std::string root = "/";  // rule paths are relative to this directory

@@ -14,11 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "core/diff.h"
-#include "core/fault_host.h"
+#include "tests/testing/fault_host.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::agent {
 namespace {
+
+using testutil::FaultHost;
 
 using driftwatch::testutil::SetMtime;
 using driftwatch::testutil::TempDir;

@@ -38,6 +38,7 @@ Result<bool> WantJson(const Args& args) {
 
 Result<agent::CheckOptions> OptionsFrom(const Args& args) {
   agent::CheckOptions o;
+  o.host = &DefaultHost();
   o.db_path = args.GetOr("db", agent::DefaultDbPath());
   o.rules_path = args.GetOr("rules", agent::DefaultRulesPath());
   o.root = args.GetOr("root", "/");

@@ -20,6 +20,7 @@ void AddContainerDrift(const std::string& db_path, CheckResult* result) {
     return;
   }
   container::DiscoverOptions options;
+  options.host = &DefaultHost();
   struct stat st;
   const std::string state = container::StateDir::DefaultPath();
   if (::stat(state.c_str(), &st) == 0) options.state_dir = state;

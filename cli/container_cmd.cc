@@ -72,7 +72,7 @@ Result<Args> ParseWith(const std::vector<std::string>& args, std::vector<FlagSpe
 }
 
 StateDir StateFrom(const Args& a) {
-  return StateDir(a.GetOr("state-dir", StateDir::DefaultPath()));
+  return StateDir(DefaultHost(), a.GetOr("state-dir", StateDir::DefaultPath()));
 }
 
 Status NeedPositionals(const Args& a, size_t n, const char* what) {
@@ -153,7 +153,7 @@ Status FillRunFlags(const Args& a, ContainerRecord* r) {
     if (a.Has("userns-range")) {
       DW_ASSIGN_OR_RETURN(r->userns, container::ParseIdRange(*a.Get("userns-range")));
     } else {
-      r->userns = container::DefaultIdRange();
+      r->userns = container::DefaultIdRange(DefaultHost());
     }
   }
   r->command = a.rest();
@@ -310,7 +310,8 @@ int Logs(const std::vector<std::string>& args) {
   StateDir state = StateFrom(*a);
   auto r = state.LoadContainer(a->positional()[0]);
   if (!r.ok()) return Fail(r.status());
-  auto text = container::ReadSmallFile(state.ContainerDir(r->name) + "/log", 64u << 20);
+  auto text =
+      container::ReadSmallFile(state.host(), state.ContainerDir(r->name) + "/log", 64u << 20);
   if (!text.ok() && text.status().code() != StatusCode::kNotFound) return Fail(text.status());
   if (text.ok()) std::cout << *text;
   return kExitOk;
@@ -334,7 +335,7 @@ int Exec(const std::vector<std::string>& args) {
 Result<std::vector<DriftEvent>> DiffAgainstImageBaseline(const Args& a, const StateDir& state,
                                                          const ContainerRecord& r) {
   DW_ASSIGN_OR_RETURN(ContainerRecord now, container::InspectContainer(state, r.name));
-  if (!container::IsRunning(now)) {
+  if (!container::IsRunning(state.host(), now)) {
     return Status::InvalidArgument("diff --baseline needs a running container; " + r.name + " is " +
                                    now.status);
   }
@@ -387,18 +388,9 @@ int Deploy(const std::vector<std::string>& args) {
     return Fail(Status::InvalidArgument("deploy names its slots itself; drop --name"));
   container::DeployOptions o;
   o.service = a->positional()[0];
-  o.image = a->positional()[1];
+  o.spec = static_cast<const container::ContainerSpec&>(r);
+  o.spec.image = a->positional()[1];
   o.health = a->GetOr("health", "");
-  o.command = r.command;
-  o.env = r.env;
-  o.volumes = r.volumes;
-  o.net = r.net;
-  o.seccomp = r.seccomp;
-  o.seccomp_allow = r.seccomp_allow;
-  o.cap_add = r.cap_add;
-  o.memory_bytes = r.memory_bytes;
-  o.pids_max = r.pids_max;
-  o.userns = r.userns;
   std::cout.flush();
   auto out = container::Deploy(StateFrom(*a), o);
   if (!out.ok()) return Fail(out.status());

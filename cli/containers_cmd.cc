@@ -19,6 +19,7 @@ int RunContainersCommand(const std::vector<std::string>& args) {
   if (format != "text" && format != "json")
     return Fail(Status::InvalidArgument("--format must be text or json"));
   container::DiscoverOptions o;
+  o.host = &DefaultHost();
   o.proc = a->GetOr("proc", "/proc");
   o.state_dir = a->GetOr("state-dir", container::StateDir::DefaultPath());
   auto found = container::DiscoverContainers(o);

@@ -27,7 +27,7 @@ int RunDaemonCommand(const std::vector<std::string>& args) {
   }
   // AddContainerDrift is linked from the driftwatch executable (commands.h).
   report::Daemon daemon(
-      path, required, std::move(config).value(),
+      DefaultHost(), path, required, std::move(config).value(),
       [](const std::string& db, CheckResult* result) { AddContainerDrift(db, result); });
   return daemon.Run();
 }

@@ -62,10 +62,27 @@ class ConfinedHost final : public Host {
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     return base_.ReadFile(path, max_bytes);
   }
+  // The scanned tree is only read: writes and programs are refused.
+  Status WriteFileAtomic(const std::string& path, std::string_view, mode_t) override {
+    return ReadOnly(path);
+  }
+  Status MakeDir(const std::string& path, mode_t) override { return ReadOnly(path); }
+  Status Rename(const std::string& from, const std::string&) override { return ReadOnly(from); }
+  Status Remove(const std::string& path) override { return ReadOnly(path); }
+  Result<SpawnResult> Spawn(const SpawnRequest& request) override {
+    return Status::PermissionDenied(
+        (request.argv.empty() ? std::string("spawn") : request.argv[0]) +
+        ": no programs are run while a tree is scanned");
+  }
   int64_t NowNs() override { return base_.NowNs(); }
+  int64_t MonotonicNs() override { return base_.MonotonicNs(); }
   std::string Hostname() override { return base_.Hostname(); }
 
  private:
+  Status ReadOnly(const std::string& path) const {
+    return Status::PermissionDenied(path + ": the scanned tree " + root_ + " is read-only");
+  }
+
   static Result<UniqueFd> Beneath(int dir_fd, const std::string& rel, int flags) {
     struct open_how how = {};
     how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
@@ -239,7 +256,8 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
     return Status::NotFound("container process " + std::to_string(c.pid) + " is gone");
   }
   std::vector<std::string> excluded;
-  auto text = container::ReadSmallFile(base + "/mountinfo", container::kMaxMountInfoBytes);
+  auto text =
+      container::ReadSmallFile(DefaultHost(), base + "/mountinfo", container::kMaxMountInfoBytes);
   if (!text.ok()) return text.status();
   DW_ASSIGN_OR_RETURN(std::vector<container::MountInfo> mounts, container::ParseMountInfo(*text));
   for (const container::MountInfo& m : mounts) {

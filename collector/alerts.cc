@@ -82,8 +82,13 @@ std::string RefusalAlertBody(const AlertRule& rule, const RefusedReport& r, int6
   return o.serialize();
 }
 
-AlertDispatcher::AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics)
-    : store_(store), config_(config), metrics_(metrics) {}
+int64_t AlertBackoffNs(int attempts) {
+  return std::min(kMaxBackoffNs, kSecond << std::min(attempts - 1, 20));
+}
+
+AlertDispatcher::AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics,
+                                 Host& host, WebhookPoster post)
+    : store_(store), config_(config), metrics_(metrics), host_(host), post_(std::move(post)) {}
 
 AlertDispatcher::~AlertDispatcher() { Stop(); }
 
@@ -165,7 +170,8 @@ int AlertDispatcher::DeliverRefusals(const CollectorConfig& config, int64_t now_
         syslog(LOG_DAEMON | LOG_ERR, "driftwatch alert (%s): %s", rule->name.c_str(),
                RefusalText(a.report, a.refusals).c_str());
       }
-      if (!rule->webhook.empty()) s = Post(*rule, RefusalAlertBody(*rule, a.report, a.refusals));
+      if (!rule->webhook.empty())
+        s = post_(rule->webhook, RefusalAlertBody(*rule, a.report, a.refusals));
       if (s.ok()) {
         metrics_.alerts_sent++;
         ++delivered;
@@ -177,8 +183,7 @@ int AlertDispatcher::DeliverRefusals(const CollectorConfig& config, int64_t now_
     if (left.empty()) continue;
     a.routes_left = std::move(left);
     ++a.attempts;
-    a.next_ns =
-        DefaultHost().NowNs() + std::min(kMaxBackoffNs, kSecond << std::min(a.attempts - 1, 20));
+    a.next_ns = host_.NowNs() + AlertBackoffNs(a.attempts);
     std::lock_guard<std::mutex> lock(mu_);
     // A newer refusal of the same host queued meanwhile stands for this one too.
     auto it = std::find_if(refusals_.begin(), refusals_.end(), [&](const RefusalAlert& x) {
@@ -201,7 +206,7 @@ void AlertDispatcher::Loop() {
       if (stop_) return;
       wake_ = false;
     }
-    RunOnce(DefaultHost().NowNs());
+    RunOnce(host_.NowNs());
   }
 }
 
@@ -225,12 +230,11 @@ int AlertDispatcher::RunOnce(int64_t now_ns) {
     if (s.ok()) {
       metrics_.alerts_sent++;
       ++delivered;
-      store_.MarkAlertDelivered(a.id, DefaultHost().NowNs()).IgnoreError();
+      store_.MarkAlertDelivered(a.id, host_.NowNs()).IgnoreError();
     } else {
       metrics_.alerts_failed++;
       int attempts = a.attempts + 1;
-      int64_t backoff = std::min(kMaxBackoffNs, kSecond << std::min(attempts - 1, 20));
-      store_.RescheduleAlert(a.id, attempts, DefaultHost().NowNs() + backoff, s.message())
+      store_.RescheduleAlert(a.id, attempts, host_.NowNs() + AlertBackoffNs(attempts), s.message())
           .IgnoreError();
     }
   }
@@ -246,14 +250,14 @@ Status AlertDispatcher::Deliver(const AlertRule& rule, const PendingAlert& alert
            rule.name.c_str(), Describe(ev).c_str());
   }
   if (rule.webhook.empty()) return Status::Ok();
-  return Post(rule, AlertBody(rule, alert));
+  return post_(rule.webhook, AlertBody(rule, alert));
 }
 
-Status AlertDispatcher::Post(const AlertRule& rule, const std::string& body) {
+Status PostWebhook(const std::string& url, const std::string& body) {
   try {
     web::http::client::http_client_config cfg;
     cfg.set_timeout(std::chrono::seconds(5));
-    web::http::client::http_client client(web::uri(rule.webhook), cfg);
+    web::http::client::http_client client(web::uri(url), cfg);
     web::http::http_request req(web::http::methods::POST);
     req.set_body(body, "application/json");
     web::http::http_response resp = client.request(req).get();

@@ -17,12 +17,18 @@
 // alerts are not in the store: a collector restart drops undelivered ones
 // (the host keeps its refused count, shown by the API and the dashboard).
 //
+// Time is the Host's wall clock (core/host.h): RunOnce(now_ns) delivers what
+// is due at now_ns and schedules retries from host.NowNs(). Webhooks are
+// sent through a WebhookPoster: PostWebhook in the server, a recording one
+// in tests.
+//
 // Thread-safety: Wake() and ReportRefused() from any thread; Start/Stop from
 // the owner.
 #ifndef DRIFTWATCH_COLLECTOR_ALERTS_H_
 #define DRIFTWATCH_COLLECTOR_ALERTS_H_
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,8 +38,20 @@
 #include "collector/config.h"
 #include "collector/live_config.h"
 #include "collector/store.h"
+#include "core/host.h"
 
 namespace driftwatch::collector {
+
+// Sends one alert body (JSON) to a webhook URL; ok on a 2xx answer, else
+// kUnavailable saying why.
+using WebhookPoster = std::function<Status(const std::string& url, const std::string& body)>;
+
+// The webhook POST of cpprestsdk, with a 5 s timeout.
+Status PostWebhook(const std::string& url, const std::string& body);
+
+// The wait after an alert's attempts-th failed delivery: 1 s doubling,
+// capped at 5 min.
+int64_t AlertBackoffNs(int attempts);
 
 class AlertDispatcher {
  public:
@@ -41,7 +59,8 @@ class AlertDispatcher {
   // from `config` once per delivery pass, so a reload's routes apply from
   // the next pass on; a queued alert whose route a reload removed is
   // dropped.
-  AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics);
+  AlertDispatcher(FleetStore& store, const LiveConfig& config, Metrics& metrics, Host& host,
+                  WebhookPoster post = PostWebhook);
   ~AlertDispatcher();
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
@@ -57,7 +76,6 @@ class AlertDispatcher {
  private:
   void Loop();
   Status Deliver(const AlertRule& rule, const PendingAlert& alert);
-  Status Post(const AlertRule& rule, const std::string& body);
   int DeliverRefusals(const CollectorConfig& config, int64_t now_ns);
 
   struct RefusalAlert {
@@ -71,6 +89,8 @@ class AlertDispatcher {
   FleetStore& store_;
   const LiveConfig& config_;
   Metrics& metrics_;
+  Host& host_;
+  const WebhookPoster post_;
   std::thread thread_;
   std::mutex mu_;  // guards stop_ and wake_
   std::condition_variable cv_;

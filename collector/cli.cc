@@ -71,13 +71,13 @@ Result<Flags> ParseFlags(const Args& args, const std::vector<std::string>& known
   return out;
 }
 
-Result<CollectorConfig> LoadConfig(const Flags& flags) {
+Result<CollectorConfig> LoadConfig(Host& host, const Flags& flags) {
   if (flags.count("store") && flags.count("db")) {
     return Status::InvalidArgument("give either --store or --db, not both");
   }
   CollectorConfig config;
   if (flags.count("config")) {
-    DW_ASSIGN_OR_RETURN(config, LoadCollectorConfig(DefaultHost(), flags.at("config")));
+    DW_ASSIGN_OR_RETURN(config, LoadCollectorConfig(host, flags.at("config")));
   }
   if (flags.count("store")) {
     DW_RETURN_IF_ERROR(ParseStoreUrl(flags.at("store")).status());
@@ -138,7 +138,7 @@ void FixSqliteOwnership(const CollectorConfig& config) {
 // migrate --store URL: create or upgrade the schema. With --from
 // sqlite:///PATH also copy that SQLite collector database into the (empty)
 // PostgreSQL store (pg_import.h, docs/operations.md).
-int Migrate(const Args& args) {
+int Migrate(Host& /*host*/, const Args& args) {
   auto flags = ParseFlags(args, {"store", "from"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->count("store")) {
@@ -192,7 +192,7 @@ std::string DescribeTokenLimits(const TokenLimits& limits) {
   return uses + ", " + expiry;
 }
 
-int TokenCreate(const Args& args) {
+int TokenCreate(Host& host, const Args& args) {
   auto flags = ParseFlags(args, {"db", "store", "store-pool", "config", "role", "uses", "expires"});
   if (!flags.ok()) return Fail(flags.status());
   if ((!flags->count("db") && !flags->count("store") && !flags->count("config")) ||
@@ -205,10 +205,10 @@ int TokenCreate(const Args& args) {
   if (!role.ok() || *role == Role::kAgent) {
     return Fail(Status::InvalidArgument("--role: expected enroll, read or admin"));
   }
-  const int64_t now = DefaultHost().NowNs();
+  const int64_t now = host.NowNs();
   auto limits = ParseTokenLimits(*flags, now);
   if (!limits.ok()) return Fail(limits.status());
-  auto config = LoadConfig(*flags);
+  auto config = LoadConfig(host, *flags);
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
@@ -225,19 +225,19 @@ int TokenCreate(const Args& args) {
   return kExitOk;
 }
 
-int Baseline(const Args& args) {
+int Baseline(Host& host, const Args& args) {
   auto flags = ParseFlags(args, {"db", "store", "store-pool", "config", "group"});
   if (!flags.ok()) return Fail(flags.status());
   if (!flags->count("db") && !flags->count("store") && !flags->count("config")) {
     return Fail(
         Status::InvalidArgument("usage: baseline --db FILE|--store URL|--config FILE [--group G]"));
   }
-  auto config = LoadConfig(*flags);
+  auto config = LoadConfig(host, *flags);
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
   std::string group = flags->count("group") ? flags->at("group") : "";
-  auto ids = (*store)->QueueCommandForGroup(group, "baseline", DefaultHost().NowNs());
+  auto ids = (*store)->QueueCommandForGroup(group, "baseline", host.NowNs());
   store->reset();
   FixSqliteOwnership(*config);
   if (!ids.ok()) return Fail(ids.status());

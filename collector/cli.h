@@ -37,7 +37,7 @@ Result<Flags> ParseFlags(const Args& args, const std::vector<std::string>& known
 // The --config file (an empty config without one) with the flags that
 // override it applied: listen, store, db, store-pool, tls-cert, tls-key,
 // web-root, log-file.
-Result<CollectorConfig> LoadConfig(const Flags& flags);
+Result<CollectorConfig> LoadConfig(Host& host, const Flags& flags);
 // Opens the store `config` names (kDefaultDb when it names none). When run
 // as root on a SQLite store whose directory belongs to another user (the
 // packaged collector's), the files the open creates are given to that user.
@@ -51,11 +51,12 @@ Result<TokenLimits> ParseTokenLimits(const Flags& flags, int64_t now_ns);
 // "3 uses, expires 2026-12-04T18:00:00Z" / "unlimited uses, never expires".
 std::string DescribeTokenLimits(const TokenLimits& limits);
 
-int TokenCreate(const Args& args);
-int Baseline(const Args& args);
-int Migrate(const Args& args);
-int Serve(const Args& args);         // serve.cc
-int PackageAgent(const Args& args);  // package_cmd.cc
+// The commands; files, programs and the clock go through `host`.
+int TokenCreate(Host& host, const Args& args);
+int Baseline(Host& host, const Args& args);
+int Migrate(Host& host, const Args& args);
+int Serve(Host& host, const Args& args);         // serve.cc
+int PackageAgent(Host& host, const Args& args);  // package_cmd.cc
 
 }  // namespace driftwatch::collector::cli
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "collector/cli.h"
+#include "core/host.h"
 #include "core/service.h"
 
 namespace driftwatch::collector {
@@ -41,6 +42,7 @@ void Usage(std::ostream& out) {
 
 int main(int argc, char** argv) {
   namespace cli = driftwatch::collector::cli;
+  driftwatch::Host& host = driftwatch::DefaultHost();
   std::vector<std::string> args(argv + 1, argv + argc);
   auto rest = [&](size_t n) { return cli::Args(args.begin() + n, args.end()); };
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
@@ -52,17 +54,17 @@ int main(int argc, char** argv) {
     return cli::kExitOk;
   }
   if (args.size() >= 2 && args[0] == "token" && args[1] == "create") {
-    return cli::TokenCreate(rest(2));
+    return cli::TokenCreate(host, rest(2));
   }
   if (args.size() >= 2 && args[0] == "package" && args[1] == "agent") {
-    return cli::PackageAgent(rest(2));
+    return cli::PackageAgent(host, rest(2));
   }
-  if (!args.empty() && args[0] == "baseline") return cli::Baseline(rest(1));
-  if (!args.empty() && args[0] == "migrate") return cli::Migrate(rest(1));
+  if (!args.empty() && args[0] == "baseline") return cli::Baseline(host, rest(1));
+  if (!args.empty() && args[0] == "migrate") return cli::Migrate(host, rest(1));
   if (!args.empty() && args[0].rfind("--", 0) != 0) {
     std::cerr << "driftwatch-collector: unknown command '" << args[0] << "'\n";
     driftwatch::collector::Usage(std::cerr);
     return cli::kExitError;
   }
-  return cli::Serve(args);
+  return cli::Serve(host, args);
 }

@@ -114,11 +114,11 @@ Status WriteNewFile(const std::string& path, const std::string& content, mode_t 
 
 // Appends `text` to `path` (created with `mode` when absent), starting on a
 // new line.
-Status AppendLines(const std::string& path, const std::string& text, mode_t mode) {
+Status AppendLines(Host& host, const std::string& path, const std::string& text, mode_t mode) {
   std::string old;
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
-    DW_ASSIGN_OR_RETURN(old, DefaultHost().ReadFile(path, kMaxControlBytes));
+    DW_ASSIGN_OR_RETURN(old, host.ReadFile(path, kMaxControlBytes));
     if (unlink(path.c_str()) != 0) return ErrnoStatus(path, errno);
   } else if (errno != ENOENT) {
     return ErrnoStatus(path, errno);
@@ -291,11 +291,11 @@ std::string EnrollYaml(const PackageRequest& r) {
 }
 
 // Builds the package; returns its path.
-Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config,
+Result<std::string> Build(Host& host, const PackageRequest& r, const CollectorConfig& config,
                           const TokenLimits& limits) {
   std::string ca;
   if (!r.ca_file.empty()) {
-    DW_ASSIGN_OR_RETURN(ca, DefaultHost().ReadFile(r.ca_file, kMaxCaBytes));
+    DW_ASSIGN_OR_RETURN(ca, host.ReadFile(r.ca_file, kMaxCaBytes));
     if (ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
       return Status::InvalidArgument("--ca-file " + r.ca_file + ": no PEM certificate in it");
     }
@@ -306,7 +306,7 @@ Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config
   DW_RETURN_IF_ERROR(RunTool({"dpkg-deb", "-R", r.deb, root}));
   if (chmod(root.c_str(), 0755) != 0) return ErrnoStatus(root, errno);
   const std::string control_path = root + "/DEBIAN/control";
-  DW_ASSIGN_OR_RETURN(std::string control, DefaultHost().ReadFile(control_path, kMaxControlBytes));
+  DW_ASSIGN_OR_RETURN(std::string control, host.ReadFile(control_path, kMaxControlBytes));
   const std::string package = ControlField(control, "Package");
   std::string version = ControlField(control, "Version");
   const std::string arch = ControlField(control, "Architecture");
@@ -329,7 +329,7 @@ Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config
   // even be prepared.
   auto store = OpenConfigStore(config);
   if (!store.ok()) return store.status();
-  auto token = CreateToken(**store, Role::kEnroll, DefaultHost().NowNs(), limits);
+  auto token = CreateToken(**store, Role::kEnroll, host.NowNs(), limits);
   store->reset();
   FixSqliteOwnership(config);
   if (!token.ok()) return token.status();
@@ -342,8 +342,8 @@ Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config
     conffiles += "/" + path + "\n";
     md5sums += Md5Hex(content) + "  " + path + "\n";
   }
-  DW_RETURN_IF_ERROR(AppendLines(root + "/DEBIAN/conffiles", conffiles, 0644));
-  DW_RETURN_IF_ERROR(AppendLines(root + "/DEBIAN/md5sums", md5sums, 0644));
+  DW_RETURN_IF_ERROR(AppendLines(host, root + "/DEBIAN/conffiles", conffiles, 0644));
+  DW_RETURN_IF_ERROR(AppendLines(host, root + "/DEBIAN/md5sums", md5sums, 0644));
   DW_ASSIGN_OR_RETURN(
       std::string described,
       AddDescriptionLine(GrowInstalledSize(control, added),
@@ -361,19 +361,19 @@ Result<std::string> Build(const PackageRequest& r, const CollectorConfig& config
 
 }  // namespace
 
-int PackageAgent(const Args& args) {
+int PackageAgent(Host& host, const Args& args) {
   auto flags = ParseFlags(args, {"url", "group", "ca-file", "uses", "expires", "out", "deb",
                                  "config", "db", "store", "store-pool"});
   if (!flags.ok()) return Fail(flags.status());
   auto request = ReadRequest(*flags);
   if (!request.ok()) return Fail(request.status());
   if (!flags->count("expires")) flags->emplace("expires", "30d");
-  auto limits = ParseTokenLimits(*flags, DefaultHost().NowNs());
+  auto limits = ParseTokenLimits(*flags, host.NowNs());
   if (!limits.ok()) return Fail(limits.status());
-  auto config = LoadConfig(*flags);
+  auto config = LoadConfig(host, *flags);
   if (!config.ok()) return Fail(config.status());
   umask(022);
-  auto out = Build(*request, *config, *limits);
+  auto out = Build(host, *request, *config, *limits);
   if (!out.ok()) return Fail(out.status());
   std::cerr << "driftwatch-collector: enroll token in the package: " << DescribeTokenLimits(*limits)
             << "\n";

@@ -26,9 +26,9 @@ constexpr int64_t kPruneEveryNs = int64_t{600} * 1000000000;
 
 // The dashboard's files: the installed copy, else the source tree's (a
 // collector run from its build directory).
-std::string DefaultWebRoot() {
+std::string DefaultWebRoot(Host& host) {
   struct stat st {};
-  if (DefaultHost().StatAt(AT_FDCWD, DRIFTWATCH_WEB_DIR "/index.html", &st).ok()) {
+  if (host.StatAt(AT_FDCWD, DRIFTWATCH_WEB_DIR "/index.html", &st).ok()) {
     return DRIFTWATCH_WEB_DIR;
   }
   return DRIFTWATCH_SOURCE_WEB_DIR;
@@ -64,10 +64,10 @@ Status RedirectOutput(const std::string& path) {
 }
 
 // The file and flags, with the built-in defaults of the keys left unset.
-Result<CollectorConfig> ServeConfig(const Flags& flags) {
-  DW_ASSIGN_OR_RETURN(CollectorConfig config, LoadConfig(flags));
+Result<CollectorConfig> ServeConfig(Host& host, const Flags& flags) {
+  DW_ASSIGN_OR_RETURN(CollectorConfig config, LoadConfig(host, flags));
   if (config.listen.empty()) config.listen = "127.0.0.1:8080";
-  if (config.web_root.empty()) config.web_root = DefaultWebRoot();
+  if (config.web_root.empty()) config.web_root = DefaultWebRoot(host);
   return config;
 }
 
@@ -76,15 +76,16 @@ void Log(const std::string& line) { std::cerr << "driftwatch-collector: " << lin
 // What SIGHUP does; runs on main's thread.
 class Reloader {
  public:
-  Reloader(const Flags& flags, LiveConfig& live, Server& server)
-      : flags_(flags), live_(live), server_(server) {}
+  Reloader(Host& host, const Flags& flags, LiveConfig& live, Server& server)
+      : host_(host), flags_(flags), live_(live), server_(server) {}
 
   // Re-reads the --config file and applies what may change live; returns
   // whether retention changed.
   bool Reload() {
     service::NotifyReloading();
     const std::shared_ptr<const CollectorConfig> running = live_.Get();
-    auto next = flags_.count("config") ? ServeConfig(flags_) : Result<CollectorConfig>(*running);
+    auto next =
+        flags_.count("config") ? ServeConfig(host_, flags_) : Result<CollectorConfig>(*running);
     // The log file first, so that what this reload says lands in the new one.
     std::string log_file = running->log_file;
     if (next.ok() && !next->log_file.empty() && !log_file.empty()) log_file = next->log_file;
@@ -119,14 +120,15 @@ class Reloader {
   }
 
  private:
+  Host& host_;
   const Flags& flags_;
   LiveConfig& live_;
   Server& server_;
 };
 
-void Prune(FleetStore& store, int64_t retention_ns) {
+void Prune(FleetStore& store, int64_t retention_ns, int64_t now_ns) {
   if (retention_ns <= 0) return;
-  const int64_t cutoff = DefaultHost().NowNs() - retention_ns;
+  const int64_t cutoff = now_ns - retention_ns;
   while (true) {
     auto n = store.PruneEvents(cutoff, 10000);
     if (!n.ok()) {
@@ -139,11 +141,11 @@ void Prune(FleetStore& store, int64_t retention_ns) {
 
 }  // namespace
 
-int Serve(const Args& args) {
+int Serve(Host& host, const Args& args) {
   auto flags = ParseFlags(args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key",
                                  "config", "web-root", "log-file"});
   if (!flags.ok()) return Fail(flags.status());
-  auto loaded = ServeConfig(*flags);
+  auto loaded = ServeConfig(host, *flags);
   if (!loaded.ok()) return Fail(loaded.status());
   CollectorConfig config = std::move(loaded).value();
   if (!config.log_file.empty()) {
@@ -167,15 +169,16 @@ int Serve(const Args& args) {
 
   LiveConfig live(config);
   Metrics metrics;
-  AlertDispatcher alerts(**store, live, metrics);
+  AlertDispatcher alerts(**store, live, metrics, host);
   Api api(
-      **store, live, metrics, [] { return DefaultHost().NowNs(); }, [&alerts] { alerts.Wake(); });
+      **store, live, metrics, [&host] { return host.NowNs(); }, [&alerts] { alerts.Wake(); });
   api.SetOnRefused([&alerts](const RefusedReport& r) { alerts.ReportRefused(r); });
   ServerOptions options;
   options.listen = config.listen;
   options.tls_cert = config.tls_cert;
   options.tls_key = config.tls_key;
   options.web_root = config.web_root;
+  options.host = &host;
   Server server(api, options);
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
@@ -183,12 +186,12 @@ int Serve(const Args& args) {
   std::cout << server.url() << std::endl;
   service::NotifyReady("listening on " + server.url());
 
-  Reloader reloader(*flags, live, server);
+  Reloader reloader(host, *flags, live, server);
   int64_t next_prune = 0;
   while (true) {
-    const int64_t now = DefaultHost().NowNs();
+    const int64_t now = host.NowNs();
     if (now >= next_prune) {
-      Prune(**store, live.Get()->retention_ns);
+      Prune(**store, live.Get()->retention_ns, now);
       next_prune = now + kPruneEveryNs;
     }
     const int64_t wait_ns = std::max<int64_t>(next_prune - now, 1000000);

@@ -296,7 +296,7 @@ class Session {
       if (dashboard) {
         // HEAD is answered with GET's headers, Content-Length included.
         const bool head = s->req_.method == "HEAD";
-        WebResponse w = ServeWebFile(DefaultHost(), s->shared_.options.web_root,
+        WebResponse w = ServeWebFile(*s->shared_.options.host, s->shared_.options.web_root,
                                      head ? "GET" : s->req_.method, s->req_.path);
         out.status = w.status;
         out.content_type = std::move(w.content_type);
@@ -523,6 +523,10 @@ Status Server::Start() {
   std::string host;
   int port = 0;
   DW_RETURN_IF_ERROR(ParseListenAddress(options_.listen, &host, &port));
+  if (!options_.web_root.empty() && options_.host == nullptr) {
+    return Status::InvalidArgument("a dashboard (web root " + options_.web_root +
+                                   ") needs a host to read it through");
+  }
   if (port == 0) {
     DW_ASSIGN_OR_RETURN(port, FreePort(host));
   }

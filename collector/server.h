@@ -53,6 +53,7 @@
 
 #include "collector/api.h"
 #include "collector/listen_address.h"
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::collector {
@@ -62,6 +63,7 @@ struct ServerOptions {
   std::string tls_cert;                   // PEM; TLS when set (with tls_key)
   std::string tls_key;
   std::string web_root;  // dashboard files (web_files.h); "" serves no dashboard
+  Host* host = nullptr;  // reads the dashboard files; required with web_root (borrowed)
 };
 
 class Server {

@@ -8,11 +8,13 @@
 #include <map>
 #include <string>
 
-#include "core/fault_host.h"
+#include "tests/testing/fault_host.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::collector {
 namespace {
+
+using testutil::FaultHost;
 
 using testutil::TempDir;
 using testutil::WriteFile;

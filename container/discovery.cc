@@ -1,4 +1,5 @@
 #include "container/discovery.h"
+#include "container/proc_stat.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,7 +29,7 @@ std::vector<std::string> Ancestors(const std::string& path) {
 
 class StackedLower final : public LowerView {
  public:
-  explicit StackedLower(std::vector<UniqueFd> roots) : roots_(std::move(roots)) {}
+  StackedLower(Host& host, std::vector<UniqueFd> roots) : host_(host), roots_(std::move(roots)) {}
 
   Result<std::optional<Entry>> Lookup(const std::string& path) override {
     size_t limit = roots_.size();
@@ -39,10 +40,10 @@ class StackedLower final : public LowerView {
       if (n->whiteout) return std::optional<Entry>();
       if (n->entry.type == EntryType::kFile && !n->metacopy) {
         auto parent =
-            OpenBeneath(roots_[i].get(), path.substr(0, std::max<size_t>(path.rfind('/'), 1)),
-                        O_PATH | O_DIRECTORY);
+            OpenBeneath(host_, roots_[i].get(),
+                        path.substr(0, std::max<size_t>(path.rfind('/'), 1)), O_PATH | O_DIRECTORY);
         if (!parent.ok()) return parent.status();
-        DW_ASSIGN_OR_RETURN(Entry e, StatEntry(parent->get(), n->entry.name, true));
+        DW_ASSIGN_OR_RETURN(Entry e, StatEntry(host_, parent->get(), n->entry.name, true));
         return std::optional<Entry>(e);
       }
       return std::optional<Entry>(n->entry);
@@ -60,13 +61,13 @@ class StackedLower final : public LowerView {
         if (n) break;  // a non-directory hides the layers below
         continue;
       }
-      auto fd = OpenBeneath(roots_[i].get(), path, O_RDONLY | O_DIRECTORY);
+      auto fd = OpenBeneath(host_, roots_[i].get(), path, O_RDONLY | O_DIRECTORY);
       if (!fd.ok()) continue;
-      DIR* d = fdopendir(fd->release());
-      if (d == nullptr) continue;
-      while (struct dirent* de = readdir(d)) {
-        std::string name = de->d_name;
-        if (name == "." || name == ".." || hidden.count(name) || names.count(name)) continue;
+      auto entries = host_.ReadDir(fd->get());
+      if (!entries.ok()) continue;
+      for (const DirEntryName& de : *entries) {
+        const std::string& name = de.name;
+        if (hidden.count(name) || names.count(name)) continue;
         std::string child = path == "/" ? "/" + name : path + "/" + name;
         auto cn = Node(i, child);
         if (cn.ok() && *cn && (*cn)->whiteout) {
@@ -75,7 +76,6 @@ class StackedLower final : public LowerView {
           names.insert(name);
         }
       }
-      closedir(d);
       if (n && n->opaque) break;
     }
     return std::vector<std::string>(names.begin(), names.end());
@@ -90,11 +90,11 @@ class StackedLower final : public LowerView {
       return std::optional<UpperNode>(n);
     }
     size_t slash = path.rfind('/');
-    auto parent = OpenBeneath(roots_[i].get(), slash == 0 ? "/" : path.substr(0, slash),
+    auto parent = OpenBeneath(host_, roots_[i].get(), slash == 0 ? "/" : path.substr(0, slash),
                               O_PATH | O_DIRECTORY);
     if (!parent.ok()) return std::optional<UpperNode>();
     std::string name = path.substr(slash + 1);
-    auto e = StatEntry(parent->get(), name, false);
+    auto e = StatEntry(host_, parent->get(), name, false);
     if (!e.ok()) {
       if (e.status().code() == StatusCode::kNotFound) return std::optional<UpperNode>();
       return e.status();
@@ -102,13 +102,10 @@ class StackedLower final : public LowerView {
     UpperNode n;
     n.entry = std::move(e).value();
     std::vector<std::pair<std::string, std::string>> xattrs;
-    std::string p = "/proc/self/fd/" + std::to_string(parent->get()) + "/" + name;
-    for (const char* key :
-         {"trusted.overlay.opaque", "trusted.overlay.whiteout", "trusted.overlay.metacopy",
-          "user.overlay.opaque", "user.overlay.whiteout", "user.overlay.metacopy"}) {
-      char v[64];
-      ssize_t len = lgetxattr(p.c_str(), key, v, sizeof v);
-      if (len >= 0) xattrs.emplace_back(key, std::string(v, static_cast<size_t>(len)));
+    if (auto all = host_.XattrsAt(parent->get(), name); all.ok()) {
+      for (Xattr& x : *all) {
+        if (x.name.find(".overlay.") != std::string::npos) xattrs.emplace_back(x.name, x.value);
+      }
     }
     OverlayMarkers m = DecodeOverlayXattrs(xattrs);
     n.opaque = m.opaque;
@@ -138,13 +135,19 @@ class StackedLower final : public LowerView {
     return Status::Ok();
   }
 
+  Host& host_;
   std::vector<UniqueFd> roots_;
 };
 
-std::string ReadLink(const std::string& path) {
-  char buf[256];
-  ssize_t n = readlink(path.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+std::string ReadLink(Host& host, const std::string& path) {
+  auto target = host.ReadLinkAt(AT_FDCWD, path);
+  return target.ok() ? *target : std::string();
+}
+
+// stat(2) of a /proc/PID/root magic link: the process's root directory.
+Status StatRoot(Host& host, const std::string& path, struct stat* st) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, path, O_PATH));
+  return host.Fstat(fd.get(), st).WithContext(path);
 }
 
 uint64_t NsInode(const std::string& link) {
@@ -162,41 +165,42 @@ std::string ContainerLabel(const DiscoveredContainer& c) {
   return c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
 }
 
-Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers) {
+Result<std::unique_ptr<LowerView>> OpenStackedLower(Host& host,
+                                                    const std::vector<std::string>& layers) {
   std::vector<UniqueFd> roots;
   for (const std::string& l : layers) {
-    int fd = open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(l, errno);
-    roots.emplace_back(fd);
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, l, O_PATH | O_DIRECTORY));
+    roots.push_back(std::move(fd));
   }
-  return std::unique_ptr<LowerView>(new StackedLower(std::move(roots)));
+  return std::unique_ptr<LowerView>(new StackedLower(host, std::move(roots)));
 }
 
 Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOptions& options) {
+  if (options.host == nullptr) return Status::InvalidArgument("discovery: no host given");
+  Host& os = *options.host;
   // PID 1 defines the host; when it cannot be inspected (it holds
   // capabilities this process lacks) this process's own view stands in.
   std::string host = options.proc + "/1";
-  std::string host_mnt = ReadLink(host + "/ns/mnt");
+  std::string host_mnt = ReadLink(os, host + "/ns/mnt");
   struct stat host_root;
-  if (host_mnt.empty() || stat((host + "/root").c_str(), &host_root) != 0) {
+  if (host_mnt.empty() || !StatRoot(os, host + "/root", &host_root).ok()) {
     host = options.proc + "/self";
-    host_mnt = ReadLink(host + "/ns/mnt");
-    if (stat((host + "/root").c_str(), &host_root) != 0) return ErrnoStatus(host + "/root", errno);
+    host_mnt = ReadLink(os, host + "/ns/mnt");
+    DW_RETURN_IF_ERROR(StatRoot(os, host + "/root", &host_root));
   }
-  DIR* d = opendir(options.proc.c_str());
-  if (d == nullptr) return ErrnoStatus(options.proc, errno);
+  DW_ASSIGN_OR_RETURN(UniqueFd proc_fd, os.OpenAt(AT_FDCWD, options.proc, O_RDONLY | O_DIRECTORY));
+  DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> entries, os.ReadDir(proc_fd.get()));
   std::vector<pid_t> pids;
-  while (struct dirent* de = readdir(d)) {
+  for (const DirEntryName& de : entries) {
     char* end = nullptr;
-    long pid = std::strtol(de->d_name, &end, 10);
+    long pid = std::strtol(de.name.c_str(), &end, 10);
     if (pid > 1 && end != nullptr && *end == '\0') pids.push_back(static_cast<pid_t>(pid));
   }
-  closedir(d);
   std::sort(pids.begin(), pids.end());
 
   std::map<std::string, ContainerRecord> ours;  // cgroup id -> record
   if (!options.state_dir.empty()) {
-    StateDir state(options.state_dir);
+    StateDir state(os, options.state_dir);
     auto names = state.ListContainers();
     if (names.ok()) {
       for (const std::string& n : *names) {
@@ -210,21 +214,21 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
   std::vector<DiscoveredContainer> out;
   for (pid_t pid : pids) {
     const std::string base = options.proc + "/" + std::to_string(pid);
-    std::string mnt = ReadLink(base + "/ns/mnt");
+    std::string mnt = ReadLink(os, base + "/ns/mnt");
     if (mnt.empty() || mnt == host_mnt) continue;
     // Kernel threads such as kdevtmpfs have a mount namespace and root of
     // their own; they are no containers.
-    if (IsKernelThread(pid)) continue;
+    if (IsKernelThread(os, pid)) continue;
     uint64_t ino = NsInode(mnt);
     if (seen.count(ino)) continue;
-    auto cg_text = ReadSmallFile(base + "/cgroup", 1 << 20);
+    auto cg_text = ReadSmallFile(os, base + "/cgroup", 1 << 20);
     std::optional<ContainerIdentity> ident;
     if (cg_text.ok()) {
       auto lines = ParseProcCgroup(*cg_text);
       if (lines.ok()) ident = IdentifyContainer(*lines);
     }
     struct stat root_st;
-    if (stat((base + "/root").c_str(), &root_st) != 0) continue;
+    if (!StatRoot(os, base + "/root", &root_st).ok()) continue;
     bool own_root = root_st.st_dev != host_root.st_dev || root_st.st_ino != host_root.st_ino;
     if (!own_root && !ident) continue;
     seen.insert(ino);
@@ -241,7 +245,7 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
       c.image_digest = r.image_digest;
       ids = r.userns;
     }
-    auto mi_text = ReadSmallFile(base + "/mountinfo", kMaxMountInfoBytes);
+    auto mi_text = ReadSmallFile(os, base + "/mountinfo", kMaxMountInfoBytes);
     if (!mi_text.ok()) {
       c.note = mi_text.status().ToString();
       out.push_back(std::move(c));
@@ -270,8 +274,8 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     for (const MountInfo& m : *mounts) {
       if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
     }
-    auto upper = ReadUpperLayer(c.layers->upper, ids);
-    auto lower = OpenStackedLower(c.layers->lower);
+    auto upper = ReadUpperLayer(os, c.layers->upper, ids);
+    auto lower = OpenStackedLower(os, c.layers->lower);
     if (!upper.ok() || !lower.ok()) {
       c.note = !upper.ok() ? upper.status().ToString() : lower.status().ToString();
       out.push_back(std::move(c));

@@ -28,6 +28,7 @@
 #include "container/state.h"
 #include "container/upper_diff.h"
 #include "core/drift.h"
+#include "core/host.h"
 
 namespace driftwatch::container {
 
@@ -48,6 +49,9 @@ struct DiscoveredContainer {
 };
 
 struct DiscoverOptions {
+  // /proc, the state directory and the layers are read through it. Required
+  // (kInvalidArgument without one); borrowed.
+  Host* host = nullptr;
   std::string proc = "/proc";
   std::string state_dir;  // to match this launcher's containers; "" to skip
   bool diff = true;
@@ -61,8 +65,10 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
 // them); "mntns-<inode>" ids are kept whole.
 std::string ContainerLabel(const DiscoveredContainer& c);
 
-// A LowerView over several overlay lower layers, top-most first.
-Result<std::unique_ptr<LowerView>> OpenStackedLower(const std::vector<std::string>& layers);
+// A LowerView over several overlay lower layers, top-most first, read
+// through `host` (borrowed; it must outlive the view).
+Result<std::unique_ptr<LowerView>> OpenStackedLower(Host& host,
+                                                    const std::vector<std::string>& layers);
 
 }  // namespace driftwatch::container
 

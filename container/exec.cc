@@ -13,6 +13,7 @@
 #include "container/console.h"
 #include "container/init.h"
 #include "container/launcher.h"
+#include "container/proc_stat.h"
 #include "container/seccomp_filter.h"
 #include "container/userns.h"
 
@@ -22,7 +23,7 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
                             const std::vector<std::string>& command, const ExecOptions& options) {
   if (command.empty()) return Status::InvalidArgument("no command given (use -- CMD...)");
   DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
-  if (!IsRunning(r)) return Status::NotFound("container " + name + " is not running");
+  if (!IsRunning(state.host(), r)) return Status::NotFound("container " + name + " is not running");
   std::vector<std::pair<int, UniqueFd>> ns;
   for (auto [type, file] : {std::pair{CLONE_NEWPID, "pid"}, std::pair{CLONE_NEWIPC, "ipc"},
                             std::pair{CLONE_NEWUTS, "uts"}, std::pair{CLONE_NEWNET, "net"},
@@ -32,7 +33,7 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
     if (fd < 0) return ErrnoStatus(p, errno);
     ns.emplace_back(type, UniqueFd(fd));
   }
-  if (!ProcessMatches(r.pid, r.start_ticks))
+  if (!ProcessMatches(state.host(), r.pid, r.start_ticks))
     return Status::NotFound("container " + name + " is not running");
   CgroupSet cgroups(CgroupSet::DirsFor(r.id));
   UniqueFd user_ns;

@@ -14,56 +14,40 @@
 
 namespace driftwatch::container {
 
-Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", errno);
-  if (pid == 0) {
-    int null_fd = open("/dev/null", O_RDWR);
-    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(fds[1], 2) < 0)
-      _exit(127);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string err;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0 && err.size() < 65536) err.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), err);
+namespace {
+
+// stat(2), following symlinks, through the host.
+Status StatFollowing(Host& host, const std::string& path, struct stat* st) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, path, O_PATH));
+  return host.Fstat(fd.get(), st).WithContext(path);
 }
+
+}  // namespace
 
 Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
                                 const std::string& source, const ImageDigester& digester,
                                 const ImportOptions& options) {
   DW_RETURN_IF_ERROR(ValidateName("image", name));
+  Host& host = state.host();
   struct stat st;
-  if (stat(source.c_str(), &st) != 0) return ErrnoStatus(source, errno);
+  DW_RETURN_IF_ERROR(StatFollowing(host, source, &st));
   if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
     return Status::InvalidArgument(source + ": expected a directory or a tar archive");
   }
-  DW_RETURN_IF_ERROR(MakeDirs(state.root() + "/images"));
+  DW_RETURN_IF_ERROR(MakeDirs(host, state.root() + "/images", 0700));
   const std::string dir = state.ImageDir(name);
-  if (mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("an image named '" + name + "' exists");
-    return ErrnoStatus(dir, errno);
+  if (Status made = host.MakeDir(dir, 0700); !made.ok()) {
+    if (made.code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("an image named '" + name + "' exists");
+    }
+    return made;
   }
   const std::string rootfs = state.ImageRootfs(name);
   auto fail = [&](Status s) {
     RemoveTree(dir).IgnoreError();
     return s;
   };
-  if (mkdir(rootfs.c_str(), 0755) != 0) return fail(ErrnoStatus(rootfs, errno));
+  if (Status made = host.MakeDir(rootfs, 0755); !made.ok()) return fail(made);
   std::vector<std::string> argv;
   if (S_ISDIR(st.st_mode)) {
     argv = {"/bin/cp", "-a", "--", source + "/.", rootfs + "/"};
@@ -80,11 +64,11 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
             "--xattrs",
             "--xattrs-include=*"};
   }
-  auto run = RunProgram(argv);
+  auto run = host.Spawn(SpawnRequest{argv, "", false});
   if (!run.ok()) return fail(run.status());
-  if (run->first != 0) {
+  if (run->exit_code != 0) {
     return fail(Status::IoError("import " + source + ": " + argv[0] + " exited " +
-                                std::to_string(run->first) + ": " + run->second));
+                                std::to_string(run->exit_code) + ": " + run->err.substr(0, 65536)));
   }
   if (!options.keep_special) {
     auto counts = NeutraliseSpecialFiles(rootfs);
@@ -95,8 +79,9 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
   // else than a directory fails at start with a clear message.
   for (const char* mp : {"/proc", "/sys", "/dev"}) {
     struct stat mst;
-    if (lstat((rootfs + mp).c_str(), &mst) != 0 && errno == ENOENT) {
-      if (mkdir((rootfs + mp).c_str(), 0755) != 0) return fail(ErrnoStatus(rootfs + mp, errno));
+    Status there = host.StatAt(AT_FDCWD, rootfs + mp, &mst);
+    if (there.code() == StatusCode::kNotFound) {
+      if (Status made = host.MakeDir(rootfs + mp, 0755); !made.ok()) return fail(made);
     }
   }
   auto digest = digester(rootfs);
@@ -106,9 +91,7 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
   r.digest = digest->first;
   r.entries = digest->second;
   r.source = source;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  r.imported_ns = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  r.imported_ns = host.NowNs();
   Status saved = state.SaveImage(r);
   if (!saved.ok()) return fail(saved);
   return r;
@@ -117,16 +100,17 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
 Result<std::vector<ImageRecord>> ListImages(const StateDir& state) {
   std::vector<ImageRecord> out;
   std::string dir = state.root() + "/images";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    return ErrnoStatus(dir, errno);
+  Host& host = state.host();
+  auto fd = host.OpenAt(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) {
+    if (fd.status().code() == StatusCode::kNotFound) return out;
+    return fd.status();
   }
+  DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> entries, host.ReadDir(fd->get()));
   std::vector<std::string> names;
-  while (struct dirent* de = readdir(d)) {
-    if (ValidateName("image", de->d_name).ok()) names.emplace_back(de->d_name);
+  for (const DirEntryName& de : entries) {
+    if (ValidateName("image", de.name).ok()) names.push_back(de.name);
   }
-  closedir(d);
   std::sort(names.begin(), names.end());
   for (const std::string& n : names) {
     auto r = state.LoadImage(n);

@@ -14,7 +14,9 @@
 // points /proc, /sys and /dev when the tree lacks them, and records name,
 // digest and source in image.json. Two imports of the same
 // tree get the same digest, so `ps`/`containers` can tell how many distinct
-// images run (image sprawl).
+// images run (image sprawl). Files, cp and tar (Host::Spawn) and the clock
+// go through the StateDir's Host; the special-file pass and the clean-up of
+// a failed import work on the tree directly (layer_fs.h, image_special.h).
 //
 // Errors: kAlreadyExists for a name in use, kInvalidArgument for a source
 // that is neither a directory nor a regular file, kIoError with cp/tar's
@@ -52,10 +54,6 @@ Result<ImageRecord> ImportImage(const StateDir& state, const std::string& name,
                                 const ImportOptions& options = {});
 
 Result<std::vector<ImageRecord>> ListImages(const StateDir& state);
-
-// Runs argv[0] (absolute path) with argv, stdin and stdout on /dev/null;
-// returns its exit code and what it wrote to stderr (first 64 KiB).
-Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv);
 
 }  // namespace driftwatch::container
 

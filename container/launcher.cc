@@ -1,4 +1,5 @@
 #include "container/launcher.h"
+#include "container/proc_stat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,27 +29,21 @@
 namespace driftwatch::container {
 namespace {
 
-int64_t NowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-std::string NewId() {
+std::string NewId(Host& host) {
   unsigned char b[8];
   if (getrandom(b, sizeof b, 0) != sizeof b) {
-    uint64_t t = static_cast<uint64_t>(NowNs()) ^ static_cast<uint64_t>(getpid());
+    uint64_t t = static_cast<uint64_t>(host.NowNs()) ^ static_cast<uint64_t>(getpid());
     for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(t >> (8 * i));
   }
   return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof b));
 }
 
 // Waits until `pid` exits (it need not be our child); false on timeout.
-bool WaitGone(pid_t pid, uint64_t start_ticks, std::chrono::milliseconds timeout) {
+bool WaitGone(Host& host, pid_t pid, uint64_t start_ticks, std::chrono::milliseconds timeout) {
   int pfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pfd < 0) return true;
   UniqueFd owned(pfd);
-  if (start_ticks != 0 && !ProcessMatches(pid, start_ticks)) return true;
+  if (start_ticks != 0 && !ProcessMatches(host, pid, start_ticks)) return true;
   struct pollfd p = {pfd, POLLIN, 0};
   int r = poll(&p, 1, static_cast<int>(timeout.count()));
   return r > 0;
@@ -161,14 +156,14 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
     int code = WaitExit(pid);
     r.status = "exited";
     r.exit_code = code;
-    r.finished_ns = NowNs();
+    r.finished_ns = state.host().NowNs();
     state.SaveContainer(r).IgnoreError();
     return Status::IoError("container " + r.name + ": " + start_error);
   }
   r.pid = pid;
-  r.start_ticks = ProcessStartTicks(pid);
+  r.start_ticks = ProcessStartTicks(state.host(), pid);
   r.monitor_pid = getpid();
-  r.started_ns = NowNs();
+  r.started_ns = state.host().NowNs();
   r.status = "running";
   r.exit_code = 0;
   r.finished_ns = 0;
@@ -197,7 +192,7 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   if (latest.ok() && latest->pid == r.pid) r = std::move(latest).value();
   r.status = "exited";
   r.exit_code = code;
-  r.finished_ns = NowNs();
+  r.finished_ns = state.host().NowNs();
   state.SaveContainer(r).IgnoreError();
   return code;
 }
@@ -216,7 +211,7 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
         "state dir '" + state.root() +
         "': must be absolute and free of ',' ':' '\\' (overlay options)");
   }
-  r.id = NewId();
+  r.id = NewId(state.host());
   if (r.name.empty()) r.name = "c-" + r.id.substr(0, 8);
   DW_RETURN_IF_ERROR(ValidateName("container", r.name));
   if (r.command.empty()) return Status::InvalidArgument("no command given (use -- CMD...)");
@@ -227,20 +222,22 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
     return Status::InvalidArgument("--net must be host or none");
   DW_RETURN_IF_ERROR(ValidateSeccomp(r.seccomp, r.seccomp_allow));
   DW_RETURN_IF_ERROR(ParseCapabilities(r.cap_add).status());
-  DW_RETURN_IF_ERROR(MakeDirs(state.root() + "/containers"));
+  Host& host = state.host();
+  DW_RETURN_IF_ERROR(MakeDirs(host, state.root() + "/containers", 0700));
   const std::string dir = state.ContainerDir(r.name);
-  if (mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("a container named '" + r.name + "' exists");
-    return ErrnoStatus(dir, errno);
+  if (Status made = host.MakeDir(dir, 0700); !made.ok()) {
+    if (made.code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists("a container named '" + r.name + "' exists");
+    }
+    return made;
   }
   for (const char* sub : {"/upper", "/work", "/rootfs"}) {
-    if (mkdir((dir + sub).c_str(), 0755) != 0) {
-      Status st = ErrnoStatus(dir + sub, errno);
+    if (Status made = host.MakeDir(dir + sub, 0755); !made.ok()) {
       RemoveTree(dir).IgnoreError();
-      return st;
+      return made;
     }
   }
-  r.created_ns = NowNs();
+  r.created_ns = state.host().NowNs();
   r.status = "created";
   Status saved = state.SaveContainer(r);
   if (!saved.ok()) {
@@ -250,20 +247,23 @@ Result<ContainerRecord> CreateContainer(const StateDir& state, ContainerRecord r
   return r;
 }
 
-bool IsRunning(const ContainerRecord& r) {
-  return r.status == "running" && ProcessMatches(r.pid, r.start_ticks);
+bool IsRunning(Host& host, const ContainerRecord& r) {
+  return r.status == "running" && ProcessMatches(host, r.pid, r.start_ticks);
 }
 
 Result<ContainerRecord> InspectContainer(const StateDir& state, const std::string& name) {
   DW_ASSIGN_OR_RETURN(ContainerRecord r, state.LoadContainer(name));
-  if (r.status == "running" && !ProcessMatches(r.pid, r.start_ticks)) r.status = "exited";
+  if (r.status == "running" && !ProcessMatches(state.host(), r.pid, r.start_ticks)) {
+    r.status = "exited";
+  }
   return r;
 }
 
 Result<int> StartContainer(const StateDir& state, const std::string& name,
                            const StartOptions& options) {
   DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
-  if (IsRunning(r)) return Status::AlreadyExists("container " + name + " is already running");
+  if (IsRunning(state.host(), r))
+    return Status::AlreadyExists("container " + name + " is already running");
   for (const VolumeSpec& v : r.volumes) DW_RETURN_IF_ERROR(ValidateVolumeSource(v));
   CgroupSet(CgroupSet::DirsFor(r.id)).Destroy().IgnoreError();  // leftovers of a crash
   CgroupLimits limits{r.memory_bytes, r.pids_max};
@@ -308,11 +308,11 @@ Result<int> StartContainer(const StateDir& state, const std::string& name,
 Status StopContainer(const StateDir& state, const std::string& name,
                      std::chrono::milliseconds timeout) {
   DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
-  if (!IsRunning(r)) return Status::Ok();
+  if (!IsRunning(state.host(), r)) return Status::Ok();
   kill(r.pid, SIGTERM);
-  if (!WaitGone(r.pid, r.start_ticks, timeout)) {
+  if (!WaitGone(state.host(), r.pid, r.start_ticks, timeout)) {
     kill(r.pid, SIGKILL);
-    WaitGone(r.pid, r.start_ticks, std::chrono::seconds(10));
+    WaitGone(state.host(), r.pid, r.start_ticks, std::chrono::seconds(10));
   }
   // The monitor records the exit and removes the cgroups; wait for it.
   for (int i = 0; i < 500; ++i) {
@@ -326,7 +326,7 @@ Status StopContainer(const StateDir& state, const std::string& name,
   if (now.ok() && now->status == "running") {
     now->status = "exited";
     now->exit_code = 128 + SIGKILL;
-    now->finished_ns = NowNs();
+    now->finished_ns = state.host().NowNs();
     DW_RETURN_IF_ERROR(state.SaveContainer(*now));
   }
   return CgroupSet(CgroupSet::DirsFor(r.id)).Destroy();
@@ -335,13 +335,13 @@ Status StopContainer(const StateDir& state, const std::string& name,
 Result<std::vector<DriftEvent>> DiffContainer(const StateDir& state, const ContainerRecord& r) {
   std::vector<std::string> excluded;
   for (const VolumeSpec& v : r.volumes) excluded.push_back(v.destination);
-  return DiffLayers(state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper", excluded,
-                    r.userns);
+  return DiffLayers(state.host(), state.ImageRootfs(r.image), state.ContainerDir(r.name) + "/upper",
+                    excluded, r.userns);
 }
 
 Status RemoveContainer(const StateDir& state, const std::string& name, bool force) {
   DW_ASSIGN_OR_RETURN(ContainerRecord r, InspectContainer(state, name));
-  if (IsRunning(r)) {
+  if (IsRunning(state.host(), r)) {
     if (!force)
       return Status::InvalidArgument("container " + name +
                                      " is running; stop it first or use --force");

@@ -93,7 +93,7 @@ Status RemoveContainer(const StateDir& state, const std::string& name, bool forc
 // The record with its status refreshed: "running" only when pid and start
 // time still match.
 Result<ContainerRecord> InspectContainer(const StateDir& state, const std::string& name);
-bool IsRunning(const ContainerRecord& r);
+bool IsRunning(Host& host, const ContainerRecord& r);
 
 // The container's drift: its upper layer against its image, declared volume
 // destinations excluded (see upper_diff.h). Works whether or not it runs.

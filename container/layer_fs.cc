@@ -25,23 +25,38 @@ std::string Parent(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-Result<Digest> HashFile(int dir_fd, const std::string& name, const std::string& what) {
-  int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(what, errno);
-  UniqueFd owned(fd);
+// `s` (a Host error naming `name`) naming `what` instead: "what: reason".
+Status ErrnoStatusOf(const Status& s, const std::string& name, const std::string& what) {
+  const std::string& m = s.message();
+  if (m.rfind(name + ": ", 0) == 0) return Status(s.code(), what + m.substr(name.size()));
+  return s.WithContext(what);
+}
+
+Result<Digest> HashFile(Host& host, int dir_fd, const std::string& name, const std::string& what) {
+  auto fd = host.OpenAt(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (!fd.ok()) return ErrnoStatusOf(fd.status(), name, what);
   struct stat st;
-  if (fstat(fd, &st) != 0) return ErrnoStatus(what, errno);
+  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &st).WithContext(what));
   if (!S_ISREG(st.st_mode)) return Status::IoError(what + ": changed type while hashing");
   Hasher h(HashAlgo::kXxh128);
   std::vector<char> buf(1 << 20);
   while (true) {
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(what, errno);
-    if (n == 0) break;
-    h.Update(buf.data(), static_cast<size_t>(n));
+    auto n = host.Read(fd->get(), buf.data(), buf.size());
+    if (!n.ok()) return n.status().WithContext(what);
+    if (*n == 0) break;
+    h.Update(buf.data(), *n);
   }
   return h.Finish();
+}
+
+// Names in a directory opened through `host`, sorted.
+Result<std::vector<std::string>> ListDir(Host& host, int dir_fd, const std::string& what) {
+  auto entries = host.ReadDir(dir_fd);
+  if (!entries.ok()) return entries.status().WithContext(what);
+  std::vector<std::string> names;
+  for (DirEntryName& de : *entries) names.push_back(std::move(de.name));
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Entry FromStat(const struct stat& st, const std::string& name) {
@@ -57,29 +72,15 @@ Entry FromStat(const struct stat& st, const std::string& name) {
   return e;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> OverlayXattrs(int dir_fd,
+// The overlay markers (trusted.overlay.*, user.overlay.*) of `name`.
+Result<std::vector<std::pair<std::string, std::string>>> OverlayXattrs(Host& host, int dir_fd,
                                                                        const std::string& name,
                                                                        const std::string& what) {
-  std::string p = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+  auto xattrs = host.XattrsAt(dir_fd, name);
+  if (!xattrs.ok()) return xattrs.status().WithContext(what);
   std::vector<std::pair<std::string, std::string>> out;
-  std::vector<char> names(4096);
-  ssize_t n = llistxattr(p.c_str(), names.data(), names.size());
-  if (n < 0 && errno == ERANGE) {
-    names.resize(65536);
-    n = llistxattr(p.c_str(), names.data(), names.size());
-  }
-  if (n < 0) {
-    if (errno == ENOTSUP) return out;
-    return ErrnoStatus(what + ": listxattr", errno);
-  }
-  for (ssize_t i = 0; i < n;) {
-    std::string key(names.data() + i);
-    i += static_cast<ssize_t>(key.size()) + 1;
-    if (key.find(".overlay.") == std::string::npos) continue;
-    std::vector<char> value(4096);
-    ssize_t vn = lgetxattr(p.c_str(), key.c_str(), value.data(), value.size());
-    if (vn < 0) continue;  // removed meanwhile, or too large to be a marker we read
-    out.emplace_back(key, std::string(value.data(), static_cast<size_t>(vn)));
+  for (Xattr& x : *xattrs) {
+    if (x.name.find(".overlay.") != std::string::npos) out.emplace_back(x.name, std::move(x.value));
   }
   return out;
 }
@@ -121,46 +122,66 @@ Result<UniqueFd> OpenBeneath(int root_fd, const std::string& path, int flags) {
   return UniqueFd(static_cast<int>(fd));
 }
 
-Result<Entry> StatEntry(int dir_fd, const std::string& name, bool hash) {
+Result<UniqueFd> OpenBeneath(Host& host, int root_fd, const std::string& path, int flags) {
+  // One component at a time, none of them a symlink, "." or "..": what
+  // openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) gives, through the host.
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  if (parts.empty()) return host.OpenAt(root_fd, ".", flags);
+  UniqueFd cur;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "." || parts[i] == "..") {
+      return Status::PermissionDenied(path + ": '" + parts[i] + "' in a path beneath a root");
+    }
+    const bool last = i + 1 == parts.size();
+    auto next = host.OpenAt(cur.valid() ? cur.get() : root_fd, parts[i],
+                            last ? flags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    if (!next.ok()) return ErrnoStatusOf(next.status(), parts[i], path);
+    cur = std::move(*next);
+  }
+  return cur;
+}
+
+Result<Entry> StatEntry(Host& host, int dir_fd, const std::string& name, bool hash) {
   struct stat st;
-  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return ErrnoStatus(name, errno);
+  DW_RETURN_IF_ERROR(host.StatAt(dir_fd, name, &st));
   Entry e = FromStat(st, name);
   if (e.type == EntryType::kSymlink) {
-    std::vector<char> buf(static_cast<size_t>(st.st_size) + 2);
-    ssize_t n = readlinkat(dir_fd, name.c_str(), buf.data(), buf.size());
-    if (n < 0) return ErrnoStatus(name, errno);
-    e.link_target.assign(buf.data(), static_cast<size_t>(n));
+    DW_ASSIGN_OR_RETURN(e.link_target, host.ReadLinkAt(dir_fd, name));
   }
   if (e.type == EntryType::kFile && hash) {
-    DW_ASSIGN_OR_RETURN(e.content, HashFile(dir_fd, name, name));
+    DW_ASSIGN_OR_RETURN(e.content, HashFile(host, dir_fd, name, name));
   }
   return e;
 }
 
-Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange& ids) {
-  int raw = open(upper_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (raw < 0) return ErrnoStatus(upper_dir, errno);
-  UniqueFd root(raw);
+Result<UpperListing> ReadUpperLayer(Host& host, const std::string& upper_dir, const IdRange& ids) {
+  DW_ASSIGN_OR_RETURN(UniqueFd root, host.OpenAt(AT_FDCWD, upper_dir, O_PATH | O_DIRECTORY));
   UpperListing listing;
   std::deque<std::string> dirs = {"/"};
   while (!dirs.empty()) {
     std::string dir = std::move(dirs.front());
     dirs.pop_front();
     const std::string what = upper_dir + dir;
-    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenBeneath(root.get(), dir, O_RDONLY | O_DIRECTORY));
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenBeneath(host, root.get(), dir, O_RDONLY | O_DIRECTORY));
     if (dir == "/") {
-      DW_ASSIGN_OR_RETURN(auto x, OverlayXattrs(fd.get(), ".", what));
+      DW_ASSIGN_OR_RETURN(auto x, OverlayXattrs(host, fd.get(), ".", what));
       OverlayMarkers m = DecodeOverlayXattrs(x);
       UpperNode node;
       node.entry.type = EntryType::kDir;
       node.opaque = m.opaque;
       listing.Add("/", std::move(node));
     }
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(fd.get(), what));
+    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(host, fd.get(), what));
     for (const std::string& name : names) {
       std::string path = Join(dir, name);
-      DW_ASSIGN_OR_RETURN(Entry e, StatEntry(fd.get(), name, false));
-      DW_ASSIGN_OR_RETURN(auto x, OverlayXattrs(fd.get(), name, upper_dir + path));
+      DW_ASSIGN_OR_RETURN(Entry e, StatEntry(host, fd.get(), name, false));
+      DW_ASSIGN_OR_RETURN(auto x, OverlayXattrs(host, fd.get(), name, upper_dir + path));
       OverlayMarkers m = DecodeOverlayXattrs(x);
       UpperNode node;
       node.whiteout =
@@ -169,7 +190,7 @@ Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange&
       node.metacopy = m.metacopy;
       node.redirect = m.redirect;
       if (e.type == EntryType::kFile && !node.whiteout && !node.metacopy) {
-        DW_ASSIGN_OR_RETURN(e.content, HashFile(fd.get(), name, upper_dir + path));
+        DW_ASSIGN_OR_RETURN(e.content, HashFile(host, fd.get(), name, upper_dir + path));
       }
       if (e.type == EntryType::kDir) dirs.push_back(path);
       e.uid = ContainerViewId(e.uid, ids);
@@ -181,23 +202,22 @@ Result<UpperListing> ReadUpperLayer(const std::string& upper_dir, const IdRange&
   return listing;
 }
 
-Result<std::unique_ptr<DiskLowerView>> DiskLowerView::Open(const std::string& dir) {
-  int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(dir, errno);
-  return std::unique_ptr<DiskLowerView>(new DiskLowerView(UniqueFd(fd)));
+Result<std::unique_ptr<DiskLowerView>> DiskLowerView::Open(Host& host, const std::string& dir) {
+  DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, dir, O_PATH | O_DIRECTORY));
+  return std::unique_ptr<DiskLowerView>(new DiskLowerView(host, std::move(fd)));
 }
 
 Result<std::optional<Entry>> DiskLowerView::Lookup(const std::string& path) {
   if (path == "/") {
-    DW_ASSIGN_OR_RETURN(Entry e, StatEntry(root_.get(), ".", false));
+    DW_ASSIGN_OR_RETURN(Entry e, StatEntry(host_, root_.get(), ".", false));
     e.name = "";
     return std::optional<Entry>(e);
   }
-  auto parent = OpenBeneath(root_.get(), Parent(path), O_PATH | O_DIRECTORY);
+  auto parent = OpenBeneath(host_, root_.get(), Parent(path), O_PATH | O_DIRECTORY);
   // A missing parent, or one that is a symlink or a file: nothing there.
   if (!parent.ok()) return std::optional<Entry>();
   std::string name = path.substr(path.rfind('/') + 1);
-  auto e = StatEntry(parent->get(), name, true);
+  auto e = StatEntry(host_, parent->get(), name, true);
   if (!e.ok()) {
     if (e.status().code() == StatusCode::kNotFound) return std::optional<Entry>();
     return e.status();
@@ -206,45 +226,18 @@ Result<std::optional<Entry>> DiskLowerView::Lookup(const std::string& path) {
 }
 
 Result<std::vector<std::string>> DiskLowerView::List(const std::string& path) {
-  auto fd = OpenBeneath(root_.get(), path, O_RDONLY | O_DIRECTORY);
+  auto fd = OpenBeneath(host_, root_.get(), path, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return std::vector<std::string>();
-  return ListDirFd(fd->get(), path);
+  return ListDir(host_, fd->get(), path);
 }
 
-Result<std::vector<DriftEvent>> DiffLayers(const std::string& lower_dir,
+Result<std::vector<DriftEvent>> DiffLayers(Host& host, const std::string& lower_dir,
                                            const std::string& upper_dir,
                                            const std::vector<std::string>& excluded,
                                            const IdRange& ids) {
-  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(upper_dir, ids));
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<DiskLowerView> lower, DiskLowerView::Open(lower_dir));
+  DW_ASSIGN_OR_RETURN(UpperListing upper, ReadUpperLayer(host, upper_dir, ids));
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<DiskLowerView> lower, DiskLowerView::Open(host, lower_dir));
   return DiffUpperLayer(upper, *lower, excluded);
-}
-
-Result<std::map<std::string, Entry>> WalkTree(int root_fd,
-                                              const std::vector<std::string>& excluded) {
-  struct stat root_st;
-  if (fstat(root_fd, &root_st) != 0) return ErrnoStatus("walk root", errno);
-  std::map<std::string, Entry> out;
-  std::deque<std::string> dirs = {"/"};
-  while (!dirs.empty()) {
-    std::string dir = std::move(dirs.front());
-    dirs.pop_front();
-    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenBeneath(root_fd, dir, O_RDONLY | O_DIRECTORY));
-    DW_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirFd(fd.get(), dir));
-    for (const std::string& name : names) {
-      std::string path = Join(dir, name);
-      if (IsUnder(path, excluded)) continue;
-      struct stat st;
-      if (fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;
-        return ErrnoStatus(path, errno);
-      }
-      DW_ASSIGN_OR_RETURN(Entry e, StatEntry(fd.get(), name, true));
-      if (e.type == EntryType::kDir && st.st_dev == root_st.st_dev) dirs.push_back(path);
-      out.emplace(path, std::move(e));
-    }
-  }
-  return out;
 }
 
 Status RemoveTree(const std::string& path) {

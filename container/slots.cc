@@ -20,7 +20,7 @@ Status CheckHealth(const StateDir& state, const std::string& container, const st
     if (i > 0) std::this_thread::sleep_for(interval);
     auto r = InspectContainer(state, container);
     if (!r.ok()) return r.status();
-    if (!IsRunning(*r)) {
+    if (!IsRunning(state.host(), *r)) {
       return Status::Unavailable("health check of " + container +
                                  " failed: the container exited with code " +
                                  std::to_string(r->exit_code));
@@ -70,32 +70,14 @@ Result<SlotOutcome> Deploy(const StateDir& state, const DeployOptions& o) {
 
   ContainerRecord rec;
   rec.name = name;
-  rec.image = o.image;
-  rec.command = o.command;
-  rec.env = o.env;
-  rec.volumes = o.volumes;
-  rec.net = o.net;
-  rec.seccomp = o.seccomp;
-  rec.seccomp_allow = o.seccomp_allow;
-  rec.cap_add = o.cap_add;
-  rec.memory_bytes = o.memory_bytes;
-  rec.pids_max = o.pids_max;
-  rec.userns = o.userns;
+  static_cast<ContainerSpec&>(rec) = o.spec;
   if (rec.command.empty()) {
     if (svc.active.empty())
       return Status::InvalidArgument("first deploy of " + o.service + " needs -- CMD...");
     DW_ASSIGN_OR_RETURN(ContainerRecord active,
                         state.LoadContainer(SlotContainer(o.service, svc.active)));
-    rec.command = active.command;
-    rec.env = active.env;
-    rec.volumes = active.volumes;
-    rec.net = active.net;
-    rec.seccomp = active.seccomp;
-    rec.seccomp_allow = active.seccomp_allow;
-    rec.cap_add = active.cap_add;
-    rec.memory_bytes = active.memory_bytes;
-    rec.pids_max = active.pids_max;
-    rec.userns = active.userns;
+    static_cast<ContainerSpec&>(rec) = static_cast<const ContainerSpec&>(active);
+    rec.image = o.spec.image;
   }
   rec.service = o.service;
   rec.slot = passive;
@@ -139,7 +121,7 @@ Result<SlotOutcome> Rollback(const StateDir& state, const std::string& service, 
     return Status::NotFound("service " + service + " has no previous slot to roll back to");
   const std::string prev = SlotContainer(service, svc.previous);
   DW_ASSIGN_OR_RETURN(ContainerRecord rec, InspectContainer(state, prev));
-  if (!IsRunning(rec)) {
+  if (!IsRunning(state.host(), rec)) {
     StartOptions start;
     start.detach = true;
     auto started = StartContainer(state, prev, start);

@@ -21,18 +21,10 @@ namespace driftwatch::container {
 
 struct DeployOptions {
   std::string service;
-  std::string image;
-  std::string health;                // run as /bin/sh -c HEALTH inside the slot
-  std::vector<std::string> command;  // empty: the active slot's command
-  std::vector<std::string> env;      // with command empty: taken from the active slot
-  std::vector<VolumeSpec> volumes;   // idem
-  std::string net = "none";
-  std::string seccomp = "default";         // idem
-  std::vector<std::string> seccomp_allow;  // idem
-  std::vector<std::string> cap_add;        // idem
-  uint64_t memory_bytes = 0;
-  uint64_t pids_max = 0;
-  IdRange userns;  // idem
+  // The new slot's spec. With no command, everything but the image is the
+  // active slot's.
+  ContainerSpec spec;
+  std::string health;  // run as /bin/sh -c HEALTH inside the slot
   int health_tries = 20;
   std::chrono::milliseconds health_interval{100};
 };

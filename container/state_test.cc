@@ -1,5 +1,7 @@
 #include "container/state.h"
 
+#include "container/proc_stat.h"
+
 #include <string>
 #include <vector>
 
@@ -92,10 +94,11 @@ TEST(StateTest, ServiceRecordRoundTrips) {
 }
 
 TEST(StateTest, ProcessStartTicksOfSelf) {
-  EXPECT_NE(ProcessStartTicks(getpid()), 0u);
-  EXPECT_TRUE(ProcessMatches(getpid(), ProcessStartTicks(getpid())));
-  EXPECT_FALSE(ProcessMatches(getpid(), ProcessStartTicks(getpid()) + 1));
-  EXPECT_EQ(ProcessStartTicks(0), 0u);
+  EXPECT_NE(ProcessStartTicks(DefaultHost(), getpid()), 0u);
+  EXPECT_TRUE(ProcessMatches(DefaultHost(), getpid(), ProcessStartTicks(DefaultHost(), getpid())));
+  EXPECT_FALSE(
+      ProcessMatches(DefaultHost(), getpid(), ProcessStartTicks(DefaultHost(), getpid()) + 1));
+  EXPECT_EQ(ProcessStartTicks(DefaultHost(), 0), 0u);
 }
 
 TEST(ProcStatField, ReadsFieldsAfterTheCommandName) {

@@ -68,8 +68,8 @@ std::optional<IdRange> FindSubordinateRange(std::string_view text, std::string_v
   return std::nullopt;
 }
 
-IdRange DefaultIdRange() {
-  auto text = ReadSmallFile("/etc/subuid", 1 << 20);
+IdRange DefaultIdRange(Host& host) {
+  auto text = ReadSmallFile(host, "/etc/subuid", 1 << 20);
   if (text.ok()) {
     if (auto r = FindSubordinateRange(*text, "root")) return *r;
   }

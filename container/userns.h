@@ -42,8 +42,9 @@ Result<IdRange> ParseIdRange(std::string_view text);
 // when there is none. Malformed lines are skipped, as shadow-utils does.
 std::optional<IdRange> FindSubordinateRange(std::string_view text, std::string_view user);
 
-// root's range in /etc/subuid when there is one, else kDefaultIdRange.
-IdRange DefaultIdRange();
+// root's range in /etc/subuid (read through `host`) when there is one, else
+// kDefaultIdRange.
+IdRange DefaultIdRange(Host& host);
 
 // A user namespace owned by the caller whose uid_map and gid_map are
 // "0 HOST COUNT"; returns an fd of it (/proc/PID/ns/user of a helper that has

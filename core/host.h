@@ -1,13 +1,18 @@
 // Host: the one seam between driftwatch and the operating system.
 //
-// Every file, directory, stat, xattr, clock and hostname access of the agent
-// goes through a Host, as leveldb's code goes through Env. Production code uses
-// DefaultHost() (POSIX, Linux); tests wrap it (see core/fault_host.h) to inject
-// EIO, EACCES, ENOSPC, vanishing files and short reads.
+// Every file, directory, stat, xattr, write, process, clock and hostname
+// access of driftwatch goes through a Host, as leveldb's code goes through
+// Env. A Host is passed in (options structs and constructors take a Host&);
+// only the executables' main functions call DefaultHost() (POSIX, Linux).
+// Tests pass an in-memory host or a fault-injecting one (tests/testing/).
 //
 // Paths are byte strings: no encoding is assumed. Directory-relative calls
 // take a directory fd and a single name component and never follow a symlink
 // in that component. All fds are opened O_CLOEXEC.
+//
+// Whole-path calls (WriteFileAtomic, MakeDir, Rename, Remove) do not follow
+// a symlink in the last component: a symlink there is replaced or removed,
+// never written through.
 //
 // Thread-safety: implementations must be safe to call from several threads.
 #ifndef DRIFTWATCH_CORE_HOST_H_
@@ -18,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,6 +67,22 @@ struct Xattr {
   std::string value;
 };
 
+// A program to run (Host::Spawn). argv[0] is the program's path: there is no
+// PATH search. The environment is the caller's.
+struct SpawnRequest {
+  std::vector<std::string> argv;
+  std::string stdin_path;       // read as standard input; empty: /dev/null
+  bool capture_stdout = false;  // else standard output goes to /dev/null
+};
+
+struct SpawnResult {
+  int exit_code = 0;  // the exit status, or 128 + the signal that ended it
+  std::string out;    // standard output when captured; at most kMaxSpawnOutput bytes are kept
+  std::string err;    // standard error; at most kMaxSpawnOutput bytes are kept
+};
+
+inline constexpr size_t kMaxSpawnOutput = 1 << 20;
+
 class Host {
  public:
   virtual ~Host() = default;
@@ -96,12 +118,45 @@ class Host {
   // blocking and without reading from it. Follows symlinks in `path`.
   virtual Result<std::string> ReadFile(const std::string& path, size_t max_bytes) = 0;
 
-  // Wall clock in nanoseconds since the epoch.
+  // Writes `data` to `path` as a new file of mode `mode`: a temporary file
+  // beside it is written, synced and renamed over `path`, so that readers
+  // see the old contents or the new, never a part. On failure the temporary
+  // file is removed and `path` is left as it was.
+  virtual Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) = 0;
+
+  // mkdir(path, mode). An existing entry is kAlreadyExists (whatever it is).
+  virtual Status MakeDir(const std::string& path, mode_t mode) = 0;
+
+  // rename(from, to): replaces `to` when it exists (a file over a file, a
+  // directory over an empty directory).
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+
+  // Removes a file, a symlink (not its target) or an empty directory. A
+  // missing entry is kNotFound.
+  virtual Status Remove(const std::string& path) = 0;
+
+  // Runs a program and waits for it. Fails only when it cannot be started
+  // (no such program, no memory, no fds): its exit code, even 127, is in the
+  // result. Every pipe and fd is closed on every path; the child gets no fd
+  // of the caller but 0, 1 and 2.
+  virtual Result<SpawnResult> Spawn(const SpawnRequest& request) = 0;
+
+  // Wall clock in nanoseconds since the epoch; may jump (NTP, an admin).
   virtual int64_t NowNs() = 0;
+  // A clock that never jumps, in nanoseconds from an arbitrary start; for
+  // waits and retry delays.
+  virtual int64_t MonotonicNs() = 0;
   virtual std::string Hostname() = 0;
 };
 
+// Creates `path` and its missing parents with `mode` (mkdir -p) through
+// `host`. Existing directories are fine; an existing non-directory is
+// kAlreadyExists.
+Status MakeDirs(Host& host, const std::string& path, mode_t mode);
+
 // The process-wide POSIX host. Never null; lives for the whole program.
+// Called by the executables' main functions only; everything else is given a
+// Host.
 Host& DefaultHost();
 
 }  // namespace driftwatch

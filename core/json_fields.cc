@@ -117,4 +117,26 @@ Status GetOptionalTime(const value& obj, const char* key, const std::string& pre
   return Status::Ok();
 }
 
+Status GetStringList(const value& obj, const char* key, const std::string& prefix,
+                     std::vector<std::string>* out) {
+  const value* v = Find(obj, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return TypeError(Join(prefix, key), "an array of strings");
+  std::vector<std::string> list;
+  for (const value& s : v->as_array()) {
+    if (!s.is_string()) return TypeError(Join(prefix, key), "an array of strings");
+    list.push_back(s.as_string());
+  }
+  *out = std::move(list);
+  return Status::Ok();
+}
+
+Status GetInt32(const value& obj, const char* key, const std::string& prefix, int32_t* out) {
+  int64_t v = *out;
+  DW_RETURN_IF_ERROR(GetInt64(obj, key, prefix, false, &v));
+  if (v < INT32_MIN || v > INT32_MAX) return TypeError(Join(prefix, key), "a 32-bit integer");
+  *out = static_cast<int32_t>(v);
+  return Status::Ok();
+}
+
 }  // namespace driftwatch::json_fields

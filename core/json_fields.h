@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/status.h"
@@ -49,6 +50,12 @@ Status GetBool(const web::json::value& obj, const char* key, const std::string& 
 // string counts as absent, as in GetHash.
 Status GetOptionalTime(const web::json::value& obj, const char* key, const std::string& prefix,
                        int64_t* out);
+// Optional; an array of strings (replaces *out when present).
+Status GetStringList(const web::json::value& obj, const char* key, const std::string& prefix,
+                     std::vector<std::string>* out);
+// Optional; an integer in [INT32_MIN, INT32_MAX].
+Status GetInt32(const web::json::value& obj, const char* key, const std::string& prefix,
+                int32_t* out);
 
 }  // namespace driftwatch::json_fields
 

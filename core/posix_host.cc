@@ -1,13 +1,17 @@
 // The Linux implementation of Host.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "core/host.h"
 
@@ -50,6 +54,53 @@ std::string ProcPath(int dir_fd, const std::string& name) {
   if (dir_fd == AT_FDCWD) return name;
   return "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
 }
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(path, errno);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// Reads the child's stdout and stderr pipes (either may be invalid) until
+// both are at EOF, keeping at most kMaxSpawnOutput bytes of each; the rest is
+// read and dropped so that the child never blocks on a full pipe.
+Status DrainPipes(UniqueFd out_fd, UniqueFd err_fd, std::string* out, std::string* err) {
+  char buf[16384];
+  while (out_fd.valid() || err_fd.valid()) {
+    struct pollfd fds[2] = {{out_fd.get(), POLLIN, 0}, {err_fd.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("poll", errno);
+    }
+    for (int i = 0; i < 2; ++i) {
+      UniqueFd& fd = i == 0 ? out_fd : err_fd;
+      std::string* text = i == 0 ? out : err;
+      if (!fd.valid() || fds[i].revents == 0) continue;
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        fd.Reset();
+        continue;
+      }
+      const size_t keep = std::min(static_cast<size_t>(n), kMaxSpawnOutput - text->size());
+      text->append(buf, keep);
+    }
+  }
+  return Status::Ok();
+}
+
+// posix_spawn's file actions and attributes, destroyed on every path.
+struct SpawnActions {
+  posix_spawn_file_actions_t actions;
+  SpawnActions() { posix_spawn_file_actions_init(&actions); }
+  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions); }
+  SpawnActions(const SpawnActions&) = delete;
+  SpawnActions& operator=(const SpawnActions&) = delete;
+};
 
 class PosixHost final : public Host {
  public:
@@ -183,6 +234,94 @@ class PosixHost final : public Host {
     }
   }
 
+  Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) override {
+    const std::string tmp =
+        path + ".tmp." + std::to_string(::getpid()) + "." +
+        std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+    Status s = Status::Ok();
+    {
+      DW_ASSIGN_OR_RETURN(UniqueFd fd,
+                          OpenAt(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW));
+      s = WriteAll(fd.get(), data, tmp);
+      // The mode is set on the fd, not at creation, so that the umask does
+      // not narrow it.
+      if (s.ok() && ::fchmod(fd.get(), mode) != 0) s = ErrnoStatus(tmp, errno);
+      if (s.ok() && ::fsync(fd.get()) != 0) s = ErrnoStatus(tmp, errno);
+      if (s.ok() && ::close(fd.release()) != 0) s = ErrnoStatus(tmp, errno);
+    }
+    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus(path, errno);
+    if (!s.ok()) ::unlink(tmp.c_str());
+    return s;
+  }
+
+  Status MakeDir(const std::string& path, mode_t mode) override {
+    if (::mkdir(path.c_str(), mode) != 0) return ErrnoStatus("mkdir " + path, errno);
+    return Status::Ok();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus(from + " -> " + to, errno);
+    return Status::Ok();
+  }
+
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) == 0) return Status::Ok();
+    if (errno != EISDIR) return ErrnoStatus(path, errno);
+    if (::rmdir(path.c_str()) != 0) return ErrnoStatus(path, errno);
+    return Status::Ok();
+  }
+
+  Result<SpawnResult> Spawn(const SpawnRequest& request) override {
+    if (request.argv.empty()) return Status::InvalidArgument("spawn: no program");
+    const std::string& program = request.argv[0];
+    // Every fd is O_CLOEXEC and owned here: the child gets only what the
+    // file actions dup2 onto 0, 1 and 2, and every return closes the rest.
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
+    UniqueFd err_read(p[0]), err_write(p[1]);
+    UniqueFd out_read, out_write;
+    if (request.capture_stdout) {
+      if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
+      out_read.Reset(p[0]);
+      out_write.Reset(p[1]);
+    }
+    const std::string in_path = request.stdin_path.empty() ? "/dev/null" : request.stdin_path;
+    DW_ASSIGN_OR_RETURN(UniqueFd in, OpenAt(AT_FDCWD, in_path, O_RDONLY | O_NOCTTY));
+    DW_ASSIGN_OR_RETURN(UniqueFd null_out, OpenAt(AT_FDCWD, "/dev/null", O_WRONLY));
+    SpawnActions fa;
+    posix_spawn_file_actions_adddup2(&fa.actions, in.get(), 0);
+    posix_spawn_file_actions_adddup2(&fa.actions,
+                                     out_write.valid() ? out_write.get() : null_out.get(), 1);
+    posix_spawn_file_actions_adddup2(&fa.actions, err_write.get(), 2);
+    std::vector<char*> argv;
+    for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, program.c_str(), &fa.actions, nullptr, argv.data(), environ);
+    if (rc != 0) return ErrnoStatus(program, rc);
+    // The parent's copies of the write ends go, so that EOF comes when the
+    // child exits.
+    err_write.Reset();
+    out_write.Reset();
+    in.Reset();
+    null_out.Reset();
+    SpawnResult result;
+    Status drained = DrainPipes(std::move(out_read), std::move(err_read), &result.out, &result.err);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return ErrnoStatus("waitpid " + program, errno);
+    }
+    DW_RETURN_IF_ERROR(drained.WithContext(program));
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+  }
+
+  int64_t MonotonicNs() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
   int64_t NowNs() override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -197,6 +336,27 @@ class PosixHost final : public Host {
 };
 
 }  // namespace
+
+Status MakeDirs(Host& host, const std::string& path, mode_t mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    if (path[i - 1] == '/') continue;  // "a//b", a trailing slash
+    const std::string p = path.substr(0, i);
+    Status s = host.MakeDir(p, mode);
+    if (s.ok()) continue;
+    if (s.code() != StatusCode::kAlreadyExists) return s;
+    struct stat st;
+    // An existing directory, or a symlink to one (as /var/run is), is fine.
+    if (!host.StatAt(AT_FDCWD, p, &st).ok()) return s;
+    if (S_ISLNK(st.st_mode)) {
+      auto fd = host.OpenAt(AT_FDCWD, p, O_RDONLY | O_DIRECTORY);
+      if (!fd.ok()) return s;
+    } else if (!S_ISDIR(st.st_mode)) {
+      return Status::AlreadyExists("mkdir " + p + ": not a directory");
+    }
+  }
+  return Status::Ok();
+}
 
 Host& DefaultHost() {
   static PosixHost* host = new PosixHost();  // never destroyed: used until exit

@@ -4,12 +4,14 @@
 
 #include <sstream>
 
-#include "core/fault_host.h"
 #include "core/hash.h"
 #include "packages/test_util.h"
+#include "tests/testing/fault_host.h"
 
 namespace driftwatch::packages {
 namespace {
+
+using testutil::FaultHost;
 
 using testing::BuildDpkgRoot;
 using testing::Md5Hex;

@@ -173,15 +173,8 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
     AgentCommand cmd;
     Status s = json_fields::GetInt64(c, "id", field, true, &cmd.id);
     if (s.ok()) s = json_fields::GetString(c, "command", field, true, &cmd.kind);
+    if (s.ok()) s = json_fields::GetStringList(c, "paths", field, &cmd.paths);
     if (!s.ok()) return Unexpected(what, s);
-    if (const value* paths = json_fields::Find(c, "paths"); paths != nullptr && paths->is_array()) {
-      for (const value& p : paths->as_array()) {
-        if (!p.is_string()) {
-          return Unexpected(what, json_fields::TypeError(field + ".paths", "an array of strings"));
-        }
-        cmd.paths.push_back(p.as_string());
-      }
-    }
     out.push_back(std::move(cmd));
   }
   return out;

@@ -19,6 +19,7 @@
 #include "core/host.h"
 #include "core/service.h"
 #include "report/client.h"
+#include "report/daemon_schedule.h"
 #include "report/enrollment.h"
 #include "report/outbox.h"
 #include "report/reporter.h"
@@ -26,9 +27,8 @@
 namespace driftwatch::report {
 namespace {
 
-void Log(const std::string& msg) {
-  std::cerr << FormatRfc3339Nanos(DefaultHost().NowNs()) << " driftwatch daemon: " << msg
-            << std::endl;
+void Log(Host& host, const std::string& msg) {
+  std::cerr << FormatRfc3339Nanos(host.NowNs()) << " driftwatch daemon: " << msg << std::endl;
 }
 
 struct PendingAck {
@@ -41,10 +41,10 @@ struct PendingAck {
 // Whether an ack the collector did not take is sent again at the next poll:
 // only when the collector could not be reached. A refusal (409: answered
 // already, e.g. an ack whose reply was lost; 404: no such command) is final.
-bool KeepForRetry(const PendingAck& a, const Status& s) {
+bool KeepForRetry(Host& host, const PendingAck& a, const Status& s) {
   if (s.ok()) return false;
   if (s.code() == StatusCode::kUnavailable) return true;
-  Log("command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
+  Log(host, "command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
   return false;
 }
 
@@ -66,23 +66,20 @@ std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
   return out;
 }
 
-// How long an enrollment the collector refused (or a broken enroll file)
-// waits before it is tried again: an expired or spent token does not heal
-// by itself, and a retry at every poll would fill the log.
-constexpr auto kEnrollRefusedRetry = std::chrono::minutes(10);
-
 // `nice` > 0: the daemon's CPU nice value becomes `nice` and its I/O
 // priority best-effort level 7, so that checks yield to the host's own
 // work. Per thread on Linux: called before the daemon starts any thread, so
 // the scanner's workers inherit both.
-void LowerPriority(int nice) {
+void LowerPriority(Host& host, int nice) {
   if (nice <= 0) return;
-  if (setpriority(PRIO_PROCESS, 0, nice) != 0) Log(ErrnoStatus("setpriority", errno).message());
+  if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    Log(host, ErrnoStatus("setpriority", errno).message());
+  }
   constexpr int kWhoProcess = 1;       // IOPRIO_WHO_PROCESS
   constexpr int kClassBestEffort = 2;  // IOPRIO_CLASS_BE
   constexpr int kClassShift = 13;      // IOPRIO_CLASS_SHIFT
   if (syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | 7) != 0) {
-    Log(ErrnoStatus("ioprio_set", errno).message());
+    Log(host, ErrnoStatus("ioprio_set", errno).message());
   }
 }
 
@@ -94,6 +91,10 @@ std::string ConfigSource(const DaemonConfig& c, const std::string& path) {
 }  // namespace
 
 struct Daemon::Impl {
+  explicit Impl(Host& h) : host(h), schedule(h, std::random_device{}()) {}
+
+  Host& host;
+  DaemonSchedule schedule;
   std::string config_path;
   bool config_required = false;
   DaemonConfig config;
@@ -101,18 +102,17 @@ struct Daemon::Impl {
   boost::asio::steady_timer check_timer{io};
   boost::asio::steady_timer poll_timer{io};
   boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
-  std::mt19937_64 rng{std::random_device{}()};
   std::vector<PendingAck> acks;
   std::function<void(const std::string& db, CheckResult*)> after_check;
   // Whether the baseline of the loaded configuration is known to exist
   // (else the next check takes it first).
   bool baseline_ready = false;
   bool started = false;  // the start-up step has run and armed the timers
-  bool checked = false;  // a scheduled check has run (the next waits an interval)
   uint64_t check_gen = 0, poll_gen = 0;
-  std::chrono::steady_clock::time_point enroll_not_before{};
   bool enroll_unavailable_logged = false;
   std::string status = "started";  // the last STATUS= sent to the service manager
+
+  void Log(const std::string& msg) { report::Log(host, msg); }
 
   void SetStatus(std::string s) {
     status = std::move(s);
@@ -121,6 +121,7 @@ struct Daemon::Impl {
 
   agent::CheckOptions CheckOpts() const {
     agent::CheckOptions o;
+    o.host = &host;
     o.db_path = config.db;
     o.rules_path = config.rules;
     o.root = config.root;
@@ -135,7 +136,7 @@ struct Daemon::Impl {
     if (!config.token_file.empty()) {
       // A regular file of at most 4 KiB: a FIFO or device there is refused
       // instead of blocking the daemon (core/host.h, ReadFile).
-      DW_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(DefaultHost(), config.token_file));
+      DW_ASSIGN_OR_RETURN(std::string token, ReadTokenFile(host, config.token_file));
       return std::optional<Enrollment>(
           Enrollment{config.collector, config.host_id, token, "", config.ca_file});
     }
@@ -152,7 +153,7 @@ struct Daemon::Impl {
     auto outbox = Outbox::Open(config.db, config.outbox_max);
     if (!outbox.ok()) return Log(outbox.status().message());
     if (result != nullptr) {
-      auto id = (*outbox)->Enqueue(*result, DefaultHost().NowNs());
+      auto id = (*outbox)->Enqueue(*result, host.NowNs());
       if (!id.ok()) return Log("cannot queue the report: " + id.status().message());
     }
     auto cred = Credentials(**outbox);
@@ -164,7 +165,7 @@ struct Daemon::Impl {
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     DeliveryOptions opts;
     opts.respect_backoff = respect_backoff;
-    auto outcome = DeliverOutbox(**outbox, client, **cred, opts, DefaultHost().NowNs());
+    auto outcome = DeliverOutbox(host, **outbox, client, **cred, opts, host.NowNs());
     if (!outcome.ok()) return Log("delivery: " + outcome.status().message());
     if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
       Log(outcome->Note());
@@ -176,28 +177,27 @@ struct Daemon::Impl {
   // collector, then removes the spent token file. A collector that cannot be
   // reached is tried again at the next poll; a refusal after 10 minutes.
   void MaybeEnroll() {
-    if (!config.token_file.empty() || std::chrono::steady_clock::now() < enroll_not_before) return;
+    if (!config.token_file.empty() || !schedule.EnrollDue()) return;
     auto outbox = Outbox::Open(config.db, config.outbox_max);
     if (!outbox.ok()) return Log(outbox.status().message());
     auto enrolled = (*outbox)->LoadEnrollment();
     if (!enrolled.ok()) return Log(enrolled.status().message());
     if (enrolled->has_value()) return;
-    auto file = LoadEnrollFile(DefaultHost(), config.enroll_file);
+    auto file = LoadEnrollFile(host, config.enroll_file);
     if (!file.ok() && file.status().code() == StatusCode::kNotFound) return;
-    const auto later = std::chrono::steady_clock::now() + kEnrollRefusedRetry;
     if (!file.ok()) {
-      enroll_not_before = later;
+      schedule.EnrollRefused();
       return Log("cannot enroll: " + file.status().message() + "; trying again in 10 minutes");
     }
-    auto token = ReadTokenFile(DefaultHost(), file->token_file);
+    auto token = ReadTokenFile(host, file->token_file);
     if (!token.ok()) {
-      enroll_not_before = later;
+      schedule.EnrollRefused();
       return Log("cannot enroll with " + file->collector + ": " + token.status().message() +
                  "; trying again in 10 minutes");
     }
     SetStatus("enrolling");
-    EnrollRequest request{file->collector, std::move(token).value(), DefaultHost().Hostname(),
-                          file->group, file->ca_file};
+    EnrollRequest request{file->collector, std::move(token).value(), host.Hostname(), file->group,
+                          file->ca_file};
     auto e = EnrollAndSave(**outbox, request);
     if (!e.ok()) {
       const Status& s = e.status();
@@ -208,7 +208,7 @@ struct Daemon::Impl {
         return Log("enrolling with " + file->collector + ": " + s.message() +
                    "; trying again every " + FormatDuration(config.poll_interval_ns));
       }
-      enroll_not_before = later;
+      schedule.EnrollRefused();
       enroll_unavailable_logged = false;
       SetStatus("enrolling: refused");
       if (s.code() == StatusCode::kPermissionDenied) {
@@ -221,11 +221,10 @@ struct Daemon::Impl {
     }
     enroll_unavailable_logged = false;
     std::string msg = "enrolled as " + e->host_id + " with " + e->collector;
-    if (::unlink(file->token_file.c_str()) == 0) {
+    if (Status removed = host.Remove(file->token_file); removed.ok()) {
       Log(msg + "; removed the spent token file " + file->token_file);
     } else {
-      Log(msg + "; could not remove the spent token file: " +
-          ErrnoStatus(file->token_file, errno).message());
+      Log(msg + "; could not remove the spent token file: " + removed.message());
     }
     SetStatus("enrolled as " + e->host_id);
   }
@@ -271,18 +270,16 @@ struct Daemon::Impl {
   // queued already) still runs; the generation tells it that it was
   // replaced, so that one chain of checks and one of polls run at a time.
   void ScheduleCheck() {
-    std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(config.jitter_ns, 0));
-    int64_t delay = (checked ? config.interval_ns : 0) + dist(rng);
-    // A host without its baseline yet (a fresh install) takes it at once; a
-    // fleet restarted together (an upgrade) keeps the jitter.
-    if (!checked) {
+    bool baseline_missing = false;
+    if (!schedule.checked()) {
       auto exists = agent::BaselineExists(CheckOpts());
-      if (exists.ok() && !*exists) delay = 0;
+      baseline_missing = exists.ok() && !*exists;
     }
+    const int64_t delay = schedule.NextCheckDelayNs(config, baseline_missing);
     check_timer.expires_after(std::chrono::nanoseconds(delay));
     check_timer.async_wait([this, gen = ++check_gen](const boost::system::error_code& ec) {
       if (ec || gen != check_gen) return;
-      checked = true;
+      schedule.CheckRan();
       Status s = Check();
       if (!s.ok()) Log("check failed: " + s.message());
       ScheduleCheck();
@@ -299,7 +296,7 @@ struct Daemon::Impl {
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     std::vector<PendingAck> failed;
     for (PendingAck& a : acks) {
-      if (!KeepForRetry(a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
+      if (!KeepForRetry(host, a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
       failed.push_back(std::move(a));
     }
     acks = std::move(failed);
@@ -341,7 +338,7 @@ struct Daemon::Impl {
         ack.detail = "unknown command '" + c.kind + "'";
       }
       Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
-      if (KeepForRetry(ack, s)) acks.push_back(std::move(ack));
+      if (KeepForRetry(host, ack, s)) acks.push_back(std::move(ack));
       if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
         // Report against the new baseline so the collector sees it at once.
         Status cs = Check();
@@ -365,7 +362,7 @@ struct Daemon::Impl {
       if (sig == SIGHUP) {
         // A SIGHUP that came during a check is handled here, after it.
         service::NotifyReloading();
-        auto c = LoadDaemonConfig(DefaultHost(), config_path, config_required);
+        auto c = LoadDaemonConfig(host, config_path, config_required);
         if (!c.ok()) {
           Log("reload failed, keeping the old configuration: " + c.status().message());
         } else {
@@ -373,7 +370,7 @@ struct Daemon::Impl {
           Log(config.source.empty() ? "configuration reloaded: " + ConfigSource(config, config_path)
                                     : "configuration reloaded from " + config.source);
           baseline_ready = false;
-          enroll_not_before = {};
+          schedule.Reloaded();
           if (started) {
             check_timer.cancel();
             poll_timer.cancel();
@@ -392,9 +389,9 @@ struct Daemon::Impl {
   }
 };
 
-Daemon::Daemon(std::string config_path, bool config_required, DaemonConfig config,
+Daemon::Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
                std::function<void(const std::string& db, CheckResult*)> after_check)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(host)) {
   impl_->config_path = std::move(config_path);
   impl_->config_required = config_required;
   impl_->config = std::move(config);
@@ -408,16 +405,16 @@ int Daemon::Run() {
   // signal that came since waits in the set for WaitSignal().
   impl_->WaitSignal();
   const DaemonConfig& c = impl_->config;
-  Log("started (" + ConfigSource(c, impl_->config_path) + "); checks every " +
-      FormatDuration(c.interval_ns) + ", polls every " + FormatDuration(c.poll_interval_ns));
-  LowerPriority(c.nice);
+  impl_->Log("started (" + ConfigSource(c, impl_->config_path) + "); checks every " +
+             FormatDuration(c.interval_ns) + ", polls every " + FormatDuration(c.poll_interval_ns));
+  LowerPriority(impl_->host, c.nice);
   // Polls (and so enrolls, on a first start) before the first check, whose
   // report then goes out at once.
   impl_->io.post([this] {
     // Opening the store first creates its directory (0700) on a host where
     // nothing made it yet, so that a first-start enrollment can be kept.
     if (auto store = agent::Store::Open(impl_->config.db); !store.ok()) {
-      Log(store.status().message());
+      impl_->Log(store.status().message());
     }
     impl_->Poll();
     impl_->started = true;

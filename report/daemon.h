@@ -33,18 +33,19 @@
 #include <string>
 
 #include "core/drift.h"
+#include "core/host.h"
 #include "report/agent_config.h"
 
 namespace driftwatch::report {
 
 class Daemon {
  public:
-  // config_path is re-read on SIGHUP; when !config_required a missing file
-  // means every default (LoadDaemonConfig). The signal handlers are
-  // installed here. `after_check` (may be empty) runs on every check result
-  // of the root "/" before it is queued, with the configured database, e.g.
-  // to add container drift.
-  Daemon(std::string config_path, bool config_required, DaemonConfig config,
+  // Files, the clock, the hostname and checks go through `host` (borrowed;
+  // it must outlive the daemon). config_path is re-read on SIGHUP; when !config_required a missing
+  // file means every default (LoadDaemonConfig). The signal handlers are installed here.
+  // `after_check` (may be empty) runs on every check result of the root "/" before it is queued,
+  // with the configured database, e.g. to add container drift.
+  Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
          std::function<void(const std::string& db, CheckResult*)> after_check = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;

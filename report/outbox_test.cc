@@ -103,7 +103,7 @@ TEST_F(OutboxTest, OverflowSummarisesTheOldestNeverDropsSilently) {
 
 TEST_F(OutboxTest, EnrollmentStateAndQueueWithoutCollector) {
   std::string note;
-  auto id = QueueAndDeliver(db_, Result(1, 0, 5), &note);
+  auto id = QueueAndDeliver(DefaultHost(), db_, Result(1, 0, 5), &note);
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(note,
             "not enrolled with a collector (run driftwatch enroll); report kept in the outbox");
@@ -118,7 +118,7 @@ TEST_F(OutboxTest, EnrollmentStateAndQueueWithoutCollector) {
   EXPECT_EQ((*back)->token, "dw_secret");
   EXPECT_EQ((*back)->group, "web");
   // Nothing listens on port 9: the report stays queued, in order.
-  auto id2 = QueueAndDeliver(db_, Result(0, 1, 6), &note);
+  auto id2 = QueueAndDeliver(DefaultHost(), db_, Result(0, 1, 6), &note);
   ASSERT_TRUE(id2.ok());
   EXPECT_EQ(note.rfind("delivered 0 report(s), 2 kept in the outbox (collector http://127.0.0.1:9 "
                        "unreachable: ",

@@ -26,7 +26,19 @@ std::string DeliveryOutcome::Note() const {
   return note;
 }
 
-Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
+bool ReportDue(int64_t next_attempt_ns, int64_t now_ns, const DeliveryOptions& options) {
+  // A next attempt further away than the longest backoff was scheduled
+  // before the wall clock was set back: it is due now, or the queue would
+  // stall for as long as the clock jumped.
+  return !options.respect_backoff || next_attempt_ns <= now_ns ||
+         next_attempt_ns - now_ns > options.max_backoff_ns;
+}
+
+int64_t ReportBackoffNs(int attempts, int64_t max_backoff_ns) {
+  return std::min(max_backoff_ns, int64_t{1000000000} << std::min(attempts - 1, 30));
+}
+
+Result<DeliveryOutcome> DeliverOutbox(Host& host, Outbox& outbox, CollectorClient& client,
                                       const Enrollment& enrollment, const DeliveryOptions& options,
                                       int64_t now_ns) {
   DeliveryOutcome out;
@@ -38,17 +50,13 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
     again = false;
     DW_ASSIGN_OR_RETURN(auto pending, outbox.Pending(options.batch - handled));
     for (const QueuedReport& q : pending) {
-      // A next attempt further away than the longest backoff was scheduled
-      // before the wall clock was set back: it is due now, or the queue would
-      // stall for as long as the clock jumped.
-      if (options.respect_backoff && q.next_attempt_ns > now_ns &&
-          q.next_attempt_ns - now_ns <= options.max_backoff_ns) {
+      if (!ReportDue(q.next_attempt_ns, now_ns, options)) {
         out.error =
             Status::Unavailable("backing off until " + FormatRfc3339Nanos(q.next_attempt_ns));
         break;
       }
       bool packages_needed = false;
-      Status s = client.SendReport(StampReport(q.body, enrollment.host_id, DefaultHost().NowNs()),
+      Status s = client.SendReport(StampReport(q.body, enrollment.host_id, host.NowNs()),
                                    &packages_needed);
       if (s.ok()) {
         DW_RETURN_IF_ERROR(outbox.Remove(q.seq));
@@ -73,8 +81,7 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
         s = Status::Unavailable(s.message() + " (the report cannot be made smaller)");
       }
       const int attempts = q.attempts + 1;
-      const int64_t backoff =
-          std::min(options.max_backoff_ns, int64_t{1000000000} << std::min(attempts - 1, 30));
+      const int64_t backoff = ReportBackoffNs(attempts, options.max_backoff_ns);
       DW_RETURN_IF_ERROR(outbox.RecordFailure(q.seq, attempts, now_ns + backoff, s.message()));
       out.error = s;
       break;
@@ -84,10 +91,10 @@ Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
   return out;
 }
 
-Result<std::string> QueueAndDeliver(const std::string& db_path, const CheckResult& result,
-                                    std::string* delivery_note) {
+Result<std::string> QueueAndDeliver(Host& host, const std::string& db_path,
+                                    const CheckResult& result, std::string* delivery_note) {
   DW_ASSIGN_OR_RETURN(auto outbox, Outbox::Open(db_path));
-  DW_ASSIGN_OR_RETURN(std::string id, outbox->Enqueue(result, DefaultHost().NowNs()));
+  DW_ASSIGN_OR_RETURN(std::string id, outbox->Enqueue(result, host.NowNs()));
   std::string note;
   auto enrollment = outbox->LoadEnrollment();
   if (!enrollment.ok()) {
@@ -97,7 +104,7 @@ Result<std::string> QueueAndDeliver(const std::string& db_path, const CheckResul
   } else {
     const Enrollment& e = **enrollment;
     CollectorClient client(e.collector, e.token, e.ca_file);
-    auto outcome = DeliverOutbox(*outbox, client, e, DeliveryOptions{}, DefaultHost().NowNs());
+    auto outcome = DeliverOutbox(host, *outbox, client, e, DeliveryOptions{}, host.NowNs());
     note = outcome.ok() ? outcome->Note() : "delivery failed: " + outcome.status().message();
   }
   if (delivery_note != nullptr) *delivery_note = note;

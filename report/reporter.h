@@ -20,6 +20,7 @@
 #include <string>
 
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/status.h"
 #include "report/client.h"
 #include "report/outbox.h"
@@ -27,11 +28,11 @@
 namespace driftwatch::report {
 
 // Queues `result` in the outbox (agent store), then tries to deliver
-// everything queued, in order. Returns the queued report id. Delivery failure
+// everything queued, in order, at host.NowNs(). Returns the queued report id. Delivery failure
 // is not an error (the outbox keeps it); it is reported in *delivery_note
 // (may be null). Errors: the database cannot be opened or written.
-Result<std::string> QueueAndDeliver(const std::string& db_path, const CheckResult& result,
-                                    std::string* delivery_note);
+Result<std::string> QueueAndDeliver(Host& host, const std::string& db_path,
+                                    const CheckResult& result, std::string* delivery_note);
 
 struct DeliveryOptions {
   bool respect_backoff = false;  // skip when the head report's next attempt is due later
@@ -49,10 +50,22 @@ struct DeliveryOutcome {
   std::string Note() const;
 };
 
-// Delivers pending reports as host `enrollment.host_id`.
-Result<DeliveryOutcome> DeliverOutbox(Outbox& outbox, CollectorClient& client,
+// Delivers pending reports as host `enrollment.host_id`; backoff is
+// reckoned from `now_ns`, and each report is stamped "sent" with
+// host.NowNs() as it goes.
+Result<DeliveryOutcome> DeliverOutbox(Host& host, Outbox& outbox, CollectorClient& client,
                                       const Enrollment& enrollment, const DeliveryOptions& options,
                                       int64_t now_ns);
+
+// Whether a queued report whose next attempt is at next_attempt_ns is sent
+// at now_ns: always without options.respect_backoff; else when it is due, or
+// when it is further away than options.max_backoff_ns (scheduled before the
+// wall clock was set back).
+bool ReportDue(int64_t next_attempt_ns, int64_t now_ns, const DeliveryOptions& options);
+
+// The wait after a report's attempts-th failed attempt: 1 s doubling, capped
+// at max_backoff_ns.
+int64_t ReportBackoffNs(int attempts, int64_t max_backoff_ns);
 
 // Adds "host_id" and "sent" to a queued body (a JSON object text).
 std::string StampReport(const std::string& body, const std::string& host_id, int64_t sent_ns);

@@ -41,7 +41,7 @@ TEST(CollectorFaultTest, OutageLosesNothingAndKeepsOrder) {
   std::vector<std::string> ids;
   for (int i = 0; i < 20; ++i) {
     std::string note;
-    auto id = report::QueueAndDeliver(agent_db, Numbered(i), &note);
+    auto id = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered(i), &note);
     ASSERT_TRUE(id.ok()) << id.status().message();
     ids.push_back(*id);
     EXPECT_EQ(note.rfind("delivered 0 report(s), " + std::to_string(i + 1) +
@@ -56,7 +56,7 @@ TEST(CollectorFaultTest, OutageLosesNothingAndKeepsOrder) {
 
   ASSERT_TRUE(c.Start(port)) << testutil::Run("cat " + Q(c.log())).out;
   std::string note;
-  auto last = report::QueueAndDeliver(agent_db, Numbered(20), &note);
+  auto last = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered(20), &note);
   ASSERT_TRUE(last.ok());
   ids.push_back(*last);
   EXPECT_EQ(note, "delivered 21 report(s)");

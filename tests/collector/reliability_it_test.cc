@@ -80,7 +80,7 @@ TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrde
   const int64_t expected_backoff[] = {1, 2, 4, 8, 8};
   int64_t now = kT0 + 100 * kSec;
   for (int attempt = 1; attempt <= 5; ++attempt) {
-    auto out = report::DeliverOutbox(**outbox, client, e, opts, now);
+    auto out = report::DeliverOutbox(DefaultHost(), **outbox, client, e, opts, now);
     ASSERT_TRUE(out.ok()) << out.status().message();
     EXPECT_EQ(out->sent, 0);
     EXPECT_EQ(out->rejected, 0);
@@ -100,7 +100,8 @@ TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrde
     EXPECT_EQ(head.next_attempt_ns, now + expected_backoff[attempt - 1] * kSec);
     for (int i = 1; i < 5; ++i) EXPECT_EQ((*pending)[i].attempts, 0);
     // One nanosecond before the retry is due nothing is sent.
-    auto early = report::DeliverOutbox(**outbox, client, e, opts, head.next_attempt_ns - 1);
+    auto early =
+        report::DeliverOutbox(DefaultHost(), **outbox, client, e, opts, head.next_attempt_ns - 1);
     ASSERT_TRUE(early.ok());
     EXPECT_EQ(early->error.code(), StatusCode::kUnavailable);
     EXPECT_EQ(early->error.message().rfind("backing off until ", 0), 0u);
@@ -112,14 +113,14 @@ TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrde
   // clock (further away than the longest backoff) is due at once, and the
   // next one is scheduled from the new clock.
   now -= 3600 * kSec;
-  auto jumped = report::DeliverOutbox(**outbox, client, e, opts, now);
+  auto jumped = report::DeliverOutbox(DefaultHost(), **outbox, client, e, opts, now);
   ASSERT_TRUE(jumped.ok());
   EXPECT_EQ(fake.requests(), 6);
   auto pending = (*outbox)->Pending(10);
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ((*pending)[0].attempts, 6);
   EXPECT_EQ((*pending)[0].next_attempt_ns, now + 8 * kSec);
-  auto soon = report::DeliverOutbox(**outbox, client, e, opts, now + kSec);
+  auto soon = report::DeliverOutbox(DefaultHost(), **outbox, client, e, opts, now + kSec);
   ASSERT_TRUE(soon.ok());
   EXPECT_EQ(fake.requests(), 6) << "a retry inside the backoff after the jump";
   fake.Stop();
@@ -130,7 +131,7 @@ TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrde
   ASSERT_TRUE(hang.ok());
   CollectorClient impatient(e.collector, e.token, "", 500);
   const auto t0 = std::chrono::steady_clock::now();
-  auto hung = report::DeliverOutbox(**outbox, impatient, e, DeliveryOptions{}, now);
+  auto hung = report::DeliverOutbox(DefaultHost(), **outbox, impatient, e, DeliveryOptions{}, now);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(hung.ok());
   EXPECT_EQ(hung->sent, 0);
@@ -143,7 +144,7 @@ TEST(CollectorReliabilityTest, Answer500BacksOffKeepsOutboxAndDeliversOnceInOrde
   // The real collector is back: everything is delivered once, in order.
   ASSERT_TRUE(c.Start(port)) << testutil::Run("cat " + Q(c.log())).out;
   CollectorClient real(e.collector, e.token);
-  auto done = report::DeliverOutbox(**outbox, real, e, DeliveryOptions{}, now);
+  auto done = report::DeliverOutbox(DefaultHost(), **outbox, real, e, DeliveryOptions{}, now);
   ASSERT_TRUE(done.ok()) << done.status().message();
   EXPECT_EQ(done->sent, 5);
   EXPECT_EQ(done->remaining, 0);
@@ -268,7 +269,7 @@ TEST(CollectorReliabilityTest, FailedAuthenticationIsLimitedAndTokensAreNotLogge
   ASSERT_TRUE(outbox.ok());
   ASSERT_TRUE((*outbox)->Enqueue(Numbered("limited-1", 0), kT0).ok());
   CollectorClient client(e.collector, e.token);
-  auto out = report::DeliverOutbox(**outbox, client, e, DeliveryOptions{}, kT0);
+  auto out = report::DeliverOutbox(DefaultHost(), **outbox, client, e, DeliveryOptions{}, kT0);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->sent, 0);
   EXPECT_EQ(out->rejected, 0);
@@ -278,7 +279,7 @@ TEST(CollectorReliabilityTest, FailedAuthenticationIsLimitedAndTokensAreNotLogge
 
   // One attempt per second comes back; the valid token gets through.
   ASSERT_TRUE(WaitFor([&] { return c.Get("/api/v1/hosts", read).status == 200; }, 5));
-  out = report::DeliverOutbox(**outbox, client, e, DeliveryOptions{}, kT0);
+  out = report::DeliverOutbox(DefaultHost(), **outbox, client, e, DeliveryOptions{}, kT0);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->sent, 1) << out->error.message();
   EXPECT_EQ(c.Stop(), 0);
@@ -313,7 +314,7 @@ TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {
   ASSERT_FALSE(e.token.empty());
 
   std::string note;
-  auto first = report::QueueAndDeliver(agent_db, Numbered("full-1", 0, 10), &note);
+  auto first = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 0, 10), &note);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(note, "delivered 1 report(s)");
 
@@ -321,7 +322,8 @@ TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {
   ASSERT_GT(FillDisk(filler), 0);
   // Bigger than anything written so far, so no page of the database or its
   // write-ahead log can be reused for it.
-  auto second = report::QueueAndDeliver(agent_db, Numbered("full-1", 1, 3000), &note);
+  auto second =
+      report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 1, 3000), &note);
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(note.rfind("delivered 0 report(s), 1 kept in the outbox (report: collector answered "
                        "503: sqlite",
@@ -350,7 +352,7 @@ TEST(CollectorReliabilityTest, FullDiskUnderTheCollectorDatabase) {
 
   // Space returns: the next delivery stores the report, once.
   ASSERT_EQ(unlink(filler.c_str()), 0);
-  auto third = report::QueueAndDeliver(agent_db, Numbered("full-1", 2, 1), &note);
+  auto third = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 2, 1), &note);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(note, "delivered 2 report(s)");
   events = AllDrift(c, read, "host=full-1");

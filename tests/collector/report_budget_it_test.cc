@@ -245,7 +245,7 @@ report::DeliveryOutcome DeliverTo(const std::string& agent_db, ScriptedCollector
   EXPECT_TRUE(outbox.ok());
   Enrollment e{collector.url(), "web-1", "agent-token", "", ""};
   report::CollectorClient client(e.collector, e.token, "", 3000);
-  auto out = report::DeliverOutbox(**outbox, client, e, DeliveryOptions{}, kNov1Ns);
+  auto out = report::DeliverOutbox(DefaultHost(), **outbox, client, e, DeliveryOptions{}, kNov1Ns);
   EXPECT_TRUE(out.ok()) << out.status().message();
   return out.ok() ? *out : report::DeliveryOutcome{};
 }
@@ -359,7 +359,7 @@ TEST(ReportBudgetTest, TheCollectorsBodyCapIsAShrinkNotARejection) {
   r.events[4000].severity = Severity::kCritical;
   ASSERT_TRUE((*outbox)->Enqueue(r, kNov1Ns).ok());
   report::CollectorClient client(e.collector, e.token);
-  auto out = report::DeliverOutbox(**outbox, client, e, DeliveryOptions{}, kNov1Ns);
+  auto out = report::DeliverOutbox(DefaultHost(), **outbox, client, e, DeliveryOptions{}, kNov1Ns);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_GE(out->sent, 2) << out->Note();
   EXPECT_GE(out->shrunk, 1) << out->Note();

@@ -251,7 +251,7 @@ TEST_F(CheckTest, APlainDirectoryRootIsScannedAgainstItsBaseline) {
 }
 
 TEST_F(CheckTest, ImageImportRecordsTheImageTreeAsABaseline) {
-  const Hash128 digest = StateDir(state_dir_).LoadImage("bb")->digest;
+  const Hash128 digest = StateDir(DefaultHost(), state_dir_).LoadImage("bb")->digest;
   const std::string name = "image:bb@" + digest.Hex();
   CliResult list = Dw({"baseline", "list", "--format", "json"});
   ASSERT_EQ(list.code, 0) << list.err;
@@ -269,7 +269,7 @@ TEST_F(CheckTest, ImageImportRecordsTheImageTreeAsABaseline) {
 
   // The same tree under another name: same digest, its own baseline.
   ASSERT_EQ(Cli({"image", "import", "bb2", image_dir_}).code, 0);
-  EXPECT_EQ(StateDir(state_dir_).LoadImage("bb2")->digest, digest);
+  EXPECT_EQ(StateDir(DefaultHost(), state_dir_).LoadImage("bb2")->digest, digest);
   EXPECT_EQ(Dw({"baseline", "show", "image:bb2@" + digest.Hex()}).code, 0);
 
   // A running container against its image's baseline, with the container

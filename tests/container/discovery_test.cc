@@ -118,7 +118,7 @@ TEST_F(DiscoveryTest, StacksSeveralLowerLayersLikeOverlayfs) {
   WriteFile(top + "/opt/x/new", "new\n");
   ASSERT_EQ(mknod((top + "/etc/a").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
   ASSERT_EQ(setxattr((top + "/opt/x").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
-  auto view = OpenStackedLower({top, base});
+  auto view = OpenStackedLower(DefaultHost(), {top, base});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ((*view)->List("/etc").value(), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ((*view)->List("/opt/x").value(), (std::vector<std::string>{"new"}));

@@ -47,7 +47,7 @@ class ContainerTest : public ::testing::Test {
       waitpid(pid, nullptr, 0);
     }
     if (state_dir_.empty()) return;
-    StateDir state(state_dir_);
+    StateDir state(DefaultHost(), state_dir_);
     std::vector<std::string> ids;
     auto names = state.ListContainers();
     if (names.ok()) {
@@ -88,7 +88,7 @@ class ContainerTest : public ::testing::Test {
   }
 
   ContainerRecord Record(const std::string& name) {
-    auto r = StateDir(state_dir_).LoadContainer(name);
+    auto r = StateDir(DefaultHost(), state_dir_).LoadContainer(name);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : ContainerRecord{};
   }

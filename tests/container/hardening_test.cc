@@ -237,7 +237,7 @@ TEST_F(HardeningTest, ImportDropsDeviceNodesAndSetuidBitsUnlessKept) {
   EXPECT_EQ(r.err,
             "driftwatch: note: sp: removed 2 device node(s), cleared setuid/setgid on 1 file(s), "
             "removed file capabilities from 0 file(s) (--keep-special keeps them)\n");
-  const std::string rootfs = StateDir(state_dir_).ImageRootfs("sp");
+  const std::string rootfs = StateDir(DefaultHost(), state_dir_).ImageRootfs("sp");
   EXPECT_FALSE(Exists(rootfs + "/sda"));
   EXPECT_FALSE(Exists(rootfs + "/mem"));
   struct stat st;
@@ -246,12 +246,12 @@ TEST_F(HardeningTest, ImportDropsDeviceNodesAndSetuidBitsUnlessKept) {
   // The same from a directory.
   r = Cli({"image", "import", "spdir", img});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_FALSE(Exists(StateDir(state_dir_).ImageRootfs("spdir") + "/sda"));
+  EXPECT_FALSE(Exists(StateDir(DefaultHost(), state_dir_).ImageRootfs("spdir") + "/sda"));
   // Kept when asked.
   r = Cli({"image", "import", "--keep-special", "spk", tmp_ + "/special.tar"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  const std::string kept = StateDir(state_dir_).ImageRootfs("spk");
+  const std::string kept = StateDir(DefaultHost(), state_dir_).ImageRootfs("spk");
   ASSERT_EQ(lstat((kept + "/sda").c_str(), &st), 0);
   EXPECT_TRUE(S_ISBLK(st.st_mode));
   ASSERT_EQ(stat((kept + "/bin/rootshell").c_str(), &st), 0);

@@ -15,6 +15,8 @@
 #include "container/layer_fs.h"
 #include "container/upper_diff.h"
 #include "core/hash.h"
+#include "core/host.h"
+#include "tests/testing/walk_tree.h"
 
 namespace driftwatch::container::testing {
 namespace {
@@ -172,7 +174,7 @@ std::map<std::string, Entry> Listing(const std::string& dir,
                                      const std::vector<std::string>& excluded) {
   int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return {};
-  auto listing = WalkTree(fd, excluded);
+  auto listing = testutil::WalkTree(fd, excluded);
   close(fd);
   if (!listing.ok()) {
     std::cerr << "walk " << dir << ": " << listing.status().ToString() << "\n";
@@ -243,5 +245,14 @@ std::string MakeTempDir() {
 }
 
 void RemoveAll(const std::string& path) { RemoveTree(path).IgnoreError(); }
+
+Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv) {
+  DW_ASSIGN_OR_RETURN(SpawnResult r, DefaultHost().Spawn(SpawnRequest{argv, "", false}));
+  return std::make_pair(r.exit_code, r.err);
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  return container::ReadSmallFile(DefaultHost(), path, max_bytes);
+}
 
 }  // namespace driftwatch::container::testing

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/drift.h"
@@ -70,6 +71,13 @@ CliResult RunUnderTerminal(const std::string& script, const std::vector<std::str
 // A fresh temp dir under /tmp; removed by RemoveAll.
 std::string MakeTempDir();
 void RemoveAll(const std::string& path);
+
+// Runs argv[0] (absolute path) through the POSIX host, stdin and stdout on
+// /dev/null; its exit code and what it wrote to stderr.
+Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& argv);
+// A whole file of at most max_bytes, through the POSIX host, without
+// following a symlink at `path`.
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
 }  // namespace driftwatch::container::testing
 

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "container/proc_stat.h"
 #include "tests/container/fixture.h"
 // After gtest: cpprest defines a U() macro that gtest's headers would see.
 #include <cpprest/json.h>
@@ -29,7 +30,7 @@ TEST_F(LifecycleTest, RunWithRmLeavesNothing) {
   CliResult r = Cli({"run", "--rm", "bb", "--", "/bin/sh", "-c", "echo bye; exit 4"});
   EXPECT_EQ(r.code, 4);
   EXPECT_EQ(r.out, "bye\n");
-  auto names = StateDir(state_dir_).ListContainers();
+  auto names = StateDir(DefaultHost(), state_dir_).ListContainers();
   ASSERT_TRUE(names.ok());
   EXPECT_TRUE(names->empty());
   r = Cli({"run", "--rm", "--detach", "bb", "--", "/bin/true"});
@@ -50,7 +51,7 @@ TEST_F(LifecycleTest, DetachedContainerSurvivesTheCliAndStops) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "svc\n");
   ContainerRecord rec = Record("svc");
-  EXPECT_TRUE(IsRunning(rec));
+  EXPECT_TRUE(IsRunning(DefaultHost(), rec));
   // The record is all a new CLI process needs.
   CliResult ps = Cli({"ps", "--format", "json"});
   ASSERT_EQ(ps.code, 0) << ps.err;
@@ -61,7 +62,7 @@ TEST_F(LifecycleTest, DetachedContainerSurvivesTheCliAndStops) {
   EXPECT_EQ(v[0].at("pid").as_integer(), rec.pid);
   EXPECT_EQ(v[0].at("image").as_string(), "bb");
   EXPECT_EQ(v[0].at("image_digest").as_string(),
-            StateDir(state_dir_).LoadImage("bb")->digest.Hex());
+            StateDir(DefaultHost(), state_dir_).LoadImage("bb")->digest.Hex());
   EXPECT_FALSE(v[0].at("drifted").as_bool());
 
   Sh("svc", "echo x > /etc/new");
@@ -77,7 +78,7 @@ TEST_F(LifecycleTest, DetachedContainerSurvivesTheCliAndStops) {
   rec = Record("svc");
   EXPECT_EQ(rec.status, "exited");
   EXPECT_EQ(rec.exit_code, 128 + SIGTERM);
-  EXPECT_FALSE(ProcessMatches(rec.pid, rec.start_ticks));
+  EXPECT_FALSE(ProcessMatches(DefaultHost(), rec.pid, rec.start_ticks));
   for (const std::string& dir : CgroupSet::DirsFor(rec.id)) {
     struct stat st;
     EXPECT_NE(stat(dir.c_str(), &st), 0) << dir;
@@ -162,20 +163,20 @@ TEST_F(LifecycleTest, StartAgainKeepsTheLayer) {
 TEST_F(LifecycleTest, ImageDigestIsContentAddressed) {
   CliResult again = Cli({"image", "import", "bb2", image_dir_});
   ASSERT_EQ(again.code, 0) << again.err;
-  auto a = StateDir(state_dir_).LoadImage("bb");
-  auto b = StateDir(state_dir_).LoadImage("bb2");
+  auto a = StateDir(DefaultHost(), state_dir_).LoadImage("bb");
+  auto b = StateDir(DefaultHost(), state_dir_).LoadImage("bb2");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->digest, b->digest);
   WriteFile(image_dir_ + "/etc/extra", "1\n");
   ASSERT_EQ(Cli({"image", "import", "bb3", image_dir_}).code, 0);
-  EXPECT_NE(StateDir(state_dir_).LoadImage("bb3")->digest, a->digest);
+  EXPECT_NE(StateDir(DefaultHost(), state_dir_).LoadImage("bb3")->digest, a->digest);
   EXPECT_EQ(Cli({"image", "import", "bb", image_dir_}).code, 2);
   // A tar archive imports to the same digest as the directory it came from.
   auto tar = RunProgram({"/bin/tar", "-C", image_dir_, "-cf", tmp_ + "/img.tar", "."});
   ASSERT_TRUE(tar.ok() && tar->first == 0);
   ASSERT_EQ(Cli({"image", "import", "fromtar", tmp_ + "/img.tar"}).code, 0);
-  EXPECT_EQ(StateDir(state_dir_).LoadImage("fromtar")->digest,
-            StateDir(state_dir_).LoadImage("bb3")->digest);
+  EXPECT_EQ(StateDir(DefaultHost(), state_dir_).LoadImage("fromtar")->digest,
+            StateDir(DefaultHost(), state_dir_).LoadImage("bb3")->digest);
 }
 
 }  // namespace

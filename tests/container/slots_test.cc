@@ -17,10 +17,10 @@ class SlotsTest : public ContainerTest {
     mkdir(vol_.c_str(), 0755);
   }
   std::string Active() {
-    auto s = StateDir(state_dir_).LoadService("web");
+    auto s = StateDir(DefaultHost(), state_dir_).LoadService("web");
     return s.ok() ? s->active : "";
   }
-  bool Running(const std::string& name) { return IsRunning(Record(name)); }
+  bool Running(const std::string& name) { return IsRunning(DefaultHost(), Record(name)); }
   std::string vol_;
 };
 

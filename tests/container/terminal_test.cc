@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/proc_stat.h"
 #include "tests/container/fixture.h"
 
 namespace driftwatch::container::testing {

@@ -123,7 +123,7 @@ TEST_F(UsernsTest, DefaultRangeAndRefusedRanges) {
   CliResult r = Cli({"run", "--rm", "--name", "d", "--userns", "bb", "--", "/bin/sh", "-c",
                      "cat /proc/self/uid_map"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const IdRange want = DefaultIdRange();
+  const IdRange want = DefaultIdRange(DefaultHost());
   std::istringstream fields(r.out);
   uint64_t inside = 1, host = 0, count = 0;
   fields >> inside >> host >> count;
@@ -140,7 +140,7 @@ TEST_F(UsernsTest, DefaultRangeAndRefusedRanges) {
   EXPECT_EQ(alone.code, 2);
   EXPECT_NE(alone.err.find("needs --userns"), std::string::npos) << alone.err;
   // Nothing was created by the refused runs.
-  auto names = StateDir(state_dir_).ListContainers();
+  auto names = StateDir(DefaultHost(), state_dir_).ListContainers();
   ASSERT_TRUE(names.ok());
   EXPECT_TRUE(names->empty());
 }

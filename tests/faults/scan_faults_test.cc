@@ -1,5 +1,5 @@
 // Agent faults through the Host seam: agent::ScanTree over a real temporary
-// tree, with core/fault_host.h injecting errno values and mid-scan changes by
+// tree, with tests/testing/fault_host.h injecting errno values and mid-scan changes by
 // file name. A fault on a file or directory must become a warning naming the
 // path (never a crash, never an error for the whole scan), the rest of the
 // tree must be scanned as usual, and the outcome must not depend on the
@@ -19,12 +19,14 @@
 
 #include "agent/scanner.h"
 #include "core/diff.h"
-#include "core/fault_host.h"
 #include "rules/policy.h"
+#include "tests/testing/fault_host.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::agent {
 namespace {
+
+using testutil::FaultHost;
 
 namespace fs = std::filesystem;
 using driftwatch::testutil::AppendFile;

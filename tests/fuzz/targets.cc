@@ -8,6 +8,7 @@
 
 #include "container/cgroup_ident.h"
 #include "container/mountinfo.h"
+#include "container/proc_stat.h"
 #include "container/state.h"
 #include "container/userns.h"
 #include "core/drift.h"

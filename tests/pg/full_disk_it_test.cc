@@ -134,7 +134,7 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   const Enrollment& e = fleet.enrollment;
 
   std::string note;
-  auto first = report::QueueAndDeliver(agent_db, Numbered("full-1", 0, 10), &note);
+  auto first = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 0, 10), &note);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(note, "delivered 1 report(s)");
 
@@ -142,7 +142,8 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   ASSERT_GT(testutil::FillDisk(filler), 0);
   // Bigger than the free room left in the pages written so far, so the
   // tables and indexes must grow.
-  auto second = report::QueueAndDeliver(agent_db, Numbered("full-1", 1, 3000), &note);
+  auto second =
+      report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 1, 3000), &note);
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(note.rfind("delivered 0 report(s), 1 kept in the outbox (report: collector answered "
                        "503: postgresql: ",
@@ -180,7 +181,7 @@ TEST(PgFullDiskTest, FullTablespaceIs503NothingStoredAndDeliveredOnceAfter) {
   // Space returns: the next delivery stores the kept report and a new one,
   // each once, in the order they were made.
   ASSERT_EQ(unlink(filler.c_str()), 0);
-  auto third = report::QueueAndDeliver(agent_db, Numbered("full-1", 2, 1), &note);
+  auto third = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 2, 1), &note);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(note, "delivered 2 report(s)");
   ExpectStoredOnceInOrder(cluster, url, read, {*first, *second, *third});
@@ -226,7 +227,7 @@ TEST(PgFullDiskTest, FullDataDirectoryPanicsTheServerCollectorAnswers503ThenDeli
   const std::string& url = fleet.url;
   const std::string& read = fleet.read;
   std::string note;
-  auto first = report::QueueAndDeliver(agent_db, Numbered("full-1", 0, 10), &note);
+  auto first = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 0, 10), &note);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(note, "delivered 1 report(s)");
 
@@ -257,7 +258,8 @@ TEST(PgFullDiskTest, FullDataDirectoryPanicsTheServerCollectorAnswers503ThenDeli
 
   // Disk still full: the report is refused with 503, whatever state the
   // server is in, and kept; the collector process stays up.
-  auto second = report::QueueAndDeliver(agent_db, Numbered("full-1", 1, 3000), &note);
+  auto second =
+      report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 1, 3000), &note);
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(note.rfind("delivered 0 report(s), 1 kept in the outbox (report: collector answered "
                        "503: postgresql: ",
@@ -286,7 +288,7 @@ TEST(PgFullDiskTest, FullDataDirectoryPanicsTheServerCollectorAnswers503ThenDeli
   if (!cluster.Running()) {
     ASSERT_EQ(cluster.StartServer(), "");
   }
-  auto third = report::QueueAndDeliver(agent_db, Numbered("full-1", 2, 1), &note);
+  auto third = report::QueueAndDeliver(DefaultHost(), agent_db, Numbered("full-1", 2, 1), &note);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(note, "delivered 2 report(s)");
   ExpectStoredOnceInOrder(cluster, url, read, {*first, *second, *third});

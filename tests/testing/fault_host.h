@@ -1,11 +1,12 @@
 // FaultHost: a Host for tests that forwards to another Host and injects
 // failures by file name: an errno for open/stat/read, or a callback run just
 // before an operation (to make a file vanish or grow mid-scan). Records every
-// injected fault so a test can assert on the whole list.
+// injected fault so a test can assert on the whole list. Writes, spawns and
+// the monotonic clock are forwarded as they are.
 //
 // Thread-safety: thread-safe; configure before use.
-#ifndef DRIFTWATCH_CORE_FAULT_HOST_H_
-#define DRIFTWATCH_CORE_FAULT_HOST_H_
+#ifndef DRIFTWATCH_TESTS_TESTING_FAULT_HOST_H_
+#define DRIFTWATCH_TESTS_TESTING_FAULT_HOST_H_
 
 #include <functional>
 #include <map>
@@ -15,7 +16,7 @@
 
 #include "core/host.h"
 
-namespace driftwatch {
+namespace driftwatch::testutil {
 
 class FaultHost final : public Host {
  public:
@@ -45,7 +46,19 @@ class FaultHost final : public Host {
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     return base_.ReadFile(path, max_bytes);
   }
+  Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) override {
+    return base_.WriteFileAtomic(path, data, mode);
+  }
+  Status MakeDir(const std::string& path, mode_t mode) override {
+    return base_.MakeDir(path, mode);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  Status Remove(const std::string& path) override { return base_.Remove(path); }
+  Result<SpawnResult> Spawn(const SpawnRequest& request) override { return base_.Spawn(request); }
   int64_t NowNs() override;
+  int64_t MonotonicNs() override { return base_.MonotonicNs(); }
   std::string Hostname() override { return base_.Hostname(); }
 
  private:
@@ -61,6 +74,6 @@ class FaultHost final : public Host {
   std::function<int64_t()> clock_;
 };
 
-}  // namespace driftwatch
+}  // namespace driftwatch::testutil
 
-#endif  // DRIFTWATCH_CORE_FAULT_HOST_H_
+#endif  // DRIFTWATCH_TESTS_TESTING_FAULT_HOST_H_

@@ -1,8 +1,8 @@
-#include "core/fault_host.h"
+#include "tests/testing/fault_host.h"
 
 #include <unistd.h>
 
-namespace driftwatch {
+namespace driftwatch::testutil {
 namespace {
 
 std::string LastComponent(const std::string& path) {
@@ -121,4 +121,4 @@ Result<std::vector<Xattr>> FaultHost::XattrsAt(int dir_fd, const std::string& na
   return base_.XattrsAt(dir_fd, name);
 }
 
-}  // namespace driftwatch
+}  // namespace driftwatch::testutil

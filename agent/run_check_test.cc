@@ -1,0 +1,113 @@
+// RunCheck on an in-memory host: the scanned tree, the rule file, the
+// clock and the hostname are a MemHost; only the agent store is a file.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <string>
+#include <vector>
+
+#include "agent/check.h"
+#include "core/entry.h"
+#include "tests/testing/mem_host.h"
+
+namespace driftwatch::agent {
+namespace {
+
+using testutil::MemHost;
+
+constexpr int64_t kSec = 1000000000;
+
+constexpr const char* kRules = R"(version: 1
+rules:
+  - path: /etc/app/**
+    check: content
+    severity: high
+  - path: /etc/app/cache/**
+    ignore: true
+)";
+
+// One event as a line: kind, path, severity, changed attributes, rule.
+std::string Line(const DriftEvent& e) {
+  std::string line = std::string(DriftKindName(e.kind)) + " " + e.path + " " +
+                     std::string(SeverityName(e.severity));
+  for (std::string_view a : AttrNames(e.changed)) line += " " + std::string(a);
+  return line + " (" + e.rule + ")";
+}
+
+class RunCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dw_run_check_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    host_.SetHostname("web-1");
+    host_.PutFile("/config/rules.yaml", kRules);
+    host_.PutFile("/etc/app/app.conf", "port = 80\n");
+    host_.PutFile("/etc/app/keep.conf", "unchanged\n");
+    host_.PutFile("/etc/app/gone.conf", "old\n", 0600);
+    host_.PutFile("/etc/app/cache/state", "1");
+    host_.PutSymlink("/etc/app/current", "app.conf");
+    options_.host = &host_;
+    options_.db_path = dir_ + "/agent.db";
+    options_.rules_path = "/config/rules.yaml";
+    options_.root = "/";
+    options_.jobs = 1;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string dir_;
+  MemHost host_;
+  CheckOptions options_;
+};
+
+TEST_F(RunCheckTest, ReportsExactlyTheChangedAddedAndRemovedFiles) {
+  auto base = CreateBaseline(options_, "test", "first");
+  ASSERT_TRUE(base.ok()) << base.status().message();
+  EXPECT_EQ(base->revision, 1);
+  EXPECT_EQ(base->stats.files, 3u);  // the cache is ignored
+
+  // A minute later: one file edited, one added, one removed, the ignored
+  // cache rewritten.
+  host_.AdvanceNs(60 * kSec);
+  host_.PutFile("/etc/app/app.conf", "port = 8080\n");
+  host_.PutFile("/etc/app/new.conf", "added\n");
+  host_.Erase("/etc/app/gone.conf");
+  host_.PutFile("/etc/app/cache/state", "2");
+  host_.AdvanceNs(5 * kSec);
+
+  auto result = RunCheck(options_);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  std::vector<std::string> lines;
+  for (const DriftEvent& e : result->events) lines.push_back(Line(e));
+  // `check: content`: the times of the file and of /etc/app are not drift.
+  const std::string rule = "/etc/app/** (rules.yaml:3)";
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "modified /etc/app/app.conf high size hash (" + rule + ")",
+                       "removed /etc/app/gone.conf high (" + rule + ")",
+                       "added /etc/app/new.conf high (" + rule + ")",
+                   }));
+  EXPECT_EQ(result->target, "web-1");
+  EXPECT_EQ(result->finished_ns, host_.NowNs());
+  EXPECT_EQ(result->baseline, "default");
+  EXPECT_EQ(result->baseline_revision, 1);
+  // A check reads the tree; it writes nothing through the host.
+  EXPECT_EQ(host_.log(), std::vector<std::string>{});
+
+  // Nothing changed since: the same drift against the same baseline.
+  host_.AdvanceNs(60 * kSec);
+  auto again = RunCheck(options_);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  std::vector<std::string> again_lines;
+  for (const DriftEvent& e : again->events) again_lines.push_back(Line(e));
+  EXPECT_EQ(again_lines, lines);
+}
+
+TEST_F(RunCheckTest, NoHostIsAnError) {
+  options_.host = nullptr;
+  auto r = RunCheck(options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace driftwatch::agent
