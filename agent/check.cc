@@ -34,8 +34,9 @@ Result<Session> OpenSession(const CheckOptions& options) {
   const std::string rules_path =
       options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
   DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(host, rules_path));
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                      Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
+  DW_ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      Store::Open(host, options.db_path.empty() ? DefaultDbPath() : options.db_path));
   return Session{host, std::move(store), std::move(policy)};
 }
 
@@ -307,8 +308,10 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
 }
 
 Result<bool> BaselineExists(const CheckOptions& options) {
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                      Store::Open(options.db_path.empty() ? DefaultDbPath() : options.db_path));
+  if (options.host == nullptr) return Status::InvalidArgument("check: no host given");
+  DW_ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      Store::Open(*options.host, options.db_path.empty() ? DefaultDbPath() : options.db_path));
   DW_ASSIGN_OR_RETURN(std::optional<BaselineRow> row, store->LatestBaseline(options.baseline));
   return row.has_value();
 }

@@ -1,5 +1,6 @@
 // RunCheck on an in-memory host: the scanned tree, the rule file, the
-// clock and the hostname are a MemHost; only the agent store is a file.
+// clock and the hostname are a MemHost; only the agent store is a file
+// (SQLite's), in a directory made through the host.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -65,6 +66,10 @@ TEST_F(RunCheckTest, ReportsExactlyTheChangedAddedAndRemovedFiles) {
   ASSERT_TRUE(base.ok()) << base.status().message();
   EXPECT_EQ(base->revision, 1);
   EXPECT_EQ(base->stats.files, 3u);  // the cache is ignored
+  // The store's directory is made through the host (SQLite opens the file
+  // itself); nothing else is written through it.
+  EXPECT_EQ(host_.log(), (std::vector<std::string>{"mkdir /tmp 0700", "mkdir " + dir_ + " 0700"}));
+  host_.ClearLog();
 
   // A minute later: one file edited, one added, one removed, the ignored
   // cache rewritten.

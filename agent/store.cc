@@ -82,14 +82,6 @@ CREATE TABLE stat_cache(
 ) WITHOUT ROWID;
 )sql";
 
-Status MakeParents(const std::string& path) {
-  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
-    std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus(dir, errno);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -110,8 +102,10 @@ Result<std::unique_ptr<Store>> Store::OpenWith(const std::string& path, bool exc
   return store;
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  DW_RETURN_IF_ERROR(MakeParents(path));
+Result<std::unique_ptr<Store>> Store::Open(Host& host, const std::string& path) {
+  if (const size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    DW_RETURN_IF_ERROR(MakeDirs(host, path.substr(0, slash), 0700));
+  }
   auto store = OpenWith(path, /*exclusive=*/false);
   const StatusCode code = store.status().code();
   if (store.ok() || (code != StatusCode::kIoError && code != StatusCode::kResourceExhausted)) {

@@ -24,6 +24,7 @@
 
 #include "agent/scanner.h"
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/sqlite.h"
 #include "core/status.h"
 
@@ -80,12 +81,12 @@ struct HistoryRow {
 class Store final : public TreeSink, public TreeSource, public StatCache {
  public:
   // Opens or creates the database, creating missing parent directories
-  // (mode 0700) and applying migrations. When the disk under it is full,
+  // (mode 0700) through `host` and applying migrations. When the disk under it is full,
   // SQLite cannot create the WAL index file (-shm) and even reads fail: the
   // store is then opened in exclusive locking mode (the index in memory, one
   // connection, other processes locked out until it closes), so that what
   // is stored can still be read.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  static Result<std::unique_ptr<Store>> Open(Host& host, const std::string& path);
   ~Store() override;
 
   // TreeSink / TreeSource

@@ -23,7 +23,7 @@ Entry FileEntry(const std::string& name, const std::string& content) {
 
 TEST(StoreTest, CreatesParentsAndRoundTripsEverything) {
   TempDir dir;
-  auto store = Store::Open(dir / "a/b/agent.db");
+  auto store = Store::Open(DefaultHost(), dir / "a/b/agent.db");
   ASSERT_TRUE(store.ok()) << store.status().message();
   Tree t{{FileEntry("passwd", "x")}};
   std::string bytes = SerializeTree(t);
@@ -86,14 +86,14 @@ TEST(StoreTest, CreatesParentsAndRoundTripsEverything) {
 
 TEST(StoreTest, RefusesNewerSchema) {
   TempDir dir;
-  { ASSERT_TRUE(Store::Open(dir / "agent.db").ok()); }
+  { ASSERT_TRUE(Store::Open(DefaultHost(), dir / "agent.db").ok()); }
   {
     auto db = sqlite::Db::Open(dir / "agent.db", AgentDbOptions());
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 99 WHERE component = 'store'").ok());
   }
-  auto store = Store::Open(dir / "agent.db");
+  auto store = Store::Open(DefaultHost(), dir / "agent.db");
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
   EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
@@ -101,7 +101,7 @@ TEST(StoreTest, RefusesNewerSchema) {
 
 TEST(StoreTest, StatCacheReplacesRowsPerDirectory) {
   TempDir dir;
-  auto store = Store::Open(dir / "agent.db");
+  auto store = Store::Open(DefaultHost(), dir / "agent.db");
   ASSERT_TRUE(store.ok());
   CachedStat a{"a", 1, 2, 3, 4, 5, 6, Hasher::Of(HashAlgo::kSha256, "a"), true, HashBytes("x")};
   CachedStat b{"b", 1, 3, 3, 4, 5, 6, Hasher::Of(HashAlgo::kXxh128, "b"), false, Hash128()};
@@ -123,7 +123,7 @@ TEST(StoreTest, StatCacheReplacesRowsPerDirectory) {
 
 TEST(StoreTest, PruneKeepsBaselinesAndDropsUnreachableTrees) {
   TempDir dir;
-  auto store = Store::Open(dir / "agent.db");
+  auto store = Store::Open(DefaultHost(), dir / "agent.db");
   ASSERT_TRUE(store.ok());
   auto add = [&](const std::string& content, const std::string& kind) {
     Tree t{{FileEntry("f", content)}};

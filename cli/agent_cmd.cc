@@ -153,7 +153,7 @@ int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
   if (show && args->positional().size() != 1) {
     return Fail(Status::InvalidArgument("usage: driftwatch baseline show NAME"));
   }
-  auto store = agent::Store::Open(args->GetOr("db", agent::DefaultDbPath()));
+  auto store = agent::Store::Open(DefaultHost(), args->GetOr("db", agent::DefaultDbPath()));
   if (!store.ok()) return Fail(store.status());
   std::optional<std::string> name;
   if (show) name = args->positional()[0];
@@ -315,7 +315,7 @@ int RunHistoryCommand(const std::vector<std::string>& argv) {
   }
   size_t limit = 100000;
   if (auto l = args->Get("limit")) limit = std::strtoul(l->c_str(), nullptr, 10);
-  auto store = agent::Store::Open(args->GetOr("db", agent::DefaultDbPath()));
+  auto store = agent::Store::Open(DefaultHost(), args->GetOr("db", agent::DefaultDbPath()));
   if (!store.ok()) return Fail(store.status());
   auto rows = (*store)->History(since, limit);
   if (!rows.ok()) return Fail(rows.status());

@@ -108,8 +108,9 @@ struct Session {
 Result<Session> Open(const TreeBaselineOptions& o) {
   const std::string rules_path = o.rules_path.empty() ? ContainerRulesPath() : o.rules_path;
   DW_ASSIGN_OR_RETURN(rules::Policy policy, rules::LoadPolicyFile(DefaultHost(), rules_path));
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<agent::Store> store,
-                      agent::Store::Open(o.db_path.empty() ? agent::DefaultDbPath() : o.db_path));
+  DW_ASSIGN_OR_RETURN(
+      std::unique_ptr<agent::Store> store,
+      agent::Store::Open(DefaultHost(), o.db_path.empty() ? agent::DefaultDbPath() : o.db_path));
   return Session{std::move(store), std::move(policy)};
 }
 

@@ -61,31 +61,21 @@ class ScratchDir {
   std::string path_;
 };
 
-// Runs argv (no shell) with stdout sent to stderr; OK when it exits 0.
-Status RunTool(const std::vector<std::string>& argv) {
-  std::vector<char*> a;
-  for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  std::cout.flush();
-  const pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", errno);
-  if (pid == 0) {
-    dup2(STDERR_FILENO, STDOUT_FILENO);
-    execvp(a[0], a.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return ErrnoStatus("waitpid", errno);
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
-  std::string what = argv[0] + " " + argv[1];
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+// Runs argv (no shell) through `host`; what it prints goes to stderr. OK
+// when it exits 0.
+Status RunTool(Host& host, const std::vector<std::string>& argv) {
+  SpawnRequest request;
+  request.argv = argv;
+  request.capture_stdout = true;
+  const std::string what = argv[0] + " " + argv[1];
+  auto spawned = host.Spawn(request);
+  if (!spawned.ok() && spawned.status().code() == StatusCode::kNotFound) {
     return Status::Unavailable(what + ": could not run " + argv[0] + " (is dpkg installed?)");
   }
-  return Status::Internal(
-      what + " failed (exit status " +
-      std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+  DW_ASSIGN_OR_RETURN(SpawnResult done, std::move(spawned));
+  std::cerr << done.out << done.err;
+  if (done.exit_code == 0) return Status::Ok();
+  return Status::Internal(what + " failed (exit status " + std::to_string(done.exit_code) + ")");
 }
 
 // Creates `path` with exactly `mode` (whatever the umask) and `content`;
@@ -119,7 +109,7 @@ Status AppendLines(Host& host, const std::string& path, const std::string& text,
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     DW_ASSIGN_OR_RETURN(old, host.ReadFile(path, kMaxControlBytes));
-    if (unlink(path.c_str()) != 0) return ErrnoStatus(path, errno);
+    DW_RETURN_IF_ERROR(host.Remove(path));
   } else if (errno != ENOENT) {
     return ErrnoStatus(path, errno);
   }
@@ -229,8 +219,11 @@ Result<std::string> DefaultAgentDeb(const std::string& dir) {
   return dir + "/" + debs[0];
 }
 
-Status MakeDir(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus(path, errno);
+Status MakeDir(Host& host, const std::string& path) {
+  if (Status made = host.MakeDir(path, 0755);
+      !made.ok() && made.code() != StatusCode::kAlreadyExists) {
+    return made;
+  }
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) return ErrnoStatus(path, errno);
   if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": not a directory");
@@ -303,7 +296,7 @@ Result<std::string> Build(Host& host, const PackageRequest& r, const CollectorCo
   ScratchDir scratch;
   DW_RETURN_IF_ERROR(scratch.Create());
   const std::string root = scratch.path() + "/pkg";
-  DW_RETURN_IF_ERROR(RunTool({"dpkg-deb", "-R", r.deb, root}));
+  DW_RETURN_IF_ERROR(RunTool(host, {"dpkg-deb", "-R", r.deb, root}));
   if (chmod(root.c_str(), 0755) != 0) return ErrnoStatus(root, errno);
   const std::string control_path = root + "/DEBIAN/control";
   DW_ASSIGN_OR_RETURN(std::string control, host.ReadFile(control_path, kMaxControlBytes));
@@ -318,8 +311,8 @@ Result<std::string> Build(Host& host, const PackageRequest& r, const CollectorCo
     return Status::InvalidArgument(r.deb + ": no Version or Architecture in its control file");
   }
 
-  DW_RETURN_IF_ERROR(MakeDir(root + "/etc"));
-  DW_RETURN_IF_ERROR(MakeDir(root + "/etc/driftwatch"));
+  DW_RETURN_IF_ERROR(MakeDir(host, root + "/etc"));
+  DW_RETURN_IF_ERROR(MakeDir(host, root + "/etc/driftwatch"));
   std::vector<std::pair<std::string, std::string>> added = {{kEnrollYaml, EnrollYaml(r)}};
   if (!ca.empty()) added.push_back({kEnrollCa, ca});
   DW_RETURN_IF_ERROR(WriteNewFile(root + "/" + kEnrollYaml, added[0].second, 0644));
@@ -349,13 +342,13 @@ Result<std::string> Build(Host& host, const PackageRequest& r, const CollectorCo
       AddDescriptionLine(GrowInstalledSize(control, added),
                          "This build enrolls with the collector at " + r.url + " in group " +
                              (r.group.empty() ? "(none)" : r.group) + "."));
-  if (unlink(control_path.c_str()) != 0) return ErrnoStatus(control_path, errno);
+  DW_RETURN_IF_ERROR(host.Remove(control_path));
   DW_RETURN_IF_ERROR(WriteNewFile(control_path, described, 0644));
 
   if (size_t colon = version.find(':'); colon != std::string::npos) version.erase(0, colon + 1);
   const std::string out = r.out + "/driftwatch-enroll-" + (r.group.empty() ? "default" : r.group) +
                           "_" + version + "_" + arch + ".deb";
-  DW_RETURN_IF_ERROR(RunTool({"dpkg-deb", "--root-owner-group", "-b", root, out}));
+  DW_RETURN_IF_ERROR(RunTool(host, {"dpkg-deb", "--root-owner-group", "-b", root, out}));
   return out;
 }
 

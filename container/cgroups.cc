@@ -38,16 +38,6 @@ Status WriteFile(const std::string& path, const std::string& value) {
   return Status::Ok();
 }
 
-Status MkdirP(const std::string& dir) {
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      std::string p = dir.substr(0, i);
-      if (mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + p, errno);
-    }
-  }
-  return Status::Ok();
-}
-
 Result<std::string> ReadSmall(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(path, errno);
@@ -140,20 +130,20 @@ bool IsOptionalLimitFile(std::string_view file) {
   return file == "memory.swap.max" || file == "memory.memsw.limit_in_bytes";
 }
 
-Result<CgroupSet> CgroupSet::Create(const std::string& id, const CgroupLimits& limits) {
+Result<CgroupSet> CgroupSet::Create(Host& host, const std::string& id, const CgroupLimits& limits) {
   std::vector<std::string> members;
   for (const CgroupStep& step : PlanCgroups(HostLayout(), id, limits)) {
     if (step.member) {
-      if (mkdir(step.dir.c_str(), 0755) != 0) {
-        Status st = errno == ENOENT ? MkdirP(step.dir) : ErrnoStatus("mkdir " + step.dir, errno);
-        if (!st.ok()) {
-          CgroupSet(members).Destroy().IgnoreError();
-          return st;
-        }
+      // The container's own cgroup must be new; its parents may exist.
+      Status st = host.MakeDir(step.dir, 0755);
+      if (st.code() == StatusCode::kNotFound) st = MakeDirs(host, step.dir, 0755);
+      if (!st.ok()) {
+        CgroupSet(members).Destroy().IgnoreError();
+        return st;
       }
       members.push_back(step.dir);
     } else {
-      Status st = MkdirP(step.dir);
+      Status st = MakeDirs(host, step.dir, 0755);
       if (!st.ok()) {
         CgroupSet(members).Destroy().IgnoreError();
         return st;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "container/mountinfo.h"
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::container {
@@ -70,8 +71,9 @@ class CgroupSet {
   CgroupSet() = default;
   explicit CgroupSet(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
 
-  // Reads /proc/self/mountinfo, plans and creates. Errors name the file.
-  static Result<CgroupSet> Create(const std::string& id, const CgroupLimits& limits);
+  // Reads /proc/self/mountinfo, plans, and makes the directories through
+  // `host`. Errors name the file.
+  static Result<CgroupSet> Create(Host& host, const std::string& id, const CgroupLimits& limits);
   // The directories a container with `id` would use (for cleanup).
   static std::vector<std::string> DirsFor(const std::string& id);
 

@@ -267,7 +267,7 @@ Result<int> StartContainer(const StateDir& state, const std::string& name,
   for (const VolumeSpec& v : r.volumes) DW_RETURN_IF_ERROR(ValidateVolumeSource(v));
   CgroupSet(CgroupSet::DirsFor(r.id)).Destroy().IgnoreError();  // leftovers of a crash
   CgroupLimits limits{r.memory_bytes, r.pids_max};
-  DW_ASSIGN_OR_RETURN(CgroupSet cgroups, CgroupSet::Create(r.id, limits));
+  DW_ASSIGN_OR_RETURN(CgroupSet cgroups, CgroupSet::Create(state.host(), r.id, limits));
   if (!options.detach) {
     auto code = Supervise(state, r, cgroups, -1, options);
     cgroups.Destroy().IgnoreError();

@@ -135,8 +135,9 @@ class Host {
   // missing entry is kNotFound.
   virtual Status Remove(const std::string& path) = 0;
 
-  // Runs a program and waits for it. Fails only when it cannot be started
-  // (no such program, no memory, no fds): its exit code, even 127, is in the
+  // Runs a program and waits for it; argv[0] without a '/' is looked up in
+  // $PATH. Fails only when it cannot be started (no such program:
+  // kNotFound; no memory, no fds): its exit code, even 127, is in the
   // result. Every pipe and fd is closed on every path; the child gets no fd
   // of the caller but 0, 1 and 2.
   virtual Result<SpawnResult> Spawn(const SpawnRequest& request) = 0;

@@ -297,7 +297,10 @@ class PosixHost final : public Host {
     for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     pid_t pid = 0;
-    int rc = ::posix_spawn(&pid, program.c_str(), &fa.actions, nullptr, argv.data(), environ);
+    const bool search = program.find('/') == std::string::npos;
+    int rc = search
+                 ? ::posix_spawnp(&pid, program.c_str(), &fa.actions, nullptr, argv.data(), environ)
+                 : ::posix_spawn(&pid, program.c_str(), &fa.actions, nullptr, argv.data(), environ);
     if (rc != 0) return ErrnoStatus(program, rc);
     // The parent's copies of the write ends go, so that EOF comes when the
     // child exits.

@@ -413,7 +413,7 @@ int Daemon::Run() {
   impl_->io.post([this] {
     // Opening the store first creates its directory (0700) on a host where
     // nothing made it yet, so that a first-start enrollment can be kept.
-    if (auto store = agent::Store::Open(impl_->config.db); !store.ok()) {
+    if (auto store = agent::Store::Open(impl_->host, impl_->config.db); !store.ok()) {
       impl_->Log(store.status().message());
     }
     impl_->Poll();
