@@ -67,8 +67,8 @@ struct Xattr {
   std::string value;
 };
 
-// A program to run (Host::Spawn). argv[0] is the program's path: there is no
-// PATH search. The environment is the caller's.
+// A program to run (Host::Spawn). argv[0] is the program's path, or a name
+// without '/' looked up in $PATH. The environment is the caller's.
 struct SpawnRequest {
   std::vector<std::string> argv;
   std::string stdin_path;       // read as standard input; empty: /dev/null
