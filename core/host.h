@@ -88,7 +88,8 @@ class Host {
   virtual ~Host() = default;
 
   // openat(dir_fd, name, flags | O_CLOEXEC). `name` may be an absolute path
-  // when dir_fd is AT_FDCWD.
+  // when dir_fd is AT_FDCWD. A file it creates (O_CREAT) gets mode 0600
+  // (less the umask); callers chmod the fd for another.
   virtual Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags) = 0;
 
   // fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW).

@@ -107,7 +107,7 @@ class PosixHost final : public Host {
   Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags) override {
     int fd;
     do {
-      fd = ::openat(dir_fd, name.c_str(), flags | O_CLOEXEC);
+      fd = ::openat(dir_fd, name.c_str(), flags | O_CLOEXEC, mode_t{0600});
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return ErrnoStatus(name, errno);
     return UniqueFd(fd);
