@@ -1,9 +1,5 @@
 #include "agent/store.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-
 namespace driftwatch::agent {
 
 using sqlite::Db;

@@ -9,7 +9,6 @@
 #include <ftw.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
