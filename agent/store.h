@@ -15,6 +15,7 @@
 #define DRIFTWATCH_AGENT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,9 @@ struct CheckRow {
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
 };
+
+// Which events History answers; null: all.
+using HistoryFilter = std::function<bool(const DriftEvent&)>;
 
 struct HistoryRow {
   int64_t check_id = 0;
@@ -129,8 +133,10 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
   // The latest check of `baseline` (any revision), if any.
   Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
-  // Events of checks finished at or after since_ns, oldest first.
-  Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit);
+  // Events of checks finished at or after since_ns, oldest first: the first
+  // `limit` of those `keep` accepts (every event without it).
+  Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
+                                          const HistoryFilter& keep = nullptr);
 
   // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
   // older ones and every tree no snapshot reaches.

@@ -229,7 +229,8 @@ Result<std::optional<CheckRow>> Store::LatestCheck(const std::string& baseline) 
       CheckRow{q.Int(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4), q.Int(5)});
 }
 
-Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit) {
+Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit,
+                                               const HistoryFilter& keep) {
   std::lock_guard<std::mutex> lock(mu_);
   DW_ASSIGN_OR_RETURN(
       Stmt q,
@@ -238,9 +239,12 @@ Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit) {
           " e.old_entry, e.new_entry, e.package, e.from_version, e.to_version, e.cause"
           " FROM events e JOIN checks c ON c.id = e.check_id"
           " WHERE c.finished_ns >= ? ORDER BY e.id LIMIT ?"));
-  q.Bind(1, since_ns).Bind(2, static_cast<int64_t>(limit));
+  // With a filter the limit counts the events it keeps, so SQL reads on.
+  const int64_t sql_limit =
+      keep || limit > size_t{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(limit);
+  q.Bind(1, since_ns).Bind(2, sql_limit);
   std::vector<HistoryRow> out;
-  for (;;) {
+  while (out.size() < limit) {
     DW_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     HistoryRow h;
@@ -262,6 +266,7 @@ Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit) {
     ev.from_version = q.Text(11);
     ev.to_version = q.Text(12);
     ev.cause = q.Text(13);
+    if (keep && !keep(ev)) continue;
     out.push_back(std::move(h));
   }
   return out;

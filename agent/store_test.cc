@@ -84,6 +84,39 @@ TEST(StoreTest, CreatesParentsAndRoundTripsEverything) {
   EXPECT_TRUE((*store)->History(21, 100)->empty());
 }
 
+// The limit counts the events the filter keeps: the newest events of one
+// path stay reachable behind many events of others.
+TEST(StoreTest, HistoryLimitCountsFilteredEvents) {
+  TempDir dir;
+  auto store = Store::Open(DefaultHost(), dir / "agent.db");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  SnapshotRow snap;
+  snap.kind = "check";
+  snap.root_path = "/";
+  snap.created_ns = 1;
+  auto sid = (*store)->AddSnapshot(snap);
+  ASSERT_TRUE(sid.ok()) << sid.status().message();
+  std::vector<DriftEvent> events;
+  for (const char* path : {"/etc/a", "/etc/b", "/etc/c", "/var/g1", "/var/g2", "/var/g3"}) {
+    DriftEvent ev;
+    ev.path = path;
+    ev.kind = DriftKind::kAdded;
+    ev.severity = Severity::kLow;
+    ev.new_entry = FileEntry("x", "y");
+    events.push_back(ev);
+  }
+  ASSERT_TRUE((*store)->RecordCheck(CheckRow{0, *sid, "default", 1, 10, 20}, events).ok());
+  auto only_var = [](const DriftEvent& e) { return e.path.rfind("/var/", 0) == 0; };
+  auto two = (*store)->History(0, 2, only_var);
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].event.path, "/var/g1");
+  EXPECT_EQ((*two)[1].event.path, "/var/g2");
+  EXPECT_EQ((*store)->History(0, 10, only_var)->size(), 3u);
+  EXPECT_EQ((*store)->History(0, 2)->size(), 2u);
+  EXPECT_EQ((*store)->History(0, 2)->front().event.path, "/etc/a");
+}
+
 TEST(StoreTest, RefusesNewerSchema) {
   TempDir dir;
   { ASSERT_TRUE(Store::Open(DefaultHost(), dir / "agent.db").ok()); }
