@@ -19,44 +19,46 @@
 namespace driftwatch::cli {
 namespace {
 
-const std::vector<FlagSpec> kCommonFlags = {
-    {"db"}, {"rules"}, {"root"}, {"jobs"}, {"format"}, {"quiet", false}, {"full", false},
+// The flags of the commands that scan: rules, root, store and output.
+struct ScanFlags {
+  std::string db;
+  std::string rules;
+  std::string root = "/";
+  std::string format = "text";
+  int jobs = 0;  // 0: the scanner's default
+  bool quiet = false;
+  bool full = false;
 };
 
-std::vector<FlagSpec> With(std::vector<FlagSpec> extra) {
-  extra.insert(extra.end(), kCommonFlags.begin(), kCommonFlags.end());
-  return extra;
+void AddScanFlags(CLI::App* cmd, ScanFlags* f) {
+  AddDbFlag(cmd, &f->db);
+  cmd->add_option("--rules", f->rules,
+                  "the rule file (default $DRIFTWATCH_RULES, else /etc/driftwatch/rules.yaml)")
+      ->type_name("FILE");
+  cmd->add_option("--root", f->root, "the tree to scan, / by default")->type_name("DIR");
+  cmd->add_option("--jobs", f->jobs, "files hashed in parallel")
+      ->type_name("N")
+      ->check(cmdline::IntegerRange(1, 256));
+  AddFormatFlag(cmd, &f->format);
+  cmd->add_flag("--quiet", f->quiet, "no progress line on a terminal");
+  cmd->add_flag("--full", f->full, "hash every file instead of trusting unchanged metadata");
 }
 
-Result<bool> WantJson(const Args& args) {
-  std::string f = args.GetOr("format", "text");
-  if (f != "text" && f != "json") {
-    return Status::InvalidArgument("--format must be text or json, not '" + f + "'");
-  }
-  return f == "json";
-}
-
-Result<agent::CheckOptions> OptionsFrom(const Args& args) {
+Result<agent::CheckOptions> OptionsFrom(const ScanFlags& f) {
   agent::CheckOptions o;
   o.host = &DefaultHost();
-  o.db_path = args.GetOr("db", agent::DefaultDbPath());
-  o.rules_path = args.GetOr("rules", agent::DefaultRulesPath());
-  o.root = args.GetOr("root", "/");
+  o.db_path = f.db.empty() ? agent::DefaultDbPath() : f.db;
+  o.rules_path = f.rules.empty() ? agent::DefaultRulesPath() : f.rules;
+  o.root = f.root;
   if (o.root.empty() || o.root[0] != '/') {
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
     o.root = std::string(cwd) + "/" + o.root;
   }
   while (o.root.size() > 1 && o.root.back() == '/') o.root.pop_back();
-  if (auto jobs = args.Get("jobs")) {
-    char* end = nullptr;
-    long n = std::strtol(jobs->c_str(), &end, 10);
-    if (*end != '\0' || n < 1 || n > 256) return Status::InvalidArgument("--jobs takes 1..256");
-    o.jobs = static_cast<int>(n);
-  }
-  o.full = args.Has("full");
-  if (!args.Has("quiet") && ::isatty(STDERR_FILENO))
-    o.progress = std::make_shared<ProgressLine>(stderr);
+  if (f.jobs > 0) o.jobs = f.jobs;
+  o.full = f.full;
+  if (!f.quiet && ::isatty(STDERR_FILENO)) o.progress = std::make_shared<ProgressLine>(stderr);
   return o;
 }
 
@@ -96,7 +98,6 @@ int PrintBaseline(const agent::BaselineInfo& b, bool json) {
 }
 
 int RulesCheck(const std::vector<std::string>& files) {
-  if (files.empty()) return Fail(Status::InvalidArgument("usage: driftwatch rules check FILE..."));
   int rc = kExitOk;
   for (const std::string& f : files) {
     auto policy = rules::LoadPolicyFile(DefaultHost(), f);
@@ -111,52 +112,54 @@ int RulesCheck(const std::vector<std::string>& files) {
   return rc;
 }
 
-int BaselineCreate(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"name"}, {"reason"}}));
-  if (!args.ok()) return Fail(args.status());
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
-  auto opts = OptionsFrom(*args);
+struct CreateFlags {
+  ScanFlags scan;
+  std::string name;       // positional NAME
+  std::string name_flag;  // --name NAME, the older spelling
+  std::string reason = "baseline create";
+};
+
+int BaselineCreate(const CreateFlags& f) {
+  if (!f.name.empty() && !f.name_flag.empty() && f.name != f.name_flag) {
+    return Fail(Status::InvalidArgument("baseline create: the name is given twice ('" + f.name +
+                                        "' and --name '" + f.name_flag + "'); give it once"));
+  }
+  auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
-  opts->baseline = args->GetOr("name", "default");
-  auto info = agent::CreateBaseline(*opts, CurrentUser(), args->GetOr("reason", "baseline create"));
+  opts->baseline = !f.name.empty() ? f.name : !f.name_flag.empty() ? f.name_flag : "default";
+  auto info = agent::CreateBaseline(*opts, CurrentUser(), f.reason);
   if (!info.ok()) return Fail(info.status());
-  return PrintBaseline(*info, *json);
+  return PrintBaseline(*info, f.scan.format == "json");
 }
 
-int BaselineAccept(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"path", true, true}, {"reason"}}));
-  if (!args.ok()) return Fail(args.status());
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
-  if (args->positional().size() != 1) {
-    return Fail(Status::InvalidArgument(
-        "usage: driftwatch baseline accept NAME [--path GLOB...] --reason TEXT"));
-  }
-  if (!args->Has("reason") || args->GetOr("reason", "").empty()) {
-    return Fail(
-        Status::InvalidArgument("baseline accept needs --reason TEXT (kept in the history)"));
-  }
-  auto opts = OptionsFrom(*args);
+struct AcceptFlags {
+  ScanFlags scan;
+  std::string name;
+  std::vector<std::string> paths;
+  std::string reason;
+};
+
+int BaselineAccept(const AcceptFlags& f) {
+  auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
-  opts->baseline = args->positional()[0];
-  auto info = agent::AcceptDrift(*opts, args->GetAll("path"), CurrentUser(), *args->Get("reason"));
+  opts->baseline = f.name;
+  auto info = agent::AcceptDrift(*opts, f.paths, CurrentUser(), f.reason);
   if (!info.ok()) return Fail(info.status());
-  return PrintBaseline(*info, *json);
+  return PrintBaseline(*info, f.scan.format == "json");
 }
 
-int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
-  auto args = Args::Parse(argv, {{"db"}, {"format"}});
-  if (!args.ok()) return Fail(args.status());
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
-  if (show && args->positional().size() != 1) {
-    return Fail(Status::InvalidArgument("usage: driftwatch baseline show NAME"));
-  }
-  auto store = agent::Store::Open(DefaultHost(), args->GetOr("db", agent::DefaultDbPath()));
+struct ListFlags {
+  std::string db;
+  std::string format = "text";
+  std::string name;  // show
+};
+
+int BaselineListOrShow(const ListFlags& f, bool show) {
+  const bool json = f.format == "json";
+  auto store = agent::Store::Open(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db);
   if (!store.ok()) return Fail(store.status());
   std::optional<std::string> name;
-  if (show) name = args->positional()[0];
+  if (show) name = f.name;
   auto rows = (*store)->Baselines(name);
   if (!rows.ok()) return Fail(rows.status());
   if (show && rows->empty()) return Fail(Status::NotFound("no baseline named '" + *name + "'"));
@@ -167,7 +170,7 @@ int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
     if (!show && &r != &rows->back() && (&r + 1)->name == r.name) continue;
     auto snap = (*store)->GetSnapshot(r.snapshot_id);
     if (!snap.ok()) return Fail(snap.status());
-    if (*json) {
+    if (json) {
       web::json::value v = web::json::value::object();
       v["name"] = web::json::value::string(r.name);
       v["revision"] = web::json::value::number(r.revision);
@@ -185,7 +188,7 @@ int BaselineListOrShow(const std::vector<std::string>& argv, bool show) {
                 << r.reason << "\"\n";
     }
   }
-  if (*json) std::cout << arr.serialize() << "\n";
+  if (json) std::cout << arr.serialize() << "\n";
   return kExitOk;
 }
 
@@ -202,44 +205,27 @@ void PrintCheck(const CheckResult& result, bool json) {
   }
 }
 
-}  // namespace
+struct CheckFlags {
+  ScanFlags scan;
+  std::string baseline = "default";
+  bool report = false;
+  bool verify_packages = false;
+  bool no_containers = false;
+  std::string min_severity = "info";
+};
 
-int RunRulesCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "check") {
-    return Fail(Status::InvalidArgument("usage: driftwatch rules check FILE..."));
-  }
-  return RulesCheck(std::vector<std::string>(args.begin() + 1, args.end()));
-}
-
-int RunBaselineCommand(const std::vector<std::string>& args) {
-  const std::string sub = args.empty() ? "" : args[0];
-  std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-  if (sub == "create") return BaselineCreate(rest);
-  if (sub == "accept") return BaselineAccept(rest);
-  if (sub == "list") return BaselineListOrShow(rest, false);
-  if (sub == "show") return BaselineListOrShow(rest, true);
-  return Fail(Status::InvalidArgument("usage: driftwatch baseline create|list|show|accept ..."));
-}
-
-int RunCheckCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, With({{"baseline"},
-                                      {"report", false},
-                                      {"verify-packages", false},
-                                      {"no-containers", false},
-                                      {"min-severity"}}));
-  if (!args.ok()) return Fail(args.status());
-  auto min_severity = agent::ParseMinSeverity(args->GetOr("min-severity", "info"));
+int Check(const CheckFlags& f) {
+  auto min_severity = agent::ParseMinSeverity(f.min_severity);
   if (!min_severity.ok()) return Fail(min_severity.status().WithContext("--min-severity"));
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
-  auto opts = OptionsFrom(*args);
+  const bool json = f.scan.format == "json";
+  auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
-  opts->baseline = args->GetOr("baseline", "default");
-  opts->verify_packages = args->Has("verify-packages");
+  opts->baseline = f.baseline;
+  opts->verify_packages = f.verify_packages;
   Status not_recorded;
   auto result = agent::RunCheck(*opts, &not_recorded);
   if (!result.ok()) return Fail(result.status());
-  if (opts->root == "/" && !args->Has("no-containers")) {
+  if (opts->root == "/" && !f.no_containers) {
     AddContainerDrift(opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
@@ -251,22 +237,19 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
               << " recorded in the history only\n";
   }
   // The drift found is printed whatever becomes of its record and report.
-  PrintCheck(*result, *json);
+  PrintCheck(*result, json);
   int rc = result->events.empty() ? kExitOk : kExitDrift;
   if (!not_recorded.ok()) {
     rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
                                        "; its drift is printed above but not kept in its history"));
   }
-  if (args->Has("report") && ReportCheck(opts->db_path, *result) != kExitOk) rc = kExitError;
+  if (f.report && ReportCheck(opts->db_path, *result) != kExitOk) rc = kExitError;
   return rc;
 }
 
-int RunScanCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, kCommonFlags);
-  if (!args.ok()) return Fail(args.status());
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
-  auto opts = OptionsFrom(*args);
+int Scan(const ScanFlags& f) {
+  const bool json = f.format == "json";
+  auto opts = OptionsFrom(f);
   if (!opts.ok()) return Fail(opts.status());
   auto policy = rules::LoadPolicyFile(DefaultHost(), opts->rules_path);
   if (!policy.ok()) return Fail(policy.status());
@@ -276,7 +259,7 @@ int RunScanCommand(const std::vector<std::string>& argv) {
   so.jobs = opts->jobs;
   auto scan = agent::ScanTree(DefaultHost(), *policy, so, trees);
   if (!scan.ok()) return Fail(scan.status());
-  if (*json) {
+  if (json) {
     web::json::value v = web::json::value::object();
     v["root"] = web::json::value::string(scan->root.Hex());
     v["root_path"] = web::json::value::string(EscapePath(opts->root));
@@ -296,38 +279,47 @@ int RunScanCommand(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
-int RunHistoryCommand(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, {{"db"}, {"format"}, {"path", true, true}, {"since"}, {"limit"}});
-  if (!args.ok()) return Fail(args.status());
-  auto json = WantJson(*args);
-  if (!json.ok()) return Fail(json.status());
+struct HistoryFlags {
+  std::string db;
+  std::string format = "text";
+  std::vector<std::string> paths;
+  std::string since;
+  size_t limit = 100000;
+};
+
+int History(const HistoryFlags& f) {
+  const bool json = f.format == "json";
   int64_t since = 0;
-  if (auto s = args->Get("since")) {
-    auto t = ParseSince(*s, DefaultHost().NowNs());
-    if (!t.ok()) return Fail(t.status());
+  if (!f.since.empty()) {
+    auto t = ParseSince(f.since, DefaultHost().NowNs());
+    if (!t.ok()) return Fail(t.status().WithContext("--since"));
     since = *t;
   }
   std::vector<rules::Glob> globs;
-  for (const std::string& g : args->GetAll("path")) {
+  for (const std::string& g : f.paths) {
     auto glob = rules::Glob::Compile(g);
     if (!glob.ok()) return Fail(glob.status().WithContext("--path"));
     globs.push_back(std::move(*glob));
   }
-  size_t limit = 100000;
-  if (auto l = args->Get("limit")) limit = std::strtoul(l->c_str(), nullptr, 10);
-  auto store = agent::Store::Open(DefaultHost(), args->GetOr("db", agent::DefaultDbPath()));
+  auto store = agent::Store::Open(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db);
   if (!store.ok()) return Fail(store.status());
-  auto rows = (*store)->History(since, limit);
+  // The paths are matched before the limit counts: --limit N gives N events
+  // of those paths.
+  agent::HistoryFilter matches;
+  if (!globs.empty()) {
+    matches = [&globs](const DriftEvent& e) {
+      for (const rules::Glob& g : globs) {
+        if (g.Matches(e.path)) return true;
+      }
+      return false;
+    };
+  }
+  auto rows = (*store)->History(since, f.limit, matches);
   if (!rows.ok()) return Fail(rows.status());
   web::json::value arr = web::json::value::array();
   size_t i = 0;
   for (const agent::HistoryRow& h : *rows) {
-    if (!globs.empty()) {
-      bool hit = false;
-      for (const rules::Glob& g : globs) hit = hit || g.Matches(h.event.path);
-      if (!hit) continue;
-    }
-    if (*json) {
+    if (json) {
       web::json::value v = DriftEventToJson(h.event);
       v["check"] = web::json::value::number(h.check_id);
       v["time"] = web::json::value::string(FormatRfc3339Nanos(h.finished_ns));
@@ -337,8 +329,97 @@ int RunHistoryCommand(const std::vector<std::string>& argv) {
       std::cout << FormatTime(h.finished_ns) << "  " << FormatEvent(h.event) << "\n";
     }
   }
-  if (*json) std::cout << arr.serialize() << "\n";
+  if (json) std::cout << arr.serialize() << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+void AddRulesCommand(CLI::App& root) {
+  CLI::App* rules = cmdline::AddGroup(root, "rules", "rule files: rules check FILE...");
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* check = cmdline::AddCommand(*rules, "check", "validate rule files",
+                                        [files] { return RulesCheck(*files); });
+  check->add_option("FILE", *files, "a rule file")->required();
+}
+
+void AddBaselineCommand(CLI::App& root) {
+  CLI::App* baseline =
+      cmdline::AddGroup(root, "baseline", "baselines: create, list, show, accept drift");
+
+  auto c = std::make_shared<CreateFlags>();
+  CLI::App* create = cmdline::AddCommand(
+      *baseline, "create", "scan now and keep the result as a new revision of baseline NAME",
+      [c] { return BaselineCreate(*c); });
+  create->add_option("NAME", c->name, "the baseline's name (default: default)");
+  create->add_option("--name", c->name_flag, "the baseline's name, as NAME")->type_name("NAME");
+  create->add_option("--reason", c->reason, "kept in the baseline's history")->type_name("TEXT");
+  AddScanFlags(create, &c->scan);
+
+  auto l = std::make_shared<ListFlags>();
+  CLI::App* list = cmdline::AddCommand(*baseline, "list", "the newest revision of each baseline",
+                                       [l] { return BaselineListOrShow(*l, false); });
+  AddDbFlag(list, &l->db);
+  AddFormatFlag(list, &l->format);
+
+  auto s = std::make_shared<ListFlags>();
+  CLI::App* show = cmdline::AddCommand(*baseline, "show", "every revision of baseline NAME",
+                                       [s] { return BaselineListOrShow(*s, true); });
+  show->add_option("NAME", s->name, "the baseline's name")->required();
+  AddDbFlag(show, &s->db);
+  AddFormatFlag(show, &s->format);
+
+  auto a = std::make_shared<AcceptFlags>();
+  CLI::App* accept = cmdline::AddCommand(
+      *baseline, "accept", "make the drift found (or only that under --path) part of baseline NAME",
+      [a] { return BaselineAccept(*a); });
+  accept->add_option("NAME", a->name, "the baseline's name")->required();
+  accept->add_option("--path", a->paths, "accept only the drift at paths matching GLOB")
+      ->type_name("GLOB");
+  accept->add_option("--reason", a->reason, "why; kept in the baseline's history")
+      ->type_name("TEXT")
+      ->required()
+      ->check(cmdline::NonEmpty());
+  AddScanFlags(accept, &a->scan);
+}
+
+void AddCheckCommand(CLI::App& root) {
+  auto f = std::make_shared<CheckFlags>();
+  CLI::App* cmd = cmdline::AddCommand(root, "check", "compare this host with its baseline",
+                                      [f] { return Check(*f); });
+  cmd->add_option("--baseline", f->baseline, "the baseline to compare with (default: default)")
+      ->type_name("NAME");
+  cmd->add_option("--min-severity", f->min_severity,
+                  "events below it are recorded in the history only (default info)")
+      ->type_name(cmdline::Choices({"info", "low", "medium", "high", "critical"}))
+      ->check(cmdline::OneOf({"info", "low", "medium", "high", "critical"}));
+  cmd->add_flag("--report", f->report, "queue the result for the collector and deliver it");
+  cmd->add_flag("--verify-packages", f->verify_packages,
+                "also verify package-owned files against the package managers' checksums");
+  cmd->add_flag("--no-containers", f->no_containers, "leave out the running containers");
+  AddScanFlags(cmd, &f->scan);
+}
+
+void AddScanCommand(CLI::App& root) {
+  auto f = std::make_shared<ScanFlags>();
+  CLI::App* cmd = cmdline::AddCommand(root, "scan", "snapshot now and print a summary",
+                                      [f] { return Scan(*f); });
+  AddScanFlags(cmd, f.get());
+}
+
+void AddHistoryCommand(CLI::App& root) {
+  auto f = std::make_shared<HistoryFlags>();
+  CLI::App* cmd = cmdline::AddCommand(root, "history", "drift found by earlier checks",
+                                      [f] { return History(*f); });
+  AddDbFlag(cmd, &f->db);
+  AddFormatFlag(cmd, &f->format);
+  cmd->add_option("--path", f->paths, "only events at paths matching GLOB (repeatable)")
+      ->type_name("GLOB");
+  cmd->add_option("--since", f->since, "only checks since then: 24h, 7d or an RFC 3339 time")
+      ->type_name("WHEN");
+  cmd->add_option("--limit", f->limit, "at most N events, oldest first")
+      ->type_name("N")
+      ->check(cmdline::PositiveInteger());
 }
 
 }  // namespace driftwatch::cli

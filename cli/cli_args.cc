@@ -2,66 +2,55 @@
 
 #include <iostream>
 
+#include "cli/commands.h"
+
 namespace driftwatch::cli {
+namespace {
 
-Result<Args> Args::Parse(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs) {
-  Args out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {
-      out.rest_.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      break;
-    }
-    if (a.size() < 3 || a.rfind("--", 0) != 0) {
-      out.positional_.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    std::optional<std::string> inline_value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
-      name.resize(eq);
-    }
-    const FlagSpec* spec = nullptr;
-    for (const FlagSpec& s : specs) {
-      if (s.name == name) spec = &s;
-    }
-    if (spec == nullptr) return Status::InvalidArgument("unknown flag --" + name);
-    std::string value;
-    if (spec->takes_value) {
-      if (inline_value) {
-        value = *inline_value;
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return Status::InvalidArgument("flag --" + name + " needs a value");
-      }
-    } else if (inline_value) {
-      return Status::InvalidArgument("flag --" + name + " takes no value");
-    }
-    auto& slot = out.values_[name];
-    if (!slot.empty() && !spec->repeated) {
-      return Status::InvalidArgument("flag --" + name + " given twice");
-    }
-    slot.push_back(value);
-  }
-  return out;
+cmdline::Manual DriftwatchManual() {
+  cmdline::Manual m;
+  m.title = "configuration drift detection agent";
+  m.description =
+      "driftwatch records what a host's files, packages and running containers look like as a "
+      "named baseline in a SQLite store, compares the host with it on demand (check) or on a "
+      "schedule (daemon), and reports every divergence on the terminal and to a "
+      "driftwatch-collector(8).\n"
+      "\n"
+      "Which paths are watched, with which attributes and severities, is set by a rule file "
+      "(rules.yaml). Every command answers --help.";
+  m.exit_status =
+      "0: success, no drift.\n\n1: drift found (check, packages verify, container diff).\n\n"
+      "2: an error, including a mistake on the command line.";
+  m.files =
+      "/var/lib/driftwatch/agent.db\tthe agent store: baselines, history, enrollment and outbox "
+      "($DRIFTWATCH_DB overrides)\n"
+      "/etc/driftwatch/rules.yaml\tthe host rules ($DRIFTWATCH_RULES overrides)\n"
+      "/etc/driftwatch/container.yaml\tthe container rules\n"
+      "/etc/driftwatch/agent.yaml\tthe daemon's configuration\n";
+  m.see_also = "driftwatch-collector(8)";
+  return m;
 }
 
-std::optional<std::string> Args::Get(const std::string& name) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
-  return it->second.back();
+}  // namespace
+
+std::unique_ptr<cmdline::Program> MakeProgram() {
+  auto program = std::make_unique<cmdline::Program>(
+      "driftwatch", "driftwatch: configuration drift detection", DriftwatchManual());
+  program->footer("exit status: 0 no drift, 1 drift found, 2 error");
+  for (void (*add)(CLI::App&) : kCommands) add(*program);
+  return program;
 }
 
-std::string Args::GetOr(const std::string& name, const std::string& fallback) const {
-  return Get(name).value_or(fallback);
+void AddFormatFlag(CLI::App* cmd, std::string* format) {
+  cmd->add_option("--format", *format, "output as text or json (default text)")
+      ->type_name(cmdline::Choices({"text", "json"}))
+      ->check(cmdline::OneOf({"text", "json"}));
 }
 
-const std::vector<std::string>& Args::GetAll(const std::string& name) const {
-  static const std::vector<std::string> kEmpty;
-  auto it = values_.find(name);
-  return it == values_.end() ? kEmpty : it->second;
+void AddDbFlag(CLI::App* cmd, std::string* db) {
+  cmd->add_option("--db", *db,
+                  "the agent store (default $DRIFTWATCH_DB, else /var/lib/driftwatch/agent.db)")
+      ->type_name("FILE");
 }
 
 int Fail(const Status& status) {

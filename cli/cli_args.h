@@ -1,52 +1,32 @@
-// A small command-line flag parser shared by every driftwatch subcommand.
-//
-// Accepts "--name value", "--name=value", boolean "--name", repeated flags,
-// and positionals; "--" ends flag parsing. Unknown flags are errors, so a
-// typo never silently changes what a command does.
+// The driftwatch command's arguments: the program's command tree (built from
+// every command file's Add*Command, cli/commands.h) on the argument layer
+// both executables share (core/command_line.h), and the flags several
+// commands have in common.
 //
 // Thread-safety: not shared between threads.
 #ifndef DRIFTWATCH_CLI_CLI_ARGS_H_
 #define DRIFTWATCH_CLI_CLI_ARGS_H_
 
-#include <map>
-#include <optional>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "core/command_line.h"
 #include "core/status.h"
 
 namespace driftwatch::cli {
 
-struct FlagSpec {
-  std::string name;  // without the leading "--"
-  bool takes_value = true;
-  bool repeated = false;
-};
-
-class Args {
- public:
-  // Parses args (not including the command words) against specs.
-  static Result<Args> Parse(const std::vector<std::string>& args,
-                            const std::vector<FlagSpec>& specs);
-
-  bool Has(const std::string& name) const { return values_.count(name) != 0; }
-  std::optional<std::string> Get(const std::string& name) const;
-  std::string GetOr(const std::string& name, const std::string& fallback) const;
-  const std::vector<std::string>& GetAll(const std::string& name) const;
-  const std::vector<std::string>& positional() const { return positional_; }
-  // Everything after a literal "--".
-  const std::vector<std::string>& rest() const { return rest_; }
-
- private:
-  std::map<std::string, std::vector<std::string>> values_;
-  std::vector<std::string> positional_;
-  std::vector<std::string> rest_;
-};
-
 // Exit codes shared by all commands (like diff and AIDE).
-constexpr int kExitOk = 0;
-constexpr int kExitDrift = 1;
-constexpr int kExitError = 2;
+using cmdline::kExitDrift;
+using cmdline::kExitError;
+using cmdline::kExitOk;
+
+// The driftwatch program with every command.
+std::unique_ptr<cmdline::Program> MakeProgram();
+
+// --format text|json into *format (default text).
+void AddFormatFlag(CLI::App* cmd, std::string* format);
+// --db FILE, the agent store, into *db.
+void AddDbFlag(CLI::App* cmd, std::string* db);
 
 // Prints "driftwatch: <message>" to stderr and returns kExitError.
 int Fail(const Status& status);

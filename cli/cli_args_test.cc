@@ -2,41 +2,189 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "agent/store.h"
 #include "cli/output.h"
+#include "core/host.h"
+#include "tests/testing/temp_tree.h"
 
 namespace driftwatch::cli {
 namespace {
 
-const std::vector<FlagSpec> kSpecs = {{"db"}, {"path", true, true}, {"quiet", false}};
+struct Outcome {
+  int code;
+  std::string out;  // usage and help; the commands print to std::cout
+  std::string err;
+};
 
-TEST(ArgsTest, ParsesFlagsPositionalsAndRest) {
-  auto a = Args::Parse({"show", "--db", "x.db", "--path=/etc/**", "--path", "/usr/**", "--quiet",
-                        "NAME", "--", "--db", "y"},
-                       kSpecs);
-  ASSERT_TRUE(a.ok()) << a.status().message();
-  EXPECT_EQ(a->GetOr("db", ""), "x.db");
-  EXPECT_EQ(a->GetAll("path"), (std::vector<std::string>{"/etc/**", "/usr/**"}));
-  EXPECT_TRUE(a->Has("quiet"));
-  EXPECT_EQ(a->positional(), (std::vector<std::string>{"show", "NAME"}));
-  EXPECT_EQ(a->rest(), (std::vector<std::string>{"--db", "y"}));
+Outcome RunDriftwatch(const std::vector<std::string>& args) {
+  auto program = MakeProgram();
+  std::ostringstream out, err;
+  int code = program->Run(args, out, err);
+  return {code, out.str(), err.str()};
 }
 
-TEST(ArgsTest, RejectsMistakes) {
+// Every mistake is exit 2 with one line naming the command and what was
+// expected, then where the usage is.
+TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
   struct Case {
     std::vector<std::string> args;
-    std::string message;
+    std::string first_line;
   };
   const Case cases[] = {
-      {{"--bogus"}, "unknown flag --bogus"},
-      {{"--db"}, "flag --db needs a value"},
-      {{"--db", "a", "--db", "b"}, "flag --db given twice"},
-      {{"--quiet=yes"}, "flag --quiet takes no value"},
+      {{"history", "--limit", "abc"},
+       "driftwatch history: --limit: expected a positive integer, not 'abc'"},
+      {{"history", "--limit", "0"},
+       "driftwatch history: --limit: expected a positive integer, not '0'"},
+      {{"history", "--limit=-3"},
+       "driftwatch history: --limit: expected a positive integer, not '-3'"},
+      {{"history", "--bogus"}, "driftwatch history: unknown flag --bogus"},
+      {{"history", "--bogus=1"}, "driftwatch history: unknown flag --bogus"},
+      {{"history", "stray"}, "driftwatch history: unexpected argument 'stray'"},
+      {{"history", "--db"}, "driftwatch history: --db: expected a value (FILE)"},
+      {{"history", "--db", "a", "--db", "b"}, "driftwatch history: --db: given more than once"},
+      {{"check", "--format", "yaml"},
+       "driftwatch check: --format: expected text or json, not 'yaml'"},
+      {{"check", "--min-severity", "urgent"},
+       "driftwatch check: --min-severity: expected info, low, medium, high or critical, not "
+       "'urgent'"},
+      {{"check", "--jobs", "999"},
+       "driftwatch check: --jobs: expected an integer from 1 to 256, not '999'"},
+      {{"check", "-x"}, "driftwatch check: unknown flag -x"},
+      {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
+      {{"bogus"},
+       "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
+       "packages, enroll, daemon, container, containers)"},
+      {{"--bogus"}, "driftwatch: unknown flag --bogus"},
+      {{"baseline"}, "driftwatch baseline: expected a subcommand: create, list, show, accept"},
+      {{"baseline", "drop"},
+       "driftwatch baseline: unknown command 'drop' (expected create, list, show, accept)"},
+      {{"baseline", "create", "a", "b"}, "driftwatch baseline create: unexpected argument 'b'"},
+      {{"baseline", "show"}, "driftwatch baseline show: NAME is required"},
+      {{"baseline", "accept", "default"}, "driftwatch baseline accept: --reason is required"},
+      {{"baseline", "accept", "default", "--reason", ""},
+       "driftwatch baseline accept: --reason: expected a value that is not empty"},
+      {{"rules", "check"}, "driftwatch rules check: FILE is required"},
+      {{"enroll", "--token", "x"}, "driftwatch enroll: --collector is required"},
+      {{"packages", "frobnicate"},
+       "driftwatch packages: unknown command 'frobnicate' (expected verify)"},
+      {{"packages", "--root", "/", "verify"},
+       "driftwatch packages verify: --root: not a flag of 'driftwatch packages verify'; give "
+       "the command's flags after it"},
+      {{"container", "stop", "--timeout", "soon", "c1"},
+       "driftwatch container stop: --timeout: expected an integer from 0 to 3600, not 'soon'"},
+      {{"container", "run", "--net", "bridge", "img"},
+       "driftwatch container run: --net: expected none or host, not 'bridge'"},
+      {{"container", "exec", "c1", "ls", "-l"}, "driftwatch container exec: unknown flag -l"},
+      {{"daemon", "--print-config=maybe"},
+       "driftwatch daemon: --print-config: not a valid value: 'maybe'"},
+      {{"--generate-completion", "zsh"}, "driftwatch: --generate-completion: expected bash"},
   };
   for (const Case& c : cases) {
-    auto a = Args::Parse(c.args, kSpecs);
-    ASSERT_FALSE(a.ok());
-    EXPECT_EQ(a.status().message(), c.message);
+    Outcome o = RunDriftwatch(c.args);
+    std::string joined;
+    for (const std::string& a : c.args) joined += a + " ";
+    EXPECT_EQ(o.code, kExitError) << joined;
+    EXPECT_EQ(o.err.substr(0, o.err.find('\n')), c.first_line) << joined;
+    EXPECT_EQ(o.out, "") << joined;
   }
+  Outcome o = RunDriftwatch({"history", "--limit", "abc"});
+  EXPECT_EQ(o.err,
+            "driftwatch history: --limit: expected a positive integer, not 'abc'\n"
+            "run 'driftwatch history --help' for usage\n");
+}
+
+void HelpOfEvery(const CLI::App* app, std::vector<std::string> path) {
+  Outcome o = RunDriftwatch([&] {
+    auto args = path;
+    args.push_back("--help");
+    return args;
+  }());
+  std::string name = "driftwatch";
+  for (const std::string& p : path) name += " " + p;
+  EXPECT_EQ(o.code, kExitOk) << name;
+  EXPECT_EQ(o.err, "") << name;
+  EXPECT_NE(o.out.find("Usage: " + name + " "), std::string::npos) << name << ":\n" << o.out;
+  for (const CLI::App* sub : app->get_subcommands({})) {
+    auto next = path;
+    next.push_back(sub->get_name());
+    HelpOfEvery(sub, next);
+  }
+}
+
+TEST(DriftwatchArgsTest, EveryCommandAnswersHelp) {
+  auto program = MakeProgram();
+  HelpOfEvery(program.get(), {});
+  EXPECT_GE(program->get_subcommands({}).size(), 10u);
+  Outcome o = RunDriftwatch({"baseline", "create", "-h"});
+  EXPECT_EQ(o.code, kExitOk);
+  EXPECT_NE(o.out.find("[NAME]"), std::string::npos) << o.out;
+  // --help wins over what else is wrong on the line.
+  o = RunDriftwatch({"history", "--limit", "5", "--help"});
+  EXPECT_EQ(o.code, kExitOk);
+}
+
+TEST(DriftwatchArgsTest, VersionAndNoArguments) {
+  Outcome o = RunDriftwatch({"--version"});
+  EXPECT_EQ(o.code, kExitOk);
+  EXPECT_EQ(o.out, std::string("driftwatch ") + DRIFTWATCH_VERSION + "\n");
+  o = RunDriftwatch({});
+  EXPECT_EQ(o.code, kExitError);
+  EXPECT_NE(o.err.find("Usage: driftwatch"), std::string::npos) << o.err;
+}
+
+// Good command lines reach their command with the values given.
+TEST(DriftwatchArgsTest, GoodLinesRunTheirCommand) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir / "rules.yaml", "version: 1\nrules:\n  - path: /etc/**\n");
+  testing::internal::CaptureStdout();
+  Outcome o = RunDriftwatch({"rules", "check", dir / "rules.yaml"});
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_EQ(out, dir / "rules.yaml" + ": ok, 1 rules over 1 roots\n");
+
+  testing::internal::CaptureStdout();
+  o = RunDriftwatch({"history", "--db=" + dir / "agent.db", "--limit", "3", "--format", "json",
+                     "--path", "/etc/**", "--path", "/usr/**", "--since", "7d"});
+  out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_EQ(out, "[]\n");
+
+  testing::internal::CaptureStdout();
+  o = RunDriftwatch({"baseline", "list", "--db", dir / "agent.db"});
+  out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_EQ(out, "");
+}
+
+// `baseline create NAME` names the baseline (it used to write `default`).
+TEST(DriftwatchArgsTest, BaselineCreateTakesTheNamePositionally) {
+  testutil::TempDir dir;
+  testutil::WriteFile(dir / "root/etc/hosts", "127.0.0.1 localhost\n");
+  testutil::WriteFile(dir / "rules.yaml", "version: 1\nrules:\n  - path: /etc/**\n");
+  const std::vector<std::string> common = {
+      "--db", dir / "agent.db", "--rules", dir / "rules.yaml", "--root", dir / "root", "--quiet"};
+  auto line = [&](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    testing::internal::CaptureStdout();
+    Outcome o = RunDriftwatch(args);
+    testing::internal::GetCapturedStdout();
+    return o;
+  };
+  EXPECT_EQ(line({"baseline", "create", "mybase"}).code, kExitOk);
+  EXPECT_EQ(line({"baseline", "create", "--name", "other"}).code, kExitOk);
+  EXPECT_EQ(line({"baseline", "create", "same", "--name", "same"}).code, kExitOk);
+  Outcome twice = line({"baseline", "create", "one", "--name", "two"});
+  EXPECT_EQ(twice.code, kExitError);
+  auto store = agent::Store::Open(DefaultHost(), dir / "agent.db");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto rows = (*store)->Baselines(std::nullopt);
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> names;
+  for (const agent::BaselineRow& r : *rows) names.push_back(r.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"mybase", "other", "same"}));
 }
 
 TEST(OutputTest, ParsesSinceForms) {

@@ -1,20 +1,32 @@
-// Entry points of the driftwatch subcommands. Each takes the arguments after
-// its own name and returns the process exit code (see cli_args.h).
+// The driftwatch subcommands. Each command file declares its command, its
+// options and its action in one Add*Command (core/command_line.h);
+// kCommands lists them in the order `driftwatch --help` shows.
 #ifndef DRIFTWATCH_CLI_COMMANDS_H_
 #define DRIFTWATCH_CLI_COMMANDS_H_
 
+#include <CLI/CLI.hpp>
 #include <string>
-#include <vector>
 
 #include "core/drift.h"
 
 namespace driftwatch::cli {
 
-int RunRulesCommand(const std::vector<std::string>& args);
-int RunBaselineCommand(const std::vector<std::string>& args);
-int RunCheckCommand(const std::vector<std::string>& args);
-int RunScanCommand(const std::vector<std::string>& args);
-int RunHistoryCommand(const std::vector<std::string>& args);
+void AddRulesCommand(CLI::App& root);       // agent_cmd.cc
+void AddBaselineCommand(CLI::App& root);    // agent_cmd.cc
+void AddCheckCommand(CLI::App& root);       // agent_cmd.cc
+void AddScanCommand(CLI::App& root);        // agent_cmd.cc
+void AddHistoryCommand(CLI::App& root);     // agent_cmd.cc
+void AddPackagesCommand(CLI::App& root);    // packages_cmd.cc
+void AddEnrollCommand(CLI::App& root);      // enroll_cmd.cc
+void AddDaemonCommand(CLI::App& root);      // daemon_cmd.cc
+void AddContainerCommand(CLI::App& root);   // container_cmd.cc
+void AddContainersCommand(CLI::App& root);  // containers_cmd.cc
+
+inline constexpr void (*kCommands[])(CLI::App&) = {
+    AddRulesCommand,     AddBaselineCommand,   AddCheckCommand,  AddScanCommand,
+    AddHistoryCommand,   AddPackagesCommand,   AddEnrollCommand, AddDaemonCommand,
+    AddContainerCommand, AddContainersCommand,
+};
 
 // `check --report`: queues the check's report in the outbox and delivers
 // what is queued. Returns an exit code: kExitOk when queued (delivery may
@@ -28,11 +40,6 @@ int ReportCheck(const std::string& db_path, const CheckResult& result);
 // agent/check_containers.cc, linked into the executable (it joins the agent
 // and container libraries).
 void AddContainerDrift(const std::string& db_path, CheckResult* result);
-int RunPackagesCommand(const std::vector<std::string>& args);
-int RunEnrollCommand(const std::vector<std::string>& args);
-int RunDaemonCommand(const std::vector<std::string>& args);
-int RunContainerCommand(const std::vector<std::string>& args);
-int RunContainersCommand(const std::vector<std::string>& args);
 
 }  // namespace driftwatch::cli
 

@@ -23,220 +23,162 @@ namespace {
 using container::ContainerRecord;
 using container::StateDir;
 
-constexpr char kUsage[] =
-    "usage: driftwatch container VERB [--state-dir DIR] ...\n"
-    "  image import [--db PATH] [--rules FILE] [--keep-special] NAME DIR|ROOTFS.tar\n"
-    "                                     copy an image into the store, record its digest\n"
-    "                                     and its tree as baseline image:NAME@DIGEST; device\n"
-    "                                     nodes are dropped, setuid/setgid bits and file\n"
-    "                                     capabilities stripped unless --keep-special\n"
-    "  image ls [--format json]\n"
-    "  run [--name N] [--volume SRC:DST[:ro]]... [--env K=V]... [--net none|host]\n"
-    "      [--memory 256M] [--pids 512] [--userns [--userns-range HOSTID:COUNT]]\n"
-    "      [--cap-add CAP]... [--seccomp default|unconfined] [--seccomp-allow GROUP]...\n"
-    "      [-i|--interactive] [-t|--tty] [--detach | --rm] IMAGE -- CMD...\n"
-    "                                     --net none (default): private network, loopback only\n"
-    "                                     -i: stdin attached (a pipe); -t: a pty of the\n"
-    "                                     container's own, proxied (never the host terminal)\n"
-    "                                     --seccomp-allow: keyring namespaces mount handles bpf\n"
-    "                                     perf userfaultfd kexec modules tty-inject io_uring\n"
-    "                                     host-admin (docs/containers.md)\n"
-    "  start [--detach] [-i] [-t] NAME     start a stopped container again (layer kept)\n"
-    "  ps [--format json] | stop [--timeout S] NAME | rm [--force] NAME | logs NAME\n"
-    "  exec [-i] [-t] NAME -- CMD...\n"
-    "  diff NAME [--format text|json]     A/C/D of the writable layer; exit 1 on drift\n"
-    "  diff --baseline [--db PATH] [--rules FILE] NAME\n"
-    "                                     the running root against the image's baseline,\n"
-    "                                     with the container rules\n"
-    "  deploy SERVICE IMAGE --health CMD [run flags] [-- CMD...]\n"
-    "  rollback SERVICE\n";
-
-const FlagSpec kStateDirFlag{"state-dir", true, false};
-const FlagSpec kFormatFlag{"format", true, false};
-const FlagSpec kDbFlag{"db", true, false};
-const FlagSpec kRulesFlag{"rules", true, false};
+// Every flag and argument of the container verbs; each verb registers the
+// ones it takes.
+struct ContainerFlags {
+  std::string state_dir = StateDir::DefaultPath();
+  std::string format = "text";
+  std::string db;     // agent store of the tree baselines
+  std::string rules;  // container rules
+  bool keep_special = false;
+  // run, deploy
+  std::string name;
+  std::vector<std::string> volumes;
+  std::vector<std::string> env;
+  std::string net = "none";
+  std::string memory;
+  std::string pids;
+  bool detach = false;
+  bool rm = false;
+  bool userns = false;
+  std::string userns_range;
+  std::vector<std::string> cap_add;
+  std::string seccomp = "default";
+  std::vector<std::string> seccomp_allow;
+  bool interactive = false;
+  bool tty = false;
+  std::string health;
+  int timeout = 10;
+  bool force = false;
+  bool baseline = false;
+  // Arguments: NAME (or SERVICE), then IMAGE or DIR, then CMD...
+  std::string target;
+  std::string source;
+  std::vector<std::string> command;
+};
 
 // --db (agent store) and --rules (container rules) of the verbs that keep
 // trees in the agent store.
-TreeBaselineOptions TreeOptionsFrom(const Args& a) {
+TreeBaselineOptions TreeOptionsFrom(const ContainerFlags& a) {
   TreeBaselineOptions o;
-  o.db_path = a.GetOr("db", "");
-  o.rules_path = a.GetOr("rules", "");
+  o.db_path = a.db;
+  o.rules_path = a.rules;
   o.author = CurrentUser();
   return o;
 }
 
-Result<Args> ParseWith(const std::vector<std::string>& args, std::vector<FlagSpec> specs) {
-  specs.push_back(kStateDirFlag);
-  return Args::Parse(args, specs);
-}
-
-StateDir StateFrom(const Args& a) {
-  return StateDir(DefaultHost(), a.GetOr("state-dir", StateDir::DefaultPath()));
-}
-
-Status NeedPositionals(const Args& a, size_t n, const char* what) {
-  if (a.positional().size() != n) return Status::InvalidArgument(std::string("expected ") + what);
-  return Status::Ok();
-}
-
-Result<bool> JsonFormat(const Args& a) {
-  std::string f = a.GetOr("format", "text");
-  if (f != "text" && f != "json") return Status::InvalidArgument("--format must be text or json");
-  return f == "json";
-}
-
-// Flags shared by run and deploy.
-const std::vector<FlagSpec> kRunFlags = {
-    {"name", true, false},         {"volume", true, true},        {"env", true, true},
-    {"net", true, false},          {"memory", true, false},       {"pids", true, false},
-    {"detach", false, false},      {"rm", false, false},          {"userns", false, false},
-    {"userns-range", true, false}, {"cap-add", true, true},       {"seccomp", true, false},
-    {"seccomp-allow", true, true}, {"interactive", false, false}, {"tty", false, false}};
-const FlagSpec kInteractiveFlag{"interactive", false, false};
-const FlagSpec kTtyFlag{"tty", false, false};
-
-// Docker's short forms before "--": -i, -t, -it, -ti.
-std::vector<std::string> ExpandShortFlags(const std::vector<std::string>& args) {
-  std::vector<std::string> out;
-  bool rest = false;
-  for (const std::string& a : args) {
-    if (a == "--") rest = true;
-    if (!rest && a.size() >= 2 && a[0] == '-' && a[1] != '-' &&
-        a.find_first_not_of("it", 1) == std::string::npos) {
-      for (size_t i = 1; i < a.size(); ++i) out.push_back(a[i] == 'i' ? "--interactive" : "--tty");
-      continue;
-    }
-    out.push_back(a);
-  }
-  return out;
-}
+StateDir StateFrom(const ContainerFlags& a) { return StateDir(DefaultHost(), a.state_dir); }
 
 // --interactive / --tty need the caller to stay attached.
-Status CheckAttach(const Args& a) {
-  if ((a.Has("interactive") || a.Has("tty")) && a.Has("detach"))
+Status CheckAttach(const ContainerFlags& a) {
+  if ((a.interactive || a.tty) && a.detach)
     return Status::InvalidArgument("-i/-t need the foreground; drop --detach");
   return Status::Ok();
 }
 
-Status FillRunFlags(const Args& a, ContainerRecord* r) {
-  r->name = a.GetOr("name", "");
-  for (const std::string& v : a.GetAll("volume")) {
+Status FillRunFlags(const ContainerFlags& a, ContainerRecord* r) {
+  r->name = a.name;
+  for (const std::string& v : a.volumes) {
     DW_ASSIGN_OR_RETURN(container::VolumeSpec vs, container::ParseVolume(v));
     r->volumes.push_back(vs);
   }
-  for (const std::string& e : a.GetAll("env")) {
+  for (const std::string& e : a.env) {
     if (e.find('=') == std::string::npos || e[0] == '=')
       return Status::InvalidArgument("--env '" + e + "': expected K=V");
     r->env.push_back(e);
   }
-  r->net = a.GetOr("net", "none");
-  if (r->net != "host" && r->net != "none")
-    return Status::InvalidArgument("--net must be host or none");
-  for (const std::string& c : a.GetAll("cap-add")) {
+  r->net = a.net;
+  for (const std::string& c : a.cap_add) {
     DW_ASSIGN_OR_RETURN(int cap, container::ParseCapability(c));
     (void)cap;
     r->cap_add.push_back(c);
   }
-  r->seccomp = a.GetOr("seccomp", "default");
-  r->seccomp_allow = a.GetAll("seccomp-allow");
+  r->seccomp = a.seccomp;
+  r->seccomp_allow = a.seccomp_allow;
   DW_RETURN_IF_ERROR(container::ValidateSeccomp(r->seccomp, r->seccomp_allow));
-  if (a.Has("memory")) {
-    DW_ASSIGN_OR_RETURN(r->memory_bytes, container::ParseByteSize(*a.Get("memory")));
+  if (!a.memory.empty()) {
+    DW_ASSIGN_OR_RETURN(r->memory_bytes, container::ParseByteSize(a.memory));
   }
-  if (a.Has("pids")) {
-    DW_ASSIGN_OR_RETURN(r->pids_max, container::ParseByteSize(*a.Get("pids")));
+  if (!a.pids.empty()) {
+    DW_ASSIGN_OR_RETURN(r->pids_max, container::ParseByteSize(a.pids));
   }
-  if (a.Has("userns-range") && !a.Has("userns"))
+  if (!a.userns_range.empty() && !a.userns)
     return Status::InvalidArgument("--userns-range needs --userns");
-  if (a.Has("userns")) {
-    if (a.Has("userns-range")) {
-      DW_ASSIGN_OR_RETURN(r->userns, container::ParseIdRange(*a.Get("userns-range")));
+  if (a.userns) {
+    if (!a.userns_range.empty()) {
+      DW_ASSIGN_OR_RETURN(r->userns, container::ParseIdRange(a.userns_range));
     } else {
       r->userns = container::DefaultIdRange(DefaultHost());
     }
   }
-  r->command = a.rest();
+  r->command = a.command;
   return Status::Ok();
 }
 
-int Image(const std::vector<std::string>& args) {
-  if (args.empty()) return Fail(Status::InvalidArgument("expected image import|ls"));
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto a = ParseWith(rest, {kFormatFlag, kDbFlag, kRulesFlag, {"keep-special", false, false}});
-  if (!a.ok()) return Fail(a.status());
-  StateDir state = StateFrom(*a);
-  if (args[0] == "import") {
-    if (Status s = NeedPositionals(*a, 2, "image import NAME DIR|ROOTFS.tar"); !s.ok())
-      return Fail(s);
-    const std::string name = a->positional()[0];
-    TreeBaselineOptions o = TreeOptionsFrom(*a);
-    std::string baseline;
-    auto digester = [&](const std::string& rootfs) -> Result<std::pair<Hash128, uint64_t>> {
-      DW_ASSIGN_OR_RETURN(ImageBaseline b, RecordImageBaseline(o, name, rootfs));
-      baseline = b.baseline;
-      return std::make_pair(b.digest, b.entries);
-    };
-    container::SpecialFileCounts counts;
-    container::ImportOptions options;
-    options.keep_special = a->Has("keep-special");
-    options.counts = &counts;
-    auto r = container::ImportImage(state, name, a->positional()[1], digester, options);
-    if (!r.ok()) return Fail(r.status());
-    std::cout << r->name << " " << r->digest.Hex() << " (" << r->entries << " entries; baseline "
-              << baseline << ")\n";
-    if (counts.devices_removed + counts.setid_cleared + counts.capabilities_removed > 0) {
-      std::cerr << "driftwatch: note: " << name << ": removed " << counts.devices_removed
-                << " device node(s), cleared setuid/setgid on " << counts.setid_cleared
-                << " file(s), removed file capabilities from " << counts.capabilities_removed
-                << " file(s) (--keep-special keeps them)\n";
-    }
-    return kExitOk;
+int ImageImport(const ContainerFlags& a) {
+  StateDir state = StateFrom(a);
+  const std::string name = a.target;
+  TreeBaselineOptions o = TreeOptionsFrom(a);
+  std::string baseline;
+  auto digester = [&](const std::string& rootfs) -> Result<std::pair<Hash128, uint64_t>> {
+    DW_ASSIGN_OR_RETURN(ImageBaseline b, RecordImageBaseline(o, name, rootfs));
+    baseline = b.baseline;
+    return std::make_pair(b.digest, b.entries);
+  };
+  container::SpecialFileCounts counts;
+  container::ImportOptions options;
+  options.keep_special = a.keep_special;
+  options.counts = &counts;
+  auto r = container::ImportImage(state, name, a.source, digester, options);
+  if (!r.ok()) return Fail(r.status());
+  std::cout << r->name << " " << r->digest.Hex() << " (" << r->entries << " entries; baseline "
+            << baseline << ")\n";
+  if (counts.devices_removed + counts.setid_cleared + counts.capabilities_removed > 0) {
+    std::cerr << "driftwatch: note: " << name << ": removed " << counts.devices_removed
+              << " device node(s), cleared setuid/setgid on " << counts.setid_cleared
+              << " file(s), removed file capabilities from " << counts.capabilities_removed
+              << " file(s) (--keep-special keeps them)\n";
   }
-  if (args[0] == "ls") {
-    auto json = JsonFormat(*a);
-    if (!json.ok()) return Fail(json.status());
-    auto images = container::ListImages(state);
-    if (!images.ok()) return Fail(images.status());
-    if (*json) {
-      web::json::value list = web::json::value::array(images->size());
-      for (size_t i = 0; i < images->size(); ++i) {
-        web::json::value v = web::json::value::object();
-        v["name"] = web::json::value::string((*images)[i].name);
-        v["digest"] = web::json::value::string((*images)[i].digest.Hex());
-        v["entries"] = web::json::value::number(static_cast<uint64_t>((*images)[i].entries));
-        list[i] = v;
-      }
-      std::cout << list.serialize() << "\n";
-    } else {
-      for (const auto& im : *images) std::cout << im.name << " " << im.digest.Hex() << "\n";
-    }
-    return kExitOk;
-  }
-  return Fail(Status::InvalidArgument("unknown image verb '" + args[0] + "'"));
+  return kExitOk;
 }
 
-int Run(const std::vector<std::string>& args) {
-  auto a = ParseWith(ExpandShortFlags(args), kRunFlags);
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = CheckAttach(*a); !s.ok()) return Fail(s);
-  if (Status s = NeedPositionals(*a, 1, "run [flags] IMAGE -- CMD..."); !s.ok()) return Fail(s);
+int ImageLs(const ContainerFlags& a) {
+  auto images = container::ListImages(StateFrom(a));
+  if (!images.ok()) return Fail(images.status());
+  if (a.format == "json") {
+    web::json::value list = web::json::value::array(images->size());
+    for (size_t i = 0; i < images->size(); ++i) {
+      web::json::value v = web::json::value::object();
+      v["name"] = web::json::value::string((*images)[i].name);
+      v["digest"] = web::json::value::string((*images)[i].digest.Hex());
+      v["entries"] = web::json::value::number(static_cast<uint64_t>((*images)[i].entries));
+      list[i] = v;
+    }
+    std::cout << list.serialize() << "\n";
+  } else {
+    for (const auto& im : *images) std::cout << im.name << " " << im.digest.Hex() << "\n";
+  }
+  return kExitOk;
+}
+
+int Run(const ContainerFlags& a) {
+  if (Status s = CheckAttach(a); !s.ok()) return Fail(s);
   ContainerRecord r;
-  r.image = a->positional()[0];
-  if (Status s = FillRunFlags(*a, &r); !s.ok()) return Fail(s);
-  if (a->Has("rm") && a->Has("detach"))
+  r.image = a.target;
+  if (Status s = FillRunFlags(a, &r); !s.ok()) return Fail(s);
+  if (a.rm && a.detach)
     return Fail(Status::InvalidArgument("--rm and --detach exclude each other"));
-  StateDir state = StateFrom(*a);
+  StateDir state = StateFrom(a);
   auto created = container::CreateContainer(state, r);
   if (!created.ok()) return Fail(created.status());
   container::StartOptions opts;
-  opts.detach = a->Has("detach");
-  opts.ephemeral = a->Has("rm");
-  opts.interactive = a->Has("interactive");
-  opts.tty = a->Has("tty");
+  opts.detach = a.detach;
+  opts.ephemeral = a.rm;
+  opts.interactive = a.interactive;
+  opts.tty = a.tty;
   std::cout.flush();
   auto code = container::StartContainer(state, created->name, opts);
-  if (a->Has("rm") && !opts.detach) {
+  if (a.rm && !opts.detach) {
     Status removed = container::RemoveContainer(state, created->name, true);
     if (!removed.ok()) return Fail(removed);
   }
@@ -245,28 +187,20 @@ int Run(const std::vector<std::string>& args) {
   return *code;
 }
 
-int Start(const std::vector<std::string>& args) {
-  auto a =
-      ParseWith(ExpandShortFlags(args), {{"detach", false, false}, kInteractiveFlag, kTtyFlag});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = CheckAttach(*a); !s.ok()) return Fail(s);
-  if (Status s = NeedPositionals(*a, 1, "start NAME"); !s.ok()) return Fail(s);
+int Start(const ContainerFlags& a) {
+  if (Status s = CheckAttach(a); !s.ok()) return Fail(s);
   container::StartOptions opts;
-  opts.detach = a->Has("detach");
-  opts.interactive = a->Has("interactive");
-  opts.tty = a->Has("tty");
+  opts.detach = a.detach;
+  opts.interactive = a.interactive;
+  opts.tty = a.tty;
   std::cout.flush();
-  auto code = container::StartContainer(StateFrom(*a), a->positional()[0], opts);
+  auto code = container::StartContainer(StateFrom(a), a.target, opts);
   if (!code.ok()) return Fail(code.status());
   return *code;
 }
 
-int Ps(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {kFormatFlag});
-  if (!a.ok()) return Fail(a.status());
-  auto json = JsonFormat(*a);
-  if (!json.ok()) return Fail(json.status());
-  StateDir state = StateFrom(*a);
+int Ps(const ContainerFlags& a) {
+  StateDir state = StateFrom(a);
   auto names = state.ListContainers();
   if (!names.ok()) return Fail(names.status());
   std::vector<container::PsRow> rows;
@@ -281,34 +215,24 @@ int Ps(const std::vector<std::string>& args) {
     }
     rows.push_back(std::move(row));
   }
-  std::cout << (*json ? container::PsJson(rows).serialize() + "\n" : container::PsText(rows));
+  std::cout << (a.format == "json" ? container::PsJson(rows).serialize() + "\n"
+                                   : container::PsText(rows));
   return kExitOk;
 }
 
-int Stop(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {{"timeout", true, false}});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "stop NAME"); !s.ok()) return Fail(s);
-  int timeout = std::atoi(a->GetOr("timeout", "10").c_str());
-  Status s =
-      container::StopContainer(StateFrom(*a), a->positional()[0], std::chrono::seconds(timeout));
+int Stop(const ContainerFlags& a) {
+  Status s = container::StopContainer(StateFrom(a), a.target, std::chrono::seconds(a.timeout));
   return s.ok() ? kExitOk : Fail(s);
 }
 
-int Rm(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {{"force", false, false}});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "rm NAME"); !s.ok()) return Fail(s);
-  Status s = container::RemoveContainer(StateFrom(*a), a->positional()[0], a->Has("force"));
+int Rm(const ContainerFlags& a) {
+  Status s = container::RemoveContainer(StateFrom(a), a.target, a.force);
   return s.ok() ? kExitOk : Fail(s);
 }
 
-int Logs(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "logs NAME"); !s.ok()) return Fail(s);
-  StateDir state = StateFrom(*a);
-  auto r = state.LoadContainer(a->positional()[0]);
+int Logs(const ContainerFlags& a) {
+  StateDir state = StateFrom(a);
+  auto r = state.LoadContainer(a.target);
   if (!r.ok()) return Fail(r.status());
   auto text =
       container::ReadSmallFile(state.host(), state.ContainerDir(r->name) + "/log", 64u << 20);
@@ -317,22 +241,18 @@ int Logs(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int Exec(const std::vector<std::string>& args) {
-  auto a = ParseWith(ExpandShortFlags(args), {kInteractiveFlag, kTtyFlag});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "exec NAME -- CMD..."); !s.ok()) return Fail(s);
+int Exec(const ContainerFlags& a) {
   std::cout.flush();
   container::ExecOptions opts;
-  opts.interactive = a->Has("interactive");
-  opts.tty = a->Has("tty");
-  auto code = container::ExecInContainer(StateFrom(*a), a->positional()[0], a->rest(), opts);
+  opts.interactive = a.interactive;
+  opts.tty = a.tty;
+  auto code = container::ExecInContainer(StateFrom(a), a.target, a.command, opts);
   if (!code.ok()) return Fail(code.status());
   return *code;
 }
 
-// `diff --baseline`: the running container's merged root, scanned with the
-// container rules, against its image's baseline in the agent store.
-Result<std::vector<DriftEvent>> DiffAgainstImageBaseline(const Args& a, const StateDir& state,
+Result<std::vector<DriftEvent>> DiffAgainstImageBaseline(const ContainerFlags& a,
+                                                         const StateDir& state,
                                                          const ContainerRecord& r) {
   DW_ASSIGN_OR_RETURN(ContainerRecord now, container::InspectContainer(state, r.name));
   if (!container::IsRunning(state.host(), now)) {
@@ -356,83 +276,174 @@ Result<std::vector<DriftEvent>> DiffAgainstImageBaseline(const Args& a, const St
   return std::move(drift->events);
 }
 
-int Diff(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {kFormatFlag, kDbFlag, kRulesFlag, {"baseline", false, false}});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "diff NAME"); !s.ok()) return Fail(s);
-  auto json = JsonFormat(*a);
-  if (!json.ok()) return Fail(json.status());
-  StateDir state = StateFrom(*a);
-  auto r = state.LoadContainer(a->positional()[0]);
+int Diff(const ContainerFlags& a) {
+  StateDir state = StateFrom(a);
+  auto r = state.LoadContainer(a.target);
   if (!r.ok()) return Fail(r.status());
-  auto events = a->Has("baseline") ? DiffAgainstImageBaseline(*a, state, *r)
-                                   : container::DiffContainer(state, *r);
+  auto events =
+      a.baseline ? DiffAgainstImageBaseline(a, state, *r) : container::DiffContainer(state, *r);
   if (!events.ok()) return Fail(events.status());
-  std::cout << (*json ? container::DiffJson(*r, *events).serialize() + "\n"
-                      : container::DiffText(*events));
+  std::cout << (a.format == "json" ? container::DiffJson(*r, *events).serialize() + "\n"
+                                   : container::DiffText(*events));
   return events->empty() ? kExitOk : kExitDrift;
 }
 
-int Deploy(const std::vector<std::string>& args) {
-  std::vector<FlagSpec> specs = kRunFlags;
-  specs.push_back({"health", true, false});
-  auto a = ParseWith(args, specs);
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 2, "deploy SERVICE IMAGE --health CMD"); !s.ok())
-    return Fail(s);
+int Deploy(const ContainerFlags& a) {
   ContainerRecord r;
-  if (Status s = FillRunFlags(*a, &r); !s.ok()) return Fail(s);
-  if (a->Has("interactive") || a->Has("tty"))
+  if (Status s = FillRunFlags(a, &r); !s.ok()) return Fail(s);
+  if (a.interactive || a.tty)
     return Fail(Status::InvalidArgument("deploy runs its slots detached; drop -i/-t"));
-  if (a->Has("name"))
+  if (!a.name.empty())
     return Fail(Status::InvalidArgument("deploy names its slots itself; drop --name"));
   container::DeployOptions o;
-  o.service = a->positional()[0];
+  o.service = a.target;
   o.spec = static_cast<const container::ContainerSpec&>(r);
-  o.spec.image = a->positional()[1];
-  o.health = a->GetOr("health", "");
+  o.spec.image = a.source;
+  o.health = a.health;
   std::cout.flush();
-  auto out = container::Deploy(StateFrom(*a), o);
+  auto out = container::Deploy(StateFrom(a), o);
   if (!out.ok()) return Fail(out.status());
   std::cout << o.service << ": slot " << out->active << " (" << out->container << ") is active"
             << (out->stopped.empty() ? "" : "; stopped " + out->stopped) << "\n";
   return kExitOk;
 }
 
-int Rollback(const std::vector<std::string>& args) {
-  auto a = ParseWith(args, {});
-  if (!a.ok()) return Fail(a.status());
-  if (Status s = NeedPositionals(*a, 1, "rollback SERVICE"); !s.ok()) return Fail(s);
+int Rollback(const ContainerFlags& a) {
   std::cout.flush();
-  auto out = container::Rollback(StateFrom(*a), a->positional()[0]);
+  auto out = container::Rollback(StateFrom(a), a.target);
   if (!out.ok()) return Fail(out.status());
-  std::cout << a->positional()[0] << ": slot " << out->active << " (" << out->container
+  std::cout << a.target << ": slot " << out->active << " (" << out->container
             << ") is active again; stopped " << out->stopped << "\n";
   return kExitOk;
 }
 
+// A verb of `container` (or `container image`) with its own flags and
+// --state-dir.
+CLI::App* AddVerb(CLI::App& parent, const std::string& name, const std::string& summary,
+                  int (*run)(const ContainerFlags&), std::shared_ptr<ContainerFlags>* flags) {
+  *flags = std::make_shared<ContainerFlags>();
+  auto f = *flags;
+  CLI::App* cmd = cmdline::AddCommand(parent, name, summary, [f, run] { return run(*f); });
+  cmd->add_option("--state-dir", f->state_dir, "where containers and images are kept")
+      ->type_name("DIR");
+  return cmd;
+}
+
+void AddAttachFlags(CLI::App* cmd, ContainerFlags* f) {
+  cmd->add_flag("-i,--interactive", f->interactive, "keep stdin open (proxied, never the host's)");
+  cmd->add_flag("-t,--tty", f->tty, "give the container its own terminal");
+}
+
+void AddTreeFlags(CLI::App* cmd, ContainerFlags* f) {
+  AddDbFlag(cmd, &f->db);
+  cmd->add_option("--rules", f->rules,
+                  "the container rules (default /etc/driftwatch/container.yaml)")
+      ->type_name("FILE");
+}
+
+// The flags run and deploy share.
+void AddRunFlags(CLI::App* cmd, ContainerFlags* f) {
+  cmd->add_option("--name", f->name, "the container's name")->type_name("NAME");
+  cmd->add_option("--volume", f->volumes, "bind SRC at DST, read-only with :ro (repeatable)")
+      ->type_name("SRC:DST[:ro]");
+  cmd->add_option("--env", f->env, "an environment variable (repeatable)")->type_name("K=V");
+  cmd->add_option("--net", f->net,
+                  "none (default): a private network with loopback only; host: the host's")
+      ->type_name(cmdline::Choices({"none", "host"}))
+      ->check(cmdline::OneOf({"none", "host"}));
+  cmd->add_option("--memory", f->memory, "memory limit, like 256M")->type_name("SIZE");
+  cmd->add_option("--pids", f->pids, "process limit, like 512")->type_name("N");
+  cmd->add_flag("--detach", f->detach, "run in the background and print the container's name");
+  cmd->add_flag("--rm", f->rm, "remove the container when it exits");
+  cmd->add_flag("--userns", f->userns, "run in a user namespace");
+  cmd->add_option("--userns-range", f->userns_range, "the host ids of the user namespace")
+      ->type_name("HOSTID:COUNT");
+  cmd->add_option("--cap-add", f->cap_add, "keep a capability (repeatable)")->type_name("CAP");
+  cmd->add_option("--seccomp", f->seccomp, "the system call filter (default: default)")
+      ->type_name(cmdline::Choices({"default", "unconfined"}))
+      ->check(cmdline::OneOf({"default", "unconfined"}));
+  cmd->add_option("--seccomp-allow", f->seccomp_allow,
+                  "allow a group the default filter denies: keyring namespaces mount handles bpf "
+                  "perf userfaultfd kexec modules tty-inject io_uring host-admin (repeatable)")
+      ->type_name("GROUP");
+  AddAttachFlags(cmd, f);
+  cmd->add_option("CMD", f->command, "the command to run, after --");
+}
+
 }  // namespace
 
-int RunContainerCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "help") {
-    (args.empty() ? std::cerr : std::cout) << kUsage;
-    return args.empty() ? kExitError : kExitOk;
-  }
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  const std::string& verb = args[0];
-  if (verb == "image") return Image(rest);
-  if (verb == "run") return Run(rest);
-  if (verb == "start") return Start(rest);
-  if (verb == "ps") return Ps(rest);
-  if (verb == "stop") return Stop(rest);
-  if (verb == "rm") return Rm(rest);
-  if (verb == "logs") return Logs(rest);
-  if (verb == "exec") return Exec(rest);
-  if (verb == "diff") return Diff(rest);
-  if (verb == "deploy") return Deploy(rest);
-  if (verb == "rollback") return Rollback(rest);
-  std::cerr << kUsage;
-  return Fail(Status::InvalidArgument("unknown container verb '" + verb + "'"));
+void AddContainerCommand(CLI::App& root) {
+  CLI::App* c = cmdline::AddGroup(root, "container",
+                                  "run containers; images, diff, deploy and rollback of slots");
+  std::shared_ptr<ContainerFlags> f;
+
+  CLI::App* image = cmdline::AddGroup(*c, "image", "container images: import, ls");
+  CLI::App* cmd = AddVerb(*image, "import",
+                          "copy an image into the store and record its tree as baseline "
+                          "image:NAME@DIGEST; device nodes are dropped, setuid/setgid bits and "
+                          "file capabilities stripped unless --keep-special",
+                          ImageImport, &f);
+  cmd->add_option("NAME", f->target, "the image's name")->required();
+  cmd->add_option("SOURCE", f->source, "a root directory or a rootfs tarball")
+      ->type_name("DIR|ROOTFS.tar")
+      ->required();
+  AddTreeFlags(cmd, f.get());
+  cmd->add_flag("--keep-special", f->keep_special,
+                "keep device nodes, setuid/setgid bits and file capabilities");
+  cmd = AddVerb(*image, "ls", "the images in the store", ImageLs, &f);
+  AddFormatFlag(cmd, &f->format);
+
+  cmd = AddVerb(*c, "run", "create and start a container from IMAGE", Run, &f);
+  cmd->add_option("IMAGE", f->target, "the image")->required();
+  AddRunFlags(cmd, f.get());
+
+  cmd = AddVerb(*c, "start", "start a stopped container again (its layer kept)", Start, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  cmd->add_flag("--detach", f->detach, "run in the background");
+  AddAttachFlags(cmd, f.get());
+
+  cmd = AddVerb(*c, "ps", "the containers, with their drift", Ps, &f);
+  AddFormatFlag(cmd, &f->format);
+
+  cmd = AddVerb(*c, "stop", "stop a container", Stop, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  cmd->add_option("--timeout", f->timeout, "seconds between SIGTERM and SIGKILL (default 10)")
+      ->type_name("S")
+      ->check(cmdline::IntegerRange(0, 3600));
+
+  cmd = AddVerb(*c, "rm", "remove a container", Rm, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  cmd->add_flag("--force", f->force, "stop it first when it runs");
+
+  cmd = AddVerb(*c, "logs", "what a container wrote", Logs, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+
+  cmd = AddVerb(*c, "exec", "run a command in a running container", Exec, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  AddAttachFlags(cmd, f.get());
+  cmd->add_option("CMD", f->command, "the command, after --")->required();
+
+  cmd = AddVerb(*c, "diff",
+                "A/C/D of the writable layer, or with --baseline the running root against the "
+                "image's baseline with the container rules; exit 1 on drift",
+                Diff, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  AddFormatFlag(cmd, &f->format);
+  cmd->add_flag("--baseline", f->baseline, "compare with the image's baseline");
+  AddTreeFlags(cmd, f.get());
+
+  cmd = AddVerb(*c, "deploy",
+                "start IMAGE in the idle slot of SERVICE, switch to it when --health passes",
+                Deploy, &f);
+  cmd->add_option("SERVICE", f->target, "the service")->required();
+  cmd->add_option("IMAGE", f->source, "the image")->required();
+  cmd->add_option("--health", f->health, "the health check command run in the new slot")
+      ->type_name("CMD")
+      ->required();
+  AddRunFlags(cmd, f.get());
+
+  cmd = AddVerb(*c, "rollback", "switch SERVICE back to its other slot", Rollback, &f);
+  cmd->add_option("SERVICE", f->target, "the service")->required();
 }
 
 }  // namespace driftwatch::cli

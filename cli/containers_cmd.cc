@@ -8,28 +8,40 @@
 #include "container/state.h"
 
 namespace driftwatch::cli {
+namespace {
 
-int RunContainersCommand(const std::vector<std::string>& args) {
-  auto a = Args::Parse(
-      args, {{"format", true, false}, {"state-dir", true, false}, {"proc", true, false}});
-  if (!a.ok()) return Fail(a.status());
-  if (!a->positional().empty())
-    return Fail(Status::InvalidArgument("containers takes no arguments"));
-  std::string format = a->GetOr("format", "text");
-  if (format != "text" && format != "json")
-    return Fail(Status::InvalidArgument("--format must be text or json"));
+struct ContainersFlags {
+  std::string format = "text";
+  std::string state_dir = container::StateDir::DefaultPath();
+  std::string proc = "/proc";
+};
+
+int Containers(const ContainersFlags& f) {
   container::DiscoverOptions o;
   o.host = &DefaultHost();
-  o.proc = a->GetOr("proc", "/proc");
-  o.state_dir = a->GetOr("state-dir", container::StateDir::DefaultPath());
+  o.proc = f.proc;
+  o.state_dir = f.state_dir;
   auto found = container::DiscoverContainers(o);
   if (!found.ok()) return Fail(found.status());
-  if (format == "json") {
+  if (f.format == "json") {
     std::cout << container::DiscoveredJson(*found).serialize() << "\n";
   } else {
     std::cout << container::DiscoveredText(*found);
   }
   return kExitOk;
+}
+
+}  // namespace
+
+void AddContainersCommand(CLI::App& root) {
+  auto f = std::make_shared<ContainersFlags>();
+  CLI::App* cmd = cmdline::AddCommand(root, "containers", "running containers of any runtime",
+                                      [f] { return Containers(*f); });
+  AddFormatFlag(cmd, &f->format);
+  cmd->add_option("--state-dir", f->state_dir, "driftwatch's own containers' state")
+      ->type_name("DIR");
+  cmd->add_option("--proc", f->proc, "the proc file system to read (default /proc)")
+      ->type_name("DIR");
 }
 
 }  // namespace driftwatch::cli

@@ -7,21 +7,20 @@
 #include "report/daemon.h"
 
 namespace driftwatch::cli {
+namespace {
 
-int RunDaemonCommand(const std::vector<std::string>& args) {
-  auto parsed = Args::Parse(args, {{"config"}, {"print-config", false}, {"help", false}});
-  if (!parsed.ok()) return Fail(parsed.status());
-  if (parsed->Has("help")) {
-    std::cout << "usage: driftwatch daemon [--config /etc/driftwatch/agent.yaml] [--print-config]\n"
-                 "Without --config a missing /etc/driftwatch/agent.yaml means every default.\n";
-    return kExitOk;
-  }
+struct DaemonFlags {
+  std::string config;
+  bool print_config = false;
+};
+
+int Daemon(const DaemonFlags& f) {
   // An explicit --config must exist; the default file only overrides.
-  const bool required = parsed->Has("config");
-  const std::string path = parsed->GetOr("config", report::kDefaultAgentConfig);
+  const bool required = !f.config.empty();
+  const std::string path = required ? f.config : report::kDefaultAgentConfig;
   auto config = report::LoadDaemonConfig(DefaultHost(), path, required);
   if (!config.ok()) return Fail(config.status());
-  if (parsed->Has("print-config")) {
+  if (f.print_config) {
     std::cout << report::FormatDaemonConfig(*config);
     return kExitOk;
   }
@@ -30,6 +29,22 @@ int RunDaemonCommand(const std::vector<std::string>& args) {
       DefaultHost(), path, required, std::move(config).value(),
       [](const std::string& db, CheckResult* result) { AddContainerDrift(db, result); });
   return daemon.Run();
+}
+
+}  // namespace
+
+void AddDaemonCommand(CLI::App& root) {
+  auto f = std::make_shared<DaemonFlags>();
+  CLI::App* cmd = cmdline::AddCommand(
+      root, "daemon",
+      "scheduled checks reported to the collector; SIGHUP reloads the configuration",
+      [f] { return Daemon(*f); });
+  cmd->add_option("--config", f->config,
+                  std::string("the configuration; without it a missing ") +
+                      report::kDefaultAgentConfig + " means every default")
+      ->type_name("FILE");
+  cmd->add_flag("--print-config", f->print_config,
+                "print the configuration in effect (defaults included) and exit");
 }
 
 }  // namespace driftwatch::cli

@@ -12,22 +12,26 @@
 namespace driftwatch::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: driftwatch enroll --collector URL (--token-file FILE | --token-file - | --token "
-    "ENROLL_TOKEN)\n"
-    "                         [--group G] [--name HOST_ID] [--db FILE] [--ca-file PEM]\n";
+struct EnrollFlags {
+  std::string collector;
+  std::string token;
+  std::string token_file;
+  std::string group;
+  std::string db;
+  std::string name;
+  std::string ca_file;
+};
 
 // The enroll token from --token-file (a file, or "-" for stdin) or --token.
 // A token on the command line is visible to every user in the process list,
 // hence the file.
-Result<std::string> EnrollToken(const Args& a) {
-  if (a.Has("token") == a.Has("token-file")) {
+Result<std::string> EnrollToken(const EnrollFlags& f) {
+  if (f.token.empty() == f.token_file.empty()) {
     return Status::InvalidArgument("enroll: give either --token-file FILE or --token, not " +
-                                   std::string(a.Has("token") ? "both" : "neither"));
+                                   std::string(f.token.empty() ? "neither" : "both"));
   }
-  if (auto t = a.Get("token")) return *t;
-  const std::string file = *a.Get("token-file");
-  if (file != "-") return report::ReadTokenFile(DefaultHost(), file);
+  if (!f.token.empty()) return f.token;
+  if (f.token_file != "-") return report::ReadTokenFile(DefaultHost(), f.token_file);
   std::string text(report::kMaxTokenFileBytes + 1, '\0');
   std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(std::cin.gcount()));
@@ -37,42 +41,45 @@ Result<std::string> EnrollToken(const Args& a) {
   return report::TokenFromText(text, "--token-file - (stdin)");
 }
 
-}  // namespace
-
-int RunEnrollCommand(const std::vector<std::string>& args) {
-  auto parsed = Args::Parse(args, {{"collector"},
-                                   {"token"},
-                                   {"token-file"},
-                                   {"group"},
-                                   {"db"},
-                                   {"name"},
-                                   {"ca-file"},
-                                   {"help", false}});
-  if (!parsed.ok()) return Fail(parsed.status());
-  const Args& a = *parsed;
-  if (a.Has("help")) {
-    std::cout << kUsage;
-    return kExitOk;
-  }
-  if (!a.Has("collector")) {
-    std::cerr << kUsage;
-    return kExitError;
-  }
-  auto token = EnrollToken(a);
+int Enroll(const EnrollFlags& f) {
+  auto token = EnrollToken(f);
   if (!token.ok()) return Fail(token.status());
-  auto outbox = report::Outbox::Open(a.GetOr("db", agent::DefaultDbPath()));
+  auto outbox = report::Outbox::Open(f.db.empty() ? agent::DefaultDbPath() : f.db);
   if (!outbox.ok()) return Fail(outbox.status());
   report::EnrollRequest request;
-  request.collector = *a.Get("collector");
+  request.collector = f.collector;
   request.token = std::move(token).value();
-  request.name = a.GetOr("name", DefaultHost().Hostname());
-  request.group = a.GetOr("group", "");
-  request.ca_file = a.GetOr("ca-file", "");
+  request.name = f.name.empty() ? DefaultHost().Hostname() : f.name;
+  request.group = f.group;
+  request.ca_file = f.ca_file;
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
   std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)
             << " with " << e->collector << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+void AddEnrollCommand(CLI::App& root) {
+  auto f = std::make_shared<EnrollFlags>();
+  CLI::App* cmd = cmdline::AddCommand(root, "enroll", "register this host with a collector",
+                                      [f] { return Enroll(*f); });
+  cmd->add_option("--collector", f->collector, "the collector's URL")
+      ->type_name("URL")
+      ->required()
+      ->check(cmdline::NonEmpty());
+  cmd->add_option("--token-file", f->token_file,
+                  "the enroll token, from a file or - for stdin (kept out of the process list)")
+      ->type_name("FILE");
+  cmd->add_option("--token", f->token, "the enroll token itself (visible in the process list)")
+      ->type_name("TOKEN");
+  cmd->add_option("--group", f->group, "the host's group on the collector")->type_name("GROUP");
+  cmd->add_option("--name", f->name, "the host's name on the collector (default: hostname)")
+      ->type_name("HOST_ID");
+  AddDbFlag(cmd, &f->db);
+  cmd->add_option("--ca-file", f->ca_file, "CA certificates to trust for an https collector")
+      ->type_name("PEM");
 }
 
 }  // namespace driftwatch::cli

@@ -1,6 +1,5 @@
 #include "cli/packages_cmd.h"
 
-#include <charconv>
 #include <iostream>
 
 #include "cli/cli_args.h"
@@ -17,56 +16,28 @@ int Error(std::ostream& err, const Status& s) {
   return kExitError;
 }
 
-constexpr char kUsage[] =
-    "usage: driftwatch packages [--root DIR] [--format text|json]\n"
-    "       driftwatch packages verify [--root DIR] [--format text|json] [--jobs N]\n";
-
-}  // namespace
-
-int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,
-                std::ostream& err) {
-  auto parsed = Args::Parse(args, {{"root"}, {"format"}, {"jobs"}, {"help", false}});
-  if (!parsed.ok()) return Error(err, parsed.status());
-  const Args& a = *parsed;
-  if (a.Has("help")) {
-    out << kUsage;
-    return kExitOk;
-  }
-  bool verify = false;
-  if (!a.positional().empty()) {
-    if (a.positional().size() > 1 || a.positional()[0] != "verify") {
-      err << "driftwatch: unknown packages subcommand '" << a.positional()[0] << "'\n" << kUsage;
-      return kExitError;
-    }
-    verify = true;
-  }
-  std::string root = a.GetOr("root", "/");
-  std::string format = a.GetOr("format", "text");
-  if (format != "text" && format != "json") {
-    return Error(err,
-                 Status::InvalidArgument("--format must be text or json, not '" + format + "'"));
-  }
+struct PackagesFlags {
+  std::string root = "/";
+  std::string format = "text";
   int jobs = 0;
-  if (auto j = a.Get("jobs")) {
-    if (!verify) return Error(err, Status::InvalidArgument("--jobs applies to 'packages verify'"));
-    auto [p, ec] = std::from_chars(j->data(), j->data() + j->size(), jobs);
-    if (ec != std::errc() || p != j->data() + j->size() || jobs < 1 || jobs > 64) {
-      return Error(err, Status::InvalidArgument("--jobs must be a number from 1 to 64"));
-    }
-  }
+};
 
+int Packages(const PackagesFlags& f, bool verify, Host& host, std::ostream& out,
+             std::ostream& err) {
+  const std::string& root = f.root;
+  const bool json = f.format == "json";
   if (!verify) {
     auto packages = packages::ReadInstalledPackages(host, root);
     if (!packages.ok()) return Error(err, packages.status());
-    out << (format == "json" ? PackagesJson(root, *packages) : PackagesText(*packages));
+    out << (json ? PackagesJson(root, *packages) : PackagesText(*packages));
     return kExitOk;
   }
 
   auto db = packages::ReadPackageDb(host, root, /*with_files=*/true);
   if (!db.ok()) return Error(err, db.status());
-  auto report = packages::VerifyOwnedFiles(host, root, db->files, jobs);
+  auto report = packages::VerifyOwnedFiles(host, root, db->files, f.jobs);
   if (!report.ok()) return Error(err, report.status());
-  if (format == "json") {
+  if (json) {
     out << VerifyJson(root, *db, *report);
   } else {
     out << VerifyText(*db, *report);
@@ -76,8 +47,40 @@ int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& 
   return report->findings.empty() ? kExitOk : kExitDrift;
 }
 
-int RunPackagesCommand(const std::vector<std::string>& args) {
-  return RunPackages(args, DefaultHost(), std::cout, std::cerr);
+void AddRootAndFormat(CLI::App* cmd, PackagesFlags* f) {
+  cmd->add_option("--root", f->root, "the system root whose package databases are read")
+      ->type_name("DIR");
+  AddFormatFlag(cmd, &f->format);
 }
+
+}  // namespace
+
+void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err) {
+  auto list = std::make_shared<PackagesFlags>();
+  CLI::App* cmd = cmdline::AddCommand(
+      root, "packages", "installed packages (dpkg, rpm, apk); packages verify",
+      [list, &host, &out, &err] { return Packages(*list, false, host, out, err); });
+  AddRootAndFormat(cmd, list.get());
+  auto v = std::make_shared<PackagesFlags>();
+  CLI::App* verify = cmdline::AddCommand(
+      *cmd, "verify",
+      "package-owned files that differ from the package managers' checksums (exit 1)",
+      [v, &host, &out, &err] { return Packages(*v, true, host, out, err); });
+  AddRootAndFormat(verify, v.get());
+  verify->add_option("--jobs", v->jobs, "files hashed in parallel")
+      ->type_name("N")
+      ->check(cmdline::IntegerRange(1, 64));
+}
+
+int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,
+                std::ostream& err) {
+  cmdline::Program program("driftwatch", "", cmdline::Manual{});
+  AddPackages(program, host, out, err);
+  std::vector<std::string> all = {"packages"};
+  all.insert(all.end(), args.begin(), args.end());
+  return program.Run(all, out, err);
+}
+
+void AddPackagesCommand(CLI::App& root) { AddPackages(root, DefaultHost(), std::cout, std::cerr); }
 
 }  // namespace driftwatch::cli

@@ -5,13 +5,14 @@
 //   driftwatch packages verify [--root DIR] [--format text|json] [--jobs N]
 //
 // Exit codes: 0 clean (or a listing), 1 differences found, 2 error.
-// RunPackagesCommand (cli/commands.h) runs RunPackages on DefaultHost()
-// with std::cout and std::cerr.
+// AddPackagesCommand (cli/commands.h) is AddPackages on DefaultHost() with
+// std::cout and std::cerr.
 //
 // Thread-safety: not shared between threads.
 #ifndef DRIFTWATCH_CLI_PACKAGES_CMD_H_
 #define DRIFTWATCH_CLI_PACKAGES_CMD_H_
 
+#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@
 
 namespace driftwatch::cli {
 
+// Adds `packages` and `packages verify` under `root`.
+void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err);
+
+// `driftwatch packages ARGS...` alone, as the driftwatch program runs it.
 int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,
                 std::ostream& err);
 

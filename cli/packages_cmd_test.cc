@@ -134,18 +134,23 @@ TEST(PackagesCommandTest, Errors) {
   err.str("");
   EXPECT_EQ(cli::RunPackages({"frobnicate"}, DefaultHost(), out, err), 2);
   EXPECT_EQ(err.str(),
-            "driftwatch: unknown packages subcommand 'frobnicate'\n"
-            "usage: driftwatch packages [--root DIR] [--format text|json]\n"
-            "       driftwatch packages verify [--root DIR] [--format text|json] [--jobs N]\n");
+            "driftwatch packages: unknown command 'frobnicate' (expected verify)\n"
+            "run 'driftwatch packages --help' for usage\n");
   err.str("");
   EXPECT_EQ(cli::RunPackages({"verify", "--jobs", "0"}, DefaultHost(), out, err), 2);
-  EXPECT_EQ(err.str(), "driftwatch: --jobs must be a number from 1 to 64\n");
+  EXPECT_EQ(err.str(),
+            "driftwatch packages verify: --jobs: expected an integer from 1 to 64, not '0'\n"
+            "run 'driftwatch packages verify --help' for usage\n");
   err.str("");
   EXPECT_EQ(cli::RunPackages({"--format", "xml"}, DefaultHost(), out, err), 2);
-  EXPECT_EQ(err.str(), "driftwatch: --format must be text or json, not 'xml'\n");
+  EXPECT_EQ(err.str(),
+            "driftwatch packages: --format: expected text or json, not 'xml'\n"
+            "run 'driftwatch packages --help' for usage\n");
   err.str("");
   EXPECT_EQ(cli::RunPackages({"--bogus"}, DefaultHost(), out, err), 2);
-  EXPECT_EQ(err.str(), "driftwatch: unknown flag --bogus\n");
+  EXPECT_EQ(err.str(),
+            "driftwatch packages: unknown flag --bogus\n"
+            "run 'driftwatch packages --help' for usage\n");
   EXPECT_EQ(out.str(), "");
 }
 
