@@ -1,5 +1,5 @@
-// The collector's short commands: token create, baseline, migrate; and the
-// flags and store selection every command shares (cli.h).
+// The collector's program and short commands: token create, baseline,
+// migrate; and the flags and store selection every command shares (cli.h).
 #include "collector/cli.h"
 
 #include <fcntl.h>
@@ -41,34 +41,48 @@ Result<int64_t> PositiveNumber(const std::string& flag, const std::string& text)
   return static_cast<int64_t>(v);
 }
 
+// A store URL ParseStoreUrl accepts.
+CLI::Validator StoreUrlCheck() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto url = ParseStoreUrl(text);
+        if (url.ok()) return "";
+        // The message names the flag already; the layer puts it in front.
+        const std::string m = url.status().message();
+        const size_t colon = m.find(": ");
+        return m.rfind("--", 0) == 0 && colon != std::string::npos ? m.substr(colon + 2) : m;
+      },
+      "", "store url");
+}
+
+const std::vector<std::string> kTokenRoles = {"enroll", "read", "admin"};
+
+cmdline::Manual CollectorManual() {
+  cmdline::Manual m;
+  m.title = "configuration drift collector, REST API and dashboard";
+  m.description =
+      "driftwatch-collector keeps the drift history of a fleet of driftwatch(8) agents in a "
+      "SQLite or PostgreSQL store and serves it over a REST API and a web dashboard: fleet "
+      "overview, drift events, per-path history, host comparison, containers and alerts.\n"
+      "\n"
+      "Without a command it runs the server until SIGTERM or SIGINT; SIGHUP reloads the --config "
+      "file and reopens the log file. The commands manage the store a server uses: they take the "
+      "STORE flags --config FILE (its store or db key), --db FILE or --store URL, and "
+      "--store-pool N; a flag overrides the file.";
+  m.exit_status = "0: success.\n\n2: an error, including a mistake on the command line.";
+  m.files =
+      "/etc/driftwatch/collector.yaml\tthe configuration of the packaged service\n"
+      "/var/lib/driftwatch-collector/collector.db\tthe default SQLite store\n"
+      "/usr/share/driftwatch-collector/agent\tthe agent package that package agent repacks\n";
+  m.see_also = "driftwatch(8)";
+  return m;
+}
+
 }  // namespace
 
 int Fail(const Status& s) {
   std::cerr << "driftwatch-collector: " << s.message() << "\n";
   return kExitError;
-}
-
-Result<Flags> ParseFlags(const Args& args, const std::vector<std::string>& known) {
-  Flags out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + a + "'");
-    std::string name = a.substr(2), value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Status::InvalidArgument("flag --" + name + " needs a value");
-    }
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return Status::InvalidArgument("unknown flag --" + name);
-    }
-    if (!out.emplace(name, value).second)
-      return Status::InvalidArgument("flag --" + name + " given twice");
-  }
-  return out;
 }
 
 Result<CollectorConfig> LoadConfig(Host& host, const Flags& flags) {
@@ -135,21 +149,17 @@ void FixSqliteOwnership(const CollectorConfig& config) {
   }
 }
 
+namespace {
+
 // migrate --store URL: create or upgrade the schema. With --from
 // sqlite:///PATH also copy that SQLite collector database into the (empty)
 // PostgreSQL store (pg_import.h, docs/operations.md).
-int Migrate(Host& /*host*/, const Args& args) {
-  auto flags = ParseFlags(args, {"store", "from"});
-  if (!flags.ok()) return Fail(flags.status());
-  if (!flags->count("store")) {
-    return Fail(Status::InvalidArgument(
-        "usage: migrate --store URL [--from sqlite:///PATH (with a postgresql:// --store)]"));
-  }
+int Migrate(const Flags& flags) {
   std::optional<StoreUrl> from;
-  if (flags->count("from")) {
-    auto src = ParseStoreUrl(flags->at("from"));
+  if (flags.count("from")) {
+    auto src = ParseStoreUrl(flags.at("from"));
     if (!src.ok()) return Fail(src.status());
-    auto dst = ParseStoreUrl(flags->at("store"));
+    auto dst = ParseStoreUrl(flags.at("store"));
     if (!dst.ok()) return Fail(dst.status());
     if (src->kind != StoreUrl::Kind::kSqlite || dst->kind != StoreUrl::Kind::kPostgres) {
       return Fail(Status::InvalidArgument(
@@ -157,16 +167,18 @@ int Migrate(Host& /*host*/, const Args& args) {
     }
     from = *src;
   }
-  auto line = MigrateStoreUrl(flags->at("store"));
+  auto line = MigrateStoreUrl(flags.at("store"));
   if (!line.ok()) return Fail(line.status());
   std::cout << *line << "\n";
   if (from) {
-    auto counts = ImportSqliteIntoPg(from->target, flags->at("store"));
+    auto counts = ImportSqliteIntoPg(from->target, flags.at("store"));
     if (!counts.ok()) return Fail(counts.status());
     std::cout << "copied from " << from->target << ": " << FormatImportCounts(*counts) << "\n";
   }
   return kExitOk;
 }
+
+}  // namespace
 
 Result<TokenLimits> ParseTokenLimits(const Flags& flags, int64_t now_ns) {
   TokenLimits limits;
@@ -192,23 +204,21 @@ std::string DescribeTokenLimits(const TokenLimits& limits) {
   return uses + ", " + expiry;
 }
 
-int TokenCreate(Host& host, const Args& args) {
-  auto flags = ParseFlags(args, {"db", "store", "store-pool", "config", "role", "uses", "expires"});
-  if (!flags.ok()) return Fail(flags.status());
-  if ((!flags->count("db") && !flags->count("store") && !flags->count("config")) ||
-      !flags->count("role")) {
+namespace {
+
+int TokenCreate(Host& host, const Flags& flags) {
+  if (!NamesStore(flags)) {
     return Fail(Status::InvalidArgument(
-        "usage: token create --db FILE|--store URL|--config FILE --role enroll|read|admin "
-        "[--uses N] [--expires DURATION]"));
+        "token create: expected the store: --config FILE, --db FILE or --store URL"));
   }
-  auto role = ParseRole(flags->at("role"));
+  auto role = ParseRole(flags.at("role"));
   if (!role.ok() || *role == Role::kAgent) {
     return Fail(Status::InvalidArgument("--role: expected enroll, read or admin"));
   }
   const int64_t now = host.NowNs();
-  auto limits = ParseTokenLimits(*flags, now);
+  auto limits = ParseTokenLimits(flags, now);
   if (!limits.ok()) return Fail(limits.status());
-  auto config = LoadConfig(host, *flags);
+  auto config = LoadConfig(host, flags);
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
@@ -219,24 +229,22 @@ int TokenCreate(Host& host, const Args& args) {
   std::cout << *token << "\n";
   // Only when limits were asked for: scripts that merge stderr into the
   // token they read keep working.
-  if (flags->count("uses") || flags->count("expires")) {
+  if (flags.count("uses") || flags.count("expires")) {
     std::cerr << "driftwatch-collector: enroll token: " << DescribeTokenLimits(*limits) << "\n";
   }
   return kExitOk;
 }
 
-int Baseline(Host& host, const Args& args) {
-  auto flags = ParseFlags(args, {"db", "store", "store-pool", "config", "group"});
-  if (!flags.ok()) return Fail(flags.status());
-  if (!flags->count("db") && !flags->count("store") && !flags->count("config")) {
-    return Fail(
-        Status::InvalidArgument("usage: baseline --db FILE|--store URL|--config FILE [--group G]"));
+int Baseline(Host& host, const Flags& flags) {
+  if (!NamesStore(flags)) {
+    return Fail(Status::InvalidArgument(
+        "baseline: expected the store: --config FILE, --db FILE or --store URL"));
   }
-  auto config = LoadConfig(host, *flags);
+  auto config = LoadConfig(host, flags);
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
-  std::string group = flags->count("group") ? flags->at("group") : "";
+  std::string group = flags.count("group") ? flags.at("group") : "";
   auto ids = (*store)->QueueCommandForGroup(group, "baseline", host.NowNs());
   store->reset();
   FixSqliteOwnership(*config);
@@ -244,6 +252,94 @@ int Baseline(Host& host, const Args& args) {
   std::cout << "queued baseline for " << ids->size() << " host(s)"
             << (group.empty() ? "" : " in group " + group) << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+CLI::Option* AddFlag(CLI::App* cmd, Flags* flags, const std::string& name, const std::string& type,
+                     const std::string& help) {
+  return cmd
+      ->add_option_function<std::string>(
+          "--" + name, [flags, name](const std::string& v) { (*flags)[name] = v; }, help)
+      ->type_name(type);
+}
+
+void AddStoreFlags(CLI::App* cmd, Flags* flags) {
+  AddFlag(cmd, flags, "config", "FILE", "the collector's configuration: its store or db key");
+  AddFlag(cmd, flags, "db", "FILE", "the SQLite store (overrides the file)");
+  AddFlag(cmd, flags, "store", "URL", "sqlite:///PATH or postgresql://... (overrides the file)")
+      ->check(StoreUrlCheck());
+  AddFlag(cmd, flags, "store-pool", "N", "connections to a PostgreSQL store (default 4)")
+      ->check(cmdline::IntegerRange(1, 1024));
+}
+
+bool NamesStore(const Flags& flags) {
+  return flags.count("config") || flags.count("db") || flags.count("store");
+}
+
+void AddTokenCommand(CLI::App& root, Host& host) {
+  CLI::App* token = cmdline::AddGroup(root, "token", "API tokens");
+  auto f = std::make_shared<Flags>();
+  CLI::App* create =
+      cmdline::AddCommand(*token, "create", "create a token and print it (shown only here)",
+                          [f, &host] { return TokenCreate(host, *f); });
+  AddStoreFlags(create, f.get());
+  AddFlag(create, f.get(), "role", cmdline::Choices(kTokenRoles),
+          "enroll (agents register with it), read (dashboard, API) or admin")
+      ->required()
+      ->check(cmdline::OneOf(kTokenRoles));
+  AddTokenLimitFlags(create, f.get(), "");
+}
+
+void AddTokenLimitFlags(CLI::App* cmd, Flags* flags, const std::string& default_expiry) {
+  AddFlag(cmd, flags, "uses", "N", "enroll tokens: how many hosts may enroll with it")
+      ->check(cmdline::PositiveInteger());
+  AddFlag(cmd, flags, "expires", "DURATION",
+          "enroll tokens: valid for this long, like 7d" +
+              (default_expiry.empty() ? std::string(" (default: never expires)")
+                                      : " (default " + default_expiry + ")"))
+      ->check(cmdline::Duration());
+}
+
+void AddBaselineCommand(CLI::App& root, Host& host) {
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = cmdline::AddCommand(
+      root, "baseline", "queue a new baseline on every host (of --group) at its next report",
+      [f, &host] { return Baseline(host, *f); });
+  AddStoreFlags(cmd, f.get());
+  AddFlag(cmd, f.get(), "group", "GROUP", "only the hosts of this group");
+}
+
+void AddMigrateCommand(CLI::App& root, Host& /*host*/) {
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = cmdline::AddCommand(
+      root, "migrate",
+      "create or upgrade the store's schema; with --from copy a SQLite collector database into "
+      "an empty PostgreSQL store",
+      [f] { return Migrate(*f); });
+  AddFlag(cmd, f.get(), "store", "URL", "the store: sqlite:///PATH or postgresql://...")
+      ->required()
+      ->check(StoreUrlCheck());
+  AddFlag(cmd, f.get(), "from", "URL", "sqlite:///PATH to copy (with a postgresql:// --store)")
+      ->check(StoreUrlCheck());
+}
+
+std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
+  auto program = std::make_unique<cmdline::Program>(
+      "driftwatch-collector",
+      "driftwatch-collector: the fleet collector. Without a command it serves the API and the "
+      "dashboard; SIGHUP reloads the --config file and reopens the log file.",
+      CollectorManual());
+  program->footer(
+      "STORE flags: --config FILE (its store or db key), --db FILE, or --store URL "
+      "[--store-pool N]; a flag overrides the file.\nexit status: 0 ok, 2 error");
+  AddServeFlags(*program, host);
+  // One line per command; each command's file adds it and its flags.
+  AddTokenCommand(*program, host);
+  AddBaselineCommand(*program, host);
+  AddPackageCommand(*program, host);
+  AddMigrateCommand(*program, host);
+  return program;
 }
 
 }  // namespace driftwatch::collector::cli

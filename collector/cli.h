@@ -1,6 +1,8 @@
-// The driftwatch-collector executable's commands (main.cc dispatches):
-// flag parsing and the store a command opens, shared by the commands in
-// cli.cc, serve.cc and package_cmd.cc. Only this executable includes it.
+// The driftwatch-collector executable's commands on the argument layer of
+// core/command_line.h: each command file adds its commands and flags
+// (Add*), MakeProgram joins them; and the store a command opens, shared by
+// the commands in cli.cc, serve.cc and package_cmd.cc. Only this executable
+// includes it.
 //
 // Store selection, for every command that opens the store: --store URL,
 // else --db FILE, else the --config file's `store` or `db`, else
@@ -17,6 +19,8 @@
 
 #include "collector/config.h"
 #include "collector/store.h"
+#include "core/command_line.h"
+#include "core/host.h"
 #include "core/status.h"
 
 namespace driftwatch::collector::cli {
@@ -25,14 +29,26 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 2;
 inline constexpr const char* kDefaultDb = "/var/lib/driftwatch-collector/collector.db";
 
+// The flags given to a command, by name without "--" (absent when not
+// given). Commands keep them in a shared_ptr their action holds.
 using Flags = std::map<std::string, std::string>;
-using Args = std::vector<std::string>;
 
 // Prints "driftwatch-collector: MESSAGE" to stderr; returns kExitError.
 int Fail(const Status& s);
 
-// "--name value" / "--name=value" flags; every flag takes a value.
-Result<Flags> ParseFlags(const Args& args, const std::vector<std::string>& known);
+// The driftwatch-collector program: serve (no command) and every command.
+std::unique_ptr<cmdline::Program> MakeProgram(Host& host);
+
+// Adds --NAME TYPE to `cmd`, kept in (*flags)[NAME] when given.
+CLI::Option* AddFlag(CLI::App* cmd, Flags* flags, const std::string& name, const std::string& type,
+                     const std::string& help);
+// The STORE flags: --config FILE, --db FILE, --store URL, --store-pool N.
+void AddStoreFlags(CLI::App* cmd, Flags* flags);
+// --uses N and --expires DURATION of an enroll token; default_expiry is
+// what the help says without --expires ("" for never).
+void AddTokenLimitFlags(CLI::App* cmd, Flags* flags, const std::string& default_expiry);
+// Whether `flags` names a store (--config, --db or --store).
+bool NamesStore(const Flags& flags);
 
 // The --config file (an empty config without one) with the flags that
 // override it applied: listen, store, db, store-pool, tls-cert, tls-key,
@@ -52,11 +68,12 @@ Result<TokenLimits> ParseTokenLimits(const Flags& flags, int64_t now_ns);
 std::string DescribeTokenLimits(const TokenLimits& limits);
 
 // The commands; files, programs and the clock go through `host`.
-int TokenCreate(Host& host, const Args& args);
-int Baseline(Host& host, const Args& args);
-int Migrate(Host& host, const Args& args);
-int Serve(Host& host, const Args& args);         // serve.cc
-int PackageAgent(Host& host, const Args& args);  // package_cmd.cc
+void AddTokenCommand(CLI::App& root, Host& host);        // token create
+void AddBaselineCommand(CLI::App& root, Host& host);     // baseline
+void AddMigrateCommand(CLI::App& root, Host& host);      // migrate
+void AddServeFlags(cmdline::Program& root, Host& host);  // serve.cc: the root's flags
+void AddPackageCommand(CLI::App& root, Host& host);      // package_cmd.cc: package agent
+int Serve(Host& host, const Flags& flags);               // serve.cc
 
 }  // namespace driftwatch::collector::cli
 

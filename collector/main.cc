@@ -1,5 +1,5 @@
-// driftwatch-collector: the fleet collector (docs/collector.md). This file
-// dispatches to the commands (cli.h); Usage() lists them.
+// driftwatch-collector: the fleet collector (docs/collector.md). Its
+// commands are on the argument layer of core/command_line.h (cli.h).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,50 +21,11 @@ void IgnoreEarlyHangup(int argc, char** argv, char** /*envp*/) {
                                 used)) void (*const kIgnoreEarlyHangup)(int, char**,
                                                                         char**) = IgnoreEarlyHangup;
 
-void Usage(std::ostream& out) {
-  out << "usage:\n"
-         "  driftwatch-collector [--config FILE] [--listen HOST:PORT] [--db FILE]\n"
-         "                       [--tls-cert F --tls-key F] [--web-root DIR] [--log-file F]\n"
-         "      serve; SIGHUP reloads the --config file and reopens the log file\n"
-         "  driftwatch-collector token create STORE --role enroll|read|admin\n"
-         "                       [--uses N] [--expires DURATION]   (limits: enroll only)\n"
-         "  driftwatch-collector baseline STORE [--group G]\n"
-         "  driftwatch-collector package agent --url URL STORE --out DIR [--group G]\n"
-         "                       [--ca-file F] [--uses N] [--expires DURATION (30d)]\n"
-         "                       [--deb AGENT.deb]\n"
-         "  driftwatch-collector migrate --store URL [--from sqlite:///PATH]\n"
-         "STORE is --config FILE (its store or db key), --db FILE, or\n"
-         "--store sqlite:///PATH|postgresql://... [--store-pool N]; a flag overrides the file.\n";
-}
-
 }  // namespace
 }  // namespace driftwatch::collector
 
 int main(int argc, char** argv) {
-  namespace cli = driftwatch::collector::cli;
-  driftwatch::Host& host = driftwatch::DefaultHost();
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto rest = [&](size_t n) { return cli::Args(args.begin() + n, args.end()); };
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
-    driftwatch::collector::Usage(std::cout);
-    return cli::kExitOk;
-  }
-  if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
-    std::cout << "driftwatch-collector " << DRIFTWATCH_VERSION << "\n";
-    return cli::kExitOk;
-  }
-  if (args.size() >= 2 && args[0] == "token" && args[1] == "create") {
-    return cli::TokenCreate(host, rest(2));
-  }
-  if (args.size() >= 2 && args[0] == "package" && args[1] == "agent") {
-    return cli::PackageAgent(host, rest(2));
-  }
-  if (!args.empty() && args[0] == "baseline") return cli::Baseline(host, rest(1));
-  if (!args.empty() && args[0] == "migrate") return cli::Migrate(host, rest(1));
-  if (!args.empty() && args[0].rfind("--", 0) != 0) {
-    std::cerr << "driftwatch-collector: unknown command '" << args[0] << "'\n";
-    driftwatch::collector::Usage(std::cerr);
-    return cli::kExitError;
-  }
-  return cli::Serve(host, args);
+  // Serve and the commands, each added by its own file (collector/cli.h).
+  auto program = driftwatch::collector::cli::MakeProgram(driftwatch::DefaultHost());
+  return program->Run(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 }

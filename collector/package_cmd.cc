@@ -235,11 +235,9 @@ struct PackageRequest {
 
 Result<PackageRequest> ReadRequest(const Flags& flags) {
   PackageRequest r;
-  if (!flags.count("url") || !flags.count("out") ||
-      (!flags.count("config") && !flags.count("db") && !flags.count("store"))) {
+  if (!NamesStore(flags)) {
     return Status::InvalidArgument(
-        "usage: package agent --url URL --out DIR (--config FILE|--db FILE|--store URL) "
-        "[--group G] [--ca-file F] [--uses N] [--expires DURATION] [--deb AGENT.deb]");
+        "package agent: expected the store: --config FILE, --db FILE or --store URL");
   }
   r.url = flags.at("url");
   DW_RETURN_IF_ERROR(CheckUrl(r.url));
@@ -351,18 +349,13 @@ Result<std::string> Build(Host& host, const PackageRequest& r, const CollectorCo
   return out;
 }
 
-}  // namespace
-
-int PackageAgent(Host& host, const Args& args) {
-  auto flags = ParseFlags(args, {"url", "group", "ca-file", "uses", "expires", "out", "deb",
-                                 "config", "db", "store", "store-pool"});
-  if (!flags.ok()) return Fail(flags.status());
-  auto request = ReadRequest(*flags);
+int PackageAgent(Host& host, Flags flags) {
+  auto request = ReadRequest(flags);
   if (!request.ok()) return Fail(request.status());
-  if (!flags->count("expires")) flags->emplace("expires", "30d");
-  auto limits = ParseTokenLimits(*flags, host.NowNs());
+  if (!flags.count("expires")) flags.emplace("expires", "30d");
+  auto limits = ParseTokenLimits(flags, host.NowNs());
   if (!limits.ok()) return Fail(limits.status());
-  auto config = LoadConfig(host, *flags);
+  auto config = LoadConfig(host, flags);
   if (!config.ok()) return Fail(config.status());
   umask(022);
   auto out = Build(host, *request, *config, *limits);
@@ -371,6 +364,26 @@ int PackageAgent(Host& host, const Args& args) {
             << "\n";
   std::cout << *out << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+void AddPackageCommand(CLI::App& root, Host& host) {
+  CLI::App* package = cmdline::AddGroup(root, "package", "packages for the fleet: package agent");
+  auto f = std::make_shared<Flags>();
+  CLI::App* agent = cmdline::AddCommand(
+      *package, "agent",
+      "write the agent's .deb into --out with an enrollment for this collector: installed, the "
+      "agent enrolls itself (the token only inside the package, 0600)",
+      [f, &host] { return PackageAgent(host, *f); });
+  AddFlag(agent, f.get(), "url", "URL", "the collector's URL the agents enroll with")->required();
+  AddFlag(agent, f.get(), "out", "DIR", "where the package is written (created)")->required();
+  AddStoreFlags(agent, f.get());
+  AddFlag(agent, f.get(), "group", "GROUP", "the group the hosts enroll into");
+  AddFlag(agent, f.get(), "ca-file", "FILE", "CA certificates the agents trust (https --url)");
+  AddTokenLimitFlags(agent, f.get(), "30d");
+  AddFlag(agent, f.get(), "deb", "AGENT.deb",
+          "the agent package to repack (default: the one installed with the collector)");
 }
 
 }  // namespace driftwatch::collector::cli

@@ -141,11 +141,20 @@ void Prune(FleetStore& store, int64_t retention_ns, int64_t now_ns) {
 
 }  // namespace
 
-int Serve(Host& host, const Args& args) {
-  auto flags = ParseFlags(args, {"listen", "db", "store", "store-pool", "tls-cert", "tls-key",
-                                 "config", "web-root", "log-file"});
-  if (!flags.ok()) return Fail(flags.status());
-  auto loaded = ServeConfig(host, *flags);
+void AddServeFlags(cmdline::Program& root, Host& host) {
+  auto flags = std::make_shared<Flags>();
+  root.SetAction(&root, [flags, &host] { return Serve(host, *flags); });
+  AddFlag(&root, flags.get(), "listen", "HOST:PORT", "where to listen (default 127.0.0.1:8080)");
+  AddStoreFlags(&root, flags.get());
+  AddFlag(&root, flags.get(), "tls-cert", "FILE", "serve https with this certificate chain");
+  AddFlag(&root, flags.get(), "tls-key", "FILE", "the private key of --tls-cert");
+  AddFlag(&root, flags.get(), "web-root", "DIR", "the dashboard's files");
+  AddFlag(&root, flags.get(), "log-file", "FILE",
+          "append stdout and stderr to FILE, reopened on SIGHUP");
+}
+
+int Serve(Host& host, const Flags& flags) {
+  auto loaded = ServeConfig(host, flags);
   if (!loaded.ok()) return Fail(loaded.status());
   CollectorConfig config = std::move(loaded).value();
   if (!config.log_file.empty()) {
@@ -186,7 +195,7 @@ int Serve(Host& host, const Args& args) {
   std::cout << server.url() << std::endl;
   service::NotifyReady("listening on " + server.url());
 
-  Reloader reloader(host, *flags, live, server);
+  Reloader reloader(host, flags, live, server);
   int64_t next_prune = 0;
   while (true) {
     const int64_t now = host.NowNs();

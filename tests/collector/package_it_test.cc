@@ -169,7 +169,8 @@ TEST_F(PackageAgentTest, RefusesBadInputWithoutLeavingFiles) {
       {"--url http://c:8080 --out " + Q(dir_ / "out") + " --deb " + Q(dir_ / "ca.pem") + " " +
            store,
        "dpkg-deb -R failed"},
-      {"--url http://c:8080 --out " + Q(dir_ / "out") + " --deb " + Q(deb_), "usage: package"},
+      {"--url http://c:8080 --out " + Q(dir_ / "out") + " --deb " + Q(deb_),
+       "package agent: expected the store"},
   };
   for (const Case& c : cases) {
     std::string err;
