@@ -109,6 +109,13 @@ std::string Program::Parse(std::vector<std::string> args, const CLI::App** leaf)
   std::reverse(args.begin(), args.end());
   try {
     parse(args);
+  } catch (const CLI::RequiredError& e) {
+    // Checked after every argument was read: an unknown flag on the line
+    // is the better message.
+    const std::vector<const CLI::App*> chain = Chain(this);
+    *leaf = chain.back();
+    if (std::string m = Leftover(chain); !m.empty()) return m;
+    throw;
   } catch (const CLI::ParseError&) {
     *leaf = Chain(this).back();
     throw;

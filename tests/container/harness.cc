@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/commands.h"
+#include "cli/cli_args.h"
 #include "container/image_store.h"
 #include "container/layer_fs.h"
 #include "container/upper_diff.h"
@@ -58,12 +58,10 @@ CliResult RunCli(const std::vector<std::string>& args) {
     dup2(err_fd, 2);
     int null_fd = open("/dev/null", O_RDONLY);
     dup2(null_fd, 0);
-    int code;
-    if (!args.empty() && args[0] == "containers") {
-      code = cli::RunContainersCommand(std::vector<std::string>(args.begin() + 1, args.end()));
-    } else {
-      code = cli::RunContainerCommand(args);
-    }
+    // `containers ...` as given, anything else is a `container` verb.
+    std::vector<std::string> line = args;
+    if (line.empty() || line[0] != "containers") line.insert(line.begin(), "container");
+    int code = cli::MakeProgram()->Run(line, std::cout, std::cerr);
     std::cout.flush();
     std::cerr.flush();
     _exit(code);
