@@ -6,21 +6,20 @@ set -euo pipefail
 DW_BUILD_PACKAGES=(
   meson ninja-build g++ pkg-config python3 cmake
   libxxhash-dev libsqlite3-dev libyaml-cpp-dev libcpprest-dev
-  libboost-dev libboost-system-dev libssl-dev
+  libboost-dev libboost-system-dev libssl-dev libcli11-dev
   libgtest-dev libgmock-dev libseccomp-dev
 )
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
-  dpkg tar coreutils libfaketime wrk bsdutils
+  dpkg tar coreutils libfaketime wrk bsdutils groff-base
 )
 # What scripts/package needs on top of DW_BUILD_PACKAGES to build and check
 # the .debs. debian/control's Build-Depends are DW_BUILD_PACKAGES minus the
-# test-only gtest/gmock (and g++, part of build-essential), plus debhelper,
-# help2man (the manual pages) and libpq-dev (the packaged collector always
-# has the PostgreSQL store). ccache: a second build of the same tree (the
+# test-only gtest/gmock (and g++, part of build-essential), plus debhelper
+# and libpq-dev (the packaged collector always has the PostgreSQL store). ccache: a second build of the same tree (the
 # package test's higher version) takes seconds instead of minutes.
 DW_PACKAGE_PACKAGES=(
-  debhelper dpkg-dev fakeroot lintian libpq-dev help2man ccache
+  debhelper dpkg-dev fakeroot lintian libpq-dev ccache
 )
 
 dw_install_missing() {

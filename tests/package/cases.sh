@@ -207,7 +207,10 @@ case_install() {
            /usr/share/driftwatch/rules/host.yaml /usr/share/driftwatch/rules/container.yaml \
            /usr/share/driftwatch/web/index.html /etc/driftwatch/agent.yaml \
            /etc/driftwatch/rules.yaml /etc/driftwatch/container.yaml \
-           /etc/driftwatch/collector.yaml; do
+           /etc/driftwatch/collector.yaml \
+           /usr/share/man/man8/driftwatch.8.gz /usr/share/man/man8/driftwatch-collector.8.gz \
+           /usr/share/bash-completion/completions/driftwatch \
+           /usr/share/bash-completion/completions/driftwatch-collector; do
     check "$f installed" test -f "$ROOT$f"
   done
   for f in driftwatch-agent.service driftwatch-collector.service; do
