@@ -19,11 +19,12 @@
 namespace driftwatch::cli {
 namespace {
 
-// The flags of the commands that scan: rules, root, store and output.
+// The flags of the commands that scan: rules, root, store and output. An
+// empty string is a flag not given.
 struct ScanFlags {
   std::string db;
   std::string rules;
-  std::string root = "/";
+  std::string root;
   std::string format = "text";
   int jobs = 0;  // 0: the scanner's default
   bool quiet = false;
@@ -35,7 +36,9 @@ void AddScanFlags(CLI::App* cmd, ScanFlags* f) {
   cmd->add_option("--rules", f->rules,
                   "the rule file (default $DRIFTWATCH_RULES, else /etc/driftwatch/rules.yaml)")
       ->type_name("FILE");
-  cmd->add_option("--root", f->root, "the tree to scan, / by default")->type_name("DIR");
+  cmd->add_option("--root", f->root, "the tree to scan, / by default")
+      ->type_name("DIR")
+      ->check(cmdline::NonEmpty());
   cmd->add_option("--jobs", f->jobs, "files hashed in parallel")
       ->type_name("N")
       ->check(cmdline::IntegerRange(1, 256));
@@ -49,8 +52,8 @@ Result<agent::CheckOptions> OptionsFrom(const ScanFlags& f) {
   o.host = &DefaultHost();
   o.db_path = f.db.empty() ? agent::DefaultDbPath() : f.db;
   o.rules_path = f.rules.empty() ? agent::DefaultRulesPath() : f.rules;
-  o.root = f.root;
-  if (o.root.empty() || o.root[0] != '/') {
+  o.root = f.root.empty() ? "/" : f.root;
+  if (o.root[0] != '/') {
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
     o.root = std::string(cwd) + "/" + o.root;

@@ -187,6 +187,40 @@ TEST(DriftwatchArgsTest, BaselineCreateTakesTheNamePositionally) {
   EXPECT_EQ(names, (std::vector<std::string>{"mybase", "other", "same"}));
 }
 
+// history --path G --limit N: N events at paths matching G, even when
+// events of other paths come first.
+TEST(DriftwatchArgsTest, HistoryLimitAppliesAfterThePathFilter) {
+  testutil::TempDir dir;
+  {
+    auto store = agent::Store::Open(DefaultHost(), dir / "agent.db");
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    agent::SnapshotRow snap;
+    snap.kind = "check";
+    snap.root_path = "/";
+    snap.created_ns = 1;
+    auto sid = (*store)->AddSnapshot(snap);
+    ASSERT_TRUE(sid.ok()) << sid.status().message();
+    std::vector<DriftEvent> events;
+    for (const char* path : {"/etc/a", "/etc/b", "/etc/c", "/var/g1", "/var/g2", "/var/g3"}) {
+      DriftEvent ev;
+      ev.path = path;
+      ev.kind = DriftKind::kRemoved;
+      ev.severity = Severity::kLow;
+      events.push_back(ev);
+    }
+    ASSERT_TRUE((*store)->RecordCheck(agent::CheckRow{0, *sid, "default", 1, 10, 20}, events).ok());
+  }
+  testing::internal::CaptureStdout();
+  Outcome o = RunDriftwatch({"history", "--db", dir / "agent.db", "--path", "/var/**", "--limit",
+                             "2", "--format", "json"});
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_NE(out.find("\"/var/g1\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"/var/g2\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("\"/var/g3\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("/etc/"), std::string::npos) << out;
+}
+
 TEST(OutputTest, ParsesSinceForms) {
   const int64_t now = 1'000'000 * 1'000'000'000LL;
   EXPECT_EQ(ParseSince("24h", now).value(), now - 86400 * 1'000'000'000LL);
