@@ -77,6 +77,8 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"container", "run", "--net", "bridge", "img"},
        "driftwatch container run: --net: expected none or host, not 'bridge'"},
       {{"container", "exec", "c1", "ls", "-l"}, "driftwatch container exec: unknown flag -l"},
+      {{"history", "--path", "/etc/**", "/usr/**"},
+       "driftwatch history: unexpected argument '/usr/**'"},
       {{"daemon", "--print-config=maybe"},
        "driftwatch daemon: --print-config: not a valid value: 'maybe'"},
       {{"--generate-completion", "zsh"}, "driftwatch: --generate-completion: expected bash"},

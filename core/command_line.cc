@@ -91,6 +91,17 @@ std::string MisplacedFlag(const std::vector<const CLI::App*>& chain) {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
+// A repeatable flag takes one value each time it is given (--path A --path
+// B), so that the next word is an argument again: `--volume A:/a IMAGE`.
+void OneValuePerFlag(CLI::App* app) {
+  for (CLI::Option* o : app->get_options()) {
+    if (!o->get_positional()) o->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) {
+    OneValuePerFlag(sub);
+  }
+}
+
 }  // namespace
 
 Program::Program(std::string name, std::string description, Manual manual)
@@ -107,6 +118,7 @@ void Program::SetAction(const CLI::App* app, std::function<int()> action) {
 
 std::string Program::Parse(std::vector<std::string> args, const CLI::App** leaf) {
   std::reverse(args.begin(), args.end());
+  OneValuePerFlag(this);
   try {
     parse(args);
   } catch (const CLI::RequiredError& e) {

@@ -407,8 +407,8 @@ TEST(DaemonServiceTest, EnrollsOnFirstStartAndReportsAtOrAboveMinSeverity) {
   auto bad = agent.Check("--min-severity urgent");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.out,
-            "driftwatch: --min-severity: unknown severity 'urgent' (expected info, low, medium, "
-            "high or critical)\n");
+            "driftwatch check: --min-severity: expected info, low, medium, high or critical, not "
+            "'urgent'\nrun 'driftwatch check --help' for usage\n");
 }
 
 // A token the collector refuses is logged as such (without the token), kept,
