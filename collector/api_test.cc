@@ -15,6 +15,23 @@ namespace {
 
 using web::json::value;
 
+// docs/api.md "Authentication": after 20 failed authentications from one
+// address every request from it is 429 with Retry-After until an attempt
+// refills (one a second), whatever its token.
+TEST_F(ApiTest, FailedAuthenticationLockoutSaysWhenToRetry) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Call("GET", "/api/v1/hosts", "dw_wrong").status, 401) << i;
+  }
+  HttpResponse r = Call("GET", "/api/v1/hosts", read_);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body,
+            R"({"detail":"too many failed authentication attempts from this address; retry in )"
+            R"(1 s","error":"too_many_requests"})");
+  EXPECT_EQ(r.headers, (std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}));
+  now_ += 1000000000;
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", read_).status, 200);
+}
+
 TEST_F(ApiTest, AuthenticationAndRoles) {
   EXPECT_EQ(Call("GET", "/api/v1/hosts", "").body,
             R"({"detail":"missing bearer token","error":"unauthorized"})");
