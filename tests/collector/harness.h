@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -416,6 +417,13 @@ inline std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
     if (ids.empty() || ids.back() != id) ids.push_back(id);
   }
   return ids;
+}
+
+// Sorts events by id: the order the collector received them in.
+inline void SortById(std::vector<value>& events) {
+  std::sort(events.begin(), events.end(), [](const value& a, const value& b) {
+    return a.at("id").as_number().to_int64() < b.at("id").as_number().to_int64();
+  });
 }
 
 inline void ExpectAscendingIds(const std::vector<value>& events) {
