@@ -150,8 +150,12 @@ std::optional<HttpResponse> Api::Precheck(const HttpRequest& req, Caller* caller
     }
   }
   if (const int64_t wait = auth_limiter_.WaitNs(req.client, now_ns_()); wait > 0) {
-    return Error(429, "too many failed authentication attempts from this address; retry in " +
-                          std::to_string((wait + 999999999) / 1000000000) + " s");
+    const std::string seconds = std::to_string((wait + 999999999) / 1000000000);
+    HttpResponse r =
+        Error(429, "too many failed authentication attempts from this address; retry in " +
+                       seconds + " s");
+    r.headers.emplace_back("Retry-After", seconds);
+    return r;
   }
   auto authenticated = Authenticate(req);
   if (!authenticated.ok() && authenticated.status().code() == StatusCode::kFailedPrecondition) {

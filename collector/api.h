@@ -5,7 +5,8 @@
 // Authentication is "Authorization: Bearer TOKEN" (see auth.h): 401 without a
 // valid token (with the error code "token_expired" or "token_used_up" for an
 // enroll token past its limits, docs/api.md), 403 when the token's role or host does not allow the
-// call, 429 once a client address has failed authentication too often (auth_limit.h). Every error
+// call, 429 with Retry-After once a client address has failed authentication too often
+// (auth_limit.h). Every error
 // body is {"error": CODE, "detail": TEXT}. Bodies larger than config.max_body_bytes are 413 (the
 // server checks Content-Length before reading, and answers through BodyTooLarge()), JSON nested
 // deeper than config.max_json_depth is 400. Only malformed or invalid input is 4xx: a report that
@@ -70,6 +71,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Headers beyond Content-Type (e.g. Retry-After on a 429).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Counters exported on /metrics (Prometheus text format).

@@ -43,8 +43,8 @@ HttpResponse Api::GetHost(const CollectorConfig& config, const std::string& id) 
 }
 
 HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& req) {
-  static const std::set<std::string> kKnown = {"host",  "group", "path",   "kind", "severity",
-                                               "since", "until", "cursor", "limit"};
+  static const std::set<std::string> kKnown = {"host",  "group", "path",  "kind",   "severity",
+                                               "since", "until", "order", "cursor", "limit"};
   for (const auto& [k, v] : req.query) {
     if (kKnown.count(k) == 0) return Error(400, "unknown query parameter '" + k + "'");
   }
@@ -69,27 +69,22 @@ HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& r
       *out = *ns;
     }
   }
-  auto limit = PageLimit(req, config.max_page);
-  if (!limit.ok()) return FromStatus(limit.status());
-  auto cursor = Cursor(req);
-  if (!cursor.ok()) return FromStatus(cursor.status());
-  q.limit = *limit;
-  q.after_id = *cursor;
+  auto page = PageQuery(req, config.max_page);
+  if (!page.ok()) return FromStatus(page.status());
+  q.page = WithLookahead(*page);
   auto events = store_.QueryDrift(q);
   if (!events.ok()) return FromStatus(events.status());
-  return Json(200, EventPage(*events, q.limit));
+  return Json(200, EventPage(std::move(events).value(), *page));
 }
 
 HttpResponse Api::PathHistory(const CollectorConfig& config, const HttpRequest& req) {
   const std::string* path = QueryParam(req, "path");
   if (path == nullptr || path->empty()) return Error(400, "path: missing");
-  auto limit = PageLimit(req, config.max_page);
-  if (!limit.ok()) return FromStatus(limit.status());
-  auto cursor = Cursor(req);
-  if (!cursor.ok()) return FromStatus(cursor.status());
-  auto events = store_.PathHistory(*path, *cursor, *limit);
+  auto page = PageQuery(req, config.max_page);
+  if (!page.ok()) return FromStatus(page.status());
+  auto events = store_.PathHistory(*path, WithLookahead(*page));
   if (!events.ok()) return FromStatus(events.status());
-  value o = EventPage(*events, *limit);
+  value o = EventPage(std::move(events).value(), *page);
   o["path"] = value(*path);
   return Json(200, o);
 }

@@ -191,8 +191,8 @@ HttpResponse Api::PostAccept(const CollectorConfig& config, const std::string& i
       const int64_t event_id = e.as_number().to_int64();
       DriftQuery q;
       q.host = id;
-      q.after_id = event_id - 1;
-      q.limit = 1;
+      q.event_id = event_id;
+      q.page.limit = 1;
       auto found = store_.QueryDrift(q);
       if (!found.ok()) return FromStatus(found.status());
       if (found->empty() || found->front().id != event_id) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <string_view>
 
 #include "core/drift_json.h"
 
@@ -153,25 +154,54 @@ web::json::value CommandToJson(const CommandRecord& c) {
   return o;
 }
 
-std::string EncodeCursor(int64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "c1.%llx", static_cast<unsigned long long>(id));
+std::string EncodeCursor(const EventCursor& c) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "c2.%c%c.%016llx.%llx", c.newest_first ? 'd' : 'a',
+                c.before ? 'p' : 'n',
+                static_cast<unsigned long long>(static_cast<uint64_t>(c.key.detected_ns) ^
+                                                (uint64_t{1} << 63)),
+                static_cast<unsigned long long>(c.key.id));
   return buf;
 }
 
-Result<int64_t> DecodeCursor(const std::string& cursor) {
-  const Status bad = Status::InvalidArgument("cursor: not a cursor returned by this API");
-  if (cursor.size() < 4 || cursor.size() > 19 || cursor.rfind("c1.", 0) != 0) return bad;
-  // At most 16 hex digits: fits in uint64_t; ids above INT64_MAX are refused.
-  uint64_t id = 0;
-  for (size_t i = 3; i < cursor.size(); ++i) {
-    char c = cursor[i];
+namespace {
+
+// Up to 16 lower-case hex digits; false for anything else.
+bool ParseHex(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 16) return false;
+  uint64_t v = 0;
+  for (char c : s) {
     int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (d < 0) return bad;
-    id = id * 16 + static_cast<uint64_t>(d);
+    if (d < 0) return false;
+    v = v * 16 + static_cast<uint64_t>(d);
   }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+Result<EventCursor> DecodeCursor(const std::string& cursor) {
+  const Status bad = Status::InvalidArgument(
+      "cursor: not a cursor returned by this API (use the next_cursor or prev_cursor of a page)");
+  // "c2." + 2 flags + "." + 16 digits + "." + 1..16 digits.
+  if (cursor.size() < 24 || cursor.size() > 39 || cursor.rfind("c2.", 0) != 0 || cursor[5] != '.' ||
+      cursor[22] != '.') {
+    return bad;
+  }
+  EventCursor c;
+  if (cursor[3] != 'd' && cursor[3] != 'a') return bad;
+  if (cursor[4] != 'n' && cursor[4] != 'p') return bad;
+  c.newest_first = cursor[3] == 'd';
+  c.before = cursor[4] == 'p';
+  const std::string_view text(cursor);
+  uint64_t detected = 0, id = 0;
+  if (!ParseHex(text.substr(6, 16), &detected) || !ParseHex(text.substr(23), &id)) return bad;
+  // Ids above INT64_MAX are refused.
   if (id > static_cast<uint64_t>(INT64_MAX)) return bad;
-  return static_cast<int64_t>(id);
+  c.key.detected_ns = static_cast<int64_t>(detected ^ (uint64_t{1} << 63));
+  c.key.id = static_cast<int64_t>(id);
+  return c;
 }
 
 bool ValidHostId(const std::string& id) { return !id.empty() && NameChars(id); }

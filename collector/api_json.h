@@ -26,9 +26,20 @@ web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
 web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);
 
-// Opaque pagination cursors ("c1." + hex event id).
-std::string EncodeCursor(int64_t id);
-Result<int64_t> DecodeCursor(const std::string& cursor);
+// An opaque pagination cursor of /drift and /paths/history (docs/api.md
+// "Order and cursors"): a key of the (detected, id) order, the order the
+// page was made for, and whether the cursor reads the page after the key
+// (next_cursor) or the one before it (prev_cursor). Written as
+// "c2.<d|a><n|p>.<16 hex digits: detected_ns offset by 2^63>.<hex id>";
+// DecodeCursor refuses anything else (kInvalidArgument), older "c1."
+// cursors included.
+struct EventCursor {
+  bool newest_first = true;
+  bool before = false;
+  EventKey key;
+};
+std::string EncodeCursor(const EventCursor& c);
+Result<EventCursor> DecodeCursor(const std::string& cursor);
 
 // Whether a host or group name is acceptable: 1..128 bytes of [A-Za-z0-9._-]
 // (groups may also be empty).

@@ -15,6 +15,23 @@ namespace {
 
 using web::json::value;
 
+// docs/api.md "Authentication": after 20 failed authentications from one
+// address every request from it is 429 with Retry-After until an attempt
+// refills (one a second), whatever its token.
+TEST_F(ApiTest, FailedAuthenticationLockoutSaysWhenToRetry) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Call("GET", "/api/v1/hosts", "dw_wrong").status, 401) << i;
+  }
+  HttpResponse r = Call("GET", "/api/v1/hosts", read_);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body,
+            R"({"detail":"too many failed authentication attempts from this address; retry in )"
+            R"(1 s","error":"too_many_requests"})");
+  EXPECT_EQ(r.headers, (std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}));
+  now_ += 1000000000;
+  EXPECT_EQ(Call("GET", "/api/v1/hosts", read_).status, 200);
+}
+
 TEST_F(ApiTest, AuthenticationAndRoles) {
   EXPECT_EQ(Call("GET", "/api/v1/hosts", "").body,
             R"({"detail":"missing bearer token","error":"unauthorized"})");
@@ -73,7 +90,7 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
                   kT0 + 3));
   ASSERT_EQ(r.status, 200) << r.body;
 
-  r = Call("GET", "/api/v1/drift?host=web-1", read_);
+  r = Call("GET", "/api/v1/drift?host=web-1&order=asc", read_);
   ASSERT_EQ(r.status, 200);
   value v = value::parse(r.body);
   ASSERT_EQ(v["events"].size(), 2u);
@@ -96,22 +113,39 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
     }
     return out;
   };
-  EXPECT_EQ(ids(""), (std::vector<int64_t>{1, 2, 3}));
-  EXPECT_EQ(ids("?severity=high"), (std::vector<int64_t>{1, 3}));
+  // Newest first by detection time (events 1 and 2 share theirs: by id).
+  EXPECT_EQ(ids(""), (std::vector<int64_t>{3, 2, 1}));
+  EXPECT_EQ(ids("?order=desc"), (std::vector<int64_t>{3, 2, 1}));
+  EXPECT_EQ(ids("?order=asc"), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(ids("?severity=high"), (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(ids("?kind=added"), (std::vector<int64_t>{2}));
-  EXPECT_EQ(ids("?path=/etc/pass*"), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(ids("?path=/etc/pass*"), (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(ids("?group=web&host=web-2"), (std::vector<int64_t>{3}));
   EXPECT_EQ(ids("?since=2026-11-01T00:00:00.000000002Z"), (std::vector<int64_t>{3}));
-  EXPECT_EQ(ids("?until=2026-11-01T00:00:00.000000002Z"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(ids("?until=2026-11-01T00:00:00.000000002Z"), (std::vector<int64_t>{2, 1}));
   EXPECT_EQ(ids("?host=x'%20OR%201=1--"), (std::vector<int64_t>{}));
 
-  // Pagination: opaque cursor, stable order.
+  // Pagination: opaque cursors both ways, stable order.
   r = Call("GET", "/api/v1/drift?limit=2", read_);
   v = value::parse(r.body);
   ASSERT_EQ(v["events"].size(), 2u);
+  EXPECT_TRUE(v["prev_cursor"].is_null());
   std::string cursor = v["next_cursor"].as_string();
-  EXPECT_EQ(ids("?limit=2&cursor=" + cursor), (std::vector<int64_t>{3}));
+  EXPECT_EQ(ids("?limit=2&cursor=" + cursor), (std::vector<int64_t>{1}));
+  value last = value::parse(Call("GET", "/api/v1/drift?limit=2&cursor=" + cursor, read_).body);
+  EXPECT_TRUE(last["next_cursor"].is_null());
+  EXPECT_EQ(ids("?limit=2&cursor=" + last["prev_cursor"].as_string()),
+            (std::vector<int64_t>{3, 2}));
+  // The cursor carries its order: repeating it is fine, the other one is not.
+  EXPECT_EQ(ids("?order=desc&limit=2&cursor=" + cursor), (std::vector<int64_t>{1}));
+  EXPECT_EQ(Call("GET", "/api/v1/drift?order=asc&cursor=" + cursor, read_).body,
+            R"({"detail":"cursor: made for order=desc, not order=asc; repeat that order or )"
+            R"(start without a cursor","error":"bad_request"})");
+  EXPECT_EQ(Call("GET", "/api/v1/drift?order=newest", read_).body,
+            R"({"detail":"order: expected asc or desc","error":"bad_request"})");
+  EXPECT_EQ(Call("GET", "/api/v1/paths/history?path=/etc/passwd&order=up", read_).status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/drift?cursor=bogus", read_).status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/drift?cursor=c1.2", read_).status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/drift?limit=0", read_).status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/drift?severity=urgent", read_).body,
             R"j({"detail":"severity: unknown severity 'urgent' (expected low, medium, high or )j"
@@ -121,9 +155,10 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
   r = Call("GET", "/api/v1/paths/history?path=/etc/passwd", read_);
   v = value::parse(r.body);
   ASSERT_EQ(v["events"].size(), 2u);
-  EXPECT_EQ(v["events"][0]["host"].as_string(), "web-1");
-  EXPECT_EQ(v["events"][1]["host"].as_string(), "web-2");
-  EXPECT_EQ(v["events"][1]["kind"].as_string(), "removed");
+  EXPECT_EQ(v["events"][0]["host"].as_string(), "web-2");
+  EXPECT_EQ(v["events"][1]["host"].as_string(), "web-1");
+  EXPECT_EQ(v["path"].as_string(), "/etc/passwd");
+  EXPECT_EQ(v["events"][0]["kind"].as_string(), "removed");
 
   now_ = kT0 + int64_t{3} * 3600 * 1000000000;
   r = Call("GET", "/api/v1/fleet/summary", read_);
@@ -180,7 +215,8 @@ TEST_F(ApiTest, MalformedReportsAreRefusedWhole) {
   value first_event = v["events"][0];
   v["events"][1] = first_event;
   EXPECT_EQ(post(v.serialize()).status, 413);
-  EXPECT_EQ(Call("GET", "/api/v1/drift", read_).body, R"({"events":[],"next_cursor":null})");
+  EXPECT_EQ(Call("GET", "/api/v1/drift", read_).body,
+            R"({"events":[],"next_cursor":null,"prev_cursor":null})");
   EXPECT_EQ(metrics_.reports_rejected.load(), 8);
   // Bytes that are no JSON object are "malformed" (an agent retries them);
   // a report that fails validation is "invalid_report" (final).

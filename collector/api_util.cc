@@ -57,20 +57,57 @@ Result<int> PageLimit(const HttpRequest& req, int max_page) {
   return static_cast<int>(std::min<long>(v, max_page));
 }
 
-Result<int64_t> Cursor(const HttpRequest& req) {
+Result<EventPageQuery> PageQuery(const HttpRequest& req, int max_page) {
+  EventPageQuery page;
+  DW_ASSIGN_OR_RETURN(page.limit, PageLimit(req, max_page));
+  const std::string* order = QueryParam(req, "order");
+  if (order != nullptr && *order != "asc" && *order != "desc") {
+    return Status::InvalidArgument("order: expected asc or desc");
+  }
   const std::string* c = QueryParam(req, "cursor");
-  if (c == nullptr || c->empty()) return int64_t{0};
-  return DecodeCursor(*c);
+  if (c == nullptr || c->empty()) {
+    page.newest_first = order == nullptr || *order == "desc";
+    return page;
+  }
+  DW_ASSIGN_OR_RETURN(EventCursor cursor, DecodeCursor(*c));
+  if (order != nullptr && (*order == "desc") != cursor.newest_first) {
+    return Status::InvalidArgument(
+        std::string("cursor: made for order=") + (cursor.newest_first ? "desc" : "asc") +
+        ", not order=" + *order + "; repeat that order or start without a cursor");
+  }
+  page.newest_first = cursor.newest_first;
+  (cursor.before ? page.before : page.after) = cursor.key;
+  return page;
 }
 
-value EventPage(const std::vector<EventRecord>& events, int limit) {
+EventPageQuery WithLookahead(EventPageQuery asked) {
+  asked.limit += 1;
+  return asked;
+}
+
+value EventPage(std::vector<EventRecord> events, const EventPageQuery& asked) {
+  const size_t limit = static_cast<size_t>(asked.limit);
+  // The lookahead event lies beyond the page: before it when the page was
+  // read backwards from a key, after it otherwise.
+  const bool more = events.size() > limit;
+  if (more && asked.before) events.erase(events.begin(), events.end() - limit);
+  if (more && !asked.before) events.resize(limit);
+  auto cursor = [&](bool before, const EventRecord& e) {
+    return value(EncodeCursor({asked.newest_first, before, {e.detected_ns, e.id}}));
+  };
   value o = value::object();
   value list = value::array(events.size());
   for (size_t i = 0; i < events.size(); ++i) list[i] = EventToJson(events[i]);
   o["events"] = list;
-  o["next_cursor"] = static_cast<int>(events.size()) == limit
-                         ? value(EncodeCursor(events.back().id))
-                         : value::null();
+  value next = value::null(), prev = value::null();
+  if (!events.empty()) {
+    // A page read backwards was reached from the page after it; a page read
+    // forwards from a key has at least that key before it.
+    if (asked.before ? true : more) next = cursor(false, events.back());
+    if (asked.before ? more : asked.after.has_value()) prev = cursor(true, events.front());
+  }
+  o["next_cursor"] = next;
+  o["prev_cursor"] = prev;
   return o;
 }
 

@@ -23,10 +23,17 @@ HttpResponse FromStatus(const Status& s);
 const std::string* QueryParam(const HttpRequest& req, std::string_view key);
 // The `limit` parameter: default 100, capped at max_page, 400 when not positive.
 Result<int> PageLimit(const HttpRequest& req, int max_page);
-// The `cursor` parameter as an event id (0 when absent).
-Result<int64_t> Cursor(const HttpRequest& req);
-// {"events": [...], "next_cursor": ...}; a full page gets a cursor.
-web::json::value EventPage(const std::vector<EventRecord>& events, int limit);
+// The page of events a request asks for (docs/api.md "Order and cursors"):
+// `order` (asc or desc, default desc, or the order a cursor was made for),
+// `cursor` and `limit`. kInvalidArgument for another order, a malformed
+// cursor, or a cursor made for the other order.
+Result<EventPageQuery> PageQuery(const HttpRequest& req, int max_page);
+// The store's query for `asked`: one event more than the page, which says
+// whether more events lie beyond the page.
+EventPageQuery WithLookahead(EventPageQuery asked);
+// {"events": [...], "next_cursor": ..., "prev_cursor": ...} from the events
+// the store answered for WithLookahead(asked).
+web::json::value EventPage(std::vector<EventRecord> events, const EventPageQuery& asked);
 // Parses a request body that must be a JSON object nested at most max_depth.
 Result<web::json::value> ParseObject(const std::string& body, int max_depth, bool allow_empty);
 

@@ -8,6 +8,7 @@
 
 #include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
+#include "collector/store_rows.h"
 #include "core/drift.h"
 #include "core/drift_json.h"
 
@@ -90,7 +91,84 @@ UNION ALL
 SELECT false, seq, first_event_id, 0, 0, '' FROM rep
 )sql";
 
+// The /drift query, one statement for every filter combination: an unset
+// filter binds NULL and its condition folds away at execution (sessions
+// plan per execution, plan_cache_mode = force_custom_plan, pg_conn.cc), so
+// that the (host_id | grp | path, detected_ns, id) indexes and partition
+// pruning apply. $1 host, $2 group, $3 path regex, $4 kind, $5 min
+// severity, $6..$7 the detected_ns window, $8..$9 the keyset start
+// (detected_ns, id), $10 limit, $11 one event id. The plain comparison on detected_ns beside
+// the row comparison lets the planner prune partitions.
+constexpr const char* kDriftFilters =
+    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events "
+    "WHERE ($1::text IS NULL OR host_id = $1) AND ($2::text IS NULL OR grp = $2) "
+    "AND ($3::text IS NULL OR path ~ $3) AND ($4::int IS NULL OR kind = $4) "
+    "AND ($5::int IS NULL OR severity >= $5) AND detected_ns >= $6 AND detected_ns < $7 "
+    "AND ($11::bigint IS NULL OR id = $11)";
+constexpr const char* kScanUp =
+    " AND detected_ns >= $8 AND (detected_ns, id) > ($8, $9) ORDER BY detected_ns, id LIMIT $10";
+constexpr const char* kScanDown =
+    " AND detected_ns <= $8 AND (detected_ns, id) < ($8, $9) "
+    "ORDER BY detected_ns DESC, id DESC LIMIT $10";
+
+// A path's history: $1 path, $2..$3 the keyset start, $4 limit.
+constexpr const char* kPathFilter =
+    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events WHERE path = $1";
+constexpr const char* kPathUp =
+    " AND detected_ns >= $2 AND (detected_ns, id) > ($2, $3) ORDER BY detected_ns, id LIMIT $4";
+constexpr const char* kPathDown =
+    " AND detected_ns <= $2 AND (detected_ns, id) < ($2, $3) "
+    "ORDER BY detected_ns DESC, id DESC LIMIT $4";
+
+std::vector<EventRecord> ReadEvents(const PgRows& r, bool reverse) {
+  std::vector<EventRecord> out;
+  out.reserve(r.size());
+  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadEvent(PgRow(r, i)));
+  if (reverse) std::reverse(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
+
+const char* PgDriftQuerySql(bool ascending) {
+  static const std::string kUp = std::string(kDriftFilters) + kScanUp;
+  static const std::string kDown = std::string(kDriftFilters) + kScanDown;
+  return ascending ? kUp.c_str() : kDown.c_str();
+}
+
+Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q) {
+  std::string regex;
+  if (!q.path_glob.empty()) {
+    auto re = GlobToRegex(q.path_glob);
+    if (!re) return std::vector<EventRecord>();
+    regex = *re;
+  }
+  const store_rows::EventScan scan = store_rows::PlanEventScan(q.page);
+  DW_ASSIGN_OR_RETURN(
+      auto r,
+      conn.Exec(scan.ascending ? "drift_query_up" : "drift_query_down",
+                PgDriftQuerySql(scan.ascending),
+                {q.host.empty() ? PgParam() : q.host, q.group.empty() ? PgParam() : q.group,
+                 q.path_glob.empty() ? PgParam() : regex,
+                 q.kind ? PgInt(static_cast<int64_t>(*q.kind)) : PgParam(),
+                 q.min_severity ? PgInt(static_cast<int64_t>(*q.min_severity)) : PgParam(),
+                 PgInt(q.since_ns.value_or(INT64_MIN)), PgInt(q.until_ns.value_or(INT64_MAX)),
+                 PgInt(scan.from.detected_ns), PgInt(scan.from.id), PgInt(q.page.limit),
+                 q.event_id ? PgInt(*q.event_id) : PgParam()}));
+  return ReadEvents(r, scan.reverse);
+}
+
+Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
+                                               const EventPageQuery& page) {
+  const store_rows::EventScan scan = store_rows::PlanEventScan(page);
+  static const std::string kUp = std::string(kPathFilter) + kPathUp;
+  static const std::string kDown = std::string(kPathFilter) + kPathDown;
+  DW_ASSIGN_OR_RETURN(auto r, conn.Exec(scan.ascending ? "path_history_up" : "path_history_down",
+                                        scan.ascending ? kUp.c_str() : kDown.c_str(),
+                                        {path, PgInt(scan.from.detected_ns), PgInt(scan.from.id),
+                                         PgInt(page.limit)}));
+  return ReadEvents(r, scan.reverse);
+}
 
 Status PgPartitions::Ensure(PgConn& c, int64_t detected_ns) {
   const EventMonth m = MonthOf(detected_ns);

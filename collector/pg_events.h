@@ -1,5 +1,6 @@
 // Drift events in the PostgreSQL fleet store: ingest of a whole report,
-// monthly partitions of `events`, and retention by dropping them
+// monthly partitions of `events`, the event queries, and retention by
+// dropping partitions
 // (docs/store-postgresql.md). Used by pg_store.cc; all SQL for events lives
 // in pg_events.cc.
 //
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "collector/pg_conn.h"
@@ -50,6 +52,17 @@ class PgPartitions {
 Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
                                     const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes);
+
+// FleetStore::QueryDrift and FleetStore::PathHistory: one range scan of the
+// (detected_ns, id) order (store_rows::PlanEventScan).
+Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q);
+// The statement PgQueryDrift runs to scan the order up (oldest first) or
+// down: $1 host, $2 group, $3 path regex, $4 kind, $5 min severity (NULL =
+// no filter), $6..$7 the detected_ns window, $8..$9 the (detected_ns, id)
+// the scan starts after, $10 limit, $11 one event id (NULL = any).
+const char* PgDriftQuerySql(bool ascending);
+Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
+                                               const EventPageQuery& page);
 
 // FleetStore::PruneEvents: drops whole months before cutoff_ns, then deletes
 // at most `batch` older rows of the month holding it.

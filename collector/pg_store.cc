@@ -27,13 +27,6 @@ std::string HostSelect() {
 }
 
 // Columns: id, host_id, report_id, detected_ns, received_ns, body.
-std::vector<EventRecord> ReadEvents(const PgRows& r) {
-  std::vector<EventRecord> out;
-  out.reserve(r.size());
-  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadEvent(PgRow(r, i)));
-  return out;
-}
-
 std::vector<CommandRecord> ReadCommands(const PgRows& r) {
   std::vector<CommandRecord> out;
   for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadCommand(PgRow(r, i)));
@@ -189,36 +182,14 @@ class PgStore : public FleetStore {
   }
 
   Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) override {
-    std::string regex;
-    if (!q.path_glob.empty()) {
-      auto re = GlobToRegex(q.path_glob);
-      if (!re) return std::vector<EventRecord>();
-      regex = *re;
-    }
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    // One statement for every filter combination: an unset filter binds
-    // NULL and its condition folds away at execution.
-    DW_ASSIGN_OR_RETURN(
-        auto r,
-        c->Exec("drift_query", kPgDriftQuerySql,
-                {PgInt(q.after_id), q.host.empty() ? PgParam() : q.host,
-                 q.group.empty() ? PgParam() : q.group, q.path_glob.empty() ? PgParam() : regex,
-                 q.kind ? PgInt(static_cast<int64_t>(*q.kind)) : PgParam(),
-                 q.min_severity ? PgInt(static_cast<int64_t>(*q.min_severity)) : PgParam(),
-                 PgInt(q.since_ns.value_or(INT64_MIN)), PgInt(q.until_ns.value_or(INT64_MAX)),
-                 PgInt(q.limit)}));
-    return ReadEvents(r);
+    return PgQueryDrift(*c, q);
   }
 
-  Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
-                                               int limit) override {
+  Result<std::vector<EventRecord>> PathHistory(const std::string& path,
+                                               const EventPageQuery& page) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("path_history",
-                        "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events "
-                        "WHERE path = $1 AND id > $2 ORDER BY id LIMIT $3",
-                        {path, PgInt(after_id), PgInt(limit)}));
-    return ReadEvents(r);
+    return PgPathHistory(*c, path, page);
   }
 
   Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {

@@ -3,8 +3,7 @@
 // Several collector processes may share one database: duplicate reports are
 // stored once (unique report id), commands are handed out once (row locks
 // with SKIP LOCKED), tokens live in the database, and event ids are committed
-// in insertion order (ingest holds a transaction-scoped advisory lock), so the
-// `after_id` cursor never skips an event.
+// in insertion order (ingest holds a transaction-scoped advisory lock).
 //
 // Drift events are range-partitioned by month on detected_ns; partitions are
 // created on first use and retention drops whole partitions older than the

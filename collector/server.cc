@@ -360,6 +360,7 @@ class Session {
     res_->set(http::field::server, "driftwatch-collector");
     res_->set(http::field::content_type, out.content_type);
     for (auto& [name, v] : headers) res_->insert(name, v);
+    for (auto& [name, v] : out.headers) res_->insert(name, v);
     res_->body() = std::move(out.body);
     res_->keep_alive(keep_alive_);
     if (head_length_) {

@@ -1,5 +1,6 @@
-// The SQLite fleet store (host inventories: sqlite_inventory.cc; schema and
-// its versions: sqlite_rows.cc, docs/collector.md).
+// The SQLite fleet store (host inventories: sqlite_inventory.cc; event
+// queries: sqlite_events.cc; schema and its versions: sqlite_rows.cc,
+// docs/collector.md).
 #include "collector/sqlite_store.h"
 
 #include <cpprest/json.h>
@@ -11,6 +12,7 @@
 
 #include "collector/inventory.h"
 #include "collector/sqlite_commands.h"
+#include "collector/sqlite_events.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_rows.h"
 #include "collector/store_rows.h"
@@ -20,13 +22,9 @@
 namespace driftwatch::collector {
 namespace {
 
-using sqlite_rows::kEventSelect;
 using sqlite_rows::SqliteRow;
 using store_rows::kHostColumns;
 using store_rows::kHostFrom;
-
-// Time windows with fewer events than this are read through events_detected.
-constexpr int64_t kTimeIndexMaxRows = 20000;
 
 class SqliteStore : public FleetStore {
  public:
@@ -287,55 +285,13 @@ class SqliteStore : public FleetStore {
 
   Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) override {
     std::lock_guard<std::mutex> lock(mu_);
-    // Rows are returned in id order, which the planner serves by walking
-    // the primary key and filtering. A narrow time window far from the
-    // newest events would make that walk long, so when the window holds few
-    // events we read it through the time index and sort those instead.
-    bool by_time = false;
-    if (q.since_ns || q.until_ns) {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT count(*) FROM (SELECT 1 FROM events "
-                                               "INDEXED BY events_detected WHERE detected_ns >= ? "
-                                               "AND detected_ns < ? LIMIT ?)"));
-      s.Bind(1, q.since_ns.value_or(INT64_MIN))
-          .Bind(2, q.until_ns.value_or(INT64_MAX))
-          .Bind(3, kTimeIndexMaxRows);
-      DW_ASSIGN_OR_RETURN(bool row, s.Step());
-      by_time = row && s.Int(0) < kTimeIndexMaxRows;
-    }
-    std::string sql = std::string(
-                          "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, "
-                          "e.body FROM events e") +
-                      (by_time ? " INDEXED BY events_detected" : "") +
-                      " JOIN reports r ON r.seq = e.report_seq WHERE e.id > ?1";
-    if (!q.host.empty()) sql += " AND e.host_id = ?2";
-    if (!q.group.empty()) sql += " AND e.grp = ?3";
-    if (!q.path_glob.empty()) sql += " AND e.path GLOB ?4";
-    if (q.kind) sql += " AND e.kind = ?5";
-    if (q.min_severity) sql += " AND e.severity >= ?6";
-    if (q.since_ns) sql += " AND e.detected_ns >= ?7";
-    if (q.until_ns) sql += " AND e.detected_ns < ?8";
-    sql += " ORDER BY e.id LIMIT ?9";
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(sql));
-    s.Bind(1, q.after_id);
-    if (!q.host.empty()) s.Bind(2, q.host);
-    if (!q.group.empty()) s.Bind(3, q.group);
-    if (!q.path_glob.empty()) s.Bind(4, q.path_glob);
-    if (q.kind) s.Bind(5, static_cast<int64_t>(*q.kind));
-    if (q.min_severity) s.Bind(6, static_cast<int64_t>(*q.min_severity));
-    if (q.since_ns) s.Bind(7, *q.since_ns);
-    if (q.until_ns) s.Bind(8, *q.until_ns);
-    s.Bind(9, int64_t{q.limit});
-    return ReadEvents(s);
+    return sqlite_events::Query(*db_, q);
   }
 
-  Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
-                                               int limit) override {
+  Result<std::vector<EventRecord>> PathHistory(const std::string& path,
+                                               const EventPageQuery& page) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare(std::string(kEventSelect) +
-                                             " WHERE e.path = ? AND e.id > ? ORDER BY e.id "
-                                             "LIMIT ?"));
-    s.Bind(1, path).Bind(2, after_id).Bind(3, int64_t{limit});
-    return ReadEvents(s);
+    return sqlite_events::PathHistory(*db_, path, page);
   }
 
   Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {
@@ -527,16 +483,6 @@ class SqliteStore : public FleetStore {
       DW_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
       out.push_back(store_rows::ReadHost(SqliteRow(s)));
-    }
-    return out;
-  }
-
-  static Result<std::vector<EventRecord>> ReadEvents(sqlite::Stmt& s) {
-    std::vector<EventRecord> out;
-    while (true) {
-      DW_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(store_rows::ReadEvent(SqliteRow(s)));
     }
     return out;
   }

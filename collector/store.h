@@ -8,8 +8,11 @@
 //  - IngestReport stores a whole report in one transaction (never half a
 //    report). A report_id seen before is not stored again: the original
 //    IngestResult is returned with duplicate = true.
-//  - Event ids grow with insertion; queries return events ordered by id, so
-//    an `after_id` cursor pages through a stable order.
+//  - Event ids grow with insertion. Queries return events ordered by
+//    detection time (the check's finish), ties broken by id, newest or
+//    oldest first (EventPageQuery); a page starts strictly after or before
+//    a key of that order, so that paging is stable under concurrent ingest
+//    and an event delivered late lands in its place by detection time.
 //  - Unknown hosts are kNotFound; a host id enrolled twice is kAlreadyExists.
 //  - Strings (paths, globs, group names) are bound as parameters, never
 //    spliced into SQL, and are returned byte for byte.
@@ -162,6 +165,24 @@ struct EventRecord {
   std::string event_json;  // wire form of the DriftEvent
 };
 
+// A position in the order of drift events: detection time, then id.
+struct EventKey {
+  int64_t detected_ns = 0;
+  int64_t id = 0;
+};
+
+// One page of events in a given order (docs/api.md "Order and cursors").
+// With neither key set, the page starts at the beginning of the order. With
+// `after`, it holds the first `limit` events strictly after that key in the
+// order; with `before`, the last `limit` events strictly before it. Either
+// way the events are returned in the page's order. Set at most one key.
+struct EventPageQuery {
+  bool newest_first = true;  // order=desc (the default) or order=asc
+  std::optional<EventKey> after;
+  std::optional<EventKey> before;
+  int limit = 100;
+};
+
 struct DriftQuery {
   std::string host;       // "" = any
   std::string group;      // "" = any
@@ -170,8 +191,8 @@ struct DriftQuery {
   std::optional<Severity> min_severity;
   std::optional<int64_t> since_ns;  // detected_ns >= since
   std::optional<int64_t> until_ns;  // detected_ns < until
-  int64_t after_id = 0;             // cursor: ids strictly greater
-  int limit = 100;
+  std::optional<int64_t> event_id;  // only the event of this id
+  EventPageQuery page;
 };
 
 struct FleetSummary {
@@ -252,9 +273,9 @@ class FleetStore {
                                      int64_t now_ns) = 0;
 
   virtual Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) = 0;
-  // Events of one exact path, oldest first.
-  virtual Result<std::vector<EventRecord>> PathHistory(const std::string& path, int64_t after_id,
-                                                       int limit) = 0;
+  // Events of one exact path, a page in the order `page` asks for.
+  virtual Result<std::vector<EventRecord>> PathHistory(const std::string& path,
+                                                       const EventPageQuery& page) = 0;
   virtual Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) = 0;
 
   // Queues a command for one host (kNotFound when unknown), or for every host

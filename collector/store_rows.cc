@@ -34,6 +34,23 @@ Subtrees HostSubtrees(const std::string& json) {
   return subtrees.ok() ? std::move(subtrees).value() : Subtrees();
 }
 
+EventScan PlanEventScan(const EventPageQuery& page) {
+  EventScan scan;
+  // A page before a key is read against the page's order, nearest first.
+  scan.reverse = page.before.has_value();
+  scan.ascending = page.newest_first == scan.reverse;
+  if (page.before) {
+    scan.from = *page.before;
+  } else if (page.after) {
+    scan.from = *page.after;
+  } else if (scan.ascending) {
+    scan.from = {INT64_MIN, INT64_MIN};
+  } else {
+    scan.from = {INT64_MAX, INT64_MAX};
+  }
+  return scan;
+}
+
 Hash128 HashFromHex(const std::string& hex) {
   auto h = Hash128::FromHex(hex);
   return h.ok() ? *h : Hash128();

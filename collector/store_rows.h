@@ -87,6 +87,18 @@ EventRecord ReadEvent(const R& r, int first = 0) {
   return e;
 }
 
+// How both backends read an EventPageQuery as one range scan of the
+// (detected_ns, id) order: the `limit` events strictly past `from` in the
+// scan's direction, reversed afterwards when `reverse` (a page before a key
+// is read backwards from it). Without a key, `from` lies before the first
+// event of the scan.
+struct EventScan {
+  bool ascending = false;
+  EventKey from;
+  bool reverse = false;
+};
+EventScan PlanEventScan(const EventPageQuery& page);
+
 // Columns: kCommandColumns.
 template <Row R>
 CommandRecord ReadCommand(const R& r) {

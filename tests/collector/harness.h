@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -333,14 +334,16 @@ inline std::string Uuid(int n) {
   return buf;
 }
 
-// Every event matching `query` on /api/v1/drift, following cursors.
-// `base_url` is a collector's http://127.0.0.1:PORT.
+// Every event matching `query` on /api/v1/drift, following cursors, oldest
+// first unless `query` has an order. `base_url` is a collector's
+// http://127.0.0.1:PORT.
 inline std::vector<value> AllDrift(const std::string& base_url, const std::string& token,
                                    const std::string& query) {
   std::vector<value> out;
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
     std::string q = "/api/v1/drift?limit=500" + (query.empty() ? "" : "&" + query) +
+                    (query.find("order=") == std::string::npos ? "&order=asc" : "") +
                     (cursor.empty() ? "" : "&cursor=" + cursor);
     Answer a = Http("GET", base_url + q, token);
     if (a.status != 200) {
@@ -414,6 +417,13 @@ inline std::vector<std::string> ReportIdsOf(const std::vector<value>& events) {
     if (ids.empty() || ids.back() != id) ids.push_back(id);
   }
   return ids;
+}
+
+// Sorts events by id: the order the collector received them in.
+inline void SortById(std::vector<value>& events) {
+  std::sort(events.begin(), events.end(), [](const value& a, const value& b) {
+    return a.at("id").as_number().to_int64() < b.at("id").as_number().to_int64();
+  });
 }
 
 inline void ExpectAscendingIds(const std::vector<value>& events) {

@@ -202,19 +202,23 @@ TEST(CollectorSoakTest, ConcurrentAgentsAndReadersLoseAndDuplicateNothing) {
   // What the collector stored, page by page.
   std::map<std::string, int> per_report;
   std::vector<std::vector<std::string>> order(agents);
-  int64_t last_id = 0;
+  std::pair<int64_t, int64_t> last_key{INT64_MIN, 0};
   size_t stored_events = 0;
   std::string cursor;
   for (int page = 0; page < 100000; ++page) {
-    Answer a =
-        Http("GET", url + "/api/v1/drift?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor),
-             read);
+    Answer a = Http(
+        "GET",
+        url + "/api/v1/drift?order=asc&limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor),
+        read);
     ASSERT_EQ(a.status, 200) << a.body;
     value v = a.json();
     for (const value& e : v.at("events").as_array()) {
-      const int64_t id = e.at("id").as_number().to_int64();
-      EXPECT_GT(id, last_id);
-      last_id = id;
+      // Oldest check first, ties by id: each event once.
+      auto detected = ParseRfc3339(e.at("detected").as_string());
+      ASSERT_TRUE(detected.ok()) << e.serialize();
+      const std::pair<int64_t, int64_t> key{*detected, e.at("id").as_number().to_int64()};
+      EXPECT_GT(key, last_key);
+      last_key = key;
       const std::string rid = e.at("report_id").as_string();
       const int agent = std::atoi(e.at("host").as_string().c_str() + 5);
       ASSERT_TRUE(agent >= 0 && agent < agents) << e.serialize();

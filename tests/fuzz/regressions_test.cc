@@ -100,17 +100,35 @@ TEST(FuzzRegressions, TimesOutsideTheNanosecondRangeAreRefused) {
 }
 
 // Found by the api_query fuzzer: a cursor of 16 hex digits overflowed int64
-// while it was decoded (undefined behaviour) before the sign check.
+// while it was decoded (undefined behaviour) before the sign check. Cursors
+// now carry a detection time too; both numbers are checked.
 TEST(FuzzRegressions, CursorsBeyondInt64AreRefused) {
-  for (const char* c : {"c1.cac3c3a3c3ac33c3", "c1.8000000000000000", "c1.ffffffffffffffff"}) {
+  for (const char* c :
+       {"c2.dn.0000000000000000.cac3c3a3c3ac33c3", "c2.dn.0000000000000000.8000000000000000",
+        "c2.ap.ffffffffffffffff.ffffffffffffffff", "c2.dn.000000000000000.1",
+        "c2.dn.00000000000000000.1", "c2.xn.0000000000000000.1", "c2.dn.0000000000000000.",
+        "c2.dn.000000000000000g.1", "c1.7fffffffffffffff"}) {
     auto r = collector::DecodeCursor(c);
     EXPECT_FALSE(r.ok()) << c;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c;
   }
-  auto max = collector::DecodeCursor("c1.7fffffffffffffff");
+  auto max = collector::DecodeCursor("c2.ap.ffffffffffffffff.7fffffffffffffff");
   ASSERT_TRUE(max.ok());
-  EXPECT_EQ(*max, INT64_MAX);
-  EXPECT_EQ(*collector::DecodeCursor(collector::EncodeCursor(12345)), 12345);
+  EXPECT_EQ(max->key.id, INT64_MAX);
+  EXPECT_EQ(max->key.detected_ns, INT64_MAX);
+  EXPECT_FALSE(max->newest_first);
+  EXPECT_TRUE(max->before);
+  for (const collector::EventCursor& c :
+       {collector::EventCursor{true, false, {12345, 678}},
+        collector::EventCursor{false, true, {-9223372035000000000, 1}},
+        collector::EventCursor{true, true, {INT64_MIN, INT64_MAX}}}) {
+    auto back = collector::DecodeCursor(collector::EncodeCursor(c));
+    ASSERT_TRUE(back.ok()) << collector::EncodeCursor(c);
+    EXPECT_EQ(back->newest_first, c.newest_first);
+    EXPECT_EQ(back->before, c.before);
+    EXPECT_EQ(back->key.detected_ns, c.key.detected_ns);
+    EXPECT_EQ(back->key.id, c.key.id);
+  }
 }
 
 }  // namespace

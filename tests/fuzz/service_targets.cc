@@ -9,6 +9,7 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "collector/api.h"
@@ -140,11 +141,30 @@ std::string FuzzApiQuery(std::string_view input) {
     if (!events.is_array()) return "events is not an array";
     if (events.size() > static_cast<size_t>(fx->config.max_page))
       return "page larger than max_page";
-    int64_t last = 0;
+    // In the order asked for (newest first unless order=asc, or a cursor
+    // says otherwise): by detection time, then id, each event once.
+    const std::string* order = nullptr;
+    const std::string* cursor = nullptr;
+    for (const auto& [k, v] : req.query) {
+      if (k == "order" && order == nullptr) order = &v;
+      if (k == "cursor" && cursor == nullptr) cursor = &v;
+    }
+    int direction = 0;  // +1 ascending, -1 descending, 0 either (a cursor decides)
+    if (order != nullptr) direction = *order == "asc" ? 1 : -1;
+    if (order == nullptr && (cursor == nullptr || cursor->empty())) direction = -1;
+    std::optional<std::pair<int64_t, int64_t>> last;
     for (const value& e : events.as_array()) {
-      const int64_t id = e.at("id").as_number().to_int64();
-      if (id <= last) return "events not in id order";
-      last = id;
+      auto detected = ParseRfc3339(e.at("detected").as_string());
+      if (!detected.ok()) return "event with a bad detected time: " + e.serialize();
+      const std::pair<int64_t, int64_t> key{*detected, e.at("id").as_number().to_int64()};
+      if (last) {
+        const int step = key > *last ? 1 : key < *last ? -1 : 0;
+        if (step == 0 || (direction != 0 && step != direction)) {
+          return "events not in the order asked for";
+        }
+        direction = step;
+      }
+      last = key;
     }
   }
   return "";

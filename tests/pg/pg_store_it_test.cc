@@ -240,11 +240,13 @@ TEST_F(PgStoreTest, DriftQueryUsesIndexesForHostAndTime) {
       "), 0, '{}' FROM generate_series(0, 89999) g");
   Sql("ANALYZE events");
   std::string plan;
-  for (const auto& row : Sql(std::string("PREPARE q AS ") + kPgDriftQuerySql +
-                             "; SET plan_cache_mode = force_custom_plan; "
-                             "EXPLAIN EXECUTE q(0, 'h7', NULL, NULL, NULL, NULL, " +
-                             std::to_string(kFeb2026 + kDay) + ", " +
-                             std::to_string(kFeb2026 + 8 * kDay) + ", 100)")) {
+  // The newest-first page, as /drift asks for it by default.
+  for (const auto& row :
+       Sql(std::string("PREPARE q AS ") + PgDriftQuerySql(false) +
+           "; SET plan_cache_mode = force_custom_plan; "
+           "EXPLAIN EXECUTE q('h7', NULL, NULL, NULL, NULL, " +
+           std::to_string(kFeb2026 + kDay) + ", " + std::to_string(kFeb2026 + 8 * kDay) +
+           ", 9223372036854775807, 9223372036854775807, 101, NULL)")) {
     plan += row[0] + "\n";
   }
   EXPECT_TRUE(plan.find("Index Scan") != std::string::npos ||
@@ -261,7 +263,7 @@ TEST_F(PgStoreTest, DriftQueryUsesIndexesForHostAndTime) {
   q.host = "h7";
   q.since_ns = kFeb2026 + kDay;
   q.until_ns = kFeb2026 + 8 * kDay;
-  q.limit = 1000;
+  q.page.limit = 1000;
   auto got = store->QueryDrift(q);
   ASSERT_TRUE(got.ok()) << got.status().message();
   Rows expect =

@@ -213,7 +213,7 @@ TEST_P(StoreInventoryTest, ListTextRoundTripsUnchanged) {
   EXPECT_EQ(r->first_event_id, 1);
 
   DriftQuery q;
-  q.limit = 100;
+  q.page.newest_first = false;
   auto events = store_->QueryDrift(q);
   ASSERT_TRUE(events.ok()) << events.status().message();
   ASSERT_EQ(events->size(), odd.size());
@@ -221,7 +221,7 @@ TEST_P(StoreInventoryTest, ListTextRoundTripsUnchanged) {
     EXPECT_EQ((*events)[i].id, static_cast<int64_t>(i) + 1);
     EXPECT_EQ((*events)[i].event_json, env.events_json[i]);
   }
-  auto history = store_->PathHistory("/etc/{a,b}", 0, 10);
+  auto history = store_->PathHistory("/etc/{a,b}", EventPageQuery{});
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ(history->front().id, 3);

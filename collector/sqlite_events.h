@@ -1,0 +1,24 @@
+// Reading drift events from the SQLite fleet store: the /drift query and a
+// path's history, as pages of the (detected_ns, id) order (store.h,
+// EventPageQuery). Used only by sqlite_store.cc, inside its lock.
+//
+// Thread-safety: none; the caller serializes access to the Db.
+#ifndef DRIFTWATCH_COLLECTOR_SQLITE_EVENTS_H_
+#define DRIFTWATCH_COLLECTOR_SQLITE_EVENTS_H_
+
+#include <string>
+#include <vector>
+
+#include "collector/store.h"
+#include "core/sqlite.h"
+
+namespace driftwatch::collector::sqlite_events {
+
+// FleetStore::QueryDrift and FleetStore::PathHistory.
+Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q);
+Result<std::vector<EventRecord>> PathHistory(sqlite::Db& db, const std::string& path,
+                                             const EventPageQuery& page);
+
+}  // namespace driftwatch::collector::sqlite_events
+
+#endif  // DRIFTWATCH_COLLECTOR_SQLITE_EVENTS_H_

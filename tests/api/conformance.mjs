@@ -1,0 +1,657 @@
+// The REST API against its contract: the real collector (SQLite store) on
+// 127.0.0.1, every operation of docs/openapi.yaml driven through every
+// status it documents, each answer checked by a real OpenAPI tool chain:
+// the document itself is validated (@apidevtools/swagger-parser), and every
+// status, documented header and body is checked against it (ajv, with
+// ajv-formats). Response objects are closed: a field the document does not
+// name fails (additionalProperties: false is added wherever the document
+// leaves it open). Every path also answers 405 for a method it lacks.
+//
+// The test fails when an operation of the document has no case here, or a
+// status it documents was never answered (but for the exemptions below,
+// each with its reason), so that a route added to docs/openapi.yaml needs
+// its cases in this file. It prints the count of routes and of
+// (route, status) pairs checked.
+//
+// How the statuses are provoked: 400 from a bad parameter or body (and a
+// query string that is not UTF-8), 401 without a valid token (each from its
+// own loopback address, 127.0.2.N, so that they do not add up to a
+// lockout), 403 from a token of another role, 404 from an unknown id, 409
+// from a repeated enrollment or acknowledgement, 413 from a body over
+// max_body_bytes, 429 from the failed-authentication lockout of one address
+// (127.0.0.9), 503 from the HTTP front end's bounds: a request that holds
+// the in-flight body budget makes every other request with a body 503, and
+// bursts of requests overflow the one worker and its queue of one
+// (collector.yaml below); /healthz answers 503 while its database file is
+// away.
+import {spawn, execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SOURCE = path.resolve(here, '..', '..');
+const SPEC = process.env.DW_OPENAPI || path.join(SOURCE, 'docs', 'openapi.yaml');
+const COLLECTOR = process.env.DW_COLLECTOR_BIN;
+
+function skip(why) {
+  console.log(`SKIP: ${why}`);
+  process.exit(77);
+}
+const require = createRequire(path.join(SOURCE, 'tests', 'web', 'package.json'));
+let SwaggerParser;
+let Ajv;
+let addFormats;
+try {
+  SwaggerParser = require('@apidevtools/swagger-parser');
+  Ajv = require('ajv');
+  addFormats = require('ajv-formats');
+} catch (e) {
+  skip('the OpenAPI validators are not installed: run npm ci --prefix tests/web');
+}
+if (!COLLECTOR || !fs.existsSync(COLLECTOR)) {
+  console.error('DW_COLLECTOR_BIN must name the driftwatch-collector executable');
+  process.exit(1);
+}
+
+// (operation, status) pairs the collector documents but cannot be made to
+// answer from outside, each with the reason.
+const EXEMPT = {
+  'POST /api/v1/reports 500': 'an internal failure of the store; nothing a client sends causes it',
+};
+
+const failures = [];
+function fail(what) {
+  failures.push(what);
+  console.error('FAIL: ' + what);
+}
+
+// ---- the contract -----------------------------------------------------------
+
+// The document must be valid OpenAPI 3.0 before anything is checked with it.
+await SwaggerParser.validate(SPEC);
+const api = await SwaggerParser.dereference(SPEC);
+
+// Closes every object schema the document leaves open, after folding allOf
+// into one object (a closed part of an allOf would refuse the other parts'
+// fields). Schemas are shared after dereferencing; each is changed once.
+const closed = new WeakSet();
+function close(schema) {
+  if (!schema || typeof schema !== 'object' || closed.has(schema)) return schema;
+  closed.add(schema);
+  if (Array.isArray(schema.allOf)) {
+    const parts = schema.allOf.map(close);
+    delete schema.allOf;
+    for (const part of parts) {
+      for (const [k, v] of Object.entries(part)) {
+        if (k === 'properties') {
+          schema.properties = {...(schema.properties || {}), ...v};
+        } else if (k === 'required') {
+          schema.required = [...new Set([...(schema.required || []), ...v])];
+        } else if (!(k in schema)) {
+          schema[k] = v;
+        }
+      }
+    }
+  }
+  if (schema.properties) {
+    schema.type = schema.type || 'object';
+    for (const p of Object.values(schema.properties)) close(p);
+  }
+  if (schema.type === 'object' && schema.additionalProperties === undefined) {
+    schema.additionalProperties = false;
+  }
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+    close(schema.additionalProperties);
+  }
+  if (schema.items) close(schema.items);
+  return schema;
+}
+
+const ajv = new Ajv({allErrors: true, strict: false});
+addFormats(ajv);
+const validators = new Map();
+function validatorFor(schema) {
+  if (!validators.has(schema)) validators.set(schema, ajv.compile(close(schema)));
+  return validators.get(schema);
+}
+
+const METHODS = ['get', 'post', 'put', 'delete', 'patch'];
+const operations = new Map();  // "GET /api/v1/hosts/{id}" -> operation
+for (const [p, item] of Object.entries(api.paths)) {
+  for (const m of METHODS) {
+    if (item[m]) operations.set(`${m.toUpperCase()} ${p}`, item[m]);
+  }
+}
+const checked = new Map();  // operation key -> Set of statuses seen and valid
+let responsesChecked = 0;
+
+// Checks one answer of `key` ("METHOD /template") against the document.
+function check(key, res, note = '') {
+  const what = `${key} -> ${res.status}${note ? ' (' + note + ')' : ''}`;
+  const op = operations.get(key);
+  if (!op) return fail(`${what}: no such operation in the document`);
+  if (!op.operationId) fail(`${key}: no operationId`);
+  const doc = op.responses[String(res.status)];
+  if (!doc) return fail(`${what}: status not documented: ${res.body.slice(0, 300)}`);
+  responsesChecked++;
+  let ok = true;
+  for (const [name, h] of Object.entries(doc.headers || {})) {
+    const v = res.headers[name.toLowerCase()];
+    if (v === undefined) {
+      if (h.required) {
+        fail(`${what}: header ${name} missing`);
+        ok = false;
+      }
+      continue;
+    }
+    const value = h.schema && h.schema.type === 'integer' ? Number(v) : v;
+    if (h.schema && h.schema.type === 'integer' && !/^[0-9]+$/.test(v)) {
+      fail(`${what}: header ${name}: '${v}' is not an integer`);
+      ok = false;
+    } else if (h.schema && !validatorFor(h.schema)(value)) {
+      fail(`${what}: header ${name}: '${v}' does not match its schema`);
+      ok = false;
+    }
+  }
+  const media = Object.keys(doc.content || {});
+  if (media.length === 0) {
+    if (res.body !== '') {
+      fail(`${what}: body where none is documented: ${res.body.slice(0, 200)}`);
+      ok = false;
+    }
+  } else {
+    const type = (res.headers['content-type'] || '').split(';')[0].trim();
+    if (!media.includes(type)) {
+      fail(`${what}: content type '${type}', documented: ${media.join(', ')}`);
+      ok = false;
+    } else {
+      const schema = doc.content[type].schema;
+      let body = res.body;
+      if (type === 'application/json') {
+        try {
+          body = JSON.parse(res.body);
+        } catch (e) {
+          fail(`${what}: not JSON: ${res.body.slice(0, 200)}`);
+          ok = false;
+        }
+      }
+      if (ok && schema) {
+        const v = validatorFor(schema);
+        if (!v(body)) {
+          fail(`${what}: body does not match the document: ` +
+              ajv.errorsText(v.errors, {dataVar: 'body'}) + ': ' + res.body.slice(0, 300));
+          ok = false;
+        }
+      }
+    }
+  }
+  if (ok) {
+    if (!checked.has(key)) checked.set(key, new Set());
+    checked.get(key).add(String(res.status));
+  }
+}
+
+// ---- the collector ----------------------------------------------------------
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dw_api_it.'));
+const db = path.join(tmp, 'collector.db');
+const MAX_BODY = 65536;
+const config = path.join(tmp, 'collector.yaml');
+fs.writeFileSync(config, [
+  'version: 1',
+  `db: ${db}`,
+  `max_body_bytes: ${MAX_BODY}`,
+  'http:',
+  '  workers: 1',
+  '  max_queued: 1',
+  `  max_inflight_body_bytes: ${MAX_BODY + 40000}`,
+  '',
+].join('\n'));
+
+function tokenCreate(role) {
+  return execFileSync(COLLECTOR, ['token', 'create', '--db', db, '--role', role],
+      {encoding: 'utf8'}).trim();
+}
+
+let collector;
+let port;
+function startCollector() {
+  return new Promise((resolve, reject) => {
+    const log = fs.openSync(path.join(tmp, 'collector.log'), 'a');
+    collector = spawn(COLLECTOR, ['--config', config, '--listen', '127.0.0.1:0'],
+        {stdio: ['ignore', 'pipe', log]});
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('collector printed no URL in 10 s')), 10000);
+    collector.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(new URL(out.slice(0, nl).trim()));
+      }
+    });
+    collector.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
+  });
+}
+
+// One request on its own connection. `body`: an object (sent as JSON), a
+// string, or undefined. `from`: the local address to connect from.
+// `announce`: a Content-Length to send without any body (the answer comes
+// before the body would be read).
+function request(method, target, {token, body, from, announce} = {}) {
+  return new Promise((resolve) => {
+    const headers = {};
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const data = body === undefined ? undefined
+      : typeof body === 'string' ? body : JSON.stringify(body);
+    if (data !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(data);
+    }
+    if (announce !== undefined) headers['Content-Length'] = announce;
+    const req = http.request({host: '127.0.0.1', port, path: target, method, headers,
+      agent: false, localAddress: from}, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => text += d);
+      res.on('end', () => {
+        if (announce !== undefined) req.destroy();
+        resolve({status: res.statusCode, headers: res.headers, body: text});
+      });
+      res.on('error', (e) => resolve({status: -1, headers: {}, body: String(e)}));
+    });
+    req.setTimeout(20000, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({status: -1, headers: {}, body: String(e)}));
+    if (announce !== undefined) {
+      req.flushHeaders();
+      return;
+    }
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
+// Holds `bytes` of the in-flight body budget: announces a body and sends
+// none, until release() is called.
+function holdBody(target, token, bytes) {
+  const headers = {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json',
+    'Content-Length': bytes};
+  const req = http.request({host: '127.0.0.1', port, path: target, method: 'POST', headers,
+    agent: false});
+  req.on('error', () => {});
+  req.flushHeaders();
+  return {release: () => req.destroy()};
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let url;
+try {
+  var tokens = {read: tokenCreate('read'), admin: tokenCreate('admin'),
+    enroll: tokenCreate('enroll')};
+  url = await startCollector();
+  port = Number(url.port);
+} catch (e) {
+  console.error(e.message);
+  console.error(fs.readFileSync(path.join(tmp, 'collector.log'), 'utf8'));
+  process.exit(1);
+}
+
+async function run() {
+  const T0 = Date.parse('2026-11-01T00:00:00Z');
+  const iso = (ms) => new Date(ms).toISOString();
+  let reportN = 0;
+  const uuid = () => `00000000-0000-4000-8000-${String(++reportN).padStart(12, '0')}`;
+  const event = (p, kind = 'modified', severity = 'high') => ({path: p, kind, severity,
+    attributes: ['perm'], old: {type: 'file', perm: '0644'}, new: {type: 'file', perm: '0600'},
+    rule: '/etc/** (host.yaml:3)'});
+  const report = (host, events, finishedMs, extra = {}) => ({format: 1, report_id: uuid(),
+    host_id: host, agent_version: '1.0', sent: iso(finishedMs), target: host,
+    baseline: 'default', baseline_revision: 1, baseline_root: 'a96faf705af16834e6c632b61e964e1f',
+    root: '4b2212e31ac97fd4575a0b1c44d8843f', started: iso(finishedMs - 1000),
+    finished: iso(finishedMs), subtrees: {'/etc': '61235775b9276edc690f810d5a2a13f7'},
+    events, warnings: ['/etc/shadow: permission denied'],
+    stats: {files: 10, dirs: 2, others: 1, files_hashed: 4, bytes_hashed: 300, duration_ns: 55},
+    interval_seconds: 3600, ...extra});
+  const R = tokens.read;
+  const A = tokens.admin;
+  let probe = 0;
+  const stranger = () => `127.0.2.${1 + (probe++ % 250)}`;
+  const BAD_UTF8 = '?%FF=1';
+
+  // Enrollment: 201 from an enroll token and from an admin token.
+  let r = await request('POST', '/api/v1/enroll', {token: tokens.enroll,
+    body: {host: 'web-1', group: 'web', agent_version: '1.0'}});
+  check('POST /api/v1/enroll', r);
+  const agent1 = JSON.parse(r.body).token;
+  r = await request('POST', '/api/v1/enroll', {token: A, body: {host: 'web-2', group: 'web'}});
+  check('POST /api/v1/enroll', r);
+  const agent2 = JSON.parse(r.body).token;
+
+  // Reports: many events (for the bursts below), a late one, containers.
+  const many = [];
+  for (let i = 0; i < 150; i++) many.push(event(`/etc/app/f${i}`, 'added', 'medium'));
+  for (const [host, token, events, t, extra] of [
+    ['web-1', agent1, [event('/etc/passwd'), event('/etc/hosts', 'added', 'low')], T0 + 2000,
+      {containers: [{name: 'web', id: '4fe1aa', runtime: 'driftwatch', image: 'nginx:1.25',
+        image_digest: '61235775b9276edc690f810d5a2a13f7', drift_known: true, events: 0}]}],
+    ['web-2', agent2, many, T0 + 3000, {}],
+    ['web-1', agent1, [event('/etc/passwd', 'removed', 'critical')], T0 + 1000, {}],
+  ]) {
+    r = await request('POST', '/api/v1/reports', {token, body: report(host, events, t, extra)});
+    check('POST /api/v1/reports', r);
+    if (r.status !== 200) fail('report not stored: ' + r.body);
+  }
+
+  // The reads, 200.
+  for (const [key, target, token] of [
+    ['GET /api/v1/whoami', '/api/v1/whoami', agent1],
+    ['GET /api/v1/whoami', '/api/v1/whoami', R],
+    ['GET /api/v1/hosts', '/api/v1/hosts', R],
+    ['GET /api/v1/hosts/{id}', '/api/v1/hosts/web-1', R],
+    ['GET /api/v1/hosts/{id}/packages', '/api/v1/hosts/web-1/packages?name=ng', R],
+    ['GET /api/v1/hosts/{id}/containers', '/api/v1/hosts/web-1/containers', R],
+    ['GET /api/v1/hosts/{id}/baselines', '/api/v1/hosts/web-1/baselines', A],
+    ['GET /api/v1/images', '/api/v1/images', R],
+    ['GET /api/v1/fleet/summary', '/api/v1/fleet/summary', R],
+    ['GET /api/v1/fleet/compare', '/api/v1/fleet/compare?a=web-1&b=web-2', R],
+    ['GET /api/v1/paths/history', '/api/v1/paths/history?path=/etc/passwd', R],
+    ['GET /api/v1/paths/history', '/api/v1/paths/history?path=/etc/passwd&order=asc&limit=1', R],
+    ['GET /metrics', '/metrics', R],
+    ['GET /healthz', '/healthz', undefined],
+  ]) {
+    check(key, await request('GET', target, {token}), target);
+  }
+
+  // /drift: newest first, the late report in its place, cursors both ways.
+  const page = async (q) => {
+    const res = await request('GET', '/api/v1/drift' + q, {token: R});
+    check('GET /api/v1/drift', res, q);
+    return res.status === 200 ? JSON.parse(res.body) : {events: []};
+  };
+  const first = await page('?host=web-1&limit=2');
+  const times = first.events.map((e) => Date.parse(e.detected));
+  if (times.join() !== [T0 + 2000, T0 + 2000].join()) {
+    fail(`/drift?host=web-1 is not newest first: ${times}`);
+  }
+  if (first.prev_cursor !== null || typeof first.next_cursor !== 'string') {
+    fail('first page: expected prev_cursor null and a next_cursor');
+  }
+  const second = await page('?host=web-1&limit=2&cursor=' + encodeURIComponent(first.next_cursor));
+  if (second.events.length !== 1 || Date.parse(second.events[0].detected) !== T0 + 1000 ||
+      second.next_cursor !== null) {
+    fail('second page: expected the late report\'s event and no next_cursor');
+  }
+  const back = await page('?host=web-1&limit=2&cursor=' + encodeURIComponent(second.prev_cursor));
+  if (JSON.stringify(back.events) !== JSON.stringify(first.events) || back.prev_cursor !== null) {
+    fail('the page before the second is not the first');
+  }
+  await page('?order=asc&severity=medium&kind=added&since=2026-11-01T00:00:00Z&limit=1000');
+
+  // Commands: queue, poll (hands them out), acknowledge, acknowledge again.
+  r = await request('POST', '/api/v1/hosts/web-1/commands', {token: A, body: {command: 'check-now'}});
+  check('POST /api/v1/hosts/{id}/commands', r);
+  r = await request('POST', '/api/v1/hosts/web-1/accept', {token: A,
+    body: {paths: ['/etc/hosts'], events: [first.events[0].id]}});
+  check('POST /api/v1/hosts/{id}/accept', r);
+  r = await request('POST', '/api/v1/fleet/baseline', {token: A, body: {group: 'web'}});
+  check('POST /api/v1/fleet/baseline', r);
+  r = await request('GET', '/api/v1/agents/commands', {token: agent1});
+  check('GET /api/v1/agents/commands', r);
+  const handed = JSON.parse(r.body).commands;
+  if (handed.length < 3) fail(`web-1 was handed ${handed.length} commands, expected 3`);
+  const baselineCmd = handed.find((c) => c.command === 'baseline');
+  const ack = `/api/v1/agents/commands/${baselineCmd.id}/ack`;
+  r = await request('POST', ack, {token: agent1, body: {ok: true, detail: 'done',
+    baseline: {name: 'default', revision: 2, created: iso(T0 + 5000),
+      root: '4b2212e31ac97fd4575a0b1c44d8843f'}}});
+  check('POST /api/v1/agents/commands/{id}/ack', r);
+  r = await request('POST', ack, {token: agent1, body: {ok: true}});
+  check('POST /api/v1/agents/commands/{id}/ack', r, 'again');
+  check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
+      'with commands');
+
+  // 409: enrolled already.
+  check('POST /api/v1/enroll', await request('POST', '/api/v1/enroll',
+      {token: tokens.enroll, body: {host: 'web-1'}}), 'again');
+
+  // One case per operation and status: [key, method, target, token, body].
+  const routes = [
+    ['GET /metrics', 'GET', '/metrics', R],
+    ['GET /api/v1/whoami', 'GET', '/api/v1/whoami', R],
+    ['POST /api/v1/enroll', 'POST', '/api/v1/enroll', tokens.enroll, {host: 'web-3'}],
+    ['POST /api/v1/reports', 'POST', '/api/v1/reports', agent1, report('web-1', [], T0 + 9000)],
+    ['GET /api/v1/hosts', 'GET', '/api/v1/hosts', R],
+    ['GET /api/v1/hosts/{id}', 'GET', '/api/v1/hosts/web-1', R],
+    ['POST /api/v1/hosts/{id}/commands', 'POST', '/api/v1/hosts/web-1/commands', A,
+      {command: 'baseline'}],
+    ['POST /api/v1/hosts/{id}/accept', 'POST', '/api/v1/hosts/web-1/accept', A,
+      {paths: ['/etc/passwd']}],
+    ['GET /api/v1/hosts/{id}/packages', 'GET', '/api/v1/hosts/web-1/packages', R],
+    ['GET /api/v1/hosts/{id}/containers', 'GET', '/api/v1/hosts/web-1/containers', R],
+    ['GET /api/v1/hosts/{id}/baselines', 'GET', '/api/v1/hosts/web-1/baselines', R],
+    ['GET /api/v1/images', 'GET', '/api/v1/images', R],
+    ['GET /api/v1/drift', 'GET', '/api/v1/drift', R],
+    ['GET /api/v1/paths/history', 'GET', '/api/v1/paths/history?path=/etc/passwd', R],
+    ['GET /api/v1/fleet/summary', 'GET', '/api/v1/fleet/summary', R],
+    ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1&b=web-2', R],
+    ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {}],
+    ['GET /api/v1/agents/commands', 'GET', '/api/v1/agents/commands', agent1],
+    ['POST /api/v1/agents/commands/{id}/ack', 'POST', ack, agent1, {ok: true}],
+  ];
+  const withQuery = (target, q) => target + (target.includes('?') ? '&' + q.slice(1) : q);
+
+  // 400: a query string that is not UTF-8 (every route), and a bad
+  // parameter or body of each route that takes one.
+  for (const [key, method, target, token, body] of routes) {
+    check(key, await request(method, withQuery(target, BAD_UTF8), {token, body}), 'not UTF-8');
+  }
+  for (const [key, method, target, token, body] of [
+    ['POST /api/v1/enroll', 'POST', '/api/v1/enroll', tokens.enroll, {host: 'bad host'}],
+    ['POST /api/v1/reports', 'POST', '/api/v1/reports', agent1, '{not json'],
+    ['POST /api/v1/reports', 'POST', '/api/v1/reports', agent1, {format: 2}],
+    ['POST /api/v1/hosts/{id}/commands', 'POST', '/api/v1/hosts/web-1/commands', A,
+      {command: 'reboot'}],
+    ['POST /api/v1/hosts/{id}/accept', 'POST', '/api/v1/hosts/web-1/accept', A, {}],
+    ['GET /api/v1/drift', 'GET', '/api/v1/drift?order=newest', R],
+    ['GET /api/v1/drift', 'GET', '/api/v1/drift?cursor=c1.2', R],
+    ['GET /api/v1/paths/history', 'GET', '/api/v1/paths/history', R],
+    ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1', R],
+    ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {group: 5}],
+    ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/x/ack', agent1,
+      {ok: true}],
+  ]) {
+    check(key, await request(method, target, {token, body}), 'bad input');
+  }
+
+  // 401: no token, and a wrong one.
+  for (const [key, method, target, , body] of routes) {
+    check(key, await request(method, target, {body, from: stranger()}), 'no token');
+    check(key, await request(method, target, {token: 'dw_' + '0'.repeat(64), body,
+      from: stranger()}), 'unknown token');
+  }
+
+  // 403: a token of a role the route does not serve.
+  const wrongRole = {
+    'GET /metrics': agent1, 'POST /api/v1/enroll': R, 'POST /api/v1/reports': R,
+    'GET /api/v1/hosts': agent1, 'GET /api/v1/hosts/{id}': tokens.enroll,
+    'POST /api/v1/hosts/{id}/commands': R, 'POST /api/v1/hosts/{id}/accept': R,
+    'GET /api/v1/hosts/{id}/packages': agent1, 'GET /api/v1/hosts/{id}/containers': agent1,
+    'GET /api/v1/hosts/{id}/baselines': agent1, 'GET /api/v1/images': agent1,
+    'GET /api/v1/drift': agent1, 'GET /api/v1/paths/history': agent1,
+    'GET /api/v1/fleet/summary': agent1, 'GET /api/v1/fleet/compare': agent1,
+    'POST /api/v1/fleet/baseline': R, 'GET /api/v1/agents/commands': R,
+    'POST /api/v1/agents/commands/{id}/ack': A,
+  };
+  for (const [key, method, target, , body] of routes) {
+    if (wrongRole[key]) {
+      check(key, await request(method, target, {token: wrongRole[key], body}), 'wrong role');
+    }
+  }
+  // An agent reporting as another host.
+  check('POST /api/v1/reports', await request('POST', '/api/v1/reports',
+      {token: agent2, body: report('web-1', [], T0 + 9500)}), 'as another host');
+
+  // 404: unknown ids.
+  for (const [key, method, target, token, body] of [
+    ['GET /api/v1/hosts/{id}', 'GET', '/api/v1/hosts/nope', R],
+    ['POST /api/v1/hosts/{id}/commands', 'POST', '/api/v1/hosts/nope/commands', A,
+      {command: 'baseline'}],
+    ['POST /api/v1/hosts/{id}/accept', 'POST', '/api/v1/hosts/nope/accept', A,
+      {paths: ['/etc/passwd']}],
+    ['GET /api/v1/hosts/{id}/packages', 'GET', '/api/v1/hosts/nope/packages', R],
+    ['GET /api/v1/hosts/{id}/containers', 'GET', '/api/v1/hosts/nope/containers', R],
+    ['GET /api/v1/hosts/{id}/baselines', 'GET', '/api/v1/hosts/nope/baselines', R],
+    ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1&b=nope', R],
+    ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/999999/ack',
+      agent1, {ok: true}],
+  ]) {
+    check(key, await request(method, target, {token, body}), 'unknown');
+  }
+
+  // 413: a body over max_body_bytes on every route that takes one, and a
+  // report with more events than max_events_per_report.
+  const big = JSON.stringify({pad: 'x'.repeat(MAX_BODY + 10)});
+  for (const [key, method, target, token] of routes) {
+    if (method === 'POST') check(key, await request(method, target, {token, body: big}), 'large');
+  }
+  const tooMany = [];
+  for (let i = 0; i < 400; i++) tooMany.push({path: `/f${i}`, kind: 'added', severity: 'low'});
+  check('POST /api/v1/reports', await request('POST', '/api/v1/reports',
+      {token: agent1, body: report('web-1', tooMany, T0 + 9900)}), 'too many events');
+
+  // 405: every path, with a method it does not serve.
+  let notAllowed = 0;
+  const errorSchema = validatorFor(api.components.schemas.Error);
+  for (const [p, item] of Object.entries(api.paths)) {
+    const method = METHODS.find((m) => !item[m]).toUpperCase();
+    const target = p.replace('{id}', p.includes('commands') ? String(baselineCmd.id) : 'web-1');
+    const res = await request(method, target, {token: A});
+    let body = null;
+    try {
+      body = JSON.parse(res.body);
+    } catch (e) { /* reported below */ }
+    if (res.status !== 405 || !errorSchema(body) || body.error !== 'method_not_allowed') {
+      fail(`${method} ${p}: expected 405 method_not_allowed, got ${res.status} ${res.body}`);
+    } else {
+      notAllowed++;
+    }
+  }
+
+  // 503 on every route that takes a body: another request holds the
+  // in-flight body budget.
+  const hold = holdBody('/api/v1/enroll', A, MAX_BODY);
+  await sleep(300);
+  for (const [key, method, target, token, body] of routes) {
+    if (method !== 'POST') continue;
+    const res = await request(method, target, {token, announce: 50000});
+    if (res.status !== 503) {
+      fail(`${key}: expected 503 while the body budget is held, got ${res.status}`);
+    }
+    check(key, res, 'body budget held');
+  }
+  hold.release();
+  await sleep(300);
+
+  // 503 on the routes without a body: a burst overflows the one worker and
+  // its queue (bounded: 20 bursts of 48 per route).
+  for (const [key, method, target, token] of routes) {
+    if (method !== 'GET') continue;
+    let seen = null;
+    for (let round = 0; round < 20 && !seen; round++) {
+      const burst = [];
+      for (let i = 0; i < 4; i++) {
+        burst.push(request('GET', '/api/v1/drift?limit=1000', {token: R}));
+      }
+      for (let i = 0; i < 44; i++) burst.push(request(method, target, {token}));
+      const answers = await Promise.all(burst);
+      seen = answers.slice(4).find((a) => a.status === 503) || null;
+      for (const a of answers.slice(4)) {
+        if (a.status !== 200 && a.status !== 503) fail(`${key} in a burst: ${a.status} ${a.body}`);
+      }
+    }
+    if (!seen) {
+      fail(`${key}: no 503 in 20 bursts`);
+    } else {
+      check(key, seen, 'burst');
+    }
+  }
+
+  // 503 from /healthz: its database file is away, then back.
+  const away = db + '.away';
+  fs.renameSync(db, away);
+  let health = null;
+  for (let i = 0; i < 60 && !(health && health.status === 503); i++) {
+    await sleep(250);
+    health = await request('GET', '/healthz');
+  }
+  check('GET /healthz', health, 'database file away');
+  fs.renameSync(away, db);
+  for (let i = 0; i < 60 && health.status !== 200; i++) {
+    await sleep(250);
+    health = await request('GET', '/healthz');
+  }
+  check('GET /healthz', health, 'back');
+
+  // 429: one address fails authentication until it is locked out; every
+  // route then refuses even a valid token from it.
+  const LOCKED = '127.0.0.9';
+  const lockOut = async () => {
+    for (let i = 0; i < 25; i++) {
+      const res = await request('GET', '/api/v1/whoami', {token: 'dw_wrong', from: LOCKED});
+      if (res.status === 429) return true;
+    }
+    return false;
+  };
+  for (const [key, method, target, token, body] of routes) {
+    if (!(await lockOut())) {
+      fail('no lockout after 25 failed authentications');
+      break;
+    }
+    const res = await request(method, target, {token, body, from: LOCKED});
+    if (res.status !== 429) fail(`${key}: expected 429 from a locked-out address, got ${res.status}`);
+    check(key, res, 'locked out');
+  }
+  // The same valid token from another address is served.
+  check('GET /api/v1/whoami', await request('GET', '/api/v1/whoami', {token: R}), 'other address');
+
+  // Coverage: every operation, every documented status.
+  let pairs = 0;
+  for (const [key, op] of operations) {
+    const seen = checked.get(key) || new Set();
+    if (seen.size === 0) fail(`${key}: no test case (add its cases to tests/api/conformance.mjs)`);
+    for (const status of Object.keys(op.responses)) {
+      if (seen.has(status)) {
+        pairs++;
+      } else if (!EXEMPT[`${key} ${status}`]) {
+        fail(`${key}: documented status ${status} was never answered`);
+      }
+    }
+  }
+  const paths = Object.keys(api.paths).length;
+  console.log(`openapi conformance: ${operations.size} routes (operations) on ${paths} paths, ` +
+      `${pairs} (route, status) pairs checked against docs/openapi.yaml, plus 405 on ` +
+      `${notAllowed} paths; ${responsesChecked} responses validated`);
+}
+
+let code = 0;
+try {
+  await run();
+} catch (e) {
+  fail('test error: ' + (e.stack || e));
+}
+collector.removeAllListeners('exit');
+collector.kill('SIGTERM');
+await new Promise((r) => collector.once('exit', r));
+if (failures.length > 0) {
+  console.error(`${failures.length} failure(s); collector log: ` +
+      fs.readFileSync(path.join(tmp, 'collector.log'), 'utf8').slice(-2000));
+  code = 1;
+} else {
+  fs.rmSync(tmp, {recursive: true, force: true});
+}
+process.exit(code);
