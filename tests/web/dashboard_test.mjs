@@ -494,6 +494,18 @@ describe('dashboard', () => {
         revs.baselines.map((b) => String(b.revision)));
     assert.equal(await page.textContent('table.revisions tbody tr.current td:first-child'),
         'defaultcurrent');
+    // The two Merkle roots, each under its own name: the latest scan's (the
+    // host's root) and the current baseline revision's, as the reports gave it.
+    const current = revs.baselines.find((b) => b.current);
+    assert.deepEqual([current.name, current.revision, current.root], ['default', 1, HASH(7)]);
+    assert.notEqual(host.root, current.root);
+    const fact = (id) => page.$eval(id, (el) => [el.closest('dd').previousElementSibling
+        .textContent, el.textContent, el.closest('section').querySelector('h2').textContent]);
+    await page.waitForFunction(() => document.getElementById('baseline-root').textContent !== '…');
+    assert.deepEqual(await fact('#latest-root'), ['Latest scan root', host.root, 'State']);
+    assert.deepEqual(await fact('#baseline-root'), ['Baseline root', HASH(7), 'Baseline']);
+    const baselinePanel = await page.textContent('section[aria-labelledby="baseline-h"]');
+    assert.ok(!baselinePanel.includes(host.root), 'the baseline panel shows the scan root');
     const ctrs = await apiGet('/api/v1/hosts/web-1/containers');
     assert.deepEqual(await texts('table.containers tbody th'), ctrs.containers.map((c) => c.name));
     assert.deepEqual(await texts('table.containers tbody td:nth-child(5)'), ['2 events', 'none']);
