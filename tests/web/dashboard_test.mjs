@@ -251,13 +251,50 @@ async function seed() {
   }
 }
 
+// Every event the API holds for a query, following next_cursor (at most
+// 20 pages), whatever order it answers in.
+async function allEvents(query = '') {
+  const events = [];
+  let cursor = '';
+  for (let i = 0; i < 20; i++) {
+    const r = await apiGet(`/api/v1/drift?limit=1000${query}${cursor ? '&cursor=' + cursor : ''}`);
+    events.push(...r.events);
+    if (!r.next_cursor) return events;
+    cursor = r.next_cursor;
+  }
+  throw new Error('more than 20 pages of drift');
+}
+
+// Newest first as docs/api.md orders it: by detection time, then event id.
+// `detected` always has nine fraction digits, so the strings compare as times.
+const newestFirst = (events) => [...events].sort((a, b) =>
+  (a.detected < b.detected ? 1 : a.detected > b.detected ? -1 : b.id - a.id));
+const idsOf = (events) => events.map((e) => e.id);
+const shownIds = () => page.$$eval('table.events tbody tr.event',
+    (rows) => rows.map((r) => Number(r.dataset.id)));
+const shownDetected = () => page.$$eval('table.events tbody tr.event time',
+    (els) => els.map((t) => t.getAttribute('datetime')));
+
+// The API requests the page made (URLs), for asserting what it asked.
+const apiRequests = [];
+function requestsTo(route) {
+  return apiRequests.map((u) => new URL(u)).filter((u) => u.pathname === route);
+}
+
 async function shot(name) {
   fs.mkdirSync(SHOTS, {recursive: true});
   await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
 }
 
+// Opens a route; the same route again is loaded afresh (a hash that does
+// not change would not draw the page again).
 async function goto(hash) {
-  await page.goto(url + '/' + hash);
+  const target = url + '/' + hash;
+  if (page.url() === target) {
+    await page.reload();
+  } else {
+    await page.goto(target);
+  }
 }
 
 async function signIn(token) {
@@ -291,6 +328,9 @@ describe('dashboard', () => {
     });
     page = context.pages()[0] || await context.newPage();
     page.setDefaultTimeout(15000);
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/')) apiRequests.push(r.url());
+    });
     page.on('pageerror', (e) => pageErrors.push('pageerror: ' + e.message));
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push('console: ' + m.text());
@@ -545,17 +585,21 @@ describe('dashboard', () => {
     await page.click('.drift-filters button[type=submit]');
     await page.waitForFunction(() => location.hash.includes('host=web-1'));
     assert.equal(new URL(page.url()).hash, '#/drift?host=web-1&path=%2Fetc%2F*&severity=high');
-    assert.equal(await page.textContent('#api-query'),
-        '/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high');
+    const query = 'host=web-1&path=%2Fetc%2F*&severity=high&order=desc';
+    assert.equal(await page.textContent('#api-query'), '/api/v1/drift?' + query);
     await page.waitForSelector('table.events tbody tr.event');
-    const want = (await apiGet('/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high')).events;
-    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
-        (rows) => rows.map((r) => Number(r.dataset.id))), want.map((e) => e.id));
+    // The page asked for exactly that query and shows what the API answered.
+    assert.equal(requestsTo('/api/v1/drift').at(-1).search, '?' + query);
+    const want = (await apiGet('/api/v1/drift?' + query)).events;
+    assert.deepEqual(await shownIds(), idsOf(want));
+    // Newest first: web-1's check of 2 h ago (sshd_config after passwd in
+    // the report, so above it), then the one of 20 h ago.
     assert.deepEqual(want.map((e) => [e.path, e.severity]),
-        [['/etc/passwd', 'high'], ['/etc/passwd', 'high'], ['/etc/ssh/sshd_config', 'critical']]);
+        [['/etc/ssh/sshd_config', 'critical'], ['/etc/passwd', 'high'], ['/etc/passwd', 'high']]);
     // Expanding an event shows old vs new attributes.
-    await page.click('tr.event[data-id="' + want[0].id + '"] button.expand');
-    const detail = page.locator(`#event-${want[0].id}-detail`);
+    const older = want[2];
+    await page.click('tr.event[data-id="' + older.id + '"] button.expand');
+    const detail = page.locator(`#event-${older.id}-detail`);
     await detail.waitFor();
     const rows = await detail.locator('table.attrs tbody tr').evaluateAll((trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
@@ -568,41 +612,112 @@ describe('dashboard', () => {
     // A read token sees no accept action; the API refuses it all the same.
     assert.equal(await detail.locator('button.accept-button').count(), 0);
     const refused = await call('POST', '/api/v1/hosts/web-1/accept', tokens.read,
-        {events: [want[0].id]});
+        {events: [older.id]});
     assert.equal(refused.status, 403);
   });
 
-  test('cursor paging follows next_cursor', async () => {
-    await goto('#/drift?limit=4');
-    await page.waitForSelector('#next-page');
-    const first = await apiGet('/api/v1/drift?limit=4');
-    const ids = () => page.$$eval('table.events tbody tr.event', (r) => r.map((x) => Number(x.dataset.id)));
-    assert.deepEqual(await ids(), first.events.map((e) => e.id));
-    await page.click('#next-page');
-    await page.waitForFunction((c) => location.hash.includes('cursor=' + c), first.next_cursor);
-    const second = await apiGet('/api/v1/drift?limit=4&cursor=' + first.next_cursor);
-    await page.waitForFunction((id) =>
-      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
-    second.events[0].id);
-    assert.deepEqual(await ids(), second.events.map((e) => e.id));
-    await page.click('a[rel="prev"]');
-    await page.waitForFunction((id) =>
-      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
-    first.events[0].id);
+  test('the drift list is newest first, a late report in its place', async () => {
+    // late-1 reports a check of 1 h ago, then one of 25 h ago that sat in
+    // its outbox: stored last, detected before everything of web-1 and web-2.
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host: 'late-1', group: 'web', agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    for (const [hoursAgo, p] of [[1, '/etc/motd'], [25, '/etc/issue']]) {
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token,
+          reportBody('late-1', {hoursAgo, events: [fileEvent(p, 'modified', 'low',
+              {type: 'file', size: 1}, {type: 'file', size: 2}, ['size'])]}));
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+    }
+    const all = await allEvents();
+    const expected = newestFirst(all);
+    const late = all.find((e) => e.path === '/etc/issue');
+    assert.equal(Math.max(...idsOf(all)), late.id);  // received last
+
+    // The page asks for newest first.
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/drift'),
+      goto('#/drift')]);
+    assert.equal(new URL(request.url()).searchParams.get('order'), 'desc');
+    await page.waitForSelector('table.events tbody tr.event');
+    // What a person sees: the newest drift at the top, each row detected no
+    // later than the one above, the late report among the events of its time.
+    const shown = await shownIds();
+    assert.deepEqual(shown, idsOf(expected));
+    assert.equal(shown[0], all.find((e) => e.path === '/etc/motd').id);
+    const times = await shownDetected();
+    assert.deepEqual(times, [...times].sort().reverse());
+    const at = (pred) => shown.findIndex((id) => pred(all.find((e) => e.id === id)));
+    assert.ok(at((e) => e.id === late.id) > at((e) => e.host === 'web-1'));
+    assert.ok(at((e) => e.id === late.id) < at((e) => e.host === 'db-1'));
+    assert.equal(await page.textContent('.drift .status-area'),
+        `${all.length} events on this page, newest first.`);
+    await shot('drift-newest-first');
   });
 
-  test('path history lists every change of one path', async () => {
+  test('newer and older pages follow prev_cursor and next_cursor', async () => {
+    const expected = idsOf(newestFirst(await allEvents()));
+    assert.equal(expected.length, 11);
+    apiRequests.length = 0;
+    await goto('#/drift?limit=4');
+    await page.waitForSelector('table.events tbody tr.event');
+    assert.deepEqual(await shownIds(), expected.slice(0, 4));
+    // The first page: nothing newer.
+    assert.deepEqual(await texts('nav.pager a'), ['Older →']);
+    const pageIs = (ids) => page.waitForFunction((want) => JSON.stringify(
+        [...document.querySelectorAll('table.events tbody tr.event')].map((r) =>
+          Number(r.dataset.id))) === JSON.stringify(want), ids);
+    await page.click('#next-page');
+    await pageIs(expected.slice(4, 8));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer', 'Older →']);
+    await page.click('#next-page');
+    await pageIs(expected.slice(8));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer']);
+    // Back with the API's prev_cursor, not the browser's history.
+    await page.click('#prev-page');
+    await pageIs(expected.slice(4, 8));
+    await page.click('#prev-page');
+    await pageIs(expected.slice(0, 4));
+    // Every request asked for newest first; the cursors came from the API.
+    const asked = requestsTo('/api/v1/drift');
+    assert.ok(asked.length >= 5, asked.join(' '));
+    assert.ok(asked.every((u) => u.searchParams.get('order') === 'desc' &&
+      u.searchParams.get('limit') === '4'));
+    // Oldest first on request, with the labels turned round.
+    await goto('#/drift?order=asc&limit=4');
+    await pageIs([...expected].reverse().slice(0, 4));
+    assert.deepEqual(await texts('nav.pager a'), ['Newer →']);
+    assert.equal(await page.$eval('#f-order', (s) => s.value), 'asc');
+  });
+
+  test('path history lists every change of one path, newest first', async () => {
+    apiRequests.length = 0;
     await goto('#/');
     await page.click('.top-paths a:text-is("/etc/passwd")');
     await page.waitForSelector('#history-summary');
     assert.equal(new URL(page.url()).hash, '#/history?path=%2Fetc%2Fpasswd');
-    const hist = await apiGet('/api/v1/paths/history?path=%2Fetc%2Fpasswd');
-    assert.equal(await page.textContent('#history-summary'), '3 changes on 2 hosts, oldest first.');
-    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
-        (rows) => rows.map((r) => Number(r.dataset.id))), hist.events.map((e) => e.id));
+    const asked = requestsTo('/api/v1/paths/history');
+    assert.deepEqual(asked.map((u) => [u.searchParams.get('path'), u.searchParams.get('order')]),
+        [['/etc/passwd', 'desc']]);
+    const hist = newestFirst((await apiGet('/api/v1/paths/history?path=%2Fetc%2Fpasswd')).events);
+    assert.equal(await page.textContent('#history-summary'), '3 changes on 2 hosts, newest first.');
+    assert.deepEqual(await shownIds(), idsOf(hist));
     assert.deepEqual(await texts('table.events tbody tr.event td:nth-child(3)'),
-        hist.events.map((e) => e.host));
+        ['web-1', 'web-2', 'web-1']);
     await shot('history');
+    // Two at a time: older, then newer again through prev_cursor.
+    await goto('#/history?path=%2Fetc%2Fpasswd&limit=2');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent ===
+      '2 changes on 2 hosts on this page, newest first; older ones follow.');
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(0, 2));
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent ===
+      '1 change on 1 host on this page, newest first.');
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(2));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer']);
+    await page.click('#prev-page');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent
+      .startsWith('2 changes'));
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(0, 2));
   });
 
   test('an admin accepts one event through the API', async () => {
@@ -613,9 +728,9 @@ describe('dashboard', () => {
     assert.equal(await page.textContent('#session-role'), 'Signed in (admin)');
     await goto('#/drift?host=web-2');
     await page.waitForSelector('table.events tbody tr.event');
-    const first = (await apiGet('/api/v1/drift?host=web-2')).events[0];
-    assert.equal(first.path, '/etc/passwd');
-    await page.click('table.events tbody tr.event button.expand');
+    const first = (await apiGet('/api/v1/drift?host=web-2')).events
+        .find((e) => e.path === '/etc/passwd');
+    await page.click(`tr.event[data-id="${first.id}"] button.expand`);
     await page.click('tr.detail:not([hidden]) button.accept-button');
     // Confirm step: nothing is queued before the second click.
     assert.equal((await apiGet('/api/v1/hosts/web-2')).commands.length, 0);
