@@ -788,6 +788,65 @@ describe('dashboard', () => {
     await shot('bidi');
   });
 
+  test('one burst does not flatten a week of the timeline', async () => {
+    // pkg-1: 1,300 package events in one check three days ago, and one or two
+    // file events at noon on each other day of the week.
+    const DAY = 24 * HOUR;
+    const today = Math.floor(NOW / DAY) * DAY;
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host: 'pkg-1', group: 'pkg', agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    const send = async (daysAgo, events) => {
+      const hoursAgo = Math.round((NOW - (today - daysAgo * DAY + 12 * HOUR)) / HOUR);
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token,
+          reportBody('pkg-1', {hoursAgo, events}));
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+      assert.equal(sent.json.events, events.length);
+    };
+    for (const d of [1, 2, 4, 5, 6]) {
+      await send(d, Array.from({length: 1 + d % 2}, (_, i) => fileEvent(`/etc/app/${d}-${i}.conf`,
+          'modified', i ? 'low' : 'high', {type: 'file', size: 1}, {type: 'file', size: 2},
+          ['size'])));
+    }
+    await send(3, Array.from({length: 1300}, (_, i) => ({path: `pkg:dpkg/lib${i}:amd64`,
+      kind: 'package-installed', attributes: [], severity: 'medium',
+      rule: 'packages (host.yaml:9)', package: `lib${i}`, to: '1.0-1'})));
+
+    await goto('#/?range=7d');
+    await page.waitForFunction(() => document.querySelectorAll('svg.chart g.bar').length === 7);
+    const bars = await page.$$eval('svg.chart g.bar', (gs) => gs.map((g) => {
+      const r = g.getBoundingClientRect();
+      return {start: g.dataset.start, total: Number(g.dataset.total), burst: g.dataset.burst,
+        top: r.top, height: r.height, label: g.querySelector('.burst-label')?.textContent};
+    }));
+    // Every bar holds what the API holds for its day.
+    const windowStart = today + DAY - 7 * DAY;
+    const week = await allEvents('&since=' + new Date(windowStart).toISOString());
+    assert.deepEqual(bars.map((b) => b.total), bars.map((b) => week.filter((e) => {
+      const t = Date.parse(e.detected.replace(/(\.\d{3})\d+/, '$1'));
+      return t >= Date.parse(b.start) && t < Date.parse(b.start) + DAY;
+    }).length));
+    // The burst: marked, with its count, rising above the axis.
+    const burst = bars.filter((b) => b.burst);
+    assert.deepEqual(burst.map((b) => [b.start, b.total, b.label]),
+        [[new Date(today - 3 * DAY).toISOString(), 1300, '1,300']]);
+    const axisTop = await page.$$eval('svg.chart line.gridline',
+        (ls) => Math.min(...ls.map((l) => l.getBoundingClientRect().top)));
+    assert.ok(burst[0].top < axisTop, `burst top ${burst[0].top} under the axis ${axisTop}`);
+    // The other days keep a visible height: drawn to scale against 1,300
+    // events, one event would be under a pixel.
+    const small = bars.filter((b) => !b.burst && b.total > 0);
+    assert.ok(small.length >= 5, JSON.stringify(bars));
+    for (const b of small) {
+      assert.ok(b.height >= 12, `${b.start}: ${b.total} events drawn ${b.height}px high`);
+    }
+    assert.equal(await page.textContent('#burst-note'), 'Burst drawn clipped, above the ' +
+      'scale, so that the other days keep their height: ' +
+      `${new Date(today - 3 * DAY).toISOString().slice(5, 10)} UTC (1,300 events).`);
+    assert.match(await page.textContent('svg.chart desc'), /Drawn clipped, above the scale: /);
+    await shot('overview-burst');
+  });
+
   test('a token that stops working signs the tab out with the 401 message', async () => {
     await page.evaluate(() => sessionStorage.setItem('driftwatch.token', 'dw_' + 'f'.repeat(64)));
     await page.reload();
