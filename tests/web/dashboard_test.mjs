@@ -16,7 +16,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {createRequire} from 'node:module';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -788,6 +788,26 @@ describe('dashboard', () => {
     await shot('bidi');
   });
 
+  test('burstScale picks out bursts against the median of the other buckets', async () => {
+    const {burstScale} = await import(pathToFileURL(path.join(WEB_SOURCE, 'js', 'chart.js')).href);
+    const of = (totals) => burstScale(totals.map((total) => ({total})));
+    // [bucket totals, axis maximum, burst threshold]
+    for (const [totals, max, limit] of [
+      [[], 0, Infinity],
+      [[0, 0, 0], 0, Infinity],
+      [[1300], 1300, Infinity],  // one busy bucket alone is the scale
+      [[3, 1300], 3, 49],
+      [[2, 1, 2, 1300, 1, 2, 0], 2, 49],
+      [[10, 10, 10, 60], 60, Infinity],  // under ten times the median
+      [[1, 1, 1, 49], 49, Infinity],  // under 50 events
+      [[1, 1, 1, 50], 1, 49],
+      [[5, 5, 5, 5, 900, 1300], 5, 50],  // two bursts
+      [[100, 120, 90, 1100], 120, 1000],
+    ]) {
+      assert.deepEqual(of(totals), {max, limit}, JSON.stringify(totals));
+    }
+  });
+
   test('one burst does not flatten a week of the timeline', async () => {
     // pkg-1: 1,300 package events in one check three days ago, and one or two
     // file events at noon on each other day of the week.
@@ -826,13 +846,6 @@ describe('dashboard', () => {
       const t = Date.parse(e.detected.replace(/(\.\d{3})\d+/, '$1'));
       return t >= Date.parse(b.start) && t < Date.parse(b.start) + DAY;
     }).length));
-    // The burst: marked, with its count, rising above the axis.
-    const burst = bars.filter((b) => b.burst);
-    assert.deepEqual(burst.map((b) => [b.start, b.total, b.label]),
-        [[new Date(today - 3 * DAY).toISOString(), 1300, '1,300']]);
-    const axisTop = await page.$$eval('svg.chart line.gridline',
-        (ls) => Math.min(...ls.map((l) => l.getBoundingClientRect().top)));
-    assert.ok(burst[0].top < axisTop, `burst top ${burst[0].top} under the axis ${axisTop}`);
     // The other days keep a visible height: drawn to scale against 1,300
     // events, one event would be under a pixel.
     const small = bars.filter((b) => !b.burst && b.total > 0);
@@ -840,6 +853,13 @@ describe('dashboard', () => {
     for (const b of small) {
       assert.ok(b.height >= 12, `${b.start}: ${b.total} events drawn ${b.height}px high`);
     }
+    // The burst: marked, with its count, rising above the axis.
+    const burst = bars.filter((b) => b.burst);
+    assert.deepEqual(burst.map((b) => [b.start, b.total, b.label]),
+        [[new Date(today - 3 * DAY).toISOString(), 1300, '1,300']]);
+    const axisTop = await page.$$eval('svg.chart line.gridline',
+        (ls) => Math.min(...ls.map((l) => l.getBoundingClientRect().top)));
+    assert.ok(burst[0].top < axisTop, `burst top ${burst[0].top} under the axis ${axisTop}`);
     assert.equal(await page.textContent('#burst-note'), 'Burst drawn clipped, above the ' +
       'scale, so that the other days keep their height: ' +
       `${new Date(today - 3 * DAY).toISOString().slice(5, 10)} UTC (1,300 events).`);
