@@ -1,307 +1,20 @@
-// Browser test of the dashboard (docs/dashboard.md): starts the real
-// driftwatch-collector on 127.0.0.1 with a fresh store seeded through the
-// real API, drives Debian's chromium headless through playwright-core, and
+// Browser test of the dashboard (docs/dashboard.md): the real collector on
+// 127.0.0.1, seeded through the real API, and Debian's chromium (fixture.mjs);
 // checks what a person sees against what the API says. Also checks the
 // collector's static file serving over real HTTP (headers, traversal).
-//
-// Environment (set by tests/web/meson.build):
-//   DW_COLLECTOR_BIN   the driftwatch-collector executable
-//   DW_WEB_SOURCE      the web/ directory to serve (copied to a temp root)
-//   DW_SCREENSHOT_DIR  where the screenshots go
-//   DW_CHROMIUM        the browser (default /usr/bin/chromium)
 // Exit status: 0 passed, 1 failed, 77 skipped (no chromium or node_modules).
-import {spawn, execFileSync} from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import {createRequire} from 'node:module';
-import {fileURLToPath} from 'node:url';
+import {pathToFileURL} from 'node:url';
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.DW_CHROMIUM || '/usr/bin/chromium';
-const COLLECTOR = process.env.DW_COLLECTOR_BIN;
-const WEB_SOURCE = process.env.DW_WEB_SOURCE || path.join(here, '..', '..', 'web');
-const SHOTS = process.env.DW_SCREENSHOT_DIR || path.join(os.tmpdir(), 'driftwatch-web-shots');
-
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
-let chromium;
-try {
-  chromium = createRequire(path.join(here, 'package.json'))('playwright-core').chromium;
-} catch (e) {
-  skip('playwright-core is not installed: run npm ci --prefix tests/web');
-}
-if (!COLLECTOR || !fs.existsSync(COLLECTOR)) {
-  console.error('DW_COLLECTOR_BIN must name the driftwatch-collector executable');
-  process.exit(1);
-}
-
-const HOUR = 3600 * 1000;
-const NOW = Date.now();
-
-// ---------------------------------------------------------------- fixture
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dw_web_it.'));
-const db = path.join(tmp, 'collector.db');
-const webRoot = path.join(tmp, 'web');
-let collector;
-let url;
-let context;
-let page;
-const tokens = {};
-const pageErrors = [];
-
-function tokenCreate(role) {
-  return execFileSync(COLLECTOR, ['token', 'create', '--db', db, '--role', role],
-      {encoding: 'utf8'}).trim();
-}
-
-// Starts the collector and resolves with the URL it prints first.
-function startCollector() {
-  return new Promise((resolve, reject) => {
-    const log = fs.openSync(path.join(tmp, 'collector.log'), 'a');
-    collector = spawn(COLLECTOR, ['--listen', '127.0.0.1:0', '--db', db, '--web-root', webRoot],
-        {stdio: ['ignore', 'pipe', log]});
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('collector printed no URL in 10 s')), 10000);
-    collector.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(out.slice(0, nl).trim());
-      }
-    });
-    collector.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
-  });
-}
-
-async function call(method, p, token, body) {
-  const headers = {};
-  if (token) headers.Authorization = 'Bearer ' + token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(url + p, {method, headers,
-    body: body === undefined ? undefined : JSON.stringify(body)});
-  const text = await r.text();
-  return {status: r.status, json: text ? JSON.parse(text) : null};
-}
-
-async function apiGet(p) {
-  const r = await call('GET', p, tokens.read);
-  assert.equal(r.status, 200, `GET ${p}: ${JSON.stringify(r.json)}`);
-  return r.json;
-}
-
-// A raw HTTP exchange, the path sent exactly as given (no URL normalising).
-function rawGet(p, method = 'GET') {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({host: u.hostname, port: u.port, path: p, method}, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => body += d);
-      res.on('end', () => resolve({status: res.statusCode, headers: res.headers, body}));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const iso = (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-let uuidCounter = 0;
-const uuid = () => `00000000-0000-4000-8000-${String(++uuidCounter).padStart(12, '0')}`;
-const HASH = (n) => n.toString(16).padStart(32, '0');
-
-function fileEvent(p, kind, severity, oldAttrs, newAttrs, attributes) {
-  const e = {path: p, kind, attributes, severity, rule: '/etc/** (host.yaml:3)'};
-  if (oldAttrs) e.old = oldAttrs;
-  if (newAttrs) e.new = newAttrs;
-  return e;
-}
-
-const PASSWD_OLD = {type: 'file', perm: '0644', uid: 0, gid: 0, size: 1200,
-  hash: 'xxh128:db7579e38542cc973a701d65c24cbd1b'};
-const PASSWD_NEW = {type: 'file', perm: '0666', uid: 0, gid: 0, size: 1250,
-  hash: 'xxh128:2263bde0a9189aa23febcf7d39d1794f'};
-
-// Host -> reports (finished = NOW - hoursAgo), sent in this order.
-const SEED = {
-  'web-1': {group: 'web', reports: [
-    {hoursAgo: 20, events: [
-      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_OLD, PASSWD_NEW, ['perm', 'size', 'hash']),
-      fileEvent('/etc/nginx/nginx.conf', 'modified', 'medium', {type: 'file', size: 10,
-        hash: 'xxh128:' + HASH(1)}, {type: 'file', size: 12, hash: 'xxh128:' + HASH(2)},
-      ['size', 'hash']),
-    ]},
-    {hoursAgo: 2, events: [
-      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_NEW,
-          {...PASSWD_NEW, size: 1300, hash: 'xxh128:' + HASH(3)}, ['size', 'hash']),
-      fileEvent('/etc/ssh/sshd_config', 'modified', 'critical', {type: 'file', perm: '0600'},
-          {type: 'file', perm: '0644'}, ['perm']),
-      fileEvent('/usr/bin/sudo2', 'added', 'high', null, {type: 'file', perm: '4755', uid: 0},
-          []),
-    ]},
-  ]},
-  'web-2': {group: 'web', reports: [
-    {hoursAgo: 5, events: [
-      fileEvent('/etc/passwd', 'modified', 'high', PASSWD_OLD, PASSWD_NEW, ['perm']),
-      {path: '/usr/lib/x86_64-linux-gnu/libssl.so.3', kind: 'package-changed', attributes: [],
-        severity: 'medium', rule: 'packages (host.yaml:9)', package: 'libssl3',
-        from: '3.0.11-1~deb12u1', to: '3.0.11-1~deb12u2'},
-    ]},
-    {hoursAgo: 1, events: []},
-  ]},
-  'db-1': {group: 'db', reports: [
-    {hoursAgo: 30, events: [
-      fileEvent('/etc/postgresql/15/main/pg_hba.conf', 'modified', 'low',
-          {type: 'file', size: 4000}, {type: 'file', size: 4100}, ['size']),
-      fileEvent('/etc/cron.d/backup', 'removed', 'medium', {type: 'file', perm: '0644'}, null, []),
-    ]},
-  ]},
-  // Enrolled, never reported: silent.
-  'cache-1': {group: 'db', reports: []},
-  // Checks every second: silent three seconds after its only report.
-  'edge-1': {group: 'edge', reports: [{hoursAgo: 0, events: [], interval: 1}]},
-};
-
-// The inventory the latest report of a host carries (docs/wire.md).
-const PACKAGES = [
-  {manager: 'dpkg', name: 'bash', version: '5.2.15-2+b2', arch: 'amd64'},
-  {manager: 'dpkg', name: 'curl', version: '7.88.1-10+deb12u5', arch: 'amd64'},
-  {manager: 'dpkg', name: 'libssl3', version: '3.0.11-1~deb12u2', arch: 'amd64'},
-  {manager: 'dpkg', name: 'openssl', version: '3.0.11-1~deb12u2', arch: 'amd64'},
-];
-const CONTAINERS = {
-  'web-1': [
-    {name: 'web', id: 'c1', runtime: 'driftwatch', image: 'nginx:1.25',
-      image_digest: '9f86d081884c7d659a2feaa0c55ad015',
-      drift_known: true, events: 2},
-    {name: 'cache', id: 'c2', runtime: 'docker', image: 'redis:7',
-      image_digest: 'a665a45920422f9d417e4867efdc4fb8',
-      drift_known: true, events: 0},
-  ],
-  'web-2': [
-    {name: 'web', id: 'c3', runtime: 'driftwatch', image: 'nginx:1.25',
-      image_digest: '9f86d081884c7d659a2feaa0c55ad015',
-      drift_known: true, events: 0},
-    {name: 'web-canary', id: 'c4', runtime: 'driftwatch', image: 'nginx:1.25',
-      image_digest: '2c26b46b68ffc68ff99b453c1d304134', drift_known: true, events: 1},
-  ],
-};
-
-// The digest of a package list: XXH3-128 of its canonical text (one
-// "manager TAB name TAB version TAB arch" line per package), as xxh128sum
-// (Debian package xxhash) prints it. The collector refuses a list whose
-// digest does not match.
-function packagesDigestOf(list) {
-  const text = list.map((p) => [p.manager, p.name, p.version, p.arch].join('\t') + '\n').join('');
-  return execFileSync('xxh128sum', {input: text, encoding: 'utf8'}).split(' ')[0];
-}
-
-function reportBody(host, r) {
-  const finished = NOW - r.hoursAgo * HOUR;
-  const count = (pred) => r.events.filter(pred).length;
-  return {
-    format: 1, report_id: uuid(), host_id: host, agent_version: '0.1.0', sent: iso(NOW),
-    baseline: 'default', baseline_revision: 1, baseline_root: HASH(7), root: HASH(8 + uuidCounter),
-    target: host, started: iso(finished - 1500), finished: iso(finished),
-    summary: {added: count((e) => e.kind === 'added'), modified: count((e) => e.kind === 'modified'),
-      removed: count((e) => e.kind === 'removed'),
-      packages: count((e) => e.kind.startsWith('package-'))},
-    subtrees: {'/etc': HASH(host === 'web-2' ? 0x200 : 0x100 + r.hoursAgo), '/usr/bin': HASH(0x300)},
-    events: r.events,
-    warnings: [],
-    stats: {files: 100, dirs: 10, others: 1, files_hashed: 5, bytes_hashed: 5000,
-      duration_ns: 1500000},
-    interval_seconds: r.interval || 3600,
-    ...(CONTAINERS[host] ? {containers: CONTAINERS[host]} : {}),
-  };
-}
-
-let packagesDigest = '';
-
-async function seed() {
-  packagesDigest = packagesDigestOf(PACKAGES);
-  for (const [host, spec] of Object.entries(SEED)) {
-    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
-        {host, group: spec.group, agent_version: '0.1.0'});
-    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
-    for (const r of spec.reports) {
-      const body = reportBody(host, r);
-      if (host === 'web-1') body.packages = {digest: packagesDigest, count: 4, list: PACKAGES};
-      const sent = await call('POST', '/api/v1/reports', enrolled.json.token, body);
-      assert.equal(sent.status, 200, JSON.stringify(sent.json));
-      assert.equal(sent.json.events, r.events.length);
-    }
-    if (host === 'web-2') {
-      // One report the collector refuses (an event of no known kind).
-      const bad = reportBody(host, {hoursAgo: 1, events: [
-        fileEvent('/etc/hosts', 'modified', 'high', {type: 'file'}, {type: 'file'}, [])]});
-      bad.events[0].kind = 'exploded';
-      const refused = await call('POST', '/api/v1/reports', enrolled.json.token, bad);
-      assert.equal(refused.status, 400, JSON.stringify(refused.json));
-      assert.equal(refused.json.error, 'invalid_report');
-    }
-  }
-}
-
-async function shot(name) {
-  fs.mkdirSync(SHOTS, {recursive: true});
-  await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
-}
-
-async function goto(hash) {
-  await page.goto(url + '/' + hash);
-}
-
-async function signIn(token) {
-  await page.fill('#token', token);
-  await page.click('form.signin-form button[type=submit]');
-}
-
-async function texts(selector) {
-  return page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
-}
-
-// ------------------------------------------------------------------ tests
+import {HASH, HOUR, NOW, PACKAGES, PASSWD_NEW, PASSWD_OLD, WEB_SOURCE, allEvents, apiGet,
+  apiRequests, call, fileEvent, goto, idsOf, newestFirst, page, pageErrors, rawGet, reportBody,
+  requestsTo, shot, shownDetected, shownIds, signIn, start, stop, texts, tokens} from './fixture.mjs';
 
 describe('dashboard', () => {
-  before(async () => {
-    fs.cpSync(WEB_SOURCE, webRoot, {recursive: true});
-    // Things that must never be served: a secret next to the root, reached
-    // by traversal or through symlinks planted inside the root.
-    fs.writeFileSync(path.join(tmp, 'secret.txt'), 'TOP SECRET');
-    fs.symlinkSync(path.join(tmp, 'secret.txt'), path.join(webRoot, 'leak.txt'));
-    fs.symlinkSync(tmp, path.join(webRoot, 'up'));
-    for (const role of ['enroll', 'read', 'admin']) tokens[role] = tokenCreate(role);
-    url = await startCollector();
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    await seed();
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: {width: 1280, height: 800},
-    });
-    page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (e) => pageErrors.push('pageerror: ' + e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push('console: ' + m.text());
-    });
-  });
-
-  after(async () => {
-    if (context) await context.close();
-    if (collector) collector.kill('SIGTERM');
-    fs.rmSync(tmp, {recursive: true, force: true});
-  });
+  before(start);
+  after(stop);
 
   test('static files carry the security headers', async () => {
     const index = await rawGet('/');
@@ -494,6 +207,18 @@ describe('dashboard', () => {
         revs.baselines.map((b) => String(b.revision)));
     assert.equal(await page.textContent('table.revisions tbody tr.current td:first-child'),
         'defaultcurrent');
+    // The two Merkle roots, each under its own name: the latest scan's (the
+    // host's root) and the current baseline revision's, as the reports gave it.
+    const current = revs.baselines.find((b) => b.current);
+    assert.deepEqual([current.name, current.revision, current.root], ['default', 1, HASH(7)]);
+    assert.notEqual(host.root, current.root);
+    const fact = (id) => page.$eval(id, (el) => [el.closest('dd').previousElementSibling
+        .textContent, el.textContent, el.closest('section').querySelector('h2').textContent]);
+    await page.waitForFunction(() => document.getElementById('baseline-root').textContent !== '…');
+    assert.deepEqual(await fact('#latest-root'), ['Latest scan root', host.root, 'State']);
+    assert.deepEqual(await fact('#baseline-root'), ['Baseline root', HASH(7), 'Baseline']);
+    const baselinePanel = await page.textContent('section[aria-labelledby="baseline-h"]');
+    assert.ok(!baselinePanel.includes(host.root), 'the baseline panel shows the scan root');
     const ctrs = await apiGet('/api/v1/hosts/web-1/containers');
     assert.deepEqual(await texts('table.containers tbody th'), ctrs.containers.map((c) => c.name));
     assert.deepEqual(await texts('table.containers tbody td:nth-child(5)'), ['2 events', 'none']);
@@ -533,17 +258,21 @@ describe('dashboard', () => {
     await page.click('.drift-filters button[type=submit]');
     await page.waitForFunction(() => location.hash.includes('host=web-1'));
     assert.equal(new URL(page.url()).hash, '#/drift?host=web-1&path=%2Fetc%2F*&severity=high');
-    assert.equal(await page.textContent('#api-query'),
-        '/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high');
+    const query = 'host=web-1&path=%2Fetc%2F*&severity=high&order=desc';
+    assert.equal(await page.textContent('#api-query'), '/api/v1/drift?' + query);
     await page.waitForSelector('table.events tbody tr.event');
-    const want = (await apiGet('/api/v1/drift?host=web-1&path=%2Fetc%2F*&severity=high')).events;
-    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
-        (rows) => rows.map((r) => Number(r.dataset.id))), want.map((e) => e.id));
+    // The page asked for exactly that query and shows what the API answered.
+    assert.equal(requestsTo('/api/v1/drift').at(-1).search, '?' + query);
+    const want = (await apiGet('/api/v1/drift?' + query)).events;
+    assert.deepEqual(await shownIds(), idsOf(want));
+    // Newest first: web-1's check of 2 h ago (sshd_config after passwd in
+    // the report, so above it), then the one of 20 h ago.
     assert.deepEqual(want.map((e) => [e.path, e.severity]),
-        [['/etc/passwd', 'high'], ['/etc/passwd', 'high'], ['/etc/ssh/sshd_config', 'critical']]);
+        [['/etc/ssh/sshd_config', 'critical'], ['/etc/passwd', 'high'], ['/etc/passwd', 'high']]);
     // Expanding an event shows old vs new attributes.
-    await page.click('tr.event[data-id="' + want[0].id + '"] button.expand');
-    const detail = page.locator(`#event-${want[0].id}-detail`);
+    const older = want[2];
+    await page.click('tr.event[data-id="' + older.id + '"] button.expand');
+    const detail = page.locator(`#event-${older.id}-detail`);
     await detail.waitFor();
     const rows = await detail.locator('table.attrs tbody tr').evaluateAll((trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
@@ -556,41 +285,112 @@ describe('dashboard', () => {
     // A read token sees no accept action; the API refuses it all the same.
     assert.equal(await detail.locator('button.accept-button').count(), 0);
     const refused = await call('POST', '/api/v1/hosts/web-1/accept', tokens.read,
-        {events: [want[0].id]});
+        {events: [older.id]});
     assert.equal(refused.status, 403);
   });
 
-  test('cursor paging follows next_cursor', async () => {
-    await goto('#/drift?limit=4');
-    await page.waitForSelector('#next-page');
-    const first = await apiGet('/api/v1/drift?limit=4');
-    const ids = () => page.$$eval('table.events tbody tr.event', (r) => r.map((x) => Number(x.dataset.id)));
-    assert.deepEqual(await ids(), first.events.map((e) => e.id));
-    await page.click('#next-page');
-    await page.waitForFunction((c) => location.hash.includes('cursor=' + c), first.next_cursor);
-    const second = await apiGet('/api/v1/drift?limit=4&cursor=' + first.next_cursor);
-    await page.waitForFunction((id) =>
-      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
-    second.events[0].id);
-    assert.deepEqual(await ids(), second.events.map((e) => e.id));
-    await page.click('a[rel="prev"]');
-    await page.waitForFunction((id) =>
-      document.querySelector('table.events tbody tr.event')?.dataset.id === String(id),
-    first.events[0].id);
+  test('the drift list is newest first, a late report in its place', async () => {
+    // late-1 reports a check of 1 h ago, then one of 25 h ago that sat in
+    // its outbox: stored last, detected before everything of web-1 and web-2.
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host: 'late-1', group: 'web', agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    for (const [hoursAgo, p] of [[1, '/etc/motd'], [25, '/etc/issue']]) {
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token,
+          reportBody('late-1', {hoursAgo, events: [fileEvent(p, 'modified', 'low',
+              {type: 'file', size: 1}, {type: 'file', size: 2}, ['size'])]}));
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+    }
+    const all = await allEvents();
+    const expected = newestFirst(all);
+    const late = all.find((e) => e.path === '/etc/issue');
+    assert.equal(Math.max(...idsOf(all)), late.id);  // received last
+
+    // The page asks for newest first.
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/drift'),
+      goto('#/drift')]);
+    assert.equal(new URL(request.url()).searchParams.get('order'), 'desc');
+    await page.waitForSelector('table.events tbody tr.event');
+    // What a person sees: the newest drift at the top, each row detected no
+    // later than the one above, the late report among the events of its time.
+    const shown = await shownIds();
+    assert.deepEqual(shown, idsOf(expected));
+    assert.equal(shown[0], all.find((e) => e.path === '/etc/motd').id);
+    const times = await shownDetected();
+    assert.deepEqual(times, [...times].sort().reverse());
+    const at = (pred) => shown.findIndex((id) => pred(all.find((e) => e.id === id)));
+    assert.ok(at((e) => e.id === late.id) > at((e) => e.host === 'web-1'));
+    assert.ok(at((e) => e.id === late.id) < at((e) => e.host === 'db-1'));
+    assert.equal(await page.textContent('.drift .status-area'),
+        `${all.length} events on this page, newest first.`);
+    await shot('drift-newest-first');
   });
 
-  test('path history lists every change of one path', async () => {
+  test('newer and older pages follow prev_cursor and next_cursor', async () => {
+    const expected = idsOf(newestFirst(await allEvents()));
+    assert.equal(expected.length, 11);
+    apiRequests.length = 0;
+    await goto('#/drift?limit=4');
+    await page.waitForSelector('table.events tbody tr.event');
+    assert.deepEqual(await shownIds(), expected.slice(0, 4));
+    // The first page: nothing newer.
+    assert.deepEqual(await texts('nav.pager a'), ['Older →']);
+    const pageIs = (ids) => page.waitForFunction((want) => JSON.stringify(
+        [...document.querySelectorAll('table.events tbody tr.event')].map((r) =>
+          Number(r.dataset.id))) === JSON.stringify(want), ids);
+    await page.click('#next-page');
+    await pageIs(expected.slice(4, 8));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer', 'Older →']);
+    await page.click('#next-page');
+    await pageIs(expected.slice(8));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer']);
+    // Back with the API's prev_cursor, not the browser's history.
+    await page.click('#prev-page');
+    await pageIs(expected.slice(4, 8));
+    await page.click('#prev-page');
+    await pageIs(expected.slice(0, 4));
+    // Every request asked for newest first; the cursors came from the API.
+    const asked = requestsTo('/api/v1/drift');
+    assert.ok(asked.length >= 5, asked.join(' '));
+    assert.ok(asked.every((u) => u.searchParams.get('order') === 'desc' &&
+      u.searchParams.get('limit') === '4'));
+    // Oldest first on request, with the labels turned round.
+    await goto('#/drift?order=asc&limit=4');
+    await pageIs([...expected].reverse().slice(0, 4));
+    assert.deepEqual(await texts('nav.pager a'), ['Newer →']);
+    assert.equal(await page.$eval('#f-order', (s) => s.value), 'asc');
+  });
+
+  test('path history lists every change of one path, newest first', async () => {
+    apiRequests.length = 0;
     await goto('#/');
     await page.click('.top-paths a:text-is("/etc/passwd")');
     await page.waitForSelector('#history-summary');
     assert.equal(new URL(page.url()).hash, '#/history?path=%2Fetc%2Fpasswd');
-    const hist = await apiGet('/api/v1/paths/history?path=%2Fetc%2Fpasswd');
-    assert.equal(await page.textContent('#history-summary'), '3 changes on 2 hosts, oldest first.');
-    assert.deepEqual(await page.$$eval('table.events tbody tr.event',
-        (rows) => rows.map((r) => Number(r.dataset.id))), hist.events.map((e) => e.id));
+    const asked = requestsTo('/api/v1/paths/history');
+    assert.deepEqual(asked.map((u) => [u.searchParams.get('path'), u.searchParams.get('order')]),
+        [['/etc/passwd', 'desc']]);
+    const hist = newestFirst((await apiGet('/api/v1/paths/history?path=%2Fetc%2Fpasswd')).events);
+    assert.equal(await page.textContent('#history-summary'), '3 changes on 2 hosts, newest first.');
+    assert.deepEqual(await shownIds(), idsOf(hist));
     assert.deepEqual(await texts('table.events tbody tr.event td:nth-child(3)'),
-        hist.events.map((e) => e.host));
+        ['web-1', 'web-2', 'web-1']);
     await shot('history');
+    // Two at a time: older, then newer again through prev_cursor.
+    await goto('#/history?path=%2Fetc%2Fpasswd&limit=2');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent ===
+      '2 changes on 2 hosts on this page, newest first; older ones follow.');
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(0, 2));
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent ===
+      '1 change on 1 host on this page, newest first.');
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(2));
+    assert.deepEqual(await texts('nav.pager a'), ['⇤ Newest', '← Newer']);
+    await page.click('#prev-page');
+    await page.waitForFunction(() => document.querySelector('#history-summary')?.textContent
+      .startsWith('2 changes'));
+    assert.deepEqual(await shownIds(), idsOf(hist).slice(0, 2));
   });
 
   test('an admin accepts one event through the API', async () => {
@@ -601,9 +401,9 @@ describe('dashboard', () => {
     assert.equal(await page.textContent('#session-role'), 'Signed in (admin)');
     await goto('#/drift?host=web-2');
     await page.waitForSelector('table.events tbody tr.event');
-    const first = (await apiGet('/api/v1/drift?host=web-2')).events[0];
-    assert.equal(first.path, '/etc/passwd');
-    await page.click('table.events tbody tr.event button.expand');
+    const first = (await apiGet('/api/v1/drift?host=web-2')).events
+        .find((e) => e.path === '/etc/passwd');
+    await page.click(`tr.event[data-id="${first.id}"] button.expand`);
     await page.click('tr.detail:not([hidden]) button.accept-button');
     // Confirm step: nothing is queued before the second click.
     assert.equal((await apiGet('/api/v1/hosts/web-2')).commands.length, 0);
@@ -659,6 +459,85 @@ describe('dashboard', () => {
     assert.equal(await page.textContent('h1 code'), '/tmp/\\xe2\\x80\\xaex');
     assert.doesNotMatch(await page.evaluate(() => document.body.innerText), BIDI);
     await shot('bidi');
+  });
+
+  test('burstScale picks out bursts against the median of the other buckets', async () => {
+    const {burstScale} = await import(pathToFileURL(path.join(WEB_SOURCE, 'js', 'chart.js')).href);
+    const of = (totals) => burstScale(totals.map((total) => ({total})));
+    // [bucket totals, axis maximum, burst threshold]
+    for (const [totals, max, limit] of [
+      [[], 0, Infinity],
+      [[0, 0, 0], 0, Infinity],
+      [[1300], 1300, Infinity],  // one busy bucket alone is the scale
+      [[3, 1300], 3, 49],
+      [[2, 1, 2, 1300, 1, 2, 0], 2, 49],
+      [[10, 10, 10, 60], 60, Infinity],  // under ten times the median
+      [[1, 1, 1, 49], 49, Infinity],  // under 50 events
+      [[1, 1, 1, 50], 1, 49],
+      [[5, 5, 5, 5, 900, 1300], 5, 50],  // two bursts
+      [[100, 120, 90, 1100], 120, 1000],
+    ]) {
+      assert.deepEqual(of(totals), {max, limit}, JSON.stringify(totals));
+    }
+  });
+
+  test('one burst does not flatten a week of the timeline', async () => {
+    // pkg-1: 1,300 package events in one check three days ago, and one or two
+    // file events at noon on each other day of the week.
+    const DAY = 24 * HOUR;
+    const today = Math.floor(NOW / DAY) * DAY;
+    const enrolled = await call('POST', '/api/v1/enroll', tokens.enroll,
+        {host: 'pkg-1', group: 'pkg', agent_version: '0.1.0'});
+    assert.equal(enrolled.status, 201, JSON.stringify(enrolled.json));
+    const send = async (daysAgo, events) => {
+      const hoursAgo = Math.round((NOW - (today - daysAgo * DAY + 12 * HOUR)) / HOUR);
+      const sent = await call('POST', '/api/v1/reports', enrolled.json.token,
+          reportBody('pkg-1', {hoursAgo, events}));
+      assert.equal(sent.status, 200, JSON.stringify(sent.json));
+      assert.equal(sent.json.events, events.length);
+    };
+    for (const d of [1, 2, 4, 5, 6]) {
+      await send(d, Array.from({length: 1 + d % 2}, (_, i) => fileEvent(`/etc/app/${d}-${i}.conf`,
+          'modified', i ? 'low' : 'high', {type: 'file', size: 1}, {type: 'file', size: 2},
+          ['size'])));
+    }
+    await send(3, Array.from({length: 1300}, (_, i) => ({path: `pkg:dpkg/lib${i}:amd64`,
+      kind: 'package-installed', attributes: [], severity: 'medium',
+      rule: 'packages (host.yaml:9)', package: `lib${i}`, to: '1.0-1'})));
+
+    await goto('#/?range=7d');
+    await page.waitForFunction(() => document.querySelectorAll('svg.chart g.bar').length === 7);
+    const bars = await page.$$eval('svg.chart g.bar', (gs) => gs.map((g) => {
+      const r = g.getBoundingClientRect();
+      return {start: g.dataset.start, total: Number(g.dataset.total), burst: g.dataset.burst,
+        top: r.top, height: r.height, label: g.querySelector('.burst-label')?.textContent};
+    }));
+    // Every bar holds what the API holds for its day.
+    const windowStart = today + DAY - 7 * DAY;
+    const week = await allEvents('&since=' + new Date(windowStart).toISOString());
+    assert.deepEqual(bars.map((b) => b.total), bars.map((b) => week.filter((e) => {
+      const t = Date.parse(e.detected.replace(/(\.\d{3})\d+/, '$1'));
+      return t >= Date.parse(b.start) && t < Date.parse(b.start) + DAY;
+    }).length));
+    // The other days keep a visible height: drawn to scale against 1,300
+    // events, one event would be under a pixel.
+    const small = bars.filter((b) => !b.burst && b.total > 0);
+    assert.ok(small.length >= 5, JSON.stringify(bars));
+    for (const b of small) {
+      assert.ok(b.height >= 12, `${b.start}: ${b.total} events drawn ${b.height}px high`);
+    }
+    // The burst: marked, with its count, rising above the axis.
+    const burst = bars.filter((b) => b.burst);
+    assert.deepEqual(burst.map((b) => [b.start, b.total, b.label]),
+        [[new Date(today - 3 * DAY).toISOString(), 1300, '1,300']]);
+    const axisTop = await page.$$eval('svg.chart line.gridline',
+        (ls) => Math.min(...ls.map((l) => l.getBoundingClientRect().top)));
+    assert.ok(burst[0].top < axisTop, `burst top ${burst[0].top} under the axis ${axisTop}`);
+    assert.equal(await page.textContent('#burst-note'), 'Burst drawn clipped, above the ' +
+      'scale, so that the other days keep their height: ' +
+      `${new Date(today - 3 * DAY).toISOString().slice(5, 10)} UTC (1,300 events).`);
+    assert.match(await page.textContent('svg.chart desc'), /Drawn clipped, above the scale: /);
+    await shot('overview-burst');
   });
 
   test('a token that stops working signs the tab out with the 401 message', async () => {

@@ -116,8 +116,8 @@ export const api = {
   hosts: () => request('GET', '/hosts'),
   host: (id) => request('GET', '/hosts/' + encodeURIComponent(id)),
   drift: (params) => request('GET', '/drift', params),
-  pathHistory: (path, cursor, limit) =>
-    request('GET', '/paths/history', {path, cursor, limit}),
+  // params: {path, order, limit, cursor}.
+  pathHistory: (params) => request('GET', '/paths/history', params),
   compare: (a, b) => request('GET', '/fleet/compare', {a, b}),
   queueCommand: (host, command) =>
     request('POST', '/hosts/' + encodeURIComponent(host) + '/commands', {}, {command}),

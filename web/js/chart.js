@@ -51,6 +51,24 @@ function ticks(max) {
   return out;
 }
 
+// A burst is a bucket with more than BURST_FACTOR times the median of the
+// non-empty buckets and at least BURST_MIN events: drawn to scale, it would
+// press every other bar into a pixel (1,300 package events in one hour
+// against a few a day). Returns the axis maximum (the largest bucket that is
+// not a burst) and the bursts' threshold (Infinity when there is none).
+export const BURST_FACTOR = 10;
+export const BURST_MIN = 50;
+export function burstScale(buckets) {
+  const totals = buckets.map((b) => b.total).filter((t) => t > 0).sort((a, b) => a - b);
+  if (totals.length === 0) return {max: 0, limit: Infinity};
+  const median = totals[Math.floor((totals.length - 1) / 2)];
+  const limit = Math.max(BURST_MIN - 1, BURST_FACTOR * median);
+  const rest = totals.filter((t) => t <= limit);
+  // At least half the buckets are at most the median, so `rest` is never empty.
+  if (rest.length === totals.length) return {max: totals[totals.length - 1], limit: Infinity};
+  return {max: rest[rest.length - 1], limit};
+}
+
 function bucketLabel(ms, range) {
   const iso = new Date(ms).toISOString();
   return range.bucket < DAY ? iso.slice(11, 16) : iso.slice(5, 10);
@@ -58,30 +76,37 @@ function bucketLabel(ms, range) {
 
 // The chart as an <svg> drawn for `width` CSS pixels (so that its text keeps
 // its size on a phone), with a <title> per bar segment and an accessible
-// summary; `id` prefixes the ids of its title and description.
+// summary; `id` prefixes the ids of its title and description. The axis is
+// scaled to the buckets that are not bursts (burstScale); a burst's bar
+// rises past the axis into the top margin, is broken by two slanted gaps
+// and carries its count, its segments in proportion to its severities.
 export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {}) {
-  const W = Math.max(280, Math.round(width)), H = 240, left = 40, right = 8, top = 12;
-  const bottom = 28;
+  const {max, limit} = burstScale(buckets);
+  const bursts = buckets.filter((b) => b.total > limit);
+  const W = Math.max(280, Math.round(width)), H = 240, left = 40, right = 8;
+  const top = bursts.length ? 34 : 12, bottom = 28;
   const plotW = W - left - right, plotH = H - top - bottom;
-  const max = Math.max(0, ...buckets.map((b) => b.total));
   const t = ticks(max);
   const yMax = t[t.length - 1];
   const y = (v) => top + plotH - (v / yMax) * plotH;
+  const burstTop = top - 14;
   const slot = plotW / buckets.length;
   const barW = Math.max(2, slot * 0.72);
   const total = buckets.reduce((s, b) => s + b.total, 0);
   const peak = buckets.reduce((p, b) => (b.total > p.total ? b : p), buckets[0]);
+  const unit = range.bucket < DAY ? 'hour' : 'day';
   const desc = total === 0
     ? `No drift events in the last ${range.label}.`
-    : `${total} drift events in the last ${range.label}; the busiest ${
-      range.bucket < DAY ? 'hour' : 'day'} was ${bucketLabel(peak.start, range)} UTC with ${
-      peak.total}.`;
+    : `${total} drift events in the last ${range.label}; the busiest ${unit} was ${
+      bucketLabel(peak.start, range)} UTC with ${peak.total}.` + (bursts.length
+      ? ` Drawn clipped, above the scale: ${bursts.map((b) =>
+        `${bucketLabel(b.start, range)} (${b.total})`).join(', ')}.` : '');
 
   const chart = svg('svg', {
     'viewBox': `0 0 ${W} ${H}`, 'class': 'chart', 'role': 'img',
     'aria-labelledby': `${id}-title ${id}-desc`, 'preserveAspectRatio': 'xMidYMid meet',
   },
-  svg('title', {id: `${id}-title`}, `Drift events per ${range.bucket < DAY ? 'hour' : 'day'}`),
+  svg('title', {id: `${id}-title`}, `Drift events per ${unit}`),
   svg('desc', {id: `${id}-desc`}, desc));
 
   for (const v of t) {
@@ -92,17 +117,30 @@ export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {
   const labelEvery = Math.ceil(buckets.length / Math.max(2, Math.floor(plotW / 56)));
   buckets.forEach((b, i) => {
     const x = left + i * slot + (slot - barW) / 2;
-    let base = 0;
-    const group = svg('g', {'class': 'bar', 'data-start': new Date(b.start).toISOString(),
-      'data-total': b.total});
+    const burst = b.total > limit;
+    // A burst's segments share the bar's drawn height in proportion.
+    const scale = burst ? (y(0) - burstTop) / b.total : plotH / yMax;
+    const group = svg('g', {'class': burst ? 'bar burst' : 'bar',
+      'data-start': new Date(b.start).toISOString(), 'data-total': b.total,
+      'data-burst': burst ? 'true' : null});
+    let base = y(0);
     for (const sev of SEVERITIES) {
       const n = b.counts[sev];
       if (!n) continue;
-      const rect = svg('rect', {x, y: y(base + n), width: barW,
-        height: Math.max(1, y(base) - y(base + n)), class: `seg sev-${sev}`},
-      svg('title', {}, `${bucketLabel(b.start, range)} UTC: ${n} ${sev}`));
-      group.appendChild(rect);
-      base += n;
+      const height = Math.max(1, n * scale);
+      group.appendChild(svg('rect', {x, y: base - height, width: barW, height,
+        class: `seg sev-${sev}`},
+      svg('title', {}, `${bucketLabel(b.start, range)} UTC: ${n} ${sev}`)));
+      base -= height;
+    }
+    if (burst) {
+      for (const dy of [0, 6]) {
+        const yb = top + 4 + dy;
+        group.appendChild(svg('line', {x1: x - 2, x2: x + barW + 2, y1: yb + 3, y2: yb - 3,
+          class: 'burst-break'}));
+      }
+      group.appendChild(svg('text', {'x': x + barW / 2, 'y': burstTop - 4,
+        'text-anchor': 'middle', 'class': 'burst-label'}, b.total.toLocaleString('en-US')));
     }
     chart.appendChild(group);
     if (i % labelEvery === 0) {
@@ -112,6 +150,17 @@ export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {
   });
   chart.appendChild(svg('line', {x1: left, x2: W - right, y1: y(0), y2: y(0), class: 'baseline'}));
   return chart;
+}
+
+// What the chart drew clipped, in words for under it; null without bursts.
+export function burstNote(buckets, range) {
+  const {limit} = burstScale(buckets);
+  const bursts = buckets.filter((b) => b.total > limit);
+  if (bursts.length === 0) return null;
+  const unit = range.bucket < DAY ? 'hour' : 'day';
+  return `Burst${bursts.length === 1 ? '' : 's'} drawn clipped, above the scale, so that ` +
+    `the other ${unit}s keep their height: ${bursts.map((b) => `${bucketLabel(b.start, range)} ` +
+    `UTC (${b.total.toLocaleString('en-US')} events)`).join(', ')}.`;
 }
 
 export function legend() {

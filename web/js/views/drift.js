@@ -1,13 +1,14 @@
 // Drift events: filters that map 1:1 onto GET /api/v1/drift (the route's
-// query is the API's query, so the URL can be shared), cursor paging, and
+// query is the API's query, so the URL can be shared), newest first unless
+// the route says order=asc, paging both ways with the API's cursors, and
 // expandable events.
 import {api, ApiError} from '../api.js';
 import {KINDS, SEVERITIES, h, message, replace, routeHref} from '../dom.js';
 import {eventTable} from '../events.js';
 
 // The /drift query parameters, in the order the form shows them.
-export const DRIFT_PARAMS = ['host', 'group', 'path', 'kind', 'severity', 'since', 'until', 'limit',
-  'cursor'];
+export const DRIFT_PARAMS = ['host', 'group', 'path', 'kind', 'severity', 'since', 'until', 'order',
+  'limit', 'cursor'];
 
 // "2026-11-01T10:00" (a datetime-local value, read as UTC) <-> RFC 3339.
 export function localToRfc3339(v) {
@@ -20,19 +21,27 @@ export function rfc3339ToLocal(v) {
   return Number.isNaN(ms) ? '' : new Date(ms).toISOString().slice(0, 16);
 }
 
-// Pages seen in this tab for one filter, so "Previous page" can go back.
-const trail = {filter: '', cursors: []};
+// The pager of one page of /drift or /paths/history: prev_cursor leads back
+// towards the first page, next_cursor away from it; newest first, that is
+// to newer and to older events.
+export function pagerLinks(route, query, page) {
+  const [first, back, on] = query.order === 'asc' ? ['Oldest', 'Older', 'Newer']
+    : ['Newest', 'Newer', 'Older'];
+  const link = (cursor, text, attrs) => h('a', {href: routeHref(route, {...query, cursor}),
+    class: 'button', ...attrs}, text);
+  return [
+    query.cursor ? link('', `⇤ ${first}`, {id: 'first-page'}) : null,
+    page.prev_cursor ? link(page.prev_cursor, `← ${back}`, {rel: 'prev', id: 'prev-page'}) : null,
+    page.next_cursor ? link(page.next_cursor, `${on} →`, {rel: 'next', id: 'next-page'}) : null,
+  ];
+}
 
 export function driftView({params}) {
   const query = {};
   for (const k of DRIFT_PARAMS) {
     if (params.get(k)) query[k] = params.get(k);
   }
-  const filterKey = DRIFT_PARAMS.filter((k) => k !== 'cursor').map((k) => query[k] || '').join('|');
-  if (trail.filter !== filterKey) {
-    trail.filter = filterKey;
-    trail.cursors = [];
-  }
+  if (query.order === 'desc') delete query.order;  // the default, left out of links
   const field = (id, label, control, help) => h('div', {class: 'field'},
       h('label', {for: id}, label), control,
       help ? h('span', {class: 'help', id: id + '-help'}, help) : null);
@@ -54,6 +63,9 @@ export function driftView({params}) {
     value: rfc3339ToLocal(query.since)});
   const untilIn = h('input', {id: 'f-until', name: 'until', type: 'datetime-local',
     value: rfc3339ToLocal(query.until)});
+  const orderSel = h('select', {id: 'f-order', name: 'order'},
+      h('option', {value: 'desc', selected: query.order !== 'asc'}, 'newest first'),
+      h('option', {value: 'asc', selected: query.order === 'asc'}, 'oldest first'));
   const limitSel = h('select', {id: 'f-limit', name: 'limit'}, ['25', '100', '500', '1000'].map(
       (n) => h('option', {value: n, selected: n === (query.limit || '100')}, n)));
 
@@ -64,6 +76,7 @@ export function driftView({params}) {
         host: hostSel.value, group: groupSel.value, path: pathIn.value.trim(),
         kind: kindSel.value, severity: sevSel.value,
         since: localToRfc3339(sinceIn.value), until: localToRfc3339(untilIn.value),
+        order: orderSel.value === 'desc' ? '' : orderSel.value,
         limit: limitSel.value === '100' ? '' : limitSel.value,
       });
     }},
@@ -74,6 +87,7 @@ export function driftView({params}) {
   field('f-severity', 'Severity', sevSel),
   field('f-since', 'Since (UTC)', sinceIn),
   field('f-until', 'Until (UTC)', untilIn),
+  field('f-order', 'Order', orderSel),
   field('f-limit', 'Per page', limitSel),
   h('div', {class: 'field buttons'},
       h('button', {type: 'submit', class: 'primary'}, 'Apply filters'),
@@ -82,15 +96,18 @@ export function driftView({params}) {
   const status = h('div', {class: 'status-area'}, message('info', 'Loading drift events…'));
   const results = h('div');
   const pager = h('nav', {'class': 'pager', 'aria-label': 'Pages'});
+  // The order always goes to the API, so the page does not depend on its default.
+  const apiQuery = {};
+  for (const k of DRIFT_PARAMS) apiQuery[k] = k === 'order' ? query.order || 'desc' : query[k];
   const view = h('div', {class: 'view drift'},
       h('h1', {tabindex: '-1'}, 'Drift events'), form,
       h('p', {class: 'muted api-query'}, 'API query: ',
-          h('code', {id: 'api-query'}, '/api/v1/drift' + routeHref('', query).slice(1))),
+          h('code', {id: 'api-query'}, '/api/v1/drift' + routeHref('', apiQuery).slice(1))),
       status, results, pager);
 
   (async () => {
     try {
-      const [page, hosts] = await Promise.all([api.drift(query), api.hosts()]);
+      const [page, hosts] = await Promise.all([api.drift(apiQuery), api.hosts()]);
       const ids = hosts.hosts.map((x) => x.id);
       const groups = [...new Set(hosts.hosts.map((x) => x.group).filter(Boolean))].sort();
       replace(hostSel, h('option', {value: ''}, 'any host'),
@@ -99,29 +116,14 @@ export function driftView({params}) {
       replace(groupSel, h('option', {value: ''}, 'any group'),
           [...new Set([...groups, query.group].filter(Boolean))].sort().map(
               (g) => h('option', {value: g, selected: g === query.group}, g)));
+      const newest = apiQuery.order === 'desc';
       replace(status, message('info', page.events.length === 0
         ? 'No drift events match these filters.'
-        : `${page.events.length} events on this page${page.next_cursor ? '; more follow' : ''}.`));
+        : `${page.events.length} events on this page, ${newest ? 'newest' : 'oldest'} first` +
+          `${page.next_cursor ? `; ${newest ? 'older' : 'newer'} ones follow` : ''}.`));
       replace(results, page.events.length ? eventTable(page.events, {caption: 'Drift events'}) :
         null);
-      const here = query.cursor || '';
-      const at = trail.cursors.indexOf(here);
-      if (at < 0) trail.cursors.push(here);
-      const links = [];
-      if (query.cursor) {
-        links.push(h('a', {href: routeHref('/drift', {...query, cursor: ''}), class: 'button'},
-            'First page'));
-        const i = trail.cursors.indexOf(here);
-        if (i > 0) {
-          links.push(h('a', {href: routeHref('/drift', {...query, cursor: trail.cursors[i - 1]}),
-            class: 'button', rel: 'prev'}, '← Previous page'));
-        }
-      }
-      if (page.next_cursor) {
-        links.push(h('a', {href: routeHref('/drift', {...query, cursor: page.next_cursor}),
-          class: 'button', rel: 'next', id: 'next-page'}, 'Next page →'));
-      }
-      replace(pager, links);
+      replace(pager, pagerLinks('/drift', query, page));
     } catch (e) {
       replace(status, message('error', e instanceof ApiError && e.status === 400
         ? 'The collector refused this filter: ' + e.message

@@ -60,6 +60,14 @@ function revisionsTable(r) {
           h('td', {class: 'mono'}, b.root ? b.root.slice(0, 16) : '—'))))));
 }
 
+// The Merkle root of the host's current baseline revision, as its reports
+// gave it (host.root is the latest scan's root, not the baseline's).
+function currentRoot(r) {
+  const cur = r.baselines.find((b) => b.current);
+  if (!cur) return h('span', {class: 'muted'}, 'no baseline reported yet');
+  return cur.root || h('span', {class: 'muted'}, 'not reported');
+}
+
 // The containers of the latest report (GET .../containers).
 function containersTable(r) {
   if (!r.known) {
@@ -198,6 +206,7 @@ export function hostView({match}) {
       const revisionsArea = h('div', {id: 'revisions'}, message('info', 'Loading revisions…'));
       const containersArea = h('div', {id: 'containers'},
           message('info', 'Loading containers…'));
+      const baselineRoot = h('span', {class: 'mono', id: 'baseline-root'}, '…');
       const refreshCommands = async () => {
         const fresh = await api.host(id);
         replace(commandsArea, commandsTable(fresh.commands || []));
@@ -216,6 +225,8 @@ export function hostView({match}) {
                     ['Last report', timeEl(host.last_report)],
                     ['Reports / events', `${host.reports} / ${host.events}`],
                     ['Reports refused', refusedFact(host)],
+                    ['Latest scan root', h('span', {class: 'mono', id: 'latest-root',
+                      title: 'Merkle root of the latest report'}, host.root || '—')],
                   ])),
               h('section', {'class': 'panel', 'aria-labelledby': 'baseline-h'},
                   h('h2', {id: 'baseline-h'}, 'Baseline'),
@@ -224,7 +235,7 @@ export function hostView({match}) {
                     ['Revision', String(host.baseline.revision)],
                     ['Since', timeEl(host.baseline.since)],
                     ['Age', formatDuration(host.baseline.age_seconds)],
-                    ['Merkle root', h('span', {class: 'mono'}, host.root || '—')],
+                    ['Baseline root', baselineRoot],
                   ]),
                   adminActions(host, refreshCommands))),
           h('section', {'class': 'panel', 'aria-labelledby': 'revisions-h'},
@@ -261,11 +272,14 @@ export function hostView({match}) {
       replace(status);
       const [revs, ctrs] = await Promise.all([api.hostBaselines(id), api.hostContainers(id)]);
       replace(revisionsArea, revisionsTable(revs));
+      replace(baselineRoot, currentRoot(revs));
       replace(containersArea, containersTable(ctrs));
       const open = await openDrift(host);
-      replace(openArea, open.events.length === 0
+      // In the order the agent listed them (ids follow it), whatever the API's order.
+      const listed = [...open.events].sort((a, b) => a.id - b.id);
+      replace(openArea, listed.length === 0
         ? h('p', {class: 'muted'}, 'No open drift.')
-        : eventTable(open.events, {showHost: false, caption: 'Open drift of ' + id}),
+        : eventTable(listed, {showHost: false, caption: 'Open drift of ' + id}),
       open.complete ? null : message('info', 'The host has more events than this page reads.'));
     } catch (e) {
       replace(status, message('error', e instanceof ApiError && e.status === 404

@@ -1,7 +1,7 @@
 // Fleet overview: host counts, events by severity, the drift timeline, the
 // most-drifted paths and image sprawl.
 import {allDrift, api} from '../api.js';
-import {RANGES, bucketize, legend, rangeWindow, timelineChart, timelineTable} from '../chart.js';
+import {RANGES, bucketize, burstNote, legend, rangeWindow, timelineChart, timelineTable} from '../chart.js';
 import {SEVERITIES, h, svg, message, replace, routeHref, severityBadge, timeEl} from '../dom.js';
 
 function card(metric, label, value, note, href) {
@@ -153,7 +153,9 @@ export function overviewView({params}) {
       const chartArea = h('div', {class: 'chart-area'});
       const draw = () => replace(chartArea, timelineChart(buckets, range,
           {width: chartArea.clientWidth || timeline.clientWidth}));
+      const note = burstNote(buckets, range);
       replace(timeline, legend(), chartArea,
+          note ? h('p', {class: 'muted chart-note', id: 'burst-note'}, note) : null,
           complete ? null : message('info', `Showing the first ${events.length} events of ` +
             'this range.'),
           h('details', {}, h('summary', {}, 'Show the numbers'), timelineTable(buckets, range)));
