@@ -337,6 +337,12 @@ size_t DropBelowSeverity(std::optional<Severity> min, CheckResult* result) {
   return before - result->events.size();
 }
 
+size_t CountAtOrAbove(std::optional<Severity> min, const std::vector<DriftEvent>& events) {
+  if (!min) return events.size();
+  return static_cast<size_t>(std::count_if(
+      events.begin(), events.end(), [&](const DriftEvent& e) { return e.severity >= *min; }));
+}
+
 std::optional<DriftEvent> ClassifyChange(const Change& c, const rules::Policy& policy, Host& host,
                                          const std::string& root) {
   const rules::Rule* rule = policy.Match(c.path);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/check.h"
+#include "agent/store.h"
 #include "core/entry.h"
 #include "tests/testing/mem_host.h"
 
@@ -66,9 +67,10 @@ TEST_F(RunCheckTest, ReportsExactlyTheChangedAddedAndRemovedFiles) {
   ASSERT_TRUE(base.ok()) << base.status().message();
   EXPECT_EQ(base->revision, 1);
   EXPECT_EQ(base->stats.files, 3u);  // the cache is ignored
-  // The store's directory is made through the host (SQLite opens the file
-  // itself); nothing else is written through it.
-  EXPECT_EQ(host_.log(), (std::vector<std::string>{"mkdir /tmp 0700", "mkdir " + dir_ + " 0700"}));
+  // The store's directory and empty file are made through the host (SQLite
+  // opens the file itself); nothing else is written through it.
+  EXPECT_EQ(host_.log(), (std::vector<std::string>{"mkdir /tmp 0700", "mkdir " + dir_ + " 0700",
+                                                   "create " + dir_ + "/agent.db 0600"}));
   host_.ClearLog();
 
   // A minute later: one file edited, one added, one removed, the ignored
@@ -105,6 +107,56 @@ TEST_F(RunCheckTest, ReportsExactlyTheChangedAddedAndRemovedFiles) {
   std::vector<std::string> again_lines;
   for (const DriftEvent& e : again->events) again_lines.push_back(Line(e));
   EXPECT_EQ(again_lines, lines);
+}
+
+// --min-severity: events below it are returned and kept in the history
+// all the same; only those at or above it count.
+TEST_F(RunCheckTest, EventsBelowMinSeverityAreKeptAndDoNotCount) {
+  host_.PutFile("/config/rules.yaml", R"(version: 1
+rules:
+  - path: /etc/app/*.conf
+    check: content
+    severity: high
+  - path: /etc/app/notes/**
+    check: content
+    severity: low
+)");
+  host_.PutFile("/etc/app/notes/todo", "one\n");
+  ASSERT_TRUE(CreateBaseline(options_, "test", "first").ok());
+  host_.AdvanceNs(60 * kSec);
+  host_.PutFile("/etc/app/notes/todo", "two\n");
+  auto low_only = RunCheck(options_);
+  ASSERT_TRUE(low_only.ok()) << low_only.status().message();
+  std::vector<std::string> lines;
+  for (const DriftEvent& e : low_only->events) lines.push_back(Line(e));
+  EXPECT_EQ(lines, std::vector<std::string>{
+                       "modified /etc/app/notes/todo low hash (/etc/app/notes/** (rules.yaml:6))"});
+  auto medium = ParseMinSeverity("medium");
+  ASSERT_TRUE(medium.ok());
+  auto info = ParseMinSeverity("info");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(CountAtOrAbove(*medium, low_only->events), 0u);  // check exits 0
+  EXPECT_EQ(CountAtOrAbove(*info, low_only->events), 1u);    // the default: exits 1
+  EXPECT_EQ(CountAtOrAbove(Severity::kLow, low_only->events), 1u);
+
+  host_.AdvanceNs(60 * kSec);
+  host_.PutFile("/etc/app/app.conf", "port = 8080\n");
+  auto both = RunCheck(options_);
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  ASSERT_EQ(both->events.size(), 2u);
+  EXPECT_EQ(CountAtOrAbove(*medium, both->events), 1u);
+  EXPECT_EQ(CountAtOrAbove(Severity::kCritical, both->events), 0u);
+
+  // Both checks' events are in the history, the low one included.
+  auto store = Store::Open(host_, options_.db_path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto history = (*store)->History(0, 100);
+  ASSERT_TRUE(history.ok());
+  std::vector<std::string> kept;
+  for (const HistoryRow& h : *history)
+    kept.push_back(h.event.path + " " + std::string(SeverityName(h.event.severity)));
+  EXPECT_EQ(kept, (std::vector<std::string>{"/etc/app/notes/todo low", "/etc/app/app.conf high",
+                                            "/etc/app/notes/todo low"}));
 }
 
 TEST_F(RunCheckTest, NoHostIsAnError) {

@@ -80,8 +80,11 @@ struct HistoryRow {
 
 class Store final : public TreeSink, public TreeSource, public StatCache {
  public:
-  // Opens or creates the database, creating missing parent directories
-  // (mode 0700) through `host` and applying migrations. When the disk under it is full,
+  // Opens or creates the database and applies migrations. The file and its
+  // directory are made and checked through `host` first
+  // (agent/store_file.h: created 0600 in a 0700 directory; one open to
+  // group or others is refused; a failed open names its reason). When the
+  // disk under it is full,
   // SQLite cannot create the WAL index file (-shm) and even reads fail: the
   // store is then opened in exclusive locking mode (the index in memory, one
   // connection, other processes locked out until it closes), so that what

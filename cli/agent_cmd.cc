@@ -244,15 +244,18 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }
-  // Below --min-severity: recorded in the history by RunCheck, and no
-  // further (not printed, reported or counted in the exit status).
-  if (size_t below = agent::DropBelowSeverity(*min_severity, &*result); below > 0) {
-    std::cerr << below << " drift event(s) below " << agent::MinSeverityName(*min_severity)
-              << " recorded in the history only\n";
-  }
-  // The drift found is printed whatever becomes of its record and report.
+  // The drift found is printed whatever becomes of its record and report;
+  // below --min-severity it is printed and kept in the history, and does
+  // not count in the exit status nor go in a report.
   PrintCheck(*result, *json);
-  int rc = result->events.empty() ? kExitOk : kExitDrift;
+  const size_t counted = agent::CountAtOrAbove(*min_severity, result->events);
+  if (counted < result->events.size()) {
+    std::cerr << result->events.size() - counted << " drift event(s) below "
+              << agent::MinSeverityName(*min_severity)
+              << ": printed and kept in the history, not counted in the exit status\n";
+    agent::DropBelowSeverity(*min_severity, &*result);
+  }
+  int rc = counted == 0 ? kExitOk : kExitDrift;
   if (!not_recorded.ok()) {
     rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
                                        "; its drift is printed above but not kept in its history"));

@@ -60,7 +60,7 @@ int RunEnrollCommand(const std::vector<std::string>& args) {
   }
   auto token = EnrollToken(a);
   if (!token.ok()) return Fail(token.status());
-  auto outbox = report::Outbox::Open(a.GetOr("db", agent::DefaultDbPath()));
+  auto outbox = report::OpenAgentOutbox(DefaultHost(), a.GetOr("db", agent::DefaultDbPath()));
   if (!outbox.ok()) return Fail(outbox.status());
   report::EnrollRequest request;
   request.collector = *a.Get("collector");

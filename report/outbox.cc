@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "agent/store.h"
+#include "agent/store_file.h"
 #include "core/drift_json.h"
 #include "core/hash.h"
 #include "core/sqlite.h"
@@ -132,6 +133,14 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t
   std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports, budget));
   DW_RETURN_IF_ERROR(out->Init());
   return out;
+}
+
+Result<std::unique_ptr<Outbox>> OpenAgentOutbox(Host& host, const std::string& db_path,
+                                                int64_t max_reports) {
+  DW_RETURN_IF_ERROR(agent::PrepareStoreFile(host, db_path));
+  auto outbox = Outbox::Open(db_path, max_reports);
+  if (!outbox.ok()) return agent::ExplainStoreOpenError(host, db_path, outbox.status());
+  return outbox;
 }
 
 Status Outbox::Init() {

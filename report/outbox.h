@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/report_fold.h"
 #include "core/status.h"
 
@@ -118,6 +119,13 @@ class Outbox {
   int64_t max_reports_;
   ReportBudget budget_;
 };
+
+// Outbox::Open of the agent store at db_path after agent::PrepareStoreFile
+// (agent/store_file.h): a missing directory is made 0700 and a missing file
+// 0600 through `host`, a store open to group or others is refused, and a
+// failed open names its reason.
+Result<std::unique_ptr<Outbox>> OpenAgentOutbox(Host& host, const std::string& db_path,
+                                                int64_t max_reports = kDefaultOutboxMax);
 
 // A random UUID v4 in canonical form.
 Result<std::string> NewReportId();

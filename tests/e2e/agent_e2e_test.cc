@@ -166,6 +166,22 @@ TEST_F(AgentE2e, RewrittenPrefixOfGrowingLogIsDrift) {
   EXPECT_THAT(Check(), ElementsAre("modified /var/log/app.log [size,hash]"));
 }
 
+// Low drift (the log rule) is printed with any --min-severity; it makes
+// check exit 1 only when the minimum is low or info (the default).
+TEST_F(AgentE2e, MinSeverityDecidesTheExitStatusNotTheOutput) {
+  WriteFile(P("/var/log/app.log"), "LINE 1\nline 2\nline 3\n");
+  int rc = -1;
+  EXPECT_THAT(Check(&rc), ElementsAre("modified /var/log/app.log [size,hash]"));
+  EXPECT_EQ(rc, 1);
+  tu::RunResult medium = Dw("check --quiet --min-severity medium");
+  EXPECT_EQ(medium.exit_code, 0);
+  EXPECT_THAT(medium.out, ::testing::HasSubstr("/var/log/app.log"));
+  EXPECT_EQ(Dw("check --quiet --min-severity low").exit_code, 1);
+  WriteFile(P("/etc/hosts"), "changed\n");  // high
+  EXPECT_EQ(Dw("check --quiet --min-severity medium").exit_code, 1);
+  EXPECT_EQ(Dw("check --quiet --min-severity urgent").exit_code, 2);
+}
+
 TEST_F(AgentE2e, IgnoredPathChangeIsNotDrift) {
   WriteFile(P("/etc/cache/state"), "2\n");
   WriteFile(P("/etc/cache/other"), "new\n");
