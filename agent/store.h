@@ -71,6 +71,12 @@ struct CheckRow {
   int64_t finished_ns = 0;
 };
 
+// A check with its events counted (Store::NewestCheck).
+struct CheckSummary {
+  CheckRow check;
+  EventCounts counts;  // by kind and severity
+};
+
 struct HistoryRow {
   int64_t check_id = 0;
   int64_t finished_ns = 0;
@@ -132,6 +138,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
   // The latest check of `baseline` (any revision), if any.
   Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
+  // The newest check of any baseline, its events counted (store_summary.cc).
+  Result<std::optional<CheckSummary>> NewestCheck();
   // Events of checks finished at or after since_ns, oldest first.
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit);
 

@@ -68,6 +68,7 @@ int RunEnrollCommand(const std::vector<std::string>& args) {
   request.name = a.GetOr("name", DefaultHost().Hostname());
   request.group = a.GetOr("group", "");
   request.ca_file = a.GetOr("ca-file", "");
+  request.now_ns = DefaultHost().NowNs();
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
   std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)

@@ -53,7 +53,8 @@ struct Enrollment {
   std::string host_id;
   std::string token;  // the agent token (secret)
   std::string group;
-  std::string ca_file;  // PEM bundle to verify an https collector; "" = system
+  std::string ca_file;      // PEM bundle to verify an https collector; "" = system
+  int64_t enrolled_ns = 0;  // when it enrolled; 0 = not recorded (before 0.x stores)
 };
 
 struct QueuedReport {
@@ -102,6 +103,8 @@ class Outbox {
   // nothing was changed.
   Result<bool> Shrink(int64_t seq);
   Result<int64_t> PendingCount();
+  // When the oldest pending report was queued; nullopt when none is.
+  Result<std::optional<int64_t>> OldestPendingNs();
   Result<int64_t> RejectedCount();
 
   Result<std::optional<Enrollment>> LoadEnrollment();
