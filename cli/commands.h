@@ -33,6 +33,8 @@ int RunEnrollCommand(const std::vector<std::string>& args);
 int RunDaemonCommand(const std::vector<std::string>& args);
 int RunContainerCommand(const std::vector<std::string>& args);
 int RunContainersCommand(const std::vector<std::string>& args);
+int RunStatusCommand(const std::vector<std::string>& args);  // status_cmd.cc
+int RunDbCommand(const std::vector<std::string>& args);      // db_cmd.cc
 
 }  // namespace driftwatch::cli
 

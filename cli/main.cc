@@ -39,6 +39,8 @@ const Command kCommands[] = {
     {"daemon", driftwatch::cli::RunDaemonCommand, "scheduled checks reported to the collector"},
     {"container", driftwatch::cli::RunContainerCommand, "run containers; diff, deploy, rollback"},
     {"containers", driftwatch::cli::RunContainersCommand, "running containers of any runtime"},
+    {"status", driftwatch::cli::RunStatusCommand, "enrollment, outbox, last check, baselines"},
+    {"db", driftwatch::cli::RunDbCommand, "db check|recover: verify or rebuild the store"},
 };
 
 void Usage(std::ostream& out) {
