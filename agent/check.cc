@@ -83,6 +83,7 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
   row.target = s.host.Hostname();
   row.root_path = options.root;
   row.rules_hash = s.policy.Fingerprint().Hex();
+  row.rules_path = options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
   row.root = root;
   row.created_ns = scan.started_ns;
   row.stats = scan.stats;

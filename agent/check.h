@@ -88,6 +88,15 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
 Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
                                  const std::string& author, const std::string& reason);
 
+// Fills options->root and options->rules_path with those recorded with the
+// latest revision of options->baseline, each unless the caller gave it
+// (root_given, rules_given): `check` and `baseline accept` then need no
+// --root and --rules. Nothing changes when there is no store or no such
+// baseline yet, or the baseline predates recorded rule files (store v1).
+// A recorded rule file that is gone is kNotFound, saying which file and
+// that --rules picks another.
+Status ApplyBaselineDefaults(CheckOptions* options, bool root_given, bool rules_given);
+
 // Whether the store at options.db_path holds a baseline named
 // options.baseline (the store is created when missing).
 Result<bool> BaselineExists(const CheckOptions& options);

@@ -159,6 +159,53 @@ rules:
                                             "/etc/app/notes/todo low"}));
 }
 
+// check and accept default to the root and rule file of the baseline;
+// what the caller gives wins; a recorded rule file that is gone is said.
+TEST_F(RunCheckTest, DefaultsComeFromTheBaseline) {
+  host_.PutFile("/srv/etc/app/app.conf", "port = 80\n");
+  options_.root = "/srv";
+  ASSERT_TRUE(CreateBaseline(options_, "test", "first").ok());
+
+  CheckOptions o;  // what `driftwatch check --db FILE` starts from
+  o.host = &host_;
+  o.db_path = options_.db_path;
+  o.rules_path = "/etc/driftwatch/rules.yaml";
+  o.jobs = 1;
+  ASSERT_TRUE(ApplyBaselineDefaults(&o, false, false).ok());
+  EXPECT_EQ(o.root, "/srv");
+  EXPECT_EQ(o.rules_path, "/config/rules.yaml");
+  host_.PutFile("/srv/etc/app/app.conf", "port = 8080\n");
+  auto r = RunCheck(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].path, "/etc/app/app.conf");
+
+  CheckOptions given = o;
+  given.root = "/other";
+  given.rules_path = "/other.yaml";
+  ASSERT_TRUE(ApplyBaselineDefaults(&given, true, true).ok());
+  EXPECT_EQ(given.root, "/other");
+  EXPECT_EQ(given.rules_path, "/other.yaml");
+  given.rules_path = "/other.yaml";
+  ASSERT_TRUE(ApplyBaselineDefaults(&given, false, true).ok());
+  EXPECT_EQ(given.root, "/srv");
+  EXPECT_EQ(given.rules_path, "/other.yaml");
+
+  host_.Erase("/config/rules.yaml");
+  CheckOptions gone = o;
+  Status s = ApplyBaselineDefaults(&gone, false, false);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(),
+            "the rule file /config/rules.yaml recorded with baseline 'default' rev 1 is gone; "
+            "pass --rules FILE to check with another");
+
+  CheckOptions fresh = o;  // no store yet: nothing recorded, nothing changed
+  fresh.db_path = dir_ + "/none/agent.db";
+  fresh.root = "/";
+  ASSERT_TRUE(ApplyBaselineDefaults(&fresh, false, false).ok());
+  EXPECT_EQ(fresh.root, "/");
+}
+
 TEST_F(RunCheckTest, NoHostIsAnError) {
   options_.host = nullptr;
   auto r = RunCheck(options_);

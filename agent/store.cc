@@ -138,7 +138,13 @@ Status Store::Migrate() {
     if (version < 1) {
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV1));
     }
-    // Future migrations: if (version < 2) { ... }
+    if (version < 2) {
+      // v2: the rule file a snapshot was taken with, so that check and
+      // accept default to the baseline's (docs/store.md).
+      DW_RETURN_IF_ERROR(
+          db_->Exec("ALTER TABLE snapshots ADD COLUMN rules_path BLOB NOT NULL DEFAULT x''"));
+    }
+    // Future migrations: if (version < 3) { ... }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(

@@ -30,7 +30,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 1;
+constexpr int kStoreSchemaVersion = 2;
 
 // How the agent opens its databases (the store, the report outbox): WAL,
 // foreign keys, a 10 s busy timeout and 4 MiB of page cache per
@@ -45,6 +45,7 @@ struct SnapshotRow {
   std::string target;      // hostname or container id
   std::string root_path;   // host directory the rule paths were relative to
   std::string rules_hash;  // Policy fingerprint (hex)
+  std::string rules_path;  // the rule file it was taken with; "" when not recorded (v1)
   Hash128 root;
   int64_t created_ns = 0;
   ScanStats stats;

@@ -41,6 +41,11 @@ Result<agent::CheckOptions> OptionsFrom(const Args& args) {
   o.host = &DefaultHost();
   o.db_path = args.GetOr("db", agent::DefaultDbPath());
   o.rules_path = args.GetOr("rules", agent::DefaultRulesPath());
+  if (!o.rules_path.empty() && o.rules_path[0] != '/') {  // recorded with the baseline
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
+    o.rules_path = std::string(cwd) + "/" + o.rules_path;
+  }
   o.root = args.GetOr("root", "/");
   if (o.root.empty() || o.root[0] != '/') {
     char cwd[4096];
@@ -140,6 +145,8 @@ int BaselineAccept(const std::vector<std::string>& argv) {
   auto opts = OptionsFrom(*args);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = args->positional()[0];
+  Status recorded = agent::ApplyBaselineDefaults(&*opts, args->Has("root"), args->Has("rules"));
+  if (!recorded.ok()) return Fail(recorded);
   auto info = agent::AcceptDrift(*opts, args->GetAll("path"), CurrentUser(), *args->Get("reason"));
   if (!info.ok()) return Fail(info.status());
   return PrintBaseline(*info, *json);
@@ -235,6 +242,8 @@ int RunCheckCommand(const std::vector<std::string>& argv) {
   auto opts = OptionsFrom(*args);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = args->GetOr("baseline", "default");
+  Status recorded = agent::ApplyBaselineDefaults(&*opts, args->Has("root"), args->Has("rules"));
+  if (!recorded.ok()) return Fail(recorded);
   opts->verify_packages = args->Has("verify-packages");
   Status not_recorded;
   auto result = agent::RunCheck(*opts, &not_recorded);

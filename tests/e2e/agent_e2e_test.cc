@@ -268,6 +268,37 @@ TEST_F(AgentE2e, MalformedRulesNameFileLineAndColumn) {
   EXPECT_THAT(r.out, ::testing::StartsWith(dir_ / "bad.yaml:4:5: "));
 }
 
+// check and baseline accept take the root and rules of the baseline when
+// not given; a rule file that is gone is said.
+TEST_F(AgentE2e, CheckAndAcceptDefaultToTheBaselinesRootAndRules) {
+  const std::string db = " --db " + Quote(dir_ / "agent.db") + " 2>&1";
+  tu::RunResult clean = tu::Run(Quote(Bin()) + " check --quiet" + db);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+  WriteFile(P("/etc/hosts"), "changed\n");
+  tu::RunResult drift = tu::Run(Quote(Bin()) + " check --quiet" + db);
+  EXPECT_EQ(drift.exit_code, 1) << drift.out;
+  EXPECT_THAT(drift.out, ::testing::HasSubstr("/etc/hosts"));
+  tu::RunResult accept =
+      tu::Run(Quote(Bin()) + " baseline accept default --reason 'new hosts'" + db);
+  EXPECT_EQ(accept.exit_code, 0) << accept.out;
+  EXPECT_EQ(tu::Run(Quote(Bin()) + " check --quiet" + db).exit_code, 0);
+
+  WriteFile(dir_ / "rules-copy.yaml", tu::Run("cat " + Quote(Rules())).out);
+  ASSERT_EQ(tu::Run(Quote(Bin()) + " baseline create --name copy --root " + Quote(root_) +
+                    " --rules " + Quote(dir_ / "rules-copy.yaml") + db)
+                .exit_code,
+            0);
+  std::filesystem::remove(dir_ / "rules-copy.yaml");
+  tu::RunResult gone = tu::Run(Quote(Bin()) + " check --baseline copy" + db);
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_THAT(gone.out, ::testing::HasSubstr("the rule file " + (dir_ / "rules-copy.yaml") +
+                                             " recorded with baseline 'copy' rev 1 is gone; "
+                                             "pass --rules FILE"));
+  EXPECT_EQ(tu::Run(Quote(Bin()) + " check --quiet --baseline copy --rules " + Quote(Rules()) + db)
+                .exit_code,
+            0);
+}
+
 TEST_F(AgentE2e, CheckWithoutBaselineIsAnError) {
   tu::RunResult r =
       tu::Run(Quote(Bin()) + " check --baseline nope --root " + Quote(root_) + " --rules " +
