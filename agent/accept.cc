@@ -69,8 +69,8 @@ Result<Hash128> ApplyEdits(TreeSource& source, TreeSink& sink, const Hash128& ro
     auto it = std::find_if(parent.entries.begin(), parent.entries.end(),
                            [&](const Entry& e) { return e.name == name; });
     bool in_edits = false;
-    if (auto e = edits.find(dir); e != edits.end() && e->second.entry &&
-                                  e->second.entry->type == EntryType::kDir) {
+    if (auto e = edits.find(dir);
+        e != edits.end() && e->second.entry && e->second.entry->type == EntryType::kDir) {
       in_edits = true;
     }
     if (it != parent.entries.end() && it->type == EntryType::kDir) {

@@ -16,10 +16,9 @@ using driftwatch::testutil::TempDir;
 using driftwatch::testutil::WriteFile;
 
 rules::Policy Policy() {
-  auto p = rules::ParsePolicy("version: 1\nrules:\n  - path: /**\n    check: [type, perm, size, hash, link]\n",
-                              "t.yaml", [](const std::string&) -> Result<std::string> {
-                                return Status::NotFound("none");
-                              });
+  auto p = rules::ParsePolicy(
+      "version: 1\nrules:\n  - path: /**\n    check: [type, perm, size, hash, link]\n", "t.yaml",
+      [](const std::string&) -> Result<std::string> { return Status::NotFound("none"); });
   EXPECT_TRUE(p.ok()) << p.status().message();
   return std::move(p).value();
 }

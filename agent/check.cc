@@ -83,6 +83,7 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
   row.target = s.host.Hostname();
   row.root_path = options.root;
   row.rules_hash = s.policy.Fingerprint().Hex();
+  row.rules_path = options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
   row.root = root;
   row.created_ns = scan.started_ns;
   row.stats = scan.stats;
@@ -335,6 +336,12 @@ size_t DropBelowSeverity(std::optional<Severity> min, CheckResult* result) {
   const size_t before = result->events.size();
   std::erase_if(result->events, [&](const DriftEvent& e) { return e.severity < *min; });
   return before - result->events.size();
+}
+
+size_t CountAtOrAbove(std::optional<Severity> min, const std::vector<DriftEvent>& events) {
+  if (!min) return events.size();
+  return static_cast<size_t>(std::count_if(
+      events.begin(), events.end(), [&](const DriftEvent& e) { return e.severity >= *min; }));
 }
 
 std::optional<DriftEvent> ClassifyChange(const Change& c, const rules::Policy& policy, Host& host,

@@ -88,18 +88,32 @@ Result<BaselineInfo> CreateBaseline(const CheckOptions& options, const std::stri
 Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<std::string>& globs,
                                  const std::string& author, const std::string& reason);
 
+// Fills options->root and options->rules_path with those recorded with the
+// latest revision of options->baseline, each unless the caller gave it
+// (root_given, rules_given): `check` and `baseline accept` then need no
+// --root and --rules. Nothing changes when there is no store or no such
+// baseline yet, or the baseline predates recorded rule files (store v1).
+// A recorded rule file that is gone is kNotFound, saying which file and
+// that --rules picks another.
+Status ApplyBaselineDefaults(CheckOptions* options, bool root_given, bool rules_given);
+
 // Whether the store at options.db_path holds a baseline named
 // options.baseline (the store is created when missing).
 Result<bool> BaselineExists(const CheckOptions& options);
 
-// A minimum severity for what is reported: "info" (nullopt: every event),
-// "low", "medium", "high" or "critical". Events below it stay in the
-// agent's history (RunCheck recorded them) but are not reported.
+// A minimum severity for what counts: "info" (nullopt: every event, the
+// default), "low", "medium", "high" or "critical". Events below it are
+// still printed by `check` and kept in the agent's history (RunCheck
+// recorded them), but do not make `check` exit 1 and are not reported to
+// the collector.
 Result<std::optional<Severity>> ParseMinSeverity(std::string_view name);
 std::string_view MinSeverityName(std::optional<Severity> min);
 // Removes the events below `min` from result->events (nullopt: none);
 // returns how many were removed.
 size_t DropBelowSeverity(std::optional<Severity> min, CheckResult* result);
+// The events at or above `min` (all of them with nullopt): those that make
+// a check exit 1.
+size_t CountAtOrAbove(std::optional<Severity> min, const std::vector<DriftEvent>& events);
 
 // Turns a tree change into a drift event, or nothing when the rules allow it:
 // no rule or an ignore rule, or a growing file that was only appended to (its

@@ -1,5 +1,7 @@
 #include "agent/store.h"
 
+#include "agent/store_file.h"
+
 namespace driftwatch::agent {
 
 using sqlite::Db;
@@ -99,18 +101,17 @@ Result<std::unique_ptr<Store>> Store::OpenWith(const std::string& path, bool exc
 }
 
 Result<std::unique_ptr<Store>> Store::Open(Host& host, const std::string& path) {
-  if (const size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-    DW_RETURN_IF_ERROR(MakeDirs(host, path.substr(0, slash), 0700));
-  }
+  DW_RETURN_IF_ERROR(PrepareStoreFile(host, path));
   auto store = OpenWith(path, /*exclusive=*/false);
   const StatusCode code = store.status().code();
-  if (store.ok() || (code != StatusCode::kIoError && code != StatusCode::kResourceExhausted)) {
-    return store;
+  if (store.ok()) return store;
+  if (code != StatusCode::kIoError && code != StatusCode::kResourceExhausted) {
+    return ExplainStoreOpenError(host, path, store.status());
   }
   // Most likely a full disk that leaves no room for the -shm file.
   auto alone = OpenWith(path, /*exclusive=*/true);
   if (alone.ok()) return alone;
-  return store.status();
+  return ExplainStoreOpenError(host, path, store.status());
 }
 
 Store::~Store() {
@@ -137,7 +138,13 @@ Status Store::Migrate() {
     if (version < 1) {
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV1));
     }
-    // Future migrations: if (version < 2) { ... }
+    if (version < 2) {
+      // v2: the rule file a snapshot was taken with, so that check and
+      // accept default to the baseline's (docs/store.md).
+      DW_RETURN_IF_ERROR(
+          db_->Exec("ALTER TABLE snapshots ADD COLUMN rules_path BLOB NOT NULL DEFAULT x''"));
+    }
+    // Future migrations: if (version < 3) { ... }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(

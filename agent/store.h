@@ -31,7 +31,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 1;
+constexpr int kStoreSchemaVersion = 2;
 
 // How the agent opens its databases (the store, the report outbox): WAL,
 // foreign keys, a 10 s busy timeout and 4 MiB of page cache per
@@ -46,6 +46,7 @@ struct SnapshotRow {
   std::string target;      // hostname or container id
   std::string root_path;   // host directory the rule paths were relative to
   std::string rules_hash;  // Policy fingerprint (hex)
+  std::string rules_path;  // the rule file it was taken with; "" when not recorded (v1)
   Hash128 root;
   int64_t created_ns = 0;
   ScanStats stats;
@@ -72,6 +73,12 @@ struct CheckRow {
   int64_t finished_ns = 0;
 };
 
+// A check with its events counted (Store::NewestCheck).
+struct CheckSummary {
+  CheckRow check;
+  EventCounts counts;  // by kind and severity
+};
+
 // Which events History answers; null: all.
 using HistoryFilter = std::function<bool(const DriftEvent&)>;
 
@@ -84,8 +91,11 @@ struct HistoryRow {
 
 class Store final : public TreeSink, public TreeSource, public StatCache {
  public:
-  // Opens or creates the database, creating missing parent directories
-  // (mode 0700) through `host` and applying migrations. When the disk under it is full,
+  // Opens or creates the database and applies migrations. The file and its
+  // directory are made and checked through `host` first
+  // (agent/store_file.h: created 0600 in a 0700 directory; one open to
+  // group or others is refused; a failed open names its reason). When the
+  // disk under it is full,
   // SQLite cannot create the WAL index file (-shm) and even reads fail: the
   // store is then opened in exclusive locking mode (the index in memory, one
   // connection, other processes locked out until it closes), so that what
@@ -133,6 +143,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
   // The latest check of `baseline` (any revision), if any.
   Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
+  // The newest check of any baseline, its events counted (store_summary.cc).
+  Result<std::optional<CheckSummary>> NewestCheck();
   // Events of checks finished at or after since_ns, oldest first: the first
   // `limit` of those `keep` accepts (every event without it).
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,

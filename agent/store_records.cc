@@ -67,8 +67,8 @@ Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
       Stmt q,
       db_->Prepare("INSERT INTO snapshots(kind, target, root_path, rules_hash, root, created_ns, "
                    "files, dirs,"
-                   " others, files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages)"
-                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   " others, files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages,"
+                   " rules_path) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, r.kind)
       .Bind(2, r.target)
       .BindBlob(3, r.root_path)
@@ -83,7 +83,8 @@ Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
       .Bind(12, r.stats.duration_ns)
       .BindBlob(13, JoinLines(r.warnings))
       .BindBlob(14, EncodeSubtrees(r.subtrees))
-      .BindBlob(15, r.packages);
+      .BindBlob(15, r.packages)
+      .BindBlob(16, r.rules_path);
   DW_RETURN_IF_ERROR(q.Run());
   return db_->LastInsertId();
 }
@@ -94,7 +95,7 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
       Stmt q,
       db_->Prepare(
           "SELECT kind, target, root_path, rules_hash, root, created_ns, files, dirs, others,"
-          " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages"
+          " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages, rules_path"
           " FROM snapshots WHERE id = ?"));
   q.Bind(1, id);
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
@@ -119,6 +120,7 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
   r.warnings = SplitLines(q.Text(12));
   r.subtrees = DecodeSubtrees(q.Text(13));
   r.packages = q.Text(14);
+  r.rules_path = q.Text(15);
   return r;
 }
 

@@ -183,3 +183,42 @@ TEST(StoreTest, PruneKeepsBaselinesAndDropsUnreachableTrees) {
 
 }  // namespace
 }  // namespace driftwatch::agent
+
+namespace driftwatch::agent {
+namespace {
+
+// A store of schema v1 (no rules_path) is migrated: its snapshots read
+// back with an empty rules_path, new ones keep theirs.
+TEST(StoreTest, MigratesV1ToV2) {
+  TempDir dir;
+  const std::string path = dir / "agent.db";
+  {
+    auto store = Store::Open(DefaultHost(), path);
+    ASSERT_TRUE(store.ok());
+    SnapshotRow snap;
+    snap.kind = "baseline";
+    snap.rules_path = "/etc/driftwatch/rules.yaml";
+    ASSERT_TRUE((*store)->AddSnapshot(snap).ok());
+  }
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("ALTER TABLE snapshots DROP COLUMN rules_path").ok());
+    ASSERT_TRUE(
+        (*db)->Exec("UPDATE schema_versions SET version = 1 WHERE component = 'store'").ok());
+  }
+  auto store = Store::Open(DefaultHost(), path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto old = (*store)->GetSnapshot(1);
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->rules_path, "");
+  SnapshotRow snap;
+  snap.kind = "baseline";
+  snap.rules_path = "/srv/rules.yaml";
+  auto id = (*store)->AddSnapshot(snap);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ((*store)->GetSnapshot(*id)->rules_path, "/srv/rules.yaml");
+}
+
+}  // namespace
+}  // namespace driftwatch::agent

@@ -52,6 +52,11 @@ Result<agent::CheckOptions> OptionsFrom(const ScanFlags& f) {
   o.host = &DefaultHost();
   o.db_path = f.db.empty() ? agent::DefaultDbPath() : f.db;
   o.rules_path = f.rules.empty() ? agent::DefaultRulesPath() : f.rules;
+  if (!o.rules_path.empty() && o.rules_path[0] != '/') {  // recorded with the baseline
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
+    o.rules_path = std::string(cwd) + "/" + o.rules_path;
+  }
   o.root = f.root.empty() ? "/" : f.root;
   if (o.root[0] != '/') {
     char cwd[4096];
@@ -146,6 +151,9 @@ int BaselineAccept(const AcceptFlags& f) {
   auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = f.name;
+  Status recorded =
+      agent::ApplyBaselineDefaults(&*opts, !f.scan.root.empty(), !f.scan.rules.empty());
+  if (!recorded.ok()) return Fail(recorded);
   auto info = agent::AcceptDrift(*opts, f.paths, CurrentUser(), f.reason);
   if (!info.ok()) return Fail(info.status());
   return PrintBaseline(*info, f.scan.format == "json");
@@ -224,6 +232,9 @@ int Check(const CheckFlags& f) {
   auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = f.baseline;
+  Status recorded =
+      agent::ApplyBaselineDefaults(&*opts, !f.scan.root.empty(), !f.scan.rules.empty());
+  if (!recorded.ok()) return Fail(recorded);
   opts->verify_packages = f.verify_packages;
   Status not_recorded;
   auto result = agent::RunCheck(*opts, &not_recorded);
@@ -233,15 +244,18 @@ int Check(const CheckFlags& f) {
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }
-  // Below --min-severity: recorded in the history by RunCheck, and no
-  // further (not printed, reported or counted in the exit status).
-  if (size_t below = agent::DropBelowSeverity(*min_severity, &*result); below > 0) {
-    std::cerr << below << " drift event(s) below " << agent::MinSeverityName(*min_severity)
-              << " recorded in the history only\n";
-  }
-  // The drift found is printed whatever becomes of its record and report.
+  // The drift found is printed whatever becomes of its record and report;
+  // below --min-severity it is printed and kept in the history, and does
+  // not count in the exit status nor go in a report.
   PrintCheck(*result, json);
-  int rc = result->events.empty() ? kExitOk : kExitDrift;
+  const size_t counted = agent::CountAtOrAbove(*min_severity, result->events);
+  if (counted < result->events.size()) {
+    std::cerr << result->events.size() - counted << " drift event(s) below "
+              << agent::MinSeverityName(*min_severity)
+              << ": printed and kept in the history, not counted in the exit status\n";
+    agent::DropBelowSeverity(*min_severity, &*result);
+  }
+  int rc = counted == 0 ? kExitOk : kExitDrift;
   if (!not_recorded.ok()) {
     rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
                                        "; its drift is printed above but not kept in its history"));

@@ -21,11 +21,13 @@ void AddEnrollCommand(CLI::App& root);      // enroll_cmd.cc
 void AddDaemonCommand(CLI::App& root);      // daemon_cmd.cc
 void AddContainerCommand(CLI::App& root);   // container_cmd.cc
 void AddContainersCommand(CLI::App& root);  // containers_cmd.cc
+void AddStatusCommand(CLI::App& root);      // status_cmd.cc
+void AddDbCommand(CLI::App& root);          // db_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,     AddBaselineCommand,   AddCheckCommand,  AddScanCommand,
     AddHistoryCommand,   AddPackagesCommand,   AddEnrollCommand, AddDaemonCommand,
-    AddContainerCommand, AddContainersCommand,
+    AddContainerCommand, AddContainersCommand, AddStatusCommand, AddDbCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers

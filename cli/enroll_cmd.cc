@@ -44,7 +44,8 @@ Result<std::string> EnrollToken(const EnrollFlags& f) {
 int Enroll(const EnrollFlags& f) {
   auto token = EnrollToken(f);
   if (!token.ok()) return Fail(token.status());
-  auto outbox = report::Outbox::Open(f.db.empty() ? agent::DefaultDbPath() : f.db);
+  auto outbox =
+      report::OpenAgentOutbox(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db);
   if (!outbox.ok()) return Fail(outbox.status());
   report::EnrollRequest request;
   request.collector = f.collector;
@@ -52,6 +53,7 @@ int Enroll(const EnrollFlags& f) {
   request.name = f.name.empty() ? DefaultHost().Hostname() : f.name;
   request.group = f.group;
   request.ca_file = f.ca_file;
+  request.now_ns = DefaultHost().NowNs();
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
   std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)

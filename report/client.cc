@@ -122,6 +122,12 @@ CollectorClient::CollectorClient(std::string url, std::string token, std::string
 
 CollectorClient::~CollectorClient() = default;
 
+Status CollectorClient::Healthz() {
+  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("GET", "/healthz", "", ""));
+  if (a.status == 200) return Status::Ok();
+  return StatusFor(a, "healthz", false);
+}
+
 Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std::string& group) {
   value b = value::object();
   b["host"] = value(host);

@@ -74,6 +74,8 @@ class CollectorClient {
   // because it does not hold the one the report's digest names.
   Status SendReport(const std::string& body, bool* packages_needed = nullptr);
   Result<std::vector<AgentCommand>> PollCommands();
+  // GET /healthz (no token): ok when the collector answers 200.
+  Status Healthz();
   Status Ack(int64_t command_id, bool ok, const std::string& detail,
              const std::optional<BaselineAck>& baseline);
 

@@ -87,6 +87,7 @@ Result<Enrollment> EnrollAndSave(Outbox& outbox, const EnrollRequest& r) {
   e.token = answer.token;
   e.group = answer.group;
   e.ca_file = r.ca_file;
+  e.enrolled_ns = r.now_ns;
   DW_RETURN_IF_ERROR(outbox.SaveEnrollment(e));
   return e;
 }

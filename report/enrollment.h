@@ -54,6 +54,7 @@ struct EnrollRequest {
   std::string name;       // host name to enroll as
   std::string group;
   std::string ca_file;  // "" = the system store
+  int64_t now_ns = 0;   // saved as the enrollment's time (0: not recorded)
 };
 
 // Enrolls with the collector and saves the issued agent token in `outbox`'s

@@ -3,7 +3,10 @@
 #include <cpprest/json.h>
 #include <openssl/rand.h>
 
+#include <cstdlib>
+
 #include "agent/store.h"
+#include "agent/store_file.h"
 #include "core/drift_json.h"
 #include "core/hash.h"
 #include "core/sqlite.h"
@@ -132,6 +135,14 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& db_path, int64_t
   std::unique_ptr<Outbox> out(new Outbox(std::move(db), max_reports, budget));
   DW_RETURN_IF_ERROR(out->Init());
   return out;
+}
+
+Result<std::unique_ptr<Outbox>> OpenAgentOutbox(Host& host, const std::string& db_path,
+                                                int64_t max_reports) {
+  DW_RETURN_IF_ERROR(agent::PrepareStoreFile(host, db_path));
+  auto outbox = Outbox::Open(db_path, max_reports);
+  if (!outbox.ok()) return agent::ExplainStoreOpenError(host, db_path, outbox.status());
+  return outbox;
 }
 
 Status Outbox::Init() {
@@ -396,6 +407,14 @@ Status Outbox::MarkRejected(int64_t seq, const std::string& error) {
   return s.Bind(1, error).Bind(2, seq).Run();
 }
 
+Result<std::optional<int64_t>> Outbox::OldestPendingNs() {
+  DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT min(created_ns) FROM report_outbox WHERE "
+                                           "state = 'pending'"));
+  DW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.IsNull(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(s.Int(0));
+}
+
 Result<int64_t> Outbox::PendingCount() {
   DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT count(*) FROM report_outbox WHERE state = "
                                            "'pending'"));
@@ -424,6 +443,7 @@ Result<std::optional<Enrollment>> Outbox::LoadEnrollment() {
     if (k == "token") e.token = v;
     if (k == "group") e.group = v;
     if (k == "ca_file") e.ca_file = v;
+    if (k == "enrolled_ns") e.enrolled_ns = std::strtoll(v.c_str(), nullptr, 10);
   }
   if (!any || e.token.empty()) return std::optional<Enrollment>();
   return std::optional<Enrollment>(e);
@@ -439,7 +459,8 @@ Status Outbox::SaveEnrollment(const Enrollment& e) {
       DW_RETURN_IF_ERROR(s.Bind(1, k).Bind(2, *v).Run());
       s.Reset();
     }
-    return Status::Ok();
+    if (e.enrolled_ns == 0) return Status::Ok();
+    return s.Bind(1, "enrolled_ns").Bind(2, std::to_string(e.enrolled_ns)).Run();
   });
 }
 

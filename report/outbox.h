@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/drift.h"
+#include "core/host.h"
 #include "core/report_fold.h"
 #include "core/status.h"
 
@@ -52,7 +53,8 @@ struct Enrollment {
   std::string host_id;
   std::string token;  // the agent token (secret)
   std::string group;
-  std::string ca_file;  // PEM bundle to verify an https collector; "" = system
+  std::string ca_file;      // PEM bundle to verify an https collector; "" = system
+  int64_t enrolled_ns = 0;  // when it enrolled; 0 = not recorded (before 0.x stores)
 };
 
 struct QueuedReport {
@@ -101,6 +103,8 @@ class Outbox {
   // nothing was changed.
   Result<bool> Shrink(int64_t seq);
   Result<int64_t> PendingCount();
+  // When the oldest pending report was queued; nullopt when none is.
+  Result<std::optional<int64_t>> OldestPendingNs();
   Result<int64_t> RejectedCount();
 
   Result<std::optional<Enrollment>> LoadEnrollment();
@@ -118,6 +122,13 @@ class Outbox {
   int64_t max_reports_;
   ReportBudget budget_;
 };
+
+// Outbox::Open of the agent store at db_path after agent::PrepareStoreFile
+// (agent/store_file.h): a missing directory is made 0700 and a missing file
+// 0600 through `host`, a store open to group or others is refused, and a
+// failed open names its reason.
+Result<std::unique_ptr<Outbox>> OpenAgentOutbox(Host& host, const std::string& db_path,
+                                                int64_t max_reports = kDefaultOutboxMax);
 
 // A random UUID v4 in canonical form.
 Result<std::string> NewReportId();

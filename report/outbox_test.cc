@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "core/drift_json.h"
 #include "report/reporter.h"
@@ -284,6 +285,31 @@ TEST_F(OutboxTest, ShrinkingAHeadWithTooManyHighEventsSplitsItAheadOfItself) {
   auto newest = (*o)->Enqueue(Result(1, 0, 400), 4);
   ASSERT_TRUE(newest.ok());
   EXPECT_EQ((*o)->Pending(30)->back().report_id, *newest);
+}
+
+// What `driftwatch enroll` opens: a missing directory is made 0700 and the
+// store 0600 before the token is written into it; an open one is refused.
+TEST_F(OutboxTest, AgentOutboxMakesAPrivateStoreAndRefusesAnOpenOne) {
+  const std::string db = dir_ + "/state/sub/agent.db";
+  auto o = OpenAgentOutbox(DefaultHost(), db);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  ASSERT_TRUE((*o)->SaveEnrollment(Enrollment{"http://127.0.0.1:1", "h", "secret", "", ""}).ok());
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/state/sub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat((dir_ + "/state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat(db.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  o->reset();
+  ASSERT_EQ(::chmod(db.c_str(), 0644), 0);
+  auto refused = OpenAgentOutbox(DefaultHost(), db);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            db +
+                ": the store is open to group or others (mode 0644) and the agent store holds "
+                "the agent's token: chmod 600 " +
+                db);
 }
 
 }  // namespace

@@ -166,6 +166,22 @@ TEST_F(AgentE2e, RewrittenPrefixOfGrowingLogIsDrift) {
   EXPECT_THAT(Check(), ElementsAre("modified /var/log/app.log [size,hash]"));
 }
 
+// Low drift (the log rule) is printed with any --min-severity; it makes
+// check exit 1 only when the minimum is low or info (the default).
+TEST_F(AgentE2e, MinSeverityDecidesTheExitStatusNotTheOutput) {
+  WriteFile(P("/var/log/app.log"), "LINE 1\nline 2\nline 3\n");
+  int rc = -1;
+  EXPECT_THAT(Check(&rc), ElementsAre("modified /var/log/app.log [size,hash]"));
+  EXPECT_EQ(rc, 1);
+  tu::RunResult medium = Dw("check --quiet --min-severity medium");
+  EXPECT_EQ(medium.exit_code, 0);
+  EXPECT_THAT(medium.out, ::testing::HasSubstr("/var/log/app.log"));
+  EXPECT_EQ(Dw("check --quiet --min-severity low").exit_code, 1);
+  WriteFile(P("/etc/hosts"), "changed\n");  // high
+  EXPECT_EQ(Dw("check --quiet --min-severity medium").exit_code, 1);
+  EXPECT_EQ(Dw("check --quiet --min-severity urgent").exit_code, 2);
+}
+
 TEST_F(AgentE2e, IgnoredPathChangeIsNotDrift) {
   WriteFile(P("/etc/cache/state"), "2\n");
   WriteFile(P("/etc/cache/other"), "new\n");
@@ -250,6 +266,37 @@ TEST_F(AgentE2e, MalformedRulesNameFileLineAndColumn) {
   tu::RunResult r = tu::Run(Quote(Bin()) + " rules check " + Quote(dir_ / "bad.yaml") + " 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, ::testing::StartsWith(dir_ / "bad.yaml:4:5: "));
+}
+
+// check and baseline accept take the root and rules of the baseline when
+// not given; a rule file that is gone is said.
+TEST_F(AgentE2e, CheckAndAcceptDefaultToTheBaselinesRootAndRules) {
+  const std::string db = " --db " + Quote(dir_ / "agent.db") + " 2>&1";
+  tu::RunResult clean = tu::Run(Quote(Bin()) + " check --quiet" + db);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+  WriteFile(P("/etc/hosts"), "changed\n");
+  tu::RunResult drift = tu::Run(Quote(Bin()) + " check --quiet" + db);
+  EXPECT_EQ(drift.exit_code, 1) << drift.out;
+  EXPECT_THAT(drift.out, ::testing::HasSubstr("/etc/hosts"));
+  tu::RunResult accept =
+      tu::Run(Quote(Bin()) + " baseline accept default --reason 'new hosts'" + db);
+  EXPECT_EQ(accept.exit_code, 0) << accept.out;
+  EXPECT_EQ(tu::Run(Quote(Bin()) + " check --quiet" + db).exit_code, 0);
+
+  WriteFile(dir_ / "rules-copy.yaml", tu::Run("cat " + Quote(Rules())).out);
+  ASSERT_EQ(tu::Run(Quote(Bin()) + " baseline create --name copy --root " + Quote(root_) +
+                    " --rules " + Quote(dir_ / "rules-copy.yaml") + db)
+                .exit_code,
+            0);
+  std::filesystem::remove(dir_ / "rules-copy.yaml");
+  tu::RunResult gone = tu::Run(Quote(Bin()) + " check --baseline copy" + db);
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_THAT(gone.out, ::testing::HasSubstr("the rule file " + (dir_ / "rules-copy.yaml") +
+                                             " recorded with baseline 'copy' rev 1 is gone; "
+                                             "pass --rules FILE"));
+  EXPECT_EQ(tu::Run(Quote(Bin()) + " check --quiet --baseline copy --rules " + Quote(Rules()) + db)
+                .exit_code,
+            0);
 }
 
 TEST_F(AgentE2e, CheckWithoutBaselineIsAnError) {

@@ -45,6 +45,8 @@ class StoreFaults : public ::testing::Test {
     db_dir_ = dir_ / "db";
     fs::create_directories(root_);
     fs::create_directories(db_dir_);
+    // The agent refuses a store in a directory others may enter.
+    fs::permissions(db_dir_, fs::perms::owner_all, fs::perm_options::replace);
   }
   void TearDown() override {
     if (mounted_) ::umount2(db_dir_.c_str(), MNT_DETACH);

@@ -250,6 +250,21 @@ void MemHost::ClearLog() {
 
 Result<UniqueFd> MemHost::OpenAt(int dir_fd, const std::string& name, int flags) {
   std::lock_guard<std::mutex> lock(mu_);
+  if ((flags & O_CREAT) && (flags & O_EXCL)) {
+    // A new empty file (0600, as the POSIX host makes it); logged. Its fd
+    // is for Fstat only: writes go through WriteFileAtomic.
+    DW_ASSIGN_OR_RETURN(std::string path, PathAt(dir_fd, name));
+    if (nodes_.count(path)) return ErrnoStatus(name, EEXIST);
+    DW_RETURN_IF_ERROR(ParentIsDir(path));
+    auto node = NewNode(S_IFREG, 0600);
+    nodes_[path] = node;
+    TouchParent(path);
+    log_.push_back("create " + path + " 0600");
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("/dev/null", errno);
+    fds_[fd] = OpenFile{path, std::move(node), 0};
+    return UniqueFd(fd);
+  }
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)) {
     return ErrnoStatus(name, EROFS);  // writes go through WriteFileAtomic
   }

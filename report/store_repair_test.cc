@@ -1,0 +1,156 @@
+// db check and db recover on a real store whose pages were overwritten.
+#include "report/store_repair.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "agent/check.h"
+#include "agent/store.h"
+#include "report/outbox.h"
+#include "tests/testing/temp_tree.h"
+
+namespace driftwatch::report {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using testutil::TempDir;
+using testutil::WriteFile;
+
+constexpr const char* kRules = R"(version: 1
+rules:
+  - path: /etc/**
+    check: content
+    severity: high
+)";
+
+// Page numbers of `table`'s b-tree leaves, from SQLite's dbstat table.
+std::vector<int64_t> LeafPages(const std::string& db_path, const std::string& table) {
+  sqlite3* db = nullptr;
+  std::vector<int64_t> out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return out;
+  sqlite3_stmt* q = nullptr;
+  const std::string sql = "SELECT pageno FROM dbstat WHERE name = '" + table +
+                          "' AND pagetype = 'leaf' ORDER BY pageno";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(q) == SQLITE_ROW) out.push_back(sqlite3_column_int64(q, 0));
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return out;
+}
+
+// Overwrites page `page` (numbered from 1) of the file with garbage.
+void Clobber(const std::string& path, int64_t page, int page_size = 4096) {
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  std::string junk(static_cast<size_t>(page_size), '\0');
+  for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 31 + 7);
+  ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), (page - 1) * page_size),
+            static_cast<ssize_t>(junk.size()));
+  ::close(fd);
+}
+
+class StoreRepairTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(dir_ / "rules.yaml", kRules);
+    for (int i = 0; i < 300; ++i) WriteFile(Etc(i), "v0 " + std::to_string(i) + "\n");
+    options_.host = &DefaultHost();
+    options_.db_path = db_;
+    options_.rules_path = dir_ / "rules.yaml";
+    options_.root = dir_ / "root";
+    options_.jobs = 1;
+    ASSERT_TRUE(agent::CreateBaseline(options_, "test", "first").ok());
+    // Four checks of 300 modified files each: events over many pages.
+    for (int round = 1; round <= 4; ++round) {
+      for (int i = 0; i < 300; ++i) {
+        WriteFile(Etc(i), "v" + std::to_string(round) + " " + std::to_string(i) + "\n");
+      }
+      auto r = agent::RunCheck(options_);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      ASSERT_EQ(r->events.size(), 300u);
+    }
+    auto outbox = Outbox::Open(db_);
+    ASSERT_TRUE(outbox.ok());
+    ASSERT_TRUE(
+        (*outbox)->SaveEnrollment(Enrollment{"http://127.0.0.1:1", "web-1", "tok", "", ""}).ok());
+  }
+  std::string Etc(int i) { return dir_ / ("root/etc/f" + std::to_string(i) + ".conf"); }
+
+  TempDir dir_;
+  std::string db_ = dir_ / "state/agent.db";
+  agent::CheckOptions options_;
+};
+
+TEST_F(StoreRepairTest, SoundStorePasses) {
+  auto check = CheckAgentStore(DefaultHost(), db_);
+  ASSERT_TRUE(check.ok()) << check.status().message();
+  EXPECT_THAT(check->problems, IsEmpty());
+  EXPECT_EQ(check->checked.size(), 4u);
+}
+
+TEST_F(StoreRepairTest, OverwrittenPagesAreFoundAndRecoveryKeepsTheBaseline) {
+  std::vector<int64_t> leaves = LeafPages(db_, "events");
+  ASSERT_GT(leaves.size(), 10u);
+  Clobber(db_, leaves[3]);
+  Clobber(db_, leaves[leaves.size() / 2]);
+
+  auto check = CheckAgentStore(DefaultHost(), db_);
+  ASSERT_TRUE(check.ok()) << check.status().message();
+  EXPECT_THAT(check->problems, Not(IsEmpty()));
+
+  auto recovered = RecoverAgentStore(DefaultHost(), db_);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().message();
+  EXPECT_THAT(recovered->damaged_copy, HasSubstr("agent.db.damaged-"));
+  EXPECT_EQ(::access(recovered->damaged_copy.c_str(), F_OK), 0);
+  std::map<std::string, TableRecovery> by_table;
+  for (const TableRecovery& t : recovered->tables) by_table[t.table] = t;
+  // Two leaves of events lost, every other row kept.
+  EXPECT_GT(by_table["events"].kept, 900);
+  EXPECT_LT(by_table["events"].kept, 1200);
+  EXPECT_EQ(by_table["events"].lost_ranges.size(), 2u);
+  EXPECT_EQ(by_table["baselines"].kept, 1);
+  EXPECT_EQ(by_table["checks"].kept, 4);
+  EXPECT_EQ(by_table["report_state"].kept, 5);
+  EXPECT_THAT(by_table["trees"].lost_ranges, IsEmpty());
+
+  auto again = CheckAgentStore(DefaultHost(), db_);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_THAT(again->problems, IsEmpty());
+  // The baseline still works: a check against it finds the 300 changes.
+  auto r = agent::RunCheck(options_);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->events.size(), 300u);
+  EXPECT_EQ(r->baseline_revision, 1);
+  auto outbox = Outbox::Open(db_);
+  ASSERT_TRUE(outbox.ok());
+  auto e = (*outbox)->LoadEnrollment();
+  ASSERT_TRUE(e.ok() && e->has_value());
+  EXPECT_EQ((*e)->host_id, "web-1");
+}
+
+TEST_F(StoreRepairTest, ARuinedHeaderIsAProblemNotACrash) {
+  Clobber(db_, 1);
+  auto check = CheckAgentStore(DefaultHost(), db_);
+  ASSERT_TRUE(check.ok()) << check.status().message();
+  ASSERT_THAT(check->problems, Not(IsEmpty()));
+  EXPECT_THAT(check->problems[0], HasSubstr("not a database"));
+}
+
+TEST_F(StoreRepairTest, NoStoreIsAnError) {
+  auto check = CheckAgentStore(DefaultHost(), dir_ / "none/agent.db");
+  ASSERT_FALSE(check.ok());
+  EXPECT_EQ(check.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace driftwatch::report
