@@ -25,6 +25,8 @@ web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
 // The stored wire event plus "id", "host", "report_id", "detected", "received".
 web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);
+// A token as GET /tokens lists it (never the secret); api_lifecycle.cc.
+web::json::value TokenRecordJson(const TokenRecord& t);
 
 // Opaque pagination cursors ("c1." + hex event id).
 std::string EncodeCursor(int64_t id);

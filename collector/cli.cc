@@ -193,18 +193,20 @@ std::string DescribeTokenLimits(const TokenLimits& limits) {
 }
 
 int TokenCreate(Host& host, const Args& args) {
-  auto flags = ParseFlags(args, {"db", "store", "store-pool", "config", "role", "uses", "expires"});
+  auto flags =
+      ParseFlags(args, {"db", "store", "store-pool", "config", "role", "uses", "expires", "host"});
   if (!flags.ok()) return Fail(flags.status());
   if ((!flags->count("db") && !flags->count("store") && !flags->count("config")) ||
       !flags->count("role")) {
     return Fail(Status::InvalidArgument(
         "usage: token create --db FILE|--store URL|--config FILE --role enroll|read|admin "
-        "[--uses N] [--expires DURATION]"));
+        "[--uses N] [--expires DURATION], or --role reenroll --host H"));
   }
   auto role = ParseRole(flags->at("role"));
   if (!role.ok() || *role == Role::kAgent) {
-    return Fail(Status::InvalidArgument("--role: expected enroll, read or admin"));
+    return Fail(Status::InvalidArgument("--role: expected enroll, read, admin or reenroll"));
   }
+  const std::string host_id = flags->count("host") ? flags->at("host") : "";
   const int64_t now = host.NowNs();
   auto limits = ParseTokenLimits(*flags, now);
   if (!limits.ok()) return Fail(limits.status());
@@ -212,14 +214,19 @@ int TokenCreate(Host& host, const Args& args) {
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
-  auto token = CreateToken(**store, *role, now, *limits);
+  auto token = CreateToken(**store, *role, now, *limits, host_id);
   store->reset();
   FixSqliteOwnership(*config);
   if (!token.ok()) return Fail(token.status());
   std::cout << *token << "\n";
   // Only when limits were asked for: scripts that merge stderr into the
   // token they read keep working.
-  if (flags->count("uses") || flags->count("expires")) {
+  if (*role == Role::kReenroll) {
+    TokenLimits given = *limits;
+    if (given.uses_left < 0) given.uses_left = 1;
+    std::cerr << "driftwatch-collector: re-enroll token for host " << host_id << ": "
+              << DescribeTokenLimits(given) << "\n";
+  } else if (flags->count("uses") || flags->count("expires")) {
     std::cerr << "driftwatch-collector: enroll token: " << DescribeTokenLimits(*limits) << "\n";
   }
   return kExitOk;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "collector/cli.h"
+#include "collector/lifecycle_cmd.h"
 #include "core/host.h"
 #include "core/service.h"
 
@@ -28,6 +29,13 @@ void Usage(std::ostream& out) {
          "      serve; SIGHUP reloads the --config file and reopens the log file\n"
          "  driftwatch-collector token create STORE --role enroll|read|admin\n"
          "                       [--uses N] [--expires DURATION]   (limits: enroll only)\n"
+         "  driftwatch-collector token create STORE --role reenroll --host H\n"
+         "                       [--uses N (1)] [--expires DURATION]\n"
+         "  driftwatch-collector token list STORE [--format table|json]\n"
+         "  driftwatch-collector token revoke ID STORE\n"
+         "  driftwatch-collector host list STORE [--format table|json]\n"
+         "  driftwatch-collector host remove ID STORE\n"
+         "  driftwatch-collector host rename ID NEW STORE\n"
          "  driftwatch-collector baseline STORE [--group G]\n"
          "  driftwatch-collector package agent --url URL STORE --out DIR [--group G]\n"
          "                       [--ca-file F] [--uses N] [--expires DURATION (30d)]\n"
@@ -55,6 +63,21 @@ int main(int argc, char** argv) {
   }
   if (args.size() >= 2 && args[0] == "token" && args[1] == "create") {
     return cli::TokenCreate(host, rest(2));
+  }
+  if (args.size() >= 2 && args[0] == "token" && args[1] == "list") {
+    return cli::TokenList(host, rest(2));
+  }
+  if (args.size() >= 2 && args[0] == "token" && args[1] == "revoke") {
+    return cli::TokenRevoke(host, rest(2));
+  }
+  if (args.size() >= 2 && args[0] == "host" && args[1] == "list") {
+    return cli::HostList(host, rest(2));
+  }
+  if (args.size() >= 2 && args[0] == "host" && args[1] == "remove") {
+    return cli::HostRemove(host, rest(2));
+  }
+  if (args.size() >= 2 && args[0] == "host" && args[1] == "rename") {
+    return cli::HostRename(host, rest(2));
   }
   if (args.size() >= 2 && args[0] == "package" && args[1] == "agent") {
     return cli::PackageAgent(host, rest(2));

@@ -18,8 +18,10 @@
 namespace driftwatch::collector {
 
 // Version 2 added host inventories and command paths, version 3 enroll
-// token limits; a version 1 or 2 file is upgraded in place when opened.
-constexpr int kCollectorSchemaVersion = 3;
+// token limits, version 4 token ids, revocation and last use, and the
+// events' time-ordered indexes; a version 1, 2 or 3 file is upgraded in
+// place when opened.
+constexpr int kCollectorSchemaVersion = 4;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

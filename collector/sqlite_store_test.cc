@@ -62,7 +62,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 3); see docs/collector.md");
+                "version 4); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -234,7 +234,48 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 3);
+  EXPECT_EQ(kCollectorSchemaVersion, 4);
+}
+
+// Version 4 adds token ids, revocation and last use, and the events'
+// time-ordered indexes: a version 3 file is upgraded in place when opened,
+// its tokens get their ids and keep working, unrevoked.
+TEST_F(SqliteStoreTest, UpgradesVersion3TokensWithIdsUnrevoked) {
+  ASSERT_TRUE(store_->AddToken("0123456789abcdef", Role::kEnroll, "", 2, TokenLimits{3, 0}).ok());
+  store_.reset();
+  ExecOn(path_, R"sql(
+    DROP INDEX tokens_id; DROP INDEX tokens_host;
+    DROP INDEX events_host_time; DROP INDEX events_group_time; DROP INDEX events_path_time;
+    ALTER TABLE tokens DROP COLUMN id;
+    ALTER TABLE tokens DROP COLUMN revoked_ns;
+    ALTER TABLE tokens DROP COLUMN last_used_ns;
+    UPDATE schema_versions SET version = 3;
+  )sql");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  auto tokens = store_->ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].id, "t_sha-h");  // the agent token of host h, enrolled at 1
+  EXPECT_EQ((*tokens)[0].info.role, Role::kAgent);
+  EXPECT_EQ((*tokens)[1].id, "t_0123456789ab");
+  EXPECT_EQ((*tokens)[1].info.limits.uses_left, 3);
+  EXPECT_EQ((*tokens)[1].info.revoked_ns, 0);
+  EXPECT_EQ((*tokens)[1].info.last_used_ns, 0);
+  EXPECT_TRUE(store_->EnrollHost("h2", "", "1", "sha-h2", 3, "0123456789abcdef").ok());
+  store_.reset();
+  auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
+  ASSERT_TRUE(db.ok());
+  auto q = (*db)->Prepare(
+      "SELECT (SELECT version FROM schema_versions WHERE component = 'collector'), "
+      "(SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+      "AND name IN ('tokens_id', 'events_host_time', 'events_group_time', 'events_path_time') "
+      "ORDER BY name))");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), 4);
+  EXPECT_EQ(q->Text(1), "events_group_time events_host_time events_path_time tokens_id");
 }
 
 }  // namespace

@@ -1,0 +1,238 @@
+// The collector's fleet lifecycle commands (lifecycle_cmd.h).
+#include "collector/lifecycle_cmd.h"
+
+#include <cpprest/json.h>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "collector/api_json.h"
+#include "collector/auth.h"
+#include "core/drift_json.h"
+
+namespace driftwatch::collector::cli {
+namespace {
+
+const std::vector<std::string> kStoreFlags = {"db", "store", "store-pool", "config"};
+constexpr const char* kStoreUsage = "--db FILE|--store URL|--config FILE";
+
+// The `n` operands that lead `args`, and the flags after them.
+Result<Flags> SplitOperands(const Args& args, size_t n, const std::vector<std::string>& known,
+                            const std::string& usage, std::vector<std::string>* operands) {
+  size_t i = 0;
+  while (i < args.size() && i < n && args[i].rfind("--", 0) != 0) operands->push_back(args[i++]);
+  if (operands->size() != n) return Status::InvalidArgument("usage: " + usage);
+  DW_ASSIGN_OR_RETURN(Flags flags, ParseFlags(Args(args.begin() + i, args.end()), known));
+  if (!flags.count("db") && !flags.count("store") && !flags.count("config")) {
+    return Status::InvalidArgument("usage: " + usage);
+  }
+  return flags;
+}
+
+// The store the STORE flags name; *config is the configuration it came from.
+Result<std::unique_ptr<FleetStore>> OpenFlagsStore(Host& host, const Flags& flags,
+                                                   CollectorConfig* config) {
+  DW_ASSIGN_OR_RETURN(*config, LoadConfig(host, flags));
+  return OpenConfigStore(*config);
+}
+
+// Closes the store and hands its files back as OpenConfigStore does.
+void CloseStore(std::unique_ptr<FleetStore>& store, const CollectorConfig& config) {
+  store.reset();
+  FixSqliteOwnership(config);
+}
+
+Result<bool> JsonFormat(const Flags& flags) {
+  if (!flags.count("format") || flags.at("format") == "table") return false;
+  if (flags.at("format") == "json") return true;
+  return Status::InvalidArgument("--format: expected table or json, not '" + flags.at("format") +
+                                 "'");
+}
+
+// RFC 3339 to the second, or `none` for 0.
+std::string When(int64_t ns, const char* none) {
+  if (ns == 0) return none;
+  std::string t = FormatRfc3339Nanos(ns);
+  const size_t dot = t.find('.');
+  return dot == std::string::npos ? t : t.substr(0, dot) + "Z";
+}
+
+// Prints rows as columns separated by two spaces, the first row a header.
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+}  // namespace
+
+int TokenList(Host& host, const Args& args) {
+  std::vector<std::string> operands;
+  std::vector<std::string> known = kStoreFlags;
+  known.push_back("format");
+  auto flags =
+      SplitOperands(args, 0, known,
+                    std::string("token list ") + kStoreUsage + " [--format table|json]", &operands);
+  if (!flags.ok()) return Fail(flags.status());
+  return RunTokenList(host, *flags);
+}
+
+int TokenRevoke(Host& host, const Args& args) {
+  std::vector<std::string> operands;
+  auto flags =
+      SplitOperands(args, 1, kStoreFlags, std::string("token revoke ID ") + kStoreUsage, &operands);
+  if (!flags.ok()) return Fail(flags.status());
+  return RunTokenRevoke(host, *flags, operands[0]);
+}
+
+int HostList(Host& host, const Args& args) {
+  std::vector<std::string> operands;
+  std::vector<std::string> known = kStoreFlags;
+  known.push_back("format");
+  auto flags =
+      SplitOperands(args, 0, known,
+                    std::string("host list ") + kStoreUsage + " [--format table|json]", &operands);
+  if (!flags.ok()) return Fail(flags.status());
+  return RunHostList(host, *flags);
+}
+
+int HostRemove(Host& host, const Args& args) {
+  std::vector<std::string> operands;
+  auto flags =
+      SplitOperands(args, 1, kStoreFlags, std::string("host remove ID ") + kStoreUsage, &operands);
+  if (!flags.ok()) return Fail(flags.status());
+  return RunHostRemove(host, *flags, operands[0]);
+}
+
+int HostRename(Host& host, const Args& args) {
+  std::vector<std::string> operands;
+  auto flags = SplitOperands(args, 2, kStoreFlags, std::string("host rename ID NEW ") + kStoreUsage,
+                             &operands);
+  if (!flags.ok()) return Fail(flags.status());
+  return RunHostRename(host, *flags, operands[0], operands[1]);
+}
+
+int RunTokenList(Host& host, const Flags& flags) {
+  auto json = JsonFormat(flags);
+  if (!json.ok()) return Fail(json.status());
+  CollectorConfig config;
+  auto store = OpenFlagsStore(host, flags, &config);
+  if (!store.ok()) return Fail(store.status());
+  auto tokens = (*store)->ListTokens();
+  CloseStore(*store, config);
+  if (!tokens.ok()) return Fail(tokens.status());
+  if (*json) {
+    web::json::value list = web::json::value::array(tokens->size());
+    for (size_t i = 0; i < tokens->size(); ++i) list[i] = TokenRecordJson((*tokens)[i]);
+    web::json::value o = web::json::value::object();
+    o["tokens"] = list;
+    std::cout << o.serialize() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "ROLE", "HOST", "CREATED", "EXPIRES", "USES LEFT", "REVOKED", "LAST USED"}};
+  for (const TokenRecord& t : *tokens) {
+    const TokenLimits& l = t.info.limits;
+    rows.push_back({t.id, std::string(RoleName(t.info.role)),
+                    t.info.host_id.empty() ? "-" : t.info.host_id, When(t.created_ns, "-"),
+                    When(l.expires_ns, "never"),
+                    l.uses_left < 0 ? "unlimited" : std::to_string(l.uses_left),
+                    When(t.info.revoked_ns, "-"), When(t.info.last_used_ns, "never")});
+  }
+  PrintTable(rows);
+  return kExitOk;
+}
+
+int RunTokenRevoke(Host& host, const Flags& flags, const std::string& id) {
+  CollectorConfig config;
+  auto store = OpenFlagsStore(host, flags, &config);
+  if (!store.ok()) return Fail(store.status());
+  auto revoked = (*store)->RevokeToken(id, host.NowNs());
+  CloseStore(*store, config);
+  if (!revoked.ok()) {
+    if (revoked.status().code() == StatusCode::kNotFound) {
+      return Fail(Status::NotFound("unknown token id '" + id +
+                                   "' (ids are listed by `driftwatch-collector token list`)"));
+    }
+    return Fail(revoked.status());
+  }
+  std::cout << "revoked token " << id << " at " << When(*revoked, "-") << "\n";
+  return kExitOk;
+}
+
+int RunHostList(Host& host, const Flags& flags) {
+  auto json = JsonFormat(flags);
+  if (!json.ok()) return Fail(json.status());
+  CollectorConfig config;
+  auto store = OpenFlagsStore(host, flags, &config);
+  if (!store.ok()) return Fail(store.status());
+  auto hosts = (*store)->ListHosts();
+  CloseStore(*store, config);
+  if (!hosts.ok()) return Fail(hosts.status());
+  const int64_t now = host.NowNs();
+  if (*json) {
+    web::json::value list = web::json::value::array(hosts->size());
+    for (size_t i = 0; i < hosts->size(); ++i) {
+      list[i] = HostToJson((*hosts)[i], now, config.silent_after_ns, false);
+    }
+    web::json::value o = web::json::value::object();
+    o["hosts"] = list;
+    std::cout << o.serialize() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "GROUP", "AGENT", "ENROLLED", "LAST REPORT", "REPORTS", "EVENTS"}};
+  for (const HostRecord& h : *hosts) {
+    rows.push_back({h.id, h.group.empty() ? "-" : h.group,
+                    h.agent_version.empty() ? "-" : h.agent_version, When(h.enrolled_ns, "-"),
+                    When(h.last_report_ns, "never"), std::to_string(h.reports),
+                    std::to_string(h.events)});
+  }
+  PrintTable(rows);
+  return kExitOk;
+}
+
+int RunHostRemove(Host& host, const Flags& flags, const std::string& id) {
+  CollectorConfig config;
+  auto store = OpenFlagsStore(host, flags, &config);
+  if (!store.ok()) return Fail(store.status());
+  Status s = (*store)->RemoveHost(id, host.NowNs());
+  CloseStore(*store, config);
+  if (!s.ok()) return Fail(s);
+  std::cout << "removed host " << id
+            << ": its reports, events, inventory and commands are deleted, its tokens revoked\n";
+  return kExitOk;
+}
+
+int RunHostRename(Host& host, const Flags& flags, const std::string& id, const std::string& name) {
+  if (!ValidHostId(name)) {
+    return Fail(Status::InvalidArgument("NEW: expected 1-128 characters of A-Z a-z 0-9 . _ -"));
+  }
+  CollectorConfig config;
+  auto store = OpenFlagsStore(host, flags, &config);
+  if (!store.ok()) return Fail(store.status());
+  Status s = (*store)->RenameHost(id, name);
+  CloseStore(*store, config);
+  if (!s.ok()) return Fail(s);
+  std::cout << "renamed host " << id << " to " << name << "; its agent's reports as " << id
+            << " are refused until it enrolls as " << name
+            << " with a re-enroll token (docs/operations.md)\n";
+  return kExitOk;
+}
+
+}  // namespace driftwatch::collector::cli

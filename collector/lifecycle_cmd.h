@@ -1,0 +1,43 @@
+// The collector's fleet lifecycle commands (docs/operations.md "Fleet
+// lifecycle"): token list / revoke, host list / remove / rename. Each
+// command is a thin parse of its arguments (Token*, Host*) and a Run*
+// function that takes the parsed STORE flags (cli.h) and operands, so that
+// another argument layer can call the Run* functions directly.
+//
+// Output goes to stdout (a table, or JSON with --format json), errors to
+// stderr; exit status cli::kExitOk or cli::kExitError. No secret is ever
+// printed: tokens are shown by their public id (auth.h TokenId).
+//
+// Thread-safety: called from main's thread before any other starts.
+#ifndef DRIFTWATCH_COLLECTOR_LIFECYCLE_CMD_H_
+#define DRIFTWATCH_COLLECTOR_LIFECYCLE_CMD_H_
+
+#include <string>
+
+#include "collector/cli.h"
+#include "core/host.h"
+
+namespace driftwatch::collector::cli {
+
+// `token list STORE [--format table|json]`.
+int TokenList(Host& host, const Args& args);
+// `token revoke ID STORE`.
+int TokenRevoke(Host& host, const Args& args);
+// `host list STORE [--format table|json]`.
+int HostList(Host& host, const Args& args);
+// `host remove ID STORE`.
+int HostRemove(Host& host, const Args& args);
+// `host rename ID NEW STORE`.
+int HostRename(Host& host, const Args& args);
+
+// `flags` hold the STORE flags (db, store, store-pool, config) and, for the
+// lists, `format` ("table" when absent).
+int RunTokenList(Host& host, const Flags& flags);
+int RunTokenRevoke(Host& host, const Flags& flags, const std::string& id);
+int RunHostList(Host& host, const Flags& flags);
+int RunHostRemove(Host& host, const Flags& flags, const std::string& id);
+int RunHostRename(Host& host, const Flags& flags, const std::string& id, const std::string& name);
+
+}  // namespace driftwatch::collector::cli
+
+#endif  // DRIFTWATCH_COLLECTOR_LIFECYCLE_CMD_H_
