@@ -12,6 +12,7 @@
 
 #include "collector/inventory.h"
 #include "collector/sqlite_commands.h"
+#include "collector/sqlite_file.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
@@ -541,6 +542,7 @@ sqlite::DbOptions SqliteStoreOptions(bool read_only) {
 }
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
+  DW_RETURN_IF_ERROR(PrepareSqliteFile(path));
   auto opened = sqlite::Db::Open(path, SqliteStoreOptions());
   if (!opened.ok()) return opened.status().WithContext(path);
   std::unique_ptr<sqlite::Db> db = std::move(opened).value();

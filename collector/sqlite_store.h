@@ -3,7 +3,9 @@
 // Opens (creating if needed) a database in WAL mode with a busy timeout, so
 // that `driftwatch-collector token create` and `baseline` can write while a
 // server runs. A database whose recorded schema version is not the one this
-// build knows is refused with kUnsupported.
+// build knows is refused with kUnsupported; a file other users may read is
+// refused with kPermissionDenied, and a new one is created 0600
+// (sqlite_file.h).
 //
 // Thread-safety: one connection behind one mutex; safe from any thread.
 #ifndef DRIFTWATCH_COLLECTOR_SQLITE_STORE_H_

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/drift_json.h"
 #include "core/sqlite.h"
@@ -53,6 +56,47 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<FleetStore> store_;
 };
 
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+// The database holds every token's hash: its files are the collector's
+// alone, and a file other users may read is refused with the fix.
+TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
+  EXPECT_EQ(ModeOf(path_), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-shm"), 0600);
+  auto nested = OpenSqliteStore(dir_ + "/new/c.db");
+  ASSERT_TRUE(nested.ok()) << nested.status().message();
+  EXPECT_EQ(ModeOf(dir_ + "/new"), 0700);
+  EXPECT_EQ(ModeOf(dir_ + "/new/c.db"), 0600);
+  nested->reset();
+
+  store_.reset();
+  ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
+  auto refused = OpenSqliteStore(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            path_ +
+                ": mode 0644 lets other users read the collector's database (its tokens' "
+                "hashes and the fleet's data); refusing to open it. Fix: chmod 600 " +
+                path_);
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  // The -wal file as a crashed collector of an older build left it.
+  const int wal = open((path_ + "-wal").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(wal, 0);
+  ASSERT_EQ(fchmod(wal, 0660), 0);
+  close(wal);
+  refused = OpenSqliteStore(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("Fix: chmod 600 " + path_ + "-wal"), std::string::npos)
+      << refused.status().message();
+  ASSERT_EQ(chmod((path_ + "-wal").c_str(), 0600), 0);
+  EXPECT_TRUE(OpenSqliteStore(path_).ok());
+}
+
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
   ExecOn(path_, "UPDATE schema_versions SET version = 7 WHERE component = 'collector'");
@@ -90,6 +134,7 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
     INSERT INTO commands(host_id, kind, created_ns) VALUES('old', 'baseline', 6);
   )sql";
   ExecOn(old, kV1);
+  ASSERT_EQ(chmod(old.c_str(), 0600), 0);  // as a collector created it
   auto s = OpenSqliteStore(old);
   ASSERT_TRUE(s.ok()) << s.status().message();
   auto h = (*s)->GetHost("old");
