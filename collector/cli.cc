@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "collector/auth.h"
+#include "collector/lifecycle_cmd.h"
 #include "collector/pg_import.h"
 #include "collector/sqlite_store.h"
 #include "collector/store_url.h"
@@ -193,14 +194,14 @@ std::string DescribeTokenLimits(const TokenLimits& limits) {
 }
 
 int TokenCreate(Host& host, const Args& args) {
-  auto flags =
-      ParseFlags(args, {"db", "store", "store-pool", "config", "role", "uses", "expires", "host"});
+  auto flags = ParseFlags(
+      args, {"db", "store", "store-pool", "config", "role", "uses", "expires", "host", "out"});
   if (!flags.ok()) return Fail(flags.status());
   if ((!flags->count("db") && !flags->count("store") && !flags->count("config")) ||
       !flags->count("role")) {
     return Fail(Status::InvalidArgument(
         "usage: token create --db FILE|--store URL|--config FILE --role enroll|read|admin "
-        "[--uses N] [--expires DURATION], or --role reenroll --host H"));
+        "[--uses N] [--expires DURATION], or --role reenroll --host H; [--out FILE]"));
   }
   auto role = ParseRole(flags->at("role"));
   if (!role.ok() || *role == Role::kAgent) {
@@ -218,7 +219,19 @@ int TokenCreate(Host& host, const Args& args) {
   store->reset();
   FixSqliteOwnership(*config);
   if (!token.ok()) return Fail(token.status());
-  std::cout << *token << "\n";
+  if (flags->count("out")) {
+    Status written = WriteTokenFile(host, flags->at("out"), *token);
+    if (!written.ok()) {
+      const std::string id = TokenId(HashToken(*token));
+      return Fail(Status(written.code(), written.message() + "; the token created (" + id +
+                                             ") was not written anywhere: revoke it with "
+                                             "driftwatch-collector token revoke " +
+                                             id));
+    }
+    std::cerr << "driftwatch-collector: token written to " << flags->at("out") << " (mode 0600)\n";
+  } else {
+    std::cout << *token << "\n";
+  }
   // Only when limits were asked for: scripts that merge stderr into the
   // token they read keep working.
   if (*role == Role::kReenroll) {

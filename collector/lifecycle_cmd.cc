@@ -2,6 +2,8 @@
 #include "collector/lifecycle_cmd.h"
 
 #include <cpprest/json.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <iomanip>
 #include <iostream>
@@ -80,6 +82,19 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
 }
 
 }  // namespace
+
+Status WriteTokenFile(Host& host, const std::string& path, const std::string& token) {
+  struct stat st {};
+  if (host.StatAt(AT_FDCWD, path, &st).ok()) {
+    return Status::AlreadyExists(path + ": exists already; give a new file for the token");
+  }
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    const std::string dir = path.substr(0, slash);
+    if (!host.StatAt(AT_FDCWD, dir, &st).ok()) DW_RETURN_IF_ERROR(host.MakeDir(dir, 0700));
+  }
+  return host.WriteFileAtomic(path, token + "\n", 0600);
+}
 
 int TokenList(Host& host, const Args& args) {
   std::vector<std::string> operands;

@@ -30,6 +30,11 @@ int HostRemove(Host& host, const Args& args);
 // `host rename ID NEW STORE`.
 int HostRename(Host& host, const Args& args);
 
+// Writes a token's secret and a newline to a new file `path` of mode 0600
+// (a missing parent directory is created 0700); an existing `path` is
+// kAlreadyExists and left alone. The secret never appears in a message.
+Status WriteTokenFile(Host& host, const std::string& path, const std::string& token);
+
 // `flags` hold the STORE flags (db, store, store-pool, config) and, for the
 // lists, `format` ("table" when absent).
 int RunTokenList(Host& host, const Flags& flags);

@@ -29,6 +29,7 @@ void Usage(std::ostream& out) {
          "      serve; SIGHUP reloads the --config file and reopens the log file\n"
          "  driftwatch-collector token create STORE --role enroll|read|admin\n"
          "                       [--uses N] [--expires DURATION]   (limits: enroll only)\n"
+         "                       [--out FILE]   (the token into a new file of mode 0600)\n"
          "  driftwatch-collector token create STORE --role reenroll --host H\n"
          "                       [--uses N (1)] [--expires DURATION]\n"
          "  driftwatch-collector token list STORE [--format table|json]\n"

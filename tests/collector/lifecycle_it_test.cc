@@ -139,6 +139,26 @@ TEST(LifecycleTest, TokenAndHostCommandsListRevokeRenameAndRemove) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("usage: token revoke ID"), std::string::npos) << r.out;
 
+  // A token written to a file: 0600 in a new 0700 directory, never over a file.
+  const std::string file = dir / "tokens/web.token";
+  r = Collect(c, "token create --role read --out " + Q(file));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "driftwatch-collector: token written to " + file + " (mode 0600)\n");
+  struct stat st {};
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(stat((dir / "tokens").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  std::string secret = testutil::Run("cat " + Q(file)).out;
+  ASSERT_EQ(secret.size(), 68u);
+  secret.pop_back();
+  EXPECT_EQ(c.Get("/api/v1/hosts", secret).status, 200);
+  r = Collect(c, "token create --role read --out " + Q(file));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.rfind("driftwatch-collector: " + file + ": exists already;", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("revoke it with driftwatch-collector token revoke t_"), std::string::npos);
+  EXPECT_EQ(testutil::Run("cat " + Q(file)).out, secret + "\n");
+
   r = Collect(c, "host rename web-1 web-9");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   r = Collect(c, "host list");
@@ -157,7 +177,9 @@ TEST(LifecycleTest, TokenAndHostCommandsListRevokeRenameAndRemove) {
   EXPECT_EQ(r.out, "driftwatch-collector: unknown host 'web-9'\n");
   tokens = value::parse(Collect(c, "token list --format json").out).at("tokens");
   for (const value& t : tokens.as_array()) {
-    if (t.at("role").as_string() == "agent") EXPECT_FALSE(t.at("revoked").is_null());
+    if (t.at("role").as_string() == "agent") {
+      EXPECT_FALSE(t.at("revoked").is_null());
+    }
   }
   EXPECT_EQ(c.Stop(), 0);
 }
