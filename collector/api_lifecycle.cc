@@ -98,8 +98,17 @@ HttpResponse Api::CreateToken(const CollectorConfig& config, const HttpRequest& 
     }
     limits.expires_ns = now + *d;
   }
-  if (*role == Role::kReenroll && !host.empty() && !ValidHostId(host)) {
-    return Error(400, "host: expected 1-128 characters of A-Z a-z 0-9 . _ -");
+  const bool limited = limits.uses_left != -1 || limits.expires_ns != 0;
+  if (limited && *role != Role::kEnroll && *role != Role::kReenroll) {
+    return Error(400, "uses, expires: only enroll and reenroll tokens take them");
+  }
+  if (*role != Role::kReenroll && !host.empty()) {
+    return Error(400, "host: only reenroll tokens name a host");
+  }
+  if (*role == Role::kReenroll && !ValidHostId(host)) {
+    return Error(400,
+                 "host: a reenroll token names the enrolled host it may enroll again "
+                 "(1-128 characters of A-Z a-z 0-9 . _ -)");
   }
   auto secret = collector::CreateToken(store_, *role, now, limits, host);
   if (!secret.ok()) return FromStatus(secret.status());

@@ -69,11 +69,15 @@ TEST_F(ApiTest, TokensAreCreatedListedWithoutSecretsAndRevoked) {
   r = Call("POST", "/api/v1/tokens", admin_, R"({"role":"agent"})");
   EXPECT_EQ(r.body, R"({"detail":"role: expected enroll, read, admin or reenroll",)"
                     R"("error":"bad_request"})");
-  EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"read","uses":3})").status, 400);
+  r = Call("POST", "/api/v1/tokens", admin_, R"({"role":"read","uses":3})");
+  EXPECT_EQ(r.body, R"({"detail":"uses, expires: only enroll and reenroll tokens take them",)"
+                    R"("error":"bad_request"})");
   EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"enroll","uses":0})").status, 400);
   EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"enroll","expires":"soon"})").status,
             400);
-  EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"reenroll"})").status, 400);
+  r = Call("POST", "/api/v1/tokens", admin_, R"({"role":"reenroll"})");
+  EXPECT_EQ(r.body, R"({"detail":"host: a reenroll token names the enrolled host it may enroll )"
+                    R"x(again (1-128 characters of A-Z a-z 0-9 . _ -)","error":"bad_request"})x");
   EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"reenroll","host":"ghost"})").status,
             404);
   EXPECT_EQ(Call("POST", "/api/v1/tokens", admin_, R"({"role":"read","host":"web-1"})").status,
