@@ -115,13 +115,13 @@ Result<Api::Caller> Api::Authenticate(const HttpRequest& req) {
   if (!info) return Status::PermissionDenied("unknown token");
   const int64_t now = now_ns_();
   if (info->revoked_ns != 0) return Status::FailedPrecondition("token_revoked");
-  // Best effort, and at most once a minute per token: a use is recorded for
-  // GET /tokens, not worth a write on every request or a refused answer.
-  if (now - info->last_used_ns >= kTokenUseResolutionNs) (void)store_.TouchToken(sha, now);
   // An enroll token past its limits is known: the answer says which limit.
   if (const std::string_view why = TokenLimitsRefusal(info->limits, now); !why.empty()) {
     return Status::FailedPrecondition(std::string(why));
   }
+  // Best effort, and at most once a minute per token: a use is recorded for
+  // GET /tokens, not worth a write on every request.
+  if (now - info->last_used_ns >= kTokenUseResolutionNs) (void)store_.TouchToken(sha, now);
   return Caller{info->role, info->host_id, std::move(sha)};
 }
 
