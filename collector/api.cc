@@ -22,6 +22,7 @@ using json_fields::GetString;
 
 constexpr std::string_view kPrefix = "/api/v1";
 constexpr int64_t kReportFormat = 1;
+constexpr int64_t kTokenUseResolutionNs = 60LL * 1000000000;
 
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> out;
@@ -112,10 +113,15 @@ Result<Api::Caller> Api::Authenticate(const HttpRequest& req) {
   std::string sha = HashToken(token);
   DW_ASSIGN_OR_RETURN(auto info, store_.LookupToken(sha));
   if (!info) return Status::PermissionDenied("unknown token");
+  const int64_t now = now_ns_();
+  if (info->revoked_ns != 0) return Status::FailedPrecondition("token_revoked");
   // An enroll token past its limits is known: the answer says which limit.
-  if (const std::string_view why = TokenLimitsRefusal(info->limits, now_ns_()); !why.empty()) {
+  if (const std::string_view why = TokenLimitsRefusal(info->limits, now); !why.empty()) {
     return Status::FailedPrecondition(std::string(why));
   }
+  // Best effort, and at most once a minute per token: a use is recorded for
+  // GET /tokens, not worth a write on every request.
+  if (now - info->last_used_ns >= kTokenUseResolutionNs) (void)store_.TouchToken(sha, now);
   return Caller{info->role, info->host_id, std::move(sha)};
 }
 
@@ -209,6 +215,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
 #define DW_CHECK(x) \
   if (auto r = (x)) return *r
 
+  if (auto r = RouteLifecycle(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
@@ -218,12 +225,12 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
     DW_CHECK(method(get));
     value o = value::object();
     o["role"] = value(std::string(RoleName(role)));
-    if (is_agent) o["host"] = value(caller->host_id);
+    if (is_agent || role == Role::kReenroll) o["host"] = value(caller->host_id);
     return Json(200, o);
   }
   if (p.size() == 1 && p[0] == "enroll") {
     DW_CHECK(method(post));
-    DW_CHECK(need(role == Role::kEnroll || is_admin, "enroll agents"));
+    DW_CHECK(need(role == Role::kEnroll || role == Role::kReenroll || is_admin, "enroll agents"));
     return Enroll(config, *caller, req);
   }
   if (p.size() == 1 && p[0] == "reports") {
@@ -304,6 +311,9 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
 }
 
 HttpResponse Api::TokenRefused(const std::string& why) {
+  if (why == "token_revoked") {
+    return Error(401, why, "this token was revoked; ask an admin for a new one");
+  }
   if (why == "token_expired") {
     return Error(401, why, "this enroll token has expired; create a new one");
   }
@@ -323,10 +333,20 @@ HttpResponse Api::Enroll(const CollectorConfig& config, const Caller& c, const H
   }
   if (!ValidGroup(group))
     return Error(400, "group: expected up to 128 characters of A-Z a-z 0-9 . _ -");
+  if (c.role == Role::kReenroll && c.host_id != host) {
+    return Error(403, "this re-enroll token is for host '" + c.host_id + "', not '" + host + "'");
+  }
   auto token = GenerateToken();
   if (!token.ok()) return FromStatus(token.status());
   const int64_t now = now_ns_();
   Status s = store_.EnrollHost(host, group, version, HashToken(*token), now, c.token_sha256);
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Error(409, "already_enrolled",
+                 "host " + host +
+                     " is already enrolled; to re-enroll a reinstalled host, an admin issues a "
+                     "re-enroll token: driftwatch-collector token create --role reenroll --host " +
+                     host);
+  }
   if (s.code() == StatusCode::kPermissionDenied) {
     // The token's last use went to a concurrent enrollment, or it expired
     // since it was checked: say which.

@@ -3,8 +3,9 @@
 // whole API is testable without sockets and server.cc stays a thin adapter.
 //
 // Authentication is "Authorization: Bearer TOKEN" (see auth.h): 401 without a
-// valid token (with the error code "token_expired" or "token_used_up" for an
-// enroll token past its limits, docs/api.md), 403 when the token's role or host does not allow the
+// valid token (with the error code "token_revoked" for a revoked token,
+// "token_expired" or "token_used_up" for an enroll token past its limits,
+// docs/api.md), 403 when the token's role or host does not allow the
 // call, 429 with Retry-After once a client address has failed authentication too often
 // (auth_limit.h). Every error
 // body is {"error": CODE, "detail": TEXT}. Bodies larger than config.max_body_bytes are 413 (the
@@ -151,7 +152,8 @@ class Api {
   void CountStatus(const HttpResponse& r);
   Result<Caller> Authenticate(const HttpRequest& req);
 
-  // 401 for an enroll token past its limits; `why` is TokenLimitsRefusal's.
+  // 401 for a revoked token ("token_revoked") or an enroll token past its
+  // limits (`why` is TokenLimitsRefusal's).
   static HttpResponse TokenRefused(const std::string& why);
   HttpResponse Enroll(const CollectorConfig& config, const Caller& c, const HttpRequest& req);
   HttpResponse PostReport(const CollectorConfig& config, const Caller& c, const HttpRequest& req);
@@ -171,6 +173,17 @@ class Api {
   HttpResponse AckCommand(const CollectorConfig& config, const Caller& c, const std::string& id,
                           const HttpRequest& req);
   HttpResponse RenderMetrics();
+  // The fleet lifecycle (api_lifecycle.cc): the answer to a request for
+  // /tokens, DELETE /hosts/{id} or /hosts/{id}/rename, else nullopt.
+  std::optional<HttpResponse> RouteLifecycle(const CollectorConfig& config, const Caller& c,
+                                             const HttpRequest& req,
+                                             const std::vector<std::string>& p);
+  HttpResponse ListTokens();
+  HttpResponse CreateToken(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse RevokeToken(const std::string& id);
+  HttpResponse RemoveHost(const std::string& id);
+  HttpResponse RenameHost(const CollectorConfig& config, const std::string& id,
+                          const HttpRequest& req);
   // Inventory and accept (api_inventory.cc).
   HttpResponse HostPackages(const std::string& id, const HttpRequest& req);
   HttpResponse HostContainers(const std::string& id);

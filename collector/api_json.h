@@ -25,6 +25,8 @@ web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
 // The stored wire event plus "id", "host", "report_id", "detected", "received".
 web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);
+// A token as GET /tokens lists it (never the secret); api_lifecycle.cc.
+web::json::value TokenRecordJson(const TokenRecord& t);
 
 // An opaque pagination cursor of /drift and /paths/history (docs/api.md
 // "Order and cursors"): a key of the (detected, id) order, the order the

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "collector/api_json.h"
 #include "core/drift_json.h"
 #include "core/hash.h"
 
@@ -17,6 +18,8 @@ std::string_view RoleName(Role r) {
       return "admin";
     case Role::kAgent:
       return "agent";
+    case Role::kReenroll:
+      return "reenroll";
   }
   return "unknown";
 }
@@ -26,8 +29,9 @@ Result<Role> ParseRole(std::string_view name) {
   if (name == "read") return Role::kRead;
   if (name == "admin") return Role::kAdmin;
   if (name == "agent") return Role::kAgent;
+  if (name == "reenroll") return Role::kReenroll;
   return Status::InvalidArgument("unknown role '" + std::string(name) +
-                                 "' (expected enroll, read or admin)");
+                                 "' (expected enroll, read, admin or reenroll)");
 }
 
 std::string_view TokenLimitsRefusal(const TokenLimits& limits, int64_t now_ns) {
@@ -68,14 +72,29 @@ std::string BearerToken(std::string_view h) {
   return std::string(t);
 }
 
+std::string TokenId(std::string_view sha256_hex) {
+  return "t_" + std::string(sha256_hex.substr(0, 12));
+}
+
 Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns,
-                                const TokenLimits& limits) {
+                                const TokenLimits& requested, const std::string& host_id) {
   if (role == Role::kAgent) {
     return Status::InvalidArgument("agent tokens are issued by enrollment only");
   }
+  TokenLimits limits = requested;
   const bool limited = limits.uses_left != -1 || limits.expires_ns != 0;
-  if (limited && role != Role::kEnroll) {
-    return Status::InvalidArgument("only enroll tokens take --uses and --expires");
+  if (limited && role != Role::kEnroll && role != Role::kReenroll) {
+    return Status::InvalidArgument("only enroll and reenroll tokens take --uses and --expires");
+  }
+  if (role == Role::kReenroll) {
+    if (!ValidHostId(host_id)) {
+      return Status::InvalidArgument(
+          "--host: a reenroll token names its host (1-128 characters of A-Z a-z 0-9 . _ -)");
+    }
+    DW_RETURN_IF_ERROR(store.GetHost(host_id).status());
+    if (limits.uses_left == -1) limits.uses_left = 1;  // one reinstall
+  } else if (!host_id.empty()) {
+    return Status::InvalidArgument("--host: only reenroll tokens name a host");
   }
   if (limits.uses_left == 0 || limits.uses_left < -1) {
     return Status::InvalidArgument("--uses: expected a positive number");
@@ -84,7 +103,7 @@ Result<std::string> CreateToken(FleetStore& store, Role role, int64_t now_ns,
     return Status::InvalidArgument("--expires: the token would be expired already");
   }
   DW_ASSIGN_OR_RETURN(std::string token, GenerateToken());
-  DW_RETURN_IF_ERROR(store.AddToken(HashToken(token), role, "", now_ns, limits));
+  DW_RETURN_IF_ERROR(store.AddToken(HashToken(token), role, host_id, now_ns, limits));
   return token;
 }
 

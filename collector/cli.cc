@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "collector/auth.h"
+#include "collector/lifecycle_cmd.h"
 #include "collector/pg_import.h"
 #include "collector/sqlite_store.h"
 #include "collector/store_url.h"
@@ -55,7 +56,7 @@ CLI::Validator StoreUrlCheck() {
       "", "store url");
 }
 
-const std::vector<std::string> kTokenRoles = {"enroll", "read", "admin"};
+const std::vector<std::string> kTokenRoles = {"enroll", "read", "admin", "reenroll"};
 
 cmdline::Manual CollectorManual() {
   cmdline::Manual m;
@@ -213,8 +214,9 @@ int TokenCreate(Host& host, const Flags& flags) {
   }
   auto role = ParseRole(flags.at("role"));
   if (!role.ok() || *role == Role::kAgent) {
-    return Fail(Status::InvalidArgument("--role: expected enroll, read or admin"));
+    return Fail(Status::InvalidArgument("--role: expected enroll, read, admin or reenroll"));
   }
+  const std::string host_id = flags.count("host") ? flags.at("host") : "";
   const int64_t now = host.NowNs();
   auto limits = ParseTokenLimits(flags, now);
   if (!limits.ok()) return Fail(limits.status());
@@ -222,14 +224,31 @@ int TokenCreate(Host& host, const Flags& flags) {
   if (!config.ok()) return Fail(config.status());
   auto store = OpenConfigStore(*config);
   if (!store.ok()) return Fail(store.status());
-  auto token = CreateToken(**store, *role, now, *limits);
+  auto token = CreateToken(**store, *role, now, *limits, host_id);
   store->reset();
   FixSqliteOwnership(*config);
   if (!token.ok()) return Fail(token.status());
-  std::cout << *token << "\n";
+  if (flags.count("out")) {
+    Status written = WriteTokenFile(host, flags.at("out"), *token);
+    if (!written.ok()) {
+      const std::string id = TokenId(HashToken(*token));
+      return Fail(Status(written.code(), written.message() + "; the token created (" + id +
+                                             ") was not written anywhere: revoke it with "
+                                             "driftwatch-collector token revoke " +
+                                             id));
+    }
+    std::cerr << "driftwatch-collector: token written to " << flags.at("out") << " (mode 0600)\n";
+  } else {
+    std::cout << *token << "\n";
+  }
   // Only when limits were asked for: scripts that merge stderr into the
   // token they read keep working.
-  if (flags.count("uses") || flags.count("expires")) {
+  if (*role == Role::kReenroll) {
+    TokenLimits given = *limits;
+    if (given.uses_left < 0) given.uses_left = 1;
+    std::cerr << "driftwatch-collector: re-enroll token for host " << host_id << ": "
+              << DescribeTokenLimits(given) << "\n";
+  } else if (flags.count("uses") || flags.count("expires")) {
     std::cerr << "driftwatch-collector: enroll token: " << DescribeTokenLimits(*limits) << "\n";
   }
   return kExitOk;
@@ -285,9 +304,14 @@ void AddTokenCommand(CLI::App& root, Host& host) {
                           [f, &host] { return TokenCreate(host, *f); });
   AddStoreFlags(create, f.get());
   AddFlag(create, f.get(), "role", cmdline::Choices(kTokenRoles),
-          "enroll (agents register with it), read (dashboard, API) or admin")
+          "enroll (agents register with it), read (dashboard, API), admin, or reenroll (one "
+          "reinstalled host enrolls again under its id, keeping its history)")
       ->required()
       ->check(cmdline::OneOf(kTokenRoles));
+  AddFlag(create, f.get(), "host", "HOST",
+          "reenroll tokens: the enrolled host it may enroll again");
+  AddFlag(create, f.get(), "out", "FILE",
+          "write the token into this new file (mode 0600) instead of printing it");
   AddTokenLimitFlags(create, f.get(), "");
 }
 
@@ -336,6 +360,7 @@ std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
   AddServeFlags(*program, host);
   // One line per command; each command's file adds it and its flags.
   AddTokenCommand(*program, host);
+  AddLifecycleCommands(*program, host);
   AddBaselineCommand(*program, host);
   AddPackageCommand(*program, host);
   AddMigrateCommand(*program, host);

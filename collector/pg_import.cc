@@ -27,8 +27,11 @@ struct CopyTable {
 };
 
 constexpr CopyTable kCopyTables[] = {
-    {"tokens", "sha256, role, host_id, created_ns, uses_left, expires_ns",
-     "SELECT sha256, role, host_id, created_ns, uses_left, expires_ns FROM tokens ORDER BY sha256",
+    {"tokens",
+     "sha256, role, host_id, created_ns, uses_left, expires_ns, id, revoked_ns, last_used_ns",
+     "SELECT sha256, role, host_id, created_ns, uses_left, expires_ns, id, revoked_ns, "
+     "last_used_ns "
+     "FROM tokens ORDER BY sha256",
      nullptr},
     {"hosts",
      "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "

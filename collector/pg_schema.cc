@@ -94,6 +94,22 @@ ALTER TABLE tokens ADD COLUMN uses_left BIGINT NOT NULL DEFAULT -1;
 ALTER TABLE tokens ADD COLUMN expires_ns BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: token ids ("t_" + 12 hex digits of the stored SHA-256, as
+// TokenId), revocation and last use; the events' indexes that serve the
+// drift list ordered by detection time (events_host_time gains the id).
+constexpr const char* kV5 = R"sql(
+ALTER TABLE tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN revoked_ns BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN last_used_ns BIGINT NOT NULL DEFAULT 0;
+UPDATE tokens SET id = 't_' || substr(sha256, 1, 12);
+CREATE INDEX tokens_id ON tokens(id);
+CREATE INDEX tokens_host ON tokens(host_id);
+DROP INDEX events_host_time;
+CREATE INDEX events_host_time ON events(host_id, detected_ns, id);
+CREATE INDEX events_group_time ON events(grp, detected_ns, id);
+CREATE INDEX events_path_time ON events(path, detected_ns, id);
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -132,7 +148,7 @@ const char* const kPgDriftQuerySql =
     "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
   return kAll;
 }
 

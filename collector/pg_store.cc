@@ -1,6 +1,7 @@
-// The PostgreSQL fleet store (docs/store-postgresql.md): hosts, tokens,
-// queries, commands, alerts and migrations. Event ingest and retention are
-// in pg_events.cc, the schema in pg_schema.cc.
+// The PostgreSQL fleet store (docs/store-postgresql.md): hosts, queries,
+// commands, alerts and migrations. Event ingest and retention are in
+// pg_events.cc, tokens, enrollment, host removal and rename in
+// pg_lifecycle.cc, the schema in pg_schema.cc.
 #include "collector/pg_store.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "collector/pg_conn.h"
 #include "collector/pg_events.h"
 #include "collector/pg_inventory.h"
+#include "collector/pg_lifecycle.h"
 #include "collector/pg_schema.h"
 #include "collector/store_rows.h"
 #include "collector/store_url.h"
@@ -69,62 +71,45 @@ class PgStore : public FleetStore {
   Status AddToken(const std::string& sha, Role role, const std::string& host_id, int64_t now_ns,
                   const TokenLimits& limits) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    return c
-        ->Exec("token_add",
-               "INSERT INTO tokens(sha256, role, host_id, created_ns, uses_left, expires_ns) "
-               "VALUES($1, $2, $3, $4, $5, $6)",
-               {sha, std::string(RoleName(role)), host_id, PgInt(now_ns), PgInt(limits.uses_left),
-                PgInt(limits.expires_ns)})
-        .status();
+    return pg_lifecycle::AddToken(*c, sha, role, host_id, now_ns, limits);
   }
 
   Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    DW_ASSIGN_OR_RETURN(
-        auto r, c->Exec("token_get",
-                        "SELECT role, host_id, uses_left, expires_ns FROM tokens WHERE sha256 = $1",
-                        {sha}));
-    if (r.size() == 0) return std::optional<TokenInfo>();
-    DW_ASSIGN_OR_RETURN(TokenInfo info, store_rows::ReadToken(PgRow(r, 0)));
-    return std::optional<TokenInfo>(std::move(info));
+    return pg_lifecycle::LookupToken(*c, sha);
+  }
+
+  Result<std::vector<TokenRecord>> ListTokens() override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return pg_lifecycle::ListTokens(*c);
+  }
+
+  Result<int64_t> RevokeToken(const std::string& id, int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return pg_lifecycle::RevokeToken(*c, id, now_ns);
+  }
+
+  Status TouchToken(const std::string& sha, int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return pg_lifecycle::TouchToken(*c, sha, now_ns);
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
                     const std::string& agent_version, const std::string& token_sha, int64_t now_ns,
                     const std::string& enroll_sha) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
-    PgTx tx(*c);
-    DW_RETURN_IF_ERROR(tx.Begin());
-    if (!enroll_sha.empty()) {
-      // FOR UPDATE: a concurrent enrollment with the same token waits here
-      // until this transaction ends, then sees the use it took.
-      DW_ASSIGN_OR_RETURN(auto t,
-                          c->Exec("enroll_token_lock",
-                                  "SELECT uses_left, expires_ns FROM tokens WHERE sha256 = $1 "
-                                  "AND role IN ('enroll', 'admin') FOR UPDATE",
-                                  {enroll_sha}));
-      if (t.size() == 0) return Status::PermissionDenied("unknown enroll token");
-      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{t.Int(0, 0), t.Int(0, 1)}, now_ns));
-      if (t.Int(0, 0) > 0) {
-        DW_RETURN_IF_ERROR(c->Exec("enroll_token_use",
-                                   "UPDATE tokens SET uses_left = uses_left - 1 WHERE sha256 = $1",
-                                   {enroll_sha})
-                               .status());
-      }
-    }
-    DW_ASSIGN_OR_RETURN(auto h, c->Exec("host_insert",
-                                        "INSERT INTO hosts(id, grp, agent_version, enrolled_ns, "
-                                        "last_seen_ns) VALUES($1, $2, $3, $4, $4) "
-                                        "ON CONFLICT (id) DO NOTHING",
-                                        {host_id, group, agent_version, PgInt(now_ns)}));
-    if (h.affected() == 0)
-      return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
-    DW_RETURN_IF_ERROR(c->Exec("host_token",
-                               "INSERT INTO tokens(sha256, role, host_id, created_ns) "
-                               "VALUES($1, 'agent', $2, $3)",
-                               {token_sha, host_id, PgInt(now_ns)})
-                           .status());
-    return tx.Commit();
+    return pg_lifecycle::EnrollHost(*c, host_id, group, agent_version, token_sha, now_ns,
+                                    enroll_sha);
+  }
+
+  Status RemoveHost(const std::string& host_id, int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return pg_lifecycle::RemoveHost(*c, host_id, now_ns);
+  }
+
+  Status RenameHost(const std::string& from, const std::string& to) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return pg_lifecycle::RenameHost(*c, from, to);
   }
 
   Status TouchHost(const std::string& host_id, int64_t now_ns) override {

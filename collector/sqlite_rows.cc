@@ -11,7 +11,8 @@ const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tokens(
   sha256 TEXT PRIMARY KEY, role TEXT NOT NULL, host_id TEXT NOT NULL DEFAULT '',
   created_ns INTEGER NOT NULL, uses_left INTEGER NOT NULL DEFAULT -1,
-  expires_ns INTEGER NOT NULL DEFAULT 0);
+  expires_ns INTEGER NOT NULL DEFAULT 0, id TEXT NOT NULL DEFAULT '',
+  revoked_ns INTEGER NOT NULL DEFAULT 0, last_used_ns INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS hosts(
   id TEXT PRIMARY KEY, grp TEXT NOT NULL DEFAULT '', agent_version TEXT NOT NULL DEFAULT '',
   target TEXT NOT NULL DEFAULT '', enrolled_ns INTEGER NOT NULL,
@@ -86,6 +87,42 @@ ALTER TABLE tokens ADD COLUMN uses_left INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE tokens ADD COLUMN expires_ns INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 3 -> 4: token ids (TokenId: "t_" + 12 hex digits of the stored
+// SHA-256), revocation and last use.
+const char* const kUpgradeToV4 = R"sql(
+ALTER TABLE tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN revoked_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN last_used_ns INTEGER NOT NULL DEFAULT 0;
+UPDATE tokens SET id = 't_' || substr(sha256, 1, 12);
+)sql";
+
+// Indexes on columns a version added, created once the columns exist (not
+// unique: a token id is a prefix of a hash). events_*_time serve the drift
+// list ordered by detection time (version 4).
+const char* const kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS tokens_id ON tokens(id);
+CREATE INDEX IF NOT EXISTS tokens_host ON tokens(host_id);
+CREATE INDEX IF NOT EXISTS events_host_time ON events(host_id, detected_ns, id);
+CREATE INDEX IF NOT EXISTS events_group_time ON events(grp, detected_ns, id);
+CREATE INDEX IF NOT EXISTS events_path_time ON events(path, detected_ns, id);
+)sql";
+
+namespace {
+
+// Whether table `table` has column `column` (kSchema creates missing tables
+// at the current version, so an upgrade step checks before it alters).
+Result<bool> HasColumn(sqlite::Db& db, const char* table, const char* column) {
+  DW_ASSIGN_OR_RETURN(auto has, db.Prepare("SELECT count(*) FROM pragma_table_info(?) "
+                                           "WHERE name = ?"));
+  has.Bind(1, std::string(table)).Bind(2, std::string(column));
+  DW_ASSIGN_OR_RETURN(bool row, has.Step());
+  const bool found = row && has.Int(0) > 0;
+  has.Reset();
+  return found;
+}
+
+}  // namespace
+
 const char* const kEventSelect =
     "SELECT e.id, e.host_id, r.report_id, e.detected_ns, r.received_ns, e.body "
     "FROM events e JOIN reports r ON r.seq = e.report_seq";
@@ -110,13 +147,14 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
   DW_RETURN_IF_ERROR(db.Exec(kSchema));
   if (version == 1 || version == 2) {
     // kSchema created the tokens table if the file had none.
-    DW_ASSIGN_OR_RETURN(auto has, db.Prepare("SELECT count(*) FROM pragma_table_info('tokens') "
-                                             "WHERE name = 'uses_left'"));
-    DW_ASSIGN_OR_RETURN(bool row, has.Step());
-    const bool upgraded = row && has.Int(0) > 0;
-    has.Reset();
+    DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "tokens", "uses_left"));
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV3));
   }
+  if (version >= 1 && version <= 3) {
+    DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "tokens", "revoked_ns"));
+    if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV4));
+  }
+  DW_RETURN_IF_ERROR(db.Exec(kIndexes));
   if (version != kCollectorSchemaVersion) {
     DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
                                              "component, version) VALUES('collector', ?)"));

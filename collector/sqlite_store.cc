@@ -1,5 +1,6 @@
 // The SQLite fleet store (host inventories: sqlite_inventory.cc; event
-// queries: sqlite_events.cc; schema and its versions: sqlite_rows.cc,
+// queries: sqlite_events.cc; tokens, enrollment, host removal and rename:
+// sqlite_lifecycle.cc; schema and its versions: sqlite_rows.cc,
 // docs/collector.md).
 #include "collector/sqlite_store.h"
 
@@ -13,7 +14,9 @@
 #include "collector/inventory.h"
 #include "collector/sqlite_commands.h"
 #include "collector/sqlite_events.h"
+#include "collector/sqlite_file.h"
 #include "collector/sqlite_inventory.h"
+#include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
 #include "collector/store_rows.h"
 #include "core/drift_json.h"
@@ -44,70 +47,45 @@ class SqliteStore : public FleetStore {
   Status AddToken(const std::string& sha, Role role, const std::string& host_id, int64_t now_ns,
                   const TokenLimits& limits) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
-                                             "created_ns, uses_left, expires_ns) "
-                                             "VALUES(?, ?, ?, ?, ?, ?)"));
-    return s.Bind(1, sha)
-        .Bind(2, RoleName(role))
-        .Bind(3, host_id)
-        .Bind(4, now_ns)
-        .Bind(5, limits.uses_left)
-        .Bind(6, limits.expires_ns)
-        .Run();
+    return sqlite_lifecycle::AddToken(*db_, sha, role, host_id, now_ns, limits);
   }
 
   Result<std::optional<TokenInfo>> LookupToken(const std::string& sha) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT role, host_id, uses_left, expires_ns "
-                                             "FROM tokens WHERE sha256 = ?"));
-    s.Bind(1, sha);
-    DW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return std::optional<TokenInfo>();
-    DW_ASSIGN_OR_RETURN(TokenInfo info, store_rows::ReadToken(SqliteRow(s)));
-    return std::optional<TokenInfo>(std::move(info));
+    return sqlite_lifecycle::LookupToken(*db_, sha);
+  }
+
+  Result<std::vector<TokenRecord>> ListTokens() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_lifecycle::ListTokens(*db_);
+  }
+
+  Result<int64_t> RevokeToken(const std::string& id, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_lifecycle::RevokeToken(*db_, id, now_ns);
+  }
+
+  Status TouchToken(const std::string& sha, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_lifecycle::TouchToken(*db_, sha, now_ns);
   }
 
   Status EnrollHost(const std::string& host_id, const std::string& group,
                     const std::string& agent_version, const std::string& token_sha, int64_t now_ns,
                     const std::string& enroll_sha) override {
     std::lock_guard<std::mutex> lock(mu_);
-    // BEGIN IMMEDIATE holds the write lock from here: the use counted below
-    // cannot be taken by another process between the check and the update.
-    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
-    {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT 1 FROM hosts WHERE id = ?"));
-      s.Bind(1, host_id);
-      DW_ASSIGN_OR_RETURN(bool exists, s.Step());
-      if (exists) return Status::AlreadyExists("host '" + host_id + "' is already enrolled");
-    }
-    if (!enroll_sha.empty()) {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT uses_left, expires_ns FROM tokens "
-                                               "WHERE sha256 = ? AND role IN ('enroll', 'admin')"));
-      s.Bind(1, enroll_sha);
-      DW_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::PermissionDenied("unknown enroll token");
-      DW_RETURN_IF_ERROR(CheckTokenLimits(TokenLimits{s.Int(0), s.Int(1)}, now_ns));
-      if (s.Int(0) > 0) {
-        s.Reset();
-        DW_ASSIGN_OR_RETURN(auto u, db_->Prepare("UPDATE tokens SET uses_left = uses_left - 1 "
-                                                 "WHERE sha256 = ?"));
-        DW_RETURN_IF_ERROR(u.Bind(1, enroll_sha).Run());
-      }
-    }
-    DW_ASSIGN_OR_RETURN(auto h, db_->Prepare("INSERT INTO hosts(id, grp, agent_version, "
-                                             "enrolled_ns, last_seen_ns) VALUES(?, ?, ?, ?, ?)"));
-    DW_RETURN_IF_ERROR(h.Bind(1, host_id)
-                           .Bind(2, group)
-                           .Bind(3, agent_version)
-                           .Bind(4, now_ns)
-                           .Bind(5, now_ns)
-                           .Run());
-    h.Reset();
-    DW_ASSIGN_OR_RETURN(auto t, db_->Prepare("INSERT INTO tokens(sha256, role, host_id, "
-                                             "created_ns) VALUES(?, 'agent', ?, ?)"));
-    DW_RETURN_IF_ERROR(t.Bind(1, token_sha).Bind(2, host_id).Bind(3, now_ns).Run());
-    t.Reset();
-    return tx.Commit();
+    return sqlite_lifecycle::EnrollHost(*db_, host_id, group, agent_version, token_sha, now_ns,
+                                        enroll_sha);
+  }
+
+  Status RemoveHost(const std::string& host_id, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_lifecycle::RemoveHost(*db_, host_id, now_ns);
+  }
+
+  Status RenameHost(const std::string& from, const std::string& to) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_lifecycle::RenameHost(*db_, from, to);
   }
 
   Status TouchHost(const std::string& host_id, int64_t now_ns) override {
@@ -510,6 +488,7 @@ sqlite::DbOptions SqliteStoreOptions(bool read_only) {
 }
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
+  DW_RETURN_IF_ERROR(PrepareSqliteFile(path));
   auto opened = sqlite::Db::Open(path, SqliteStoreOptions());
   if (!opened.ok()) return opened.status().WithContext(path);
   std::unique_ptr<sqlite::Db> db = std::move(opened).value();

@@ -3,7 +3,9 @@
 // Opens (creating if needed) a database in WAL mode with a busy timeout, so
 // that `driftwatch-collector token create` and `baseline` can write while a
 // server runs. A database whose recorded schema version is not the one this
-// build knows is refused with kUnsupported.
+// build knows is refused with kUnsupported; a file other users may read is
+// refused with kPermissionDenied, and a new one is created 0600
+// (sqlite_file.h).
 //
 // Thread-safety: one connection behind one mutex; safe from any thread.
 #ifndef DRIFTWATCH_COLLECTOR_SQLITE_STORE_H_
@@ -18,8 +20,10 @@
 namespace driftwatch::collector {
 
 // Version 2 added host inventories and command paths, version 3 enroll
-// token limits; a version 1 or 2 file is upgraded in place when opened.
-constexpr int kCollectorSchemaVersion = 3;
+// token limits, version 4 token ids, revocation and last use, and the
+// events' time-ordered indexes; a version 1, 2 or 3 file is upgraded in
+// place when opened.
+constexpr int kCollectorSchemaVersion = 4;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -1,7 +1,10 @@
 #include "collector/sqlite_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/drift_json.h"
 #include "core/sqlite.h"
@@ -53,6 +56,47 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<FleetStore> store_;
 };
 
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+// The database holds every token's hash: its files are the collector's
+// alone, and a file other users may read is refused with the fix.
+TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
+  EXPECT_EQ(ModeOf(path_), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-shm"), 0600);
+  auto nested = OpenSqliteStore(dir_ + "/new/c.db");
+  ASSERT_TRUE(nested.ok()) << nested.status().message();
+  EXPECT_EQ(ModeOf(dir_ + "/new"), 0700);
+  EXPECT_EQ(ModeOf(dir_ + "/new/c.db"), 0600);
+  nested->reset();
+
+  store_.reset();
+  ASSERT_EQ(chmod(path_.c_str(), 0644), 0);
+  auto refused = OpenSqliteStore(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            path_ +
+                ": mode 0644 lets other users read the collector's database (its tokens' "
+                "hashes and the fleet's data); refusing to open it. Fix: chmod 600 " +
+                path_);
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  // The -wal file as a crashed collector of an older build left it.
+  const int wal = open((path_ + "-wal").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(wal, 0);
+  ASSERT_EQ(fchmod(wal, 0660), 0);
+  close(wal);
+  refused = OpenSqliteStore(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("Fix: chmod 600 " + path_ + "-wal"), std::string::npos)
+      << refused.status().message();
+  ASSERT_EQ(chmod((path_ + "-wal").c_str(), 0600), 0);
+  EXPECT_TRUE(OpenSqliteStore(path_).ok());
+}
+
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
   ExecOn(path_, "UPDATE schema_versions SET version = 7 WHERE component = 'collector'");
@@ -62,7 +106,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 3); see docs/collector.md");
+                "version 4); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -90,6 +134,7 @@ TEST_F(SqliteStoreTest, UpgradesAVersion1File) {
     INSERT INTO commands(host_id, kind, created_ns) VALUES('old', 'baseline', 6);
   )sql";
   ExecOn(old, kV1);
+  ASSERT_EQ(chmod(old.c_str(), 0600), 0);  // as a collector created it
   auto s = OpenSqliteStore(old);
   ASSERT_TRUE(s.ok()) << s.status().message();
   auto h = (*s)->GetHost("old");
@@ -234,7 +279,48 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 3);
+  EXPECT_EQ(kCollectorSchemaVersion, 4);
+}
+
+// Version 4 adds token ids, revocation and last use, and the events'
+// time-ordered indexes: a version 3 file is upgraded in place when opened,
+// its tokens get their ids and keep working, unrevoked.
+TEST_F(SqliteStoreTest, UpgradesVersion3TokensWithIdsUnrevoked) {
+  ASSERT_TRUE(store_->AddToken("0123456789abcdef", Role::kEnroll, "", 2, TokenLimits{3, 0}).ok());
+  store_.reset();
+  ExecOn(path_, R"sql(
+    DROP INDEX tokens_id; DROP INDEX tokens_host;
+    DROP INDEX events_host_time; DROP INDEX events_group_time; DROP INDEX events_path_time;
+    ALTER TABLE tokens DROP COLUMN id;
+    ALTER TABLE tokens DROP COLUMN revoked_ns;
+    ALTER TABLE tokens DROP COLUMN last_used_ns;
+    UPDATE schema_versions SET version = 3;
+  )sql");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  auto tokens = store_->ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].id, "t_sha-h");  // the agent token of host h, enrolled at 1
+  EXPECT_EQ((*tokens)[0].info.role, Role::kAgent);
+  EXPECT_EQ((*tokens)[1].id, "t_0123456789ab");
+  EXPECT_EQ((*tokens)[1].info.limits.uses_left, 3);
+  EXPECT_EQ((*tokens)[1].info.revoked_ns, 0);
+  EXPECT_EQ((*tokens)[1].info.last_used_ns, 0);
+  EXPECT_TRUE(store_->EnrollHost("h2", "", "1", "sha-h2", 3, "0123456789abcdef").ok());
+  store_.reset();
+  auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
+  ASSERT_TRUE(db.ok());
+  auto q = (*db)->Prepare(
+      "SELECT (SELECT version FROM schema_versions WHERE component = 'collector'), "
+      "(SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+      "AND name IN ('tokens_id', 'events_host_time', 'events_group_time', 'events_path_time') "
+      "ORDER BY name))");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), 4);
+  EXPECT_EQ(q->Text(1), "events_group_time events_host_time events_path_time tokens_id");
 }
 
 }  // namespace

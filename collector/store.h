@@ -34,12 +34,13 @@
 
 namespace driftwatch::collector {
 
-enum class Role { kEnroll, kRead, kAdmin, kAgent };
-std::string_view RoleName(Role r);  // "enroll", "read", "admin", "agent"
+enum class Role { kEnroll, kRead, kAdmin, kAgent, kReenroll };
+// "enroll", "read", "admin", "agent", "reenroll"
+std::string_view RoleName(Role r);
 Result<Role> ParseRole(std::string_view name);
 
-// What an enroll token still allows (docs/collector.md "Enroll tokens");
-// tokens of the other roles have no limits.
+// What an enroll or reenroll token still allows (docs/collector.md "Enroll
+// tokens"); tokens of the other roles have no limits.
 struct TokenLimits {
   int64_t uses_left = -1;  // enrollments left; -1 = unlimited
   int64_t expires_ns = 0;  // 0 = never; the token is refused from then on
@@ -53,8 +54,19 @@ Status CheckTokenLimits(const TokenLimits& limits, int64_t now_ns);
 
 struct TokenInfo {
   Role role = Role::kRead;
-  std::string host_id;  // agents only
+  std::string host_id;  // agent and reenroll tokens only
   TokenLimits limits;
+  int64_t revoked_ns = 0;    // 0 = not revoked; refused from then on
+  int64_t last_used_ns = 0;  // 0 = never (updated at most once a minute)
+};
+
+// A token as listed (docs/api.md "GET /tokens"): everything but the secret.
+// `id` is "t_" and the first 12 hex digits of the stored SHA-256 (TokenId in
+// auth.h): public, and no help in finding the secret.
+struct TokenRecord {
+  std::string id;
+  TokenInfo info;
+  int64_t created_ns = 0;
 };
 
 struct HostRecord {
@@ -249,21 +261,43 @@ class FleetStore {
   // itself is never stored.
   virtual Status AddToken(const std::string& sha256_hex, Role role, const std::string& host_id,
                           int64_t now_ns, const TokenLimits& limits) = 0;
-  // nullopt when unknown.
+  // nullopt when unknown. Revoked tokens are found (with revoked_ns set).
   virtual Result<std::optional<TokenInfo>> LookupToken(const std::string& sha256_hex) = 0;
+  // Every token, oldest first (by creation time, then id).
+  virtual Result<std::vector<TokenRecord>> ListTokens() = 0;
+  // Revokes the token(s) with public id `id` (TokenRecord::id) at now_ns and
+  // returns when they were revoked (the first time, for a token revoked
+  // before). kNotFound for an unknown id.
+  virtual Result<int64_t> RevokeToken(const std::string& id, int64_t now_ns) = 0;
+  // Records a use of the token at now_ns (TokenInfo::last_used_ns).
+  virtual Status TouchToken(const std::string& sha256_hex, int64_t now_ns) = 0;
 
   // Creates the host and its agent token in one transaction, which also
-  // takes one use of the token that enrolls it (`enroll_sha256`, an enroll
-  // or admin token; "" when no token enrolls it, as in an import): of two
-  // enrollments racing for a token's last use, exactly one succeeds. kPermissionDenied, with
-  // nothing changed, when that token is unknown, expired at now_ns or used up; kAlreadyExists (no
-  // use taken) when the host is enrolled already.
+  // takes one use of the token that enrolls it (`enroll_sha256`, an enroll,
+  // admin or reenroll token; "" when no token enrolls it, as in an import):
+  // of two enrollments racing for a token's last use, exactly one succeeds.
+  // kPermissionDenied, with nothing changed, when that token is unknown,
+  // revoked, expired at now_ns, used up, or a reenroll token of another
+  // host; kAlreadyExists (no use taken) when the host is enrolled already.
+  // Re-enrollment: a reenroll token of `host_id` enrolls it again when it
+  // exists: the host keeps its id and history (events, reports, inventory,
+  // baselines, commands), takes the new group and agent version, and its
+  // agent tokens issued before are revoked at now_ns.
   virtual Status EnrollHost(const std::string& host_id, const std::string& group,
                             const std::string& agent_version, const std::string& token_sha256,
                             int64_t now_ns, const std::string& enroll_sha256) = 0;
   virtual Status TouchHost(const std::string& host_id, int64_t now_ns) = 0;
   virtual Result<std::vector<HostRecord>> ListHosts() = 0;
   virtual Result<HostRecord> GetHost(const std::string& host_id) = 0;
+  // Removes a host and everything stored for it (its reports, events and
+  // their queued alerts, commands, inventory, baselines, refusals) in one
+  // transaction; its agent and reenroll tokens are revoked at now_ns (kept,
+  // listed as revoked). kNotFound when unknown.
+  virtual Status RemoveHost(const std::string& host_id, int64_t now_ns) = 0;
+  // Gives host `from` the id `to`, with all it has (events, reports,
+  // inventory, baselines, commands, its tokens), in one transaction.
+  // kNotFound when `from` is unknown, kAlreadyExists when `to` exists.
+  virtual Status RenameHost(const std::string& from, const std::string& to) = 0;
 
   virtual Result<IngestResult> IngestReport(const ReportEnvelope& report,
                                             const std::vector<AlertRoute>& routes) = 0;

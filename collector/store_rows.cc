@@ -20,6 +20,11 @@ const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.h
 const char* const kCommandColumns =
     "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
 
+const char* const kTokenColumns = "role, host_id, uses_left, expires_ns, revoked_ns, last_used_ns";
+
+const char* const kTokenRecordColumns =
+    "id, created_ns, role, host_id, uses_left, expires_ns, revoked_ns, last_used_ns";
+
 const char* const kCountsSelect =
     "SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
     "(SELECT coalesce(sum(n), 0) FROM event_counts), "

@@ -37,8 +37,10 @@ concept Row = requires(const R& r, int col) {
 // "SELECT " + kHostColumns + kHostFrom [+ " WHERE ..."].
 extern const char* const kHostColumns;
 extern const char* const kHostFrom;
-extern const char* const kCommandColumns;  // FROM commands, as ReadCommand decodes
-extern const char* const kCountsSelect;    // the one row ReadCounts decodes
+extern const char* const kCommandColumns;      // FROM commands, as ReadCommand decodes
+extern const char* const kCountsSelect;        // the one row ReadCounts decodes
+extern const char* const kTokenColumns;        // FROM tokens, as ReadToken decodes
+extern const char* const kTokenRecordColumns;  // FROM tokens, as ReadTokenRecord decodes
 
 // hosts.subtrees, as the stores write it (SubtreesToJson, core/drift_json.h);
 // a value that does not decode reads as no subtrees.
@@ -127,13 +129,24 @@ PendingAlert ReadAlert(const R& r) {
   return a;
 }
 
-// Columns: role, host_id, uses_left, expires_ns. kCorruption for a role
-// this build does not know.
+// Columns from `first` on: kTokenColumns. kCorruption for a role this build
+// does not know.
 template <Row R>
-Result<TokenInfo> ReadToken(const R& r) {
-  auto role = ParseRole(r.Text(0));
-  if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(0));
-  return TokenInfo{*role, r.Text(1), TokenLimits{r.Int(2), r.Int(3)}};
+Result<TokenInfo> ReadToken(const R& r, int first = 0) {
+  auto role = ParseRole(r.Text(first));
+  if (!role.ok()) return Status::Corruption("tokens: unknown role " + r.Text(first));
+  return TokenInfo{*role, r.Text(first + 1), TokenLimits{r.Int(first + 2), r.Int(first + 3)},
+                   r.Int(first + 4), r.Int(first + 5)};
+}
+
+// Columns: kTokenRecordColumns.
+template <Row R>
+Result<TokenRecord> ReadTokenRecord(const R& r) {
+  TokenRecord t;
+  t.id = r.Text(0);
+  t.created_ns = r.Int(1);
+  DW_ASSIGN_OR_RETURN(t.info, ReadToken(r, 2));
+  return t;
 }
 
 // Columns: name, revision, root, since_ns, first_seen_ns, last_seen_ns.

@@ -49,6 +49,17 @@ class PgStoreTest : public ::testing::Test {
     ASSERT_NE(url_, "");
   }
 
+  // Brings the empty database to schema `version` as that version's build
+  // left it (the migrations up to it, and its schema_versions row).
+  void MigrateTo(int version) {
+    for (const PgMigration& m : PgMigrations()) {
+      if (m.version <= version) Sql(m.sql);
+    }
+    Sql("CREATE TABLE schema_versions(component TEXT PRIMARY KEY, version INTEGER NOT NULL); "
+        "INSERT INTO schema_versions VALUES('collector-pg', " +
+        std::to_string(version) + ")");
+  }
+
   std::unique_ptr<FleetStore> MigrateAndOpen(int pool = 2) {
     auto m = MigratePgStore(url_);
     EXPECT_TRUE(m.ok()) << m.status().message();
@@ -100,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 4; run "
+            "collector store schema version 0 is older than this build's 5; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -108,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 4);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
+  EXPECT_EQ(*second, 5);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
   Sql("UPDATE schema_versions SET version = 7");
   const std::string newer =
-      "collector store schema version 7 is not supported by this build (knows version 4); see "
+      "collector store schema version 7 is not supported by this build (knows version 5); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
@@ -149,15 +160,12 @@ TEST_F(PgStoreTest, SessionsCommitDurablyWhateverTheServerDefault) {
 // Version 4 adds enroll token limits: `migrate` upgrades a version 3
 // database in place, and its tokens keep working without limits.
 TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
-  ASSERT_TRUE(MigratePgStore(url_).ok());
-  Sql("ALTER TABLE tokens DROP COLUMN uses_left");
-  Sql("ALTER TABLE tokens DROP COLUMN expires_ns");
-  Sql("UPDATE schema_versions SET version = 3");
+  MigrateTo(3);
   Sql("INSERT INTO tokens(sha256, role, host_id, created_ns) VALUES('old', 'enroll', '', 1)");
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto info = (*store)->LookupToken("old");
@@ -165,6 +173,36 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
   EXPECT_EQ((*info)->limits.uses_left, -1);
   EXPECT_EQ((*info)->limits.expires_ns, 0);
   EXPECT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 2, "old").ok());
+}
+
+// Version 5 adds token ids, revocation and last use, and the time-ordered
+// event indexes: a version 4 database's tokens get their ids and stay
+// usable, unrevoked.
+TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
+  MigrateTo(4);
+  Sql("INSERT INTO tokens(sha256, role, host_id, created_ns, uses_left, expires_ns) "
+      "VALUES('0123456789abcdef', 'enroll', '', 1, 3, 0)");
+  auto m = MigratePgStore(url_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(*m, 4);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
+  EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname "
+                "LIKE 'events_%_time' ORDER BY indexname"),
+            (Rows{{"CREATE INDEX events_group_time ON ONLY public.events USING btree (grp, "
+                   "detected_ns, id)"},
+                  {"CREATE INDEX events_host_time ON ONLY public.events USING btree (host_id, "
+                   "detected_ns, id)"},
+                  {"CREATE INDEX events_path_time ON ONLY public.events USING btree (path, "
+                   "detected_ns, id)"}}));
+  auto store = OpenPgStore(url_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto tokens = (*store)->ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_EQ((*tokens)[0].id, "t_0123456789ab");
+  EXPECT_EQ((*tokens)[0].info.revoked_ns, 0);
+  EXPECT_EQ((*tokens)[0].info.limits.uses_left, 3);
+  EXPECT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 2, "0123456789abcdef").ok());
 }
 
 TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
@@ -188,7 +226,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= 4) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "4"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 

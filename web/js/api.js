@@ -121,6 +121,13 @@ export const api = {
   compare: (a, b) => request('GET', '/fleet/compare', {a, b}),
   queueCommand: (host, command) =>
     request('POST', '/hosts/' + encodeURIComponent(host) + '/commands', {}, {command}),
+  // The fleet's lifecycle (admin tokens).
+  tokens: () => request('GET', '/tokens'),
+  createToken: (body) => request('POST', '/tokens', {}, body),
+  revokeToken: (id) => request('DELETE', '/tokens/' + encodeURIComponent(id)),
+  removeHost: (id) => request('DELETE', '/hosts/' + encodeURIComponent(id)),
+  renameHost: (id, name) =>
+    request('POST', '/hosts/' + encodeURIComponent(id) + '/rename', {}, {name}),
 };
 
 // Every event of a /drift query, following cursors for at most MAX_PAGES

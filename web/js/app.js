@@ -9,6 +9,7 @@ import {hostsView} from './views/hosts.js';
 import {hostView} from './views/host.js';
 import {driftView} from './views/drift.js';
 import {historyView} from './views/history.js';
+import {adminView} from './views/admin.js';
 
 const ROUTES = [
   {re: /^\/$/, view: overviewView, nav: '/'},
@@ -16,6 +17,7 @@ const ROUTES = [
   {re: /^\/hosts\/([^/]+)$/, view: hostView, nav: '/hosts'},
   {re: /^\/drift$/, view: driftView, nav: '/drift'},
   {re: /^\/history$/, view: historyView, nav: '/history'},
+  {re: /^\/admin$/, view: adminView, nav: '/admin'},
 ];
 
 const main = () => document.getElementById('main');
@@ -36,6 +38,7 @@ function renderSession(signedIn) {
     return;
   }
   const role = getRole();
+  document.getElementById('nav-admin').hidden = role !== 'admin';
   replace(session, h('span', {class: 'muted', id: 'session-role'},
       role ? `Signed in (${role})` : 'Signed in'), ' ',
       h('button', {type: 'button', class: 'link', id: 'signout', onclick: () => {
