@@ -433,7 +433,13 @@ void AddHistoryCommand(CLI::App& root) {
   cmd->add_option("--path", f->paths, "only events at paths matching GLOB (repeatable)")
       ->type_name("GLOB");
   cmd->add_option("--since", f->since, "only checks since then: 24h, 7d or an RFC 3339 time")
-      ->type_name("WHEN");
+      ->type_name("WHEN")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (ParseSince(text, DefaultHost().NowNs()).ok()) return "";
+            return "expected a duration like 24h or 7d or an RFC 3339 time, not '" + text + "'";
+          },
+          "", "since"));
   cmd->add_option("--limit", f->limit, "at most N events, oldest first")
       ->type_name("N")
       ->check(cmdline::PositiveInteger());

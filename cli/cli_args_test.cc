@@ -41,6 +41,9 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
        "driftwatch history: --limit: expected a positive integer, not '-3'"},
       {{"history", "--bogus"}, "driftwatch history: unknown flag --bogus"},
       {{"history", "--bogus=1"}, "driftwatch history: unknown flag --bogus"},
+      {{"history", "--since", "yesterday"},
+       "driftwatch history: --since: expected a duration like 24h or 7d or an RFC 3339 time, not "
+       "'yesterday'"},
       {{"history", "stray"}, "driftwatch history: unexpected argument 'stray'"},
       {{"history", "--db"}, "driftwatch history: --db: expected a value (FILE)"},
       {{"history", "--db", "a", "--db", "b"}, "driftwatch history: --db: given more than once"},

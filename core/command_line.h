@@ -1,7 +1,7 @@
 // The argument layer of both executables, on CLI11: a Program is the tree of
 // commands, each command file adds its own subcommand, options and action.
 //
-//   // cli/history_cmd.cc
+//   // In the command's own file (cli/agent_cmd.cc):
 //   void AddHistoryCommand(CLI::App& root) {
 //     auto o = std::make_shared<HistoryOptions>();
 //     CLI::App* cmd = cmdline::AddCommand(root, "history", "drift found by earlier checks",

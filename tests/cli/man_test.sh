@@ -17,10 +17,8 @@ walk() {
   local text=$1; shift
   local sub
   for sub in $(subcommands "$@"); do
-    local name="${*:2} $sub"
-    name="$(basename "$1")${name# }"
-    name="$(basename "$1") ${*:2} $sub"
-    name=$(echo "$name" | tr -s ' ')
+    local name
+    name=$(echo "$(basename "$1") ${*:2} $sub" | tr -s ' ')
     if grep -qF -- "$name" <<<"$text"; then
       echo "ok: $name"
     else
