@@ -1,5 +1,6 @@
 #include "collector/server.h"
 
+#include <cpprest/json.h>
 #include <cpprest/uri.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "collector/request_log.h"
 #include "collector/web_files.h"
 #include "collector/worker_pool.h"
 #include "core/host.h"
@@ -67,6 +69,28 @@ Status DecodeTarget(std::string_view target, HttpRequest* req) {
     return Status::InvalidArgument("malformed request target: expected an absolute path");
   }
   return Status::Ok();
+}
+
+// The "error" of an error body in the API's format; "" otherwise.
+std::string ErrorCode(const HttpResponse& r) {
+  if (r.status < 400 || r.content_type != "application/json") return "";
+  try {
+    const web::json::value v = web::json::value::parse(r.body);
+    if (v.is_object() && v.has_string_field("error")) return v.at("error").as_string();
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+// The host an enrollment created (its answer also holds the new agent's
+// token, which is not looked at).
+std::string EnrolledHost(const HttpResponse& r) {
+  try {
+    const web::json::value v = web::json::value::parse(r.body);
+    if (v.is_object() && v.has_string_field("host_id")) return v.at("host_id").as_string();
+  } catch (const std::exception&) {
+  }
+  return "";
 }
 
 }  // namespace
@@ -181,6 +205,7 @@ class Session {
 
  private:
   void OnHeader(beast::error_code ec) {
+    started_ = std::chrono::steady_clock::now();
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       // The parser consumes the request line once it has it whole.
       if (parser_->get().target().empty()) {
@@ -353,6 +378,7 @@ class Session {
   // request was not read whole).
   void Answer(HttpResponse out, Headers headers, bool close) {
     if (close) keep_alive_ = false;
+    Record(out);
     if (out.status == 413 || out.status == 414 || out.status == 431) {
       shared_.api.metrics().http_limit_rejections++;
     }
@@ -371,6 +397,29 @@ class Session {
     lowest().expires_after(milliseconds(limits_.write_timeout_ms));
     http::async_write(derived().stream(), *res_,
                       [s = self()](beast::error_code ec, size_t) { s->OnWritten(ec); });
+  }
+
+  // The access and audit lines and the latency of this answer.
+  void Record(const HttpResponse& out) {
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - started_)
+                           .count();
+    const std::string route = RouteTemplate(req_.path);
+    shared_.api.metrics().http_latency.Observe(route, out.status, ns);
+    Logger* logger = shared_.options.logger;
+    if (logger == nullptr) return;
+    RequestRecord r;
+    r.client = req_.client;
+    r.method = req_.method;
+    r.path = req_.path;
+    r.status = out.status;
+    r.bytes = head_length_.value_or(out.body.size());
+    r.duration_ns = ns;
+    r.role = out.caller_role;
+    r.host = out.caller_host;
+    r.error_code = ErrorCode(out);
+    if (out.status == 201 && route == "/api/v1/enroll") r.host = EnrolledHost(out);
+    LogRequest(*logger, r);
   }
 
   void OnWritten(beast::error_code ec) {
@@ -414,6 +463,7 @@ class Session {
   }
 
   const std::string peer_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
