@@ -43,7 +43,7 @@ HttpResponse Api::RenderMetrics(const CollectorConfig& config) {
          metrics_.events_ingested);
   out.Family("driftwatch_ingest_duration_seconds", "histogram",
              "Time to validate and store a report, from its body to the answer.");
-  out.HistogramSamples("driftwatch_ingest_duration_seconds", {}, metrics_.ingest_latency.Take());
+  HistogramSamples("driftwatch_ingest_duration_seconds", {}, metrics_.ingest_latency.Take(), &out);
   metric("driftwatch_alerts_sent_total", "counter", "Alerts delivered.", metrics_.alerts_sent);
   metric("driftwatch_alerts_failed_total", "counter", "Alert delivery attempts that failed.",
          metrics_.alerts_failed);

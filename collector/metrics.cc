@@ -8,21 +8,6 @@
 namespace driftwatch::collector {
 namespace {
 
-std::string FormatDouble(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (std::isnan(v)) return "NaN";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    return std::to_string(static_cast<int64_t>(v));
-  }
-  // The shortest text that reads back as v: le="0.005", not 0.0050000000000000001.
-  char buf[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 // Caps the series of RequestLatency whatever the routes: one more route
 // than the API has goes to "/api/v1/{other}" already (RouteTemplate).
 constexpr size_t kMaxLatencySeries = 512;
@@ -49,67 +34,17 @@ Histogram::Snapshot Histogram::Take() const {
   return out;
 }
 
-void MetricsText::Family(std::string_view name, std::string_view type, std::string_view help) {
-  out_ += "# HELP ";
-  out_ += name;
-  out_ += ' ';
-  out_ += help;
-  out_ += "\n# TYPE ";
-  out_ += name;
-  out_ += ' ';
-  out_ += type;
-  out_ += '\n';
-}
-
-void MetricsText::Start(std::string_view name, const Labels& labels) {
-  out_ += name;
-  if (labels.empty()) {
-    out_ += ' ';
-    return;
-  }
-  out_ += '{';
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) out_ += ',';
-    out_ += labels[i].first + "=\"";
-    for (char c : labels[i].second) {
-      if (c == '\\') {
-        out_ += "\\\\";
-      } else if (c == '"') {
-        out_ += "\\\"";
-      } else if (c == '\n') {
-        out_ += "\\n";
-      } else {
-        out_ += c;
-      }
-    }
-    out_ += '"';
-  }
-  out_ += "} ";
-}
-
-void MetricsText::Sample(std::string_view name, const Labels& labels, double value) {
-  Start(name, labels);
-  out_ += FormatDouble(value);
-  out_ += '\n';
-}
-
-void MetricsText::Sample(std::string_view name, const Labels& labels, int64_t value) {
-  Start(name, labels);
-  out_ += std::to_string(value);
-  out_ += '\n';
-}
-
-void MetricsText::HistogramSamples(std::string_view name, const Labels& labels,
-                                   const Histogram::Snapshot& h) {
+void HistogramSamples(std::string_view name, const Labels& labels, const Histogram::Snapshot& h,
+                      MetricsText* out) {
   const std::string base(name);
   for (size_t i = 0; i < h.cumulative.size(); ++i) {
     Labels with_le = labels;
-    with_le.emplace_back(
-        "le", i < kLatencyBuckets.size() ? FormatDouble(kLatencyBuckets[i]) : std::string("+Inf"));
-    Sample(base + "_bucket", with_le, h.cumulative[i]);
+    with_le.emplace_back("le", i < kLatencyBuckets.size() ? FormatMetricValue(kLatencyBuckets[i])
+                                                          : std::string("+Inf"));
+    out->Sample(base + "_bucket", with_le, h.cumulative[i]);
   }
-  Sample(base + "_sum", labels, h.sum_seconds);
-  Sample(base + "_count", labels, h.count);
+  out->Sample(base + "_sum", labels, h.sum_seconds);
+  out->Sample(base + "_count", labels, h.count);
 }
 
 void RequestLatency::Observe(const std::string& route, int status, int64_t ns) {
@@ -134,7 +69,7 @@ void RequestLatency::Render(MetricsText* out) const {
               "Time from a request's headers to its answer, by route and status class.");
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [key, h] : series_) {
-    out->HistogramSamples(kName, {{"route", key.first}, {"status", key.second}}, h->Take());
+    HistogramSamples(kName, {{"route", key.first}, {"status", key.second}}, h->Take(), out);
   }
 }
 

@@ -1,11 +1,9 @@
-// Prometheus text exposition (format 0.0.4) of the collector's figures:
-// histograms of fixed buckets and a writer of metric families that passes
-// `promtool check metrics` (HELP and TYPE once per family, counters end in
-// _total, histograms with _bucket{le}, _sum and _count). The list of metrics
+// The collector's histograms on /metrics (written with core/metrics_text.h):
+// fixed buckets, exposed as _bucket{le}, _sum and _count. The list of metrics
 // is in docs/operations.md "Metrics".
 //
 // Thread-safety: Histogram and RequestLatency are safe from any thread
-// (atomics; RequestLatency's map behind its mutex); MetricsText is a value.
+// (atomics; RequestLatency's map behind its mutex).
 #ifndef DRIFTWATCH_COLLECTOR_METRICS_H_
 #define DRIFTWATCH_COLLECTOR_METRICS_H_
 
@@ -19,6 +17,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/metrics_text.h"
 
 namespace driftwatch::collector {
 
@@ -42,26 +42,9 @@ class Histogram {
   std::atomic<int64_t> sum_ns_{0};
 };
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-// Builds the exposition text, one family at a time.
-class MetricsText {
- public:
-  // Starts a family: its HELP and TYPE lines ("counter", "gauge",
-  // "histogram").
-  void Family(std::string_view name, std::string_view type, std::string_view help);
-  // One sample of the current family (name may carry a suffix such as
-  // _bucket). Label values are escaped (\\, \", \n).
-  void Sample(std::string_view name, const Labels& labels, double value);
-  void Sample(std::string_view name, const Labels& labels, int64_t value);
-  // The _bucket, _sum and _count samples of a histogram of the family `name`.
-  void HistogramSamples(std::string_view name, const Labels& labels, const Histogram::Snapshot& h);
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Start(std::string_view name, const Labels& labels);
-  std::string out_;
-};
+// The _bucket, _sum and _count samples of a histogram of the family `name`.
+void HistogramSamples(std::string_view name, const Labels& labels, const Histogram::Snapshot& h,
+                      MetricsText* out);
 
 // Request latency by route template (request_log.h) and status class
 // ("2xx" ... "5xx"). The number of series is bounded by the templates.

@@ -20,18 +20,6 @@ TEST(HistogramTest, CumulativeBucketsCountAndSum) {
   EXPECT_DOUBLE_EQ(s.sum_seconds, 20.306);
 }
 
-TEST(MetricsTextTest, FamiliesSamplesAndEscapedLabels) {
-  MetricsText t;
-  t.Family("x_total", "counter", "Things.");
-  t.Sample("x_total", {{"group", "a\"b\\c\nd"}}, int64_t{3});
-  t.Family("y", "gauge", "Y.");
-  t.Sample("y", {}, 0.25);
-  EXPECT_EQ(t.Take(),
-            "# HELP x_total Things.\n# TYPE x_total counter\n"
-            "x_total{group=\"a\\\"b\\\\c\\nd\"} 3\n"
-            "# HELP y Y.\n# TYPE y gauge\ny 0.25\n");
-}
-
 TEST(RequestLatencyTest, OneHistogramPerRouteAndStatusClass) {
   RequestLatency l;
   l.Observe("/api/v1/hosts", 200, 2 * kMs);

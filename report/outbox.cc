@@ -396,6 +396,13 @@ Status Outbox::MarkRejected(int64_t seq, const std::string& error) {
   return s.Bind(1, error).Bind(2, seq).Run();
 }
 
+Result<int64_t> Outbox::OldestPendingNs() {
+  DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT coalesce(min(created_ns), 0) FROM report_outbox "
+                                           "WHERE state = 'pending'"));
+  DW_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
 Result<int64_t> Outbox::PendingCount() {
   DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT count(*) FROM report_outbox WHERE state = "
                                            "'pending'"));

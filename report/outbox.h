@@ -101,6 +101,8 @@ class Outbox {
   // nothing was changed.
   Result<bool> Shrink(int64_t seq);
   Result<int64_t> PendingCount();
+  // created_ns of the oldest pending report; 0 when there is none.
+  Result<int64_t> OldestPendingNs();
   Result<int64_t> RejectedCount();
 
   Result<std::optional<Enrollment>> LoadEnrollment();
