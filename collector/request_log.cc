@@ -1,5 +1,7 @@
 #include "collector/request_log.h"
 
+#include <cpprest/json.h>
+
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -24,7 +26,45 @@ bool OneOf(const std::array<std::string_view, N>& set, std::string_view s) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
+// The "error" of an error body in the API's format; "" otherwise.
+std::string ErrorCode(const HttpResponse& r) {
+  if (r.status < 400 || r.content_type != "application/json") return "";
+  try {
+    const web::json::value v = web::json::value::parse(r.body);
+    if (v.is_object() && v.has_string_field("error")) return v.at("error").as_string();
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+// The host an enrollment created (its answer also holds the new agent's
+// token, which is not looked at).
+std::string EnrolledHost(const HttpResponse& r) {
+  try {
+    const web::json::value v = web::json::value::parse(r.body);
+    if (v.is_object() && v.has_string_field("host_id")) return v.at("host_id").as_string();
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
 }  // namespace
+
+RequestRecord RecordOf(const HttpRequest& req, const HttpResponse& out, size_t bytes,
+                       int64_t duration_ns) {
+  RequestRecord r;
+  r.client = req.client;
+  r.method = req.method;
+  r.path = req.path;
+  r.status = out.status;
+  r.bytes = bytes;
+  r.duration_ns = duration_ns;
+  r.role = out.caller_role;
+  r.host = out.caller_host;
+  r.error_code = ErrorCode(out);
+  if (out.status == 201 && RouteTemplate(req.path) == "/api/v1/enroll") r.host = EnrolledHost(out);
+  return r;
+}
 
 std::string RouteTemplate(std::string_view path) {
   if (path.empty() || path[0] != '/') return "-";  // the request line was not read

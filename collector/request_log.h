@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "collector/api.h"
 #include "collector/log.h"
 
 namespace driftwatch::collector {
@@ -40,6 +41,12 @@ struct RequestRecord {
   std::string host;        // an agent's host id, "" otherwise
   std::string error_code;  // the error body's "error", "" on success
 };
+
+// The record of `req` answered by `out` (`bytes` of body sent): the error
+// code from an error body in the API's format, the enrolled host from an
+// enrollment's answer (whose token is not looked at).
+RequestRecord RecordOf(const HttpRequest& req, const HttpResponse& out, size_t bytes,
+                       int64_t duration_ns);
 
 // The audit event of a request: "sign_in_failed", "lockout", "enroll",
 // "token_create", "token_revoke", "host_remove", "host_rename",

@@ -104,5 +104,33 @@ TEST(LogRequestTest, AccessAndAuditLines) {
                 "route=/api/v1/hosts path=/api/v1/hosts status=401 error=unauthorized\n"}));
 }
 
+TEST(RecordOfTest, ErrorCodeCallerAndEnrolledHost) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/api/v1/enroll";
+  req.client = "127.0.0.1";
+  req.authorization = "Bearer dw_secret";
+  HttpResponse out;
+  out.status = 201;
+  out.body = R"({"host_id":"web-1","group":"web","token":"dw_agent_secret"})";
+  out.caller_role = "enroll";
+  RequestRecord r = RecordOf(req, out, out.body.size(), 1000);
+  EXPECT_EQ(r.host, "web-1");
+  EXPECT_EQ(r.role, "enroll");
+  EXPECT_EQ(r.error_code, "");
+  EXPECT_EQ(r.bytes, out.body.size());
+  std::string all;
+  Logger log([&](std::string_view l) { all += l; }, [] { return int64_t{0}; });
+  LogRequest(log, r);
+  EXPECT_EQ(all.find("secret"), std::string::npos) << all;
+
+  out = Api::Error(401, "unknown token");
+  r = RecordOf(req, out, out.body.size(), 1000);
+  EXPECT_EQ(r.error_code, "unauthorized");
+  EXPECT_EQ(r.host, "");
+  out.content_type = "text/html";
+  EXPECT_EQ(RecordOf(req, out, 0, 0).error_code, "") << "not an API error body";
+}
+
 }  // namespace
 }  // namespace driftwatch::collector

@@ -1,6 +1,5 @@
 #include "collector/server.h"
 
-#include <cpprest/json.h>
 #include <cpprest/uri.h>
 #include <unistd.h>
 
@@ -69,28 +68,6 @@ Status DecodeTarget(std::string_view target, HttpRequest* req) {
     return Status::InvalidArgument("malformed request target: expected an absolute path");
   }
   return Status::Ok();
-}
-
-// The "error" of an error body in the API's format; "" otherwise.
-std::string ErrorCode(const HttpResponse& r) {
-  if (r.status < 400 || r.content_type != "application/json") return "";
-  try {
-    const web::json::value v = web::json::value::parse(r.body);
-    if (v.is_object() && v.has_string_field("error")) return v.at("error").as_string();
-  } catch (const std::exception&) {
-  }
-  return "";
-}
-
-// The host an enrollment created (its answer also holds the new agent's
-// token, which is not looked at).
-std::string EnrolledHost(const HttpResponse& r) {
-  try {
-    const web::json::value v = web::json::value::parse(r.body);
-    if (v.is_object() && v.has_string_field("host_id")) return v.at("host_id").as_string();
-  } catch (const std::exception&) {
-  }
-  return "";
 }
 
 }  // namespace
@@ -408,18 +385,7 @@ class Session {
     shared_.api.metrics().http_latency.Observe(route, out.status, ns);
     Logger* logger = shared_.options.logger;
     if (logger == nullptr) return;
-    RequestRecord r;
-    r.client = req_.client;
-    r.method = req_.method;
-    r.path = req_.path;
-    r.status = out.status;
-    r.bytes = head_length_.value_or(out.body.size());
-    r.duration_ns = ns;
-    r.role = out.caller_role;
-    r.host = out.caller_host;
-    r.error_code = ErrorCode(out);
-    if (out.status == 201 && route == "/api/v1/enroll") r.host = EnrolledHost(out);
-    LogRequest(*logger, r);
+    LogRequest(*logger, RecordOf(req_, out, head_length_.value_or(out.body.size()), ns));
   }
 
   void OnWritten(beast::error_code ec) {
