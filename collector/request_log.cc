@@ -111,7 +111,9 @@ std::string AuditEvent(const RequestRecord& r) {
 void LogRequest(Logger& logger, const RequestRecord& r) {
   const std::string route = RouteTemplate(r.path);
   const bool probe = (route == "/healthz" || route == "/metrics") && r.status < 400;
-  const LogLevel access_level = probe ? LogLevel::kDebug : LogLevel::kInfo;
+  const LogLevel access_level = probe             ? LogLevel::kDebug
+                                : r.status >= 500 ? LogLevel::kWarn
+                                                  : LogLevel::kInfo;
   const std::string event = AuditEvent(r);
   if (!logger.Enabled(access_level) && (event.empty() || !logger.Enabled(LogLevel::kWarn))) {
     return;

@@ -53,8 +53,8 @@ RequestRecord RecordOf(const HttpRequest& req, const HttpResponse& out, size_t b
 // "admin_request"; "" when the request is not audited.
 std::string AuditEvent(const RequestRecord& r);
 
-// Writes the access line ("access", info; debug for successful /healthz and
-// /metrics) and, when AuditEvent() names one, the audit line ("audit", info
+// Writes the access line ("access", info; warn for a 5xx; debug for
+// successful /healthz and /metrics) and, when AuditEvent() names one, the audit line ("audit", info
 // on success, warn otherwise).
 void LogRequest(Logger& logger, const RequestRecord& r);
 
