@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "collector/request_log.h"
 #include "collector/web_files.h"
@@ -316,6 +317,8 @@ class Session {
       }
       s->req_.body = std::string();  // free the body before the answer is written
       s->ReleaseBody();
+      s->Record(out);  // here, not on an I/O thread
+      s->recorded_ = true;
       net::post(s->derived().stream().get_executor(),
                 [s, out = std::move(out), headers = std::move(headers)]() mutable {
                   s->Answer(std::move(out), std::move(headers), s->has_body_);
@@ -341,6 +344,8 @@ class Session {
     const size_t limit = limits_.max_body_bytes;
     const bool queued = shared_.pool.TrySubmit([s = self(), limit] {
       HttpResponse out = s->shared_.api.BodyTooLarge(s->req_, limit);
+      s->Record(out);
+      s->recorded_ = true;
       net::post(s->derived().stream().get_executor(),
                 [s, out = std::move(out)]() mutable { s->Answer(std::move(out), {}, true); });
     });
@@ -355,7 +360,7 @@ class Session {
   // request was not read whole).
   void Answer(HttpResponse out, Headers headers, bool close) {
     if (close) keep_alive_ = false;
-    Record(out);
+    if (!std::exchange(recorded_, false)) Record(out);
     if (out.status == 413 || out.status == 414 || out.status == 431) {
       shared_.api.metrics().http_limit_rejections++;
     }
@@ -376,7 +381,10 @@ class Session {
                       [s = self()](beast::error_code ec, size_t) { s->OnWritten(ec); });
   }
 
-  // The access and audit lines and the latency of this answer.
+  // The access and audit lines and the latency of this answer; once per
+  // answer (Answer() records those that no worker recorded). A worker
+  // records its answer, so that formatting and writing log lines stays off
+  // the I/O threads.
   void Record(const HttpResponse& out) {
     const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::steady_clock::now() - started_)
@@ -436,6 +444,7 @@ class Session {
   HttpRequest req_;
   bool keep_alive_ = false;
   std::optional<size_t> head_length_;  // the length a HEAD answer announces
+  bool recorded_ = false;              // the answer under way was logged
   bool has_body_ = false;
   size_t reserved_ = 0;
   size_t drained_ = 0;
