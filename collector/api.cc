@@ -90,10 +90,11 @@ HttpResponse Api::Error(int status, const std::string& detail) {
 HttpResponse Api::Handle(const HttpRequest& req) {
   metrics_.requests++;
   HttpResponse r;
+  Caller caller;
   try {
     // One snapshot for the whole request, whatever a reload does meanwhile.
     const std::shared_ptr<const CollectorConfig> config = config_.Get();
-    r = Route(*config, req);
+    r = Route(*config, req, &caller);
   } catch (const web::json::json_exception& e) {
     // web::json throws on unexpected shapes of the request's JSON.
     r = Error(400, std::string("malformed request: ") + e.what());
@@ -102,6 +103,10 @@ HttpResponse Api::Handle(const HttpRequest& req) {
     r = Error(503, "the collector is short of memory; retry later");
   } catch (const std::exception& e) {
     r = Error(500, std::string("internal error: ") + e.what());
+  }
+  if (!caller.token_sha256.empty()) {
+    r.caller_role = std::string(RoleName(caller.role));
+    r.caller_host = caller.host_id;
   }
   CountStatus(r);
   return r;
@@ -186,14 +191,12 @@ HttpResponse Api::Health() {
   return Json(200, o);
 }
 
-HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
+HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, Caller* caller) {
   if (req.path == "/healthz") {
     if (req.method != "GET") return Error(405, "use GET");
     return Health();
   }
-  Caller authenticated;
-  if (auto r = Precheck(req, &authenticated)) return *r;
-  const Caller* caller = &authenticated;
+  if (auto r = Precheck(req, caller)) return *r;
   const bool metrics = req.path == "/metrics";
   std::vector<std::string> p =
       SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
@@ -219,7 +222,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req) {
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
-    return RenderMetrics();
+    return RenderMetrics(config);
   }
   if (p.size() == 1 && p[0] == "whoami") {
     DW_CHECK(method(get));
@@ -535,7 +538,7 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
     metrics_.events_ingested += ingested->events;
     if (on_ingest_ && ingested->events > 0) on_ingest_();
   }
-  metrics_.ingest_ns_sum += now_ns_() - t0;
+  metrics_.ingest_latency.Observe(now_ns_() - t0);
   value o = value::object();
   o["report_id"] = value(env.report_id);
   o["accepted"] = value::boolean(true);
@@ -548,63 +551,6 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   o["summary"] = summary;
   if (ingested->packages_needed) o["packages_needed"] = value::boolean(true);
   return Json(200, o);
-}
-
-HttpResponse Api::RenderMetrics() {
-  auto counts = store_.Counts();
-  if (!counts.ok()) return FromStatus(counts.status());
-  std::string out;
-  auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + std::to_string(v) + "\n";
-  };
-  metric("driftwatch_http_requests_total", "counter", "HTTP requests handled.", metrics_.requests);
-  metric("driftwatch_http_client_errors_total", "counter", "Responses with a 4xx status.",
-         metrics_.responses_4xx);
-  metric("driftwatch_http_server_errors_total", "counter", "Responses with a 5xx status.",
-         metrics_.responses_5xx);
-  metric("driftwatch_reports_ingested_total", "counter", "Reports stored.",
-         metrics_.reports_ingested);
-  metric("driftwatch_reports_duplicate_total", "counter", "Reports received again and not stored.",
-         metrics_.reports_duplicate);
-  metric("driftwatch_reports_rejected_total", "counter", "Reports refused.",
-         metrics_.reports_rejected);
-  out +=
-      "# HELP driftwatch_reports_refused_total Reports of enrolled agents refused, by reason.\n"
-      "# TYPE driftwatch_reports_refused_total counter\n";
-  for (const auto& [reason, n] : {std::pair{"malformed", &metrics_.refused_malformed},
-                                  std::pair{"invalid", &metrics_.refused_invalid},
-                                  std::pair{"too_large", &metrics_.refused_too_large},
-                                  std::pair{"forbidden", &metrics_.refused_forbidden}}) {
-    out += std::string("driftwatch_reports_refused_total{reason=\"") + reason + "\"} " +
-           std::to_string(n->load()) + "\n";
-  }
-  metric("driftwatch_events_ingested_total", "counter", "Drift events stored.",
-         metrics_.events_ingested);
-  out +=
-      "# HELP driftwatch_ingest_seconds_sum Time spent ingesting reports.\n"
-      "# TYPE driftwatch_ingest_seconds_sum counter\ndriftwatch_ingest_seconds_sum " +
-      std::to_string(static_cast<double>(metrics_.ingest_ns_sum) / 1e9) + "\n";
-  metric("driftwatch_alerts_sent_total", "counter", "Alerts delivered.", metrics_.alerts_sent);
-  metric("driftwatch_alerts_failed_total", "counter", "Alert delivery attempts that failed.",
-         metrics_.alerts_failed);
-  metric("driftwatch_http_busy_total", "counter",
-         "Requests answered 503 because the collector was saturated, and connections refused "
-         "over the connection limit.",
-         metrics_.http_busy);
-  metric("driftwatch_http_limit_rejections_total", "counter",
-         "Requests refused for their size: 413, 414 and 431.", metrics_.http_limit_rejections);
-  metric("driftwatch_http_connections", "gauge", "Open HTTP connections.",
-         metrics_.http_connections);
-  metric("driftwatch_hosts", "gauge", "Enrolled hosts.", counts->hosts);
-  metric("driftwatch_events_stored", "gauge", "Drift events in the store.", counts->events);
-  metric("driftwatch_commands_pending", "gauge", "Commands not yet acknowledged.",
-         counts->pending_commands);
-  metric("driftwatch_alerts_pending", "gauge", "Alerts not yet delivered.", counts->pending_alerts);
-  HttpResponse r;
-  r.content_type = "text/plain; version=0.0.4";
-  r.body = std::move(out);
-  return r;
 }
 
 }  // namespace driftwatch::collector

@@ -38,8 +38,11 @@
 
 #include "collector/auth_limit.h"
 #include "collector/config.h"
+#include "collector/fleet_metrics.h"
 #include "collector/live_config.h"
+#include "collector/metrics.h"
 #include "collector/store.h"
+#include "core/host.h"
 
 namespace driftwatch::collector {
 
@@ -74,9 +77,13 @@ struct HttpResponse {
   std::string body;
   // Headers beyond Content-Type (e.g. Retry-After on a 429).
   std::vector<std::pair<std::string, std::string>> headers;
+  // Who asked, for the logs (request_log.h): the authenticated caller's role
+  // name and an agent's host id; "" when the request was not authenticated.
+  std::string caller_role;
+  std::string caller_host;
 };
 
-// Counters exported on /metrics (Prometheus text format).
+// Figures exported on /metrics (Prometheus text format, metrics.h).
 struct Metrics {
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> responses_4xx{0};
@@ -90,13 +97,14 @@ struct Metrics {
   std::atomic<int64_t> refused_too_large{0};
   std::atomic<int64_t> refused_forbidden{0};
   std::atomic<int64_t> events_ingested{0};
-  std::atomic<int64_t> ingest_ns_sum{0};
+  Histogram ingest_latency;  // stored reports, received to stored
   std::atomic<int64_t> alerts_sent{0};
   std::atomic<int64_t> alerts_failed{0};
   // The HTTP front end (server.h).
   std::atomic<int64_t> http_connections{0};       // open now
   std::atomic<int64_t> http_busy{0};              // 503 for saturation, or refused at accept
   std::atomic<int64_t> http_limit_rejections{0};  // 413, 414 and 431
+  RequestLatency http_latency;                    // every answer, by route (server.h)
 };
 
 class Api {
@@ -135,6 +143,9 @@ class Api {
   // Runs for every refused report of an enrolled host (may be unset).
   // Set before serving.
   void SetOnRefused(std::function<void(const RefusedReport&)> on_refused);
+  // Where /metrics reads this process's figures (/proc, process_metrics.h);
+  // without it there are no process_* metrics. Set before serving.
+  void SetProcessHost(Host* host) { process_host_ = host; }
 
   // An error response in the API's format; the code follows the status
   // ("bad_request", "internal", ...) unless given.
@@ -147,7 +158,8 @@ class Api {
     std::string host_id;       // agents only
     std::string token_sha256;  // the bearer token's (HashToken)
   };
-  HttpResponse Route(const CollectorConfig& config, const HttpRequest& req);
+  // *caller is set once the request is authenticated.
+  HttpResponse Route(const CollectorConfig& config, const HttpRequest& req, Caller* caller);
   std::optional<HttpResponse> Precheck(const HttpRequest& req, Caller* caller);
   void CountStatus(const HttpResponse& r);
   Result<Caller> Authenticate(const HttpRequest& req);
@@ -172,7 +184,7 @@ class Api {
   HttpResponse AgentCommands(const Caller& c);
   HttpResponse AckCommand(const CollectorConfig& config, const Caller& c, const std::string& id,
                           const HttpRequest& req);
-  HttpResponse RenderMetrics();
+  HttpResponse RenderMetrics(const CollectorConfig& config);  // api_metrics.cc
   // The fleet lifecycle (api_lifecycle.cc): the answer to a request for
   // /tokens, DELETE /hosts/{id} or /hosts/{id}/rename, else nullopt.
   std::optional<HttpResponse> RouteLifecycle(const CollectorConfig& config, const Caller& c,
@@ -199,6 +211,8 @@ class Api {
   std::function<void()> on_ingest_;
   std::function<void(const RefusedReport&)> on_refused_;
   AuthFailureLimiter auth_limiter_;
+  Host* process_host_ = nullptr;
+  FleetMetricsCache fleet_metrics_;
 };
 
 }  // namespace driftwatch::collector

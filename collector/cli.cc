@@ -12,6 +12,7 @@
 
 #include "collector/auth.h"
 #include "collector/lifecycle_cmd.h"
+#include "collector/log.h"
 #include "collector/pg_import.h"
 #include "collector/sqlite_store.h"
 #include "collector/store_url.h"
@@ -111,8 +112,15 @@ Result<CollectorConfig> LoadConfig(Host& host, const Flags& flags) {
   for (auto [flag, field] :
        {std::pair{"listen", &config.listen}, std::pair{"tls-cert", &config.tls_cert},
         std::pair{"tls-key", &config.tls_key}, std::pair{"web-root", &config.web_root},
-        std::pair{"log-file", &config.log_file}}) {
+        std::pair{"log-file", &config.log_file}, std::pair{"log-format", &config.log_format},
+        std::pair{"log-level", &config.log_level}}) {
     if (flags.count(flag)) *field = flags.at(flag);
+  }
+  if (!config.log_format.empty()) {
+    DW_RETURN_IF_ERROR(ParseLogFormat(config.log_format).status().WithContext("--log-format"));
+  }
+  if (!config.log_level.empty()) {
+    DW_RETURN_IF_ERROR(ParseLogLevel(config.log_level).status().WithContext("--log-level"));
   }
   return config;
 }

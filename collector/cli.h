@@ -52,7 +52,7 @@ bool NamesStore(const Flags& flags);
 
 // The --config file (an empty config without one) with the flags that
 // override it applied: listen, store, db, store-pool, tls-cert, tls-key,
-// web-root, log-file.
+// web-root, log-file, log-format, log-level (the last two checked).
 Result<CollectorConfig> LoadConfig(Host& host, const Flags& flags);
 // Opens the store `config` names (kDefaultDb when it names none). When run
 // as root on a SQLite store whose directory belongs to another user (the

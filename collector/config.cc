@@ -1,5 +1,6 @@
 #include "collector/config.h"
 
+#include "collector/log.h"
 #include "collector/store_url.h"
 
 #include <algorithm>
@@ -96,11 +97,23 @@ Status ParseService(const std::string& file, const YAML::Node& root, CollectorCo
   for (auto [key, out] :
        {std::pair{"listen", &c->listen}, std::pair{"store", &c->store}, std::pair{"db", &c->db},
         std::pair{"tls_cert", &c->tls_cert}, std::pair{"tls_key", &c->tls_key},
-        std::pair{"web_root", &c->web_root}, std::pair{"log_file", &c->log_file}}) {
+        std::pair{"web_root", &c->web_root}, std::pair{"log_file", &c->log_file},
+        std::pair{"log_format", &c->log_format}, std::pair{"log_level", &c->log_level}}) {
     const YAML::Node n = root[key];
     if (!n) continue;
     DW_ASSIGN_OR_RETURN(*out, Scalar(file, n, key));
     if (out->empty()) return Status::InvalidArgument(Where(file, n) + ": " + key + ": empty");
+  }
+  if (const YAML::Node n = root["log_format"]) {
+    if (auto f = ParseLogFormat(c->log_format); !f.ok()) {
+      return Status::InvalidArgument(Where(file, n) + ": log_format: expected text or json");
+    }
+  }
+  if (const YAML::Node n = root["log_level"]) {
+    if (auto l = ParseLogLevel(c->log_level); !l.ok()) {
+      return Status::InvalidArgument(Where(file, n) +
+                                     ": log_level: expected debug, info, warn or error");
+    }
   }
   if (root["store"] && root["db"]) {
     return Status::InvalidArgument(Where(file, root["db"]) + ": give either store or db, not both");
@@ -126,10 +139,11 @@ Result<CollectorConfig> ParseRoot(const std::string& file, const YAML::Node& roo
   CollectorConfig c;
   if (!root || root.IsNull()) return c;
   if (!root.IsMap()) return Status::InvalidArgument(Where(file, root) + ": expected a mapping");
-  DW_RETURN_IF_ERROR(CheckKeys(file, root,
-                               {"version", "listen", "store", "db", "store_pool", "tls_cert",
-                                "tls_key", "web_root", "log_file", "retention", "silent_after",
-                                "max_body_bytes", "max_events_per_report", "alerts", "http"}));
+  DW_RETURN_IF_ERROR(
+      CheckKeys(file, root,
+                {"version", "listen", "store", "db", "store_pool", "tls_cert", "tls_key",
+                 "web_root", "log_file", "log_format", "log_level", "retention", "silent_after",
+                 "max_body_bytes", "max_events_per_report", "alerts", "http"}));
   const YAML::Node version = root["version"];
   if (!version) return Status::InvalidArgument(file + ": missing 'version: 1'");
   DW_ASSIGN_OR_RETURN(std::string v, Scalar(file, version, "version"));

@@ -10,6 +10,8 @@
 //   tls_key: /etc/driftwatch/collector.key
 //   web_root: /usr/share/driftwatch/web
 //   log_file: /var/log/driftwatch/collector.log  # default: stderr
+//   log_format: text        # or json (log.h)
+//   log_level: info         # debug, info, warn or error
 //   retention: 90d          # events detected earlier are deleted; 0 keeps all
 //   silent_after: 2h        # silent without a report this long (when the agent
 //                           # never said its interval; else 3 intervals)
@@ -36,7 +38,7 @@
 // Errors name FILE:LINE:COL. Unknown keys are errors, so a typo never
 // silently disables an alert. Unknown versions are kUnsupported. `store` and
 // `db` exclude each other. Command-line flags override the file's service
-// keys (listen ... log_file); an empty string means "not set".
+// keys (listen ... log_level); an empty string means "not set".
 //
 // On SIGHUP the collector re-reads the file (docs/collector.md "Reloading"):
 // RestartOnlyKeys() names the keys that cannot change while it runs.
@@ -96,6 +98,8 @@ struct CollectorConfig {
   std::string tls_key;
   std::string web_root;
   std::string log_file;
+  std::string log_format;  // "text" or "json"; "" = text
+  std::string log_level;   // "debug", "info", "warn", "error"; "" = info
 
   int64_t retention_ns = 0;  // 0 = keep events forever
   int64_t silent_after_ns = int64_t{2} * 3600 * 1000000000;

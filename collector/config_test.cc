@@ -176,6 +176,8 @@ tls_cert: /etc/driftwatch/c.pem
 tls_key: /etc/driftwatch/c.key
 web_root: /srv/web
 log_file: /var/log/driftwatch/collector.log
+log_format: json
+log_level: warn
 )",
                                 "c.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -187,6 +189,8 @@ log_file: /var/log/driftwatch/collector.log
   EXPECT_EQ(c->tls_key, "/etc/driftwatch/c.key");
   EXPECT_EQ(c->web_root, "/srv/web");
   EXPECT_EQ(c->log_file, "/var/log/driftwatch/collector.log");
+  EXPECT_EQ(c->log_format, "json");
+  EXPECT_EQ(c->log_level, "warn");
 
   auto d = ParseCollectorConfig("version: 1\ndb: /tmp/c.db\n", "c.yaml");
   ASSERT_TRUE(d.ok()) << d.status().message();
@@ -203,6 +207,9 @@ log_file: /var/log/driftwatch/collector.log
            {"version: 1\ntls_cert: /c.pem\n", "s.yaml:2:11: tls_cert and tls_key go together"},
            {"version: 1\nlog_file: [a]\n", "s.yaml:2:11: log_file: expected a scalar"},
            {"version: 1\nlisten: \"\"\n", "s.yaml:2:9: listen: empty"},
+           {"version: 1\nlog_format: xml\n", "s.yaml:2:13: log_format: expected text or json"},
+           {"version: 1\nlog_level: verbose\n",
+            "s.yaml:2:12: log_level: expected debug, info, warn or error"},
        }) {
     auto r = ParseCollectorConfig(yaml, "s.yaml");
     ASSERT_FALSE(r.ok()) << yaml;

@@ -14,6 +14,7 @@
 #include "collector/api.h"
 #include "collector/cli.h"
 #include "collector/live_config.h"
+#include "collector/log.h"
 #include "collector/server.h"
 #include "core/host.h"
 #include "core/service.h"
@@ -37,7 +38,7 @@ std::string DefaultWebRoot(Host& host) {
 // Connections, the store and the dashboard's files each take a descriptor:
 // raise the soft limit toward the hard one so that max_connections can be
 // reached, and say so when it cannot.
-void RaiseOpenFileLimit(size_t max_connections) {
+void RaiseOpenFileLimit(Logger& log, size_t max_connections) {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
   const rlim_t want = static_cast<rlim_t>(max_connections) + 256;
@@ -45,8 +46,10 @@ void RaiseOpenFileLimit(size_t max_connections) {
   lim.rlim_cur = std::min(want, lim.rlim_max);
   setrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < want) {
-    std::cerr << "driftwatch-collector: open file limit " << lim.rlim_cur << " is below " << want
-              << " (http.max_connections + 256); connections beyond it are refused\n";
+    log.Log(LogLevel::kWarn,
+            "open file limit " + std::to_string(lim.rlim_cur) + " is below " +
+                std::to_string(want) +
+                " (http.max_connections + 256); connections beyond it are refused");
   }
 }
 
@@ -68,16 +71,34 @@ Result<CollectorConfig> ServeConfig(Host& host, const Flags& flags) {
   DW_ASSIGN_OR_RETURN(CollectorConfig config, LoadConfig(host, flags));
   if (config.listen.empty()) config.listen = "127.0.0.1:8080";
   if (config.web_root.empty()) config.web_root = DefaultWebRoot(host);
+  if (config.log_format.empty()) config.log_format = "text";
+  if (config.log_level.empty()) config.log_level = "info";
   return config;
 }
 
-void Log(const std::string& line) { std::cerr << "driftwatch-collector: " << line << std::endl; }
+// Log lines go to stderr (journald, or log_file: RedirectOutput), one
+// write(2) each, so that lines of several threads never interleave.
+void WriteStderr(std::string_view line) {
+  while (!line.empty()) {
+    const ssize_t n = write(STDERR_FILENO, line.data(), line.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to say it
+    line.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Applies log_format and log_level (checked by LoadConfig).
+void ConfigureLog(Logger& log, const CollectorConfig& config) {
+  auto format = ParseLogFormat(config.log_format);
+  auto level = ParseLogLevel(config.log_level);
+  log.Configure(format.ok() ? *format : LogFormat::kText, level.ok() ? *level : LogLevel::kInfo);
+}
 
 // What SIGHUP does; runs on main's thread.
 class Reloader {
  public:
-  Reloader(Host& host, const Flags& flags, LiveConfig& live, Server& server)
-      : host_(host), flags_(flags), live_(live), server_(server) {}
+  Reloader(Host& host, const Flags& flags, LiveConfig& live, Server& server, Logger& log)
+      : host_(host), flags_(flags), live_(live), server_(server), log_(log) {}
 
   // Re-reads the --config file and applies what may change live; returns
   // whether retention changed.
@@ -91,29 +112,31 @@ class Reloader {
     if (next.ok() && !next->log_file.empty() && !log_file.empty()) log_file = next->log_file;
     if (!log_file.empty()) {
       if (Status s = RedirectOutput(log_file); !s.ok()) {
-        Log("reload: " + s.message() + "; logging stays where it was");
+        Log(LogLevel::kError, "reload: " + s.message() + "; logging stays where it was");
       }
     }
     bool retention_changed = false;
     if (!next.ok()) {
-      Log("reload: " + next.status().message() + "; keeping the running configuration");
+      Log(LogLevel::kError,
+          "reload: " + next.status().message() + "; keeping the running configuration");
     } else {
       if (next->log_file.empty() != running->log_file.empty()) {
-        Log("log_file changed; takes effect at restart");
+        Log(LogLevel::kWarn, "log_file changed; takes effect at restart");
         next->log_file = running->log_file;
       } else if (!next->log_file.empty()) {
         next->log_file = log_file;
       }
       for (const std::string& key : KeepRestartOnlyKeys(*running, &*next)) {
-        Log(key + " changed; takes effect at restart");
+        Log(LogLevel::kWarn, key + " changed; takes effect at restart");
       }
       retention_changed = next->retention_ns != running->retention_ns;
       const size_t max_connections = next->http.max_connections;
+      ConfigureLog(log_, *next);
       live_.Set(std::move(next).value());
       server_.ApplyLimits();
-      RaiseOpenFileLimit(max_connections);
-      Log("reloaded " +
-          (flags_.count("config") ? flags_.at("config") : std::string("(no --config)")));
+      RaiseOpenFileLimit(log_, max_connections);
+      Log(LogLevel::kInfo, "reloaded " + (flags_.count("config") ? flags_.at("config")
+                                                                 : std::string("(no --config)")));
     }
     service::NotifyReady("listening on " + server_.url());
     return retention_changed;
@@ -124,15 +147,18 @@ class Reloader {
   const Flags& flags_;
   LiveConfig& live_;
   Server& server_;
+  Logger& log_;
+
+  void Log(LogLevel level, const std::string& msg) { log_.Log(level, msg); }
 };
 
-void Prune(FleetStore& store, int64_t retention_ns, int64_t now_ns) {
+void Prune(Logger& log, FleetStore& store, int64_t retention_ns, int64_t now_ns) {
   if (retention_ns <= 0) return;
   const int64_t cutoff = now_ns - retention_ns;
   while (true) {
     auto n = store.PruneEvents(cutoff, 10000);
     if (!n.ok()) {
-      Log("retention: " + n.status().message());
+      log.Log(LogLevel::kError, "retention: " + n.status().message());
       return;
     }
     if (*n < 10000) return;
@@ -151,6 +177,12 @@ void AddServeFlags(cmdline::Program& root, Host& host) {
   AddFlag(&root, flags.get(), "web-root", "DIR", "the dashboard's files");
   AddFlag(&root, flags.get(), "log-file", "FILE",
           "append stdout and stderr to FILE, reopened on SIGHUP");
+  AddFlag(&root, flags.get(), "log-format", cmdline::Choices({"text", "json"}),
+          "log lines as text (default) or json")
+      ->check(cmdline::OneOf({"text", "json"}));
+  AddFlag(&root, flags.get(), "log-level", cmdline::Choices({"debug", "info", "warn", "error"}),
+          "the lowest level logged (default info)")
+      ->check(cmdline::OneOf({"debug", "info", "warn", "error"}));
 }
 
 int Serve(Host& host, const Flags& flags) {
@@ -160,6 +192,8 @@ int Serve(Host& host, const Flags& flags) {
   if (!config.log_file.empty()) {
     if (Status s = RedirectOutput(config.log_file); !s.ok()) return Fail(s);
   }
+  Logger log(WriteStderr, [&host] { return host.NowNs(); });
+  ConfigureLog(log, config);
   auto store = OpenConfigStore(config);
   if (!store.ok()) return Fail(store.status());
 
@@ -174,7 +208,7 @@ int Serve(Host& host, const Flags& flags) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGHUP, SIG_DFL);  // blocked: taken by sigtimedwait below
   signal(SIGPIPE, SIG_IGN);
-  RaiseOpenFileLimit(config.http.max_connections);
+  RaiseOpenFileLimit(log, config.http.max_connections);
 
   LiveConfig live(config);
   Metrics metrics;
@@ -182,25 +216,31 @@ int Serve(Host& host, const Flags& flags) {
   Api api(
       **store, live, metrics, [&host] { return host.NowNs(); }, [&alerts] { alerts.Wake(); });
   api.SetOnRefused([&alerts](const RefusedReport& r) { alerts.ReportRefused(r); });
+  api.SetProcessHost(&host);
   ServerOptions options;
   options.listen = config.listen;
   options.tls_cert = config.tls_cert;
   options.tls_key = config.tls_key;
   options.web_root = config.web_root;
   options.host = &host;
+  options.logger = &log;
   Server server(api, options);
   Status s = server.Start();
   if (!s.ok()) return Fail(s);
   alerts.Start();
-  std::cout << server.url() << std::endl;
+  // The URL on stdout for whoever started the collector; with log_file,
+  // stdout is the log, where every line has its level.
+  if (config.log_file.empty()) std::cout << server.url() << std::endl;
+  log.Log(LogLevel::kInfo, "listening on " + server.url(),
+          {{"version", DRIFTWATCH_VERSION}, {"log_level", config.log_level}});
   service::NotifyReady("listening on " + server.url());
 
-  Reloader reloader(host, flags, live, server);
+  Reloader reloader(host, flags, live, server, log);
   int64_t next_prune = 0;
   while (true) {
     const int64_t now = host.NowNs();
     if (now >= next_prune) {
-      Prune(**store, live.Get()->retention_ns, now);
+      Prune(log, **store, live.Get()->retention_ns, now);
       next_prune = now + kPruneEveryNs;
     }
     const int64_t wait_ns = std::max<int64_t>(next_prune - now, 1000000);
@@ -211,7 +251,7 @@ int Serve(Host& host, const Flags& flags) {
     if (sig == SIGHUP && reloader.Reload()) next_prune = 0;
   }
   service::NotifyStopping();
-  Log("stopping");
+  log.Log(LogLevel::kInfo, "stopping");
   server.Stop();
   alerts.Stop();
   return kExitOk;

@@ -16,7 +16,9 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
+#include "collector/request_log.h"
 #include "collector/web_files.h"
 #include "collector/worker_pool.h"
 #include "core/host.h"
@@ -181,6 +183,7 @@ class Session {
 
  private:
   void OnHeader(beast::error_code ec) {
+    started_ = std::chrono::steady_clock::now();
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       // The parser consumes the request line once it has it whole.
       if (parser_->get().target().empty()) {
@@ -314,6 +317,8 @@ class Session {
       }
       s->req_.body = std::string();  // free the body before the answer is written
       s->ReleaseBody();
+      s->Record(out);  // here, not on an I/O thread
+      s->recorded_ = true;
       net::post(s->derived().stream().get_executor(),
                 [s, out = std::move(out), headers = std::move(headers)]() mutable {
                   s->Answer(std::move(out), std::move(headers), s->has_body_);
@@ -339,6 +344,8 @@ class Session {
     const size_t limit = limits_.max_body_bytes;
     const bool queued = shared_.pool.TrySubmit([s = self(), limit] {
       HttpResponse out = s->shared_.api.BodyTooLarge(s->req_, limit);
+      s->Record(out);
+      s->recorded_ = true;
       net::post(s->derived().stream().get_executor(),
                 [s, out = std::move(out)]() mutable { s->Answer(std::move(out), {}, true); });
     });
@@ -353,6 +360,7 @@ class Session {
   // request was not read whole).
   void Answer(HttpResponse out, Headers headers, bool close) {
     if (close) keep_alive_ = false;
+    if (!std::exchange(recorded_, false)) Record(out);
     if (out.status == 413 || out.status == 414 || out.status == 431) {
       shared_.api.metrics().http_limit_rejections++;
     }
@@ -372,6 +380,21 @@ class Session {
     lowest().expires_after(milliseconds(limits_.write_timeout_ms));
     http::async_write(derived().stream(), *res_,
                       [s = self()](beast::error_code ec, size_t) { s->OnWritten(ec); });
+  }
+
+  // The access and audit lines and the latency of this answer; once per
+  // answer (Answer() records those that no worker recorded). A worker
+  // records its answer, so that formatting and writing log lines stays off
+  // the I/O threads.
+  void Record(const HttpResponse& out) {
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - started_)
+                           .count();
+    const std::string route = RouteTemplate(req_.path);
+    shared_.api.metrics().http_latency.Observe(route, out.status, ns);
+    Logger* logger = shared_.options.logger;
+    if (logger == nullptr) return;
+    LogRequest(*logger, RecordOf(req_, out, head_length_.value_or(out.body.size()), ns));
   }
 
   void OnWritten(beast::error_code ec) {
@@ -415,12 +438,14 @@ class Session {
   }
 
   const std::string peer_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
   HttpRequest req_;
   bool keep_alive_ = false;
   std::optional<size_t> head_length_;  // the length a HEAD answer announces
+  bool recorded_ = false;              // the answer under way was logged
   bool has_body_ = false;
   size_t reserved_ = 0;
   size_t drained_ = 0;

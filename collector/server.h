@@ -38,6 +38,11 @@
 // background thread runs through Api every second (so it stays fast when the
 // workers are saturated); a probe older than 15 s is reported as a failure.
 //
+// Every answer, whoever gives it (the API, the dashboard's files, /healthz,
+// an early refusal), is logged to `logger` (request_log.h) and observed in
+// the API's request latency histogram (metrics.h), by route template: the
+// audit of admin requests needs no code in the routes.
+//
 // TLS is enabled when a certificate and key are given (PEM files).
 //
 // Thread-safety: Start/Stop from one thread. Stop() is bounded: it closes
@@ -53,6 +58,7 @@
 
 #include "collector/api.h"
 #include "collector/listen_address.h"
+#include "collector/log.h"
 #include "core/host.h"
 #include "core/status.h"
 
@@ -64,6 +70,9 @@ struct ServerOptions {
   std::string tls_key;
   std::string web_root;  // dashboard files (web_files.h); "" serves no dashboard
   Host* host = nullptr;  // reads the dashboard files; required with web_root (borrowed)
+  // Receives the access and audit lines of every answer (request_log.h);
+  // none when null (borrowed).
+  Logger* logger = nullptr;
 };
 
 class Server {

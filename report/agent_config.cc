@@ -14,10 +14,11 @@ namespace driftwatch::report {
 namespace {
 
 // Every key, in the order FormatDaemonConfig writes them.
-constexpr const char* kKeys[] = {
-    "version",    "collector", "token_file", "host_id",         "ca_file",      "db",
-    "rules",      "root",      "baseline",   "interval",        "jitter",       "poll_interval",
-    "outbox_max", "jobs",      "nice",       "verify_packages", "min_severity", "enroll_file"};
+constexpr const char* kKeys[] = {"version",      "collector",   "token_file",  "host_id",
+                                 "ca_file",      "db",          "rules",       "root",
+                                 "baseline",     "interval",    "jitter",      "poll_interval",
+                                 "outbox_max",   "jobs",        "nice",        "verify_packages",
+                                 "min_severity", "enroll_file", "metrics_file"};
 
 std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -54,6 +55,8 @@ Status SetKey(const std::string& at, const std::string& key, const std::string& 
     c.host_id = s;
   } else if (key == "ca_file") {
     c.ca_file = s;
+  } else if (key == "metrics_file") {
+    c.metrics_file = s;
   } else if (key == "db" || key == "rules" || key == "root" || key == "baseline" ||
              key == "enroll_file") {
     if (s.empty()) return Status::InvalidArgument(at + ": " + key + ": must not be empty");
@@ -197,6 +200,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
     if (k == "verify_packages") v = c.verify_packages ? "true" : "false";
     if (k == "min_severity") v = std::string(agent::MinSeverityName(c.min_severity));
     if (k == "enroll_file") v = Scalar(c.enroll_file);
+    if (k == "metrics_file") v = Scalar(c.metrics_file);
     out += k + ": " + v + "  # " + (c.from_file.count(k) != 0 ? "from the file" : "default") + "\n";
   }
   return out;

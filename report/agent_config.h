@@ -20,10 +20,11 @@
 //   verify_packages: false
 //   min_severity: info  # drift below it is kept in history, not reported
 //   enroll_file: /etc/driftwatch/enroll.yaml
+//   metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom  # default: none
 //
 // Errors name FILE:LINE:COL; unknown keys are errors; unknown versions are
-// kUnsupported. An empty string for collector, token_file, host_id or
-// ca_file means "not set" (FormatDaemonConfig writes them that way).
+// kUnsupported. An empty string for collector, token_file, host_id,
+// ca_file or metrics_file means "not set" (FormatDaemonConfig writes them that way).
 //
 // Thread-safety: pure functions (LoadDaemonConfig reads through `host`); the
 // config is a value.
@@ -64,6 +65,7 @@ struct DaemonConfig {
   bool verify_packages = false;
   std::optional<Severity> min_severity;  // nullopt: "info", every event is reported
   std::string enroll_file = kDefaultEnrollFile;
+  std::string metrics_file;  // node_exporter textfile (agent_metrics.h); "" = none
 
   // Where the values came from: the file read ("" = none) and the keys it set.
   std::string source;

@@ -133,6 +133,7 @@ jobs: 2
 nice: 5
 verify_packages: true
 min_severity: medium
+metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
 )",
                              "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -144,6 +145,7 @@ min_severity: medium
     EXPECT_EQ(back->token_file, in.token_file);
     EXPECT_EQ(back->host_id, in.host_id);
     EXPECT_EQ(back->ca_file, in.ca_file);
+    EXPECT_EQ(back->metrics_file, in.metrics_file);
     EXPECT_EQ(back->db, in.db);
     EXPECT_EQ(back->rules, in.rules);
     EXPECT_EQ(back->root, in.root);
@@ -157,7 +159,7 @@ min_severity: medium
     EXPECT_EQ(back->verify_packages, in.verify_packages);
     EXPECT_EQ(back->min_severity, in.min_severity);
     EXPECT_EQ(back->enroll_file, in.enroll_file);
-    EXPECT_EQ(back->from_file.size(), 18u) << "every key is written";
+    EXPECT_EQ(back->from_file.size(), 19u) << "every key is written";
   }
   const std::string text = FormatDaemonConfig(*c);
   EXPECT_NE(text.find("\ninterval: 90s  # from the file\n"), std::string::npos) << text;
@@ -239,14 +241,14 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
   EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
 
   // Uncommented, the examples of keys without a default (collector,
-  // token_file, host_id, ca_file) are set; every other key keeps its value.
+  // token_file, host_id, ca_file, metrics_file) are set; every other key keeps its value.
   auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->from_file,
             (std::set<std::string>{"version", "collector", "enroll_file", "token_file", "host_id",
                                    "ca_file", "db", "rules", "root", "baseline", "interval",
                                    "jitter", "poll_interval", "outbox_max", "jobs", "nice",
-                                   "verify_packages", "min_severity"}));
+                                   "verify_packages", "min_severity", "metrics_file"}));
   EXPECT_EQ(c->db, d.db);
   EXPECT_EQ(c->root, d.root);
   EXPECT_EQ(c->baseline, d.baseline);

@@ -18,6 +18,7 @@
 #include "core/drift_json.h"
 #include "core/host.h"
 #include "core/service.h"
+#include "report/agent_metrics.h"
 #include "report/client.h"
 #include "report/daemon_schedule.h"
 #include "report/enrollment.h"
@@ -27,8 +28,15 @@
 namespace driftwatch::report {
 namespace {
 
-void Log(Host& host, const std::string& msg) {
-  std::cerr << FormatRfc3339Nanos(host.NowNs()) << " driftwatch daemon: " << msg << std::endl;
+// Levels of the daemon's lines (docs/operations.md "Logs").
+constexpr const char* kInfo = "info";
+constexpr const char* kWarn = "warn";
+constexpr const char* kError = "error";
+
+// "TIME LEVEL driftwatch daemon: MESSAGE", one line each.
+void Log(Host& host, const char* level, const std::string& msg) {
+  std::cerr << FormatRfc3339Nanos(host.NowNs()) << " " << level << " driftwatch daemon: " << msg
+            << std::endl;
 }
 
 struct PendingAck {
@@ -44,7 +52,7 @@ struct PendingAck {
 bool KeepForRetry(Host& host, const PendingAck& a, const Status& s) {
   if (s.ok()) return false;
   if (s.code() == StatusCode::kUnavailable) return true;
-  Log(host, "command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
+  Log(host, kWarn, "command " + std::to_string(a.id) + ": acknowledgement refused: " + s.message());
   return false;
 }
 
@@ -73,13 +81,13 @@ std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
 void LowerPriority(Host& host, int nice) {
   if (nice <= 0) return;
   if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
-    Log(host, ErrnoStatus("setpriority", errno).message());
+    Log(host, kWarn, ErrnoStatus("setpriority", errno).message());
   }
   constexpr int kWhoProcess = 1;       // IOPRIO_WHO_PROCESS
   constexpr int kClassBestEffort = 2;  // IOPRIO_CLASS_BE
   constexpr int kClassShift = 13;      // IOPRIO_CLASS_SHIFT
   if (syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | 7) != 0) {
-    Log(host, ErrnoStatus("ioprio_set", errno).message());
+    Log(host, kWarn, ErrnoStatus("ioprio_set", errno).message());
   }
 }
 
@@ -112,7 +120,9 @@ struct Daemon::Impl {
   bool enroll_unavailable_logged = false;
   std::string status = "started";  // the last STATUS= sent to the service manager
 
-  void Log(const std::string& msg) { report::Log(host, msg); }
+  void Log(const std::string& msg) { report::Log(host, kInfo, msg); }
+  void Warn(const std::string& msg) { report::Log(host, kWarn, msg); }
+  void Error(const std::string& msg) { report::Log(host, kError, msg); }
 
   void SetStatus(std::string s) {
     status = std::move(s);
@@ -151,13 +161,13 @@ struct Daemon::Impl {
   // Queues result (when given) and delivers the outbox.
   void Deliver(const CheckResult* result, bool respect_backoff) {
     auto outbox = Outbox::Open(config.db, config.outbox_max);
-    if (!outbox.ok()) return Log(outbox.status().message());
+    if (!outbox.ok()) return Error(outbox.status().message());
     if (result != nullptr) {
       auto id = (*outbox)->Enqueue(*result, host.NowNs());
-      if (!id.ok()) return Log("cannot queue the report: " + id.status().message());
+      if (!id.ok()) return Error("cannot queue the report: " + id.status().message());
     }
     auto cred = Credentials(**outbox);
-    if (!cred.ok()) return Log(cred.status().message());
+    if (!cred.ok()) return Error(cred.status().message());
     if (!cred->has_value()) {
       if (result != nullptr) Log("not enrolled with a collector; report kept in the outbox");
       return;
@@ -166,9 +176,9 @@ struct Daemon::Impl {
     DeliveryOptions opts;
     opts.respect_backoff = respect_backoff;
     auto outcome = DeliverOutbox(host, **outbox, client, **cred, opts, host.NowNs());
-    if (!outcome.ok()) return Log("delivery: " + outcome.status().message());
+    if (!outcome.ok()) return Warn("delivery: " + outcome.status().message());
     if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
-      Log(outcome->Note());
+      report::Log(host, outcome->error.ok() ? kInfo : kWarn, outcome->Note());
     }
   }
 
@@ -179,21 +189,21 @@ struct Daemon::Impl {
   void MaybeEnroll() {
     if (!config.token_file.empty() || !schedule.EnrollDue()) return;
     auto outbox = Outbox::Open(config.db, config.outbox_max);
-    if (!outbox.ok()) return Log(outbox.status().message());
+    if (!outbox.ok()) return Error(outbox.status().message());
     auto enrolled = (*outbox)->LoadEnrollment();
-    if (!enrolled.ok()) return Log(enrolled.status().message());
+    if (!enrolled.ok()) return Error(enrolled.status().message());
     if (enrolled->has_value()) return;
     auto file = LoadEnrollFile(host, config.enroll_file);
     if (!file.ok() && file.status().code() == StatusCode::kNotFound) return;
     if (!file.ok()) {
       schedule.EnrollRefused();
-      return Log("cannot enroll: " + file.status().message() + "; trying again in 10 minutes");
+      return Warn("cannot enroll: " + file.status().message() + "; trying again in 10 minutes");
     }
     auto token = ReadTokenFile(host, file->token_file);
     if (!token.ok()) {
       schedule.EnrollRefused();
-      return Log("cannot enroll with " + file->collector + ": " + token.status().message() +
-                 "; trying again in 10 minutes");
+      return Warn("cannot enroll with " + file->collector + ": " + token.status().message() +
+                  "; trying again in 10 minutes");
     }
     SetStatus("enrolling");
     EnrollRequest request{file->collector, std::move(token).value(), host.Hostname(), file->group,
@@ -205,26 +215,26 @@ struct Daemon::Impl {
         SetStatus("enrolling: collector unavailable");
         // Logged once while it lasts, not at every poll.
         if (std::exchange(enroll_unavailable_logged, true)) return;
-        return Log("enrolling with " + file->collector + ": " + s.message() +
-                   "; trying again every " + FormatDuration(config.poll_interval_ns));
+        return Warn("enrolling with " + file->collector + ": " + s.message() +
+                    "; trying again every " + FormatDuration(config.poll_interval_ns));
       }
       schedule.EnrollRefused();
       enroll_unavailable_logged = false;
       SetStatus("enrolling: refused");
       if (s.code() == StatusCode::kPermissionDenied) {
-        return Log("enrolling with " + file->collector + ": the enroll token in " +
-                   file->token_file + " was refused (expired, used up or revoked; " + s.message() +
-                   "); trying again in 10 minutes");
+        return Warn("enrolling with " + file->collector + ": the enroll token in " +
+                    file->token_file + " was refused (expired, used up or revoked; " + s.message() +
+                    "); trying again in 10 minutes");
       }
-      return Log("enrolling with " + file->collector + ": " + s.message() +
-                 "; trying again in 10 minutes");
+      return Warn("enrolling with " + file->collector + ": " + s.message() +
+                  "; trying again in 10 minutes");
     }
     enroll_unavailable_logged = false;
     std::string msg = "enrolled as " + e->host_id + " with " + e->collector;
     if (Status removed = host.Remove(file->token_file); removed.ok()) {
       Log(msg + "; removed the spent token file " + file->token_file);
     } else {
-      Log(msg + "; could not remove the spent token file: " + removed.message());
+      Warn(msg + "; could not remove the spent token file: " + removed.message());
     }
     SetStatus("enrolled as " + e->host_id);
   }
@@ -246,7 +256,34 @@ struct Daemon::Impl {
     return Status::Ok();
   }
 
+  // A check, its delivery, and the metrics file (metrics_file:) after it.
   Status Check() {
+    const int64_t t0 = host.MonotonicNs();
+    AgentFigures figures;
+    Status s = CheckAndDeliver(&figures);
+    figures.check_duration_ns = host.MonotonicNs() - t0;
+    if (!s.ok()) {
+      figures = AgentFigures{.check_duration_ns = figures.check_duration_ns,
+                             .check_result = kCheckFailed};
+    }
+    WriteMetrics(figures);
+    return s;
+  }
+
+  void WriteMetrics(AgentFigures f) {
+    if (config.metrics_file.empty()) return;
+    f.now_ns = host.NowNs();
+    if (f.check_finished_ns == 0) f.check_finished_ns = f.now_ns;
+    if (auto outbox = Outbox::Open(config.db, config.outbox_max); outbox.ok()) {
+      if (auto n = (*outbox)->PendingCount(); n.ok()) f.outbox_reports = *n;
+      if (auto at = (*outbox)->OldestPendingNs(); at.ok()) f.outbox_oldest_ns = at->value_or(0);
+    }
+    if (Status s = WriteAgentMetrics(host, config.metrics_file, f); !s.ok()) {
+      Warn(s.message());
+    }
+  }
+
+  Status CheckAndDeliver(AgentFigures* figures) {
     DW_RETURN_IF_ERROR(EnsureBaseline());
     auto result = agent::RunCheck(CheckOpts());
     if (!result.ok()) return result.status();
@@ -261,6 +298,10 @@ struct Daemon::Impl {
              std::string(agent::MinSeverityName(config.min_severity)) + ", not reported)";
     }
     Log("check: " + msg);
+    const EventCounts counts = ReportCounts(*result);
+    for (int i = 1; i <= 4; ++i) figures->drift[i - 1] = counts.severities[i];
+    figures->check_result = counts.total > 0 ? kCheckDrift : kCheckNoDrift;
+    figures->check_finished_ns = result->finished_ns;
     SetStatus("checked at " + FormatRfc3339Nanos(result->finished_ns).substr(0, 19) + "Z: " + msg);
     Deliver(&*result, false);
     return Status::Ok();
@@ -281,7 +322,7 @@ struct Daemon::Impl {
       if (ec || gen != check_gen) return;
       schedule.CheckRan();
       Status s = Check();
-      if (!s.ok()) Log("check failed: " + s.message());
+      if (!s.ok()) Error("check failed: " + s.message());
       ScheduleCheck();
     });
   }
@@ -290,7 +331,7 @@ struct Daemon::Impl {
     MaybeEnroll();
     Deliver(nullptr, true);
     auto outbox = Outbox::Open(config.db, config.outbox_max);
-    if (!outbox.ok()) return Log(outbox.status().message());
+    if (!outbox.ok()) return Error(outbox.status().message());
     auto cred = Credentials(**outbox);
     if (!cred.ok() || !cred->has_value()) return;
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
@@ -342,7 +383,7 @@ struct Daemon::Impl {
       if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
         // Report against the new baseline so the collector sees it at once.
         Status cs = Check();
-        if (!cs.ok()) Log("check failed: " + cs.message());
+        if (!cs.ok()) Error("check failed: " + cs.message());
       }
     }
   }
@@ -364,7 +405,7 @@ struct Daemon::Impl {
         service::NotifyReloading();
         auto c = LoadDaemonConfig(host, config_path, config_required);
         if (!c.ok()) {
-          Log("reload failed, keeping the old configuration: " + c.status().message());
+          Error("reload failed, keeping the old configuration: " + c.status().message());
         } else {
           config = std::move(c).value();
           Log(config.source.empty() ? "configuration reloaded: " + ConfigSource(config, config_path)
@@ -414,7 +455,7 @@ int Daemon::Run() {
     // Opening the store first creates its directory (0700) on a host where
     // nothing made it yet, so that a first-start enrollment can be kept.
     if (auto store = agent::Store::Open(impl_->host, impl_->config.db); !store.ok()) {
-      impl_->Log(store.status().message());
+      impl_->Error(store.status().message());
     }
     impl_->Poll();
     impl_->started = true;

@@ -12,6 +12,7 @@ DW_BUILD_PACKAGES=(
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
   dpkg tar coreutils libfaketime wrk bsdutils groff-base
+  prometheus  # promtool: the metrics-promtool test
 )
 # What scripts/package needs on top of DW_BUILD_PACKAGES to build and check
 # the .debs. debian/control's Build-Depends are DW_BUILD_PACKAGES minus the

@@ -156,7 +156,8 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "nice: 10  # default\n"
       "verify_packages: false  # default\n"
       "min_severity: info  # default\n"
-      "enroll_file: /etc/driftwatch/enroll.yaml  # default\n";
+      "enroll_file: /etc/driftwatch/enroll.yaml  # default\n"
+      "metrics_file: \"\"  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's

@@ -285,6 +285,7 @@ std::vector<Target> AllTargets() {
       {"agent_config", &FuzzAgentConfig},
       {"api_query", &FuzzApiQuery},
       {"upper_diff", &FuzzUpperDiff},
+      {"request_log", &FuzzRequestLog},
   };
 }
 

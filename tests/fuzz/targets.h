@@ -43,6 +43,8 @@ std::string FuzzPathEscape(std::string_view input);    // EscapePath / UnescapeP
 std::string FuzzAgentConfig(std::string_view input);  // ParseDaemonConfig, ParseCollectorConfig
 std::string FuzzApiQuery(std::string_view input);     // collector Api::Handle, GET + query string
 std::string FuzzUpperDiff(std::string_view input);    // DiffUpperLayer over generated layers
+// tests/fuzz/log_targets.cc:
+std::string FuzzRequestLog(std::string_view input);  // RouteTemplate, FormatLogLine of a path
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();
