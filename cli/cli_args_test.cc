@@ -58,7 +58,11 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
       {{"bogus"},
        "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
-       "packages, enroll, daemon, container, containers)"},
+       "packages, enroll, daemon, container, containers, status, db)"},
+      {{"status", "now"}, "driftwatch status: unexpected argument 'now'"},
+      {{"db"}, "driftwatch db: expected a subcommand: check, recover"},
+      {{"db", "check", "--format", "yaml"},
+       "driftwatch db check: --format: expected text or json, not 'yaml'"},
       {{"--bogus"}, "driftwatch: unknown flag --bogus"},
       {{"baseline"}, "driftwatch baseline: expected a subcommand: create, list, show, accept"},
       {{"baseline", "drop"},

@@ -39,13 +39,20 @@ TEST(CollectorArgsTest, MistakesSayWhatWasExpected) {
       {{"--store", "mysql://x"},
        "driftwatch-collector: --store: expected sqlite:///PATH or postgresql://USER@HOST/DB"},
       {{"serve"},
-       "driftwatch-collector: unknown command 'serve' (expected token, baseline, package, "
+       "driftwatch-collector: unknown command 'serve' (expected token, host, baseline, package, "
        "migrate)"},
-      {{"token"}, "driftwatch-collector token: expected a subcommand: create"},
+      {{"token"}, "driftwatch-collector token: expected a subcommand: create, list, revoke"},
+      {{"token", "revoke", "--db", "x.db"}, "driftwatch-collector token revoke: ID is required"},
+      {{"token", "list", "--db", "x.db", "--format", "csv"},
+       "driftwatch-collector token list: --format: expected table or json, not 'csv'"},
+      {{"host"}, "driftwatch-collector host: expected a subcommand: list, remove, rename"},
+      {{"host", "rename", "web-1", "--db", "x.db"},
+       "driftwatch-collector host rename: NEW is required"},
       {{"token", "create", "--db", "x.db"},
        "driftwatch-collector token create: --role is required"},
       {{"token", "create", "--db", "x.db", "--role", "root"},
-       "driftwatch-collector token create: --role: expected enroll, read or admin, not 'root'"},
+       "driftwatch-collector token create: --role: expected enroll, read, admin or reenroll, not "
+       "'root'"},
       {{"token", "create", "--db", "x.db", "--role", "enroll", "--uses", "abc"},
        "driftwatch-collector token create: --uses: expected a positive integer, not 'abc'"},
       {{"token", "create", "--db", "x.db", "--role", "enroll", "--expires", "soon"},

@@ -40,7 +40,7 @@ expect "--limit" driftwatch history --path '/etc/**' --l
 expect "token" driftwatch-collector t
 expect "create" driftwatch-collector token c
 expect "--store --store-pool" driftwatch-collector --sto
-expect "enroll read admin" driftwatch-collector token create --role ""
+expect "enroll read admin reenroll" driftwatch-collector token create --role ""
 expect "agent" driftwatch-collector package ""
 # Only what the command takes: no serve flag after a command.
 expect "" driftwatch-collector migrate --li
