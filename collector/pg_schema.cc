@@ -140,13 +140,6 @@ int64_t MonthStartNs(int64_t y, int m) {
 
 }  // namespace
 
-const char* const kPgDriftQuerySql =
-    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events "
-    "WHERE id > $1 AND ($2::text IS NULL OR host_id = $2) "
-    "AND ($3::text IS NULL OR grp = $3) AND ($4::text IS NULL OR path ~ $4) "
-    "AND ($5::int IS NULL OR kind = $5) AND ($6::int IS NULL OR severity >= $6) "
-    "AND detected_ns >= $7 AND detected_ns < $8 ORDER BY id LIMIT $9";
-
 const std::vector<PgMigration>& PgMigrations() {
   static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
   return kAll;

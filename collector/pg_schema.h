@@ -18,13 +18,6 @@ struct PgMigration {
   const char* sql;  // fixed DDL, no values
 };
 
-// The /drift query (FleetStore::QueryDrift): $1 after_id, $2 host, $3 group,
-// $4 path regex, $5 kind, $6 min severity (NULL = no filter), $7..$8 the
-// detected_ns window, $9 limit. Sessions plan it per execution
-// (plan_cache_mode = force_custom_plan) so that unused filters fold away
-// and the host/time indexes and partition pruning apply.
-extern const char* const kPgDriftQuerySql;
-
 // Every migration in order; the last one's version is kPgSchemaVersion.
 const std::vector<PgMigration>& PgMigrations();
 

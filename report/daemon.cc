@@ -160,7 +160,7 @@ struct Daemon::Impl {
 
   // Queues result (when given) and delivers the outbox.
   void Deliver(const CheckResult* result, bool respect_backoff) {
-    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
     if (!outbox.ok()) return Error(outbox.status().message());
     if (result != nullptr) {
       auto id = (*outbox)->Enqueue(*result, host.NowNs());
@@ -188,7 +188,7 @@ struct Daemon::Impl {
   // reached is tried again at the next poll; a refusal after 10 minutes.
   void MaybeEnroll() {
     if (!config.token_file.empty() || !schedule.EnrollDue()) return;
-    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
     if (!outbox.ok()) return Error(outbox.status().message());
     auto enrolled = (*outbox)->LoadEnrollment();
     if (!enrolled.ok()) return Error(enrolled.status().message());
@@ -206,8 +206,9 @@ struct Daemon::Impl {
                   "; trying again in 10 minutes");
     }
     SetStatus("enrolling");
-    EnrollRequest request{file->collector, std::move(token).value(), host.Hostname(), file->group,
-                          file->ca_file};
+    EnrollRequest request{file->collector, std::move(token).value(),
+                          host.Hostname(), file->group,
+                          file->ca_file,   host.NowNs()};
     auto e = EnrollAndSave(**outbox, request);
     if (!e.ok()) {
       const Status& s = e.status();
@@ -274,7 +275,7 @@ struct Daemon::Impl {
     if (config.metrics_file.empty()) return;
     f.now_ns = host.NowNs();
     if (f.check_finished_ns == 0) f.check_finished_ns = f.now_ns;
-    if (auto outbox = Outbox::Open(config.db, config.outbox_max); outbox.ok()) {
+    if (auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max); outbox.ok()) {
       if (auto n = (*outbox)->PendingCount(); n.ok()) f.outbox_reports = *n;
       if (auto at = (*outbox)->OldestPendingNs(); at.ok()) f.outbox_oldest_ns = at->value_or(0);
     }
@@ -330,7 +331,7 @@ struct Daemon::Impl {
   void Poll() {
     MaybeEnroll();
     Deliver(nullptr, true);
-    auto outbox = Outbox::Open(config.db, config.outbox_max);
+    auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
     if (!outbox.ok()) return Error(outbox.status().message());
     auto cred = Credentials(**outbox);
     if (!cred.ok() || !cred->has_value()) return;

@@ -1,6 +1,10 @@
 #include "report/enrollment.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cstdio>
 
 #include "report/client.h"
 
@@ -75,6 +79,16 @@ Result<std::string> TokenFromText(std::string_view text, const std::string& sour
 Result<std::string> ReadTokenFile(Host& host, const std::string& path) {
   auto text = host.ReadFile(path, kMaxTokenFileBytes);
   if (!text.ok()) return text.status().WithContext("token file");
+  struct stat st {};
+  DW_RETURN_IF_ERROR(host.StatAt(AT_FDCWD, path, &st).WithContext("token file"));
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::PermissionDenied(path + ": mode " + mode +
+                                    " lets other users read the token; refusing to use it. "
+                                    "Fix: chmod 600 " +
+                                    path);
+  }
   return TokenFromText(*text, path);
 }
 

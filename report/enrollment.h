@@ -45,7 +45,8 @@ Result<EnrollFile> LoadEnrollFile(Host& host, const std::string& path);
 // blanks. Empty is kInvalidArgument ("SOURCE: no token").
 Result<std::string> TokenFromText(std::string_view text, const std::string& source);
 // A token file: a regular file of at most kMaxTokenFileBytes (a FIFO or
-// device is refused without blocking), read through `host`.
+// device is refused without blocking), read through `host`. A file group or
+// others may read is kPermissionDenied, naming the fix (chmod 600).
 Result<std::string> ReadTokenFile(Host& host, const std::string& path);
 
 struct EnrollRequest {

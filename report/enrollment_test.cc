@@ -1,6 +1,10 @@
 #include "report/enrollment.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace driftwatch::report {
 namespace {
@@ -83,6 +87,27 @@ TEST(TokenTest, TokenFileIsARegularFileOfAtMost4KiB) {
   auto missing = ReadTokenFile(DefaultHost(), "/nonexistent-driftwatch-dir/enroll.token");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+TEST(TokenTest, TokenFileOthersMayReadIsRefused) {
+  char dir[] = "/tmp/dw-token-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/enroll.token";
+  ASSERT_TRUE(DefaultHost().WriteFileAtomic(path, "dwe_secret\n", 0644).ok());
+  auto open = ReadTokenFile(DefaultHost(), path);
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(open.status().message(), path +
+                                         ": mode 0644 lets other users read the token; refusing "
+                                         "to use it. Fix: chmod 600 " +
+                                         path);
+  EXPECT_EQ(open.status().message().find("dwe_secret"), std::string::npos);
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  auto ok = ReadTokenFile(DefaultHost(), path);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok, "dwe_secret");
+  unlink(path.c_str());
+  rmdir(dir);
 }
 
 }  // namespace

@@ -285,7 +285,7 @@ class EnrollingAgent {
               "  - path: /etc/low/**\n    check: content\n    severity: low\n");
   }
   void WriteEnrollFile(const std::string& url, const std::string& token) {
-    WriteFile(dir_ / "enroll.token", token + "\n");
+    WriteSecretFile(dir_ / "enroll.token", token + "\n");
     WriteFile(dir_ / "enroll.yaml", "version: 1\ncollector: " + url + "\ngroup: web\ntoken_file: " +
                                         (dir_ / "enroll.token") + "\n");
   }
@@ -446,7 +446,7 @@ TEST(DaemonServiceTest, EnrollTakesTheTokenFromAFileOrStdin) {
   ASSERT_TRUE(c.Start()) << ReadAll(c.log());
   const std::string enroll = Q(AgentBin()) + " enroll --collector " + Q(c.url());
   const std::string token = c.Token("enroll");
-  WriteFile(dir / "enroll.token", token + "\n");
+  WriteSecretFile(dir / "enroll.token", token + "\n");
   auto from_file = testutil::Run(enroll + " --name file-1 --db " + Q(dir / "a.db") +
                                  " --token-file " + Q(dir / "enroll.token") + " 2>&1");
   EXPECT_EQ(from_file.exit_code, 0) << from_file.out;
@@ -472,6 +472,16 @@ TEST(DaemonServiceTest, EnrollTakesTheTokenFromAFileOrStdin) {
                                " --token-file - 2>&1");
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_EQ(refused.out.find("dwe_wrong-token"), std::string::npos) << refused.out;
+  // A token file other users may read is refused, and its token not shown.
+  WriteFile(dir / "open.token", token + "\n");
+  ASSERT_EQ(chmod((dir / "open.token").c_str(), 0644), 0);
+  auto open = testutil::Run(enroll + " --db " + Q(dir / "d.db") + " --token-file " +
+                            Q(dir / "open.token") + " 2>&1");
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_EQ(open.out, "driftwatch: " + (dir / "open.token") +
+                          ": mode 0644 lets other users read the token; refusing to use it. "
+                          "Fix: chmod 600 " +
+                          (dir / "open.token") + "\n");
 
   Answer hosts = c.Get("/api/v1/hosts", c.Token("read"));
   ASSERT_EQ(hosts.status, 200);

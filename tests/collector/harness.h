@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,12 @@ class TempDir {
 
 inline void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+}
+
+// A file only its owner may read, as the agent wants its token files.
+inline void WriteSecretFile(const std::string& path, const std::string& content) {
+  WriteFile(path, content);
+  chmod(path.c_str(), 0600);
 }
 
 // A child process whose first stdout line is read (the collector's URL).

@@ -137,7 +137,8 @@ TEST(LifecycleTest, TokenAndHostCommandsListRevokeRenameAndRemove) {
             "`driftwatch-collector token list`)\n");
   r = Collect(c, "token revoke");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("usage: token revoke ID"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("driftwatch-collector token revoke: ID is required"), std::string::npos)
+      << r.out;
 
   // A token written to a file: 0600 in a new 0700 directory, never over a file.
   const std::string file = dir / "tokens/web.token";
