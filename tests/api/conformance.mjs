@@ -80,6 +80,24 @@ function fail(what) {
 await SwaggerParser.validate(SPEC);
 const api = await SwaggerParser.dereference(SPEC);
 
+// The error codes of the document's Error schema are those of the error
+// table of docs/api.md (beside docs/openapi.yaml), no more, no fewer.
+{
+  const prose = fs.readFileSync(path.join(path.dirname(SPEC), 'api.md'), 'utf8');
+  const table = prose.slice(prose.indexOf('\n## Errors'), prose.indexOf('\n### Refused reports'));
+  const inTable = new Set();
+  for (const row of table.matchAll(/^\| [0-9 /]+ \| ([^|]+) \|/gm)) {
+    for (const code of row[1].matchAll(/`([a-z_]+)`/g)) inTable.add(code[1]);
+  }
+  const inEnum = new Set(api.components.schemas.Error.properties.error.enum);
+  for (const code of inEnum) {
+    if (!inTable.has(code)) fail(`error code ${code}: in docs/openapi.yaml, not in docs/api.md`);
+  }
+  for (const code of inTable) {
+    if (!inEnum.has(code)) fail(`error code ${code}: in docs/api.md, not in docs/openapi.yaml`);
+  }
+}
+
 // Closes every object schema the document leaves open, after folding allOf
 // into one object (a closed part of an allOf would refuse the other parts'
 // fields). Schemas are shared after dereferencing; each is changed once.
