@@ -5,7 +5,8 @@
 // status, documented header and body is checked against it (ajv, with
 // ajv-formats). Response objects are closed: a field the document does not
 // name fails (additionalProperties: false is added wherever the document
-// leaves it open). Every path also answers 405 for a method it lacks. The
+// leaves it open). Every path also answers 405 for a method it lacks, and
+// to OPTIONS with an Allow that names every method it documents. The
 // fleet lifecycle's own cases (tokens, host removal and rename,
 // re-enrollment) are in lifecycle.mjs.
 //
@@ -569,6 +570,14 @@ async function run() {
       fail(`${method} ${p}: expected 405 method_not_allowed, got ${res.status} ${res.body}`);
     } else {
       notAllowed++;
+    }
+    // OPTIONS is not served; its Allow names every method the path documents.
+    const options = await request('OPTIONS', target, {token: A});
+    const allow = (options.headers.allow || '').split(',').map((m) => m.trim());
+    const missing = METHODS.filter((m) => item[m] && !allow.includes(m.toUpperCase()));
+    if (options.status !== 405 || missing.length > 0) {
+      fail(`OPTIONS ${p}: expected 405 with Allow naming ${missing.join(', ')}, got ` +
+          `${options.status} Allow: ${options.headers.allow}`);
     }
   }
 
