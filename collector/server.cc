@@ -41,6 +41,9 @@ constexpr auto kDrainTime = std::chrono::seconds(2);
 // /healthz reports a failure when the last health probe is older than this.
 constexpr auto kHealthStale = std::chrono::seconds(15);
 constexpr auto kHealthEvery = std::chrono::seconds(1);
+// The methods the API serves, for the Allow of a 405 to TRACE, OPTIONS and
+// CONNECT.
+constexpr const char* kApiMethods = "GET, HEAD, POST, DELETE";
 // API work runs this many nice steps below the I/O threads, so that
 // accepting, reading and /healthz stay prompt when the API saturates the CPU.
 constexpr int kWorkerNice = 5;
@@ -218,7 +221,7 @@ class Session {
     keep_alive_ = head.keep_alive();
     has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
     if (head.method() == http::verb::connect) {  // its target is an authority, not a path
-      return Answer(Api::Error(405, "method CONNECT is not served"), {{"Allow", "GET, HEAD, POST"}},
+      return Answer(Api::Error(405, "method CONNECT is not served"), {{"Allow", kApiMethods}},
                     has_body_);
     }
     if (Status s = TakeHead(); !s.ok()) return Answer(Api::Error(400, s.message()), {}, true);
@@ -229,7 +232,7 @@ class Session {
     }
     if (req_.method == "TRACE" || req_.method == "OPTIONS") {
       return Answer(Api::Error(405, "method " + req_.method + " is not served"),
-                    {{"Allow", "GET, HEAD, POST"}}, has_body_);
+                    {{"Allow", kApiMethods}}, has_body_);
     }
     if (req_.path == "/healthz") {
       if (req_.method != "GET" && req_.method != "HEAD") {

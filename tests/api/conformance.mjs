@@ -5,7 +5,10 @@
 // status, documented header and body is checked against it (ajv, with
 // ajv-formats). Response objects are closed: a field the document does not
 // name fails (additionalProperties: false is added wherever the document
-// leaves it open). Every path also answers 405 for a method it lacks.
+// leaves it open). Every path also answers 405 for a method it lacks, and
+// to OPTIONS with an Allow that names every method it documents. The
+// fleet lifecycle's own cases (tokens, host removal and rename,
+// re-enrollment) are in lifecycle.mjs.
 //
 // The test fails when an operation of the document has no case here, or a
 // status it documents was never answered (but for the exemptions below,
@@ -16,14 +19,15 @@
 // How the statuses are provoked: 400 from a bad parameter or body (and a
 // query string that is not UTF-8), 401 without a valid token (each from its
 // own loopback address, 127.0.2.N, so that they do not add up to a
-// lockout), 403 from a token of another role, 404 from an unknown id, 409
-// from a repeated enrollment or acknowledgement, 413 from a body over
-// max_body_bytes, 429 from the failed-authentication lockout of one address
-// (127.0.0.9), 503 from the HTTP front end's bounds: a request that holds
-// the in-flight body budget makes every other request with a body 503, and
-// bursts of requests overflow the one worker and its queue of one
-// (collector.yaml below); /healthz answers 503 while its database file is
-// away.
+// lockout) or with a revoked or used-up one, 403 from a token of another
+// role (or a reenroll token of another host), 404 from an unknown id, 409
+// from a repeated enrollment or acknowledgement or a rename to an id that
+// exists, 413 from a body over max_body_bytes, 429 from the
+// failed-authentication lockout of one address (127.0.0.9), 503 from the
+// HTTP front end's bounds: a request that holds the in-flight body budget
+// makes every other request with a body 503, and bursts of requests
+// overflow the one worker and its queue of one (collector.yaml below);
+// /healthz answers 503 while its database file is away.
 import {spawn, execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -31,6 +35,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
+
+import {lifecycleCases} from './lifecycle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.resolve(here, '..', '..');
@@ -74,6 +80,24 @@ function fail(what) {
 // The document must be valid OpenAPI 3.0 before anything is checked with it.
 await SwaggerParser.validate(SPEC);
 const api = await SwaggerParser.dereference(SPEC);
+
+// The error codes of the document's Error schema are those of the error
+// table of docs/api.md (beside docs/openapi.yaml), no more, no fewer.
+{
+  const prose = fs.readFileSync(path.join(path.dirname(SPEC), 'api.md'), 'utf8');
+  const table = prose.slice(prose.indexOf('\n## Errors'), prose.indexOf('\n### Refused reports'));
+  const inTable = new Set();
+  for (const row of table.matchAll(/^\| [0-9 /]+ \| ([^|]+) \|/gm)) {
+    for (const code of row[1].matchAll(/`([a-z_]+)`/g)) inTable.add(code[1]);
+  }
+  const inEnum = new Set(api.components.schemas.Error.properties.error.enum);
+  for (const code of inEnum) {
+    if (!inTable.has(code)) fail(`error code ${code}: in docs/openapi.yaml, not in docs/api.md`);
+  }
+  for (const code of inTable) {
+    if (!inEnum.has(code)) fail(`error code ${code}: in docs/api.md, not in docs/openapi.yaml`);
+  }
+}
 
 // Closes every object schema the document leaves open, after folding allOf
 // into one object (a closed part of an allOf would refuse the other parts'
@@ -419,7 +443,12 @@ async function run() {
   check('POST /api/v1/enroll', await request('POST', '/api/v1/enroll',
       {token: tokens.enroll, body: {host: 'web-1'}}), 'again');
 
-  // One case per operation and status: [key, method, target, token, body].
+  // The fleet lifecycle: tokens, host removal and rename, re-enrollment.
+  const lifecycle = await lifecycleCases({request, check, fail, A, R,
+    report: (host, ms) => report(host, [], ms)});
+
+  // One case per operation and status: [key, method, target, token, body,
+  // status when served (200 unless said)].
   const routes = [
     ['GET /metrics', 'GET', '/metrics', R],
     ['GET /api/v1/whoami', 'GET', '/api/v1/whoami', R],
@@ -442,6 +471,7 @@ async function run() {
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {}],
     ['GET /api/v1/agents/commands', 'GET', '/api/v1/agents/commands', agent1],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', ack, agent1, {ok: true}],
+    ...lifecycle.routes,
   ];
   const withQuery = (target, q) => target + (target.includes('?') ? '&' + q.slice(1) : q);
 
@@ -486,6 +516,7 @@ async function run() {
     'GET /api/v1/fleet/summary': agent1, 'GET /api/v1/fleet/compare': agent1,
     'POST /api/v1/fleet/baseline': R, 'GET /api/v1/agents/commands': R,
     'POST /api/v1/agents/commands/{id}/ack': A,
+    ...lifecycle.wrongRole,
   };
   for (const [key, method, target, , body] of routes) {
     if (wrongRole[key]) {
@@ -540,6 +571,14 @@ async function run() {
     } else {
       notAllowed++;
     }
+    // OPTIONS is not served; its Allow names every method the path documents.
+    const options = await request('OPTIONS', target, {token: A});
+    const allow = (options.headers.allow || '').split(',').map((m) => m.trim());
+    const missing = METHODS.filter((m) => item[m] && !allow.includes(m.toUpperCase()));
+    if (options.status !== 405 || missing.length > 0) {
+      fail(`OPTIONS ${p}: expected 405 with Allow naming ${missing.join(', ')}, got ` +
+          `${options.status} Allow: ${options.headers.allow}`);
+    }
   }
 
   // 503 on every route that takes a body: another request holds the
@@ -559,8 +598,8 @@ async function run() {
 
   // 503 on the routes without a body: a burst overflows the one worker and
   // its queue (bounded: 20 bursts of 48 per route).
-  for (const [key, method, target, token] of routes) {
-    if (method !== 'GET') continue;
+  for (const [key, method, target, token, , served = 200] of routes) {
+    if (method === 'POST') continue;
     let seen = null;
     for (let round = 0; round < 20 && !seen; round++) {
       const burst = [];
@@ -571,7 +610,9 @@ async function run() {
       const answers = await Promise.all(burst);
       seen = answers.slice(4).find((a) => a.status === 503) || null;
       for (const a of answers.slice(4)) {
-        if (a.status !== 200 && a.status !== 503) fail(`${key} in a burst: ${a.status} ${a.body}`);
+        if (a.status !== served && a.status !== 503) {
+          fail(`${key} in a burst: ${a.status} ${a.body}`);
+        }
       }
     }
     if (!seen) {
