@@ -15,8 +15,12 @@ class StoreLifecycleTest : public BothStoresTest {
   void Seed() override {
     ASSERT_TRUE(store_->EnrollHost("a", "web", "1", "sha-agent-a", 1, "").ok());
     ASSERT_TRUE(store_->EnrollHost("b", "db", "1", "sha-agent-b", 2, "").ok());
-    ASSERT_TRUE(store_->IngestReport(Envelope("r-a", "a", 100), {AlertRoute{"page", Severity::kHigh, {}}}).ok());
-    ASSERT_TRUE(store_->IngestReport(Envelope("r-b", "b", 200), {AlertRoute{"page", Severity::kHigh, {}}}).ok());
+    ASSERT_TRUE(
+        store_->IngestReport(Envelope("r-a", "a", 100), {AlertRoute{"page", Severity::kHigh, {}}})
+            .ok());
+    ASSERT_TRUE(
+        store_->IngestReport(Envelope("r-b", "b", 200), {AlertRoute{"page", Severity::kHigh, {}}})
+            .ok());
     ASSERT_TRUE(store_->QueueCommand("a", "check-now", 300).ok());
     ASSERT_TRUE(store_->QueueCommand("b", "check-now", 300).ok());
   }
