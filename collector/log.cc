@@ -23,13 +23,11 @@ void AppendHex(unsigned char c, const char* prefix, std::string* out) {
   out->append(buf);
 }
 
-// logfmt's value: bare when it can be, else quoted with escapes. Bytes from
-// 0x80 on are kept when the value is valid UTF-8 (a path's name), else \xNN.
-void AppendTextValue(std::string_view v, std::string* out) {
-  if (IsBare(v)) {
-    out->append(v);
-    return;
-  }
+// `v` in double quotes with ", \, newline, return and tab escaped by a
+// backslash, and other control bytes (and, when `v` is not valid UTF-8, bytes
+// from 0x80 on) as `hex_prefix` and two hex digits: logfmt's "\x" and JSON's
+// "\u00" escapes are the same but for that prefix.
+void AppendQuoted(std::string_view v, const char* hex_prefix, std::string* out) {
   const bool utf8 = IsValidUtf8(v);
   out->push_back('"');
   for (unsigned char c : v) {
@@ -51,7 +49,7 @@ void AppendTextValue(std::string_view v, std::string* out) {
         break;
       default:
         if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
-          AppendHex(c, "\\x", out);
+          AppendHex(c, hex_prefix, out);
         } else {
           out->push_back(static_cast<char>(c));
         }
@@ -60,36 +58,17 @@ void AppendTextValue(std::string_view v, std::string* out) {
   out->push_back('"');
 }
 
-void AppendJsonString(std::string_view v, std::string* out) {
-  const bool utf8 = IsValidUtf8(v);
-  out->push_back('"');
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
-          AppendHex(c, "\\u00", out);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
+// logfmt's value: bare when it can be, else quoted. Bytes from 0x80 on are
+// kept when the value is valid UTF-8 (a path's name), else \xNN.
+void AppendTextValue(std::string_view v, std::string* out) {
+  if (IsBare(v)) {
+    out->append(v);
+    return;
   }
-  out->push_back('"');
+  AppendQuoted(v, "\\x", out);
 }
+
+void AppendJsonString(std::string_view v, std::string* out) { AppendQuoted(v, "\\u00", out); }
 
 std::string FormatTime(int64_t ns) {
   const time_t secs = static_cast<time_t>(ns / 1000000000);

@@ -9,90 +9,14 @@
 //   DW_SCREENSHOT_DIR  where the screenshots go
 //   DW_CHROMIUM        the browser (default /usr/bin/chromium)
 // Exit status: 0 passed, 1 failed, 77 skipped (no chromium or node_modules).
-import {spawn, execFileSync} from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {createRequire} from 'node:module';
-import {fileURLToPath} from 'node:url';
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.DW_CHROMIUM || '/usr/bin/chromium';
-const COLLECTOR = process.env.DW_COLLECTOR_BIN;
-const WEB_SOURCE = process.env.DW_WEB_SOURCE || path.join(here, '..', '..', 'web');
-const SHOTS = process.env.DW_SCREENSHOT_DIR || path.join(os.tmpdir(), 'driftwatch-web-shots');
-
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
-let chromium;
-try {
-  chromium = createRequire(path.join(here, 'package.json'))('playwright-core').chromium;
-} catch (e) {
-  skip('playwright-core is not installed: run npm ci --prefix tests/web');
-}
-if (!COLLECTOR || !fs.existsSync(COLLECTOR)) {
-  console.error('DW_COLLECTOR_BIN must name the driftwatch-collector executable');
-  process.exit(1);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dw_web_admin.'));
-const db = path.join(tmp, 'collector.db');
-const webRoot = path.join(tmp, 'web');
-let collector;
-let url;
-let context;
-let page;
-const tokens = {};
-const pageErrors = [];
-
-function tokenCreate(role) {
-  return execFileSync(COLLECTOR, ['token', 'create', '--db', db, '--role', role],
-      {encoding: 'utf8'}).trim();
-}
-
-function startCollector() {
-  return new Promise((resolve, reject) => {
-    const log = fs.openSync(path.join(tmp, 'collector.log'), 'a');
-    collector = spawn(COLLECTOR, ['--listen', '127.0.0.1:0', '--db', db, '--web-root', webRoot],
-        {stdio: ['ignore', 'pipe', log]});
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('collector printed no URL in 10 s')), 10000);
-    collector.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(out.slice(0, nl).trim());
-      }
-    });
-    collector.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
-  });
-}
-
-async function call(method, p, token, body) {
-  const headers = {};
-  if (token) headers.Authorization = 'Bearer ' + token;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(url + p, {method, headers,
-    body: body === undefined ? undefined : JSON.stringify(body)});
-  const text = await r.text();
-  return {status: r.status, json: text ? JSON.parse(text) : null};
-}
-
-async function shot(name) {
-  fs.mkdirSync(SHOTS, {recursive: true});
-  await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
-}
+import {call, page, pageErrors, shot, signIn as fillToken, start, stop, tokens, url}
+  from './fixture.mjs';
 
 async function signIn(token) {
   await page.goto(url + '/#/');
-  await page.fill('#token', token);
-  await page.click('form.signin-form button[type=submit]');
+  await fillToken(token);
   await page.waitForSelector('#session-role');
 }
 
@@ -108,35 +32,16 @@ async function statusText() {
 
 describe('admin page', () => {
   before(async () => {
-    fs.cpSync(WEB_SOURCE, webRoot, {recursive: true});
-    for (const role of ['enroll', 'read', 'admin']) tokens[role] = tokenCreate(role);
-    url = await startCollector();
+    // The 409 of the refused rename below is expected in the console.
+    await start({seed: false, expectedConsole: /Failed to load resource: .* status of 409/});
     for (const [host, group] of [['web-1', 'web'], ['web-2', 'web']]) {
       const r = await call('POST', '/api/v1/enroll', tokens.enroll, {host, group});
       assert.equal(r.status, 201, JSON.stringify(r.json));
       tokens[host] = r.json.token;
     }
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: {width: 1280, height: 900},
-    });
-    page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (e) => pageErrors.push('pageerror: ' + e.message));
-    page.on('console', (m) => {
-      // The 409 of the refused rename below is expected in the console.
-      const expected = /Failed to load resource: .* status of 409/.test(m.text());
-      if (m.type() === 'error' && !expected) pageErrors.push('console: ' + m.text());
-    });
   });
 
-  after(async () => {
-    if (context) await context.close();
-    if (collector) collector.kill('SIGTERM');
-    fs.rmSync(tmp, {recursive: true, force: true});
-  });
+  after(stop);
 
   test('a read token sees no admin link and no admin actions', async () => {
     await signIn(tokens.read);

@@ -49,7 +49,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dw_web_it.'));
 const db = path.join(tmp, 'collector.db');
 const webRoot = path.join(tmp, 'web');
 let collector;
-let url;
+export let url;
 let context;
 export let page;
 export const tokens = {};
@@ -305,8 +305,10 @@ export async function texts(selector) {
 }
 
 // Starts the collector on a copy of the web root with traps planted in it,
-// seeds the fleet and opens the browser; `page` is set when it resolves.
-export async function start() {
+// seeds the fleet (unless `seed` is false) and opens the browser; `page` is
+// set when it resolves. Console errors matching `expectedConsole` are not
+// page errors.
+export async function start({seed: seedFleet = true, expectedConsole = null} = {}) {
   fs.cpSync(WEB_SOURCE, webRoot, {recursive: true});
   // Things that must never be served: a secret next to the root, reached
   // by traversal or through symlinks planted inside the root.
@@ -316,7 +318,7 @@ export async function start() {
   for (const role of ['enroll', 'read', 'admin']) tokens[role] = tokenCreate(role);
   url = await startCollector();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  await seed();
+  if (seedFleet) await seed();
   context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -330,7 +332,8 @@ export async function start() {
   });
   page.on('pageerror', (e) => pageErrors.push('pageerror: ' + e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push('console: ' + m.text());
+    const expected = expectedConsole && expectedConsole.test(m.text());
+    if (m.type() === 'error' && !expected) pageErrors.push('console: ' + m.text());
   });
 }
 
