@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/e2e/e2e_env.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_tree.h"
 
@@ -21,21 +22,13 @@ namespace driftwatch {
 namespace {
 
 namespace tu = driftwatch::testutil;
+using e2e::Bin;
+using e2e::Rules;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using tu::Quote;
 using tu::TempDir;
 using tu::WriteFile;
-
-std::string Bin() {
-  const char* b = std::getenv("DRIFTWATCH_BIN");
-  return b ? b : "driftwatch";
-}
-
-std::string Rules() {
-  const char* s = std::getenv("DRIFTWATCH_SOURCE_DIR");
-  return std::string(s ? s : ".") + "/tests/e2e/rules.yaml";
-}
 
 class AgentE2e : public ::testing::Test {
  protected:

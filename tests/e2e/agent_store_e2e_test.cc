@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/e2e/e2e_env.h"
 #include "tests/testing/run.h"
 #include "tests/testing/temp_tree.h"
 
@@ -24,21 +25,13 @@ namespace driftwatch {
 namespace {
 
 namespace tu = driftwatch::testutil;
+using e2e::Bin;
+using e2e::Rules;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using tu::Quote;
 using tu::TempDir;
 using tu::WriteFile;
-
-std::string Bin() {
-  const char* b = std::getenv("DRIFTWATCH_BIN");
-  return b ? b : "driftwatch";
-}
-
-std::string Rules() {
-  const char* s = std::getenv("DRIFTWATCH_SOURCE_DIR");
-  return std::string(s ? s : ".") + "/tests/e2e/rules.yaml";
-}
 
 // Runs SQL on the store with SQLite's own API; returns the first column of
 // each row.
