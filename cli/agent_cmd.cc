@@ -34,9 +34,11 @@ struct ScanFlags {
 void AddScanFlags(CLI::App* cmd, ScanFlags* f) {
   AddDbFlag(cmd, &f->db);
   cmd->add_option("--rules", f->rules,
-                  "the rule file (default $DRIFTWATCH_RULES, else /etc/driftwatch/rules.yaml)")
+                  "the rule file (check and baseline accept: the baseline's; else "
+                  "$DRIFTWATCH_RULES, else /etc/driftwatch/rules.yaml)")
       ->type_name("FILE");
-  cmd->add_option("--root", f->root, "the tree to scan, / by default")
+  cmd->add_option("--root", f->root,
+                  "the tree to scan (check and baseline accept: the baseline's; else /)")
       ->type_name("DIR")
       ->check(cmdline::NonEmpty());
   cmd->add_option("--jobs", f->jobs, "files hashed in parallel")
@@ -407,7 +409,8 @@ void AddCheckCommand(CLI::App& root) {
   cmd->add_option("--baseline", f->baseline, "the baseline to compare with (default: default)")
       ->type_name("NAME");
   cmd->add_option("--min-severity", f->min_severity,
-                  "events below it are recorded in the history only (default info)")
+                  "events below it are printed and kept in the history but leave the exit "
+                  "status 0 (default info: every event counts)")
       ->type_name(cmdline::Choices({"info", "low", "medium", "high", "critical"}))
       ->check(cmdline::OneOf({"info", "low", "medium", "high", "critical"}));
   cmd->add_flag("--report", f->report, "queue the result for the collector and deliver it");

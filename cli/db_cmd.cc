@@ -83,6 +83,7 @@ void AddDbCommand(CLI::App& root) {
   CLI::App* check = cmdline::AddCommand(
       *db, "check", "verify the store: exit 0 when it is sound, 2 when damaged or unreadable",
       [o] { return RunDbCheck(*o); });
+  check->footer("exit status: 0 the store is sound, 2 damaged or unreadable");
   AddDbFlag(check, &o->db);
   AddFormatFlag(check, &o->format);
   CLI::App* recover = cmdline::AddCommand(
@@ -90,6 +91,7 @@ void AddDbCommand(CLI::App& root) {
       "copy what can be read into a new store, keeping the damaged file as FILE.damaged-TIME; "
       "stop the daemon first",
       [o] { return RunDbRecover(*o); });
+  recover->footer("exit status: 0 recovered and db check passes, 2 otherwise");
   AddDbFlag(recover, &o->db);
 }
 
