@@ -158,9 +158,14 @@ void Logger::Configure(LogFormat format, LogLevel min_level) {
   min_level_ = min_level;
 }
 
+std::string Logger::Line(LogLevel level, std::string_view msg,
+                         const std::vector<LogField>& fields) const {
+  return FormatLogLine(format_.load(), now_ns_(), level, msg, fields);
+}
+
 void Logger::Log(LogLevel level, std::string_view msg, const std::vector<LogField>& fields) {
   if (!Enabled(level)) return;
-  const std::string line = FormatLogLine(format_.load(), now_ns_(), level, msg, fields);
+  const std::string line = Line(level, msg, fields);
   std::lock_guard<std::mutex> lock(mu_);
   sink_(line);
 }

@@ -61,6 +61,8 @@ class Logger {
   void Configure(LogFormat format, LogLevel min_level);
   bool Enabled(LogLevel level) const { return level >= min_level_.load(); }
   void Log(LogLevel level, std::string_view msg, const std::vector<LogField>& fields = {});
+  // The line Log would write, whatever the level.
+  std::string Line(LogLevel level, std::string_view msg, const std::vector<LogField>& fields) const;
 
  private:
   Sink sink_;

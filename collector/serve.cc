@@ -15,6 +15,7 @@
 #include "collector/cli.h"
 #include "collector/live_config.h"
 #include "collector/log.h"
+#include "collector/log_writer.h"
 #include "collector/server.h"
 #include "core/host.h"
 #include "core/service.h"
@@ -192,11 +193,6 @@ int Serve(Host& host, const Flags& flags) {
   if (!config.log_file.empty()) {
     if (Status s = RedirectOutput(config.log_file); !s.ok()) return Fail(s);
   }
-  Logger log(WriteStderr, [&host] { return host.NowNs(); });
-  ConfigureLog(log, config);
-  auto store = OpenConfigStore(config);
-  if (!store.ok()) return Fail(store.status());
-
   // Signals are taken synchronously by this thread; block them before any
   // other thread starts so that they inherit the mask. SIGHUP is ignored
   // until here (main.cc), so that an early one never ends the process.
@@ -208,6 +204,19 @@ int Serve(Host& host, const Flags& flags) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGHUP, SIG_DFL);  // blocked: taken by sigtimedwait below
   signal(SIGPIPE, SIG_IGN);
+  // Lines go out through a thread of their own (log_writer.h): a stalled
+  // journald or a full disk under log_file never holds up an answer.
+  LineWriter* lines = nullptr;
+  Logger log([&lines](std::string_view line) { lines->Push(std::string(line)); },
+             [&host] { return host.NowNs(); });
+  LineWriter line_writer(WriteStderr, [&log](int64_t n) {
+    return log.Line(LogLevel::kWarn, "log lines dropped: the log did not keep up", {{"count", n}});
+  });
+  lines = &line_writer;
+  ConfigureLog(log, config);
+  auto store = OpenConfigStore(config);
+  if (!store.ok()) return Fail(store.status());
+
   RaiseOpenFileLimit(log, config.http.max_connections);
 
   LiveConfig live(config);
