@@ -3,7 +3,8 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <cstdio>
+
+#include "core/private_file.h"
 
 namespace driftwatch::agent {
 namespace {
@@ -14,12 +15,6 @@ bool HasErrno(const Status& s, int err) {
   const std::string text = ErrnoStatus("", err).message().substr(2);
   const std::string& m = s.message();
   return m.size() >= text.size() && m.compare(m.size() - text.size(), text.size(), text) == 0;
-}
-
-std::string Octal(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
 }
 
 // The first leading component of `path` that exists and is not a
@@ -65,7 +60,7 @@ Status Reason(Host& host, const std::string& path, const Status& s) {
 
 Status RefusePrivate(const std::string& what, const std::string& file, mode_t mode, bool dir) {
   return Status::PermissionDenied(
-      file + ": " + what + " is open to group or others (mode " + Octal(mode) +
+      file + ": " + what + " is open to group or others (mode " + OctalMode(mode) +
       ") and the agent store holds the agent's token: " +
       (dir ? "chmod 700 " + file + " (or pass --db FILE in a directory of its own)"
            : "chmod 600 " + file));
@@ -92,7 +87,8 @@ Status Inspect(Host& host, const std::string& path, bool create) {
     return Reason(host, path, ErrnoStatus(path, EISDIR));
   }
   DW_RETURN_IF_ERROR(Reason(host, path, host.Fstat(dir_fd->get(), &st)));
-  if ((st.st_mode & 077) != 0) return RefusePrivate("the store's directory", dir, st.st_mode, true);
+  if (OpenToOthers(st.st_mode))
+    return RefusePrivate("the store's directory", dir, st.st_mode, true);
 
   auto fd = host.OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (!fd.ok() && fd.status().code() == StatusCode::kNotFound && !HasErrno(fd.status(), ENOTDIR)) {
@@ -109,10 +105,10 @@ Status Inspect(Host& host, const std::string& path, bool create) {
   if (!S_ISREG(st.st_mode)) {
     return Status::InvalidArgument(path + ": not a regular file (the agent store is a file)");
   }
-  if ((st.st_mode & 077) != 0) return RefusePrivate("the store", path, st.st_mode, false);
+  if (OpenToOthers(st.st_mode)) return RefusePrivate("the store", path, st.st_mode, false);
   for (const char* suffix : {"-wal", "-shm"}) {
     const std::string side = path + suffix;
-    if (host.StatAt(AT_FDCWD, side, &st).ok() && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+    if (host.StatAt(AT_FDCWD, side, &st).ok() && S_ISREG(st.st_mode) && OpenToOthers(st.st_mode)) {
       return RefusePrivate("the store's " + std::string(suffix + 1) + " file", side, st.st_mode,
                            false);
     }

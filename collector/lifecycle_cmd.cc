@@ -4,7 +4,9 @@
 #include <cpprest/json.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "collector/api_json.h"
 #include "collector/auth.h"
 #include "core/drift_json.h"
+#include "core/private_file.h"
 
 namespace driftwatch::collector::cli {
 namespace {
@@ -66,16 +69,51 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
 }  // namespace
 
 Status WriteTokenFile(Host& host, const std::string& path, const std::string& token) {
-  struct stat st {};
-  if (host.StatAt(AT_FDCWD, path, &st).ok()) {
-    return Status::AlreadyExists(path + ": exists already; give a new file for the token");
-  }
   const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    const std::string dir = path.substr(0, slash);
-    if (!host.StatAt(AT_FDCWD, dir, &st).ok()) DW_RETURN_IF_ERROR(host.MakeDir(dir, 0700));
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    return Status::InvalidArgument(path + ": expected a file name for the token");
   }
-  return host.WriteFileAtomic(path, token + "\n", 0600);
+  std::string dir = ".";
+  if (slash == 0) dir = "/";
+  if (slash != std::string::npos && slash > 0) {
+    dir = path.substr(0, slash);
+    DW_RETURN_IF_ERROR(MakeDirs(host, dir, 0700));
+  }
+  // The file is made in the directory checked, through its fd.
+  DW_ASSIGN_OR_RETURN(UniqueFd dir_fd, host.OpenAt(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY));
+  struct stat st {};
+  DW_RETURN_IF_ERROR(host.Fstat(dir_fd.get(), &st).WithContext(dir));
+  if (OpenToOthers(st.st_mode)) {
+    return Status::PermissionDenied(dir + ": mode " + OctalMode(st.st_mode) +
+                                    " lets other users into the token's directory; refusing to "
+                                    "write the token there. Fix: chmod 700 " +
+                                    dir + ", or give --out a file in a directory of its own");
+  }
+  auto fd = host.OpenAt(dir_fd.get(), name,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  if (!fd.ok()) {
+    if (fd.status().code() == StatusCode::kAlreadyExists) {
+      return Status::AlreadyExists(path + ": exists already; give a new file for the token");
+    }
+    return fd.status().WithContext(dir);
+  }
+  // Host has no write call: the bytes go to the fd it opened.
+  const std::string text = token + "\n";
+  Status written = Status::Ok();
+  for (size_t done = 0; written.ok() && done < text.size();) {
+    const ssize_t n = ::write(fd->get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) written = ErrnoStatus("write " + path, errno);
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  if (written.ok() && ::fsync(fd->get()) != 0) written = ErrnoStatus("fsync " + path, errno);
+  if (written.ok() && ::close(fd->release()) != 0) written = ErrnoStatus("close " + path, errno);
+  if (!written.ok()) {
+    fd->Reset();
+    (void)host.Remove(path);  // no part of a token is left behind
+  }
+  return written;
 }
 
 int RunTokenList(Host& host, const Flags& flags) {

@@ -22,9 +22,12 @@ namespace driftwatch::collector::cli {
 // must exist) and `host list|remove ID|rename ID NEW` to the program.
 void AddLifecycleCommands(CLI::App& root, Host& host);
 
-// Writes a token's secret and a newline to a new file `path` of mode 0600
-// (a missing parent directory is created 0700); an existing `path` is
-// kAlreadyExists and left alone. The secret never appears in a message.
+// Writes a token's secret and a newline to a new file `path` of mode 0600,
+// created with O_EXCL (synced before it returns): an existing `path`, even
+// one made a moment before, is kAlreadyExists and left alone. Missing
+// directories are created 0700; a directory group or others may enter is
+// kPermissionDenied, naming the fix (chmod 700). The secret never appears in
+// a message.
 Status WriteTokenFile(Host& host, const std::string& path, const std::string& token);
 
 // `flags` hold the STORE flags (db, store, store-pool, config) and, for the

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <vector>
+
+#include "core/private_file.h"
 
 namespace driftwatch::collector {
 
@@ -29,26 +29,23 @@ Status PrepareSqliteFile(const std::string& path) {
     if (fd < 0 && errno != EEXIST) return ErrnoStatus("create " + path, errno);
     if (fd >= 0) close(fd);
   }
-  std::vector<std::string> open_to_others;
+  // The first file open to others is named with its mode; the fix names
+  // them all.
+  Status refused = Status::Ok();
+  std::string more;
   for (const char* suffix : {"", "-wal", "-shm"}) {
     const std::string f = path + suffix;
     struct stat s {};
-    if (stat(f.c_str(), &s) == 0 && S_ISREG(s.st_mode) && (s.st_mode & 077) != 0) {
-      open_to_others.push_back(f);
+    if (stat(f.c_str(), &s) != 0 || !S_ISREG(s.st_mode) || !OpenToOthers(s.st_mode)) continue;
+    if (refused.ok()) {
+      refused = CheckPrivate(
+          s, f, "the collector's database (its tokens' hashes and the fleet's data)", "open");
+    } else {
+      more += " " + f;
     }
   }
-  if (open_to_others.empty()) return Status::Ok();
-  struct stat s {};
-  stat(open_to_others[0].c_str(), &s);
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(s.st_mode & 07777));
-  std::string fix = "chmod 600";
-  for (const std::string& f : open_to_others) fix += " " + f;
-  return Status::PermissionDenied(
-      open_to_others[0] + ": mode " + mode +
-      " lets other users read the collector's database (its tokens' hashes and the fleet's "
-      "data); refusing to open it. Fix: " +
-      fix);
+  if (refused.ok()) return refused;
+  return Status(refused.code(), refused.message() + more);
 }
 
 }  // namespace driftwatch::collector

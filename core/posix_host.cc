@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/host.h"
+#include "core/private_file.h"
 
 namespace driftwatch {
 
@@ -38,16 +39,6 @@ bool WatchedXattr(std::string_view name) {
          name.starts_with("system.posix_acl_") || name.starts_with("user.") ||
          name.starts_with("trusted.") || name.starts_with("security.ima") ||
          name.starts_with("security.evm");
-}
-
-const char* FileTypeName(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISLNK(mode)) return "a symlink";
-  return "not a file";
 }
 
 std::string ProcPath(int dir_fd, const std::string& name) {

@@ -4,8 +4,7 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cstdio>
-
+#include "core/private_file.h"
 #include "report/client.h"
 
 namespace driftwatch::report {
@@ -77,19 +76,32 @@ Result<std::string> TokenFromText(std::string_view text, const std::string& sour
 }
 
 Result<std::string> ReadTokenFile(Host& host, const std::string& path) {
-  auto text = host.ReadFile(path, kMaxTokenFileBytes);
-  if (!text.ok()) return text.status().WithContext("token file");
+  // One open: the mode checked is the mode of the file read, whatever is
+  // renamed over `path` meanwhile. O_NONBLOCK: a FIFO would otherwise wait
+  // for a writer in open, and a device may block; the type is checked on the
+  // fd before any read.
+  auto fd = host.OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  if (!fd.ok()) return fd.status().WithContext("token file");
   struct stat st {};
-  DW_RETURN_IF_ERROR(host.StatAt(AT_FDCWD, path, &st).WithContext("token file"));
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied(path + ": mode " + mode +
-                                    " lets other users read the token; refusing to use it. "
-                                    "Fix: chmod 600 " +
-                                    path);
+  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &st).WithContext("token file: " + path));
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("token file: " + path + ": not a regular file (" +
+                                   FileTypeName(st.st_mode) + ")");
   }
-  return TokenFromText(*text, path);
+  DW_RETURN_IF_ERROR(CheckPrivate(st, path, "the token", "use"));
+  std::string text;
+  char buf[kMaxTokenFileBytes + 1];
+  while (text.size() <= kMaxTokenFileBytes) {
+    auto n = host.Read(fd->get(), buf, sizeof buf);
+    if (!n.ok()) return n.status().WithContext("token file: " + path);
+    if (*n == 0) break;
+    text.append(buf, *n);
+  }
+  if (text.size() > kMaxTokenFileBytes) {
+    return Status::ResourceExhausted("token file: " + path + ": larger than " +
+                                     std::to_string(kMaxTokenFileBytes) + " bytes");
+  }
+  return TokenFromText(text, path);
 }
 
 Result<Enrollment> EnrollAndSave(Outbox& outbox, const EnrollRequest& r) {

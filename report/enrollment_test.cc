@@ -4,7 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+
+#include "tests/testing/fault_host.h"
+#include "tests/testing/fifo.h"
 
 namespace driftwatch::report {
 namespace {
@@ -107,6 +111,81 @@ TEST(TokenTest, TokenFileOthersMayReadIsRefused) {
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(*ok, "dwe_secret");
   unlink(path.c_str());
+  rmdir(dir);
+}
+
+// A file of `mode` holding `text`, made beside `path` and renamed over it.
+void PutToken(const std::string& path, const std::string& text, mode_t mode) {
+  ASSERT_TRUE(DefaultHost().WriteFileAtomic(path, text, mode).ok()) << path;
+}
+
+TEST(TokenTest, ModeCheckedIsTheModeOfTheFileRead) {
+  char dir[] = "/tmp/dw-token-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/enroll.token";
+  const std::string spare = std::string(dir) + "/spare";
+  // Another file renamed over the token file once it is being read, at
+  // whichever step comes after the open (a stat by path or the read).
+  auto swap_in = [&](testutil::FaultHost& host) {
+    for (auto op : {testutil::FaultHost::Op::kStat, testutil::FaultHost::Op::kRead}) {
+      host.BeforeOnce(op, "enroll.token", [&] { rename(spare.c_str(), path.c_str()); });
+    }
+  };
+
+  // Open to others when opened: refused, though a private file is in its
+  // place by the time a stat by path would look.
+  PutToken(path, "dwe_open\n", 0644);
+  PutToken(spare, "dwe_private\n", 0600);
+  testutil::FaultHost open_first(DefaultHost());
+  swap_in(open_first);
+  auto refused = ReadTokenFile(open_first, path);
+  ASSERT_FALSE(refused.ok()) << *refused;
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(), path +
+                                            ": mode 0644 lets other users read the token; "
+                                            "refusing to use it. Fix: chmod 600 " +
+                                            path);
+
+  // Private when opened: the token read is that file's, not the one renamed
+  // over it afterwards.
+  unlink(spare.c_str());
+  PutToken(path, "dwe_private\n", 0600);
+  PutToken(spare, "dwe_open\n", 0644);
+  testutil::FaultHost private_first(DefaultHost());
+  swap_in(private_first);
+  auto read = ReadTokenFile(private_first, path);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(*read, "dwe_private");
+
+  unlink(path.c_str());
+  unlink(spare.c_str());
+  rmdir(dir);
+}
+
+TEST(TokenTest, FifoAndOversizedFileAreRefused) {
+  char dir[] = "/tmp/dw-token-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/fifo.token";
+  ASSERT_TRUE(testutil::MakeFifo(fifo));
+  Result<std::string> t = std::string();
+  ASSERT_TRUE(testutil::ReturnsWithin(fifo, std::chrono::seconds(5),
+                                      [&] { t = ReadTokenFile(DefaultHost(), fifo); }));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.status().message(), "token file: " + fifo + ": not a regular file (a FIFO)");
+
+  const std::string big = std::string(dir) + "/big.token";
+  PutToken(big, std::string(kMaxTokenFileBytes + 1, 'a'), 0600);
+  auto large = ReadTokenFile(DefaultHost(), big);
+  ASSERT_FALSE(large.ok());
+  EXPECT_EQ(large.status().code(), StatusCode::kResourceExhausted);
+  PutToken(big, "dwe_" + std::string(kMaxTokenFileBytes - 5, 'a') + "\n", 0600);
+  auto largest = ReadTokenFile(DefaultHost(), big);
+  ASSERT_TRUE(largest.ok()) << largest.status().message();
+  EXPECT_EQ(largest->size(), kMaxTokenFileBytes - 1);
+
+  unlink(fifo.c_str());
+  unlink(big.c_str());
   rmdir(dir);
 }
 
