@@ -149,15 +149,16 @@ struct CopyStatements {
 // either end of it that still read one by one are copied (such as the first
 // key of the stretch, whose range read fails only when stepping past it, or
 // a row kept on the parent page of the damaged one), the rest is recorded
-// as lost, and copying carries on after the stretch. Every read
-// counts against kMaxRecoverStatements; when they run out, what was not
-// read yet is recorded as lost too.
+// as lost, and copying carries on after the stretch. Every read counts
+// against max_reads; when they run out, what was not read yet is recorded
+// as lost too.
 template <typename Keys>
 class RangeCopier {
  public:
   using Key = typename Keys::Key;
 
-  RangeCopier(CopyStatements& stmts, TableRecovery* out) : stmts_(stmts), out_(out) {}
+  RangeCopier(CopyStatements& stmts, int64_t max_reads, TableRecovery* out)
+      : stmts_(stmts), max_reads_(max_reads), out_(out) {}
 
   void Run(Key lo, Key hi) {
     Key cursor = lo;
@@ -180,13 +181,13 @@ class RangeCopier {
       cursor = end + 1;
     }
     out_->lost_ranges.push_back(Keys::Show(cursor) + ".." + Keys::Show(hi) + " (not read)");
-    out_->note = "stopped after " + std::to_string(kMaxRecoverStatements) + " reads";
+    out_->note = "stopped after " + std::to_string(max_reads_) + " reads";
   }
 
  private:
-  // Counts one read; false once kMaxRecoverStatements were made.
-  bool Spend() { return ++reads_ <= kMaxRecoverStatements; }
-  bool Exhausted() const { return reads_ >= kMaxRecoverStatements; }
+  // Counts one read; false once max_reads_ were made.
+  bool Spend() { return ++reads_ <= max_reads_; }
+  bool Exhausted() const { return reads_ >= max_reads_; }
 
   bool CopyRange(Key a, Key b) {
     if (!Spend()) return false;
@@ -265,6 +266,7 @@ class RangeCopier {
   }
 
   CopyStatements& stmts_;
+  const int64_t max_reads_;
   TableRecovery* out_;
   int64_t reads_ = 0;
 };
@@ -277,7 +279,7 @@ bool OldHas(Db& db, const std::string& table) {
   return !n.ok() || *n > 0;
 }
 
-Status RecoverRowidTable(Db& db, const std::string& table, TableRecovery* out) {
+Status RecoverRowidTable(Db& db, const std::string& table, int64_t max_reads, TableRecovery* out) {
   DW_ASSIGN_OR_RETURN(std::vector<std::string> cols, Columns(db, "main", table));
   const std::string list = Join(cols);
   const std::string old = "old." + Quoted(table);
@@ -303,11 +305,11 @@ Status RecoverRowidTable(Db& db, const std::string& table, TableRecovery* out) {
                       db.Prepare(insert + " WHERE rowid <= ?1 ORDER BY rowid DESC LIMIT 1"));
   CopyStatements stmts{std::move(copy_range), std::move(next_key), std::move(copy_next),
                        std::move(prev_key), std::move(copy_prev)};
-  RangeCopier<RowidKeys>(stmts, out).Run(lo, hi);
+  RangeCopier<RowidKeys>(stmts, max_reads, out).Run(lo, hi);
   return Status::Ok();
 }
 
-Status RecoverTrees(Db& db, TableRecovery* out) {
+Status RecoverTrees(Db& db, int64_t max_reads, TableRecovery* out) {
   const std::string insert =
       "INSERT OR IGNORE INTO main.trees(id, data) SELECT id, data FROM old.trees";
   DW_ASSIGN_OR_RETURN(Stmt copy_range, db.Prepare(insert + " WHERE id BETWEEN ?1 AND ?2"));
@@ -318,7 +320,7 @@ Status RecoverTrees(Db& db, TableRecovery* out) {
                       db.Prepare(insert + " WHERE id <= ?1 ORDER BY id DESC LIMIT 1"));
   CopyStatements stmts{std::move(copy_range), std::move(next_key), std::move(copy_next),
                        std::move(prev_key), std::move(copy_prev)};
-  RangeCopier<TreeIdKeys>(stmts, out).Run(0, ~static_cast<Key128>(0));
+  RangeCopier<TreeIdKeys>(stmts, max_reads, out).Run(0, ~static_cast<Key128>(0));
   return Status::Ok();
 }
 
@@ -347,7 +349,7 @@ Status RemoveStore(Host& host, const std::string& path) {
 // Makes the store `fresh` and copies into it what reads of the store at
 // `path`, filling *out's tables.
 Status BuildRecovered(Host& host, const std::string& path, const std::string& fresh,
-                      StoreRecovery* out) {
+                      int64_t max_reads, StoreRecovery* out) {
   // The schema of both components, made the way the agent makes them.
   { DW_ASSIGN_OR_RETURN(auto store, agent::Store::Open(host, fresh)); }
   { DW_ASSIGN_OR_RETURN(auto outbox, Outbox::Open(fresh)); }
@@ -364,9 +366,9 @@ Status BuildRecovered(Host& host, const std::string& path, const std::string& fr
     if (!OldHas(*db, table)) {
       t.note = "not in the damaged store: nothing to copy";
     } else if (t.table == "trees") {
-      DW_RETURN_IF_ERROR(RecoverTrees(*db, &t));
+      DW_RETURN_IF_ERROR(RecoverTrees(*db, max_reads, &t));
     } else {
-      DW_RETURN_IF_ERROR(RecoverRowidTable(*db, table, &t));
+      DW_RETURN_IF_ERROR(RecoverRowidTable(*db, table, max_reads, &t));
     }
     out->tables.push_back(std::move(t));
   }
@@ -412,8 +414,9 @@ Status SwapIn(Host& host, const std::string& path, const std::string& fresh,
   if (s.ok()) s = RemoveIfThere(host, fresh + "-shm");
   if (s.ok()) s = host.Rename(fresh, path);
   if (s.ok()) return s;
-  for (const std::string& suffix : moved)
+  for (const std::string& suffix : moved) {
     host.Rename(damaged + suffix, path + suffix).IgnoreError();
+  }
   return s;
 }
 
@@ -479,12 +482,13 @@ Result<StoreCheck> CheckAgentStore(Host& host, const std::string& path) {
   return out;
 }
 
-Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path) {
+Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path,
+                                        int64_t max_reads_per_table) {
   DW_RETURN_IF_ERROR(agent::CheckStoreFile(host, path));
   const std::string fresh = path + ".recovering";
   DW_RETURN_IF_ERROR(RemoveStore(host, fresh));
   StoreRecovery out;
-  if (Status s = BuildRecovered(host, path, fresh, &out); !s.ok()) {
+  if (Status s = BuildRecovered(host, path, fresh, max_reads_per_table, &out); !s.ok()) {
     RemoveStore(host, fresh).IgnoreError();
     return s;
   }

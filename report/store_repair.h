@@ -58,7 +58,9 @@ struct StoreRecovery {
   std::vector<TableRecovery> tables;
 };
 
-Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path);
+// max_reads_per_table is the read budget of each table (tests lower it).
+Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path,
+                                        int64_t max_reads_per_table = kMaxRecoverStatements);
 
 }  // namespace driftwatch::report
 

@@ -130,6 +130,12 @@ TEST_F(StoreRepairTest, SoundStorePasses) {
 TEST_F(StoreRepairTest, OverwrittenPagesAreFoundAndRecoveryKeepsTheBaseline) {
   std::vector<int64_t> leaves = LeafPages(db_, "events");
   ASSERT_GT(leaves.size(), 10u);
+  const std::vector<std::string> events = Query(db_, "SELECT count(*) FROM events");
+  const std::vector<std::string> on_damaged =
+      Query(db_, "SELECT sum(ncell) FROM dbstat WHERE pageno IN (" + std::to_string(leaves[3]) +
+                     ", " + std::to_string(leaves[leaves.size() / 2]) + ")");
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(on_damaged.size(), 1u);
   Clobber(db_, leaves[3]);
   Clobber(db_, leaves[leaves.size() / 2]);
 
@@ -143,8 +149,7 @@ TEST_F(StoreRepairTest, OverwrittenPagesAreFoundAndRecoveryKeepsTheBaseline) {
   EXPECT_EQ(::access(recovered->damaged_copy.c_str(), F_OK), 0);
   std::map<std::string, TableRecovery> by_table = ByTable(*recovered);
   // Two leaves of events lost, every other row kept.
-  EXPECT_GT(by_table["events"].kept, 900);
-  EXPECT_LT(by_table["events"].kept, 1200);
+  EXPECT_EQ(by_table["events"].kept, std::stoll(events[0]) - std::stoll(on_damaged[0]));
   EXPECT_EQ(by_table["events"].lost_ranges.size(), 2u);
   EXPECT_EQ(by_table["baselines"].kept, 1);
   EXPECT_EQ(by_table["checks"].kept, 4);
@@ -235,6 +240,32 @@ TEST(StoreRecoverTreesTest, ADamagedTreesLeafLosesOnlyItsRowsAndRecoveryGoesOn) 
   auto check = CheckAgentStore(DefaultHost(), db);
   ASSERT_TRUE(check.ok()) << check.status().message();
   EXPECT_THAT(check->problems, IsEmpty());
+}
+
+TEST(StoreRecoverTreesTest, WhenTheReadsRunOutWhatWasNotReadIsReportedLost) {
+  TempDir dir;
+  const agent::CheckOptions options = BaselineOnlyStore(dir, 600);
+  const std::string db = options.db_path;
+  std::vector<int64_t> leaves = LeafPages(db, "trees");
+  ASSERT_GE(leaves.size(), 4u);
+  const std::vector<std::string> total = Query(db, "SELECT count(*) FROM trees");
+  ASSERT_EQ(total.size(), 1u);
+  Clobber(db, leaves[leaves.size() / 2]);
+
+  auto recovered = RecoverAgentStore(DefaultHost(), db, /*max_reads_per_table=*/20);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().message();
+  std::map<std::string, TableRecovery> by_table = ByTable(*recovered);
+  const TableRecovery& trees = by_table["trees"];
+  EXPECT_EQ(trees.note, "stopped after 20 reads");
+  ASSERT_THAT(trees.lost_ranges, Not(IsEmpty()));
+  // Everything from where the reads stopped to the last possible id.
+  EXPECT_THAT(trees.lost_ranges.back(), HasSubstr(".." + std::string(32, 'f') + " (not read)"));
+  EXPECT_GT(trees.kept, 0);
+  EXPECT_LT(trees.kept, std::stoll(total[0]));
+  // The other tables read whole within their own budget.
+  EXPECT_EQ(by_table["snapshots"].kept, 1);
+  EXPECT_EQ(by_table["baselines"].kept, 1);
+  EXPECT_THAT(by_table["baselines"].lost_ranges, IsEmpty());
 }
 
 TEST(StoreRecoverTreesTest, AStoreNeverEnrolledIsRecoveredWithoutTheOutboxTables) {
