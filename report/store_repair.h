@@ -8,12 +8,16 @@
 // last row, foreign keys, every baseline's snapshot and root tree there).
 //
 // RecoverAgentStore copies the readable rows of every table, key range by
-// key range (a range that cannot be read is halved until the unreadable
-// keys are found), into a new store made beside the damaged one; the stat
-// cache is not copied (the next check rebuilds it). Rows left pointing at
-// lost ones are dropped. The damaged file is then kept as
+// key range (a range that cannot be read is narrowed to its readable
+// beginning, the unreadable stretch after it is measured by probes, its
+// keys reported lost, and copying goes on after it), into a new store made
+// beside the damaged one (PATH.recovering, removed again on failure);
+// tables the damaged file lacks are skipped with a note, and the stat cache
+// is not copied (the next check rebuilds it). Rows left pointing at lost
+// ones are dropped. The damaged file is then kept as
 // PATH.damaged-YYYYmmddTHHMMSSZ and the new store takes its place. Work is
-// bounded: at most kMaxRecoverStatements reads per table.
+// bounded: at most kMaxRecoverStatements reads per table; keys not read
+// when they run out are reported lost too.
 //
 // Thread-safety: plain functions; the store must not be in use by another
 // driftwatch during a recovery (the daemon stopped).
@@ -54,7 +58,9 @@ struct StoreRecovery {
   std::vector<TableRecovery> tables;
 };
 
-Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path);
+// max_reads_per_table is the read budget of each table (tests lower it).
+Result<StoreRecovery> RecoverAgentStore(Host& host, const std::string& path,
+                                        int64_t max_reads_per_table = kMaxRecoverStatements);
 
 }  // namespace driftwatch::report
 
