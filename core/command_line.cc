@@ -13,15 +13,6 @@
 namespace driftwatch::cmdline {
 namespace {
 
-// "driftwatch baseline create": the names from the root to `app`.
-std::string CommandPath(const CLI::App* app) {
-  std::string path = app->get_name();
-  for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) {
-    path = p->get_name() + " " + path;
-  }
-  return path;
-}
-
 // The commands given, root first.
 std::vector<const CLI::App*> Chain(const CLI::App* root) {
   std::vector<const CLI::App*> chain = {root};
@@ -234,6 +225,14 @@ int Program::Run(const std::vector<std::string>& args, std::ostream& out, std::o
     return kExitError;
   }
   return actions_.at(leaf)();
+}
+
+std::string CommandPath(const CLI::App* app) {
+  std::string path = app->get_name();
+  for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  return path;
 }
 
 Program& ProgramOf(CLI::App& app) {
