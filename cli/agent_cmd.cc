@@ -49,22 +49,22 @@ void AddScanFlags(CLI::App* cmd, ScanFlags* f) {
   cmd->add_flag("--full", f->full, "hash every file instead of trusting unchanged metadata");
 }
 
+// `path` against the working directory when it is relative; "" stays "".
+Result<std::string> Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
+  return std::string(cwd) + "/" + path;
+}
+
 Result<agent::CheckOptions> OptionsFrom(const ScanFlags& f) {
   agent::CheckOptions o;
   o.host = &DefaultHost();
   o.db_path = f.db.empty() ? agent::DefaultDbPath() : f.db;
   o.rules_path = f.rules.empty() ? agent::DefaultRulesPath() : f.rules;
-  if (!o.rules_path.empty() && o.rules_path[0] != '/') {  // recorded with the baseline
-    char cwd[4096];
-    if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
-    o.rules_path = std::string(cwd) + "/" + o.rules_path;
-  }
-  o.root = f.root.empty() ? "/" : f.root;
-  if (o.root[0] != '/') {
-    char cwd[4096];
-    if (getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus("getcwd", errno);
-    o.root = std::string(cwd) + "/" + o.root;
-  }
+  // The rule file is recorded with the baseline, so absolute like the root.
+  DW_ASSIGN_OR_RETURN(o.rules_path, Absolute(o.rules_path));
+  DW_ASSIGN_OR_RETURN(o.root, Absolute(f.root.empty() ? "/" : f.root));
   while (o.root.size() > 1 && o.root.back() == '/') o.root.pop_back();
   if (f.jobs > 0) o.jobs = f.jobs;
   o.full = f.full;

@@ -32,6 +32,7 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
     std::vector<std::string> args;
     std::string first_line;
   };
+  const std::string kHuge(1 << 20, 'x');
   const Case cases[] = {
       {{"history", "--limit", "abc"},
        "driftwatch history: --limit: expected a positive integer, not 'abc'"},
@@ -89,11 +90,21 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"daemon", "--print-config=maybe"},
        "driftwatch daemon: --print-config: not a valid value: 'maybe'"},
       {{"--generate-completion", "zsh"}, "driftwatch: --generate-completion: expected bash"},
+      // A value of any size is refused with a short message.
+      {{"check", "--format", kHuge},
+       "driftwatch check: --format: expected text or json, not '" + kHuge.substr(0, 64) +
+           "...' (1048576 characters)"},
+      {{"daemon", "--print-config=" + kHuge},
+       "driftwatch daemon: --print-config: not a valid value: '" + kHuge.substr(0, 64) +
+           "...' (1048576 characters)"},
+      {{"history", kHuge},
+       "driftwatch history: unexpected argument '" + kHuge.substr(0, 64) +
+           "...' (1048576 characters)"},
   };
   for (const Case& c : cases) {
     Outcome o = RunDriftwatch(c.args);
     std::string joined;
-    for (const std::string& a : c.args) joined += a + " ";
+    for (const std::string& a : c.args) joined += a.substr(0, 80) + " ";
     EXPECT_EQ(o.code, kExitError) << joined;
     EXPECT_EQ(o.err.substr(0, o.err.find('\n')), c.first_line) << joined;
     EXPECT_EQ(o.out, "") << joined;

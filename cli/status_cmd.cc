@@ -31,8 +31,6 @@ std::string Age(int64_t now_ns, int64_t then_ns) {
   return std::to_string(s / 86400) + "d";
 }
 
-value TimeOrNull(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
-
 value SeverityCounts(const EventCounts& c) {
   value v = value::object();
   for (Severity s : {Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical}) {

@@ -21,8 +21,6 @@ namespace {
 
 constexpr size_t kMaxAcceptPaths = 1000;
 
-value TimeOrNull(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -12,8 +12,6 @@ namespace {
 
 using web::json::value;
 
-value TimeValue(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
-
 bool NameChars(const std::string& s) {
   if (s.size() > 128) return false;
   for (char c : s) {
@@ -76,9 +74,9 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   o["group"] = value(h.group);
   o["target"] = value(h.target);
   o["agent_version"] = value(h.agent_version);
-  o["enrolled"] = TimeValue(h.enrolled_ns);
-  o["last_seen"] = TimeValue(h.last_seen_ns);
-  o["last_report"] = TimeValue(h.last_report_ns);
+  o["enrolled"] = TimeOrNull(h.enrolled_ns);
+  o["last_seen"] = TimeOrNull(h.last_seen_ns);
+  o["last_report"] = TimeOrNull(h.last_report_ns);
   o["silent"] = value::boolean(IsSilent(h, now_ns, silent_after_ns));
   o["interval_seconds"] =
       h.interval_ns > 0 ? value::number(h.interval_ns / 1000000000) : value::null();
@@ -89,7 +87,7 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   value b = value::object();
   b["name"] = value(h.baseline);
   b["revision"] = value::number(h.baseline_revision);
-  b["since"] = TimeValue(h.baseline_since_ns);
+  b["since"] = TimeOrNull(h.baseline_since_ns);
   b["age_seconds"] = h.baseline_since_ns == 0
                          ? value::null()
                          : value::number((now_ns - h.baseline_since_ns) / 1000000000);
@@ -113,7 +111,7 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   o["last_report_summary"] = summary;
   value refused = value::object();
   refused["count"] = value::number(h.reports_refused);
-  refused["last"] = TimeValue(h.last_refused_ns);
+  refused["last"] = TimeOrNull(h.last_refused_ns);
   refused["reason"] = h.last_refused_reason.empty() ? value::null() : value(h.last_refused_reason);
   o["reports_refused"] = refused;
   return o;
@@ -139,9 +137,9 @@ web::json::value CommandToJson(const CommandRecord& c) {
   o["id"] = value::number(c.id);
   o["host"] = value(c.host_id);
   o["command"] = value(c.kind);
-  o["created"] = TimeValue(c.created_ns);
-  o["handed_out"] = TimeValue(c.handed_out_ns);
-  o["acknowledged"] = TimeValue(c.acked_ns);
+  o["created"] = TimeOrNull(c.created_ns);
+  o["handed_out"] = TimeOrNull(c.handed_out_ns);
+  o["acknowledged"] = TimeOrNull(c.acked_ns);
   if (c.kind == "accept") {
     value paths = value::array(c.paths.size());
     for (size_t i = 0; i < c.paths.size(); ++i) paths[i] = value(EscapePath(c.paths[i]));

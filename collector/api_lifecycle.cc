@@ -13,14 +13,9 @@
 #include "core/json_fields.h"
 
 namespace driftwatch::collector {
-namespace {
 
 using web::json::value;
 using namespace api_internal;  // NOLINT: the handlers' shared helpers
-
-value TimeOrNull(int64_t ns) { return ns == 0 ? value::null() : value(FormatRfc3339Nanos(ns)); }
-
-}  // namespace
 
 value TokenRecordJson(const TokenRecord& t) {
   value o = value::object();

@@ -69,14 +69,6 @@ std::string PositionalUsage(const CLI::Option* o) {
   return o->get_required() ? name : "[" + name + "]";
 }
 
-std::string CommandPath(const CLI::App* app) {
-  std::string path = app->get_name();
-  for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) {
-    path = p->get_name() + " " + path;
-  }
-  return path;
-}
-
 // .TP entries for the flags of `app`.
 void ManFlags(const CLI::App* app, std::ostream& out) {
   for (const CLI::Option* o : Flags(app)) {

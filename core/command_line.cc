@@ -1,8 +1,10 @@
 #include "core/command_line.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
-#include <regex>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "core/cli_docs.h"
@@ -10,15 +12,6 @@
 
 namespace driftwatch::cmdline {
 namespace {
-
-// "driftwatch baseline create": the names from the root to `app`.
-std::string CommandPath(const CLI::App* app) {
-  std::string path = app->get_name();
-  for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) {
-    path = p->get_name() + " " + path;
-  }
-  return path;
-}
 
 // The commands given, root first.
 std::vector<const CLI::App*> Chain(const CLI::App* root) {
@@ -41,19 +34,71 @@ bool HasPositionals(const CLI::App* app) {
   return !app->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty();
 }
 
-// CLI11's words for a mistake, in driftwatch's.
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool IsWord(std::string_view s) {
+  return !s.empty() &&
+         std::none_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+bool IsNumber(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// `s` is "NUMBER" + `between` + "...": the text after `between`.
+std::optional<std::string_view> AfterNumber(std::string_view s, std::string_view between) {
+  const size_t end = s.find(' ');
+  if (end == std::string_view::npos || !IsNumber(s.substr(0, end))) return std::nullopt;
+  if (!StartsWith(s.substr(end), between)) return std::nullopt;
+  return s.substr(end + between.size());
+}
+
+// A value for a message: long ones (a value can be any size) are cut.
+std::string Quote(std::string_view s) {
+  constexpr size_t kShown = 64;
+  if (s.size() <= kShown) return "'" + std::string(s) + "'";
+  return "'" + std::string(s.substr(0, kShown)) + "...' (" + std::to_string(s.size()) +
+         " characters)";
+}
+
+// CLI11's words for a mistake, in driftwatch's. Plain string checks: the
+// text holds the user's value, which can be any size.
 std::string Explain(const CLI::ParseError& e) {
   const std::string m = e.what();
-  std::smatch sm;
-  static const std::regex kMissing(R"(^(\S+): \d+ required (\S+) missing$)");
-  static const std::regex kTwice(R"(^(\S+): At Most \d+ required but received \d+$)");
-  static const std::regex kConvert(R"(^Could not convert: (\S+) = (.*)$)");
-  if (std::regex_match(m, sm, kMissing)) {
-    return sm[1].str() + ": expected a value (" + sm[2].str() + ")";
+  const std::string_view text = m;
+  // "--db: 1 required FILE missing", "--db: At Most 1 required but received 2"
+  const size_t colon = text.find(": ");
+  if (colon != std::string_view::npos && IsWord(text.substr(0, colon))) {
+    const std::string name(text.substr(0, colon));
+    const std::string_view rest = text.substr(colon + 2);
+    constexpr std::string_view kMissing = " missing";
+    if (auto type = AfterNumber(rest, " required "); type && EndsWith(*type, kMissing)) {
+      const std::string_view word = type->substr(0, type->size() - kMissing.size());
+      if (IsWord(word)) return name + ": expected a value (" + std::string(word) + ")";
+    }
+    if (StartsWith(rest, "At Most ")) {
+      auto received = AfterNumber(rest.substr(8), " required but received ");
+      if (received && IsNumber(*received)) return name + ": given more than once";
+    }
   }
-  if (std::regex_match(m, sm, kTwice)) return sm[1].str() + ": given more than once";
-  if (std::regex_match(m, sm, kConvert)) {
-    return sm[1].str() + ": not a valid value: '" + sm[2].str() + "'";
+  // "Could not convert: --print-config = maybe"
+  constexpr std::string_view kConvert = "Could not convert: ";
+  if (StartsWith(text, kConvert)) {
+    const std::string_view rest = text.substr(kConvert.size());
+    const size_t eq = rest.find(" = ");
+    if (eq != std::string_view::npos && IsWord(rest.substr(0, eq))) {
+      const std::string_view value = rest.substr(eq + 3);
+      if (value.find('\n') == std::string_view::npos) {
+        return std::string(rest.substr(0, eq)) + ": not a valid value: " + Quote(value);
+      }
+    }
   }
   return m;
 }
@@ -67,9 +112,9 @@ std::string Leftover(const std::vector<const CLI::App*>& chain) {
         return "unknown flag " + arg.substr(0, arg.find('='));
       }
       if (app == chain.back() && !app->get_subcommands({}).empty() && !HasPositionals(app)) {
-        return "unknown command '" + arg + "' (expected " + SubcommandNames(app) + ")";
+        return "unknown command " + Quote(arg) + " (expected " + SubcommandNames(app) + ")";
       }
-      return "unexpected argument '" + arg + "'";
+      return "unexpected argument " + Quote(arg);
     }
   }
   return "";
@@ -88,8 +133,6 @@ std::string MisplacedFlag(const std::vector<const CLI::App*>& chain) {
   }
   return "";
 }
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 // A repeatable flag takes one value each time it is given (--path A --path
 // B), so that the next word is an argument again: `--volume A:/a IMAGE`.
@@ -182,6 +225,14 @@ int Program::Run(const std::vector<std::string>& args, std::ostream& out, std::o
     return kExitError;
   }
   return actions_.at(leaf)();
+}
+
+std::string CommandPath(const CLI::App* app) {
+  std::string path = app->get_name();
+  for (const CLI::App* p = app->get_parent(); p != nullptr; p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  return path;
 }
 
 Program& ProgramOf(CLI::App& app) {

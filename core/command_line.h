@@ -69,6 +69,8 @@ class Program : public CLI::App {
 
 // The Program at the root of `app`'s tree.
 Program& ProgramOf(CLI::App& app);
+// "driftwatch baseline create": the names from the root to `app`.
+std::string CommandPath(const CLI::App* app);
 
 // Adds command `name` under `parent`, running `run` when it is the last
 // command given; returns it for its options and subcommands.

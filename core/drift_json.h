@@ -59,6 +59,8 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v);
 
 // RFC 3339 UTC with nanoseconds: "2026-11-01T08:30:00.000000001Z".
 std::string FormatRfc3339Nanos(int64_t unix_ns);
+// That time as a JSON string, or null for 0 (a time not known or not set).
+web::json::value TimeOrNull(int64_t unix_ns);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (fraction up to
 // 9 digits) and returns nanoseconds since the epoch.
 Result<int64_t> ParseRfc3339(std::string_view text);

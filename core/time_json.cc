@@ -37,6 +37,10 @@ std::string FormatRfc3339Nanos(int64_t unix_ns) {
   return buf;
 }
 
+web::json::value TimeOrNull(int64_t unix_ns) {
+  return unix_ns == 0 ? web::json::value::null() : web::json::value(FormatRfc3339Nanos(unix_ns));
+}
+
 Result<int64_t> ParseRfc3339(std::string_view s) {
   const Status bad =
       Status::InvalidArgument("expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got '" +

@@ -130,13 +130,14 @@ export const api = {
     request('POST', '/hosts/' + encodeURIComponent(id) + '/rename', {}, {name}),
 };
 
-// Every event of a /drift query, following cursors for at most MAX_PAGES
-// pages. Resolves {events, complete}.
+// Every event of a /drift query, newest first, following cursors for at
+// most MAX_PAGES pages: when incomplete, the events left out are the oldest.
+// Resolves {events, complete}.
 export async function allDrift(params) {
   const events = [];
   let cursor = '';
   for (let page = 0; page < MAX_PAGES; page++) {
-    const r = await api.drift({...params, limit: 1000, cursor});
+    const r = await api.drift({...params, order: 'desc', limit: 1000, cursor});
     events.push(...r.events);
     if (!r.next_cursor) return {events, complete: true};
     cursor = r.next_cursor;

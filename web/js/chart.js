@@ -69,6 +69,13 @@ export function burstScale(buckets) {
   return {max: rest[rest.length - 1], limit};
 }
 
+// The bursts of `buckets` with the scale of the rest: {max, limit, bursts}.
+// Computed once for the chart and the note under it.
+export function burstsOf(buckets) {
+  const {max, limit} = burstScale(buckets);
+  return {max, limit, bursts: buckets.filter((b) => b.total > limit)};
+}
+
 function bucketLabel(ms, range) {
   const iso = new Date(ms).toISOString();
   return range.bucket < DAY ? iso.slice(11, 16) : iso.slice(5, 10);
@@ -80,9 +87,10 @@ function bucketLabel(ms, range) {
 // scaled to the buckets that are not bursts (burstScale); a burst's bar
 // rises past the axis into the top margin, is broken by two slanted gaps
 // and carries its count, its segments in proportion to its severities.
-export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {}) {
-  const {max, limit} = burstScale(buckets);
-  const bursts = buckets.filter((b) => b.total > limit);
+// `scale`: burstsOf(buckets), when the caller has it already.
+export function timelineChart(buckets, range,
+    {width = 760, id = 'timeline', scale = burstsOf(buckets)} = {}) {
+  const {max, limit, bursts} = scale;
   const W = Math.max(280, Math.round(width)), H = 240, left = 40, right = 8;
   const top = bursts.length ? 34 : 12, bottom = 28;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -153,9 +161,9 @@ export function timelineChart(buckets, range, {width = 760, id = 'timeline'} = {
 }
 
 // What the chart drew clipped, in words for under it; null without bursts.
-export function burstNote(buckets, range) {
-  const {limit} = burstScale(buckets);
-  const bursts = buckets.filter((b) => b.total > limit);
+// `scale`: burstsOf(buckets), as given to timelineChart.
+export function burstNote(scale, range) {
+  const {bursts} = scale;
   if (bursts.length === 0) return null;
   const unit = range.bucket < DAY ? 'hour' : 'day';
   return `Burst${bursts.length === 1 ? '' : 's'} drawn clipped, above the scale, so that ` +

@@ -1,7 +1,8 @@
 // Fleet overview: host counts, events by severity, the drift timeline, the
 // most-drifted paths and image sprawl.
 import {allDrift, api} from '../api.js';
-import {RANGES, bucketize, burstNote, legend, rangeWindow, timelineChart, timelineTable} from '../chart.js';
+import {RANGES, bucketize, burstNote, burstsOf, legend, rangeWindow, timelineChart, timelineTable}
+  from '../chart.js';
 import {SEVERITIES, h, svg, message, replace, routeHref, severityBadge, timeEl} from '../dom.js';
 
 function card(metric, label, value, note, href) {
@@ -150,10 +151,11 @@ export function overviewView({params}) {
       const win = rangeWindow(range, now);
       const {events, complete} = await allDrift({since: new Date(win.start).toISOString()});
       const buckets = bucketize(events, range, now);
+      const scale = burstsOf(buckets);
       const chartArea = h('div', {class: 'chart-area'});
       const draw = () => replace(chartArea, timelineChart(buckets, range,
-          {width: chartArea.clientWidth || timeline.clientWidth}));
-      const note = burstNote(buckets, range);
+          {width: chartArea.clientWidth || timeline.clientWidth, scale}));
+      const note = burstNote(scale, range);
       replace(timeline, legend(), chartArea,
           note ? h('p', {class: 'muted chart-note', id: 'burst-note'}, note) : null,
           complete ? null : message('info', `Showing the first ${events.length} events of ` +
