@@ -1,6 +1,5 @@
 #include "collector/server.h"
 
-#include <cpprest/uri.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +18,7 @@
 #include <utility>
 
 #include "collector/request_log.h"
+#include "collector/request_target.h"
 #include "collector/web_files.h"
 #include "collector/worker_pool.h"
 #include "core/host.h"
@@ -41,38 +41,12 @@ constexpr auto kDrainTime = std::chrono::seconds(2);
 // /healthz reports a failure when the last health probe is older than this.
 constexpr auto kHealthStale = std::chrono::seconds(15);
 constexpr auto kHealthEvery = std::chrono::seconds(1);
-// The methods the API serves, for the Allow of a 405 to TRACE, OPTIONS and
-// CONNECT.
+// The Allow of a 405 to TRACE, OPTIONS and CONNECT: the methods the API serves.
 constexpr const char* kApiMethods = "GET, HEAD, POST, DELETE";
 // API work runs this many nice steps below the I/O threads, so that
 // accepting, reading and /healthz stay prompt when the API saturates the CPU.
 constexpr int kWorkerNice = 5;
-// Stop() waits this long for running API work.
-constexpr auto kStopGrace = std::chrono::seconds(3);
-
-// Paths the API answers; every other path is the dashboard's.
-bool IsApiPath(const std::string& path) {
-  return path == "/healthz" || path == "/metrics" || path == "/api" || path.rfind("/api/", 0) == 0;
-}
-
-// Splits a request target into its percent-decoded path and query.
-Status DecodeTarget(std::string_view target, HttpRequest* req) {
-  const size_t q = target.find('?');
-  try {
-    req->path = web::uri::decode(std::string(target.substr(0, q)));
-    if (q != std::string_view::npos) {
-      for (const auto& [k, v] : web::uri::split_query(std::string(target.substr(q + 1)))) {
-        req->query.emplace_back(web::uri::decode(k), web::uri::decode(v));
-      }
-    }
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("malformed request target: ") + e.what());
-  }
-  if (req->path.empty() || req->path[0] != '/') {
-    return Status::InvalidArgument("malformed request target: expected an absolute path");
-  }
-  return Status::Ok();
-}
+constexpr auto kStopGrace = std::chrono::seconds(3);  // Stop() waits for running API work
 
 }  // namespace
 
