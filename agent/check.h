@@ -36,6 +36,16 @@ class Policy;
 
 namespace driftwatch::agent {
 
+// What changed since a check, from the realtime journal (docs/realtime.md):
+// logical paths (under the rules' "/", not options.root) whose entries may
+// differ from the snapshot of that check. Directories in `trees` were
+// created or moved in: everything under them is re-read.
+struct DirtySet {
+  int64_t base_snapshot_id = 0;    // the snapshot of the check the journal starts at
+  std::vector<std::string> paths;  // sorted, unique
+  std::vector<std::string> trees;  // sorted, unique; each also in `paths`
+};
+
 struct CheckOptions {
   // The scanned tree, the rule file, the package databases, the clock and the
   // hostname are read through it. Required: calls fail with kInvalidArgument
@@ -49,6 +59,11 @@ struct CheckOptions {
   bool full = false;                           // re-read every file, ignoring the stat cache
   std::shared_ptr<ScanProgressSink> progress;  // optional: told how each scan goes
   bool verify_packages = false;                // also verify package-owned files (check only)
+  // Check only: re-examine just these paths and their parents, and take
+  // every other entry from the base snapshot. RunCheck walks everything
+  // instead (saying why in CheckResult::walk) when the base snapshot is not
+  // the latest of this baseline and target, or was made with other rules.
+  std::optional<DirtySet> dirty;
 };
 
 struct BaselineInfo {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/actor.h"
 #include "core/entry.h"
 #include "core/status.h"
 
@@ -47,6 +48,14 @@ struct DriftEvent {
   std::string from_version;
   std::string to_version;
   std::string cause;  // "" or "package-upgrade"
+  // Realtime events (docs/realtime.md): when the watcher saw the change and
+  // the process that made it. A change undone before the watcher reported it
+  // (or before the next check) is `transient`: kind, old and new describe the
+  // change, `actor` made it and `reverted_by` undid it (when known).
+  int64_t time_ns = 0;  // 0 for events a check found
+  std::optional<Actor> actor;
+  bool transient = false;
+  std::optional<Actor> reverted_by;
 };
 
 struct DriftSummary {
@@ -135,6 +144,15 @@ struct PackageInventory {
 // line per package, in list order.
 std::string PackageInventoryText(const std::vector<PackageInfo>& list);
 
+// How a check examined the tree: a full walk, or only the paths the realtime
+// journal marked dirty since the previous check (docs/realtime.md).
+struct WalkInfo {
+  bool journal = false;     // true: only dirty paths and their parents were examined
+  int64_t dirty_paths = 0;  // journal: the dirty paths re-examined
+  std::string full_reason;  // full walk while realtime runs: why the journal could not be used
+  friend bool operator==(const WalkInfo&, const WalkInfo&) = default;
+};
+
 struct CheckResult {
   std::string target;    // hostname, or "container:<id>"
   std::string baseline;  // name
@@ -156,6 +174,11 @@ struct CheckResult {
   std::optional<std::vector<ContainerInfo>> containers;
   std::optional<PackageInventory> packages;
   ReportFold fold;  // what a report over the budget summarised (see ReportFold)
+  // "" for a check; "realtime" for the events the watcher saw between checks
+  // (no root, subtrees, stats or inventory of its own: the collector keeps
+  // the host's last check as its state and adds the events to its history).
+  std::string source;
+  WalkInfo walk;
 };
 // The counts a report stands for: fold.totals when set, else its listed
 // events plus the folded ones.
