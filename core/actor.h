@@ -32,6 +32,12 @@ struct Actor {
 
 constexpr size_t kMaxActorCmdline = 1024;
 
+// One line for people: "/usr/bin/vim, pid 4242, uid 1000 (login alice)",
+// with ", euid 0" when it differs, ", in docker:web-1" for a container and
+// ", exited" when the process was gone ("pid 77, exited" when nothing else
+// is known). Escaped with EscapePath where it holds paths or arguments.
+std::string FormatActor(const Actor& a);
+
 }  // namespace driftwatch
 
 #endif  // DRIFTWATCH_CORE_ACTOR_H_

@@ -44,12 +44,12 @@ enum FsEventMask : uint32_t {
 struct FsEvent {
   enum class Kind : uint8_t { kChange, kGap };
   Kind kind = Kind::kChange;
-  uint32_t mask = 0;      // FsEventMask bits (kChange)
-  bool is_dir = false;    // the object is a directory
-  std::string path;       // absolute host path, raw bytes (kChange)
-  int64_t time_ns = 0;    // CLOCK_REALTIME when the event was read
-  Actor actor;            // pid always; the rest as the source could read it
-  std::string gap;        // kGap: why events may have been lost
+  uint32_t mask = 0;    // FsEventMask bits (kChange)
+  bool is_dir = false;  // the object is a directory
+  std::string path;     // absolute host path, raw bytes (kChange)
+  int64_t time_ns = 0;  // CLOCK_REALTIME when the event was read
+  Actor actor;          // pid always; the rest as the source could read it
+  std::string gap;      // kGap: why events may have been lost
 };
 
 // Returns whether an event on `path` (absolute host path; `is_dir` as
