@@ -199,6 +199,32 @@ Status FoldFromJson(const value& v, CheckResult* r) {
   return Status::Ok();
 }
 
+constexpr size_t kMaxFullReason = 1024;
+
+// "source" ("realtime" or absent) and "walk" (docs/wire.md).
+Status SourceAndWalkFromJson(const value& v, CheckResult* r) {
+  const std::string top;
+  DW_RETURN_IF_ERROR(GetString(v, "source", top, false, &r->source));
+  if (!r->source.empty() && r->source != "realtime") {
+    return TypeError("source", "\"realtime\" or absent (a check)");
+  }
+  if (const value* w = Find(v, "walk")) {
+    if (!w->is_object()) return TypeError("walk", "an object");
+    DW_RETURN_IF_ERROR(GetBool(*w, "journal", "walk", false, &r->walk.journal));
+    uint64_t dirty = 0;
+    DW_RETURN_IF_ERROR(GetUint64(*w, "dirty_paths", "walk", false, &dirty));
+    if (dirty > static_cast<uint64_t>(kMaxCount)) {
+      return TypeError("walk.dirty_paths", "a count below 2^40");
+    }
+    r->walk.dirty_paths = static_cast<int64_t>(dirty);
+    DW_RETURN_IF_ERROR(GetString(*w, "full_reason", "walk", false, &r->walk.full_reason));
+    if (r->walk.full_reason.size() > kMaxFullReason) {
+      return TypeError("walk.full_reason", "at most " + std::to_string(kMaxFullReason) + " bytes");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 web::json::value StringsToJson(const std::vector<std::string>& items) {
@@ -342,6 +368,14 @@ web::json::value CheckResultToJson(const CheckResult& r) {
     for (const ContainerInfo& c : *r.containers) list.push_back(ContainerInfoToJson(c));
     o["containers"] = value::array(std::move(list));
   }
+  if (!r.source.empty()) o["source"] = value::string(r.source);
+  if (r.walk.journal || !r.walk.full_reason.empty()) {
+    value w = value::object();
+    w["journal"] = value::boolean(r.walk.journal);
+    w["dirty_paths"] = value::number(r.walk.dirty_paths);
+    w["full_reason"] = value::string(r.walk.full_reason);
+    o["walk"] = w;
+  }
   if (r.packages) {
     value p = value::object();
     p["digest"] = value::string(r.packages->digest.Hex());
@@ -400,6 +434,7 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
   }
   DW_RETURN_IF_ERROR(InventoryFromJson(v, &r));
   DW_RETURN_IF_ERROR(FoldFromJson(v, &r));
+  DW_RETURN_IF_ERROR(SourceAndWalkFromJson(v, &r));
   return r;
 }
 

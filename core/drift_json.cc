@@ -55,7 +55,84 @@ std::string KindList() {
   return out;
 }
 
+// Byte limits of an actor's strings (core/actor.h): paths as PATH_MAX,
+// the command line as the agent truncates it, names as short.
+constexpr size_t kMaxActorPath = 4096;
+constexpr size_t kMaxActorName = 256;
+
+struct ActorString {
+  const char* key;
+  std::string Actor::*member;
+  size_t max;
+};
+constexpr std::array<ActorString, 7> kActorStrings = {{
+    {"exe", &Actor::exe, kMaxActorPath},
+    {"cmdline", &Actor::cmdline, kMaxActorCmdline},
+    {"comm", &Actor::comm, kMaxActorName},
+    {"login", &Actor::login, kMaxActorName},
+    {"parent_exe", &Actor::parent_exe, kMaxActorPath},
+    {"cgroup", &Actor::cgroup, kMaxActorPath},
+    {"container", &Actor::container, kMaxActorName},
+}};
+
+struct ActorId {
+  const char* key;
+  int64_t Actor::*member;
+};
+// Ids that are -1 when unknown, at most 2^32-1 otherwise.
+constexpr std::array<ActorId, 4> kActorIds = {{
+    {"uid", &Actor::uid},
+    {"euid", &Actor::euid},
+    {"loginuid", &Actor::loginuid},
+    {"session", &Actor::session},
+}};
+
+constexpr int64_t kMaxPid = int64_t{1} << 32;
+
 }  // namespace
+
+web::json::value ActorToJson(const Actor& a) {
+  value o = value::object();
+  o["pid"] = value::number(a.pid);
+  if (a.ppid != 0) o["ppid"] = value::number(a.ppid);
+  for (const ActorId& id : kActorIds) {
+    if (a.*id.member >= 0) o[id.key] = value::number(a.*id.member);
+  }
+  for (const ActorString& str : kActorStrings) {
+    const std::string& raw = a.*str.member;
+    if (!raw.empty()) o[str.key] = value::string(EscapePath(raw));
+  }
+  if (a.exited) o["exited"] = value::boolean(true);
+  return o;
+}
+
+Result<Actor> ActorFromJson(const web::json::value& v, const std::string& field) {
+  if (!v.is_object()) return TypeError(field, "an object");
+  Actor a;
+  DW_RETURN_IF_ERROR(GetInt64(v, "pid", field, true, &a.pid));
+  if (a.pid < 0 || a.pid > kMaxPid) return TypeError(field + ".pid", "a process id (0 to 2^32)");
+  DW_RETURN_IF_ERROR(GetInt64(v, "ppid", field, false, &a.ppid));
+  if (a.ppid < 0 || a.ppid > kMaxPid) {
+    return TypeError(field + ".ppid", "a process id (0 to 2^32)");
+  }
+  for (const ActorId& id : kActorIds) {
+    int64_t* out = &(a.*id.member);
+    DW_RETURN_IF_ERROR(GetInt64(v, id.key, field, false, out));
+    if (*out < -1 || *out > UINT32_MAX) {
+      return TypeError(field + "." + id.key, "-1 (unknown) or an id from 0 to 4294967295");
+    }
+  }
+  for (const ActorString& str : kActorStrings) {
+    std::string* out = &(a.*str.member);
+    DW_RETURN_IF_ERROR(GetPath(v, str.key, field, false, out));
+    if (out->size() > str.max) {
+      return Status::InvalidArgument(field + "." + str.key + ": " + std::to_string(out->size()) +
+                                     " bytes; expected at most " + std::to_string(str.max));
+    }
+  }
+  DW_RETURN_IF_ERROR(GetBool(v, "exited", field, false, &a.exited));
+  return a;
+}
 
 web::json::value EntryAttributesToJson(const Entry& e) {
   value o = value::object();
@@ -160,6 +237,10 @@ web::json::value DriftEventToJson(const DriftEvent& e) {
   if (!e.from_version.empty()) o["from"] = value::string(e.from_version);
   if (!e.to_version.empty()) o["to"] = value::string(e.to_version);
   if (!e.cause.empty()) o["cause"] = value::string(e.cause);
+  if (e.time_ns != 0) o["time"] = value::string(FormatRfc3339Nanos(e.time_ns));
+  if (e.actor) o["actor"] = ActorToJson(*e.actor);
+  if (e.transient) o["transient"] = value::boolean(true);
+  if (e.reverted_by) o["reverted_by"] = ActorToJson(*e.reverted_by);
   return o;
 }
 
@@ -203,6 +284,16 @@ Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::stri
   DW_RETURN_IF_ERROR(GetString(v, "from", field, false, &e.from_version));
   DW_RETURN_IF_ERROR(GetString(v, "to", field, false, &e.to_version));
   DW_RETURN_IF_ERROR(GetString(v, "cause", field, false, &e.cause));
+  DW_RETURN_IF_ERROR(GetOptionalTime(v, "time", field, &e.time_ns));
+  if (const value* a = Find(v, "actor")) {
+    DW_ASSIGN_OR_RETURN(Actor actor, ActorFromJson(*a, field + ".actor"));
+    e.actor = std::move(actor);
+  }
+  DW_RETURN_IF_ERROR(GetBool(v, "transient", field, false, &e.transient));
+  if (const value* a = Find(v, "reverted_by")) {
+    DW_ASSIGN_OR_RETURN(Actor actor, ActorFromJson(*a, field + ".reverted_by"));
+    e.reverted_by = std::move(actor);
+  }
   // Entry names are the last path component, as a scan would record them.
   std::string base = e.path.substr(e.path.rfind('/') + 1);
   if (e.old_entry) e.old_entry->name = base;

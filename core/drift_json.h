@@ -32,6 +32,14 @@ web::json::value EntryAttributesToJson(const Entry& e);
 // The decoded mask is the set of attributes present.
 Result<Entry> EntryAttributesFromJson(const web::json::value& v, const std::string& field);
 
+// The process behind a change (docs/wire.md "actor"): pid always, the other
+// members only when known (no empty strings, no -1 ids, "exited" only when
+// true); strings in the escaped form of EscapePath. The decoder refuses
+// exe, parent_exe and cgroup over 4096 bytes, cmdline over kMaxActorCmdline
+// and comm, login and container over 256 (raw bytes), naming the field.
+web::json::value ActorToJson(const Actor& a);
+Result<Actor> ActorFromJson(const web::json::value& v, const std::string& field);
+
 web::json::value DriftEventToJson(const DriftEvent& e);
 Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::string& field);
 

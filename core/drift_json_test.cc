@@ -185,6 +185,127 @@ TEST(DriftJsonTest, WrongTypesNameTheField) {
             "report: expected a JSON object");
 }
 
+Actor SampleActor() {
+  Actor a;
+  a.pid = 4242;
+  a.exe = "/usr/bin/vim\n";
+  a.cmdline = "vim /etc/passwd \xff";
+  a.comm = "vim";
+  a.uid = 1000;
+  a.euid = 0;
+  a.loginuid = 1000;
+  a.login = "alice";
+  a.session = 3;
+  a.ppid = 4000;
+  a.parent_exe = "/usr/bin/bash";
+  a.cgroup = "/user.slice/user-1000.slice/session-3.scope";
+  a.container = "docker:web-1";
+  return a;
+}
+
+// A realtime report: its events carry when, who and whether the change was
+// undone; the report says it is realtime and how the last walk went.
+TEST(DriftJsonTest, RealtimeFieldsRoundTrip) {
+  CheckResult r = SampleResult();
+  r.source = "realtime";
+  r.walk = {true, 17, ""};
+  r.events[0].time_ns = 1793491200123456789;
+  r.events[0].actor = SampleActor();
+  r.events[0].transient = true;
+  Actor undo;
+  undo.pid = 77;
+  undo.exited = true;
+  r.events[0].reverted_by = undo;
+  value v = CheckResultToJson(r);
+  EXPECT_EQ(v["source"].as_string(), "realtime");
+  EXPECT_EQ(v["walk"].serialize(), "{\"dirty_paths\":17,\"full_reason\":\"\",\"journal\":true}");
+  value e = v["events"][0];
+  EXPECT_EQ(e["time"].as_string(), "2026-11-01T00:00:00.123456789Z");
+  EXPECT_EQ(e["transient"].as_bool(), true);
+  EXPECT_EQ(e["actor"]["exe"].as_string(), "/usr/bin/vim\\n");
+  EXPECT_EQ(e["actor"]["cmdline"].as_string(), "vim /etc/passwd \\xff");
+  // Unknown members are left out: no -1 ids, no empty strings.
+  EXPECT_EQ(e["reverted_by"].serialize(), "{\"exited\":true,\"pid\":77}");
+  auto back = CheckResultFromJson(value::parse(v.serialize()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->source, "realtime");
+  EXPECT_EQ(back->walk, r.walk);
+  const DriftEvent& got = back->events[0];
+  EXPECT_EQ(got.time_ns, r.events[0].time_ns);
+  ASSERT_TRUE(got.actor.has_value());
+  EXPECT_EQ(*got.actor, SampleActor());
+  EXPECT_TRUE(got.transient);
+  ASSERT_TRUE(got.reverted_by.has_value());
+  EXPECT_EQ(*got.reverted_by, undo);
+  // Events of a check have none of it, and neither has the report.
+  EXPECT_FALSE(back->events[1].actor.has_value());
+  EXPECT_FALSE(back->events[1].transient);
+  EXPECT_EQ(back->events[1].time_ns, 0);
+  value check = CheckResultToJson(SampleResult());
+  EXPECT_FALSE(check.has_field("source"));
+  EXPECT_FALSE(check.has_field("walk"));
+  EXPECT_FALSE(check["events"][0].has_field("actor"));
+  EXPECT_FALSE(check["events"][0].has_field("time"));
+  EXPECT_FALSE(check["events"][0].has_field("transient"));
+  // A full walk with its reason.
+  r.walk = {false, 0, "queue overflow"};
+  back = CheckResultFromJson(CheckResultToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->walk, r.walk);
+}
+
+TEST(DriftJsonTest, RealtimeFieldErrorsNameTheField) {
+  CheckResult r = SampleResult();
+  r.events[0].actor = SampleActor();
+  value base = CheckResultToJson(r);
+  auto with = [&](auto fn) {
+    value v = base;
+    fn(v);
+    return CheckResultFromJson(v).status().message();
+  };
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"] = value::string("vim"); }),
+            "events[0].actor: expected an object");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"].erase("pid"); }),
+            "events[0].actor.pid: missing");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"]["pid"] = value::number(-5); }),
+            "events[0].actor.pid: expected a process id (0 to 2^32)");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"]["uid"] = value::number(-2); }),
+            "events[0].actor.uid: expected -1 (unknown) or an id from 0 to 4294967295");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"]["euid"] = value::string("0"); }),
+            "events[0].actor.euid: expected an integer");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["actor"]["exited"] = value::number(1); }),
+            "events[0].actor.exited: expected a boolean");
+  EXPECT_EQ(with([](value& v) {
+              v["events"][0]["actor"]["exe"] = value::string("/" + std::string(4096, 'x'));
+            }),
+            "events[0].actor.exe: 4097 bytes; expected at most 4096");
+  EXPECT_EQ(with([](value& v) {
+              v["events"][0]["actor"]["cmdline"] = value::string(std::string(1025, 'x'));
+            }),
+            "events[0].actor.cmdline: 1025 bytes; expected at most 1024");
+  // The limit counts raw bytes: "\\xff" is one byte on the host.
+  std::string escaped;
+  for (int i = 0; i < 1024; ++i) escaped += "\\xff";
+  value v = base;
+  v["events"][0]["actor"]["cmdline"] = value::string(escaped);
+  auto ok = CheckResultFromJson(v);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->events[0].actor->cmdline, std::string(1024, '\xff'));
+  EXPECT_EQ(with([](value& v) { v["events"][0]["reverted_by"] = value::object(); }),
+            "events[0].reverted_by.pid: missing");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["time"] = value::string("soon"); }),
+            "events[0].time: expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got 'soon'");
+  EXPECT_EQ(with([](value& v) { v["events"][0]["transient"] = value::string("yes"); }),
+            "events[0].transient: expected a boolean");
+  EXPECT_EQ(with([](value& v) { v["source"] = value::string("inotify"); }),
+            "source: expected \"realtime\" or absent (a check)");
+  EXPECT_EQ(with([](value& v) { v["walk"] = value::array(); }), "walk: expected an object");
+  EXPECT_EQ(with([](value& v) { v["walk"]["journal"] = value::string("true"); }),
+            "walk.journal: expected a boolean");
+  EXPECT_EQ(with([](value& v) { v["walk"]["dirty_paths"] = value::number(-1); }),
+            "walk.dirty_paths: expected a non-negative integer");
+}
+
 TEST(DriftJsonTest, Rfc3339) {
   struct Case {
     const char* text;

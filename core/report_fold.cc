@@ -61,6 +61,7 @@ CheckResult PartOf(const CheckResult& head, int64_t number) {
   p.root = head.root;
   p.started_ns = head.started_ns;
   p.finished_ns = head.finished_ns;
+  p.source = head.source;  // the parts of a realtime report are realtime too
   p.fold.part = number;
   return p;
 }
