@@ -1,6 +1,8 @@
 // API handlers for reading the fleet and for agent commands (api.h).
 #include <cpprest/json.h>
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -42,9 +44,36 @@ HttpResponse Api::GetHost(const CollectorConfig& config, const std::string& id) 
   return Json(200, o);
 }
 
+namespace {
+
+// The realtime filters of /drift and /paths/history (docs/api.md):
+// actor_exe, actor_uid, transient. The 400 answer when one does not parse.
+std::optional<HttpResponse> ActorFilters(const HttpRequest& req, DriftQuery* q) {
+  if (const std::string* e = QueryParam(req, "actor_exe")) q->actor_exe = *e;
+  if (const std::string* u = QueryParam(req, "actor_uid")) {
+    int64_t uid = -1;
+    const auto [end, ec] = std::from_chars(u->data(), u->data() + u->size(), uid);
+    if (ec != std::errc() || end != u->data() + u->size() || uid < 0 || uid > UINT32_MAX) {
+      return Api::Error(400,
+                        "actor_uid: expected a user id from 0 to 4294967295, got '" + *u + "'");
+    }
+    q->actor_uid = uid;
+  }
+  if (const std::string* t = QueryParam(req, "transient")) {
+    if (*t != "true" && *t != "false") {
+      return Api::Error(400, "transient: expected true or false, got '" + *t + "'");
+    }
+    q->transient = *t == "true";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& req) {
-  static const std::set<std::string> kKnown = {"host",  "group", "path",  "kind",   "severity",
-                                               "since", "until", "order", "cursor", "limit"};
+  static const std::set<std::string> kKnown = {
+      "host",  "group",  "path",  "kind",      "severity",  "since",    "until",
+      "order", "cursor", "limit", "actor_exe", "actor_uid", "transient"};
   for (const auto& [k, v] : req.query) {
     if (kKnown.count(k) == 0) return Error(400, "unknown query parameter '" + k + "'");
   }
@@ -69,6 +98,7 @@ HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& r
       *out = *ns;
     }
   }
+  if (auto bad = ActorFilters(req, &q)) return *bad;
   auto page = PageQuery(req, config.max_page);
   if (!page.ok()) return FromStatus(page.status());
   q.page = WithLookahead(*page);
@@ -80,9 +110,18 @@ HttpResponse Api::QueryDrift(const CollectorConfig& config, const HttpRequest& r
 HttpResponse Api::PathHistory(const CollectorConfig& config, const HttpRequest& req) {
   const std::string* path = QueryParam(req, "path");
   if (path == nullptr || path->empty()) return Error(400, "path: missing");
+  DriftQuery q;
+  if (auto bad = ActorFilters(req, &q)) return *bad;
   auto page = PageQuery(req, config.max_page);
   if (!page.ok()) return FromStatus(page.status());
-  auto events = store_.PathHistory(*path, WithLookahead(*page));
+  Result<std::vector<EventRecord>> events = std::vector<EventRecord>();
+  if (q.actor_exe.empty() && !q.actor_uid && !q.transient) {
+    events = store_.PathHistory(*path, WithLookahead(*page));
+  } else {
+    q.path = *path;
+    q.page = WithLookahead(*page);
+    events = store_.QueryDrift(q);
+  }
   if (!events.ok()) return FromStatus(events.status());
   value o = EventPage(std::move(events).value(), *page);
   o["path"] = value(*path);

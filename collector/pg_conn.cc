@@ -44,6 +44,33 @@ std::string PgArray(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+std::string PgNullableArray(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char ch : *items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string PgNullableIntArray(const std::vector<std::optional<int64_t>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i] ? std::to_string(*items[i]) : std::string("NULL");
+  }
+  return out + "}";
+}
+
 std::string PgIntArray(const std::vector<int64_t>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {

@@ -40,6 +40,9 @@ inline PgParam PgInt(int64_t v) { return std::to_string(v); }
 // ::int[] parameters; {} when empty.
 std::string PgArray(const std::vector<std::string>& items);
 std::string PgIntArray(const std::vector<int64_t>& items);
+// The same with NULL elements for nullopt.
+std::string PgNullableArray(const std::vector<std::optional<std::string>>& items);
+std::string PgNullableIntArray(const std::vector<std::optional<int64_t>>& items);
 
 // An owned query result.
 class PgRows {

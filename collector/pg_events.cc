@@ -29,26 +29,37 @@ namespace {
 //   per event: $17 path, $18 kind, $19 severity, $20 body;
 //   per alert route: $21 name, $22 min severity, $23 1 for every group;
 //   per (route, group): $24 route ordinal (1-based), $25 group;
-//   $26 the check's exact event count, $27 the report summary (store.h).
+//   $26 the check's exact event count, $27 the report summary (store.h),
+//   $28 1 for a realtime report (the host's check state is kept, store.h);
+//   per event: $29 actor, $30 actor_exe, $31 actor_uid, $32 transient (0/1),
+//   $33 reverted_by, $34 event_ns (NULL elements when unknown).
 constexpr const char* kIngestSql = R"sql(
 WITH dup AS (
   SELECT seq, first_event_id, events, received_ns, host_id FROM reports
   WHERE report_id = $1::text),
 h AS (
-  UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $5::bigint), last_report_ns = $5,
-    target = $13::text, agent_version = $3::text, baseline = $8::text,
-    baseline_revision = $9::bigint,
-    baseline_since_ns = CASE WHEN baseline <> $8 OR baseline_revision <> $9 THEN $6::bigint
-                        ELSE baseline_since_ns END,
-    root = $10::text, subtrees = $14::text, reports = reports + 1,
+  UPDATE hosts SET last_seen_ns = greatest(last_seen_ns, $5::bigint),
+    agent_version = $3::text, reports = reports + 1,
     events = events + cardinality($17::text[]),
-    last_report_events = greatest($26::bigint, cardinality($17)),
+    last_report_ns = CASE WHEN $28::int = 1 THEN last_report_ns ELSE $5 END,
+    target = CASE WHEN $28 = 1 THEN target ELSE $13::text END,
+    baseline = CASE WHEN $28 = 1 THEN baseline ELSE $8::text END,
+    baseline_revision = CASE WHEN $28 = 1 THEN baseline_revision ELSE $9::bigint END,
+    baseline_since_ns = CASE WHEN $28 = 0 AND (baseline <> $8 OR baseline_revision <> $9)
+                        THEN $6::bigint ELSE baseline_since_ns END,
+    root = CASE WHEN $28 = 1 THEN root ELSE $10::text END,
+    subtrees = CASE WHEN $28 = 1 THEN subtrees ELSE $14::text END,
+    last_report_events = CASE WHEN $28 = 1 THEN last_report_events
+                         ELSE greatest($26::bigint, cardinality($17)) END,
     interval_ns = CASE WHEN $15::bigint > 0 THEN $15 ELSE interval_ns END
   WHERE id = $2::text AND NOT EXISTS (SELECT 1 FROM dup) RETURNING grp),
 ev AS (
-  SELECT nextval('events_id_seq') AS id, u.path, u.kind, u.severity, u.body
-  FROM h, unnest($17, $18::int[], $19::int[], $20::text[]) WITH ORDINALITY
-    AS u(path, kind, severity, body, ord)
+  SELECT nextval('events_id_seq') AS id, u.path, u.kind, u.severity, u.body, u.actor,
+    u.actor_exe, u.actor_uid, u.transient, u.reverted_by, u.event_ns
+  FROM h, unnest($17, $18::int[], $19::int[], $20::text[], $29::text[], $30::text[],
+    $31::bigint[], $32::int[], $33::text[], $34::bigint[]) WITH ORDINALITY
+    AS u(path, kind, severity, body, actor, actor_exe, actor_uid, transient, reverted_by,
+      event_ns, ord)
   ORDER BY u.ord),
 rep AS (
   INSERT INTO reports(report_id, host_id, agent_version, sent_ns, received_ns, started_ns,
@@ -58,8 +69,10 @@ rep AS (
   RETURNING seq, first_event_id),
 ins AS (
   INSERT INTO events(id, report_seq, report_id, host_id, grp, path, kind, severity,
-    detected_ns, received_ns, body)
-  SELECT ev.id, rep.seq, $1, $2, h.grp, ev.path, ev.kind, ev.severity, $7, $5, ev.body
+    detected_ns, received_ns, body, actor, actor_exe, actor_uid, transient, reverted_by,
+    event_ns)
+  SELECT ev.id, rep.seq, $1, $2, h.grp, ev.path, ev.kind, ev.severity, $7, $5, ev.body,
+    ev.actor, ev.actor_exe, ev.actor_uid, ev.transient = 1, ev.reverted_by, ev.event_ns
   FROM ev, rep, h ORDER BY ev.id),
 cnt AS (
   INSERT INTO event_counts(severity, n)
@@ -77,11 +90,12 @@ al AS (
   ON CONFLICT (event_id, route) DO NOTHING),
 st AS (
   INSERT INTO host_report_status(host_id, last_summary) SELECT $2, $27::text FROM h
+  WHERE $28 = 0
   ON CONFLICT (host_id) DO UPDATE SET last_summary = excluded.last_summary),
 bl AS (
   INSERT INTO host_baselines(host_id, name, revision, root, since_ns, first_seen_ns,
     last_seen_ns)
-  SELECT $2, $8, $9, $16::text, $6, $5, $5 FROM h WHERE $8 <> '' AND $9 > 0
+  SELECT $2, $8, $9, $16::text, $6, $5, $5 FROM h WHERE $8 <> '' AND $9 > 0 AND $28 = 0
   ON CONFLICT (host_id, name, revision) DO UPDATE SET
     last_seen_ns = greatest(host_baselines.last_seen_ns, excluded.last_seen_ns),
     since_ns = least(host_baselines.since_ns, excluded.since_ns),
@@ -97,14 +111,17 @@ SELECT false, seq, first_event_id, 0, 0, '' FROM rep
 // that the (host_id | grp | path, detected_ns, id) indexes and partition
 // pruning apply. $1 host, $2 group, $3 path regex, $4 kind, $5 min
 // severity, $6..$7 the detected_ns window, $8..$9 the keyset start
-// (detected_ns, id), $10 limit, $11 one event id. The plain comparison on detected_ns beside
+// (detected_ns, id), $10 limit, $11 one event id, $12 actor_exe, $13
+// actor_uid, $14 transient, $15 one exact path. The plain comparison on detected_ns beside
 // the row comparison lets the planner prune partitions.
 constexpr const char* kDriftFilters =
     "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events "
     "WHERE ($1::text IS NULL OR host_id = $1) AND ($2::text IS NULL OR grp = $2) "
     "AND ($3::text IS NULL OR path ~ $3) AND ($4::int IS NULL OR kind = $4) "
     "AND ($5::int IS NULL OR severity >= $5) AND detected_ns >= $6 AND detected_ns < $7 "
-    "AND ($11::bigint IS NULL OR id = $11)";
+    "AND ($11::bigint IS NULL OR id = $11) AND ($12::text IS NULL OR actor_exe = $12) "
+    "AND ($13::bigint IS NULL OR actor_uid = $13) AND ($14::bool IS NULL OR transient = $14) AND "
+    "($15::text IS NULL OR path = $15)";
 constexpr const char* kScanUp =
     " AND detected_ns >= $8 AND (detected_ns, id) > ($8, $9) ORDER BY detected_ns, id LIMIT $10";
 constexpr const char* kScanDown =
@@ -154,7 +171,11 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
                  q.min_severity ? PgInt(static_cast<int64_t>(*q.min_severity)) : PgParam(),
                  PgInt(q.since_ns.value_or(INT64_MIN)), PgInt(q.until_ns.value_or(INT64_MAX)),
                  PgInt(scan.from.detected_ns), PgInt(scan.from.id), PgInt(q.page.limit),
-                 q.event_id ? PgInt(*q.event_id) : PgParam()}));
+                 q.event_id ? PgInt(*q.event_id) : PgParam(),
+                 q.actor_exe.empty() ? PgParam() : q.actor_exe,
+                 q.actor_uid ? PgInt(*q.actor_uid) : PgParam(),
+                 q.transient ? PgParam(std::string(*q.transient ? "true" : "false")) : PgParam(),
+                 q.path.empty() ? PgParam() : q.path}));
   return ReadEvents(r, scan.reverse);
 }
 
@@ -206,12 +227,21 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   const web::json::value warnings = StringsToJson(r.warnings);
   const web::json::value stats = ScanStatsToJson(r.stats);
   std::vector<std::string> paths;
-  std::vector<int64_t> kinds, severities;
+  std::vector<int64_t> kinds, severities, transients;
+  std::vector<std::optional<std::string>> actors, actor_exes, reverted;
+  std::vector<std::optional<int64_t>> actor_uids, event_ns;
   paths.reserve(r.events.size());
   for (const DriftEvent& e : r.events) {
     paths.push_back(EscapePath(e.path));
     kinds.push_back(static_cast<int64_t>(e.kind));
     severities.push_back(static_cast<int64_t>(e.severity));
+    store_rows::EventActorColumns a = store_rows::ActorColumns(e);
+    actors.push_back(std::move(a.actor));
+    actor_exes.push_back(std::move(a.actor_exe));
+    actor_uids.push_back(a.actor_uid);
+    transients.push_back(a.transient ? 1 : 0);
+    reverted.push_back(std::move(a.reverted_by));
+    event_ns.push_back(a.event_ns);
   }
   std::vector<std::string> route_names, route_group_names;
   std::vector<int64_t> route_min, route_every, route_group_routes;
@@ -251,7 +281,14 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
       PgIntArray(route_group_routes),
       PgArray(route_group_names),
       PgInt(rep.total_events),
-      rep.summary_json};
+      rep.summary_json,
+      PgInt(r.source == "realtime" ? 1 : 0),
+      PgNullableArray(actors),
+      PgNullableArray(actor_exes),
+      PgNullableIntArray(actor_uids),
+      PgIntArray(transients),
+      PgNullableArray(reverted),
+      PgNullableIntArray(event_ns)};
 
   PgTx tx(*c);
   // The ingest statements gain nothing from plans made for their values

@@ -110,6 +110,20 @@ CREATE INDEX events_group_time ON events(grp, detected_ns, id);
 CREATE INDEX events_path_time ON events(path, detected_ns, id);
 )sql";
 
+// Version 6: realtime events: the actor (wire JSON), its executable
+// (escaped) and uid for the filters, transient, the process that reverted
+// the change and the event's own time; NULL for events of a check.
+constexpr const char* kV6 = R"sql(
+ALTER TABLE events ADD COLUMN actor TEXT;
+ALTER TABLE events ADD COLUMN actor_exe TEXT;
+ALTER TABLE events ADD COLUMN actor_uid BIGINT;
+ALTER TABLE events ADD COLUMN transient BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE events ADD COLUMN reverted_by TEXT;
+ALTER TABLE events ADD COLUMN event_ns BIGINT;
+CREATE INDEX events_actor_exe ON events(actor_exe, detected_ns, id) WHERE actor_exe IS NOT NULL;
+CREATE INDEX events_actor_uid ON events(actor_uid, detected_ns, id) WHERE actor_uid IS NOT NULL;
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -141,7 +155,8 @@ int64_t MonthStartNs(int64_t y, int m) {
 }  // namespace
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3},
+                                                {4, kV4}, {5, kV5}, {6, kV6}};
   return kAll;
 }
 

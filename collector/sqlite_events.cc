@@ -50,6 +50,10 @@ Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q) {
   if (q.since_ns) sql += " AND e.detected_ns >= ?7";
   if (q.until_ns) sql += " AND e.detected_ns < ?8";
   if (q.event_id) sql += " AND e.id = ?9";
+  if (!q.actor_exe.empty()) sql += " AND e.actor_exe = ?13";
+  if (q.actor_uid) sql += " AND e.actor_uid = ?14";
+  if (q.transient) sql += " AND e.transient = ?15";
+  if (!q.path.empty()) sql += " AND e.path = ?16";
   sql += KeysetSql(scan);
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare(sql));
   if (!q.host.empty()) s.Bind(2, q.host);
@@ -60,6 +64,10 @@ Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q) {
   if (q.since_ns) s.Bind(7, *q.since_ns);
   if (q.until_ns) s.Bind(8, *q.until_ns);
   if (q.event_id) s.Bind(9, *q.event_id);
+  if (!q.actor_exe.empty()) s.Bind(13, q.actor_exe);
+  if (q.actor_uid) s.Bind(14, *q.actor_uid);
+  if (q.transient) s.Bind(15, int64_t{*q.transient ? 1 : 0});
+  if (!q.path.empty()) s.Bind(16, q.path);
   return Read(s, scan, q.page.limit);
 }
 

@@ -33,7 +33,8 @@ CREATE INDEX IF NOT EXISTS reports_host ON reports(host_id, seq);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, report_seq INTEGER NOT NULL, host_id TEXT NOT NULL,
   grp TEXT NOT NULL, path TEXT NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL,
-  detected_ns INTEGER NOT NULL, body TEXT NOT NULL);
+  detected_ns INTEGER NOT NULL, body TEXT NOT NULL, actor TEXT, actor_exe TEXT,
+  actor_uid INTEGER, transient INTEGER NOT NULL DEFAULT 0, reverted_by TEXT, event_ns INTEGER);
 CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
 CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
 CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
@@ -96,6 +97,18 @@ ALTER TABLE tokens ADD COLUMN last_used_ns INTEGER NOT NULL DEFAULT 0;
 UPDATE tokens SET id = 't_' || substr(sha256, 1, 12);
 )sql";
 
+// Version 4 -> 5: realtime events: the actor (wire JSON, null for events
+// of a check), its executable (escaped) and uid for the filters, transient,
+// the process that reverted it and the event's own time.
+const char* const kUpgradeToV5 = R"sql(
+ALTER TABLE events ADD COLUMN actor TEXT;
+ALTER TABLE events ADD COLUMN actor_exe TEXT;
+ALTER TABLE events ADD COLUMN actor_uid INTEGER;
+ALTER TABLE events ADD COLUMN transient INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN reverted_by TEXT;
+ALTER TABLE events ADD COLUMN event_ns INTEGER;
+)sql";
+
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift
 // list ordered by detection time (version 4).
@@ -105,6 +118,10 @@ CREATE INDEX IF NOT EXISTS tokens_host ON tokens(host_id);
 CREATE INDEX IF NOT EXISTS events_host_time ON events(host_id, detected_ns, id);
 CREATE INDEX IF NOT EXISTS events_group_time ON events(grp, detected_ns, id);
 CREATE INDEX IF NOT EXISTS events_path_time ON events(path, detected_ns, id);
+CREATE INDEX IF NOT EXISTS events_actor_exe ON events(actor_exe, detected_ns, id)
+  WHERE actor_exe IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_actor_uid ON events(actor_uid, detected_ns, id)
+  WHERE actor_uid IS NOT NULL;
 )sql";
 
 namespace {
@@ -153,6 +170,10 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
   if (version >= 1 && version <= 3) {
     DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "tokens", "revoked_ns"));
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV4));
+  }
+  if (version >= 1 && version <= 4) {
+    DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "events", "actor_exe"));
+    if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV5));
   }
   DW_RETURN_IF_ERROR(db.Exec(kIndexes));
   if (version != kCollectorSchemaVersion) {

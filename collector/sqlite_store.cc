@@ -29,6 +29,15 @@ using sqlite_rows::SqliteRow;
 using store_rows::kHostColumns;
 using store_rows::kHostFrom;
 
+template <typename T>
+void BindOrNull(sqlite::Stmt& s, int i, const std::optional<T>& v) {
+  if (v) {
+    s.Bind(i, *v);
+  } else {
+    s.BindNull(i);
+  }
+}
+
 class SqliteStore : public FleetStore {
  public:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::string path)
@@ -174,18 +183,27 @@ class SqliteStore : public FleetStore {
     for (size_t i = 0; i < r.events.size(); ++i) {
       const DriftEvent& e = r.events[i];
       {
-        DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, "
-                                                 "path, kind, severity, detected_ns, body) "
-                                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
-        DW_RETURN_IF_ERROR(s.Bind(1, out.report_seq)
-                               .Bind(2, rep.host_id)
-                               .Bind(3, group)
-                               .Bind(4, EscapePath(e.path))
-                               .Bind(5, static_cast<int64_t>(e.kind))
-                               .Bind(6, static_cast<int64_t>(e.severity))
-                               .Bind(7, r.finished_ns)
-                               .Bind(8, rep.events_json[i])
-                               .Run());
+        DW_ASSIGN_OR_RETURN(
+            auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, path, kind, "
+                                 "severity, detected_ns, body, actor, actor_exe, actor_uid, "
+                                 "transient, reverted_by, event_ns) "
+                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        s.Bind(1, out.report_seq)
+            .Bind(2, rep.host_id)
+            .Bind(3, group)
+            .Bind(4, EscapePath(e.path))
+            .Bind(5, static_cast<int64_t>(e.kind))
+            .Bind(6, static_cast<int64_t>(e.severity))
+            .Bind(7, r.finished_ns)
+            .Bind(8, rep.events_json[i]);
+        const store_rows::EventActorColumns a = store_rows::ActorColumns(e);
+        BindOrNull(s, 9, a.actor);
+        BindOrNull(s, 10, a.actor_exe);
+        BindOrNull(s, 11, a.actor_uid);
+        s.Bind(12, int64_t{a.transient ? 1 : 0});
+        BindOrNull(s, 13, a.reverted_by);
+        BindOrNull(s, 14, a.event_ns);
+        DW_RETURN_IF_ERROR(s.Run());
       }
       int64_t id = db_->LastInsertId();
       if (i == 0) out.first_event_id = id;
@@ -212,6 +230,21 @@ class SqliteStore : public FleetStore {
       DW_ASSIGN_OR_RETURN(auto s,
                           db_->Prepare("UPDATE reports SET first_event_id = ? WHERE seq = ?"));
       DW_RETURN_IF_ERROR(s.Bind(1, out.first_event_id).Bind(2, out.report_seq).Run());
+    }
+    if (r.source == "realtime") {
+      // Realtime events join the history; the host's state stays its last
+      // check's (store.h).
+      DW_ASSIGN_OR_RETURN(
+          auto s, db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?), "
+                               "agent_version = ?, reports = reports + 1, events = events + ? "
+                               "WHERE id = ?"));
+      DW_RETURN_IF_ERROR(s.Bind(1, rep.received_ns)
+                             .Bind(2, rep.agent_version)
+                             .Bind(3, out.events)
+                             .Bind(4, rep.host_id)
+                             .Run());
+      DW_RETURN_IF_ERROR(tx.Commit());
+      return out;
     }
     const bool new_baseline = old_baseline != r.baseline || old_revision != r.baseline_revision;
     {

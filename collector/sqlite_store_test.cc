@@ -106,7 +106,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 4); see docs/collector.md");
+                "version 5); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 4);
+  EXPECT_EQ(kCollectorSchemaVersion, 5);
 }
 
 // Version 4 adds token ids, revocation and last use, and the events'
@@ -319,8 +319,60 @@ TEST_F(SqliteStoreTest, UpgradesVersion3TokensWithIdsUnrevoked) {
       "ORDER BY name))");
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
-  EXPECT_EQ(q->Int(0), 4);
+  EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
   EXPECT_EQ(q->Text(1), "events_group_time events_host_time events_path_time tokens_id");
+}
+
+// Version 5 adds the realtime columns of events (actor, actor_exe,
+// actor_uid, transient, reverted_by, event_ns) and their indexes: a version
+// 4 file is upgraded in place; its events read as events of a check.
+TEST_F(SqliteStoreTest, UpgradesVersion4EventsWithoutActors) {
+  ASSERT_TRUE(store_->IngestReport(Envelope("r1", {Severity::kHigh}, 10), {}).ok());
+  store_.reset();
+  ExecOn(path_, R"sql(
+    DROP INDEX events_actor_exe; DROP INDEX events_actor_uid;
+    ALTER TABLE events DROP COLUMN actor; ALTER TABLE events DROP COLUMN actor_exe;
+    ALTER TABLE events DROP COLUMN actor_uid; ALTER TABLE events DROP COLUMN transient;
+    ALTER TABLE events DROP COLUMN reverted_by; ALTER TABLE events DROP COLUMN event_ns;
+    UPDATE schema_versions SET version = 4;
+  )sql");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  ReportEnvelope rt = Envelope("r2", {Severity::kLow}, 20);
+  rt.result.source = "realtime";
+  Actor vim;
+  vim.pid = 4242;
+  vim.exe = "/usr/bin/vim";
+  vim.uid = 1000;
+  rt.result.events[0].actor = vim;
+  rt.result.events[0].transient = true;
+  rt.events_json[0] = DriftEventToJson(rt.result.events[0]).serialize();
+  ASSERT_TRUE(store_->IngestReport(rt, {}).ok());
+  DriftQuery q;
+  q.transient = false;
+  auto old = store_->QueryDrift(q);
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_EQ((*old)[0].report_id, "r1");
+  q.transient.reset();
+  q.actor_exe = "/usr/bin/vim";
+  q.actor_uid = 1000;
+  auto by_actor = store_->QueryDrift(q);
+  ASSERT_TRUE(by_actor.ok()) << by_actor.status().message();
+  ASSERT_EQ(by_actor->size(), 1u);
+  EXPECT_EQ((*by_actor)[0].report_id, "r2");
+  store_.reset();
+  auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
+  ASSERT_TRUE(db.ok());
+  auto v = (*db)->Prepare(
+      "SELECT (SELECT version FROM schema_versions WHERE component = 'collector'), "
+      "(SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+      "AND name IN ('events_actor_exe', 'events_actor_uid'))");
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(*v->Step());
+  EXPECT_EQ(v->Int(0), 5);
+  EXPECT_EQ(v->Int(1), 2);
 }
 
 }  // namespace

@@ -13,6 +13,12 @@
 //    oldest first (EventPageQuery); a page starts strictly after or before
 //    a key of that order, so that paging is stable under concurrent ingest
 //    and an event delivered late lands in its place by detection time.
+//  - A realtime report (CheckResult::source "realtime") adds its events to
+//    the host's history and counts and moves its last_seen_ns, but leaves
+//    the host's last check (target, baseline, root, subtrees, last report
+//    time, events and summary) as it was. Its events are dated, as every
+//    event, by the report's finish, so that the order stays the one
+//    cursors page through; the event's own time is in its body ("time").
 //  - Unknown hosts are kNotFound; a host id enrolled twice is kAlreadyExists.
 //  - Strings (paths, globs, group names) are bound as parameters, never
 //    spliced into SQL, and are returned byte for byte.
@@ -199,11 +205,17 @@ struct DriftQuery {
   std::string host;       // "" = any
   std::string group;      // "" = any
   std::string path_glob;  // "" = any; SQLite GLOB syntax: * ? [...]
+  std::string path;       // "" = any; one exact escaped path (a path's history)
   std::optional<DriftKind> kind;
   std::optional<Severity> min_severity;
   std::optional<int64_t> since_ns;  // detected_ns >= since
   std::optional<int64_t> until_ns;  // detected_ns < until
   std::optional<int64_t> event_id;  // only the event of this id
+  // Realtime events (docs/api.md): the changer's executable in the escaped
+  // form of the wire ("" = any), its uid, and transient or not.
+  std::string actor_exe;
+  std::optional<int64_t> actor_uid;
+  std::optional<bool> transient;
   EventPageQuery page;
 };
 

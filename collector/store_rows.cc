@@ -61,4 +61,17 @@ Hash128 HashFromHex(const std::string& hex) {
   return h.ok() ? *h : Hash128();
 }
 
+EventActorColumns ActorColumns(const DriftEvent& e) {
+  EventActorColumns c;
+  if (e.actor) {
+    c.actor = ActorToJson(*e.actor).serialize();
+    if (!e.actor->exe.empty()) c.actor_exe = EscapePath(e.actor->exe);
+    if (e.actor->uid >= 0) c.actor_uid = e.actor->uid;
+  }
+  c.transient = e.transient;
+  if (e.reverted_by) c.reverted_by = ActorToJson(*e.reverted_by).serialize();
+  if (e.time_ns != 0) c.event_ns = e.time_ns;
+  return c;
+}
+
 }  // namespace driftwatch::collector::store_rows

@@ -16,6 +16,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,21 @@ extern const char* const kTokenRecordColumns;  // FROM tokens, as ReadTokenRecor
 // hosts.subtrees, as the stores write it (SubtreesToJson, core/drift_json.h);
 // a value that does not decode reads as no subtrees.
 std::vector<std::pair<std::string, Hash128>> HostSubtrees(const std::string& json);
+// The columns a store keeps beside an event's body for the realtime
+// filters (docs/collector.md): the actor as wire JSON, its executable in
+// the wire's escaped form and its uid (nullopt when unknown or no actor),
+// transient, the reverting process and the event's own time (nullopt for
+// events of a check).
+struct EventActorColumns {
+  std::optional<std::string> actor;
+  std::optional<std::string> actor_exe;
+  std::optional<int64_t> actor_uid;
+  bool transient = false;
+  std::optional<std::string> reverted_by;
+  std::optional<int64_t> event_ns;
+};
+EventActorColumns ActorColumns(const DriftEvent& e);
+
 // A hex tree id, or the zero id when it does not parse ("" included).
 Hash128 HashFromHex(const std::string& hex);
 

@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 5; run "
+            "collector store schema version 0 is older than this build's 6; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 5);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
+  EXPECT_EQ(*second, 6);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
   Sql("UPDATE schema_versions SET version = 7");
   const std::string newer =
-      "collector store schema version 7 is not supported by this build (knows version 5); see "
+      "collector store schema version 7 is not supported by this build (knows version 6); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
@@ -165,7 +165,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto info = (*store)->LookupToken("old");
@@ -185,7 +185,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 4);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_%_time' ORDER BY indexname"),
             (Rows{{"CREATE INDEX events_group_time ON ONLY public.events USING btree (grp, "
@@ -203,6 +203,46 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   EXPECT_EQ((*tokens)[0].info.revoked_ns, 0);
   EXPECT_EQ((*tokens)[0].info.limits.uses_left, 3);
   EXPECT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 2, "0123456789abcdef").ok());
+}
+
+// Version 6 adds the realtime columns of events (actor, actor_exe,
+// actor_uid, transient, reverted_by, event_ns) and their indexes: a version
+// 5 database's events read as events of a check, and realtime events are
+// stored and filtered beside them.
+TEST_F(PgStoreTest, MigrateUpgradesVersion5EventsWithoutActors) {
+  MigrateTo(5);
+  {
+    auto store = OpenPgStore(url_);
+    ASSERT_FALSE(store.ok());  // older than this build: migrate first
+  }
+  auto m = MigratePgStore(url_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(*m, 5);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
+  EXPECT_EQ(Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname "
+                "LIKE 'events_actor_%' ORDER BY indexname"),
+            (Rows{{"events_actor_exe"}, {"events_actor_uid"}}));
+  auto store = OpenPgStore(url_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  ASSERT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 1, "").ok());
+  ReportEnvelope env;
+  env.report_id = "r1";
+  env.host_id = "h";
+  env.received_ns = 10;
+  env.result.finished_ns = 10;
+  env.result.source = "realtime";
+  DriftEvent e;
+  e.path = "/etc/passwd";
+  Actor a;
+  a.pid = 1;
+  a.exe = "/usr/bin/vim";
+  a.uid = 1000;
+  e.actor = a;
+  env.result.events.push_back(e);
+  env.events_json.push_back(DriftEventToJson(e).serialize());
+  ASSERT_TRUE((*store)->IngestReport(env, {}).ok());
+  EXPECT_EQ(Sql("SELECT actor_exe, actor_uid, transient, event_ns IS NULL FROM events"),
+            (Rows{{"/usr/bin/vim", "1000", "f", "t"}}));
 }
 
 TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
@@ -226,7 +266,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= kPgSchemaVersion) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "5"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 
