@@ -435,6 +435,52 @@ async function run() {
   }
   await page('?order=asc&severity=medium&kind=added&since=2026-11-01T00:00:00Z&limit=1000');
 
+  // A realtime report (docs/wire.md "source"): events with actors, one
+  // transient; the actor filters return exactly the matching events.
+  const vim = {pid: 4242, exe: '/usr/bin/vim', cmdline: 'vim /etc/motd', uid: 1000, euid: 1000,
+    loginuid: 1000, login: 'alice', session: 3, ppid: 4000, parent_exe: '/usr/bin/bash',
+    cgroup: '/user.slice/user-1000.slice/session-3.scope', comm: 'vim'};
+  const cp = {pid: 99, exe: '/usr/bin/cp', uid: 0, euid: 0, container: 'docker:web-1',
+    exited: true};
+  r = await request('POST', '/api/v1/reports', {token: agent2, body: report('web-2', [
+    {...event('/etc/motd'), time: iso(T0 + 3500), actor: vim},
+    {...event('/etc/issue'), time: iso(T0 + 3600), actor: {pid: 51, exe: '/usr/bin/sed', uid: 0},
+      transient: true, reverted_by: cp},
+  ], T0 + 4000, {source: 'realtime', root: 'f'.repeat(32), subtrees: {},
+    walk: {journal: true, dirty_paths: 2, full_reason: ''}})});
+  check('POST /api/v1/reports', r, 'realtime');
+  const pathsOf = async (q) => (await page(q)).events.map((e) => e.path).join(' ');
+  for (const [q, want] of [
+    ['?actor_exe=%2Fusr%2Fbin%2Fvim', '/etc/motd'],
+    ['?actor_uid=0', '/etc/issue'],
+    ['?actor_uid=1000&transient=false', '/etc/motd'],
+    ['?transient=true&host=web-2', '/etc/issue'],
+    ['?actor_exe=%2Fusr%2Fbin%2Fcp', ''],
+  ]) {
+    const got = await pathsOf(q);
+    if (got !== want) fail(`/drift${q}: got '${got}', expected '${want}'`);
+  }
+  const withActor = (await page('?actor_exe=%2Fusr%2Fbin%2Fvim')).events[0];
+  const canon = (o) => JSON.stringify(Object.entries(o || {}).sort());
+  if (!withActor || canon(withActor.actor) !== canon(vim) ||
+      withActor.time !== '2026-11-01T00:00:03.500000000Z') {
+    fail('the event of /usr/bin/vim does not carry its actor and time: ' +
+        JSON.stringify(withActor));
+  }
+  r = await request('GET', '/api/v1/paths/history?path=/etc/issue&transient=true', {token: R});
+  check('GET /api/v1/paths/history', r, 'transient');
+  if (r.status !== 200 || JSON.parse(r.body).events.length !== 1) {
+    fail('/paths/history?transient=true: expected the transient event: ' + r.body);
+  }
+  for (const q of ['?actor_uid=alice', '?transient=maybe', '?actor_uid=-1']) {
+    check('GET /api/v1/drift', await request('GET', '/api/v1/drift' + q, {token: R}), q);
+  }
+  // The host kept its last check: its root and subtrees are the check's.
+  r = await request('GET', '/api/v1/hosts/web-2', {token: R});
+  if (JSON.parse(r.body).root !== '4b2212e31ac97fd4575a0b1c44d8843f') {
+    fail('a realtime report replaced the root of web-2: ' + r.body);
+  }
+
   // Commands: queue, poll (hands them out), acknowledge, acknowledge again.
   r = await request('POST', '/api/v1/hosts/web-1/commands', {token: A, body: {command: 'check-now'}});
   check('POST /api/v1/hosts/{id}/commands', r);

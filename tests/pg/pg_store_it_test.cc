@@ -324,9 +324,22 @@ TEST_F(PgStoreTest, DriftQueryUsesIndexesForHostAndTime) {
            "; SET plan_cache_mode = force_custom_plan; "
            "EXPLAIN EXECUTE q('h7', NULL, NULL, NULL, NULL, " +
            std::to_string(kFeb2026 + kDay) + ", " + std::to_string(kFeb2026 + 8 * kDay) +
-           ", 9223372036854775807, 9223372036854775807, 101, NULL)")) {
+           ", 9223372036854775807, 9223372036854775807, 101, NULL, NULL, NULL, NULL, NULL)")) {
     plan += row[0] + "\n";
   }
+  // The realtime filters: one executable's events come from its index.
+  std::string by_exe;
+  for (const auto& row :
+       Sql(std::string("PREPARE q AS ") + PgDriftQuerySql(false) +
+           "; SET plan_cache_mode = force_custom_plan; "
+           "EXPLAIN EXECUTE q(NULL, NULL, NULL, NULL, NULL, " +
+           std::to_string(kFeb2026 + kDay) + ", " + std::to_string(kFeb2026 + 8 * kDay) +
+           ", 9223372036854775807, 9223372036854775807, 101, NULL, "
+           "'/usr/bin/vim', NULL, NULL, NULL)")) {
+    by_exe += row[0] + "\n";
+  }
+  EXPECT_NE(by_exe.find("actor_exe_detected_ns_id_idx"), std::string::npos) << by_exe;
+  EXPECT_EQ(by_exe.find("Seq Scan"), std::string::npos) << by_exe;
   EXPECT_TRUE(plan.find("Index Scan") != std::string::npos ||
               plan.find("Bitmap Index Scan") != std::string::npos)
       << plan;
