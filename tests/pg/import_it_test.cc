@@ -149,7 +149,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 5\n"
+            "postgresql store migrated from schema version 0 to 6\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);

@@ -59,7 +59,7 @@ TEST_F(MultiCollectorTest, EveryReportStoredOnceWhileACollectorDies) {
 
   auto m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
-  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 5\n");
+  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 6\n");
   m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
   EXPECT_EQ(m.out, "postgresql store already at schema version 6\n");
