@@ -41,6 +41,74 @@ export function changeSummary(ev) {
   }).join(', ');
 }
 
+// One line for people, as the agent's FormatActor (core/actor.h) writes
+// it: "/usr/bin/vim, pid 4242, uid 1000 (login alice)", with ", euid 0"
+// when it differs, ", in docker:web-1" for a container and ", exited".
+// The strings are in the wire's escaped form already (docs/wire.md).
+export function formatActor(a) {
+  return actorParts(a).map((p) => p.text).join(', ');
+}
+
+// The parts of formatActor; the executable's part carries `exe` (the value
+// the drift filter actor_exe takes).
+function actorParts(a) {
+  const parts = [];
+  if (a.exe) {
+    parts.push({text: a.exe, exe: a.exe});
+  } else if (a.comm) {
+    parts.push({text: a.comm});
+  }
+  parts.push({text: `pid ${a.pid}`});
+  if (a.uid !== undefined && a.uid >= 0) {
+    let uid = `uid ${a.uid}`;
+    if (a.login) {
+      uid += ` (login ${a.login})`;
+    } else if (a.loginuid !== undefined && a.loginuid >= 0 && a.loginuid !== a.uid) {
+      uid += ` (loginuid ${a.loginuid})`;
+    }
+    parts.push({text: uid});
+  }
+  if (a.euid !== undefined && a.euid >= 0 && a.euid !== a.uid) parts.push({text: `euid ${a.euid}`});
+  if (a.container) parts.push({text: `in ${a.container}`});
+  if (a.exited) parts.push({text: 'exited'});
+  return parts;
+}
+
+const KIND_VERBS = {added: 'added', modified: 'modified', removed: 'removed'};
+
+// The actor as nodes: the executable links to the drift events of the same
+// executable, the uid to those of the same user.
+function actorNodes(a) {
+  const nodes = [];
+  for (const [i, p] of actorParts(a).entries()) {
+    if (i > 0) nodes.push(', ');
+    if (p.exe) {
+      nodes.push(h('a', {href: routeHref('/drift', {actor_exe: p.exe}), class: 'actor-exe',
+        title: 'Drift events made by this executable'}, p.text));
+    } else if (p.text.startsWith('uid ')) {
+      nodes.push(h('a', {href: routeHref('/drift', {actor_uid: String(a.uid)}),
+        class: 'actor-uid', title: 'Drift events made by this user'}, p.text));
+    } else {
+      nodes.push(p.text);
+    }
+  }
+  return nodes;
+}
+
+// "modified by /usr/bin/vim, pid 4242, uid 1000 (login alice)" under the
+// change, and a badge for a change undone before it was reported.
+function actorLine(ev) {
+  if (!ev.actor && !ev.transient) return null;
+  const verb = KIND_VERBS[ev.kind] || 'changed';
+  return [
+    ev.actor ? h('div', {class: 'actor'}, `${verb} by `, actorNodes(ev.actor)) : null,
+    ev.transient ? h('div', {class: 'transient'}, h('span', {class: 'badge transient-badge'},
+        'transient'), ' ',
+    ev.reverted_by ? ['changed and reverted by ', actorNodes(ev.reverted_by)]
+      : 'changed and reverted') : null,
+  ];
+}
+
 function detailTable(ev) {
   const changed = new Set(ev.attributes || []);
   const names = attributeNames(ev);
@@ -113,6 +181,17 @@ export function eventTable(events, options = {}) {
                     h('dt', {}, 'Rule'), h('dd', {class: 'mono'}, ev.rule || '—'),
                     ev.package ? [h('dt', {}, 'Package'), h('dd', {}, changeSummary(ev))] : null,
                     ev.cause ? [h('dt', {}, 'Cause'), h('dd', {}, ev.cause)] : null,
+                    ev.time ? [h('dt', {}, 'Seen'), h('dd', {}, timeEl(ev.time, true))] : null,
+                    ev.actor ? [h('dt', {}, 'Actor'), h('dd', {}, formatActor(ev.actor))] : null,
+                    ev.actor && ev.actor.cmdline ? [h('dt', {}, 'Command line'),
+                      h('dd', {class: 'mono'}, ev.actor.cmdline)] : null,
+                    ev.actor && ev.actor.parent_exe ? [h('dt', {}, 'Parent'),
+                      h('dd', {class: 'mono'}, `${ev.actor.parent_exe}, pid ${ev.actor.ppid}`)] :
+                      null,
+                    ev.actor && ev.actor.cgroup ? [h('dt', {}, 'cgroup'),
+                      h('dd', {class: 'mono'}, ev.actor.cgroup)] : null,
+                    ev.reverted_by ? [h('dt', {}, 'Reverted by'),
+                      h('dd', {}, formatActor(ev.reverted_by))] : null,
                     h('dt', {}, 'Detected'), h('dd', {}, timeEl(ev.detected, true)),
                     h('dt', {}, 'Received'), h('dd', {}, timeEl(ev.received, true)),
                     h('dt', {}, 'Report'), h('dd', {class: 'mono'}, ev.report_id)),
@@ -132,7 +211,7 @@ export function eventTable(events, options = {}) {
           title: 'History of this path'}, ev.path)) : null,
         h('td', {}, ev.kind),
         h('td', {}, severityBadge(ev.severity)),
-        h('td', {class: 'changes'}, changeSummary(ev))));
+        h('td', {class: 'changes'}, changeSummary(ev), actorLine(ev))));
     tbody.appendChild(detail);
   }
   return h('div', {class: 'table-wrap'}, h('table', {class: 'data events'},

@@ -7,8 +7,8 @@ import {KINDS, SEVERITIES, h, message, replace, routeHref} from '../dom.js';
 import {eventTable} from '../events.js';
 
 // The /drift query parameters, in the order the form shows them.
-export const DRIFT_PARAMS = ['host', 'group', 'path', 'kind', 'severity', 'since', 'until', 'order',
-  'limit', 'cursor'];
+export const DRIFT_PARAMS = ['host', 'group', 'path', 'kind', 'severity', 'since', 'until',
+  'actor_exe', 'actor_uid', 'transient', 'order', 'limit', 'cursor'];
 
 // "2026-11-01T10:00" (a datetime-local value, read as UTC) <-> RFC 3339.
 export function localToRfc3339(v) {
@@ -63,6 +63,16 @@ export function driftView({params}) {
     value: rfc3339ToLocal(query.since)});
   const untilIn = h('input', {id: 'f-until', name: 'until', type: 'datetime-local',
     value: rfc3339ToLocal(query.until)});
+  const exeIn = h('input', {'id': 'f-actor-exe', 'name': 'actor_exe', 'type': 'text',
+    'value': query.actor_exe || '', 'placeholder': '/usr/bin/vim', 'autocomplete': 'off',
+    'spellcheck': 'false', 'aria-describedby': 'f-actor-exe-help'});
+  const uidIn = h('input', {'id': 'f-actor-uid', 'name': 'actor_uid', 'type': 'text',
+    'inputmode': 'numeric', 'pattern': '[0-9]*', 'value': query.actor_uid || '',
+    'placeholder': '1000', 'autocomplete': 'off'});
+  const transientSel = h('select', {id: 'f-transient', name: 'transient'},
+      h('option', {value: ''}, 'any'),
+      h('option', {value: 'true', selected: query.transient === 'true'}, 'transient only'),
+      h('option', {value: 'false', selected: query.transient === 'false'}, 'not transient'));
   const orderSel = h('select', {id: 'f-order', name: 'order'},
       h('option', {value: 'desc', selected: query.order !== 'asc'}, 'newest first'),
       h('option', {value: 'asc', selected: query.order === 'asc'}, 'oldest first'));
@@ -76,6 +86,8 @@ export function driftView({params}) {
         host: hostSel.value, group: groupSel.value, path: pathIn.value.trim(),
         kind: kindSel.value, severity: sevSel.value,
         since: localToRfc3339(sinceIn.value), until: localToRfc3339(untilIn.value),
+        actor_exe: exeIn.value.trim(), actor_uid: uidIn.value.trim(),
+        transient: transientSel.value,
         order: orderSel.value === 'desc' ? '' : orderSel.value,
         limit: limitSel.value === '100' ? '' : limitSel.value,
       });
@@ -87,6 +99,10 @@ export function driftView({params}) {
   field('f-severity', 'Severity', sevSel),
   field('f-since', 'Since (UTC)', sinceIn),
   field('f-until', 'Until (UTC)', untilIn),
+  field('f-actor-exe', 'Changed by (executable)', exeIn,
+      'realtime events: the exact executable path'),
+  field('f-actor-uid', 'Changed by (uid)', uidIn),
+  field('f-transient', 'Transient', transientSel),
   field('f-order', 'Order', orderSel),
   field('f-limit', 'Per page', limitSel),
   h('div', {class: 'field buttons'},
