@@ -129,6 +129,44 @@ TEST(FitReportTest, CriticalAndHighEventsOverTheBudgetAreSplitIntoParts) {
   EXPECT_EQ(out[0].fold.totals->total, 5300);
 }
 
+// Realtime events carry their actors (a command line of up to 1 KiB each):
+// the budget counts them, and the parts of a realtime report are realtime.
+TEST(FitReportTest, RealtimeEventsWithActorsFitAndTheirPartsStayRealtime) {
+  CheckResult r;
+  r.target = "web-1";
+  r.baseline = "default";
+  r.source = "realtime";
+  Actor a;
+  a.pid = 4242;
+  a.exe = "/usr/bin/vim";
+  a.cmdline = std::string(kMaxActorCmdline, 'x');
+  a.uid = 1000;
+  for (int i = 0; i < 600; ++i) {
+    DriftEvent e = Event("/etc/rt/f" + std::to_string(i), DriftKind::kModified,
+                         i % 3 ? Severity::kLow : Severity::kHigh);
+    e.time_ns = 1793491200000000000 + i;
+    e.actor = a;
+    e.transient = i % 2 == 0;
+    e.reverted_by = a;
+    r.events.push_back(std::move(e));
+  }
+  const ReportBudget b{kMinReportBudget.max_bytes * 2, 1000};
+  auto out = FitReport(r, b);
+  ASSERT_GE(out.size(), 2u);
+  size_t listed_high = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_LE(WireSize(out[i]) + 1024, b.max_bytes) << i;
+    EXPECT_EQ(out[i].source, "realtime") << i;
+    for (const DriftEvent& e : out[i].events) {
+      ASSERT_TRUE(e.actor.has_value());
+      EXPECT_EQ(*e.actor, a);
+      listed_high += e.severity == Severity::kHigh;
+    }
+  }
+  EXPECT_EQ(listed_high, 200u);
+  EXPECT_EQ(out[0].fold.totals->total, 600);
+}
+
 TEST(FitReportTest, ShrinkingAFoldedHeadAgainKeepsItsCounts) {
   CheckResult r = Check(20000, 5);
   auto first = FitReport(r, ReportBudget{2 << 20, 5000});
