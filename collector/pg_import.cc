@@ -48,13 +48,15 @@ constexpr CopyTable kCopyTables[] = {
      "finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats "
      "FROM reports ORDER BY seq",
      "reports_seq_seq"},
-    // PostgreSQL keeps the report id and receive time on each event row.
+    // PostgreSQL keeps the report id and receive time on each event row;
+    // the realtime columns (version 5) are NULL for events of a check.
     {"events",
      "id, report_seq, report_id, host_id, grp, path, kind, severity, detected_ns, received_ns, "
-     "body",
+     "body, actor, actor_exe, actor_uid, transient, reverted_by, event_ns",
      "SELECT e.id, e.report_seq, r.report_id, e.host_id, e.grp, e.path, e.kind, e.severity, "
-     "e.detected_ns, r.received_ns, e.body FROM events e JOIN reports r ON r.seq = e.report_seq "
-     "ORDER BY e.id",
+     "e.detected_ns, r.received_ns, e.body, e.actor, e.actor_exe, e.actor_uid, "
+     "CASE WHEN e.transient <> 0 THEN 'true' ELSE 'false' END, e.reverted_by, e.event_ns "
+     "FROM events e JOIN reports r ON r.seq = e.report_seq ORDER BY e.id",
      "events_id_seq"},
     {"event_counts", "severity, n", "SELECT severity, n FROM event_counts ORDER BY severity",
      nullptr},
@@ -133,7 +135,9 @@ Result<std::pair<int64_t, int64_t>> CopyOne(sqlite::Db& lite, PgConn& pg, const 
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    for (int c = 0; c < columns; ++c) params.push_back(s.Text(c));
+    for (int c = 0; c < columns; ++c) {
+      params.push_back(s.IsNull(c) ? PgParam() : PgParam(s.Text(c)));
+    }
     if (t.pg_sequence != nullptr) max_id = std::max(max_id, s.Int(0));
     ++rows;
     if (params.size() >= static_cast<size_t>(kBatchRows * columns)) {

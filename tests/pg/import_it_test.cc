@@ -351,5 +351,60 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   EXPECT_EQ((*events)[0].report_id, Uuid(1));
 }
 
+// Realtime events keep their actor, transient flag and time in the copy:
+// the actor filters answer on PostgreSQL as they did on SQLite.
+TEST(ImportTest, RealtimeEventsKeepTheirActorColumns) {
+  std::string skip = PgCluster::SkipReason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  TempDir dir;
+  const std::string lite_path = dir / "collector.db";
+  {
+    auto lite = collector::OpenSqliteStore(lite_path);
+    ASSERT_TRUE(lite.ok()) << lite.status().message();
+    ASSERT_TRUE((*lite)->EnrollHost("web-1", "web", "1", "sha-web-1", 1, "").ok());
+    collector::ReportEnvelope env;
+    env.report_id = Uuid(1);
+    env.host_id = "web-1";
+    env.received_ns = kNov1;
+    env.result.target = "web-1";
+    env.result.finished_ns = kNov1;
+    env.result.source = "realtime";
+    DriftEvent by_vim = Added("/etc/a");
+    Actor vim;
+    vim.pid = 4242;
+    vim.exe = "/usr/bin/vim";
+    vim.uid = 1000;
+    by_vim.actor = vim;
+    by_vim.time_ns = kNov1 - 5;
+    by_vim.transient = true;
+    env.result.events = {by_vim, Added("/etc/b")};
+    for (const DriftEvent& e : env.result.events) {
+      env.events_json.push_back(DriftEventToJson(e).serialize());
+    }
+    ASSERT_TRUE((*lite)->IngestReport(env, {}).ok());
+  }
+  PgCluster cluster;
+  ASSERT_EQ(cluster.Start(), "");
+  const std::string url = cluster.NewDatabase("fleet");
+  ASSERT_NE(url, "");
+  ASSERT_TRUE(collector::MigratePgStore(url).ok());
+  auto copied = collector::ImportSqliteIntoPg(lite_path, url);
+  ASSERT_TRUE(copied.ok()) << copied.status().message();
+  EXPECT_EQ(cluster.Sql("fleet",
+                        "SELECT path, coalesce(actor_exe, '-'), coalesce(actor_uid, -1), "
+                        "transient, coalesce(event_ns, 0) FROM events ORDER BY id"),
+            (pgtest::Rows{{"/etc/a", "/usr/bin/vim", "1000", "t", std::to_string(kNov1 - 5)},
+                          {"/etc/b", "-", "-1", "f", "0"}}));
+  auto pg = collector::OpenPgStore(url);
+  ASSERT_TRUE(pg.ok());
+  collector::DriftQuery q;
+  q.actor_exe = "/usr/bin/vim";
+  auto events = (*pg)->QueryDrift(q);
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(web::json::value::parse((*events)[0].event_json).at("actor").at("exe").as_string(),
+            "/usr/bin/vim");
+}
+
 }  // namespace
 }  // namespace driftwatch::collector_it
