@@ -33,6 +33,18 @@ std::string Describe(const value& ev) {
       str("severity") + " drift on " + str("host") + ": " + str("kind") + " " + str("path");
   if (!attrs.empty()) text += " (" + attrs + ")";
   if (!str("rule").empty()) text += " rule " + str("rule");
+  // Realtime events: who made the change, and who undid a transient one.
+  auto actor = [&](const char* k) -> std::string {
+    if (!ev.has_field(k)) return "";
+    auto a = ActorFromJson(ev.at(k), k);
+    return a.ok() ? FormatActor(*a) : "";
+  };
+  if (const std::string by = actor("actor"); !by.empty()) text += " by " + by;
+  if (ev.has_field("transient") && ev.at("transient").is_boolean() &&
+      ev.at("transient").as_bool()) {
+    const std::string undo = actor("reverted_by");
+    text += undo.empty() ? " (transient: reverted)" : " (transient: reverted by " + undo + ")";
+  }
   return text;
 }
 

@@ -143,5 +143,33 @@ TEST_F(AlertDispatcherTest, RefusedReportsAlertOncePerHostAndRetry) {
                           }));
 }
 
+// A realtime event's alert says who made the change and who undid it.
+TEST(AlertBodyTest, RealtimeEventsNameTheirActor) {
+  DriftEvent e;
+  e.path = "/etc/passwd";
+  e.kind = DriftKind::kModified;
+  e.severity = Severity::kCritical;
+  Actor vim;
+  vim.pid = 4242;
+  vim.exe = "/usr/bin/vim";
+  vim.uid = 1000;
+  vim.login = "alice";
+  e.actor = vim;
+  e.transient = true;
+  Actor cp;
+  cp.pid = 99;
+  cp.exited = true;
+  e.reverted_by = cp;
+  PendingAlert alert;
+  alert.id = 7;
+  alert.event.host_id = "web-1";
+  alert.event.event_json = DriftEventToJson(e).serialize();
+  AlertRule slack;
+  slack.slack = true;
+  EXPECT_EQ(web::json::value::parse(AlertBody(slack, alert)).at("text").as_string(),
+            "driftwatch: critical drift on web-1: modified /etc/passwd by /usr/bin/vim, pid "
+            "4242, uid 1000 (login alice) (transient: reverted by pid 99, exited) [alert 7]");
+}
+
 }  // namespace
 }  // namespace driftwatch::collector
