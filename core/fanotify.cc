@@ -323,7 +323,13 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
     ++stats_.unresolved;
     return;
   }
-  if (ev.pid == static_cast<int64_t>(::getpid())) {
+  const bool is_dir = (ev.mask & FAN_ONDIR) != 0;
+  constexpr uint64_t kDirGone =
+      FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE | FAN_DELETE_SELF | FAN_MOVE_SELF;
+  const bool dir_gone = is_dir && (ev.mask & kDirGone) != 0;
+  // Our own events are dropped, but a directory we moved still invalidates.
+  const bool own = ev.pid == static_cast<int64_t>(::getpid());
+  if (own && !dir_gone) {
     ++stats_.own;
     return;
   }
@@ -332,19 +338,22 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
                                       sizeof(struct file_handle) + ev.handle->handle_bytes);
   std::string path = DirPath(ev, key);
   if (path.empty()) {
-    ++stats_.unresolved;
+    // A directory moved or removed where it cannot be named: any cached
+    // path may be under it.
+    if (dir_gone) dirs_.ForgetTree("/");
+    ++(own ? stats_.own : stats_.unresolved);
     return;
   }
-  const bool is_dir = (ev.mask & FAN_ONDIR) != 0;
   if (!ev.name.empty() && ev.name != ".") {
     if (path != "/") path += '/';
     path += ev.name;
   }
   // A directory that moved or went away takes the cached paths of its tree
   // with it, before any later event is resolved.
-  if (is_dir &&
-      (ev.mask & (FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE | FAN_DELETE_SELF | FAN_MOVE_SELF))) {
-    dirs_.ForgetTree(path);
+  if (dir_gone) dirs_.ForgetTree(path);
+  if (own) {
+    ++stats_.own;
+    return;
   }
   if (!keep(path, is_dir)) return;
   FsEvent out_ev;

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,40 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
   EXPECT_EQ(masks, want);
   EXPECT_EQ(dirs, (std::map<std::string, bool>{
                       {a, false}, {d, true}, {b, false}, {e, true}, {end, false}}));
+}
+
+// Directory paths are cached by handle: a moved directory must not leave
+// later events under its old name, even when the directory it left is gone
+// before its event is read.
+TEST_F(FanotifyTest, EventsAfterADirectoryMoveCarryTheNewPath) {
+  for (const char* dir : {"/a", "/a/x", "/a/x/sub", "/b", "/c"}) {
+    ASSERT_EQ(::mkdir((root_ + dir).c_str(), 0755), 0);  // own events: dropped
+  }
+  InChild([&] {
+    Touch(root_ + "/a/x/f");
+    Touch(root_ + "/a/x/sub/f");
+  });
+  std::vector<FsEvent> first = ReadUntilPath(root_ + "/a/x/sub/f");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].path, root_ + "/a/x/f");
+  InChild([&] {
+    ::rename((root_ + "/a/x").c_str(), (root_ + "/b/x").c_str());
+    ::rmdir((root_ + "/a").c_str());
+    Touch(root_ + "/b/x/g");
+    Touch(root_ + "/b/x/sub/g");
+    ::rename((root_ + "/b/x").c_str(), (root_ + "/c/y").c_str());
+    Touch(root_ + "/c/y/sub/h");
+  });
+  std::vector<FsEvent> events = ReadUntilPath(root_ + "/c/y/sub/h");
+  std::set<std::string> paths;
+  for (const FsEvent& e : events) paths.insert(e.path);
+  // A directory's path is the one it has when the event is read, so g and
+  // sub/g, written while x was b/x, are named under c/y (the moves say the
+  // rest). The move out of a is not reported: a was removed before the event
+  // was read, and its removal is. No path may be under a/ any more.
+  EXPECT_EQ(paths,
+            (std::set<std::string>{root_ + "/a", root_ + "/b/x", root_ + "/c/y", root_ + "/c/y/g",
+                                   root_ + "/c/y/sub/g", root_ + "/c/y/sub/h"}));
 }
 
 TEST_F(FanotifyTest, RejectedDirectoryCostsNoActor) {
