@@ -227,6 +227,8 @@ class Fanotify final : public FanotifySource {
   ActorReader actors_;
   FanotifyStats stats_;
   std::vector<char> buf_;
+  // getpid() once: the source is not used across fork.
+  const int64_t own_pid_ = ::getpid();
   size_t pending_ = 0;  // buf_[pending_, filled_) holds events not yet handled
   size_t filled_ = 0;
 };
@@ -328,7 +330,7 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
       FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE | FAN_DELETE_SELF | FAN_MOVE_SELF;
   const bool dir_gone = is_dir && (ev.mask & kDirGone) != 0;
   // Our own events are dropped, but a directory we moved still invalidates.
-  const bool own = ev.pid == static_cast<int64_t>(::getpid());
+  const bool own = ev.pid == own_pid_;
   if (own && !dir_gone) {
     ++stats_.own;
     return;

@@ -54,8 +54,9 @@ std::string JoinCmdline(std::string_view raw);
 // (4294967295) and for anything that is not a number.
 int64_t ParseAuditId(std::string_view text);
 
-// Reads Actors from /proc. Each (pid, start time, comm) is read in full at
-// most once a second, so a burst of events from one process costs one read;
+// Reads Actors from /proc. Each process (pid, start time and comm, or its
+// pidfd's pidfs inode) is read in full at most once a second, so a burst of
+// events from one process costs one read;
 // an exited process is filled from its last read (at most kExitedFillNs
 // old). Both caches are bounded.
 class ActorReader {
@@ -80,6 +81,7 @@ class ActorReader {
     uint64_t start_time = 0;
     std::string comm;
     int64_t read_ns = 0;
+    uint64_t process = 0;  // pidfs inode of the process, 0 when unknown
   };
   Actor ReadProc(int64_t pid, const ProcStat& stat);
   std::string LoginName(int64_t uid);
@@ -88,6 +90,8 @@ class ActorReader {
   std::unordered_map<int64_t, Cached> by_pid_;  // the last read of each pid
   std::unordered_map<int64_t, std::string> logins_;
   uint64_t proc_reads_ = 0;
+  enum class Pidfs : uint8_t { kUnknown, kYes, kNo };
+  Pidfs pidfs_ = Pidfs::kUnknown;  // whether pidfds live on pidfs
 };
 
 }  // namespace driftwatch
