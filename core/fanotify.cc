@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -103,7 +104,7 @@ std::string ReadFromStart(int fd) {
 struct RawEvent {
   uint64_t mask = 0;
   int64_t pid = 0;
-  int pidfd = -1;
+  int pidfd = INT_MIN;  // no pidfd record
   const __kernel_fsid_t* fsid = nullptr;
   const struct file_handle* handle = nullptr;
   std::string_view name;
@@ -364,7 +365,10 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
   out_ev.path = std::move(path);
   out_ev.time_ns = ClockNs(CLOCK_REALTIME);
   ++stats_.actor_lookups;
-  out_ev.actor = actors_.Read(ev.pid, pidfd.get(), ClockNs(CLOCK_MONOTONIC));
+  const int actor_fd = pidfd.valid()             ? pidfd.get()
+                       : ev.pidfd == FAN_NOPIDFD ? ActorReader::kExited
+                                                 : ActorReader::kNoPidfd;
+  out_ev.actor = actors_.Read(ev.pid, actor_fd, ClockNs(CLOCK_MONOTONIC));
   out->push_back(std::move(out_ev));
   ++stats_.kept;
 }

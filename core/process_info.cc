@@ -184,7 +184,11 @@ Actor ActorReader::Read(int64_t pid, int pidfd, int64_t now_ns) {
     return hit;
   }
   std::optional<ProcStat> stat;
-  if (auto text = ReadProcFile(ProcDir(pid) + "stat", kMaxProcFile)) stat = ParseProcStat(*text);
+  if (pidfd == kExited) {
+    pidfd = kNoPidfd;  // whatever has the pid in /proc now is another process
+  } else if (auto text = ReadProcFile(ProcDir(pid) + "stat", kMaxProcFile)) {
+    stat = ParseProcStat(*text);
+  }
   if (stat) {
     const bool fresh = cached != by_pid_.end() && cached->second.start_time == stat->start_time &&
                        cached->second.comm == stat->comm &&
@@ -208,7 +212,10 @@ Actor ActorReader::Read(int64_t pid, int pidfd, int64_t now_ns) {
   }
   // Gone: only an earlier read of the pid can say more.
   out.exited = true;
-  if (cached != by_pid_.end() && now_ns - cached->second.read_ns < kExitedFillNs) {
+  const bool other_process = cached != by_pid_.end() && process != 0 &&
+                             cached->second.process != 0 && cached->second.process != process;
+  if (cached != by_pid_.end() && !other_process &&
+      now_ns - cached->second.read_ns < kExitedFillNs) {
     out = cached->second.actor;
     out.pid = pid;
     out.exited = true;

@@ -64,12 +64,17 @@ class ActorReader {
   static constexpr size_t kMaxCached = 4096;
   static constexpr int64_t kRefreshNs = 1'000'000'000;
   static constexpr int64_t kExitedFillNs = 5'000'000'000;
+  static constexpr int kNoPidfd = -1;
+  static constexpr int kExited = -2;
 
-  // The Actor of `pid`. `pidfd` (or -1) refers to the process that caused
-  // the event; with it, details are kept only if the pid was still that
-  // process when they were read, and `exited` says it was gone (zombie or
-  // reaped) before they could all be read. Without a pidfd the details are
-  // those of whatever process has the pid now. `now_ns` is monotonic.
+  // The Actor of `pid`. `pidfd` refers to the process that caused the
+  // event, or is kNoPidfd (not known) or kExited (the kernel found it gone).
+  // With a pidfd, details are kept only if the pid still was that process
+  // when they were read. `exited` says the process was gone (a zombie or
+  // reaped) when the event was handled; its details then are what could
+  // still be read, or the last read of that pid (at most kExitedFillNs old),
+  // or none. Without a pidfd the details are those of whatever process has
+  // the pid now. `now_ns` is monotonic.
   Actor Read(int64_t pid, int pidfd, int64_t now_ns);
 
   // Full reads of /proc/PID so far (cache misses).
