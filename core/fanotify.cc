@@ -111,11 +111,11 @@ struct RawEvent {
 };
 
 // Parses the info records of one event; false when they are malformed.
-bool ParseEvent(const struct fanotify_event_metadata* meta, RawEvent* ev) {
-  ev->mask = meta->mask;
-  ev->pid = meta->pid;
-  const char* p = reinterpret_cast<const char*>(meta) + meta->metadata_len;
-  const char* end = reinterpret_cast<const char*>(meta) + meta->event_len;
+bool ParseEvent(const char* base, const struct fanotify_event_metadata& meta, RawEvent* ev) {
+  ev->mask = meta.mask;
+  ev->pid = meta.pid;
+  const char* p = base + meta.metadata_len;
+  const char* end = base + meta.event_len;
   while (p + sizeof(struct fanotify_event_info_header) <= end) {
     struct fanotify_event_info_header hdr;
     std::memcpy(&hdr, p, sizeof hdr);
@@ -177,9 +177,9 @@ class Fanotify final : public FanotifySource {
     // Events read but not handed out still hold pidfds.
     while (pending_ < filled_) {
       RawEvent ev;
-      auto* meta = reinterpret_cast<const struct fanotify_event_metadata*>(buf_.data() + pending_);
-      if (ParseEvent(meta, &ev) && ev.pidfd >= 0) ::close(ev.pidfd);
-      pending_ += meta->event_len;
+      const struct fanotify_event_metadata meta = MetadataAt(pending_);
+      if (ParseEvent(buf_.data() + pending_, meta, &ev) && ev.pidfd >= 0) ::close(ev.pidfd);
+      pending_ += meta.event_len;
     }
   }
 
@@ -206,9 +206,15 @@ class Fanotify final : public FanotifySource {
     ++stats_.gaps;
   }
   void CheckMounts(std::vector<FsEvent>* out);
-  // Handles one event; false when it was kept.
-  void Handle(const struct fanotify_event_metadata* meta, const FsEventFilter& keep,
-              std::vector<FsEvent>* out);
+  // Handles one event: a gap, dropped, or appended to *out with its actor.
+  // Events are 4-byte aligned in the buffer, the metadata's mask needs 8.
+  struct fanotify_event_metadata MetadataAt(size_t offset) const {
+    struct fanotify_event_metadata meta;
+    std::memcpy(&meta, buf_.data() + offset, sizeof meta);
+    return meta;
+  }
+  void Handle(const char* base, const struct fanotify_event_metadata& meta,
+              const FsEventFilter& keep, std::vector<FsEvent>* out);
   // The current path of a directory handle, or "" when it is gone.
   std::string DirPath(const RawEvent& ev, const std::string& key);
 
@@ -312,15 +318,15 @@ std::string Fanotify::DirPath(const RawEvent& ev, const std::string& key) {
   return path;
 }
 
-void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventFilter& keep,
-                      std::vector<FsEvent>* out) {
+void Fanotify::Handle(const char* base, const struct fanotify_event_metadata& meta,
+                      const FsEventFilter& keep, std::vector<FsEvent>* out) {
   ++stats_.events;
-  if (meta->mask & FAN_Q_OVERFLOW) {
+  if (meta.mask & FAN_Q_OVERFLOW) {
     AddGap("event queue overflowed", out);
     return;
   }
   RawEvent ev;
-  const bool parsed = ParseEvent(meta, &ev);
+  const bool parsed = ParseEvent(base, meta, &ev);
   UniqueFd pidfd(ev.pidfd >= 0 ? ev.pidfd : -1);
   if (!parsed || ev.handle == nullptr) {
     ++stats_.unresolved;
@@ -405,17 +411,19 @@ Result<size_t> Fanotify::Read(const FsEventFilter& keep, int64_t timeout_ns, siz
       pending_ = 0;
       filled_ = static_cast<size_t>(n);
     }
-    auto* meta = reinterpret_cast<const struct fanotify_event_metadata*>(buf_.data() + pending_);
     const size_t left = filled_ - pending_;
-    if (left < sizeof *meta || meta->event_len < sizeof *meta || meta->event_len > left ||
-        meta->vers != FANOTIFY_METADATA_VERSION) {
+    struct fanotify_event_metadata meta;
+    if (left >= sizeof meta) meta = MetadataAt(pending_);
+    if (left < sizeof meta || meta.event_len < sizeof meta || meta.event_len > left ||
+        meta.vers != FANOTIFY_METADATA_VERSION) {
       pending_ = filled_ = 0;
       AddGap("fanotify: unexpected event format", out);
       continue;
     }
-    pending_ += meta->event_len;
+    const char* base = buf_.data() + pending_;
+    pending_ += meta.event_len;
     ++handled;
-    Handle(meta, keep, out);
+    Handle(base, meta, keep, out);
   }
   return handled;
 }
