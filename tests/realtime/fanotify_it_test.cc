@@ -146,6 +146,7 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
     Touch(a);                        // create, modify, close_write
     ::chmod(a.c_str(), 0600);        // attrib
     ::mkdir(d.c_str(), 0755);        // create (dir)
+    ::chmod(d.c_str(), 0700);        // attrib (dir)
     ::rename(a.c_str(), b.c_str());  // moved_from a, moved_to d/b
     ::unlink(b.c_str());             // delete
     ::mkdir(e.c_str(), 0755);        // create (dir)
@@ -164,7 +165,7 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
   }
   const std::map<std::string, uint32_t> want = {
       {a, kFsCreate | kFsModify | kFsCloseWrite | kFsAttrib | kFsMovedFrom},
-      {d, kFsCreate},
+      {d, kFsCreate | kFsAttrib},
       {b, kFsMovedTo | kFsDelete},
       {e, kFsCreate | kFsDelete},
       {end, kFsCreate | kFsModify | kFsCloseWrite},
