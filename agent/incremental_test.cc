@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 
 #include <gtest/gtest.h>
 
 #include "agent/check.h"
+#include "agent/incremental_testing.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "tests/testing/temp_tree.h"
@@ -23,123 +23,10 @@ namespace driftwatch::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using journaltest::Dirty;
+using journaltest::Journal;
 using testutil::TempDir;
 using testutil::WriteFile;
-
-constexpr const char* kRules = R"(version: 1
-rules:
-  - path: /etc/**
-    check: [type, perm, uid, gid, size, hash, link, xattrs]
-    severity: high
-  - path: /etc/skip/**
-    ignore: true
-  - path: /srv/app/**
-    check: content
-    severity: medium
-)";
-
-std::string EventText(const DriftEvent& e) {
-  std::string s = std::string(DriftKindName(e.kind)) + " " + e.path + " " +
-                  std::string(SeverityName(e.severity)) + " " + e.rule;
-  for (std::string_view a : AttrNames(e.changed)) s += " " + std::string(a);
-  return s;
-}
-
-DirtySet Dirty(std::vector<std::string> paths, std::vector<std::string> trees = {}) {
-  DirtySet d;
-  paths.insert(paths.end(), trees.begin(), trees.end());
-  std::sort(paths.begin(), paths.end());
-  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
-  std::sort(trees.begin(), trees.end());
-  trees.erase(std::unique(trees.begin(), trees.end()), trees.end());
-  d.paths = std::move(paths);
-  d.trees = std::move(trees);
-  return d;
-}
-
-// Two stores with the same baseline: one checked with the dirty sets, one
-// in full. Each Step compares them.
-class Journal {
- public:
-  Journal() : root_(tmp_ / "root") {
-    WriteFile(tmp_ / "rules.yaml", kRules);
-    fs::create_directories(root_ + "/etc");
-    fs::create_directories(root_ + "/srv/app");
-    fs::create_directories(root_ + "/outside");
-  }
-  const std::string& root() const { return root_; }
-  std::string Host(const std::string& logical) const { return root_ + logical; }
-
-  CheckOptions Options(const std::string& db) const {
-    CheckOptions o;
-    o.host = &DefaultHost();
-    o.db_path = tmp_ / db;
-    o.rules_path = tmp_ / "rules.yaml";
-    o.root = root_;
-    o.jobs = 2;
-    return o;
-  }
-
-  void Start() {
-    for (const char* db : {"journal.db", "full.db"}) {
-      auto b = CreateBaseline(Options(db), "test", "start");
-      ASSERT_TRUE(b.ok()) << b.status().message();
-      auto c = RunCheck(Options(db));
-      ASSERT_TRUE(c.ok()) << c.status().message();
-    }
-  }
-
-  int64_t LatestCheckSnapshot() const {
-    auto store = Store::Open(DefaultHost(), tmp_ / "journal.db");
-    EXPECT_TRUE(store.ok());
-    auto row = (*store)->LatestCheck("default");
-    EXPECT_TRUE(row.ok() && row->has_value());
-    return row.ok() && row->has_value() ? (*row)->snapshot_id : 0;
-  }
-
-  // The journal-driven check with `dirty` (based on the latest check)
-  // against a full check of the other store; the events found, in the
-  // form of EventText.
-  std::vector<std::string> Step(DirtySet dirty) {
-    std::vector<std::string> events;
-    StepInto(std::move(dirty), &events);
-    return events;
-  }
-  void StepInto(DirtySet dirty, std::vector<std::string>* events) {
-    dirty.base_snapshot_id = LatestCheckSnapshot();
-    const size_t n = dirty.paths.size();
-    CheckOptions jo = Options("journal.db");
-    jo.dirty = std::move(dirty);
-    auto j = RunCheck(jo);
-    auto f = RunCheck(Options("full.db"));
-    ASSERT_TRUE(j.ok()) << j.status().message();
-    ASSERT_TRUE(f.ok()) << f.status().message();
-    EXPECT_TRUE(j->walk.journal) << j->walk.full_reason;
-    EXPECT_EQ(j->walk.dirty_paths, static_cast<int64_t>(n));
-    EXPECT_EQ(f->walk, WalkInfo());
-    ExpectSame(*j, *f);
-    for (const DriftEvent& e : f->events) events->push_back(EventText(e));
-  }
-
-  static void ExpectSame(const CheckResult& j, const CheckResult& f) {
-    EXPECT_EQ(j.root, f.root);
-    EXPECT_EQ(j.subtrees, f.subtrees);
-    EXPECT_EQ(j.stats.files, f.stats.files);
-    EXPECT_EQ(j.stats.dirs, f.stats.dirs);
-    EXPECT_EQ(j.stats.others, f.stats.others);
-    EXPECT_EQ(j.warnings, f.warnings);
-    ASSERT_EQ(j.events.size(), f.events.size());
-    for (size_t i = 0; i < j.events.size(); ++i) {
-      EXPECT_EQ(EventText(j.events[i]), EventText(f.events[i]));
-      EXPECT_EQ(j.events[i].old_entry, f.events[i].old_entry) << j.events[i].path;
-      EXPECT_EQ(j.events[i].new_entry, f.events[i].new_entry) << j.events[i].path;
-    }
-  }
-
- private:
-  TempDir tmp_;
-  std::string root_;
-};
 
 class IncrementalTest : public ::testing::Test {
  protected:
@@ -282,7 +169,7 @@ TEST_F(IncrementalTest, AStaleBaseSnapshotWalksEverything) {
 }
 
 TEST_F(IncrementalTest, OtherRulesWalkEverything) {
-  WriteFile(j_.Options("journal.db").rules_path, std::string(kRules) +
+  WriteFile(j_.Options("journal.db").rules_path, std::string(journaltest::kRules) +
                                                      "  - path: /srv/other/**\n"
                                                      "    check: content\n");
   const int64_t base = j_.LatestCheckSnapshot();
@@ -310,6 +197,100 @@ TEST_F(IncrementalTest, NoDirtySetLeavesWalkAlone) {
   auto r = RunCheck(j_.Options("journal.db"));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->walk, WalkInfo());
+}
+
+rules::Policy EtcPolicy() {
+  auto p = rules::ParsePolicy(
+      journaltest::kRules, "rules.yaml",
+      [](const std::string&) -> Result<std::string> { return Status::NotFound("no includes"); });
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return std::move(p).value();
+}
+
+// The scanner itself: what a journal-driven scan opens.
+class ReuseScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(tmp_ / "etc/a/x", "x\n");
+    WriteFile(tmp_ / "etc/b/y", "y\n");
+    WriteFile(tmp_ / "etc/c/d/z", "z\n");
+    auto base = Scan(nullptr);
+    ASSERT_TRUE(base.ok()) << base.status().message();
+    base_ = std::move(*base);
+    EXPECT_EQ(base_.dirs_listed, 6u);  // /, /etc, a, b, c, c/d
+  }
+  Result<ScanResult> Scan(const ScanReuse* reuse) {
+    ScanOptions o;
+    o.root = tmp_.path();
+    o.jobs = 2;
+    o.reuse = reuse;
+    return ScanTree(DefaultHost(), policy_, o, store_);
+  }
+  ScanReuse Reuse(std::vector<std::string> dirty, TreeSource* source = nullptr) {
+    ScanReuse r;
+    r.source = source != nullptr ? source : &store_;
+    r.root = base_.root;
+    r.stats = base_.stats;
+    r.subtrees = base_.subtrees;
+    r.dirty = std::move(dirty);
+    return r;
+  }
+
+  TempDir tmp_;
+  rules::Policy policy_ = EtcPolicy();
+  MemoryTreeStore store_;
+  ScanResult base_;
+};
+
+TEST_F(ReuseScanTest, OpensOnlyTheDirectoriesLeadingToDirtyPaths) {
+  WriteFile(tmp_ / "etc/a/x", "changed\n");
+  WriteFile(tmp_ / "etc/c/d/z", "changed too\n");
+  // The journal names only x: c/d is not opened, so z's change is not seen.
+  ScanReuse only_x = Reuse({"/etc/a/x"});
+  auto partial = Scan(&only_x);
+  ASSERT_TRUE(partial.ok()) << partial.status().message();
+  EXPECT_EQ(partial->dirs_listed, 3u);           // /, /etc, /etc/a
+  EXPECT_NE(partial->root, base_.root);
+  EXPECT_EQ(partial->stats.files, 3u);
+  EXPECT_EQ(partial->stats.dirs, 5u);
+
+  ScanReuse both = Reuse({"/etc/a/x", "/etc/c/d/z"});
+  auto journal = Scan(&both);
+  auto full = Scan(nullptr);
+  ASSERT_TRUE(journal.ok() && full.ok());
+  EXPECT_EQ(journal->dirs_listed, 5u);  // b is not opened
+  EXPECT_EQ(journal->root, full->root);
+  EXPECT_EQ(journal->subtrees, full->subtrees);
+  EXPECT_NE(journal->root, partial->root);
+}
+
+TEST_F(ReuseScanTest, NothingDirtyOpensNothing) {
+  ScanReuse none = Reuse({});
+  auto r = Scan(&none);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->dirs_listed, 0u);
+  EXPECT_EQ(r->root, base_.root);
+  EXPECT_EQ(r->subtrees, base_.subtrees);
+  EXPECT_EQ(r->stats.files, 3u);
+  EXPECT_EQ(r->stats.dirs, 5u);
+  EXPECT_EQ(r->stats.files_hashed, 0u);
+}
+
+TEST_F(ReuseScanTest, AMissingBaseTreeIsAnError) {
+  MemoryTreeStore empty;
+  ScanReuse gone = Reuse({"/etc/a/x"}, &empty);
+  auto r = Scan(&gone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("journal base /"), std::string::npos) << r.status().message();
+}
+
+TEST(CleanLogicalPathTest, AcceptsOnlyAbsoluteNormalPaths) {
+  for (const char* ok : {"/", "/etc", "/etc/a b", "/etc/.hidden"}) {
+    EXPECT_TRUE(IsCleanLogicalPath(ok)) << ok;
+  }
+  for (const char* bad : {"", "etc", "/etc/", "//etc", "/etc/./a", "/etc/..", "/a//b"}) {
+    EXPECT_FALSE(IsCleanLogicalPath(bad)) << bad;
+  }
 }
 
 }  // namespace
