@@ -231,6 +231,7 @@ Result<ScanReuse> JournalBase(const CheckOptions& options, Session& s, std::stri
   reuse.root = snap->root;
   reuse.stats = snap->stats;
   reuse.subtrees = snap->subtrees;
+  reuse.warnings = snap->warnings;
   reuse.dirty = dirty.paths;
   reuse.dirty.insert(reuse.dirty.end(), dirty.trees.begin(), dirty.trees.end());
   std::sort(reuse.dirty.begin(), reuse.dirty.end());

@@ -20,6 +20,50 @@ bool IsCleanLogicalPath(std::string_view path) {
   return true;
 }
 
+namespace {
+
+// "PATH" of a scanner warning "PATH: message"; "" for other warnings.
+std::string_view WarnedPath(std::string_view warning) {
+  if (warning.empty() || warning.front() != '/') return {};
+  size_t colon = warning.find(": ");
+  return colon == std::string_view::npos ? std::string_view() : warning.substr(0, colon);
+}
+
+std::string_view Parent(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? std::string_view("/") : path.substr(0, slash);
+}
+
+}  // namespace
+
+ReuseState::ReuseState(const ScanReuse& reuse) : reuse_(reuse) {
+  for (const std::string& w : reuse_.warnings) {
+    if (std::string_view p = WarnedPath(w); !p.empty()) warned_.emplace_back(p);
+  }
+  std::sort(warned_.begin(), warned_.end());
+}
+
+bool ReuseState::HasBaseWarning(const std::string& path) const {
+  return !warned_.empty() && std::binary_search(warned_.begin(), warned_.end(), EscapePath(path));
+}
+
+std::vector<std::string> ReuseState::CarriedWarnings(
+    const std::vector<std::string>& listed_dirs) const {
+  std::vector<std::string> listed;
+  listed.reserve(listed_dirs.size());
+  for (const std::string& d : listed_dirs) listed.push_back(EscapePath(d));
+  std::sort(listed.begin(), listed.end());
+  auto is_listed = [&](std::string_view p) {
+    return std::binary_search(listed.begin(), listed.end(), p);
+  };
+  std::vector<std::string> out;
+  for (const std::string& w : reuse_.warnings) {
+    std::string_view p = WarnedPath(w);
+    if (!p.empty() && !is_listed(p) && !is_listed(Parent(p))) out.push_back(w);
+  }
+  return out;
+}
+
 bool ReuseState::Leads(const std::string& path) const {
   const std::vector<std::string>& dirty = reuse_.dirty;
   if (path == "/") return !dirty.empty();

@@ -39,6 +39,9 @@ struct ScanReuse {
   std::vector<std::pair<std::string, Hash128>> subtrees;  // its top-level identities
   std::vector<std::string> dirty;  // sorted, unique logical paths (trees included)
   std::vector<std::string> trees;  // sorted, unique: scanned whole, without reuse
+  // The base scan's warnings: those about paths this scan does not look at
+  // again are still true and are kept (CarriedWarnings).
+  std::vector<std::string> warnings;
 };
 
 // Whether `path` is a clean logical path: "/" or "/a/b" with no empty, "."
@@ -48,7 +51,7 @@ bool IsCleanLogicalPath(std::string_view path);
 // The reuse bookkeeping of one scan.
 class ReuseState {
  public:
-  explicit ReuseState(const ScanReuse& reuse) : reuse_(reuse) {}
+  explicit ReuseState(const ScanReuse& reuse);
 
   const ScanReuse& reuse() const { return reuse_; }
   // `path` is dirty, or a dirty path lies below it: it is examined.
@@ -70,10 +73,18 @@ class ReuseState {
   Status SubtractBelow(const Hash128& id);
   ScanStats Totals(uint64_t files, uint64_t dirs, uint64_t others) const;
 
+  // Warnings. A directory with a base warning ("PATH: ...", an unreadable
+  // directory say) is never reused, so the warning is made again when its
+  // parent is listed. The base warnings about paths neither listed nor in a
+  // listed directory are carried over.
+  bool HasBaseWarning(const std::string& path) const;
+  std::vector<std::string> CarriedWarnings(const std::vector<std::string>& listed_dirs) const;
+
  private:
   void Subtract(EntryType type);
 
   const ScanReuse& reuse_;
+  std::vector<std::string> warned_;  // escaped paths of base warnings, sorted
   std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0};
 };
 

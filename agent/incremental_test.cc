@@ -17,6 +17,7 @@
 #include "agent/incremental_testing.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
+#include "tests/testing/fault_host.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::agent {
@@ -150,6 +151,31 @@ TEST_F(IncrementalTest, IgnoredAndUnwatchedPathsChangeNothing) {
   j_.Step(Dirty({"/etc/skip/state", "/outside/other"}));
 }
 
+// A directory that cannot be opened is a warning in every full check; a
+// journal-driven check says the same, whether it lists the directory's
+// parent again or not.
+TEST(IncrementalWarningsTest, AreThoseOfAFullCheck) {
+  Journal j;
+  WriteFile(j.Host("/etc/app/app.conf"), "a\n");
+  WriteFile(j.Host("/etc/app/locked/secret"), "s\n");
+  WriteFile(j.Host("/etc/hosts"), "h\n");
+  testutil::FaultHost host(DefaultHost());
+  host.FailOn(testutil::FaultHost::Op::kOpen, "locked", EACCES);
+  j.SetHost(&host);
+  j.Start();
+  WriteFile(j.Host("/etc/hosts"), "changed\n");
+  j.Step(Dirty({"/etc/hosts"}));  // /etc/app is reused: the warning is carried
+  WriteFile(j.Host("/etc/app/app.conf"), "changed\n");
+  j.Step(Dirty({"/etc/app/app.conf"}));  // /etc/app is listed: locked is opened again
+  CheckOptions o = j.Options("journal.db");
+  o.dirty = Dirty({});
+  o.dirty->base_snapshot_id = j.LatestCheckSnapshot();
+  auto r = RunCheck(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].rfind("/etc/app/locked: ", 0), 0u) << r->warnings[0];
+}
+
 TEST_F(IncrementalTest, AStaleBaseSnapshotWalksEverything) {
   const int64_t stale = j_.LatestCheckSnapshot();
   j_.Step(Dirty({}));  // a newer check
@@ -249,7 +275,7 @@ TEST_F(ReuseScanTest, OpensOnlyTheDirectoriesLeadingToDirtyPaths) {
   ScanReuse only_x = Reuse({"/etc/a/x"});
   auto partial = Scan(&only_x);
   ASSERT_TRUE(partial.ok()) << partial.status().message();
-  EXPECT_EQ(partial->dirs_listed, 3u);           // /, /etc, /etc/a
+  EXPECT_EQ(partial->dirs_listed, 3u);  // /, /etc, /etc/a
   EXPECT_NE(partial->root, base_.root);
   EXPECT_EQ(partial->stats.files, 3u);
   EXPECT_EQ(partial->stats.dirs, 5u);

@@ -72,11 +72,13 @@ class Journal {
     if (db_dir_ != tmp_.path()) fs::remove_all(db_dir_, ec);
   }
   const std::string& root() const { return root_; }
+  // The host both checks go through (default: the real one).
+  void SetHost(driftwatch::Host* host) { host_ = host; }
   std::string Host(const std::string& logical) const { return root_ + logical; }
 
   CheckOptions Options(const std::string& db) const {
     CheckOptions o;
-    o.host = &DefaultHost();
+    o.host = host_;
     o.db_path = db_dir_ + "/" + db;
     o.rules_path = tmp_ / "rules.yaml";
     o.root = root_;
@@ -144,6 +146,7 @@ class Journal {
   TempDir tmp_;
   std::string root_;
   std::string db_dir_;
+  driftwatch::Host* host_ = &DefaultHost();
 };
 
 }  // namespace driftwatch::agent::journaltest

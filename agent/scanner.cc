@@ -124,6 +124,7 @@ class Scan {
   std::vector<std::string> warnings_;
   uint64_t warnings_dropped_ = 0;
   std::vector<std::pair<std::string, Hash128>> subtrees_;
+  std::vector<std::string> listed_;  // journal-driven: the directories listed
   Hash128 root_hash_;
   std::mutex progress_mu_;  // serializes the progress callback
 };
@@ -239,6 +240,10 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
   std::sort(names->begin(), names->end(),
             [](const DirEntryName& a, const DirEntryName& b) { return a.name < b.name; });
   ++dirs_listed_;
+  if (reuse_ != nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    listed_.push_back(node.path);
+  }
   bool cache_loaded = false;
   std::vector<CachedStat> cached;
   std::vector<CachedStat> fresh;
@@ -465,7 +470,7 @@ Result<Tree> Scan::LoadBase(const DirNode& node) {
 bool Scan::Reuse(DirNode& node, const Tree& base, const DirEntryName& de, const std::string& path,
                  const std::vector<CachedStat>& cached, std::vector<CachedStat>* fresh) {
   if (de.d_type != DT_DIR && de.d_type != DT_UNKNOWN) return false;
-  if (reuse_->Leads(path)) return false;
+  if (reuse_->Leads(path) || reuse_->HasBaseWarning(path)) return false;
   auto it = std::lower_bound(base.entries.begin(), base.entries.end(), de.name,
                              [](const Entry& e, const std::string& n) { return e.name < n; });
   // Not in the base as a directory: the journal missed it, so look.
@@ -588,6 +593,9 @@ Result<ScanResult> Scan::Run() {
     result.stats.others = totals.others;
   }
   result.dirs_listed = dirs_listed_;
+  if (reuse_ != nullptr) {
+    for (std::string& w : reuse_->CarriedWarnings(listed_)) warnings_.push_back(std::move(w));
+  }
   result.stats.files_hashed = files_hashed_;
   result.stats.bytes_hashed = bytes_hashed_;
   result.stats.duration_ns = host_.NowNs() - started_ns_;
@@ -611,6 +619,7 @@ ScanResult Scan::Unchanged() {
   result.stats.others = base.stats.others;
   result.stats.duration_ns = host_.NowNs() - started_ns_;
   result.subtrees = base.subtrees;
+  result.warnings = reuse_->CarriedWarnings({});
   return result;
 }
 
