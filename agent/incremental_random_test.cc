@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/incremental_testing.h"
+#include "agent/incremental_test_journal.h"
 
 namespace driftwatch::agent {
 namespace {

@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/check.h"
-#include "agent/incremental_testing.h"
+#include "agent/incremental_test_journal.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "tests/testing/fault_host.h"

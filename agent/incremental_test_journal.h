@@ -1,7 +1,7 @@
 // Test support for journal-driven checks: a tree checked into two real
 // stores, one with dirty sets and one in full, compared on every step.
-#ifndef DRIFTWATCH_AGENT_INCREMENTAL_TESTING_H_
-#define DRIFTWATCH_AGENT_INCREMENTAL_TESTING_H_
+#ifndef DRIFTWATCH_AGENT_INCREMENTAL_TEST_JOURNAL_H_
+#define DRIFTWATCH_AGENT_INCREMENTAL_TEST_JOURNAL_H_
 
 #include <stdlib.h>
 
@@ -151,4 +151,4 @@ class Journal {
 
 }  // namespace driftwatch::agent::journaltest
 
-#endif  // DRIFTWATCH_AGENT_INCREMENTAL_TESTING_H_
+#endif  // DRIFTWATCH_AGENT_INCREMENTAL_TEST_JOURNAL_H_
