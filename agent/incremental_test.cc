@@ -176,6 +176,18 @@ TEST(IncrementalWarningsTest, AreThoseOfAFullCheck) {
   EXPECT_EQ(r->warnings[0].rfind("/etc/app/locked: ", 0), 0u) << r->warnings[0];
 }
 
+TEST(IncrementalWarningsTest, ADirtyDirectoryThatCannotBeOpenedCountsAsEmpty) {
+  Journal j;
+  WriteFile(j.Host("/etc/app/conf.d/a.conf"), "a\n");
+  WriteFile(j.Host("/etc/app/conf.d/sub/b.conf"), "b\n");
+  testutil::FaultHost host(DefaultHost());
+  j.SetHost(&host);
+  j.Start();
+  ASSERT_EQ(::chmod(j.Host("/etc/app/conf.d").c_str(), 0700), 0);
+  host.FailOn(testutil::FaultHost::Op::kOpen, "conf.d", EACCES);
+  j.Step(Dirty({"/etc/app/conf.d"}));
+}
+
 TEST_F(IncrementalTest, AStaleBaseSnapshotWalksEverything) {
   const int64_t stale = j_.LatestCheckSnapshot();
   j_.Step(Dirty({}));  // a newer check

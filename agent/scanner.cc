@@ -54,8 +54,9 @@ struct DirNode {
   uint64_t dev = 0;
   uint64_t ino = 0;
   int depth = 0;
-  bool descend = true;  // false: mount point or too deep, recorded empty
-  bool reuse = false;   // journal-driven: `base` is this directory in the base scan
+  bool descend = true;        // false: mount point or too deep, recorded empty
+  bool reuse = false;         // journal-driven: `base` is this directory in the base scan
+  bool base_counted = false;  // its base entries were subtracted (it was listed)
   Hash128 base;
   std::vector<Entry> entries;
   std::atomic<size_t> pending{1};  // own listing + unfinished child dirs
@@ -91,7 +92,7 @@ class Scan {
   bool Reuse(DirNode& node, const Tree& base, const DirEntryName& de, const std::string& path,
              const std::vector<CachedStat>& cached, std::vector<CachedStat>* fresh);
   // Journal-driven: the base tree of `node`, its entries subtracted.
-  Result<Tree> LoadBase(const DirNode& node);
+  Result<Tree> LoadBase(DirNode& node);
   void Finish(std::shared_ptr<DirNode> node);
   void Push(std::vector<Task> tasks);
   void Warn(std::string message);
@@ -461,9 +462,10 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
   MaybeReportProgress();
 }
 
-Result<Tree> Scan::LoadBase(const DirNode& node) {
+Result<Tree> Scan::LoadBase(DirNode& node) {
   DW_ASSIGN_OR_RETURN(Tree base, reuse_->reuse().source->Get(node.base));
   reuse_->SubtractEntries(base);
+  node.base_counted = true;
   return base;
 }
 
@@ -514,6 +516,13 @@ void Scan::ProcessDir(Task task) {
       node->dev = st.st_dev;
       auto self_fd = std::make_shared<UniqueFd>(std::move(*fd));
       ListDir(*node, self_fd->get(), &children, self_fd, node);
+    }
+  }
+  if (node->reuse && !node->base_counted) {
+    // Not listed (it could not be opened): recorded empty, as in a full scan.
+    if (Status s = reuse_->SubtractBelow(node->base); !s.ok()) {
+      Fatal(s.WithContext("journal base " + EscapePath(node->path)));
+      return;
     }
   }
   node->pending.fetch_add(children.size(), std::memory_order_relaxed);
