@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/file_hash.h"
 #include "agent/incremental.h"
 #include "core/drift.h"
 #include "core/entry.h"
@@ -126,11 +127,6 @@ struct ScanResult {
 
 Result<ScanResult> ScanTree(Host& host, const rules::Policy& policy, const ScanOptions& options,
                             TreeSink& sink);
-
-// Hashes the first `length` bytes of `host_path` (without following a final
-// symlink) with `algo`; kOutOfRange-style kInvalidArgument if shorter.
-Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
-                              HashAlgo algo);
 
 // Host path of a logical path under a root: ("/srv/r", "/etc") -> "/srv/r/etc".
 std::string HostPath(const std::string& root, std::string_view logical);
