@@ -1,0 +1,96 @@
+#include "agent/file_hash.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "core/drift.h"
+
+namespace driftwatch::agent {
+namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
+
+}  // namespace
+
+int64_t TimespecNs(const struct timespec& ts) {
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+Hash128 XattrDigest(const std::vector<Xattr>& xattrs) {
+  if (xattrs.empty()) return Hash128();
+  std::vector<const Xattr*> sorted;
+  for (const Xattr& x : xattrs) sorted.push_back(&x);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  std::string buf;
+  for (const Xattr* x : sorted) {
+    buf += x->name;
+    buf.push_back('\0');
+    buf += std::to_string(x->value.size());
+    buf.push_back('\0');
+    buf += x->value;
+  }
+  return HashBytes(buf);
+}
+
+Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
+                              const std::string& name, const struct stat& before, HashAlgo algo) {
+  const int base = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+  auto fd = host.OpenAt(dir_fd, name, base | O_NOATIME);
+  if (!fd.ok() && fd.status().code() == StatusCode::kPermissionDenied) {
+    fd = host.OpenAt(dir_fd, name, base);  // O_NOATIME needs ownership or CAP_FOWNER
+  }
+  if (!fd.ok()) return fd.status().WithContext(EscapePath(path));
+  struct stat st;
+  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &st).WithContext(EscapePath(path)));
+  if (!S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev) {
+    return Status::NotFound(EscapePath(path) + ": replaced during scan");
+  }
+  if (st.st_size > static_cast<off_t>(kReadChunk)) {
+    posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  Hasher hasher(algo);
+  uint64_t total = 0;
+  for (;;) {
+    auto n = host.Read(fd->get(), buffer.get(), kReadChunk);
+    if (!n.ok()) return n.status().WithContext(EscapePath(path));
+    if (*n == 0) break;
+    hasher.Update(buffer.get(), *n);
+    total += *n;
+  }
+  struct stat after;
+  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &after).WithContext(EscapePath(path)));
+  FileDigest out;
+  out.digest = hasher.Finish();
+  out.bytes = total;
+  out.changed = after.st_size != before.st_size ||
+                TimespecNs(after.st_mtim) != TimespecNs(before.st_mtim) ||
+                TimespecNs(after.st_ctim) != TimespecNs(before.st_ctim) ||
+                total != static_cast<uint64_t>(before.st_size);
+  return out;
+}
+
+Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
+                              HashAlgo algo) {
+  DW_ASSIGN_OR_RETURN(
+      UniqueFd fd, host.OpenAt(AT_FDCWD, host_path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+  struct stat st;
+  DW_RETURN_IF_ERROR(host.Fstat(fd.get(), &st));
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(host_path + ": not a regular file");
+  Hasher hasher(algo);
+  std::vector<char> buf(kReadChunk);
+  uint64_t left = length;
+  while (left > 0) {
+    DW_ASSIGN_OR_RETURN(size_t n,
+                        host.Read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size())));
+    if (n == 0)
+      return Status::InvalidArgument(host_path + ": shorter than " + std::to_string(length));
+    hasher.Update(buf.data(), n);
+    left -= n;
+  }
+  return hasher.Finish();
+}
+
+}  // namespace driftwatch::agent

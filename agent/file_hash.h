@@ -1,0 +1,46 @@
+// Reading files for the scanner and the checker: whole-file digests taken
+// while a tree is scanned, the digest of a growing file's old prefix, and the
+// digest of a file's watched extended attributes.
+//
+// Thread-safety: the functions keep no state (a thread-local read buffer).
+#ifndef DRIFTWATCH_AGENT_FILE_HASH_H_
+#define DRIFTWATCH_AGENT_FILE_HASH_H_
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/host.h"
+#include "core/status.h"
+
+namespace driftwatch::agent {
+
+struct FileDigest {
+  Digest digest;
+  uint64_t bytes = 0;    // bytes read
+  bool changed = false;  // size, mtime or ctime moved while it was read
+};
+
+// Hashes `name` in `dir_fd` (`path` names it in messages) with `algo`,
+// without following a symlink and without touching its atime where allowed.
+// kNotFound when it is no longer the file `before` describes.
+Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
+                              const std::string& name, const struct stat& before, HashAlgo algo);
+
+// Hashes the first `length` bytes of `host_path` (without following a final
+// symlink) with `algo`; kOutOfRange-style kInvalidArgument if shorter.
+Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,
+                              HashAlgo algo);
+
+// One digest of a file's extended attributes, whatever order they were
+// listed in; zero when there are none.
+Hash128 XattrDigest(const std::vector<Xattr>& xattrs);
+
+int64_t TimespecNs(const struct timespec& ts);
+
+}  // namespace driftwatch::agent
+
+#endif  // DRIFTWATCH_AGENT_FILE_HASH_H_
