@@ -55,7 +55,7 @@ struct JournalState {
   std::string rules_hash;  // fingerprint of the rules the watcher filters with
   int64_t synced_cookie = 0;
   int64_t invalidations = 0;  // times it was made invalid
-  int64_t dirty_paths = 0;  // rows in journal_paths
+  int64_t dirty_paths = 0;    // rows in journal_paths
 };
 
 struct DirtyPath {
@@ -126,6 +126,16 @@ class Journal {
   std::unique_ptr<sqlite::Db> db_;
   std::string db_path_;
 };
+
+// RunCheck with the journal (agent/journal_check.cc): consults it (with
+// `sync`, as Journal::Consult), passes its dirty set as options.dirty,
+// records in result.walk.full_reason why everything was walked while a
+// watcher runs, and commits the journal once the check is recorded.
+// Journal failures never fail the check: the check walks everything and
+// says why.
+Result<CheckResult> RunJournaledCheck(CheckOptions options,
+                                      const std::function<Status()>& sync = nullptr,
+                                      Status* not_recorded = nullptr);
 
 }  // namespace driftwatch::agent
 
