@@ -1,0 +1,375 @@
+// The fanotify source on the real kernel (root only): each test marks a
+// tmpfs of its own, mounted in a private mount namespace, so that nothing
+// else on the machine pours events in. Changes are made by child processes,
+// since the source drops the events of its own process.
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/fanotify_source.h"
+#include "core/fs_events.h"
+
+namespace driftwatch {
+namespace {
+
+namespace fs = std::filesystem;
+
+}  // namespace
+
+// Every field, for failure messages.
+void PrintTo(const Actor& a, std::ostream* os) {
+  *os << "{pid " << a.pid << ", exe '" << a.exe << "', cmdline '" << a.cmdline << "', comm '"
+      << a.comm << "', uid " << a.uid << ", euid " << a.euid << ", loginuid " << a.loginuid
+      << ", login '" << a.login << "', session " << a.session << ", ppid " << a.ppid
+      << ", parent_exe '" << a.parent_exe << "', cgroup '" << a.cgroup << "', container '"
+      << a.container << "', exited " << a.exited << "}";
+}
+
+namespace {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// Runs `fn` in a child process and waits for it; returns its pid.
+pid_t InChild(const std::function<void()>& fn) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    fn();
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  return pid;
+}
+
+void Touch(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ::write(fd, "data", 4) != 4) ::_exit(3);
+  ::close(fd);
+}
+
+class FanotifyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    // A private mount namespace: the tmpfs mounts below stay invisible to
+    // the rest of the machine.
+    if (::unshare(CLONE_NEWNS) == 0) {
+      ns_ok_ = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    }
+  }
+
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: fanotify filesystem marks";
+    const std::string reason = FsEventsUnsupportedReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs fanotify: " << reason;
+    ASSERT_TRUE(ns_ok_) << "cannot make a private mount namespace";
+    char tmpl[] = "/tmp/dw-fanotify-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    ASSERT_EQ(::mount("tmpfs", root_.c_str(), "tmpfs", 0, "mode=0777"), 0) << strerror(errno);
+    auto source = OpenFanotify();
+    ASSERT_TRUE(source.ok()) << source.status().message();
+    source_ = std::move(source).value();
+    ASSERT_TRUE(source_->Watch(root_).ok());
+  }
+
+  void TearDown() override {
+    source_.reset();
+    if (!root_.empty()) {
+      ::umount2(root_.c_str(), MNT_DETACH);
+      ::rmdir(root_.c_str());
+    }
+  }
+
+  // Reads until `done` holds for the events read so far or 5 s pass.
+  std::vector<FsEvent> ReadUntil(const FsEventFilter& keep,
+                                 const std::function<bool(const std::vector<FsEvent>&)>& done) {
+    std::vector<FsEvent> events;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done(events) && std::chrono::steady_clock::now() < deadline) {
+      auto n = source_->Read(keep, 100'000'000, 1000, &events);
+      EXPECT_TRUE(n.ok()) << n.status().message();
+    }
+    return events;
+  }
+  std::vector<FsEvent> ReadUntilPath(const std::string& path) {
+    return ReadUntil(UnderRoot(), [path](const std::vector<FsEvent>& evs) {
+      for (const FsEvent& e : evs) {
+        if (e.path == path) return true;
+      }
+      return false;
+    });
+  }
+  FsEventFilter UnderRoot() const {
+    return [root = root_](std::string_view path, bool) {
+      return path.starts_with(root + "/") || path == root;
+    };
+  }
+
+  static inline bool ns_ok_ = false;
+  std::string root_;
+  std::unique_ptr<FanotifySource> source_;
+};
+
+TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
+  const std::string a = root_ + "/a";
+  const std::string d = root_ + "/d";
+  const std::string b = d + "/b";
+  const std::string e = root_ + "/e";
+  const std::string end = root_ + "/end";
+  const pid_t child = InChild([&] {
+    Touch(a);                        // create, modify, close_write
+    ::chmod(a.c_str(), 0600);        // attrib
+    ::mkdir(d.c_str(), 0755);        // create (dir)
+    ::rename(a.c_str(), b.c_str());  // moved_from a, moved_to d/b
+    ::unlink(b.c_str());             // delete
+    ::mkdir(e.c_str(), 0755);        // create (dir)
+    ::rmdir(e.c_str());              // delete (dir)
+    Touch(end);
+  });
+  std::vector<FsEvent> events = ReadUntilPath(end);
+  std::map<std::string, uint32_t> masks;
+  std::map<std::string, bool> dirs;
+  for (const FsEvent& e : events) {
+    ASSERT_EQ(e.kind, FsEvent::Kind::kChange) << e.gap;
+    EXPECT_EQ(e.actor.pid, child) << e.path;
+    EXPECT_GT(e.time_ns, 0);
+    masks[e.path] |= e.mask;
+    dirs[e.path] = e.is_dir;
+  }
+  const std::map<std::string, uint32_t> want = {
+      {a, kFsCreate | kFsModify | kFsCloseWrite | kFsAttrib | kFsMovedFrom},
+      {d, kFsCreate},
+      {b, kFsMovedTo | kFsDelete},
+      {e, kFsCreate | kFsDelete},
+      {end, kFsCreate | kFsModify | kFsCloseWrite},
+  };
+  EXPECT_EQ(masks, want);
+  EXPECT_EQ(dirs, (std::map<std::string, bool>{
+                      {a, false}, {d, true}, {b, false}, {e, true}, {end, false}}));
+}
+
+// Directory paths are cached by handle: a moved directory must not leave
+// later events under its old name, even when the directory it left is gone
+// before its event is read.
+TEST_F(FanotifyTest, EventsAfterADirectoryMoveCarryTheNewPath) {
+  for (const char* dir : {"/a", "/a/x", "/a/x/sub", "/b", "/c"}) {
+    ASSERT_EQ(::mkdir((root_ + dir).c_str(), 0755), 0);  // own events: dropped
+  }
+  InChild([&] {
+    Touch(root_ + "/a/x/f");
+    Touch(root_ + "/a/x/sub/f");
+  });
+  std::vector<FsEvent> first = ReadUntilPath(root_ + "/a/x/sub/f");
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].path, root_ + "/a/x/f");
+  InChild([&] {
+    ::rename((root_ + "/a/x").c_str(), (root_ + "/b/x").c_str());
+    ::rmdir((root_ + "/a").c_str());
+    Touch(root_ + "/b/x/g");
+    Touch(root_ + "/b/x/sub/g");
+    ::rename((root_ + "/b/x").c_str(), (root_ + "/c/y").c_str());
+    Touch(root_ + "/c/y/sub/h");
+  });
+  std::vector<FsEvent> events = ReadUntilPath(root_ + "/c/y/sub/h");
+  std::set<std::string> paths;
+  for (const FsEvent& e : events) paths.insert(e.path);
+  // A directory's path is the one it has when the event is read, so g and
+  // sub/g, written while x was b/x, are named under c/y (the moves say the
+  // rest). The move out of a is not reported: a was removed before the event
+  // was read, and its removal is. No path may be under a/ any more.
+  EXPECT_EQ(paths,
+            (std::set<std::string>{root_ + "/a", root_ + "/b/x", root_ + "/c/y", root_ + "/c/y/g",
+                                   root_ + "/c/y/sub/g", root_ + "/c/y/sub/h"}));
+}
+
+TEST_F(FanotifyTest, RejectedDirectoryCostsNoActor) {
+  ASSERT_EQ(::mkdir((root_ + "/skip").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root_ + "/keep").c_str(), 0755), 0);
+  const std::string skip = root_ + "/skip/";
+  std::vector<std::string> asked;
+  FsEventFilter keep = [&](std::string_view path, bool) {
+    asked.emplace_back(path);
+    return path.starts_with(root_ + "/") && !path.starts_with(skip);
+  };
+  InChild([&] {
+    for (int i = 0; i < 50; ++i) Touch(skip + std::to_string(i));
+    Touch(root_ + "/keep/one");
+  });
+  std::vector<FsEvent> events = ReadUntil(keep, [&](const std::vector<FsEvent>& evs) {
+    return !evs.empty() && evs.back().path == root_ + "/keep/one";
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].path, root_ + "/keep/one");
+  EXPECT_EQ(asked.size(), 51u);  // 50 under skip/, then keep/one
+  const FanotifyStats stats = source_->stats();
+  EXPECT_EQ(stats.kept, 1u);
+  EXPECT_EQ(stats.actor_lookups, 1u);
+  EXPECT_LE(stats.proc_reads, 1u);
+}
+
+TEST_F(FanotifyTest, DropsTheEventsOfItsOwnProcess) {
+  const std::string own = root_ + "/own";
+  const std::string other = root_ + "/other";
+  Touch(own);
+  InChild([&] { Touch(other); });
+  std::vector<FsEvent> events = ReadUntilPath(other);
+  ASSERT_FALSE(events.empty());
+  for (const FsEvent& e : events) EXPECT_EQ(e.path, other);
+  EXPECT_EQ(source_->stats().own, 1u);
+}
+
+TEST_F(FanotifyTest, ActorOfAKnownProcessUnderAnotherUid) {
+  const char* writer = std::getenv("DRIFTWATCH_FANOTIFY_WRITER");
+  ASSERT_NE(writer, nullptr) << "DRIFTWATCH_FANOTIFY_WRITER is not set";
+  const std::string exe = fs::canonical(writer).string();
+  const std::string target = root_ + "/by-helper";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::setresgid(4242, 4242, 4242) != 0 || ::setresuid(4242, 4242, 4242) != 0) ::_exit(5);
+    ::execl(exe.c_str(), exe.c_str(), target.c_str(), nullptr);
+    ::_exit(6);
+  }
+  std::vector<FsEvent> events = ReadUntilPath(target);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_FALSE(events.empty());
+  Actor want;
+  want.pid = pid;
+  want.exe = exe;
+  want.cmdline = exe + " " + target;
+  want.comm = fs::path(exe).filename().string().substr(0, 15);
+  want.uid = 4242;
+  want.euid = 4242;
+  const std::string loginuid = ReadText("/proc/self/loginuid");
+  want.loginuid = loginuid.empty() || loginuid == "4294967295" ? -1 : std::stoll(loginuid);
+  const std::string session = ReadText("/proc/self/sessionid");
+  want.session = session.empty() || session == "4294967295" ? -1 : std::stoll(session);
+  if (want.loginuid >= 0) {
+    if (struct passwd* pw = ::getpwuid(static_cast<uid_t>(want.loginuid))) want.login = pw->pw_name;
+  }
+  want.ppid = ::getpid();
+  want.parent_exe = fs::read_symlink("/proc/self/exe").string();
+  std::ifstream cgroups("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    if (line.starts_with("0::")) want.cgroup = line.substr(3);  // the cgroup v2 line
+  }
+  for (const FsEvent& e : events) {
+    EXPECT_EQ(e.path, target);
+    EXPECT_EQ(e.actor, want) << FormatActor(e.actor);
+  }
+}
+
+TEST_F(FanotifyTest, ShortLivedShellHasItsPid) {
+  const std::string f = root_ + "/f";
+  const std::string sh = fs::canonical("/bin/sh").string();
+  const pid_t pid = InChild([&] {
+    ::execl("/bin/sh", "sh", "-c", ("echo x >> " + f).c_str(), nullptr);
+    ::_exit(7);
+  });
+  std::vector<FsEvent> events = ReadUntilPath(f);
+  ASSERT_FALSE(events.empty());
+  for (const FsEvent& e : events) {
+    EXPECT_EQ(e.actor.pid, pid);
+    // Reaped before the event was read: only an earlier read could name it.
+    EXPECT_TRUE(e.actor.exited || e.actor.exe == sh) << FormatActor(e.actor);
+  }
+}
+
+TEST_F(FanotifyTest, QueueOverflowIsAGap) {
+  const int limit = std::stoi(ReadText("/proc/sys/fs/fanotify/max_queued_events"));
+  if (limit > 100'000) GTEST_SKIP() << "the event queue holds " << limit << " events";
+  InChild([&] {
+    for (int i = 0; i < limit + 2000; ++i) {
+      int fd =
+          ::open((root_ + "/s" + std::to_string(i)).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd >= 0) ::close(fd);
+    }
+  });
+  std::vector<FsEvent> events =
+      ReadUntil([](std::string_view, bool) { return false; },
+                [](const std::vector<FsEvent>& evs) { return !evs.empty(); });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, FsEvent::Kind::kGap);
+  EXPECT_EQ(events[0].gap, "event queue overflowed");
+}
+
+TEST_F(FanotifyTest, MountsUnderWatchedPathsAreGapsOthersAreNot) {
+  char elsewhere[] = "/tmp/dw-fanotify-other-XXXXXX";
+  ASSERT_NE(::mkdtemp(elsewhere), nullptr);
+  const std::string sub = root_ + "/sub";
+  ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0);
+  ASSERT_EQ(::mount("tmpfs", elsewhere, "tmpfs", 0, nullptr), 0);
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, nullptr), 0);
+  ASSERT_EQ(::umount2(sub.c_str(), 0), 0);
+  ASSERT_EQ(::umount2(elsewhere, 0), 0);
+  ::rmdir(elsewhere);
+  std::vector<std::string> gaps;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (gaps.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::vector<FsEvent> events;
+    ASSERT_TRUE(source_->Read(UnderRoot(), 100'000'000, 100, &events).ok());
+    for (const FsEvent& e : events) {
+      if (e.kind == FsEvent::Kind::kGap) gaps.push_back(e.gap);
+    }
+  }
+  // Poll reports that the table changed, not how often: the mount and the
+  // unmount may be seen as one change (nothing differs) or as two.
+  for (const std::string& gap : gaps) {
+    EXPECT_TRUE(gap == "filesystem mounted at " + sub || gap == "filesystem unmounted from " + sub)
+        << gap;
+  }
+  // Mounted and left in place, a mount is always seen.
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, nullptr), 0);
+  std::vector<FsEvent> events =
+      ReadUntil(UnderRoot(), [](const std::vector<FsEvent>& evs) { return !evs.empty(); });
+  ::umount2(sub.c_str(), MNT_DETACH);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].gap, "filesystem mounted at " + sub);
+}
+
+TEST_F(FanotifyTest, AMarkThatFailsIsAGapOnTheNextRead) {
+  Status st = source_->Watch("/proc/self");
+  ASSERT_FALSE(st.ok());
+  std::vector<FsEvent> events;
+  ASSERT_TRUE(source_->Read(UnderRoot(), 0, 10, &events).ok());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, FsEvent::Kind::kGap);
+  EXPECT_EQ(events[0].gap, st.message());
+}
+
+TEST_F(FanotifyTest, WakeEndsABlockedRead) {
+  source_->Wake();
+  std::vector<FsEvent> events;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(source_->Read(UnderRoot(), 5'000'000'000, 10, &events).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(events.empty());
+}
+
+}  // namespace
+}  // namespace driftwatch
