@@ -249,12 +249,28 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
   // token_file, host_id, ca_file, metrics_file) are set; every other key keeps its value.
   auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(c->from_file,
-            (std::set<std::string>{"version", "collector", "enroll_file", "token_file", "host_id",
-                                   "ca_file", "db", "rules", "root", "baseline", "interval",
-                                   "jitter", "poll_interval", "outbox_max", "jobs", "nice",
-                                   "verify_packages", "min_severity", "metrics_file"}));
+  EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
+                                                 "collector",
+                                                 "enroll_file",
+                                                 "token_file",
+                                                 "host_id",
+                                                 "ca_file",
+                                                 "db",
+                                                 "rules",
+                                                 "root",
+                                                 "baseline",
+                                                 "interval",
+                                                 "jitter",
+                                                 "poll_interval",
+                                                 "outbox_max",
+                                                 "jobs",
+                                                 "nice",
+                                                 "verify_packages",
+                                                 "min_severity",
+                                                 "metrics_file",
+                                                 "realtime"}));
   EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->realtime, d.realtime);
   EXPECT_EQ(c->root, d.root);
   EXPECT_EQ(c->baseline, d.baseline);
   EXPECT_EQ(c->interval_ns, d.interval_ns);
