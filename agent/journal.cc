@@ -211,19 +211,21 @@ Status Journal::CookieSync(int64_t timeout_ns, bool* answered) {
 Result<Consultation> Journal::Consult(const std::string& rules_hash,
                                       const std::function<Status()>& sync, int64_t timeout_ns) {
   Consultation c;
-  DW_ASSIGN_OR_RETURN(JournalState before, State());
-  const int64_t now = host_.NowNs();
-  c.watcher_alive = before.heartbeat_ns != 0 &&
-                    now - before.heartbeat_ns < kJournalHeartbeatTimeoutNs &&
-                    now >= before.heartbeat_ns - kJournalHeartbeatTimeoutNs;
-  if (!c.watcher_alive) {
-    c.full_reason = before.epoch == 0 ? "no realtime watcher is running"
-                                      : "the realtime watcher is not running";
-    return c;
-  }
   if (sync) {
+    // The watcher runs in this process and answered: it is alive.
     DW_RETURN_IF_ERROR(sync());
+    c.watcher_alive = true;
   } else {
+    DW_ASSIGN_OR_RETURN(JournalState before, State());
+    const int64_t now = host_.NowNs();
+    c.watcher_alive = before.heartbeat_ns != 0 &&
+                      now - before.heartbeat_ns < kJournalHeartbeatTimeoutNs &&
+                      now >= before.heartbeat_ns - kJournalHeartbeatTimeoutNs;
+    if (!c.watcher_alive) {
+      c.full_reason = before.epoch == 0 ? "no realtime watcher is running"
+                                        : "the realtime watcher is not running";
+      return c;
+    }
     bool answered = false;
     DW_RETURN_IF_ERROR(CookieSync(timeout_ns, &answered));
     if (!answered) {

@@ -68,7 +68,7 @@ class JournalTest : public ::testing::Test {
 };
 
 TEST_F(JournalTest, WithoutWatcherEveryCheckWalksEverything) {
-  Consultation c = Consult();
+  Consultation c = *journal_->Consult(kRules, nullptr, 100'000'000);
   EXPECT_FALSE(c.dirty);
   EXPECT_FALSE(c.watcher_alive);
   EXPECT_EQ(c.full_reason, "no realtime watcher is running");
@@ -167,7 +167,7 @@ TEST_F(JournalTest, StaleHeartbeatMeansNoWatcher) {
   StartValid();
   Host& h = DefaultHost();
   ASSERT_TRUE(journal_->Heartbeat(h.NowNs() - 10'000'000'000, h.MonotonicNs()).ok());
-  Consultation c = Consult();
+  Consultation c = *journal_->Consult(kRules, nullptr, 100'000'000);
   EXPECT_FALSE(c.watcher_alive);
   EXPECT_EQ(c.full_reason, "the realtime watcher is not running");
 }
@@ -176,7 +176,8 @@ TEST_F(JournalTest, StoppedWatcherAndChangedRules) {
   StartValid();
   EXPECT_EQ(Consult("rules-2").full_reason, "the rules changed since the realtime watcher started");
   ASSERT_TRUE(journal_->EndEpoch("the watcher stopped").ok());
-  EXPECT_EQ(Consult().full_reason, "the realtime watcher is not running");
+  EXPECT_EQ(journal_->Consult(kRules, nullptr, 100'000'000)->full_reason,
+            "the realtime watcher is not running");
 }
 
 TEST_F(JournalTest, CookieSyncWaitsForTheWatchersAnswer) {
