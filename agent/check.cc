@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "agent/accept.h"
+#include "agent/incremental.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "core/diff.h"
@@ -43,12 +44,13 @@ Result<Session> OpenSession(const CheckOptions& options) {
 // `expected`: entries of a previous scan of the same tree, for the progress
 // line's estimate (0 when unknown).
 Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
-                            uint64_t expected = 0) {
+                            uint64_t expected = 0, const ScanReuse* reuse = nullptr) {
   ScanOptions so;
   so.root = options.root;
   so.jobs = options.jobs;
   so.full = full;
   so.cache = s.store.get();
+  so.reuse = reuse;
   ScanProgressSink* progress = options.progress.get();
   if (progress != nullptr) {
     progress->Start(expected);
@@ -169,6 +171,98 @@ Status AddPackageDrift(Session& s, const CheckOptions& options, const SnapshotRo
   return Status::Ok();
 }
 
+std::string SnapshotName(int64_t id) { return "snapshot " + std::to_string(id); }
+
+// The reuse of options.dirty's base snapshot, or why the check walks
+// everything: the base must be the latest check of this baseline, of this
+// target and root, with the same rule file and rules (their fingerprint),
+// and its trees must still be in the store.
+Result<ScanReuse> JournalBase(const CheckOptions& options, Session& s, std::string* why_not) {
+  const DirtySet& dirty = *options.dirty;
+  ScanReuse reuse;
+  if (options.full) {
+    *why_not = "every file is re-read (--full)";
+    return reuse;
+  }
+  for (const auto* list : {&dirty.paths, &dirty.trees}) {
+    for (const std::string& p : *list) {
+      if (!IsCleanLogicalPath(p)) {
+        *why_not = "the journal holds '" + EscapePath(p) + "', not a clean logical path";
+        return reuse;
+      }
+    }
+  }
+  DW_ASSIGN_OR_RETURN(std::optional<CheckRow> latest, s.store->LatestCheck(options.baseline));
+  if (!latest) {
+    *why_not = "no check of baseline '" + options.baseline + "' is recorded yet";
+    return reuse;
+  }
+  if (latest->snapshot_id != dirty.base_snapshot_id) {
+    *why_not = "the journal starts at " + SnapshotName(dirty.base_snapshot_id) +
+               " but the latest check is " + SnapshotName(latest->snapshot_id);
+    return reuse;
+  }
+  auto snap = s.store->GetSnapshot(latest->snapshot_id);
+  if (!snap.ok()) {
+    *why_not = "the journal's " + SnapshotName(latest->snapshot_id) +
+               " cannot be read: " + snap.status().message();
+    return reuse;
+  }
+  const std::string rules_path =
+      options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
+  const std::string what = "the journal's " + SnapshotName(snap->id);
+  if (snap->kind != "check") {
+    *why_not = what + " is a " + snap->kind + ", not a check";
+  } else if (snap->target != s.host.Hostname()) {
+    *why_not = what + " is of " + snap->target + ", not " + s.host.Hostname();
+  } else if (snap->root_path != options.root) {
+    *why_not = what + " was taken of root " + snap->root_path + ", not " + options.root;
+  } else if (snap->rules_path != rules_path) {
+    *why_not = what + " was taken with rules " +
+               (snap->rules_path.empty() ? std::string("not recorded") : snap->rules_path) +
+               ", not " + rules_path;
+  } else if (snap->rules_hash != s.policy.Fingerprint().Hex()) {
+    *why_not = "the rules changed since the journal's " + SnapshotName(snap->id);
+  } else if (auto tree = s.store->Get(snap->root); !tree.ok()) {
+    *why_not = what + "'s trees are not in the store: " + tree.status().message();
+  }
+  if (!why_not->empty()) return reuse;
+  reuse.source = s.store.get();
+  reuse.root = snap->root;
+  reuse.stats = snap->stats;
+  reuse.subtrees = snap->subtrees;
+  reuse.warnings = snap->warnings;
+  reuse.dirty = dirty.paths;
+  reuse.dirty.insert(reuse.dirty.end(), dirty.trees.begin(), dirty.trees.end());
+  std::sort(reuse.dirty.begin(), reuse.dirty.end());
+  reuse.dirty.erase(std::unique(reuse.dirty.begin(), reuse.dirty.end()), reuse.dirty.end());
+  reuse.trees = dirty.trees;
+  std::sort(reuse.trees.begin(), reuse.trees.end());
+  reuse.trees.erase(std::unique(reuse.trees.begin(), reuse.trees.end()), reuse.trees.end());
+  return reuse;
+}
+
+// The check's scan: journal-driven when options.dirty allows it (walk says
+// how it went), else in full.
+Result<ScanResult> CheckScan(const CheckOptions& options, Session& s, uint64_t expected,
+                             WalkInfo* walk) {
+  if (options.dirty) {
+    std::string why_not;
+    DW_ASSIGN_OR_RETURN(ScanReuse reuse, JournalBase(options, s, &why_not));
+    if (why_not.empty()) {
+      auto scan = ScanInto(options, s, options.full, expected, &reuse);
+      if (scan.ok()) {
+        walk->journal = true;
+        walk->dirty_paths = static_cast<int64_t>(reuse.dirty.size());
+        return scan;
+      }
+      why_not = "the journal-driven scan failed: " + scan.status().message();
+    }
+    walk->full_reason = why_not;
+  }
+  return ScanInto(options, s, options.full, expected);
+}
+
 PackageInventory PackageInventoryOf(const std::vector<packages::Package>& pkgs) {
   PackageInventory inv;
   inv.list.reserve(pkgs.size());
@@ -209,8 +303,9 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
   if (not_recorded != nullptr) s.store->KeepScanOnWriteFailure();
   DW_ASSIGN_OR_RETURN(BaselineState base, LoadBaseline(s, options));
   const ScanStats& last = base.snapshot.stats;
+  WalkInfo walk;
   DW_ASSIGN_OR_RETURN(ScanResult scan,
-                      ScanInto(options, s, options.full, last.files + last.dirs + last.others));
+                      CheckScan(options, s, last.files + last.dirs + last.others, &walk));
   std::vector<packages::Package> pkgs = ReadPackages(s, options, &scan.warnings);
   // Recording failures end the check unless the caller takes the result
   // without its record (not_recorded): then the drift is still computed,
@@ -235,6 +330,7 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
   result.subtrees = scan.subtrees;
   result.warnings = scan.warnings;
   result.stats = scan.stats;
+  result.walk = walk;
   // An unreadable package database sends no inventory rather than an empty one.
   const bool pkgs_read =
       std::none_of(scan.warnings.begin(), scan.warnings.end(),

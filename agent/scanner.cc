@@ -55,6 +55,8 @@ struct DirNode {
   uint64_t ino = 0;
   int depth = 0;
   bool descend = true;  // false: mount point or too deep, recorded empty
+  bool reuse = false;   // journal-driven: `base` is this directory in the base scan
+  Hash128 base;
   std::vector<Entry> entries;
   std::atomic<size_t> pending{1};  // own listing + unfinished child dirs
 };
@@ -70,9 +72,12 @@ class Scan {
   Scan(Host& host, const rules::Policy& policy, const ScanOptions& options, TreeSink& sink)
       : host_(host), policy_(policy), options_(options), sink_(sink) {
     for (const std::string& r : policy_.Roots()) roots_.insert(r);
+    if (options_.reuse != nullptr) reuse_ = std::make_unique<ReuseState>(*options_.reuse);
   }
 
   Result<ScanResult> Run();
+  // Journal-driven with nothing dirty: the base scan as it was.
+  ScanResult Unchanged();
 
  private:
   void Worker();
@@ -81,6 +86,12 @@ class Scan {
                const std::shared_ptr<UniqueFd>& self_fd, const std::shared_ptr<DirNode>& self);
   Result<Digest> HashFile(int dir_fd, const std::string& path, const std::string& name,
                           const struct stat& before, HashAlgo algo);
+  // Journal-driven: takes the base entry of the clean directory `name` (its
+  // stat cache row carried over); false when it has to be examined.
+  bool Reuse(DirNode& node, const Tree& base, const DirEntryName& de, const std::string& path,
+             const std::vector<CachedStat>& cached, std::vector<CachedStat>* fresh);
+  // Journal-driven: the base tree of `node`, its entries subtracted.
+  Result<Tree> LoadBase(const DirNode& node);
   void Finish(std::shared_ptr<DirNode> node);
   void Push(std::vector<Task> tasks);
   void Warn(std::string message);
@@ -96,10 +107,12 @@ class Scan {
   const ScanOptions& options_;
   TreeSink& sink_;
   std::set<std::string> roots_;
+  std::unique_ptr<ReuseState> reuse_;  // journal-driven scans only
   Hash128 empty_tree_;
   int64_t started_ns_ = 0;
 
-  std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0}, files_hashed_{0}, bytes_hashed_{0};
+  std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0}, files_hashed_{0}, bytes_hashed_{0},
+      dirs_listed_{0};
   std::atomic<int64_t> last_progress_ns_{0};
 
   std::mutex mu_;  // guards everything below
@@ -111,6 +124,7 @@ class Scan {
   std::vector<std::string> warnings_;
   uint64_t warnings_dropped_ = 0;
   std::vector<std::pair<std::string, Hash128>> subtrees_;
+  std::vector<std::string> listed_;  // journal-driven: the directories listed
   Hash128 root_hash_;
   std::mutex progress_mu_;  // serializes the progress callback
 };
@@ -225,11 +239,38 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
   }
   std::sort(names->begin(), names->end(),
             [](const DirEntryName& a, const DirEntryName& b) { return a.name < b.name; });
+  ++dirs_listed_;
+  if (reuse_ != nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    listed_.push_back(node.path);
+  }
   bool cache_loaded = false;
   std::vector<CachedStat> cached;
   std::vector<CachedStat> fresh;
   bool cache_dirty = false;
   const std::string prefix = node.path == "/" ? "" : node.path;
+  Tree base;
+  // Base directories whose counts are not left to their own listing.
+  std::vector<bool> base_below_counted;
+  if (node.reuse) {
+    auto loaded = LoadBase(node);
+    if (!loaded.ok()) {
+      Fatal(loaded.status().WithContext("journal base " + EscapePath(node.path)));
+      return;
+    }
+    base = std::move(*loaded);
+    base_below_counted.assign(base.entries.size(), false);
+    if (options_.cache != nullptr) {
+      cache_loaded = true;  // reused directories keep their rows
+      auto rows = options_.cache->LoadDir(node.host_path);
+      if (rows.ok()) cached = std::move(*rows);
+    }
+  }
+  auto base_entry = [&](const std::string& name) -> const Entry* {
+    auto it = std::lower_bound(base.entries.begin(), base.entries.end(), name,
+                               [](const Entry& e, const std::string& n) { return e.name < n; });
+    return it != base.entries.end() && it->name == name ? &*it : nullptr;
+  };
 
   for (const DirEntryName& de : *names) {
     std::string path = prefix + "/" + de.name;
@@ -239,6 +280,10 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     const bool below = !watched && policy_.CouldMatchBelow(path);
     if (!watched && !below) continue;
     if (!watched && de.d_type != DT_DIR && de.d_type != DT_UNKNOWN) continue;
+    if (node.reuse && Reuse(node, base, de, path, cached, &fresh)) {
+      base_below_counted[base_entry(de.name) - base.entries.data()] = true;
+      continue;
+    }
 
     struct stat st;
     Status s = host_.StatAt(fd, de.name, &st);
@@ -377,6 +422,11 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       child->dev = st.st_dev;
       child->ino = st.st_ino;
       child->depth = node.depth + 1;
+      if (const Entry* b = node.reuse ? base_entry(de.name) : nullptr;
+          b != nullptr && b->type == EntryType::kDir && !reuse_->IsTree(path)) {
+        child->reuse = true;
+        child->base = b->subtree;
+      }
       const bool cross = watched && rule->cross_mounts;
       if (st.st_dev != node.dev && !cross) {
         child->descend = false;
@@ -385,7 +435,23 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
         Warn(EscapePath(path) + ": deeper than " + std::to_string(options_.max_depth) +
              " levels, not descended");
       }
+      if (child->reuse && child->descend) {
+        // Its listing subtracts its base entries.
+        base_below_counted[base_entry(de.name) - base.entries.data()] = true;
+      } else {
+        child->reuse = false;
+      }
       children->push_back(Task{std::move(child), self_fd, de.name});
+    }
+  }
+  for (size_t i = 0; i < base.entries.size(); ++i) {
+    const Entry& b = base.entries[i];
+    if (b.type != EntryType::kDir || base_below_counted[i]) continue;
+    // Gone, replaced or rescanned whole: nothing below it is in this scan
+    // unless examined again.
+    if (Status s = reuse_->SubtractBelow(b.subtree); !s.ok()) {
+      Fatal(s.WithContext("journal base " + EscapePath(prefix + "/" + b.name)));
+      return;
     }
   }
   if (options_.cache != nullptr && (cache_dirty || fresh.size() != cached.size())) {
@@ -393,6 +459,33 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     if (!s.ok()) Warn("stat cache: " + s.message());
   }
   MaybeReportProgress();
+}
+
+Result<Tree> Scan::LoadBase(const DirNode& node) {
+  DW_ASSIGN_OR_RETURN(Tree base, reuse_->reuse().source->Get(node.base));
+  reuse_->SubtractEntries(base);
+  return base;
+}
+
+bool Scan::Reuse(DirNode& node, const Tree& base, const DirEntryName& de, const std::string& path,
+                 const std::vector<CachedStat>& cached, std::vector<CachedStat>* fresh) {
+  if (de.d_type != DT_DIR && de.d_type != DT_UNKNOWN) return false;
+  if (reuse_->Leads(path) || reuse_->HasBaseWarning(path)) return false;
+  auto it = std::lower_bound(base.entries.begin(), base.entries.end(), de.name,
+                             [](const Entry& e, const std::string& n) { return e.name < n; });
+  // Not in the base as a directory: the journal missed it, so look.
+  if (it == base.entries.end() || it->name != de.name || it->type != EntryType::kDir) return false;
+  node.entries.push_back(*it);
+  ++dirs_;
+  auto row = std::lower_bound(cached.begin(), cached.end(), de.name,
+                              [](const CachedStat& c, const std::string& n) { return c.name < n; });
+  if (row != cached.end() && row->name == de.name) fresh->push_back(*row);
+  auto under = reuse_->SubtreesUnder(path);
+  if (!under.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    subtrees_.insert(subtrees_.end(), under.begin(), under.end());
+  }
+  return true;
 }
 
 void Scan::ProcessDir(Task task) {
@@ -464,11 +557,16 @@ Result<ScanResult> Scan::Run() {
 
   struct stat st;
   DW_RETURN_IF_ERROR(host_.StatAt(AT_FDCWD, options_.root, &st).WithContext("scan root"));
+  if (reuse_ != nullptr && !reuse_->Leads("/")) return Unchanged();
   auto root = std::make_shared<DirNode>();
   root->path = "/";
   root->host_path = options_.root;
   root->dev = st.st_dev;
   root->ino = st.st_ino;
+  if (reuse_ != nullptr && !reuse_->IsTree("/")) {
+    root->reuse = true;
+    root->base = reuse_->reuse().root;
+  }
   // The root itself may be a symlink the user named on purpose; open it plainly.
   Push({Task{root, nullptr, options_.root}});
   root.reset();
@@ -488,6 +586,16 @@ Result<ScanResult> Scan::Run() {
   result.stats.files = files_;
   result.stats.dirs = dirs_;
   result.stats.others = others_;
+  if (reuse_ != nullptr && !reuse_->IsTree("/")) {
+    ScanStats totals = reuse_->Totals(files_, dirs_, others_);
+    result.stats.files = totals.files;
+    result.stats.dirs = totals.dirs;
+    result.stats.others = totals.others;
+  }
+  result.dirs_listed = dirs_listed_;
+  if (reuse_ != nullptr) {
+    for (std::string& w : reuse_->CarriedWarnings(listed_)) warnings_.push_back(std::move(w));
+  }
   result.stats.files_hashed = files_hashed_;
   result.stats.bytes_hashed = bytes_hashed_;
   result.stats.duration_ns = host_.NowNs() - started_ns_;
@@ -498,6 +606,20 @@ Result<ScanResult> Scan::Run() {
   }
   std::sort(subtrees_.begin(), subtrees_.end());
   result.subtrees = std::move(subtrees_);
+  return result;
+}
+
+ScanResult Scan::Unchanged() {
+  const ScanReuse& base = reuse_->reuse();
+  ScanResult result;
+  result.root = base.root;
+  result.started_ns = started_ns_;
+  result.stats.files = base.stats.files;
+  result.stats.dirs = base.stats.dirs;
+  result.stats.others = base.stats.others;
+  result.stats.duration_ns = host_.NowNs() - started_ns_;
+  result.subtrees = base.subtrees;
+  result.warnings = reuse_->CarriedWarnings({});
   return result;
 }
 

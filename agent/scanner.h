@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/incremental.h"
 #include "core/drift.h"
 #include "core/entry.h"
 #include "core/hash.h"
@@ -86,6 +87,14 @@ struct ScanOptions {
   size_t max_warnings = 1000;  // further warnings are counted, not listed
   // Called now and then from worker threads (serialized); optional.
   std::function<void(const ScanProgress&)> progress;
+  // Optional, not owned: a journal-driven scan. Only directories that are
+  // dirty or lead to a dirty path are listed (their files examined as
+  // usual, the stat cache applying); every other directory's entry and
+  // subtree is taken from the base scan, and directories in `trees` are
+  // scanned whole. The root, subtrees and counts equal a full scan's when
+  // the dirty set holds every path that changed since the base scan. A base
+  // tree that cannot be read is an error (the caller scans in full then).
+  const ScanReuse* reuse = nullptr;
 };
 
 // Receives the progress of the scans of a check or baseline (the CLI draws
@@ -103,11 +112,16 @@ class ScanProgressSink {
 
 struct ScanResult {
   Hash128 root;
+  // files, dirs and others count the whole resulting tree, in a
+  // journal-driven scan too (the base counts adjusted by what was examined);
+  // files_hashed and bytes_hashed count what this scan read.
   ScanStats stats;
   std::vector<std::string> warnings;
   // Identity of each top-level watched directory, e.g. {"/etc", ...}.
   std::vector<std::pair<std::string, Hash128>> subtrees;
   int64_t started_ns = 0;
+  // Directories listed; in a journal-driven scan the others were reused.
+  uint64_t dirs_listed = 0;
 };
 
 Result<ScanResult> ScanTree(Host& host, const rules::Policy& policy, const ScanOptions& options,

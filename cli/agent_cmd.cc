@@ -216,6 +216,7 @@ void PrintCheck(const CheckResult& result, bool json) {
     std::cout << "baseline '" << result.baseline << "' rev " << result.baseline_revision << ": "
               << FormatSummary(result.events) << " (" << StatsLine(result.stats) << ")"
               << std::endl;
+    if (std::string walk = FormatWalk(result.walk); !walk.empty()) std::cout << walk << "\n";
   }
 }
 

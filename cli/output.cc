@@ -125,6 +125,15 @@ std::string FormatSummary(const std::vector<DriftEvent>& events) {
   return out;
 }
 
+std::string FormatWalk(const WalkInfo& walk) {
+  if (walk.journal) {
+    return "walked " + std::to_string(walk.dirty_paths) +
+           (walk.dirty_paths == 1 ? " dirty path" : " dirty paths") + " (realtime journal)";
+  }
+  if (!walk.full_reason.empty()) return "walked everything: " + walk.full_reason;
+  return "";
+}
+
 Result<int64_t> ParseSince(const std::string& text, int64_t now_ns) {
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) && text.size() <= 8) {
     char* end = nullptr;

@@ -20,6 +20,11 @@ std::string FormatTime(int64_t unix_ns);
 std::string FormatEvent(const DriftEvent& e);
 // "3 added, 1 modified, 0 removed" (+ ", N package" when any).
 std::string FormatSummary(const std::vector<DriftEvent>& events);
+
+// How a check walked the tree, one line for `check`: "walked 12 dirty paths
+// (realtime journal)", "walked everything: REASON", or "" for an ordinary
+// full walk.
+std::string FormatWalk(const WalkInfo& walk);
 // RFC 3339, or a duration back from now_ns like "90m", "24h", "7d".
 Result<int64_t> ParseSince(const std::string& text, int64_t now_ns);
 // $SUDO_USER, $USER, or the passwd name of the real uid.
