@@ -110,6 +110,10 @@ Status Watcher::Start() {
                                                     policy_.Fingerprint().Hex()));
   }
   next_heartbeat_ = host_.MonotonicNs() + kJournalHeartbeatNs;
+  // Syncs from here on wait for Run (a check may consult before its thread
+  // has started).
+  std::lock_guard<std::mutex> lock(mu_);
+  running_ = true;
   return Status::Ok();
 }
 
@@ -402,10 +406,6 @@ Status Watcher::Poll(int64_t timeout_ns) {
 }
 
 Status Watcher::Run() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    running_ = true;
-  }
   Status result = Status::Ok();
   for (;;) {
     {

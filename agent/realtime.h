@@ -77,8 +77,8 @@ class Watcher {
   Status Poll(int64_t timeout_ns);
   void Stop();
   // Waits (up to timeout_ns) until every event read from the kernel before
-  // the call is recorded in the journal. kUnavailable when Run is not
-  // running or did not answer in time.
+  // the call is recorded in the journal. kUnavailable when the watcher was
+  // not started or has stopped, or Run did not answer in time.
   Status Sync(int64_t timeout_ns = 2'000'000'000);
 
   // Gaps seen so far (for status and tests).

@@ -65,6 +65,13 @@ TEST(RealtimeDaemonTest, ChangeReachesTheCollectorWithinASecond) {
   EXPECT_TRUE(arrived) << "not at the collector within 1 s\n"
                        << testutil::Run("cat " + Q(log)).out;
   EXPECT_EQ(host().at("reports").as_integer(), 2);
+  // `driftwatch check` syncs with the daemon's watcher and examines only
+  // what its journal marked dirty since the daemon's check.
+  r = dw("check");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("walked 1 dirty path (realtime journal)"), std::string::npos) << r.out;
+  r = dw("check");
+  EXPECT_NE(r.out.find("walked 0 dirty paths (realtime journal)"), std::string::npos) << r.out;
   EXPECT_EQ(daemon.Kill(SIGTERM), 0);
   const std::string out = testutil::Run("cat " + Q(log)).out;
   EXPECT_NE(out.find("realtime: 1 drift event(s)"), std::string::npos) << out;
