@@ -62,8 +62,7 @@ TEST(RealtimeDaemonTest, ChangeReachesTheCollectorWithinASecond) {
     arrived = drifted();
     if (!arrived) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_TRUE(arrived) << "not at the collector within 1 s\n"
-                       << testutil::Run("cat " + Q(log)).out;
+  EXPECT_TRUE(arrived) << "not at the collector within 1 s\n" << testutil::Run("cat " + Q(log)).out;
   EXPECT_EQ(host().at("reports").as_integer(), 2);
   // `driftwatch check` syncs with the daemon's watcher and examines only
   // what its journal marked dirty since the daemon's check.
