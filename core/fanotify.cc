@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -103,18 +104,18 @@ std::string ReadFromStart(int fd) {
 struct RawEvent {
   uint64_t mask = 0;
   int64_t pid = 0;
-  int pidfd = -1;
+  int pidfd = INT_MIN;  // no pidfd record
   const __kernel_fsid_t* fsid = nullptr;
   const struct file_handle* handle = nullptr;
   std::string_view name;
 };
 
 // Parses the info records of one event; false when they are malformed.
-bool ParseEvent(const struct fanotify_event_metadata* meta, RawEvent* ev) {
-  ev->mask = meta->mask;
-  ev->pid = meta->pid;
-  const char* p = reinterpret_cast<const char*>(meta) + meta->metadata_len;
-  const char* end = reinterpret_cast<const char*>(meta) + meta->event_len;
+bool ParseEvent(const char* base, const struct fanotify_event_metadata& meta, RawEvent* ev) {
+  ev->mask = meta.mask;
+  ev->pid = meta.pid;
+  const char* p = base + meta.metadata_len;
+  const char* end = base + meta.event_len;
   while (p + sizeof(struct fanotify_event_info_header) <= end) {
     struct fanotify_event_info_header hdr;
     std::memcpy(&hdr, p, sizeof hdr);
@@ -176,9 +177,9 @@ class Fanotify final : public FanotifySource {
     // Events read but not handed out still hold pidfds.
     while (pending_ < filled_) {
       RawEvent ev;
-      auto* meta = reinterpret_cast<const struct fanotify_event_metadata*>(buf_.data() + pending_);
-      if (ParseEvent(meta, &ev) && ev.pidfd >= 0) ::close(ev.pidfd);
-      pending_ += meta->event_len;
+      const struct fanotify_event_metadata meta = MetadataAt(pending_);
+      if (ParseEvent(buf_.data() + pending_, meta, &ev) && ev.pidfd >= 0) ::close(ev.pidfd);
+      pending_ += meta.event_len;
     }
   }
 
@@ -205,9 +206,15 @@ class Fanotify final : public FanotifySource {
     ++stats_.gaps;
   }
   void CheckMounts(std::vector<FsEvent>* out);
-  // Handles one event; false when it was kept.
-  void Handle(const struct fanotify_event_metadata* meta, const FsEventFilter& keep,
-              std::vector<FsEvent>* out);
+  // Handles one event: a gap, dropped, or appended to *out with its actor.
+  // Events are 4-byte aligned in the buffer, the metadata's mask needs 8.
+  struct fanotify_event_metadata MetadataAt(size_t offset) const {
+    struct fanotify_event_metadata meta;
+    std::memcpy(&meta, buf_.data() + offset, sizeof meta);
+    return meta;
+  }
+  void Handle(const char* base, const struct fanotify_event_metadata& meta,
+              const FsEventFilter& keep, std::vector<FsEvent>* out);
   // The current path of a directory handle, or "" when it is gone.
   std::string DirPath(const RawEvent& ev, const std::string& key);
 
@@ -227,6 +234,8 @@ class Fanotify final : public FanotifySource {
   ActorReader actors_;
   FanotifyStats stats_;
   std::vector<char> buf_;
+  // getpid() once: the source is not used across fork.
+  const int64_t own_pid_ = ::getpid();
   size_t pending_ = 0;  // buf_[pending_, filled_) holds events not yet handled
   size_t filled_ = 0;
 };
@@ -309,15 +318,15 @@ std::string Fanotify::DirPath(const RawEvent& ev, const std::string& key) {
   return path;
 }
 
-void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventFilter& keep,
-                      std::vector<FsEvent>* out) {
+void Fanotify::Handle(const char* base, const struct fanotify_event_metadata& meta,
+                      const FsEventFilter& keep, std::vector<FsEvent>* out) {
   ++stats_.events;
-  if (meta->mask & FAN_Q_OVERFLOW) {
+  if (meta.mask & FAN_Q_OVERFLOW) {
     AddGap("event queue overflowed", out);
     return;
   }
   RawEvent ev;
-  const bool parsed = ParseEvent(meta, &ev);
+  const bool parsed = ParseEvent(base, meta, &ev);
   UniqueFd pidfd(ev.pidfd >= 0 ? ev.pidfd : -1);
   if (!parsed || ev.handle == nullptr) {
     ++stats_.unresolved;
@@ -328,7 +337,7 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
       FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE | FAN_DELETE_SELF | FAN_MOVE_SELF;
   const bool dir_gone = is_dir && (ev.mask & kDirGone) != 0;
   // Our own events are dropped, but a directory we moved still invalidates.
-  const bool own = ev.pid == static_cast<int64_t>(::getpid());
+  const bool own = ev.pid == own_pid_;
   if (own && !dir_gone) {
     ++stats_.own;
     return;
@@ -362,7 +371,10 @@ void Fanotify::Handle(const struct fanotify_event_metadata* meta, const FsEventF
   out_ev.path = std::move(path);
   out_ev.time_ns = ClockNs(CLOCK_REALTIME);
   ++stats_.actor_lookups;
-  out_ev.actor = actors_.Read(ev.pid, pidfd.get(), ClockNs(CLOCK_MONOTONIC));
+  const int actor_fd = pidfd.valid()             ? pidfd.get()
+                       : ev.pidfd == FAN_NOPIDFD ? ActorReader::kExited
+                                                 : ActorReader::kNoPidfd;
+  out_ev.actor = actors_.Read(ev.pid, actor_fd, ClockNs(CLOCK_MONOTONIC));
   out->push_back(std::move(out_ev));
   ++stats_.kept;
 }
@@ -399,17 +411,19 @@ Result<size_t> Fanotify::Read(const FsEventFilter& keep, int64_t timeout_ns, siz
       pending_ = 0;
       filled_ = static_cast<size_t>(n);
     }
-    auto* meta = reinterpret_cast<const struct fanotify_event_metadata*>(buf_.data() + pending_);
     const size_t left = filled_ - pending_;
-    if (left < sizeof *meta || meta->event_len < sizeof *meta || meta->event_len > left ||
-        meta->vers != FANOTIFY_METADATA_VERSION) {
+    struct fanotify_event_metadata meta;
+    if (left >= sizeof meta) meta = MetadataAt(pending_);
+    if (left < sizeof meta || meta.event_len < sizeof meta || meta.event_len > left ||
+        meta.vers != FANOTIFY_METADATA_VERSION) {
       pending_ = filled_ = 0;
       AddGap("fanotify: unexpected event format", out);
       continue;
     }
-    pending_ += meta->event_len;
+    const char* base = buf_.data() + pending_;
+    pending_ += meta.event_len;
     ++handled;
-    Handle(meta, keep, out);
+    Handle(base, meta, keep, out);
   }
   return handled;
 }

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,6 +79,20 @@ bool PidfdExited(int pidfd) {
 // /proc/PID is that process). A zombie still holds it.
 bool PidfdHoldsPid(int pidfd) {
   return ::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) == 0;
+}
+
+// Whether pidfds live on pidfs (Linux 6.9+), where a pidfd's inode number is
+// unique to its process for the life of the system; older kernels give
+// every pidfd one shared anonymous inode.
+bool OnPidfs(int pidfd) {
+  constexpr int64_t kPidfsMagic = 0x50494446;
+  struct statfs sfs;
+  return ::fstatfs(pidfd, &sfs) == 0 && static_cast<int64_t>(sfs.f_type) == kPidfsMagic;
+}
+
+uint64_t Inode(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
 std::string ProcDir(int64_t pid) { return "/proc/" + std::to_string(pid) + "/"; }
@@ -156,9 +172,23 @@ int64_t ParseAuditId(std::string_view text) {
 Actor ActorReader::Read(int64_t pid, int pidfd, int64_t now_ns) {
   Actor out;
   out.pid = pid;
-  std::optional<ProcStat> stat;
-  if (auto text = ReadProcFile(ProcDir(pid) + "stat", kMaxProcFile)) stat = ParseProcStat(*text);
   auto cached = by_pid_.find(pid);
+  // A pidfd on pidfs names its process exactly: a recent read of that same
+  // process needs no look at /proc.
+  if (pidfd >= 0 && pidfs_ == Pidfs::kUnknown) pidfs_ = OnPidfs(pidfd) ? Pidfs::kYes : Pidfs::kNo;
+  const uint64_t process = pidfd >= 0 && pidfs_ == Pidfs::kYes ? Inode(pidfd) : 0;
+  if (process != 0 && cached != by_pid_.end() && cached->second.process == process &&
+      now_ns - cached->second.read_ns < kRefreshNs) {
+    Actor hit = cached->second.actor;
+    hit.exited = PidfdExited(pidfd);
+    return hit;
+  }
+  std::optional<ProcStat> stat;
+  if (pidfd == kExited) {
+    pidfd = kNoPidfd;  // whatever has the pid in /proc now is another process
+  } else if (auto text = ReadProcFile(ProcDir(pid) + "stat", kMaxProcFile)) {
+    stat = ParseProcStat(*text);
+  }
   if (stat) {
     const bool fresh = cached != by_pid_.end() && cached->second.start_time == stat->start_time &&
                        cached->second.comm == stat->comm &&
@@ -173,14 +203,19 @@ Actor ActorReader::Read(int64_t pid, int pidfd, int64_t now_ns) {
         read = cached->second.actor;  // a zombie: its last read while alive
         read.exited = true;
       }
-      if (!fresh && !read.exited) Remember(pid, {read, stat->start_time, stat->comm, now_ns});
+      if (!fresh && !read.exited) {
+        Remember(pid, {read, stat->start_time, stat->comm, now_ns, process});
+      }
       read.pid = pid;
       return read;
     }
   }
   // Gone: only an earlier read of the pid can say more.
   out.exited = true;
-  if (cached != by_pid_.end() && now_ns - cached->second.read_ns < kExitedFillNs) {
+  const bool other_process = cached != by_pid_.end() && process != 0 &&
+                             cached->second.process != 0 && cached->second.process != process;
+  if (cached != by_pid_.end() && !other_process &&
+      now_ns - cached->second.read_ns < kExitedFillNs) {
     out = cached->second.actor;
     out.pid = pid;
     out.exited = true;

@@ -54,8 +54,9 @@ std::string JoinCmdline(std::string_view raw);
 // (4294967295) and for anything that is not a number.
 int64_t ParseAuditId(std::string_view text);
 
-// Reads Actors from /proc. Each (pid, start time, comm) is read in full at
-// most once a second, so a burst of events from one process costs one read;
+// Reads Actors from /proc. Each process (pid, start time and comm, or its
+// pidfd's pidfs inode) is read in full at most once a second, so a burst of
+// events from one process costs one read;
 // an exited process is filled from its last read (at most kExitedFillNs
 // old). Both caches are bounded.
 class ActorReader {
@@ -63,12 +64,17 @@ class ActorReader {
   static constexpr size_t kMaxCached = 4096;
   static constexpr int64_t kRefreshNs = 1'000'000'000;
   static constexpr int64_t kExitedFillNs = 5'000'000'000;
+  static constexpr int kNoPidfd = -1;
+  static constexpr int kExited = -2;
 
-  // The Actor of `pid`. `pidfd` (or -1) refers to the process that caused
-  // the event; with it, details are kept only if the pid was still that
-  // process when they were read, and `exited` says it was gone (zombie or
-  // reaped) before they could all be read. Without a pidfd the details are
-  // those of whatever process has the pid now. `now_ns` is monotonic.
+  // The Actor of `pid`. `pidfd` refers to the process that caused the
+  // event, or is kNoPidfd (not known) or kExited (the kernel found it gone).
+  // With a pidfd, details are kept only if the pid still was that process
+  // when they were read. `exited` says the process was gone (a zombie or
+  // reaped) when the event was handled; its details then are what could
+  // still be read, or the last read of that pid (at most kExitedFillNs old),
+  // or none. Without a pidfd the details are those of whatever process has
+  // the pid now. `now_ns` is monotonic.
   Actor Read(int64_t pid, int pidfd, int64_t now_ns);
 
   // Full reads of /proc/PID so far (cache misses).
@@ -80,6 +86,7 @@ class ActorReader {
     uint64_t start_time = 0;
     std::string comm;
     int64_t read_ns = 0;
+    uint64_t process = 0;  // pidfs inode of the process, 0 when unknown
   };
   Actor ReadProc(int64_t pid, const ProcStat& stat);
   std::string LoginName(int64_t uid);
@@ -88,6 +95,8 @@ class ActorReader {
   std::unordered_map<int64_t, Cached> by_pid_;  // the last read of each pid
   std::unordered_map<int64_t, std::string> logins_;
   uint64_t proc_reads_ = 0;
+  enum class Pidfs : uint8_t { kUnknown, kYes, kNo };
+  Pidfs pidfs_ = Pidfs::kUnknown;  // whether pidfds live on pidfs
 };
 
 }  // namespace driftwatch

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,6 +146,7 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
     Touch(a);                        // create, modify, close_write
     ::chmod(a.c_str(), 0600);        // attrib
     ::mkdir(d.c_str(), 0755);        // create (dir)
+    ::chmod(d.c_str(), 0700);        // attrib (dir)
     ::rename(a.c_str(), b.c_str());  // moved_from a, moved_to d/b
     ::unlink(b.c_str());             // delete
     ::mkdir(e.c_str(), 0755);        // create (dir)
@@ -163,7 +165,7 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
   }
   const std::map<std::string, uint32_t> want = {
       {a, kFsCreate | kFsModify | kFsCloseWrite | kFsAttrib | kFsMovedFrom},
-      {d, kFsCreate},
+      {d, kFsCreate | kFsAttrib},
       {b, kFsMovedTo | kFsDelete},
       {e, kFsCreate | kFsDelete},
       {end, kFsCreate | kFsModify | kFsCloseWrite},
@@ -298,6 +300,44 @@ TEST_F(FanotifyTest, ShortLivedShellHasItsPid) {
     // Reaped before the event was read: only an earlier read could name it.
     EXPECT_TRUE(e.actor.exited || e.actor.exe == sh) << FormatActor(e.actor);
   }
+}
+
+// Limits in docs/realtime.md: an event names the path the writer used, and
+// stores into a shared mapping give no modify event.
+TEST_F(FanotifyTest, HardLinkWritesAreNamedByTheLinkAndMmapStoresAreNotSeen) {
+  const std::string watched = root_ + "/etc-file";
+  const std::string link = root_ + "/tmp-link";
+  const std::string mapped = root_ + "/mapped";
+  const std::string end = root_ + "/end";
+  {
+    std::ofstream(watched) << "0123456789";
+    std::ofstream(mapped) << "0123456789";
+  }
+  ASSERT_EQ(::link(watched.c_str(), link.c_str()), 0);
+  std::vector<FsEvent> setup;  // the own events above: dropped
+  ASSERT_TRUE(source_->Read(UnderRoot(), 0, 100, &setup).ok());
+  EXPECT_TRUE(setup.empty());
+  InChild([&] {
+    int fd = ::open(link.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "x", 1) != 1) ::_exit(3);
+    ::close(fd);
+    fd = ::open(mapped.c_str(), O_RDWR | O_CLOEXEC);
+    void* map = ::mmap(nullptr, 10, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) ::_exit(4);
+    ::close(fd);
+    static_cast<char*>(map)[0] = 'X';
+    ::msync(map, 10, MS_SYNC);
+    ::munmap(map, 10);
+    Touch(end);
+  });
+  std::map<std::string, uint32_t> masks;
+  for (const FsEvent& e : ReadUntilPath(end)) masks[e.path] |= e.mask;
+  EXPECT_EQ(masks, (std::map<std::string, uint32_t>{
+                       {link, kFsModify | kFsCloseWrite},
+                       {mapped, kFsCloseWrite},
+                       {end, kFsCreate | kFsModify | kFsCloseWrite},
+                   }));
+  EXPECT_EQ(ReadText(mapped), "X123456789");
 }
 
 TEST_F(FanotifyTest, QueueOverflowIsAGap) {
