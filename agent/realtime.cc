@@ -297,12 +297,50 @@ void Watcher::ExaminePath(const std::string& path, const Pending& p) {
   }
   ev->time_ns = p.time_ns;
   ev->actor = p.last;
+  // A directory that came or went brings or takes what is under it, as a
+  // check would report it: its children are examined next round.
+  const bool dir_now = *now && (*now)->type == EntryType::kDir;
+  const bool dir_before = *base && (*base)->type == EntryType::kDir;
+  if (dir_now != dir_before) ExpandChildren(path, p, dir_before ? &**base : nullptr, dir_now);
   if (reported != reported_.end()) {
     reported->second = *ev;
   } else if (reported_.size() < kMaxReported) {
     reported_.emplace(path, *ev);
   }
   Emit(std::move(*ev));
+}
+
+void Watcher::ExpandChildren(const std::string& path, const Pending& p, const Entry* base,
+                             bool live) {
+  std::vector<std::string> names;
+  if (live) {
+    auto dir = host_.OpenAt(AT_FDCWD, HostPath(options_.root, path), O_RDONLY | O_DIRECTORY);
+    if (dir.ok()) {
+      auto entries = host_.ReadDir(dir->get());
+      if (entries.ok()) {
+        for (DirEntryName& e : *entries) names.push_back(std::move(e.name));
+      }
+    }
+  }
+  if (base != nullptr) {
+    auto tree = GetTree(base->subtree);
+    if (tree.ok()) {
+      for (const Entry& e : tree->entries) names.push_back(e.name);
+    }
+  }
+  Pending child;
+  child.time_ns = p.time_ns;
+  child.first = p.first;
+  child.last = p.last;
+  for (const std::string& name : names) {
+    const std::string logical = JoinPath(path == "/" ? "" : path, name);
+    if (!Keep(HostPath(options_.root, logical), false)) continue;
+    if (retry_.size() >= options_.max_pending) {
+      overflowed_ = true;
+      return;
+    }
+    retry_.emplace(logical, child);
+  }
 }
 
 Status Watcher::Examine() {

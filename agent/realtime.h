@@ -101,6 +101,9 @@ class Watcher {
   void Gap(const std::string& reason);
   Status Examine();
   void ExaminePath(const std::string& path, const Pending& p);
+  // Queues the children of a directory that came (`live`: as listed now)
+  // or went (`base`: its baseline entry) for the next round.
+  void ExpandChildren(const std::string& path, const Pending& p, const Entry* base, bool live);
   Status LoadBaseline();
   Result<std::optional<Entry>> BaselineEntry(const std::string& logical);
   Result<Tree> GetTree(const Hash128& id);

@@ -233,6 +233,22 @@ TEST_F(WatcherTest, AddedRemovedAndContainerOfTheActor) {
   EXPECT_EQ(container, "docker:web-1");
 }
 
+TEST_F(WatcherTest, DirectoryMovedInOrRemovedBringsWhatIsUnderIt) {
+  WriteFile(dir_ / "outside/conf.d/sub/x.conf", "x");
+  WriteFile(dir_ / "outside/conf.d/y.conf", "y");
+  WriteFile(root_ + "/etc/app/cache/ignored", "z");
+  MakeWatcher();
+  std::filesystem::rename(dir_ / "outside/conf.d", root_ + "/etc/app/conf.d");
+  Event("/etc/app/conf.d", kFsMovedTo, Proc(4, "/bin/mv"), /*is_dir=*/true);
+  EXPECT_THAT(Poll(), ElementsAre("added /etc/app/conf.d by 4", "added /etc/app/conf.d/sub by 4",
+                                  "added /etc/app/conf.d/y.conf by 4",
+                                  "added /etc/app/conf.d/sub/x.conf by 4"));
+  std::filesystem::remove_all(root_ + "/etc/app/cache");
+  Event("/etc/app/cache", kFsDelete, Proc(5, "/bin/rm"), /*is_dir=*/true);
+  // The cache is ignored: its removal and what was in it are not drift.
+  EXPECT_THAT(Poll(), ElementsAre());
+}
+
 TEST_F(WatcherTest, IgnoredUnwatchedAndStorePathsAreDropped) {
   MakeWatcher();
   WriteFile(root_ + "/etc/app/cache/state", "2");
