@@ -79,5 +79,44 @@ TEST(RealtimeDaemonTest, ChangeReachesTheCollectorWithinASecond) {
       << r.out;
 }
 
+TEST(RealtimeWatchTest, PrintsEachEventAndEndsWithZeroOnSigterm) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: fanotify filesystem marks";
+  if (std::string why = FsEventsUnsupportedReason(); !why.empty()) {
+    GTEST_SKIP() << "needs fanotify: " << why;
+  }
+  TempDir dir;
+  const std::string root = dir / "root";
+  const std::string db = dir / "agent.db";
+  testutil::Run("mkdir -p " + Q(root + "/etc/app"));
+  WriteFile(dir / "rules.yaml", kAgentRules);
+  WriteFile(root + "/etc/app/app.conf", "port = 80\n");
+  auto r = testutil::Run(Q(AgentBin()) + " baseline create --quiet --db " + Q(db) + " --root " +
+                         Q(root) + " --rules " + Q(dir / "rules.yaml") + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  // The change is made once the watcher runs (it says so on stderr).
+  std::thread change([&] {
+    WaitFor(
+        [&] {
+          return testutil::Run("cat " + Q(dir / "watch.log")).out.find("watching") !=
+                 std::string::npos;
+        },
+        10);
+    WriteFile(root + "/etc/app/app.conf", "port = 8080\n");
+  });
+  Process watch;
+  const std::string line =
+      watch.Start({AgentBin(), "watch", "--db", db, "--format", "json"}, dir / "watch.log");
+  change.join();
+  value ev = value::parse(line);
+  EXPECT_EQ(ev.at("path").as_string(), "/etc/app/app.conf") << line;
+  EXPECT_EQ(ev.at("kind").as_string(), "modified") << line;
+  EXPECT_EQ(watch.Kill(SIGTERM), 0);
+  // Neither the journal nor the outbox was written.
+  r = testutil::Run(Q(AgentBin()) + " status --db " + Q(db) + " 2>&1");
+  EXPECT_NE(r.out.find("outbox      0 report(s) waiting"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("realtime    off (no realtime watcher has run)"), std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace driftwatch::collector_it
