@@ -157,7 +157,8 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "verify_packages: false  # default\n"
       "min_severity: info  # default\n"
       "enroll_file: /etc/driftwatch/enroll.yaml  # default\n"
-      "metrics_file: \"\"  # default\n";
+      "metrics_file: \"\"  # default\n"
+      "realtime: true  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's
