@@ -18,6 +18,31 @@ int64_t TimespecNs(const struct timespec& ts) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+bool EntryFromStat(const std::string& name, const struct stat& st, const rules::Rule* rule,
+                   Entry* e) {
+  const bool watched = rule != nullptr && !rule->ignore;
+  e->name = name;
+  if (!EntryTypeFromMode(st.st_mode, &e->type)) return false;
+  e->structural = !watched;
+  e->mask = watched ? (rule->mask | kAttrType) : kAttrType;
+  // A growing file is checked by size and by the hash of its old prefix.
+  if (e->mask & kAttrGrowing) e->mask |= kAttrSize | kAttrHash;
+  if (e->type != EntryType::kFile) e->mask &= ~(kAttrHash | kAttrGrowing);
+  if (e->type == EntryType::kDir || e->type == EntryType::kSymlink) e->mask &= ~kAttrSize;
+  if (e->type != EntryType::kSymlink) e->mask &= ~kAttrLink;
+  if (e->type != EntryType::kCharDev && e->type != EntryType::kBlockDev) e->mask &= ~kAttrRdev;
+  e->mode = st.st_mode & 07777;
+  e->uid = st.st_uid;
+  e->gid = st.st_gid;
+  e->size = static_cast<uint64_t>(st.st_size);
+  e->mtime_ns = TimespecNs(st.st_mtim);
+  e->ctime_ns = TimespecNs(st.st_ctim);
+  e->inode = st.st_ino;
+  e->nlink = st.st_nlink;
+  e->rdev = st.st_rdev;
+  return true;
+}
+
 Hash128 XattrDigest(const std::vector<Xattr>& xattrs) {
   if (xattrs.empty()) return Hash128();
   std::vector<const Xattr*> sorted;

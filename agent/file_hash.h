@@ -1,6 +1,7 @@
-// Reading files for the scanner and the checker: whole-file digests taken
-// while a tree is scanned, the digest of a growing file's old prefix, and the
-// digest of a file's watched extended attributes.
+// Reading entries and files for the scanner, the checker and the realtime
+// watcher: an entry from its stat, whole-file digests taken while a tree is
+// scanned, the digest of a growing file's old prefix, and the digest of a
+// file's watched extended attributes.
 //
 // Thread-safety: the functions keep no state (a thread-local read buffer).
 #ifndef DRIFTWATCH_AGENT_FILE_HASH_H_
@@ -12,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "core/entry.h"
 #include "core/hash.h"
 #include "core/host.h"
 #include "core/status.h"
+#include "rules/policy.h"
 
 namespace driftwatch::agent {
 
@@ -40,6 +43,15 @@ Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t
 Hash128 XattrDigest(const std::vector<Xattr>& xattrs);
 
 int64_t TimespecNs(const struct timespec& ts);
+
+// The entry named `name` from its stat, with the attributes `rule` records
+// (a watched entry) or its type only (`rule` null or an ignore rule: a
+// directory on the way to watched paths). Only attributes that mean
+// something for the type are kept: a directory's size is filesystem
+// bookkeeping, not content. Symlink targets, xattrs and digests are left to
+// the caller. False for a file type driftwatch does not record.
+bool EntryFromStat(const std::string& name, const struct stat& st, const rules::Rule* rule,
+                   Entry* e);
 
 }  // namespace driftwatch::agent
 

@@ -17,23 +17,6 @@ std::string ParentOf(const std::string& logical) {
 
 }  // namespace
 
-// Must stay byte for byte what agent/scanner.cc hashes (XattrDigest there).
-Hash128 LiveXattrDigest(const std::vector<Xattr>& xattrs) {
-  if (xattrs.empty()) return Hash128();
-  std::vector<const Xattr*> sorted;
-  for (const Xattr& x : xattrs) sorted.push_back(&x);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
-  std::string buf;
-  for (const Xattr* x : sorted) {
-    buf += x->name;
-    buf.push_back('\0');
-    buf += std::to_string(x->value.size());
-    buf.push_back('\0');
-    buf += x->value;
-  }
-  return HashBytes(buf);
-}
-
 Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& policy,
                                            const std::string& root, const std::string& logical) {
   const rules::Rule* rule = policy.Match(logical);
@@ -44,24 +27,9 @@ Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& poli
   if (s.code() == StatusCode::kNotFound) return std::optional<Entry>();
   DW_RETURN_IF_ERROR(s);
   Entry e;
-  e.name = logical == "/" ? "" : logical.substr(logical.rfind('/') + 1);
-  if (!EntryTypeFromMode(st.st_mode, &e.type)) return std::optional<Entry>();
-  e.structural = !watched;
-  e.mask = watched ? (rule->mask | kAttrType) : kAttrType;
-  if (e.mask & kAttrGrowing) e.mask |= kAttrSize | kAttrHash;
-  if (e.type != EntryType::kFile) e.mask &= ~(kAttrHash | kAttrGrowing);
-  if (e.type == EntryType::kDir || e.type == EntryType::kSymlink) e.mask &= ~kAttrSize;
-  if (e.type != EntryType::kSymlink) e.mask &= ~kAttrLink;
-  if (e.type != EntryType::kCharDev && e.type != EntryType::kBlockDev) e.mask &= ~kAttrRdev;
-  e.mode = st.st_mode & 07777;
-  e.uid = st.st_uid;
-  e.gid = st.st_gid;
-  e.size = static_cast<uint64_t>(st.st_size);
-  e.mtime_ns = TimespecNs(st.st_mtim);
-  e.ctime_ns = TimespecNs(st.st_ctim);
-  e.inode = st.st_ino;
-  e.nlink = st.st_nlink;
-  e.rdev = st.st_rdev;
+  if (!EntryFromStat(logical == "/" ? "" : logical.substr(logical.rfind('/') + 1), st, rule, &e)) {
+    return std::optional<Entry>();
+  }
   if (watched) {
     const std::string parent = HostPath(root, ParentOf(logical));
     if (e.type == EntryType::kSymlink && (e.mask & kAttrLink)) {
@@ -71,7 +39,7 @@ Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& poli
     if (e.mask & kAttrXattrs) {
       DW_ASSIGN_OR_RETURN(UniqueFd dir, host.OpenAt(AT_FDCWD, parent, O_RDONLY | O_DIRECTORY));
       DW_ASSIGN_OR_RETURN(std::vector<Xattr> xattrs, host.XattrsAt(dir.get(), e.name));
-      e.xattrs = LiveXattrDigest(xattrs);
+      e.xattrs = XattrDigest(xattrs);
     }
     if (e.type == EntryType::kFile && (e.mask & kAttrHash)) {
       DW_ASSIGN_OR_RETURN(e.content, HashFilePrefix(host, host_path, e.size, rule->hash));

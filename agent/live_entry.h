@@ -29,9 +29,6 @@ namespace driftwatch::agent {
 Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& policy,
                                            const std::string& root, const std::string& logical);
 
-// The digest of watched extended attributes, as the scanner computes it.
-Hash128 LiveXattrDigest(const std::vector<Xattr>& xattrs);
-
 }  // namespace driftwatch::agent
 
 #endif  // DRIFTWATCH_AGENT_LIVE_ENTRY_H_

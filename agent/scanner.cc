@@ -232,28 +232,8 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       continue;
     }
     Entry e;
-    e.name = de.name;
-    if (!EntryTypeFromMode(st.st_mode, &e.type)) continue;
+    if (!EntryFromStat(de.name, st, rule, &e)) continue;
     if (!watched && e.type != EntryType::kDir) continue;
-    e.structural = !watched;
-    e.mask = watched ? (rule->mask | kAttrType) : kAttrType;
-    // A growing file is checked by size and by the hash of its old prefix.
-    if (e.mask & kAttrGrowing) e.mask |= kAttrSize | kAttrHash;
-    // Keep only the attributes that mean something for this type; a
-    // directory's size is filesystem bookkeeping, not content.
-    if (e.type != EntryType::kFile) e.mask &= ~(kAttrHash | kAttrGrowing);
-    if (e.type == EntryType::kDir || e.type == EntryType::kSymlink) e.mask &= ~kAttrSize;
-    if (e.type != EntryType::kSymlink) e.mask &= ~kAttrLink;
-    if (e.type != EntryType::kCharDev && e.type != EntryType::kBlockDev) e.mask &= ~kAttrRdev;
-    e.mode = st.st_mode & 07777;
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
-    e.size = static_cast<uint64_t>(st.st_size);
-    e.mtime_ns = TimespecNs(st.st_mtim);
-    e.ctime_ns = TimespecNs(st.st_ctim);
-    e.inode = st.st_ino;
-    e.nlink = st.st_nlink;
-    e.rdev = st.st_rdev;
 
     if (watched && e.type == EntryType::kSymlink && (e.mask & kAttrLink)) {
       auto target = host_.ReadLinkAt(fd, de.name);

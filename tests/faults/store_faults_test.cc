@@ -20,6 +20,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/sqlite.h"
 #include "tests/hostile/agent_runner.h"
 #include "tests/testing/full_disk.h"
 #include "tests/testing/temp_tree.h"
@@ -193,8 +194,13 @@ TEST_F(StoreFaults, CheckOnAFullDiskPrintsItsDriftAndSaysItWasNotRecorded) {
   EXPECT_EQ(events, (std::vector<std::string>{drift[1], drift[0]}));
   EXPECT_EQ(rc, 1) << tu::ReadText(dir_ / "stderr.txt");
 
-  // Full again while the agent's own -wal and -shm files exist: a new file
-  // is found and printed, the failure to record it is reported.
+  // Full again while the store's -wal and -shm files exist (a connection
+  // that stays open, as the daemon's does, keeps them; the last connection
+  // to close removes them): a new file is found and printed, the failure to
+  // record it is reported.
+  auto held = sqlite::Db::Open(Db());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_TRUE((*held)->Exec("SELECT count(*) FROM sqlite_master").ok());
   ASSERT_TRUE(fs::exists(Db() + "-shm"));
   tu::WriteFile(root_ + "/d0/second", "later\n");
   ASSERT_GT(tu::FillDisk(db_dir_ + "/filler"), 0);

@@ -25,9 +25,20 @@ async function signOut() {
   await page.waitForSelector('#token');
 }
 
-async function statusText() {
-  await page.waitForSelector('#admin-status .message');
-  return (await page.textContent('#admin-status .message')).trim();
+// Asserts that the status line says what `re` expects, waiting for it: an
+// earlier message stays on the page until the answer to the latest action
+// replaces it.
+async function expectStatus(re) {
+  await page
+    .waitForFunction(
+      ([source, flags]) => {
+        const m = document.querySelector('#admin-status .message');
+        return m && new RegExp(source, flags).test(m.textContent) ? m.textContent : null;
+      },
+      [re.source, re.flags],
+    )
+    .catch(() => null);
+  assert.match(((await page.textContent('#admin-status .message')) || '').trim(), re);
 }
 
 describe('admin page', () => {
@@ -82,7 +93,7 @@ describe('admin page', () => {
     const mine = listed[listed.length - 1];
     assert.equal(mine.uses_left, 3);
     assert.notEqual(mine.expires, null);
-    assert.match(await statusText(), new RegExp(`Created enroll token ${mine.id}`));
+    await expectStatus(new RegExp(`Created enroll token ${mine.id}`));
     await page.waitForSelector(`#tokens tr[data-token="${mine.id}"]`);
     await shot('admin-token-created');
 
@@ -93,7 +104,7 @@ describe('admin page', () => {
     await page.click(`#revoke-${mine.id}`);
     await page.click(`#revoke-${mine.id}-confirm`);
     await page.waitForSelector(`#tokens tr.revoked[data-token="${mine.id}"]`);
-    assert.match(await statusText(), /Revoked token .*: its next request is refused/);
+    await expectStatus(/Revoked token .*: its next request is refused/);
     const refused = await call('GET', '/api/v1/whoami', secret);
     assert.equal(refused.status, 401);
     assert.equal(refused.json.error, 'token_revoked');
@@ -125,21 +136,21 @@ describe('admin page', () => {
     await page.click('#rename-web-2');
     await page.click('#rename-web-2-confirm');
     await page.waitForSelector('#admin-hosts tr[data-host="web-9"]');
-    assert.match(await statusText(), /Renamed host web-2 to web-9/);
+    await expectStatus(/Renamed host web-2 to web-9/);
     assert.equal((await call('GET', '/api/v1/hosts/web-9', tokens.read)).status, 200);
     assert.equal((await call('GET', '/api/v1/hosts/web-2', tokens.read)).status, 404);
 
     await page.fill('#rename-web-9-name', 'web-1');
     await page.click('#rename-web-9');
     await page.click('#rename-web-9-confirm');
-    assert.match(await statusText(), /Renaming web-9: 409/);
+    await expectStatus(/Renaming web-9: 409/);
 
     await page.click('#remove-web-9');
     await page.waitForSelector('#remove-web-9-confirm');
     await shot('admin-confirm-remove');
     await page.click('#remove-web-9-confirm');
     await page.waitForSelector('#admin-hosts tr[data-host="web-9"]', {state: 'detached'});
-    assert.match(await statusText(), /Removed host web-9/);
+    await expectStatus(/Removed host web-9/);
     assert.equal((await call('GET', '/api/v1/hosts/web-9', tokens.read)).status, 404);
     assert.equal((await call('GET', '/api/v1/agents/commands', tokens['web-2'])).json.error,
         'token_revoked');
