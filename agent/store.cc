@@ -80,6 +80,30 @@ CREATE TABLE stat_cache(
 ) WITHOUT ROWID;
 )sql";
 
+// Schema v3: the dirty paths the realtime watcher recorded since the last
+// check, and the state of that record (agent/journal.h).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE journal_paths(
+  path BLOB PRIMARY KEY,
+  tree INTEGER NOT NULL,
+  clock INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE journal_state(
+  id INTEGER PRIMARY KEY CHECK(id = 1),
+  epoch INTEGER NOT NULL,
+  watcher_pid INTEGER NOT NULL,
+  base_snapshot_id INTEGER NOT NULL,
+  valid INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  clock INTEGER NOT NULL,
+  heartbeat_ns INTEGER NOT NULL,
+  heartbeat_mono_ns INTEGER NOT NULL,
+  rules_hash TEXT NOT NULL,
+  synced_cookie INTEGER NOT NULL,
+  invalidations INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -144,7 +168,10 @@ Status Store::Migrate() {
       DW_RETURN_IF_ERROR(
           db_->Exec("ALTER TABLE snapshots ADD COLUMN rules_path BLOB NOT NULL DEFAULT x''"));
     }
-    // Future migrations: if (version < 3) { ... }
+    if (version < 3) {
+      // v3: the realtime journal (agent/journal.h, docs/store.md).
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV3));
+    }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(

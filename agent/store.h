@@ -31,7 +31,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 2;
+constexpr int kStoreSchemaVersion = 3;
 
 // How the agent opens its databases (the store, the report outbox): WAL,
 // foreign keys, a 10 s busy timeout and 4 MiB of page cache per

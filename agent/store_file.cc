@@ -90,13 +90,17 @@ Status Inspect(Host& host, const std::string& path, bool create) {
   if (OpenToOthers(st.st_mode))
     return RefusePrivate("the store's directory", dir, st.st_mode, true);
 
-  auto fd = host.OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  // O_PATH: closing a descriptor opened for reading would drop the POSIX
+  // locks SQLite connections of this process hold on the store (fcntl locks
+  // belong to the process and go with any close), and another process could
+  // then checkpoint and delete the WAL under them. An O_PATH close does not.
+  auto fd = host.OpenAt(AT_FDCWD, path, O_PATH | O_NOCTTY);
   if (!fd.ok() && fd.status().code() == StatusCode::kNotFound && !HasErrno(fd.status(), ENOTDIR)) {
     if (!create) return Status::NotFound(path + ": no agent store here");
     fd = host.OpenAt(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY);
     // Made at the same moment by another driftwatch: it is checked below.
     if (!fd.ok() && fd.status().code() == StatusCode::kAlreadyExists) {
-      fd = host.OpenAt(AT_FDCWD, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+      fd = host.OpenAt(AT_FDCWD, path, O_PATH | O_NOCTTY);
     }
   }
   if (!fd.ok()) return Reason(host, path, fd.status());

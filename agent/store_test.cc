@@ -204,6 +204,7 @@ TEST(StoreTest, MigratesV1ToV2) {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("ALTER TABLE snapshots DROP COLUMN rules_path").ok());
+    ASSERT_TRUE((*db)->Exec("DROP TABLE journal_paths; DROP TABLE journal_state").ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 1 WHERE component = 'store'").ok());
   }

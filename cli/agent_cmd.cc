@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "agent/check.h"
+#include "agent/journal.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "cli/cli_args.h"
@@ -240,7 +241,7 @@ int Check(const CheckFlags& f) {
   if (!recorded.ok()) return Fail(recorded);
   opts->verify_packages = f.verify_packages;
   Status not_recorded;
-  auto result = agent::RunCheck(*opts, &not_recorded);
+  auto result = agent::RunJournaledCheck(*opts, nullptr, &not_recorded);
   if (!result.ok()) return Fail(result.status());
   if (opts->root == "/" && !f.no_containers) {
     AddContainerDrift(opts->db_path, &*result);

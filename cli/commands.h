@@ -5,6 +5,7 @@
 #define DRIFTWATCH_CLI_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 #include "core/drift.h"
@@ -23,11 +24,13 @@ void AddContainerCommand(CLI::App& root);   // container_cmd.cc
 void AddContainersCommand(CLI::App& root);  // containers_cmd.cc
 void AddStatusCommand(CLI::App& root);      // status_cmd.cc
 void AddDbCommand(CLI::App& root);          // db_cmd.cc
+void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,     AddBaselineCommand,   AddCheckCommand,  AddScanCommand,
     AddHistoryCommand,   AddPackagesCommand,   AddEnrollCommand, AddDaemonCommand,
     AddContainerCommand, AddContainersCommand, AddStatusCommand, AddDbCommand,
+    AddWatchCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers
@@ -42,6 +45,11 @@ int ReportCheck(const std::string& db_path, const CheckResult& result);
 // agent/check_containers.cc, linked into the executable (it joins the agent
 // and container libraries).
 void AddContainerDrift(const std::string& db_path, CheckResult* result);
+
+// The container a process ran in ("docker:web-1") from its cgroup path,
+// "" on the host: the realtime watcher's container matcher. Thread-safe.
+// Defined in cli/watch_containers.cc (it joins the container library).
+std::function<std::string(const std::string& cgroup)> MakeContainerMatcher();
 
 }  // namespace driftwatch::cli
 

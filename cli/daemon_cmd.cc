@@ -3,6 +3,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "core/fs_events.h"
 #include "report/agent_config.h"
 #include "report/daemon.h"
 
@@ -27,7 +28,8 @@ int Daemon(const DaemonFlags& f) {
   // AddContainerDrift is linked from the driftwatch executable (commands.h).
   report::Daemon daemon(
       DefaultHost(), path, required, std::move(config).value(),
-      [](const std::string& db, CheckResult* result) { AddContainerDrift(db, result); });
+      [](const std::string& db, CheckResult* result) { AddContainerDrift(db, result); },
+      [] { return OpenFanotifySource(); }, MakeContainerMatcher());
   return daemon.Run();
 }
 

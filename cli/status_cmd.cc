@@ -88,6 +88,13 @@ value StatusJson(const report::AgentStatus& s) {
     b[i++] = x;
   }
   v["baselines"] = b;
+  value r = value::object();
+  r["running"] = value::boolean(s.realtime_running);
+  r["summary"] = value(report::RealtimeSummary(s));
+  r["journal_valid"] = value::boolean(s.journal.valid);
+  r["journal_reason"] = value(s.journal.reason);
+  r["dirty_paths"] = value::number(s.journal.dirty_paths);
+  v["realtime"] = r;
   return v;
 }
 
@@ -147,6 +154,7 @@ void PrintStatus(const report::AgentStatus& s) {
     std::cout << "baseline    '" << b.name << "' rev " << b.revision << ", taken "
               << FormatTime(b.created_ns) << " (" << Age(s.now_ns, b.created_ns) << " ago)\n";
   }
+  std::cout << "realtime    " << report::RealtimeSummary(s) << "\n";
 }
 
 int RunStatus(const StatusCmdOptions& o) {

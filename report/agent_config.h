@@ -21,6 +21,7 @@
 //   min_severity: info  # drift below it is kept in history, not reported
 //   enroll_file: /etc/driftwatch/enroll.yaml
 //   metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom  # default: none
+//   realtime: true      # watch changes as they happen (docs/realtime.md)
 //
 // Errors name FILE:LINE:COL; unknown keys are errors; unknown versions are
 // kUnsupported. An empty string for collector, token_file, host_id,
@@ -66,6 +67,9 @@ struct DaemonConfig {
   std::optional<Severity> min_severity;  // nullopt: "info", every event is reported
   std::string enroll_file = kDefaultEnrollFile;
   std::string metrics_file;  // node_exporter textfile (agent_metrics.h); "" = none
+  // Realtime drift and the journal (docs/realtime.md), where the kernel and
+  // the process allow it (FsEventsUnsupportedReason()).
+  bool realtime = true;
 
   // Where the values came from: the file read ("" = none) and the keys it set.
   std::string source;

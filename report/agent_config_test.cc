@@ -29,6 +29,7 @@ nice: 0
 verify_packages: true
 min_severity: high
 enroll_file: /tmp/enroll.yaml
+realtime: false
 )",
                              "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -49,8 +50,9 @@ enroll_file: /tmp/enroll.yaml
   EXPECT_TRUE(c->verify_packages);
   EXPECT_EQ(c->min_severity, Severity::kHigh);
   EXPECT_EQ(c->enroll_file, "/tmp/enroll.yaml");
+  EXPECT_FALSE(c->realtime);
   EXPECT_EQ(c->source, "agent.yaml");
-  EXPECT_EQ(c->from_file.size(), 18u);
+  EXPECT_EQ(c->from_file.size(), 19u);
 }
 
 void ExpectDefaults(const DaemonConfig& c) {
@@ -69,6 +71,7 @@ void ExpectDefaults(const DaemonConfig& c) {
   EXPECT_EQ(c.jobs, 0);
   EXPECT_EQ(c.nice, 10);
   EXPECT_FALSE(c.verify_packages);
+  EXPECT_TRUE(c.realtime);
   EXPECT_EQ(c.min_severity, std::nullopt);
   EXPECT_EQ(c.enroll_file, "/etc/driftwatch/enroll.yaml");
   EXPECT_TRUE(c.from_file.empty());
@@ -159,7 +162,8 @@ metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
     EXPECT_EQ(back->verify_packages, in.verify_packages);
     EXPECT_EQ(back->min_severity, in.min_severity);
     EXPECT_EQ(back->enroll_file, in.enroll_file);
-    EXPECT_EQ(back->from_file.size(), 19u) << "every key is written";
+    EXPECT_EQ(back->realtime, in.realtime);
+    EXPECT_EQ(back->from_file.size(), 20u) << "every key is written";
   }
   const std::string text = FormatDaemonConfig(*c);
   EXPECT_NE(text.find("\ninterval: 90s  # from the file\n"), std::string::npos) << text;
@@ -212,6 +216,7 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
       {"nice: 20\n", "a.yaml:1:7: nice: expected an integer from 0 to 19"},
       {"\nnice: -1\n", "a.yaml:2:7: nice: expected an integer from 0 to 19"},
       {"verify_packages: yes\n", "a.yaml:1:18: verify_packages: expected true or false"},
+      {"realtime: on\n", "a.yaml:1:11: realtime: expected true or false"},
       {"min_severity: urgent\n",
        "a.yaml:1:15: min_severity: unknown severity 'urgent' (expected info, low, medium, high "
        "or critical)"},
@@ -244,12 +249,28 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
   // token_file, host_id, ca_file, metrics_file) are set; every other key keeps its value.
   auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(c->from_file,
-            (std::set<std::string>{"version", "collector", "enroll_file", "token_file", "host_id",
-                                   "ca_file", "db", "rules", "root", "baseline", "interval",
-                                   "jitter", "poll_interval", "outbox_max", "jobs", "nice",
-                                   "verify_packages", "min_severity", "metrics_file"}));
+  EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
+                                                 "collector",
+                                                 "enroll_file",
+                                                 "token_file",
+                                                 "host_id",
+                                                 "ca_file",
+                                                 "db",
+                                                 "rules",
+                                                 "root",
+                                                 "baseline",
+                                                 "interval",
+                                                 "jitter",
+                                                 "poll_interval",
+                                                 "outbox_max",
+                                                 "jobs",
+                                                 "nice",
+                                                 "verify_packages",
+                                                 "min_severity",
+                                                 "metrics_file",
+                                                 "realtime"}));
   EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->realtime, d.realtime);
   EXPECT_EQ(c->root, d.root);
   EXPECT_EQ(c->baseline, d.baseline);
   EXPECT_EQ(c->interval_ns, d.interval_ns);

@@ -1,6 +1,7 @@
 #include "report/agent_status.h"
 
 #include "agent/store_file.h"
+#include "core/drift_json.h"
 #include "report/client.h"
 #include "report/outbox.h"
 
@@ -21,6 +22,12 @@ Result<AgentStatus> GatherStatus(Host& host, const StatusOptions& options) {
     out.baselines.push_back(BaselineAge{rows[i].name, rows[i].revision, rows[i].created_ns});
   }
   store.reset();
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<agent::Journal> journal,
+                      agent::Journal::Open(host, options.db_path));
+  DW_ASSIGN_OR_RETURN(out.journal, journal->State());
+  journal.reset();
+  out.realtime_running = out.journal.heartbeat_ns != 0 &&
+                         out.now_ns - out.journal.heartbeat_ns < agent::kJournalHeartbeatTimeoutNs;
 
   DW_ASSIGN_OR_RETURN(std::unique_ptr<Outbox> outbox, Outbox::Open(options.db_path));
   DW_ASSIGN_OR_RETURN(out.outbox_pending, outbox->PendingCount());
@@ -43,6 +50,23 @@ Result<AgentStatus> GatherStatus(Host& host, const StatusOptions& options) {
     }
   }
   return out;
+}
+
+std::string RealtimeSummary(const AgentStatus& s) {
+  const agent::JournalState& j = s.journal;
+  if (!s.realtime_running) {
+    std::string why = j.reason;
+    const std::string off = "realtime is off: ";
+    if (why.rfind(off, 0) == 0) why = why.substr(off.size());
+    if (j.heartbeat_ns != 0) why = "the watcher stopped answering";
+    return "off (" + (why.empty() ? std::string("no watcher is running") : why) + ")";
+  }
+  std::string line = "on (watcher pid " + std::to_string(j.watcher_pid) + " since " +
+                     FormatRfc3339Nanos(j.epoch).substr(0, 19) + "Z); journal ";
+  if (j.valid) {
+    return line + "valid, " + std::to_string(j.dirty_paths) + " dirty path(s) since the last check";
+  }
+  return line + "not valid: " + j.reason;
 }
 
 bool Healthy(const AgentStatus& s) { return !s.probe.checked || s.probe.reachable; }

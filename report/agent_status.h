@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/journal.h"
 #include "agent/store.h"
 #include "core/host.h"
 #include "core/status.h"
@@ -55,7 +56,16 @@ struct AgentStatus {
   std::optional<int64_t> oldest_pending_ns;
   std::optional<agent::CheckSummary> last_check;
   std::vector<BaselineAge> baselines;  // the newest revision of each name
+  // Realtime (docs/realtime.md): the journal's state; the watcher runs when
+  // its heartbeat is fresh.
+  agent::JournalState journal;
+  bool realtime_running = false;
 };
+
+// One line on realtime for people: "on (watcher pid 812 since T); journal
+// valid, 3 dirty path(s) since the last check", or "on ...; journal not
+// valid: REASON", or "off (REASON)".
+std::string RealtimeSummary(const AgentStatus& s);
 
 Result<AgentStatus> GatherStatus(Host& host, const StatusOptions& options);
 

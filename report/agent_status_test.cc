@@ -89,5 +89,29 @@ TEST(AgentStatusTest, EnrollmentOutboxLastCheckAndBaselines) {
   EXPECT_FALSE(Healthy(*probed));
 }
 
+TEST(AgentStatusTest, RealtimeStates) {
+  TempDir dir;
+  testutil::MemHost host;
+  host.SetNowNs(1000 * kSec);
+  const std::string db = dir / "agent.db";
+  auto journal = agent::Journal::Open(host, db);
+  ASSERT_TRUE(journal.ok()) << journal.status().message();
+  StatusOptions options{db};
+  auto summary = [&] {
+    auto s = GatherStatus(host, options);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? RealtimeSummary(*s) : "";
+  };
+  EXPECT_EQ(summary(), "off (no realtime watcher has run)");
+  ASSERT_TRUE((*journal)->EndEpoch("realtime is off: realtime: false in the configuration").ok());
+  EXPECT_EQ(summary(), "off (realtime: false in the configuration)");
+  ASSERT_TRUE((*journal)->BeginEpoch(host.NowNs(), 5 * kSec, 812, "r").ok());
+  EXPECT_EQ(summary(),
+            "on (watcher pid 812 since 1970-01-01T00:16:40Z); journal not valid: the watcher "
+            "started at 1970-01-01T00:16:40Z; the next check walks everything");
+  host.AdvanceNs(6 * kSec);
+  EXPECT_EQ(summary(), "off (the watcher stopped answering)");
+}
+
 }  // namespace
 }  // namespace driftwatch::report

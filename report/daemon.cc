@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
@@ -14,12 +15,14 @@
 #include <vector>
 
 #include "agent/check.h"
+#include "agent/journal.h"
 #include "agent/store.h"
 #include "core/drift_json.h"
 #include "core/host.h"
 #include "core/service.h"
 #include "report/agent_metrics.h"
 #include "report/client.h"
+#include "report/daemon_realtime.h"
 #include "report/daemon_schedule.h"
 #include "report/enrollment.h"
 #include "report/outbox.h"
@@ -110,6 +113,10 @@ struct Daemon::Impl {
   boost::asio::steady_timer check_timer{io};
   boost::asio::steady_timer poll_timer{io};
   boost::asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+  FsEventSourceFactory events;
+  ContainerMatcher container_of;
+  // Destroyed before io: its results are posted to the loop.
+  std::unique_ptr<DaemonRealtime> realtime;
   std::vector<PendingAck> acks;
   std::function<void(const std::string& db, CheckResult*)> after_check;
   // Whether the baseline of the loaded configuration is known to exist
@@ -286,7 +293,7 @@ struct Daemon::Impl {
 
   Status CheckAndDeliver(AgentFigures* figures) {
     DW_RETURN_IF_ERROR(EnsureBaseline());
-    auto result = agent::RunCheck(CheckOpts());
+    auto result = agent::RunJournaledCheck(CheckOpts(), realtime ? realtime->Sync() : nullptr);
     if (!result.ok()) return result.status();
     result->interval_ns = config.interval_ns;
     if (after_check && config.root == "/") after_check(config.db, &*result);
@@ -306,6 +313,28 @@ struct Daemon::Impl {
     SetStatus("checked at " + FormatRfc3339Nanos(result->finished_ns).substr(0, 19) + "Z: " + msg);
     Deliver(&*result, false);
     return Status::Ok();
+  }
+
+  // Realtime drift (posted by the watcher's thread): queued and delivered
+  // at once, as a step of the loop like any other.
+  void DeliverRealtime(CheckResult result) {
+    agent::DropBelowSeverity(config.min_severity, &result);
+    if (result.events.empty()) return;
+    Log("realtime: " + std::to_string(result.events.size()) + " drift event(s)");
+    Deliver(&result, false);
+  }
+
+  void StartRealtime() {
+    if (!realtime) {
+      realtime = std::make_unique<DaemonRealtime>(
+          host, events, container_of,
+          [this](CheckResult r) {
+            boost::asio::post(
+                io, [this, r = std::move(r)]() mutable { DeliverRealtime(std::move(r)); });
+          },
+          [this](const char* level, const std::string& msg) { report::Log(host, level, msg); });
+    }
+    realtime->Start(config);
   }
 
   // A timer's wait that had completed when it was cancelled (its handler
@@ -414,6 +443,7 @@ struct Daemon::Impl {
           baseline_ready = false;
           schedule.Reloaded();
           if (started) {
+            StartRealtime();
             check_timer.cancel();
             poll_timer.cancel();
             ScheduleCheck();
@@ -432,8 +462,11 @@ struct Daemon::Impl {
 };
 
 Daemon::Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
-               std::function<void(const std::string& db, CheckResult*)> after_check)
+               std::function<void(const std::string& db, CheckResult*)> after_check,
+               FsEventSourceFactory events, ContainerMatcher container_of)
     : impl_(std::make_unique<Impl>(host)) {
+  impl_->events = std::move(events);
+  impl_->container_of = std::move(container_of);
   impl_->config_path = std::move(config_path);
   impl_->config_required = config_required;
   impl_->config = std::move(config);
@@ -459,12 +492,14 @@ int Daemon::Run() {
       impl_->Error(store.status().message());
     }
     impl_->Poll();
+    impl_->StartRealtime();
     impl_->started = true;
     impl_->ScheduleCheck();
     impl_->SchedulePoll();
   });
   service::NotifyReady(impl_->status);
   impl_->io.run();
+  impl_->realtime.reset();
   return 0;
 }
 

@@ -13,6 +13,9 @@
 //    `accept` -> AcceptDrift of the command's paths, as `baseline accept
 //    --path P...`, then a check) and acknowledge them (acknowledgements that
 //    fail are retried next poll);
+//  - realtime (report/daemon_realtime.h): a watcher thread whose drift is
+//    posted to the loop, queued and delivered at once; checks consult and
+//    commit its journal (agent/journal.h);
 //  - SIGHUP reloads the configuration (a bad file keeps the old one); one
 //    that comes during a check is handled after it;
 //  - SIGTERM/SIGINT: the handler runs after the current step has finished
@@ -35,6 +38,7 @@
 #include "core/drift.h"
 #include "core/host.h"
 #include "report/agent_config.h"
+#include "report/daemon_realtime.h"
 
 namespace driftwatch::report {
 
@@ -44,9 +48,12 @@ class Daemon {
   // it must outlive the daemon). config_path is re-read on SIGHUP; when !config_required a missing
   // file means every default (LoadDaemonConfig). The signal handlers are installed here.
   // `after_check` (may be empty) runs on every check result of the root "/" before it is queued,
-  // with the configured database, e.g. to add container drift.
+  // with the configured database, e.g. to add container drift. `events` makes the source of
+  // realtime drift (report/daemon_realtime.h), without it realtime is off; `container_of` names
+  // the container of a process behind a change.
   Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
-         std::function<void(const std::string& db, CheckResult*)> after_check = {});
+         std::function<void(const std::string& db, CheckResult*)> after_check = {},
+         FsEventSourceFactory events = {}, ContainerMatcher container_of = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
