@@ -9,10 +9,6 @@
 namespace driftwatch::agent {
 namespace {
 
-int64_t TimespecNs(const struct timespec& ts) {
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 std::string ParentOf(const std::string& logical) {
   size_t slash = logical.rfind('/');
   return slash == 0 ? "/" : logical.substr(0, slash);
