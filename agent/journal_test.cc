@@ -142,6 +142,19 @@ TEST_F(JournalTest, ValidJournalInvalidatedDropsItsPaths) {
   EXPECT_EQ(Consult().full_reason, "a mount under /etc");
 }
 
+TEST_F(JournalTest, TooManyDirtyPathsInvalidate) {
+  StartValid();
+  std::vector<DirtyPath> batch;
+  for (int64_t i = 0; i < kMaxJournalPaths; ++i) batch.push_back({"/p/" + std::to_string(i)});
+  ASSERT_TRUE(journal_->AddDirty(batch).ok());
+  EXPECT_TRUE(journal_->State()->valid);
+  ASSERT_TRUE(journal_->AddDirty({{"/one/more", false}}).ok());
+  JournalState s = *journal_->State();
+  EXPECT_FALSE(s.valid);
+  EXPECT_EQ(s.reason, "more than 200000 paths changed since the last check");
+  EXPECT_EQ(s.dirty_paths, 0);
+}
+
 TEST_F(JournalTest, ClockJumpInvalidates) {
   StartValid();
   JournalState s = *journal_->State();

@@ -345,7 +345,9 @@ void Watcher::ExpandChildren(const std::string& path, const Pending& p, const En
 
 Status Watcher::Examine() {
   if (pending_.empty()) return Status::Ok();
-  if (host_.MonotonicNs() >= next_baseline_check_) DW_RETURN_IF_ERROR(LoadBaseline());
+  // A store that cannot be read now (busy past its timeout) leaves the
+  // baseline known so far in use; it is read again at the next round.
+  if (host_.MonotonicNs() >= next_baseline_check_) LoadBaseline().IgnoreError();
   std::unordered_map<std::string, Pending> work;
   work.swap(pending_);
   if (baseline_snapshot_ == 0) return Status::Ok();  // nothing to compare with yet

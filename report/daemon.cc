@@ -320,6 +320,7 @@ struct Daemon::Impl {
   void DeliverRealtime(CheckResult result) {
     agent::DropBelowSeverity(config.min_severity, &result);
     if (result.events.empty()) return;
+    result.interval_ns = config.interval_ns;
     Log("realtime: " + std::to_string(result.events.size()) + " drift event(s)");
     Deliver(&result, false);
   }
