@@ -50,7 +50,6 @@ def latency(args):
     written = {}
     seen = {}
     agent = {}
-    done = threading.Event()
 
     def writer():
         t0 = time.monotonic()
