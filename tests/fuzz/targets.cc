@@ -286,6 +286,8 @@ std::vector<Target> AllTargets() {
       {"api_query", &FuzzApiQuery},
       {"upper_diff", &FuzzUpperDiff},
       {"request_log", &FuzzRequestLog},
+      {"process_info", &FuzzProcessInfo},
+      {"mount_points", &FuzzMountPoints},
   };
 }
 

@@ -45,6 +45,9 @@ std::string FuzzApiQuery(std::string_view input);     // collector Api::Handle, 
 std::string FuzzUpperDiff(std::string_view input);    // DiffUpperLayer over generated layers
 // tests/fuzz/log_targets.cc:
 std::string FuzzRequestLog(std::string_view input);  // RouteTemplate, FormatLogLine of a path
+// tests/fuzz/realtime_targets.cc:
+std::string FuzzProcessInfo(std::string_view input);  // ParseProcStat, ParseProcStatus, ...
+std::string FuzzMountPoints(std::string_view input);  // ParseMountPoints, MountChangeGap
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();

@@ -1,0 +1,10 @@
+// libFuzzer entry point: the process_info target (see tests/fuzz/targets.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "tests/fuzz/targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return driftwatch::fuzz::RunOrAbort("process_info", &driftwatch::fuzz::FuzzProcessInfo, data,
+                                      size);
+}
