@@ -37,7 +37,12 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr int64_t kRssLimitKib = 256 * 1024;
-constexpr int64_t kHealthP99Us = 100 * 1000;
+// /healthz must keep answering under each attack: a collector that stops
+// answering shows as failed probes (2 s timeout), which fail the case. The
+// p99 bound is not a speed figure (tests/bench measures speed): on a 2-core
+// machine shared with other work, contention for the CPU alone took a
+// healthy collector's p99 past 100 ms while 200 agents posted at once.
+constexpr int64_t kHealthP99Us = 500 * 1000;
 
 bool Sanitized() {
   return std::getenv("ASAN_OPTIONS") != nullptr || std::getenv("TSAN_OPTIONS") != nullptr;
