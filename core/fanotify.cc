@@ -35,7 +35,6 @@ constexpr size_t kReadBuffer = 64 * 1024;
 // Kernel reads per Read call: bounds the time one call spends on events the
 // filter rejects.
 constexpr int kMaxReadsPerCall = 16;
-constexpr size_t kMaxMountinfo = 16 << 20;
 // Directories the source has told the kernel to ignore (FAN_MARK_IGNORE):
 // the marks are evictable, so this bounds the group's marks, not memory the
 // kernel pins; reaching it flushes them all (they come back one event each).
@@ -90,21 +89,6 @@ uint32_t EventMask(uint64_t m) {
 
 std::string FsidKey(const __kernel_fsid_t& fsid) {
   return std::string(reinterpret_cast<const char*>(&fsid), sizeof fsid);
-}
-
-// Reads a whole /proc file from its start; "" when it cannot.
-std::string ReadFromStart(int fd) {
-  std::string out;
-  char buf[16384];
-  off_t off = 0;
-  while (out.size() < kMaxMountinfo) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return out;
 }
 
 // One event as found in the kernel's buffer.
@@ -178,7 +162,7 @@ class Fanotify final : public FanotifySource {
       : fan_(std::move(fan)), wake_(std::move(wake)), mountinfo_(std::move(mountinfo)) {
     stats_.pidfds = pidfds;
     stats_.ignores = true;
-    if (mountinfo_.valid()) mounts_ = ParseMountPoints(ReadFromStart(mountinfo_.get()));
+    if (mountinfo_.valid()) mounts_ = ParseMountPoints(ReadMountinfo(mountinfo_.get()));
     buf_.resize(kReadBuffer);
   }
   ~Fanotify() override {
@@ -307,7 +291,7 @@ Status Fanotify::Watch(const std::string& path) {
 }
 
 void Fanotify::CheckMounts(std::vector<FsEvent>* out) {
-  std::vector<std::string> now = ParseMountPoints(ReadFromStart(mountinfo_.get()));
+  std::vector<std::string> now = ParseMountPoints(ReadMountinfo(mountinfo_.get()));
   std::string gap = MountChangeGap(mounts_, now, watched_);
   // A mount can show an ignored directory at a watched path.
   if (now != mounts_) FlushIgnores();
