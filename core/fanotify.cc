@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -39,6 +40,8 @@ constexpr int kMaxReadsPerCall = 16;
 // the marks are evictable, so this bounds the group's marks, not memory the
 // kernel pins; reaching it flushes them all (they come back one event each).
 constexpr size_t kMaxIgnoreMarks = 16384;
+// Events read from a directory with an ignore mark between two placings.
+constexpr uint32_t kRemarkEvery = 64;
 // Directory handles known to be kept as directories by the filter.
 constexpr size_t kMaxKeptDirs = 8192;
 
@@ -235,7 +238,8 @@ class Fanotify final : public FanotifySource {
   std::vector<std::string> mounts_;
   std::vector<std::string> pending_gaps_;
   DirHandleCache dirs_;
-  std::unordered_set<std::string> ignored_;    // handle keys with an ignore mark
+  // Handle keys with an ignore mark -> events read from them since.
+  std::unordered_map<std::string, uint32_t> ignored_;
   std::unordered_set<std::string> kept_dirs_;  // handle keys the filter keeps as dirs
   ActorReader actors_;
   FanotifyStats stats_;
@@ -352,17 +356,22 @@ void Fanotify::FlushIgnores() {
 
 void Fanotify::MaybeIgnore(const RawEvent& ev, const std::string& key, const std::string& dir,
                            const FsEventFilter& keep) {
-  if (!stats_.ignores || ignored_.contains(key) || kept_dirs_.contains(key)) return;
-  if (keep(dir, true)) {
+  if (!stats_.ignores || kept_dirs_.contains(key)) return;
+  // Events of a marked directory are those queued before its mark, or come
+  // after the kernel evicted the mark with the inode: the mark is placed
+  // again every kRemarkEvery of them, which costs the first kind little.
+  auto marked = ignored_.find(key);
+  if (marked != ignored_.end() && ++marked->second % kRemarkEvery != 0) return;
+  if (marked == ignored_.end() && keep(dir, true)) {
     if (kept_dirs_.size() >= kMaxKeptDirs) kept_dirs_.clear();
     kept_dirs_.insert(key);
     return;
   }
-  if (ignored_.size() >= kMaxIgnoreMarks) FlushIgnores();
+  if (marked == ignored_.end() && ignored_.size() >= kMaxIgnoreMarks) FlushIgnores();
   UniqueFd fd = OpenDir(ev);
   if (!fd.valid()) return;
   // Evictable: the mark goes with the inode when the kernel drops it from
-  // its cache (the next event there places it again), so it never pins
+  // its cache (later events there place it again), so it never pins
   // memory. FAN_EVENT_ON_CHILD and FAN_ONDIR make it cover every entry.
   // "." from the O_PATH fd: fanotify_mark takes no O_PATH fd as the object
   // itself (EBADF), but resolves a path from it.
@@ -380,7 +389,8 @@ void Fanotify::MaybeIgnore(const RawEvent& ev, const std::string& key, const std
     }
     return;
   }
-  ignored_.insert(key);
+  if (marked != ignored_.end()) return;
+  ignored_.emplace(key, 0);
   ++stats_.ignore_marks;
 }
 
