@@ -61,14 +61,32 @@ std::string Watcher::Logical(std::string_view host_path) const {
   return std::string(host_path.substr(root_.size()));
 }
 
-bool Watcher::Keep(std::string_view path, bool /*is_dir*/) const {
+namespace {
+
+// Whether `dir` is `path` or one of its ancestors.
+bool LeadsTo(std::string_view dir, std::string_view path) {
+  if (dir == "/") return !path.empty() && path[0] == '/';
+  return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+}  // namespace
+
+// A directory is rejected only when nothing under it is kept (the source
+// may then ignore it in the kernel, core/fs_events.h): the directories
+// leading to the root, the store's cookies and the rule files are kept.
+bool Watcher::Keep(std::string_view path, bool is_dir) const {
   const std::string p(path);
   if (ParseJournalCookie(options_.db_path, p) != 0) return true;
   for (const std::string& f : options_.rule_files) {
-    if (p == f) return true;
+    if (p == f || (is_dir && LeadsTo(p, f))) return true;
+  }
+  if (is_dir && ((!root_.empty() && LeadsTo(p, root_)) ||
+                 (!options_.db_path.empty() && LeadsTo(p, options_.db_path)))) {
+    return true;
   }
   // The store and its -wal, -shm and -journal files.
-  if (!options_.db_path.empty() && p.compare(0, options_.db_path.size(), options_.db_path) == 0) {
+  if (!is_dir && !options_.db_path.empty() &&
+      p.compare(0, options_.db_path.size(), options_.db_path) == 0) {
     return false;
   }
   if (!root_.empty()) {

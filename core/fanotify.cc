@@ -14,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/fanotify_dirs.h"
@@ -34,7 +36,14 @@ constexpr size_t kReadBuffer = 64 * 1024;
 // Kernel reads per Read call: bounds the time one call spends on events the
 // filter rejects.
 constexpr int kMaxReadsPerCall = 16;
-constexpr size_t kMaxMountinfo = 16 << 20;
+// Directories the source has told the kernel to ignore (FAN_MARK_IGNORE):
+// the marks are evictable, so this bounds the group's marks, not memory the
+// kernel pins; reaching it flushes them all (they come back one event each).
+constexpr size_t kMaxIgnoreMarks = 16384;
+// Events read from a directory with an ignore mark between two placings.
+constexpr uint32_t kRemarkEvery = 64;
+// Directory handles known to be kept as directories by the filter.
+constexpr size_t kMaxKeptDirs = 8192;
 
 int64_t ClockNs(clockid_t clock) {
   struct timespec ts;
@@ -83,21 +92,6 @@ uint32_t EventMask(uint64_t m) {
 
 std::string FsidKey(const __kernel_fsid_t& fsid) {
   return std::string(reinterpret_cast<const char*>(&fsid), sizeof fsid);
-}
-
-// Reads a whole /proc file from its start; "" when it cannot.
-std::string ReadFromStart(int fd) {
-  std::string out;
-  char buf[16384];
-  off_t off = 0;
-  while (out.size() < kMaxMountinfo) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return out;
 }
 
 // One event as found in the kernel's buffer.
@@ -170,7 +164,8 @@ class Fanotify final : public FanotifySource {
   Fanotify(UniqueFd fan, UniqueFd wake, UniqueFd mountinfo, bool pidfds)
       : fan_(std::move(fan)), wake_(std::move(wake)), mountinfo_(std::move(mountinfo)) {
     stats_.pidfds = pidfds;
-    if (mountinfo_.valid()) mounts_ = ParseMountPoints(ReadFromStart(mountinfo_.get()));
+    stats_.ignores = true;
+    if (mountinfo_.valid()) mounts_ = ParseMountPoints(ReadMountinfo(mountinfo_.get()));
     buf_.resize(kReadBuffer);
   }
   ~Fanotify() override {
@@ -206,6 +201,10 @@ class Fanotify final : public FanotifySource {
     ++stats_.gaps;
   }
   void CheckMounts(std::vector<FsEvent>* out);
+  void ForgetAllDirs() {
+    dirs_.ForgetTree("/");
+    kept_dirs_.clear();
+  }
   // Handles one event: a gap, dropped, or appended to *out with its actor.
   // Events are 4-byte aligned in the buffer, the metadata's mask needs 8.
   struct fanotify_event_metadata MetadataAt(size_t offset) const {
@@ -217,6 +216,14 @@ class Fanotify final : public FanotifySource {
               const FsEventFilter& keep, std::vector<FsEvent>* out);
   // The current path of a directory handle, or "" when it is gone.
   std::string DirPath(const RawEvent& ev, const std::string& key);
+  // An O_PATH fd of the event's directory, or an invalid one.
+  UniqueFd OpenDir(const RawEvent& ev);
+  // After an event the filter rejected: when the filter also rejects its
+  // directory `dir`, tells the kernel to stop generating events in it.
+  void MaybeIgnore(const RawEvent& ev, const std::string& key, const std::string& dir,
+                   const FsEventFilter& keep);
+  // Removes every ignore mark (the filesystem marks stay).
+  void FlushIgnores();
 
   struct Filesystem {
     std::string fsid;
@@ -231,6 +238,9 @@ class Fanotify final : public FanotifySource {
   std::vector<std::string> mounts_;
   std::vector<std::string> pending_gaps_;
   DirHandleCache dirs_;
+  // Handle keys with an ignore mark -> events read from them since.
+  std::unordered_map<std::string, uint32_t> ignored_;
+  std::unordered_set<std::string> kept_dirs_;  // handle keys the filter keeps as dirs
   ActorReader actors_;
   FanotifyStats stats_;
   std::vector<char> buf_;
@@ -285,26 +295,32 @@ Status Fanotify::Watch(const std::string& path) {
 }
 
 void Fanotify::CheckMounts(std::vector<FsEvent>* out) {
-  std::vector<std::string> now = ParseMountPoints(ReadFromStart(mountinfo_.get()));
+  std::vector<std::string> now = ParseMountPoints(ReadMountinfo(mountinfo_.get()));
   std::string gap = MountChangeGap(mounts_, now, watched_);
+  // A mount can show an ignored directory at a watched path.
+  if (now != mounts_) FlushIgnores();
   mounts_ = std::move(now);
   if (!gap.empty()) AddGap(std::move(gap), out);
 }
 
-std::string Fanotify::DirPath(const RawEvent& ev, const std::string& key) {
-  if (const std::string* cached = dirs_.Find(key)) return *cached;
+UniqueFd Fanotify::OpenDir(const RawEvent& ev) {
   const std::string fsid = FsidKey(*ev.fsid);
   int mount_fd = -1;
   for (const Filesystem& f : filesystems_) {
     if (f.fsid == fsid) mount_fd = f.mount_fd.get();
   }
-  if (mount_fd < 0) return "";
+  if (mount_fd < 0) return UniqueFd();
   ++stats_.handle_opens;
   // open_by_handle_at may not modify the handle, but takes it non-const.
   std::string handle(reinterpret_cast<const char*>(ev.handle),
                      sizeof(struct file_handle) + ev.handle->handle_bytes);
-  UniqueFd dir(::open_by_handle_at(mount_fd, reinterpret_cast<struct file_handle*>(handle.data()),
-                                   O_PATH | O_CLOEXEC));
+  return UniqueFd(::open_by_handle_at(
+      mount_fd, reinterpret_cast<struct file_handle*>(handle.data()), O_PATH | O_CLOEXEC));
+}
+
+std::string Fanotify::DirPath(const RawEvent& ev, const std::string& key) {
+  if (const std::string* cached = dirs_.Find(key)) return *cached;
+  UniqueFd dir = OpenDir(ev);
   if (!dir.valid()) return "";
   struct stat st;
   // A removed directory that is still in memory opens, with no links.
@@ -316,6 +332,66 @@ std::string Fanotify::DirPath(const RawEvent& ev, const std::string& key) {
   std::string path(link, static_cast<size_t>(n));
   dirs_.Insert(key, path);
   return path;
+}
+
+void Fanotify::FlushIgnores() {
+  kept_dirs_.clear();
+  if (ignored_.empty()) return;
+  ignored_.clear();
+  // Moves inside ignored directories were not reported: cached paths under
+  // them may be stale.
+  dirs_.ForgetTree("/");
+  // Without FAN_MARK_MOUNT or FAN_MARK_FILESYSTEM, the flush removes the
+  // inode marks only: the ignore marks.
+  if (::fanotify_mark(fan_.get(), FAN_MARK_FLUSH, 0, AT_FDCWD, "/") == 0) {
+    ++stats_.ignore_flushes;
+  } else {
+    // The ignore marks may stay: events in those directories could be
+    // hidden from now on.
+    stats_.ignores = false;
+    pending_gaps_.push_back(
+        ErrnoStatus("fanotify: cannot remove the ignore marks", errno).message());
+  }
+}
+
+void Fanotify::MaybeIgnore(const RawEvent& ev, const std::string& key, const std::string& dir,
+                           const FsEventFilter& keep) {
+  if (!stats_.ignores || kept_dirs_.contains(key)) return;
+  // Events of a marked directory are those queued before its mark, or come
+  // after the kernel evicted the mark with the inode: the mark is placed
+  // again every kRemarkEvery of them, which costs the first kind little.
+  auto marked = ignored_.find(key);
+  if (marked != ignored_.end() && ++marked->second % kRemarkEvery != 0) return;
+  if (marked == ignored_.end() && keep(dir, true)) {
+    if (kept_dirs_.size() >= kMaxKeptDirs) kept_dirs_.clear();
+    kept_dirs_.insert(key);
+    return;
+  }
+  if (marked == ignored_.end() && ignored_.size() >= kMaxIgnoreMarks) FlushIgnores();
+  UniqueFd fd = OpenDir(ev);
+  if (!fd.valid()) return;
+  // Evictable: the mark goes with the inode when the kernel drops it from
+  // its cache (later events there place it again), so it never pins
+  // memory. FAN_EVENT_ON_CHILD and FAN_ONDIR make it cover every entry.
+  // "." from the O_PATH fd: fanotify_mark takes no O_PATH fd as the object
+  // itself (EBADF), but resolves a path from it.
+  constexpr unsigned kIgnore = FAN_MARK_ADD | FAN_MARK_IGNORE_SURV | FAN_MARK_EVICTABLE |
+                               FAN_MARK_ONLYDIR | FAN_MARK_DONT_FOLLOW;
+  if (::fanotify_mark(fan_.get(), kIgnore, kMarkMask | FAN_EVENT_ON_CHILD, fd.get(), ".") != 0 &&
+      errno != EEXIST) {
+    // EINVAL: FAN_MARK_IGNORE needs Linux 6.0, FAN_MARK_EVICTABLE 5.19;
+    // the source then filters every event itself. ENOSPC: the user's marks
+    // are used up.
+    if (errno == ENOSPC) {
+      FlushIgnores();
+    } else if (errno == EINVAL) {
+      stats_.ignores = false;
+    }
+    return;
+  }
+  if (marked != ignored_.end()) return;
+  ignored_.emplace(key, 0);
+  ++stats_.ignore_marks;
 }
 
 void Fanotify::Handle(const char* base, const struct fanotify_event_metadata& meta,
@@ -345,26 +421,42 @@ void Fanotify::Handle(const char* base, const struct fanotify_event_metadata& me
   const std::string key =
       FsidKey(*ev.fsid) + std::string(reinterpret_cast<const char*>(ev.handle),
                                       sizeof(struct file_handle) + ev.handle->handle_bytes);
-  std::string path = DirPath(ev, key);
-  if (path.empty()) {
+  const std::string dir = DirPath(ev, key);
+  if (dir.empty()) {
     // A directory moved or removed where it cannot be named: any cached
     // path may be under it.
-    if (dir_gone) dirs_.ForgetTree("/");
+    if (dir_gone) ForgetAllDirs();
     ++(own ? stats_.own : stats_.unresolved);
     return;
   }
+  std::string path = dir;
   if (!ev.name.empty() && ev.name != ".") {
     if (path != "/") path += '/';
     path += ev.name;
   }
   // A directory that moved or went away takes the cached paths of its tree
   // with it, before any later event is resolved.
-  if (dir_gone) dirs_.ForgetTree(path);
+  if (dir_gone) {
+    kept_dirs_.clear();
+    // The move out of an ignored directory was not reported, so the cache
+    // may still hold the old paths of this tree: forget them all.
+    if (!ignored_.empty() && (ev.mask & FAN_MOVED_TO)) {
+      ForgetAllDirs();
+      // It may carry ignore marks (its own, its subdirectories') into a
+      // kept place.
+      if (keep(path, true)) FlushIgnores();
+    } else {
+      dirs_.ForgetTree(path);
+    }
+  }
   if (own) {
     ++stats_.own;
     return;
   }
-  if (!keep(path, is_dir)) return;
+  if (!keep(path, is_dir)) {
+    MaybeIgnore(ev, key, dir, keep);
+    return;
+  }
   FsEvent out_ev;
   out_ev.mask = EventMask(ev.mask);
   out_ev.is_dir = is_dir;

@@ -1,6 +1,9 @@
 #include "core/fanotify_mounts.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "core/fanotify_dirs.h"
 
@@ -70,6 +73,21 @@ std::string MountChangeGap(const std::vector<std::string>& before,
   if (const std::string* m = FirstMissing(b, a, watched)) return "filesystem mounted at " + *m;
   if (const std::string* m = FirstMissing(a, b, watched)) return "filesystem unmounted from " + *m;
   return "";
+}
+
+std::string ReadMountinfo(int fd) {
+  constexpr size_t kMaxMountinfo = 16 << 20;
+  std::string out;
+  char buf[16384];
+  off_t off = 0;
+  while (out.size() < kMaxMountinfo) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return out;
 }
 
 }  // namespace driftwatch

@@ -1,7 +1,7 @@
 // Mount points from /proc/self/mountinfo, and whether a change of them can
 // hide events under watched paths (core/fanotify.cc reports it as a gap).
 //
-// Thread-safety: pure functions.
+// Thread-safety: pure functions, but for ReadMountinfo (reads an fd).
 #ifndef DRIFTWATCH_CORE_FANOTIFY_MOUNTS_H_
 #define DRIFTWATCH_CORE_FANOTIFY_MOUNTS_H_
 
@@ -22,6 +22,10 @@ std::vector<std::string> ParseMountPoints(std::string_view mountinfo);
 std::string MountChangeGap(const std::vector<std::string>& before,
                            const std::vector<std::string>& after,
                            const std::vector<std::string>& watched);
+
+// The whole mountinfo text of an open /proc/self/mountinfo, read from its
+// start (at most 16 MiB); "" when it cannot be read.
+std::string ReadMountinfo(int fd);
 
 }  // namespace driftwatch
 

@@ -22,7 +22,10 @@ struct FanotifyStats {
   uint64_t actor_lookups = 0;  // actors asked for (kept events)
   uint64_t proc_reads = 0;     // full reads of /proc/PID (actor cache misses)
   uint64_t gaps = 0;
-  bool pidfds = false;  // the kernel reports a pidfd with each event
+  uint64_t ignore_marks = 0;    // directories the kernel was told to ignore
+  uint64_t ignore_flushes = 0;  // all ignore marks removed (moves, mounts, the bound)
+  bool pidfds = false;          // the kernel reports a pidfd with each event
+  bool ignores = false;         // ignore marks are in use (Linux 6.0 and later)
 };
 
 class FanotifySource : public FsEventSource {

@@ -54,6 +54,16 @@ struct FsEvent {
 
 // Returns whether an event on `path` (absolute host path; `is_dir` as
 // above) is of interest. Called before the actor is read.
+//
+// The source also asks it about the directory of an event it rejected
+// (is_dir true). A directory it rejects must hold nothing it would keep, at
+// any depth: the source may then have the kernel stop generating events in
+// that directory (an ignore mark), which saves the writers' time as well as
+// the reader's. The answers must not change during the source's life (a new
+// filter needs a new source). A directory moved into a kept place is
+// reported and its ignore marks removed when its move is read; events in
+// it between the move and that read may be missing (docs/realtime.md,
+// "Limits").
 using FsEventFilter = std::function<bool(std::string_view path, bool is_dir)>;
 
 class FsEventSource {

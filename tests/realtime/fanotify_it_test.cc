@@ -227,11 +227,92 @@ TEST_F(FanotifyTest, RejectedDirectoryCostsNoActor) {
   });
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].path, root_ + "/keep/one");
-  EXPECT_EQ(asked.size(), 51u);  // 50 under skip/, then keep/one
+  // 50 under skip/, skip/ itself once as a directory (kept: no ignore
+  // mark), then keep/one.
+  EXPECT_EQ(asked.size(), 52u);
+  EXPECT_EQ(asked[1], root_ + "/skip");
   const FanotifyStats stats = source_->stats();
   EXPECT_EQ(stats.kept, 1u);
   EXPECT_EQ(stats.actor_lookups, 1u);
   EXPECT_LE(stats.proc_reads, 1u);
+}
+
+// A filter that keeps everything under the root but skip/ and its tree.
+FsEventFilter AllButSkip(const std::string& root) {
+  return [skip = root + "/skip"](std::string_view path, bool) {
+    return path != skip && !path.starts_with(skip + "/");
+  };
+}
+
+bool HasPath(const std::vector<FsEvent>& evs, const std::string& path) {
+  for (const FsEvent& e : evs) {
+    if (e.path == path) return true;
+  }
+  return false;
+}
+
+TEST_F(FanotifyTest, EventsInARejectedDirectoryStopAfterTheFirst) {
+  ASSERT_EQ(::mkdir((root_ + "/skip").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root_ + "/keep").c_str(), 0755), 0);
+  const FsEventFilter keep = AllButSkip(root_);
+  InChild([&] {
+    Touch(root_ + "/skip/first");
+    Touch(root_ + "/keep/a");
+  });
+  std::vector<FsEvent> events = ReadUntil(
+      keep, [&](const std::vector<FsEvent>& evs) { return HasPath(evs, root_ + "/keep/a"); });
+  ASSERT_TRUE(HasPath(events, root_ + "/keep/a"));
+  const FanotifyStats before = source_->stats();
+  if (!before.ignores) GTEST_SKIP() << "this kernel has no FAN_MARK_IGNORE (Linux 6.0)";
+  EXPECT_EQ(before.ignore_marks, 1u);
+  InChild([&] {
+    for (int i = 0; i < 200; ++i) Touch(root_ + "/skip/" + std::to_string(i));
+    Touch(root_ + "/keep/b");
+  });
+  events = ReadUntil(
+      keep, [&](const std::vector<FsEvent>& evs) { return HasPath(evs, root_ + "/keep/b"); });
+  ASSERT_TRUE(HasPath(events, root_ + "/keep/b"));
+  for (const FsEvent& e : events) EXPECT_FALSE(e.path.starts_with(root_ + "/skip")) << e.path;
+  const FanotifyStats after = source_->stats();
+  // Only keep/b's events (create, modify, close_write, merged or not) were
+  // read; the 200 files under skip/ cost the reader nothing.
+  EXPECT_LE(after.events - before.events, 3u);
+  EXPECT_GE(after.events - before.events, 1u);
+  EXPECT_EQ(after.ignore_marks, 1u);
+}
+
+TEST_F(FanotifyTest, ADirectoryMovedFromARejectedPlaceReportsLaterWrites) {
+  for (const char* dir : {"/skip", "/skip/d", "/skip/d/sub", "/keep"}) {
+    ASSERT_EQ(::mkdir((root_ + dir).c_str(), 0755), 0);
+  }
+  const FsEventFilter keep = AllButSkip(root_);
+  InChild([&] {
+    Touch(root_ + "/skip/d/x");
+    Touch(root_ + "/skip/d/sub/x");
+    Touch(root_ + "/keep/a");
+  });
+  std::vector<FsEvent> events = ReadUntil(
+      keep, [&](const std::vector<FsEvent>& evs) { return HasPath(evs, root_ + "/keep/a"); });
+  ASSERT_TRUE(HasPath(events, root_ + "/keep/a"));
+  const FanotifyStats marked = source_->stats();
+  if (!marked.ignores) GTEST_SKIP() << "this kernel has no FAN_MARK_IGNORE (Linux 6.0)";
+  EXPECT_EQ(marked.ignore_marks, 2u);  // skip/d and skip/d/sub
+  InChild([&] { ::rename((root_ + "/skip/d").c_str(), (root_ + "/keep/d").c_str()); });
+  events = ReadUntil(
+      keep, [&](const std::vector<FsEvent>& evs) { return HasPath(evs, root_ + "/keep/d"); });
+  ASSERT_TRUE(HasPath(events, root_ + "/keep/d"));
+  EXPECT_EQ(events.back().mask & kFsMovedTo, kFsMovedTo);
+  EXPECT_EQ(source_->stats().ignore_flushes, 1u);
+  InChild([&] {
+    Touch(root_ + "/keep/d/y");
+    Touch(root_ + "/keep/d/sub/z");
+  });
+  events = ReadUntil(keep, [&](const std::vector<FsEvent>& evs) {
+    return HasPath(evs, root_ + "/keep/d/y") && HasPath(evs, root_ + "/keep/d/sub/z");
+  });
+  EXPECT_TRUE(HasPath(events, root_ + "/keep/d/y"));
+  EXPECT_TRUE(HasPath(events, root_ + "/keep/d/sub/z"));
+  for (const FsEvent& e : events) EXPECT_FALSE(e.path.starts_with(root_ + "/skip")) << e.path;
 }
 
 TEST_F(FanotifyTest, DropsTheEventsOfItsOwnProcess) {
