@@ -1,49 +1,24 @@
-// ParseMountInfo: the pure parser of /proc/PID/mountinfo (proc(5)).
-//
-// Each line is "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] -
-// FSTYPE SOURCE SUPER_OPTIONS". Paths are unescaped from the kernel's octal
-// form (\040 space, \011 tab, \012 newline, \134 backslash). A malformed line
-// is kCorruption naming its line number; input larger than kMaxMountInfoBytes
-// or with more than kMaxMountInfoLines lines is kResourceExhausted.
+// The mounts of a process (core/mountinfo.h) as the container code reads
+// them: the layers of an overlayfs mount, and the mount at a path.
 //
 // Thread-safety: pure functions.
 #ifndef DRIFTWATCH_CONTAINER_MOUNTINFO_H_
 #define DRIFTWATCH_CONTAINER_MOUNTINFO_H_
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/status.h"
+#include "core/mountinfo.h"
 
 namespace driftwatch::container {
 
-constexpr size_t kMaxMountInfoBytes = 16 << 20;
-constexpr size_t kMaxMountInfoLines = 100000;
-
-struct MountInfo {
-  uint64_t id = 0;
-  uint64_t parent_id = 0;
-  uint32_t major = 0;
-  uint32_t minor = 0;
-  std::string root;                          // the mount's root within its filesystem
-  std::string mount_point;                   // relative to the reading process's root
-  std::string options;                       // per-mount options, e.g. "rw,relatime"
-  std::vector<std::string> optional_fields;  // "shared:1", "master:2", ...
-  std::string fstype;
-  std::string source;
-  std::string super_options;  // e.g. "rw,lowerdir=/a:/b,upperdir=/u,workdir=/w"
-
-  friend bool operator==(const MountInfo&, const MountInfo&) = default;
-};
-
-Result<std::vector<MountInfo>> ParseMountInfo(std::string_view text);
-
-// Undoes the kernel's octal escaping ("\040" -> " "). Unknown escapes are
-// kept as they are.
-std::string UnescapeMountField(std::string_view field);
+using ::driftwatch::kMaxMountInfoBytes;
+using ::driftwatch::kMaxMountInfoLines;
+using ::driftwatch::MountInfo;
+using ::driftwatch::ParseMountInfo;
+using ::driftwatch::UnescapeMountField;
 
 // The layers of an overlayfs mount, parsed from its super options.
 struct OverlayLayers {
