@@ -6,25 +6,11 @@
 #include <cerrno>
 
 #include "core/fanotify_dirs.h"
+#include "core/mountinfo.h"
 
 namespace driftwatch {
 
 namespace {
-
-std::string Unescape(std::string_view field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
-        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                               (field[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
 
 bool Touches(const std::string& mount, const std::vector<std::string>& watched) {
   return std::any_of(watched.begin(), watched.end(), [&mount](const std::string& w) {
@@ -49,16 +35,13 @@ const std::string* FirstMissing(const std::vector<std::string>& a,
 std::vector<std::string> ParseMountPoints(std::string_view mountinfo) {
   std::vector<std::string> out;
   while (!mountinfo.empty()) {
-    size_t eol = mountinfo.find('\n');
-    std::string_view line = mountinfo.substr(0, eol);
-    mountinfo.remove_prefix(eol == std::string_view::npos ? mountinfo.size() : eol + 1);
-    // Fields: id parent major:minor root mount-point ...
-    for (int skip = 0; skip < 4 && !line.empty(); ++skip) {
-      size_t sp = line.find(' ');
-      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    const size_t eol = mountinfo.find('\n');
+    // Line by line, so that a malformed line costs only itself.
+    auto mounts = ParseMountInfo(mountinfo.substr(0, eol));
+    if (mounts.ok()) {
+      for (MountInfo& m : *mounts) out.push_back(std::move(m.mount_point));
     }
-    std::string_view point = line.substr(0, line.find(' '));
-    if (point.starts_with('/')) out.push_back(Unescape(point));
+    mountinfo.remove_prefix(eol == std::string_view::npos ? mountinfo.size() : eol + 1);
   }
   return out;
 }
