@@ -27,6 +27,7 @@
 
 #include "core/fanotify_source.h"
 #include "core/fs_events.h"
+#include "tests/realtime/realtime_testing.h"
 
 namespace driftwatch {
 namespace {
@@ -53,45 +54,18 @@ std::string ReadText(const std::string& path) {
   return s;
 }
 
-// Runs `fn` in a child process and waits for it; returns its pid.
-pid_t InChild(const std::function<void()>& fn) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    fn();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  return pid;
-}
-
 void Touch(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 || ::write(fd, "data", 4) != 4) ::_exit(3);
   ::close(fd);
 }
 
-class FanotifyTest : public ::testing::Test {
+class FanotifyTest : public testutil::PrivateTmpfsTest {
  protected:
-  static void SetUpTestSuite() {
-    if (::geteuid() != 0) return;
-    // A private mount namespace: the tmpfs mounts below stay invisible to
-    // the rest of the machine.
-    if (::unshare(CLONE_NEWNS) == 0) {
-      ns_ok_ = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-    }
-  }
-
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: fanotify filesystem marks";
-    const std::string reason = FsEventsUnsupportedReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs fanotify: " << reason;
-    ASSERT_TRUE(ns_ok_) << "cannot make a private mount namespace";
-    char tmpl[] = "/tmp/dw-fanotify-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    ASSERT_EQ(::mount("tmpfs", root_.c_str(), "tmpfs", 0, "mode=0777"), 0) << strerror(errno);
+    MountTmpfs("fanotify", "0777");
+    if (Stopped()) return;
+    root_ = tmpfs_;
     auto source = OpenFanotify();
     ASSERT_TRUE(source.ok()) << source.status().message();
     source_ = std::move(source).value();
@@ -100,10 +74,7 @@ class FanotifyTest : public ::testing::Test {
 
   void TearDown() override {
     source_.reset();
-    if (!root_.empty()) {
-      ::umount2(root_.c_str(), MNT_DETACH);
-      ::rmdir(root_.c_str());
-    }
+    UnmountTmpfs();
   }
 
   // Reads until `done` holds for the events read so far or 5 s pass.
@@ -131,7 +102,6 @@ class FanotifyTest : public ::testing::Test {
     };
   }
 
-  static inline bool ns_ok_ = false;
   std::string root_;
   std::unique_ptr<FanotifySource> source_;
 };
@@ -142,7 +112,7 @@ TEST_F(FanotifyTest, ReportsEachKindWithExactPathsAndTheWriter) {
   const std::string b = d + "/b";
   const std::string e = root_ + "/e";
   const std::string end = root_ + "/end";
-  const pid_t child = InChild([&] {
+  const pid_t child = testutil::InChild([&] {
     Touch(a);                        // create, modify, close_write
     ::chmod(a.c_str(), 0600);        // attrib
     ::mkdir(d.c_str(), 0755);        // create (dir)
@@ -182,14 +152,14 @@ TEST_F(FanotifyTest, EventsAfterADirectoryMoveCarryTheNewPath) {
   for (const char* dir : {"/a", "/a/x", "/a/x/sub", "/b", "/c"}) {
     ASSERT_EQ(::mkdir((root_ + dir).c_str(), 0755), 0);  // own events: dropped
   }
-  InChild([&] {
+  testutil::InChild([&] {
     Touch(root_ + "/a/x/f");
     Touch(root_ + "/a/x/sub/f");
   });
   std::vector<FsEvent> first = ReadUntilPath(root_ + "/a/x/sub/f");
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].path, root_ + "/a/x/f");
-  InChild([&] {
+  testutil::InChild([&] {
     ::rename((root_ + "/a/x").c_str(), (root_ + "/b/x").c_str());
     ::rmdir((root_ + "/a").c_str());
     Touch(root_ + "/b/x/g");
@@ -218,7 +188,7 @@ TEST_F(FanotifyTest, RejectedDirectoryCostsNoActor) {
     asked.emplace_back(path);
     return path.starts_with(root_ + "/") && !path.starts_with(skip);
   };
-  InChild([&] {
+  testutil::InChild([&] {
     for (int i = 0; i < 50; ++i) Touch(skip + std::to_string(i));
     Touch(root_ + "/keep/one");
   });
@@ -255,7 +225,7 @@ TEST_F(FanotifyTest, EventsInARejectedDirectoryStopAfterTheFirst) {
   ASSERT_EQ(::mkdir((root_ + "/skip").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((root_ + "/keep").c_str(), 0755), 0);
   const FsEventFilter keep = AllButSkip(root_);
-  InChild([&] {
+  testutil::InChild([&] {
     Touch(root_ + "/skip/first");
     Touch(root_ + "/keep/a");
   });
@@ -265,7 +235,7 @@ TEST_F(FanotifyTest, EventsInARejectedDirectoryStopAfterTheFirst) {
   const FanotifyStats before = source_->stats();
   if (!before.ignores) GTEST_SKIP() << "this kernel has no FAN_MARK_IGNORE (Linux 6.0)";
   EXPECT_EQ(before.ignore_marks, 1u);
-  InChild([&] {
+  testutil::InChild([&] {
     for (int i = 0; i < 200; ++i) Touch(root_ + "/skip/" + std::to_string(i));
     Touch(root_ + "/keep/b");
   });
@@ -286,7 +256,7 @@ TEST_F(FanotifyTest, ADirectoryMovedFromARejectedPlaceReportsLaterWrites) {
     ASSERT_EQ(::mkdir((root_ + dir).c_str(), 0755), 0);
   }
   const FsEventFilter keep = AllButSkip(root_);
-  InChild([&] {
+  testutil::InChild([&] {
     Touch(root_ + "/skip/d/x");
     Touch(root_ + "/skip/d/sub/x");
     Touch(root_ + "/keep/a");
@@ -297,13 +267,13 @@ TEST_F(FanotifyTest, ADirectoryMovedFromARejectedPlaceReportsLaterWrites) {
   const FanotifyStats marked = source_->stats();
   if (!marked.ignores) GTEST_SKIP() << "this kernel has no FAN_MARK_IGNORE (Linux 6.0)";
   EXPECT_EQ(marked.ignore_marks, 2u);  // skip/d and skip/d/sub
-  InChild([&] { ::rename((root_ + "/skip/d").c_str(), (root_ + "/keep/d").c_str()); });
+  testutil::InChild([&] { ::rename((root_ + "/skip/d").c_str(), (root_ + "/keep/d").c_str()); });
   events = ReadUntil(
       keep, [&](const std::vector<FsEvent>& evs) { return HasPath(evs, root_ + "/keep/d"); });
   ASSERT_TRUE(HasPath(events, root_ + "/keep/d"));
   EXPECT_EQ(events.back().mask & kFsMovedTo, kFsMovedTo);
   EXPECT_EQ(source_->stats().ignore_flushes, 1u);
-  InChild([&] {
+  testutil::InChild([&] {
     Touch(root_ + "/keep/d/y");
     Touch(root_ + "/keep/d/sub/z");
   });
@@ -319,7 +289,7 @@ TEST_F(FanotifyTest, DropsTheEventsOfItsOwnProcess) {
   const std::string own = root_ + "/own";
   const std::string other = root_ + "/other";
   Touch(own);
-  InChild([&] { Touch(other); });
+  testutil::InChild([&] { Touch(other); });
   std::vector<FsEvent> events = ReadUntilPath(other);
   ASSERT_FALSE(events.empty());
   for (const FsEvent& e : events) EXPECT_EQ(e.path, other);
@@ -370,7 +340,7 @@ TEST_F(FanotifyTest, ActorOfAKnownProcessUnderAnotherUid) {
 TEST_F(FanotifyTest, ShortLivedShellHasItsPid) {
   const std::string f = root_ + "/f";
   const std::string sh = fs::canonical("/bin/sh").string();
-  const pid_t pid = InChild([&] {
+  const pid_t pid = testutil::InChild([&] {
     ::execl("/bin/sh", "sh", "-c", ("echo x >> " + f).c_str(), nullptr);
     ::_exit(7);
   });
@@ -398,7 +368,7 @@ TEST_F(FanotifyTest, HardLinkWritesAreNamedByTheLinkAndMmapStoresAreNotSeen) {
   std::vector<FsEvent> setup;  // the own events above: dropped
   ASSERT_TRUE(source_->Read(UnderRoot(), 0, 100, &setup).ok());
   EXPECT_TRUE(setup.empty());
-  InChild([&] {
+  testutil::InChild([&] {
     int fd = ::open(link.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0 || ::write(fd, "x", 1) != 1) ::_exit(3);
     ::close(fd);
@@ -424,7 +394,7 @@ TEST_F(FanotifyTest, HardLinkWritesAreNamedByTheLinkAndMmapStoresAreNotSeen) {
 TEST_F(FanotifyTest, QueueOverflowIsAGap) {
   const int limit = std::stoi(ReadText("/proc/sys/fs/fanotify/max_queued_events"));
   if (limit > 100'000) GTEST_SKIP() << "the event queue holds " << limit << " events";
-  InChild([&] {
+  testutil::InChild([&] {
     for (int i = 0; i < limit + 2000; ++i) {
       int fd =
           ::open((root_ + "/s" + std::to_string(i)).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);

@@ -27,6 +27,7 @@
 #include "agent/realtime.h"
 #include "core/fs_events.h"
 #include "rules/policy.h"
+#include "tests/realtime/realtime_testing.h"
 
 namespace driftwatch {
 namespace {
@@ -48,43 +49,18 @@ void Write(const std::string& path, const std::string& data) {
   out << data;
 }
 
-// Runs `fn` in a child process and waits for it; returns its pid.
-pid_t InChild(const std::function<void()>& fn) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    fn();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  return pid;
-}
-
 std::string Line(const DriftEvent& e) {
   std::string s = std::string(DriftKindName(e.kind)) + " " + e.path;
   for (std::string_view a : AttrNames(e.changed)) s += " " + std::string(a);
   return s;
 }
 
-class WatcherItTest : public ::testing::Test {
+class WatcherItTest : public testutil::PrivateTmpfsTest {
  protected:
-  static void SetUpTestSuite() {
-    if (::geteuid() != 0) return;
-    if (::unshare(CLONE_NEWNS) == 0) {
-      ns_ok_ = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-    }
-  }
-
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: fanotify filesystem marks";
-    const std::string reason = FsEventsUnsupportedReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs fanotify: " << reason;
-    ASSERT_TRUE(ns_ok_) << "cannot make a private mount namespace";
-    char tmpl[] = "/tmp/dw-watcher-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    top_ = tmpl;
-    ASSERT_EQ(::mount("tmpfs", top_.c_str(), "tmpfs", 0, "mode=0700"), 0) << strerror(errno);
+    MountTmpfs("watcher", "0700");
+    if (Stopped()) return;
+    top_ = tmpfs_;
     root_ = top_ + "/root";
     fs::create_directories(root_ + "/etc/app/conf.d");
     fs::create_directories(top_ + "/db");
@@ -110,10 +86,7 @@ class WatcherItTest : public ::testing::Test {
     watcher_.reset();
     source_.reset();
     journal_.reset();
-    if (!top_.empty()) {
-      ::umount2(top_.c_str(), MNT_DETACH);
-      ::rmdir(top_.c_str());
-    }
+    UnmountTmpfs();
   }
 
   CheckOptions Options(const std::string& db) {
@@ -181,7 +154,6 @@ class WatcherItTest : public ::testing::Test {
     };
   }
 
-  static inline bool ns_ok_ = false;
   std::string top_, root_, db_;
   std::unique_ptr<rules::Policy> policy_;
   std::unique_ptr<FsEventSource> source_;
@@ -226,7 +198,7 @@ TEST_F(WatcherItTest, ChangeRevertedWithin100MsIsTransient) {
   MakeWatcher(false);
   StartRun();
   const std::string target = root_ + "/etc/app/conf.d/a.conf";
-  const pid_t pid = InChild([&] {
+  const pid_t pid = testutil::InChild([&] {
     Write(target, "changed\n");
     ::usleep(30'000);
     Write(target, "a\n");
@@ -250,7 +222,7 @@ TEST_F(WatcherItTest, OverflowDuringAStormMakesTheNextCheckWalkEverything) {
       << first->walk.full_reason;
   ASSERT_TRUE(journal_->State()->valid) << journal_->State()->reason;
   // The watcher does not read while a storm fills the kernel's queue.
-  InChild([&] {
+  testutil::InChild([&] {
     const std::string dir = root_ + "/etc/app/storm";
     ::mkdir(dir.c_str(), 0755);
     for (int i = 0; i < 20000; ++i) {
@@ -278,7 +250,7 @@ void Mutate(std::mt19937& rng, const std::string& app) {
   const std::string dir = dirs[n % 3];
   const std::string file = dir + "/f" + std::to_string(n);
   const std::string data = "v" + std::to_string(rng() % 4) + "\n";
-  InChild([&] {
+  testutil::InChild([&] {
     std::error_code ec;
     switch (op) {
       case 0:
