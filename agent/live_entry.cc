@@ -30,25 +30,27 @@ Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& poli
   if (!EntryFromStat(logical == "/" ? "" : logical.substr(logical.rfind('/') + 1), st, rule, &e)) {
     return std::optional<Entry>();
   }
-  if (watched) {
-    const std::string parent = HostPath(root, ParentOf(logical));
-    if (e.type == EntryType::kSymlink && (e.mask & kAttrLink)) {
-      DW_ASSIGN_OR_RETURN(UniqueFd dir, host.OpenAt(AT_FDCWD, parent, O_RDONLY | O_DIRECTORY));
+  const bool link = e.type == EntryType::kSymlink && (e.mask & kAttrLink);
+  const bool hash = e.type == EntryType::kFile && (e.mask & kAttrHash);
+  if (watched && (link || hash || (e.mask & kAttrXattrs))) {
+    DW_ASSIGN_OR_RETURN(UniqueFd dir, host.OpenAt(AT_FDCWD, HostPath(root, ParentOf(logical)),
+                                                  O_RDONLY | O_DIRECTORY));
+    if (link) {
       DW_ASSIGN_OR_RETURN(e.link_target, host.ReadLinkAt(dir.get(), e.name));
     }
     if (e.mask & kAttrXattrs) {
-      DW_ASSIGN_OR_RETURN(UniqueFd dir, host.OpenAt(AT_FDCWD, parent, O_RDONLY | O_DIRECTORY));
       DW_ASSIGN_OR_RETURN(std::vector<Xattr> xattrs, host.XattrsAt(dir.get(), e.name));
       e.xattrs = XattrDigest(xattrs);
     }
-    if (e.type == EntryType::kFile && (e.mask & kAttrHash)) {
-      DW_ASSIGN_OR_RETURN(e.content, HashFilePrefix(host, host_path, e.size, rule->hash));
-      struct stat after;
-      DW_RETURN_IF_ERROR(host.StatAt(AT_FDCWD, host_path, &after));
-      if (after.st_ino != st.st_ino || after.st_size != st.st_size ||
-          TimespecNs(after.st_mtim) != e.mtime_ns || TimespecNs(after.st_ctim) != e.ctime_ns) {
+    if (hash) {
+      // The scanner's reader: the same file as `st`, and whether it moved
+      // while it was read.
+      auto digest = HashFileAt(host, dir.get(), logical, e.name, st, rule->hash);
+      if ((digest.ok() && digest->changed) || digest.status().code() == StatusCode::kNotFound) {
         return Status::Unavailable(EscapePath(logical) + ": changed while it was read");
       }
+      DW_RETURN_IF_ERROR(digest.status());
+      e.content = digest->digest;
     }
   }
   e.ApplyMask();
