@@ -8,14 +8,10 @@
 #include "agent/scanner.h"
 
 namespace driftwatch::agent {
-namespace {
-
 std::string ParentOf(const std::string& logical) {
   size_t slash = logical.rfind('/');
   return slash == 0 ? "/" : logical.substr(0, slash);
 }
-
-}  // namespace
 
 Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& policy,
                                            const std::string& root, const std::string& logical) {

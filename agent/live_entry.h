@@ -26,6 +26,9 @@
 
 namespace driftwatch::agent {
 
+// The directory holding a logical path: "/etc" for "/etc/hosts", "/" for "/etc".
+std::string ParentOf(const std::string& logical);
+
 Result<std::optional<Entry>> ReadLiveEntry(Host& host, const rules::Policy& policy,
                                            const std::string& root, const std::string& logical);
 

@@ -23,11 +23,6 @@ constexpr uint32_t kWrites = kFsCreate | kFsDelete | kFsMovedFrom | kFsMovedTo |
                              kFsAttrib | kFsDeleteSelf | kFsMoveSelf;
 constexpr uint32_t kNameChanges = kFsCreate | kFsDelete | kFsMovedFrom | kFsMovedTo;
 
-std::string ParentOf(const std::string& logical) {
-  size_t slash = logical.rfind('/');
-  return slash == 0 ? "/" : logical.substr(0, slash);
-}
-
 bool SameState(const std::optional<Entry>& a, const std::optional<Entry>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || ChangedAttrs(*a, *b) == 0;
