@@ -66,6 +66,8 @@ TEST(MountInfoTest, RejectsMalformedWithLineNumber) {
       "1 0 01 / / rw - rootfs rootfs rw",     // bad device
       "1 0 0:1 / / rw - rootfs rootfs",       // missing super options
       "1 0 0:1 /",                            // too short
+      "1 0 0:1 / mnt rw - tmpfs tmpfs rw",    // relative mount point
+      "1 0 0:1 / \\040 rw - tmpfs tmpfs rw",  // a space, not a path
   };
   for (const char* line : bad) {
     std::string text = std::string("1 0 0:1 / / rw - rootfs rootfs rw\n") + line + "\n";

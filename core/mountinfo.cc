@@ -78,6 +78,9 @@ Result<std::vector<MountInfo>> ParseMountInfo(std::string_view text) {
     }
     m.root = UnescapeMountField(f[3]);
     m.mount_point = UnescapeMountField(f[4]);
+    // The kernel prints mount points as absolute paths; anything else is not
+    // a mount table, and would match no path or the wrong one.
+    if (!m.mount_point.starts_with('/')) return bad("mount point is not an absolute path");
     m.options = std::string(f[5]);
     size_t i = 6;
     while (i < f.size() && f[i] != "-") m.optional_fields.emplace_back(f[i++]);
