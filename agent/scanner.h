@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/content.h"
 #include "agent/file_hash.h"
 #include "agent/incremental.h"
 #include "core/drift.h"
@@ -96,6 +97,12 @@ struct ScanOptions {
   // the dirty set holds every path that changed since the base scan. A base
   // tree that cannot be read is an error (the caller scans in full then).
   const ScanReuse* reuse = nullptr;
+  // Optional, not owned (docs/content.md): files whose Policy::Content is
+  // kKeep and whose size is within its max_bytes are kept here, from the
+  // same bytes that were hashed (read once); a file the stat cache vouches
+  // for is re-read when its blob is missing. Xattr sets of watched entries
+  // are kept too. Failures to keep are warnings, never errors of the scan.
+  ContentStore* content = nullptr;
 };
 
 // Receives the progress of the scans of a check or baseline (the CLI draws

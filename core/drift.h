@@ -56,7 +56,24 @@ struct DriftEvent {
   std::optional<Actor> actor;
   bool transient = false;
   std::optional<Actor> reverted_by;
+  // Content (docs/content.md). For a file whose rule keeps its content and
+  // whose content changed: `diff` is the unified diff (GNU `diff -u` hunks,
+  // core/text_diff.h) of the baseline's copy against the content the check
+  // read, labelled with the path, at most kMaxEventDiffBytes (cut at a line
+  // end, ending with the kDiffTruncatedMarker line). Otherwise "" and
+  // `content_note` says why there is none: "redacted" (the rule says
+  // `content: redact`: nothing of the content leaves the file), "binary",
+  // or "not-kept" (a side has no kept copy: over the size cap, or kept by
+  // neither baseline nor check). Both are "" when the rule keeps no content
+  // or the content did not change.
+  std::string diff;
+  std::string content_note;
 };
+
+// Cap on DriftEvent::diff, on the wire and in stores.
+inline constexpr size_t kMaxEventDiffBytes = 64 << 10;
+// The last line of a cut diff ("\ " lines are part of the unified format).
+inline constexpr std::string_view kDiffTruncatedMarker = "\\ driftwatch: diff truncated\n";
 
 struct DriftSummary {
   uint64_t added = 0;
@@ -194,6 +211,9 @@ std::string EscapePath(std::string_view raw);
 // True when `s` is well-formed UTF-8: no overlong forms, surrogates or code
 // points past U+10FFFF (the test EscapePath applies).
 bool IsValidUtf8(std::string_view s);
+// `s` with each byte that is not part of well-formed UTF-8 replaced by
+// U+FFFD: text for JSON and web pages, where the bytes themselves cannot go.
+std::string ReplaceInvalidUtf8(std::string_view s);
 Result<std::string> UnescapePath(std::string_view escaped);
 
 }  // namespace driftwatch

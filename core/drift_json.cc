@@ -241,6 +241,8 @@ web::json::value DriftEventToJson(const DriftEvent& e) {
   if (e.actor) o["actor"] = ActorToJson(*e.actor);
   if (e.transient) o["transient"] = value::boolean(true);
   if (e.reverted_by) o["reverted_by"] = ActorToJson(*e.reverted_by);
+  if (!e.diff.empty()) o["diff"] = value::string(ReplaceInvalidUtf8(e.diff));
+  if (!e.content_note.empty()) o["content"] = value::string(e.content_note);
   return o;
 }
 
@@ -293,6 +295,16 @@ Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::stri
   if (const value* a = Find(v, "reverted_by")) {
     DW_ASSIGN_OR_RETURN(Actor actor, ActorFromJson(*a, field + ".reverted_by"));
     e.reverted_by = std::move(actor);
+  }
+  DW_RETURN_IF_ERROR(GetString(v, "diff", field, false, &e.diff));
+  if (e.diff.size() > kMaxEventDiffBytes + kDiffTruncatedMarker.size()) {
+    return TypeError(field + ".diff",
+                     "at most " + std::to_string(kMaxEventDiffBytes) + " bytes of unified diff");
+  }
+  DW_RETURN_IF_ERROR(GetString(v, "content", field, false, &e.content_note));
+  if (!e.content_note.empty() && e.content_note != "redacted" && e.content_note != "binary" &&
+      e.content_note != "not-kept") {
+    return TypeError(field + ".content", "one of redacted, binary, not-kept");
   }
   // Entry names are the last path component, as a scan would record them.
   std::string base = e.path.substr(e.path.rfind('/') + 1);

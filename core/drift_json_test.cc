@@ -254,6 +254,36 @@ TEST(DriftJsonTest, RealtimeFieldsRoundTrip) {
   EXPECT_EQ(back->walk, r.walk);
 }
 
+TEST(DriftJsonTest, ContentDiffFieldsRoundTripAndAreBounded) {
+  CheckResult r = SampleResult();
+  r.events[0].diff = "--- /etc/x\n+++ /etc/x\n@@ -1 +1 @@\n-a\xff\n+b\n";
+  r.events[1].content_note = "redacted";
+  value v = CheckResultToJson(r);
+  // Bytes that are not UTF-8 cannot go into JSON: U+FFFD stands in.
+  EXPECT_EQ(v["events"][0]["diff"].as_string(),
+            "--- /etc/x\n+++ /etc/x\n@@ -1 +1 @@\n-a\xef\xbf\xbd\n+b\n");
+  EXPECT_FALSE(v["events"][0].has_field("content"));
+  EXPECT_EQ(v["events"][1]["content"].as_string(), "redacted");
+  EXPECT_FALSE(v["events"][1].has_field("diff"));
+  auto back = CheckResultFromJson(value::parse(v.serialize()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->events[0].diff, ReplaceInvalidUtf8(r.events[0].diff));
+  EXPECT_EQ(back->events[1].content_note, "redacted");
+
+  value bad = v;
+  bad["events"][1]["content"] = value::string("secret");
+  auto got = CheckResultFromJson(bad);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("events[1].content"), std::string::npos)
+      << got.status().message();
+  bad = v;
+  bad["events"][0]["diff"] = value::string(std::string(kMaxEventDiffBytes + 100, 'x'));
+  got = CheckResultFromJson(bad);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("events[0].diff"), std::string::npos)
+      << got.status().message();
+}
+
 TEST(DriftJsonTest, RealtimeFieldErrorsNameTheField) {
   CheckResult r = SampleResult();
   r.events[0].actor = SampleActor();

@@ -45,6 +45,25 @@ inline constexpr size_t kMaxRules = 10000;            // over all files
 inline constexpr size_t kMaxSets = 1000;              // over all files
 inline constexpr size_t kMaxCheckItems = 64;          // names in one list
 
+// What is kept of a file's content (docs/content.md, docs/rules.md).
+enum class ContentMode : uint8_t {
+  kNone = 0,    // digests only
+  kKeep = 1,    // a compressed copy in the agent store, for diffs and restore
+  kRedact = 2,  // never kept, never diffed: events say "redacted"
+};
+std::string_view ContentModeName(ContentMode m);  // "none", "keep", "redact"
+
+inline constexpr uint64_t kDefaultContentMaxBytes = 1 << 20;
+
+struct Rule;
+
+// The content decision for one path (Policy::Content).
+struct ContentRule {
+  ContentMode mode = ContentMode::kNone;
+  uint64_t max_bytes = kDefaultContentMaxBytes;  // keep: larger files are not kept
+  const Rule* rule = nullptr;                    // the rule that decided; null: none did
+};
+
 struct Rule {
   std::string glob;           // absolute pattern as written
   uint32_t mask = kAttrType;  // Attr bits (core/entry.h); kAttrType always set
@@ -53,6 +72,13 @@ struct Rule {
   HashAlgo hash = HashAlgo::kXxh128;
   bool cross_mounts = false;
   std::string origin;  // "host.yaml:12" (file base name : line of the rule)
+  // `content:` and `content_max:` (docs/rules.md). Content is decided apart
+  // from checks: by the most specific rule that sets `content` (see
+  // Policy::Content). A rule with only path, content and content_max is
+  // content_only: it decides content and takes no part in Match().
+  std::optional<ContentMode> content;
+  uint64_t content_max = kDefaultContentMaxBytes;
+  bool content_only = false;
 
   // "/etc/** (host.yaml:12)", or just the glob when origin is empty. Used as
   // the `rule` field of drift events.
@@ -85,6 +111,11 @@ class Policy {
   // "/**"). When it is true, the subtree must be walked even if Match(dir)
   // itself is an ignore rule ("/var/log/**" ignore, "/var/log/auth.log").
   bool CouldMatchBelow(std::string_view dir) const;
+
+  // What is kept of the content of the file at `path`: the most specific
+  // rule (same ranking as Match) among those that set `content`; mode kNone
+  // when none matches. Ignore rules never decide content.
+  ContentRule Content(std::string_view path) const;
 
   // Where a scan starts: the literal prefixes of the non-ignore rules,
   // sorted, with every prefix inside another one dropped. A root may name a
