@@ -1,8 +1,8 @@
 #include "core/line_script.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstdint>
+#include <cmath>
+#include <utility>
 #include <vector>
 
 #include "core/text_diff.h"
@@ -12,352 +12,221 @@ namespace {
 
 using Lin = int64_t;
 
-int FloorLog2(uint64_t n) { return n == 0 ? 0 : 63 - std::countl_zero(n); }
+// Lines [a_lo, a_hi) of the old side against [b_lo, b_hi) of the new one.
+struct Box {
+  Lin a_lo, a_hi, b_lo, b_hi;
+};
 
-// The middle-snake search of Myers' O(ND) algorithm with GNU's cut-off:
-// past `too_expensive` edit steps the best point reached so far is taken.
-class SeqCompare {
- public:
-  SeqCompare(const std::vector<Lin>& x, const std::vector<Lin>& y, Lin too_expensive)
-      : xv_(x), yv_(y), too_expensive_(too_expensive) {
-    Lin diags = static_cast<Lin>(x.size() + y.size()) + 3;
-    fdiag_.assign(diags, 0);
-    bdiag_.assign(diags, 0);
-    offset_ = static_cast<Lin>(y.size()) + 1;
+// The diagonals a search step of `d` edits can end on in an n x m box,
+// stepping by two: k = x - y for the forward search, u - v (counted from
+// the end) for the backward one.
+struct Diagonals {
+  Lin lo, hi;
+  Diagonals(Lin d, Lin n, Lin m) : lo(std::max(-d, -m)), hi(std::min(d, n)) {
+    if (((lo + d) & 1) != 0) ++lo;
+    if (((hi + d) & 1) != 0) --hi;
   }
+  bool Has(Lin k) const { return k >= lo && k <= hi && ((k - lo) & 1) == 0; }
+};
 
-  // Marks in deleted/inserted (indexed like x and y) the lines of an edit
-  // script. An explicit stack keeps the work off the call stack.
-  void Run(std::vector<char>& deleted, std::vector<char>& inserted) {
-    struct Job {
-      Lin xoff, xlim, yoff, ylim;
-      bool minimal;
-    };
-    std::vector<Job> stack;
-    stack.push_back({0, static_cast<Lin>(xv_.size()), 0, static_cast<Lin>(yv_.size()), false});
-    while (!stack.empty()) {
-      Job j = stack.back();
-      stack.pop_back();
-      while (j.xoff < j.xlim && j.yoff < j.ylim && xv_[j.xoff] == yv_[j.yoff]) {
-        ++j.xoff;
-        ++j.yoff;
+class Search {
+ public:
+  Search(const std::vector<Lin>& a, const std::vector<Lin>& b, Lin cap)
+      : a_(a),
+        b_(b),
+        cap_(cap),
+        reach_{std::vector<Lin>(a.size() + b.size() + 3),
+               std::vector<Lin>(a.size() + b.size() + 3)} {}
+
+  void Run(std::vector<char>* deleted, std::vector<char>* inserted) {
+    std::vector<Box> todo{{0, static_cast<Lin>(a_.size()), 0, static_cast<Lin>(b_.size())}};
+    while (!todo.empty()) {
+      Box box = todo.back();
+      todo.pop_back();
+      // Equal lines at either end are on every shortest path.
+      while (box.a_lo < box.a_hi && box.b_lo < box.b_hi && a_[box.a_lo] == b_[box.b_lo]) {
+        ++box.a_lo;
+        ++box.b_lo;
       }
-      while (j.xoff < j.xlim && j.yoff < j.ylim && xv_[j.xlim - 1] == yv_[j.ylim - 1]) {
-        --j.xlim;
-        --j.ylim;
+      while (box.a_lo < box.a_hi && box.b_lo < box.b_hi && a_[box.a_hi - 1] == b_[box.b_hi - 1]) {
+        --box.a_hi;
+        --box.b_hi;
       }
-      if (j.xoff == j.xlim) {
-        for (Lin y = j.yoff; y < j.ylim; ++y) inserted[y] = 1;
-      } else if (j.yoff == j.ylim) {
-        for (Lin x = j.xoff; x < j.xlim; ++x) deleted[x] = 1;
-      } else {
-        Partition part = Diag(j.xoff, j.xlim, j.yoff, j.ylim, j.minimal);
-        stack.push_back({part.xmid, j.xlim, part.ymid, j.ylim, part.hi_minimal});
-        stack.push_back({j.xoff, part.xmid, j.yoff, part.ymid, part.lo_minimal});
+      if (box.a_lo == box.a_hi || box.b_lo == box.b_hi) {
+        std::fill(deleted->begin() + box.a_lo, deleted->begin() + box.a_hi, 1);
+        std::fill(inserted->begin() + box.b_lo, inserted->begin() + box.b_hi, 1);
+        continue;
       }
+      const auto [x, y] = Split(box);
+      todo.push_back({box.a_lo + x, box.a_hi, box.b_lo + y, box.b_hi});
+      todo.push_back({box.a_lo, box.a_lo + x, box.b_lo, box.b_lo + y});
     }
   }
 
  private:
-  struct Partition {
-    Lin xmid = 0;
-    Lin ymid = 0;
-    bool lo_minimal = false;
-    bool hi_minimal = false;
-  };
-
-  Lin& fd(Lin d) { return fdiag_[d + offset_]; }
-  Lin& bd(Lin d) { return bdiag_[d + offset_]; }
-
-  Partition Diag(Lin xoff, Lin xlim, Lin yoff, Lin ylim, bool find_minimal) {
-    constexpr Lin kMax = INT64_MAX;
-    const Lin dmin = xoff - ylim;
-    const Lin dmax = xlim - yoff;
-    const Lin fmid = xoff - yoff;
-    const Lin bmid = xlim - ylim;
-    Lin fmin = fmid, fmax = fmid;
-    Lin bmin = bmid, bmax = bmid;
-    const bool odd = ((fmid - bmid) & 1) != 0;
-    Partition part;
-
-    fd(fmid) = xoff;
-    bd(bmid) = xlim;
-    for (Lin c = 1;; ++c) {
-      if (fmin > dmin) {
-        fd(--fmin - 1) = -1;
-      } else {
-        ++fmin;
-      }
-      if (fmax < dmax) {
-        fd(++fmax + 1) = -1;
-      } else {
-        --fmax;
-      }
-      for (Lin d = fmax; d >= fmin; d -= 2) {
-        Lin tlo = fd(d - 1);
-        Lin thi = fd(d + 1);
-        Lin x = tlo < thi ? thi : tlo + 1;
-        Lin y = x - d;
-        while (x < xlim && y < ylim && xv_[x] == yv_[y]) {
-          ++x;
-          ++y;
+  // A point (x, y), relative to the box, that an optimal edit path through
+  // it passes (or, past the cost cap, the furthest point the forward search
+  // reached). Both sides differ at both ends of the box, so the point is
+  // neither corner and both boxes it leaves are smaller.
+  std::pair<Lin, Lin> Split(const Box& box) {
+    const Lin n = box.a_hi - box.a_lo;
+    const Lin m = box.b_hi - box.b_lo;
+    const Lin delta = n - m;
+    const bool odd = (delta & 1) != 0;
+    const Lin* a = a_.data() + box.a_lo;
+    const Lin* b = b_.data() + box.b_lo;
+    // fwd(k): furthest x on diagonal x - y = k; bwd(k): furthest u on
+    // u - v = k, with u = n - x and v = m - y. -1: not reachable.
+    auto fwd = [&](Lin k) -> Lin& { return reach_[0][k + m + 1]; };
+    auto bwd = [&](Lin k) -> Lin& { return reach_[1][k + m + 1]; };
+    Diagonals fprev(-1, n, m);  // empty before the first step
+    Diagonals bprev(-1, n, m);
+    for (Lin d = 0;; ++d) {
+      const Diagonals fnow(d, n, m);
+      Lin best_k = fnow.lo;
+      for (Lin k = fnow.lo; k <= fnow.hi; k += 2) {
+        Lin x = d == 0 ? 0 : -1;
+        if (fprev.Has(k + 1) && fwd(k + 1) >= 0 && fwd(k + 1) - k <= m) x = fwd(k + 1);
+        if (fprev.Has(k - 1) && fwd(k - 1) >= 0 && fwd(k - 1) + 1 <= n) {
+          x = std::max(x, fwd(k - 1) + 1);
         }
-        fd(d) = x;
-        if (odd && bmin <= d && d <= bmax && bd(d) <= x) {
-          return {x, y, true, true};
-        }
-      }
-
-      if (bmin > dmin) {
-        bd(--bmin - 1) = kMax;
-      } else {
-        ++bmin;
-      }
-      if (bmax < dmax) {
-        bd(++bmax + 1) = kMax;
-      } else {
-        --bmax;
-      }
-      for (Lin d = bmax; d >= bmin; d -= 2) {
-        Lin tlo = bd(d - 1);
-        Lin thi = bd(d + 1);
-        Lin x = tlo < thi ? tlo : thi - 1;
-        Lin y = x - d;
-        while (xoff < x && yoff < y && xv_[x - 1] == yv_[y - 1]) {
-          --x;
-          --y;
-        }
-        bd(d) = x;
-        if (!odd && fmin <= d && d <= fmax && x <= fd(d)) {
-          return {x, y, true, true};
-        }
-      }
-
-      if (find_minimal || c < too_expensive_) continue;
-
-      // Too expensive: the forward diagonal that got furthest (max x + y)
-      // or the backward one (min x + y), whichever went further.
-      Lin fxybest = -1, fxbest = 0;
-      for (Lin d = fmax; d >= fmin; d -= 2) {
-        Lin x = std::min(fd(d), xlim);
-        Lin y = x - d;
-        if (ylim < y) {
-          x = ylim + d;
-          y = ylim;
-        }
-        if (fxybest < x + y) {
-          fxybest = x + y;
-          fxbest = x;
-        }
-      }
-      Lin bxybest = kMax, bxbest = 0;
-      for (Lin d = bmax; d >= bmin; d -= 2) {
-        Lin x = std::max(xoff, bd(d));
-        Lin y = x - d;
-        if (y < yoff) {
-          x = yoff + d;
-          y = yoff;
-        }
-        if (x + y < bxybest) {
-          bxybest = x + y;
-          bxbest = x;
-        }
-      }
-      if ((xlim + ylim) - bxybest < fxybest - (xoff + yoff)) {
-        part = {fxbest, fxybest - fxbest, true, false};
-      } else {
-        part = {bxbest, bxybest - bxbest, false, true};
-      }
-      return part;
-    }
-  }
-
-  const std::vector<Lin>& xv_;
-  const std::vector<Lin>& yv_;
-  Lin too_expensive_;
-  std::vector<Lin> fdiag_;
-  std::vector<Lin> bdiag_;
-  Lin offset_ = 0;
-};
-
-// Lines that match nothing in the other file are changes; they are left
-// out of the search. So are runs of lines that match very many lines,
-// under the same rules GNU diff applies.
-void DiscardConfusingLines(ScriptLines f[2], Lin equiv_max, std::vector<Lin> undiscarded[2],
-                           std::vector<Lin> realindexes[2]) {
-  std::vector<Lin> count[2];
-  for (int k = 0; k < 2; ++k) {
-    count[k].assign(equiv_max, 0);
-    for (Lin e : f[k].equivs) ++count[k][e];
-  }
-  std::vector<char> discards[2];
-  for (int k = 0; k < 2; ++k) {
-    Lin end = f[k].n();
-    discards[k].assign(end, 0);
-    const std::vector<Lin>& counts = count[1 - k];
-    Lin many = Lin{5} << (end < 64 ? 0 : (FloorLog2(end) >> 1) - 3);
-    for (Lin i = 0; i < end; ++i) {
-      Lin e = f[k].equivs[i];
-      if (e == 0) continue;
-      Lin nmatch = counts[e];
-      if (nmatch == 0) {
-        discards[k][i] = 1;
-      } else if (nmatch > many) {
-        discards[k][i] = 2;
-      }
-    }
-  }
-  for (int k = 0; k < 2; ++k) {
-    Lin end = f[k].n();
-    char* d = discards[k].data();
-    for (Lin i = 0; i < end; ++i) {
-      if (d[i] == 2) {
-        d[i] = 0;
-        continue;
-      }
-      if (d[i] == 0) continue;
-      Lin provisional = 0;
-      Lin j;
-      for (j = i; j < end; ++j) {
-        if (d[j] == 0) break;
-        if (d[j] == 2) ++provisional;
-      }
-      while (j > i && d[j - 1] == 2) {
-        d[--j] = 0;
-        --provisional;
-      }
-      Lin length = j - i;
-      if ((length >> 2) < provisional) {
-        while (j > i) {
-          if (d[--j] == 2) d[j] = 0;
-        }
-        continue;
-      }
-      Lin minimum = length < 4 ? 2 : (Lin{1} << ((FloorLog2(length) >> 1) - 1)) + 1;
-      Lin consec = 0;
-      for (j = 0; j < length; ++j) {
-        if (d[i + j] != 2) {
-          consec = 0;
-        } else if (minimum == ++consec) {
-          j -= consec;  // back to the start of the subrun, to cancel it all
-        } else if (minimum < consec) {
-          d[i + j] = 0;
-        }
-      }
-      consec = 0;
-      for (j = 0; j < length; ++j) {
-        if (j >= 8 && d[i + j] == 1) break;
-        if (d[i + j] == 2) {
-          consec = 0;
-          d[i + j] = 0;
-        } else if (d[i + j] == 0) {
-          consec = 0;
-        } else {
-          ++consec;
-        }
-        if (consec == 3) break;
-      }
-      i += length - 1;
-      consec = 0;
-      for (j = 0; j < length; ++j) {
-        if (j >= 8 && d[i - j] == 1) break;
-        if (d[i - j] == 2) {
-          consec = 0;
-          d[i - j] = 0;
-        } else if (d[i - j] == 0) {
-          consec = 0;
-        } else {
-          ++consec;
-        }
-        if (consec == 3) break;
-      }
-    }
-  }
-  for (int k = 0; k < 2; ++k) {
-    undiscarded[k].clear();
-    realindexes[k].clear();
-    for (Lin i = 0; i < f[k].n(); ++i) {
-      if (discards[k][i] == 0) {
-        undiscarded[k].push_back(f[k].equivs[i]);
-        realindexes[k].push_back(i);
-      } else {
-        f[k].changed[i] = 1;
-      }
-    }
-  }
-}
-
-// Slides runs of changes over identical lines so that they merge with
-// neighbouring runs and, failing that, sit as late as possible or against a
-// change in the other file.
-void ShiftBoundaries(ScriptLines f[2]) {
-  for (int k = 0; k < 2; ++k) {
-    char* changed = f[k].changed;
-    const char* other_changed = f[1 - k].changed;
-    const std::vector<Lin>& equivs = f[k].equivs;
-    Lin i = 0;
-    Lin j = 0;
-    const Lin i_end = f[k].n();
-    while (true) {
-      while (i < i_end && !changed[i]) {
-        while (other_changed[j++]) {
-        }
-        ++i;
-      }
-      if (i == i_end) break;
-      Lin start = i;
-      while (changed[++i]) {
-      }
-      while (other_changed[j]) ++j;
-      Lin runlength;
-      Lin corresponding;
-      do {
-        runlength = i - start;
-        while (start != 0 && equivs[start - 1] == equivs[i - 1]) {
-          changed[--start] = 1;
-          changed[--i] = 0;
-          while (changed[start - 1]) --start;
-          while (other_changed[--j]) {
+        if (x >= 0) {
+          Lin y = x - k;
+          while (x < n && y < m && a[x] == b[y]) {
+            ++x;
+            ++y;
           }
         }
-        corresponding = other_changed[j - 1] ? i : i_end;
-        while (i != i_end && equivs[start] == equivs[i]) {
-          changed[start++] = 0;
-          changed[i++] = 1;
-          while (changed[i]) ++i;
-          while (other_changed[++j]) corresponding = i;
-        }
-      } while (runlength != i - start);
-      while (corresponding < i) {
-        changed[--start] = 1;
-        changed[--i] = 0;
-        while (other_changed[--j]) {
+        fwd(k) = x;
+        if (x >= 0 && (fwd(best_k) < 0 || 2 * x - k > 2 * fwd(best_k) - best_k)) best_k = k;
+        if (odd && x >= 0 && bprev.Has(delta - k) && bwd(delta - k) >= 0 &&
+            x + bwd(delta - k) >= n) {
+          return {x, x - k};
         }
       }
+      fprev = fnow;
+      if (d > cap_) return {fwd(best_k), fwd(best_k) - best_k};
+
+      const Diagonals bnow(d, n, m);
+      for (Lin k = bnow.lo; k <= bnow.hi; k += 2) {
+        Lin u = d == 0 ? 0 : -1;
+        if (bprev.Has(k + 1) && bwd(k + 1) >= 0 && bwd(k + 1) - k <= m) u = bwd(k + 1);
+        if (bprev.Has(k - 1) && bwd(k - 1) >= 0 && bwd(k - 1) + 1 <= n) {
+          u = std::max(u, bwd(k - 1) + 1);
+        }
+        if (u >= 0) {
+          Lin v = u - k;
+          while (u < n && v < m && a[n - 1 - u] == b[m - 1 - v]) {
+            ++u;
+            ++v;
+          }
+        }
+        bwd(k) = u;
+        if (!odd && u >= 0 && fprev.Has(delta - k) && fwd(delta - k) >= 0 &&
+            fwd(delta - k) + u >= n) {
+          return {n - u, m - (u - k)};
+        }
+      }
+      bprev = bnow;
     }
+  }
+
+  const std::vector<Lin>& a_;
+  const std::vector<Lin>& b_;
+  const Lin cap_;
+  std::vector<Lin> reach_[2];
+};
+
+// Slides each run of changed lines of one side (see the header), the other
+// side's changes fixed.
+void Slide(const std::vector<Lin>& classes, const std::vector<char>& other,
+           std::vector<char>* changed) {
+  // meets[c]: the other side changes lines between its unchanged lines
+  // c - 1 and c, where a run of this side after c unchanged lines sits.
+  std::vector<char> meets(1, 0);
+  for (char o : other) {
+    if (o) {
+      meets.back() = 1;
+    } else {
+      meets.push_back(0);
+    }
+  }
+  std::vector<char>& ch = *changed;
+  const Lin n = static_cast<Lin>(ch.size());
+  Lin c = 0;  // unchanged lines before i
+  for (Lin i = 0; i < n;) {
+    if (!ch[i]) {
+      ++c;
+      ++i;
+      continue;
+    }
+    Lin s = i;
+    Lin e = i;
+    while (e < n && ch[e]) ++e;
+    Lin met = meets[c] ? s : -1;
+    while (e < n && classes[s] == classes[e]) {
+      ch[s++] = 0;
+      ch[e++] = 1;
+      ++c;
+      if (e < n && ch[e]) {
+        met = -1;  // merged with the next run: it stays whole
+        while (e < n && ch[e]) ++e;
+      }
+      if (meets[c]) met = s;
+    }
+    while (met >= 0 && s > met) {
+      ch[--e] = 0;
+      ch[--s] = 1;
+      --c;
+    }
+    i = e;
   }
 }
 
 }  // namespace
 
-void MarkChangedLines(ScriptLines f[2], int64_t class_count) {
-  std::vector<Lin> undiscarded[2];
-  std::vector<Lin> realindexes[2];
-  DiscardConfusingLines(f, class_count, undiscarded, realindexes);
-  // diff's cut-off: about the square root of the input size, at least 4096.
-  Lin diags = static_cast<Lin>(undiscarded[0].size() + undiscarded[1].size()) + 3;
-  Lin too_expensive = Lin{1} << ((FloorLog2(diags) >> 1) + 1);
-  too_expensive = std::min<Lin>(std::max<Lin>(4096, too_expensive), kMaxDiffEdits);
-  std::vector<char> deleted(undiscarded[0].size(), 0);
-  std::vector<char> inserted(undiscarded[1].size(), 0);
-  SeqCompare(undiscarded[0], undiscarded[1], too_expensive).Run(deleted, inserted);
-  for (size_t x = 0; x < deleted.size(); ++x) {
-    if (deleted[x]) f[0].changed[realindexes[0][x]] = 1;
+LineScript DiffLines(const std::vector<int64_t>& old_classes,
+                     const std::vector<int64_t>& new_classes) {
+  const std::vector<Lin>* sides[2] = {&old_classes, &new_classes};
+  LineScript script;
+  Lin classes = 0;
+  for (int k = 0; k < 2; ++k) {
+    script.changed[k].assign(sides[k]->size(), 0);
+    for (Lin c : *sides[k]) classes = std::max(classes, c + 1);
   }
-  for (size_t y = 0; y < inserted.size(); ++y) {
-    if (inserted[y]) f[1].changed[realindexes[1][y]] = 1;
+  std::vector<char> present[2];
+  for (int k = 0; k < 2; ++k) {
+    present[k].assign(classes, 0);
+    for (Lin c : *sides[k]) present[k][c] = 1;
   }
-  ShiftBoundaries(f);
+  // Lines without a match on the other side are changes whatever the path.
+  std::vector<Lin> kept[2];
+  std::vector<Lin> index[2];
+  for (int k = 0; k < 2; ++k) {
+    for (size_t i = 0; i < sides[k]->size(); ++i) {
+      const Lin c = (*sides[k])[i];
+      if (present[1 - k][c]) {
+        kept[k].push_back(c);
+        index[k].push_back(static_cast<Lin>(i));
+      } else {
+        script.changed[k][i] = 1;
+      }
+    }
+  }
+  const double lines = static_cast<double>(kept[0].size() + kept[1].size());
+  const Lin cap =
+      std::clamp<Lin>(static_cast<Lin>(4 * std::sqrt(lines)), 256, static_cast<Lin>(kMaxDiffEdits));
+  std::vector<char> found[2] = {std::vector<char>(kept[0].size(), 0),
+                                std::vector<char>(kept[1].size(), 0)};
+  Search(kept[0], kept[1], cap).Run(&found[0], &found[1]);
+  for (int k = 0; k < 2; ++k) {
+    for (size_t i = 0; i < found[k].size(); ++i) {
+      if (found[k][i]) script.changed[k][index[k][i]] = 1;
+    }
+  }
+  Slide(old_classes, script.changed[1], &script.changed[0]);
+  Slide(new_classes, script.changed[0], &script.changed[1]);
+  return script;
 }
 
 }  // namespace driftwatch

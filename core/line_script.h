@@ -1,13 +1,21 @@
-// Which lines of two texts changed, decided the way GNU diff decides it
-// (analyze.c and gnulib's diffseq.h): lines without a match in the other
-// text are discarded as changes, Myers' O(ND) middle-snake search runs on the
-// rest with diff's "too expensive" cut-off, and runs of changes are slid to
-// where diff puts them. Each step picks one of several equally short edit
-// scripts, so all are needed for core/text_diff.cc to print what diff prints.
+// Which lines of two texts changed: a shortest edit script of two line
+// sequences (core/text_diff.cc prints it as a unified diff).
 //
-// Work: O((N + M) * D) for D differing lines, D capped at kMaxDiffEdits
-// (core/text_diff.h); memory linear in N + M; no recursion.
-// Thread-safety: pure functions.
+// Lines are compared by class (equal lines, equal classes). The search is
+// Myers' linear-space O(ND) algorithm ("An O(ND) Difference Algorithm and
+// Its Variations", 1986, section 4b): the middle snake of an optimal path
+// splits the problem in two, and the halves are solved the same way, from
+// an explicit stack. Lines whose class does not occur on the other side are
+// changes outright and stay out of the search. The cost of each search is
+// capped (about four times the square root of the lines, at most
+// kMaxDiffEdits): past the cap a half is split at the point its forward
+// search got furthest, so the script stays valid but may not be the
+// shortest. Finally each run of changed lines slides, over lines equal to
+// its own, to the latest place it can take, or to the latest one where it
+// meets a change of the other side (a replacement reads as one block).
+//
+// Work: O((N + M) * C) for the cap C; memory linear in N + M; no recursion.
+// Thread-safety: pure function.
 #ifndef DRIFTWATCH_CORE_LINE_SCRIPT_H_
 #define DRIFTWATCH_CORE_LINE_SCRIPT_H_
 
@@ -16,26 +24,15 @@
 
 namespace driftwatch {
 
-// One side: the equivalence class of each line (equal lines, equal
-// classes, numbered from 1) and the change flags MarkChangedLines sets,
-// with a false sentinel on each side so that changed[-1] and changed[n()]
-// can be read.
-struct ScriptLines {
-  std::vector<int64_t> equivs;
-  std::vector<char> changed_space;
-  char* changed = nullptr;
-
-  int64_t n() const { return static_cast<int64_t>(equivs.size()); }
-  // Call once `equivs` is complete.
-  void InitChanged() {
-    changed_space.assign(equivs.size() + 2, 0);
-    changed = changed_space.data() + 1;
-  }
+// classes[k][i]: the class of line i of side k (0 = old, 1 = new), >= 0.
+// Returns, for each side, one flag per line: 1 for a deleted (side 0) or
+// inserted (side 1) line. The unchanged lines of both sides, in order, are
+// pairwise equal.
+struct LineScript {
+  std::vector<char> changed[2];
 };
-
-// Sets changed[i] for every deleted line of lines[0] and inserted line of
-// lines[1]. `class_count` is one more than the largest class.
-void MarkChangedLines(ScriptLines lines[2], int64_t class_count);
+LineScript DiffLines(const std::vector<int64_t>& old_classes,
+                     const std::vector<int64_t>& new_classes);
 
 }  // namespace driftwatch
 

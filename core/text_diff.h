@@ -1,12 +1,15 @@
 // Text diffs: unified diffs as GNU `diff -u` prints them, and the test
 // that tells text from binary content (docs/content.md).
 //
-// UnifiedDiff gives the same bytes as `diff -u --label OLD --label NEW` for
-// the same two inputs: the same hunks, the same context, the same
-// "\ No newline at end of file" lines; equal inputs give "". Its work is
-// bounded: O((N + M) * D) time for D differing lines, with D capped at
-// kMaxDiffEdits; past the cap the diff is coarser (larger hunks), but still
-// applies (patch(1) turns OLD into NEW). Memory is linear in the inputs.
+// UnifiedDiff prints a shortest edit script (core/line_script.h) in the
+// format of `diff -u --label OLD --label NEW`: the same hunk headers,
+// context and "\ No newline at end of file" lines; equal inputs give "".
+// Where one script is the shortest (the usual edit of a config file) the
+// bytes are diff's; where lines repeat, diff may match other equal lines
+// than these, with as many changed lines. Work is bounded: O((N + M) * C)
+// for a cost cap C of at most kMaxDiffEdits; past the cap the diff is
+// longer than needed, but still applies (patch(1) turns OLD into NEW).
+// Memory is linear in the inputs.
 //
 // Thread-safety: pure functions.
 #ifndef DRIFTWATCH_CORE_TEXT_DIFF_H_
