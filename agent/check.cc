@@ -87,6 +87,7 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
   row.target = s.host.Hostname();
   row.root_path = options.root;
   row.rules_hash = s.policy.Fingerprint().Hex();
+  row.content_hash = s.policy.ContentFingerprint().Hex();
   row.rules_path = options.rules_path.empty() ? DefaultRulesPath() : options.rules_path;
   row.root = root;
   row.created_ns = scan.started_ns;
@@ -225,6 +226,9 @@ Result<ScanReuse> JournalBase(const CheckOptions& options, Session& s, std::stri
                ", not " + rules_path;
   } else if (snap->rules_hash != s.policy.Fingerprint().Hex()) {
     *why_not = "the rules changed since the journal's " + SnapshotName(snap->id);
+  } else if (snap->content_hash != s.policy.ContentFingerprint().Hex()) {
+    // Clean directories would be taken over without the content now kept.
+    *why_not = "the content rules changed since the journal's " + SnapshotName(snap->id);
   } else if (auto tree = s.store->Get(snap->root); !tree.ok()) {
     *why_not = what + "'s trees are not in the store: " + tree.status().message();
   }

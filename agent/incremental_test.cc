@@ -221,6 +221,37 @@ TEST_F(IncrementalTest, OtherRulesWalkEverything) {
             "the rules changed since the journal's snapshot " + std::to_string(base));
 }
 
+// Content rules leave the fingerprint alone, but a journal-driven scan would
+// take clean directories over without the content now kept: walk all.
+TEST_F(IncrementalTest, OtherContentRulesWalkEverythingAndKeep) {
+  WriteFile(j_.Host("/etc/app/kept.conf"), "kept in a clean directory\n");
+  j_.Step(Dirty({"/etc/app/kept.conf"}));
+  WriteFile(j_.Options("journal.db").rules_path, std::string(journaltest::kRules) +
+                                                     "  - path: /etc/**\n"
+                                                     "    content: keep\n");
+  const int64_t base = j_.LatestCheckSnapshot();
+  CheckOptions o = j_.Options("journal.db");
+  o.dirty = Dirty({});
+  o.dirty->base_snapshot_id = base;
+  auto r = RunCheck(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->walk.journal);
+  EXPECT_EQ(r->walk.full_reason,
+            "the content rules changed since the journal's snapshot " + std::to_string(base));
+  auto store = Store::Open(DefaultHost(), o.db_path);
+  ASSERT_TRUE(store.ok());
+  auto kept = (*store)->GetContent(Hasher::Of(HashAlgo::kXxh128, "kept in a clean directory\n"));
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ(**kept, "kept in a clean directory\n");
+  // The next journal-driven check is taken with the same content rules.
+  CheckOptions next = j_.Options("journal.db");
+  next.dirty = Dirty({});
+  next.dirty->base_snapshot_id = j_.LatestCheckSnapshot();
+  auto again = RunCheck(next);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(again->walk.journal) << again->walk.full_reason;
+}
+
 TEST_F(IncrementalTest, ABadPathWalksEverything) {
   CheckOptions o = j_.Options("journal.db");
   o.dirty = Dirty({"/etc/../etc/hosts"});

@@ -257,6 +257,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
                            "DROP TABLE blobs; DROP TABLE xattr_sets; "
                            "ALTER TABLE events DROP COLUMN diff; "
                            "ALTER TABLE events DROP COLUMN content_note; "
+                           "ALTER TABLE snapshots DROP COLUMN content_hash; "
                            "UPDATE schema_versions SET version = 2 WHERE component = 'store'")
                     .ok());
   }

@@ -51,11 +51,12 @@ sqlite::DbOptions AgentDbOptions(bool read_only = false, bool exclusive = false)
 
 struct SnapshotRow {
   int64_t id = 0;
-  std::string kind;        // "baseline" or "check"
-  std::string target;      // hostname or container id
-  std::string root_path;   // host directory the rule paths were relative to
-  std::string rules_hash;  // Policy fingerprint (hex)
-  std::string rules_path;  // the rule file it was taken with; "" when not recorded (v1)
+  std::string kind;          // "baseline" or "check"
+  std::string target;        // hostname or container id
+  std::string root_path;     // host directory the rule paths were relative to
+  std::string rules_hash;    // Policy fingerprint (hex)
+  std::string rules_path;    // the rule file it was taken with; "" when not recorded (v1)
+  std::string content_hash;  // Policy::ContentFingerprint (hex); "" when not recorded (< v4)
   Hash128 root;
   int64_t created_ns = 0;
   ScanStats stats;

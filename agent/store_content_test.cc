@@ -217,6 +217,7 @@ TEST(StoreContentTest, MigratesV3ToV4) {
                     ->Exec("DROP TABLE blobs; DROP TABLE xattr_sets;"
                            " ALTER TABLE events DROP COLUMN diff;"
                            " ALTER TABLE events DROP COLUMN content_note;"
+                           " ALTER TABLE snapshots DROP COLUMN content_hash;"
                            " UPDATE schema_versions SET version = 3 WHERE component = 'store'")
                     .ok());
   }

@@ -68,7 +68,8 @@ Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
       db_->Prepare("INSERT INTO snapshots(kind, target, root_path, rules_hash, root, created_ns, "
                    "files, dirs,"
                    " others, files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages,"
-                   " rules_path) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   " rules_path, content_hash)"
+                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   q.Bind(1, r.kind)
       .Bind(2, r.target)
       .BindBlob(3, r.root_path)
@@ -84,7 +85,8 @@ Result<int64_t> Store::AddSnapshot(const SnapshotRow& r) {
       .BindBlob(13, JoinLines(r.warnings))
       .BindBlob(14, EncodeSubtrees(r.subtrees))
       .BindBlob(15, r.packages)
-      .BindBlob(16, r.rules_path);
+      .BindBlob(16, r.rules_path)
+      .Bind(17, r.content_hash);
   DW_RETURN_IF_ERROR(q.Run());
   return db_->LastInsertId();
 }
@@ -95,7 +97,8 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
       Stmt q,
       db_->Prepare(
           "SELECT kind, target, root_path, rules_hash, root, created_ns, files, dirs, others,"
-          " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages, rules_path"
+          " files_hashed, bytes_hashed, duration_ns, warnings, subtrees, packages, rules_path,"
+          " content_hash"
           " FROM snapshots WHERE id = ?"));
   q.Bind(1, id);
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
@@ -121,6 +124,7 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
   r.subtrees = DecodeSubtrees(q.Text(13));
   r.packages = q.Text(14);
   r.rules_path = q.Text(15);
+  r.content_hash = q.Text(16);
   return r;
 }
 

@@ -208,7 +208,8 @@ TEST(StoreTest, MigratesV1ToV2) {
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE blobs; DROP TABLE xattr_sets;"
                            " ALTER TABLE events DROP COLUMN diff;"
-                           " ALTER TABLE events DROP COLUMN content_note")
+                           " ALTER TABLE events DROP COLUMN content_note;"
+                           " ALTER TABLE snapshots DROP COLUMN content_hash")
                     .ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 1 WHERE component = 'store'").ok());

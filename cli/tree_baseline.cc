@@ -134,6 +134,7 @@ Result<int64_t> SaveSnapshot(Session& s, const agent::ScanResult& scan, const st
   row.target = target;
   row.root_path = root_path;
   row.rules_hash = s.policy.Fingerprint().Hex();
+  row.content_hash = s.policy.ContentFingerprint().Hex();
   row.root = scan.root;
   row.created_ns = scan.started_ns;
   row.stats = scan.stats;

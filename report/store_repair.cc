@@ -19,8 +19,9 @@ using sqlite::Stmt;
 
 // Tables copied (trees by id, the others by rowid), in an order that brings
 // what a row points at before the row.
-constexpr const char* kCopiedTables[] = {"trees",  "snapshots",    "baselines",    "checks",
-                                         "events", "report_state", "report_outbox"};
+constexpr const char* kCopiedTables[] = {"trees",      "snapshots",    "baselines",
+                                         "checks",     "events",       "blobs",
+                                         "xattr_sets", "report_state", "report_outbox"};
 constexpr int kMaxProblems = 20;
 
 // Tree ids (16 bytes) as numbers, for halving ranges of them.

@@ -137,6 +137,19 @@ rules:
   - {path: /etc/**, content: keep}
 )");
   EXPECT_EQ(plain.Fingerprint(), with.Fingerprint());
+  // What is kept has a fingerprint of its own.
+  EXPECT_NE(plain.ContentFingerprint(), with.ContentFingerprint());
+  Policy bigger = MustParse(checks + R"(  - {path: /etc/ssh/sshd_config, content: keep}
+  - {path: /srv/**, content: keep}
+  - {path: /etc/**, content: keep, content_max: 2M}
+)");
+  EXPECT_NE(bigger.ContentFingerprint(), with.ContentFingerprint());
+  EXPECT_EQ(MustParse("# moved\n" + checks + R"(  - {path: /etc/ssh/sshd_config, content: keep}
+  - {path: /srv/**, content: keep}
+  - {path: /etc/**, content: keep}
+)")
+                .ContentFingerprint(),
+            with.ContentFingerprint());
   EXPECT_EQ(plain.Roots(), with.Roots());  // /srv is not walked for a content rule
   for (const char* path : {"/etc/hosts", "/etc/ssh/sshd_config", "/srv/x", "/etc/ssh"}) {
     const Rule* a = plain.Match(path);

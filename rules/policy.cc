@@ -228,4 +228,16 @@ Hash128 Policy::Fingerprint() const {
   return HashBytes(s);
 }
 
+Hash128 Policy::ContentFingerprint() const {
+  std::string s = "driftwatch-content\n";
+  for (const Rule& r : rules_) {
+    if (!r.content || r.ignore) continue;
+    PutString(&s, r.glob);
+    s.push_back(static_cast<char>(*r.content));
+    PutU32(&s, static_cast<uint32_t>(r.content_max));
+    PutU32(&s, static_cast<uint32_t>(r.content_max >> 32));
+  }
+  return HashBytes(s);
+}
+
 }  // namespace driftwatch::rules

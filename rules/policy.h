@@ -139,6 +139,11 @@ class Policy {
   // checked, and a scan keeps what the rules in force say (a file newly
   // kept has no blob, so the stat cache does not spare it a read).
   Hash128 Fingerprint() const;
+  // XXH3-128 over what decides content: the globs, content modes and
+  // content_max of the rules that set `content`, in order. A scan that
+  // reuses an earlier one (journal-driven) must have been taken with the
+  // same, or newly kept files would be taken over without their content.
+  Hash128 ContentFingerprint() const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   std::optional<Severity> package_upgrades() const { return package_upgrades_; }

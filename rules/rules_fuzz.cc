@@ -18,8 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const rules::Rule& r : p->rules()) {
       (void)p->Match(r.glob);
       (void)p->CouldMatchBelow(r.glob);
+      (void)p->Content(r.glob);
     }
     (void)p->Match("/etc/passwd");
+    (void)p->Content("/etc/passwd");
+    (void)p->ContentFingerprint();
     (void)p->Roots();
     (void)p->Fingerprint();
   }
