@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/check.h"
+#include "agent/file_hash.h"
 #include "agent/store.h"
 #include "report/outbox.h"
 #include "tests/testing/temp_tree.h"
@@ -314,6 +315,44 @@ TEST_F(StoreRepairTest, NoStoreIsAnError) {
   auto check = CheckAgentStore(DefaultHost(), dir_ / "none/agent.db");
   ASSERT_FALSE(check.ok());
   EXPECT_EQ(check.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace driftwatch::report
+
+namespace driftwatch::report {
+namespace {
+
+// Kept content and xattr sets come through a recovery.
+TEST(StoreRecoverContentTest, BlobsAndXattrSetsAreCopied) {
+  testutil::TempDir dir;
+  const std::string db = dir / "agent.db";
+  const std::string raw = "kept through a recovery\n";
+  const std::vector<Xattr> xattrs = {{"user.a", "1"}};
+  const Hash128 xd = agent::XattrDigest(xattrs);
+  {
+    auto store = agent::Store::Open(DefaultHost(), db);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->PutContent(Hasher::Of(HashAlgo::kXxh128, raw), raw).ok());
+    ASSERT_TRUE((*store)->PutXattrs(xd, xattrs).ok());
+  }
+  auto recovered = RecoverAgentStore(DefaultHost(), db);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().message();
+  int64_t blobs = -1, sets = -1;
+  for (const TableRecovery& t : recovered->tables) {
+    if (t.table == "blobs") blobs = t.kept;
+    if (t.table == "xattr_sets") sets = t.kept;
+  }
+  EXPECT_EQ(blobs, 1);
+  EXPECT_EQ(sets, 1);
+  auto store = agent::Store::Open(DefaultHost(), db);
+  ASSERT_TRUE(store.ok());
+  auto back = (*store)->GetContent(Hasher::Of(HashAlgo::kXxh128, raw));
+  ASSERT_TRUE(back.ok() && back->has_value()) << back.status().message();
+  EXPECT_EQ(**back, raw);
+  auto set = (*store)->GetXattrs(xd);
+  ASSERT_TRUE(set.ok() && set->has_value());
+  EXPECT_EQ((*set)->size(), 1u);
 }
 
 }  // namespace
