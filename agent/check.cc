@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "agent/accept.h"
+#include "agent/content_diff.h"
 #include "agent/incremental.h"
 #include "agent/scanner.h"
 #include "agent/store.h"
@@ -354,6 +355,10 @@ Result<CheckResult> RunCheck(const CheckOptions& options, Status* not_recorded) 
         }
         return Status::Ok();
       }));
+  // Diffs from the kept copies: the baseline's blobs against the check's.
+  for (std::string& w : AddContentDiffs(*s.store, s.policy, &result.events)) {
+    result.warnings.push_back(std::move(w));
+  }
   DW_RETURN_IF_ERROR(AddPackageDrift(s, options, base.snapshot, pkgs, &result));
   std::sort(result.events.begin(), result.events.end(),
             [](const DriftEvent& a, const DriftEvent& b) {

@@ -207,12 +207,16 @@ int BaselineListOrShow(const ListFlags& f, bool show) {
 }
 
 // The check's drift on stdout: JSON, or one line per event and a summary.
-void PrintCheck(const CheckResult& result, bool json) {
+// With `diffs`, each event's content diff follows its line.
+void PrintCheck(const CheckResult& result, bool json, bool diffs) {
   if (json) {
     std::cout << CheckResultToJson(result).serialize() << std::endl;
   } else {
     PrintWarnings(result.warnings);
-    for (const DriftEvent& e : result.events) std::cout << FormatEvent(e) << "\n";
+    for (const DriftEvent& e : result.events) {
+      std::cout << FormatEvent(e) << "\n";
+      if (diffs) std::cout << FormatContentDiff(e);
+    }
     std::cout << "baseline '" << result.baseline << "' rev " << result.baseline_revision << ": "
               << FormatSummary(result.events) << " (" << StatsLine(result.stats) << ")"
               << std::endl;
@@ -226,6 +230,7 @@ struct CheckFlags {
   bool report = false;
   bool verify_packages = false;
   bool no_containers = false;
+  bool diff = false;
   std::string min_severity = "info";
 };
 
@@ -251,7 +256,7 @@ int Check(const CheckFlags& f) {
   // The drift found is printed whatever becomes of its record and report;
   // below --min-severity it is printed and kept in the history, and does
   // not count in the exit status nor go in a report.
-  PrintCheck(*result, json);
+  PrintCheck(*result, json, f.diff);
   const size_t counted = agent::CountAtOrAbove(*min_severity, result->events);
   if (counted < result->events.size()) {
     std::cerr << result->events.size() - counted << " drift event(s) below "
@@ -306,6 +311,7 @@ struct HistoryFlags {
   std::vector<std::string> paths;
   std::string since;
   size_t limit = 100000;
+  bool diff = false;
 };
 
 int History(const HistoryFlags& f) {
@@ -348,6 +354,7 @@ int History(const HistoryFlags& f) {
       arr[i++] = v;
     } else {
       std::cout << FormatTime(h.finished_ns) << "  " << FormatEvent(h.event) << "\n";
+      if (f.diff) std::cout << FormatContentDiff(h.event);
     }
   }
   if (json) std::cout << arr.serialize() << "\n";
@@ -419,6 +426,9 @@ void AddCheckCommand(CLI::App& root) {
   cmd->add_flag("--verify-packages", f->verify_packages,
                 "also verify package-owned files against the package managers' checksums");
   cmd->add_flag("--no-containers", f->no_containers, "leave out the running containers");
+  cmd->add_flag("--diff", f->diff,
+                "print each event's content diff (diff -u) under its line, for files whose "
+                "content is kept");
   AddScanFlags(cmd, &f->scan);
 }
 
@@ -445,6 +455,7 @@ void AddHistoryCommand(CLI::App& root) {
             return "expected a duration like 24h or 7d or an RFC 3339 time, not '" + text + "'";
           },
           "", "since"));
+  cmd->add_flag("--diff", f->diff, "print each event's content diff (diff -u) under its line");
   cmd->add_option("--limit", f->limit, "at most N events, oldest first")
       ->type_name("N")
       ->check(cmdline::PositiveInteger());

@@ -59,7 +59,17 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
       {{"bogus"},
        "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
-       "packages, enroll, daemon, container, containers, status, db, watch)"},
+       "diff, packages, enroll, daemon, container, containers, status, db, watch)"},
+      {{"diff"}, "driftwatch diff: PATH is required"},
+      {{"diff", "etc/hosts"},
+       "driftwatch diff: PATH: expected an absolute path or container:NAME:/PATH, not "
+       "'etc/hosts'"},
+      {{"diff", "/etc/a", "/etc/b"}, "driftwatch diff: unexpected argument '/etc/b'"},
+      {{"diff", "/etc/hosts", "--baseline"},
+       "driftwatch diff: --baseline: expected a value (NAME)"},
+      {{"diff", "/etc/hosts", "--root", ""},
+       "driftwatch diff: --root: expected a value that is not empty"},
+      {{"diff", "/etc/hosts", "--bogus"}, "driftwatch diff: unknown flag --bogus"},
       {{"status", "now"}, "driftwatch status: unexpected argument 'now'"},
       {{"db"}, "driftwatch db: expected a subcommand: check, recover"},
       {{"db", "check", "--format", "yaml"},

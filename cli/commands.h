@@ -17,6 +17,7 @@ void AddBaselineCommand(CLI::App& root);    // agent_cmd.cc
 void AddCheckCommand(CLI::App& root);       // agent_cmd.cc
 void AddScanCommand(CLI::App& root);        // agent_cmd.cc
 void AddHistoryCommand(CLI::App& root);     // agent_cmd.cc
+void AddDiffCommand(CLI::App& root);        // diff_cmd.cc
 void AddPackagesCommand(CLI::App& root);    // packages_cmd.cc
 void AddEnrollCommand(CLI::App& root);      // enroll_cmd.cc
 void AddDaemonCommand(CLI::App& root);      // daemon_cmd.cc
@@ -27,10 +28,10 @@ void AddDbCommand(CLI::App& root);          // db_cmd.cc
 void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
-    AddRulesCommand,     AddBaselineCommand,   AddCheckCommand,  AddScanCommand,
-    AddHistoryCommand,   AddPackagesCommand,   AddEnrollCommand, AddDaemonCommand,
-    AddContainerCommand, AddContainersCommand, AddStatusCommand, AddDbCommand,
-    AddWatchCommand,
+    AddRulesCommand,   AddBaselineCommand,  AddCheckCommand,      AddScanCommand,
+    AddHistoryCommand, AddDiffCommand,      AddPackagesCommand,   AddEnrollCommand,
+    AddDaemonCommand,  AddContainerCommand, AddContainersCommand, AddStatusCommand,
+    AddDbCommand,      AddWatchCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers

@@ -117,6 +117,14 @@ std::string FormatEvent(const DriftEvent& e) {
   return line;
 }
 
+std::string FormatContentDiff(const DriftEvent& e) {
+  if (!e.diff.empty()) return e.diff;
+  if (e.content_note == "binary") return "Binary files " + e.path + " and " + e.path + " differ\n";
+  if (e.content_note == "redacted") return "content changed (redacted)\n";
+  if (e.content_note == "not-kept") return "content changed (not kept)\n";
+  return "";
+}
+
 std::string FormatSummary(const std::vector<DriftEvent>& events) {
   DriftSummary s = Summarize(events);
   std::string out = std::to_string(s.added) + " added, " + std::to_string(s.modified) +

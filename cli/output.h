@@ -18,6 +18,11 @@ std::string FormatTime(int64_t unix_ns);
 // One event as a compact line (plus the changed values), like
 // "M /etc/passwd  perm 0644 -> 0600, hash  [high]".
 std::string FormatEvent(const DriftEvent& e);
+// An event's content diff for `check --diff` and `history --diff`: the
+// unified diff as is, or one line saying why there is none ("Binary files
+// P and P differ", "content changed (redacted)", "content changed (not
+// kept)"); "" when the event has neither.
+std::string FormatContentDiff(const DriftEvent& e);
 // "3 added, 1 modified, 0 removed" (+ ", N package" when any).
 std::string FormatSummary(const std::vector<DriftEvent>& events);
 
