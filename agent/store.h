@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/restore.h"
 #include "agent/scanner.h"
 #include "core/drift.h"
 #include "core/host.h"
@@ -31,7 +32,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 3;
+constexpr int kStoreSchemaVersion = 5;
 
 // How the agent opens its databases (the store, the report outbox): WAL,
 // foreign keys, a 10 s busy timeout and 4 MiB of page cache per
@@ -87,6 +88,18 @@ struct HistoryRow {
   int64_t finished_ns = 0;
   std::string baseline;
   DriftEvent event;
+};
+
+// A restore (agent/restore.h) as the history keeps it (store_restores.cc).
+struct RestoreRow {
+  int64_t id = 0;
+  int64_t created_ns = 0;
+  std::string author;
+  std::string reason;
+  std::string baseline;
+  int64_t revision = 0;
+  int64_t refused = 0;
+  std::vector<RestoreAction> actions;  // in the order they were done
 };
 
 class Store final : public TreeSink, public TreeSource, public StatCache {
@@ -149,6 +162,11 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   // `limit` of those `keep` accepts (every event without it).
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
                                           const HistoryFilter& keep = nullptr);
+
+  // Records a restore and its actions in one transaction; returns its id.
+  Result<int64_t> RecordRestore(const RestoreRow& row);
+  // Restores recorded at or after since_ns, oldest first, at most `limit`.
+  Result<std::vector<RestoreRow>> Restores(int64_t since_ns, size_t limit);
 
   // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
   // older ones and every tree no snapshot reaches.
