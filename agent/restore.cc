@@ -63,7 +63,7 @@ struct Run {
   Host& host;
   std::optional<rules::Policy> policy;  // set by OpenRun
   std::unique_ptr<Store> store;
-  ContentStore* blobs = nullptr;  // null: this store keeps no content
+  ContentStore* blobs = nullptr;  // the store
   BaselineRow baseline;
   SnapshotRow snapshot;
   RestoreResult result;
@@ -232,7 +232,7 @@ Status OpenRun(Run& run) {
   run.policy.emplace(std::move(policy));
   DW_ASSIGN_OR_RETURN(run.store,
                       Store::Open(run.host, co.db_path.empty() ? DefaultDbPath() : co.db_path));
-  run.blobs = dynamic_cast<ContentStore*>(run.store.get());
+  run.blobs = run.store.get();
   DW_ASSIGN_OR_RETURN(std::optional<BaselineRow> row, run.store->LatestBaseline(co.baseline));
   if (!row) {
     return Status::NotFound("no baseline named '" + co.baseline + "' in " + run.store->path() +

@@ -137,6 +137,7 @@ Result<agent::ScanResult> Scan(Session& s, const std::string& root) {
   agent::ScanOptions so;
   so.root = root;
   so.full = true;
+  so.content = s.store.get();
   DW_ASSIGN_OR_RETURN(agent::ScanResult scan, agent::ScanTree(host, s.policy, so, *s.store));
   DW_RETURN_IF_ERROR(s.store->Flush());
   return scan;
