@@ -270,7 +270,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 4);
+  EXPECT_EQ(kStoreSchemaVersion, 5);
 }
 
 }  // namespace
