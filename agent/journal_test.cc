@@ -253,7 +253,8 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE journal_paths; DROP TABLE journal_state; "
+                    ->Exec("DROP TABLE restore_actions; DROP TABLE restores; "
+                           "DROP TABLE journal_paths; DROP TABLE journal_state; "
                            "DROP TABLE blobs; DROP TABLE xattr_sets; "
                            "ALTER TABLE events DROP COLUMN diff; "
                            "ALTER TABLE events DROP COLUMN content_note; "

@@ -214,7 +214,8 @@ TEST(StoreContentTest, MigratesV3ToV4) {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE blobs; DROP TABLE xattr_sets;"
+                    ->Exec("DROP TABLE restore_actions; DROP TABLE restores;"
+                           " DROP TABLE blobs; DROP TABLE xattr_sets;"
                            " ALTER TABLE events DROP COLUMN diff;"
                            " ALTER TABLE events DROP COLUMN content_note;"
                            " UPDATE schema_versions SET version = 3 WHERE component = 'store'")

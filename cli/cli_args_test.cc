@@ -59,7 +59,7 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
       {{"bogus"},
        "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
-       "packages, enroll, daemon, container, containers, status, db, watch)"},
+       "packages, enroll, daemon, container, containers, status, db, watch, restore)"},
       {{"status", "now"}, "driftwatch status: unexpected argument 'now'"},
       {{"db"}, "driftwatch db: expected a subcommand: check, recover"},
       {{"db", "check", "--format", "yaml"},
