@@ -253,7 +253,8 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE journal_paths; DROP TABLE journal_state; "
+                    ->Exec("DROP TABLE restore_actions; DROP TABLE restores; "
+                           "DROP TABLE journal_paths; DROP TABLE journal_state; "
                            "DROP TABLE blobs; DROP TABLE xattr_sets; "
                            "ALTER TABLE events DROP COLUMN diff; "
                            "ALTER TABLE events DROP COLUMN content_note; "
@@ -271,7 +272,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 4);
+  EXPECT_EQ(kStoreSchemaVersion, 5);
 }
 
 }  // namespace

@@ -121,6 +121,29 @@ ALTER TABLE snapshots ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN content_note TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Schema v5: restores (agent/restore.h) and their actions.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE restores(
+  id INTEGER PRIMARY KEY,
+  created_ns INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  baseline TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  refused INTEGER NOT NULL
+);
+CREATE INDEX restores_created ON restores(created_ns);
+CREATE TABLE restore_actions(
+  restore_id INTEGER NOT NULL REFERENCES restores(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  path BLOB NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  PRIMARY KEY(restore_id, seq)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -192,6 +215,10 @@ Status Store::Migrate() {
     if (version < 4) {
       // v4: kept content and xattr sets; events keep their diff (docs/content.md).
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV4));
+    }
+    if (version < 5) {
+      // v5: the restores and what each did (agent/restore.h, docs/store.md).
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV5));
     }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();

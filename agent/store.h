@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "agent/content.h"
+#include "agent/restore.h"
 #include "agent/scanner.h"
 #include "core/drift.h"
 #include "core/host.h"
@@ -34,7 +35,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 4;
+constexpr int kStoreSchemaVersion = 5;
 
 // Buffered writes (trees, kept content) are flushed at this many bytes.
 constexpr size_t kStoreFlushBytes = 8 << 20;
@@ -105,6 +106,18 @@ struct ContentCounts {
   int64_t blob_bytes = 0;  // compressed bytes stored
   int64_t raw_bytes = 0;   // what they decompress to
   int64_t xattr_sets = 0;
+};
+
+// A restore (agent/restore.h) as the history keeps it (store_restores.cc).
+struct RestoreRow {
+  int64_t id = 0;
+  int64_t created_ns = 0;
+  std::string author;
+  std::string reason;
+  std::string baseline;
+  int64_t revision = 0;
+  int64_t refused = 0;
+  std::vector<RestoreAction> actions;  // in the order they were done
 };
 
 class Store final : public TreeSink, public TreeSource, public StatCache, public ContentStore {
@@ -178,6 +191,11 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   // `limit` of those `keep` accepts (every event without it).
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
                                           const HistoryFilter& keep = nullptr);
+
+  // Records a restore and its actions in one transaction; returns its id.
+  Result<int64_t> RecordRestore(const RestoreRow& row);
+  // Restores recorded at or after since_ns, oldest first, at most `limit`.
+  Result<std::vector<RestoreRow>> Restores(int64_t since_ns, size_t limit);
 
   // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
   // older ones and every tree no snapshot reaches, then every blob and xattr

@@ -204,7 +204,10 @@ TEST(StoreTest, MigratesV1ToV2) {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("ALTER TABLE snapshots DROP COLUMN rules_path").ok());
-    ASSERT_TRUE((*db)->Exec("DROP TABLE journal_paths; DROP TABLE journal_state").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE restore_actions; DROP TABLE restores;"
+                           " DROP TABLE journal_paths; DROP TABLE journal_state")
+                    .ok());
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE blobs; DROP TABLE xattr_sets;"
                            " ALTER TABLE events DROP COLUMN diff;"

@@ -59,7 +59,7 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
       {{"bogus"},
        "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
-       "diff, packages, enroll, daemon, container, containers, status, db, watch)"},
+       "diff, packages, enroll, daemon, container, containers, status, db, watch, restore)"},
       {{"diff"}, "driftwatch diff: PATH is required"},
       {{"diff", "etc/hosts"},
        "driftwatch diff: PATH: expected an absolute path or container:NAME:/PATH, not "
@@ -97,6 +97,12 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"container", "exec", "c1", "ls", "-l"}, "driftwatch container exec: unknown flag -l"},
       {{"history", "--path", "/etc/**", "/usr/**"},
        "driftwatch history: unexpected argument '/usr/**'"},
+      {{"restore", "/etc/hosts"}, "driftwatch restore: --reason is required"},
+      {{"restore", "--all", "--reason", ""},
+       "driftwatch restore: --reason: expected a value that is not empty"},
+      {{"restore", "--all", "--reason", "x", "--format", "yaml"},
+       "driftwatch restore: --format: expected text or json, not 'yaml'"},
+      {{"container", "restore", "c1"}, "driftwatch container restore: --reason is required"},
       {{"daemon", "--print-config=maybe"},
        "driftwatch daemon: --print-config: not a valid value: 'maybe'"},
       {{"--generate-completion", "zsh"}, "driftwatch: --generate-completion: expected bash"},

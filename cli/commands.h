@@ -26,12 +26,13 @@ void AddContainersCommand(CLI::App& root);  // containers_cmd.cc
 void AddStatusCommand(CLI::App& root);      // status_cmd.cc
 void AddDbCommand(CLI::App& root);          // db_cmd.cc
 void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
+void AddRestoreCommand(CLI::App& root);     // restore_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,   AddBaselineCommand,  AddCheckCommand,      AddScanCommand,
     AddHistoryCommand, AddDiffCommand,      AddPackagesCommand,   AddEnrollCommand,
     AddDaemonCommand,  AddContainerCommand, AddContainersCommand, AddStatusCommand,
-    AddDbCommand,      AddWatchCommand,
+    AddDbCommand,      AddWatchCommand,     AddRestoreCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers
