@@ -274,6 +274,16 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     DW_CHECK(need(is_admin, "accept drift (admin only)"));
     return PostAccept(config, p[1], req);
   }
+  if (p.size() == 3 && p[0] == "hosts" && p[2] == "restore") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_admin, "restore files (admin only)"));
+    return PostRestore(config, p[1], req);
+  }
+  if (p.size() == 3 && p[0] == "events" && p[2] == "diff") {
+    DW_CHECK(method(get));
+    DW_CHECK(need(can_read, "read drift"));
+    return EventDiff(p[1]);
+  }
   if (p.size() == 1 && p[0] == "images") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read the fleet"));
@@ -308,6 +318,11 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     DW_CHECK(method(post));
     DW_CHECK(need(is_admin, "request baselines (admin only)"));
     return FleetBaseline(config, req);
+  }
+  if (p.size() == 2 && p[0] == "fleet" && p[1] == "restore") {
+    DW_CHECK(method(post));
+    DW_CHECK(need(is_admin, "restore files (admin only)"));
+    return FleetRestore(config, req);
   }
 #undef DW_CHECK
   return Error(404, "no such endpoint: " + req.path);
@@ -508,7 +523,17 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   env.result = std::move(result).value();
   env.events_json.reserve(env.result.events.size());
   for (const DriftEvent& e : env.result.events) {
-    env.events_json.push_back(DriftEventToJson(e).serialize());
+    // The diff is stored apart (FleetStore::EventDiff); the listed body
+    // says only that there is one.
+    if (e.diff.empty()) {
+      env.events_json.push_back(DriftEventToJson(e).serialize());
+      continue;
+    }
+    DriftEvent listed = e;
+    listed.diff.clear();
+    value j = DriftEventToJson(listed);
+    j["has_diff"] = value::boolean(true);
+    env.events_json.push_back(j.serialize());
   }
   env.total_events = ReportCounts(env.result).total;
   value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);

@@ -203,6 +203,11 @@ class Api {
   HttpResponse ListImages();
   HttpResponse PostAccept(const CollectorConfig& config, const std::string& id,
                           const HttpRequest& req);
+  // Content (api_restore.cc): an event's diff, remote restore.
+  HttpResponse EventDiff(const std::string& id);
+  HttpResponse PostRestore(const CollectorConfig& config, const std::string& host_id,
+                           const HttpRequest& req);
+  HttpResponse FleetRestore(const CollectorConfig& config, const HttpRequest& req);
 
   FleetStore& store_;
   const LiveConfig& config_;

@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 6; run "
+            "collector store schema version 0 is older than this build's 7; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 6);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "6"}}));
+  EXPECT_EQ(*second, 7);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "7"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
-  Sql("UPDATE schema_versions SET version = 7");
+  Sql("UPDATE schema_versions SET version = 8");
   const std::string newer =
-      "collector store schema version 7 is not supported by this build (knows version 6); see "
+      "collector store schema version 8 is not supported by this build (knows version 7); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
