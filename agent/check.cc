@@ -51,6 +51,7 @@ Result<ScanResult> ScanInto(const CheckOptions& options, Session& s, bool full,
   so.full = full;
   so.cache = s.store.get();
   so.reuse = reuse;
+  so.content = s.store.get();  // kept content: baselines, checks and accept alike
   ScanProgressSink* progress = options.progress.get();
   if (progress != nullptr) {
     progress->Start(expected);

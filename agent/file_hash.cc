@@ -60,7 +60,9 @@ Hash128 XattrDigest(const std::vector<Xattr>& xattrs) {
 }
 
 Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
-                              const std::string& name, const struct stat& before, HashAlgo algo) {
+                              const std::string& name, const struct stat& before, HashAlgo algo,
+                              std::string* keep, uint64_t keep_max) {
+  if (keep != nullptr) keep->clear();
   const int base = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
   auto fd = host.OpenAt(dir_fd, name, base | O_NOATIME);
   if (!fd.ok() && fd.status().code() == StatusCode::kPermissionDenied) {
@@ -78,12 +80,22 @@ Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
   thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
   Hasher hasher(algo);
   uint64_t total = 0;
+  if (keep != nullptr && static_cast<uint64_t>(st.st_size) <= keep_max) {
+    keep->reserve(static_cast<size_t>(st.st_size));
+  }
   for (;;) {
     auto n = host.Read(fd->get(), buffer.get(), kReadChunk);
     if (!n.ok()) return n.status().WithContext(EscapePath(path));
     if (*n == 0) break;
     hasher.Update(buffer.get(), *n);
     total += *n;
+    if (keep != nullptr) {
+      if (total <= keep_max) {
+        keep->append(buffer.get(), *n);
+      } else if (!keep->empty()) {
+        std::string().swap(*keep);  // grew past the cap: not kept
+      }
+    }
   }
   struct stat after;
   DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &after).WithContext(EscapePath(path)));

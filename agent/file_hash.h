@@ -29,9 +29,13 @@ struct FileDigest {
 
 // Hashes `name` in `dir_fd` (`path` names it in messages) with `algo`,
 // without following a symlink and without touching its atime where allowed.
-// kNotFound when it is no longer the file `before` describes.
+// kNotFound when it is no longer the file `before` describes. With `keep`,
+// the bytes read are also appended to *keep (cleared first), from the same
+// read that hashes them, as long as they are at most keep_max bytes; a file
+// that turns out larger leaves *keep empty.
 Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
-                              const std::string& name, const struct stat& before, HashAlgo algo);
+                              const std::string& name, const struct stat& before, HashAlgo algo,
+                              std::string* keep = nullptr, uint64_t keep_max = 0);
 
 // Hashes the first `length` bytes of `host_path` (without following a final
 // symlink) with `algo`; kOutOfRange-style kInvalidArgument if shorter.

@@ -254,6 +254,9 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE journal_paths; DROP TABLE journal_state; "
+                           "DROP TABLE blobs; DROP TABLE xattr_sets; "
+                           "ALTER TABLE events DROP COLUMN diff; "
+                           "ALTER TABLE events DROP COLUMN content_note; "
                            "UPDATE schema_versions SET version = 2 WHERE component = 'store'")
                     .ok());
   }
@@ -267,7 +270,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 3);
+  EXPECT_EQ(kStoreSchemaVersion, 5);
 }
 
 }  // namespace

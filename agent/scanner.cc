@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "agent/scan_content.h"
+
 namespace driftwatch::agent {
 namespace {
 
@@ -49,7 +51,11 @@ struct Task {
 class Scan {
  public:
   Scan(Host& host, const rules::Policy& policy, const ScanOptions& options, TreeSink& sink)
-      : host_(host), policy_(policy), options_(options), sink_(sink) {
+      : host_(host),
+        policy_(policy),
+        options_(options),
+        sink_(sink),
+        content_(policy, options.content) {
     for (const std::string& r : policy_.Roots()) roots_.insert(r);
     if (options_.reuse != nullptr) reuse_ = std::make_unique<ReuseState>(*options_.reuse);
   }
@@ -83,6 +89,7 @@ class Scan {
   const rules::Policy& policy_;
   const ScanOptions& options_;
   TreeSink& sink_;
+  ContentKeeper content_;
   std::set<std::string> roots_;
   std::unique_ptr<ReuseState> reuse_;  // journal-driven scans only
   Hash128 empty_tree_;
@@ -277,13 +284,16 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       bool vanished = false;
       bool complete = true;
       if (want_xattrs) {
-        if (unchanged && hit->has_xattrs) {
+        if (unchanged && hit->has_xattrs && content_.HasXattrs(hit->xattrs)) {
           e.xattrs = hit->xattrs;
         } else {
           auto xattrs = host_.XattrsAt(fd, de.name);
           cache_dirty = true;
           if (xattrs.ok()) {
             e.xattrs = XattrDigest(*xattrs);
+            if (Status k = content_.KeepXattrs(path, e.xattrs, *xattrs); !k.ok()) {
+              Warn(k.message());
+            }
           } else if (xattrs.status().code() == StatusCode::kNotFound) {
             vanished = true;
           } else {
@@ -295,14 +305,27 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
         row.has_xattrs = complete && !vanished;
       }
       if (want_hash && !vanished) {
-        if (unchanged && hit->digest.algo == rule->hash) {
+        // Kept content (docs/content.md): from the read that hashes the
+        // file; a file the cache vouches for is read again for a missing blob.
+        uint64_t keep_max = 0;
+        const bool keep = content_.Wants(path, e.size, &keep_max);
+        if (unchanged && hit->digest.algo == rule->hash &&
+            (!keep || content_.HasBlob(hit->digest))) {
           e.content = hit->digest;
         } else {
-          auto digest = HashFileAt(host_, fd, path, de.name, st, rule->hash);
+          std::string kept;
+          auto digest = HashFileAt(host_, fd, path, de.name, st, rule->hash, keep ? &kept : nullptr,
+                                   keep_max);
           if (digest.ok()) {
             bytes_hashed_ += digest->bytes;
             ++files_hashed_;
             if (digest->changed) Warn(EscapePath(path) + ": changed during scan");
+            if (keep && !digest->changed && digest->bytes <= keep_max &&
+                kept.size() == digest->bytes) {
+              if (Status k = content_.Keep(path, digest->digest, kept); !k.ok()) {
+                Warn(k.message());
+              }
+            }
           }
           cache_dirty = true;
           if (digest.ok()) {

@@ -10,7 +10,6 @@ using sqlite::Stmt;
 
 namespace {
 
-constexpr size_t kFlushBytes = 8 << 20;
 constexpr size_t kFlushRows = 20000;
 
 // Schema v1. Documented in docs/store.md; a change needs a new version and a
@@ -104,6 +103,46 @@ CREATE TABLE journal_state(
 );
 )sql";
 
+// Schema v4: kept file content, one zstd frame per distinct digest (the
+// algorithm byte, then the digest), the extended attributes of entries by
+// XattrDigest, and the content diff of events (docs/content.md).
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE blobs(
+  digest BLOB PRIMARY KEY,
+  raw_size INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE xattr_sets(
+  id BLOB PRIMARY KEY,
+  data BLOB NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE events ADD COLUMN diff BLOB NOT NULL DEFAULT x'';
+ALTER TABLE events ADD COLUMN content_note TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Schema v5: restores (agent/restore.h) and their actions.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE restores(
+  id INTEGER PRIMARY KEY,
+  created_ns INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  baseline TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  refused INTEGER NOT NULL
+);
+CREATE INDEX restores_created ON restores(created_ns);
+CREATE TABLE restore_actions(
+  restore_id INTEGER NOT NULL REFERENCES restores(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  path BLOB NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  PRIMARY KEY(restore_id, seq)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -172,6 +211,14 @@ Status Store::Migrate() {
       // v3: the realtime journal (agent/journal.h, docs/store.md).
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV3));
     }
+    if (version < 4) {
+      // v4: kept content and xattr sets; events keep their diff (docs/content.md).
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV4));
+    }
+    if (version < 5) {
+      // v5: the restores and what each did (agent/restore.h, docs/store.md).
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV5));
+    }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(
@@ -190,7 +237,7 @@ Status Store::Put(const Hash128& id, std::string serialized) {
   }
   pending_bytes_ += serialized.size() + 16;
   pending_trees_.emplace_back(id, std::move(serialized));
-  if (pending_bytes_ >= kFlushBytes) return FlushLocked();
+  if (pending_bytes_ >= kStoreFlushBytes) return FlushLocked();
   return Status::Ok();
 }
 
@@ -215,13 +262,17 @@ void Store::KeepScanOnWriteFailure() {
 
 Status Store::FlushLocked() {
   if (!write_failure_.ok()) return Status::Ok();  // kept in memory (KeepScanOnWriteFailure)
-  if (pending_trees_.empty() && pending_dirs_.empty()) return Status::Ok();
+  if (pending_trees_.empty() && pending_dirs_.empty() && pending_blobs_.empty() &&
+      pending_xattrs_.empty()) {
+    return Status::Ok();
+  }
   Status s = InTransaction(*db_, [&]() -> Status {
     DW_ASSIGN_OR_RETURN(Stmt put,
                         db_->Prepare("INSERT OR IGNORE INTO trees(id, data) VALUES(?, ?)"));
     for (const auto& [id, data] : pending_trees_) {
       DW_RETURN_IF_ERROR(put.BindBlob(1, id.Bytes()).BindBlob(2, data).Run());
     }
+    DW_RETURN_IF_ERROR(WritePendingContentLocked());
     DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM stat_cache WHERE dir = ?"));
     DW_ASSIGN_OR_RETURN(Stmt ins,
                         db_->Prepare("INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, "
@@ -255,6 +306,10 @@ Status Store::FlushLocked() {
     write_failure_ = s;
     for (auto& [id, data] : pending_trees_) unwritten_trees_.emplace(id, std::move(data));
     s = Status::Ok();
+  } else {
+    // Kept content stays readable in memory after a kept failure.
+    pending_blobs_.clear();
+    pending_xattrs_.clear();
   }
   pending_trees_.clear();
   pending_dirs_.clear();

@@ -8,7 +8,9 @@
 // Trees and stat-cache rows written through the TreeSink / StatCache
 // interfaces are buffered and written in batches; Flush() writes what is
 // buffered. A snapshot is only added after its trees are flushed, so a crash
-// leaves at worst unreferenced trees, which Prune() removes.
+// leaves at worst unreferenced trees, which Prune() removes. Kept content
+// (ContentStore: blobs and xattr sets, store_content.cc) is buffered and
+// flushed with the trees, and collected with them.
 //
 // Thread-safety: all methods are thread-safe (one connection behind mu_).
 #ifndef DRIFTWATCH_AGENT_STORE_H_
@@ -23,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/content.h"
+#include "agent/restore.h"
 #include "agent/scanner.h"
 #include "core/drift.h"
 #include "core/host.h"
@@ -31,7 +35,13 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 3;
+constexpr int kStoreSchemaVersion = 5;
+
+// Buffered writes (trees, kept content) are flushed at this many bytes.
+constexpr size_t kStoreFlushBytes = 8 << 20;
+// No kept blob is larger (rules cap content_max there); a stored row that
+// claims more is damaged.
+constexpr uint64_t kMaxKeptBlobBytes = rules::kMaxContentMaxBytes;
 
 // How the agent opens its databases (the store, the report outbox): WAL,
 // foreign keys, a 10 s busy timeout and 4 MiB of page cache per
@@ -89,7 +99,27 @@ struct HistoryRow {
   DriftEvent event;
 };
 
-class Store final : public TreeSink, public TreeSource, public StatCache {
+// Rows of the content tables (Store::CountContent, for tests and status).
+struct ContentCounts {
+  int64_t blobs = 0;
+  int64_t blob_bytes = 0;  // compressed bytes stored
+  int64_t raw_bytes = 0;   // what they decompress to
+  int64_t xattr_sets = 0;
+};
+
+// A restore (agent/restore.h) as the history keeps it (store_restores.cc).
+struct RestoreRow {
+  int64_t id = 0;
+  int64_t created_ns = 0;
+  std::string author;
+  std::string reason;
+  std::string baseline;
+  int64_t revision = 0;
+  int64_t refused = 0;
+  std::vector<RestoreAction> actions;  // in the order they were done
+};
+
+class Store final : public TreeSink, public TreeSource, public StatCache, public ContentStore {
  public:
   // Opens or creates the database and applies migrations. The file and its
   // directory are made and checked through `host` first
@@ -110,7 +140,18 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<std::vector<CachedStat>> LoadDir(const std::string& dir) override;
   Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) override;
 
-  // Writes buffered trees and stat-cache rows in one transaction.
+  // ContentStore (store_content.cc). PutContent compresses outside the
+  // lock and buffers the frame until the next flush; GetContent verifies
+  // the digest of what it decompresses.
+  Result<bool> HasContent(const Digest& digest) override;
+  Status PutContent(const Digest& digest, std::string_view raw) override;
+  Result<std::optional<std::string>> GetContent(const Digest& digest) override;
+  Status PutXattrs(const Hash128& digest, const std::vector<Xattr>& xattrs) override;
+  Result<std::optional<std::vector<Xattr>>> GetXattrs(const Hash128& digest) override;
+  Result<ContentCounts> CountContent();
+
+  // Writes buffered trees, kept content and stat-cache rows in one
+  // transaction.
   Status Flush();
 
   // For a check that must report what it finds even when it cannot record
@@ -150,8 +191,14 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
                                           const HistoryFilter& keep = nullptr);
 
+  // Records a restore and its actions in one transaction; returns its id.
+  Result<int64_t> RecordRestore(const RestoreRow& row);
+  // Restores recorded at or after since_ns, oldest first, at most `limit`.
+  Result<std::vector<RestoreRow>> Restores(int64_t since_ns, size_t limit);
+
   // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
-  // older ones and every tree no snapshot reaches.
+  // older ones and every tree no snapshot reaches, then every blob and xattr
+  // set that no remaining tree and no history event refers to.
   Status Prune(int keep_checks);
 
   const std::string& path() const { return db_->path(); }
@@ -162,6 +209,12 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   static Result<std::unique_ptr<Store>> OpenWith(const std::string& path, bool exclusive);
   Status Migrate();
   Status FlushLocked();
+  // Writes pending_blobs_ and pending_xattrs_ (inside FlushLocked's
+  // transaction).
+  Status WritePendingContentLocked();
+  // Prune's sweep of the content tables: keeps what an entry of a tree
+  // reachable from `roots` or of a history event refers to.
+  Status CollectContentLocked(const std::vector<Hash128>& roots);
 
   Status OpenReaderLocked();
   // Holds mu_ when stat-cache reads share db_ (exclusive_); else nothing.
@@ -182,6 +235,11 @@ class Store final : public TreeSink, public TreeSource, public StatCache {
   size_t pending_bytes_ = 0;
   std::vector<std::pair<std::string, std::vector<CachedStat>>> pending_dirs_;
   size_t pending_rows_ = 0;
+  // Kept content not yet written: digest key -> (raw size, zstd frame), and
+  // xattr sets by id -> serialized set. Also where they stay after a kept
+  // write failure (KeepScanOnWriteFailure).
+  std::map<std::string, std::pair<uint64_t, std::string>> pending_blobs_;
+  std::map<Hash128, std::string> pending_xattrs_;
   bool keep_on_write_failure_ = false;
   Status write_failure_;                            // first failed flush, when kept
   std::map<Hash128, std::string> unwritten_trees_;  // trees since write_failure_

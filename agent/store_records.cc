@@ -192,10 +192,11 @@ Result<int64_t> Store::RecordCheck(const CheckRow& check, const std::vector<Drif
                            .Bind(5, check.finished_ns)
                            .Run());
     id = db_->LastInsertId();
-    DW_ASSIGN_OR_RETURN(Stmt e, db_->Prepare("INSERT INTO events(check_id, path, kind, severity, "
-                                             "rule, changed, old_entry, new_entry,"
-                                             " package, from_version, to_version, cause) VALUES(?, "
-                                             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    DW_ASSIGN_OR_RETURN(
+        Stmt e, db_->Prepare("INSERT INTO events(check_id, path, kind, severity, "
+                             "rule, changed, old_entry, new_entry,"
+                             " package, from_version, to_version, cause, diff, content_note)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const DriftEvent& ev : events) {
       e.Bind(1, id)
           .BindBlob(2, ev.path)
@@ -212,6 +213,7 @@ Result<int64_t> Store::RecordCheck(const CheckRow& check, const std::vector<Drif
       else
         e.BindNull(8);
       e.Bind(9, ev.package).Bind(10, ev.from_version).Bind(11, ev.to_version).Bind(12, ev.cause);
+      e.BindBlob(13, ev.diff).Bind(14, ev.content_note);
       DW_RETURN_IF_ERROR(e.Run());
     }
     return Status::Ok();
@@ -238,7 +240,8 @@ Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit,
       Stmt q,
       db_->Prepare(
           "SELECT c.id, c.finished_ns, c.baseline, e.path, e.kind, e.severity, e.rule, e.changed,"
-          " e.old_entry, e.new_entry, e.package, e.from_version, e.to_version, e.cause"
+          " e.old_entry, e.new_entry, e.package, e.from_version, e.to_version, e.cause,"
+          " e.diff, e.content_note"
           " FROM events e JOIN checks c ON c.id = e.check_id"
           " WHERE c.finished_ns >= ? ORDER BY e.id LIMIT ?"));
   // With a filter the limit counts the events it keeps, so SQL reads on.
@@ -268,6 +271,8 @@ Result<std::vector<HistoryRow>> Store::History(int64_t since_ns, size_t limit,
     ev.from_version = q.Text(11);
     ev.to_version = q.Text(12);
     ev.cause = q.Text(13);
+    ev.diff = q.Blob(14);
+    ev.content_note = q.Text(15);
     if (keep && !keep(ev)) continue;
     out.push_back(std::move(h));
   }
@@ -310,7 +315,10 @@ Status Store::Prune(int keep_checks) {
     // Nothing can have become unreachable when every deleted snapshot had the
     // root of one that stays (the usual case: a host without drift).
     if (doomed_roots.empty()) return Status::Ok();
-    if (roots.empty()) return db_->Exec("DELETE FROM trees");
+    if (roots.empty()) {
+      DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM trees"));
+      return CollectContentLocked(roots);
+    }
     // Mark: every tree reachable from a kept root (explicit stack).
     DW_RETURN_IF_ERROR(
         db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID"));
@@ -335,7 +343,8 @@ Status Store::Prune(int keep_checks) {
         if (e.type == EntryType::kDir) stack.push_back(e.subtree);
       }
     }
-    return db_->Exec("DELETE FROM trees WHERE id NOT IN (SELECT id FROM live)");
+    DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM trees WHERE id NOT IN (SELECT id FROM live)"));
+    return CollectContentLocked(roots);
   }));
   return Status::Ok();
 }

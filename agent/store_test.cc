@@ -205,6 +205,11 @@ TEST(StoreTest, MigratesV1ToV2) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("ALTER TABLE snapshots DROP COLUMN rules_path").ok());
     ASSERT_TRUE((*db)->Exec("DROP TABLE journal_paths; DROP TABLE journal_state").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE blobs; DROP TABLE xattr_sets;"
+                           " ALTER TABLE events DROP COLUMN diff;"
+                           " ALTER TABLE events DROP COLUMN content_note")
+                    .ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 1 WHERE component = 'store'").ok());
   }

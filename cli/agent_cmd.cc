@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/restore_output.h"
 #include "core/drift_json.h"
 #include "core/host.h"
 #include "rules/glob.h"
@@ -339,7 +340,31 @@ int History(const HistoryFlags& f) {
   if (!rows.ok()) return Fail(rows.status());
   web::json::value arr = web::json::value::array();
   size_t i = 0;
+  // Restores (agent/restore.h) among the events, by time; with --path
+  // those that touched a matching path.
+  auto restores = (*store)->Restores(since, f.limit);
+  if (!restores.ok()) return Fail(restores.status());
+  size_t next_restore = 0;
+  auto restores_until = [&](int64_t t) {
+    for (; next_restore < restores->size() && (*restores)[next_restore].created_ns <= t;
+         ++next_restore) {
+      const agent::RestoreRow& r = (*restores)[next_restore];
+      const bool shown = globs.empty() || std::any_of(r.actions.begin(), r.actions.end(),
+                                                      [&](const agent::RestoreAction& a) {
+                                                        DriftEvent e;
+                                                        e.path = a.path;
+                                                        return matches(e);
+                                                      });
+      if (!shown) continue;
+      if (json) {
+        arr[i++] = RestoreEntryToJson(r);
+      } else {
+        std::cout << FormatRestoreEntry(r);
+      }
+    }
+  };
   for (const agent::HistoryRow& h : *rows) {
+    restores_until(h.finished_ns);
     if (json) {
       web::json::value v = DriftEventToJson(h.event);
       v["check"] = web::json::value::number(h.check_id);
@@ -350,6 +375,7 @@ int History(const HistoryFlags& f) {
       std::cout << FormatTime(h.finished_ns) << "  " << FormatEvent(h.event) << "\n";
     }
   }
+  restores_until(INT64_MAX);
   if (json) std::cout << arr.serialize() << "\n";
   return kExitOk;
 }
@@ -431,8 +457,8 @@ void AddScanCommand(CLI::App& root) {
 
 void AddHistoryCommand(CLI::App& root) {
   auto f = std::make_shared<HistoryFlags>();
-  CLI::App* cmd = cmdline::AddCommand(root, "history", "drift found by earlier checks",
-                                      [f] { return History(*f); });
+  CLI::App* cmd = cmdline::AddCommand(
+      root, "history", "drift found by earlier checks, and restores", [f] { return History(*f); });
   AddDbFlag(cmd, &f->db);
   AddFormatFlag(cmd, &f->format);
   cmd->add_option("--path", f->paths, "only events at paths matching GLOB (repeatable)")

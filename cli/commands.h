@@ -25,12 +25,13 @@ void AddContainersCommand(CLI::App& root);  // containers_cmd.cc
 void AddStatusCommand(CLI::App& root);      // status_cmd.cc
 void AddDbCommand(CLI::App& root);          // db_cmd.cc
 void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
+void AddRestoreCommand(CLI::App& root);     // restore_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,     AddBaselineCommand,   AddCheckCommand,  AddScanCommand,
     AddHistoryCommand,   AddPackagesCommand,   AddEnrollCommand, AddDaemonCommand,
     AddContainerCommand, AddContainersCommand, AddStatusCommand, AddDbCommand,
-    AddWatchCommand,
+    AddWatchCommand,     AddRestoreCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers

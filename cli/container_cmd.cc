@@ -6,7 +6,9 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/container_restore.h"
 #include "cli/output.h"
+#include "cli/restore_output.h"
 #include "cli/tree_baseline.h"
 #include "container/image_store.h"
 #include "container/init.h"
@@ -51,6 +53,10 @@ struct ContainerFlags {
   int timeout = 10;
   bool force = false;
   bool baseline = false;
+  // restore: paths, --dry-run, --reason
+  std::vector<std::string> paths;
+  bool dry_run = false;
+  std::string reason;
   // Arguments: NAME (or SERVICE), then IMAGE or DIR, then CMD...
   std::string target;
   std::string source;
@@ -288,6 +294,13 @@ int Diff(const ContainerFlags& a) {
   return events->empty() ? kExitOk : kExitDrift;
 }
 
+int Restore(const ContainerFlags& a) {
+  ContainerRestoreOptions o{a.target, a.paths, a.dry_run, a.db, CurrentUser(), a.reason};
+  auto result = RestoreContainer(StateFrom(a), o);
+  if (!result.ok()) return Fail(result.status());
+  return PrintRestore(*result, a.dry_run, a.format == "json");
+}
+
 int Deploy(const ContainerFlags& a) {
   ContainerRecord r;
   if (Status s = FillRunFlags(a, &r); !s.ok()) return Fail(s);
@@ -431,6 +444,20 @@ void AddContainerCommand(CLI::App& root) {
   AddFormatFlag(cmd, &f->format);
   cmd->add_flag("--baseline", f->baseline, "compare with the image's baseline");
   AddTreeFlags(cmd, f.get());
+
+  cmd = AddVerb(*c, "restore",
+                "make paths of a stopped container equal to its image again (all its drift "
+                "without PATH); exit 1 when some were refused",
+                Restore, &f);
+  cmd->add_option("NAME", f->target, "the container")->required();
+  cmd->add_option("PATH", f->paths, "a path or glob inside the container");
+  cmd->add_flag("--dry-run", f->dry_run, "print what would be done, change nothing");
+  cmd->add_option("--reason", f->reason, "why; kept in the restore history")
+      ->type_name("TEXT")
+      ->required()
+      ->check(cmdline::NonEmpty());
+  AddFormatFlag(cmd, &f->format);
+  AddDbFlag(cmd, &f->db);
 
   cmd = AddVerb(*c, "deploy",
                 "start IMAGE in the idle slot of SERVICE, switch to it when --health passes",

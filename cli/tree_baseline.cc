@@ -69,6 +69,22 @@ class ConfinedHost final : public Host {
   Status MakeDir(const std::string& path, mode_t) override { return ReadOnly(path); }
   Status Rename(const std::string& from, const std::string&) override { return ReadOnly(from); }
   Status Remove(const std::string& path) override { return ReadOnly(path); }
+  Status MakeDirAt(int, const std::string& name, mode_t) override { return ReadOnly(name); }
+  Status SymlinkAt(const std::string&, int, const std::string& name) override {
+    return ReadOnly(name);
+  }
+  Status UnlinkAt(int, const std::string& name, bool) override { return ReadOnly(name); }
+  Status RenameAt(int, const std::string& from, int, const std::string&) override {
+    return ReadOnly(from);
+  }
+  Status ChmodAt(int, const std::string& name, mode_t) override { return ReadOnly(name); }
+  Status ChownAt(int, const std::string& name, uid_t, gid_t) override { return ReadOnly(name); }
+  Status SetXattrAt(int, const std::string& name, const Xattr&) override { return ReadOnly(name); }
+  Status RemoveXattrAt(int, const std::string& name, const std::string&) override {
+    return ReadOnly(name);
+  }
+  Status Write(int, std::string_view) override { return ReadOnly("write"); }
+  Status Fsync(int) override { return ReadOnly("fsync"); }
   Result<SpawnResult> Spawn(const SpawnRequest& request) override {
     return Status::PermissionDenied(
         (request.argv.empty() ? std::string("spawn") : request.argv[0]) +
@@ -121,6 +137,7 @@ Result<agent::ScanResult> Scan(Session& s, const std::string& root) {
   agent::ScanOptions so;
   so.root = root;
   so.full = true;
+  so.content = s.store.get();
   DW_ASSIGN_OR_RETURN(agent::ScanResult scan, agent::ScanTree(host, s.policy, so, *s.store));
   DW_RETURN_IF_ERROR(s.store->Flush());
   return scan;

@@ -136,6 +136,36 @@ class Host {
   // missing entry is kNotFound.
   virtual Status Remove(const std::string& path) = 0;
 
+  // Writes relative to a directory fd (restore, agent/restore.h). `name` is
+  // one component of dir_fd and a symlink there is never followed: it is
+  // made, renamed or removed itself. Permission bits and owners are set as
+  // given (no umask).
+  // mkdirat(dir_fd, name, mode) then the exact mode; an existing entry is
+  // kAlreadyExists.
+  virtual Status MakeDirAt(int dir_fd, const std::string& name, mode_t mode) = 0;
+  // symlinkat(target, dir_fd, name); an existing entry is kAlreadyExists.
+  virtual Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name) = 0;
+  // unlinkat(dir_fd, name, dir ? AT_REMOVEDIR : 0): a file or symlink, or an
+  // empty directory.
+  virtual Status UnlinkAt(int dir_fd, const std::string& name, bool dir) = 0;
+  // renameat(from_dir, from, to_dir, to): replaces `to` as Rename does.
+  virtual Status RenameAt(int from_dir, const std::string& from, int to_dir,
+                          const std::string& to) = 0;
+  // The permission bits (07777) of a file or directory; a symlink (whose
+  // mode Linux does not keep) is kInvalidArgument.
+  virtual Status ChmodAt(int dir_fd, const std::string& name, mode_t mode) = 0;
+  // Owner and group, of a symlink itself when `name` is one (lchown).
+  virtual Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid) = 0;
+  // Sets or removes one extended attribute of `name` (a symlink itself).
+  // Removing one that is not there is kNotFound.
+  virtual Status SetXattrAt(int dir_fd, const std::string& name, const Xattr& xattr) = 0;
+  virtual Status RemoveXattrAt(int dir_fd, const std::string& name, const std::string& key) = 0;
+  // Writes all of `data` at the current offset of an fd opened for writing
+  // (OpenAt with O_WRONLY), retrying short writes and EINTR.
+  virtual Status Write(int fd, std::string_view data) = 0;
+  // fsync(fd): the file's data and metadata are on disk.
+  virtual Status Fsync(int fd) = 0;
+
   // Runs a program and waits for it; argv[0] without a '/' is looked up in
   // $PATH. Fails only when it cannot be started (no such program:
   // kNotFound; no memory, no fds): its exit code, even 127, is in the

@@ -262,6 +262,80 @@ class PosixHost final : public Host {
     return Status::Ok();
   }
 
+  Status MakeDirAt(int dir_fd, const std::string& name, mode_t mode) override {
+    if (::mkdirat(dir_fd, name.c_str(), mode & 07777) != 0) {
+      return ErrnoStatus("mkdir " + name, errno);
+    }
+    // mkdirat narrows the mode by the umask: set it exactly.
+    return ChmodAt(dir_fd, name, mode);
+  }
+
+  Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name) override {
+    if (::symlinkat(target.c_str(), dir_fd, name.c_str()) != 0) {
+      return ErrnoStatus("symlink " + name, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status UnlinkAt(int dir_fd, const std::string& name, bool dir) override {
+    if (::unlinkat(dir_fd, name.c_str(), dir ? AT_REMOVEDIR : 0) != 0) {
+      return ErrnoStatus("remove " + name, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status RenameAt(int from_dir, const std::string& from, int to_dir,
+                  const std::string& to) override {
+    if (::renameat(from_dir, from.c_str(), to_dir, to.c_str()) != 0) {
+      return ErrnoStatus(from + " -> " + to, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status ChmodAt(int dir_fd, const std::string& name, mode_t mode) override {
+    // fchmodat cannot refuse a symlink in the last component (glibc has no
+    // AT_SYMLINK_NOFOLLOW for it): pin the entry with O_PATH|O_NOFOLLOW,
+    // check what it is, and change it through its /proc/self/fd link.
+    DW_ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(dir_fd, name, O_PATH | O_NOFOLLOW));
+    struct stat st;
+    DW_RETURN_IF_ERROR(Fstat(fd.get(), &st).WithContext(name));
+    if (S_ISLNK(st.st_mode)) return Status::InvalidArgument(name + ": a symlink has no mode");
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::chmod(proc.c_str(), mode & 07777) != 0) return ErrnoStatus("chmod " + name, errno);
+    return Status::Ok();
+  }
+
+  Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid) override {
+    if (::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("chown " + name, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status SetXattrAt(int dir_fd, const std::string& name, const Xattr& xattr) override {
+    const std::string path = ProcPath(dir_fd, name);
+    if (::lsetxattr(path.c_str(), xattr.name.c_str(), xattr.value.data(), xattr.value.size(), 0) !=
+        0) {
+      return ErrnoStatus(name + ": setxattr " + xattr.name, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveXattrAt(int dir_fd, const std::string& name, const std::string& key) override {
+    const std::string path = ProcPath(dir_fd, name);
+    if (::lremovexattr(path.c_str(), key.c_str()) != 0) {
+      return ErrnoStatus(name + ": removexattr " + key, errno == ENODATA ? ENOENT : errno);
+    }
+    return Status::Ok();
+  }
+
+  Status Write(int fd, std::string_view data) override { return WriteAll(fd, data, "write"); }
+
+  Status Fsync(int fd) override {
+    if (::fsync(fd) != 0) return ErrnoStatus("fsync", errno);
+    return Status::Ok();
+  }
+
   Result<SpawnResult> Spawn(const SpawnRequest& request) override {
     if (request.argv.empty()) return Status::InvalidArgument("spawn: no program");
     const std::string& program = request.argv[0];

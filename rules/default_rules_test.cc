@@ -131,5 +131,55 @@ TEST(DefaultRulesTest, Container) {
   }
 }
 
+// /etc is kept, secrets redacted, nothing else kept; the content rules do
+// not change what is checked (the cases above).
+void ExpectContent(const Policy& p) {
+  const std::vector<std::pair<const char*, ContentMode>> cases = {
+      {"/etc/hosts", ContentMode::kKeep},
+      {"/etc/passwd", ContentMode::kKeep},
+      {"/etc/ssh/sshd_config", ContentMode::kKeep},
+      {"/etc/ssh/ssh_host_ed25519_key.pub", ContentMode::kKeep},
+      {"/etc/pam.d/common-password", ContentMode::kKeep},
+      {"/etc/nginx/sites-enabled/default", ContentMode::kKeep},
+      {"/etc/shadow", ContentMode::kRedact},
+      {"/etc/gshadow", ContentMode::kRedact},
+      {"/etc/shadow-", ContentMode::kRedact},
+      {"/etc/gshadow-", ContentMode::kRedact},
+      {"/etc/security/opasswd", ContentMode::kRedact},
+      {"/etc/ssh/ssh_host_ed25519_key", ContentMode::kRedact},
+      {"/etc/ssh/ssh_host_rsa_key", ContentMode::kRedact},
+      {"/etc/ssl/private/ssl-cert-snakeoil.key", ContentMode::kRedact},
+      {"/etc/ssl/private/sub/x.pem", ContentMode::kRedact},
+      {"/etc/nginx/private/site.pem", ContentMode::kRedact},
+      {"/etc/nginx/ssl/site.key", ContentMode::kRedact},
+      {"/etc/site.key", ContentMode::kRedact},
+      {"/etc/letsencrypt/archive/example.org/privkey1.pem", ContentMode::kRedact},
+      {"/etc/krb5.keytab", ContentMode::kRedact},
+      {"/etc/driftwatch/token", ContentMode::kRedact},
+      {"/etc/driftwatch/enroll-token.txt", ContentMode::kRedact},
+      {"/etc/app/api_token", ContentMode::kRedact},
+      {"/etc/ppp/chap-secrets", ContentMode::kRedact},
+      {"/etc/ipsec.secrets", ContentMode::kRedact},
+      {"/etc/app/credentials.json", ContentMode::kRedact},
+      {"/etc/wireguard/wg0.conf", ContentMode::kRedact},
+      {"/etc/NetworkManager/system-connections/home.nmconnection", ContentMode::kRedact},
+      {"/usr/bin/ls", ContentMode::kNone},
+      {"/var/log/dpkg.log", ContentMode::kNone},
+  };
+  for (const auto& [path, want] : cases) {
+    EXPECT_EQ(ContentModeName(p.Content(path).mode), ContentModeName(want)) << path;
+  }
+  EXPECT_EQ(p.Content("/etc/hosts").max_bytes, kDefaultContentMaxBytes);
+  for (const Rule& r : p.rules()) {
+    if (r.content) {
+      EXPECT_TRUE(r.content_only) << r.Describe();
+    }
+  }
+}
+
+TEST(DefaultRulesTest, HostContent) { ExpectContent(Load("host.yaml")); }
+
+TEST(DefaultRulesTest, ContainerContent) { ExpectContent(Load("container.yaml")); }
+
 }  // namespace
 }  // namespace driftwatch::rules

@@ -73,6 +73,10 @@ Result<Policy> Policy::Create(std::vector<Rule> rules, std::optional<Severity> p
       p.nodes_.back().parent = n;
       n = child;
     }
+    if (r.content_only) {
+      p.globs_.push_back(std::move(g).value());
+      continue;  // decides content only (Content); not part of the trie
+    }
     if (g->is_literal()) {
       p.nodes_[n].exact = static_cast<int32_t>(i);  // a later identical rule wins
     } else {
@@ -91,8 +95,34 @@ Result<Policy> Policy::Create(std::vector<Rule> rules, std::optional<Severity> p
     std::sort(node.globs.begin(), node.globs.end(),
               [&p](uint32_t a, uint32_t b) { return p.ranks_[b] < p.ranks_[a]; });
   }
+  std::vector<Rule> content_rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const Rule& r = rules[i];
+    if (!r.content || r.ignore) continue;
+    Rule c;
+    c.glob = r.glob;
+    c.origin = r.origin;
+    content_rules.push_back(std::move(c));
+    p.content_rules_.push_back(static_cast<uint32_t>(i));
+  }
+  if (!content_rules.empty()) {
+    DW_ASSIGN_OR_RETURN(Policy content, Create(std::move(content_rules)));
+    p.content_ = std::make_shared<const Policy>(std::move(content));
+  }
   p.rules_ = std::move(rules);
   return p;
+}
+
+ContentRule Policy::Content(std::string_view path) const {
+  ContentRule out;
+  if (content_ == nullptr) return out;
+  const Rule* c = content_->Match(path);
+  if (c == nullptr) return out;
+  const Rule& r = rules_[content_rules_[c - content_->rules_.data()]];
+  out.mode = *r.content;
+  out.max_bytes = r.content_max;
+  out.rule = &r;
+  return out;
 }
 
 uint32_t Policy::Walk(std::string_view path, bool* whole) const {
@@ -165,7 +195,7 @@ bool Policy::CouldMatchBelow(std::string_view dir) const {
 std::vector<std::string> Policy::Roots() const {
   std::unordered_set<std::string_view> all;
   for (size_t i = 0; i < rules_.size(); ++i) {
-    if (!rules_[i].ignore) all.insert(globs_[i].literal_prefix());
+    if (!rules_[i].ignore && !rules_[i].content_only) all.insert(globs_[i].literal_prefix());
   }
   std::vector<std::string> out;
   for (std::string_view p : all) {
@@ -182,8 +212,11 @@ std::vector<std::string> Policy::Roots() const {
 Hash128 Policy::Fingerprint() const {
   std::string s = "driftwatch-rules\n";
   PutU32(&s, kRulesVersion);
-  PutU32(&s, static_cast<uint32_t>(rules_.size()));
+  uint32_t checked = 0;
+  for (const Rule& r : rules_) checked += r.content_only ? 0 : 1;
+  PutU32(&s, checked);
   for (const Rule& r : rules_) {
+    if (r.content_only) continue;
     PutString(&s, r.glob);
     PutU32(&s, r.mask);
     s.push_back(r.ignore ? 1 : 0);

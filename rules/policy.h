@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,8 +53,16 @@ enum class ContentMode : uint8_t {
   kRedact = 2,  // never kept, never diffed: events say "redacted"
 };
 std::string_view ContentModeName(ContentMode m);  // "none", "keep", "redact"
+Result<ContentMode> ParseContentMode(std::string_view name);
+// A content_max value: bytes, or a number with a K, M or G suffix (powers
+// of 1024; "KiB"/"MiB"/"GiB" and lower case accepted), at most
+// kMaxContentMaxBytes.
+Result<uint64_t> ParseContentSize(std::string_view text);
 
 inline constexpr uint64_t kDefaultContentMaxBytes = 1 << 20;
+// The largest content_max a rule may set (a kept file is held in memory
+// while it is hashed and compressed).
+inline constexpr uint64_t kMaxContentMaxBytes = 64 << 20;
 
 struct Rule;
 
@@ -125,7 +134,10 @@ class Policy {
   // XXH3-128 over the effective rules: globs, masks, ignore, severities,
   // hashes, cross_mounts, their order, and package_upgrades. Origins (file
   // names, line numbers) are left out: moving a rule to another line does
-  // not change what is checked.
+  // not change what is checked. Content (`content`, `content_max` and the
+  // content-only rules) is left out too: it does not change what is
+  // checked, and a scan keeps what the rules in force say (a file newly
+  // kept has no blob, so the stat cache does not spare it a read).
   Hash128 Fingerprint() const;
 
   const std::vector<Rule>& rules() const { return rules_; }
@@ -164,6 +176,11 @@ class Policy {
   std::vector<Node> nodes_;
   std::optional<Severity> package_upgrades_;
   std::vector<std::string> files_;
+  // The rules that set `content` (ignore rules left out), as a policy of
+  // their own so that Content() ranks them like Match() does; null when
+  // there are none. content_rules_[i] is the index in rules_ of its rule i.
+  std::shared_ptr<const Policy> content_;
+  std::vector<uint32_t> content_rules_;
 };
 
 // Reads one file's text; used to resolve includes.

@@ -118,6 +118,9 @@ class Loader {
   Status LoadSets(const std::string& file, const YAML::Node& node);
   Status LoadRules(const std::string& file, const YAML::Node& node);
   Status LoadRule(const std::string& file, const YAML::Node& node);
+  // `content` and `content_max` of a rule; marks it content_only when it
+  // sets nothing about checks.
+  Status ContentFields(const std::string& file, const std::map<std::string, Field>& f, Rule* rule);
   // Resolves a `check` value (a name or a list of names) to a mask.
   Result<uint32_t> CheckMask(const std::string& file, const Field& field);
 
@@ -410,11 +413,52 @@ Status Loader::LoadRules(const std::string& file, const YAML::Node& node) {
   return Status::Ok();
 }
 
+Status Loader::ContentFields(const std::string& file, const std::map<std::string, Field>& f,
+                             Rule* rule) {
+  auto content = f.find("content");
+  if (content != f.end()) {
+    const YAML::Node& v = content->second.value;
+    Result<ContentMode> mode = Status::InvalidArgument("");
+    if (v.IsScalar()) mode = ParseContentMode(v.Scalar());
+    if (!mode.ok()) {
+      return ErrorAt(file, content->second.Where(),
+                     "'content' must be keep, redact or none" +
+                         (v.IsScalar() ? ", not " + Quoted(v.Scalar()) : std::string()));
+    }
+    rule->content = *mode;
+  }
+  if (auto it = f.find("content_max"); it != f.end()) {
+    if (!rule->content || *rule->content != ContentMode::kKeep) {
+      return ErrorAt(file, it->second.key.Mark(),
+                     "'content_max' needs 'content: keep' in the same rule");
+    }
+    const YAML::Node& v = it->second.value;
+    Result<uint64_t> size = Status::InvalidArgument("");
+    if (v.IsScalar()) size = ParseContentSize(v.Scalar());
+    if (!size.ok()) {
+      return ErrorAt(file, it->second.Where(),
+                     "'content_max' must be a size in bytes, optionally with a K, M or G suffix, "
+                     "at most " +
+                         std::to_string(kMaxContentMaxBytes >> 20) + "M" +
+                         (v.IsScalar() ? ", not " + Quoted(v.Scalar()) : std::string()));
+    }
+    rule->content_max = *size;
+  }
+  // Only path and content: the rule decides content and nothing else.
+  rule->content_only = rule->content.has_value();
+  for (const char* k : {"check", "ignore", "severity", "hash", "cross_mounts"}) {
+    if (f.count(k) > 0) rule->content_only = false;
+  }
+  return Status::Ok();
+}
+
 Status Loader::LoadRule(const std::string& file, const YAML::Node& node) {
   if (!node.IsMap()) return ErrorAt(file, node.Mark(), "a rule must be a map with a 'path'");
   std::map<std::string, Field> f;
   DW_RETURN_IF_ERROR(Fields(
-      file, node, {"path", "check", "ignore", "severity", "hash", "cross_mounts"}, " in rule", &f));
+      file, node,
+      {"path", "check", "ignore", "severity", "hash", "cross_mounts", "content", "content_max"},
+      " in rule", &f));
   auto bool_field = [&](const char* key, bool* out) -> Status {
     auto it = f.find(key);
     if (it == f.end()) return Status::Ok();
@@ -440,7 +484,7 @@ Status Loader::LoadRule(const std::string& file, const YAML::Node& node) {
   DW_RETURN_IF_ERROR(bool_field("ignore", &rule.ignore));
   DW_RETURN_IF_ERROR(bool_field("cross_mounts", &rule.cross_mounts));
   if (rule.ignore) {
-    for (const char* k : {"check", "severity", "hash", "cross_mounts"}) {
+    for (const char* k : {"check", "severity", "hash", "cross_mounts", "content", "content_max"}) {
       if (auto it = f.find(k); it != f.end()) {
         return ErrorAt(file, it->second.key.Mark(), "an ignore rule takes no " + Quoted(k));
       }
@@ -465,6 +509,7 @@ Status Loader::LoadRule(const std::string& file, const YAML::Node& node) {
     if (!h.ok()) return ErrorAt(file, v.Mark(), h.status().message());
     rule.hash = *h;
   }
+  DW_RETURN_IF_ERROR(ContentFields(file, f, &rule));
   rule.origin = BaseName(file) + ":" + std::to_string(node.Mark().line + 1);
   rules_.push_back(std::move(rule));
   return Status::Ok();

@@ -63,8 +63,8 @@ TEST(ParsePolicyTest, ErrorMessagesNamePosition) {
       {"version: 1\nrules:\n  - /etc\n", "t.yaml:3:5: a rule must be a map with a 'path'"},
       {"version: 1\nrules:\n  - check: content\n", "t.yaml:3:5: rule has no 'path'"},
       {"version: 1\nrules:\n  - path: /etc/**\n    chek: content\n",
-       "t.yaml:4:5: unknown key 'chek' in rule (expected path, check, ignore, severity, hash or "
-       "cross_mounts)"},
+       "t.yaml:4:5: unknown key 'chek' in rule (expected path, check, ignore, severity, hash, "
+       "cross_mounts, content or content_max)"},
       {"version: 1\nrules:\n  - path: /etc\n    path: /usr\n", "t.yaml:4:5: duplicate key 'path'"},
       {"version: 1\nrules:\n  - path: [a]\n", "t.yaml:3:11: 'path' must be a string"},
       {"version: 1\nrules:\n  - path:\n", "t.yaml:3:5: 'path' must be a string"},
@@ -199,20 +199,33 @@ rules:
   ASSERT_TRUE(p.ok()) << p.status().message();
   const uint32_t content = *BuiltinSet("content");
   std::vector<Rule> want(5);
-  want[0] = {"/etc/**", content | kAttrMtime, false, Severity::kHigh, HashAlgo::kXxh128,
-             false,     "host.yaml:7"};
+  want[0] = {
+      "/etc/**", content | kAttrMtime, false,        Severity::kHigh,         HashAlgo::kXxh128,
+      false,     "host.yaml:7",        std::nullopt, kDefaultContentMaxBytes, false};
   want[1] = {"/etc/shadow",
              kAttrType | kAttrPerm | kAttrUid | kAttrGid | kAttrHash,
              false,
              Severity::kCritical,
              HashAlgo::kSha256,
              false,
-             "host.yaml:10"};
-  want[2] = {"/var/log/*.log", *BuiltinSet("log"), false, Severity::kLow, HashAlgo::kXxh128, false,
-             "host.yaml:14"};
-  want[3] = {"/srv/**", content, false, Severity::kMedium, HashAlgo::kXxh128, true, "host.yaml:17"};
-  want[4] = {"/tmp/**",         kAttrType, true,          Severity::kMedium,
-             HashAlgo::kXxh128, false,     "host.yaml:19"};
+             "host.yaml:10",
+             std::nullopt,
+             kDefaultContentMaxBytes,
+             false};
+  want[2] = {"/var/log/*.log",
+             *BuiltinSet("log"),
+             false,
+             Severity::kLow,
+             HashAlgo::kXxh128,
+             false,
+             "host.yaml:14",
+             std::nullopt,
+             kDefaultContentMaxBytes,
+             false};
+  want[3] = {"/srv/**", content,        false,        Severity::kMedium,       HashAlgo::kXxh128,
+             true,      "host.yaml:17", std::nullopt, kDefaultContentMaxBytes, false};
+  want[4] = {"/tmp/**", kAttrType,      true,         Severity::kMedium,       HashAlgo::kXxh128,
+             false,     "host.yaml:19", std::nullopt, kDefaultContentMaxBytes, false};
   ASSERT_EQ(p->rules().size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     const Rule& got = p->rules()[i];

@@ -7,11 +7,12 @@ DW_BUILD_PACKAGES=(
   meson ninja-build g++ pkg-config python3 cmake
   libxxhash-dev libsqlite3-dev libyaml-cpp-dev libcpprest-dev
   libboost-dev libboost-system-dev libssl-dev libcli11-dev
-  libgtest-dev libgmock-dev libseccomp-dev
+  libgtest-dev libgmock-dev libseccomp-dev libzstd-dev
 )
 DW_TEST_PACKAGES=(
   attr xxhash sqlite3 curl openssl procps util-linux iproute2 busybox-static
   dpkg tar coreutils libfaketime wrk bsdutils groff-base
+  diffutils patch  # core text_diff_test compares with diff -u and applies with patch
   prometheus  # promtool: the metrics-promtool test
 )
 # What scripts/package needs on top of DW_BUILD_PACKAGES to build and check

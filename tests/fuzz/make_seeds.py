@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the binary seed inputs of the fuzz corpora (rpm headers, trees).
+"""Writes the binary seed inputs of the fuzz corpora (rpm headers, trees,
+text pairs for unified diffs, zstd blobs).
 
 The text corpora are plain files copied from real systems; the binary ones
 are built here in the formats rpm's headerExport and core/entry.cc's
@@ -8,6 +9,8 @@ SerializeTree write, so they can be regenerated when a format changes:
 """
 import os
 import struct
+import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -141,7 +144,54 @@ def upper_diff_seeds():
     ]))
 
 
+def unified_diff_seeds():
+    """One options byte (context in the low 3 bits, bit 3: a byte cap of
+    (high nibble * 16 + 1)), then old NUL new (tests/fuzz/content_targets.cc)."""
+    sshd = "".join("%s\n" % l for l in [
+        "Port 22", "PermitRootLogin no", "PasswordAuthentication no", "UsePAM yes",
+        "X11Forwarding no", "PrintMotd no", "AcceptEnv LANG LC_*",
+        "Subsystem sftp /usr/lib/openssh/sftp-server", "AllowUsers admin"])
+    changed = (sshd.replace("Port 22", "Port 2222")
+               .replace("UsePAM yes", "UsePAM no")
+               .replace("AllowUsers admin", "AllowUsers admin intruder"))
+    pairs = {
+        "config_three_lines": (3, sshd, changed),
+        "config_capped": (3 | 8 | (4 << 4), sshd, changed),
+        "no_newline_old": (3, "a\nb\nc", "a\nb\nc\n"),
+        "no_newline_new": (1, "a\nb\n", "a\nB"),
+        "crlf": (3, "k = v\r\nx = y\r\n", "k = v\nx = y\r\n"),
+        "added_file": (3, "", "new\nfile\n"),
+        "removed_file": (0, "old\n", ""),
+        "duplicates": (2, "}\n}\n\n}\n{\n}\n", "}\n{\n}\n}\n\n"),
+    }
+    for name, (opts, old, new) in pairs.items():
+        write("unified_diff", name, bytes([opts]) + old.encode() + b"\0" + new.encode())
+
+
+def blob_codec_seeds():
+    """Two bytes of cap (units of 64 bytes, little-endian), then a frame made
+    by zstd(1): with its size recorded, without (read from a pipe), cut short,
+    and a skippable frame."""
+    text = b"".join(b"line %d of a config file\n" % i for i in range(200))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "f")
+        with open(path, "wb") as f:
+            f.write(text)
+        sized = subprocess.run(["zstd", "-q", "-c", "--check", path],
+                               check=True, capture_output=True).stdout
+    piped = subprocess.run(["zstd", "-q", "-c"], input=text, check=True,
+                           capture_output=True).stdout
+    cap = struct.pack("<H", 1024)
+    write("blob_codec", "sized", cap + sized)
+    write("blob_codec", "piped", cap + piped)
+    write("blob_codec", "over_cap", struct.pack("<H", 2) + sized)
+    write("blob_codec", "cut_short", cap + sized[:len(sized) // 2])
+    write("blob_codec", "skippable", cap + struct.pack("<II", 0x184D2A50, 4) + b"abcd")
+
+
 if __name__ == "__main__":
     rpm_seeds()
     tree_seeds()
     upper_diff_seeds()
+    unified_diff_seeds()
+    blob_codec_seeds()

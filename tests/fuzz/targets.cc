@@ -288,6 +288,8 @@ std::vector<Target> AllTargets() {
       {"request_log", &FuzzRequestLog},
       {"process_info", &FuzzProcessInfo},
       {"mount_points", &FuzzMountPoints},
+      {"unified_diff", &FuzzUnifiedDiff},
+      {"blob_codec", &FuzzBlobCodec},
   };
 }
 

@@ -48,6 +48,9 @@ std::string FuzzRequestLog(std::string_view input);  // RouteTemplate, FormatLog
 // tests/fuzz/realtime_targets.cc:
 std::string FuzzProcessInfo(std::string_view input);  // ParseProcStat, ParseProcStatus, ...
 std::string FuzzMountPoints(std::string_view input);  // ParseMountPoints, MountChangeGap
+// tests/fuzz/content_targets.cc:
+std::string FuzzUnifiedDiff(std::string_view input);  // UnifiedDiff applies, within its cap
+std::string FuzzBlobCodec(std::string_view input);    // DecompressBlob within its cap
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();

@@ -56,6 +56,33 @@ class FaultHost final : public Host {
     return base_.Rename(from, to);
   }
   Status Remove(const std::string& path) override { return base_.Remove(path); }
+  Status MakeDirAt(int dir_fd, const std::string& name, mode_t mode) override {
+    return base_.MakeDirAt(dir_fd, name, mode);
+  }
+  Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name) override {
+    return base_.SymlinkAt(target, dir_fd, name);
+  }
+  Status UnlinkAt(int dir_fd, const std::string& name, bool dir) override {
+    return base_.UnlinkAt(dir_fd, name, dir);
+  }
+  Status RenameAt(int from_dir, const std::string& from, int to_dir,
+                  const std::string& to) override {
+    return base_.RenameAt(from_dir, from, to_dir, to);
+  }
+  Status ChmodAt(int dir_fd, const std::string& name, mode_t mode) override {
+    return base_.ChmodAt(dir_fd, name, mode);
+  }
+  Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid) override {
+    return base_.ChownAt(dir_fd, name, uid, gid);
+  }
+  Status SetXattrAt(int dir_fd, const std::string& name, const Xattr& xattr) override {
+    return base_.SetXattrAt(dir_fd, name, xattr);
+  }
+  Status RemoveXattrAt(int dir_fd, const std::string& name, const std::string& key) override {
+    return base_.RemoveXattrAt(dir_fd, name, key);
+  }
+  Status Write(int fd, std::string_view data) override { return base_.Write(fd, data); }
+  Status Fsync(int fd) override { return base_.Fsync(fd); }
   Result<SpawnResult> Spawn(const SpawnRequest& request) override { return base_.Spawn(request); }
   int64_t NowNs() override;
   int64_t MonotonicNs() override { return base_.MonotonicNs(); }

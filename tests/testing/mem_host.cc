@@ -252,7 +252,7 @@ Result<UniqueFd> MemHost::OpenAt(int dir_fd, const std::string& name, int flags)
   std::lock_guard<std::mutex> lock(mu_);
   if ((flags & O_CREAT) && (flags & O_EXCL)) {
     // A new empty file (0600, as the POSIX host makes it); logged. Its fd
-    // is for Fstat only: writes go through WriteFileAtomic.
+    // takes Write when opened for writing.
     DW_ASSIGN_OR_RETURN(std::string path, PathAt(dir_fd, name));
     if (nodes_.count(path)) return ErrnoStatus(name, EEXIST);
     DW_RETURN_IF_ERROR(ParentIsDir(path));
@@ -262,7 +262,7 @@ Result<UniqueFd> MemHost::OpenAt(int dir_fd, const std::string& name, int flags)
     log_.push_back("create " + path + " 0600");
     int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("/dev/null", errno);
-    fds_[fd] = OpenFile{path, std::move(node), 0};
+    fds_[fd] = OpenFile{path, std::move(node), 0, (flags & O_ACCMODE) != O_RDONLY};
     return UniqueFd(fd);
   }
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_CREAT)) {

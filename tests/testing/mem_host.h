@@ -2,9 +2,11 @@
 // ninja's VirtualFileSystem). It holds files, directories and symlinks with
 // their modes, owners and xattrs, a wall clock and a monotonic clock that only
 // move when the test moves them, and a hostname. Every write, mkdir, rename,
-// remove and spawn is recorded in log() ("write /etc/a 0644 3 bytes"), so a
-// test can assert on the whole list; spawns answer with results the test
-// scripted, in order.
+// remove and spawn is recorded in log() ("write /etc/a 0644 3 bytes"), as
+// are the directory-relative writes ("chmod /etc/a 0600", "symlink /etc/l
+// -> t", "fsync /etc/a"), so a test can assert on the whole list; spawns
+// answer with results the test scripted, in order. Write works on an fd
+// that OpenAt created (O_CREAT|O_EXCL), and is logged at its fsync.
 //
 // Paths are absolute ("/etc/hosts"); "/" always exists. Directory-relative
 // calls take an fd from OpenAt and one name component; symlinks in earlier
@@ -79,6 +81,17 @@ class MemHost final : public Host {
   Status MakeDir(const std::string& path, mode_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
+  Status MakeDirAt(int dir_fd, const std::string& name, mode_t mode) override;
+  Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name) override;
+  Status UnlinkAt(int dir_fd, const std::string& name, bool dir) override;
+  Status RenameAt(int from_dir, const std::string& from, int to_dir,
+                  const std::string& to) override;
+  Status ChmodAt(int dir_fd, const std::string& name, mode_t mode) override;
+  Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid) override;
+  Status SetXattrAt(int dir_fd, const std::string& name, const Xattr& xattr) override;
+  Status RemoveXattrAt(int dir_fd, const std::string& name, const std::string& key) override;
+  Status Write(int fd, std::string_view data) override;
+  Status Fsync(int fd) override;
   Result<SpawnResult> Spawn(const SpawnRequest& request) override;
   int64_t NowNs() override;
   int64_t MonotonicNs() override;
@@ -100,6 +113,7 @@ class MemHost final : public Host {
     std::string path;
     std::shared_ptr<Node> node;
     size_t offset = 0;
+    bool writable = false;  // created by OpenAt(O_CREAT|O_EXCL)
   };
 
   // All below: mu_ held.
@@ -114,6 +128,9 @@ class MemHost final : public Host {
   void Touch(Node& n) const;
   // A directory's mtime and ctime move when an entry is added or removed.
   void TouchParent(const std::string& path);
+  // The node at PathAt(dir_fd, name), the last component not followed.
+  Result<std::shared_ptr<Node>> NodeAt(int dir_fd, const std::string& name,
+                                       std::string* path) const;
 
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::shared_ptr<Node>> nodes_;
