@@ -219,6 +219,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (auto r = (x)) return *r
 
   if (auto r = RouteLifecycle(config, *caller, req, p)) return *r;
+  if (auto r = RouteContent(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
@@ -274,16 +275,6 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     DW_CHECK(need(is_admin, "accept drift (admin only)"));
     return PostAccept(config, p[1], req);
   }
-  if (p.size() == 3 && p[0] == "hosts" && p[2] == "restore") {
-    DW_CHECK(method(post));
-    DW_CHECK(need(is_admin, "restore files (admin only)"));
-    return PostRestore(config, p[1], req);
-  }
-  if (p.size() == 3 && p[0] == "events" && p[2] == "diff") {
-    DW_CHECK(method(get));
-    DW_CHECK(need(can_read, "read drift"));
-    return EventDiff(p[1]);
-  }
   if (p.size() == 1 && p[0] == "images") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read the fleet"));
@@ -318,11 +309,6 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     DW_CHECK(method(post));
     DW_CHECK(need(is_admin, "request baselines (admin only)"));
     return FleetBaseline(config, req);
-  }
-  if (p.size() == 2 && p[0] == "fleet" && p[1] == "restore") {
-    DW_CHECK(method(post));
-    DW_CHECK(need(is_admin, "restore files (admin only)"));
-    return FleetRestore(config, req);
   }
 #undef DW_CHECK
   return Error(404, "no such endpoint: " + req.path);
@@ -522,19 +508,7 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   if (!result.ok()) return invalid(result.status());
   env.result = std::move(result).value();
   env.events_json.reserve(env.result.events.size());
-  for (const DriftEvent& e : env.result.events) {
-    // The diff is stored apart (FleetStore::EventDiff); the listed body
-    // says only that there is one.
-    if (e.diff.empty()) {
-      env.events_json.push_back(DriftEventToJson(e).serialize());
-      continue;
-    }
-    DriftEvent listed = e;
-    listed.diff.clear();
-    value j = DriftEventToJson(listed);
-    j["has_diff"] = value::boolean(true);
-    env.events_json.push_back(j.serialize());
-  }
+  for (const DriftEvent& e : env.result.events) env.events_json.push_back(ListedEventJson(e));
   env.total_events = ReportCounts(env.result).total;
   value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);
   if (env.result.containers) {

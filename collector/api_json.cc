@@ -117,6 +117,15 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   return o;
 }
 
+std::string ListedEventJson(const DriftEvent& e) {
+  if (e.diff.empty()) return DriftEventToJson(e).serialize();
+  DriftEvent listed = e;
+  listed.diff.clear();
+  value j = DriftEventToJson(listed);
+  j["has_diff"] = value::boolean(true);
+  return j.serialize();
+}
+
 web::json::value EventToJson(const EventRecord& e) {
   value o;
   try {

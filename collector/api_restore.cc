@@ -82,6 +82,27 @@ value RestoreToJson(const CommandRecord& c) {
 
 }  // namespace
 
+std::optional<HttpResponse> Api::RouteContent(const CollectorConfig& config, const Caller& c,
+                                              const HttpRequest& req,
+                                              const std::vector<std::string>& p) {
+  const bool diff = p.size() == 3 && p[0] == "events" && p[2] == "diff";
+  const bool host = p.size() == 3 && p[0] == "hosts" && p[2] == "restore";
+  const bool fleet = p.size() == 2 && p[0] == "fleet" && p[1] == "restore";
+  if (!diff && !host && !fleet) return std::nullopt;
+  if (req.method != (diff ? "GET" : "POST")) {
+    return Error(405, "method " + req.method + " not allowed on " + req.path);
+  }
+  const bool allowed =
+      diff ? c.role == Role::kRead || c.role == Role::kAdmin : c.role == Role::kAdmin;
+  if (!allowed) {
+    return Error(403, std::string("a token of role '") + std::string(RoleName(c.role)) +
+                          "' may not " + (diff ? "read drift" : "restore files (admin only)"));
+  }
+  if (diff) return EventDiff(p[1]);
+  if (host) return PostRestore(config, p[1], req);
+  return FleetRestore(config, req);
+}
+
 HttpResponse Api::EventDiff(const std::string& id_text) {
   int64_t id = 0;
   const char* end = id_text.data() + id_text.size();

@@ -38,7 +38,7 @@ void StartAgent(const TempDir& dir, Collector& c, const std::string& name, bool 
   a->log = base + "/daemon.log";
   const std::string rules = base + "/rules.yaml";
   const std::string db = base + "/agent.db";
-  testutil::Run("mkdir -p " + Q(a->root + "/etc/app"));
+  testutil::Run("mkdir -p " + Q(a->root + "/etc/app") + " && chmod 700 " + Q(base));
   WriteFile(rules, kKeepRules);
   WriteFile(a->root + "/etc/app/app.conf", kOriginal);
   auto dw = [&](const std::string& args) {
