@@ -24,6 +24,7 @@ constexpr const char* kChanged = "port = 8080\nuser = root\nworkers = 4\n";
 
 struct Agent {
   std::string name;
+  std::string db;
   std::string root;
   std::string log;
   Process daemon;
@@ -38,6 +39,7 @@ void StartAgent(const TempDir& dir, Collector& c, const std::string& name, bool 
   a->log = base + "/daemon.log";
   const std::string rules = base + "/rules.yaml";
   const std::string db = base + "/agent.db";
+  a->db = db;
   testutil::Run("mkdir -p " + Q(a->root + "/etc/app") + " && chmod 700 " + Q(base));
   WriteFile(rules, kKeepRules);
   WriteFile(a->root + "/etc/app/app.conf", kOriginal);
@@ -130,6 +132,12 @@ TEST(RestoreTest, AGroupRestoreReachesTheAgentsThatAllowIt) {
     const std::string log = testutil::Run("cat " + Q(a->log)).out;
     EXPECT_NE(log.find("restore (1 path(s); reason: undo the hand edit)"), std::string::npos)
         << log;
+    // The agent's history records the restore where it ran, by whom and why.
+    const std::string history =
+        testutil::Run(Q(AgentBin()) + " history --db " + Q(a->db) + " 2>&1").out;
+    const std::string entry =
+        "restore by collector from baseline default revision 1: undo the hand edit (command ";
+    EXPECT_EQ(history.find(entry) != std::string::npos, a->name != "web-3") << history;
   }
   // The collector's audit log names the restore (text or JSON lines).
   const std::string clog = testutil::Run("grep -E 'event(=|\":\")restore' " + Q(c.log())).out;
