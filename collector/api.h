@@ -203,6 +203,15 @@ class Api {
   HttpResponse ListImages();
   HttpResponse PostAccept(const CollectorConfig& config, const std::string& id,
                           const HttpRequest& req);
+  // Content (api_restore.cc): the answer to GET /events/{id}/diff, POST
+  // /hosts/{id}/restore or /fleet/restore, else nullopt.
+  std::optional<HttpResponse> RouteContent(const CollectorConfig& config, const Caller& c,
+                                           const HttpRequest& req,
+                                           const std::vector<std::string>& p);
+  HttpResponse EventDiff(const std::string& id);
+  HttpResponse PostRestore(const CollectorConfig& config, const std::string& host_id,
+                           const HttpRequest& req);
+  HttpResponse FleetRestore(const CollectorConfig& config, const HttpRequest& req);
 
   FleetStore& store_;
   const LiveConfig& config_;

@@ -117,6 +117,15 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
   return o;
 }
 
+std::string ListedEventJson(const DriftEvent& e) {
+  if (e.diff.empty()) return DriftEventToJson(e).serialize();
+  DriftEvent listed = e;
+  listed.diff.clear();
+  value j = DriftEventToJson(listed);
+  j["has_diff"] = value::boolean(true);
+  return j.serialize();
+}
+
 web::json::value EventToJson(const EventRecord& e) {
   value o;
   try {
@@ -124,6 +133,7 @@ web::json::value EventToJson(const EventRecord& e) {
   } catch (const std::exception&) {
     o = value::object();  // stored by this collector; never expected
   }
+  if (!o.has_boolean_field("has_diff")) o["has_diff"] = value::boolean(false);
   o["id"] = value::number(e.id);
   o["host"] = value(e.host_id);
   o["report_id"] = value(e.report_id);
@@ -144,6 +154,15 @@ web::json::value CommandToJson(const CommandRecord& c) {
     value paths = value::array(c.paths.size());
     for (size_t i = 0; i < c.paths.size(); ++i) paths[i] = value(EscapePath(c.paths[i]));
     o["paths"] = paths;
+  }
+  if (c.kind == "restore") {
+    value paths = value::array(c.paths.size());
+    for (size_t i = 0; i < c.paths.size(); ++i) paths[i] = value(EscapePath(c.paths[i]));
+    o["paths"] = paths;
+    o["all"] = value::boolean(c.all);
+    o["remove_added"] = value::boolean(c.remove_added);
+    o["dry_run"] = value::boolean(c.dry_run);
+    o["reason"] = value(c.reason);
   }
   if (c.acked_ns != 0) {
     o["ok"] = value::boolean(c.ok);

@@ -22,7 +22,12 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
 // prefixes, and the stored and true counts of its capped lists.
 web::json::value ReportSummaryJson(const CheckResult& r, size_t warnings_total,
                                    size_t subtrees_total);
-// The stored wire event plus "id", "host", "report_id", "detected", "received".
+// The body stored for an event (EventRecord::event_json): its wire form
+// without the diff, which is stored apart (FleetStore::EventDiff), and with
+// "has_diff": true when it had one.
+std::string ListedEventJson(const DriftEvent& e);
+// The stored wire event plus "id", "host", "report_id", "detected",
+// "received", and "has_diff" (false when the body does not say true).
 web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);
 // A token as GET /tokens lists it (never the secret); api_lifecycle.cc.

@@ -95,12 +95,13 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
   value v = value::parse(r.body);
   ASSERT_EQ(v["events"].size(), 2u);
   value e0 = v["events"][0];
-  EXPECT_EQ(e0.serialize(),
-            R"({"attributes":["perm"],"detected":"2026-11-01T00:00:00.000000001Z","host":"web-1",)"
-            R"("id":1,"kind":"modified","new":{"perm":"0600","type":"file"},)"
-            R"("old":{"perm":"0644","type":"file"},"path":"/etc/passwd",)"
-            R"("received":"2026-11-01T00:00:00.000000005Z","report_id":")" +
-                std::string(kId1) + R"j(","rule":"/etc/** (host.yaml:3)","severity":"high"})j");
+  EXPECT_EQ(
+      e0.serialize(),
+      R"({"attributes":["perm"],"detected":"2026-11-01T00:00:00.000000001Z",)"
+      R"("has_diff":false,"host":"web-1","id":1,"kind":"modified","new":{"perm":"0600","type":"file"},)"
+      R"("old":{"perm":"0644","type":"file"},"path":"/etc/passwd",)"
+      R"("received":"2026-11-01T00:00:00.000000005Z","report_id":")" +
+          std::string(kId1) + R"j(","rule":"/etc/** (host.yaml:3)","severity":"high"})j");
   EXPECT_TRUE(v["next_cursor"].is_null());
 
   auto ids = [&](const std::string& q) {

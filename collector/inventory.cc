@@ -31,6 +31,33 @@ std::string PathsToJson(const std::vector<std::string>& paths) {
   return a.serialize();
 }
 
+std::string RestoreArgsToJson(const CommandRecord& c) {
+  if (c.kind != "restore") return "{}";
+  web::json::value o = web::json::value::object();
+  o["all"] = web::json::value::boolean(c.all);
+  o["remove_added"] = web::json::value::boolean(c.remove_added);
+  o["dry_run"] = web::json::value::boolean(c.dry_run);
+  o["reason"] = web::json::value(c.reason);
+  return o.serialize();
+}
+
+void RestoreArgsFromJson(const std::string& text, CommandRecord* c) {
+  if (text.empty() || text == "{}") return;
+  try {
+    const web::json::value o = web::json::value::parse(text);
+    if (!o.is_object()) return;
+    auto flag = [&o](const char* name) {
+      return o.has_boolean_field(name) && o.at(name).as_bool();
+    };
+    c->all = flag("all");
+    c->remove_added = flag("remove_added");
+    c->dry_run = flag("dry_run");
+    if (o.has_string_field("reason")) c->reason = o.at("reason").as_string();
+  } catch (const std::exception&) {
+    // Written by the store only; unreadable text carries no options.
+  }
+}
+
 std::vector<std::string> PathsFromJson(const std::string& text) {
   std::vector<std::string> out;
   if (text.empty()) return out;

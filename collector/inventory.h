@@ -19,6 +19,11 @@ namespace driftwatch::collector {
 std::string PathsToJson(const std::vector<std::string>& paths);
 // The inverse; text that is not such an array gives no paths.
 std::vector<std::string> PathsFromJson(const std::string& text);
+// A restore command's options as stored (the commands' `args` column):
+// {"all", "remove_added", "dry_run", "reason"}; "{}" for other kinds.
+std::string RestoreArgsToJson(const CommandRecord& c);
+// Sets those fields of *c from the stored text (unreadable text sets none).
+void RestoreArgsFromJson(const std::string& text, CommandRecord* c);
 
 // Why an ack of command `command_id` by `host_id` was refused, given the
 // stored row (nullopt when there is no such command of that host):

@@ -32,7 +32,8 @@ namespace {
 //   $26 the check's exact event count, $27 the report summary (store.h),
 //   $28 1 for a realtime report (the host's check state is kept, store.h);
 //   per event: $29 actor, $30 actor_exe, $31 actor_uid, $32 transient (0/1),
-//   $33 reverted_by, $34 event_ns (NULL elements when unknown).
+//   $33 reverted_by, $34 event_ns (NULL elements when unknown), $35 diff
+//   (NULL when none).
 constexpr const char* kIngestSql = R"sql(
 WITH dup AS (
   SELECT seq, first_event_id, events, received_ns, host_id FROM reports
@@ -55,11 +56,11 @@ h AS (
   WHERE id = $2::text AND NOT EXISTS (SELECT 1 FROM dup) RETURNING grp),
 ev AS (
   SELECT nextval('events_id_seq') AS id, u.path, u.kind, u.severity, u.body, u.actor,
-    u.actor_exe, u.actor_uid, u.transient, u.reverted_by, u.event_ns
+    u.actor_exe, u.actor_uid, u.transient, u.reverted_by, u.event_ns, u.diff
   FROM h, unnest($17, $18::int[], $19::int[], $20::text[], $29::text[], $30::text[],
-    $31::bigint[], $32::int[], $33::text[], $34::bigint[]) WITH ORDINALITY
+    $31::bigint[], $32::int[], $33::text[], $34::bigint[], $35::text[]) WITH ORDINALITY
     AS u(path, kind, severity, body, actor, actor_exe, actor_uid, transient, reverted_by,
-      event_ns, ord)
+      event_ns, diff, ord)
   ORDER BY u.ord),
 rep AS (
   INSERT INTO reports(report_id, host_id, agent_version, sent_ns, received_ns, started_ns,
@@ -70,9 +71,9 @@ rep AS (
 ins AS (
   INSERT INTO events(id, report_seq, report_id, host_id, grp, path, kind, severity,
     detected_ns, received_ns, body, actor, actor_exe, actor_uid, transient, reverted_by,
-    event_ns)
+    event_ns, diff)
   SELECT ev.id, rep.seq, $1, $2, h.grp, ev.path, ev.kind, ev.severity, $7, $5, ev.body,
-    ev.actor, ev.actor_exe, ev.actor_uid, ev.transient = 1, ev.reverted_by, ev.event_ns
+    ev.actor, ev.actor_exe, ev.actor_uid, ev.transient = 1, ev.reverted_by, ev.event_ns, ev.diff
   FROM ev, rep, h ORDER BY ev.id),
 cnt AS (
   INSERT INTO event_counts(severity, n)
@@ -228,7 +229,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   const web::json::value stats = ScanStatsToJson(r.stats);
   std::vector<std::string> paths;
   std::vector<int64_t> kinds, severities, transients;
-  std::vector<std::optional<std::string>> actors, actor_exes, reverted;
+  std::vector<std::optional<std::string>> actors, actor_exes, reverted, diffs;
   std::vector<std::optional<int64_t>> actor_uids, event_ns;
   paths.reserve(r.events.size());
   for (const DriftEvent& e : r.events) {
@@ -242,6 +243,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
     transients.push_back(a.transient ? 1 : 0);
     reverted.push_back(std::move(a.reverted_by));
     event_ns.push_back(a.event_ns);
+    diffs.push_back(e.diff.empty() ? std::nullopt : std::optional<std::string>(e.diff));
   }
   std::vector<std::string> route_names, route_group_names;
   std::vector<int64_t> route_min, route_every, route_group_routes;
@@ -288,7 +290,8 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
       PgNullableIntArray(actor_uids),
       PgIntArray(transients),
       PgNullableArray(reverted),
-      PgNullableIntArray(event_ns)};
+      PgNullableIntArray(event_ns),
+      PgNullableArray(diffs)};
 
   PgTx tx(*c);
   // The ingest statements gain nothing from plans made for their values

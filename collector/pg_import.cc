@@ -52,17 +52,19 @@ constexpr CopyTable kCopyTables[] = {
     // the realtime columns (version 5) are NULL for events of a check.
     {"events",
      "id, report_seq, report_id, host_id, grp, path, kind, severity, detected_ns, received_ns, "
-     "body, actor, actor_exe, actor_uid, transient, reverted_by, event_ns",
+     "body, actor, actor_exe, actor_uid, transient, reverted_by, event_ns, diff",
      "SELECT e.id, e.report_seq, r.report_id, e.host_id, e.grp, e.path, e.kind, e.severity, "
      "e.detected_ns, r.received_ns, e.body, e.actor, e.actor_exe, e.actor_uid, "
-     "CASE WHEN e.transient <> 0 THEN 'true' ELSE 'false' END, e.reverted_by, e.event_ns "
+     "CASE WHEN e.transient <> 0 THEN 'true' ELSE 'false' END, e.reverted_by, e.event_ns, "
+     "e.diff "
      "FROM events e JOIN reports r ON r.seq = e.report_seq ORDER BY e.id",
      "events_id_seq"},
     {"event_counts", "severity, n", "SELECT severity, n FROM event_counts ORDER BY severity",
      nullptr},
-    {"commands", "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths",
+    {"commands", "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths, args",
      "SELECT id, host_id, kind, created_ns, handed_out_ns, acked_ns, "
-     "CASE WHEN ok <> 0 THEN 'true' ELSE 'false' END, detail, paths FROM commands ORDER BY id",
+     "CASE WHEN ok <> 0 THEN 'true' ELSE 'false' END, detail, paths, args FROM commands "
+     "ORDER BY id",
      "commands_id_seq"},
     {"alerts", "id, event_id, route, attempts, next_ns, delivered_ns, last_error",
      "SELECT id, event_id, route, attempts, next_ns, delivered_ns, last_error FROM alerts "

@@ -124,6 +124,14 @@ CREATE INDEX events_actor_exe ON events(actor_exe, detected_ns, id) WHERE actor_
 CREATE INDEX events_actor_uid ON events(actor_uid, detected_ns, id) WHERE actor_uid IS NOT NULL;
 )sql";
 
+// Version 7: content diffs (an event's `diff`, TOASTed out of line and read
+// only by EventDiff, so listings never load it) and the options of restore
+// commands.
+constexpr const char* kV7 = R"sql(
+ALTER TABLE events ADD COLUMN diff TEXT;
+ALTER TABLE commands ADD COLUMN args TEXT NOT NULL DEFAULT '{}';
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -155,8 +163,8 @@ int64_t MonthStartNs(int64_t y, int m) {
 }  // namespace
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3},
-                                                {4, kV4}, {5, kV5}, {6, kV6}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},
+                                                {5, kV5}, {6, kV6}, {7, kV7}};
   return kAll;
 }
 

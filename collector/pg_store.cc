@@ -236,7 +236,7 @@ class PgStore : public FleetStore {
                         "UPDATE commands SET handed_out_ns = $2 WHERE id IN ("
                         "SELECT id FROM commands WHERE host_id = $1 AND handed_out_ns = 0 "
                         "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, host_id, "
-                        "kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths",
+                        "kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths, args",
                         {host_id, PgInt(now_ns)}));
     auto out = ReadCommands(r);
     std::sort(out.begin(), out.end(),
@@ -304,6 +304,37 @@ class PgStore : public FleetStore {
                                         {host_id, PgInt(now_ns), PathsToJson(paths)}));
     if (r.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
     return r.Int(0, 0);
+  }
+
+  Result<std::vector<int64_t>> QueueRestore(const std::string& host_id, const std::string& group,
+                                            const CommandRecord& restore, int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    CommandRecord args = restore;
+    args.kind = "restore";
+    DW_ASSIGN_OR_RETURN(auto r,
+                        c->Exec("command_restore",
+                                "INSERT INTO commands(host_id, kind, created_ns, paths, args) "
+                                "SELECT id, 'restore', $3, $4, $5 FROM hosts WHERE "
+                                "($1 <> '' AND id = $1) OR ($1 = '' AND ($2 = '' OR grp = $2)) "
+                                "ORDER BY id COLLATE \"C\" RETURNING id",
+                                {host_id, group, PgInt(now_ns), PathsToJson(restore.paths),
+                                 RestoreArgsToJson(args)}));
+    if (!host_id.empty() && r.size() == 0) {
+      return Status::NotFound("unknown host '" + host_id + "'");
+    }
+    std::vector<int64_t> ids;
+    for (int i = 0; i < r.size(); ++i) ids.push_back(r.Int(i, 0));
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  Result<std::string> EventDiff(int64_t event_id) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    DW_ASSIGN_OR_RETURN(auto r,
+                        c->Exec("event_diff", "SELECT coalesce(diff, '') FROM events WHERE id = $1",
+                                {PgInt(event_id)}));
+    if (r.size() == 0) return Status::NotFound("no event " + std::to_string(event_id));
+    return r.Text(0, 0);
   }
 
   Result<HostInventory> GetInventory(const std::string& host_id) override {

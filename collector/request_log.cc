@@ -13,13 +13,13 @@ constexpr std::string_view kApiPrefix = "/api/v1/";
 constexpr size_t kMaxSegments = 5;
 
 // The API's collections (the first segment after /api/v1/).
-constexpr std::array<std::string_view, 10> kCollections = {"agents", "drift",  "enroll", "fleet",
-                                                           "hosts",  "images", "paths",  "reports",
-                                                           "tokens", "whoami"};
+constexpr std::array<std::string_view, 11> kCollections = {"agents",  "drift",  "enroll", "events",
+                                                           "fleet",   "hosts",  "images", "paths",
+                                                           "reports", "tokens", "whoami"};
 // Fixed segments after the collection; anything else is an id.
-constexpr std::array<std::string_view, 12> kWords = {
-    "accept",  "ack",        "baseline", "baselines", "commands", "compare",
-    "history", "containers", "packages", "rename",    "summary",  "remove"};
+constexpr std::array<std::string_view, 14> kWords = {
+    "accept",     "ack",      "baseline", "baselines", "commands", "compare", "history",
+    "containers", "packages", "rename",   "summary",   "remove",   "diff",    "restore"};
 
 template <size_t N>
 bool OneOf(const std::array<std::string_view, N>& set, std::string_view s) {
@@ -88,8 +88,8 @@ std::string RouteTemplate(std::string_view path) {
   for (size_t i = 1; i < p.size(); ++i) {
     // hosts/{id}/..., tokens/{id}, agents/commands/{id}/ack: ids where a
     // name could equal a word.
-    const bool id_slot =
-        ((p[0] == "hosts" || p[0] == "tokens") && i == 1) || (p[0] == "agents" && i == 2);
+    const bool id_slot = ((p[0] == "hosts" || p[0] == "tokens" || p[0] == "events") && i == 1) ||
+                         (p[0] == "agents" && i == 2);
     out += (!id_slot && OneOf(kWords, p[i])) ? "/" + std::string(p[i]) : std::string("/{id}");
   }
   return out;
@@ -105,6 +105,10 @@ std::string AuditEvent(const RequestRecord& r) {
   if (r.method == "DELETE" && route == "/api/v1/tokens/{id}") return "token_revoke";
   if (r.method == "DELETE" && route == "/api/v1/hosts/{id}") return "host_remove";
   if (r.method == "POST" && route == "/api/v1/hosts/{id}/rename") return "host_rename";
+  if (r.method == "POST" &&
+      (route == "/api/v1/hosts/{id}/restore" || route == "/api/v1/fleet/restore")) {
+    return "restore";
+  }
   return "admin_request";
 }
 

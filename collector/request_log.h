@@ -49,7 +49,7 @@ RequestRecord RecordOf(const HttpRequest& req, const HttpResponse& out, size_t b
                        int64_t duration_ns);
 
 // The audit event of a request: "sign_in_failed", "lockout", "enroll",
-// "token_create", "token_revoke", "host_remove", "host_rename",
+// "token_create", "token_revoke", "host_remove", "host_rename", "restore",
 // "admin_request"; "" when the request is not audited.
 std::string AuditEvent(const RequestRecord& r);
 

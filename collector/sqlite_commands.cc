@@ -146,4 +146,37 @@ Result<int64_t> QueueAccept(sqlite::Db& db, const std::string& host_id,
   return db.LastInsertId();
 }
 
+Result<std::vector<int64_t>> QueueRestore(sqlite::Db& db, const std::string& host_id,
+                                          const std::string& group, const CommandRecord& restore,
+                                          int64_t now_ns) {
+  DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(db));
+  std::vector<std::string> hosts;
+  if (!host_id.empty()) {
+    DW_RETURN_IF_ERROR(HostExists(db, host_id));
+    hosts.push_back(host_id);
+  } else {
+    DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT id FROM hosts WHERE ? = '' OR grp = ? "
+                                           "ORDER BY id"));
+    s.Bind(1, group).Bind(2, group);
+    while (true) {
+      DW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      hosts.push_back(s.Text(0));
+    }
+  }
+  CommandRecord args = restore;
+  args.kind = "restore";
+  const std::string paths = PathsToJson(restore.paths);
+  const std::string options = RestoreArgsToJson(args);
+  std::vector<int64_t> ids;
+  for (const std::string& h : hosts) {
+    DW_ASSIGN_OR_RETURN(auto s, db.Prepare("INSERT INTO commands(host_id, kind, created_ns, "
+                                           "paths, args) VALUES(?, 'restore', ?, ?, ?)"));
+    DW_RETURN_IF_ERROR(s.Bind(1, h).Bind(2, now_ns).Bind(3, paths).Bind(4, options).Run());
+    ids.push_back(db.LastInsertId());
+  }
+  DW_RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
 }  // namespace driftwatch::collector::sqlite_commands

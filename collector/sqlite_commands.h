@@ -26,6 +26,11 @@ Result<std::vector<int64_t>> QueueForGroup(sqlite::Db& db, const std::string& gr
 // An `accept` command of exactly `paths`.
 Result<int64_t> QueueAccept(sqlite::Db& db, const std::string& host_id,
                             const std::vector<std::string>& paths, int64_t now_ns);
+// A `restore` command for `host_id`, or (host_id "") for every host of
+// `group` ("" = every host), in one transaction.
+Result<std::vector<int64_t>> QueueRestore(sqlite::Db& db, const std::string& host_id,
+                                          const std::string& group, const CommandRecord& restore,
+                                          int64_t now_ns);
 // Up to 100 commands not handed out yet, marked handed out at now_ns.
 Result<std::vector<CommandRecord>> Take(sqlite::Db& db, const std::string& host_id, int64_t now_ns);
 // The agent's answer; a baseline the command made becomes the host's. A

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, report_seq INTEGER NOT NULL, host_id TEXT NOT NULL,
   grp TEXT NOT NULL, path TEXT NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL,
   detected_ns INTEGER NOT NULL, body TEXT NOT NULL, actor TEXT, actor_exe TEXT,
-  actor_uid INTEGER, transient INTEGER NOT NULL DEFAULT 0, reverted_by TEXT, event_ns INTEGER);
+  actor_uid INTEGER, transient INTEGER NOT NULL DEFAULT 0, reverted_by TEXT, event_ns INTEGER,
+  diff TEXT);
 CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
 CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
 CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
   created_ns INTEGER NOT NULL, handed_out_ns INTEGER NOT NULL DEFAULT 0,
   acked_ns INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,
-  detail TEXT NOT NULL DEFAULT '', paths TEXT NOT NULL DEFAULT '[]');
+  detail TEXT NOT NULL DEFAULT '', paths TEXT NOT NULL DEFAULT '[]',
+  args TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS commands_host ON commands(host_id, handed_out_ns, id);
 CREATE TABLE IF NOT EXISTS alerts(
   id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, route TEXT NOT NULL,
@@ -108,6 +110,15 @@ ALTER TABLE events ADD COLUMN transient INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN reverted_by TEXT;
 ALTER TABLE events ADD COLUMN event_ns INTEGER;
 )sql";
+
+// Version 5 -> 6: content diffs (the event's `diff`, last in the row and
+// read only by EventDiff, so listings never load it) and the options of
+// restore commands.
+// (kSchema may have made either table at version 6 already: each column is
+// added where it is missing.)
+const char* const kUpgradeToV6Events = "ALTER TABLE events ADD COLUMN diff TEXT";
+const char* const kUpgradeToV6Commands =
+    "ALTER TABLE commands ADD COLUMN args TEXT NOT NULL DEFAULT '{}'";
 
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift
@@ -174,6 +185,12 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
   if (version >= 1 && version <= 4) {
     DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "events", "actor_exe"));
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV5));
+  }
+  if (version >= 1 && version <= 5) {
+    DW_ASSIGN_OR_RETURN(bool has_diff, HasColumn(db, "events", "diff"));
+    if (!has_diff) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV6Events));
+    DW_ASSIGN_OR_RETURN(bool has_args, HasColumn(db, "commands", "args"));
+    if (!has_args) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV6Commands));
   }
   DW_RETURN_IF_ERROR(db.Exec(kIndexes));
   if (version != kCollectorSchemaVersion) {

@@ -186,8 +186,8 @@ class SqliteStore : public FleetStore {
         DW_ASSIGN_OR_RETURN(
             auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, path, kind, "
                                  "severity, detected_ns, body, actor, actor_exe, actor_uid, "
-                                 "transient, reverted_by, event_ns) "
-                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                 "transient, reverted_by, event_ns, diff) "
+                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         s.Bind(1, out.report_seq)
             .Bind(2, rep.host_id)
             .Bind(3, group)
@@ -203,6 +203,7 @@ class SqliteStore : public FleetStore {
         s.Bind(12, int64_t{a.transient ? 1 : 0});
         BindOrNull(s, 13, a.reverted_by);
         BindOrNull(s, 14, a.event_ns);
+        BindOrNull(s, 15, e.diff.empty() ? std::nullopt : std::optional<std::string>(e.diff));
         DW_RETURN_IF_ERROR(s.Run());
       }
       int64_t id = db_->LastInsertId();
@@ -363,6 +364,21 @@ class SqliteStore : public FleetStore {
                               int64_t now_ns) override {
     std::lock_guard<std::mutex> lock(mu_);
     return sqlite_commands::QueueAccept(*db_, host_id, paths, now_ns);
+  }
+
+  Result<std::vector<int64_t>> QueueRestore(const std::string& host_id, const std::string& group,
+                                            const CommandRecord& restore, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_commands::QueueRestore(*db_, host_id, group, restore, now_ns);
+  }
+
+  Result<std::string> EventDiff(int64_t event_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT coalesce(diff, '') FROM events WHERE id = ?"));
+    s.Bind(1, event_id);
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("no event " + std::to_string(event_id));
+    return s.Text(0);
   }
 
   Result<HostInventory> GetInventory(const std::string& host_id) override {

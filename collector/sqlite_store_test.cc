@@ -106,7 +106,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().message(),
             path_ +
                 ": collector store schema version 7 is not supported by this build (knows "
-                "version 5); see docs/collector.md");
+                "version 6); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 5);
+  EXPECT_EQ(kCollectorSchemaVersion, 6);
 }
 
 // Version 4 adds token ids, revocation and last use, and the events'
@@ -371,7 +371,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion4EventsWithoutActors) {
       "AND name IN ('events_actor_exe', 'events_actor_uid'))");
   ASSERT_TRUE(v.ok());
   ASSERT_TRUE(*v->Step());
-  EXPECT_EQ(v->Int(0), 5);
+  EXPECT_EQ(v->Int(0), kCollectorSchemaVersion);
   EXPECT_EQ(v->Int(1), 2);
 }
 

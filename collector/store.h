@@ -230,8 +230,14 @@ struct FleetSummary {
 struct CommandRecord {
   int64_t id = 0;
   std::string host_id;
-  std::string kind;                // "baseline", "check-now" or "accept"
-  std::vector<std::string> paths;  // accept: raw paths
+  std::string kind;                // "baseline", "check-now", "accept" or "restore"
+  std::vector<std::string> paths;  // accept, restore: raw paths (restore: or globs)
+  // restore: every drifted path, also remove added paths, only say what
+  // would be done, and why (docs/api.md "Restore").
+  bool all = false;
+  bool remove_added = false;
+  bool dry_run = false;
+  std::string reason;
   int64_t created_ns = 0;
   int64_t handed_out_ns = 0;
   int64_t acked_ns = 0;
@@ -319,6 +325,10 @@ class FleetStore {
                                      int64_t now_ns) = 0;
 
   virtual Result<std::vector<EventRecord>> QueryDrift(const DriftQuery& q) = 0;
+  // The content diff stored with event `event_id` (DriftEvent::diff, kept
+  // apart from the event's body so that listings do not read it): "" when
+  // the event came without one; kNotFound when there is no such event.
+  virtual Result<std::string> EventDiff(int64_t event_id) = 0;
   // Events of one exact path, a page in the order `page` asks for.
   virtual Result<std::vector<EventRecord>> PathHistory(const std::string& path,
                                                        const EventPageQuery& page) = 0;
@@ -346,6 +356,14 @@ class FleetStore {
   // is unknown); the agent accepts exactly those paths into its baseline.
   virtual Result<int64_t> QueueAccept(const std::string& host_id,
                                       const std::vector<std::string>& paths, int64_t now_ns) = 0;
+  // Queues a "restore" command carrying `restore`'s paths, all,
+  // remove_added, dry_run and reason: for host `host_id` when it is not ""
+  // (kNotFound when unknown), else for every host of `group` ("" = every
+  // host), in one transaction. Returns the command ids.
+  virtual Result<std::vector<int64_t>> QueueRestore(const std::string& host_id,
+                                                    const std::string& group,
+                                                    const CommandRecord& restore,
+                                                    int64_t now_ns) = 0;
 
   // Inventory. IngestReport keeps, per host, the latest containers (when a
   // report carries them), the latest full package list (a digest-only

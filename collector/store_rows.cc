@@ -18,7 +18,7 @@ const char* const kHostColumns =
 const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
 
 const char* const kCommandColumns =
-    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths";
+    "id, host_id, kind, created_ns, handed_out_ns, acked_ns, ok, detail, paths, args";
 
 const char* const kTokenColumns = "role, host_id, uses_left, expires_ns, revoked_ns, last_used_ns";
 

@@ -130,6 +130,7 @@ CommandRecord ReadCommand(const R& r) {
   c.ok = r.Bool(6);
   c.detail = r.Text(7);
   c.paths = PathsFromJson(r.Text(8));
+  RestoreArgsFromJson(r.Text(9), &c);
   return c;
 }
 

@@ -14,11 +14,13 @@ namespace driftwatch::report {
 namespace {
 
 // Every key, in the order FormatDaemonConfig writes them.
-constexpr const char* kKeys[] = {"version",      "collector",   "token_file",   "host_id",
-                                 "ca_file",      "db",          "rules",        "root",
-                                 "baseline",     "interval",    "jitter",       "poll_interval",
-                                 "outbox_max",   "jobs",        "nice",         "verify_packages",
-                                 "min_severity", "enroll_file", "metrics_file", "realtime"};
+constexpr const char* kKeys[] = {"version",         "collector",    "token_file",
+                                 "host_id",         "ca_file",      "db",
+                                 "rules",           "root",         "baseline",
+                                 "interval",        "jitter",       "poll_interval",
+                                 "outbox_max",      "jobs",         "nice",
+                                 "verify_packages", "min_severity", "enroll_file",
+                                 "metrics_file",    "realtime",     "allow_remote_restore"};
 
 std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -83,6 +85,11 @@ Status SetKey(const std::string& at, const std::string& key, const std::string& 
       return Status::InvalidArgument(at + ": realtime: expected true or false");
     }
     c.realtime = s == "true";
+  } else if (key == "allow_remote_restore") {
+    if (s != "true" && s != "false") {
+      return Status::InvalidArgument(at + ": allow_remote_restore: expected true or false");
+    }
+    c.allow_remote_restore = s == "true";
   } else if (key == "min_severity") {
     auto sev = agent::ParseMinSeverity(s);
     if (!sev.ok()) return Status::InvalidArgument(at + ": min_severity: " + sev.status().message());
@@ -207,6 +214,7 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
     if (k == "enroll_file") v = Scalar(c.enroll_file);
     if (k == "metrics_file") v = Scalar(c.metrics_file);
     if (k == "realtime") v = c.realtime ? "true" : "false";
+    if (k == "allow_remote_restore") v = c.allow_remote_restore ? "true" : "false";
     out += k + ": " + v + "  # " + (c.from_file.count(k) != 0 ? "from the file" : "default") + "\n";
   }
   return out;

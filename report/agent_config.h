@@ -22,6 +22,7 @@
 //   enroll_file: /etc/driftwatch/enroll.yaml
 //   metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom  # default: none
 //   realtime: true      # watch changes as they happen (docs/realtime.md)
+//   allow_remote_restore: false  # run the collector's restore commands
 //
 // Errors name FILE:LINE:COL; unknown keys are errors; unknown versions are
 // kUnsupported. An empty string for collector, token_file, host_id,
@@ -70,6 +71,9 @@ struct DaemonConfig {
   // Realtime drift and the journal (docs/realtime.md), where the kernel and
   // the process allow it (FsEventsUnsupportedReason()).
   bool realtime = true;
+  // Restore commands from the collector are run (docs/content.md); when
+  // false they are refused (acknowledged ok=false).
+  bool allow_remote_restore = false;
 
   // Where the values came from: the file read ("" = none) and the keys it set.
   std::string source;

@@ -30,6 +30,7 @@ verify_packages: true
 min_severity: high
 enroll_file: /tmp/enroll.yaml
 realtime: false
+allow_remote_restore: true
 )",
                              "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -51,8 +52,9 @@ realtime: false
   EXPECT_EQ(c->min_severity, Severity::kHigh);
   EXPECT_EQ(c->enroll_file, "/tmp/enroll.yaml");
   EXPECT_FALSE(c->realtime);
+  EXPECT_TRUE(c->allow_remote_restore);
   EXPECT_EQ(c->source, "agent.yaml");
-  EXPECT_EQ(c->from_file.size(), 19u);
+  EXPECT_EQ(c->from_file.size(), 20u);
 }
 
 void ExpectDefaults(const DaemonConfig& c) {
@@ -72,6 +74,7 @@ void ExpectDefaults(const DaemonConfig& c) {
   EXPECT_EQ(c.nice, 10);
   EXPECT_FALSE(c.verify_packages);
   EXPECT_TRUE(c.realtime);
+  EXPECT_FALSE(c.allow_remote_restore);
   EXPECT_EQ(c.min_severity, std::nullopt);
   EXPECT_EQ(c.enroll_file, "/etc/driftwatch/enroll.yaml");
   EXPECT_TRUE(c.from_file.empty());
@@ -163,7 +166,8 @@ metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
     EXPECT_EQ(back->min_severity, in.min_severity);
     EXPECT_EQ(back->enroll_file, in.enroll_file);
     EXPECT_EQ(back->realtime, in.realtime);
-    EXPECT_EQ(back->from_file.size(), 20u) << "every key is written";
+    EXPECT_EQ(back->allow_remote_restore, in.allow_remote_restore);
+    EXPECT_EQ(back->from_file.size(), 21u) << "every key is written";
   }
   const std::string text = FormatDaemonConfig(*c);
   EXPECT_NE(text.find("\ninterval: 90s  # from the file\n"), std::string::npos) << text;
@@ -217,6 +221,7 @@ TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
       {"\nnice: -1\n", "a.yaml:2:7: nice: expected an integer from 0 to 19"},
       {"verify_packages: yes\n", "a.yaml:1:18: verify_packages: expected true or false"},
       {"realtime: on\n", "a.yaml:1:11: realtime: expected true or false"},
+      {"allow_remote_restore: yes\n", "a.yaml:1:23: allow_remote_restore: expected true or false"},
       {"min_severity: urgent\n",
        "a.yaml:1:15: min_severity: unknown severity 'urgent' (expected info, low, medium, high "
        "or critical)"},
@@ -268,9 +273,11 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
                                                  "verify_packages",
                                                  "min_severity",
                                                  "metrics_file",
-                                                 "realtime"}));
+                                                 "realtime",
+                                                 "allow_remote_restore"}));
   EXPECT_EQ(c->db, d.db);
   EXPECT_EQ(c->realtime, d.realtime);
+  EXPECT_EQ(c->allow_remote_restore, d.allow_remote_restore);
   EXPECT_EQ(c->root, d.root);
   EXPECT_EQ(c->baseline, d.baseline);
   EXPECT_EQ(c->interval_ns, d.interval_ns);

@@ -180,6 +180,10 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
     Status s = json_fields::GetInt64(c, "id", field, true, &cmd.id);
     if (s.ok()) s = json_fields::GetString(c, "command", field, true, &cmd.kind);
     if (s.ok()) s = json_fields::GetStringList(c, "paths", field, &cmd.paths);
+    if (s.ok()) s = json_fields::GetBool(c, "all", field, false, &cmd.all);
+    if (s.ok()) s = json_fields::GetBool(c, "remove_added", field, false, &cmd.remove_added);
+    if (s.ok()) s = json_fields::GetBool(c, "dry_run", field, false, &cmd.dry_run);
+    if (s.ok()) s = json_fields::GetString(c, "reason", field, false, &cmd.reason);
     if (!s.ok()) return Unexpected(what, s);
     out.push_back(std::move(cmd));
   }

@@ -43,8 +43,14 @@ struct EnrollAnswer {
 
 struct AgentCommand {
   int64_t id = 0;
-  std::string kind;                // "baseline", "check-now" or "accept"
-  std::vector<std::string> paths;  // accept: the exact paths to accept
+  std::string kind;                // "baseline", "check-now", "accept" or "restore"
+  std::vector<std::string> paths;  // accept: the exact paths; restore: paths or globs
+  // restore (docs/api.md "Restore"): every drifted path, also remove added
+  // paths, only say what would be done, and why.
+  bool all = false;
+  bool remove_added = false;
+  bool dry_run = false;
+  std::string reason;
 };
 
 struct BaselineAck {

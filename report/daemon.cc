@@ -23,6 +23,7 @@
 #include "report/agent_metrics.h"
 #include "report/client.h"
 #include "report/daemon_realtime.h"
+#include "report/daemon_restore.h"
 #include "report/daemon_schedule.h"
 #include "report/enrollment.h"
 #include "report/outbox.h"
@@ -376,6 +377,7 @@ struct Daemon::Impl {
     if (!cmds.ok()) return;
     for (const AgentCommand& c : *cmds) {
       PendingAck ack;
+      bool restored = false;
       ack.id = c.id;
       if (c.kind == "baseline") {
         auto info = agent::CreateBaseline(
@@ -402,6 +404,22 @@ struct Daemon::Impl {
           ack.detail = info.status().message();
         }
         Log("command " + std::to_string(c.id) + " accept: " + ack.detail);
+      } else if (c.kind == "restore") {
+        const RemoteRestoreOutcome r =
+            RunRemoteRestore(c, CheckOpts(), config.allow_remote_restore);
+        ack.ok = r.ok;
+        ack.detail = r.detail;
+        restored = r.changed;
+        const std::string line = "command " + std::to_string(c.id) + " restore (" +
+                                 (c.all ? std::string("all drifted paths")
+                                        : std::to_string(c.paths.size()) + " path(s)") +
+                                 (c.dry_run ? ", dry run" : "") + "; reason: " + c.reason +
+                                 "): " + ack.detail;
+        if (r.ok) {
+          Log(line);
+        } else {
+          Warn(line);
+        }
       } else if (c.kind == "check-now") {
         Status s = Check();
         ack.ok = s.ok();
@@ -411,8 +429,9 @@ struct Daemon::Impl {
       }
       Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
       if (KeepForRetry(host, ack, s)) acks.push_back(std::move(ack));
-      if ((c.kind == "baseline" || c.kind == "accept") && ack.ok) {
-        // Report against the new baseline so the collector sees it at once.
+      if (((c.kind == "baseline" || c.kind == "accept") && ack.ok) || restored) {
+        // Report against the new baseline, or the restored files, so the
+        // collector sees them at once.
         Status cs = Check();
         if (!cs.ok()) Error("check failed: " + cs.message());
       }

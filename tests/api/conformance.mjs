@@ -390,6 +390,35 @@ async function run() {
     if (r.status !== 200) fail('report not stored: ' + r.body);
   }
 
+  // Content: an event with its diff, one whose content is redacted.
+  const DIFF = '--- /etc/app.conf\n+++ /etc/app.conf\n@@ -1,2 +1,2 @@\n port=80\n-debug=0\n+debug=1\n';
+  r = await request('POST', '/api/v1/reports', {token: agent2, body: report('web-2', [
+    {...event('/etc/app.conf'), attributes: ['hash'], diff: DIFF},
+    {...event('/etc/app.key'), attributes: ['hash'], content: 'redacted'},
+  ], T0 + 2500)});
+  check('POST /api/v1/reports', r, 'content');
+  const historyOf = async (p) => JSON.parse((await request('GET',
+      '/api/v1/paths/history?path=' + encodeURIComponent(p), {token: R})).body).events[0];
+  const withDiff = await historyOf('/etc/app.conf');
+  const redacted = await historyOf('/etc/app.key');
+  if (!withDiff || withDiff.has_diff !== true || 'diff' in withDiff) {
+    fail('a listed event with a diff: expected has_diff true and no diff: ' +
+        JSON.stringify(withDiff));
+  }
+  if (!redacted || redacted.has_diff !== false || redacted.content !== 'redacted') {
+    fail('a listed redacted event: expected has_diff false and content redacted: ' +
+        JSON.stringify(redacted));
+  }
+  r = await request('GET', `/api/v1/events/${withDiff.id}/diff`, {token: R});
+  check('GET /api/v1/events/{id}/diff', r);
+  if (r.status !== 200 || JSON.parse(r.body).diff !== DIFF) fail('diff not served: ' + r.body);
+  r = await request('GET', `/api/v1/events/${redacted.id}/diff`, {token: R});
+  check('GET /api/v1/events/{id}/diff', r, 'redacted');
+  if (r.status !== 200 || JSON.parse(r.body).diff !== null ||
+      JSON.parse(r.body).content !== 'redacted') {
+    fail('a redacted event: expected diff null and content redacted: ' + r.body);
+  }
+
   // The reads, 200.
   for (const [key, target, token] of [
     ['GET /api/v1/whoami', '/api/v1/whoami', agent1],
@@ -504,6 +533,23 @@ async function run() {
   check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
       'with commands');
 
+  // Restore: one host, and a group.
+  r = await request('POST', '/api/v1/hosts/web-1/restore', {token: A,
+    body: {paths: ['/etc/passwd', '/etc/nginx/**'], remove_added: true, reason: 'undo'}});
+  check('POST /api/v1/hosts/{id}/restore', r);
+  r = await request('POST', '/api/v1/fleet/restore', {token: A,
+    body: {group: 'web', all: true, dry_run: true, reason: 'drill'}});
+  check('POST /api/v1/fleet/restore', r);
+  if (r.status !== 200 || JSON.parse(r.body).queued !== 2) fail('fleet restore: ' + r.body);
+  r = await request('GET', '/api/v1/agents/commands', {token: agent2});
+  check('GET /api/v1/agents/commands', r, 'restore');
+  const restore = JSON.parse(r.body).commands.find((c) => c.command === 'restore');
+  if (!restore || restore.all !== true || restore.dry_run !== true || restore.reason !== 'drill') {
+    fail('the restore handed to web-2 lacks its options: ' + r.body);
+  }
+  check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
+      'with a restore');
+
   // 409: enrolled already.
   check('POST /api/v1/enroll', await request('POST', '/api/v1/enroll',
       {token: tokens.enroll, body: {host: 'web-1'}}), 'again');
@@ -536,6 +582,11 @@ async function run() {
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {}],
     ['GET /api/v1/agents/commands', 'GET', '/api/v1/agents/commands', agent1],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', ack, agent1, {ok: true}],
+    ['GET /api/v1/events/{id}/diff', 'GET', `/api/v1/events/${withDiff.id}/diff`, R],
+    ['POST /api/v1/hosts/{id}/restore', 'POST', '/api/v1/hosts/web-1/restore', A,
+      {paths: ['/etc/passwd'], reason: 'undo'}],
+    ['POST /api/v1/fleet/restore', 'POST', '/api/v1/fleet/restore', A,
+      {group: 'web', all: true, dry_run: true, reason: 'undo'}],
     ...lifecycle.routes,
   ];
   const withQuery = (target, q) => target + (target.includes('?') ? '&' + q.slice(1) : q);
@@ -559,6 +610,13 @@ async function run() {
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {group: 5}],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/x/ack', agent1,
       {ok: true}],
+    ['GET /api/v1/events/{id}/diff', 'GET', '/api/v1/events/x/diff', R],
+    ['POST /api/v1/hosts/{id}/restore', 'POST', '/api/v1/hosts/web-1/restore', A,
+      {paths: ['/etc/passwd']}],
+    ['POST /api/v1/hosts/{id}/restore', 'POST', '/api/v1/hosts/web-1/restore', A,
+      {reason: 'neither paths nor all'}],
+    ['POST /api/v1/fleet/restore', 'POST', '/api/v1/fleet/restore', A,
+      {all: true, paths: ['/etc/passwd'], reason: 'both'}],
   ]) {
     check(key, await request(method, target, {token, body}), 'bad input');
   }
@@ -581,6 +639,8 @@ async function run() {
     'GET /api/v1/fleet/summary': agent1, 'GET /api/v1/fleet/compare': agent1,
     'POST /api/v1/fleet/baseline': R, 'GET /api/v1/agents/commands': R,
     'POST /api/v1/agents/commands/{id}/ack': A,
+    'GET /api/v1/events/{id}/diff': agent1, 'POST /api/v1/hosts/{id}/restore': R,
+    'POST /api/v1/fleet/restore': R,
     ...lifecycle.wrongRole,
   };
   for (const [key, method, target, , body] of routes) {
@@ -605,6 +665,9 @@ async function run() {
     ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1&b=nope', R],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/999999/ack',
       agent1, {ok: true}],
+    ['GET /api/v1/events/{id}/diff', 'GET', '/api/v1/events/999999/diff', R],
+    ['POST /api/v1/hosts/{id}/restore', 'POST', '/api/v1/hosts/nope/restore', A,
+      {all: true, reason: 'undo'}],
   ]) {
     check(key, await request(method, target, {token, body}), 'unknown');
   }

@@ -119,6 +119,8 @@ export const api = {
   // params: {path, order, limit, cursor}.
   pathHistory: (params) => request('GET', '/paths/history', params),
   compare: (a, b) => request('GET', '/fleet/compare', {a, b}),
+  // {id, path, diff (text or null), content (note or null)}.
+  eventDiff: (id) => request('GET', '/events/' + encodeURIComponent(id) + '/diff'),
   queueCommand: (host, command) =>
     request('POST', '/hosts/' + encodeURIComponent(host) + '/commands', {}, {command}),
   // The fleet's lifecycle (admin tokens).

@@ -1,5 +1,6 @@
 // The table of drift events shared by the drift, host and path history
-// pages: one row per event, expandable to show old vs new attributes, with
+// pages: one row per event, expandable to show old vs new attributes and
+// the content diff (or why there is none), with
 // the admin "accept" action (a baseline request for the event's host).
 import {api, ApiError, isReadOnly} from './api.js';
 import {h, message, replace, routeHref, severityBadge, timeEl} from './dom.js';
@@ -124,6 +125,84 @@ function detailTable(ev) {
           h('td', {class: 'mono'}, show(ev.new && ev.new[n]))))));
 }
 
+// Why a changed content has no diff (the event's `content`, docs/wire.md).
+const CONTENT_NOTES = {
+  'redacted': 'Content redacted: the rule keeps nothing of this file, so there is no diff.',
+  'binary': 'Binary content: no text diff.',
+  'not-kept': 'Content not kept (over the size cap, or no copy on one side): no diff.',
+};
+
+export function contentNote(note) {
+  return h('p', {'class': 'content-note muted', 'data-note': note},
+      CONTENT_NOTES[note] || `No diff (${note}).`);
+}
+
+// A unified diff as lines, syntax-neutral: every line its own element, the
+// added and removed ones marked by class and by a visible "+" or "-"
+// marker (not by colour alone), hunk and file headers set apart. Text goes
+// in through textContent, bidi controls shown escaped (h() and showControls).
+export function diffView(text) {
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const rows = lines.map((line) => {
+    let cls = 'diff-context';
+    let marker = ' ';
+    let rest = line.slice(1);
+    let label = null;
+    if (line.startsWith('+++ ') || line.startsWith('--- ')) {
+      cls = 'diff-file';
+      marker = '';
+      rest = line;
+    } else if (line.startsWith('@@')) {
+      cls = 'diff-hunk';
+      marker = '';
+      rest = line;
+    } else if (line.startsWith('+')) {
+      cls = 'diff-add';
+      marker = '+';
+      label = 'added: ';
+    } else if (line.startsWith('-')) {
+      cls = 'diff-del';
+      marker = '-';
+      label = 'removed: ';
+    } else if (line.startsWith('\\')) {
+      cls = 'diff-note';
+      marker = '';
+      rest = line;
+    }
+    return h('span', {class: 'diff-line ' + cls},
+        label ? h('span', {class: 'sr-only'}, label) : null,
+        marker ? h('span', {'class': 'diff-marker', 'aria-hidden': 'true'}, marker) : null,
+        h('span', {class: 'diff-text'}, rest), '\n');
+  });
+  return h('pre', {'class': 'diff', 'aria-label': 'Content diff'}, rows);
+}
+
+// The event's content: its diff, loaded when the row is first opened, or
+// the note saying why there is none. null when neither applies.
+function contentArea(ev) {
+  if (!ev.has_diff) return ev.content ? contentNote(ev.content) : null;
+  const area = h('div', {'class': 'diff-area', 'data-state': 'idle'},
+      h('p', {class: 'muted'}, 'Loading the diff…'));
+  area.load = async () => {
+    if (area.dataset.state !== 'idle') return;
+    area.dataset.state = 'loading';
+    try {
+      const r = await api.eventDiff(ev.id);
+      if (r.diff === null) {
+        replace(area, contentNote(r.content || 'not-kept'));
+      } else {
+        replace(area, h('h4', {}, 'Content diff'), diffView(r.diff));
+      }
+      area.dataset.state = 'loaded';
+    } catch (err) {
+      replace(area, message('error', 'The diff could not be loaded: ' + err.message));
+      area.dataset.state = 'idle';
+    }
+  };
+  return area;
+}
+
 // The admin action: accept this event's path into its host's baseline
 // (POST /hosts/{id}/accept with the event id), after an inline
 // confirmation; shows the queued command. Host paths only: container and
@@ -171,6 +250,7 @@ export function eventTable(events, options = {}) {
   const tbody = h('tbody');
   for (const ev of events) {
     const detailId = `event-${ev.id}-detail`;
+    const content = contentArea(ev);
     const toggle = h('button', {'type': 'button', 'class': 'expand', 'aria-expanded': 'false',
       'aria-controls': detailId, 'aria-label': `Show details of event ${ev.id}`}, '▸');
     const detail = h('tr', {id: detailId, class: 'detail', hidden: true},
@@ -195,12 +275,14 @@ export function eventTable(events, options = {}) {
                     h('dt', {}, 'Detected'), h('dd', {}, timeEl(ev.detected, true)),
                     h('dt', {}, 'Received'), h('dd', {}, timeEl(ev.received, true)),
                     h('dt', {}, 'Report'), h('dd', {class: 'mono'}, ev.report_id)),
+                content,
                 isReadOnly() ? null : acceptAction(ev))));
     toggle.addEventListener('click', () => {
       const open = toggle.getAttribute('aria-expanded') !== 'true';
       toggle.setAttribute('aria-expanded', String(open));
       toggle.textContent = open ? '▾' : '▸';
       detail.hidden = !open;
+      if (open && content && content.load) content.load();
     });
     tbody.appendChild(h('tr', {'class': 'event', 'data-id': ev.id},
         h('td', {}, toggle),
@@ -211,7 +293,10 @@ export function eventTable(events, options = {}) {
           title: 'History of this path'}, ev.path)) : null,
         h('td', {}, ev.kind),
         h('td', {}, severityBadge(ev.severity)),
-        h('td', {class: 'changes'}, changeSummary(ev), actorLine(ev))));
+        h('td', {class: 'changes'}, changeSummary(ev),
+            ev.has_diff ? h('span', {class: 'badge has-diff', title: 'Open the row for the diff'},
+                'diff') : null,
+            actorLine(ev))));
     tbody.appendChild(detail);
   }
   return h('div', {class: 'table-wrap'}, h('table', {class: 'data events'},
