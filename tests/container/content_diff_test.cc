@@ -55,7 +55,9 @@ TEST_F(ContentDiffTest, ContainerFileAgainstItsImageRunningAndStopped) {
     tu::RunResult same = Diff("container:web:/etc/passwd");
     EXPECT_EQ(same.exit_code, 0) << when << ": " << Err();
     EXPECT_EQ(same.out, "") << when;
-    if (std::string(when) == "running") ASSERT_EQ(Cli({"stop", "web"}).code, 0);
+    if (std::string(when) == "running") {
+      ASSERT_EQ(Cli({"stop", "web"}).code, 0);
+    }
   }
 
   tu::RunResult bad = Diff("container:web");
