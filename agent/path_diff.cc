@@ -9,42 +9,15 @@
 #include "agent/file_hash.h"
 #include "agent/incremental.h"
 #include "agent/store.h"
+#include "core/normal_path.h"
 #include "core/text_diff.h"
+#include "core/tree_io.h"
 #include "rules/policy.h"
 
 namespace driftwatch::agent {
 namespace {
 
-std::vector<std::string> Components(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i < path.size()) {
-    size_t end = path.find('/', i);
-    if (end == std::string_view::npos) end = path.size();
-    out.emplace_back(path.substr(i, end - i));
-    i = end + 1;
-  }
-  return out;
-}
-
 std::string SizeText(uint64_t bytes) { return std::to_string(bytes) + " bytes"; }
-
-// The entry at `path` in the tree `root`; nullopt when absent.
-Result<std::optional<Entry>> LookupEntry(TreeSource& trees, const Hash128& root,
-                                         std::string_view path) {
-  Hash128 dir = root;
-  const std::vector<std::string> names = Components(path);
-  for (size_t i = 0; i < names.size(); ++i) {
-    DW_ASSIGN_OR_RETURN(Tree tree, trees.Get(dir));
-    auto it = std::lower_bound(tree.entries.begin(), tree.entries.end(), names[i],
-                               [](const Entry& e, const std::string& n) { return e.name < n; });
-    if (it == tree.entries.end() || it->name != names[i]) return std::optional<Entry>();
-    if (i + 1 == names.size()) return std::optional<Entry>(*it);
-    if (it->type != EntryType::kDir) return std::optional<Entry>();
-    dir = it->subtree;
-  }
-  return Status::InvalidArgument("diff: '/' is a directory; give the path of a file");
-}
 
 Result<std::string> ReadAll(Host& host, int fd, const std::string& what, uint64_t max_bytes) {
   std::string out;
@@ -106,7 +79,7 @@ Result<std::optional<std::string>> ReadFileBeneath(Host& host, const std::string
   auto dir = host.OpenAt(AT_FDCWD, root, O_RDONLY | O_DIRECTORY);
   if (!dir.ok()) return dir.status();
   UniqueFd fd = std::move(*dir);
-  const std::vector<std::string> names = Components(path);
+  const std::vector<std::string> names = PathComponents(path);
   std::string walked;
   for (size_t i = 0; i < names.size(); ++i) {
     walked += "/" + names[i];

@@ -12,22 +12,11 @@
 #include "agent/scanner.h"
 #include "agent/store.h"
 #include "core/diff.h"
+#include "core/tree_io.h"
 #include "rules/policy.h"
 
 namespace driftwatch::agent {
 namespace {
-
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
@@ -68,23 +57,6 @@ struct Run {
   SnapshotRow snapshot;
   RestoreResult result;
 };
-
-// The baseline's entry at `path`, walking its trees from the root.
-Result<std::optional<Entry>> BaselineEntry(Run& run, const std::string& path) {
-  Hash128 tree_id = run.snapshot.root;
-  std::optional<Entry> found;
-  for (const std::string& name : Components(path)) {
-    if (found && found->type != EntryType::kDir) return std::optional<Entry>();
-    if (found) tree_id = found->subtree;
-    if (tree_id.IsZero()) return std::optional<Entry>();
-    DW_ASSIGN_OR_RETURN(Tree tree, run.store->Get(tree_id));
-    auto it = std::lower_bound(tree.entries.begin(), tree.entries.end(), name,
-                               [](const Entry& e, const std::string& n) { return e.name < n; });
-    if (it == tree.entries.end() || it->name != name) return std::optional<Entry>();
-    found = *it;
-  }
-  return found;
-}
 
 void Add(Run& run, const std::string& path, std::string action, std::string detail, bool ok) {
   if (run.options.dry_run && ok && action != "unchanged") detail = "dry run: would " + detail;
@@ -153,7 +125,9 @@ bool RestoreOne(Run& run, RestoreFs& fs, const Change& c) {
       return false;
     }
   }
-  BaselineLookup lookup = [&run](const std::string& p) { return BaselineEntry(run, p); };
+  BaselineLookup lookup = [&run](const std::string& p) {
+    return LookupEntry(*run.store, run.snapshot.root, p);
+  };
   auto parent = fs.OpenParent(path, lookup);
   if (!parent.ok()) {
     Add(run, path, "refused", parent.status().message(), false);
@@ -285,7 +259,7 @@ Result<RestoreResult> Restore(const RestoreOptions& options) {
   if (changes.empty() && !options.all) {
     // Nothing drifted at the named paths: fine when the baseline has them.
     for (const std::string& p : options.paths) {
-      DW_ASSIGN_OR_RETURN(std::optional<Entry> e, BaselineEntry(run, p));
+      DW_ASSIGN_OR_RETURN(std::optional<Entry> e, LookupEntry(*run.store, run.snapshot.root, p));
       if (e) Add(run, p, "unchanged", "already as in the baseline", true);
     }
     if (run.result.actions.empty()) {

@@ -6,24 +6,13 @@
 #include <algorithm>
 #include <map>
 
+#include "core/normal_path.h"
 #include "core/private_file.h"
 
 namespace driftwatch::agent {
 namespace {
 
 constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
-
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 mode_t ModeOf(const Entry& e) {
   if (e.mask & kAttrPerm) return e.mode & 07777;
@@ -39,7 +28,7 @@ Result<RestoreFs> RestoreFs::Open(Host& host, const std::string& root, bool dry_
 }
 
 Result<UniqueFd> RestoreFs::OpenParent(const std::string& path, const BaselineLookup& lookup) {
-  std::vector<std::string> parts = Components(path);
+  std::vector<std::string> parts = PathComponents(path);
   if (parts.empty()) return Status::InvalidArgument("the root itself is not restored");
   parts.pop_back();
   DW_ASSIGN_OR_RETURN(UniqueFd cur, host_->OpenAt(root_.get(), ".", O_RDONLY | O_DIRECTORY));

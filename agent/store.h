@@ -213,9 +213,10 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   // Writes pending_blobs_ and pending_xattrs_ (inside FlushLocked's
   // transaction).
   Status WritePendingContentLocked();
-  // Prune's sweep of the content tables: keeps what an entry of a tree
-  // reachable from `roots` or of a history event refers to.
-  Status CollectContentLocked(const std::vector<Hash128>& roots);
+  // Prune's sweep, one walk from `roots`: keeps the trees reachable from
+  // them, and the blobs and xattr sets an entry of those trees or of a
+  // history event refers to; deletes the rest.
+  Status CollectGarbageLocked(const std::vector<Hash128>& roots);
 
   Status OpenReaderLocked();
   // Holds mu_ when stat-cache reads share db_ (exclusive_); else nothing.

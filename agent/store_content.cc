@@ -199,13 +199,16 @@ Status Store::WritePendingContentLocked() {
   return Status::Ok();
 }
 
-Status Store::CollectContentLocked(const std::vector<Hash128>& roots) {
-  // Mark: the digests and xattr sets of every entry of a kept tree, and of
+Status Store::CollectGarbageLocked(const std::vector<Hash128>& roots) {
+  // Mark, in one walk from the kept roots (explicit stack): every reachable
+  // tree, and the digests and xattr sets of their entries; then those of
   // the entries of history events.
   DW_RETURN_IF_ERROR(
-      db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live_blobs(digest BLOB PRIMARY KEY) WITHOUT ROWID;"
+      db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID;"
+                "CREATE TEMP TABLE IF NOT EXISTS live_blobs(digest BLOB PRIMARY KEY) WITHOUT ROWID;"
                 "CREATE TEMP TABLE IF NOT EXISTS live_xattrs(id BLOB PRIMARY KEY) WITHOUT ROWID;"
-                "DELETE FROM live_blobs; DELETE FROM live_xattrs;"));
+                "DELETE FROM live; DELETE FROM live_blobs; DELETE FROM live_xattrs;"));
+  DW_ASSIGN_OR_RETURN(Stmt live, db_->Prepare("INSERT OR IGNORE INTO live(id) VALUES(?)"));
   DW_ASSIGN_OR_RETURN(Stmt blob, db_->Prepare("INSERT OR IGNORE INTO live_blobs VALUES(?)"));
   DW_ASSIGN_OR_RETURN(Stmt xattr, db_->Prepare("INSERT OR IGNORE INTO live_xattrs VALUES(?)"));
   auto mark = [&](const Entry& e) -> Status {
@@ -220,6 +223,7 @@ Status Store::CollectContentLocked(const std::vector<Hash128>& roots) {
     Hash128 id = stack.back();
     stack.pop_back();
     if (!seen.insert(id).second) continue;
+    DW_RETURN_IF_ERROR(live.BindBlob(1, id.Bytes()).Run());
     get.BindBlob(1, id.Bytes());
     DW_ASSIGN_OR_RETURN(bool found, get.Step());
     std::string data = found ? get.Blob(0) : std::string();
@@ -245,9 +249,10 @@ Status Store::CollectContentLocked(const std::vector<Hash128>& roots) {
     }
   }
   return db_->Exec(
+      "DELETE FROM trees WHERE id NOT IN (SELECT id FROM live);"
       "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM live_blobs);"
       "DELETE FROM xattr_sets WHERE id NOT IN (SELECT id FROM live_xattrs);"
-      "DELETE FROM live_blobs; DELETE FROM live_xattrs;");
+      "DELETE FROM live; DELETE FROM live_blobs; DELETE FROM live_xattrs;");
 }
 
 }  // namespace driftwatch::agent

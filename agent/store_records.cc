@@ -319,36 +319,7 @@ Status Store::Prune(int keep_checks) {
     // Nothing can have become unreachable when every deleted snapshot had the
     // root of one that stays (the usual case: a host without drift).
     if (doomed_roots.empty()) return Status::Ok();
-    if (roots.empty()) {
-      DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM trees"));
-      return CollectContentLocked(roots);
-    }
-    // Mark: every tree reachable from a kept root (explicit stack).
-    DW_RETURN_IF_ERROR(
-        db_->Exec("CREATE TEMP TABLE IF NOT EXISTS live(id BLOB PRIMARY KEY) WITHOUT ROWID"));
-    DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM live"));
-    DW_ASSIGN_OR_RETURN(Stmt mark, db_->Prepare("INSERT OR IGNORE INTO live(id) VALUES(?)"));
-    DW_ASSIGN_OR_RETURN(Stmt get, db_->Prepare("SELECT data FROM trees WHERE id = ?"));
-    std::set<Hash128> seen;
-    std::vector<Hash128> stack = roots;
-    while (!stack.empty()) {
-      Hash128 id = stack.back();
-      stack.pop_back();
-      if (!seen.insert(id).second) continue;
-      DW_RETURN_IF_ERROR(mark.BindBlob(1, id.Bytes()).Run());
-      get.BindBlob(1, id.Bytes());
-      DW_ASSIGN_OR_RETURN(bool found, get.Step());
-      std::string data = found ? get.Text(0) : std::string();
-      get.Reset();
-      if (!found) continue;
-      auto tree = ParseTree(data);
-      if (!tree.ok()) continue;
-      for (const Entry& e : tree->entries) {
-        if (e.type == EntryType::kDir) stack.push_back(e.subtree);
-      }
-    }
-    DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM trees WHERE id NOT IN (SELECT id FROM live)"));
-    return CollectContentLocked(roots);
+    return CollectGarbageLocked(roots);
   }));
   return Status::Ok();
 }

@@ -128,6 +128,28 @@ struct Case {
   std::vector<std::string> want;
 };
 
+TEST(LookupEntryTest, FollowsTheTreesOfThePath) {
+  Trees t;
+  const Hash128 root = t.Put({t.Dir("etc", {File("hosts", "127.0.0.1 localhost\n"),
+                                            t.Dir("ssh", {File("sshd_config", "Port 22\n")})}),
+                              Symlink("bin", "usr/bin")});
+  auto get = [&](std::string_view path) {
+    auto e = LookupEntry(t.store, root, path);
+    EXPECT_TRUE(e.ok()) << e.status().message();
+    return e.ok() && e->has_value() ? (*e)->name : std::string("<none>");
+  };
+  EXPECT_EQ(get("/etc/ssh/sshd_config"), "sshd_config");
+  EXPECT_EQ(get("/etc/hosts"), "hosts");
+  EXPECT_EQ(get("/etc"), "etc");
+  EXPECT_EQ(get("/bin"), "bin");
+  EXPECT_EQ(get("/"), "<none>");
+  EXPECT_EQ(get("/etc/nope"), "<none>");
+  EXPECT_EQ(get("/etc/hosts/below-a-file"), "<none>");
+  EXPECT_EQ(get("/bin/ls"), "<none>");  // never through a symlink
+  // A tree the store lacks is an error, not an absent entry.
+  EXPECT_FALSE(LookupEntry(t.store, Hash128{1, 2}, "/etc").ok());
+}
+
 TEST(DiffTreesTest, Table) {
   Trees t;
   const Entry passwd = File("passwd", "root:x:0:0");

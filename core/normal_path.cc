@@ -38,4 +38,16 @@ Status CheckNormalPath(std::string_view path) {
   return Status::Ok();
 }
 
+std::vector<std::string> PathComponents(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace driftwatch

@@ -13,7 +13,9 @@
 #define DRIFTWATCH_CORE_NORMAL_PATH_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -31,6 +33,10 @@ Status CheckNormalPath(std::string_view path);
 // Ok for a component a normal path may have: not empty, not "." or "..".
 // The message is the reason alone, as above.
 Status CheckPathComponent(std::string_view component);
+
+// The components of a path in order, empty ones skipped:
+// "/etc/ssh/sshd_config" -> {"etc", "ssh", "sshd_config"}, "/" -> {}.
+std::vector<std::string> PathComponents(std::string_view path);
 
 }  // namespace driftwatch
 

@@ -61,5 +61,14 @@ TEST(NormalPathTest, Components) {
   EXPECT_EQ(CheckPathComponent("..").message(), "'.' and '..' components are not allowed");
 }
 
+TEST(PathComponentsTest, SplitsAndSkipsEmptyComponents) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(PathComponents("/etc/ssh/sshd_config"), (V{"etc", "ssh", "sshd_config"}));
+  EXPECT_EQ(PathComponents("/"), V{});
+  EXPECT_EQ(PathComponents(""), V{});
+  EXPECT_EQ(PathComponents("//a///b/"), (V{"a", "b"}));
+  EXPECT_EQ(PathComponents("relative/x"), (V{"relative", "x"}));
+}
+
 }  // namespace
 }  // namespace driftwatch

@@ -7,7 +7,9 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/entry.h"
 #include "core/hash.h"
@@ -28,6 +30,12 @@ class TreeSource {
   virtual ~TreeSource() = default;
   virtual Result<Tree> Get(const Hash128& id) = 0;
 };
+
+// The entry at `path` ("/etc/hosts") in the tree `root`, read through
+// `trees`, one tree per component; nullopt when there is none (or a
+// component above it is not a directory). "/" has no entry: nullopt.
+Result<std::optional<Entry>> LookupEntry(TreeSource& trees, const Hash128& root,
+                                         std::string_view path);
 
 // Keeps trees in memory: for tests and for scans that are not stored.
 class MemoryTreeStore final : public TreeSink, public TreeSource {

@@ -158,7 +158,8 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "min_severity: info  # default\n"
       "enroll_file: /etc/driftwatch/enroll.yaml  # default\n"
       "metrics_file: \"\"  # default\n"
-      "realtime: true  # default\n";
+      "realtime: true  # default\n"
+      "allow_remote_restore: false  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/normal_path.h"
+
 namespace driftwatch::testutil {
 namespace {
 
@@ -20,15 +22,8 @@ std::string Child(const std::string& dir, const std::string& name) {
 }
 
 std::deque<std::string> Components(const std::string& path) {
-  std::deque<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  std::vector<std::string> parts = PathComponents(path);
+  return std::deque<std::string>(parts.begin(), parts.end());
 }
 
 std::string Octal(mode_t mode) {
