@@ -61,7 +61,8 @@ TEST(ContentTest, DiffsReachTheApiAndRedactedContentNeverLeavesTheHost) {
   EXPECT_EQ(drift.body.find(kMarker), std::string::npos) << drift.body;
   int64_t conf_id = 0;
   int64_t key_id = 0;
-  for (const value& e : drift.json().at("events").as_array()) {
+  const value listed = drift.json();
+  for (const value& e : listed.at("events").as_array()) {
     if (e.at("path").as_string() == "/etc/app/app.conf") {
       conf_id = e.at("id").as_integer();
       EXPECT_TRUE(e.at("has_diff").as_bool()) << e.serialize();
