@@ -64,8 +64,8 @@ std::vector<std::string> AddContentDiffs(ContentStore& store, const rules::Polic
       continue;
     }
     UnifiedDiffOptions options;
-    options.old_label = e.path;
-    options.new_label = e.path;
+    options.old_label = EscapePath(e.path);  // a newline in a name cannot fake a line
+    options.new_label = EscapePath(e.path);
     options.max_bytes = kMaxEventDiffBytes;
     e.diff = UnifiedDiff(*old_text, *new_text, options);
   }

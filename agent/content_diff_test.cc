@@ -108,6 +108,13 @@ TEST_F(ContentDiffTest, ModifiedTextFileGetsTheUnifiedDiffLabelledWithItsPath) {
   EXPECT_EQ(events[0].content_note, "");
 }
 
+TEST_F(ContentDiffTest, ANewlineInTheNameCannotFakeALineOfTheDiff) {
+  std::vector<DriftEvent> events = {Modified("/etc/x\n+++ /etc/passwd", "a\n", "b\n")};
+  EXPECT_THAT(Run(&events), IsEmpty());
+  EXPECT_EQ(events[0].diff,
+            "--- /etc/x\\n+++ /etc/passwd\n+++ /etc/x\\n+++ /etc/passwd\n@@ -1 +1 @@\n-a\n+b\n");
+}
+
 TEST_F(ContentDiffTest, AddedAndRemovedFilesDiffAgainstNothing) {
   DriftEvent added;
   added.path = "/etc/new.conf";

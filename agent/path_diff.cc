@@ -140,8 +140,9 @@ Result<PathDiff> DiffPathWithBaseline(const CheckOptions& options, const std::st
   PathDiff out;
   out.baseline = row->name;
   out.revision = row->revision;
-  out.old_label = path + "\tbaseline " + row->name + " revision " + std::to_string(row->revision);
-  out.new_label = path + "\tnow";
+  out.old_label =
+      EscapePath(path) + "\tbaseline " + row->name + " revision " + std::to_string(row->revision);
+  out.new_label = EscapePath(path) + "\tnow";
   const std::string shown = EscapePath(path);
   const std::string where =
       "baseline '" + row->name + "' revision " + std::to_string(row->revision);

@@ -112,8 +112,8 @@ int DiffContainerFile(const DiffFlags& f) {
     return Fail(Status::NotFound(EscapePath(path) + ": neither in image " + r->image +
                                  " nor in container " + name));
   }
-  const std::string old_label = path + "\timage " + r->image;
-  const std::string new_label = path + "\tcontainer " + name + " now";
+  const std::string old_label = EscapePath(path) + "\timage " + r->image;
+  const std::string new_label = EscapePath(path) + "\tcontainer " + name + " now";
   agent::FileDiff d = agent::DiffTexts(*image_text, *now, old_label, new_label);
   if (rule.mode == rules::ContentMode::kRedact) {
     d.note = "redacted";
