@@ -12,6 +12,7 @@
 #include "core/drift.h"
 #include "core/drift_json.h"
 #include "core/json_fields.h"
+#include "core/normal_path.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -23,18 +24,6 @@ using json_fields::GetString;
 constexpr std::string_view kPrefix = "/api/v1";
 constexpr int64_t kReportFormat = 1;
 constexpr int64_t kTokenUseResolutionNs = 60LL * 1000000000;
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 bool IsUuid(const std::string& s) {
   if (s.size() != 36) return false;
@@ -199,7 +188,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (auto r = Precheck(req, caller)) return *r;
   const bool metrics = req.path == "/metrics";
   std::vector<std::string> p =
-      SplitPath(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
+      PathComponents(std::string_view(req.path).substr(metrics ? 0 : kPrefix.size()));
   const Role role = caller->role;
   const bool can_read = role == Role::kRead || role == Role::kAdmin;
   const bool is_admin = role == Role::kAdmin;
