@@ -137,7 +137,8 @@ Status RestoreFs::SetXattrs(int dir_fd, const std::string& name, const std::vect
   DW_ASSIGN_OR_RETURN(std::vector<Xattr> now, host_->XattrsAt(dir_fd, name));
   std::map<std::string, std::string> have;
   for (Xattr& x : now) have[x.name] = std::move(x.value);
-  for (const auto& [key, value] : have) {
+  for (const auto& entry : have) {
+    const std::string& key = entry.first;
     const bool kept =
         std::any_of(want.begin(), want.end(), [&key](const Xattr& w) { return w.name == key; });
     if (!kept) DW_RETURN_IF_ERROR(host_->RemoveXattrAt(dir_fd, name, key));

@@ -57,15 +57,16 @@ struct DriftEvent {
   bool transient = false;
   std::optional<Actor> reverted_by;
   // Content (docs/content.md). For a file whose rule keeps its content and
-  // whose content changed: `diff` is the unified diff (GNU `diff -u` hunks,
+  // whose content changed: `diff` is the unified diff (in the format of `diff -u`,
   // core/text_diff.h) of the baseline's copy against the content the check
   // read, labelled with the path, at most kMaxEventDiffBytes (cut at a line
   // end, ending with the kDiffTruncatedMarker line). Otherwise "" and
   // `content_note` says why there is none: "redacted" (the rule says
   // `content: redact`: nothing of the content leaves the file), "binary",
-  // or "not-kept" (a side has no kept copy: over the size cap, or kept by
-  // neither baseline nor check). Both are "" when the rule keeps no content
-  // or the content did not change.
+  // "not-kept" (a side has no kept copy: over the size cap, or kept by
+  // neither baseline nor check), or "omitted" (the diff did not fit the
+  // report: FitReport, core/report_fold.h; the agent's history has it). Both are "" when the rule
+  // keeps no content or the content did not change.
   std::string diff;
   std::string content_note;
 };

@@ -303,8 +303,8 @@ Result<DriftEvent> DriftEventFromJson(const web::json::value& v, const std::stri
   }
   DW_RETURN_IF_ERROR(GetString(v, "content", field, false, &e.content_note));
   if (!e.content_note.empty() && e.content_note != "redacted" && e.content_note != "binary" &&
-      e.content_note != "not-kept") {
-    return TypeError(field + ".content", "one of redacted, binary, not-kept");
+      e.content_note != "not-kept" && e.content_note != "omitted") {
+    return TypeError(field + ".content", "one of redacted, binary, not-kept, omitted");
   }
   // Entry names are the last path component, as a scan would record them.
   std::string base = e.path.substr(e.path.rfind('/') + 1);

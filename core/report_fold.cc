@@ -141,7 +141,24 @@ std::vector<CheckResult> FitReport(CheckResult r, const ReportBudget& asked) {
   std::vector<DriftEvent> events = std::move(r.events);
   r.events.clear();
   const size_t overhead = CheckResultToJson(r).serialize().size() + kEnvelopeBytes;
-  if (events.size() <= budget.max_events && overhead + event_bytes <= budget.max_bytes) {
+  auto fits = [&] {
+    return events.size() <= budget.max_events && overhead + event_bytes <= budget.max_bytes;
+  };
+  if (fits()) {
+    r.events = std::move(events);
+    return {std::move(r)};
+  }
+  // Content diffs go first: an event without its diff is still listed, and
+  // the agent's history keeps the diff (`history --diff`).
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].diff.empty()) continue;
+    events[i].diff.clear();
+    events[i].content_note = "omitted";
+    event_bytes -= sizes[i];
+    sizes[i] = Serialized(events[i]);
+    event_bytes += sizes[i];
+  }
+  if (fits()) {
     r.events = std::move(events);
     return {std::move(r)};
   }

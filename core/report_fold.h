@@ -2,7 +2,8 @@
 // "Reports over the budget"): no drift is hidden because a check found too
 // much of it.
 //
-// FitReport keeps every critical and high event listed (over several
+// FitReport first drops the events' content diffs (content "omitted"), then
+// keeps every critical and high event listed (over several
 // reports when they do not fit one: the head and its parts) and lists medium
 // and low events while they fit; the rest are folded: counted per kind and
 // severity and summarised by the common prefixes of their paths. The head's

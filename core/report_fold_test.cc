@@ -52,6 +52,31 @@ TEST(FitReportTest, AReportThatFitsIsUnchanged) {
   EXPECT_EQ(CheckResultToJson(out[0]).serialize(), CheckResultToJson(r).serialize());
 }
 
+TEST(FitReportTest, DiffsAreDroppedBeforeAnyEventIsFolded) {
+  CheckResult r = Check(100);
+  for (DriftEvent& e : r.events) e.diff = std::string(60 << 10, 'x') + "\n";
+  r.events[0].diff.clear();
+  r.events[0].content_note = "redacted";
+  ReportBudget b;
+  b.max_bytes = 1 << 20;  // 100 diffs of 60 KiB do not fit, the events do
+  auto out = FitReport(r, b);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].events.size(), 100u);
+  EXPECT_EQ(out[0].fold.folded.total, 0);
+  EXPECT_FALSE(out[0].fold.totals.has_value());
+  EXPECT_EQ(out[0].events[0].content_note, "redacted");
+  for (size_t i = 1; i < out[0].events.size(); ++i) {
+    EXPECT_EQ(out[0].events[i].diff, "");
+    EXPECT_EQ(out[0].events[i].content_note, "omitted");
+  }
+  EXPECT_LE(WireSize(out[0]), b.max_bytes);
+  // A report that fits keeps its diffs.
+  r.events.resize(10);
+  out = FitReport(r, b);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].events[1].diff.size(), (60u << 10) + 1);
+}
+
 TEST(FitReportTest, FoldsMediumEventsKeepsCriticalAndExactCounts) {
   CheckResult r = Check(60000, 30000);
   ReportBudget b;

@@ -130,6 +130,7 @@ const CONTENT_NOTES = {
   'redacted': 'Content redacted: the rule keeps nothing of this file, so there is no diff.',
   'binary': 'Binary content: no text diff.',
   'not-kept': 'Content not kept (over the size cap, or no copy on one side): no diff.',
+  'omitted': 'Diff left out of the report to fit its size; `driftwatch history --diff` on the host shows it.',
 };
 
 export function contentNote(note) {
