@@ -1,19 +1,9 @@
 #include "container/cgroup_ident.h"
 
+#include "core/normal_path.h"
+
 namespace driftwatch::container {
 namespace {
-
-std::vector<std::string_view> Components(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 bool IsHex64(std::string_view s) {
   if (s.size() != 64) return false;
@@ -73,7 +63,7 @@ Result<std::vector<CgroupLine>> ParseProcCgroup(std::string_view text) {
 }
 
 std::optional<ContainerIdentity> IdentifyCgroupPath(std::string_view path) {
-  std::vector<std::string_view> c = Components(path);
+  const std::vector<std::string> c = PathComponents(path);
   for (size_t i = 0; i < c.size(); ++i) {
     std::string_view comp = c[i];
     if (comp.starts_with("libpod-conmon-") || comp.starts_with("crio-conmon-")) return std::nullopt;
