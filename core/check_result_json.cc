@@ -2,6 +2,7 @@
 #include <array>
 #include <tuple>
 
+#include "core/chain_json.h"
 #include "core/drift_json.h"
 #include "core/json_fields.h"
 
@@ -388,6 +389,7 @@ web::json::value CheckResultToJson(const CheckResult& r) {
     }
     o["packages"] = p;
   }
+  ChainToJson(r, o);
   return o;
 }
 
@@ -435,6 +437,7 @@ Result<CheckResult> CheckResultFromJson(const web::json::value& v) {
   DW_RETURN_IF_ERROR(InventoryFromJson(v, &r));
   DW_RETURN_IF_ERROR(FoldFromJson(v, &r));
   DW_RETURN_IF_ERROR(SourceAndWalkFromJson(v, &r));
+  DW_RETURN_IF_ERROR(ChainFromJson(v, &r));
   return r;
 }
 

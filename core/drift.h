@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/actor.h"
+#include "core/chain.h"
 #include "core/entry.h"
 #include "core/status.h"
 
@@ -197,6 +198,11 @@ struct CheckResult {
   // the host's last check as its state and adds the events to its history).
   std::string source;
   WalkInfo walk;
+  // Integrity (docs/integrity.md; checks only, absent from older agents):
+  // the agent store's chain records for the collector's escrow, and the
+  // digests of the agent's executable, rules and configuration.
+  std::optional<driftwatch::chain::ReportChain> chain;
+  std::optional<driftwatch::chain::SelfDigests> self;
 };
 // The counts a report stands for: fold.totals when set, else its listed
 // events plus the folded ones.
