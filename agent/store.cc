@@ -241,6 +241,7 @@ Status Store::Migrate() {
     if (version < 6) {
       // v6: the hash chain (store_chain.cc, docs/store.md).
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV6));
+      if (version >= 1) DW_RETURN_IF_ERROR(AdoptHistoryLocked());
     }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
@@ -353,7 +354,14 @@ Result<Tree> Store::Get(const Hash128& id) {
   q.BindBlob(1, id.Bytes());
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) return Status::Corruption(db_->path() + ": tree " + id.Hex() + " is missing");
-  auto tree = ParseTree(q.Text(0));
+  // Trees are named by their hash: one whose bytes hash to another name was
+  // changed after it was written (run driftwatch store verify).
+  const std::string data = q.Blob(0);
+  if (Hash128 actual = TreeHash(data); actual != id) {
+    return Status::Corruption(db_->path() + ": tree " + id.Hex() +
+                              " is damaged: its bytes hash to " + actual.Hex());
+  }
+  auto tree = ParseTree(data);
   if (!tree.ok()) return tree.status().WithContext(db_->path() + ": tree " + id.Hex());
   return tree;
 }

@@ -184,14 +184,19 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   Result<int64_t> AddSnapshot(const SnapshotRow& row);
   Result<SnapshotRow> GetSnapshot(int64_t id);
 
-  // Adds the next revision of `name` (1 when new) pointing at snapshot_id.
+  // Adds the next revision of `name` (1 when new) pointing at snapshot_id,
+  // and its chain record in the same transaction: `accept` when `accepted`
+  // is given (the paths taken into the baseline; empty: everything found),
+  // `baseline` otherwise (agent/store_chain.h has the bodies).
   Result<BaselineRow> AddBaseline(const std::string& name, int64_t snapshot_id, int64_t created_ns,
-                                  const std::string& author, const std::string& reason);
+                                  const std::string& author, const std::string& reason,
+                                  const std::vector<std::string>* accepted = nullptr);
   Result<std::optional<BaselineRow>> LatestBaseline(const std::string& name);
   // Every revision of every baseline (or of `name`), oldest first.
   Result<std::vector<BaselineRow>> Baselines(const std::optional<std::string>& name);
 
-  // Records a finished check and its events in one transaction.
+  // Records a finished check and its events, and its `check` chain record,
+  // in one transaction.
   Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
   // The latest check of `baseline` (any revision), if any.
   Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
@@ -202,7 +207,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
                                           const HistoryFilter& keep = nullptr);
 
-  // Records a restore and its actions in one transaction; returns its id.
+  // Records a restore and its actions, and its `restore` chain record, in
+  // one transaction; returns its id.
   Result<int64_t> RecordRestore(const RestoreRow& row);
   // Restores recorded at or after since_ns, oldest first, at most `limit`.
   Result<std::vector<RestoreRow>> Restores(int64_t since_ns, size_t limit);
@@ -234,6 +240,15 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   // Appends a record inside the caller's transaction (mu_ held).
   Result<chain::Record> AppendRecordLocked(std::string_view kind, int64_t time_ns,
                                            std::string body);
+  // The records of rows added in the caller's transaction (mu_ held).
+  Status AppendBaselineRecordLocked(const BaselineRow& row,
+                                    const std::vector<std::string>* accepted);
+  Status AppendCheckRecordLocked(const CheckRow& check);
+  Status AppendRestoreRecordLocked(int64_t restore_id);
+  // Migration to v6: the baselines, checks and restores already stored
+  // enter the chain, oldest first, so that the history kept before the
+  // upgrade verifies too.
+  Status AdoptHistoryLocked();
   Status FlushLocked();
   // Writes pending_blobs_ and pending_xattrs_ (inside FlushLocked's
   // transaction).
