@@ -219,6 +219,14 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   // returns it with its seq. kInvalidArgument for an empty kind or a body
   // larger than chain::kMaxBodyBytes.
   Result<chain::Record> AppendRecord(std::string_view kind, int64_t time_ns, std::string body);
+  // Appends (kind, time_ns, body) unless the latest record of `kind` — of
+  // those whose body's "path" is EscapePath(path), when path is not empty —
+  // has the same body: for the records written when something changed (the
+  // agent's executable, its rules, its configuration). Returns the record
+  // appended, or nullopt. One transaction: two processes do not both append.
+  Result<std::optional<chain::Record>> AppendIfChanged(std::string_view kind, int64_t time_ns,
+                                                       std::string body,
+                                                       std::string_view path = {});
   Result<ChainState> ChainHead();
   // Records with seq > after_seq, oldest first, at most limit, each with its
   // stored head.

@@ -212,6 +212,34 @@ Result<chain::Record> Store::AppendRecord(std::string_view kind, int64_t time_ns
   return out;
 }
 
+Result<std::optional<chain::Record>> Store::AppendIfChanged(std::string_view kind, int64_t time_ns,
+                                                            std::string body,
+                                                            std::string_view path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<chain::Record> out;
+  const std::string escaped = path.empty() ? "" : EscapePath(path);
+  DW_RETURN_IF_ERROR(sqlite::InTransaction(*db_, [&]() -> Status {
+    DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT body FROM chain WHERE kind = ?"
+                                             " ORDER BY seq DESC"));
+    q.Bind(1, kind);
+    for (;;) {
+      DW_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      std::string latest = q.Text(0);
+      if (!path.empty()) {
+        auto fields = chain::ParseBody(latest);
+        if (!fields.ok() || (*fields)["path"] != escaped) continue;
+      }
+      if (latest == body) return Status::Ok();
+      break;
+    }
+    q.Reset();
+    DW_ASSIGN_OR_RETURN(out, AppendRecordLocked(kind, time_ns, std::move(body)));
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<ChainState> Store::ChainHead() {
   std::lock_guard<std::mutex> lock(mu_);
   DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT seq, head FROM chain"

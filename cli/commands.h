@@ -39,7 +39,7 @@ inline constexpr void (*kCommands[])(CLI::App&) = {
 // what is queued. Returns an exit code: kExitOk when queued (delivery may
 // still be pending), kExitError otherwise. Defined in cli/check_report.cc,
 // linked into the executable (it joins the agent and reporting libraries).
-int ReportCheck(const std::string& db_path, const CheckResult& result);
+int ReportCheck(const std::string& db_path, const std::string& rules_path, CheckResult result);
 
 // Adds the drift of the host's running containers (all runtimes) to a check
 // of the host; failures become warnings. Roots that are not overlayfs are
