@@ -252,8 +252,22 @@ Result<ChainState> Store::ChainHead() {
 Result<std::vector<std::pair<chain::Record, std::string>>> Store::ChainRecords(int64_t after_seq,
                                                                                size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  DW_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT seq, kind, time_ns, body, head FROM chain"
-                                           " WHERE seq > ? ORDER BY seq LIMIT ?"));
+  return ReadChainRecords(*db_, after_seq, limit);
+}
+
+Result<std::string> ChainHeadAt(sqlite::Db& db, int64_t seq) {
+  if (seq == 0) return chain::GenesisHead();
+  DW_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT head FROM chain WHERE seq = ?"));
+  q.Bind(1, seq);
+  DW_ASSIGN_OR_RETURN(bool found, q.Step());
+  return found ? q.Text(0) : std::string();
+}
+
+Result<std::vector<std::pair<chain::Record, std::string>>> ReadChainRecords(sqlite::Db& db,
+                                                                            int64_t after_seq,
+                                                                            size_t limit) {
+  DW_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT seq, kind, time_ns, body, head FROM chain"
+                                         " WHERE seq > ? ORDER BY seq LIMIT ?"));
   q.Bind(1, after_seq).Bind(2, limit > size_t{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(limit));
   std::vector<std::pair<chain::Record, std::string>> out;
   for (;;) {

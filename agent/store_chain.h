@@ -69,6 +69,16 @@ Result<RowsDigest> CheckEventsDigest(sqlite::Db& db, int64_t check_id);
 // path, action, detail, ok).
 Result<RowsDigest> RestoreActionsDigest(sqlite::Db& db, int64_t restore_id);
 
+// Reads of the chain table through a connection the caller holds (the
+// store's, or the outbox's inside its own transaction): records with seq >
+// after_seq, oldest first, at most `limit`, with their stored heads; and
+// the stored head after record `seq` (GenesisHead() for 0, "" when there
+// is no such record).
+Result<std::vector<std::pair<chain::Record, std::string>>> ReadChainRecords(sqlite::Db& db,
+                                                                            int64_t after_seq,
+                                                                            size_t limit);
+Result<std::string> ChainHeadAt(sqlite::Db& db, int64_t seq);
+
 // The 32-hex root of snapshot `snapshot_id`; "" when there is no such
 // snapshot (pruned) or its root is not 16 bytes.
 Result<std::string> SnapshotRootHex(sqlite::Db& db, int64_t snapshot_id);

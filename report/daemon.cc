@@ -187,8 +187,10 @@ struct Daemon::Impl {
     opts.respect_backoff = respect_backoff;
     auto outcome = DeliverOutbox(host, **outbox, client, **cred, opts, host.NowNs());
     if (!outcome.ok()) return Warn("delivery: " + outcome.status().message());
-    if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
-      report::Log(host, outcome->error.ok() ? kInfo : kWarn, outcome->Note());
+    if (outcome->sent || outcome->rejected || !outcome->warnings.empty() ||
+        (!outcome->error.ok() && result != nullptr)) {
+      report::Log(host, outcome->error.ok() && outcome->warnings.empty() ? kInfo : kWarn,
+                  outcome->Note());
     }
   }
 
