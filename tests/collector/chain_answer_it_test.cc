@@ -15,6 +15,7 @@
 #include "report/outbox.h"
 #include "report/reporter.h"
 #include "tests/collector/scripted_collector.h"
+#include "tests/testing/run.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::collector_it {
@@ -144,6 +145,61 @@ TEST(ChainAnswerTest, DeliveryMovesTheAcknowledgedLengthOnAsTheCollectorAnswers)
   EXPECT_THAT(forked.warnings[0], HasSubstr("up to record 4 with head " + other));
   EXPECT_THAT(forked.warnings[1], HasSubstr("integrity alert"));
   EXPECT_THAT(forked.Note(), HasSubstr("integrity alert"));
+}
+
+// `check --report` through the binary: the report carries the records the
+// collector lacks, including those that say what runs, and "self".
+TEST(ChainAnswerTest, CheckReportCarriesTheChainAndWhatRuns) {
+  const char* bin_env = std::getenv("DRIFTWATCH_BIN");
+  const std::string bin = bin_env ? bin_env : "driftwatch";
+  testutil::TempDir dir;
+  const std::string root = dir / "root", rules = dir / "rules.yaml", db = dir / "state/agent.db";
+  const std::string kRules = "version: 1\nrules:\n  - path: /etc/**\n    severity: high\n";
+  testutil::WriteFile(rules, kRules);
+  testutil::WriteFile(root + "/etc/passwd", "root:x:0:0\n");
+  const std::string flags = " --root " + testutil::Quote(root) + " --rules " +
+                            testutil::Quote(rules) + " --db " + testutil::Quote(db) + " 2>&1";
+  testutil::RunResult created = testutil::Run(testutil::Quote(bin) + " baseline create" + flags);
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+
+  EscrowScript script;
+  ScriptedCollector collector([&](const ScriptedRequest& r) { return script(r); });
+  ASSERT_TRUE(collector.ok());
+  {
+    auto outbox = report::Outbox::Open(db);
+    ASSERT_TRUE(outbox.ok());
+    ASSERT_TRUE(
+        (*outbox)->SaveEnrollment(report::Enrollment{collector.url(), "web-1", "t", "", ""}).ok());
+  }
+  testutil::RunResult first = testutil::Run(testutil::Quote(bin) + " check --report" + flags);
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  ASSERT_EQ(script.reports().size(), 1u);
+  CheckResult r = script.reports()[0];
+  ASSERT_TRUE(r.chain.has_value());
+  EXPECT_EQ(r.chain->from, 0);
+  std::vector<std::string> kinds;
+  for (const chain::Record& rec : r.chain->records) kinds.push_back(rec.kind);
+  // No agent configuration is installed here: no config record.
+  EXPECT_EQ(kinds, (std::vector<std::string>{"baseline", "check", "agent-start", "rules"}));
+  EXPECT_EQ(r.chain->length, 4);
+  ASSERT_TRUE(r.self.has_value());
+  auto exe = DefaultHost().ReadFile(bin, size_t{1} << 30);
+  ASSERT_TRUE(exe.ok());
+  EXPECT_EQ(r.self->exe, chain::Sha256Hex(*exe));
+  EXPECT_EQ(r.self->rules, chain::Sha256Hex(kRules));
+  EXPECT_EQ(r.self->config, "");
+  EXPECT_EQ(r.self->version, DRIFTWATCH_VERSION);
+
+  // Acknowledged: the next report carries only the new check.
+  testutil::RunResult second = testutil::Run(testutil::Quote(bin) + " check --report" + flags);
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  ASSERT_EQ(script.reports().size(), 2u);
+  r = script.reports()[1];
+  ASSERT_TRUE(r.chain.has_value());
+  EXPECT_EQ(r.chain->from, 4);
+  ASSERT_EQ(r.chain->records.size(), 1u);
+  EXPECT_EQ(r.chain->records[0].kind, "check");
+  EXPECT_EQ(r.chain->records[0].seq, 5);
 }
 
 }  // namespace
