@@ -17,7 +17,7 @@ int ReportCheck(const std::string& db_path, const std::string& rules_path, Check
   if (Status s = report::StampSelf(host, db_path, report::ExeDigest(host), rules_path,
                                    report::kDefaultAgentConfig, /*start=*/false, &result);
       !s.ok()) {
-    return Fail(s.WithContext("--report"));
+    return Fail(s.WithContext("--report: the report was not queued, so it will not be sent"));
   }
   std::string note;
   auto id = report::QueueAndDeliver(DefaultHost(), db_path, result, &note);

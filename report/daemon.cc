@@ -307,8 +307,13 @@ struct Daemon::Impl {
     if (after_check && config.root == "/") after_check(config.db, &*result);
     // What runs goes with the report; a changed rule or configuration file
     // enters the chain first, so that the same report explains it.
-    DW_RETURN_IF_ERROR(StampSelf(host, config.db, exe_digest, config.rules, config_path,
-                                 /*start=*/false, &*result));
+    // When that cannot be written (a full disk), the report still goes,
+    // without "self".
+    if (Status s = StampSelf(host, config.db, exe_digest, config.rules, config_path,
+                             /*start=*/false, &*result);
+        !s.ok()) {
+      Error("what runs was not recorded in the store's chain: " + s.message());
+    }
     // Recorded in the history by RunCheck; below min_severity they go no
     // further.
     const size_t below = agent::DropBelowSeverity(config.min_severity, &*result);
