@@ -270,7 +270,7 @@ int Check(const CheckFlags& f) {
     rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
                                        "; its drift is printed above but not kept in its history"));
   }
-  if (f.report && ReportCheck(opts->db_path, *result) != kExitOk) rc = kExitError;
+  if (f.report && ReportCheck(opts->db_path, opts->rules_path, *result) != kExitOk) rc = kExitError;
   return rc;
 }
 

@@ -59,7 +59,7 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"scan", "extra"}, "driftwatch scan: unexpected argument 'extra'"},
       {{"bogus"},
        "driftwatch: unknown command 'bogus' (expected rules, baseline, check, scan, history, "
-       "diff, packages, enroll, daemon, container, containers, status, db, watch, restore)"},
+       "diff, packages, enroll, daemon, container, containers, status, db, watch, restore, store)"},
       {{"diff"}, "driftwatch diff: PATH is required"},
       {{"diff", "etc/hosts"},
        "driftwatch diff: PATH: expected an absolute path or container:NAME:/PATH, not "

@@ -27,19 +27,22 @@ void AddStatusCommand(CLI::App& root);      // status_cmd.cc
 void AddDbCommand(CLI::App& root);          // db_cmd.cc
 void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
 void AddRestoreCommand(CLI::App& root);     // restore_cmd.cc
+void AddStoreCommand(CLI::App& root);       // store_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,   AddBaselineCommand,  AddCheckCommand,      AddScanCommand,
     AddHistoryCommand, AddDiffCommand,      AddPackagesCommand,   AddEnrollCommand,
     AddDaemonCommand,  AddContainerCommand, AddContainersCommand, AddStatusCommand,
-    AddDbCommand,      AddWatchCommand,     AddRestoreCommand,
+    AddDbCommand,      AddWatchCommand,     AddRestoreCommand,    AddStoreCommand,
 };
 
 // `check --report`: queues the check's report in the outbox and delivers
-// what is queued. Returns an exit code: kExitOk when queued (delivery may
+// what is queued, carrying the agent's own digests (rules_path: the check's
+// rule file, "" the default; docs/integrity.md) and recording them in the
+// store's chain when they changed. Returns an exit code: kExitOk when queued (delivery may
 // still be pending), kExitError otherwise. Defined in cli/check_report.cc,
 // linked into the executable (it joins the agent and reporting libraries).
-int ReportCheck(const std::string& db_path, const CheckResult& result);
+int ReportCheck(const std::string& db_path, const std::string& rules_path, CheckResult result);
 
 // Adds the drift of the host's running containers (all runtimes) to a check
 // of the host; failures become warnings. Roots that are not overlayfs are

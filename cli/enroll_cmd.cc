@@ -8,6 +8,7 @@
 #include "core/host.h"
 #include "report/enrollment.h"
 #include "report/outbox.h"
+#include "report/self_integrity.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -56,6 +57,11 @@ int Enroll(const EnrollFlags& f) {
   request.now_ns = DefaultHost().NowNs();
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
+  if (Status s = report::RecordEnroll(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db,
+                                      e->collector, e->host_id, e->group, "");
+      !s.ok()) {
+    return Fail(s.WithContext("enrolled as " + e->host_id + ", but the store's chain"));
+  }
   std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)
             << " with " << e->collector << "\n";
   return kExitOk;

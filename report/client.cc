@@ -145,18 +145,28 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   return out;
 }
 
-Status CollectorClient::SendReport(const std::string& body, bool* packages_needed) {
+Status CollectorClient::SendReport(const std::string& body, bool* packages_needed,
+                                   std::optional<ChainAnswer>* chain) {
   DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/reports", body, impl_->token));
   if (a.status == 200 || a.status == 201) {
+    if (packages_needed != nullptr) *packages_needed = false;
+    if (chain != nullptr) chain->reset();
+    // Acknowledged all the same; an unreadable body asks for nothing.
+    auto v = ObjectOf(a, "report");
+    if (!v.ok()) return Status::Ok();
     if (packages_needed != nullptr) {
-      *packages_needed = false;
-      // Acknowledged all the same; an unreadable body asks for nothing.
-      if (auto v = ObjectOf(a, "report"); v.ok()) {
-        bool needed = false;
-        if (json_fields::GetBool(*v, "packages_needed", "", false, &needed).ok()) {
-          *packages_needed = needed;
-        }
+      bool needed = false;
+      if (json_fields::GetBool(*v, "packages_needed", "", false, &needed).ok()) {
+        *packages_needed = needed;
       }
+    }
+    const value* c = json_fields::Find(*v, "chain");
+    if (chain != nullptr && c != nullptr && c->is_object()) {
+      ChainAnswer answer;
+      Status s = json_fields::GetInt64(*c, "held", "chain", true, &answer.held);
+      if (s.ok()) s = json_fields::GetString(*c, "head", "chain", true, &answer.head);
+      if (s.ok()) s = json_fields::GetString(*c, "state", "chain", false, &answer.state);
+      if (s.ok()) *chain = std::move(answer);
     }
     return Status::Ok();
   }

@@ -53,6 +53,15 @@ struct AgentCommand {
   std::string reason;
 };
 
+// What the collector holds of this host's chain after a report
+// (docs/wire.md, "Integrity"): `held` records ending in `head`; `state` is
+// "ok", "adopted", "resend" or "alert".
+struct ChainAnswer {
+  int64_t held = 0;
+  std::string head;
+  std::string state;
+};
+
 struct BaselineAck {
   std::string name;
   int64_t revision = 0;
@@ -77,8 +86,11 @@ class CollectorClient {
   // Sends one report body (the JSON text). Ok means acknowledged (stored now
   // or earlier: a duplicate is also an acknowledgement). *packages_needed
   // (may be null) is set when the collector asks for the full package list
-  // because it does not hold the one the report's digest names.
-  Status SendReport(const std::string& body, bool* packages_needed = nullptr);
+  // because it does not hold the one the report's digest names. *chain
+  // (may be null) receives the answer's "chain" (nullopt when absent or
+  // unreadable: the report is acknowledged all the same).
+  Status SendReport(const std::string& body, bool* packages_needed = nullptr,
+                    std::optional<ChainAnswer>* chain = nullptr);
   Result<std::vector<AgentCommand>> PollCommands();
   // GET /healthz (no token): ok when the collector answers 200.
   Status Healthz();

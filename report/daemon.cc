@@ -28,6 +28,7 @@
 #include "report/enrollment.h"
 #include "report/outbox.h"
 #include "report/reporter.h"
+#include "report/self_integrity.h"
 
 namespace driftwatch::report {
 namespace {
@@ -126,6 +127,7 @@ struct Daemon::Impl {
   bool started = false;  // the start-up step has run and armed the timers
   uint64_t check_gen = 0, poll_gen = 0;
   bool enroll_unavailable_logged = false;
+  std::string exe_digest;          // of the running executable, read once at start
   std::string status = "started";  // the last STATUS= sent to the service manager
 
   void Log(const std::string& msg) { report::Log(host, kInfo, msg); }
@@ -185,8 +187,10 @@ struct Daemon::Impl {
     opts.respect_backoff = respect_backoff;
     auto outcome = DeliverOutbox(host, **outbox, client, **cred, opts, host.NowNs());
     if (!outcome.ok()) return Warn("delivery: " + outcome.status().message());
-    if (outcome->sent || outcome->rejected || (!outcome->error.ok() && result != nullptr)) {
-      report::Log(host, outcome->error.ok() ? kInfo : kWarn, outcome->Note());
+    if (outcome->sent || outcome->rejected || !outcome->warnings.empty() ||
+        (!outcome->error.ok() && result != nullptr)) {
+      report::Log(host, outcome->error.ok() && outcome->warnings.empty() ? kInfo : kWarn,
+                  outcome->Note());
     }
   }
 
@@ -239,6 +243,9 @@ struct Daemon::Impl {
                   "; trying again in 10 minutes");
     }
     enroll_unavailable_logged = false;
+    if (Status s = RecordEnroll(host, config.db, e->collector, e->host_id, e->group, ""); !s.ok()) {
+      Error("the enrollment was not recorded in the store's chain: " + s.message());
+    }
     std::string msg = "enrolled as " + e->host_id + " with " + e->collector;
     if (Status removed = host.Remove(file->token_file); removed.ok()) {
       Log(msg + "; removed the spent token file " + file->token_file);
@@ -298,6 +305,15 @@ struct Daemon::Impl {
     if (!result.ok()) return result.status();
     result->interval_ns = config.interval_ns;
     if (after_check && config.root == "/") after_check(config.db, &*result);
+    // What runs goes with the report; a changed rule or configuration file
+    // enters the chain first, so that the same report explains it.
+    // When that cannot be written (a full disk), the report still goes,
+    // without "self".
+    if (Status s = StampSelf(host, config.db, exe_digest, config.rules, config_path,
+                             /*start=*/false, &*result);
+        !s.ok()) {
+      Error("what runs was not recorded in the store's chain: " + s.message());
+    }
     // Recorded in the history by RunCheck; below min_severity they go no
     // further.
     const size_t below = agent::DropBelowSeverity(config.min_severity, &*result);
@@ -510,6 +526,12 @@ int Daemon::Run() {
     // nothing made it yet, so that a first-start enrollment can be kept.
     if (auto store = agent::Store::Open(impl_->host, impl_->config.db); !store.ok()) {
       impl_->Error(store.status().message());
+    }
+    impl_->exe_digest = ExeDigest(impl_->host);
+    if (Status s = StampSelf(impl_->host, impl_->config.db, impl_->exe_digest, impl_->config.rules,
+                             impl_->config_path, /*start=*/true, nullptr);
+        !s.ok()) {
+      impl_->Error("the start was not recorded in the store's chain: " + s.message());
     }
     impl_->Poll();
     impl_->StartRealtime();

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "agent/store.h"
+#include "agent/store_chain.h"
 #include "agent/store_file.h"
 #include "core/drift_json.h"
 #include "core/hash.h"
@@ -259,10 +260,79 @@ Result<std::string> Outbox::Enqueue(const CheckResult& result, int64_t now_ns) {
         DW_RETURN_IF_ERROR(up.Bind(1, digest).Run());
       }
     }
+    if (result.source.empty() && result.target.rfind("container:", 0) != 0) {
+      DW_RETURN_IF_ERROR(AttachChain(&copy));
+    }
     DW_ASSIGN_OR_RETURN(id, InsertFitted(FitReport(std::move(copy), budget_), now_ns));
     return Status::Ok();
   }));
   return id;
+}
+
+Status Outbox::AttachChain(CheckResult* r) {
+  DW_ASSIGN_OR_RETURN(auto t, db_->Prepare("SELECT count(*) FROM sqlite_master WHERE type = "
+                                           "'table' AND name = 'chain'"));
+  DW_ASSIGN_OR_RETURN(bool row, t.Step());
+  if (!row || t.Int(0) == 0) return Status::Ok();
+  t.Reset();
+  DW_ASSIGN_OR_RETURN(int64_t acked, ChainAcked());
+  DW_ASSIGN_OR_RETURN(auto last, db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM chain"));
+  DW_ASSIGN_OR_RETURN(row, last.Step());
+  const int64_t length = row ? last.Int(0) : 0;
+  last.Reset();
+  // A chain shorter than what the collector holds (rows removed since) is
+  // sent as it is: the collector sees the rewind.
+  chain::ReportChain c;
+  c.from = std::min(acked, length);
+  DW_ASSIGN_OR_RETURN(auto records,
+                      agent::ReadChainRecords(*db_, c.from, chain::kMaxReportRecords));
+  size_t bytes = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    bytes += records[i].first.body.size();
+    if (bytes > kMaxReportChainBytes && i > 0) {
+      records.resize(i);
+      break;
+    }
+  }
+  if (records.empty()) {
+    c.length = c.from;
+    DW_ASSIGN_OR_RETURN(c.head, agent::ChainHeadAt(*db_, c.from));
+  } else {
+    c.length = records.back().first.seq;
+    c.head = records.back().second;
+    for (auto& [record, head] : records) c.records.push_back(std::move(record));
+  }
+  r->chain = std::move(c);
+  return Status::Ok();
+}
+
+Result<int64_t> Outbox::ChainAcked() {
+  DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT value FROM report_state WHERE key = "
+                                           "'chain_acked'"));
+  DW_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? std::max<int64_t>(0, std::strtoll(q.Text(0).c_str(), nullptr, 10)) : 0;
+}
+
+Result<std::string> Outbox::AckChain(int64_t held, const std::string& head) {
+  std::string warning;
+  DW_RETURN_IF_ERROR(sqlite::InTransaction(*db_, [&]() -> Status {
+    std::string own;
+    if (held >= 0) {
+      auto at = agent::ChainHeadAt(*db_, held);
+      // No chain table: nothing of ours to compare with.
+      if (at.ok()) own = *at;
+    }
+    if (own.empty() || own != head) {
+      warning = "the collector holds this host's chain up to record " + std::to_string(held) +
+                " with head " + head + ", but this store's head there is " +
+                (own.empty() ? "absent" : own) + "; keeping the acknowledged length";
+      return Status::Ok();
+    }
+    DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("INSERT OR REPLACE INTO report_state(key, value) "
+                                              "VALUES('chain_acked', ?)"));
+    return up.Bind(1, std::to_string(held)).Run();
+  }));
+  return warning;
 }
 
 Result<bool> Outbox::Shrink(int64_t seq) {

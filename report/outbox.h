@@ -17,11 +17,16 @@
 // collector takes a host's latest counts from the last report it stores);
 // Shrink() folds a queued report further when the collector answers 413.
 //
+// A check of the host carries the store's chain records that the collector
+// was not yet seen to hold (docs/wire.md, "Integrity"): those after
+// report_state "chain_acked", which the collector's answers move on
+// (AckChain).
+//
 // Tables (component 'report' in schema_versions, version 1):
 //   report_outbox(seq, report_id, created_ns, body, events, attempts,
 //                 next_attempt_ns, last_error, state, overflow)
 //   report_state(key, value)   -- collector, host_id, token, group, ca_file,
-//                                 packages_digest
+//                                 packages_digest, chain_acked
 //
 // Thread-safety: one Outbox per thread; several processes may share the
 // database file (SQLite locking, busy timeout).
@@ -47,6 +52,9 @@ namespace driftwatch::report {
 
 constexpr int kReportSchemaVersion = 1;
 constexpr int64_t kDefaultOutboxMax = 1000;
+// The most chain record bodies one report carries; the next report carries
+// on from there.
+constexpr size_t kMaxReportChainBytes = 256 << 10;
 
 struct Enrollment {
   std::string collector;  // base URL, e.g. http://127.0.0.1:8080
@@ -84,7 +92,18 @@ class Outbox {
   // The package inventory goes in full only when its digest differs from
   // the one last queued in full (report_state "packages_digest"); otherwise
   // the report carries just the digest and count, so reports stay small.
+  // A check of the host (source "", target not a container) carries the
+  // chain: the records after chain_acked (after the store's length when
+  // chain_acked is beyond it), at most chain::kMaxReportRecords of them
+  // and kMaxReportChainBytes of bodies.
   Result<std::string> Enqueue(const CheckResult& result, int64_t now_ns);
+  // The chain length the collector was last seen to hold (0: never).
+  Result<int64_t> ChainAcked();
+  // The collector's answer to a report: it holds `held` records ending in
+  // `head`. When the store's own head after record `held` is `head`,
+  // chain_acked becomes `held` and "" is returned; otherwise chain_acked
+  // is kept and the answer is a warning naming both heads.
+  Result<std::string> AckChain(int64_t held, const std::string& head);
   // Makes the next report carry the full package list again: called when
   // the collector answers that it lacks the list a digest names.
   Status ForgetPackagesDigest();
@@ -117,6 +136,9 @@ class Outbox {
   Result<std::string> InsertFitted(std::vector<CheckResult> fitted, int64_t now_ns);
   Status Init();
   Status MakeRoom(int64_t now_ns);
+  // Sets r->chain from the store's chain table (inside Enqueue's
+  // transaction); nothing when the store has no chain yet.
+  Status AttachChain(CheckResult* r);
 
   std::unique_ptr<sqlite::Db> db_;
   int64_t max_reports_;

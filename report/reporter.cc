@@ -23,6 +23,7 @@ std::string DeliveryOutcome::Note() const {
   if (rejected) note += ", " + std::to_string(rejected) + " rejected by the collector";
   if (remaining) note += ", " + std::to_string(remaining) + " kept in the outbox";
   if (!error.ok()) note += " (" + error.message() + ")";
+  for (const std::string& w : warnings) note += "; " + w;
   return note;
 }
 
@@ -37,6 +38,24 @@ bool ReportDue(int64_t next_attempt_ns, int64_t now_ns, const DeliveryOptions& o
 int64_t ReportBackoffNs(int attempts, int64_t max_backoff_ns) {
   return std::min(max_backoff_ns, int64_t{1000000000} << std::min(attempts - 1, 30));
 }
+
+namespace {
+
+// Moves chain_acked on as the collector's answer allows (outbox.h), and
+// keeps what a person must hear of it.
+Status NoteChainAnswer(Outbox& outbox, const ChainAnswer& chain, DeliveryOutcome* out) {
+  DW_ASSIGN_OR_RETURN(std::string warning, outbox.AckChain(chain.held, chain.head));
+  if (!warning.empty()) out->warnings.push_back(std::move(warning));
+  if (chain.state == "alert") {
+    out->warnings.push_back(
+        "the collector raised an integrity alert on this host's chain (it holds " +
+        std::to_string(chain.held) + " records, head " + chain.head +
+        "); see driftwatch store verify and the collector's host page");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<DeliveryOutcome> DeliverOutbox(Host& host, Outbox& outbox, CollectorClient& client,
                                       const Enrollment& enrollment, const DeliveryOptions& options,
@@ -56,11 +75,13 @@ Result<DeliveryOutcome> DeliverOutbox(Host& host, Outbox& outbox, CollectorClien
         break;
       }
       bool packages_needed = false;
+      std::optional<ChainAnswer> chain;
       Status s = client.SendReport(StampReport(q.body, enrollment.host_id, host.NowNs()),
-                                   &packages_needed);
+                                   &packages_needed, &chain);
       if (s.ok()) {
         DW_RETURN_IF_ERROR(outbox.Remove(q.seq));
         if (packages_needed) DW_RETURN_IF_ERROR(outbox.ForgetPackagesDigest());
+        if (chain) DW_RETURN_IF_ERROR(NoteChainAnswer(outbox, *chain, &out));
         ++out.sent;
         ++handled;
         continue;

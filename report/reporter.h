@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/drift.h"
 #include "core/host.h"
@@ -46,7 +47,11 @@ struct DeliveryOutcome {
   int rejected = 0;
   int shrunk = 0;         // times a report was shrunk after a 413
   int64_t remaining = 0;  // pending after this call
-  Status error;           // why delivery stopped early (ok when it did not)
+  // What the collector's answers said about this host's chain that needs a
+  // person (docs/integrity.md): a head that differs from the store's, an
+  // integrity alert.
+  std::vector<std::string> warnings;
+  Status error;  // why delivery stopped early (ok when it did not)
   std::string Note() const;
 };
 

@@ -19,9 +19,10 @@ using sqlite::Stmt;
 
 // Tables copied (trees by id, the others by rowid), in an order that brings
 // what a row points at before the row.
-constexpr const char* kCopiedTables[] = {"trees",      "snapshots",    "baselines",
-                                         "checks",     "events",       "blobs",
-                                         "xattr_sets", "report_state", "report_outbox"};
+// The chain is copied as it is: what was lost with it shows in store verify.
+constexpr const char* kCopiedTables[] = {"trees",        "snapshots",    "baselines",  "checks",
+                                         "events",       "blobs",        "xattr_sets", "chain",
+                                         "report_state", "report_outbox"};
 constexpr int kMaxProblems = 20;
 
 // Tree ids (16 bytes) as numbers, for halving ranges of them.
