@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "collector/auth.h"
+#include "collector/integrity_cmd.h"
 #include "collector/lifecycle_cmd.h"
 #include "collector/log.h"
 #include "collector/pg_import.h"
@@ -369,6 +370,7 @@ std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
   // One line per command; each command's file adds it and its flags.
   AddTokenCommand(*program, host);
   AddLifecycleCommands(*program, host);
+  AddIntegrityCommands(*program, host);
   AddBaselineCommand(*program, host);
   AddPackageCommand(*program, host);
   AddMigrateCommand(*program, host);
