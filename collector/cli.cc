@@ -72,7 +72,9 @@ cmdline::Manual CollectorManual() {
       "file and reopens the log file. The commands manage the store a server uses: they take the "
       "STORE flags --config FILE (its store or db key), --db FILE or --store URL, and "
       "--store-pool N; a flag overrides the file.";
-  m.exit_status = "0: success.\n\n2: an error, including a mistake on the command line.";
+  m.exit_status =
+      "0: success.\n\n1: verify found an event chain that does not fit (each place on a line)."
+      "\n\n2: an error, including a mistake on the command line.";
   m.files =
       "/etc/driftwatch/collector.yaml\tthe configuration of the packaged service\n"
       "/var/lib/driftwatch-collector/collector.db\tthe default SQLite store\n"

@@ -306,6 +306,12 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   // Per-host rows no other part of an ingest touches come first, outside
   // the lock (a duplicate report rolls them back).
   IngestResult out;
+  // What the self-integrity check compares with is the list before this
+  // report's replaces it.
+  std::string stored_package_version;
+  if (r.self && r.packages && r.packages->full) {
+    DW_ASSIGN_OR_RETURN(stored_package_version, PgStoredDriftwatchVersion(*c, rep.host_id));
+  }
   DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
   // Serializes ingests across collectors: event ids become visible in id
   // order (a cursor never skips a late commit) and a report id racing on two
@@ -322,7 +328,8 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   std::vector<std::string> chain_heads;
   std::optional<ChainAnswer> seen_answer;
   if (seen.size() == 0) {
-    DW_RETURN_IF_ERROR(PgIngestIntegrity(*c, rep, &out, &chain_seqs, &chain_heads));
+    DW_RETURN_IF_ERROR(
+        PgIngestIntegrity(*c, rep, stored_package_version, &out, &chain_seqs, &chain_heads));
   } else {
     seen_answer = PgDecodeAnswer(seen.Text(0, 0));
   }

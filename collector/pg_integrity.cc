@@ -103,7 +103,16 @@ std::optional<ChainAnswer> PgDecodeAnswer(const std::string& text) {
   return a;
 }
 
-Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep, IngestResult* out,
+Result<std::string> PgStoredDriftwatchVersion(PgConn& c, const std::string& host_id) {
+  DW_ASSIGN_OR_RETURN(auto p, c.Exec("chain_pkg_version",
+                                     "SELECT version FROM host_packages WHERE host_id = $1 "
+                                     "AND name = 'driftwatch' LIMIT 1",
+                                     {host_id}));
+  return p.size() > 0 ? p.Text(0, 0) : std::string();
+}
+
+Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep,
+                         const std::string& stored_package_version, IngestResult* out,
                          std::vector<int64_t>* seqs, std::vector<std::string>* heads) {
   const CheckResult& r = rep.result;
   DW_RETURN_IF_ERROR(EnsureRow(c, rep.host_id));
@@ -157,11 +166,7 @@ Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep, IngestResult* out
     }
     if (r.packages && r.packages->full) {
       ctx.report_package_version = DriftwatchPackageVersion(r.packages->list);
-      DW_ASSIGN_OR_RETURN(auto p, c.Exec("chain_pkg_version",
-                                         "SELECT version FROM host_packages WHERE host_id = $1 "
-                                         "AND name = 'driftwatch' LIMIT 1",
-                                         {rep.host_id}));
-      if (p.size() > 0) ctx.stored_package_version = p.Text(0, 0);
+      ctx.stored_package_version = stored_package_version;
     }
     static const std::vector<chain::Record> kNone;
     for (const IntegrityFinding& f : JudgeSelf(ctx, *r.self, r.chain ? r.chain->records : kNone)) {

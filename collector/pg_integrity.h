@@ -24,8 +24,15 @@ namespace driftwatch::collector {
 // kInvalidArgument for a chain whose heads do not recompute (the caller
 // rolls back). Then fills `seqs`/`heads` with each event's place in the
 // host's event chain and stores the chain's new head.
-Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep, IngestResult* out,
+// `stored_package_version`: the driftwatch package's version in the host's
+// package list before this report's inventory was written
+// (PgStoredDriftwatchVersion, read first).
+Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep,
+                         const std::string& stored_package_version, IngestResult* out,
                          std::vector<int64_t>* seqs, std::vector<std::string>* heads);
+// The version of the driftwatch package in the host's stored package list,
+// "" when none.
+Result<std::string> PgStoredDriftwatchVersion(PgConn& c, const std::string& host_id);
 std::optional<ChainAnswer> PgDecodeAnswer(const std::string& text);
 std::string PgEncodeAnswer(const std::optional<ChainAnswer>& a);
 

@@ -132,7 +132,8 @@ class IntegrityTest : public ::testing::Test {
     EXPECT_EQ(a.status, 200) << a.body;
     std::vector<value> out;
     if (a.status != 200) return out;
-    for (const value& x : a.json().at("alerts").as_array()) out.push_back(x);
+    const value j = a.json();
+    for (const value& x : j.at("alerts").as_array()) out.push_back(x);
     return out;
   }
   int64_t Reports() {
@@ -338,19 +339,18 @@ TEST_F(IntegrityTest, SelfChangesAlertUnlessExplained) {
                   std::vector<PackageInfo>{{"dpkg", "driftwatch", "0.2.0-1", "amd64"}}})
                 .status,
             200);
-  ASSERT_EQ(Send({5,
-                  std::nullopt,
-                  Self('g', 'b', 'c', "0.2.0"),
-                  {},
-                  std::vector<PackageInfo>{{"dpkg", "driftwatch", "0.2.0-2", "amd64"}}})
-                .status,
-            200);
+  Answer five = Send({5,
+                      std::nullopt,
+                      Self('9', 'b', 'c', "0.2.0"),
+                      {},
+                      std::vector<PackageInfo>{{"dpkg", "driftwatch", "0.2.0-2", "amd64"}}});
+  ASSERT_EQ(five.status, 200) << five.body;
   EXPECT_EQ(Alerts().size(), 1u);
   all = Alerts("host=web-1");
   ASSERT_EQ(all.size(), 3u);
   EXPECT_NE(all[0].at("resolution").as_string().find("0.2.0-2"), std::string::npos);
   // Rules changed without a record: high; with one: info.
-  ASSERT_EQ(Send({6, std::nullopt, Self('g', 'd', 'c', "0.2.0")}).status, 200);
+  ASSERT_EQ(Send({6, std::nullopt, Self('9', 'd', 'c', "0.2.0")}).status, 200);
   open = Alerts();
   ASSERT_EQ(open.size(), 2u);
   EXPECT_EQ(open[0].at("kind").as_string(), "rules");
@@ -358,10 +358,10 @@ TEST_F(IntegrityTest, SelfChangesAlertUnlessExplained) {
   AgentChain a;
   a.Append(chain::kRules, BodyBuilder()
                               .Str("path", "/etc/driftwatch/rules.yaml")
-                              .Str("digest", std::string(64, 'h'))
+                              .Str("digest", std::string(64, '7'))
                               .Str("fingerprint", "f")
                               .Build());
-  ASSERT_EQ(Send({7, a.Section(0, 1), Self('g', 'h', 'c', "0.2.0")}).status, 200);
+  ASSERT_EQ(Send({7, a.Section(0, 1), Self('9', '7', 'c', "0.2.0")}).status, 200);
   EXPECT_EQ(Alerts().size(), 2u);
   all = Alerts("host=web-1");
   EXPECT_EQ(all[0].at("kind").as_string(), "rules");
@@ -376,7 +376,7 @@ TEST_F(IntegrityTest, TheCliResetsTrustAudited) {
   auto r = Cli("host trust-reset web-1");
   EXPECT_NE(r.exit_code, 0) << "--reason is required";
   const std::string log = dir_ / "audit.log";
-  WriteFile(dir_ / "c.yaml", "log_file: " + log + "\n");
+  WriteFile(dir_ / "c.yaml", "version: 1\nlog_file: " + log + "\n");
   r = Cli("host trust-reset web-1 --reason 'agent reinstalled' --config " + Q(dir_ / "c.yaml"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("epoch 2"), std::string::npos) << r.out;

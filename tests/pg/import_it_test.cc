@@ -149,7 +149,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 7\n"
+            "postgresql store migrated from schema version 0 to 8\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -344,7 +344,8 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   EXPECT_EQ(collector::FormatImportCounts(*copied),
             "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
             "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines, "
-            "1 host_report_status");
+            "1 host_report_status, 1 chain_hosts, 0 chain_records, 0 chain_baselines, "
+            "0 integrity_alerts");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});

@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 7; run "
+            "collector store schema version 0 is older than this build's 8; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
