@@ -73,6 +73,8 @@ describe('integrity on the dashboard', () => {
     assert.ok(text.startsWith('1 open critical integrity alert: the history of int-1 may have ' +
       'been rewritten on the host.'), text);
     assert.equal(await page.getAttribute('#integrity-banner', 'role'), 'alert');
+    const attention = await page.textContent('#attention-h + *');
+    assert.ok(attention.includes('int-1') && attention.includes('1 integrity alerts'), attention);
     await shot('overview-integrity-banner');
     await page.click('#integrity-banner a:text-is("int-1")');
     await page.waitForSelector('#integrity-alerts');

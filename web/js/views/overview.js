@@ -24,8 +24,8 @@ function integrityBanner(alerts) {
         (critical.length === 1 ? '' : 's')),
       ': the history of ', hosts.map((x, i) => [i ? ', ' : '',
         h('a', {href: routeHref('/hosts/' + encodeURIComponent(x))}, x)]),
-      ' may have been rewritten on the host. Review, then reset trust ' +
-      '(driftwatch-collector host trust-reset HOST --reason TEXT).');
+      ' may have been rewritten on the host. Review, then reset trust: ',
+      h('code', {}, 'driftwatch-collector host trust-reset HOST --reason TEXT'), '.');
 }
 
 export function topPaths(events, n = 10) {
@@ -152,7 +152,8 @@ export function overviewView({params}) {
                       class: 'hbar'}, svg('rect', {x: 0, y: 0, height: 10,
                       width: (100 * n / max).toFixed(1), class: `seg sev-${k}`}))));
           }))));
-      const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused);
+      const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused ||
+        x.integrity_alerts);
       replace(attention, needs.length === 0
         ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
         : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
@@ -162,6 +163,8 @@ export function overviewView({params}) {
             x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
             x.reports_refused ? h('span', {class: 'badge state-refused'},
                 `${x.reports_refused} reports refused`) : null, ' ',
+            x.integrity_alerts ? h('span', {class: 'badge integrity-critical'},
+                `${x.integrity_alerts} integrity alerts`) : null, ' ',
             h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
 
       imagePanel(images, await api.images());
