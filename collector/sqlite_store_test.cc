@@ -375,5 +375,37 @@ TEST_F(SqliteStoreTest, UpgradesVersion4EventsWithoutActors) {
   EXPECT_EQ(v->Int(1), 2);
 }
 
+TEST_F(SqliteStoreTest, UpgradesVersion6EventsOutsideTheEventChain) {
+  ASSERT_TRUE(
+      store_->IngestReport(Envelope("r1", {Severity::kHigh, Severity::kLow}, 100), {}).ok());
+  store_.reset();
+  // The file as version 6 left it: no integrity columns or tables.
+  ExecOn(path_,
+         "DROP INDEX events_chain; ALTER TABLE events DROP COLUMN chain_seq; "
+         "ALTER TABLE events DROP COLUMN chain_head; ALTER TABLE reports DROP COLUMN "
+         "chain_answer; DROP TABLE chain_hosts; DROP TABLE chain_records; DROP TABLE "
+         "chain_baselines; DROP TABLE integrity_alerts; UPDATE schema_versions SET version = 6");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  // The old events are kept, outside the chain; new ones start it.
+  ASSERT_TRUE(store_->IngestReport(Envelope("r2", {Severity::kHigh}, 200), {}).ok());
+  auto c = store_->GetHostChain("h");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->events.length, 1);
+  auto f = store_->VerifyEventChains("", {});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_TRUE(f->empty()) << (*f)[0].detail;
+  EXPECT_EQ(store_->Counts()->events, 3);
+  // Pruning the old events leaves the anchor where it was.
+  auto pruned = store_->PruneEvents(150, 100);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(*pruned, 2);
+  EXPECT_EQ(store_->GetHostChain("h")->events.anchor_seq, 0);
+  f = store_->VerifyEventChains("h", {});
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->empty());
+}
+
 }  // namespace
 }  // namespace driftwatch::collector
