@@ -55,7 +55,7 @@ TEST_F(MultiCollectorTest, EveryReportStoredOnceWhileACollectorDies) {
   EXPECT_EQ(early.Kill(SIGKILL), 2);
   EXPECT_EQ(testutil::Run("cat " + Q(tmp_ / "early.log")).out,
             "driftwatch-collector: collector store schema version 0 is older than this build's "
-            "7; run `driftwatch-collector migrate --store URL`\n");
+            "8; run `driftwatch-collector migrate --store URL`\n");
 
   auto m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
