@@ -3,6 +3,8 @@
 
 #include <cpprest/json.h>
 
+#include "collector/pg_events.h"
+
 namespace driftwatch::collector {
 namespace {
 
@@ -249,6 +251,11 @@ Result<int64_t> PgTrustReset(PgConn& c, const std::string& host_id, const std::s
                              const std::string& reason, int64_t now_ns) {
   PgTx tx(c);
   DW_RETURN_IF_ERROR(tx.Begin());
+  // The ingest lock first, as host removal takes it: the locks are taken in
+  // the order an ingest takes them, and no report of the host is judged
+  // across the reset.
+  DW_RETURN_IF_ERROR(
+      c.Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
   DW_ASSIGN_OR_RETURN(
       auto h, c.Exec("trust_host_lock", "SELECT 1 FROM hosts WHERE id = $1 FOR UPDATE", {host_id}));
   if (h.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");
