@@ -209,6 +209,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
 
   if (auto r = RouteLifecycle(config, *caller, req, p)) return *r;
   if (auto r = RouteContent(config, *caller, req, p)) return *r;
+  if (auto r = RouteIntegrity(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
@@ -514,7 +515,8 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   // A store failure is the collector's (500/503): the agent keeps the report.
   if (!ingested.ok()) {
     const Status& s = ingested.status();
-    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kAlreadyExists) {
+    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kAlreadyExists ||
+        s.code() == StatusCode::kInvalidArgument) {
       return invalid(s);
     }
     return Error(s.code() == StatusCode::kUnavailable ? 503 : 500, s.message());
@@ -538,6 +540,7 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   o["received"] = value(FormatRfc3339Nanos(ingested->received_ns));
   o["summary"] = summary;
   if (ingested->packages_needed) o["packages_needed"] = value::boolean(true);
+  if (ingested->chain) o["chain"] = ChainAnswerJson(*ingested->chain);
   return Json(200, o);
 }
 

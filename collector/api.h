@@ -213,6 +213,12 @@ class Api {
                            const HttpRequest& req);
   HttpResponse FleetRestore(const CollectorConfig& config, const HttpRequest& req);
 
+  // Integrity (api_integrity.cc): the answer to GET /integrity, GET
+  // /hosts/{id}/chain or POST /hosts/{id}/trust-reset, else nullopt.
+  std::optional<HttpResponse> RouteIntegrity(const CollectorConfig& config, const Caller& c,
+                                             const HttpRequest& req,
+                                             const std::vector<std::string>& p);
+
   FleetStore& store_;
   const LiveConfig& config_;
   Metrics& metrics_;

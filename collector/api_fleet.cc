@@ -163,6 +163,7 @@ HttpResponse Api::FleetSummary(const CollectorConfig& config) {
                                     ? value::number((now - h.baseline_since_ns) / 1000000000)
                                     : value::null();
     x["reports_refused"] = value::number(h.reports_refused);
+    x["integrity_alerts"] = value::number(h.open_integrity_alerts);
     list[i] = x;
   }
   o["host_list"] = list;

@@ -109,6 +109,7 @@ web::json::value HostToJson(const HostRecord& h, int64_t now_ns, int64_t silent_
     }
   }
   o["last_report_summary"] = summary;
+  o["integrity_alerts"] = value::number(h.open_integrity_alerts);
   value refused = value::object();
   refused["count"] = value::number(h.reports_refused);
   refused["last"] = TimeOrNull(h.last_refused_ns);

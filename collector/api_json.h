@@ -32,6 +32,10 @@ web::json::value EventToJson(const EventRecord& e);
 web::json::value CommandToJson(const CommandRecord& c);
 // A token as GET /tokens lists it (never the secret); api_lifecycle.cc.
 web::json::value TokenRecordJson(const TokenRecord& t);
+// Integrity (api_integrity.cc, docs/api.md "Integrity").
+web::json::value ChainAnswerJson(const ChainAnswer& a);
+web::json::value IntegrityAlertJson(const IntegrityAlert& a);
+web::json::value HostChainJson(const HostChain& c);
 
 // An opaque pagination cursor of /drift and /paths/history (docs/api.md
 // "Order and cursors"): a key of the (detected, id) order, the order the

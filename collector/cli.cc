@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "collector/auth.h"
+#include "collector/integrity_cmd.h"
 #include "collector/lifecycle_cmd.h"
 #include "collector/log.h"
 #include "collector/pg_import.h"
@@ -71,7 +72,9 @@ cmdline::Manual CollectorManual() {
       "file and reopens the log file. The commands manage the store a server uses: they take the "
       "STORE flags --config FILE (its store or db key), --db FILE or --store URL, and "
       "--store-pool N; a flag overrides the file.";
-  m.exit_status = "0: success.\n\n2: an error, including a mistake on the command line.";
+  m.exit_status =
+      "0: success.\n\n1: verify found an event chain that does not fit (each place on a line)."
+      "\n\n2: an error, including a mistake on the command line.";
   m.files =
       "/etc/driftwatch/collector.yaml\tthe configuration of the packaged service\n"
       "/var/lib/driftwatch-collector/collector.db\tthe default SQLite store\n"
@@ -369,6 +372,7 @@ std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
   // One line per command; each command's file adds it and its flags.
   AddTokenCommand(*program, host);
   AddLifecycleCommands(*program, host);
+  AddIntegrityCommands(*program, host);
   AddBaselineCommand(*program, host);
   AddPackageCommand(*program, host);
   AddMigrateCommand(*program, host);

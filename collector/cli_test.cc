@@ -39,13 +39,15 @@ TEST(CollectorArgsTest, MistakesSayWhatWasExpected) {
       {{"--store", "mysql://x"},
        "driftwatch-collector: --store: expected sqlite:///PATH or postgresql://USER@HOST/DB"},
       {{"serve"},
-       "driftwatch-collector: unknown command 'serve' (expected token, host, baseline, package, "
+       "driftwatch-collector: unknown command 'serve' (expected token, host, verify, baseline, "
+       "package, "
        "migrate)"},
       {{"token"}, "driftwatch-collector token: expected a subcommand: create, list, revoke"},
       {{"token", "revoke", "--db", "x.db"}, "driftwatch-collector token revoke: ID is required"},
       {{"token", "list", "--db", "x.db", "--format", "csv"},
        "driftwatch-collector token list: --format: expected table or json, not 'csv'"},
-      {{"host"}, "driftwatch-collector host: expected a subcommand: list, remove, rename"},
+      {{"host"},
+       "driftwatch-collector host: expected a subcommand: list, remove, rename, trust-reset"},
       {{"host", "rename", "web-1", "--db", "x.db"},
        "driftwatch-collector host rename: NEW is required"},
       {{"token", "create", "--db", "x.db"},

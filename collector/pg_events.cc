@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "collector/pg_integrity.h"
 #include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
 #include "collector/store_rows.h"
@@ -33,7 +34,8 @@ namespace {
 //   $28 1 for a realtime report (the host's check state is kept, store.h);
 //   per event: $29 actor, $30 actor_exe, $31 actor_uid, $32 transient (0/1),
 //   $33 reverted_by, $34 event_ns (NULL elements when unknown), $35 diff
-//   (NULL when none).
+//   (NULL when none); $36 the event's seq in its host's event chain, $37 its
+//   head; $38 the answer to the report's chain (pg_integrity.h).
 constexpr const char* kIngestSql = R"sql(
 WITH dup AS (
   SELECT seq, first_event_id, events, received_ns, host_id FROM reports
@@ -56,24 +58,29 @@ h AS (
   WHERE id = $2::text AND NOT EXISTS (SELECT 1 FROM dup) RETURNING grp),
 ev AS (
   SELECT nextval('events_id_seq') AS id, u.path, u.kind, u.severity, u.body, u.actor,
-    u.actor_exe, u.actor_uid, u.transient, u.reverted_by, u.event_ns, u.diff
+    u.actor_exe, u.actor_uid, u.transient, u.reverted_by, u.event_ns, u.diff, u.chain_seq,
+    u.chain_head
   FROM h, unnest($17, $18::int[], $19::int[], $20::text[], $29::text[], $30::text[],
-    $31::bigint[], $32::int[], $33::text[], $34::bigint[], $35::text[]) WITH ORDINALITY
+    $31::bigint[], $32::int[], $33::text[], $34::bigint[], $35::text[], $36::bigint[],
+    $37::text[]) WITH ORDINALITY
     AS u(path, kind, severity, body, actor, actor_exe, actor_uid, transient, reverted_by,
-      event_ns, diff, ord)
+      event_ns, diff, chain_seq, chain_head, ord)
   ORDER BY u.ord),
 rep AS (
   INSERT INTO reports(report_id, host_id, agent_version, sent_ns, received_ns, started_ns,
-    finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats)
+    finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats,
+    chain_answer)
   SELECT $1, $2, $3, $4::bigint, $5, $6, $7::bigint, $8, $9, $10,
-    coalesce((SELECT min(id) FROM ev), 0), cardinality($17), $11::text, $12::text FROM h
+    coalesce((SELECT min(id) FROM ev), 0), cardinality($17), $11::text, $12::text, $38::text
+  FROM h
   RETURNING seq, first_event_id),
 ins AS (
   INSERT INTO events(id, report_seq, report_id, host_id, grp, path, kind, severity,
     detected_ns, received_ns, body, actor, actor_exe, actor_uid, transient, reverted_by,
-    event_ns, diff)
+    event_ns, diff, chain_seq, chain_head)
   SELECT ev.id, rep.seq, $1, $2, h.grp, ev.path, ev.kind, ev.severity, $7, $5, ev.body,
-    ev.actor, ev.actor_exe, ev.actor_uid, ev.transient = 1, ev.reverted_by, ev.event_ns, ev.diff
+    ev.actor, ev.actor_exe, ev.actor_uid, ev.transient = 1, ev.reverted_by, ev.event_ns, ev.diff,
+    ev.chain_seq, ev.chain_head
   FROM ev, rep, h ORDER BY ev.id),
 cnt AS (
   INSERT INTO event_counts(severity, n)
@@ -256,42 +263,41 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
       route_group_names.push_back(g);
     }
   }
-  const std::vector<PgParam> params = {
-      rep.report_id,
-      rep.host_id,
-      rep.agent_version,
-      PgInt(rep.sent_ns),
-      PgInt(rep.received_ns),
-      PgInt(r.started_ns),
-      PgInt(r.finished_ns),
-      r.baseline,
-      PgInt(r.baseline_revision),
-      r.root.Hex(),
-      warnings.serialize(),
-      stats.serialize(),
-      r.target,
-      SubtreesToJson(r.subtrees).serialize(),
-      PgInt(r.interval_ns),
-      r.baseline_root.IsZero() ? std::string() : r.baseline_root.Hex(),
-      PgArray(paths),
-      PgIntArray(kinds),
-      PgIntArray(severities),
-      PgArray(rep.events_json),
-      PgArray(route_names),
-      PgIntArray(route_min),
-      PgIntArray(route_every),
-      PgIntArray(route_group_routes),
-      PgArray(route_group_names),
-      PgInt(rep.total_events),
-      rep.summary_json,
-      PgInt(r.source == "realtime" ? 1 : 0),
-      PgNullableArray(actors),
-      PgNullableArray(actor_exes),
-      PgNullableIntArray(actor_uids),
-      PgIntArray(transients),
-      PgNullableArray(reverted),
-      PgNullableIntArray(event_ns),
-      PgNullableArray(diffs)};
+  std::vector<PgParam> params = {rep.report_id,
+                                 rep.host_id,
+                                 rep.agent_version,
+                                 PgInt(rep.sent_ns),
+                                 PgInt(rep.received_ns),
+                                 PgInt(r.started_ns),
+                                 PgInt(r.finished_ns),
+                                 r.baseline,
+                                 PgInt(r.baseline_revision),
+                                 r.root.Hex(),
+                                 warnings.serialize(),
+                                 stats.serialize(),
+                                 r.target,
+                                 SubtreesToJson(r.subtrees).serialize(),
+                                 PgInt(r.interval_ns),
+                                 r.baseline_root.IsZero() ? std::string() : r.baseline_root.Hex(),
+                                 PgArray(paths),
+                                 PgIntArray(kinds),
+                                 PgIntArray(severities),
+                                 PgArray(rep.events_json),
+                                 PgArray(route_names),
+                                 PgIntArray(route_min),
+                                 PgIntArray(route_every),
+                                 PgIntArray(route_group_routes),
+                                 PgArray(route_group_names),
+                                 PgInt(rep.total_events),
+                                 rep.summary_json,
+                                 PgInt(r.source == "realtime" ? 1 : 0),
+                                 PgNullableArray(actors),
+                                 PgNullableArray(actor_exes),
+                                 PgNullableIntArray(actor_uids),
+                                 PgIntArray(transients),
+                                 PgNullableArray(reverted),
+                                 PgNullableIntArray(event_ns),
+                                 PgNullableArray(diffs)};
 
   PgTx tx(*c);
   // The ingest statements gain nothing from plans made for their values
@@ -300,6 +306,12 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   // Per-host rows no other part of an ingest touches come first, outside
   // the lock (a duplicate report rolls them back).
   IngestResult out;
+  // What the self-integrity check compares with is the list before this
+  // report's replaces it.
+  std::string stored_package_version;
+  if (r.self && r.packages && r.packages->full) {
+    DW_ASSIGN_OR_RETURN(stored_package_version, PgStoredDriftwatchVersion(*c, rep.host_id));
+  }
   DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
   // Serializes ingests across collectors: event ids become visible in id
   // order (a cursor never skips a late commit) and a report id racing on two
@@ -307,6 +319,23 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   // commit: one statement and the COMMIT.
   DW_RETURN_IF_ERROR(
       c->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
+  // Integrity, under the same lock and in the same transaction; a
+  // duplicate gets the answer its original got and changes nothing.
+  DW_ASSIGN_OR_RETURN(
+      auto seen, c->Exec("report_seen", "SELECT chain_answer FROM reports WHERE report_id = $1",
+                         {rep.report_id}));
+  std::vector<int64_t> chain_seqs;
+  std::vector<std::string> chain_heads;
+  std::optional<ChainAnswer> seen_answer;
+  if (seen.size() == 0) {
+    DW_RETURN_IF_ERROR(
+        PgIngestIntegrity(*c, rep, stored_package_version, &out, &chain_seqs, &chain_heads));
+  } else {
+    seen_answer = PgDecodeAnswer(seen.Text(0, 0));
+  }
+  params.push_back(PgIntArray(chain_seqs));
+  params.push_back(PgArray(chain_heads));
+  params.push_back(PgEncodeAnswer(out.chain));
   DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_ingest", kIngestSql, params));
   if (d.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
   if (d.Text(0, 0) == "t") {
@@ -319,6 +348,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
     dup.first_event_id = d.Int(0, 2);
     dup.events = d.Int(0, 3);
     dup.received_ns = d.Int(0, 4);
+    dup.chain = seen_answer;
     return dup;  // the rollback undoes the inventory rows
   }
   out.report_seq = d.Int(0, 1);
@@ -328,6 +358,14 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   DW_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
+
+// Before a month's partition is dropped: each host's anchor moves to its
+// latest event chained in it. $1..$2 the month.
+constexpr const char* kMoveAnchorsSql =
+    "UPDATE chain_hosts SET anchor_seq = m.seq, anchor_head = m.head FROM (SELECT DISTINCT ON "
+    "(host_id) host_id, chain_seq AS seq, chain_head AS head FROM events WHERE detected_ns >= $1 "
+    "AND detected_ns < $2 AND chain_seq > 0 ORDER BY host_id, chain_seq DESC) m "
+    "WHERE chain_hosts.host_id = m.host_id AND m.seq > chain_hosts.anchor_seq";
 
 Result<int64_t> PgPruneEvents(PgConn& conn, PgPartitions& partitions, int64_t cutoff_ns,
                               int batch) {
@@ -349,6 +387,9 @@ Result<int64_t> PgPruneEvents(PgConn& conn, PgPartitions& partitions, int64_t cu
     DW_RETURN_IF_ERROR(
         c->Exec("schema_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgSchemaLock)})
             .status());
+    DW_RETURN_IF_ERROR(c->Exec("partition_anchors", kMoveAnchorsSql,
+                               {PgInt(month->start_ns), PgInt(month->end_ns)})
+                           .status());
     DW_ASSIGN_OR_RETURN(auto n,
                         c->Exec("partition_counts",
                                 "WITH gone AS (SELECT severity, count(*) AS n FROM events WHERE "
@@ -367,14 +408,26 @@ Result<int64_t> PgPruneEvents(PgConn& conn, PgPartitions& partitions, int64_t cu
     DW_RETURN_IF_ERROR(tx.Commit());
     partitions.Forget(month->start_ns);
   }
-  // The month holding the cutoff is pruned row by row, in batches.
+  // The month holding the cutoff is pruned row by row, in batches, each
+  // host's events as a prefix of its event chain (as the SQLite store
+  // does): an event older than the cutoff waits for the newer ones chained
+  // before it, and the anchor moves to the latest pruned.
   PgTx tx(*c);
   DW_RETURN_IF_ERROR(tx.Begin());
   DW_ASSIGN_OR_RETURN(auto rows,
                       c->Exec("prune_rows",
                               "WITH gone AS (DELETE FROM events WHERE (id, detected_ns) IN ("
-                              "SELECT id, detected_ns FROM events WHERE detected_ns < $1 "
-                              "ORDER BY detected_ns LIMIT $2) RETURNING id, severity), "
+                              "SELECT id, detected_ns FROM events e WHERE detected_ns < $1 "
+                              "AND (chain_seq = 0 OR chain_seq < coalesce((SELECT "
+                              "min(k.chain_seq) FROM events k WHERE k.host_id = e.host_id AND "
+                              "k.detected_ns >= $1 AND k.chain_seq > 0), chain_seq + 1)) "
+                              "ORDER BY chain_seq, detected_ns LIMIT $2) "
+                              "RETURNING id, severity, host_id, chain_seq, chain_head), "
+                              "anc AS (UPDATE chain_hosts SET anchor_seq = m.seq, anchor_head = "
+                              "m.head FROM (SELECT DISTINCT ON (host_id) host_id, chain_seq AS "
+                              "seq, chain_head AS head FROM gone WHERE chain_seq > 0 ORDER BY "
+                              "host_id, chain_seq DESC) m WHERE chain_hosts.host_id = m.host_id "
+                              "AND m.seq > chain_hosts.anchor_seq), "
                               "a AS (DELETE FROM alerts WHERE event_id IN (SELECT id FROM gone)), "
                               "cnt AS (SELECT severity, count(*) AS n FROM gone GROUP BY severity) "
                               "UPDATE event_counts SET n = event_counts.n - cnt.n FROM cnt "

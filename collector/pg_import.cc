@@ -43,20 +43,21 @@ constexpr CopyTable kCopyTables[] = {
      nullptr},
     {"reports",
      "seq, report_id, host_id, agent_version, sent_ns, received_ns, started_ns, finished_ns, "
-     "baseline, baseline_revision, root, first_event_id, events, warnings, stats",
+     "baseline, baseline_revision, root, first_event_id, events, warnings, stats, chain_answer",
      "SELECT seq, report_id, host_id, agent_version, sent_ns, received_ns, started_ns, "
-     "finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats "
-     "FROM reports ORDER BY seq",
+     "finished_ns, baseline, baseline_revision, root, first_event_id, events, warnings, stats, "
+     "chain_answer FROM reports ORDER BY seq",
      "reports_seq_seq"},
     // PostgreSQL keeps the report id and receive time on each event row;
     // the realtime columns (version 5) are NULL for events of a check.
     {"events",
      "id, report_seq, report_id, host_id, grp, path, kind, severity, detected_ns, received_ns, "
-     "body, actor, actor_exe, actor_uid, transient, reverted_by, event_ns, diff",
+     "body, actor, actor_exe, actor_uid, transient, reverted_by, event_ns, diff, chain_seq, "
+     "chain_head",
      "SELECT e.id, e.report_seq, r.report_id, e.host_id, e.grp, e.path, e.kind, e.severity, "
      "e.detected_ns, r.received_ns, e.body, e.actor, e.actor_exe, e.actor_uid, "
      "CASE WHEN e.transient <> 0 THEN 'true' ELSE 'false' END, e.reverted_by, e.event_ns, "
-     "e.diff "
+     "e.diff, e.chain_seq, e.chain_head "
      "FROM events e JOIN reports r ON r.seq = e.report_seq ORDER BY e.id",
      "events_id_seq"},
     {"event_counts", "severity, n", "SELECT severity, n FROM event_counts ORDER BY severity",
@@ -95,6 +96,31 @@ constexpr CopyTable kCopyTables[] = {
      "SELECT host_id, last_summary, refused, refused_ns, refused_reason "
      "FROM host_report_status ORDER BY host_id",
      nullptr},
+    // Integrity (SQLite version 7, PostgreSQL version 8): the escrow, the
+    // alerts and each host's event chain head, so that the copy verifies.
+    {"chain_hosts",
+     "host_id, epoch, held_length, held_head, adopted, epoch_started_ns, epoch_reason, self_ns, "
+     "self_exe, self_rules, self_config, self_version, events_length, events_head, anchor_seq, "
+     "anchor_head",
+     "SELECT host_id, epoch, held_length, held_head, CASE WHEN adopted <> 0 THEN 'true' ELSE "
+     "'false' END, epoch_started_ns, epoch_reason, self_ns, self_exe, self_rules, self_config, "
+     "self_version, events_length, events_head, anchor_seq, anchor_head FROM chain_hosts "
+     "ORDER BY host_id",
+     nullptr},
+    {"chain_records", "host_id, epoch, seq, kind, time_ns, body, head, received_ns",
+     "SELECT host_id, epoch, seq, kind, time_ns, body, head, received_ns FROM chain_records "
+     "ORDER BY host_id, epoch, seq",
+     nullptr},
+    {"chain_baselines", "host_id, epoch, name, revision, root, seq",
+     "SELECT host_id, epoch, name, revision, root, seq FROM chain_baselines "
+     "ORDER BY host_id, epoch, name",
+     nullptr},
+    {"integrity_alerts",
+     "id, host_id, kind, severity, epoch, seq, detail, detected_ns, resolved_ns, resolved_by, "
+     "resolution",
+     "SELECT id, host_id, kind, severity, epoch, seq, detail, detected_ns, resolved_ns, "
+     "resolved_by, resolution FROM integrity_alerts ORDER BY id",
+     "integrity_alerts_id_seq"},
 };
 
 // Rows per multi-row INSERT.

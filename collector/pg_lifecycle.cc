@@ -24,6 +24,10 @@ constexpr HostTable kHostTables[] = {
     {"host_containers", "host_rm_containers", "host_mv_containers"},
     {"host_baselines", "host_rm_baselines", "host_mv_baselines"},
     {"host_report_status", "host_rm_status", "host_mv_status"},
+    {"chain_hosts", "host_rm_chain_hosts", "host_mv_chain_hosts"},
+    {"chain_records", "host_rm_chain_records", "host_mv_chain_records"},
+    {"chain_baselines", "host_rm_chain_baselines", "host_mv_chain_baselines"},
+    {"integrity_alerts", "host_rm_integrity_alerts", "host_mv_integrity_alerts"},
 };
 
 // Holds the ingest lock (no report is stored meanwhile) and the host's row;

@@ -132,6 +132,40 @@ ALTER TABLE events ADD COLUMN diff TEXT;
 ALTER TABLE commands ADD COLUMN args TEXT NOT NULL DEFAULT '{}';
 )sql";
 
+// Version 8: integrity (docs/integrity.md): the escrow of agent chains per
+// host and epoch, the held state and last `self` per host, integrity alerts,
+// the answer to a report's chain (kept for duplicates) and each event's
+// place in its host's event chain (0 and '' for events stored before).
+constexpr const char* kV8 = R"sql(
+ALTER TABLE reports ADD COLUMN chain_answer TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN chain_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN chain_head TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_chain ON events(host_id, chain_seq);
+CREATE TABLE chain_hosts(
+  host_id TEXT PRIMARY KEY, epoch BIGINT NOT NULL DEFAULT 1,
+  held_length BIGINT NOT NULL DEFAULT 0, held_head TEXT NOT NULL,
+  adopted BOOLEAN NOT NULL DEFAULT false, epoch_started_ns BIGINT NOT NULL DEFAULT 0,
+  epoch_reason TEXT NOT NULL DEFAULT '', self_ns BIGINT NOT NULL DEFAULT 0,
+  self_exe TEXT NOT NULL DEFAULT '', self_rules TEXT NOT NULL DEFAULT '',
+  self_config TEXT NOT NULL DEFAULT '', self_version TEXT NOT NULL DEFAULT '',
+  events_length BIGINT NOT NULL DEFAULT 0, events_head TEXT NOT NULL,
+  anchor_seq BIGINT NOT NULL DEFAULT 0, anchor_head TEXT NOT NULL);
+CREATE TABLE chain_records(
+  host_id TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL,
+  time_ns BIGINT NOT NULL, body TEXT NOT NULL, head TEXT NOT NULL,
+  received_ns BIGINT NOT NULL, PRIMARY KEY(host_id, epoch, seq));
+CREATE TABLE chain_baselines(
+  host_id TEXT NOT NULL, epoch BIGINT NOT NULL, name TEXT NOT NULL,
+  revision BIGINT NOT NULL, root TEXT NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY(host_id, epoch, name));
+CREATE TABLE integrity_alerts(
+  id BIGSERIAL PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL,
+  severity TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, detail TEXT NOT NULL,
+  detected_ns BIGINT NOT NULL, resolved_ns BIGINT NOT NULL DEFAULT 0,
+  resolved_by TEXT NOT NULL DEFAULT '', resolution TEXT NOT NULL DEFAULT '');
+CREATE INDEX integrity_alerts_host ON integrity_alerts(host_id, resolved_ns);
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -164,7 +198,7 @@ int64_t MonthStartNs(int64_t y, int m) {
 
 const std::vector<PgMigration>& PgMigrations() {
   static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},
-                                                {5, kV5}, {6, kV6}, {7, kV7}};
+                                                {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}};
   return kAll;
 }
 

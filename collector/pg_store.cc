@@ -10,6 +10,7 @@
 #include "collector/inventory.h"
 #include "collector/pg_conn.h"
 #include "collector/pg_events.h"
+#include "collector/pg_integrity.h"
 #include "collector/pg_inventory.h"
 #include "collector/pg_lifecycle.h"
 #include "collector/pg_schema.h"
@@ -406,6 +407,28 @@ class PgStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(auto r, c->Exec("counts", store_rows::kCountsSelect, {}));
     return store_rows::ReadCounts(PgRow(r, 0));
+  }
+
+  Result<std::vector<IntegrityAlert>> ListIntegrityAlerts(const IntegrityQuery& q) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgListIntegrityAlerts(*c, q);
+  }
+
+  Result<HostChain> GetHostChain(const std::string& host_id) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgGetHostChain(*c, host_id);
+  }
+
+  Result<int64_t> TrustReset(const std::string& host_id, const std::string& by,
+                             const std::string& reason, int64_t now_ns) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgTrustReset(*c, host_id, by, reason, now_ns);
+  }
+
+  Result<std::vector<EventChainFinding>> VerifyEventChains(
+      const std::string& host_id, const std::map<std::string, ExportedHead>& expected) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgVerifyEventChains(*c, host_id, expected);
   }
 
  private:

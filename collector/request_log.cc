@@ -17,9 +17,9 @@ constexpr std::array<std::string_view, 11> kCollections = {"agents",  "drift",  
                                                            "fleet",   "hosts",  "images", "paths",
                                                            "reports", "tokens", "whoami"};
 // Fixed segments after the collection; anything else is an id.
-constexpr std::array<std::string_view, 14> kWords = {
-    "accept",     "ack",      "baseline", "baselines", "commands", "compare", "history",
-    "containers", "packages", "rename",   "summary",   "remove",   "diff",    "restore"};
+constexpr std::array<std::string_view, 16> kWords = {
+    "accept",   "ack",    "baseline", "baselines", "commands", "compare", "history", "containers",
+    "packages", "rename", "summary",  "remove",    "diff",     "restore", "chain",   "trust-reset"};
 
 template <size_t N>
 bool OneOf(const std::array<std::string_view, N>& set, std::string_view s) {
@@ -105,6 +105,7 @@ std::string AuditEvent(const RequestRecord& r) {
   if (r.method == "DELETE" && route == "/api/v1/tokens/{id}") return "token_revoke";
   if (r.method == "DELETE" && route == "/api/v1/hosts/{id}") return "host_remove";
   if (r.method == "POST" && route == "/api/v1/hosts/{id}/rename") return "host_rename";
+  if (r.method == "POST" && route == "/api/v1/hosts/{id}/trust-reset") return "trust_reset";
   if (r.method == "POST" &&
       (route == "/api/v1/hosts/{id}/restore" || route == "/api/v1/fleet/restore")) {
     return "restore";

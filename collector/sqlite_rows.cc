@@ -28,14 +28,15 @@ CREATE TABLE IF NOT EXISTS reports(
   agent_version TEXT NOT NULL, sent_ns INTEGER NOT NULL, received_ns INTEGER NOT NULL,
   started_ns INTEGER NOT NULL, finished_ns INTEGER NOT NULL, baseline TEXT NOT NULL,
   baseline_revision INTEGER NOT NULL, root TEXT NOT NULL, first_event_id INTEGER NOT NULL,
-  events INTEGER NOT NULL, warnings TEXT NOT NULL, stats TEXT NOT NULL);
+  events INTEGER NOT NULL, warnings TEXT NOT NULL, stats TEXT NOT NULL,
+  chain_answer TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS reports_host ON reports(host_id, seq);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, report_seq INTEGER NOT NULL, host_id TEXT NOT NULL,
   grp TEXT NOT NULL, path TEXT NOT NULL, kind INTEGER NOT NULL, severity INTEGER NOT NULL,
   detected_ns INTEGER NOT NULL, body TEXT NOT NULL, actor TEXT, actor_exe TEXT,
   actor_uid INTEGER, transient INTEGER NOT NULL DEFAULT 0, reverted_by TEXT, event_ns INTEGER,
-  diff TEXT);
+  diff TEXT, chain_seq INTEGER NOT NULL DEFAULT 0, chain_head TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
 CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
 CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
@@ -74,6 +75,29 @@ CREATE TABLE IF NOT EXISTS host_baselines(
   host_id TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL,
   root TEXT NOT NULL DEFAULT '', since_ns INTEGER NOT NULL, first_seen_ns INTEGER NOT NULL,
   last_seen_ns INTEGER NOT NULL, PRIMARY KEY(host_id, name, revision));
+CREATE TABLE IF NOT EXISTS chain_hosts(
+  host_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL DEFAULT 1,
+  held_length INTEGER NOT NULL DEFAULT 0, held_head TEXT NOT NULL,
+  adopted INTEGER NOT NULL DEFAULT 0, epoch_started_ns INTEGER NOT NULL DEFAULT 0,
+  epoch_reason TEXT NOT NULL DEFAULT '', self_ns INTEGER NOT NULL DEFAULT 0,
+  self_exe TEXT NOT NULL DEFAULT '', self_rules TEXT NOT NULL DEFAULT '',
+  self_config TEXT NOT NULL DEFAULT '', self_version TEXT NOT NULL DEFAULT '',
+  events_length INTEGER NOT NULL DEFAULT 0, events_head TEXT NOT NULL,
+  anchor_seq INTEGER NOT NULL DEFAULT 0, anchor_head TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_records(
+  host_id TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+  time_ns INTEGER NOT NULL, body TEXT NOT NULL, head TEXT NOT NULL,
+  received_ns INTEGER NOT NULL, PRIMARY KEY(host_id, epoch, seq));
+CREATE TABLE IF NOT EXISTS chain_baselines(
+  host_id TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL,
+  revision INTEGER NOT NULL, root TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(host_id, epoch, name));
+CREATE TABLE IF NOT EXISTS integrity_alerts(
+  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+  epoch INTEGER NOT NULL, seq INTEGER NOT NULL, detail TEXT NOT NULL,
+  detected_ns INTEGER NOT NULL, resolved_ns INTEGER NOT NULL DEFAULT 0,
+  resolved_by TEXT NOT NULL DEFAULT '', resolution TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS integrity_alerts_host ON integrity_alerts(host_id, resolved_ns);
 )sql";
 
 // Version 1 -> 2: the columns version 2 added to existing tables; the new
@@ -120,6 +144,16 @@ const char* const kUpgradeToV6Events = "ALTER TABLE events ADD COLUMN diff TEXT"
 const char* const kUpgradeToV6Commands =
     "ALTER TABLE commands ADD COLUMN args TEXT NOT NULL DEFAULT '{}'";
 
+// Version 6 -> 7: integrity (docs/integrity.md): the answer to a report's
+// chain, kept for duplicates, and each event's place in its host's event
+// chain (0 and '' for events stored before: they are outside the chain).
+// The new tables come from kSchema.
+const char* const kUpgradeToV7 = R"sql(
+ALTER TABLE reports ADD COLUMN chain_answer TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN chain_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN chain_head TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift
 // list ordered by detection time (version 4).
@@ -131,6 +165,7 @@ CREATE INDEX IF NOT EXISTS events_group_time ON events(grp, detected_ns, id);
 CREATE INDEX IF NOT EXISTS events_path_time ON events(path, detected_ns, id);
 CREATE INDEX IF NOT EXISTS events_actor_exe ON events(actor_exe, detected_ns, id)
   WHERE actor_exe IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_chain ON events(host_id, chain_seq);
 CREATE INDEX IF NOT EXISTS events_actor_uid ON events(actor_uid, detected_ns, id)
   WHERE actor_uid IS NOT NULL;
 )sql";
@@ -191,6 +226,10 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
     if (!has_diff) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV6Events));
     DW_ASSIGN_OR_RETURN(bool has_args, HasColumn(db, "commands", "args"));
     if (!has_args) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV6Commands));
+  }
+  if (version >= 1 && version <= 6) {
+    DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "events", "chain_seq"));
+    if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV7));
   }
   DW_RETURN_IF_ERROR(db.Exec(kIndexes));
   if (version != kCollectorSchemaVersion) {

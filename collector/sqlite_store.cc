@@ -15,6 +15,7 @@
 #include "collector/sqlite_commands.h"
 #include "collector/sqlite_events.h"
 #include "collector/sqlite_file.h"
+#include "collector/sqlite_integrity.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
@@ -125,8 +126,9 @@ class SqliteStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
     IngestResult out;
     {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT seq, first_event_id, events, received_ns, "
-                                               "host_id FROM reports WHERE report_id = ?"));
+      DW_ASSIGN_OR_RETURN(auto s,
+                          db_->Prepare("SELECT seq, first_event_id, events, received_ns, "
+                                       "host_id, chain_answer FROM reports WHERE report_id = ?"));
       s.Bind(1, rep.report_id);
       DW_ASSIGN_OR_RETURN(bool dup, s.Step());
       if (dup) {
@@ -138,6 +140,7 @@ class SqliteStore : public FleetStore {
         out.first_event_id = s.Int(1);
         out.events = s.Int(2);
         out.received_ns = s.Int(3);
+        out.chain = sqlite_integrity::DecodeAnswer(s.Text(5));
         return out;  // the transaction rolls back: nothing was written
       }
     }
@@ -155,12 +158,13 @@ class SqliteStore : public FleetStore {
       old_revision = s.Int(2);
     }
     const CheckResult& r = rep.result;
+    DW_RETURN_IF_ERROR(sqlite_integrity::Ingest(*db_, rep, &out));
     {
       DW_ASSIGN_OR_RETURN(
           auto s, db_->Prepare("INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
                                "received_ns, started_ns, finished_ns, baseline, baseline_revision, "
-                               "root, first_event_id, events, warnings, stats) "
-                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"));
+                               "root, first_event_id, events, warnings, stats, chain_answer) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"));
       DW_RETURN_IF_ERROR(s.Bind(1, rep.report_id)
                              .Bind(2, rep.host_id)
                              .Bind(3, rep.agent_version)
@@ -174,20 +178,23 @@ class SqliteStore : public FleetStore {
                              .Bind(11, static_cast<int64_t>(r.events.size()))
                              .Bind(12, StringsToJson(r.warnings).serialize())
                              .Bind(13, ScanStatsToJson(r.stats).serialize())
+                             .Bind(14, sqlite_integrity::EncodeAnswer(out.chain))
                              .Run());
     }
     out.report_seq = db_->LastInsertId();
     out.received_ns = rep.received_ns;
     out.events = static_cast<int64_t>(r.events.size());
     int64_t per_severity[5] = {0, 0, 0, 0, 0};
+    DW_ASSIGN_OR_RETURN(auto event_chain,
+                        sqlite_integrity::EventChainWriter::Open(*db_, rep.host_id));
     for (size_t i = 0; i < r.events.size(); ++i) {
       const DriftEvent& e = r.events[i];
       {
         DW_ASSIGN_OR_RETURN(
             auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, path, kind, "
                                  "severity, detected_ns, body, actor, actor_exe, actor_uid, "
-                                 "transient, reverted_by, event_ns, diff) "
-                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                 "transient, reverted_by, event_ns, diff, chain_seq, chain_head) "
+                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         s.Bind(1, out.report_seq)
             .Bind(2, rep.host_id)
             .Bind(3, group)
@@ -204,6 +211,9 @@ class SqliteStore : public FleetStore {
         BindOrNull(s, 13, a.reverted_by);
         BindOrNull(s, 14, a.event_ns);
         BindOrNull(s, 15, e.diff.empty() ? std::nullopt : std::optional<std::string>(e.diff));
+        const auto [chain_seq, chain_head] =
+            event_chain.Next(r.finished_ns, rep.report_id, rep.events_json[i], e.diff);
+        s.Bind(16, chain_seq).Bind(17, chain_head);
         DW_RETURN_IF_ERROR(s.Run());
       }
       int64_t id = db_->LastInsertId();
@@ -220,6 +230,7 @@ class SqliteStore : public FleetStore {
         DW_RETURN_IF_ERROR(a.Bind(1, id).Bind(2, route.name).Bind(3, rep.received_ns).Run());
       }
     }
+    DW_RETURN_IF_ERROR(event_chain.Finish(*db_));
     for (int sev = 1; sev <= 4; ++sev) {
       if (per_severity[sev] == 0) continue;
       DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO event_counts(severity, n) VALUES(?, ?) "
@@ -438,12 +449,20 @@ class SqliteStore : public FleetStore {
         "CREATE TEMP TABLE IF NOT EXISTS prune(id INTEGER PRIMARY KEY, severity INTEGER)"));
     DW_RETURN_IF_ERROR(db_->Exec("DELETE FROM temp.prune"));
     {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO temp.prune SELECT id, severity FROM "
-                                               "events WHERE detected_ns < ? ORDER BY "
-                                               "detected_ns LIMIT ?"));
+      // A host's events go as a prefix of its event chain, so that the
+      // anchor (its latest pruned event) starts what stays: an event older
+      // than the cutoff waits for the newer ones chained before it.
+      DW_ASSIGN_OR_RETURN(auto s,
+                          db_->Prepare("INSERT INTO temp.prune SELECT id, severity FROM events e "
+                                       "WHERE detected_ns < ?1 AND (chain_seq = 0 OR chain_seq < "
+                                       "coalesce((SELECT min(k.chain_seq) FROM events k WHERE "
+                                       "k.host_id = e.host_id AND k.detected_ns >= ?1 AND "
+                                       "k.chain_seq > 0), chain_seq + 1)) "
+                                       "ORDER BY chain_seq, detected_ns LIMIT ?2"));
       DW_RETURN_IF_ERROR(s.Bind(1, cutoff_ns).Bind(2, int64_t{batch}).Run());
     }
     int64_t n = db_->Changes();
+    DW_RETURN_IF_ERROR(sqlite_integrity::MoveAnchors(*db_));
     DW_RETURN_IF_ERROR(
         db_->Exec("UPDATE event_counts SET n = n - (SELECT count(*) FROM temp.prune p WHERE "
                   "p.severity = event_counts.severity)"));
@@ -461,6 +480,32 @@ class SqliteStore : public FleetStore {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) c = store_rows::ReadCounts(SqliteRow(s));
     return c;
+  }
+
+  Result<std::vector<IntegrityAlert>> ListIntegrityAlerts(const IntegrityQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_integrity::ListAlerts(*db_, q);
+  }
+
+  Result<HostChain> GetHostChain(const std::string& host_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_integrity::GetChain(*db_, host_id);
+  }
+
+  Result<int64_t> TrustReset(const std::string& host_id, const std::string& by,
+                             const std::string& reason, int64_t now_ns) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
+    DW_ASSIGN_OR_RETURN(int64_t epoch,
+                        sqlite_integrity::TrustReset(*db_, host_id, by, reason, now_ns));
+    DW_RETURN_IF_ERROR(tx.Commit());
+    return epoch;
+  }
+
+  Result<std::vector<EventChainFinding>> VerifyEventChains(
+      const std::string& host_id, const std::map<std::string, ExportedHead>& expected) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_integrity::VerifyEvents(*db_, host_id, expected);
   }
 
   // A fresh read-only connection, so that the answer comes from the file

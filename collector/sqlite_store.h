@@ -23,7 +23,7 @@ namespace driftwatch::collector {
 // token limits, version 4 token ids, revocation and last use, and the
 // events' time-ordered indexes; a version 1, 2 or 3 file is upgraded in
 // place when opened.
-constexpr int kCollectorSchemaVersion = 6;
+constexpr int kCollectorSchemaVersion = 7;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

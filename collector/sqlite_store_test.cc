@@ -99,14 +99,14 @@ TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
 
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
-  ExecOn(path_, "UPDATE schema_versions SET version = 7 WHERE component = 'collector'");
+  ExecOn(path_, "UPDATE schema_versions SET version = 8 WHERE component = 'collector'");
   auto s = OpenSqliteStore(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(s.status().message(),
             path_ +
-                ": collector store schema version 7 is not supported by this build (knows "
-                "version 6); see docs/collector.md");
+                ": collector store schema version 8 is not supported by this build (knows "
+                "version 7); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 6);
+  EXPECT_EQ(kCollectorSchemaVersion, 7);
 }
 
 // Version 4 adds token ids, revocation and last use, and the events'
@@ -373,6 +373,38 @@ TEST_F(SqliteStoreTest, UpgradesVersion4EventsWithoutActors) {
   ASSERT_TRUE(*v->Step());
   EXPECT_EQ(v->Int(0), kCollectorSchemaVersion);
   EXPECT_EQ(v->Int(1), 2);
+}
+
+TEST_F(SqliteStoreTest, UpgradesVersion6EventsOutsideTheEventChain) {
+  ASSERT_TRUE(
+      store_->IngestReport(Envelope("r1", {Severity::kHigh, Severity::kLow}, 100), {}).ok());
+  store_.reset();
+  // The file as version 6 left it: no integrity columns or tables.
+  ExecOn(path_,
+         "DROP INDEX events_chain; ALTER TABLE events DROP COLUMN chain_seq; "
+         "ALTER TABLE events DROP COLUMN chain_head; ALTER TABLE reports DROP COLUMN "
+         "chain_answer; DROP TABLE chain_hosts; DROP TABLE chain_records; DROP TABLE "
+         "chain_baselines; DROP TABLE integrity_alerts; UPDATE schema_versions SET version = 6");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  // The old events are kept, outside the chain; new ones start it.
+  ASSERT_TRUE(store_->IngestReport(Envelope("r2", {Severity::kHigh}, 200), {}).ok());
+  auto c = store_->GetHostChain("h");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->events.length, 1);
+  auto f = store_->VerifyEventChains("", {});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_TRUE(f->empty()) << (*f)[0].detail;
+  EXPECT_EQ(store_->Counts()->events, 3);
+  // Pruning the old events leaves the anchor where it was.
+  auto pruned = store_->PruneEvents(150, 100);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().message();
+  EXPECT_EQ(*pruned, 2);
+  EXPECT_EQ(store_->GetHostChain("h")->events.anchor_seq, 0);
+  f = store_->VerifyEventChains("h", {});
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->empty());
 }
 
 }  // namespace

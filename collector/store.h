@@ -28,12 +28,15 @@
 #define DRIFTWATCH_COLLECTOR_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "collector/escrow.h"
+#include "collector/event_chain.h"
 #include "core/drift.h"
 #include "core/hash.h"
 #include "core/status.h"
@@ -99,6 +102,8 @@ struct HostRecord {
   int64_t reports_refused = 0;
   int64_t last_refused_ns = 0;
   std::string last_refused_reason;
+  // Integrity alerts of this host not resolved yet (docs/integrity.md).
+  int64_t open_integrity_alerts = 0;
 };
 
 // Whether a host is silent at now_ns: no report yet, or none within three of
@@ -164,6 +169,45 @@ struct IngestResult {
   int64_t first_event_id = 0;  // 0 when the report carried no events
   int64_t events = 0;
   int64_t received_ns = 0;
+  // The escrow's answer when the report carried a chain (escrow.h); a
+  // duplicate gets the answer its original got.
+  std::optional<ChainAnswer> chain;
+  int64_t integrity_alerts = 0;  // raised by this report (explained ones included)
+};
+
+// One integrity alert (docs/api.md "Integrity"): a finding of the escrow
+// (escrow.h) for a host, open until an operator resolves it (trust reset).
+// Explained changes are stored resolved at detection.
+struct IntegrityAlert {
+  int64_t id = 0;
+  std::string host_id;
+  std::string kind;      // escrow.h kAlert*
+  std::string severity;  // "critical", "high", "info"
+  int64_t epoch = 0;     // the chain epoch it was raised in
+  int64_t seq = 0;       // the chain record concerned, 0 when none
+  std::string detail;
+  int64_t detected_ns = 0;
+  int64_t resolved_ns = 0;  // 0 = open
+  std::string resolved_by;  // "collector" for explained changes, else who reset trust
+  std::string resolution;   // why
+};
+
+struct IntegrityQuery {
+  std::string host;  // "" = every host
+  bool open_only = false;
+  int limit = 1000;  // newest first
+};
+
+// What the collector holds for one host (GET /hosts/{host}/chain).
+struct HostChain {
+  std::string host_id;
+  HeldChain held;
+  int64_t epoch_started_ns = 0;  // 0 for the first epoch
+  std::string epoch_reason;      // the trust reset that started it
+  std::optional<chain::SelfDigests> self;
+  int64_t self_ns = 0;
+  EventChainHead events;  // the collector's own event chain (event_chain.h)
+  int64_t open_alerts = 0;
 };
 
 // Alert routes checked inside the ingest transaction: a qualifying event
@@ -386,6 +430,27 @@ class FleetStore {
   // returns how many were deleted.
   virtual Result<int64_t> PruneEvents(int64_t cutoff_ns, int batch) = 0;
   virtual Result<StoreCounts> Counts() = 0;
+
+  // Integrity (docs/integrity.md "At the collector"). IngestReport judges a
+  // report's chain and self (escrow.h) in its transaction, and chains each
+  // event it stores into its host's event chain (event_chain.h); a chain
+  // whose heads do not recompute is kInvalidArgument and nothing is stored.
+  // PruneEvents removes a host's events as a prefix of its event chain and
+  // moves the host's anchor to the latest it removed.
+  virtual Result<std::vector<IntegrityAlert>> ListIntegrityAlerts(const IntegrityQuery& q) = 0;
+  // kNotFound for an unknown host.
+  virtual Result<HostChain> GetHostChain(const std::string& host_id) = 0;
+  // Starts the host's next chain epoch (nothing held, the next chain is
+  // adopted; the records escrowed before are kept) and resolves its open
+  // integrity alerts by `by` with `reason`, in one transaction; returns the
+  // new epoch. kNotFound when unknown.
+  virtual Result<int64_t> TrustReset(const std::string& host_id, const std::string& by,
+                                     const std::string& reason, int64_t now_ns) = 0;
+  // Recomputes the event chain of `host_id` ("" = every host) from its
+  // anchor (EventChainVerifier), checking the heads in `expected` (host ->
+  // a length and head exported earlier) on the way. Empty when all fits.
+  virtual Result<std::vector<EventChainFinding>> VerifyEventChains(
+      const std::string& host_id, const std::map<std::string, ExportedHead>& expected) = 0;
   // Whether the store can serve (GET /healthz): OK, or why not (the
   // database unreachable, its file replaced, removed or unreadable as a
   // database). Cheap enough to run every second; does not wait behind

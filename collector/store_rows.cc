@@ -13,7 +13,9 @@ const char* const kHostColumns =
     "id, grp, agent_version, target, enrolled_ns, last_seen_ns, last_report_ns, baseline, "
     "baseline_revision, baseline_since_ns, root, subtrees, reports, events, last_report_events, "
     "interval_ns, coalesce(s.last_summary, ''), coalesce(s.refused, 0), "
-    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, '')";
+    "coalesce(s.refused_ns, 0), coalesce(s.refused_reason, ''), "
+    "(SELECT count(*) FROM integrity_alerts ia WHERE ia.host_id = hosts.id AND "
+    "ia.resolved_ns = 0)";
 
 const char* const kHostFrom = " FROM hosts LEFT JOIN host_report_status s ON s.host_id = hosts.id";
 

@@ -88,6 +88,7 @@ HostRecord ReadHost(const R& r) {
   h.reports_refused = r.Int(17);
   h.last_refused_ns = r.Int(18);
   h.last_refused_reason = r.Text(19);
+  h.open_integrity_alerts = r.Int(20);
   return h;
 }
 

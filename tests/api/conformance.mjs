@@ -429,6 +429,8 @@ async function run() {
     ['GET /api/v1/hosts/{id}/containers', '/api/v1/hosts/web-1/containers', R],
     ['GET /api/v1/hosts/{id}/baselines', '/api/v1/hosts/web-1/baselines', A],
     ['GET /api/v1/images', '/api/v1/images', R],
+    ['GET /api/v1/integrity', '/api/v1/integrity?host=web-1&open=true', R],
+    ['GET /api/v1/hosts/{id}/chain', '/api/v1/hosts/web-1/chain', R],
     ['GET /api/v1/fleet/summary', '/api/v1/fleet/summary', R],
     ['GET /api/v1/fleet/compare', '/api/v1/fleet/compare?a=web-1&b=web-2', R],
     ['GET /api/v1/paths/history', '/api/v1/paths/history?path=/etc/passwd', R],
@@ -550,6 +552,10 @@ async function run() {
   check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
       'with a restore');
 
+  // Integrity: a trust reset (docs/api.md "Integrity").
+  check('POST /api/v1/hosts/{id}/trust-reset', await request('POST',
+      '/api/v1/hosts/web-2/trust-reset', {token: A, body: {reason: 'reviewed'}}));
+
   // 409: enrolled already.
   check('POST /api/v1/enroll', await request('POST', '/api/v1/enroll',
       {token: tokens.enroll, body: {host: 'web-1'}}), 'again');
@@ -587,6 +593,10 @@ async function run() {
       {paths: ['/etc/passwd'], reason: 'undo'}],
     ['POST /api/v1/fleet/restore', 'POST', '/api/v1/fleet/restore', A,
       {group: 'web', all: true, dry_run: true, reason: 'undo'}],
+    ['GET /api/v1/integrity', 'GET', '/api/v1/integrity', R],
+    ['GET /api/v1/hosts/{id}/chain', 'GET', '/api/v1/hosts/web-1/chain', R],
+    ['POST /api/v1/hosts/{id}/trust-reset', 'POST', '/api/v1/hosts/web-1/trust-reset', A,
+      {reason: 'reviewed'}],
     ...lifecycle.routes,
   ];
   const withQuery = (target, q) => target + (target.includes('?') ? '&' + q.slice(1) : q);
@@ -617,6 +627,8 @@ async function run() {
       {reason: 'neither paths nor all'}],
     ['POST /api/v1/fleet/restore', 'POST', '/api/v1/fleet/restore', A,
       {all: true, paths: ['/etc/passwd'], reason: 'both'}],
+    ['GET /api/v1/integrity', 'GET', '/api/v1/integrity?open=maybe', R],
+    ['POST /api/v1/hosts/{id}/trust-reset', 'POST', '/api/v1/hosts/web-1/trust-reset', A, {}],
   ]) {
     check(key, await request(method, target, {token, body}), 'bad input');
   }
@@ -641,6 +653,8 @@ async function run() {
     'POST /api/v1/agents/commands/{id}/ack': A,
     'GET /api/v1/events/{id}/diff': agent1, 'POST /api/v1/hosts/{id}/restore': R,
     'POST /api/v1/fleet/restore': R,
+    'GET /api/v1/integrity': agent1, 'GET /api/v1/hosts/{id}/chain': agent1,
+    'POST /api/v1/hosts/{id}/trust-reset': R,
     ...lifecycle.wrongRole,
   };
   for (const [key, method, target, , body] of routes) {
@@ -668,6 +682,10 @@ async function run() {
     ['GET /api/v1/events/{id}/diff', 'GET', '/api/v1/events/999999/diff', R],
     ['POST /api/v1/hosts/{id}/restore', 'POST', '/api/v1/hosts/nope/restore', A,
       {all: true, reason: 'undo'}],
+    ['GET /api/v1/integrity', 'GET', '/api/v1/integrity?host=nope', R],
+    ['GET /api/v1/hosts/{id}/chain', 'GET', '/api/v1/hosts/nope/chain', R],
+    ['POST /api/v1/hosts/{id}/trust-reset', 'POST', '/api/v1/hosts/nope/trust-reset', A,
+      {reason: 'reviewed'}],
   ]) {
     check(key, await request(method, target, {token, body}), 'unknown');
   }

@@ -149,7 +149,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 7\n"
+            "postgresql store migrated from schema version 0 to 8\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -159,21 +159,23 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 7\n"
+            "postgresql store already at schema version 8\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
                 alerts[0][0] +
                 " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
-                "6 host_baselines, 3 host_report_status\n");
+                "6 host_baselines, 3 host_report_status, 3 chain_hosts, 0 chain_records, "
+                "0 chain_baselines, 0 integrity_alerts\n");
   // Every fleet table of the schema is copied: one missing from the list
   // above would leave its rows behind.
   EXPECT_EQ(cluster.Sql("fleet",
                         "SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_class WHERE "
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
-            (pgtest::Rows{{"alerts commands event_counts events host_baselines host_containers "
-                           "host_inventory host_packages host_report_status hosts reports "
+            (pgtest::Rows{{"alerts chain_baselines chain_hosts chain_records commands "
+                           "event_counts events host_baselines host_containers host_inventory "
+                           "host_packages host_report_status hosts integrity_alerts reports "
                            "tokens"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
@@ -190,7 +192,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 7\n"
+            "postgresql store already at schema version 8\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),
@@ -342,7 +344,8 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   EXPECT_EQ(collector::FormatImportCounts(*copied),
             "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
             "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines, "
-            "1 host_report_status");
+            "1 host_report_status, 1 chain_hosts, 0 chain_records, 0 chain_baselines, "
+            "0 integrity_alerts");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});

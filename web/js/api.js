@@ -113,6 +113,9 @@ export const api = {
   // Queues an accept command: body {paths: [...]} and/or {events: [ids]}.
   accept: (host, body) =>
     request('POST', '/hosts/' + encodeURIComponent(host) + '/accept', {}, body),
+  // Integrity alerts: params {host, open: 'true'}; a host's escrowed chain.
+  integrity: (params) => request('GET', '/integrity', params),
+  hostChain: (id) => request('GET', '/hosts/' + encodeURIComponent(id) + '/chain'),
   hosts: () => request('GET', '/hosts'),
   host: (id) => request('GET', '/hosts/' + encodeURIComponent(id)),
   drift: (params) => request('GET', '/drift', params),

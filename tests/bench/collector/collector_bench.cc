@@ -1,14 +1,19 @@
 // Collector load benchmark (bounded: fixed counts and a time cap).
 //
 //  1. Ingest: N simulated agents send M reports each (E events per report)
-//     to a real driftwatch-collector on 127.0.0.1; prints reports/s and the
-//     p50/p99 ingest latency seen by the agents.
+//     to a real driftwatch-collector on 127.0.0.1; prints reports/s, the
+//     p50/p99 ingest latency seen by the agents and the bytes per report,
+//     twice: "chain off" (reports without integrity fields) and "chain on"
+//     (each report carrying the agent chain's new records, one `check`
+//     record per report after a first `baseline`, and `self` digests, which
+//     the collector escrows and judges; docs/integrity.md).
 //  2. Query: a store is seeded directly with DW_BENCH_EVENTS events (default
 //     1,000,000) over 100 hosts, then a collector serves it and /api/v1/drift
 //     is queried with typical filters; prints p50/p99 per query shape.
 //
 // Environment: DW_COLLECTOR_BIN (set by meson), DW_BENCH_AGENTS (8),
-// DW_BENCH_REPORTS (50), DW_BENCH_EVENTS (1000000), DW_BENCH_TIME_CAP_S (240).
+// DW_BENCH_REPORTS (50), DW_BENCH_EVENTS (1000000), DW_BENCH_TIME_CAP_S (240),
+// DW_BENCH_INGEST_ONLY (set: skip the query part).
 #include <cpprest/http_client.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +34,7 @@
 
 #include "collector/auth.h"
 #include "collector/sqlite_store.h"
+#include "core/chain.h"
 #include "core/drift_json.h"
 
 namespace driftwatch::bench {
@@ -110,16 +116,65 @@ CheckResult Result(int host, int report, int events, int64_t t) {
   return r;
 }
 
-int Ingest(const std::string& dir, double time_cap_s) {
+// One agent's chain as its store keeps it: the records a report has not
+// had acknowledged yet are sent with it.
+class BenchChain {
+ public:
+  // The chain section of the next report: the records appended since the
+  // last one (a baseline first, then one check record per report).
+  chain::ReportChain Next(int report, int64_t t) {
+    chain::ReportChain c;
+    c.from = length_;
+    if (report == 0) {
+      Append("baseline",
+             chain::BodyBuilder()
+                 .Str("name", "default")
+                 .Int("revision", 1)
+                 .Str("snapshot", "s1")
+                 .Str("root", kRoot)
+                 .Str("rules", "r")
+                 .Str("author", "root")
+                 .Str("reason", "")
+                 .Build(),
+             t, &c);
+    }
+    Append("check",
+           chain::BodyBuilder()
+               .Str("check", std::to_string(report))
+               .Str("baseline", "default")
+               .Int("revision", 1)
+               .Str("baseline_root", kRoot)
+               .Str("root", kRoot)
+               .Int("events", 10)
+               .Str("events_digest", chain::Sha256Hex(std::to_string(report)))
+               .Build(),
+           t, &c);
+    c.length = length_;
+    c.head = head_;
+    return c;
+  }
+
+ private:
+  static constexpr const char* kRoot = "0123456789abcdef0123456789abcdef";
+  void Append(const char* kind, std::string body, int64_t t, chain::ReportChain* c) {
+    chain::Record r{++length_, kind, t, std::move(body)};
+    head_ = chain::NextHead(head_, chain::RecordHash(r));
+    c->records.push_back(std::move(r));
+  }
+  int64_t length_ = 0;
+  std::string head_ = chain::GenesisHead();
+};
+
+int Ingest(const std::string& dir, double time_cap_s, bool with_chain) {
   const int agents = EnvInt("DW_BENCH_AGENTS", 8);
   const int reports = EnvInt("DW_BENCH_REPORTS", 50);
   const int events = 10;
-  const std::string db = dir + "/ingest.db";
+  const std::string db = dir + (with_chain ? "/ingest-chain.db" : "/ingest.db");
   {
     auto store = collector::OpenSqliteStore(db);
     if (!store.ok()) return std::cerr << store.status().message() << "\n", 1;
   }
-  Child c = StartCollector(db, dir + "/ingest.log");
+  Child c = StartCollector(db, dir + (with_chain ? "/ingest-chain.log" : "/ingest.log"));
   if (c.url.empty()) return std::cerr << "collector did not start\n", 1;
   auto store = collector::OpenSqliteStore(db);
   std::string enroll = *collector::CreateToken(**store, collector::Role::kEnroll, 0);
@@ -136,6 +191,7 @@ int Ingest(const std::string& dir, double time_cap_s) {
   std::mutex mu;
   std::vector<int64_t> latencies;
   std::atomic<int> failures{0};
+  std::atomic<int64_t> bytes{0};
   const auto deadline = Clock::now() + std::chrono::duration<double>(time_cap_s);
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
@@ -143,8 +199,15 @@ int Ingest(const std::string& dir, double time_cap_s) {
     threads.emplace_back([&, a] {
       web::http::client::http_client cl(web::uri(c.url));
       std::vector<int64_t> mine;
+      BenchChain agent_chain;
       for (int r = 0; r < reports && Clock::now() < deadline; ++r) {
-        value v = CheckResultToJson(Result(a, r, events, 1793491200LL * 1000000000 + r));
+        CheckResult result = Result(a, r, events, 1793491200LL * 1000000000 + r);
+        if (with_chain) {
+          result.chain = agent_chain.Next(r, result.finished_ns);
+          result.self = chain::SelfDigests{chain::Sha256Hex("exe"), chain::Sha256Hex("rules"),
+                                           chain::Sha256Hex("config"), "0.1.0"};
+        }
+        value v = CheckResultToJson(result);
         v["format"] = value::number(1);
         char id[64];
         std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%06d%06d", a % 1000000, r % 1000000);
@@ -153,11 +216,21 @@ int Ingest(const std::string& dir, double time_cap_s) {
         web::http::http_request req(web::http::methods::POST);
         req.set_request_uri(web::uri("/api/v1/reports"));
         req.headers().add("Authorization", "Bearer " + tokens[a]);
-        req.set_body(v.serialize(), "application/json");
+        const std::string body = v.serialize();
+        bytes += static_cast<int64_t>(body.size());
+        req.set_body(body, "application/json");
         auto s = Clock::now();
         try {
           auto resp = cl.request(req).get();
           if (resp.status_code() != 200) ++failures;
+          // With a chain, every answer must say the escrow took it.
+          if (with_chain) {
+            const value answer = resp.extract_json().get();
+            const std::string state = answer.has_field("chain")
+                                          ? answer.at("chain").at("state").as_string()
+                                          : std::string();
+            if (state != (r == 0 ? "adopted" : "ok")) ++failures;
+          }
         } catch (const std::exception&) {
           ++failures;
         }
@@ -172,10 +245,14 @@ int Ingest(const std::string& dir, double time_cap_s) {
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   Stop(c);
   std::printf(
-      "ingest: %d agents x %d reports (%d events each): %zu reports in %.2f s = %.0f reports/s, "
-      "p50 %.2f ms, p99 %.2f ms, %d failures\n",
-      agents, reports, events, latencies.size(), secs, static_cast<double>(latencies.size()) / secs,
-      Percentile(latencies, 0.5) / 1000.0, Percentile(latencies, 0.99) / 1000.0, failures.load());
+      "ingest, chain %s: %d agents x %d reports (%d events each): %zu reports in %.2f s = %.0f "
+      "reports/s, p50 %.2f ms, p99 %.2f ms, %.0f bytes/report, %d failures\n",
+      with_chain ? "on" : "off", agents, reports, events, latencies.size(), secs,
+      static_cast<double>(latencies.size()) / secs, Percentile(latencies, 0.5) / 1000.0,
+      Percentile(latencies, 0.99) / 1000.0,
+      latencies.empty() ? 0.0
+                        : static_cast<double>(bytes.load()) / static_cast<double>(latencies.size()),
+      failures.load());
   return failures == 0 ? 0 : 1;
 }
 
@@ -260,7 +337,12 @@ int main() {
   char tmpl[] = "/tmp/dw_collector_bench.XXXXXX";
   std::string dir = mkdtemp(tmpl);
   const double cap = driftwatch::bench::EnvInt("DW_BENCH_TIME_CAP_S", 240);
-  int rc = driftwatch::bench::Ingest(dir, cap / 4);
+  int rc = driftwatch::bench::Ingest(dir, cap / 8, false);
+  rc |= driftwatch::bench::Ingest(dir, cap / 8, true);
+  if (std::getenv("DW_BENCH_INGEST_ONLY") != nullptr) {
+    std::system(("rm -rf " + dir).c_str());
+    return rc;
+  }
   rc |= driftwatch::bench::Query(dir, cap * 3 / 4);
   std::system(("rm -rf " + dir).c_str());
   return rc;

@@ -187,6 +187,31 @@ function compareForm(host, others) {
   return [form, result];
 }
 
+// The host's integrity (docs/integrity.md): open integrity alerts and what
+// the collector holds of its chain.
+function integrityPanel(alerts, chain) {
+  const held = chain.agent_chain;
+  return [
+    alerts.length === 0
+      ? h('p', {class: 'muted', id: 'integrity-none'}, 'No open integrity alert.')
+      : h('div', {class: 'table-wrap'}, h('table', {class: 'data compact', id: 'integrity-alerts'},
+          h('caption', {class: 'sr-only'}, 'Open integrity alerts'),
+          h('thead', {}, h('tr', {}, ['Detected', 'Severity', 'Kind', 'Seq', 'What diverged']
+              .map((t) => h('th', {scope: 'col'}, t)))),
+          h('tbody', {}, alerts.map((a) => h('tr', {'data-kind': a.kind},
+              h('td', {}, timeEl(a.detected)),
+              h('td', {}, h('span', {class: `badge integrity-${a.severity}`}, a.severity)),
+              h('td', {}, a.kind),
+              h('td', {class: 'num'}, a.seq === null ? '—' : String(a.seq)),
+              h('td', {class: 'detail'}, a.detail)))))),
+    facts([
+      ['Chain held', `${held.held} records (epoch ${held.epoch})`],
+      ['Chain head', h('span', {class: 'mono', id: 'chain-head'}, held.head)],
+      ['Collector event chain', `${chain.event_chain.length} events`],
+    ]),
+  ];
+}
+
 export function hostView({match}) {
   const id = match[0];
   const status = h('div', {class: 'status-area'}, message('info', 'Loading the host…'));
@@ -197,7 +222,8 @@ export function hostView({match}) {
 
   (async () => {
     try {
-      const [host, all] = await Promise.all([api.host(id), api.hosts()]);
+      const [host, all, integrity, chain] = await Promise.all([api.host(id), api.hosts(),
+        api.integrity({host: id, open: 'true'}), api.hostChain(id)]);
       const state = host.silent ? 'silent' : host.drifted ? 'drifted' : 'ok';
       const others = all.hosts.map((x) => x.id).filter((x) => x !== id);
       const openArea = h('div', {}, message('info', 'Loading open drift…'));
@@ -238,6 +264,9 @@ export function hostView({match}) {
                     ['Baseline root', baselineRoot],
                   ]),
                   adminActions(host, refreshCommands))),
+          h('section', {'class': 'panel', 'aria-labelledby': 'integrity-h', 'id': 'integrity'},
+              h('h2', {id: 'integrity-h'}, `Integrity (${integrity.alerts.length} open)`),
+              integrityPanel(integrity.alerts, chain)),
           h('section', {'class': 'panel', 'aria-labelledby': 'revisions-h'},
               h('h2', {id: 'revisions-h'}, 'Baselines and revisions'), revisionsArea),
           h('section', {'class': 'panel', 'aria-labelledby': 'open-h'},

@@ -13,6 +13,21 @@ function card(metric, label, value, note, href) {
 }
 
 // The paths with the most events in `events`: [{path, events, hosts}].
+// A critical banner while any host has an open critical integrity alert
+// (docs/integrity.md): its history may have been rewritten on the host.
+function integrityBanner(alerts) {
+  const critical = alerts.filter((a) => a.severity === 'critical');
+  if (critical.length === 0) return null;
+  const hosts = [...new Set(critical.map((a) => a.host))].sort();
+  return h('div', {'class': 'integrity-banner', 'id': 'integrity-banner', 'role': 'alert'},
+      h('strong', {}, `${critical.length} open critical integrity alert` +
+        (critical.length === 1 ? '' : 's')),
+      ': the history of ', hosts.map((x, i) => [i ? ', ' : '',
+        h('a', {href: routeHref('/hosts/' + encodeURIComponent(x))}, x)]),
+      ' may have been rewritten on the host. Review, then reset trust: ',
+      h('code', {}, 'driftwatch-collector host trust-reset HOST --reason TEXT'), '.');
+}
+
 export function topPaths(events, n = 10) {
   const by = new Map();
   for (const e of events) {
@@ -84,8 +99,10 @@ export function overviewView({params}) {
             }}),
           h('span', {}, r.label))));
 
+  const banner = h('div', {id: 'integrity-banner-area'});
   const view = h('div', {class: 'view overview'},
       h('h1', {tabindex: '-1'}, 'Fleet overview'),
+      banner,
       status,
       cards,
       h('div', {class: 'grid'},
@@ -104,7 +121,9 @@ export function overviewView({params}) {
 
   (async () => {
     try {
-      const summary = await api.summary();
+      const [summary, integrity] = await Promise.all([api.summary(),
+        api.integrity({open: 'true'})]);
+      replace(banner, integrityBanner(integrity.alerts));
       const total = SEVERITIES.reduce((s, k) => s + (summary.events_by_severity[k] || 0), 0);
       replace(cards,
           card('hosts', 'hosts', summary.hosts, null, '#/hosts'),
@@ -133,7 +152,8 @@ export function overviewView({params}) {
                       class: 'hbar'}, svg('rect', {x: 0, y: 0, height: 10,
                       width: (100 * n / max).toFixed(1), class: `seg sev-${k}`}))));
           }))));
-      const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused);
+      const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused ||
+        x.integrity_alerts);
       replace(attention, needs.length === 0
         ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
         : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
@@ -143,6 +163,8 @@ export function overviewView({params}) {
             x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
             x.reports_refused ? h('span', {class: 'badge state-refused'},
                 `${x.reports_refused} reports refused`) : null, ' ',
+            x.integrity_alerts ? h('span', {class: 'badge integrity-critical'},
+                `${x.integrity_alerts} integrity alerts`) : null, ' ',
             h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
 
       imagePanel(images, await api.images());
