@@ -62,11 +62,20 @@ Result<ChainVerdict> JudgeChain(const HeldChain& held, const chain::ReportChain&
     return Status::InvalidArgument("chain.records[" + std::to_string(fit) +
                                    "]: not numbered after the record before it");
   }
+  // Records sent that do not give the head sent, chained from the head the
+  // collector holds at `from`: the agent's chain differs at or before
+  // `from` (a record edited and the chain recomputed). The report is
+  // stored all the same; nothing of its chain is escrowed.
   const std::string& last = heads.empty() ? start : heads.back();
   if (last != report.head) {
-    return Status::InvalidArgument(
-        "chain.head: the records sent, chained from the head the collector holds at seq " +
-        std::to_string(report.from) + ", end in head " + last + ", not " + report.head);
+    v.answer.state = ChainState::kAlert;
+    v.findings.push_back({std::string(kAlertFork), "critical", report.from,
+                          "the chain forks at or before seq " + std::to_string(report.from) +
+                              ": the records after it, chained from the head the collector "
+                              "holds there (" + start + "), end in head " + last +
+                              ", but the agent's chain ends in head " + report.head,
+                          false, ""});
+    return v;
   }
   // Records the collector holds already must be the ones it holds.
   for (size_t i = 0; i < report.records.size(); ++i) {

@@ -97,8 +97,8 @@ struct ChainVerdict {
 // The verdict on a report's chain (Contract 2):
 //  - from > held length: resend, nothing escrowed;
 //  - heads are recomputed from the held head at `from`; when the last does
-//    not equal the sent head the report is kInvalidArgument (400
-//    invalid_report), nothing escrowed;
+//    not equal the sent head, the agent's chain differs at or before
+//    `from`: fork at `from`, nothing escrowed;
 //  - a record with seq <= held length whose head differs from the stored
 //    one: fork at the first such seq; a chain shorter than the held one
 //    whose records fit: rewind. Either way nothing is escrowed;

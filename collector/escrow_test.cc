@@ -163,7 +163,7 @@ TEST(EscrowTest, FromPastTheHeldLengthAsksForAResend) {
   EXPECT_EQ(v->answer.state, ChainState::kAdopted);
 }
 
-TEST(EscrowTest, AHeadThatTheRecordsDoNotGiveIsAnInvalidReport) {
+TEST(EscrowTest, AHeadThatTheRecordsDoNotGiveIsAForkAtFrom) {
   AgentChain a;
   a.Baseline("default", 1, kRootA);
   a.Check("default", 1, kRootA);
@@ -171,16 +171,23 @@ TEST(EscrowTest, AHeadThatTheRecordsDoNotGiveIsAnInvalidReport) {
   chain::ReportChain c = a.Report(0, 2);
   c.head = a.HeadAt(1);
   auto v = l.Ingest(c);
-  ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(v.status().message().find(a.HeadAt(2)), std::string::npos) << v.status().message();
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->answer.state, ChainState::kAlert);
+  ASSERT_EQ(v->findings.size(), 1u);
+  EXPECT_EQ(v->findings[0].kind, kAlertFork);
+  EXPECT_EQ(v->findings[0].seq, 0);
+  EXPECT_NE(v->findings[0].detail.find(a.HeadAt(2)), std::string::npos) << v->findings[0].detail;
+  EXPECT_NE(v->findings[0].detail.find(a.HeadAt(1)), std::string::npos) << v->findings[0].detail;
   EXPECT_EQ(l.held.length, 0);
   EXPECT_TRUE(l.heads.empty());
 
   // An edited body with the unedited head.
   c = a.Report(0, 2);
   c.records[1].body = c.records[1].body + " ";
-  EXPECT_EQ(l.Ingest(c).status().code(), StatusCode::kInvalidArgument);
+  v = l.Ingest(c);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->answer.state, ChainState::kAlert);
+  EXPECT_EQ(l.held.length, 0);
 }
 
 TEST(EscrowTest, AnEditedRecordTheCollectorHoldsIsAFork) {

@@ -294,23 +294,27 @@ TEST_F(IntegrityTest, ACheckAgainstABaselineOutsideTheChainAlerts) {
   EXPECT_NE(detail.find(kRootB), std::string::npos) << detail;
 }
 
-TEST_F(IntegrityTest, AHeadTheRecordsDoNotGiveIsAnInvalidReportAndNothingIsStored) {
+TEST_F(IntegrityTest, AHeadTheRecordsDoNotGiveIsAForkAndTheReportIsKept) {
   AgentChain a;
   a.Baseline(1, kRootA);
   a.Check(1, kRootA);
   chain::ReportChain bad = a.Section(0, 2);
   bad.head = a.HeadAt(1);
   Answer r = Send({1, bad, std::nullopt, {Added("/etc/x")}});
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(r.json().at("error").as_string(), "invalid_report");
-  EXPECT_NE(r.json().at("detail").as_string().find("chain.head"), std::string::npos) << r.body;
-  EXPECT_EQ(Reports(), 0);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(std::get<2>(ChainOf(r)), "alert");
+  EXPECT_EQ(Reports(), 1);
+  EXPECT_EQ(AllDrift(c_, read_, "host=web-1").size(), 1u);
+  std::vector<value> open = Alerts();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].at("kind").as_string(), "fork");
+  EXPECT_NE(open[0].at("detail").as_string().find(a.HeadAt(2)), std::string::npos);
   Answer ch = c_.Get("/api/v1/hosts/web-1/chain", read_);
   EXPECT_EQ(ch.json().at("agent_chain").at("held").as_number().to_int64(), 0);
-  EXPECT_EQ(ch.json().at("event_chain").at("length").as_number().to_int64(), 0);
-  // The same report with the right head is adopted.
-  r = Send({1, a.Section(0, 2)});
+  // The same chain with the right head is adopted; the alert stays open.
+  r = Send({2, a.Section(0, 2)});
   EXPECT_EQ(std::get<2>(ChainOf(r)), "adopted");
+  EXPECT_EQ(Alerts().size(), 1u);
 }
 
 TEST_F(IntegrityTest, SelfChangesAlertUnlessExplained) {

@@ -89,23 +89,27 @@ TEST_P(StoreIntegrityTest, TheEscrowAnswersAndAlertsInTheIngestTransaction) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->duplicate);
   EXPECT_EQ(r->chain, (ChainAnswer{2, HeadAt(2), ChainState::kAdopted}));
-  // A wrong head: refused, nothing stored.
+  // A head the records do not give: a fork at `from`, the report kept.
   chain::ReportChain bad = Section(3, 3);
   bad.head = HeadAt(2);
   r = store_->IngestReport(Envelope(3, 4000, 2, bad), {});
-  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->chain, (ChainAnswer{3, HeadAt(3), ChainState::kAlert}));
   auto host = store_->GetHost("h");
   ASSERT_TRUE(host.ok());
-  EXPECT_EQ(host->reports, 2);
-  EXPECT_EQ(host->open_integrity_alerts, 1);
+  EXPECT_EQ(host->reports, 3);
+  EXPECT_EQ(host->open_integrity_alerts, 2);
 
   auto alerts = store_->ListIntegrityAlerts({"h", true, 10});
   ASSERT_TRUE(alerts.ok()) << alerts.status().message();
-  ASSERT_EQ(alerts->size(), 1u);
-  EXPECT_EQ((*alerts)[0].kind, "baseline-outside-chain");
+  ASSERT_EQ(alerts->size(), 2u);  // newest first
+  EXPECT_EQ((*alerts)[0].kind, "fork");
   EXPECT_EQ((*alerts)[0].seq, 3);
-  EXPECT_EQ((*alerts)[0].epoch, 1);
-  EXPECT_EQ((*alerts)[0].detected_ns, 2000);
+  EXPECT_EQ((*alerts)[0].detected_ns, 4000);
+  EXPECT_EQ((*alerts)[1].kind, "baseline-outside-chain");
+  EXPECT_EQ((*alerts)[1].seq, 3);
+  EXPECT_EQ((*alerts)[1].epoch, 1);
+  EXPECT_EQ((*alerts)[1].detected_ns, 2000);
 
   auto epoch = store_->TrustReset("h", "op", "reviewed", 5000);
   ASSERT_TRUE(epoch.ok()) << epoch.status().message();
@@ -113,7 +117,8 @@ TEST_P(StoreIntegrityTest, TheEscrowAnswersAndAlertsInTheIngestTransaction) {
   EXPECT_EQ(store_->TrustReset("nope", "op", "x", 5000).status().code(), StatusCode::kNotFound);
   alerts = store_->ListIntegrityAlerts({"h", false, 10});
   ASSERT_TRUE(alerts.ok());
-  ASSERT_EQ(alerts->size(), 1u);
+  ASSERT_EQ(alerts->size(), 2u);
+  EXPECT_EQ((*alerts)[1].resolved_ns, 5000);
   EXPECT_EQ((*alerts)[0].resolved_ns, 5000);
   EXPECT_EQ((*alerts)[0].resolved_by, "op");
   EXPECT_EQ((*alerts)[0].resolution, "trust reset: reviewed");
