@@ -28,6 +28,7 @@
 #include "report/enrollment.h"
 #include "report/outbox.h"
 #include "report/reporter.h"
+#include "report/signing_trust.h"
 
 namespace driftwatch::report {
 namespace {
@@ -294,6 +295,9 @@ struct Daemon::Impl {
 
   Status CheckAndDeliver(AgentFigures* figures) {
     DW_RETURN_IF_ERROR(EnsureBaseline());
+    // require_signed_baselines: a baseline revision no trusted key signed is
+    // not checked against (docs/integrity.md, "Signed baselines").
+    DW_RETURN_IF_ERROR(SignatureGate(host, config, config.db, config.baseline));
     auto result = agent::RunJournaledCheck(CheckOpts(), realtime ? realtime->Sync() : nullptr);
     if (!result.ok()) return result.status();
     result->interval_ns = config.interval_ns;

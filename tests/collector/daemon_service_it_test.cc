@@ -159,7 +159,9 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "enroll_file: /etc/driftwatch/enroll.yaml  # default\n"
       "metrics_file: \"\"  # default\n"
       "realtime: true  # default\n"
-      "allow_remote_restore: false  # default\n";
+      "allow_remote_restore: false  # default\n"
+      "require_signed_baselines: false  # default\n"
+      "trusted_keys: []  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's
