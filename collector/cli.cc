@@ -371,6 +371,7 @@ std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
   AddLifecycleCommands(*program, host);
   AddBaselineCommand(*program, host);
   AddPackageCommand(*program, host);
+  AddKeyCommand(*program, host);
   AddMigrateCommand(*program, host);
   return program;
 }

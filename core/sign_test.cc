@@ -274,5 +274,40 @@ TEST(SignedStatementTest, EveryFlippedByteIsRefused) {
   EXPECT_FALSE(VerifySignedFile(*file + "\n", {key->Public()}, s).ok());
 }
 
+TEST(CommandSignatureTest, CoversEveryField) {
+  auto key = PrivateKey::Generate();
+  ASSERT_TRUE(key.ok());
+  CommandFields c{7, "web-1", "accept", {"/etc/a", "/etc/b\\x0a"}, false, false, false, ""};
+  EXPECT_EQ(CommandText(c),
+            "driftwatch command 1\n{\"all\":false,\"command\":\"accept\",\"dry_run\":false,"
+            "\"host\":\"web-1\",\"id\":7,\"paths\":[\"/etc/a\",\"/etc/b\\\\x0a\"],"
+            "\"reason\":\"\",\"remove_added\":false}\n");
+  auto sig = SignCommand(*key, c);
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(VerifyCommand(key->Public(), c, *sig).ok());
+  std::vector<CommandFields> changed(8, c);
+  changed[0].id = 8;
+  changed[1].host = "web-2";
+  changed[2].kind = "restore";
+  changed[3].paths.push_back("/etc/c");
+  changed[4].all = true;
+  changed[5].remove_added = true;
+  changed[6].dry_run = true;
+  changed[7].reason = "x";
+  for (const CommandFields& other : changed) {
+    Status s = VerifyCommand(key->Public(), other, *sig);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(), "the command's signature by key " + key->Public().Id() +
+                               " does not verify");
+  }
+  auto other_key = PrivateKey::Generate();
+  ASSERT_TRUE(other_key.ok());
+  Status s = VerifyCommand(other_key->Public(), c, *sig);
+  EXPECT_NE(s.message().find("not by the pinned collector key"), std::string::npos);
+  EXPECT_EQ(VerifyCommand(key->Public(), c, "").message(),
+            "the command is not signed, and a collector key is pinned");
+  EXPECT_FALSE(VerifyCommand(key->Public(), c, "rsa x y").ok());
+}
+
 }  // namespace
 }  // namespace driftwatch::sign

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/chain.h"
+
 namespace driftwatch::sign {
 namespace {
 
@@ -210,6 +212,48 @@ Result<SignedStatement> VerifySignedFile(std::string_view file,
   if (got.root != expected.root) return differs("root", got.root, expected.root);
   if (got.rules != expected.rules) return differs("rules", got.rules, expected.rules);
   return s;
+}
+
+std::string CommandText(const CommandFields& c) {
+  return "driftwatch command 1\n" +
+         chain::BodyBuilder()
+             .Int("id", c.id)
+             .Str("host", c.host)
+             .Str("command", c.kind)
+             .StrList("paths", c.paths)
+             .Bool("all", c.all)
+             .Bool("remove_added", c.remove_added)
+             .Bool("dry_run", c.dry_run)
+             .Str("reason", c.reason)
+             .Build() +
+         "\n";
+}
+
+Result<std::string> SignCommand(const PrivateKey& key, const CommandFields& c) {
+  DW_ASSIGN_OR_RETURN(std::string sig, key.Sign(CommandText(c)));
+  return "ed25519 " + key.Public().Id() + " " + Base64Encode(sig);
+}
+
+Status VerifyCommand(const PublicKey& key, const CommandFields& c, std::string_view signature) {
+  if (signature.empty()) {
+    return Status::PermissionDenied("the command is not signed, and a collector key is pinned");
+  }
+  constexpr std::string_view kPrefix = "ed25519 ";
+  const size_t space = signature.find(' ', kPrefix.size());
+  if (signature.substr(0, kPrefix.size()) != kPrefix || space == std::string_view::npos) {
+    return Status::PermissionDenied("the command's signature is malformed");
+  }
+  const std::string_view id = signature.substr(kPrefix.size(), space - kPrefix.size());
+  if (id != key.Id()) {
+    return Status::PermissionDenied("the command is signed by key " + std::string(id) +
+                                    ", not by the pinned collector key " + key.Id());
+  }
+  auto sig = Base64Decode(signature.substr(space + 1));
+  if (!sig.ok() || !key.Verify(CommandText(c), *sig)) {
+    return Status::PermissionDenied("the command's signature by key " + key.Id() +
+                                    " does not verify");
+  }
+  return Status::Ok();
 }
 
 }  // namespace driftwatch::sign

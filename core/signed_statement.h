@@ -76,6 +76,29 @@ Result<SignedStatement> VerifySignedFile(std::string_view file,
                                          const std::vector<PublicKey>& trusted,
                                          const Statement& expected);
 
+// Commands the collector hands out are signed over a canonical text
+// (docs/api.md, "Commands"): "driftwatch command 1\n" then the canonical
+// JSON object (chain::BodyBuilder) of the fields below as they travel (paths
+// escaped as on the wire), then "\n". The host is in it so that a command
+// for one host cannot be replayed to another.
+struct CommandFields {
+  int64_t id = 0;
+  std::string host;
+  std::string kind;
+  std::vector<std::string> paths;  // as on the wire (EscapePath'd)
+  bool all = false;
+  bool remove_added = false;
+  bool dry_run = false;
+  std::string reason;
+};
+std::string CommandText(const CommandFields& c);
+// The "signature" field of a command: "ed25519 <key id> <base64>".
+Result<std::string> SignCommand(const PrivateKey& key, const CommandFields& c);
+// Ok when `signature` (the field's text) is `key`'s over CommandText(c);
+// kPermissionDenied saying why not (missing, malformed, another key, does
+// not verify).
+Status VerifyCommand(const PublicKey& key, const CommandFields& c, std::string_view signature);
+
 }  // namespace driftwatch::sign
 
 #endif  // DRIFTWATCH_CORE_SIGNED_STATEMENT_H_

@@ -218,6 +218,7 @@ struct Daemon::Impl {
     EnrollRequest request{file->collector, std::move(token).value(),
                           host.Hostname(), file->group,
                           file->ca_file,   host.NowNs()};
+    request.db_path = config.db;
     auto e = EnrollAndSave(**outbox, request);
     if (!e.ok()) {
       const Status& s = e.status();
@@ -373,17 +374,25 @@ struct Daemon::Impl {
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     std::vector<PendingAck> failed;
     for (PendingAck& a : acks) {
-      if (!KeepForRetry(host, a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
+      if (!KeepForRetry(host, a, SendAck(client, a))) continue;
       failed.push_back(std::move(a));
     }
     acks = std::move(failed);
     auto cmds = client.PollCommands();
     if (!cmds.ok()) return;
+    // With a pinned collector key, commands that change the baseline or
+    // the files are run only when signed by it (docs/integrity.md).
+    auto pinned = LoadPinnedKey(config.db);
     for (const AgentCommand& c : *cmds) {
       PendingAck ack;
       bool restored = false;
       ack.id = c.id;
-      if (c.kind == "baseline") {
+      Status trusted = pinned.ok() ? VerifyCommandSignature(c, *pinned, (*cred)->host_id)
+                                   : pinned.status();
+      if (!trusted.ok()) {
+        ack.detail = "refused: " + trusted.message();
+        Warn("command " + std::to_string(c.id) + " " + c.kind + ": " + ack.detail);
+      } else if (c.kind == "baseline") {
         auto info = agent::CreateBaseline(
             CheckOpts(), "collector",
             "requested by the collector (command " + std::to_string(c.id) + ")");
@@ -431,7 +440,12 @@ struct Daemon::Impl {
       } else {
         ack.detail = "unknown command '" + c.kind + "'";
       }
-      Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
+      if (ack.baseline) {
+        if (Status f = AddStatementFields(host, config.db, &*ack.baseline); !f.ok()) {
+          Warn("command " + std::to_string(c.id) + ": " + f.message());
+        }
+      }
+      Status s = SendAck(client, ack);
       if (KeepForRetry(host, ack, s)) acks.push_back(std::move(ack));
       if (((c.kind == "baseline" || c.kind == "accept") && ack.ok) || restored) {
         // Report against the new baseline, or the restored files, so the
@@ -440,6 +454,23 @@ struct Daemon::Impl {
         if (!cs.ok()) Error("check failed: " + cs.message());
       }
     }
+  }
+
+  // Acknowledges a command; a signed statement in the answer (a revision
+  // the collector signed) is verified and kept with the revision.
+  Status SendAck(CollectorClient& client, const PendingAck& a) {
+    std::string signed_file;
+    Status s = client.Ack(a.id, a.ok, a.detail, a.baseline, &signed_file);
+    if (s.ok() && !signed_file.empty()) {
+      auto attached = AttachAnsweredSignature(host, config, signed_file);
+      if (attached.ok()) {
+        Log("command " + std::to_string(a.id) + ": " + *attached);
+      } else {
+        Warn("command " + std::to_string(a.id) + ": the collector's signature is refused: " +
+             attached.status().message());
+      }
+    }
+    return s;
   }
 
   void SchedulePoll() {
