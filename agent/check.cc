@@ -102,10 +102,11 @@ Result<int64_t> SaveSnapshot(Session& s, const CheckOptions& options, const Scan
 Result<BaselineInfo> AddRevision(Session& s, const CheckOptions& options, const ScanResult& scan,
                                  const Hash128& root, const std::vector<packages::Package>& pkgs,
                                  int64_t created_ns, const std::string& author,
-                                 const std::string& reason) {
+                                 const std::string& reason,
+                                 const std::vector<std::string>* accepted = nullptr) {
   DW_ASSIGN_OR_RETURN(int64_t snapshot_id, SaveSnapshot(s, options, scan, "baseline", root, pkgs));
   DW_ASSIGN_OR_RETURN(BaselineRow row, s.store->AddBaseline(options.baseline, snapshot_id,
-                                                            created_ns, author, reason));
+                                                            created_ns, author, reason, accepted));
   DW_RETURN_IF_ERROR(s.store->Prune(kKeepCheckSnapshots));
   BaselineInfo info;
   info.name = row.name;
@@ -391,6 +392,7 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
     matchers.push_back(std::move(*glob));
   }
   Hash128 new_root = scan.root;
+  std::vector<std::string> accepted;  // for the chain record; empty: everything
   if (!matchers.empty()) {
     std::map<std::string, Edit> edits;
     DW_RETURN_IF_ERROR(
@@ -406,12 +408,13 @@ Result<BaselineInfo> AcceptDrift(const CheckOptions& options, const std::vector<
     if (edits.empty()) {
       return Status::NotFound("no drift under the given --path globs; nothing to accept");
     }
+    for (const auto& [path, edit] : edits) accepted.push_back(path);
     DW_ASSIGN_OR_RETURN(new_root, ApplyEdits(*s.store, *s.store, base.snapshot.root, edits));
     DW_RETURN_IF_ERROR(s.store->Flush());
   }
   // Package state is accepted as a whole: it is what is installed now.
   std::vector<packages::Package> pkgs = ReadPackages(s, options, &scan.warnings);
-  return AddRevision(s, options, scan, new_root, pkgs, s.host.NowNs(), author, reason);
+  return AddRevision(s, options, scan, new_root, pkgs, s.host.NowNs(), author, reason, &accepted);
 }
 
 Result<bool> BaselineExists(const CheckOptions& options) {

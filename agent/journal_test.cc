@@ -255,7 +255,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE restore_actions; DROP TABLE restores; "
                            "DROP TABLE journal_paths; DROP TABLE journal_state; "
-                           "DROP TABLE blobs; DROP TABLE xattr_sets; "
+                           "DROP TABLE blobs; DROP TABLE xattr_sets; DROP TABLE chain; "
                            "ALTER TABLE events DROP COLUMN diff; "
                            "ALTER TABLE events DROP COLUMN content_note; "
                            "ALTER TABLE snapshots DROP COLUMN content_hash; "
@@ -272,7 +272,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 5);
+  EXPECT_EQ(kStoreSchemaVersion, 6);
 }
 
 }  // namespace

@@ -144,6 +144,24 @@ CREATE TABLE restore_actions(
 ) WITHOUT ROWID;
 )sql";
 
+// Schema v6: the hash chain (core/chain.h, docs/integrity.md). Honest code
+// only appends; the triggers make a careless UPDATE or DELETE fail. Someone
+// who drops them can rewrite the table, which `store verify` and the
+// collector's escrow find.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE chain(
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  time_ns INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  head TEXT NOT NULL
+);
+CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
+BEGIN SELECT RAISE(ABORT, 'chain records are never updated'); END;
+CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+BEGIN SELECT RAISE(ABORT, 'chain records are never deleted'); END;
+)sql";
+
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -219,6 +237,11 @@ Status Store::Migrate() {
     if (version < 5) {
       // v5: the restores and what each did (agent/restore.h, docs/store.md).
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV5));
+    }
+    if (version < 6) {
+      // v6: the hash chain (store_chain.cc, docs/store.md).
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV6));
+      if (version >= 1) DW_RETURN_IF_ERROR(AdoptHistoryLocked());
     }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
@@ -331,7 +354,14 @@ Result<Tree> Store::Get(const Hash128& id) {
   q.BindBlob(1, id.Bytes());
   DW_ASSIGN_OR_RETURN(bool found, q.Step());
   if (!found) return Status::Corruption(db_->path() + ": tree " + id.Hex() + " is missing");
-  auto tree = ParseTree(q.Text(0));
+  // Trees are named by their hash: one whose bytes hash to another name was
+  // changed after it was written (run driftwatch store verify).
+  const std::string data = q.Blob(0);
+  if (Hash128 actual = TreeHash(data); actual != id) {
+    return Status::Corruption(db_->path() + ": tree " + id.Hex() +
+                              " is damaged: its bytes hash to " + actual.Hex());
+  }
+  auto tree = ParseTree(data);
   if (!tree.ok()) return tree.status().WithContext(db_->path() + ": tree " + id.Hex());
   return tree;
 }

@@ -2,8 +2,11 @@
 //
 // Holds content-addressed trees (shared between snapshots), snapshots, named
 // baselines with revisions (who, when, why), the history of checks and their
-// drift events, and the stat cache. WAL mode; every write is in a
-// transaction; a schema version newer than this build knows is refused.
+// drift events, the stat cache, and the hash chain (core/chain.h) of every
+// record that changes what the agent believes: a baseline revision, a check
+// or a restore appends its record in the transaction that adds its rows.
+// WAL mode; every write is in a transaction; a schema version newer than
+// this build knows is refused.
 //
 // Trees and stat-cache rows written through the TreeSink / StatCache
 // interfaces are buffered and written in batches; Flush() writes what is
@@ -28,6 +31,7 @@
 #include "agent/content.h"
 #include "agent/restore.h"
 #include "agent/scanner.h"
+#include "core/chain.h"
 #include "core/drift.h"
 #include "core/host.h"
 #include "core/sqlite.h"
@@ -35,7 +39,7 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 5;
+constexpr int kStoreSchemaVersion = 6;
 
 // Buffered writes (trees, kept content) are flushed at this many bytes.
 constexpr size_t kStoreFlushBytes = 8 << 20;
@@ -120,6 +124,12 @@ struct RestoreRow {
   std::vector<RestoreAction> actions;  // in the order they were done
 };
 
+// The chain's length and head (chain::GenesisHead() when empty).
+struct ChainState {
+  int64_t length = 0;
+  std::string head;
+};
+
 class Store final : public TreeSink, public TreeSource, public StatCache, public ContentStore {
  public:
   // Opens or creates the database and applies migrations. The file and its
@@ -174,14 +184,19 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   Result<int64_t> AddSnapshot(const SnapshotRow& row);
   Result<SnapshotRow> GetSnapshot(int64_t id);
 
-  // Adds the next revision of `name` (1 when new) pointing at snapshot_id.
+  // Adds the next revision of `name` (1 when new) pointing at snapshot_id,
+  // and its chain record in the same transaction: `accept` when `accepted`
+  // is given (the paths taken into the baseline; empty: everything found),
+  // `baseline` otherwise (agent/store_chain.h has the bodies).
   Result<BaselineRow> AddBaseline(const std::string& name, int64_t snapshot_id, int64_t created_ns,
-                                  const std::string& author, const std::string& reason);
+                                  const std::string& author, const std::string& reason,
+                                  const std::vector<std::string>* accepted = nullptr);
   Result<std::optional<BaselineRow>> LatestBaseline(const std::string& name);
   // Every revision of every baseline (or of `name`), oldest first.
   Result<std::vector<BaselineRow>> Baselines(const std::optional<std::string>& name);
 
-  // Records a finished check and its events in one transaction.
+  // Records a finished check and its events, and its `check` chain record,
+  // in one transaction.
   Result<int64_t> RecordCheck(const CheckRow& check, const std::vector<DriftEvent>& events);
   // The latest check of `baseline` (any revision), if any.
   Result<std::optional<CheckRow>> LatestCheck(const std::string& baseline);
@@ -192,10 +207,23 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   Result<std::vector<HistoryRow>> History(int64_t since_ns, size_t limit,
                                           const HistoryFilter& keep = nullptr);
 
-  // Records a restore and its actions in one transaction; returns its id.
+  // Records a restore and its actions, and its `restore` chain record, in
+  // one transaction; returns its id.
   Result<int64_t> RecordRestore(const RestoreRow& row);
   // Restores recorded at or after since_ns, oldest first, at most `limit`.
   Result<std::vector<RestoreRow>> Restores(int64_t since_ns, size_t limit);
+
+  // The chain (store_chain.cc). Records are only appended: the table's
+  // triggers refuse UPDATE and DELETE. AppendRecord appends one in its own
+  // transaction, its head computed from the stored head before it, and
+  // returns it with its seq. kInvalidArgument for an empty kind or a body
+  // larger than chain::kMaxBodyBytes.
+  Result<chain::Record> AppendRecord(std::string_view kind, int64_t time_ns, std::string body);
+  Result<ChainState> ChainHead();
+  // Records with seq > after_seq, oldest first, at most limit, each with its
+  // stored head.
+  Result<std::vector<std::pair<chain::Record, std::string>>> ChainRecords(int64_t after_seq,
+                                                                          size_t limit);
 
   // Keeps the newest `keep_checks` check snapshots (events stay), deletes the
   // older ones and every tree no snapshot reaches, then every blob and xattr
@@ -209,6 +237,18 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
       : exclusive_(exclusive), db_(std::move(db)) {}
   static Result<std::unique_ptr<Store>> OpenWith(const std::string& path, bool exclusive);
   Status Migrate();
+  // Appends a record inside the caller's transaction (mu_ held).
+  Result<chain::Record> AppendRecordLocked(std::string_view kind, int64_t time_ns,
+                                           std::string body);
+  // The records of rows added in the caller's transaction (mu_ held).
+  Status AppendBaselineRecordLocked(const BaselineRow& row,
+                                    const std::vector<std::string>* accepted);
+  Status AppendCheckRecordLocked(const CheckRow& check);
+  Status AppendRestoreRecordLocked(int64_t restore_id);
+  // Migration to v6: the baselines, checks and restores already stored
+  // enter the chain, oldest first, so that the history kept before the
+  // upgrade verifies too.
+  Status AdoptHistoryLocked();
   Status FlushLocked();
   // Writes pending_blobs_ and pending_xattrs_ (inside FlushLocked's
   // transaction).

@@ -215,7 +215,7 @@ TEST(StoreContentTest, MigratesV3ToV4) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE restore_actions; DROP TABLE restores;"
-                           " DROP TABLE blobs; DROP TABLE xattr_sets;"
+                           " DROP TABLE blobs; DROP TABLE xattr_sets; DROP TABLE chain;"
                            " ALTER TABLE events DROP COLUMN diff;"
                            " ALTER TABLE events DROP COLUMN content_note;"
                            " ALTER TABLE snapshots DROP COLUMN content_hash;"
@@ -238,7 +238,7 @@ TEST(StoreContentTest, MigratesV3ToV4) {
   auto q = (*db)->Prepare("SELECT version FROM schema_versions WHERE component = 'store'");
   ASSERT_TRUE(q.ok() && *q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 5);
+  EXPECT_EQ(kStoreSchemaVersion, 6);
 }
 
 }  // namespace

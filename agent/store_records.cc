@@ -130,7 +130,8 @@ Result<SnapshotRow> Store::GetSnapshot(int64_t id) {
 
 Result<BaselineRow> Store::AddBaseline(const std::string& name, int64_t snapshot_id,
                                        int64_t created_ns, const std::string& author,
-                                       const std::string& reason) {
+                                       const std::string& reason,
+                                       const std::vector<std::string>* accepted) {
   std::lock_guard<std::mutex> lock(mu_);
   DW_RETURN_IF_ERROR(write_failure_);
   BaselineRow row{name, 0, snapshot_id, created_ns, author, reason};
@@ -145,13 +146,14 @@ Result<BaselineRow> Store::AddBaseline(const std::string& name, int64_t snapshot
         db_->Prepare(
             "INSERT INTO baselines(name, revision, snapshot_id, created_ns, author, reason)"
             " VALUES(?, ?, ?, ?, ?, ?)"));
-    return ins.Bind(1, name)
-        .Bind(2, row.revision)
-        .Bind(3, snapshot_id)
-        .Bind(4, created_ns)
-        .Bind(5, author)
-        .Bind(6, reason)
-        .Run();
+    DW_RETURN_IF_ERROR(ins.Bind(1, name)
+                           .Bind(2, row.revision)
+                           .Bind(3, snapshot_id)
+                           .Bind(4, created_ns)
+                           .Bind(5, author)
+                           .Bind(6, reason)
+                           .Run());
+    return AppendBaselineRecordLocked(row, accepted);
   }));
   return row;
 }
@@ -220,7 +222,9 @@ Result<int64_t> Store::RecordCheck(const CheckRow& check, const std::vector<Drif
       e.BindBlob(13, ev.diff).Bind(14, ev.content_note);
       DW_RETURN_IF_ERROR(e.Run());
     }
-    return Status::Ok();
+    CheckRow added = check;
+    added.id = id;
+    return AppendCheckRecordLocked(added);
   }));
   return id;
 }

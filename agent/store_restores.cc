@@ -33,7 +33,7 @@ Result<int64_t> Store::RecordRestore(const RestoreRow& row) {
           .Bind(6, int64_t{a.ok ? 1 : 0});
       DW_RETURN_IF_ERROR(act.Run());
     }
-    return Status::Ok();
+    return AppendRestoreRecordLocked(id);
   }));
   return id;
 }

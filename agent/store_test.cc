@@ -214,6 +214,7 @@ TEST(StoreTest, MigratesV1ToV2) {
                            " ALTER TABLE events DROP COLUMN content_note;"
                            " ALTER TABLE snapshots DROP COLUMN content_hash")
                     .ok());
+    ASSERT_TRUE((*db)->Exec("DROP TABLE chain").ok());
     ASSERT_TRUE(
         (*db)->Exec("UPDATE schema_versions SET version = 1 WHERE component = 'store'").ok());
   }
