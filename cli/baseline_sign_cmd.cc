@@ -1,8 +1,10 @@
 // driftwatch baseline statement | sign | attach | signatures: signed
 // baselines with a key kept off the host (docs/integrity.md, "Signed
 // baselines").
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cpprest/json.h>
 #include <iostream>
 
 #include "agent/baseline_statement.h"
@@ -11,6 +13,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/drift_json.h"
 #include "core/host.h"
 #include "core/private_file.h"
 #include "core/sign.h"

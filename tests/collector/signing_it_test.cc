@@ -119,7 +119,7 @@ TEST(SigningTest, CollectorSignedBaselinePassesTheGateUntilItsSignatureIsEdited)
           .status,
       201);
   auto signatures = [&] { return dw("baseline signatures --config " + Q(config)); };
-  ASSERT_TRUE(WaitFor([&] { return signatures().out.find("valid") != std::string::npos; }, 30))
+  ASSERT_TRUE(WaitFor([&] { return signatures().out.find("  valid\n") != std::string::npos; }, 30))
       << signatures().out << ReadAll(dir / "daemon.log");
   EXPECT_EQ(daemon.Kill(SIGTERM), 0);
   r = signatures();
