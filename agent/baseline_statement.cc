@@ -97,7 +97,8 @@ Result<StoredSignature> AttachSignature(Store& store, std::string_view signed_fi
   const sign::Statement& claimed = parsed.statement;
   DW_ASSIGN_OR_RETURN(sign::Statement actual,
                       StatementOf(store, claimed.baseline, claimed.revision));
-  DW_ASSIGN_OR_RETURN(sign::SignedStatement ok, sign::VerifySignedFile(signed_file, trusted, actual));
+  DW_ASSIGN_OR_RETURN(sign::SignedStatement ok,
+                      sign::VerifySignedFile(signed_file, trusted, actual));
   const std::string signature = sign::Base64Encode(ok.signature);
   DW_ASSIGN_OR_RETURN(auto existing, BaselineSignatures(store));
   for (const StoredSignature& s : existing) {
@@ -128,11 +129,14 @@ Status RequireSignedBaseline(Store& store, const std::string& name,
     reasons += "; the signature of chain record " + std::to_string(s.seq) +
                " is refused: " + verified.status().message();
   }
-  if (trusted.empty()) reasons += "; no key is trusted (trusted_keys is empty, no collector key pinned)";
+  if (trusted.empty())
+    reasons += "; no key is trusted (trusted_keys is empty, no collector key pinned)";
   return Status::PermissionDenied(
       "baseline '" + name + "' revision " + std::to_string(expected.revision) + " of " +
-      expected.target + " has no valid signature by a trusted key, and require_signed_baselines "
-      "is on" + (reasons.empty() ? std::string("; no signature is attached") : reasons) +
+      expected.target +
+      " has no valid signature by a trusted key, and require_signed_baselines "
+      "is on" +
+      (reasons.empty() ? std::string("; no signature is attached") : reasons) +
       ". Sign it: driftwatch baseline statement --name " + name +
       " > statement; on the signing machine: driftwatch baseline sign --key KEY statement -o "
       "signed; here: driftwatch baseline attach signed");

@@ -146,8 +146,8 @@ int Signatures(const ListFlags& f) {
       if (!v.ok()) o["why"] = web::json::value::string(v.message());
       arr[i++] = o;
     } else {
-      std::cout << s.name << "  rev " << s.revision << "  root " << s.root.substr(0, 12)
-                << "  key " << s.key << "  " << FormatTime(s.time_ns) << "  " << verdict << "\n";
+      std::cout << s.name << "  rev " << s.revision << "  root " << s.root.substr(0, 12) << "  key "
+                << s.key << "  " << FormatTime(s.time_ns) << "  " << verdict << "\n";
     }
   }
   if (f.format == "json") std::cout << arr.serialize() << "\n";
@@ -161,8 +161,7 @@ void AddBaselineSigningCommands(CLI::App& baseline) {
   CLI::App* statement = cmdline::AddCommand(
       baseline, "statement", "print the statement of a baseline revision, for signing",
       [st] { return Statement(*st); });
-  statement->add_option("--name", st->name, "the baseline (default: default)")
-      ->type_name("NAME");
+  statement->add_option("--name", st->name, "the baseline (default: default)")->type_name("NAME");
   statement->add_option("--revision", st->revision, "the revision (default: the latest)")
       ->type_name("N")
       ->check(cmdline::PositiveInteger());
@@ -172,7 +171,8 @@ void AddBaselineSigningCommands(CLI::App& baseline) {
   CLI::App* sign_cmd = cmdline::AddCommand(
       baseline, "sign", "sign a baseline statement with an Ed25519 key (needs no agent store)",
       [sg] { return Sign(*sg); });
-  sign_cmd->add_option("--key", sg->key, "the private key (PEM, openssl genpkey -algorithm ed25519)")
+  sign_cmd
+      ->add_option("--key", sg->key, "the private key (PEM, openssl genpkey -algorithm ed25519)")
       ->type_name("FILE")
       ->required();
   sign_cmd->add_option("STATEMENT", sg->statement, "the statement file")->required();
@@ -185,9 +185,10 @@ void AddBaselineSigningCommands(CLI::App& baseline) {
       [at] { return Attach(*at); });
   attach->add_option("SIGNED", at->file, "the signed statement file")->required();
   AddDbFlag(attach, &at->db);
-  attach->add_option("--config", at->config,
-                     std::string("the agent configuration, for trusted_keys (default ") +
-                         report::kDefaultAgentConfig + " when present)")
+  attach
+      ->add_option("--config", at->config,
+                   std::string("the agent configuration, for trusted_keys (default ") +
+                       report::kDefaultAgentConfig + " when present)")
       ->type_name("FILE");
 
   auto ls = std::make_shared<ListFlags>();

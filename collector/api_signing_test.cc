@@ -78,8 +78,7 @@ TEST_F(ApiSigningTest, AckOfABaselineCommandIsAnsweredWithItsSignedStatement) {
             201);
   ASSERT_EQ(Call("POST", "/api/v1/hosts/a/commands", admin_, R"({"command":"check-now"})").status,
             201);
-  ASSERT_EQ(value::parse(Call("GET", "/api/v1/agents/commands", a).body).at("commands").size(),
-            2u);
+  ASSERT_EQ(value::parse(Call("GET", "/api/v1/agents/commands", a).body).at("commands").size(), 2u);
   const std::string root = std::string(32, 'a'), rules = std::string(32, 'b');
   const std::string ack = R"({"ok":true,"detail":"baseline default revision 2","baseline":)"
                           R"({"name":"default","revision":2,"root":")" +

@@ -1,5 +1,10 @@
 // driftwatch-collector key show | rotate: the collector's signing key
 // (collector/signing_key.h; rotation in docs/operations.md).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <iostream>
 
 #include "collector/cli.h"
@@ -11,6 +16,22 @@ namespace {
 Result<std::string> KeyDir(Host& host, const Flags& flags) {
   DW_ASSIGN_OR_RETURN(CollectorConfig config, LoadConfig(host, flags));
   return StateDir(config, flags.count("state-dir") ? flags.at("state-dir") : "");
+}
+
+// Root rotating the key of a collector that runs as its own user: the new
+// key and the retired ones go to the owner of the state directory, or the
+// service could no longer read its key.
+void GiveToDirOwner(const std::string& dir) {
+  if (geteuid() != 0) return;
+  struct stat d {};
+  if (stat(dir.c_str(), &d) != 0 || d.st_uid == 0) return;
+  std::vector<std::string> files = {dir + "/" + kSigningKeyFile, dir + "/" + kRetiredKeysDir};
+  for (const std::string& f : files) {
+    if (fchownat(AT_FDCWD, f.c_str(), d.st_uid, d.st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno != ENOENT) {
+      std::cerr << "driftwatch-collector: " << ErrnoStatus("chown " + f, errno).message() << "\n";
+    }
+  }
 }
 
 int KeyShow(Host& host, const Flags& flags) {
@@ -33,6 +54,7 @@ int KeyRotate(Host& host, const Flags& flags) {
   if (!before.ok()) return Fail(before.status());
   const std::string old_id = before->key().Public().Id();
   auto keys = SigningKeys::Rotate(host, *dir);
+  GiveToDirOwner(*dir);
   if (!keys.ok()) return Fail(keys.status());
   std::cout << "new key " << keys->key().Public().Id() << "; retired key " << old_id
             << " is kept in " << *dir << "/" << kRetiredKeysDir << "\n"
@@ -57,10 +79,9 @@ void AddKeyCommand(CLI::App& root, Host& host) {
                                        [s, &host] { return KeyShow(host, *s); });
   AddKeyFlags(show, s.get());
   auto r = std::make_shared<Flags>();
-  CLI::App* rotate =
-      cmdline::AddCommand(*key, "rotate",
-                          "make a new signing key; the old public key is kept for verification",
-                          [r, &host] { return KeyRotate(host, *r); });
+  CLI::App* rotate = cmdline::AddCommand(
+      *key, "rotate", "make a new signing key; the old public key is kept for verification",
+      [r, &host] { return KeyRotate(host, *r); });
   AddKeyFlags(rotate, r.get());
 }
 

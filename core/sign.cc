@@ -60,15 +60,13 @@ Status CheckEd25519(EVP_PKEY* key, std::string_view what) {
 }
 
 Pkey PublicPkey(const std::string& raw) {
-  return Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                          reinterpret_cast<const unsigned char*>(raw.data()),
-                                          raw.size()));
+  return Pkey(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
 }
 
 Pkey PrivatePkey(const std::string& seed) {
-  return Pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                           reinterpret_cast<const unsigned char*>(seed.data()),
-                                           seed.size()));
+  return Pkey(EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
 }
 
 Result<std::string> RawPublic(EVP_PKEY* key) {
@@ -134,8 +132,7 @@ bool PublicKey::Verify(std::string_view message, std::string_view signature) con
   if (signature.size() != kSignatureBytes || raw_.size() != kPublicKeyBytes) return false;
   Pkey key = PublicPkey(raw_);
   MdCtx ctx(EVP_MD_CTX_new());
-  if (!key || !ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
+  if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     ERR_clear_error();
     return false;
   }
@@ -197,8 +194,7 @@ std::string PrivateKey::Pem() const {
   Pkey key = PrivatePkey(seed_);
   Bio bio(BIO_new(BIO_s_mem()));
   if (!key || !bio ||
-      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
-          1) {
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     ERR_clear_error();
     return "";
   }
@@ -213,11 +209,9 @@ Result<std::string> PrivateKey::Sign(std::string_view message) const {
   MdCtx ctx(EVP_MD_CTX_new());
   std::string sig(kSignatureBytes, '\0');
   size_t len = sig.size();
-  if (!key || !ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+  if (!key || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
       len != kSignatureBytes) {
     return Status::Internal("cannot sign: " + TakeOpenSslError());
   }

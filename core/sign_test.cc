@@ -14,7 +14,6 @@ namespace {
 
 using testutil::Quote;
 
-
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -39,10 +38,10 @@ TEST(Base64Test, RoundTripsAndIsStrict) {
     ASSERT_TRUE(back.ok()) << s;
     EXPECT_EQ(*back, s);
   }
-  EXPECT_FALSE(Base64Decode("Zg=").ok());    // length
-  EXPECT_FALSE(Base64Decode("Zh==").ok());   // bits under the padding
-  EXPECT_FALSE(Base64Decode("Zm9=").ok());   // bits under the padding
-  EXPECT_FALSE(Base64Decode("Z===").ok());   // too much padding
+  EXPECT_FALSE(Base64Decode("Zg=").ok());   // length
+  EXPECT_FALSE(Base64Decode("Zh==").ok());  // bits under the padding
+  EXPECT_FALSE(Base64Decode("Zm9=").ok());  // bits under the padding
+  EXPECT_FALSE(Base64Decode("Z===").ok());  // too much padding
   EXPECT_FALSE(Base64Decode("Zg==Zg==").ok());
   EXPECT_FALSE(Base64Decode("Zm 9").ok());
   EXPECT_FALSE(Base64Decode("Zm9v\n").ok());
@@ -84,8 +83,8 @@ TEST(SignTest, PemRoundTrips) {
   EXPECT_FALSE(PublicKey::FromPem("").ok());
   EXPECT_FALSE(PublicKey::FromPem(pem).ok());  // a private key is not a public key
   EXPECT_FALSE(PrivateKey::FromPem(pub).ok());
-  EXPECT_FALSE(PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-                   .ok());
+  EXPECT_FALSE(
+      PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").ok());
   EXPECT_FALSE(PublicKey::FromRaw("short").ok());
 }
 
@@ -96,10 +95,13 @@ TEST(SignTest, InteroperatesWithTheOpensslTool) {
   testutil::TempDir dir;
   const std::string priv = dir / "key.pem", pub = dir / "pub.pem", msg = dir / "msg",
                     sig = dir / "sig";
-  ASSERT_EQ(testutil::Run("openssl genpkey -algorithm ed25519 -out " + Quote(priv) + " 2>&1").exit_code, 0);
-  ASSERT_EQ(testutil::Run("openssl pkey -in " + Quote(priv) + " -pubout -out " + Quote(pub) + " 2>&1")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      testutil::Run("openssl genpkey -algorithm ed25519 -out " + Quote(priv) + " 2>&1").exit_code,
+      0);
+  ASSERT_EQ(
+      testutil::Run("openssl pkey -in " + Quote(priv) + " -pubout -out " + Quote(pub) + " 2>&1")
+          .exit_code,
+      0);
   auto key = PrivateKey::FromPem(ReadAll(priv));
   ASSERT_TRUE(key.ok()) << key.status().message();
   auto public_key = PublicKey::FromPem(ReadAll(pub));
@@ -108,15 +110,15 @@ TEST(SignTest, InteroperatesWithTheOpensslTool) {
   EXPECT_EQ(key->Public().Pem(), ReadAll(pub));
 
   auto id = testutil::Run("openssl pkey -pubin -in " + Quote(pub) +
-                " -outform DER | tail -c 32 | sha256sum | cut -c1-16");
+                          " -outform DER | tail -c 32 | sha256sum | cut -c1-16");
   ASSERT_EQ(id.exit_code, 0);
   EXPECT_EQ(id.out, public_key->Id() + "\n");
 
   const std::string text = FormatStatement(SampleStatement());
   testutil::WriteFile(msg, text);
   // openssl signs, we verify.
-  ASSERT_EQ(testutil::Run("openssl pkeyutl -sign -rawin -inkey " + Quote(priv) + " -in " + Quote(msg) +
-                " -out " + Quote(sig) + " 2>&1")
+  ASSERT_EQ(testutil::Run("openssl pkeyutl -sign -rawin -inkey " + Quote(priv) + " -in " +
+                          Quote(msg) + " -out " + Quote(sig) + " 2>&1")
                 .exit_code,
             0);
   const std::string theirs = ReadAll(sig);
@@ -151,15 +153,15 @@ TEST(SignTest, RefusesOtherKeyTypesAndEncryptedKeys) {
   testutil::TempDir dir;
   const std::string ec = dir / "ec.pem", enc = dir / "enc.pem";
   ASSERT_EQ(testutil::Run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
-                Quote(ec) + " 2>&1")
+                          Quote(ec) + " 2>&1")
                 .exit_code,
             0);
   auto k = PrivateKey::FromPem(ReadAll(ec));
   ASSERT_FALSE(k.ok());
   EXPECT_NE(k.status().message().find("not an Ed25519 key"), std::string::npos)
       << k.status().message();
-  ASSERT_EQ(testutil::Run("openssl genpkey -algorithm ed25519 -aes256 -pass pass:secret -out " + Quote(enc) +
-                " 2>&1")
+  ASSERT_EQ(testutil::Run("openssl genpkey -algorithm ed25519 -aes256 -pass pass:secret -out " +
+                          Quote(enc) + " 2>&1")
                 .exit_code,
             0);
   auto e = PrivateKey::FromPem(ReadAll(enc));
@@ -297,8 +299,8 @@ TEST(CommandSignatureTest, CoversEveryField) {
   for (const CommandFields& other : changed) {
     Status s = VerifyCommand(key->Public(), other, *sig);
     ASSERT_FALSE(s.ok());
-    EXPECT_EQ(s.message(), "the command's signature by key " + key->Public().Id() +
-                               " does not verify");
+    EXPECT_EQ(s.message(),
+              "the command's signature by key " + key->Public().Id() + " does not verify");
   }
   auto other_key = PrivateKey::Generate();
   ASSERT_TRUE(other_key.ok());

@@ -162,8 +162,9 @@ Result<SignedStatement> ParseSignedStatement(std::string_view file) {
   }
   const size_t space = line->find(' ');
   if (space == std::string_view::npos) {
-    return Status::InvalidArgument("signed statement: line 7: expected \"signature: ed25519 "
-                                   "<key id> <base64>\"");
+    return Status::InvalidArgument(
+        "signed statement: line 7: expected \"signature: ed25519 "
+        "<key id> <base64>\"");
   }
   out.key_id = std::string(line->substr(0, space));
   if (out.key_id.size() != 16 || !IsLowerHex(out.key_id)) {

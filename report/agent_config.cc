@@ -14,14 +14,29 @@ namespace driftwatch::report {
 namespace {
 
 // Every key, in the order FormatDaemonConfig writes them.
-constexpr const char* kKeys[] = {"version",         "collector",    "token_file",
-                                 "host_id",         "ca_file",      "db",
-                                 "rules",           "root",         "baseline",
-                                 "interval",        "jitter",       "poll_interval",
-                                 "outbox_max",      "jobs",         "nice",
-                                 "verify_packages", "min_severity", "enroll_file",
-                                 "metrics_file",    "realtime",     "allow_remote_restore",
-                                 "require_signed_baselines", "trusted_keys"};
+constexpr const char* kKeys[] = {"version",
+                                 "collector",
+                                 "token_file",
+                                 "host_id",
+                                 "ca_file",
+                                 "db",
+                                 "rules",
+                                 "root",
+                                 "baseline",
+                                 "interval",
+                                 "jitter",
+                                 "poll_interval",
+                                 "outbox_max",
+                                 "jobs",
+                                 "nice",
+                                 "verify_packages",
+                                 "min_severity",
+                                 "enroll_file",
+                                 "metrics_file",
+                                 "realtime",
+                                 "allow_remote_restore",
+                                 "require_signed_baselines",
+                                 "trusted_keys"};
 
 std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -124,7 +139,8 @@ Result<std::vector<std::string>> KeyFiles(const std::string& at, const YAML::Nod
   for (const auto& item : v) {
     if (!item.IsScalar() || item.Scalar().empty() || item.Scalar()[0] != '/' ||
         !IsValidUtf8(item.Scalar())) {
-      return Status::InvalidArgument(at + ": trusted_keys: expected a list of absolute paths of "
+      return Status::InvalidArgument(at +
+                                     ": trusted_keys: expected a list of absolute paths of "
                                      "public key files");
     }
     out.push_back(item.Scalar());

@@ -195,9 +195,9 @@ trusted_keys: [/etc/driftwatch/keys/ops.pub, "/etc/driftwatch/keys/b: c.pub"]
 }
 
 TEST(AgentConfigTest, TrustedKeysAreAbsoluteFileLists) {
-  for (const char* bad : {"trusted_keys: /a.pub\n", "trusted_keys: [relative.pub]\n",
-                          "trusted_keys: [[/a]]\n", "trusted_keys: {a: b}\n",
-                          "require_signed_baselines: yes please\n"}) {
+  for (const char* bad :
+       {"trusted_keys: /a.pub\n", "trusted_keys: [relative.pub]\n", "trusted_keys: [[/a]]\n",
+        "trusted_keys: {a: b}\n", "require_signed_baselines: yes please\n"}) {
     auto c = ParseDaemonConfig(bad, "agent.yaml");
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_EQ(c.status().message().rfind("agent.yaml:1:", 0), 0u) << c.status().message();
@@ -280,7 +280,8 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
   EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
 
   // Uncommented, the examples of keys without a default (collector,
-  // token_file, host_id, ca_file, metrics_file) are set; every other key keeps its value.
+  // token_file, host_id, ca_file, metrics_file, trusted_keys) are set; every other key keeps
+  // its value.
   auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
@@ -303,8 +304,12 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
                                                  "min_severity",
                                                  "metrics_file",
                                                  "realtime",
-                                                 "allow_remote_restore"}));
+                                                 "allow_remote_restore",
+                                                 "require_signed_baselines",
+                                                 "trusted_keys"}));
   EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->require_signed_baselines, d.require_signed_baselines);
+  EXPECT_EQ(c->trusted_keys, std::vector<std::string>{"/etc/driftwatch/keys/ops.pub"});
   EXPECT_EQ(c->realtime, d.realtime);
   EXPECT_EQ(c->allow_remote_restore, d.allow_remote_restore);
   EXPECT_EQ(c->root, d.root);

@@ -223,8 +223,7 @@ Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& deta
   if (baseline_signature != nullptr) {
     // Acknowledged all the same; an unreadable answer carries no signature.
     if (auto v = ObjectOf(a, "acknowledge command"); v.ok()) {
-      json_fields::GetString(*v, "baseline_signature", "", false, baseline_signature)
-          .IgnoreError();
+      json_fields::GetString(*v, "baseline_signature", "", false, baseline_signature).IgnoreError();
     }
   }
   return Status::Ok();

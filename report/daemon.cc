@@ -387,11 +387,10 @@ struct Daemon::Impl {
       PendingAck ack;
       bool restored = false;
       ack.id = c.id;
-      Status trusted =
-          pinned.ok() ? VerifyCommandSignature(c, *pinned, (*cred)->host_id)
-          : c.kind == "baseline" || c.kind == "accept" || c.kind == "restore"
-              ? pinned.status()
-              : Status::Ok();
+      Status trusted = pinned.ok() ? VerifyCommandSignature(c, *pinned, (*cred)->host_id)
+                       : c.kind == "baseline" || c.kind == "accept" || c.kind == "restore"
+                           ? pinned.status()
+                           : Status::Ok();
       if (!trusted.ok()) {
         ack.detail = "refused: " + trusted.message();
         Warn("command " + std::to_string(c.id) + " " + c.kind + ": " + ack.detail);
@@ -471,8 +470,8 @@ struct Daemon::Impl {
       if (attached.ok()) {
         Log("command " + std::to_string(a.id) + ": " + *attached);
       } else {
-        Warn("command " + std::to_string(a.id) + ": the collector's signature is refused: " +
-             attached.status().message());
+        Warn("command " + std::to_string(a.id) +
+             ": the collector's signature is refused: " + attached.status().message());
       }
     }
     return s;

@@ -28,8 +28,8 @@ Result<std::optional<sign::PublicKey>> LoadPinnedKey(const std::string& db_path)
   if (!row) return std::optional<sign::PublicKey>();
   auto key = sign::PublicKey::FromPem(q.Text(0));
   if (!key.ok()) {
-    return Status::Corruption(db_path + ": the pinned collector key does not parse: " +
-                              key.status().message());
+    return Status::Corruption(
+        db_path + ": the pinned collector key does not parse: " + key.status().message());
   }
   return std::optional<sign::PublicKey>(std::move(key).value());
 }
@@ -44,9 +44,8 @@ Status SavePinnedKey(const std::string& db_path, const sign::PublicKey& key) {
     // A key pinned before stays trusted for the signatures it made (a
     // rotation at the collector, docs/operations.md), not for commands.
     if (earlier && !(*earlier == key)) {
-      DW_RETURN_IF_ERROR(up.Bind(1, std::string(kRetiredPrefix) + earlier->Id())
-                             .Bind(2, earlier->Pem())
-                             .Run());
+      DW_RETURN_IF_ERROR(
+          up.Bind(1, std::string(kRetiredPrefix) + earlier->Id()).Bind(2, earlier->Pem()).Run());
     }
     return up.Bind(1, std::string_view(kPinnedKey)).Bind(2, key.Pem()).Run();
   });
@@ -63,8 +62,8 @@ Result<std::vector<sign::PublicKey>> LoadRetiredPinnedKeys(const std::string& db
     if (!row) break;
     auto key = sign::PublicKey::FromPem(q.Text(1));
     if (!key.ok()) {
-      return Status::Corruption(db_path + ": " + q.Text(0) + " does not parse: " +
-                                key.status().message());
+      return Status::Corruption(db_path + ": " + q.Text(0) +
+                                " does not parse: " + key.status().message());
     }
     out.push_back(std::move(key).value());
   }
@@ -95,8 +94,7 @@ Status VerifyCommandSignature(const AgentCommand& c, const std::optional<sign::P
                               const std::string& host_id) {
   if (!pinned) return Status::Ok();
   if (c.kind != "baseline" && c.kind != "accept" && c.kind != "restore") return Status::Ok();
-  sign::CommandFields f{c.id,  host_id,        c.kind,    c.paths,
-                        c.all, c.remove_added, c.dry_run, c.reason};
+  sign::CommandFields f{c.id, host_id, c.kind, c.paths, c.all, c.remove_added, c.dry_run, c.reason};
   return sign::VerifyCommand(*pinned, f, c.signature);
 }
 

@@ -20,8 +20,10 @@ namespace {
 // One line of `text` that starts with `prefix` ("" when none).
 std::string LineStarting(const std::string& text, const std::string& prefix) {
   size_t at = text.rfind("\n" + prefix);
-  if (text.rfind(prefix, 0) == 0) at = 0;
-  else if (at != std::string::npos) ++at;
+  if (text.rfind(prefix, 0) == 0)
+    at = 0;
+  else if (at != std::string::npos)
+    ++at;
   if (at == std::string::npos) return "";
   return text.substr(at, text.find('\n', at) - at);
 }
@@ -54,10 +56,9 @@ void EditStoredSignature(const std::string& db) {
   char& ch = b[sig + 13 + 5];
   ch = ch == 'A' ? 'B' : 'A';
   ASSERT_EQ(b.find('\''), std::string::npos);
-  auto edit = testutil::Run("sqlite3 " + Q(db) + " " +
-                            Q(drop + "UPDATE chain SET body = '" + b +
-                              "' WHERE kind = 'baseline-signature'") +
-                            " 2>&1");
+  auto edit = testutil::Run(
+      "sqlite3 " + Q(db) + " " +
+      Q(drop + "UPDATE chain SET body = '" + b + "' WHERE kind = 'baseline-signature'") + " 2>&1");
   ASSERT_EQ(edit.exit_code, 0) << edit.out;
 }
 
@@ -233,9 +234,8 @@ TEST(SigningTest, CommandsWithAWrongSignatureAreRefused) {
             "refused: the command is signed by key " + other->Public().Id() +
                 ", not by the pinned collector key " + pinned->Public().Id());
   EXPECT_FALSE(a[6].at("ok").as_bool());
-  EXPECT_EQ(a[6].at("detail").as_string(),
-            "refused: the command's signature by key " + pinned->Public().Id() +
-                " does not verify");
+  EXPECT_EQ(a[6].at("detail").as_string(), "refused: the command's signature by key " +
+                                               pinned->Public().Id() + " does not verify");
   EXPECT_TRUE(a[7].at("ok").as_bool()) << a[7].serialize();
   EXPECT_EQ(a[7].at("detail").as_string(), "baseline default revision 2");
   // The revision the right command made carries what the collector signs.
