@@ -39,7 +39,7 @@ HttpResponse Api::GetHost(const CollectorConfig& config, const std::string& id) 
   auto cmds = store_.ListCommands(id);
   if (!cmds.ok()) return FromStatus(cmds.status());
   value list = value::array(cmds->size());
-  for (size_t i = 0; i < cmds->size(); ++i) list[i] = SignedCommandJson((*cmds)[i]);
+  for (size_t i = 0; i < cmds->size(); ++i) list[i] = CommandToJson((*cmds)[i]);
   o["commands"] = list;
   return Json(200, o);
 }
