@@ -245,8 +245,7 @@ int Serve(Host& host, const Flags& flags) {
     } else {
       auto keys = SigningKeys::Load(host, dir, true);
       if (!keys.ok()) return Fail(keys.status().WithContext("signing key"));
-      log.Log(LogLevel::kInfo, "signing key " + keys->key().Public().Id(),
-              {{"path", keys->path()}});
+      log.Log(LogLevel::kInfo, "signing key " + keys->key().Public().Id());
       api.SetSigningKeys(std::make_shared<const SigningKeys>(std::move(keys).value()));
     }
   }
