@@ -15,6 +15,8 @@
 #include "cli/restore_output.h"
 #include "core/drift_json.h"
 #include "core/host.h"
+#include "report/agent_config.h"
+#include "report/signing_trust.h"
 #include "rules/glob.h"
 #include "rules/policy.h"
 
@@ -233,6 +235,7 @@ struct CheckFlags {
   bool no_containers = false;
   bool diff = false;
   std::string min_severity = "info";
+  std::string config;  // the agent configuration: require_signed_baselines, trusted_keys
 };
 
 int Check(const CheckFlags& f) {
@@ -246,6 +249,16 @@ int Check(const CheckFlags& f) {
       agent::ApplyBaselineDefaults(&*opts, !f.scan.root.empty(), !f.scan.rules.empty());
   if (!recorded.ok()) return Fail(recorded);
   opts->verify_packages = f.verify_packages;
+  {
+    // The signature gate (docs/integrity.md): before anything is scanned or
+    // recorded, so that a refused baseline leaves no check behind.
+    const bool required = !f.config.empty();
+    auto config = report::LoadDaemonConfig(
+        DefaultHost(), required ? f.config : report::kDefaultAgentConfig, required);
+    if (!config.ok()) return Fail(config.status());
+    Status gate = report::SignatureGate(DefaultHost(), *config, opts->db_path, opts->baseline);
+    if (!gate.ok()) return Fail(gate);
+  }
   Status not_recorded;
   auto result = agent::RunJournaledCheck(*opts, nullptr, &not_recorded);
   if (!result.ok()) return Fail(result.status());
@@ -399,7 +412,7 @@ void AddRulesCommand(CLI::App& root) {
 
 void AddBaselineCommand(CLI::App& root) {
   CLI::App* baseline =
-      cmdline::AddGroup(root, "baseline", "baselines: create, list, show, accept drift");
+      cmdline::AddGroup(root, "baseline", "baselines: create, list, show, accept drift, sign");
 
   auto c = std::make_shared<CreateFlags>();
   CLI::App* create = cmdline::AddCommand(
@@ -435,6 +448,8 @@ void AddBaselineCommand(CLI::App& root) {
       ->required()
       ->check(cmdline::NonEmpty());
   AddScanFlags(accept, &a->scan);
+
+  AddBaselineSigningCommands(*baseline);
 }
 
 void AddCheckCommand(CLI::App& root) {
@@ -452,6 +467,11 @@ void AddCheckCommand(CLI::App& root) {
   cmd->add_flag("--verify-packages", f->verify_packages,
                 "also verify package-owned files against the package managers' checksums");
   cmd->add_flag("--no-containers", f->no_containers, "leave out the running containers");
+  cmd->add_option("--config", f->config,
+                  std::string("the agent configuration, for require_signed_baselines and "
+                              "trusted_keys (default ") +
+                      report::kDefaultAgentConfig + " when present)")
+      ->type_name("FILE");
   cmd->add_flag("--diff", f->diff,
                 "print each event's content diff (diff -u) under its line, for files whose "
                 "content is kept");

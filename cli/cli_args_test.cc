@@ -75,9 +75,12 @@ TEST(DriftwatchArgsTest, MistakesSayWhatWasExpected) {
       {{"db", "check", "--format", "yaml"},
        "driftwatch db check: --format: expected text or json, not 'yaml'"},
       {{"--bogus"}, "driftwatch: unknown flag --bogus"},
-      {{"baseline"}, "driftwatch baseline: expected a subcommand: create, list, show, accept"},
+      {{"baseline"},
+       "driftwatch baseline: expected a subcommand: create, list, show, accept, statement, sign, "
+       "attach, signatures"},
       {{"baseline", "drop"},
-       "driftwatch baseline: unknown command 'drop' (expected create, list, show, accept)"},
+       "driftwatch baseline: unknown command 'drop' (expected create, list, show, accept, "
+       "statement, sign, attach, signatures)"},
       {{"baseline", "create", "a", "b"}, "driftwatch baseline create: unexpected argument 'b'"},
       {{"baseline", "show"}, "driftwatch baseline show: NAME is required"},
       {{"baseline", "accept", "default"}, "driftwatch baseline accept: --reason is required"},

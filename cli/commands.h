@@ -28,6 +28,8 @@ void AddDbCommand(CLI::App& root);          // db_cmd.cc
 void AddWatchCommand(CLI::App& root);       // watch_cmd.cc
 void AddRestoreCommand(CLI::App& root);     // restore_cmd.cc
 void AddStoreCommand(CLI::App& root);       // store_cmd.cc
+// baseline statement | sign | attach | signatures, under the baseline group.
+void AddBaselineSigningCommands(CLI::App& baseline);  // baseline_sign_cmd.cc
 
 inline constexpr void (*kCommands[])(CLI::App&) = {
     AddRulesCommand,   AddBaselineCommand,  AddCheckCommand,      AddScanCommand,

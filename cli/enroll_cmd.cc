@@ -9,6 +9,7 @@
 #include "report/enrollment.h"
 #include "report/outbox.h"
 #include "report/self_integrity.h"
+#include "report/signing_trust.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -45,8 +46,8 @@ Result<std::string> EnrollToken(const EnrollFlags& f) {
 int Enroll(const EnrollFlags& f) {
   auto token = EnrollToken(f);
   if (!token.ok()) return Fail(token.status());
-  auto outbox =
-      report::OpenAgentOutbox(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db);
+  const std::string db = f.db.empty() ? agent::DefaultDbPath() : f.db;
+  auto outbox = report::OpenAgentOutbox(DefaultHost(), db);
   if (!outbox.ok()) return Fail(outbox.status());
   report::EnrollRequest request;
   request.collector = f.collector;
@@ -55,6 +56,7 @@ int Enroll(const EnrollFlags& f) {
   request.group = f.group;
   request.ca_file = f.ca_file;
   request.now_ns = DefaultHost().NowNs();
+  request.db_path = db;
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
   if (Status s = report::RecordEnroll(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db,
@@ -64,6 +66,9 @@ int Enroll(const EnrollFlags& f) {
   }
   std::cout << "enrolled as " << e->host_id << (e->group.empty() ? "" : " in group " + e->group)
             << " with " << e->collector << "\n";
+  if (auto pinned = report::LoadPinnedKey(db); pinned.ok() && pinned->has_value()) {
+    std::cout << "pinned the collector's signing key " << (*pinned)->Id() << "\n";
+  }
   return kExitOk;
 }
 

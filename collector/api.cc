@@ -222,6 +222,11 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     if (is_agent || role == Role::kReenroll) o["host"] = value(caller->host_id);
     return Json(200, o);
   }
+  if (p.size() == 1 && p[0] == "signing-key") {
+    DW_CHECK(method(get));
+    if (!signing_) return Error(404, "not_found", "this collector has no signing key");
+    return Json(200, SigningKeyJson());
+  }
   if (p.size() == 1 && p[0] == "enroll") {
     DW_CHECK(method(post));
     DW_CHECK(need(role == Role::kEnroll || role == Role::kReenroll || is_admin, "enroll agents"));
@@ -356,6 +361,7 @@ HttpResponse Api::Enroll(const CollectorConfig& config, const Caller& c, const H
   o["host_id"] = value(host);
   o["group"] = value(group);
   o["token"] = value(*token);
+  if (signing_) o["signing_key"] = SigningKeyJson();
   return Json(201, o);
 }
 

@@ -41,8 +41,13 @@
 #include "collector/fleet_metrics.h"
 #include "collector/live_config.h"
 #include "collector/metrics.h"
+#include "collector/signing_key.h"
 #include "collector/store.h"
 #include "core/host.h"
+
+namespace web::json {
+class value;
+}  // namespace web::json
 
 namespace driftwatch::collector {
 
@@ -146,6 +151,13 @@ class Api {
   // Where /metrics reads this process's figures (/proc, process_metrics.h);
   // without it there are no process_* metrics. Set before serving.
   void SetProcessHost(Host* host) { process_host_ = host; }
+  // The collector's signing key (signing_key.h; docs/integrity.md): with
+  // it, GET /signing-key and enroll answers carry its public key, commands
+  // handed out are signed, and the ack of a baseline or accept command that
+  // made a revision is answered with the revision's signed statement.
+  // Without it (tests, a collector that cannot keep one) none of this
+  // happens. Set before serving.
+  void SetSigningKeys(std::shared_ptr<const SigningKeys> keys) { signing_ = std::move(keys); }
 
   // An error response in the API's format; the code follows the status
   // ("bad_request", "internal", ...) unless given.
@@ -185,6 +197,14 @@ class Api {
   HttpResponse AckCommand(const CollectorConfig& config, const Caller& c, const std::string& id,
                           const HttpRequest& req);
   HttpResponse RenderMetrics(const CollectorConfig& config);  // api_metrics.cc
+  // Signing (api_signing.cc): {"key_id", "public_key"} of the signing key
+  // (null without one); a command as handed out, with its "signature"; the
+  // signed statement of the revision an ack reports ("" when there is none
+  // to sign), kept once per command by the ack's once-only rule.
+  web::json::value SigningKeyJson() const;
+  web::json::value SignedCommandJson(const CommandRecord& c) const;
+  std::string SignAckedRevision(const Caller& c, int64_t command_id,
+                                const web::json::value& ack_body);
   // The fleet lifecycle (api_lifecycle.cc): the answer to a request for
   // /tokens, DELETE /hosts/{id} or /hosts/{id}/rename, else nullopt.
   std::optional<HttpResponse> RouteLifecycle(const CollectorConfig& config, const Caller& c,
@@ -227,6 +247,7 @@ class Api {
   std::function<void(const RefusedReport&)> on_refused_;
   AuthFailureLimiter auth_limiter_;
   Host* process_host_ = nullptr;
+  std::shared_ptr<const SigningKeys> signing_;
   FleetMetricsCache fleet_metrics_;
 };
 

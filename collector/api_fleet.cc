@@ -247,7 +247,7 @@ HttpResponse Api::AgentCommands(const Caller& c) {
   auto cmds = store_.TakeCommands(c.host_id, now);
   if (!cmds.ok()) return FromStatus(cmds.status());
   value list = value::array(cmds->size());
-  for (size_t i = 0; i < cmds->size(); ++i) list[i] = CommandToJson((*cmds)[i]);
+  for (size_t i = 0; i < cmds->size(); ++i) list[i] = SignedCommandJson((*cmds)[i]);
   value o = value::object();
   o["commands"] = list;
   return Json(200, o);
@@ -282,6 +282,10 @@ HttpResponse Api::AckCommand(const CollectorConfig& config, const Caller& c,
   value o = value::object();
   o["id"] = value::number(static_cast<int64_t>(id));
   o["acknowledged"] = value::boolean(true);
+  if (ack.ok && !ack.baseline.empty()) {
+    const std::string signed_file = SignAckedRevision(c, id, v);
+    if (!signed_file.empty()) o["baseline_signature"] = value(signed_file);
+  }
   return Json(200, o);
 }
 

@@ -375,6 +375,7 @@ std::unique_ptr<cmdline::Program> MakeProgram(Host& host) {
   AddIntegrityCommands(*program, host);
   AddBaselineCommand(*program, host);
   AddPackageCommand(*program, host);
+  AddKeyCommand(*program, host);
   AddMigrateCommand(*program, host);
   return program;
 }

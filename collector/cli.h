@@ -73,6 +73,7 @@ void AddBaselineCommand(CLI::App& root, Host& host);     // baseline
 void AddMigrateCommand(CLI::App& root, Host& host);      // migrate
 void AddServeFlags(cmdline::Program& root, Host& host);  // serve.cc: the root's flags
 void AddPackageCommand(CLI::App& root, Host& host);      // package_cmd.cc: package agent
+void AddKeyCommand(CLI::App& root, Host& host);          // key_cmd.cc: key show|rotate
 int Serve(Host& host, const Flags& flags);               // serve.cc
 
 }  // namespace driftwatch::collector::cli

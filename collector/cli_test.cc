@@ -40,8 +40,7 @@ TEST(CollectorArgsTest, MistakesSayWhatWasExpected) {
        "driftwatch-collector: --store: expected sqlite:///PATH or postgresql://USER@HOST/DB"},
       {{"serve"},
        "driftwatch-collector: unknown command 'serve' (expected token, host, verify, baseline, "
-       "package, "
-       "migrate)"},
+       "package, key, migrate)"},
       {{"token"}, "driftwatch-collector token: expected a subcommand: create, list, revoke"},
       {{"token", "revoke", "--db", "x.db"}, "driftwatch-collector token revoke: ID is required"},
       {{"token", "list", "--db", "x.db", "--format", "csv"},

@@ -17,6 +17,7 @@
 #include "collector/log.h"
 #include "collector/log_writer.h"
 #include "collector/server.h"
+#include "collector/signing_key.h"
 #include "core/host.h"
 #include "core/service.h"
 
@@ -176,6 +177,10 @@ void AddServeFlags(cmdline::Program& root, Host& host) {
   AddFlag(&root, flags.get(), "tls-cert", "FILE", "serve https with this certificate chain");
   AddFlag(&root, flags.get(), "tls-key", "FILE", "the private key of --tls-cert");
   AddFlag(&root, flags.get(), "web-root", "DIR", "the dashboard's files");
+  AddFlag(&root, flags.get(), "state-dir", "DIR",
+          std::string("where the signing key is kept (default: the SQLite store's directory, "
+                      "else ") +
+              kDefaultStateDir + ")");
   AddFlag(&root, flags.get(), "log-file", "FILE",
           "append stdout and stderr to FILE, reopened on SIGHUP");
   AddFlag(&root, flags.get(), "log-format", cmdline::Choices({"text", "json"}),
@@ -226,6 +231,24 @@ int Serve(Host& host, const Flags& flags) {
       **store, live, metrics, [&host] { return host.NowNs(); }, [&alerts] { alerts.Wake(); });
   api.SetOnRefused([&alerts](const RefusedReport& r) { alerts.ReportRefused(r); });
   api.SetProcessHost(&host);
+  {
+    // The signing key, made at the first start (signing_key.h). A collector
+    // whose state directory was not chosen and does not exist (a PostgreSQL
+    // store on a machine without /var/lib/driftwatch-collector) serves
+    // unsigned, and says so.
+    const bool chosen = flags.count("state-dir") != 0;
+    const std::string dir = StateDir(config, chosen ? flags.at("state-dir") : "");
+    struct stat st {};
+    if (!chosen && !host.StatAt(AT_FDCWD, dir, &st).ok()) {
+      log.Log(LogLevel::kWarn, "no state directory " + dir +
+                                   ": commands are handed out unsigned; give --state-dir DIR");
+    } else {
+      auto keys = SigningKeys::Load(host, dir, true);
+      if (!keys.ok()) return Fail(keys.status().WithContext("signing key"));
+      log.Log(LogLevel::kInfo, "signing key " + keys->key().Public().Id());
+      api.SetSigningKeys(std::make_shared<const SigningKeys>(std::move(keys).value()));
+    }
+  }
   ServerOptions options;
   options.listen = config.listen;
   options.tls_cert = config.tls_cert;

@@ -14,13 +14,29 @@ namespace driftwatch::report {
 namespace {
 
 // Every key, in the order FormatDaemonConfig writes them.
-constexpr const char* kKeys[] = {"version",         "collector",    "token_file",
-                                 "host_id",         "ca_file",      "db",
-                                 "rules",           "root",         "baseline",
-                                 "interval",        "jitter",       "poll_interval",
-                                 "outbox_max",      "jobs",         "nice",
-                                 "verify_packages", "min_severity", "enroll_file",
-                                 "metrics_file",    "realtime",     "allow_remote_restore"};
+constexpr const char* kKeys[] = {"version",
+                                 "collector",
+                                 "token_file",
+                                 "host_id",
+                                 "ca_file",
+                                 "db",
+                                 "rules",
+                                 "root",
+                                 "baseline",
+                                 "interval",
+                                 "jitter",
+                                 "poll_interval",
+                                 "outbox_max",
+                                 "jobs",
+                                 "nice",
+                                 "verify_packages",
+                                 "min_severity",
+                                 "enroll_file",
+                                 "metrics_file",
+                                 "realtime",
+                                 "allow_remote_restore",
+                                 "require_signed_baselines",
+                                 "trusted_keys"};
 
 std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -90,6 +106,11 @@ Status SetKey(const std::string& at, const std::string& key, const std::string& 
       return Status::InvalidArgument(at + ": allow_remote_restore: expected true or false");
     }
     c.allow_remote_restore = s == "true";
+  } else if (key == "require_signed_baselines") {
+    if (s != "true" && s != "false") {
+      return Status::InvalidArgument(at + ": require_signed_baselines: expected true or false");
+    }
+    c.require_signed_baselines = s == "true";
   } else if (key == "min_severity") {
     auto sev = agent::ParseMinSeverity(s);
     if (!sev.ok()) return Status::InvalidArgument(at + ": min_severity: " + sev.status().message());
@@ -107,6 +128,30 @@ Status SetKey(const std::string& at, const std::string& key, const std::string& 
   return Status::Ok();
 }
 
+// trusted_keys: a list of public key files (PEM), absolute paths.
+Result<std::vector<std::string>> KeyFiles(const std::string& at, const YAML::Node& v) {
+  constexpr size_t kMaxTrustedKeys = 64;
+  std::vector<std::string> out;
+  if (v.IsNull()) return out;
+  if (!v.IsSequence()) {
+    return Status::InvalidArgument(at + ": trusted_keys: expected a list of public key files");
+  }
+  for (const auto& item : v) {
+    if (!item.IsScalar() || item.Scalar().empty() || item.Scalar()[0] != '/' ||
+        !IsValidUtf8(item.Scalar())) {
+      return Status::InvalidArgument(at +
+                                     ": trusted_keys: expected a list of absolute paths of "
+                                     "public key files");
+    }
+    out.push_back(item.Scalar());
+    if (out.size() > kMaxTrustedKeys) {
+      return Status::InvalidArgument(at + ": trusted_keys: at most " +
+                                     std::to_string(kMaxTrustedKeys) + " files");
+    }
+  }
+  return out;
+}
+
 Result<DaemonConfig> ParseRoot(const std::string& file, const YAML::Node& root) {
   DaemonConfig c = DefaultDaemonConfig();
   c.source = file;
@@ -120,6 +165,11 @@ Result<DaemonConfig> ParseRoot(const std::string& file, const YAML::Node& root) 
     const std::string at = Where(file, v.Mark());
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
       return Status::InvalidArgument(Where(file, kv.first.Mark()) + ": unknown key '" + key + "'");
+    }
+    if (key == "trusted_keys") {
+      DW_ASSIGN_OR_RETURN(c.trusted_keys, KeyFiles(at, v));
+      c.from_file.insert(key);
+      continue;
     }
     if (!v.IsScalar()) return Status::InvalidArgument(at + ": " + key + ": expected a scalar");
     // YAML is Unicode text: bytes that are not UTF-8 would not survive
@@ -215,6 +265,14 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
     if (k == "metrics_file") v = Scalar(c.metrics_file);
     if (k == "realtime") v = c.realtime ? "true" : "false";
     if (k == "allow_remote_restore") v = c.allow_remote_restore ? "true" : "false";
+    if (k == "require_signed_baselines") v = c.require_signed_baselines ? "true" : "false";
+    if (k == "trusted_keys") {
+      v = "[";
+      for (size_t i = 0; i < c.trusted_keys.size(); ++i) {
+        v += (i ? ", " : "") + Scalar(c.trusted_keys[i]);
+      }
+      v += "]";
+    }
     out += k + ": " + v + "  # " + (c.from_file.count(k) != 0 ? "from the file" : "default") + "\n";
   }
   return out;

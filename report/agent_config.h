@@ -23,6 +23,8 @@
 //   metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom  # default: none
 //   realtime: true      # watch changes as they happen (docs/realtime.md)
 //   allow_remote_restore: false  # run the collector's restore commands
+//   require_signed_baselines: false  # check refuses unsigned baselines
+//   trusted_keys: [/etc/driftwatch/keys/ops.pub]  # PEM public keys
 //
 // Errors name FILE:LINE:COL; unknown keys are errors; unknown versions are
 // kUnsupported. An empty string for collector, token_file, host_id,
@@ -38,6 +40,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/drift.h"
 #include "core/duration.h"
@@ -74,6 +77,12 @@ struct DaemonConfig {
   // Restore commands from the collector are run (docs/content.md); when
   // false they are refused (acknowledged ok=false).
   bool allow_remote_restore = false;
+  // Checks refuse a baseline revision without a valid signature by a
+  // trusted key (docs/integrity.md, "Signed baselines"): the keys of
+  // `trusted_keys` (PEM public key files) and the collector's key pinned at
+  // enrollment.
+  bool require_signed_baselines = false;
+  std::vector<std::string> trusted_keys;
 
   // Where the values came from: the file read ("" = none) and the keys it set.
   std::string source;

@@ -140,9 +140,14 @@ nice: 5
 verify_packages: true
 min_severity: medium
 metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
+require_signed_baselines: true
+trusted_keys: [/etc/driftwatch/keys/ops.pub, "/etc/driftwatch/keys/b: c.pub"]
 )",
                              "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->require_signed_baselines);
+  EXPECT_EQ(c->trusted_keys, (std::vector<std::string>{"/etc/driftwatch/keys/ops.pub",
+                                                       "/etc/driftwatch/keys/b: c.pub"}));
   for (const DaemonConfig& in : {*c, DefaultDaemonConfig()}) {
     const std::string text = FormatDaemonConfig(in);
     auto back = ParseDaemonConfig(text, "printed.yaml");
@@ -167,16 +172,40 @@ metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
     EXPECT_EQ(back->enroll_file, in.enroll_file);
     EXPECT_EQ(back->realtime, in.realtime);
     EXPECT_EQ(back->allow_remote_restore, in.allow_remote_restore);
-    EXPECT_EQ(back->from_file.size(), 21u) << "every key is written";
+    EXPECT_EQ(back->require_signed_baselines, in.require_signed_baselines);
+    EXPECT_EQ(back->trusted_keys, in.trusted_keys);
+    EXPECT_EQ(back->from_file.size(), 23u) << "every key is written";
   }
   const std::string text = FormatDaemonConfig(*c);
   EXPECT_NE(text.find("\ninterval: 90s  # from the file\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\noutbox_max: 1000  # default\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nmin_severity: medium  # from the file\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\ntoken_file: \"\"  # default\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nrequire_signed_baselines: true  # from the file\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ntrusted_keys: [/etc/driftwatch/keys/ops.pub, \"/etc/driftwatch/keys/b: "
+                      "c.pub\"]  # from the file\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(FormatDaemonConfig(DefaultDaemonConfig()).find("\ntrusted_keys: []  # default\n"),
+            std::string::npos);
   EXPECT_EQ(text.rfind("# driftwatch agent configuration in effect (agent.yaml and defaults)\n", 0),
             0u)
       << text;
+}
+
+TEST(AgentConfigTest, TrustedKeysAreAbsoluteFileLists) {
+  for (const char* bad :
+       {"trusted_keys: /a.pub\n", "trusted_keys: [relative.pub]\n", "trusted_keys: [[/a]]\n",
+        "trusted_keys: {a: b}\n", "require_signed_baselines: yes please\n"}) {
+    auto c = ParseDaemonConfig(bad, "agent.yaml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().message().rfind("agent.yaml:1:", 0), 0u) << c.status().message();
+  }
+  auto empty = ParseDaemonConfig("trusted_keys: []\n", "agent.yaml");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->trusted_keys.empty());
+  EXPECT_FALSE(empty->require_signed_baselines);
 }
 
 TEST(AgentConfigTest, FormatsDurationsInTheLargestExactUnit) {
@@ -251,7 +280,8 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
   EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
 
   // Uncommented, the examples of keys without a default (collector,
-  // token_file, host_id, ca_file, metrics_file) are set; every other key keeps its value.
+  // token_file, host_id, ca_file, metrics_file, trusted_keys) are set; every other key keeps
+  // its value.
   auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
@@ -274,8 +304,12 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
                                                  "min_severity",
                                                  "metrics_file",
                                                  "realtime",
-                                                 "allow_remote_restore"}));
+                                                 "allow_remote_restore",
+                                                 "require_signed_baselines",
+                                                 "trusted_keys"}));
   EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->require_signed_baselines, d.require_signed_baselines);
+  EXPECT_EQ(c->trusted_keys, std::vector<std::string>{"/etc/driftwatch/keys/ops.pub"});
   EXPECT_EQ(c->realtime, d.realtime);
   EXPECT_EQ(c->allow_remote_restore, d.allow_remote_restore);
   EXPECT_EQ(c->root, d.root);

@@ -141,6 +141,13 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   Status s = json_fields::GetString(v, "host_id", "", true, &out.host_id);
   if (s.ok()) s = json_fields::GetString(v, "token", "", true, &out.token);
   if (s.ok()) s = json_fields::GetString(v, "group", "", false, &out.group);
+  if (const value* k = json_fields::Find(v, "signing_key"); s.ok() && k && !k->is_null()) {
+    if (!k->is_object()) {
+      s = json_fields::TypeError("signing_key", "an object");
+    } else {
+      s = json_fields::GetString(*k, "public_key", "signing_key", true, &out.signing_key);
+    }
+  }
   if (!s.ok()) return Unexpected("enroll", s);
   return out;
 }
@@ -194,6 +201,7 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
     if (s.ok()) s = json_fields::GetBool(c, "remove_added", field, false, &cmd.remove_added);
     if (s.ok()) s = json_fields::GetBool(c, "dry_run", field, false, &cmd.dry_run);
     if (s.ok()) s = json_fields::GetString(c, "reason", field, false, &cmd.reason);
+    if (s.ok()) s = json_fields::GetString(c, "signature", field, false, &cmd.signature);
     if (!s.ok()) return Unexpected(what, s);
     out.push_back(std::move(cmd));
   }
@@ -201,7 +209,9 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
 }
 
 Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& detail,
-                            const std::optional<BaselineAck>& baseline) {
+                            const std::optional<BaselineAck>& baseline,
+                            std::string* baseline_signature) {
+  if (baseline_signature != nullptr) baseline_signature->clear();
   value b = value::object();
   b["ok"] = value::boolean(ok);
   b["detail"] = value(detail);
@@ -211,14 +221,22 @@ Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& deta
     x["revision"] = value::number(baseline->revision);
     if (baseline->created_ns) x["created"] = value(FormatRfc3339Nanos(baseline->created_ns));
     if (!baseline->root.IsZero()) x["root"] = value(baseline->root.Hex());
+    if (!baseline->target.empty()) x["target"] = value(baseline->target);
+    if (!baseline->rules.empty()) x["rules"] = value(baseline->rules);
     b["baseline"] = x;
   }
   DW_ASSIGN_OR_RETURN(
       Answer a,
       impl_->Call("POST", "/api/v1/agents/commands/" + std::to_string(command_id) + "/ack",
                   b.serialize(), impl_->token));
-  if (a.status == 200) return Status::Ok();
-  return StatusFor(a, "acknowledge command", false);
+  if (a.status != 200) return StatusFor(a, "acknowledge command", false);
+  if (baseline_signature != nullptr) {
+    // Acknowledged all the same; an unreadable answer carries no signature.
+    if (auto v = ObjectOf(a, "acknowledge command"); v.ok()) {
+      json_fields::GetString(*v, "baseline_signature", "", false, baseline_signature).IgnoreError();
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace driftwatch::report

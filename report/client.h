@@ -39,6 +39,7 @@ struct EnrollAnswer {
   std::string host_id;
   std::string token;
   std::string group;
+  std::string signing_key;  // the collector's public key (PEM); "" when it has none
 };
 
 struct AgentCommand {
@@ -51,6 +52,7 @@ struct AgentCommand {
   bool remove_added = false;
   bool dry_run = false;
   std::string reason;
+  std::string signature;  // "ed25519 KEYID BASE64" over sign::CommandText; "" when unsigned
 };
 
 // What the collector holds of this host's chain after a report
@@ -67,6 +69,8 @@ struct BaselineAck {
   int64_t revision = 0;
   int64_t created_ns = 0;
   Hash128 root;
+  std::string target;  // the snapshot's target and rules fingerprint, so that the
+  std::string rules;   // collector can sign the revision's statement
 };
 
 class CollectorClient {
@@ -94,8 +98,10 @@ class CollectorClient {
   Result<std::vector<AgentCommand>> PollCommands();
   // GET /healthz (no token): ok when the collector answers 200.
   Status Healthz();
+  // *baseline_signature (may be null) receives the signed statement the
+  // collector answers for a revision it signed ("" when none).
   Status Ack(int64_t command_id, bool ok, const std::string& detail,
-             const std::optional<BaselineAck>& baseline);
+             const std::optional<BaselineAck>& baseline, std::string* baseline_signature = nullptr);
 
  private:
   struct Impl;

@@ -29,6 +29,7 @@
 #include "report/outbox.h"
 #include "report/reporter.h"
 #include "report/self_integrity.h"
+#include "report/signing_trust.h"
 
 namespace driftwatch::report {
 namespace {
@@ -220,7 +221,8 @@ struct Daemon::Impl {
     SetStatus("enrolling");
     EnrollRequest request{file->collector, std::move(token).value(),
                           host.Hostname(), file->group,
-                          file->ca_file,   host.NowNs()};
+                          file->ca_file,   host.NowNs(),
+                          config.db};
     auto e = EnrollAndSave(**outbox, request);
     if (!e.ok()) {
       const Status& s = e.status();
@@ -301,6 +303,9 @@ struct Daemon::Impl {
 
   Status CheckAndDeliver(AgentFigures* figures) {
     DW_RETURN_IF_ERROR(EnsureBaseline());
+    // require_signed_baselines: a baseline revision no trusted key signed is
+    // not checked against (docs/integrity.md, "Signed baselines").
+    DW_RETURN_IF_ERROR(SignatureGate(host, config, config.db, config.baseline));
     auto result = agent::RunJournaledCheck(CheckOpts(), realtime ? realtime->Sync() : nullptr);
     if (!result.ok()) return result.status();
     result->interval_ns = config.interval_ns;
@@ -385,24 +390,35 @@ struct Daemon::Impl {
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     std::vector<PendingAck> failed;
     for (PendingAck& a : acks) {
-      if (!KeepForRetry(host, a, client.Ack(a.id, a.ok, a.detail, a.baseline))) continue;
+      if (!KeepForRetry(host, a, SendAck(client, a))) continue;
       failed.push_back(std::move(a));
     }
     acks = std::move(failed);
     auto cmds = client.PollCommands();
     if (!cmds.ok()) return;
+    // With a pinned collector key, commands that change the baseline or
+    // the files are run only when signed by it (docs/integrity.md).
+    auto pinned = LoadPinnedKey(config.db);
     for (const AgentCommand& c : *cmds) {
       PendingAck ack;
       bool restored = false;
       ack.id = c.id;
-      if (c.kind == "baseline") {
+      Status trusted = pinned.ok() ? VerifyCommandSignature(c, *pinned, (*cred)->host_id)
+                       : c.kind == "baseline" || c.kind == "accept" || c.kind == "restore"
+                           ? pinned.status()
+                           : Status::Ok();
+      if (!trusted.ok()) {
+        ack.detail = "refused: " + trusted.message();
+        Warn("command " + std::to_string(c.id) + " " + c.kind + ": " + ack.detail);
+      } else if (c.kind == "baseline") {
         auto info = agent::CreateBaseline(
             CheckOpts(), "collector",
             "requested by the collector (command " + std::to_string(c.id) + ")");
         ack.ok = info.ok();
         if (info.ok()) {
           ack.detail = "baseline " + info->name + " revision " + std::to_string(info->revision);
-          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+          ack.baseline =
+              BaselineAck{info->name, info->revision, info->created_ns, info->root, "", ""};
         } else {
           ack.detail = info.status().message();
         }
@@ -415,7 +431,8 @@ struct Daemon::Impl {
         if (info.ok()) {
           ack.detail = "accepted " + std::to_string(c.paths.size()) + " path(s) into baseline " +
                        info->name + " revision " + std::to_string(info->revision);
-          ack.baseline = BaselineAck{info->name, info->revision, info->created_ns, info->root};
+          ack.baseline =
+              BaselineAck{info->name, info->revision, info->created_ns, info->root, "", ""};
         } else {
           ack.detail = info.status().message();
         }
@@ -443,7 +460,12 @@ struct Daemon::Impl {
       } else {
         ack.detail = "unknown command '" + c.kind + "'";
       }
-      Status s = client.Ack(ack.id, ack.ok, ack.detail, ack.baseline);
+      if (ack.baseline) {
+        if (Status f = AddStatementFields(host, config.db, &*ack.baseline); !f.ok()) {
+          Warn("command " + std::to_string(c.id) + ": " + f.message());
+        }
+      }
+      Status s = SendAck(client, ack);
       if (KeepForRetry(host, ack, s)) acks.push_back(std::move(ack));
       if (((c.kind == "baseline" || c.kind == "accept") && ack.ok) || restored) {
         // Report against the new baseline, or the restored files, so the
@@ -452,6 +474,23 @@ struct Daemon::Impl {
         if (!cs.ok()) Error("check failed: " + cs.message());
       }
     }
+  }
+
+  // Acknowledges a command; a signed statement in the answer (a revision
+  // the collector signed) is verified and kept with the revision.
+  Status SendAck(CollectorClient& client, const PendingAck& a) {
+    std::string signed_file;
+    Status s = client.Ack(a.id, a.ok, a.detail, a.baseline, &signed_file);
+    if (s.ok() && !signed_file.empty()) {
+      auto attached = AttachAnsweredSignature(host, config, signed_file);
+      if (attached.ok()) {
+        Log("command " + std::to_string(a.id) + ": " + *attached);
+      } else {
+        Warn("command " + std::to_string(a.id) +
+             ": the collector's signature is refused: " + attached.status().message());
+      }
+    }
+    return s;
   }
 
   void SchedulePoll() {

@@ -4,8 +4,12 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
+
 #include "core/private_file.h"
+#include "core/sign.h"
 #include "report/client.h"
+#include "report/signing_trust.h"
 
 namespace driftwatch::report {
 namespace {
@@ -114,7 +118,14 @@ Result<Enrollment> EnrollAndSave(Outbox& outbox, const EnrollRequest& r) {
   e.group = answer.group;
   e.ca_file = r.ca_file;
   e.enrolled_ns = r.now_ns;
+  std::optional<sign::PublicKey> key;
+  if (!answer.signing_key.empty()) {
+    auto parsed = sign::PublicKey::FromPem(answer.signing_key);
+    if (!parsed.ok()) return parsed.status().WithContext("enroll: the collector's signing key");
+    key = std::move(parsed).value();
+  }
   DW_RETURN_IF_ERROR(outbox.SaveEnrollment(e));
+  if (key && !r.db_path.empty()) DW_RETURN_IF_ERROR(SavePinnedKey(r.db_path, *key));
   return e;
 }
 

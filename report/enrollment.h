@@ -56,10 +56,15 @@ struct EnrollRequest {
   std::string group;
   std::string ca_file;  // "" = the system store
   int64_t now_ns = 0;   // saved as the enrollment's time (0: not recorded)
+  // The agent store where the collector's signing key, when the answer
+  // carries one, is pinned (report/signing_trust.h); "" pins nothing.
+  std::string db_path;
 };
 
 // Enrolls with the collector and saves the issued agent token in `outbox`'s
-// enrollment state; returns what was saved. Errors are the client's
+// enrollment state, and pins the collector's signing key; returns what was
+// saved. A signing key in the answer that does not parse fails the
+// enrollment before anything is saved. Errors are the client's
 // (client.h: kUnavailable to retry, kPermissionDenied for a token the
 // collector refused) or the store's.
 Result<Enrollment> EnrollAndSave(Outbox& outbox, const EnrollRequest& request);

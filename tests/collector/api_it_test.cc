@@ -153,7 +153,8 @@ TEST(CollectorTlsTest, ServesHttpsWithTheGivenCertificate) {
                          Q(enroll) + " --name tls-1 --db " + Q(dir / "agent.db") + " --ca-file " +
                          Q(dir / "cert.pem") + " 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(r.out, "enrolled as tls-1 with " + c.url() + "\n");
+  EXPECT_EQ(r.out, "enrolled as tls-1 with " + c.url() + "\n" +
+                       PinnedKeyLine(c.url(), enroll, dir / "cert.pem"));
   // Without the CA the certificate is not trusted.
   r = testutil::Run(Q(AgentBin()) + " enroll --collector " + Q(c.url()) + " --token " + Q(enroll) +
                     " --name tls-2 --db " + Q(dir / "agent2.db") + " 2>&1");

@@ -159,7 +159,9 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "enroll_file: /etc/driftwatch/enroll.yaml  # default\n"
       "metrics_file: \"\"  # default\n"
       "realtime: true  # default\n"
-      "allow_remote_restore: false  # default\n";
+      "allow_remote_restore: false  # default\n"
+      "require_signed_baselines: false  # default\n"
+      "trusted_keys: []  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's
@@ -452,12 +454,14 @@ TEST(DaemonServiceTest, EnrollTakesTheTokenFromAFileOrStdin) {
   auto from_file = testutil::Run(enroll + " --name file-1 --db " + Q(dir / "a.db") +
                                  " --token-file " + Q(dir / "enroll.token") + " 2>&1");
   EXPECT_EQ(from_file.exit_code, 0) << from_file.out;
-  EXPECT_EQ(from_file.out, "enrolled as file-1 with " + c.url() + "\n");
+  EXPECT_EQ(from_file.out,
+            "enrolled as file-1 with " + c.url() + "\n" + PinnedKeyLine(c.url(), token));
   auto from_stdin =
       testutil::Run("printf '%s\\n' " + Q(c.Token("enroll")) + " | " + enroll +
                     " --name stdin-1 --db " + Q(dir / "b.db") + " --token-file - 2>&1");
   EXPECT_EQ(from_stdin.exit_code, 0) << from_stdin.out;
-  EXPECT_EQ(from_stdin.out, "enrolled as stdin-1 with " + c.url() + "\n");
+  EXPECT_EQ(from_stdin.out,
+            "enrolled as stdin-1 with " + c.url() + "\n" + PinnedKeyLine(c.url(), token));
 
   auto both = testutil::Run(enroll + " --token-file " + Q(dir / "enroll.token") + " --token " +
                             Q(token) + " 2>&1");

@@ -35,7 +35,8 @@ TEST(CollectorFaultTest, OutageLosesNothingAndKeepsOrder) {
                          Q(c.Token("enroll")) + " --name agent-1 --group web --db " + Q(agent_db) +
                          " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(r.out, "enrolled as agent-1 in group web with " + c.url() + "\n");
+  EXPECT_EQ(r.out, "enrolled as agent-1 in group web with " + c.url() + "\n" +
+                       PinnedKeyLine(c.url(), read));
 
   ASSERT_EQ(c.Stop(), 0);
   std::vector<std::string> ids;

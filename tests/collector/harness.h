@@ -194,6 +194,16 @@ struct Answer {
 Answer Http(const std::string& method, const std::string& url, const std::string& token,
             const std::string& body = "", const std::string& ca_file = "");
 
+// The line `driftwatch enroll` prints after "enrolled as ..." when the
+// collector has a signing key (docs/integrity.md), "" when it has none (a
+// PostgreSQL collector without a state directory).
+inline std::string PinnedKeyLine(const std::string& url, const std::string& token,
+                                 const std::string& ca_file = "") {
+  Answer a = Http("GET", url + "/api/v1/signing-key", token, "", ca_file);
+  if (a.status != 200) return "";
+  return "pinned the collector's signing key " + a.json().at("key_id").as_string() + "\n";
+}
+
 // A running collector on 127.0.0.1 with its own database: a SQLite file in
 // `dir`, or (UsePostgres()) a new database on the test binary's cluster.
 class Collector {

@@ -290,6 +290,7 @@ std::vector<Target> AllTargets() {
       {"mount_points", &FuzzMountPoints},
       {"unified_diff", &FuzzUnifiedDiff},
       {"blob_codec", &FuzzBlobCodec},
+      {"signed_statement", &FuzzSignedStatement},
   };
 }
 

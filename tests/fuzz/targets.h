@@ -51,6 +51,8 @@ std::string FuzzMountPoints(std::string_view input);  // ParseMountPoints, Mount
 // tests/fuzz/content_targets.cc:
 std::string FuzzUnifiedDiff(std::string_view input);  // UnifiedDiff applies, within its cap
 std::string FuzzBlobCodec(std::string_view input);    // DecompressBlob within its cap
+// tests/fuzz/signing_targets.cc:
+std::string FuzzSignedStatement(std::string_view input);  // ParseSignedStatement, Base64Decode
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();
