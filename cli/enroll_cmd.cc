@@ -59,8 +59,7 @@ int Enroll(const EnrollFlags& f) {
   request.db_path = db;
   auto e = report::EnrollAndSave(**outbox, request);
   if (!e.ok()) return Fail(e.status());
-  if (Status s = report::RecordEnroll(DefaultHost(), f.db.empty() ? agent::DefaultDbPath() : f.db,
-                                      e->collector, e->host_id, e->group, "");
+  if (Status s = report::RecordEnroll(DefaultHost(), db, e->collector, e->host_id, e->group);
       !s.ok()) {
     return Fail(s.WithContext("enrolled as " + e->host_id + ", but the store's chain"));
   }

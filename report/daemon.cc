@@ -245,7 +245,7 @@ struct Daemon::Impl {
                   "; trying again in 10 minutes");
     }
     enroll_unavailable_logged = false;
-    if (Status s = RecordEnroll(host, config.db, e->collector, e->host_id, e->group, ""); !s.ok()) {
+    if (Status s = RecordEnroll(host, config.db, e->collector, e->host_id, e->group); !s.ok()) {
       Error("the enrollment was not recorded in the store's chain: " + s.message());
     }
     std::string msg = "enrolled as " + e->host_id + " with " + e->collector;

@@ -2,6 +2,7 @@
 
 #include "agent/check.h"
 #include "agent/store_chain.h"
+#include "report/signing_trust.h"
 #include "rules/policy.h"
 
 namespace driftwatch::report {
@@ -75,8 +76,9 @@ Status StampSelf(Host& host, const std::string& db_path, const std::string& exe_
 }
 
 Status RecordEnroll(Host& host, const std::string& db_path, const std::string& collector,
-                    const std::string& host_id, const std::string& group,
-                    const std::string& signing_key) {
+                    const std::string& host_id, const std::string& group) {
+  DW_ASSIGN_OR_RETURN(std::optional<sign::PublicKey> pinned, LoadPinnedKey(db_path));
+  const std::string signing_key = pinned ? pinned->Id() : "";
   DW_ASSIGN_OR_RETURN(std::unique_ptr<agent::Store> store, agent::Store::Open(host, db_path));
   return store
       ->AppendRecord(chain::kEnroll, host.NowNs(),

@@ -54,11 +54,10 @@ Status StampSelf(Host& host, const std::string& db_path, const std::string& exe_
                  CheckResult* result);
 
 // Appends the `enroll` record of an enrollment just saved to the agent
-// store at db_path; signing_key: the id of the collector's key pinned at
-// enrollment, "" for none.
+// store at db_path, with the id of the collector's key pinned at enrollment
+// ("" for none).
 Status RecordEnroll(Host& host, const std::string& db_path, const std::string& collector,
-                    const std::string& host_id, const std::string& group,
-                    const std::string& signing_key);
+                    const std::string& host_id, const std::string& group);
 
 }  // namespace driftwatch::report
 

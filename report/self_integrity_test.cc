@@ -91,7 +91,7 @@ TEST(SelfIntegrityTest, RecordsWhatRunsWhenItStartsOrChanges) {
 
 TEST(SelfIntegrityTest, RecordsAnEnrollment) {
   Fixture f;
-  ASSERT_TRUE(RecordEnroll(DefaultHost(), f.db, "http://c:1", "web-1", "web", "").ok());
+  ASSERT_TRUE(RecordEnroll(DefaultHost(), f.db, "http://c:1", "web-1", "web").ok());
   auto records = f.Records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].kind, "enroll");
