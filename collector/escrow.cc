@@ -72,7 +72,8 @@ Result<ChainVerdict> JudgeChain(const HeldChain& held, const chain::ReportChain&
     v.findings.push_back({std::string(kAlertFork), "critical", report.from,
                           "the chain forks at or before seq " + std::to_string(report.from) +
                               ": the records after it, chained from the head the collector "
-                              "holds there (" + start + "), end in head " + last +
+                              "holds there (" +
+                              start + "), end in head " + last +
                               ", but the agent's chain ends in head " + report.head,
                           false, ""});
     return v;

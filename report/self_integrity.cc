@@ -77,9 +77,10 @@ Status StampSelf(Host& host, const std::string& db_path, const std::string& exe_
 
 Status RecordEnroll(Host& host, const std::string& db_path, const std::string& collector,
                     const std::string& host_id, const std::string& group) {
+  // The store first: it makes (and checks) the file and its directory.
+  DW_ASSIGN_OR_RETURN(std::unique_ptr<agent::Store> store, agent::Store::Open(host, db_path));
   DW_ASSIGN_OR_RETURN(std::optional<sign::PublicKey> pinned, LoadPinnedKey(db_path));
   const std::string signing_key = pinned ? pinned->Id() : "";
-  DW_ASSIGN_OR_RETURN(std::unique_ptr<agent::Store> store, agent::Store::Open(host, db_path));
   return store
       ->AppendRecord(chain::kEnroll, host.NowNs(),
                      agent::EnrollRecordBody(collector, host_id, group, signing_key))

@@ -22,8 +22,8 @@ class IntruderTest : public ::testing::Test {
     WriteFile(root_ + "/etc/app/app.conf", "port = 80\n");
     auto r = Dw(AgentBin(), "baseline create" + Scan());
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    r = Dw(AgentBin(), "enroll --collector " + Q(c_.url()) + " --token " +
-                           Q(c_.Token("enroll")) + " --name web-1");
+    r = Dw(AgentBin(), "enroll --collector " + Q(c_.url()) + " --token " + Q(c_.Token("enroll")) +
+                           " --name web-1");
     ASSERT_EQ(r.exit_code, 0) << r.out;
   }
 
@@ -35,15 +35,15 @@ class IntruderTest : public ::testing::Test {
   void Report(const std::string& bin = AgentBin()) {
     const int64_t before = Host().at("reports").as_integer();
     auto r = Dw(bin, "check --report" + Scan());
-    ASSERT_TRUE(WaitFor([&] { return Host().at("reports").as_integer() > before; }, 20))
-        << r.out;
+    ASSERT_TRUE(WaitFor([&] { return Host().at("reports").as_integer() > before; }, 20)) << r.out;
   }
   value Host() { return c_.Get("/api/v1/hosts/web-1", read_).json(); }
   std::vector<value> OpenAlerts() {
     Answer a = c_.Get("/api/v1/integrity?host=web-1&open=true", read_);
     EXPECT_EQ(a.status, 200) << a.body;
+    const value body = a.json();
     std::vector<value> out;
-    for (const value& x : a.json().at("alerts").as_array()) out.push_back(x);
+    for (const value& x : body.at("alerts").as_array()) out.push_back(x);
     return out;
   }
   std::string Sql(const std::string& sql) {
@@ -53,7 +53,8 @@ class IntruderTest : public ::testing::Test {
   }
   std::vector<std::string> DriftPaths() {
     std::vector<std::string> out;
-    for (const value& e : AllDrift(c_, read_, "host=web-1")) out.push_back(e.at("path").as_string());
+    for (const value& e : AllDrift(c_, read_, "host=web-1"))
+      out.push_back(e.at("path").as_string());
     return out;
   }
 
