@@ -1,5 +1,6 @@
 #include "agent/baseline_statement.h"
 
+#include "core/base64.h"
 #include "core/chain.h"
 
 namespace driftwatch::agent {
@@ -99,7 +100,7 @@ Result<StoredSignature> AttachSignature(Store& store, std::string_view signed_fi
                       StatementOf(store, claimed.baseline, claimed.revision));
   DW_ASSIGN_OR_RETURN(sign::SignedStatement ok,
                       sign::VerifySignedFile(signed_file, trusted, actual));
-  const std::string signature = sign::Base64Encode(ok.signature);
+  const std::string signature = Base64Encode(ok.signature);
   DW_ASSIGN_OR_RETURN(auto existing, BaselineSignatures(store));
   for (const StoredSignature& s : existing) {
     if (s.statement == ok.text && s.key == ok.key_id && s.signature == signature) return s;

@@ -1,6 +1,8 @@
 // The escrow verdicts (escrow.h, Contract 2 of docs/integrity.md).
 #include "collector/escrow.h"
 
+#include <cpprest/json.h>
+
 #include <map>
 
 namespace driftwatch::collector {
@@ -160,6 +162,34 @@ Result<ChainVerdict> JudgeChain(const HeldChain& held, const chain::ReportChain&
   }
   v.next.adopted = true;
   return v;
+}
+
+std::string ChainAnswerText(const std::optional<ChainAnswer>& a) {
+  if (!a) return "";
+  web::json::value o = web::json::value::object();
+  o["held"] = web::json::value::number(a->held);
+  o["head"] = web::json::value::string(a->head);
+  o["state"] = web::json::value::string(std::string(ChainStateName(a->state)));
+  return o.serialize();
+}
+
+std::optional<ChainAnswer> ParseChainAnswerText(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::error_code ec;
+  const web::json::value o = web::json::value::parse(text, ec);
+  if (ec || !o.is_object() || !o.has_integer_field("held") || !o.has_string_field("head") ||
+      !o.has_string_field("state")) {
+    return std::nullopt;
+  }
+  ChainAnswer a;
+  a.held = o.at("held").as_number().to_int64();
+  a.head = o.at("head").as_string();
+  const std::string state = o.at("state").as_string();
+  for (ChainState s :
+       {ChainState::kOk, ChainState::kAdopted, ChainState::kResend, ChainState::kAlert}) {
+    if (ChainStateName(s) == state) a.state = s;
+  }
+  return a;
 }
 
 bool IsDriftwatchPackage(std::string_view name) { return name == "driftwatch"; }

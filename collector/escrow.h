@@ -84,6 +84,12 @@ struct ChainAnswer {
   friend bool operator==(const ChainAnswer&, const ChainAnswer&) = default;
 };
 
+// The answer as stored with its report, so that a duplicate gets it again:
+// a small JSON object, "" for none. Parsing gives nullopt for "" and for
+// text this function did not write.
+std::string ChainAnswerText(const std::optional<ChainAnswer>& a);
+std::optional<ChainAnswer> ParseChainAnswerText(const std::string& text);
+
 struct ChainVerdict {
   ChainAnswer answer;
   HeldChain next;  // the held state to store (unchanged after a fork or rewind)

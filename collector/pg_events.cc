@@ -331,11 +331,11 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
     DW_RETURN_IF_ERROR(
         PgIngestIntegrity(*c, rep, stored_package_version, &out, &chain_seqs, &chain_heads));
   } else {
-    seen_answer = PgDecodeAnswer(seen.Text(0, 0));
+    seen_answer = ParseChainAnswerText(seen.Text(0, 0));
   }
   params.push_back(PgIntArray(chain_seqs));
   params.push_back(PgArray(chain_heads));
-  params.push_back(PgEncodeAnswer(out.chain));
+  params.push_back(ChainAnswerText(out.chain));
   DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_ingest", kIngestSql, params));
   if (d.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
   if (d.Text(0, 0) == "t") {

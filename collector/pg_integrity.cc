@@ -78,33 +78,6 @@ Status RaiseAlert(PgConn& c, const std::string& host_id, int64_t epoch, const In
 
 }  // namespace
 
-std::string PgEncodeAnswer(const std::optional<ChainAnswer>& a) {
-  if (!a) return "";
-  value o = value::object();
-  o["held"] = value::number(a->held);
-  o["head"] = value::string(a->head);
-  o["state"] = value::string(std::string(ChainStateName(a->state)));
-  return o.serialize();
-}
-
-std::optional<ChainAnswer> PgDecodeAnswer(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::error_code ec;
-  const value o = value::parse(text, ec);
-  if (ec || !o.is_object() || !o.has_field("held") || !o.has_field("head") ||
-      !o.has_field("state")) {
-    return std::nullopt;
-  }
-  ChainAnswer a;
-  a.held = o.at("held").as_number().to_int64();
-  a.head = o.at("head").as_string();
-  for (ChainState s :
-       {ChainState::kOk, ChainState::kAdopted, ChainState::kResend, ChainState::kAlert}) {
-    if (ChainStateName(s) == o.at("state").as_string()) a.state = s;
-  }
-  return a;
-}
-
 Result<std::string> PgStoredDriftwatchVersion(PgConn& c, const std::string& host_id) {
   DW_ASSIGN_OR_RETURN(auto p, c.Exec("chain_pkg_version",
                                      "SELECT version FROM host_packages WHERE host_id = $1 "

@@ -21,8 +21,7 @@ namespace driftwatch::collector {
 // Inside the ingest transaction, after the ingest lock: locks the host's
 // chain_hosts row (made when missing), judges rep's chain and self and
 // stores what the verdicts say; sets out->chain and out->integrity_alerts.
-// kInvalidArgument for a chain whose heads do not recompute (the caller
-// rolls back). Then fills `seqs`/`heads` with each event's place in the
+// Then fills `seqs`/`heads` with each event's place in the
 // host's event chain and stores the chain's new head.
 // `stored_package_version`: the driftwatch package's version in the host's
 // package list before this report's inventory was written
@@ -33,8 +32,6 @@ Status PgIngestIntegrity(PgConn& c, const ReportEnvelope& rep,
 // The version of the driftwatch package in the host's stored package list,
 // "" when none.
 Result<std::string> PgStoredDriftwatchVersion(PgConn& c, const std::string& host_id);
-std::optional<ChainAnswer> PgDecodeAnswer(const std::string& text);
-std::string PgEncodeAnswer(const std::optional<ChainAnswer>& a);
 
 Result<std::vector<IntegrityAlert>> PgListIntegrityAlerts(PgConn& c, const IntegrityQuery& q);
 Result<HostChain> PgGetHostChain(PgConn& c, const std::string& host_id);

@@ -86,33 +86,6 @@ Status RaiseAlert(sqlite::Db& db, const std::string& host_id, int64_t epoch,
 
 }  // namespace
 
-std::string EncodeAnswer(const std::optional<ChainAnswer>& a) {
-  if (!a) return "";
-  value o = value::object();
-  o["held"] = value::number(a->held);
-  o["head"] = value::string(a->head);
-  o["state"] = value::string(std::string(ChainStateName(a->state)));
-  return o.serialize();
-}
-
-std::optional<ChainAnswer> DecodeAnswer(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  try {
-    const value o = value::parse(text);
-    ChainAnswer a;
-    a.held = o.at("held").as_number().to_int64();
-    a.head = o.at("head").as_string();
-    const std::string state = o.at("state").as_string();
-    for (ChainState s :
-         {ChainState::kOk, ChainState::kAdopted, ChainState::kResend, ChainState::kAlert}) {
-      if (ChainStateName(s) == state) a.state = s;
-    }
-    return a;
-  } catch (const std::exception&) {
-    return std::nullopt;  // written by this file only: unreadable means edited by hand
-  }
-}
-
 Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out) {
   const CheckResult& r = rep.result;
   if (!r.chain && !r.self) return Status::Ok();

@@ -17,13 +17,9 @@
 namespace driftwatch::collector::sqlite_integrity {
 
 // Judges rep's chain and self and stores what the verdicts say; sets
-// out->chain and out->integrity_alerts. kInvalidArgument for a chain whose
-// heads do not recompute (the caller rolls back). Runs before the report's
+// out->chain and out->integrity_alerts. Runs before the report's
 // inventory is stored (the stored package list explains upgrades).
 Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out);
-// The answer stored with a report (for duplicates): nullopt when none.
-std::optional<ChainAnswer> DecodeAnswer(const std::string& text);
-std::string EncodeAnswer(const std::optional<ChainAnswer>& a);
 
 // Appends events to the host's event chain as they are inserted.
 class EventChainWriter {

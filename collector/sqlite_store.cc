@@ -140,7 +140,7 @@ class SqliteStore : public FleetStore {
         out.first_event_id = s.Int(1);
         out.events = s.Int(2);
         out.received_ns = s.Int(3);
-        out.chain = sqlite_integrity::DecodeAnswer(s.Text(5));
+        out.chain = ParseChainAnswerText(s.Text(5));
         return out;  // the transaction rolls back: nothing was written
       }
     }
@@ -178,7 +178,7 @@ class SqliteStore : public FleetStore {
                              .Bind(11, static_cast<int64_t>(r.events.size()))
                              .Bind(12, StringsToJson(r.warnings).serialize())
                              .Bind(13, ScanStatsToJson(r.stats).serialize())
-                             .Bind(14, sqlite_integrity::EncodeAnswer(out.chain))
+                             .Bind(14, ChainAnswerText(out.chain))
                              .Run());
     }
     out.report_seq = db_->LastInsertId();

@@ -74,12 +74,6 @@ class PrivateKey {
   PublicKey public_;
 };
 
-// Standard base64 with padding (RFC 4648, section 4), no line breaks.
-std::string Base64Encode(std::string_view bytes);
-// Strict: only the alphabet, padding exactly where it must be, unused bits
-// zero, so that one byte string has one encoding. kInvalidArgument else.
-Result<std::string> Base64Decode(std::string_view text);
-
 }  // namespace driftwatch::sign
 
 #endif  // DRIFTWATCH_CORE_SIGN_H_

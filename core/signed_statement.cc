@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/base64.h"
 #include "core/chain.h"
 
 namespace driftwatch::sign {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/base64.h"
 #include "packages/db_file.h"
 
 namespace driftwatch::packages {

@@ -22,7 +22,7 @@ TEST(ApkChecksumTest, Forms) {
   EXPECT_EQ(md5->Hex(), "md5:900150983cd24fb0d6963f7d28e17f72");
 
   EXPECT_EQ(ParseApkChecksum("Q1Zm9").status().message(),
-            "checksum 'Q1Zm9': base64 length is not a multiple of 4");
+            "checksum 'Q1Zm9': base64: length 3 is not a multiple of 4");
   EXPECT_EQ(ParseApkChecksum("Q1Zm9vYg==").status().message(),
             "checksum 'Q1Zm9vYg==' has 4 bytes, expected 20");
   EXPECT_EQ(ParseApkChecksum("X1abc").status().message(), "unsupported checksum 'X1abc'");
@@ -95,7 +95,7 @@ TEST(ApkInstalledTest, RejectsCorruptInput) {
       {"P:a\nF:x\nR:y\nZ:Q1qZk+NkcGgWq6PiVxeFDCbJzQ2J0=\nZ:Q1qZk+NkcGgWq6PiVxeFDCbJzQ2J0=\n",
        "lib/apk/db/installed:5: second Z: for one R:"},
       {"P:a\nF:x\nR:y\nZ:Q1!!!!\n",
-       "lib/apk/db/installed:4: checksum 'Q1!!!!': bad base64 character"},
+       "lib/apk/db/installed:4: checksum 'Q1!!!!': base64: bad character at offset 0"},
       {"V:1\nA:x86_64\n\n", "lib/apk/db/installed:1: package has no P: field"},
       {"P:a\nF:x\nR:y/z\n", "lib/apk/db/installed:3: bad file name 'y/z'"},
       {"P:\n", "lib/apk/db/installed:1: empty package name"},

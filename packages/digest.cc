@@ -27,15 +27,6 @@ const EVP_MD* EvpFor(DigestAlgo algo) {
   return nullptr;
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 std::string_view DigestAlgoName(DigestAlgo algo) {
@@ -114,32 +105,6 @@ Result<FileDigest> FileDigest::FromHex(DigestAlgo algo, std::string_view hex) {
   auto bytes = HexDecode(hex);
   if (!bytes.ok()) return Status::Corruption("bad hex digest '" + std::string(hex) + "'");
   return FileDigest{algo, std::move(bytes).value()};
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::Corruption("base64 length is not a multiple of 4");
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = text[i + k];
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0) return Status::Corruption("bad base64 padding");
-      v[k] = Base64Value(c);
-      if (v[k] < 0) return Status::Corruption("bad base64 character");
-    }
-    uint32_t n = static_cast<uint32_t>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-    out.push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<char>(n >> 8 & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(n & 0xff));
-  }
-  return out;
 }
 
 struct DigestHasher::State {

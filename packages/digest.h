@@ -40,9 +40,6 @@ struct FileDigest {
   friend bool operator==(const FileDigest&, const FileDigest&) = default;
 };
 
-// Decodes standard base64 (with '=' padding, no whitespace).
-Result<std::string> Base64Decode(std::string_view text);
-
 // Streams bytes into one algorithm. Not copyable.
 class DigestHasher {
  public:

@@ -53,34 +53,6 @@ TEST(DigestTest, FromHexRejects) {
   EXPECT_EQ(bad.status().message(), "bad hex digest 'zz0150983cd24fb0d6963f7d28e17f72'");
 }
 
-TEST(DigestTest, Base64) {
-  struct Case {
-    std::string_view in;
-    std::string_view out;
-  };
-  const Case kGood[] = {{"", ""},        {"Zg==", "f"},        {"Zm8=", "fo"},
-                        {"Zm9v", "foo"}, {"Zm9vYg==", "foob"}, {"+/+/", "\xfb\xff\xbf"}};
-  for (const Case& c : kGood) {
-    auto r = Base64Decode(c.in);
-    ASSERT_TRUE(r.ok()) << c.in << ": " << r.status().message();
-    EXPECT_EQ(*r, c.out) << c.in;
-  }
-  struct Bad {
-    std::string_view in;
-    std::string_view message;
-  };
-  const Bad kBad[] = {{"Zg=", "base64 length is not a multiple of 4"},
-                      {"Z===", "bad base64 character"},
-                      {"Zg=a", "bad base64 padding"},
-                      {"Zm9!", "bad base64 character"},
-                      {"Zg==Zm9v", "bad base64 character"}};
-  for (const Bad& b : kBad) {
-    auto r = Base64Decode(b.in);
-    ASSERT_FALSE(r.ok()) << b.in;
-    EXPECT_EQ(r.status().message(), b.message) << b.in;
-  }
-}
-
 TEST(DigestTest, RpmAlgorithms) {
   EXPECT_EQ(*DigestAlgoFromRpm(1), DigestAlgo::kMd5);
   EXPECT_EQ(*DigestAlgoFromRpm(2), DigestAlgo::kSha1);
