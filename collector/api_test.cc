@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "collector/api_test_fixture.h"
+#include "tests/testing/container_row.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -368,16 +369,17 @@ TEST_F(ApiTest, HostInventoriesAndFleetImages) {
       Call("POST", "/api/v1/reports", w1,
            InventoryReport(
                kId1, "web-1", kT0, 1,
-               std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx:1.25", "d1", true, 2},
-                                          {"cache", "c2", "docker", "redis:7", "d2", true, 0}},
+               std::vector<ContainerInfo>{
+                   testing::ContainerRow("web", "c1", "driftwatch", "nginx:1.25", "d1", true, 2),
+                   testing::ContainerRow("cache", "c2", "docker", "redis:7", "d2", true, 0)},
                Packages(pkgs, true)));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_FALSE(value::parse(r.body).has_field("packages_needed"));
   r = Call("POST", "/api/v1/reports", w2,
-           InventoryReport(
-               kId2, "web-2", kT0, 1,
-               std::vector<ContainerInfo>{{"web", "c3", "driftwatch", "nginx:1.25", "d1", true, 0}},
-               std::nullopt));
+           InventoryReport(kId2, "web-2", kT0, 1,
+                           std::vector<ContainerInfo>{testing::ContainerRow(
+                               "web", "c3", "driftwatch", "nginx:1.25", "d1", true, 0)},
+                           std::nullopt));
   ASSERT_EQ(r.status, 200) << r.body;
 
   const std::string digest = HashBytes(PackageInventoryText(pkgs)).Hex();

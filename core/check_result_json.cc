@@ -262,8 +262,70 @@ web::json::value ContainerInfoToJson(const ContainerInfo& c) {
   x["image_digest"] = value::string(c.image_digest);
   x["drift_known"] = value::boolean(c.drift_known);
   x["events"] = value::number(c.events);
+  if (!c.image_id.empty()) x["image_id"] = value::string(c.image_id);
+  if (!c.image_tree.empty()) x["image_tree"] = value::string(c.image_tree);
+  if (!c.labels.empty()) {
+    value labels = value::object();
+    for (const auto& [k, v] : c.labels) labels[k] = value::string(v);
+    x["labels"] = labels;
+  }
+  if (c.started_ns != 0) x["started"] = value::string(FormatRfc3339Nanos(c.started_ns));
+  if (c.pid != 0) x["pid"] = value::number(c.pid);
+  if (!c.excluded.empty()) {
+    std::vector<value> ex;
+    for (const std::string& p : c.excluded) ex.push_back(value::string(EscapePath(p)));
+    x["excluded"] = value::array(ex);
+  }
+  if (!c.note.empty()) x["note"] = value::string(c.note);
   return x;
 }
+
+namespace {
+
+Status ContainerIdentityFromJson(const value& v, const std::string& field, ContainerInfo* c) {
+  DW_RETURN_IF_ERROR(GetString(v, "image_id", field, false, &c->image_id));
+  DW_RETURN_IF_ERROR(GetString(v, "image_tree", field, false, &c->image_tree));
+  if (const value* labels = Find(v, "labels")) {
+    const std::string lf = Join(field, "labels");
+    if (!labels->is_object()) return TypeError(lf, "an object");
+    if (labels->size() > kMaxContainerLabels) {
+      return Status::InvalidArgument(lf + ": more than " + std::to_string(kMaxContainerLabels) +
+                                     " labels");
+    }
+    for (const auto& [k, lv] : labels->as_object()) {
+      if (!lv.is_string()) return TypeError(Join(lf, k), "a string");
+      if (k.size() > kMaxContainerLabelBytes || lv.as_string().size() > kMaxContainerLabelBytes) {
+        return Status::InvalidArgument(lf + ": a label over " +
+                                       std::to_string(kMaxContainerLabelBytes) + " bytes");
+      }
+      c->labels.emplace_back(k, lv.as_string());
+    }
+    std::sort(c->labels.begin(), c->labels.end());
+  }
+  DW_RETURN_IF_ERROR(GetOptionalTime(v, "started", field, &c->started_ns));
+  DW_RETURN_IF_ERROR(GetInt64(v, "pid", field, false, &c->pid));
+  if (const value* ex = Find(v, "excluded")) {
+    const std::string ef = Join(field, "excluded");
+    if (!ex->is_array()) return TypeError(ef, "an array");
+    if (ex->size() > kMaxContainerExcluded) {
+      return Status::InvalidArgument(ef + ": more than " + std::to_string(kMaxContainerExcluded) +
+                                     " paths");
+    }
+    for (const value& p : ex->as_array()) {
+      if (!p.is_string()) return TypeError(ef, "an array of strings");
+      DW_ASSIGN_OR_RETURN(std::string raw, UnescapePath(p.as_string()));
+      c->excluded.push_back(std::move(raw));
+    }
+  }
+  DW_RETURN_IF_ERROR(GetString(v, "note", field, false, &c->note));
+  if (c->note.size() > kMaxContainerNoteBytes) {
+    return Status::InvalidArgument(Join(field, "note") + ": over " +
+                                   std::to_string(kMaxContainerNoteBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<ContainerInfo> ContainerInfoFromJson(const web::json::value& v, const std::string& field) {
   if (!v.is_object()) return TypeError(field, "an object");
@@ -277,6 +339,7 @@ Result<ContainerInfo> ContainerInfoFromJson(const web::json::value& v, const std
   uint64_t events = 0;
   DW_RETURN_IF_ERROR(GetUint64(v, "events", field, false, &events));
   c.events = static_cast<int64_t>(std::min<uint64_t>(events, INT64_MAX));
+  DW_RETURN_IF_ERROR(ContainerIdentityFromJson(v, field, &c));
   return c;
 }
 

@@ -133,14 +133,32 @@ struct ScanStats {
 
 // One container running on the host when it was checked (docs/wire.md).
 struct ContainerInfo {
-  std::string name;          // the launcher's name, or "<runtime>:<short id>"
-  std::string id;            // runtime id
-  std::string runtime;       // "driftwatch", "docker", "containerd", ... or "unknown"
-  std::string image;         // image name; "" when the runtime does not say
-  std::string image_digest;  // "" when unknown
+  std::string name;     // the launcher's or the runtime's name, else "<runtime>:<short id>"
+  std::string id;       // runtime id
+  std::string runtime;  // "driftwatch", "docker", "containerd", "podman", "cri-o", ... or "unknown"
+  std::string image;    // image reference ("busybox:latest"); "" when unknown
+  // The registry digest ("sha256:<64 hex>") where the runtime has one; for
+  // this launcher's containers its image digest; "" when unknown.
+  std::string image_digest;
   bool drift_known = false;  // false when the container could not be diffed
   int64_t events = 0;        // drift events of this container in the report
+  // Identity read from the runtime's own state files (docs/containers.md).
+  std::string image_id;    // the runtime's image id ("sha256:<64 hex>"); "" when unknown
+  std::string image_tree;  // hex Merkle root of the image's lower layers as scanned; "" when not
+  std::vector<std::pair<std::string, std::string>> labels;  // sorted by key, keys unique
+  int64_t started_ns = 0;                                   // 0 when unknown
+  int64_t pid = 0;                                          // the lowest pid seen in it
+  // Volumes and bind mounts of the runtime's config, left out of the drift
+  // as declared state (container paths, sorted).
+  std::vector<std::string> excluded;
+  std::string note;  // why identity or drift is incomplete; "" when complete
+  friend bool operator==(const ContainerInfo&, const ContainerInfo&) = default;
 };
+// Wire limits of the identity fields (ContainerInfoFromJson refuses more).
+inline constexpr size_t kMaxContainerLabels = 256;
+inline constexpr size_t kMaxContainerLabelBytes = 4096;  // a key or a value
+inline constexpr size_t kMaxContainerExcluded = 256;
+inline constexpr size_t kMaxContainerNoteBytes = 1024;
 
 // One installed package (docs/wire.md "packages").
 struct PackageInfo {

@@ -1,4 +1,5 @@
 #include "core/drift_json.h"
+#include "tests/testing/container_row.h"
 
 #include <gtest/gtest.h>
 
@@ -380,12 +381,64 @@ TEST(DriftJsonTest, DepthCheckIgnoresBracketsInStrings) {
   EXPECT_FALSE(JsonDepthWithin(std::string(100000, '['), 64));
 }
 
+TEST(DriftJsonTest, ContainerIdentityRoundTripsAndIsBounded) {
+  ContainerInfo c = testing::ContainerRow("web-1", std::string(64, 'a'), "docker", "busybox:latest",
+                                          "sha256:" + std::string(64, 'b'), true, 3);
+  c.image_id = "sha256:" + std::string(64, 'c');
+  c.image_tree = "00112233445566778899aabbccddeeff";
+  c.labels = {{"io.kubernetes.pod.name", "web-7d9"}, {"io.kubernetes.pod.namespace", "shop"}};
+  c.started_ns = int64_t{1764950400} * 1000000000 + 123;
+  c.pid = 4242;
+  c.excluded = {"/data", "/var/log/odd\nname"};
+  c.note = "docker: hostconfig.json unreadable";
+  value v = ContainerInfoToJson(c);
+  EXPECT_EQ(v.at("labels").at("io.kubernetes.pod.namespace").as_string(), "shop");
+  auto back = ContainerInfoFromJson(value::parse(v.serialize()), "containers[0]");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, c);
+
+  // An older report's container (no identity fields) reads as before.
+  ContainerInfo bare = testing::ContainerRow("docker:4fe1", "4fe1aa", "docker", "", "", false, 0);
+  value bv = ContainerInfoToJson(bare);
+  EXPECT_FALSE(bv.has_field("labels"));
+  EXPECT_FALSE(bv.has_field("started"));
+  auto bare_back = ContainerInfoFromJson(bv, "c");
+  ASSERT_TRUE(bare_back.ok());
+  EXPECT_EQ(*bare_back, bare);
+
+  auto refused = [&](value x, const std::string& what) {
+    auto r = ContainerInfoFromJson(x, "containers[0]");
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_NE(r.status().message().find("containers[0]"), std::string::npos) << what;
+  };
+  value many = v;
+  for (size_t i = 0; i <= kMaxContainerLabels; ++i) {
+    many["labels"]["k" + std::to_string(i)] = value::string("v");
+  }
+  refused(many, "too many labels");
+  value long_label = v;
+  long_label["labels"]["big"] = value::string(std::string(kMaxContainerLabelBytes + 1, 'x'));
+  refused(long_label, "label too long");
+  value not_string = v;
+  not_string["labels"]["n"] = value::number(1);
+  refused(not_string, "label not a string");
+  value long_note = v;
+  long_note["note"] = value::string(std::string(kMaxContainerNoteBytes + 1, 'x'));
+  refused(long_note, "note too long");
+  value bad_time = v;
+  bad_time["started"] = value::string("yesterday");
+  refused(bad_time, "started not RFC 3339");
+  value bad_ex = v;
+  bad_ex["excluded"] = value::array({value::number(1)});
+  refused(bad_ex, "excluded not strings");
+}
+
 TEST(DriftJsonTest, InventoryRoundTripsAndIsOptional) {
   CheckResult r = SampleResult();
   r.interval_ns = int64_t{300} * 1000000000;
-  r.containers =
-      std::vector<ContainerInfo>{{"web", "0123abcd", "driftwatch", "nginx:1.25", "9f0e", true, 2},
-                                 {"docker:4fe1", "4fe1aa", "docker", "", "", false, 0}};
+  r.containers = std::vector<ContainerInfo>{
+      testing::ContainerRow("web", "0123abcd", "driftwatch", "nginx:1.25", "9f0e", true, 2),
+      testing::ContainerRow("docker:4fe1", "4fe1aa", "docker", "", "", false, 0)};
   PackageInventory inv;
   inv.list = {{"dpkg", "bash", "5.2.15-2", "amd64"}, {"dpkg", "curl", "7.88.1-10", "amd64"}};
   inv.digest = HashBytes(PackageInventoryText(inv.list));

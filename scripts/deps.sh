@@ -14,6 +14,7 @@ DW_TEST_PACKAGES=(
   dpkg tar coreutils libfaketime wrk bsdutils groff-base
   diffutils patch  # core text_diff_test compares with diff -u and applies with patch
   prometheus  # promtool: the metrics-promtool test
+  ccache      # the builds below and the sanitized trees (dw_cached)
 )
 # What scripts/package needs on top of DW_BUILD_PACKAGES to build and check
 # the .debs. debian/control's Build-Depends are DW_BUILD_PACKAGES minus the
@@ -23,6 +24,14 @@ DW_TEST_PACKAGES=(
 DW_PACKAGE_PACKAGES=(
   debhelper dpkg-dev fakeroot lintian libpq-dev ccache
 )
+
+# ccache (when installed) shares one cache between checkouts of this tree at
+# any path: paths under the checkout are hashed relative to it, and the
+# working directory, which only reaches the debug information, is not hashed.
+# So a fresh clone, or the sanitized trees of another checkout, compile
+# only what differs.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 
 dw_install_missing() {
   local missing=()

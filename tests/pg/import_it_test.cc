@@ -13,6 +13,7 @@
 #include "core/sqlite.h"
 #include "tests/collector/harness.h"
 #include "tests/pg/pg_cluster.h"
+#include "tests/testing/container_row.h"
 
 namespace driftwatch::collector_it {
 namespace {
@@ -35,11 +36,12 @@ std::string InventoryReportJson(const std::string& report_id, const std::string&
   // web-1 and web-2 run the same nginx image; db-1 runs postgres.
   if (host == "db-1") {
     r.containers = std::vector<ContainerInfo>{
-        {"pg", "c-db", "driftwatch", "postgres:16", "sha256:p16", true, 2}};
+        testing::ContainerRow("pg", "c-db", "driftwatch", "postgres:16", "sha256:p16", true, 2)};
   } else {
     r.containers = std::vector<ContainerInfo>{
-        {"web", "c-" + host, "driftwatch", "nginx:1.27", "sha256:n127", n % 2 == 0, n % 3},
-        {"docker:ab12", "ab12" + host, "docker", "", "", false, 0}};
+        testing::ContainerRow("web", "c-" + host, "driftwatch", "nginx:1.27", "sha256:n127",
+                              n % 2 == 0, n % 3),
+        testing::ContainerRow("docker:ab12", "ab12" + host, "docker", "", "", false, 0)};
   }
   PackageInventory pk;
   pk.list = {{"dpkg", "libc6", "2.36", "amd64"},

@@ -11,6 +11,7 @@
 #include "collector/sqlite_store.h"
 #include "core/drift_json.h"
 #include "tests/pg/both_stores.h"
+#include "tests/testing/container_row.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -48,9 +49,9 @@ TEST_P(StoreInventoryTest, InventoryIsReplacedPerReport) {
 
   ReportEnvelope env = Envelope("r1", "h1", 1000, 1);
   env.result.interval_ns = 300;
-  env.result.containers =
-      std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx", "d1", true, 3},
-                                 {"o'dd \"name\"", "c2", "docker", "", "", false, 0}};
+  env.result.containers = std::vector<ContainerInfo>{
+      testing::ContainerRow("web", "c1", "driftwatch", "nginx", "d1", true, 3),
+      {"o'dd \"name\"", "c2", "docker", "", "", false, 0}};
   PackageInventory pk;
   pk.list = {{"rpm", "kernel", "6.1", "x86_64"}, {"rpm", "kernel", "6.2", "x86_64"}};
   pk.digest = HashBytes(PackageInventoryText(pk.list));
@@ -105,15 +106,15 @@ TEST_P(StoreInventoryTest, InventoryIsReplacedPerReport) {
 
 TEST_P(StoreInventoryTest, BaselineRevisionsAndImages) {
   ReportEnvelope a = Envelope("r1", "h1", 1000, 1);
-  a.result.containers =
-      std::vector<ContainerInfo>{{"web", "c1", "driftwatch", "nginx", "d1", true, 1},
-                                 {"api", "c2", "driftwatch", "app", "d9", true, 0}};
+  a.result.containers = std::vector<ContainerInfo>{
+      testing::ContainerRow("web", "c1", "driftwatch", "nginx", "d1", true, 1),
+      testing::ContainerRow("api", "c2", "driftwatch", "app", "d9", true, 0)};
   ASSERT_TRUE(store_->IngestReport(a, {}).ok());
   ASSERT_TRUE(store_->IngestReport(Envelope("r2", "h1", 2000, 1), {}).ok());
   ReportEnvelope b = Envelope("r3", "h2", 2500, 4);
-  b.result.containers =
-      std::vector<ContainerInfo>{{"web", "c3", "docker", "nginx", "d1", true, 0},
-                                 {"web2", "c4", "docker", "nginx", "d2", true, 2}};
+  b.result.containers = std::vector<ContainerInfo>{
+      testing::ContainerRow("web", "c3", "docker", "nginx", "d1", true, 0),
+      testing::ContainerRow("web2", "c4", "docker", "nginx", "d2", true, 2)};
   ASSERT_TRUE(store_->IngestReport(b, {}).ok());
   ASSERT_TRUE(store_->QueueCommand("h1", "baseline", 2600).ok());
   ASSERT_EQ(store_->TakeCommands("h1", 2650)->size(), 1u);

@@ -6,6 +6,7 @@
 
 #include "core/drift_json.h"
 #include "tests/pg/both_stores.h"
+#include "tests/testing/container_row.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -51,8 +52,8 @@ class StoreLifecycleTest : public BothStoresTest {
     pk.count = 1;
     pk.full = true;
     env.result.packages = pk;
-    env.result.containers =
-        std::vector<ContainerInfo>{{"c1", "id1", "docker", "nginx", "", false, 0}};
+    env.result.containers = std::vector<ContainerInfo>{
+        testing::ContainerRow("c1", "id1", "docker", "nginx", "", false, 0)};
     return env;
   }
 
