@@ -19,28 +19,10 @@ constexpr int kMaxSnapshotChain = 1024;
 // Seconds from 0001-01-01 (Go's zero time) to the Unix epoch.
 constexpr int64_t kGoEpochOffset = 62135596800LL;
 
-using BoltPtr = std::unique_ptr<const bolt::BoltDb>;
-
 // A name from a database used as one path component.
 bool SafeComponent(std::string_view s) {
   return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
          s.find('\0') == std::string_view::npos;
-}
-
-// Reads a bbolt file. A daemon may commit while it is read: a torn read
-// shows as corruption, so a corrupt read is tried once more.
-Result<BoltPtr> ReadBolt(Host& host, const std::string& path) {
-  Status last;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    DW_ASSIGN_OR_RETURN(std::string bytes, ReadStateFile(host, path, kMaxBoltFile));
-    Result<BoltPtr> db = bolt::BoltDb::Open(std::move(bytes));
-    if (db.ok() || db.status().code() != StatusCode::kCorruption) {
-      if (!db.ok()) return db.status().WithContext(path);
-      return db;
-    }
-    last = db.status().WithContext(path);
-  }
-  return last;
 }
 
 Result<uint64_t> Uvarint(std::string_view bytes) {
@@ -99,7 +81,7 @@ class RootReader {
     const std::string dir = root_ + "/io.containerd.snapshotter.v1." + snapshotter;
     auto it = snapshot_dbs_.find(snapshotter);
     if (it == snapshot_dbs_.end()) {
-      Result<BoltPtr> db = ReadBolt(host_, dir + "/metadata.db");
+      Result<std::unique_ptr<const bolt::BoltDb>> db = ReadBoltFile(host_, dir + "/metadata.db");
       if (!db.ok()) return db.status();
       it = snapshot_dbs_.emplace(snapshotter, std::move(*db)).first;
     }
@@ -131,7 +113,7 @@ class RootReader {
   Host& host_;
   std::string root_;
   std::map<std::string, std::string> image_ids_;
-  std::map<std::string, BoltPtr> snapshot_dbs_;
+  std::map<std::string, std::unique_ptr<const bolt::BoltDb>> snapshot_dbs_;
 };
 
 // The labels of a bucket's "labels" sub-bucket, sorted.
@@ -342,7 +324,7 @@ std::vector<ContainerdDirs> ContainerdDirsOf(
 void ReadContainerdRoot(Host& host, const std::string& root, const std::vector<std::string>& states,
                         const std::string& proc, bool only_running, RuntimeInventory* out) {
   const std::string path = root + "/io.containerd.metadata.v1.bolt/meta.db";
-  Result<BoltPtr> db = ReadBolt(host, path);
+  Result<std::unique_ptr<const bolt::BoltDb>> db = ReadBoltFile(host, path);
   if (!db.ok()) {
     if (db.status().code() != StatusCode::kNotFound) {
       out->notes.push_back("containerd: " + db.status().message());

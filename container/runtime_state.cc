@@ -6,6 +6,7 @@
 
 #include "container/containerd_state.h"
 #include "container/docker_state.h"
+#include "container/podman_state.h"
 #include "container/runtime_files.h"
 
 namespace driftwatch::container {
@@ -34,7 +35,7 @@ Result<RuntimeInventory> ReadRuntimes(const RuntimeReadOptions& options) {
   RuntimeInventory inv;
   // One pass over /proc for every daemon whose command line names a root.
   const std::vector<std::vector<std::string>> daemons =
-      CommandLinesOf(host, options.proc, {"dockerd", "containerd"});
+      CommandLinesOf(host, options.proc, {"dockerd", "containerd", "conmon"});
 
   std::vector<std::string> docker_roots;
   for (const std::string& r : options.docker_roots) AddUnique(&docker_roots, r);
@@ -62,6 +63,15 @@ Result<RuntimeInventory> ReadRuntimes(const RuntimeReadOptions& options) {
     for (const std::string& s : options.containerd_states) AddUnique(&states, s);
     for (const ContainerdDirs& other : ctrds) AddUnique(&states, other.state);
     ReadContainerdRoot(host, d.root, states, options.proc, options.only_running, &inv);
+  }
+
+  std::vector<std::string> storages;
+  for (const std::string& r : options.storage_roots) AddUnique(&storages, r);
+  for (std::string& r : StorageRoots(host, options.etc, Named(daemons, "conmon"))) {
+    AddUnique(&storages, std::move(r));
+  }
+  for (const std::string& root : storages) {
+    ReadStorageRoot(host, root, options.proc, options.only_running, &inv);
   }
 
   // The same root reached twice (a symlink, a flag naming the default)
