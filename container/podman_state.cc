@@ -319,25 +319,9 @@ std::vector<std::string> StorageRoots(Host& host, const std::string& etc,
   if (conf.ok()) AddUnique(&roots, GraphRoot(*conf));
   AddUnique(&roots, "/var/lib/containers/storage");
   // Rootless podman keeps each user's storage in their home.
-  Result<std::string> passwd = ReadStateFile(host, etc + "/passwd", 4 << 20);
-  if (passwd.ok()) {
-    std::string_view rest = *passwd;
-    while (!rest.empty()) {
-      size_t nl = rest.find('\n');
-      std::string_view line = rest.substr(0, nl);
-      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-      // name:pw:uid:gid:gecos:home:shell
-      std::vector<std::string_view> f;
-      for (size_t i = 0; i < 7; ++i) {
-        size_t colon = line.find(':');
-        f.push_back(line.substr(0, colon));
-        if (colon == std::string_view::npos) break;
-        line.remove_prefix(colon + 1);
-      }
-      if (f.size() < 6 || f[2] == "0" || !f[5].starts_with('/') || f[5] == "/") continue;
-      const std::string storage = std::string(f[5]) + "/.local/share/containers/storage";
-      if (PathExists(host, storage)) AddUnique(&roots, storage);
-    }
+  for (const std::string& home : UserHomes(host, etc)) {
+    const std::string storage = home + "/.local/share/containers/storage";
+    if (PathExists(host, storage)) AddUnique(&roots, storage);
   }
   return roots;
 }
