@@ -16,8 +16,6 @@ namespace driftwatch::container {
 namespace {
 
 constexpr int kMaxSnapshotChain = 1024;
-// Seconds from 0001-01-01 (Go's zero time) to the Unix epoch.
-constexpr int64_t kGoEpochOffset = 62135596800LL;
 
 // A name from a database used as one path component.
 bool SafeComponent(std::string_view s) {
@@ -38,12 +36,6 @@ Result<uint64_t> Uvarint(std::string_view bytes) {
 std::string StringValue(const bolt::Bucket& b, std::string_view key) {
   Result<std::optional<std::string_view>> v = b.Get(key);
   return v.ok() && *v ? std::string(**v) : std::string();
-}
-
-uint32_t BigEndian(std::string_view b, size_t off, size_t n) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(b[off + i]);
-  return v;
 }
 
 // What one containerd root's files yield, read once for all its containers.
@@ -165,22 +157,6 @@ void ReadTask(Host& host, const std::vector<std::string>& states, const std::str
 }
 
 }  // namespace
-
-Result<int64_t> ParseGoBinaryTime(std::string_view b) {
-  // Version 1: sec (int64 BE, from year 1), nsec (int32 BE), zone offset
-  // in minutes (int16 BE); version 2 adds the offset's seconds.
-  if (b.empty() || (b[0] != 1 && b[0] != 2) || b.size() != (b[0] == 1 ? 15u : 16u)) {
-    return Status::Corruption("not a Go binary time");
-  }
-  const uint64_t sec = (uint64_t{BigEndian(b, 1, 4)} << 32) | BigEndian(b, 5, 4);
-  const uint32_t nsec = BigEndian(b, 9, 4);
-  const auto secs = static_cast<int64_t>(sec);
-  if (nsec >= 1'000'000'000 || secs < kGoEpochOffset ||
-      secs - kGoEpochOffset > INT64_MAX / 1'000'000'000 - 1) {
-    return Status::Corruption("Go binary time out of range");
-  }
-  return (secs - kGoEpochOffset) * 1'000'000'000 + nsec;
-}
 
 Result<std::string_view> AnyValue(std::string_view any, std::string_view type_suffix) {
   std::string_view type_url, value;

@@ -34,10 +34,6 @@
 
 namespace driftwatch::container {
 
-// Go's time.Time.MarshalBinary (containerd's createdat/updatedat) as
-// nanoseconds since the epoch. kCorruption when it is not one.
-Result<int64_t> ParseGoBinaryTime(std::string_view bytes);
-
 // The value of a protobuf google.protobuf.Any whose type URL ends with
 // `type_suffix` (containerd keeps the OCI spec as one). kCorruption when the
 // bytes are not an Any, kNotFound when it holds another type.

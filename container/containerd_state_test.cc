@@ -39,18 +39,6 @@ const char kSpec[] = R"({"ociVersion":"1.0.2-dev","mounts":[
  "annotations":{"io.kubernetes.cri.sandbox-name":"web-7d9","io.kubernetes.cri.sandbox-namespace":"shop",
    "io.kubernetes.cri.container-name":"nginx"}})";
 
-TEST(ContainerdStateTest, ParsesGoBinaryTime) {
-  auto t = ParseGoBinaryTime(
-      std::string("\x01\x00\x00\x00\x0e\xe2\xa6!\x87\x0c\xfd\x95\x0c\xff\xff", 15));
-  ASSERT_TRUE(t.ok()) << t.status().message();
-  EXPECT_EQ(*t, 1796483719217945356LL);
-  for (std::string bad :
-       {std::string(), std::string("\x01", 1), std::string(15, '\x03'),
-        std::string("\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\xff\xff", 15)}) {
-    EXPECT_EQ(ParseGoBinaryTime(bad).status().code(), StatusCode::kCorruption);
-  }
-}
-
 TEST(ContainerdStateTest, ReadsAProtobufAny) {
   const std::string spec(300, 'x');  // a two-byte length
   auto v = AnyValue(Any("types.containerd.io/opencontainers/runtime-spec/1/Spec", spec),
