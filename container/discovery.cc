@@ -319,6 +319,9 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
       c.image = r.image;
       c.image_digest = r.image_digest;
       ids = r.userns;
+      std::vector<RuntimeMount> volumes;
+      for (const VolumeSpec& v : r.volumes) volumes.push_back({v.destination, v.source, "bind"});
+      c.excluded = ExcludedDestinations(volumes);
     } else if (const RuntimeContainer* rc = MatchRuntimeContainer(
                    inventory, c.runtime, ident ? ident->id : "", pid, ino, runtime_mnt_ns)) {
       c.identity = *rc;

@@ -57,7 +57,7 @@ struct DiscoveredContainer {
   // (runtime and id above then are the runtime's own).
   std::optional<RuntimeContainer> identity;
   // Container paths left out of the diff as declared state: the runtime's
-  // volumes, binds and tmpfs mounts (sorted).
+  // volumes, binds and tmpfs mounts, this launcher's volumes (sorted).
   std::vector<std::string> excluded;
   // Hex Merkle root of the image as baselined (filled by the caller that
   // holds the agent store); "" when not.

@@ -37,7 +37,11 @@ std::vector<std::string> EventLines(const web::json::value& c) {
 }
 
 TEST_F(DiscoveryTest, FindsOwnContainersWithImageAndDrift) {
-  ASSERT_EQ(Cli({"run", "--detach", "--name", "own", "bb", "--", "/bin/sleep", "1000"}).code, 0);
+  mkdir((tmp_ + "/vol").c_str(), 0755);
+  ASSERT_EQ(Cli({"run", "--detach", "--name", "own", "--volume", tmp_ + "/vol:/data", "bb", "--",
+                 "/bin/sleep", "1000"})
+                .code,
+            0);
   ContainerRecord rec = Record("own");
   CliResult r = Cli({"containers", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -49,9 +53,11 @@ TEST_F(DiscoveryTest, FindsOwnContainersWithImageAndDrift) {
   EXPECT_EQ(own.at("image").as_string(), "bb");
   EXPECT_EQ(own.at("image_digest").as_string(), rec.image_digest.Hex());
   EXPECT_EQ(own.at("root_fstype").as_string(), "overlay");
+  EXPECT_EQ(own.at("image_tree").as_string(), rec.image_digest.Hex());
+  EXPECT_EQ(own.at("excluded").serialize(), R"(["/data"])");
   EXPECT_FALSE(own.at("drifted").as_bool());
 
-  Sh("own", "rm /etc/hosts && echo 1 > /etc/new");
+  Sh("own", "rm /etc/hosts && echo 1 > /etc/new && echo state > /data/x");
   r = Cli({"containers", "--format", "json"});
   own = FindBy(web::json::value::parse(r.out), "name", "own");
   ASSERT_FALSE(own.is_null()) << r.out;
