@@ -236,6 +236,11 @@ std::vector<std::string> DockerDataRoots(Host& host, const std::string& etc,
   }
   AddUnique(&roots, DaemonJsonRoot(host, etc + "/docker/daemon.json"));
   AddUnique(&roots, "/var/lib/docker");
+  // Rootless dockerd keeps its data root in the user's home.
+  for (const std::string& home : UserHomes(host, etc)) {
+    const std::string root = home + "/.local/share/docker";
+    if (PathExists(host, root)) AddUnique(&roots, root);
+  }
   return roots;
 }
 

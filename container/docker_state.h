@@ -53,7 +53,8 @@ std::string DockerRepoDigest(const DockerRefs& refs, std::string_view image_ref,
 
 // Docker's data roots on this host: `data-root` (or the older `graph`) of
 // ETC/docker/daemon.json, of a running dockerd's --config-file, and its
-// --data-root/-g/--graph flags, then /var/lib/docker.
+// --data-root/-g/--graph flags, /var/lib/docker, then each user's
+// ~/.local/share/docker (rootless dockerd; homes from ETC/passwd).
 std::vector<std::string> DockerDataRoots(Host& host, const std::string& etc,
                                          const std::vector<std::vector<std::string>>& dockerds);
 

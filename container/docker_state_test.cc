@@ -143,7 +143,13 @@ TEST(DockerStateTest, DataRootsFromDaemonJsonAndCommandLines) {
             (std::vector<std::string>{"/tmp/d1", "/tmp/d2", "/old/docker", "/srv/docker",
                                       "/var/lib/docker"}));
   host.PutFile("/etc/docker/daemon.json", "{broken");
-  EXPECT_EQ(DockerDataRoots(host, "/etc", {}), (std::vector<std::string>{"/var/lib/docker"}));
+  host.PutFile("/etc/passwd",
+               "root:x:0:0:root:/root:/bin/sh\nann:x:1000:1000::/home/ann:/bin/sh\n"
+               "bo:x:1001:1001::/home/bo:/bin/sh\n");
+  host.PutDir("/root/.local/share/docker");
+  host.PutDir("/home/ann/.local/share/docker");  // rootless dockerd's
+  EXPECT_EQ(DockerDataRoots(host, "/etc", {}),
+            (std::vector<std::string>{"/var/lib/docker", "/home/ann/.local/share/docker"}));
 }
 
 // A data root as Docker 20.10 lays it out: two running containers, one

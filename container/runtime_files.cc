@@ -204,6 +204,29 @@ std::vector<std::string> FlagValues(const std::vector<std::string>& argv,
   return out;
 }
 
+std::vector<std::string> UserHomes(Host& host, const std::string& etc) {
+  std::vector<std::string> homes;
+  Result<std::string> passwd = ReadStateFile(host, etc + "/passwd", 4 << 20);
+  if (!passwd.ok()) return homes;
+  std::string_view rest = *passwd;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    // name:password:uid:gid:gecos:home:shell
+    std::vector<std::string_view> f;
+    for (size_t i = 0; i < 7; ++i) {
+      size_t colon = line.find(':');
+      f.push_back(line.substr(0, colon));
+      if (colon == std::string_view::npos) break;
+      line.remove_prefix(colon + 1);
+    }
+    if (f.size() < 6 || f[2] == "0" || !f[5].starts_with('/') || f[5] == "/") continue;
+    AddUnique(&homes, std::string(f[5]));
+  }
+  return homes;
+}
+
 void AddUnique(std::vector<std::string>* paths, std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   if (path.empty()) return;

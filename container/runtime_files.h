@@ -90,6 +90,11 @@ std::vector<std::vector<std::string>> CommandLinesOf(
 std::vector<std::string> FlagValues(const std::vector<std::string>& argv,
                                     std::initializer_list<std::string_view> names);
 
+// Home directories of the users of ETC/passwd other than root (uid 0),
+// absolute and not "/", in file order: where rootless runtimes keep their
+// state.
+std::vector<std::string> UserHomes(Host& host, const std::string& etc);
+
 // Appends `path` to `paths` unless it is already there or empty.
 void AddUnique(std::vector<std::string>* paths, std::string path);
 
