@@ -142,6 +142,9 @@ min_severity: medium
 metrics_file: /var/lib/prometheus/node-exporter/driftwatch.prom
 require_signed_baselines: true
 trusted_keys: [/etc/driftwatch/keys/ops.pub, "/etc/driftwatch/keys/b: c.pub"]
+containers:
+  docker_roots: [/srv/docker, "/srv/docker two"]
+  storage_roots: [/home/ci/.local/share/containers/storage]
 )",
                              "agent.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -174,7 +177,8 @@ trusted_keys: [/etc/driftwatch/keys/ops.pub, "/etc/driftwatch/keys/b: c.pub"]
     EXPECT_EQ(back->allow_remote_restore, in.allow_remote_restore);
     EXPECT_EQ(back->require_signed_baselines, in.require_signed_baselines);
     EXPECT_EQ(back->trusted_keys, in.trusted_keys);
-    EXPECT_EQ(back->from_file.size(), 23u) << "every key is written";
+    EXPECT_EQ(back->containers, in.containers);
+    EXPECT_EQ(back->from_file.size(), 24u) << "every key is written";
   }
   const std::string text = FormatDaemonConfig(*c);
   EXPECT_NE(text.find("\ninterval: 90s  # from the file\n"), std::string::npos) << text;
@@ -189,6 +193,11 @@ trusted_keys: [/etc/driftwatch/keys/ops.pub, "/etc/driftwatch/keys/b: c.pub"]
       << text;
   EXPECT_NE(FormatDaemonConfig(DefaultDaemonConfig()).find("\ntrusted_keys: []  # default\n"),
             std::string::npos);
+  EXPECT_NE(text.find("\ncontainers: {docker_roots: [/srv/docker, /srv/docker two], "
+                      "containerd_roots: [], containerd_states: [], storage_roots: "
+                      "[/home/ci/.local/share/containers/storage]}  # from the file\n"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(text.rfind("# driftwatch agent configuration in effect (agent.yaml and defaults)\n", 0),
             0u)
       << text;
@@ -206,6 +215,43 @@ TEST(AgentConfigTest, TrustedKeysAreAbsoluteFileLists) {
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->trusted_keys.empty());
   EXPECT_FALSE(empty->require_signed_baselines);
+}
+
+TEST(AgentConfigTest, ContainerRootsAreListsOfAbsolutePaths) {
+  auto c = ParseDaemonConfig(R"(containers:
+  docker_roots: [/srv/docker]
+  containerd_roots: [/srv/containerd]
+  containerd_states: [/run/ctr]
+  storage_roots: [/srv/storage, /home/u/.local/share/containers/storage]
+)",
+                             "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->containers,
+            (ContainerRoots{{"/srv/docker"},
+                            {"/srv/containerd"},
+                            {"/run/ctr"},
+                            {"/srv/storage", "/home/u/.local/share/containers/storage"}}));
+  EXPECT_EQ(c->from_file, std::set<std::string>{"containers"});
+  auto empty = ParseDaemonConfig("containers:\n", "agent.yaml");
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->containers, ContainerRoots{});
+  const std::pair<const char*, const char*> bad[] = {
+      {"containers: /srv/docker\n", "agent.yaml:1:13: containers: expected a mapping"},
+      {"containers:\n  podman_roots: [/x]\n",
+       "agent.yaml:2:3: containers: unknown key 'podman_roots'"},
+      {"containers:\n  docker_roots: /srv/docker\n",
+       "agent.yaml:2:17: containers: docker_roots: expected a list of directories"},
+      {"containers:\n  storage_roots: [relative]\n",
+       "agent.yaml:2:18: containers: storage_roots: expected a list of absolute paths"},
+      {"containers:\n  containerd_states: [[/a]]\n",
+       "agent.yaml:2:22: containers: containerd_states: expected a list of absolute paths"},
+  };
+  for (const auto& [yaml, want] : bad) {
+    auto r = ParseDaemonConfig(yaml, "agent.yaml");
+    ASSERT_FALSE(r.ok()) << yaml;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << yaml;
+    EXPECT_EQ(r.status().message().rfind(want, 0), 0u) << r.status().message();
+  }
 }
 
 TEST(AgentConfigTest, FormatsDurationsInTheLargestExactUnit) {
@@ -306,7 +352,10 @@ TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
                                                  "realtime",
                                                  "allow_remote_restore",
                                                  "require_signed_baselines",
-                                                 "trusted_keys"}));
+                                                 "trusted_keys",
+                                                 "containers"}));
+  EXPECT_EQ(c->containers.docker_roots, std::vector<std::string>{"/srv/docker"});
+  EXPECT_EQ(c->containers, (ContainerRoots{{"/srv/docker"}, {}, {}, {}}));
   EXPECT_EQ(c->db, d.db);
   EXPECT_EQ(c->require_signed_baselines, d.require_signed_baselines);
   EXPECT_EQ(c->trusted_keys, std::vector<std::string>{"/etc/driftwatch/keys/ops.pub"});
