@@ -10,6 +10,7 @@
 #include "agent/store.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/container_scan.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/restore_output.h"
@@ -236,6 +237,7 @@ struct CheckFlags {
   bool diff = false;
   std::string min_severity = "info";
   std::string config;  // the agent configuration: require_signed_baselines, trusted_keys
+  report::ContainerRoots container_roots;  // added to the configuration's
 };
 
 int Check(const CheckFlags& f) {
@@ -249,6 +251,7 @@ int Check(const CheckFlags& f) {
       agent::ApplyBaselineDefaults(&*opts, !f.scan.root.empty(), !f.scan.rules.empty());
   if (!recorded.ok()) return Fail(recorded);
   opts->verify_packages = f.verify_packages;
+  report::ContainerRoots container_roots;
   {
     // The signature gate (docs/integrity.md): before anything is scanned or
     // recorded, so that a refused baseline leaves no check behind.
@@ -258,12 +261,13 @@ int Check(const CheckFlags& f) {
     if (!config.ok()) return Fail(config.status());
     Status gate = report::SignatureGate(DefaultHost(), *config, opts->db_path, opts->baseline);
     if (!gate.ok()) return Fail(gate);
+    container_roots = MergeContainerRoots(config->containers, f.container_roots);
   }
   Status not_recorded;
   auto result = agent::RunJournaledCheck(*opts, nullptr, &not_recorded);
   if (!result.ok()) return Fail(result.status());
   if (opts->root == "/" && !f.no_containers) {
-    AddContainerDrift(opts->db_path, &*result);
+    AddContainerDrift(container_roots, opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }
@@ -467,6 +471,7 @@ void AddCheckCommand(CLI::App& root) {
   cmd->add_flag("--verify-packages", f->verify_packages,
                 "also verify package-owned files against the package managers' checksums");
   cmd->add_flag("--no-containers", f->no_containers, "leave out the running containers");
+  AddContainerRootFlags(cmd, &f->container_roots);
   cmd->add_option("--config", f->config,
                   std::string("the agent configuration, for require_signed_baselines and "
                               "trusted_keys (default ") +

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/drift.h"
+#include "report/agent_config.h"
 
 namespace driftwatch::cli {
 
@@ -46,17 +47,21 @@ inline constexpr void (*kCommands[])(CLI::App&) = {
 // linked into the executable (it joins the agent and reporting libraries).
 int ReportCheck(const std::string& db_path, const std::string& rules_path, CheckResult result);
 
-// Adds the drift of the host's running containers (all runtimes) to a check
-// of the host; failures become warnings. Roots that are not overlayfs are
-// compared with baselines in the agent store at db_path. Defined in
-// agent/check_containers.cc, linked into the executable (it joins the agent
-// and container libraries).
-void AddContainerDrift(const std::string& db_path, CheckResult* result);
+// Adds the drift of the host's running containers (all runtimes) and their
+// identity to a check of the host; failures become warnings. Images and
+// roots that are not overlayfs are baselined in the agent store at db_path;
+// `roots` are the runtimes' state roots besides those found on the host.
+// Defined in cli/check_containers.cc (cli/container_scan.h), linked into the
+// executable (it joins the agent and container libraries).
+void AddContainerDrift(const report::ContainerRoots& roots, const std::string& db_path,
+                       CheckResult* result);
 
 // The container a process ran in ("docker:web-1") from its cgroup path,
 // "" on the host: the realtime watcher's container matcher. Thread-safe.
 // Defined in cli/watch_containers.cc (it joins the container library).
-std::function<std::string(const std::string& cgroup)> MakeContainerMatcher();
+// `roots`: the runtimes' state roots besides those found on the host.
+std::function<std::string(const std::string& cgroup)> MakeContainerMatcher(
+    const report::ContainerRoots& roots = {});
 
 }  // namespace driftwatch::cli
 

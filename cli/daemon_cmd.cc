@@ -26,10 +26,13 @@ int Daemon(const DaemonFlags& f) {
     return kExitOk;
   }
   // AddContainerDrift is linked from the driftwatch executable (commands.h).
+  const report::ContainerRoots roots = config->containers;
   report::Daemon daemon(
       DefaultHost(), path, required, std::move(config).value(),
-      [](const std::string& db, CheckResult* result) { AddContainerDrift(db, result); },
-      [] { return OpenFanotifySource(); }, MakeContainerMatcher());
+      [](const report::DaemonConfig& c, CheckResult* result) {
+        AddContainerDrift(c.containers, c.db, result);
+      },
+      [] { return OpenFanotifySource(); }, MakeContainerMatcher(roots));
   return daemon.Run();
 }
 

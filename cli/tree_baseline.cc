@@ -239,6 +239,33 @@ Result<ImageBaseline> RecordImageBaseline(const TreeBaselineOptions& options,
   return out;
 }
 
+Result<std::optional<Hash128>> BaselineRoot(const TreeBaselineOptions& options,
+                                            const std::string& name) {
+  DW_ASSIGN_OR_RETURN(
+      std::unique_ptr<agent::Store> store,
+      agent::Store::Open(DefaultHost(),
+                         options.db_path.empty() ? agent::DefaultDbPath() : options.db_path));
+  DW_ASSIGN_OR_RETURN(std::optional<agent::BaselineRow> base, store->LatestBaseline(name));
+  if (!base) return std::optional<Hash128>();
+  DW_ASSIGN_OR_RETURN(agent::SnapshotRow snap, store->GetSnapshot(base->snapshot_id));
+  return std::optional<Hash128>(snap.root);
+}
+
+Result<ImageBaseline> RecordTreeBaseline(const TreeBaselineOptions& options,
+                                         const std::string& name, const std::string& root,
+                                         const std::string& root_label, const std::string& reason) {
+  DW_ASSIGN_OR_RETURN(Session s, Open(options));
+  DW_ASSIGN_OR_RETURN(agent::ScanResult scan, Scan(s, root));
+  ImageBaseline out;
+  out.digest = scan.root;
+  out.entries = scan.stats.files + scan.stats.dirs + scan.stats.others;
+  out.baseline = name;
+  DW_ASSIGN_OR_RETURN(int64_t id, SaveSnapshot(s, scan, "baseline", name, root_label));
+  DW_RETURN_IF_ERROR(
+      s.store->AddBaseline(name, id, scan.started_ns, options.author, reason).status());
+  return out;
+}
+
 Result<TreeDrift> CheckTreeAgainstBaseline(const TreeBaselineOptions& options,
                                            const std::string& name, const std::string& root,
                                            const std::vector<std::string>& excluded) {
@@ -263,7 +290,7 @@ bool NeedsRootScan(const container::DiscoveredContainer& c) {
 
 Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
                                      const container::DiscoveredContainer& c,
-                                     const std::string& proc) {
+                                     const std::string& proc, const std::string& name) {
   const std::string base = proc + "/" + std::to_string(c.pid);
   int raw = open((base + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(base + "/root", errno);
@@ -274,7 +301,7 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
   if (stat((base + "/ns/mnt").c_str(), &ns) != 0 || ns.st_ino != c.mnt_ns) {
     return Status::NotFound("container process " + std::to_string(c.pid) + " is gone");
   }
-  std::vector<std::string> excluded;
+  std::vector<std::string> excluded = c.excluded;
   auto text =
       container::ReadSmallFile(DefaultHost(), base + "/mountinfo", container::kMaxMountInfoBytes);
   if (!text.ok()) return text.status();
@@ -284,15 +311,15 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
   }
   // Scanned through this process's fd of the root: a later pid reuse
   // cannot redirect the scan.
-  return CompareOrRecord(options, ContainerBaselineName(c),
-                         "/proc/self/fd/" + std::to_string(root.get()), base + "/root", excluded,
-                         true);
+  return CompareOrRecord(options, name, "/proc/self/fd/" + std::to_string(root.get()),
+                         base + "/root", excluded, true);
 }
 
 void AddRootDrift(const TreeBaselineOptions& options, const std::string& proc,
                   const std::string& label, container::DiscoveredContainer* c,
-                  std::vector<std::string>* warnings) {
-  auto drift = CheckContainerRoot(options, *c, proc);
+                  std::vector<std::string>* warnings, const std::string& baseline) {
+  auto drift = CheckContainerRoot(options, *c, proc,
+                                  baseline.empty() ? ContainerBaselineName(*c) : baseline);
   if (!drift.ok()) {
     c->note = "root is " + RootKind(*c) + ", scan failed: " + drift.status().ToString();
     return;

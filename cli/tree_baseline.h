@@ -58,6 +58,17 @@ Result<ImageBaseline> RecordImageBaseline(const TreeBaselineOptions& options,
 // "image:NAME@DIGEST".
 std::string ImageBaselineName(const std::string& image, const Hash128& digest);
 
+// The root of the latest revision of baseline `name`; nullopt when there is
+// none.
+Result<std::optional<Hash128>> BaselineRoot(const TreeBaselineOptions& options,
+                                            const std::string& name);
+
+// Scans the tree at `root` (`root_label`: the path the snapshot records) and
+// records it as the next revision of baseline `name` with `reason`.
+Result<ImageBaseline> RecordTreeBaseline(const TreeBaselineOptions& options,
+                                         const std::string& name, const std::string& root,
+                                         const std::string& root_label, const std::string& reason);
+
 // The outcome of comparing a tree with its baseline.
 struct TreeDrift {
   std::string baseline;
@@ -89,19 +100,21 @@ bool NeedsRootScan(const container::DiscoveredContainer& c);
 
 // Drift of such a container: its root is opened through PROC/PID/root (and
 // the pid checked to still be in the same mount namespace), scanned, and
-// compared with ContainerBaselineName(c); the first check records it.
-// Mount points below the root are excluded.
+// compared with baseline `name` (ContainerBaselineName(c) or its image's);
+// the first check records it. Mount points below the root and the runtime's
+// declared mounts (c.excluded) are excluded.
 Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
                                      const container::DiscoveredContainer& c,
-                                     const std::string& proc);
+                                     const std::string& proc, const std::string& name);
 
-// For a container NeedsRootScan(): runs CheckContainerRoot and fills in
-// c->drift_known and c->events. The first check (baseline recorded) and the
-// scan's warnings are added to `warnings` as "container LABEL: ..."; a
-// failure becomes c->note and drift stays unknown.
+// For a container NeedsRootScan(): runs CheckContainerRoot against
+// `baseline` ("" = ContainerBaselineName(c)) and fills in c->drift_known and
+// c->events. The first check (baseline recorded) and the scan's warnings
+// are added to `warnings` as "container LABEL: ..."; a failure becomes
+// c->note and drift stays unknown.
 void AddRootDrift(const TreeBaselineOptions& options, const std::string& proc,
                   const std::string& label, container::DiscoveredContainer* c,
-                  std::vector<std::string>* warnings);
+                  std::vector<std::string>* warnings, const std::string& baseline = "");
 
 }  // namespace driftwatch::cli
 

@@ -1,7 +1,7 @@
 // The container a process ran in, for realtime events: its cgroup names
 // the runtime and id (container/cgroup_ident.h); the running containers
-// (container/discovery.h, listed without diffing) give the name `check`
-// uses for it.
+// (container/discovery.h, listed without diffing, named from the runtimes'
+// state files) give the label `check` uses for it.
 #include <sys/stat.h>
 
 #include <map>
@@ -20,6 +20,8 @@ constexpr int64_t kRediscoverNs = 5'000'000'000;
 
 class ContainerMatcher {
  public:
+  explicit ContainerMatcher(report::ContainerRoots roots) : roots_(std::move(roots)) {}
+
   std::string Match(const std::string& cgroup) {
     std::optional<container::ContainerIdentity> who = container::IdentifyCgroupPath(cgroup);
     if (!who) return "";
@@ -41,6 +43,10 @@ class ContainerMatcher {
     container::DiscoverOptions options;
     options.host = &DefaultHost();
     options.diff = false;
+    options.runtimes.docker_roots = roots_.docker_roots;
+    options.runtimes.containerd_roots = roots_.containerd_roots;
+    options.runtimes.containerd_states = roots_.containerd_states;
+    options.runtimes.storage_roots = roots_.storage_roots;
     struct stat st;
     const std::string state = container::StateDir::DefaultPath();
     if (::stat(state.c_str(), &st) == 0) options.state_dir = state;
@@ -54,6 +60,7 @@ class ContainerMatcher {
     }
   }
 
+  const report::ContainerRoots roots_;
   std::mutex mu_;  // guards labels_ and last_
   std::map<std::string, std::string> labels_;
   int64_t last_ = 0;
@@ -61,8 +68,9 @@ class ContainerMatcher {
 
 }  // namespace
 
-std::function<std::string(const std::string&)> MakeContainerMatcher() {
-  auto matcher = std::make_shared<ContainerMatcher>();
+std::function<std::string(const std::string&)> MakeContainerMatcher(
+    const report::ContainerRoots& roots) {
+  auto matcher = std::make_shared<ContainerMatcher>(roots);
   return [matcher](const std::string& cgroup) { return matcher->Match(cgroup); };
 }
 

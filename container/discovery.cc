@@ -14,6 +14,7 @@
 
 #include "container/cgroup_ident.h"
 #include "container/layer_fs.h"
+#include "container/runtime_join.h"
 
 namespace driftwatch::container {
 namespace {
@@ -160,9 +161,61 @@ uint64_t NsInode(const std::string& link) {
 }  // namespace
 
 std::string ContainerLabel(const DiscoveredContainer& c) {
-  if (!c.name.empty()) return c.name;
+  if (c.identity) {
+    std::string name = RuntimeName(*c.identity);
+    if (!name.empty()) return c.runtime + ":" + name;
+  } else if (!c.name.empty()) {
+    return c.name;
+  }
   if (c.id.rfind("mntns-", 0) == 0) return c.runtime + ":" + c.id;
   return c.runtime + ":" + c.id.substr(0, std::min<size_t>(c.id.size(), 12));
+}
+
+std::string ContainerName(const DiscoveredContainer& c) {
+  if (c.identity) {
+    std::string name = RuntimeName(*c.identity);
+    if (!name.empty()) return name;
+  }
+  return ContainerLabel(c);
+}
+
+ContainerInfo ContainerInfoOf(const DiscoveredContainer& c) {
+  ContainerInfo info;
+  info.name = ContainerName(c);
+  info.id = c.id;
+  info.runtime = c.runtime;
+  info.image = c.image;
+  info.drift_known = c.drift_known;
+  info.events = c.drift_known ? static_cast<int64_t>(c.events.size()) : 0;
+  info.image_tree = c.image_tree;
+  info.pid = c.pid;
+  info.excluded = c.excluded;
+  info.note = c.note;
+  if (c.identity) {
+    const RuntimeContainer& rc = *c.identity;
+    info.image_digest = rc.image_digest;
+    info.image_id = rc.image_id;
+    info.labels = rc.labels;
+    std::sort(info.labels.begin(), info.labels.end());
+    info.started_ns = rc.started_ns;
+    if (!rc.note.empty()) info.note = info.note.empty() ? rc.note : rc.note + "; " + info.note;
+  } else if (!c.image_digest.IsZero()) {
+    // This launcher's image digest is the Merkle root of its tree.
+    info.image_digest = c.image_digest.Hex();
+    if (info.image_tree.empty()) info.image_tree = info.image_digest;
+  }
+  // The wire's limits (core/drift.h): a runtime's file is untrusted.
+  std::erase_if(info.labels, [](const auto& kv) {
+    return kv.first.size() > kMaxContainerLabelBytes || kv.second.size() > kMaxContainerLabelBytes;
+  });
+  if (info.labels.size() > kMaxContainerLabels) info.labels.resize(kMaxContainerLabels);
+  if (info.excluded.size() > kMaxContainerExcluded) info.excluded.resize(kMaxContainerExcluded);
+  if (info.note.size() > kMaxContainerNoteBytes) {
+    size_t n = kMaxContainerNoteBytes;
+    while (n > 0 && (static_cast<unsigned char>(info.note[n]) & 0xC0) == 0x80) --n;
+    info.note.resize(n);  // at a character boundary
+  }
+  return info;
 }
 
 Result<std::unique_ptr<LowerView>> OpenStackedLower(Host& host,
@@ -210,6 +263,28 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     }
   }
 
+  RuntimeInventory inventory;
+  std::map<pid_t, uint64_t> runtime_mnt_ns;  // runtime pid -> its mount namespace
+  if (options.read_runtimes) {
+    RuntimeReadOptions ro = options.runtimes;
+    ro.host = &os;
+    ro.proc = options.proc;
+    auto read = ReadRuntimes(ro);
+    if (read.ok()) {
+      inventory = std::move(read).value();
+    } else if (options.notes != nullptr) {
+      options.notes->push_back("runtimes: " + read.status().ToString());
+    }
+    if (options.notes != nullptr) {
+      options.notes->insert(options.notes->end(), inventory.notes.begin(), inventory.notes.end());
+    }
+    for (const RuntimeContainer& rc : inventory.containers) {
+      if (rc.pid <= 0) continue;
+      uint64_t ino = NsInode(ReadLink(os, options.proc + "/" + std::to_string(rc.pid) + "/ns/mnt"));
+      if (ino != 0) runtime_mnt_ns[rc.pid] = ino;
+    }
+  }
+
   std::set<uint64_t> seen;
   std::vector<DiscoveredContainer> out;
   for (pid_t pid : pids) {
@@ -244,6 +319,13 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
       c.image = r.image;
       c.image_digest = r.image_digest;
       ids = r.userns;
+    } else if (const RuntimeContainer* rc = MatchRuntimeContainer(
+                   inventory, c.runtime, ident ? ident->id : "", pid, ino, runtime_mnt_ns)) {
+      c.identity = *rc;
+      c.runtime = rc->runtime;
+      c.id = rc->id;
+      c.image = rc->image;
+      c.excluded = ExcludedDestinations(rc->mounts);
     }
     auto mi_text = ReadSmallFile(os, base + "/mountinfo", kMaxMountInfoBytes);
     if (!mi_text.ok()) {
@@ -270,7 +352,7 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
       out.push_back(std::move(c));
       continue;
     }
-    std::vector<std::string> excluded;
+    std::vector<std::string> excluded = c.excluded;
     for (const MountInfo& m : *mounts) {
       if (m.mount_point != "/" && m.parent_id == root->id) excluded.push_back(m.mount_point);
     }

@@ -112,35 +112,48 @@ value PsJson(const std::vector<PsRow>& rows) {
   return list;
 }
 
-std::string DiscoveredText(const std::vector<DiscoveredContainer>& found) {
-  std::string out = Pad("PID", 8) + Pad("RUNTIME", 12) + Pad("ID", 16) + Pad("NAME", 16) +
-                    Pad("IMAGE", 14) + Pad("ROOT", 10) + "DRIFT\n";
-  for (const DiscoveredContainer& c : found) {
+std::string DiscoveredText(const std::vector<DiscoveredContainer>& found,
+                           const std::vector<ContainerInfo>& rows) {
+  std::string out = Pad("RUNTIME", 12) + Pad("NAME", 24) + Pad("IMAGE", 24) + Pad("DIGEST", 14) +
+                    Pad("DRIFT", 12) + "NOTE\n";
+  for (size_t i = 0; i < found.size() && i < rows.size(); ++i) {
+    const DiscoveredContainer& c = found[i];
+    const ContainerInfo& r = rows[i];
     DriftSummary s = Summarize(c.events);
-    std::string drift = !c.drift_known ? "? (" + c.note + ")"
+    std::string drift = !c.drift_known ? "?"
                         : s.added + s.modified + s.removed == 0
                             ? "none"
                             : std::to_string(s.added) + "A/" + std::to_string(s.modified) + "C/" +
                                   std::to_string(s.removed) + "D";
-    out += Pad(std::to_string(c.pid), 8) + Pad(c.runtime, 12) + Pad(c.id.substr(0, 15), 16) +
-           Pad(c.name.empty() ? "-" : c.name, 16) + Pad(c.image.empty() ? "-" : c.image, 14) +
-           Pad(c.root_fstype.empty() ? "?" : c.root_fstype, 10) + drift + "\n";
+    std::string digest = r.image_digest;
+    if (digest.rfind("sha256:", 0) == 0) digest = digest.substr(7);
+    digest = digest.empty() ? "-" : digest.substr(0, 12);
+    std::string note = r.note;
+    for (char& ch : note) {
+      if (ch == '\n' || ch == '\t') ch = ' ';
+    }
+    out += Pad(r.runtime, 12) + Pad(EscapePath(r.name), 24) +
+           Pad(r.image.empty() ? "-" : EscapePath(r.image), 24) + Pad(digest, 14) + Pad(drift, 12) +
+           note + "\n";
   }
   return out;
 }
 
-value DiscoveredJson(const std::vector<DiscoveredContainer>& found) {
-  value list = value::array(found.size());
-  for (size_t i = 0; i < found.size(); ++i) {
+value DiscoveredJson(const std::vector<DiscoveredContainer>& found,
+                     const std::vector<ContainerInfo>& rows) {
+  value list = value::array();
+  for (size_t i = 0; i < found.size() && i < rows.size(); ++i) {
     const DiscoveredContainer& c = found[i];
-    value v = value::object();
+    value v = ContainerInfoToJson(rows[i]);
+    // Every field present, empty when unknown, so that scripts need no
+    // has-field checks (the wire leaves unknown identity fields out).
+    for (const char* key : {"image_id", "image_tree", "note"}) {
+      if (!v.has_field(key)) v[key] = value::string("");
+    }
+    if (!v.has_field("labels")) v["labels"] = value::object();
+    if (!v.has_field("started")) v["started"] = value::null();
+    if (!v.has_field("excluded")) v["excluded"] = value::array();
     v["pid"] = value::number(c.pid);
-    v["runtime"] = value::string(c.runtime);
-    v["id"] = value::string(c.id);
-    v["name"] = value::string(c.name);
-    v["image"] = value::string(c.image);
-    v["image_digest"] =
-        c.image_digest.IsZero() ? value::null() : value::string(c.image_digest.Hex());
     v["root_fstype"] = value::string(c.root_fstype);
     if (c.layers) {
       value lower = value::array(c.layers->lower.size());
@@ -149,18 +162,18 @@ value DiscoveredJson(const std::vector<DiscoveredContainer>& found) {
       v["lower"] = lower;
       v["upper"] = value::string(c.layers->upper);
     }
+    value events = value::array(c.events.size());
+    for (size_t k = 0; k < c.events.size(); ++k) events[k] = DriftEventToJson(c.events[k]);
+    v["events"] = events;
     if (c.drift_known) {
       DriftSummary s = Summarize(c.events);
       v["drifted"] = value::boolean(s.added + s.modified + s.removed > 0);
       v["drift"] = SummaryJson(s);
-      value events = value::array(c.events.size());
-      for (size_t k = 0; k < c.events.size(); ++k) events[k] = DriftEventToJson(c.events[k]);
-      v["events"] = events;
     } else {
       v["drifted"] = value::null();
-      v["note"] = value::string(c.note);
+      v["drift"] = value::null();
     }
-    list[i] = v;
+    list[static_cast<size_t>(i)] = v;
   }
   return list;
 }

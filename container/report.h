@@ -29,8 +29,16 @@ struct PsRow {
 std::string PsText(const std::vector<PsRow>& rows);
 web::json::value PsJson(const std::vector<PsRow>& rows);
 
-std::string DiscoveredText(const std::vector<DiscoveredContainer>& found);
-web::json::value DiscoveredJson(const std::vector<DiscoveredContainer>& found);
+// `driftwatch containers` (docs/containers.md "Other runtimes"): rows[i] is
+// found[i] as reports carry it (ContainerInfoOf, with the image tree).
+// Text: RUNTIME NAME IMAGE DIGEST DRIFT NOTE. JSON: every ContainerInfo field
+// as the wire has it, with "events" the container's drift events (paths
+// inside the container) instead of their count, plus pid, root_fstype,
+// lower/upper layers, drifted and drift (counts by kind).
+std::string DiscoveredText(const std::vector<DiscoveredContainer>& found,
+                           const std::vector<ContainerInfo>& rows);
+web::json::value DiscoveredJson(const std::vector<DiscoveredContainer>& found,
+                                const std::vector<ContainerInfo>& rows);
 
 }  // namespace driftwatch::container
 

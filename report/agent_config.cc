@@ -36,7 +36,13 @@ constexpr const char* kKeys[] = {"version",
                                  "realtime",
                                  "allow_remote_restore",
                                  "require_signed_baselines",
-                                 "trusted_keys"};
+                                 "trusted_keys",
+                                 "containers"};
+
+// The keys of `containers:`, in the order FormatDaemonConfig writes them.
+constexpr const char* kContainerKeys[] = {"docker_roots", "containerd_roots", "containerd_states",
+                                          "storage_roots"};
+constexpr size_t kMaxContainerRoots = 64;  // per key
 
 std::string Where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
@@ -152,6 +158,50 @@ Result<std::vector<std::string>> KeyFiles(const std::string& at, const YAML::Nod
   return out;
 }
 
+std::vector<std::string>* RootsOf(ContainerRoots& r, const std::string& key) {
+  if (key == "docker_roots") return &r.docker_roots;
+  if (key == "containerd_roots") return &r.containerd_roots;
+  if (key == "containerd_states") return &r.containerd_states;
+  if (key == "storage_roots") return &r.storage_roots;
+  return nullptr;
+}
+
+// containers: {docker_roots: [DIR], containerd_roots: [DIR],
+// containerd_states: [DIR], storage_roots: [DIR]}, absolute paths.
+Result<ContainerRoots> ContainerRootsOf(const std::string& file, const YAML::Node& v) {
+  ContainerRoots out;
+  if (v.IsNull()) return out;
+  if (!v.IsMap()) {
+    return Status::InvalidArgument(Where(file, v.Mark()) +
+                                   ": containers: expected a mapping of runtime roots");
+  }
+  for (const auto& kv : v) {
+    const std::string key = kv.first.as<std::string>();
+    std::vector<std::string>* list = RootsOf(out, key);
+    if (list == nullptr) {
+      return Status::InvalidArgument(Where(file, kv.first.Mark()) + ": containers: unknown key '" +
+                                     key + "'");
+    }
+    const YAML::Node& items = kv.second;
+    const std::string at = Where(file, items.Mark()) + ": containers: " + key;
+    if (items.IsNull()) continue;
+    if (!items.IsSequence())
+      return Status::InvalidArgument(at + ": expected a list of directories");
+    for (const auto& item : items) {
+      if (!item.IsScalar() || item.Scalar().empty() || item.Scalar()[0] != '/' ||
+          !IsValidUtf8(item.Scalar())) {
+        return Status::InvalidArgument(at + ": expected a list of absolute paths");
+      }
+      list->push_back(item.Scalar());
+      if (list->size() > kMaxContainerRoots) {
+        return Status::InvalidArgument(at + ": at most " + std::to_string(kMaxContainerRoots) +
+                                       " directories");
+      }
+    }
+  }
+  return out;
+}
+
 Result<DaemonConfig> ParseRoot(const std::string& file, const YAML::Node& root) {
   DaemonConfig c = DefaultDaemonConfig();
   c.source = file;
@@ -168,6 +218,11 @@ Result<DaemonConfig> ParseRoot(const std::string& file, const YAML::Node& root) 
     }
     if (key == "trusted_keys") {
       DW_ASSIGN_OR_RETURN(c.trusted_keys, KeyFiles(at, v));
+      c.from_file.insert(key);
+      continue;
+    }
+    if (key == "containers") {
+      DW_ASSIGN_OR_RETURN(c.containers, ContainerRootsOf(file, v));
       c.from_file.insert(key);
       continue;
     }
@@ -272,6 +327,17 @@ std::string FormatDaemonConfig(const DaemonConfig& c) {
         v += (i ? ", " : "") + Scalar(c.trusted_keys[i]);
       }
       v += "]";
+    }
+    if (k == "containers") {
+      ContainerRoots roots = c.containers;
+      v = "{";
+      for (size_t i = 0; i < std::size(kContainerKeys); ++i) {
+        const std::vector<std::string>& list = *RootsOf(roots, kContainerKeys[i]);
+        v += std::string(i ? ", " : "") + kContainerKeys[i] + ": [";
+        for (size_t j = 0; j < list.size(); ++j) v += (j ? ", " : "") + Scalar(list[j]);
+        v += "]";
+      }
+      v += "}";
     }
     out += k + ": " + v + "  # " + (c.from_file.count(k) != 0 ? "from the file" : "default") + "\n";
   }

@@ -25,6 +25,11 @@
 //   allow_remote_restore: false  # run the collector's restore commands
 //   require_signed_baselines: false  # check refuses unsigned baselines
 //   trusted_keys: [/etc/driftwatch/keys/ops.pub]  # PEM public keys
+//   containers:         # the runtimes' state roots besides those found on the host
+//     docker_roots: [/srv/docker]            # Docker data roots
+//     containerd_roots: [/srv/containerd]    # containerd --root
+//     containerd_states: [/run/containerd]   # containerd --state
+//     storage_roots: [/srv/containers/storage]  # containers/storage (podman, CRI-O)
 //
 // Errors name FILE:LINE:COL; unknown keys are errors; unknown versions are
 // kUnsupported. An empty string for collector, token_file, host_id,
@@ -51,6 +56,16 @@ namespace driftwatch::report {
 
 constexpr const char* kDefaultAgentConfig = "/etc/driftwatch/agent.yaml";
 constexpr const char* kDefaultEnrollFile = "/etc/driftwatch/enroll.yaml";
+
+// Where the container runtimes keep their state, besides what is found on
+// the host (docs/containers.md "Other runtimes"); absolute paths.
+struct ContainerRoots {
+  std::vector<std::string> docker_roots;
+  std::vector<std::string> containerd_roots;
+  std::vector<std::string> containerd_states;
+  std::vector<std::string> storage_roots;
+  friend bool operator==(const ContainerRoots&, const ContainerRoots&) = default;
+};
 
 struct DaemonConfig {
   std::string collector;
@@ -83,6 +98,7 @@ struct DaemonConfig {
   // enrollment.
   bool require_signed_baselines = false;
   std::vector<std::string> trusted_keys;
+  ContainerRoots containers;
 
   // Where the values came from: the file read ("" = none) and the keys it set.
   std::string source;

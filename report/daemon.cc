@@ -121,7 +121,7 @@ struct Daemon::Impl {
   // Destroyed before io: its results are posted to the loop.
   std::unique_ptr<DaemonRealtime> realtime;
   std::vector<PendingAck> acks;
-  std::function<void(const std::string& db, CheckResult*)> after_check;
+  std::function<void(const DaemonConfig&, CheckResult*)> after_check;
   // Whether the baseline of the loaded configuration is known to exist
   // (else the next check takes it first).
   bool baseline_ready = false;
@@ -309,7 +309,7 @@ struct Daemon::Impl {
     auto result = agent::RunJournaledCheck(CheckOpts(), realtime ? realtime->Sync() : nullptr);
     if (!result.ok()) return result.status();
     result->interval_ns = config.interval_ns;
-    if (after_check && config.root == "/") after_check(config.db, &*result);
+    if (after_check && config.root == "/") after_check(config, &*result);
     // What runs goes with the report; a changed rule or configuration file
     // enters the chain first, so that the same report explains it.
     // When that cannot be written (a full disk), the report still goes,
@@ -537,7 +537,7 @@ struct Daemon::Impl {
 };
 
 Daemon::Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
-               std::function<void(const std::string& db, CheckResult*)> after_check,
+               std::function<void(const DaemonConfig&, CheckResult*)> after_check,
                FsEventSourceFactory events, ContainerMatcher container_of)
     : impl_(std::make_unique<Impl>(host)) {
   impl_->events = std::move(events);

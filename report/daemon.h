@@ -48,11 +48,12 @@ class Daemon {
   // it must outlive the daemon). config_path is re-read on SIGHUP; when !config_required a missing
   // file means every default (LoadDaemonConfig). The signal handlers are installed here.
   // `after_check` (may be empty) runs on every check result of the root "/" before it is queued,
-  // with the configured database, e.g. to add container drift. `events` makes the source of
+  // with the configuration in effect (its database and container roots), e.g. to add container
+  // drift. `events` makes the source of
   // realtime drift (report/daemon_realtime.h), without it realtime is off; `container_of` names
   // the container of a process behind a change.
   Daemon(Host& host, std::string config_path, bool config_required, DaemonConfig config,
-         std::function<void(const std::string& db, CheckResult*)> after_check = {},
+         std::function<void(const DaemonConfig&, CheckResult*)> after_check = {},
          FsEventSourceFactory events = {}, ContainerMatcher container_of = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
