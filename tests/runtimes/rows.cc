@@ -1,6 +1,7 @@
 #include "tests/runtimes/rows.h"
 
 #include <algorithm>
+#include <iostream>
 
 #include "core/drift_json.h"
 #include "tests/runtimes/oracle.h"
@@ -22,6 +23,9 @@ value ContainersJson(const std::vector<std::string>& flags, std::string* error) 
                                    RuntimesEnv::Get().dw_state()};
   args.insert(args.end(), flags.begin(), flags.end());
   ExecResult r = Dw(args);
+  // Warnings (an image not baselined, a runtime's unreadable file) explain
+  // a failure below: kept in the test's log.
+  if (!r.err.empty()) std::cout << "driftwatch containers, stderr:\n" << r.err;
   if (r.code != 0) {
     *error = "driftwatch containers: " + Describe(r);
     return value::null();

@@ -1,5 +1,6 @@
 #include "tests/runtimes/runtimes_env.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -23,8 +24,13 @@ void RuntimesEnv::SetUp() {
   setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   skip_ = sb_.Create("1g");
   if (!skip_.empty()) return;
-  // The agent store of every driftwatch call (image baselines).
-  setenv("DRIFTWATCH_DB", (sb_ / "agent.db").c_str(), 1);
+  // The agent store of every driftwatch call (image baselines), in a
+  // directory of its own that only root may enter, as the agent wants it.
+  MkdirAll(agent_dir());
+  chmod(agent_dir().c_str(), 0700);
+  setenv("DRIFTWATCH_DB", (agent_dir() + "/agent.db").c_str(), 1);
+  // driftwatch's own containers, for the commands that take no --state-dir.
+  setenv("DRIFTWATCH_STATE_DIR", dw_state().c_str(), 1);
   image_dir_ = sb_ / "image";
   if (!container::testing::BuildBusyboxImage(image_dir_)) {
     skip_ = "needs /bin/busybox (package busybox-static)";

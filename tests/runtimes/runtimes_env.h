@@ -34,6 +34,8 @@ class RuntimesEnv : public ::testing::Environment {
   Sandbox& sandbox() { return sb_; }
   const std::string& image_dir() const { return image_dir_; }
   const std::string& image_tar() const { return image_tar_; }
+  // Mode 0700: where agent stores go.
+  std::string agent_dir() const { return sb_ / "agent"; }
   // driftwatch's own containers' state dir, in the sandbox.
   std::string dw_state() const { return sb_ / "dw-state"; }
 

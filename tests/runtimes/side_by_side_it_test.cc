@@ -139,7 +139,7 @@ TEST_F(SideBySideTest, CollectorImagesCountEveryRuntime) {
   collector_it::Collector c(dir);
   ASSERT_TRUE(c.Start()) << ReadFileOr(c.log());
   const std::string read = c.Token("read");
-  const std::string db = env_.sandbox() / "fleet-agent.db";
+  const std::string db = env_.agent_dir() + "/fleet-agent.db";
   // A narrow host scan: the containers are what this test is about.
   const std::string rules = env_.sandbox() / "fleet-rules.yaml";
   WriteFileOrDie(env_.sandbox() / "fleet-host/etc/app.conf", "port = 80\n");
