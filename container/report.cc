@@ -132,8 +132,10 @@ std::string DiscoveredText(const std::vector<DiscoveredContainer>& found,
     for (char& ch : note) {
       if (ch == '\n' || ch == '\t') ch = ' ';
     }
-    out += Pad(r.runtime, 12) + Pad(EscapePath(r.name), 24) +
-           Pad(r.image.empty() ? "-" : EscapePath(r.image), 24) + Pad(digest, 14) + Pad(drift, 12) +
+    // Columns stay apart when a value is wider than its column.
+    auto col = [](const std::string& v, size_t width) { return Pad(v, width - 1) + " "; };
+    out += col(r.runtime, 12) + col(EscapePath(r.name), 24) +
+           col(r.image.empty() ? "-" : EscapePath(r.image), 24) + col(digest, 14) + col(drift, 12) +
            note + "\n";
   }
   return out;

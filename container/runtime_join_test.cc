@@ -41,8 +41,9 @@ TEST(RuntimeJoinTest, MatchesByRuntimeAndIdFirst) {
 
 TEST(RuntimeJoinTest, MatchesByPidWhenTheCgroupNamesNoRuntime) {
   // ctr run: cgroup /default/redis names no runtime; discovery says unknown.
+  const RuntimeInventory inv = Fleet();
   const RuntimeContainer* m =
-      MatchRuntimeContainer(Fleet(), "unknown", "mntns-4026532001", 700, 4026532001, {});
+      MatchRuntimeContainer(inv, "unknown", "mntns-4026532001", 700, 4026532001, {});
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->runtime, "containerd");
   EXPECT_EQ(m->id, "redis");
@@ -51,14 +52,16 @@ TEST(RuntimeJoinTest, MatchesByPidWhenTheCgroupNamesNoRuntime) {
 TEST(RuntimeJoinTest, MatchesByMountNamespaceOfTheRuntimePid) {
   // The runtime's pid is not the namespace's lowest pid (a helper came first).
   std::map<pid_t, uint64_t> ns{{500, 11}, {600, 22}, {700, 33}};
-  const RuntimeContainer* m = MatchRuntimeContainer(Fleet(), "unknown", "", 450, 22, ns);
+  const RuntimeInventory inv = Fleet();
+  const RuntimeContainer* m = MatchRuntimeContainer(inv, "unknown", "", 450, 22, ns);
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->name, "db");
 }
 
 TEST(RuntimeJoinTest, NoMatchForAContainerNoRuntimeKnows) {
   std::map<pid_t, uint64_t> ns{{500, 11}};
-  EXPECT_EQ(MatchRuntimeContainer(Fleet(), "lxc", "box", 900, 99, ns), nullptr);
+  const RuntimeInventory inv = Fleet();
+  EXPECT_EQ(MatchRuntimeContainer(inv, "lxc", "box", 900, 99, ns), nullptr);
   EXPECT_EQ(MatchRuntimeContainer(RuntimeInventory{}, "docker", kWebId, 500, 11, ns), nullptr);
   // A stopped container (pid 0) never matches by pid.
   RuntimeInventory stopped;

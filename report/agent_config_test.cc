@@ -232,168 +232,147 @@ TEST(AgentConfigTest, ContainerRootsAreListsOfAbsolutePaths) {
                             {"/run/ctr"},
                             {"/srv/storage", "/home/u/.local/share/containers/storage"}}));
   EXPECT_EQ(c->from_file, std::set<std::string>{"containers"});
-  auto empty = ParseDaemonConfig("containers:
-", "agent.yaml");
+  auto empty = ParseDaemonConfig("containers:\n", "agent.yaml");
   ASSERT_TRUE(empty.ok()) << empty.status().message();
   EXPECT_EQ(empty->containers, ContainerRoots{});
   const std::pair<const char*, const char*> bad[] = {
-    {
-      "containers: /srv/docker
-      ", " agent.yaml : 1 : 13 : containers
-          : expected a mapping "},
-            {
-              "containers:
-              podman_roots : [/ x] ", " agent.yaml : 2 : 3 :
-              containers : unknown key 'podman_roots' "},
-              {
-                "containers:
-                docker_roots :
-                    / srv /
-                docker ",
-                       "agent.yaml:2:17: containers: docker_roots: expected a list of directories"
-              },
-              {
-                "containers:
-                storage_roots : [relative] ",
-                                           "agent.yaml:2:18: containers: storage_roots: expected a "
-                                           "list of absolute paths"
-              },
-              {
-                "containers:
-                containerd_states : [[/ a]] ",
-                                            "agent.yaml:2:22: containers: containerd_states: "
-                                            "expected a list of absolute paths"
-              },
-            };
-      for (const auto& [yaml, want] : bad) {
-        auto r = ParseDaemonConfig(yaml, "agent.yaml");
-        ASSERT_FALSE(r.ok()) << yaml;
-        EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << yaml;
-        EXPECT_EQ(r.status().message().rfind(want, 0), 0u) << r.status().message();
-      }
-    }
+      {"containers: /srv/docker\n", "agent.yaml:1:13: containers: expected a mapping"},
+      {"containers:\n  podman_roots: [/x]\n",
+       "agent.yaml:2:3: containers: unknown key 'podman_roots'"},
+      {"containers:\n  docker_roots: /srv/docker\n",
+       "agent.yaml:2:17: containers: docker_roots: expected a list of directories"},
+      {"containers:\n  storage_roots: [relative]\n",
+       "agent.yaml:2:18: containers: storage_roots: expected a list of absolute paths"},
+      {"containers:\n  containerd_states: [[/a]]\n",
+       "agent.yaml:2:22: containers: containerd_states: expected a list of absolute paths"},
+  };
+  for (const auto& [yaml, want] : bad) {
+    auto r = ParseDaemonConfig(yaml, "agent.yaml");
+    ASSERT_FALSE(r.ok()) << yaml;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << yaml;
+    EXPECT_EQ(r.status().message().rfind(want, 0), 0u) << r.status().message();
+  }
+}
 
-    TEST(AgentConfigTest, FormatsDurationsInTheLargestExactUnit) {
-      const std::pair<int64_t, const char*> cases[] = {
-          {0, "0s"},
-          {250000000, "250ms"},
-          {int64_t{90} * 1000000000, "90s"},
-          {int64_t{300} * 1000000000, "5m"},
-          {int64_t{3600} * 1000000000, "1h"},
-          {int64_t{86400} * 1000000000 * 2, "2d"},
-          {1500000000, "1500ms"},
-      };
-      for (const auto& [ns, text] : cases) {
-        EXPECT_EQ(FormatDuration(ns), text);
-        auto back = ParseDurationNs(text);
-        ASSERT_TRUE(back.ok());
-        EXPECT_EQ(*back, ns) << text;
-      }
-    }
+TEST(AgentConfigTest, FormatsDurationsInTheLargestExactUnit) {
+  const std::pair<int64_t, const char*> cases[] = {
+      {0, "0s"},
+      {250000000, "250ms"},
+      {int64_t{90} * 1000000000, "90s"},
+      {int64_t{300} * 1000000000, "5m"},
+      {int64_t{3600} * 1000000000, "1h"},
+      {int64_t{86400} * 1000000000 * 2, "2d"},
+      {1500000000, "1500ms"},
+  };
+  for (const auto& [ns, text] : cases) {
+    EXPECT_EQ(FormatDuration(ns), text);
+    auto back = ParseDurationNs(text);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, ns) << text;
+  }
+}
 
-    TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
-      struct Case {
-        const char* yaml;
-        const char* message;
-      };
-      const Case cases[] = {
-          {"version: 3\n",
-           "a.yaml:1:10: agent config version 3 is not supported (this build knows "
-           "version 1)"},
-          {"version: 1\ninterval: soon\n",
-           "a.yaml:2:11: interval: expected a duration such as 30s, 15m, 2h or 90d"},
-          {"version: 1\ncolector: http://x\n", "a.yaml:2:1: unknown key 'colector'"},
-          {"version: 1\ncollector: ftp://x\n", "a.yaml:2:12: collector: expected an http(s) URL"},
-          {"version: 1\ncollector: https://c.example\xff\xe0\n",
-           "a.yaml:2:12: collector: expected UTF-8 text"},
-          {"version: 1\npoll_interval: 1ms\n",
-           "a.yaml:2:16: poll_interval: must be at least 100ms"},
-          {"version: 1\ntoken_file: /t\n", "a.yaml: token_file needs host_id and collector"},
-          {"version: 1\nroot: [a\n", "a.yaml:3:1: end of sequence flow not found"},
-          {"jobs: 257\n", "a.yaml:1:7: jobs: expected an integer from 0 to 256"},
-          {"jobs: two\n", "a.yaml:1:7: jobs: expected an integer from 0 to 256"},
-          {"nice: 20\n", "a.yaml:1:7: nice: expected an integer from 0 to 19"},
-          {"\nnice: -1\n", "a.yaml:2:7: nice: expected an integer from 0 to 19"},
-          {"verify_packages: yes\n", "a.yaml:1:18: verify_packages: expected true or false"},
-          {"realtime: on\n", "a.yaml:1:11: realtime: expected true or false"},
-          {"allow_remote_restore: yes\n",
-           "a.yaml:1:23: allow_remote_restore: expected true or false"},
-          {"min_severity: urgent\n",
-           "a.yaml:1:15: min_severity: unknown severity 'urgent' (expected info, low, medium, high "
-           "or critical)"},
-          {"enroll_file: \"\"\n", "a.yaml:1:14: enroll_file: must not be empty"},
-          {"db: [a, b]\n", "a.yaml:1:5: db: expected a scalar"},
-          {"- a\n", "a.yaml:1:1: expected a mapping"},
-          // Beyond int64 nanoseconds (found by fuzzing; was signed overflow).
-          {"version: 1\ninterval: 200000d\n", "a.yaml:2:11: interval: duration too large"},
-      };
-      for (const Case& c : cases) {
-        auto r = ParseDaemonConfig(c.yaml, "a.yaml");
-        ASSERT_FALSE(r.ok()) << c.yaml;
-        EXPECT_EQ(r.status().message(), c.message) << c.yaml;
-      }
-    }
+TEST(AgentConfigTest, ErrorsNameFileLineColumn) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"version: 3\n",
+       "a.yaml:1:10: agent config version 3 is not supported (this build knows "
+       "version 1)"},
+      {"version: 1\ninterval: soon\n",
+       "a.yaml:2:11: interval: expected a duration such as 30s, 15m, 2h or 90d"},
+      {"version: 1\ncolector: http://x\n", "a.yaml:2:1: unknown key 'colector'"},
+      {"version: 1\ncollector: ftp://x\n", "a.yaml:2:12: collector: expected an http(s) URL"},
+      {"version: 1\ncollector: https://c.example\xff\xe0\n",
+       "a.yaml:2:12: collector: expected UTF-8 text"},
+      {"version: 1\npoll_interval: 1ms\n", "a.yaml:2:16: poll_interval: must be at least 100ms"},
+      {"version: 1\ntoken_file: /t\n", "a.yaml: token_file needs host_id and collector"},
+      {"version: 1\nroot: [a\n", "a.yaml:3:1: end of sequence flow not found"},
+      {"jobs: 257\n", "a.yaml:1:7: jobs: expected an integer from 0 to 256"},
+      {"jobs: two\n", "a.yaml:1:7: jobs: expected an integer from 0 to 256"},
+      {"nice: 20\n", "a.yaml:1:7: nice: expected an integer from 0 to 19"},
+      {"\nnice: -1\n", "a.yaml:2:7: nice: expected an integer from 0 to 19"},
+      {"verify_packages: yes\n", "a.yaml:1:18: verify_packages: expected true or false"},
+      {"realtime: on\n", "a.yaml:1:11: realtime: expected true or false"},
+      {"allow_remote_restore: yes\n", "a.yaml:1:23: allow_remote_restore: expected true or false"},
+      {"min_severity: urgent\n",
+       "a.yaml:1:15: min_severity: unknown severity 'urgent' (expected info, low, medium, high "
+       "or critical)"},
+      {"enroll_file: \"\"\n", "a.yaml:1:14: enroll_file: must not be empty"},
+      {"db: [a, b]\n", "a.yaml:1:5: db: expected a scalar"},
+      {"- a\n", "a.yaml:1:1: expected a mapping"},
+      // Beyond int64 nanoseconds (found by fuzzing; was signed overflow).
+      {"version: 1\ninterval: 200000d\n", "a.yaml:2:11: interval: duration too large"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseDaemonConfig(c.yaml, "a.yaml");
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().message(), c.message) << c.yaml;
+  }
+}
 
-    // /etc/driftwatch/agent.yaml as the package installs it sets nothing but
-    // the version, and every key it shows commented out carries the default.
-    TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
-      unsetenv("DRIFTWATCH_DB");
-      const std::string shipped = testing::ReadShippedConfig("agent.yaml");
-      ASSERT_NE(shipped, "");
-      const DaemonConfig d = DefaultDaemonConfig();
+// /etc/driftwatch/agent.yaml as the package installs it sets nothing but
+// the version, and every key it shows commented out carries the default.
+TEST(AgentConfigTest, ShippedExampleShowsTheDefaults) {
+  unsetenv("DRIFTWATCH_DB");
+  const std::string shipped = testing::ReadShippedConfig("agent.yaml");
+  ASSERT_NE(shipped, "");
+  const DaemonConfig d = DefaultDaemonConfig();
 
-      auto as_shipped = ParseDaemonConfig(shipped, "agent.yaml");
-      ASSERT_TRUE(as_shipped.ok()) << as_shipped.status().message();
-      EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
+  auto as_shipped = ParseDaemonConfig(shipped, "agent.yaml");
+  ASSERT_TRUE(as_shipped.ok()) << as_shipped.status().message();
+  EXPECT_EQ(as_shipped->from_file, std::set<std::string>{"version"});
 
-      // Uncommented, the examples of keys without a default (collector,
-      // token_file, host_id, ca_file, metrics_file, trusted_keys) are set; every other key keeps
-      // its value.
-      auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
-      ASSERT_TRUE(c.ok()) << c.status().message();
-      EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
-                                                     "collector",
-                                                     "enroll_file",
-                                                     "token_file",
-                                                     "host_id",
-                                                     "ca_file",
-                                                     "db",
-                                                     "rules",
-                                                     "root",
-                                                     "baseline",
-                                                     "interval",
-                                                     "jitter",
-                                                     "poll_interval",
-                                                     "outbox_max",
-                                                     "jobs",
-                                                     "nice",
-                                                     "verify_packages",
-                                                     "min_severity",
-                                                     "metrics_file",
-                                                     "realtime",
-                                                     "allow_remote_restore",
-                                                     "require_signed_baselines",
-                                                     "trusted_keys",
-                                                     "containers"}));
-      EXPECT_EQ(c->containers.docker_roots, std::vector<std::string>{"/srv/docker"});
-      EXPECT_EQ(c->containers, (ContainerRoots{{"/srv/docker"}, {}, {}, {}}));
-      EXPECT_EQ(c->db, d.db);
-      EXPECT_EQ(c->require_signed_baselines, d.require_signed_baselines);
-      EXPECT_EQ(c->trusted_keys, std::vector<std::string>{"/etc/driftwatch/keys/ops.pub"});
-      EXPECT_EQ(c->realtime, d.realtime);
-      EXPECT_EQ(c->allow_remote_restore, d.allow_remote_restore);
-      EXPECT_EQ(c->root, d.root);
-      EXPECT_EQ(c->baseline, d.baseline);
-      EXPECT_EQ(c->interval_ns, d.interval_ns);
-      EXPECT_EQ(c->jitter_ns, d.jitter_ns);
-      EXPECT_EQ(c->poll_interval_ns, d.poll_interval_ns);
-      EXPECT_EQ(c->outbox_max, d.outbox_max);
-      EXPECT_EQ(c->jobs, d.jobs);
-      EXPECT_EQ(c->nice, d.nice);
-      EXPECT_EQ(c->verify_packages, d.verify_packages);
-      EXPECT_EQ(c->min_severity, d.min_severity);
-      EXPECT_EQ(c->enroll_file, d.enroll_file);
-    }
+  // Uncommented, the examples of keys without a default (collector,
+  // token_file, host_id, ca_file, metrics_file, trusted_keys) are set; every other key keeps
+  // its value.
+  auto c = ParseDaemonConfig(testing::UncommentKeys(shipped), "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->from_file, (std::set<std::string>{"version",
+                                                 "collector",
+                                                 "enroll_file",
+                                                 "token_file",
+                                                 "host_id",
+                                                 "ca_file",
+                                                 "db",
+                                                 "rules",
+                                                 "root",
+                                                 "baseline",
+                                                 "interval",
+                                                 "jitter",
+                                                 "poll_interval",
+                                                 "outbox_max",
+                                                 "jobs",
+                                                 "nice",
+                                                 "verify_packages",
+                                                 "min_severity",
+                                                 "metrics_file",
+                                                 "realtime",
+                                                 "allow_remote_restore",
+                                                 "require_signed_baselines",
+                                                 "trusted_keys",
+                                                 "containers"}));
+  EXPECT_EQ(c->containers.docker_roots, std::vector<std::string>{"/srv/docker"});
+  EXPECT_EQ(c->containers, (ContainerRoots{{"/srv/docker"}, {}, {}, {}}));
+  EXPECT_EQ(c->db, d.db);
+  EXPECT_EQ(c->require_signed_baselines, d.require_signed_baselines);
+  EXPECT_EQ(c->trusted_keys, std::vector<std::string>{"/etc/driftwatch/keys/ops.pub"});
+  EXPECT_EQ(c->realtime, d.realtime);
+  EXPECT_EQ(c->allow_remote_restore, d.allow_remote_restore);
+  EXPECT_EQ(c->root, d.root);
+  EXPECT_EQ(c->baseline, d.baseline);
+  EXPECT_EQ(c->interval_ns, d.interval_ns);
+  EXPECT_EQ(c->jitter_ns, d.jitter_ns);
+  EXPECT_EQ(c->poll_interval_ns, d.poll_interval_ns);
+  EXPECT_EQ(c->outbox_max, d.outbox_max);
+  EXPECT_EQ(c->jobs, d.jobs);
+  EXPECT_EQ(c->nice, d.nice);
+  EXPECT_EQ(c->verify_packages, d.verify_packages);
+  EXPECT_EQ(c->min_severity, d.min_severity);
+  EXPECT_EQ(c->enroll_file, d.enroll_file);
+}
 
 }  // namespace
 }  // namespace driftwatch::report

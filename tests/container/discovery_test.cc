@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "agent/store.h"
 #include "container/discovery.h"
 #include "tests/container/fixture.h"
 // After gtest: cpprest defines a U() macro that gtest's headers would see.
@@ -57,55 +58,140 @@ TEST_F(DiscoveryTest, FindsOwnContainersWithImageAndDrift) {
   EXPECT_EQ(EventLines(own), (std::vector<std::string>{"removed /etc/hosts", "added /etc/new"}));
 }
 
-TEST_F(DiscoveryTest, FindsAContainerOfAnotherLauncher) {
-  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "needs unshare (util-linux)";
-  const std::string lower = state_dir_ + "/images/bb/rootfs";
-  const std::string upper = tmp_ + "/other/upper", work = tmp_ + "/other/work",
-                    merged = tmp_ + "/other/merged";
-  for (const std::string& d : {tmp_ + "/other", upper, work, merged}) mkdir(d.c_str(), 0755);
-  // Another runtime's way: private mount namespace, pid namespace, overlay,
-  // changes made from outside before chroot. --kill-child ties the
-  // container's life to the unshare process this test kills in TearDown.
-  const std::string script =
-      "set -e; mount --make-rprivate /; mount -t overlay overlay -o lowerdir=" + lower +
-      ",upperdir=" + upper + ",workdir=" + work + " " + merged + "; mount -t proc proc " + merged +
-      "/proc; rm " + merged + "/etc/hosts; echo changed > " + merged + "/etc/passwd; mkdir " +
-      merged + "/var; echo 1 > " + merged + "/var/state; exec chroot " + merged +
-      " /bin/sleep 1000";
-  pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-    int null_fd = open("/dev/null", O_RDWR);
-    dup2(null_fd, 0);
-    dup2(null_fd, 1);
-    execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
-          "-c", script.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  helpers_.push_back(pid);
-  web::json::value other = web::json::value::null();
-  for (int i = 0; i < 100 && other.is_null(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CliResult r = Cli({"containers", "--format", "json"});
-    ASSERT_EQ(r.code, 0) << r.err;
-    const web::json::value list = web::json::value::parse(r.out);
-    for (const auto& v : list.as_array()) {
-      if (v.has_field("upper") && v.at("upper").as_string() == upper && v.has_field("events"))
-        other = v;
+class OtherLauncherTest : public DiscoveryTest {
+ protected:
+  // Another runtime's way: private mount namespace, pid namespace, overlay
+  // over the imported image, changes made from outside before chroot.
+  // --kill-child ties the container's life to the unshare process this test
+  // kills in TearDown. Returns false (with a skip) without unshare.
+  bool StartOther() {
+    lower_ = state_dir_ + "/images/bb/rootfs";
+    upper_ = tmp_ + "/other/upper";
+    const std::string work = tmp_ + "/other/work", merged = tmp_ + "/other/merged";
+    for (const std::string& d : {tmp_ + "/other", upper_, work, merged}) mkdir(d.c_str(), 0755);
+    const std::string script =
+        "set -e; mount --make-rprivate /; mount -t overlay overlay -o lowerdir=" + lower_ +
+        ",upperdir=" + upper_ + ",workdir=" + work + " " + merged + "; mount -t proc proc " +
+        merged + "/proc; rm " + merged + "/etc/hosts; echo changed > " + merged +
+        "/etc/passwd; mkdir " + merged + "/var; echo 1 > " + merged + "/var/state; exec chroot " +
+        merged + " /bin/sleep 1000";
+    pid_t pid = fork();
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+      int null_fd = open("/dev/null", O_RDWR);
+      dup2(null_fd, 0);
+      dup2(null_fd, 1);
+      execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
+            "-c", script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
     }
+    helpers_.push_back(pid);
+    return true;
   }
+
+  // The other launcher's container in `driftwatch containers --format json
+  // ARGS...` once its changes are made; null when it never shows.
+  web::json::value FindOther(const std::vector<std::string>& args = {}) {
+    for (int i = 0; i < 100; ++i) {
+      std::vector<std::string> cmd = {"containers", "--format", "json"};
+      cmd.insert(cmd.end(), args.begin(), args.end());
+      CliResult r = Cli(cmd);
+      EXPECT_EQ(r.code, 0) << r.err;
+      if (r.code != 0) break;
+      const web::json::value list = web::json::value::parse(r.out);
+      for (const auto& v : list.as_array()) {
+        if (v.has_field("upper") && v.at("upper").as_string() == upper_ &&
+            v.at("events").size() == 4 - excluded_events_)
+          return v;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return web::json::value::null();
+  }
+
+  std::string lower_, upper_;
+  size_t excluded_events_ = 0;
+};
+
+TEST_F(OtherLauncherTest, FindsAContainerOfAnotherLauncher) {
+  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "needs unshare (util-linux)";
+  ASSERT_TRUE(StartOther());
+  web::json::value other = FindOther();
   ASSERT_FALSE(other.is_null()) << "the unshare container was not discovered";
   EXPECT_EQ(other.at("runtime").as_string(), "unknown");
   EXPECT_EQ(other.at("id").as_string().rfind("mntns-", 0), 0u);
+  EXPECT_EQ(other.at("name").as_string(), "unknown:" + other.at("id").as_string());
   EXPECT_EQ(other.at("root_fstype").as_string(), "overlay");
   EXPECT_EQ(other.at("lower").size(), 1u);
-  EXPECT_EQ(other.at("lower")[0].as_string(), lower);
+  EXPECT_EQ(other.at("lower")[0].as_string(), lower_);
   EXPECT_TRUE(other.at("drifted").as_bool());
   EXPECT_EQ(EventLines(other),
             (std::vector<std::string>{"removed /etc/hosts", "modified /etc/passwd", "added /var",
                                       "added /var/state"}));
   auto e = other.at("events")[1];
   EXPECT_EQ(e.at("new").at("hash").as_string(), H("changed\n"));
+}
+
+// A Docker data root naming the same process: the container is joined to it
+// by pid (its cgroup names no runtime), named, tied to its image, its volume
+// left out of the drift, and the image baselined once in the agent store.
+TEST_F(OtherLauncherTest, NamesAContainerFromTheRuntimesStateFiles) {
+  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "needs unshare (util-linux)";
+  ASSERT_TRUE(StartOther());
+  web::json::value other = FindOther();
+  ASSERT_FALSE(other.is_null()) << "the unshare container was not discovered";
+  const int64_t pid = other.at("pid").as_number().to_int64();
+
+  const std::string id(64, '7'), image_id = "sha256:" + std::string(64, '1'),
+                                 digest = "sha256:" + std::string(64, '2');
+  const std::string root = tmp_ + "/docker";
+  WriteFile(root + "/containers/" + id + "/config.v2.json",
+            R"({"ID": ")" + id + R"(", "Name": "/web-1", "Image": ")" + image_id +
+                R"(", "Driver": "overlay2", "Config": {"Image": "bb:1", "Labels": {"app": "web",
+                "io.kubernetes.pod.namespace": "shop"}}, "State": {"Running": true, "Pid": )" +
+                std::to_string(pid) + R"(, "StartedAt": "2026-12-05T10:00:00.5Z"},
+                "MountPoints": {"/var": {"Destination": "/var", "Type": "volume", "Name": "v1"}}})");
+  WriteFile(root + "/containers/" + id + "/hostconfig.json", R"({"Tmpfs": {"/run": ""}})");
+  WriteFile(root + "/image/overlay2/repositories.json", R"({"Repositories": {"bb": {"bb:1": ")" +
+                                                            image_id + R"(", "bb@)" + digest +
+                                                            R"(": ")" + image_id + R"("}}})");
+  excluded_events_ = 2;  // /var and /var/state are the volume's
+  web::json::value named = FindOther({"--docker-root", root, "--db", db_});
+  ASSERT_FALSE(named.is_null()) << "not joined to its Docker state";
+  EXPECT_EQ(named.at("runtime").as_string(), "docker");
+  EXPECT_EQ(named.at("id").as_string(), id);
+  EXPECT_EQ(named.at("name").as_string(), "web-1");
+  EXPECT_EQ(named.at("image").as_string(), "bb:1");
+  EXPECT_EQ(named.at("image_id").as_string(), image_id);
+  EXPECT_EQ(named.at("image_digest").as_string(), digest);
+  EXPECT_EQ(named.at("labels").serialize(),
+            R"({"app":"web","io.kubernetes.pod.namespace":"shop"})");
+  EXPECT_EQ(named.at("started").as_string(), "2026-12-05T10:00:00.500000000Z");
+  EXPECT_EQ(named.at("pid").as_number().to_int64(), pid);
+  EXPECT_EQ(named.at("excluded").serialize(), R"(["/run","/var"])");
+  EXPECT_EQ(EventLines(named),
+            (std::vector<std::string>{"removed /etc/hosts", "modified /etc/passwd"}));
+  // The image tree: the lower layer as baselined, shared by later runs.
+  const std::string tree = named.at("image_tree").as_string();
+  EXPECT_EQ(tree.size(), 32u) << named.serialize();
+  {
+    auto store = agent::Store::Open(DefaultHost(), db_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto rows = (*store)->Baselines(std::string("image:bb:1@" + digest));
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 1u);
+    auto snap = (*store)->GetSnapshot((*rows)[0].snapshot_id);
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_EQ(snap->root.Hex(), tree);
+    EXPECT_EQ(snap->root_path, lower_);
+  }
+  // Baselined once: a second listing reuses it.
+  web::json::value again = FindOther({"--docker-root", root, "--db", db_});
+  ASSERT_FALSE(again.is_null());
+  EXPECT_EQ(again.at("image_tree").as_string(), tree);
+  auto store = agent::Store::Open(DefaultHost(), db_);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Baselines(std::string("image:bb:1@" + digest))->size(), 1u);
 }
 
 TEST_F(DiscoveryTest, StacksSeveralLowerLayersLikeOverlayfs) {
