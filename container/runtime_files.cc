@@ -79,6 +79,18 @@ Result<std::string> ReadStateFile(Host& host, const std::string& path, size_t ma
   return host.ReadFile(path, max_bytes);
 }
 
+Result<std::unique_ptr<const bolt::BoltDb>> ReadBoltFile(Host& host, const std::string& path) {
+  Status last;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    DW_ASSIGN_OR_RETURN(std::string bytes, ReadStateFile(host, path, kMaxBoltFile));
+    Result<std::unique_ptr<const bolt::BoltDb>> db = bolt::BoltDb::Open(std::move(bytes));
+    if (db.ok()) return db;
+    last = db.status().WithContext(path);
+    if (db.status().code() != StatusCode::kCorruption) break;
+  }
+  return last;
+}
+
 Result<std::vector<std::string>> ListDir(Host& host, const std::string& path) {
   DW_ASSIGN_OR_RETURN(UniqueFd fd, host.OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY));
   DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> entries, host.ReadDir(fd.get()));

@@ -15,11 +15,13 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "container/runtime_state.h"
+#include "core/bolt.h"
 #include "core/host.h"
 #include "core/status.h"
 
@@ -54,6 +56,10 @@ std::vector<std::pair<std::string, std::string>> JsonStringMap(const web::json::
 // when it is absent, as the host says).
 Result<std::string> ReadStateFile(Host& host, const std::string& path,
                                   size_t max_bytes = kMaxStateFile);
+// Reads and opens a bbolt database (at most kMaxBoltFile bytes). A daemon
+// may commit while the file is read; a torn read shows as corruption, so a
+// corrupt read is tried once more. Errors name the path.
+Result<std::unique_ptr<const bolt::BoltDb>> ReadBoltFile(Host& host, const std::string& path);
 // Names in a directory, sorted; kNotFound when it is absent.
 Result<std::vector<std::string>> ListDir(Host& host, const std::string& path);
 // True when `path` exists (any type, not followed).

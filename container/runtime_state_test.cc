@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/bolt_builder.h"
 #include "tests/testing/mem_host.h"
 
 namespace driftwatch::container {
@@ -54,6 +55,48 @@ TEST(RuntimeStateTest, DockerRootsFromDaemonCommandLineFlagsAndDefault) {
     EXPECT_EQ(rc.pid, 7);
   }
   EXPECT_TRUE(got->notes.empty());
+}
+
+// Every runtime's containers in one inventory, sorted by (runtime, id);
+// each runtime's damage is its own note.
+TEST(RuntimeStateTest, AllRuntimesSideBySide) {
+  testutil::MemHost host;
+  const std::string d(64, 'd'), p(64, 'e');
+  host.PutFile("/var/lib/docker/containers/" + d + "/config.v2.json", DockerConfig(d, "web-1"));
+  host.PutFile("/var/lib/docker/containers/" + std::string(64, 'b') + "/config.v2.json", "{}");
+
+  testutil::BoltBucket meta;
+  meta.Sub("v1").Sub("default").Sub("containers").Sub("ctr-1").Put("image", "busybox:1");
+  host.PutFile("/ctrd/root/io.containerd.metadata.v1.bolt/meta.db", testutil::BuildBoltFile(meta));
+  host.PutFile("/ctrd/state/io.containerd.runtime.v2.task/default/ctr-1/init.pid", "8");
+  host.PutDir("/proc/8");
+  host.PutDir("/proc/9");
+
+  host.PutFile("/pm/overlay-containers/containers.json",
+               R"([{"id":")" + p + R"(","names":["db"],"image":"","layer":""}])");
+  testutil::BoltBucket db;
+  db.Sub("ctr").Sub(p).Put("config", R"({"name":"db"})").Put("state", R"({"state":3,"pid":9})");
+  host.PutFile("/pm/libpod/bolt_state.db", testutil::BuildBoltFile(db));
+
+  RuntimeReadOptions o;
+  o.host = &host;
+  o.containerd_roots = {"/ctrd/root"};
+  o.containerd_states = {"/ctrd/state"};
+  o.storage_roots = {"/pm"};
+  auto got = ReadRuntimes(o);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  ASSERT_EQ(got->containers.size(), 3u);
+  EXPECT_EQ(got->containers[0].runtime, "containerd");
+  EXPECT_EQ(got->containers[0].name, "ctr-1");
+  EXPECT_EQ(got->containers[0].pid, 8);
+  EXPECT_EQ(got->containers[1].runtime, "docker");
+  EXPECT_EQ(got->containers[1].name, "web-1");
+  EXPECT_EQ(got->containers[2].runtime, "podman");
+  EXPECT_EQ(got->containers[2].name, "db");
+  EXPECT_EQ(got->containers[2].pid, 9);
+  EXPECT_EQ(got->notes,
+            (std::vector<std::string>{"docker: /var/lib/docker/containers/" + std::string(64, 'b') +
+                                      "/config.v2.json: no 64-hex \"ID\" (unknown format)"}));
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 #include <set>
 
 #include "container/cgroup_ident.h"
+#include "container/docker_state.h"
 #include "container/mountinfo.h"
+#include "container/podman_state.h"
 #include "container/proc_stat.h"
 #include "container/state.h"
 #include "container/userns.h"
+#include "core/bolt.h"
 #include "core/drift.h"
 #include "core/drift_json.h"
 #include "core/entry.h"
@@ -267,6 +270,121 @@ std::string FuzzPathEscape(std::string_view input) {
   return "";
 }
 
+namespace {
+
+// What every runtime reader promises about a container it returns: labels
+// sorted by key without duplicates, mounts sorted by absolute destination
+// without duplicates.
+std::string CheckRuntimeContainer(const container::RuntimeContainer& c, const char* what) {
+  for (size_t i = 1; i < c.labels.size(); ++i) {
+    if (!(c.labels[i - 1].first < c.labels[i].first)) {
+      return Fail(std::string(what) + ": labels not sorted or duplicated");
+    }
+  }
+  for (size_t i = 0; i < c.mounts.size(); ++i) {
+    if (!c.mounts[i].destination.starts_with('/')) {
+      return Fail(std::string(what) + ": relative mount destination");
+    }
+    if (i > 0 && !(c.mounts[i - 1].destination < c.mounts[i].destination)) {
+      return Fail(std::string(what) + ": mounts not sorted or duplicated");
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string FuzzBolt(std::string_view input) {
+  auto db = bolt::BoltDb::Open(std::string(input));
+  if (!db.ok()) {
+    if (db.status().message().empty()) return Fail("bolt: error without a message");
+    return "";
+  }
+  // Every bucket reachable from the root, breadth first, a bounded number.
+  std::vector<bolt::Bucket> todo = {(*db)->Root()};
+  for (size_t n = 0; n < todo.size() && n < 256; ++n) {
+    auto items = todo[n].Items(1 << 16);
+    if (!items.ok()) {
+      if (items.status().message().empty()) return Fail("bolt: cursor error without a message");
+      continue;
+    }
+    auto again = todo[n].Items(1 << 16);
+    if (!again.ok() || *again != *items) return Fail("bolt: a second walk differs");
+    for (const bolt::Item& it : *items) {
+      auto value = todo[n].Get(it.key);
+      auto sub = todo[n].Sub(it.key);
+      // Found by lookup, it is what the cursor saw (a corrupt file may hide
+      // a key from the lookup, never show a different value).
+      if (value.ok() && *value && !it.is_bucket && **value != it.value) {
+        bool shadowed = false;  // a corrupt file may repeat a key
+        for (const bolt::Item& other : *items) {
+          if (other.key == it.key && other.value == **value) shadowed = true;
+        }
+        if (!shadowed) return Fail("bolt: Get disagrees with the cursor");
+      }
+      if (sub.ok() && *sub) todo.push_back(**sub);
+    }
+  }
+  return "";
+}
+
+std::string FuzzDockerConfig(std::string_view input) {
+  auto c = container::ParseDockerConfig(input);
+  if (c.ok()) {
+    if (c->id.size() != 64) return Fail("docker_config: id is not 64 characters");
+    if (c->runtime != "docker") return Fail("docker_config: runtime " + c->runtime);
+    if (c->pid != 0 && !c->running) return Fail("docker_config: a pid without running");
+    if (std::string f = CheckRuntimeContainer(*c, "docker_config"); !f.empty()) return f;
+  } else if (c.status().code() != StatusCode::kCorruption) {
+    return Fail("docker_config: error is not kCorruption: " + c.status().message());
+  }
+  std::vector<container::RuntimeMount> mounts;
+  Status s = container::ParseDockerHostConfig(input, &mounts);
+  for (const container::RuntimeMount& m : mounts) {
+    if (!m.destination.starts_with('/')) return Fail("hostconfig: relative destination");
+  }
+  (void)s;
+  auto refs = container::ParseDockerRepositories(input);
+  if (refs.ok()) {
+    if (!std::is_sorted(refs->begin(), refs->end())) return Fail("repositories: not sorted");
+    for (const auto& [ref, id] : *refs) {
+      std::string digest = container::DockerRepoDigest(*refs, ref, id);
+      if (!digest.empty() && !digest.starts_with("sha256:")) {
+        return Fail("repositories: digest " + digest);
+      }
+    }
+  }
+  return "";
+}
+
+std::string FuzzStorageJson(std::string_view input) {
+  auto containers = container::ParseStorageContainers(input);
+  if (containers.ok()) {
+    for (const container::StorageContainer& c : *containers) {
+      if (c.id.empty()) return Fail("containers.json: a container without an id");
+    }
+  }
+  auto images = container::ParseStorageImages(input);
+  if (images.ok()) {
+    for (const container::StorageImage& i : *images) {
+      if (i.id.empty()) return Fail("images.json: an image without an id");
+      if (!i.digest.empty() && i.digest.size() != 71)
+        return Fail("images.json: digest " + i.digest);
+    }
+  }
+  (void)container::ParseStorageLayers(input);
+  container::RuntimeContainer c;
+  if (container::ApplyLibpodConfig(input, &c).ok()) {
+    if (std::string f = CheckRuntimeContainer(c, "libpod config"); !f.empty()) return f;
+  }
+  container::RuntimeContainer st;
+  if (container::ApplyLibpodState(input, &st).ok()) {
+    if (st.running != (st.pid > 0)) return Fail("libpod state: running and pid disagree");
+    if (std::string f = CheckRuntimeContainer(st, "libpod state"); !f.empty()) return f;
+  }
+  return "";
+}
+
 std::vector<Target> AllTargets() {
   return {
       {"rules", &FuzzRules},
@@ -291,6 +409,9 @@ std::vector<Target> AllTargets() {
       {"unified_diff", &FuzzUnifiedDiff},
       {"blob_codec", &FuzzBlobCodec},
       {"signed_statement", &FuzzSignedStatement},
+      {"bolt", &FuzzBolt},
+      {"docker_config", &FuzzDockerConfig},
+      {"storage_json", &FuzzStorageJson},
   };
 }
 

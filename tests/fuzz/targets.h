@@ -39,6 +39,10 @@ std::string FuzzProcIds(std::string_view input);       // ProcStatField, userns 
 std::string FuzzReportJson(std::string_view input);    // JsonDepthWithin, CheckResultFromJson
 std::string FuzzTree(std::string_view input);          // ParseTree round trip
 std::string FuzzPathEscape(std::string_view input);    // EscapePath / UnescapePath
+std::string FuzzBolt(std::string_view input);          // bolt::BoltDb::Open, every bucket walked
+std::string FuzzDockerConfig(
+    std::string_view input);                          // ParseDockerConfig, HostConfig, Repositories
+std::string FuzzStorageJson(std::string_view input);  // containers/images/layers.json, libpod JSON
 // tests/fuzz/service_targets.cc (FuzzAgentConfig also runs ParseEnrollFile):
 std::string FuzzAgentConfig(std::string_view input);  // ParseDaemonConfig, ParseCollectorConfig
 std::string FuzzApiQuery(std::string_view input);     // collector Api::Handle, GET + query string
