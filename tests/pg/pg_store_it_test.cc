@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 8; run "
+            "collector store schema version 0 is older than this build's 9; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 8);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(*second, 9);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
-  Sql("UPDATE schema_versions SET version = 9");
+  Sql("UPDATE schema_versions SET version = 10");
   const std::string newer =
-      "collector store schema version 9 is not supported by this build (knows version 8); see "
+      "collector store schema version 10 is not supported by this build (knows version 9); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
