@@ -6,6 +6,8 @@
 #include <cstdlib>
 
 #include "tests/container/harness.h"
+// After gtest (runtimes_env.h): cpprest defines a U() macro.
+#include <cpprest/json.h>
 
 namespace driftwatch::rt {
 
@@ -43,6 +45,9 @@ void RuntimesEnv::SetUp() {
 }
 
 void RuntimesEnv::TearDown() {
+  for (const std::string& name : dw_containers_) {
+    Dw({"container", "rm", "--force", name, "--state-dir", dw_state()}, 30);
+  }
   if (podman_) podman_->Stop();
   if (containerd_) containerd_->Stop();
   if (docker_) docker_->Stop();
@@ -92,6 +97,17 @@ Podman* RuntimesEnv::podman(std::string* skip) {
   }
   *skip = podman_skip_;
   return podman_skip_.empty() ? podman_.get() : nullptr;
+}
+
+void RuntimesEnv::AddDwContainer(const std::string& name) {
+  dw_containers_.push_back(name);
+  try {
+    auto record =
+        web::json::value::parse(ReadFileOr(dw_state() + "/containers/" + name + "/state.json"));
+    if (record.has_field("id")) sb_.NoteContainer(record.at("id").as_string());
+  } catch (const std::exception&) {
+    // No record: the run failed, and the test says so.
+  }
 }
 
 std::string RuntimesEnv::NewDir(const std::string& name) {

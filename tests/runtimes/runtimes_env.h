@@ -45,6 +45,10 @@ class RuntimesEnv : public ::testing::Environment {
   Containerd* containerd(std::string* skip);
   Podman* podman(std::string* skip);
 
+  // A driftwatch container started in dw_state(): removed (`container rm
+  // --force`) at the end, its cgroups noted for the sandbox's cleanup.
+  void AddDwContainer(const std::string& name);
+
   // A fresh dir in the sandbox for a bind mount.
   std::string NewDir(const std::string& name);
 
@@ -56,6 +60,7 @@ class RuntimesEnv : public ::testing::Environment {
   std::unique_ptr<Containerd> containerd_;
   std::unique_ptr<Podman> podman_;
   std::string docker_skip_, containerd_skip_, podman_skip_;
+  std::vector<std::string> dw_containers_;
   bool docker_tried_ = false, containerd_tried_ = false, podman_tried_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "tests/runtimes/sandbox.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -177,9 +178,21 @@ std::vector<std::string> SubDirs(const std::string& dir) {
   return out;
 }
 
+// rmdir, retried while the kernel still holds the group of a process just
+// killed (EBUSY), at most 2 s.
+void RemoveCgroupDir(const std::string& dir) {
+  const auto deadline = Clock::now() + std::chrono::seconds(2);
+  while (rmdir(dir.c_str()) != 0 && errno == EBUSY && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 // The cgroup dirs the runtimes made for the recorded containers, two levels
 // deep under each hierarchy ("docker/ID", "libpod_parent/libpod-ID",
 // "default/ID"), and the parents the sandbox's runtimes created.
+const std::set<std::string> kRuntimeParents = {"docker", "libpod_parent", "default", "k8s.io",
+                                               "driftwatch"};
+
 void RemoveCgroups(const std::string& ids_file) {
   std::vector<std::string> ids;
   std::set<std::string> pre;
@@ -196,17 +209,20 @@ void RemoveCgroups(const std::string& ids_file) {
         const std::string name = child.substr(child.rfind('/') + 1);
         for (const std::string& id : ids) {
           if (name.find(id) == std::string::npos) continue;
-          for (const std::string& sub : SubDirs(child)) rmdir(sub.c_str());
-          rmdir(child.c_str());
+          for (const std::string& sub : SubDirs(child)) RemoveCgroupDir(sub);
+          RemoveCgroupDir(child);
           ours = true;
         }
       }
+      // The runtimes' parent groups this sandbox created: gone when empty.
+      const std::string base = parent.substr(parent.rfind('/') + 1);
+      if (!pre.count(parent) && kRuntimeParents.count(base)) ours = true;
       if (ours && !pre.count(parent)) {
         for (const std::string& child : SubDirs(parent)) {
           // conmon's and the runtimes' helper groups, when empty.
-          if (child.find("conmon") != std::string::npos) rmdir(child.c_str());
+          if (child.find("conmon") != std::string::npos) RemoveCgroupDir(child);
         }
-        rmdir(parent.c_str());
+        rmdir(parent.c_str());  // EBUSY while another runtime's groups are in it
       }
     }
   }

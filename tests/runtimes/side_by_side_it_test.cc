@@ -76,6 +76,7 @@ class SideBySideTest : public ::testing::Test {
     ExecResult r = Dw({"container", "run", "--detach", "--name", prefix + "-dw", "--state-dir",
                        state, "bb", "--", "/bin/sleep", "3600"});
     EXPECT_EQ(r.code, 0) << Describe(r);
+    env_.AddDwContainer(prefix + "-dw");
     out.push_back({"driftwatch", "", prefix + "-dw", "bb"});
     return out;
   }
