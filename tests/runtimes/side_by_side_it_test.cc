@@ -146,6 +146,13 @@ TEST_F(SideBySideTest, CollectorImagesCountEveryRuntime) {
   WriteFileOrDie(env_.sandbox() / "fleet-host/etc/app.conf", "port = 80\n");
   WriteFileOrDie(rules, "version: 1\nrules:\n  - path: " + (env_.sandbox() / "fleet-host") +
                             "/**\n    check: content\n    severity: high\n");
+  // A change inside the Docker container: its event must name it.
+  std::string why;
+  Docker* docker = env_.docker(&why);
+  if (docker != nullptr) {
+    ExecResult m = docker->Sh("fleet-docker", "echo 1 > /etc/fleet.conf");
+    ASSERT_EQ(m.code, 0) << Describe(m);
+  }
   ExecResult r = Dw({"enroll", "--collector", c.url(), "--token", c.Token("enroll"), "--name",
                      "rt-host", "--db", db});
   ASSERT_EQ(r.code, 0) << Describe(r);
@@ -168,6 +175,20 @@ TEST_F(SideBySideTest, CollectorImagesCountEveryRuntime) {
         << want.runtime << " " << want.image << " not counted: " << a.body;
   }
   std::cout << "images: " << a.body << "\n";
+  if (docker != nullptr) {
+    std::vector<value> events = collector_it::AllDrift(c, read, "host=rt-host");
+    value found = value::null();
+    for (const value& e : events) {
+      if (e.at("path").as_string() == "container:docker:fleet-docker:/etc/fleet.conf") found = e;
+    }
+    ASSERT_FALSE(found.is_null()) << "no event of the Docker container";
+    ASSERT_TRUE(found.has_field("container")) << found.serialize();
+    const value& who = found.at("container");
+    EXPECT_EQ(who.at("runtime").as_string(), "docker");
+    EXPECT_EQ(who.at("name").as_string(), "fleet-docker");
+    EXPECT_EQ(who.at("image").as_string(), kImageRef);
+    EXPECT_TRUE(who.at("pod").is_null()) << who.serialize();
+  }
   PrintSkipped();
   EXPECT_EQ(c.Stop(), 0);
 }
