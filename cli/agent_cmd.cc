@@ -236,7 +236,8 @@ struct CheckFlags {
   bool no_containers = false;
   bool diff = false;
   std::string min_severity = "info";
-  std::string config;  // the agent configuration: require_signed_baselines, trusted_keys
+  std::string
+      config;  // the agent configuration: require_signed_baselines, trusted_keys, containers
   report::ContainerRoots container_roots;  // added to the configuration's
 };
 
@@ -473,8 +474,8 @@ void AddCheckCommand(CLI::App& root) {
   cmd->add_flag("--no-containers", f->no_containers, "leave out the running containers");
   AddContainerRootFlags(cmd, &f->container_roots);
   cmd->add_option("--config", f->config,
-                  std::string("the agent configuration, for require_signed_baselines and "
-                              "trusted_keys (default ") +
+                  std::string("the agent configuration, for require_signed_baselines, "
+                              "trusted_keys and the containers' runtime roots (default ") +
                       report::kDefaultAgentConfig + " when present)")
       ->type_name("FILE");
   cmd->add_flag("--diff", f->diff,

@@ -302,6 +302,9 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
     return Status::NotFound("container process " + std::to_string(c.pid) + " is gone");
   }
   std::vector<std::string> excluded = c.excluded;
+  // Docker writes /.dockerenv into each container's init layer: its own
+  // marker, in no image and absent from `docker diff`.
+  if (c.runtime == "docker") excluded.push_back("/.dockerenv");
   auto text =
       container::ReadSmallFile(DefaultHost(), base + "/mountinfo", container::kMaxMountInfoBytes);
   if (!text.ok()) return text.status();

@@ -194,6 +194,92 @@ TEST_F(OtherLauncherTest, NamesAContainerFromTheRuntimesStateFiles) {
   EXPECT_EQ((*store)->Baselines(std::string("image:bb:1@" + digest))->size(), 1u);
 }
 
+// A root that is no overlay (Docker's vfs driver keeps full copies): the
+// container's root is scanned through /proc/PID/root and compared with the
+// image's baseline, recorded from the image's own copy on first sight.
+TEST_F(DiscoveryTest, ComparesAFullCopyRootWithItsImage) {
+  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "needs unshare (util-linux)";
+  const std::string root = tmp_ + "/docker", image_copy = root + "/vfs/dir/cache1",
+                    rootfs = root + "/vfs/dir/ctr1";
+  const std::string lower = state_dir_ + "/images/bb/rootfs";
+  for (const std::string& d : {root, root + "/vfs", root + "/vfs/dir"}) mkdir(d.c_str(), 0700);
+  ASSERT_EQ(
+      system(("cp -a " + lower + " " + image_copy + " && cp -a " + lower + " " + rootfs).c_str()),
+      0);
+  WriteFile(rootfs + "/etc/passwd", "changed\n");
+  WriteFile(rootfs + "/etc/new", "new\n");
+  WriteFile(rootfs + "/.dockerenv", "");
+  WriteFile(rootfs + "/data/state", "volume data\n");
+  ASSERT_EQ(unlink((rootfs + "/etc/hosts").c_str()), 0);
+  const std::string script =
+      "set -e; mount --make-rprivate /; exec chroot " + rootfs + " /bin/sleep 1000";
+  pid_t helper = fork();
+  if (helper == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
+          "-c", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  helpers_.push_back(helper);
+  // The chroot's pid: the lowest of the mount namespace whose root is rootfs.
+  int64_t pid = 0;
+  for (int i = 0; i < 100 && pid == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CliResult r = Cli({"containers", "--format", "json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const web::json::value list = web::json::value::parse(r.out);
+    for (const auto& v : list.as_array()) {
+      char link[4096];
+      const std::string at = "/proc/" + std::to_string(v.at("pid").as_integer()) + "/root";
+      ssize_t n = readlink(at.c_str(), link, sizeof(link));
+      if (n > 0 && std::string(link, static_cast<size_t>(n)) == rootfs)
+        pid = v.at("pid").as_integer();
+    }
+  }
+  ASSERT_NE(pid, 0) << "the chroot container was not discovered";
+  const std::string id(64, '9'), image_id = "sha256:" + std::string(64, '3'),
+                                 chain = "sha256:" + std::string(64, '4');
+  WriteFile(root + "/containers/" + id + "/config.v2.json",
+            R"({"ID": ")" + id + R"(", "Name": "/full-copy-1", "Image": ")" + image_id +
+                R"(", "Driver": "vfs", "Config": {"Image": "bb:1"}, "State": {"Running": true,
+                "Pid": )" +
+                std::to_string(pid) +
+                R"(}, "MountPoints": {"/data": {"Destination": "/data", "Type": "volume",
+                "Name": "v1"}}})");
+  WriteFile(root + "/image/vfs/layerdb/mounts/" + id + "/parent", chain);
+  WriteFile(root + "/image/vfs/layerdb/sha256/" + chain.substr(7) + "/cache-id", "cache1");
+  CliResult r = Cli({"containers", "--format", "json", "--docker-root", root, "--db", db_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  web::json::value c = FindBy(web::json::value::parse(r.out), "id", id);
+  ASSERT_FALSE(c.is_null()) << r.out;
+  EXPECT_EQ(c.at("runtime").as_string(), "docker");
+  EXPECT_EQ(c.at("name").as_string(), "full-copy-1");
+  EXPECT_EQ(c.at("excluded").serialize(), R"(["/data"])");
+  EXPECT_TRUE(c.at("drift_known").as_bool()) << c.serialize();
+  // /etc/hosts is the runtime's (ignored by the container rules), /.dockerenv
+  // Docker's marker, /data the volume.
+  EXPECT_EQ(EventLines(c), (std::vector<std::string>{"added /etc/new", "modified /etc/passwd"}));
+  EXPECT_NE(r.err.find("image baseline 'image:bb:1@" + image_id + "' recorded from 1 layer(s)"),
+            std::string::npos)
+      << r.err;
+  auto store = agent::Store::Open(DefaultHost(), db_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto rows = (*store)->Baselines(std::string("image:bb:1@" + image_id));
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  auto snap = (*store)->GetSnapshot((*rows)[0].snapshot_id);
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->root_path, image_copy);
+  EXPECT_EQ(c.at("image_tree").as_string(), snap->root.Hex());
+  // Nothing else is recorded for it: no container baseline of its own.
+  auto own = (*store)->Baselines(std::string("container:docker:" + id));
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->empty());
+}
+
 TEST_F(DiscoveryTest, StacksSeveralLowerLayersLikeOverlayfs) {
   // Two image layers as Docker stores them: the top one deletes, hides and adds.
   const std::string base = tmp_ + "/l0", top = tmp_ + "/l1";
