@@ -266,7 +266,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= kPgSchemaVersion) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 
