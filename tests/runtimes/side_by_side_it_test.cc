@@ -81,6 +81,20 @@ class SideBySideTest : public ::testing::Test {
     return out;
   }
 
+  // Runs `sh -c script` inside a container started by StartOneOfEach.
+  ExecResult Touch(const Running& c, const std::string& script) {
+    std::string why;
+    if (c.runtime == "docker") return env_.docker(&why)->Sh(c.name, script);
+    if (c.runtime == "podman") return env_.podman(&why)->Sh(c.name, script);
+    if (c.runtime == "containerd") {
+      ContainerSpec spec;
+      spec.name = c.name;
+      return env_.containerd(&why)->Sh(spec, script);
+    }
+    return Dw({"container", "exec", c.name, "--state-dir", env_.dw_state(), "--", "/bin/sh", "-c",
+               script});
+  }
+
   // Every root flag of the contract, pointing at the private runtimes.
   std::vector<std::string> RootFlags() {
     std::vector<std::string> f;
@@ -146,12 +160,10 @@ TEST_F(SideBySideTest, CollectorImagesCountEveryRuntime) {
   WriteFileOrDie(env_.sandbox() / "fleet-host/etc/app.conf", "port = 80\n");
   WriteFileOrDie(rules, "version: 1\nrules:\n  - path: " + (env_.sandbox() / "fleet-host") +
                             "/**\n    check: content\n    severity: high\n");
-  // A change inside the Docker container: its event must name it.
-  std::string why;
-  Docker* docker = env_.docker(&why);
-  if (docker != nullptr) {
-    ExecResult m = docker->Sh("fleet-docker", "echo 1 > /etc/fleet.conf");
-    ASSERT_EQ(m.code, 0) << Describe(m);
+  // A change inside every container: each event must name its container.
+  for (const Running& c : running) {
+    ExecResult m = Touch(c, "echo 1 > /etc/fleet.conf");
+    ASSERT_EQ(m.code, 0) << c.runtime << ": " << Describe(m);
   }
   ExecResult r = Dw({"enroll", "--collector", c.url(), "--token", c.Token("enroll"), "--name",
                      "rt-host", "--db", db});
@@ -175,18 +187,23 @@ TEST_F(SideBySideTest, CollectorImagesCountEveryRuntime) {
         << want.runtime << " " << want.image << " not counted: " << a.body;
   }
   std::cout << "images: " << a.body << "\n";
-  if (docker != nullptr) {
-    std::vector<value> events = collector_it::AllDrift(c, read, "host=rt-host");
+  const std::vector<value> events = collector_it::AllDrift(c, read, "host=rt-host");
+  for (const Running& want : running) {
+    SCOPED_TRACE(want.runtime + " " + want.name);
+    // The event path's label (docs/containers.md): RUNTIME:NAME, or the
+    // name alone for driftwatch's own.
+    const std::string label =
+        want.runtime == "driftwatch" ? want.name : want.runtime + ":" + want.name;
     value found = value::null();
     for (const value& e : events) {
-      if (e.at("path").as_string() == "container:docker:fleet-docker:/etc/fleet.conf") found = e;
+      if (e.at("path").as_string() == "container:" + label + ":/etc/fleet.conf") found = e;
     }
-    ASSERT_FALSE(found.is_null()) << "no event of the Docker container";
+    ASSERT_FALSE(found.is_null()) << "no event container:" << label << ":/etc/fleet.conf";
     ASSERT_TRUE(found.has_field("container")) << found.serialize();
     const value& who = found.at("container");
-    EXPECT_EQ(who.at("runtime").as_string(), "docker");
-    EXPECT_EQ(who.at("name").as_string(), "fleet-docker");
-    EXPECT_EQ(who.at("image").as_string(), kImageRef);
+    EXPECT_EQ(who.at("runtime").as_string(), want.runtime) << who.serialize();
+    EXPECT_EQ(who.at("name").as_string(), want.name) << who.serialize();
+    EXPECT_EQ(who.at("image").as_string(), want.image) << who.serialize();
     EXPECT_TRUE(who.at("pod").is_null()) << who.serialize();
   }
   PrintSkipped();
