@@ -7,6 +7,7 @@
 #include "container/containerd_state.h"
 #include "container/runtime_files.h"
 #include "core/drift_json.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::container {
 
@@ -126,6 +127,78 @@ Result<std::vector<std::string>> Layers(const std::string& root, const std::stri
     }
     out.push_back(root + "/overlay/" + top + "/diff");
     top = it->second;
+  }
+  return out;
+}
+
+// libpod's record of one container: its config and state JSON.
+struct LibpodRecord {
+  std::string config;
+  std::string state;
+};
+
+struct LibpodDb {
+  std::map<std::string, LibpodRecord> containers;
+  std::string run_root;
+};
+
+// libpod's bbolt database: ctr/ID/{config,state}, runtime-config/run-root.
+Result<LibpodDb> ReadLibpodBolt(const bolt::BoltDb& db, const std::string& path) {
+  LibpodDb out;
+  auto fail = [&](const Status& s) { return s.WithContext(path); };
+  Result<std::optional<bolt::Bucket>> rc = db.Root().Sub("runtime-config");
+  if (rc.ok() && *rc) {
+    Result<std::optional<std::string_view>> rr = (*rc)->Get("run-root");
+    if (rr.ok() && *rr) out.run_root = std::string(**rr);
+  }
+  Result<std::optional<bolt::Bucket>> ctr = db.Root().Sub("ctr");
+  if (!ctr.ok()) return fail(ctr.status());
+  if (!*ctr) return out;
+  Result<std::vector<bolt::Item>> ids = (*ctr)->Items();
+  if (!ids.ok()) return fail(ids.status());
+  for (const bolt::Item& id : *ids) {
+    if (!id.is_bucket) continue;
+    Result<std::optional<bolt::Bucket>> b = (*ctr)->Sub(id.key);
+    if (!b.ok()) return fail(b.status());
+    if (!*b) continue;
+    LibpodRecord r;
+    for (auto [key, field] : {std::pair{"config", &r.config}, std::pair{"state", &r.state}}) {
+      Result<std::optional<std::string_view>> v = (*b)->Get(key);
+      if (!v.ok()) return fail(v.status());
+      if (*v) *field = std::string(**v);
+    }
+    out.containers.emplace(std::string(id.key), std::move(r));
+  }
+  return out;
+}
+
+// libpod's SQLite database (podman 4.8 and later): ContainerConfig and
+// ContainerState hold the same JSON documents as the bbolt buckets. Opened
+// read-only without waiting for podman's lock (a locked database is a
+// note, read again at the next check).
+Result<LibpodDb> ReadLibpodSqlite(const std::string& path) {
+  sqlite::DbOptions options;
+  options.read_only = true;
+  options.uri = true;
+  options.busy_timeout_ms = 0;
+  options.name = path;
+  DW_ASSIGN_OR_RETURN(auto db, sqlite::Db::Open("file:" + path + "?mode=ro", options));
+  LibpodDb out;
+  {
+    auto q = db->Prepare(
+        "SELECT ContainerConfig.ID, ContainerConfig.JSON, ContainerState.JSON FROM ContainerConfig "
+        "LEFT JOIN ContainerState ON ContainerState.ID = ContainerConfig.ID");
+    if (!q.ok()) return Status::Corruption(q.status().message() + " (unknown libpod schema)");
+    for (;;) {
+      DW_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      out.containers.emplace(q->Text(0), LibpodRecord{q->Text(1), q->Text(2)});
+    }
+  }
+  auto rr = db->Prepare("SELECT RunRoot FROM DBConfig");
+  if (rr.ok()) {
+    Result<bool> row = rr->Step();
+    if (row.ok() && *row) out.run_root = rr->Text(0);
   }
   return out;
 }
@@ -278,28 +351,27 @@ void ReadStorageRoot(Host& host, const std::string& root, const std::string& pro
     }
     return;
   }
-  const std::string db_path = root + "/libpod/bolt_state.db";
-  std::unique_ptr<const bolt::BoltDb> db;
-  Result<std::unique_ptr<const bolt::BoltDb>> opened = ReadBoltFile(host, db_path);
-  if (opened.ok()) {
-    db = std::move(*opened);
-  } else if (opened.status().code() != StatusCode::kNotFound) {
-    out->notes.push_back("podman: " + opened.status().message());
-  } else if (PathExists(host, root + "/libpod/db.sql")) {
-    out->notes.push_back("podman: " + root +
-                         "/libpod/db.sql: libpod's SQLite database is not read; its containers' "
-                         "names, labels and running state are unknown");
+  // libpod's database: bbolt (podman before 5), else SQLite.
+  std::optional<LibpodDb> libpod;
+  const std::string bolt_path = root + "/libpod/bolt_state.db";
+  const std::string sqlite_path = root + "/libpod/db.sql";
+  Result<std::unique_ptr<const bolt::BoltDb>> bolt_db = ReadBoltFile(host, bolt_path);
+  Result<LibpodDb> read = Status::NotFound("no libpod database");
+  if (bolt_db.ok()) {
+    read = ReadLibpodBolt(**bolt_db, bolt_path);
+  } else if (bolt_db.status().code() != StatusCode::kNotFound) {
+    read = bolt_db.status();
+  } else if (PathExists(host, sqlite_path)) {
+    read = ReadLibpodSqlite(sqlite_path);
+  }
+  if (read.ok()) {
+    libpod = std::move(*read);
+  } else if (read.status().code() != StatusCode::kNotFound || PathExists(host, sqlite_path)) {
+    out->notes.push_back("podman: " + read.status().message());
   }
   // Where the runtime keeps pid files: libpod's run-root, else the default
   // run root of the default storage.
-  std::string run_root;
-  if (db) {
-    Result<std::optional<bolt::Bucket>> rc = db->Root().Sub("runtime-config");
-    if (rc.ok() && *rc) {
-      Result<std::optional<std::string_view>> rr = (*rc)->Get("run-root");
-      if (rr.ok() && *rr) run_root = std::string(**rr);
-    }
-  }
+  std::string run_root = libpod ? libpod->run_root : "";
   if (run_root.empty() && root == "/var/lib/containers/storage") {
     run_root = "/run/containers/storage";
   }
@@ -348,27 +420,19 @@ void ReadStorageRoot(Host& host, const std::string& root, const std::string& pro
       RuntimeContainer c;
       c.id = sc.id;
       c.storage_driver = driver;
-      std::optional<bolt::Bucket> ctr;
-      if (db) {
-        Result<std::optional<bolt::Bucket>> b = db->Root().Path({"ctr", sc.id});
-        if (b.ok()) {
-          ctr = *b;
-        } else {
-          AddNote(&c.note, "libpod database: " + b.status().message());
-        }
+      const LibpodRecord* record = nullptr;
+      if (libpod) {
+        auto it = libpod->containers.find(sc.id);
+        if (it != libpod->containers.end()) record = &it->second;
       }
-      if (ctr) {
+      if (record != nullptr) {
         c.runtime = "podman";
-        for (const char* key : {"config", "state"}) {
-          Result<std::optional<std::string_view>> v = ctr->Get(key);
-          if (!v.ok() || !*v) {
-            AddNote(&c.note, std::string("libpod database: no ") + key);
-            continue;
-          }
-          Status s = std::string_view(key) == "config" ? ApplyLibpodConfig(**v, &c)
-                                                       : ApplyLibpodState(**v, &c);
-          if (!s.ok()) AddNote(&c.note, s.message());
-        }
+        if (record->config.empty()) AddNote(&c.note, "libpod database: no config");
+        if (record->state.empty()) AddNote(&c.note, "libpod database: no state");
+        Status s = record->config.empty() ? Status::Ok() : ApplyLibpodConfig(record->config, &c);
+        if (!s.ok()) AddNote(&c.note, s.message());
+        s = record->state.empty() ? Status::Ok() : ApplyLibpodState(record->state, &c);
+        if (!s.ok()) AddNote(&c.note, s.message());
         if (c.running) {
           c.pid = LivePid(host, proc, c.pid);
           c.running = c.pid != 0;

@@ -11,6 +11,9 @@
 //                                              volumes, OCI spec) and state
 //                                              (running, pid, started, bind
 //                                              mounts) of podman's containers
+//   STORAGE/libpod/db.sql                      the same as SQLite (podman 4.8
+//                                              and later): ContainerConfig,
+//                                              ContainerState (read-only)
 //   STORAGE/DRIVER-containers/ID/userdata/config.json  the OCI spec; CRI-O's
 //                                              annotations (io.kubernetes.cri-o.*)
 //   RUNROOT/DRIVER-containers/ID/userdata/pidfile  CRI-O's running process

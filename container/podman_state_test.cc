@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include "core/sqlite.h"
 #include "tests/testing/bolt_builder.h"
 #include "tests/testing/mem_host.h"
+#include "tests/testing/temp_tree.h"
 
 namespace driftwatch::container {
 namespace {
@@ -219,6 +223,66 @@ TEST_F(StorageRootTest, DamagedFilesAreNotes) {
   EXPECT_NE(broken.notes[1].find(kRoot + "/overlay-containers/containers.json: bad JSON"),
             std::string::npos)
       << broken.notes[1];
+}
+
+// Podman 4.8 and later keep libpod's state in SQLite: the same documents in
+// ContainerConfig and ContainerState. A real SQLite file, read through the
+// real host.
+TEST(PodmanSqliteTest, ReadsLibpodSqliteDatabase) {
+  testutil::TempDir dir;
+  const std::string root = dir.path();
+  testutil::WriteFile(root + "/overlay-containers/containers.json",
+                      R"([{"id":")" + kCtr + R"(","names":["db"],"image":")" + kImage +
+                          R"(","layer":")" + kOwn + R"("}])");
+  testutil::WriteFile(
+      root + "/overlay-images/images.json",
+      R"([{"id":")" + kImage + R"(","digest":")" + kDigest + R"(","layer":")" + kTop + R"("}])");
+  testutil::WriteFile(
+      root + "/overlay-layers/layers.json",
+      R"([{"id":")" + kTop + R"("},{"id":")" + kOwn + R"(","parent":")" + kTop + R"("}])");
+  testutil::WriteFile(root + "/libpod/.keep", "");
+  const std::string pid = std::to_string(::getpid());  // a live process
+  {
+    auto db = sqlite::Db::Open(root + "/libpod/db.sql");
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    ASSERT_TRUE((*db)
+                    ->Exec(R"(
+      CREATE TABLE DBConfig(ID INTEGER PRIMARY KEY, SchemaVersion INTEGER, OS TEXT, StaticDir TEXT,
+                            TmpDir TEXT, GraphRoot TEXT, RunRoot TEXT, GraphDriver TEXT, VolumeDir TEXT);
+      CREATE TABLE ContainerConfig(ID TEXT PRIMARY KEY NOT NULL, Name TEXT UNIQUE NOT NULL, PodID TEXT,
+                                   JSON TEXT NOT NULL);
+      CREATE TABLE ContainerState(ID TEXT PRIMARY KEY NOT NULL, State INTEGER NOT NULL, ExitCode INTEGER,
+                                  JSON TEXT NOT NULL);
+      INSERT INTO DBConfig(ID, RunRoot) VALUES (1, '/run/x');)")
+                    .ok());
+    auto ins = (*db)->Prepare("INSERT INTO ContainerConfig(ID, Name, JSON) VALUES (?, 'db', ?)");
+    ASSERT_TRUE(ins.ok());
+    ASSERT_TRUE(ins->Bind(1, kCtr).Bind(2, std::string_view(kConfig)).Run().ok());
+    auto st = (*db)->Prepare("INSERT INTO ContainerState(ID, State, JSON) VALUES (?, 3, ?)");
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE(st->Bind(1, kCtr).Bind(2, R"({"state":3,"pid":)" + pid + "}").Run().ok());
+  }
+  RuntimeInventory inv;
+  ReadStorageRoot(DefaultHost(), root, "/proc", true, &inv);
+  EXPECT_TRUE(inv.notes.empty()) << inv.notes[0];
+  ASSERT_EQ(inv.containers.size(), 1u);
+  const RuntimeContainer& c = inv.containers[0];
+  EXPECT_EQ(c.runtime, "podman");
+  EXPECT_EQ(c.name, "db");
+  EXPECT_EQ(c.image, "localhost/rtstate/busybox:1");
+  EXPECT_EQ(c.image_digest, kDigest);
+  EXPECT_EQ(c.pid, ::getpid());
+  EXPECT_EQ(c.labels.size(), 2u);
+  EXPECT_EQ(c.image_layers, (std::vector<std::string>{root + "/overlay/" + kTop + "/diff"}));
+  EXPECT_EQ(c.note, "");
+
+  // Not a libpod database: a note, nothing listed as podman's.
+  testutil::WriteFile(root + "/libpod/db.sql", std::string(4096, 'x'));
+  RuntimeInventory bad;
+  ReadStorageRoot(DefaultHost(), root, "/proc", true, &bad);
+  EXPECT_TRUE(bad.containers.empty());
+  ASSERT_EQ(bad.notes.size(), 1u);
+  EXPECT_TRUE(bad.notes[0].starts_with("podman: " + root + "/libpod/db.sql")) << bad.notes[0];
 }
 
 }  // namespace
