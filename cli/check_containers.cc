@@ -59,7 +59,7 @@ Result<ContainerScan> ScanContainers(const ContainerScanOptions& options) {
       std::string baseline;
       if (!c.image_tree.empty() && c.identity && KeepsFullCopies(*c.identity))
         baseline = RuntimeImageBaselineName(*c.identity);
-      AddRootDrift(tree, options.proc, label, &c, &out.warnings, baseline);
+      AddRootDrift(tree, options.proc, label, &c, &out.warnings, baseline, options.record_roots);
     }
     for (const std::string& w : warnings) out.warnings.push_back("container " + label + ": " + w);
     out.rows.push_back(container::ContainerInfoOf(c));

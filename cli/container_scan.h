@@ -28,9 +28,13 @@ struct ContainerScanOptions {
   std::string proc = "/proc";
   std::string state_dir;         // this launcher's state; "" = the default when it exists
   report::ContainerRoots roots;  // added to what is found on the host
-  // Baselines are recorded and roots scanned (needs root and the store);
+  // Images are baselined and roots scanned (needs root and the store);
   // false lists identity and upper-layer drift only.
   bool baselines = true;
+  // A non-overlay root without a baseline of its own has its first scan
+  // recorded as it (`check`); false leaves it unknown with a note
+  // (`containers` only lists).
+  bool record_roots = true;
 };
 
 struct ContainerScan {

@@ -290,7 +290,8 @@ bool NeedsRootScan(const container::DiscoveredContainer& c) {
 
 Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
                                      const container::DiscoveredContainer& c,
-                                     const std::string& proc, const std::string& name) {
+                                     const std::string& proc, const std::string& name,
+                                     bool record) {
   const std::string base = proc + "/" + std::to_string(c.pid);
   int raw = open((base + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return ErrnoStatus(base + "/root", errno);
@@ -315,14 +316,20 @@ Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
   // Scanned through this process's fd of the root: a later pid reuse
   // cannot redirect the scan.
   return CompareOrRecord(options, name, "/proc/self/fd/" + std::to_string(root.get()),
-                         base + "/root", excluded, true);
+                         base + "/root", excluded, record);
 }
 
 void AddRootDrift(const TreeBaselineOptions& options, const std::string& proc,
                   const std::string& label, container::DiscoveredContainer* c,
-                  std::vector<std::string>* warnings, const std::string& baseline) {
-  auto drift = CheckContainerRoot(options, *c, proc,
-                                  baseline.empty() ? ContainerBaselineName(*c) : baseline);
+                  std::vector<std::string>* warnings, const std::string& baseline, bool record) {
+  const std::string name = baseline.empty() ? ContainerBaselineName(*c) : baseline;
+  auto drift = CheckContainerRoot(options, *c, proc, name, record);
+  if (!record && !drift.ok() && drift.status().code() == StatusCode::kNotFound &&
+      drift.status().message().rfind("no baseline named", 0) == 0) {
+    c->note =
+        "root is " + RootKind(*c) + ": no baseline '" + name + "' yet (the first check records it)";
+    return;
+  }
   if (!drift.ok()) {
     c->note = "root is " + RootKind(*c) + ", scan failed: " + drift.status().ToString();
     return;

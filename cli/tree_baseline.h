@@ -103,18 +103,23 @@ bool NeedsRootScan(const container::DiscoveredContainer& c);
 // compared with baseline `name` (ContainerBaselineName(c) or its image's);
 // the first check records it. Mount points below the root and the runtime's
 // declared mounts (c.excluded) are excluded.
+// With `record` false a missing baseline is kNotFound and nothing is
+// recorded.
 Result<TreeDrift> CheckContainerRoot(const TreeBaselineOptions& options,
                                      const container::DiscoveredContainer& c,
-                                     const std::string& proc, const std::string& name);
+                                     const std::string& proc, const std::string& name,
+                                     bool record = true);
 
 // For a container NeedsRootScan(): runs CheckContainerRoot against
 // `baseline` ("" = ContainerBaselineName(c)) and fills in c->drift_known and
 // c->events. The first check (baseline recorded) and the scan's warnings
 // are added to `warnings` as "container LABEL: ..."; a failure becomes
-// c->note and drift stays unknown.
+// c->note and drift stays unknown. With `record` false (listing only) a
+// missing baseline is a note saying the first check records it.
 void AddRootDrift(const TreeBaselineOptions& options, const std::string& proc,
                   const std::string& label, container::DiscoveredContainer* c,
-                  std::vector<std::string>* warnings, const std::string& baseline = "");
+                  std::vector<std::string>* warnings, const std::string& baseline = "",
+                  bool record = true);
 
 }  // namespace driftwatch::cli
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/store.h"
+#include "cli/image_tree.h"
 #include "container/discovery.h"
 #include "tests/container/fixture.h"
 // After gtest: cpprest defines a U() macro that gtest's headers would see.
@@ -278,6 +279,68 @@ TEST_F(DiscoveryTest, ComparesAFullCopyRootWithItsImage) {
   auto own = (*store)->Baselines(std::string("container:docker:" + id));
   ASSERT_TRUE(own.ok());
   EXPECT_TRUE(own->empty());
+}
+
+// Several image layers are baselined as overlayfs merges them (through a
+// private read-only overlay mount): the same tree as one directory holding
+// the merged content, recorded once per image.
+TEST_F(DiscoveryTest, AnImageOfSeveralLayersIsBaselinedAsMerged) {
+  const std::string lower = state_dir_ + "/images/bb/rootfs";
+  const std::string base = tmp_ + "/layers/c0", top = tmp_ + "/layers/c1",
+                    merged = tmp_ + "/layers/merged";
+  mkdir((tmp_ + "/layers").c_str(), 0700);
+  ASSERT_EQ(system(("cp -a " + lower + " " + base + " && cp -a " + lower + " " + merged).c_str()),
+            0);
+  WriteFile(top + "/etc/extra", "extra\n");
+  ASSERT_EQ(mknod((top + "/etc/passwd").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
+  ASSERT_EQ(chmod((top + "/etc").c_str(), 0755), 0);
+  ASSERT_EQ(chmod(top.c_str(), 0755), 0);
+  WriteFile(merged + "/etc/extra", "extra\n");
+  ASSERT_EQ(unlink((merged + "/etc/passwd").c_str()), 0);
+  // The merged view's directories carry the top layer's attributes.
+  struct stat st;
+  ASSERT_EQ(stat((top + "/etc").c_str(), &st), 0);
+  ASSERT_EQ(chmod((merged + "/etc").c_str(), st.st_mode & 07777), 0);
+
+  auto container = [](const std::string& image_id, std::vector<std::string> layers) {
+    DiscoveredContainer c;
+    c.runtime = "docker";
+    c.id = std::string(64, 'c');
+    c.layers = OverlayLayers{};
+    RuntimeContainer rc;
+    rc.runtime = "docker";
+    rc.image = "bb:layers";
+    rc.image_id = image_id;
+    rc.image_layers = std::move(layers);
+    c.identity = rc;
+    return c;
+  };
+  const std::string stacked_id = "sha256:" + std::string(64, '5'),
+                    flat_id = "sha256:" + std::string(64, '6');
+  cli::ImageTrees images(cli::TreeBaselineOptions{db_, "", "test"});
+  std::vector<std::string> warnings;
+  auto stacked = images.OverlayImageTree(container(stacked_id, {top, base}), &warnings);
+  ASSERT_TRUE(stacked.ok()) << stacked.status().ToString();
+  auto flat = images.OverlayImageTree(container(flat_id, {merged}), &warnings);
+  ASSERT_TRUE(flat.ok()) << flat.status().ToString();
+  EXPECT_EQ(*stacked, *flat);
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "image baseline 'image:bb:layers@" + stacked_id +
+                              "' recorded from 2 layer(s) (first sight)",
+                          "image baseline 'image:bb:layers@" + flat_id +
+                              "' recorded from 1 layer(s) (first sight)",
+                      }));
+  // Once per image: a new check reads the baseline back, scanning nothing.
+  cli::ImageTrees later(cli::TreeBaselineOptions{db_, "", "test"});
+  std::vector<std::string> none;
+  auto again = later.OverlayImageTree(container(stacked_id, {tmp_ + "/gone"}), &none);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *stacked);
+  EXPECT_TRUE(none.empty());
+  // No mount is left behind on the host.
+  auto f = container::ReadSmallFile(DefaultHost(), "/proc/self/mountinfo", kMaxMountInfoBytes);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->find("driftwatch-image-"), std::string::npos);
 }
 
 TEST_F(DiscoveryTest, StacksSeveralLowerLayersLikeOverlayfs) {
