@@ -376,23 +376,28 @@ async function run() {
   r = await request('POST', '/api/v1/enroll', {token: A, body: {host: 'web-2', group: 'web'}});
   check('POST /api/v1/enroll', r);
   const agent2 = JSON.parse(r.body).token;
+  r = await request('POST', '/api/v1/enroll', {token: A, body: {host: 'k8s-1', group: 'k8s'}});
+  check('POST /api/v1/enroll', r);
+  const agentK = JSON.parse(r.body).token;
 
   // Reports: many events (for the bursts below), a late one, containers.
   const many = [];
   for (let i = 0; i < 150; i++) many.push(event(`/etc/app/f${i}`, 'added', 'medium'));
   for (const [host, token, events, t, extra] of [
-    ['web-1', agent1, [event('/etc/passwd'), event('/etc/hosts', 'added', 'low'),
-      event('container:containerd:shop-web/nginx:/etc/nginx/nginx.conf')], T0 + 2000,
+    ['web-1', agent1, [event('/etc/passwd'), event('/etc/hosts', 'added', 'low')], T0 + 2000,
       {containers: [{name: 'web', id: '4fe1aa', runtime: 'driftwatch', image: 'nginx:1.25',
-        image_digest: '61235775b9276edc690f810d5a2a13f7', drift_known: true, events: 0},
-      {name: 'shop-web/nginx', id: '9c0d11', runtime: 'containerd', image: 'nginx:1.25',
+        image_digest: '61235775b9276edc690f810d5a2a13f7', drift_known: true, events: 0}]}],
+    ['web-2', agent2, many, T0 + 3000, {}],
+    ['web-1', agent1, [event('/etc/passwd', 'removed', 'critical')], T0 + 1000, {}],
+    // A Kubernetes node: a pod's container with its runtime identity, and an
+    // event in it (the event names the container, GET /drift).
+    ['k8s-1', agentK, [event('container:containerd:shop-web/nginx:/etc/nginx/nginx.conf')],
+      T0 + 500, {containers: [{name: 'shop-web/nginx', id: '9c0d11', runtime: 'containerd', image: 'nginx:1.25',
         image_digest: 'sha256:' + '3'.repeat(64), image_id: 'sha256:' + 'a'.repeat(64),
         image_tree: '0f1e2d3c4b5a69788796a5b4c3d2e1f0', drift_known: true, events: 1,
         labels: {'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.name': 'shop-web',
           'io.kubernetes.container.name': 'nginx'},
         started: '2026-11-01T00:00:00.5Z', pid: 4242, excluded: ['/data']}]}],
-    ['web-2', agent2, many, T0 + 3000, {}],
-    ['web-1', agent1, [event('/etc/passwd', 'removed', 'critical')], T0 + 1000, {}],
   ]) {
     r = await request('POST', '/api/v1/reports', {token, body: report(host, events, t, extra)});
     check('POST /api/v1/reports', r);

@@ -158,9 +158,9 @@ describe('containers of every runtime on the dashboard', () => {
     await alert.waitFor();
     assert.match(await alert.textContent(), /refused this filter: drifted/);
     await goto('#/kubernetes?namespace=nowhere');
-    await page.locator('.status-area .message-info').waitFor();
-    assert.equal((await page.textContent('.status-area')).trim(),
-        'No Kubernetes container matches these filters.');
+    await page.locator('.status-area .message-info',
+        {hasText: 'No Kubernetes container matches these filters.'}).waitFor();
+    assert.equal(await page.locator('section.namespace').count(), 0);
   });
 
   test('no script errors or CSP violations', () => {
