@@ -210,6 +210,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (auto r = RouteLifecycle(config, *caller, req, p)) return *r;
   if (auto r = RouteContent(config, *caller, req, p)) return *r;
   if (auto r = RouteIntegrity(config, *caller, req, p)) return *r;
+  if (auto r = RouteContainers(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
@@ -503,8 +504,7 @@ HttpResponse Api::PostReport(const CollectorConfig& config, const Caller& c,
   auto result = CheckResultFromJson(v);
   if (!result.ok()) return invalid(result.status());
   env.result = std::move(result).value();
-  env.events_json.reserve(env.result.events.size());
-  for (const DriftEvent& e : env.result.events) env.events_json.push_back(ListedEventJson(e));
+  env.events_json = StoredEventBodies(env);
   env.total_events = ReportCounts(env.result).total;
   value summary = ReportSummaryJson(env.result, warnings_total, subtrees_total);
   if (env.result.containers) {

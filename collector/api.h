@@ -221,6 +221,17 @@ class Api {
   HttpResponse HostContainers(const std::string& id);
   HttpResponse HostBaselines(const std::string& id);
   HttpResponse ListImages();
+  // The fleet's containers (api_containers.cc): the answer to GET
+  // /containers or /kubernetes, else nullopt; and the bodies stored for a
+  // report's events (ListedEventJson), those of a container's path with
+  // "container" (ContainerRefJson) from the report's containers, else from
+  // the host's stored inventory (a realtime report carries none).
+  std::optional<HttpResponse> RouteContainers(const CollectorConfig& config, const Caller& c,
+                                              const HttpRequest& req,
+                                              const std::vector<std::string>& p);
+  HttpResponse ListContainers(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse Kubernetes(const HttpRequest& req);
+  std::vector<std::string> StoredEventBodies(const ReportEnvelope& env);
   HttpResponse PostAccept(const CollectorConfig& config, const std::string& id,
                           const HttpRequest& req);
   // Content (api_restore.cc): the answer to GET /events/{id}/diff, POST

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "collector/api.h"
@@ -120,26 +121,63 @@ HttpResponse Api::HostBaselines(const std::string& id) {
 HttpResponse Api::ListImages() {
   auto images = store_.ListImages();
   if (!images.ok()) return FromStatus(images.status());
+  auto strings = [](const std::vector<std::string>& v) {
+    value a = value::array(v.size());
+    for (size_t k = 0; k < v.size(); ++k) a[k] = value(v[k]);
+    return a;
+  };
+  // Per runtime: the distinct images and digests it runs, its containers.
+  struct PerRuntime {
+    std::set<std::string> names, digests;
+    int64_t containers = 0, drifted = 0;
+  };
+  std::map<std::string, PerRuntime> runtimes;
   std::set<std::string> names, digests;
+  int64_t sprawled = 0;
   value list = value::array(images->size());
   for (size_t i = 0; i < images->size(); ++i) {
     const ImageUsage& u = (*images)[i];
     if (!u.image.empty()) names.insert(u.image);
     if (!u.digest.empty()) digests.insert(u.digest);
+    if (u.image_trees.size() > 1) ++sprawled;
     value x = value::object();
     x["image"] = value(u.image);
     x["digest"] = value(u.digest);
     x["hosts"] = value::number(u.hosts);
     x["containers"] = value::number(u.containers);
     x["drifted"] = value::number(u.drifted);
-    value hosts = value::array(u.host_ids.size());
-    for (size_t k = 0; k < u.host_ids.size(); ++k) hosts[k] = value(u.host_ids[k]);
-    x["host_ids"] = hosts;
+    x["host_ids"] = strings(u.host_ids);
+    value rts = value::array(u.runtimes.size());
+    for (size_t k = 0; k < u.runtimes.size(); ++k) rts[k] = value(u.runtimes[k].runtime);
+    x["runtimes"] = rts;
+    x["image_ids"] = strings(u.image_ids);
+    x["image_trees"] = strings(u.image_trees);
+    x["distinct_trees"] = value::number(static_cast<int64_t>(u.image_trees.size()));
     list[i] = x;
+    for (const RuntimeCount& rc : u.runtimes) {
+      PerRuntime& p = runtimes[rc.runtime];
+      if (!u.image.empty()) p.names.insert(u.image);
+      if (!u.digest.empty()) p.digests.insert(u.digest);
+      p.containers += rc.containers;
+      p.drifted += rc.drifted;
+    }
+  }
+  value by_runtime = value::array(runtimes.size());
+  size_t n = 0;
+  for (const auto& [name, p] : runtimes) {
+    value x = value::object();
+    x["runtime"] = value(name);
+    x["images"] = value::number(static_cast<int64_t>(p.names.size()));
+    x["digests"] = value::number(static_cast<int64_t>(p.digests.size()));
+    x["containers"] = value::number(p.containers);
+    x["drifted"] = value::number(p.drifted);
+    by_runtime[n++] = x;
   }
   value o = value::object();
   o["distinct_images"] = value::number(static_cast<int64_t>(names.size()));
   o["distinct_digests"] = value::number(static_cast<int64_t>(digests.size()));
+  o["sprawled"] = value::number(sprawled);
+  o["runtimes"] = by_runtime;
   o["images"] = list;
   return Json(200, o);
 }

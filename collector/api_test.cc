@@ -408,10 +408,15 @@ TEST_F(ApiTest, HostInventoriesAndFleetImages) {
             R"("known":true,"received":"2026-11-01T00:00:00.000000000Z"})");
   EXPECT_EQ(Call("GET", "/api/v1/images", read_).body,
             R"({"distinct_digests":2,"distinct_images":2,"images":[)"
-            R"({"containers":2,"digest":"d1","drifted":1,"host_ids":["web-1","web-2"],)"
-            R"("hosts":2,"image":"nginx:1.25"},)"
-            R"({"containers":1,"digest":"d2","drifted":0,"host_ids":["web-1"],"hosts":1,)"
-            R"("image":"redis:7"}]})");
+            R"({"containers":2,"digest":"d1","distinct_trees":0,"drifted":1,)"
+            R"("host_ids":["web-1","web-2"],"hosts":2,"image":"nginx:1.25","image_ids":[],)"
+            R"("image_trees":[],"runtimes":["driftwatch"]},)"
+            R"({"containers":1,"digest":"d2","distinct_trees":0,"drifted":0,)"
+            R"("host_ids":["web-1"],"hosts":1,"image":"redis:7","image_ids":[],)"
+            R"("image_trees":[],"runtimes":["docker"]}],)"
+            R"("runtimes":[{"containers":1,"digests":1,"drifted":0,"images":1,)"
+            R"("runtime":"docker"},{"containers":2,"digests":1,"drifted":1,"images":1,)"
+            R"("runtime":"driftwatch"}],"sprawled":0})");
 
   // Digest only: the same digest keeps the list; another one asks for it.
   const char* kId3 = "33333333-3333-4333-8333-333333333333";

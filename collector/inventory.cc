@@ -77,7 +77,8 @@ std::vector<std::string> PathsFromJson(const std::string& text) {
 
 std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows) {
   struct Acc {
-    std::set<std::string> hosts;
+    std::set<std::string> hosts, ids, trees;
+    std::map<std::string, RuntimeCount> runtimes;
     int64_t containers = 0;
     int64_t drifted = 0;
   };
@@ -85,6 +86,12 @@ std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows) {
   for (const ImageRow& r : rows) {
     Acc& a = by_image[{r.image, r.digest}];
     a.hosts.insert(r.host_id);
+    RuntimeCount& rc = a.runtimes[r.runtime];
+    rc.runtime = r.runtime;
+    ++rc.containers;
+    if (r.events > 0) ++rc.drifted;
+    if (!r.image_id.empty()) a.ids.insert(r.image_id);
+    if (!r.image_tree.empty()) a.trees.insert(r.image_tree);
     ++a.containers;
     if (r.events > 0) ++a.drifted;
   }
@@ -98,6 +105,9 @@ std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows) {
     u.containers = a.containers;
     u.drifted = a.drifted;
     u.host_ids.assign(a.hosts.begin(), a.hosts.end());
+    for (auto& [name, rc] : a.runtimes) u.runtimes.push_back(std::move(rc));
+    u.image_ids.assign(a.ids.begin(), a.ids.end());
+    u.image_trees.assign(a.trees.begin(), a.trees.end());
     out.push_back(std::move(u));
   }
   return out;

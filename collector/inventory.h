@@ -42,9 +42,13 @@ struct ImageRow {
   std::string digest;
   std::string host_id;
   int64_t events = 0;
+  std::string runtime;
+  std::string image_id;
+  std::string image_tree;
 };
-// Groups rows by (image, digest): distinct hosts, containers, and how many
-// containers have drift events. Sorted by image, then digest (bytewise).
+// Groups rows by (image, digest): distinct hosts, runtimes, image ids and
+// image trees, containers, and how many containers have drift events.
+// Sorted by image, then digest (bytewise).
 std::vector<ImageUsage> AggregateImages(const std::vector<ImageRow>& rows);
 
 }  // namespace driftwatch::collector

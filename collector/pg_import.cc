@@ -80,11 +80,15 @@ constexpr CopyTable kCopyTables[] = {
     {"host_packages", "host_id, pos, manager, name, version, arch",
      "SELECT host_id, pos, manager, name, version, arch FROM host_packages ORDER BY host_id, pos",
      nullptr},
+    // Their runtime identity: SQLite version 8, PostgreSQL version 9.
     {"host_containers",
-     "host_id, pos, name, container_id, runtime, image, image_digest, drift_known, events",
+     "host_id, pos, name, container_id, runtime, image, image_digest, drift_known, events, "
+     "image_id, image_tree, labels, started_ns, pid, excluded, note, k8s_namespace, k8s_pod, "
+     "k8s_container",
      "SELECT host_id, pos, name, container_id, runtime, image, image_digest, "
-     "CASE WHEN drift_known <> 0 THEN 'true' ELSE 'false' END, events FROM host_containers "
-     "ORDER BY host_id, pos",
+     "CASE WHEN drift_known <> 0 THEN 'true' ELSE 'false' END, events, image_id, image_tree, "
+     "labels, started_ns, pid, excluded, note, k8s_namespace, k8s_pod, k8s_container "
+     "FROM host_containers ORDER BY host_id, pos",
      nullptr},
     {"host_baselines", "host_id, name, revision, root, since_ns, first_seen_ns, last_seen_ns",
      "SELECT host_id, name, revision, root, since_ns, first_seen_ns, last_seen_ns "

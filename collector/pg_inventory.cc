@@ -1,6 +1,7 @@
 // All SQL of the PostgreSQL store's host inventories (pg_inventory.h).
 #include "collector/pg_inventory.h"
 
+#include "collector/fleet_containers.h"
 #include "collector/inventory.h"
 #include "collector/store_rows.h"
 
@@ -30,8 +31,9 @@ Status PgIngestInventory(PgConn& c, const ReportEnvelope& rep, IngestResult* out
   // Each list is stored by one statement: rows at positions the new list
   // has are overwritten, the rest deleted (disjoint rows, so one statement).
   if (r.containers) {
-    std::vector<std::string> name, id, runtime, image, digest;
-    std::vector<int64_t> known, events;
+    std::vector<std::string> name, id, runtime, image, digest, image_id, tree, labels, excluded,
+        note, k8s_ns, k8s_pod, k8s_ctr;
+    std::vector<int64_t> known, events, started, pid;
     for (const ContainerInfo& x : *r.containers) {
       name.push_back(x.name);
       id.push_back(x.id);
@@ -40,24 +42,49 @@ Status PgIngestInventory(PgConn& c, const ReportEnvelope& rep, IngestResult* out
       digest.push_back(x.image_digest);
       known.push_back(x.drift_known ? 1 : 0);
       events.push_back(x.events);
+      image_id.push_back(x.image_id);
+      tree.push_back(x.image_tree);
+      labels.push_back(LabelsToJson(x.labels));
+      started.push_back(x.started_ns);
+      pid.push_back(x.pid);
+      excluded.push_back(PathsToJson(x.excluded));
+      note.push_back(x.note);
+      KubernetesIdentity k = KubernetesOf(x.labels);
+      k8s_ns.push_back(std::move(k.k8s_namespace));
+      k8s_pod.push_back(std::move(k.pod));
+      k8s_ctr.push_back(std::move(k.container));
     }
     DW_RETURN_IF_ERROR(
         c.Exec("containers_store",
                "WITH gone AS (DELETE FROM host_containers WHERE host_id = $1 AND "
                "pos >= cardinality($2::text[])), "
                "put AS (INSERT INTO host_containers(host_id, pos, name, container_id, runtime, "
-               "image, image_digest, drift_known, events) SELECT $1, (u.ord - 1)::int, u.name, "
-               "u.id, u.runtime, u.image, u.digest, u.known = 1, u.events FROM unnest($2, "
-               "$3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[]) WITH "
-               "ORDINALITY AS u(name, id, runtime, image, digest, known, events, ord) "
+               "image, image_digest, drift_known, events, image_id, image_tree, labels, "
+               "started_ns, pid, excluded, note, k8s_namespace, k8s_pod, k8s_container) "
+               "SELECT $1, (u.ord - 1)::int, u.name, u.id, u.runtime, u.image, u.digest, "
+               "u.known = 1, u.events, u.image_id, u.tree, u.labels, u.started, u.pid, "
+               "u.excluded, u.note, u.k8s_ns, u.k8s_pod, u.k8s_ctr FROM unnest($2, "
+               "$3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], "
+               "$10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], "
+               "$15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) WITH "
+               "ORDINALITY AS u(name, id, runtime, image, digest, known, events, image_id, tree, "
+               "labels, started, pid, excluded, note, k8s_ns, k8s_pod, k8s_ctr, ord) "
                "ON CONFLICT (host_id, pos) DO UPDATE SET name = excluded.name, "
                "container_id = excluded.container_id, runtime = excluded.runtime, "
                "image = excluded.image, image_digest = excluded.image_digest, "
-               "drift_known = excluded.drift_known, events = excluded.events) "
+               "drift_known = excluded.drift_known, events = excluded.events, "
+               "image_id = excluded.image_id, image_tree = excluded.image_tree, "
+               "labels = excluded.labels, started_ns = excluded.started_ns, "
+               "pid = excluded.pid, excluded = excluded.excluded, note = excluded.note, "
+               "k8s_namespace = excluded.k8s_namespace, k8s_pod = excluded.k8s_pod, "
+               "k8s_container = excluded.k8s_container) "
                "INSERT INTO host_inventory(host_id, containers_ns) VALUES($1, $9) "
                "ON CONFLICT (host_id) DO UPDATE SET containers_ns = excluded.containers_ns",
                {host, PgArray(name), PgArray(id), PgArray(runtime), PgArray(image), PgArray(digest),
-                PgIntArray(known), PgIntArray(events), PgInt(rep.received_ns)})
+                PgIntArray(known), PgIntArray(events), PgInt(rep.received_ns), PgArray(image_id),
+                PgArray(tree), PgArray(labels), PgIntArray(started), PgIntArray(pid),
+                PgArray(excluded), PgArray(note), PgArray(k8s_ns), PgArray(k8s_pod),
+                PgArray(k8s_ctr)})
             .status());
   }
   if (!r.packages) return Status::Ok();
@@ -110,11 +137,9 @@ Result<HostInventory> PgReadInventory(PgConn& c, const std::string& host_id) {
                                      "WHERE host_id = $1 ORDER BY pos",
                                      {host_id}));
   for (int i = 0; i < p.size(); ++i) inv.packages.push_back(store_rows::ReadPackage(PgRow(p, i)));
-  DW_ASSIGN_OR_RETURN(auto k, c.Exec("containers_get",
-                                     "SELECT name, container_id, runtime, image, image_digest, "
-                                     "drift_known, events FROM host_containers WHERE host_id = $1 "
-                                     "ORDER BY pos",
-                                     {host_id}));
+  static const std::string kContainersGet = std::string("SELECT ") + store_rows::kContainerColumns +
+                                            " FROM host_containers WHERE host_id = $1 ORDER BY pos";
+  DW_ASSIGN_OR_RETURN(auto k, c.Exec("containers_get", kContainersGet.c_str(), {host_id}));
   for (int i = 0; i < k.size(); ++i) {
     inv.containers.push_back(store_rows::ReadContainer(PgRow(k, i)));
   }
@@ -133,12 +158,38 @@ Result<std::vector<BaselineRevision>> PgReadBaselines(PgConn& c, const std::stri
 }
 
 Result<std::vector<ImageUsage>> PgReadImages(PgConn& c) {
-  DW_ASSIGN_OR_RETURN(
-      auto r,
-      c.Exec("images_get", "SELECT image, image_digest, host_id, events FROM host_containers", {}));
+  static const std::string kImagesGet =
+      std::string("SELECT ") + store_rows::kImageRowColumns + " FROM host_containers";
+  DW_ASSIGN_OR_RETURN(auto r, c.Exec("images_get", kImagesGet.c_str(), {}));
   std::vector<ImageRow> rows;
   for (int i = 0; i < r.size(); ++i) rows.push_back(store_rows::ReadImageRow(PgRow(r, i)));
   return AggregateImages(rows);
+}
+
+Result<std::vector<FleetContainer>> PgReadContainers(PgConn& c, const ContainerQuery& q) {
+  // One statement for every filter combination: an unset filter binds NULL
+  // and its condition folds away. Host ids compare bytewise (COLLATE "C"),
+  // as the SQLite store orders them.
+  static const std::string kSql =
+      std::string("SELECT host_id, pos, ") + store_rows::kContainerColumns +
+      " FROM host_containers WHERE ($1::text IS NULL OR host_id = $1) "
+      "AND ($2::text IS NULL OR image = $2) AND ($3::text IS NULL OR image_digest = $3) "
+      "AND ($4::text IS NULL OR runtime = $4) AND ($5::text IS NULL OR k8s_namespace = $5) "
+      "AND ($6::text IS NULL OR k8s_pod = $6) AND ($7::bool IS NULL OR (events > 0) = $7) "
+      "AND ($8::int = 0 OR k8s_namespace <> '') AND (host_id COLLATE \"C\" > $9::text OR "
+      "(host_id = $9 AND pos > $10::int)) ORDER BY host_id COLLATE \"C\", pos LIMIT $11";
+  auto opt = [](const std::string& v) { return v.empty() ? PgParam() : PgParam(v); };
+  DW_ASSIGN_OR_RETURN(
+      auto r, c.Exec("containers_list", kSql.c_str(),
+                     {opt(q.host), opt(q.image), opt(q.digest), opt(q.runtime),
+                      opt(q.k8s_namespace), opt(q.k8s_pod),
+                      q.drifted ? PgParam(std::string(*q.drifted ? "true" : "false")) : PgParam(),
+                      PgInt(q.kubernetes_only ? 1 : 0), q.after ? q.after->first : std::string(),
+                      PgInt(q.after ? q.after->second : -1), PgInt(q.limit)}));
+  std::vector<FleetContainer> out;
+  out.reserve(r.size());
+  for (int i = 0; i < r.size(); ++i) out.push_back(store_rows::ReadFleetContainer(PgRow(r, i)));
+  return out;
 }
 
 }  // namespace driftwatch::collector

@@ -1,5 +1,5 @@
 // Host inventories in the PostgreSQL fleet store: packages, containers and
-// baseline revisions (schema version 2 in pg_schema.cc,
+// baseline revisions (schema versions 2 and 9 in pg_schema.cc,
 // docs/store-postgresql.md). Used by pg_events.cc inside the ingest
 // transaction and by pg_store.cc.
 //
@@ -28,6 +28,7 @@ Status PgRecordBaseline(PgConn& c, const std::string& host_id, const std::string
 Result<HostInventory> PgReadInventory(PgConn& c, const std::string& host_id);
 Result<std::vector<BaselineRevision>> PgReadBaselines(PgConn& c, const std::string& host_id);
 Result<std::vector<ImageUsage>> PgReadImages(PgConn& c);
+Result<std::vector<FleetContainer>> PgReadContainers(PgConn& c, const ContainerQuery& q);
 
 }  // namespace driftwatch::collector
 

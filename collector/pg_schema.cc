@@ -166,6 +166,26 @@ CREATE TABLE integrity_alerts(
 CREATE INDEX integrity_alerts_host ON integrity_alerts(host_id, resolved_ns);
 )sql";
 
+// Version 9: the identity of other runtimes' containers
+// (docs/containers.md): image id and tree, labels (a JSON object), start,
+// pid, excluded paths (a JSON array of escaped paths), note, and the
+// Kubernetes namespace, pod and container name taken from the labels for
+// the fleet's filters. Rows stored before have none ('' and 0).
+constexpr const char* kV9 = R"sql(
+ALTER TABLE host_containers ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN image_tree TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE host_containers ADD COLUMN started_ns BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE host_containers ADD COLUMN pid BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE host_containers ADD COLUMN excluded TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE host_containers ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_pod TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_container TEXT NOT NULL DEFAULT '';
+CREATE INDEX host_containers_image ON host_containers(image, image_digest);
+CREATE INDEX host_containers_k8s ON host_containers(k8s_namespace, k8s_pod);
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -197,8 +217,8 @@ int64_t MonthStartNs(int64_t y, int m) {
 }  // namespace
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},
-                                                {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
+                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}};
   return kAll;
 }
 

@@ -355,6 +355,11 @@ class PgStore : public FleetStore {
     return PgReadImages(*c);
   }
 
+  Result<std::vector<FleetContainer>> ListContainers(const ContainerQuery& q) override {
+    DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
+    return PgReadContainers(*c, q);
+  }
+
   Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(auto r,

@@ -1,6 +1,7 @@
 // All SQL of the SQLite store's host inventories (sqlite_inventory.h).
 #include "collector/sqlite_inventory.h"
 
+#include "collector/fleet_containers.h"
 #include "collector/inventory.h"
 #include "collector/sqlite_rows.h"
 #include "collector/store_rows.h"
@@ -56,9 +57,12 @@ Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out) {
     int64_t pos = 0;
     for (const ContainerInfo& c : *r.containers) {
       DW_ASSIGN_OR_RETURN(
-          auto s, db.Prepare("INSERT INTO host_containers(host_id, pos, name, container_id, "
-                             "runtime, image, image_digest, drift_known, events) "
-                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+          auto s,
+          db.Prepare("INSERT INTO host_containers(host_id, pos, name, container_id, runtime, "
+                     "image, image_digest, drift_known, events, image_id, image_tree, labels, "
+                     "started_ns, pid, excluded, note, k8s_namespace, k8s_pod, k8s_container) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      const KubernetesIdentity k = KubernetesOf(c.labels);
       DW_RETURN_IF_ERROR(s.Bind(1, host)
                              .Bind(2, pos++)
                              .Bind(3, c.name)
@@ -68,6 +72,16 @@ Status Ingest(sqlite::Db& db, const ReportEnvelope& rep, IngestResult* out) {
                              .Bind(7, c.image_digest)
                              .Bind(8, int64_t{c.drift_known ? 1 : 0})
                              .Bind(9, c.events)
+                             .Bind(10, c.image_id)
+                             .Bind(11, c.image_tree)
+                             .Bind(12, LabelsToJson(c.labels))
+                             .Bind(13, c.started_ns)
+                             .Bind(14, c.pid)
+                             .Bind(15, PathsToJson(c.excluded))
+                             .Bind(16, c.note)
+                             .Bind(17, k.k8s_namespace)
+                             .Bind(18, k.pod)
+                             .Bind(19, k.container)
                              .Run());
     }
     DW_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE host_inventory SET containers_ns = ? "
@@ -130,9 +144,8 @@ Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id) {
       inv.packages.push_back(store_rows::ReadPackage(SqliteRow(s)));
     }
   }
-  DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT name, container_id, runtime, image, image_digest, "
-                                         "drift_known, events FROM host_containers "
-                                         "WHERE host_id = ? ORDER BY pos"));
+  DW_ASSIGN_OR_RETURN(auto s, db.Prepare(std::string("SELECT ") + store_rows::kContainerColumns +
+                                         " FROM host_containers WHERE host_id = ? ORDER BY pos"));
   s.Bind(1, host_id);
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -157,8 +170,8 @@ Result<std::vector<BaselineRevision>> Baselines(sqlite::Db& db, const std::strin
 }
 
 Result<std::vector<ImageUsage>> Images(sqlite::Db& db) {
-  DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT image, image_digest, host_id, events FROM "
-                                         "host_containers"));
+  DW_ASSIGN_OR_RETURN(auto s, db.Prepare(std::string("SELECT ") + store_rows::kImageRowColumns +
+                                         " FROM host_containers"));
   std::vector<ImageRow> rows;
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -166,6 +179,37 @@ Result<std::vector<ImageUsage>> Images(sqlite::Db& db) {
     rows.push_back(store_rows::ReadImageRow(SqliteRow(s)));
   }
   return AggregateImages(rows);
+}
+
+Result<std::vector<FleetContainer>> Containers(sqlite::Db& db, const ContainerQuery& q) {
+  // One statement for every filter combination: an unset filter binds NULL
+  // and its condition is true. The keyset (host_id, pos) is the primary key.
+  DW_ASSIGN_OR_RETURN(
+      auto s, db.Prepare(std::string("SELECT host_id, pos, ") + store_rows::kContainerColumns +
+                         " FROM host_containers WHERE (?1 IS NULL OR host_id = ?1) "
+                         "AND (?2 IS NULL OR image = ?2) AND (?3 IS NULL OR image_digest = ?3) "
+                         "AND (?4 IS NULL OR runtime = ?4) AND (?5 IS NULL OR k8s_namespace = ?5) "
+                         "AND (?6 IS NULL OR k8s_pod = ?6) AND (?7 IS NULL OR (events > 0) = ?7) "
+                         "AND (?8 = 0 OR k8s_namespace <> '') AND (host_id, pos) > (?9, ?10) "
+                         "ORDER BY host_id, pos LIMIT ?11"));
+  int col = 1;
+  for (const std::string* f :
+       {&q.host, &q.image, &q.digest, &q.runtime, &q.k8s_namespace, &q.k8s_pod}) {
+    if (!f->empty()) s.Bind(col, *f);
+    ++col;
+  }
+  if (q.drifted) s.Bind(7, int64_t{*q.drifted ? 1 : 0});
+  s.Bind(8, int64_t{q.kubernetes_only ? 1 : 0});
+  s.Bind(9, q.after ? q.after->first : std::string());
+  s.Bind(10, q.after ? q.after->second : int64_t{-1});
+  s.Bind(11, int64_t{q.limit});
+  std::vector<FleetContainer> out;
+  while (true) {
+    DW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(store_rows::ReadFleetContainer(SqliteRow(s)));
+  }
+  return out;
 }
 
 }  // namespace driftwatch::collector::sqlite_inventory

@@ -24,6 +24,7 @@ Status RecordBaseline(sqlite::Db& db, const std::string& host_id, const std::str
 Result<HostInventory> Read(sqlite::Db& db, const std::string& host_id);
 Result<std::vector<BaselineRevision>> Baselines(sqlite::Db& db, const std::string& host_id);
 Result<std::vector<ImageUsage>> Images(sqlite::Db& db);
+Result<std::vector<FleetContainer>> Containers(sqlite::Db& db, const ContainerQuery& q);
 
 }  // namespace driftwatch::collector::sqlite_inventory
 

@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS host_containers(
   host_id TEXT NOT NULL, pos INTEGER NOT NULL, name TEXT NOT NULL,
   container_id TEXT NOT NULL, runtime TEXT NOT NULL, image TEXT NOT NULL,
   image_digest TEXT NOT NULL, drift_known INTEGER NOT NULL, events INTEGER NOT NULL,
+  image_id TEXT NOT NULL DEFAULT '', image_tree TEXT NOT NULL DEFAULT '',
+  labels TEXT NOT NULL DEFAULT '{}', started_ns INTEGER NOT NULL DEFAULT 0,
+  pid INTEGER NOT NULL DEFAULT 0, excluded TEXT NOT NULL DEFAULT '[]',
+  note TEXT NOT NULL DEFAULT '', k8s_namespace TEXT NOT NULL DEFAULT '',
+  k8s_pod TEXT NOT NULL DEFAULT '', k8s_container TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(host_id, pos));
 CREATE TABLE IF NOT EXISTS host_report_status(
   host_id TEXT PRIMARY KEY, last_summary TEXT NOT NULL DEFAULT '',
@@ -154,6 +159,24 @@ ALTER TABLE events ADD COLUMN chain_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN chain_head TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 7 -> 8: the identity of other runtimes' containers
+// (docs/containers.md): image id and tree, labels (a JSON object), start,
+// pid, excluded paths (a JSON array of escaped paths), note, and the
+// Kubernetes namespace, pod and container name taken from the labels for
+// the fleet's filters. Rows stored before have none ('' and 0).
+const char* const kUpgradeToV8 = R"sql(
+ALTER TABLE host_containers ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN image_tree TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE host_containers ADD COLUMN started_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE host_containers ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE host_containers ADD COLUMN excluded TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE host_containers ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_pod TEXT NOT NULL DEFAULT '';
+ALTER TABLE host_containers ADD COLUMN k8s_container TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift
 // list ordered by detection time (version 4).
@@ -168,6 +191,8 @@ CREATE INDEX IF NOT EXISTS events_actor_exe ON events(actor_exe, detected_ns, id
 CREATE INDEX IF NOT EXISTS events_chain ON events(host_id, chain_seq);
 CREATE INDEX IF NOT EXISTS events_actor_uid ON events(actor_uid, detected_ns, id)
   WHERE actor_uid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS host_containers_image ON host_containers(image, image_digest);
+CREATE INDEX IF NOT EXISTS host_containers_k8s ON host_containers(k8s_namespace, k8s_pod);
 )sql";
 
 namespace {
@@ -230,6 +255,10 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
   if (version >= 1 && version <= 6) {
     DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "events", "chain_seq"));
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV7));
+  }
+  if (version >= 1 && version <= 7) {
+    DW_ASSIGN_OR_RETURN(bool upgraded, HasColumn(db, "host_containers", "image_id"));
+    if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV8));
   }
   DW_RETURN_IF_ERROR(db.Exec(kIndexes));
   if (version != kCollectorSchemaVersion) {

@@ -408,6 +408,10 @@ class SqliteStore : public FleetStore {
     std::lock_guard<std::mutex> lock(mu_);
     return sqlite_inventory::Images(*db_);
   }
+  Result<std::vector<FleetContainer>> ListContainers(const ContainerQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_inventory::Containers(*db_, q);
+  }
 
   Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) override {
     std::lock_guard<std::mutex> lock(mu_);

@@ -21,9 +21,11 @@ namespace driftwatch::collector {
 
 // Version 2 added host inventories and command paths, version 3 enroll
 // token limits, version 4 token ids, revocation and last use, and the
-// events' time-ordered indexes; a version 1, 2 or 3 file is upgraded in
-// place when opened.
-constexpr int kCollectorSchemaVersion = 7;
+// events' time-ordered indexes, versions 5 to 7 realtime events, content
+// diffs and integrity, version 8 the runtime identity of
+// containers (image id and tree, labels, start, pid, excluded paths, note);
+// an older file is upgraded in place when opened.
+constexpr int kCollectorSchemaVersion = 8;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -99,14 +99,14 @@ TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
 
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
-  ExecOn(path_, "UPDATE schema_versions SET version = 8 WHERE component = 'collector'");
+  ExecOn(path_, "UPDATE schema_versions SET version = 9 WHERE component = 'collector'");
   auto s = OpenSqliteStore(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(s.status().message(),
             path_ +
-                ": collector store schema version 8 is not supported by this build (knows "
-                "version 7); see docs/collector.md");
+                ": collector store schema version 9 is not supported by this build (knows "
+                "version 8); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,49 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 7);
+  EXPECT_EQ(kCollectorSchemaVersion, 8);
+}
+
+// Version 8 adds the runtime identity of containers: a version 7 file keeps
+// its container rows, read with no identity, and takes new ones whole.
+TEST_F(SqliteStoreTest, UpgradesVersion7ContainersWithoutIdentity) {
+  ASSERT_TRUE(store_->EnrollHost("h1", "", "1", "sha-h1", 1, "").ok());
+  store_.reset();
+  ExecOn(path_, R"sql(
+    DROP INDEX host_containers_image; DROP INDEX host_containers_k8s;
+    DROP TABLE host_containers;
+    CREATE TABLE host_containers(
+      host_id TEXT NOT NULL, pos INTEGER NOT NULL, name TEXT NOT NULL,
+      container_id TEXT NOT NULL, runtime TEXT NOT NULL, image TEXT NOT NULL,
+      image_digest TEXT NOT NULL, drift_known INTEGER NOT NULL, events INTEGER NOT NULL,
+      PRIMARY KEY(host_id, pos));
+    INSERT INTO host_containers VALUES('h1', 0, 'web', 'c1', 'driftwatch', 'nginx', 'd1', 1, 2);
+    INSERT INTO host_inventory(host_id, containers_ns) VALUES('h1', 5);
+    UPDATE schema_versions SET version = 7;
+  )sql");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  auto inv = store_->GetInventory("h1");
+  ASSERT_TRUE(inv.ok()) << inv.status().message();
+  ContainerInfo old;
+  old.name = "web";
+  old.id = "c1";
+  old.runtime = "driftwatch";
+  old.image = "nginx";
+  old.image_digest = "d1";
+  old.drift_known = true;
+  old.events = 2;
+  EXPECT_EQ(inv->containers, std::vector<ContainerInfo>{old});
+  ContainerQuery q;
+  q.image = "nginx";
+  auto rows = store_->ListContainers(q);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].host_id, "h1");
+  EXPECT_EQ((*rows)[0].k8s_namespace, "");
+  q.kubernetes_only = true;
+  EXPECT_TRUE(store_->ListContainers(q)->empty());
 }
 
 // Version 4 adds token ids, revocation and last use, and the events'

@@ -134,14 +134,56 @@ struct BaselineRevision {
   int64_t last_seen_ns = 0;   // latest report against it
 };
 
-// Fleet image sprawl: one (image, digest) pair and where it runs.
+// The containers of one runtime among those of an image.
+struct RuntimeCount {
+  std::string runtime;
+  int64_t containers = 0;
+  int64_t drifted = 0;
+  friend bool operator==(const RuntimeCount&, const RuntimeCount&) = default;
+};
+
+// Fleet image sprawl: one (image, digest) pair and where it runs, across
+// every runtime.
 struct ImageUsage {
   std::string image;   // "" when the runtime did not say
   std::string digest;  // "" when unknown
   int64_t hosts = 0;
   int64_t containers = 0;
-  int64_t drifted = 0;                // containers with drift events
-  std::vector<std::string> host_ids;  // sorted
+  int64_t drifted = 0;                   // containers with drift events
+  std::vector<std::string> host_ids;     // sorted
+  std::vector<RuntimeCount> runtimes;    // sorted by runtime
+  std::vector<std::string> image_ids;    // sorted, distinct, "" left out
+  std::vector<std::string> image_trees;  // sorted, distinct, "" left out: more than one
+                                         // is the same reference built differently
+};
+
+// One container of a host's latest inventory, as the fleet lists it
+// (GET /containers). The Kubernetes fields come from its labels
+// (io.kubernetes.pod.namespace, io.kubernetes.pod.name,
+// io.kubernetes.container.name), "" when it has none.
+struct FleetContainer {
+  std::string host_id;
+  int64_t pos = 0;  // its place in the host's report
+  ContainerInfo info;
+  std::string k8s_namespace;
+  std::string k8s_pod;
+  std::string k8s_container;
+};
+
+// Filters of ListContainers, combined with AND; "" / nullopt = any.
+// Containers are listed by (host id bytewise, pos); a page starts strictly
+// after `after` when set.
+struct ContainerQuery {
+  std::string host;
+  std::string image;
+  std::string digest;
+  std::string runtime;
+  std::string k8s_namespace;
+  std::string k8s_pod;
+  std::optional<bool> drifted;                           // events > 0 in the latest report
+  bool kubernetes_only = false;                          // only containers with a namespace label
+  std::optional<std::pair<std::string, int64_t>> after;  // (host id, pos)
+  int limit = 100;
 };
 
 // One report as received; `events_json` holds the wire form of each event
@@ -420,6 +462,9 @@ class FleetStore {
   // Every (image, digest) in the hosts' latest container inventories,
   // sorted by image then digest.
   virtual Result<std::vector<ImageUsage>> ListImages() = 0;
+  // The containers of the hosts' latest inventories that match `q`, at most
+  // q.limit, in the order of ContainerQuery.
+  virtual Result<std::vector<FleetContainer>> ListContainers(const ContainerQuery& q) = 0;
 
   virtual Result<std::vector<PendingAlert>> DueAlerts(int64_t now_ns, int limit) = 0;
   virtual Status MarkAlertDelivered(int64_t alert_id, int64_t now_ns) = 0;

@@ -27,6 +27,15 @@ const char* const kTokenColumns = "role, host_id, uses_left, expires_ns, revoked
 const char* const kTokenRecordColumns =
     "id, created_ns, role, host_id, uses_left, expires_ns, revoked_ns, last_used_ns";
 
+// The Kubernetes columns (k8s_*) are written beside `labels` for the
+// filters; a row's identity is read from the labels alone.
+const char* const kContainerColumns =
+    "name, container_id, runtime, image, image_digest, drift_known, events, image_id, "
+    "image_tree, labels, started_ns, pid, excluded, note";
+
+const char* const kImageRowColumns =
+    "image, image_digest, host_id, events, runtime, image_id, image_tree";
+
 const char* const kCountsSelect =
     "SELECT (SELECT count(*) FROM hosts), (SELECT max(seq) FROM reports), "
     "(SELECT coalesce(sum(n), 0) FROM event_counts), "

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "collector/fleet_containers.h"
 #include "collector/inventory.h"
 #include "collector/store.h"
 #include "core/hash.h"
@@ -42,6 +43,8 @@ extern const char* const kCommandColumns;      // FROM commands, as ReadCommand 
 extern const char* const kCountsSelect;        // the one row ReadCounts decodes
 extern const char* const kTokenColumns;        // FROM tokens, as ReadToken decodes
 extern const char* const kTokenRecordColumns;  // FROM tokens, as ReadTokenRecord decodes
+extern const char* const kContainerColumns;    // FROM host_containers, as ReadContainer decodes
+extern const char* const kImageRowColumns;     // FROM host_containers, as ReadImageRow decodes
 
 // hosts.subtrees, as the stores write it (SubtreesToJson, core/drift_json.h);
 // a value that does not decode reads as no subtrees.
@@ -197,17 +200,37 @@ PackageInfo ReadPackage(const R& r) {
   return {r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
 }
 
-// Columns: name, container_id, runtime, image, image_digest, drift_known,
-// events.
+// Columns from `first` on: kContainerColumns.
 template <Row R>
-ContainerInfo ReadContainer(const R& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Bool(5), r.Int(6)};
+ContainerInfo ReadContainer(const R& r, int first = 0) {
+  ContainerInfo c;
+  c.name = r.Text(first);
+  c.id = r.Text(first + 1);
+  c.runtime = r.Text(first + 2);
+  c.image = r.Text(first + 3);
+  c.image_digest = r.Text(first + 4);
+  c.drift_known = r.Bool(first + 5);
+  c.events = r.Int(first + 6);
+  c.image_id = r.Text(first + 7);
+  c.image_tree = r.Text(first + 8);
+  c.labels = LabelsFromJson(r.Text(first + 9));
+  c.started_ns = r.Int(first + 10);
+  c.pid = r.Int(first + 11);
+  c.excluded = PathsFromJson(r.Text(first + 12));
+  c.note = r.Text(first + 13);
+  return c;
 }
 
-// Columns: image, image_digest, host_id, events.
+// Columns: host_id, pos, then kContainerColumns.
+template <Row R>
+FleetContainer ReadFleetContainer(const R& r) {
+  return MakeFleetContainer(r.Text(0), r.Int(1), ReadContainer(r, 2));
+}
+
+// Columns: kImageRowColumns.
 template <Row R>
 ImageRow ReadImageRow(const R& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), r.Int(3)};
+  return {r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Text(4), r.Text(5), r.Text(6)};
 }
 
 // Columns: kCountsSelect's.

@@ -376,6 +376,9 @@ async function run() {
   r = await request('POST', '/api/v1/enroll', {token: A, body: {host: 'web-2', group: 'web'}});
   check('POST /api/v1/enroll', r);
   const agent2 = JSON.parse(r.body).token;
+  r = await request('POST', '/api/v1/enroll', {token: A, body: {host: 'k8s-1', group: 'k8s'}});
+  check('POST /api/v1/enroll', r);
+  const agentK = JSON.parse(r.body).token;
 
   // Reports: many events (for the bursts below), a late one, containers.
   const many = [];
@@ -386,6 +389,15 @@ async function run() {
         image_digest: '61235775b9276edc690f810d5a2a13f7', drift_known: true, events: 0}]}],
     ['web-2', agent2, many, T0 + 3000, {}],
     ['web-1', agent1, [event('/etc/passwd', 'removed', 'critical')], T0 + 1000, {}],
+    // A Kubernetes node: a pod's container with its runtime identity, and an
+    // event in it (the event names the container, GET /drift).
+    ['k8s-1', agentK, [event('container:containerd:shop-web/nginx:/etc/nginx/nginx.conf')],
+      T0 + 500, {containers: [{name: 'shop-web/nginx', id: '9c0d11', runtime: 'containerd', image: 'nginx:1.25',
+        image_digest: 'sha256:' + '3'.repeat(64), image_id: 'sha256:' + 'a'.repeat(64),
+        image_tree: '0f1e2d3c4b5a69788796a5b4c3d2e1f0', drift_known: true, events: 1,
+        labels: {'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.name': 'shop-web',
+          'io.kubernetes.container.name': 'nginx'},
+        started: '2026-11-01T00:00:00.5Z', pid: 4242, excluded: ['/data']}]}],
   ]) {
     r = await request('POST', '/api/v1/reports', {token, body: report(host, events, t, extra)});
     check('POST /api/v1/reports', r);
@@ -432,6 +444,10 @@ async function run() {
     ['GET /api/v1/hosts/{id}/containers', '/api/v1/hosts/web-1/containers', R],
     ['GET /api/v1/hosts/{id}/baselines', '/api/v1/hosts/web-1/baselines', A],
     ['GET /api/v1/images', '/api/v1/images', R],
+    ['GET /api/v1/containers', '/api/v1/containers?namespace=shop&drifted=true', R],
+    ['GET /api/v1/containers', '/api/v1/containers?limit=1', R],
+    ['GET /api/v1/kubernetes', '/api/v1/kubernetes', R],
+    ['GET /api/v1/drift', '/api/v1/drift?path=container:*', R],
     ['GET /api/v1/integrity', '/api/v1/integrity?host=web-1&open=true', R],
     ['GET /api/v1/hosts/{id}/chain', '/api/v1/hosts/web-1/chain', R],
     ['GET /api/v1/fleet/summary', '/api/v1/fleet/summary', R],
@@ -585,6 +601,8 @@ async function run() {
     ['GET /api/v1/hosts/{id}/containers', 'GET', '/api/v1/hosts/web-1/containers', R],
     ['GET /api/v1/hosts/{id}/baselines', 'GET', '/api/v1/hosts/web-1/baselines', R],
     ['GET /api/v1/images', 'GET', '/api/v1/images', R],
+    ['GET /api/v1/containers', 'GET', '/api/v1/containers', R],
+    ['GET /api/v1/kubernetes', 'GET', '/api/v1/kubernetes', R],
     ['GET /api/v1/drift', 'GET', '/api/v1/drift', R],
     ['GET /api/v1/paths/history', 'GET', '/api/v1/paths/history?path=/etc/passwd', R],
     ['GET /api/v1/fleet/summary', 'GET', '/api/v1/fleet/summary', R],
@@ -633,6 +651,9 @@ async function run() {
       {all: true, paths: ['/etc/passwd'], reason: 'both'}],
     ['GET /api/v1/integrity', 'GET', '/api/v1/integrity?open=maybe', R],
     ['POST /api/v1/hosts/{id}/trust-reset', 'POST', '/api/v1/hosts/web-1/trust-reset', A, {}],
+    ['GET /api/v1/containers', 'GET', '/api/v1/containers?drifted=maybe', R],
+    ['GET /api/v1/containers', 'GET', '/api/v1/containers?after=nowhere', R],
+    ['GET /api/v1/kubernetes', 'GET', '/api/v1/kubernetes?limit=3', R],
   ]) {
     check(key, await request(method, target, {token, body}), 'bad input');
   }
@@ -651,6 +672,7 @@ async function run() {
     'POST /api/v1/hosts/{id}/commands': R, 'POST /api/v1/hosts/{id}/accept': R,
     'GET /api/v1/hosts/{id}/packages': agent1, 'GET /api/v1/hosts/{id}/containers': agent1,
     'GET /api/v1/hosts/{id}/baselines': agent1, 'GET /api/v1/images': agent1,
+    'GET /api/v1/containers': agent1, 'GET /api/v1/kubernetes': tokens.enroll,
     'GET /api/v1/drift': agent1, 'GET /api/v1/paths/history': agent1,
     'GET /api/v1/fleet/summary': agent1, 'GET /api/v1/fleet/compare': agent1,
     'POST /api/v1/fleet/baseline': R, 'GET /api/v1/agents/commands': R,

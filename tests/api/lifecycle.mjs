@@ -45,8 +45,8 @@ export async function lifecycleCases(h) {
   const all = expect('GET /api/v1/tokens', await request('GET', '/api/v1/tokens', {token: A}),
       200, 'every token');
   const tokens = all.tokens || [];
-  if (tokens.length !== 5 || !tokens.some((t) => t.role === 'agent' && t.host === 'web-1')) {
-    fail(`GET /tokens: expected the 3 created and 2 agent tokens, got ${JSON.stringify(all)}`);
+  if (tokens.length !== 6 || !tokens.some((t) => t.role === 'agent' && t.host === 'web-1')) {
+    fail(`GET /tokens: expected the 3 created and 3 agent tokens, got ${JSON.stringify(all)}`);
   }
 
   // POST /tokens: an enroll token with limits enrolls db-1, which reports.

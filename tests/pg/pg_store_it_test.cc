@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 8; run "
+            "collector store schema version 0 is older than this build's 9; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 8);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(*second, 9);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
-  Sql("UPDATE schema_versions SET version = 9");
+  Sql("UPDATE schema_versions SET version = 10");
   const std::string newer =
-      "collector store schema version 9 is not supported by this build (knows version 8); see "
+      "collector store schema version 10 is not supported by this build (knows version 9); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
@@ -165,7 +165,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto info = (*store)->LookupToken("old");
@@ -185,7 +185,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 4);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_%_time' ORDER BY indexname"),
             (Rows{{"CREATE INDEX events_group_time ON ONLY public.events USING btree (grp, "
@@ -205,6 +205,37 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   EXPECT_TRUE((*store)->EnrollHost("h", "", "1", "agent-sha", 2, "0123456789abcdef").ok());
 }
 
+// Version 9 adds the runtime identity of containers: a version 8
+// database's container rows read with no identity and are found by the
+// fleet's container list.
+TEST_F(PgStoreTest, MigrateUpgradesVersion8ContainersWithoutIdentity) {
+  MigrateTo(8);
+  Sql("INSERT INTO hosts(id, enrolled_ns) VALUES('h', 1)");
+  Sql("INSERT INTO host_inventory(host_id, containers_ns) VALUES('h', 5)");
+  Sql("INSERT INTO host_containers VALUES('h', 0, 'web', 'c1', 'docker', 'nginx', 'd1', true, 2)");
+  auto m = MigratePgStore(url_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(*m, 8);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  auto store = OpenPgStore(url_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto inv = (*store)->GetInventory("h");
+  ASSERT_TRUE(inv.ok()) << inv.status().message();
+  ASSERT_EQ(inv->containers.size(), 1u);
+  const ContainerInfo& c = inv->containers[0];
+  EXPECT_EQ(c.name, "web");
+  EXPECT_EQ(c.events, 2);
+  EXPECT_TRUE(c.labels.empty());
+  EXPECT_TRUE(c.excluded.empty());
+  EXPECT_EQ(c.image_id, "");
+  ContainerQuery q;
+  q.runtime = "docker";
+  auto rows = (*store)->ListContainers(q);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].host_id, "h");
+}
+
 // Version 6 adds the realtime columns of events (actor, actor_exe,
 // actor_uid, transient, reverted_by, event_ns) and their indexes: a version
 // 5 database's events read as events of a check, and realtime events are
@@ -218,7 +249,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion5EventsWithoutActors) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 5);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   EXPECT_EQ(Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_actor_%' ORDER BY indexname"),
             (Rows{{"events_actor_exe"}, {"events_actor_uid"}}));
@@ -266,7 +297,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= kPgSchemaVersion) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "8"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 

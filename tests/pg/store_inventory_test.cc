@@ -240,6 +240,142 @@ TEST_P(StoreInventoryTest, ListTextRoundTripsUnchanged) {
   EXPECT_EQ(store_->Counts()->events, static_cast<int64_t>(odd.size()));
 }
 
+ContainerInfo Identified(std::string name, std::string id, std::string runtime, std::string image,
+                         std::string digest, int64_t events,
+                         std::vector<std::pair<std::string, std::string>> labels) {
+  ContainerInfo c = testing::ContainerRow(std::move(name), std::move(id), std::move(runtime),
+                                          std::move(image), std::move(digest), true, events);
+  c.image_id = "sha256:" + std::string(64, 'a');
+  c.image_tree = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  c.labels = std::move(labels);
+  c.started_ns = 1764928800500000000;
+  c.pid = 4242;
+  c.excluded = {"/data", "/run/secrets"};
+  return c;
+}
+
+std::vector<std::pair<std::string, std::string>> Pod(const std::string& ns, const std::string& pod,
+                                                     const std::string& container) {
+  return {{"io.kubernetes.container.name", container},
+          {"io.kubernetes.pod.name", pod},
+          {"io.kubernetes.pod.namespace", ns}};
+}
+
+// Every identity field of a container comes back as it was sent, odd text
+// included (labels and excluded paths are stored as JSON text).
+TEST_P(StoreInventoryTest, ContainerIdentityRoundTrips) {
+  ContainerInfo full = Identified("web-1", "9c0d", "docker", "busybox:latest", "sha256:3fbc", 2,
+                                  {{"a\"b", "{x,y}"}, {"app", "w\\eb"}, {"empty", ""}});
+  full.excluded = {"/data", std::string("/odd\xff\n"), "/x,y"};
+  full.note = "image layers: 'overlay2' \"unreadable\"";
+  ContainerInfo bare =
+      testing::ContainerRow("podman:0123456789ab", "0123456789abcdef", "podman", "", "", false, 0);
+  ReportEnvelope env = Envelope("r1", "h1", 1000, 1);
+  env.result.containers = std::vector<ContainerInfo>{full, bare};
+  ASSERT_TRUE(store_->IngestReport(env, {}).ok());
+  auto inv = store_->GetInventory("h1");
+  ASSERT_TRUE(inv.ok()) << inv.status().message();
+  EXPECT_EQ(inv->containers, (std::vector<ContainerInfo>{full, bare}));
+
+  // A later report with fewer containers leaves no row of the earlier one.
+  ReportEnvelope next = Envelope("r2", "h1", 2000, 1);
+  next.result.containers = std::vector<ContainerInfo>{bare};
+  ASSERT_TRUE(store_->IngestReport(next, {}).ok());
+  inv = store_->GetInventory("h1");
+  ASSERT_TRUE(inv.ok());
+  EXPECT_EQ(inv->containers, (std::vector<ContainerInfo>{bare}));
+}
+
+TEST_P(StoreInventoryTest, FleetContainersFilteredAndPaged) {
+  ReportEnvelope a = Envelope("r1", "h1", 1000, 1);
+  a.result.containers = std::vector<ContainerInfo>{
+      Identified("web-1", "d1", "docker", "busybox:latest", "sha256:aa", 1, {}),
+      Identified("shop-web/nginx", "k1", "containerd", "nginx:1.25", "sha256:bb", 0,
+                 Pod("shop", "shop-web", "nginx")),
+      Identified("shop-web/sidecar", "k2", "containerd", "envoy", "sha256:cc", 3,
+                 Pod("shop", "shop-web", "sidecar"))};
+  ASSERT_TRUE(store_->IngestReport(a, {}).ok());
+  ReportEnvelope b = Envelope("r2", "h2", 1500, 1);
+  b.result.containers = std::vector<ContainerInfo>{
+      Identified("db", "p1", "podman", "busybox:latest", "sha256:aa", 0, {}),
+      Identified("kube-dns/coredns", "k3", "containerd", "coredns", "sha256:dd", 0,
+                 Pod("kube-system", "kube-dns", "coredns"))};
+  ASSERT_TRUE(store_->IngestReport(b, {}).ok());
+
+  auto ids = [&](const ContainerQuery& q) {
+    std::vector<std::string> out;
+    auto rows = store_->ListContainers(q);
+    EXPECT_TRUE(rows.ok()) << rows.status().message();
+    if (!rows.ok()) return out;
+    for (const FleetContainer& r : *rows) {
+      out.push_back(r.host_id + "/" + std::to_string(r.pos) + ":" + r.info.id);
+    }
+    return out;
+  };
+  ContainerQuery q;
+  EXPECT_EQ(ids(q),
+            (std::vector<std::string>{"h1/0:d1", "h1/1:k1", "h1/2:k2", "h2/0:p1", "h2/1:k3"}));
+  auto all = store_->ListContainers(q);
+  ASSERT_TRUE(all.ok());
+  const FleetContainer& k1 = (*all)[1];
+  EXPECT_EQ(k1.info, a.result.containers->at(1));
+  EXPECT_EQ(k1.k8s_namespace, "shop");
+  EXPECT_EQ(k1.k8s_pod, "shop-web");
+  EXPECT_EQ(k1.k8s_container, "nginx");
+  EXPECT_EQ((*all)[0].k8s_namespace, "");
+
+  ContainerQuery image;
+  image.image = "busybox:latest";
+  EXPECT_EQ(ids(image), (std::vector<std::string>{"h1/0:d1", "h2/0:p1"}));
+  image.digest = "sha256:zz";
+  EXPECT_TRUE(ids(image).empty());
+  ContainerQuery runtime;
+  runtime.runtime = "containerd";
+  runtime.host = "h1";
+  EXPECT_EQ(ids(runtime), (std::vector<std::string>{"h1/1:k1", "h1/2:k2"}));
+  ContainerQuery ns;
+  ns.k8s_namespace = "shop";
+  ns.drifted = true;
+  EXPECT_EQ(ids(ns), (std::vector<std::string>{"h1/2:k2"}));
+  ns.drifted = false;
+  EXPECT_EQ(ids(ns), (std::vector<std::string>{"h1/1:k1"}));
+  ContainerQuery pod;
+  pod.k8s_pod = "kube-dns";
+  EXPECT_EQ(ids(pod), (std::vector<std::string>{"h2/1:k3"}));
+  ContainerQuery k8s;
+  k8s.kubernetes_only = true;
+  EXPECT_EQ(ids(k8s), (std::vector<std::string>{"h1/1:k1", "h1/2:k2", "h2/1:k3"}));
+  ContainerQuery clean;
+  clean.drifted = false;
+  EXPECT_EQ(ids(clean), (std::vector<std::string>{"h1/1:k1", "h2/0:p1", "h2/1:k3"}));
+
+  // Pages of two, each strictly after the last row of the one before.
+  ContainerQuery page;
+  page.limit = 2;
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"h1/0:d1", "h1/1:k1"}));
+  page.after = std::make_pair(std::string("h1"), int64_t{1});
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"h1/2:k2", "h2/0:p1"}));
+  page.after = std::make_pair(std::string("h2"), int64_t{0});
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"h2/1:k3"}));
+  page.after = std::make_pair(std::string("h2"), int64_t{1});
+  EXPECT_TRUE(ids(page).empty());
+
+  // Images across every runtime: runtimes, image ids and trees.
+  auto images = store_->ListImages();
+  ASSERT_TRUE(images.ok()) << images.status().message();
+  ASSERT_EQ(images->size(), 4u);
+  const ImageUsage& busybox = (*images)[0];
+  EXPECT_EQ(busybox.image, "busybox:latest");
+  EXPECT_EQ(busybox.containers, 2);
+  EXPECT_EQ(busybox.drifted, 1);
+  EXPECT_EQ(busybox.host_ids, (std::vector<std::string>{"h1", "h2"}));
+  EXPECT_EQ(busybox.runtimes, (std::vector<RuntimeCount>{{"docker", 1, 1}, {"podman", 1, 0}}));
+  EXPECT_EQ(busybox.image_ids, (std::vector<std::string>{"sha256:" + std::string(64, 'a')}));
+  EXPECT_EQ(busybox.image_trees, (std::vector<std::string>{"0f1e2d3c4b5a69788796a5b4c3d2e1f0"}));
+  EXPECT_EQ((*images)[1].image, "coredns");
+  EXPECT_EQ((*images)[1].runtimes, (std::vector<RuntimeCount>{{"containerd", 1, 0}}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreInventoryTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

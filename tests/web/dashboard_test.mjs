@@ -136,8 +136,9 @@ describe('dashboard', () => {
     const imageRows = await page.$$eval('table.image-table tbody tr', (rows) => rows.map((r) =>
       [...r.children].map((c) => c.textContent.trim())));
     assert.deepEqual(imageRows, images.images.map((x) => [x.image, x.digest.slice(0, 12),
-      String(x.hosts), String(x.containers), String(x.drifted)]));
-    assert.deepEqual(imageRows.map((r) => r.slice(2)),
+      x.runtimes.join(', '), String(x.hosts), String(x.containers), String(x.distinct_trees),
+      String(x.drifted)]));
+    assert.deepEqual(imageRows.map((r) => [r[3], r[4], r[6]]),
         [['1', '1', '1'], ['2', '2', '1'], ['1', '1', '0']]);
     await shot('overview');
 
@@ -221,7 +222,7 @@ describe('dashboard', () => {
     assert.ok(!baselinePanel.includes(host.root), 'the baseline panel shows the scan root');
     const ctrs = await apiGet('/api/v1/hosts/web-1/containers');
     assert.deepEqual(await texts('table.containers tbody th'), ctrs.containers.map((c) => c.name));
-    assert.deepEqual(await texts('table.containers tbody td:nth-child(5)'), ['2 events', 'none']);
+    assert.deepEqual(await texts('table.containers tbody td:nth-child(6)'), ['2 events', 'none']);
     await page.waitForSelector('table.packages tbody tr');
     assert.deepEqual(await texts('table.packages tbody th'), PACKAGES.map((p) => p.name));
     await page.fill('#pkg-filter', 'SSL');

@@ -106,6 +106,10 @@ export const api = {
   whoami: (token) => request('GET', '/whoami', {}, undefined, token ? {token, quiet: true} : {}),
   summary: () => request('GET', '/fleet/summary'),
   images: () => request('GET', '/images'),
+  // params: {host, image, digest, runtime, namespace, pod, drifted, limit, after}.
+  containers: (params) => request('GET', '/containers', params),
+  // Namespaces -> pods -> containers; params: {host, namespace, pod, image, runtime, drifted}.
+  kubernetes: (params) => request('GET', '/kubernetes', params),
   hostPackages: (id, name) =>
     request('GET', '/hosts/' + encodeURIComponent(id) + '/packages', {name}),
   hostContainers: (id) => request('GET', '/hosts/' + encodeURIComponent(id) + '/containers'),

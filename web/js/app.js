@@ -9,6 +9,7 @@ import {hostsView} from './views/hosts.js';
 import {hostView} from './views/host.js';
 import {driftView} from './views/drift.js';
 import {historyView} from './views/history.js';
+import {kubernetesView} from './views/kubernetes.js';
 import {adminView} from './views/admin.js';
 
 const ROUTES = [
@@ -17,6 +18,7 @@ const ROUTES = [
   {re: /^\/hosts\/([^/]+)$/, view: hostView, nav: '/hosts'},
   {re: /^\/drift$/, view: driftView, nav: '/drift'},
   {re: /^\/history$/, view: historyView, nav: '/history'},
+  {re: /^\/kubernetes$/, view: kubernetesView, nav: '/kubernetes'},
   {re: /^\/admin$/, view: adminView, nav: '/admin'},
 ];
 

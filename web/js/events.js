@@ -110,6 +110,30 @@ function actorLine(ev) {
   ];
 }
 
+// The label a container's events carry in their paths
+// ("container:LABEL:/path", docs/wire.md): this launcher's containers by
+// their name, others' as RUNTIME:NAME unless the name has that form already.
+export function containerLabel(c) {
+  if (c.runtime === 'driftwatch' || c.name.startsWith(c.runtime + ':')) return c.name;
+  return `${c.runtime}:${c.name}`;
+}
+
+// "in containerd shop-web/nginx · image nginx:1.25 · pod shop/shop-web"
+// under the change of a container's event (its `container`, as the report
+// named it).
+function containerLine(ev) {
+  const c = ev.container;
+  if (!c) return null;
+  return h('div', {class: 'container-line'},
+      'in ', h('span', {class: 'container-runtime'}, c.runtime), ' ',
+      h('span', {class: 'container-name'}, c.name),
+      ' · image ', h('span', {class: 'container-image mono',
+        title: c.image_digest || 'digest unknown'}, c.image || 'unknown'),
+      c.namespace || c.pod ? [' · pod ', h('a', {class: 'container-pod',
+        href: routeHref('/kubernetes', {namespace: c.namespace || ''})},
+      `${c.namespace || '?'}/${c.pod || '?'}`)] : null);
+}
+
 function detailTable(ev) {
   const changed = new Set(ev.attributes || []);
   const names = attributeNames(ev);
@@ -261,6 +285,14 @@ export function eventTable(events, options = {}) {
                 h('dl', {class: 'facts'},
                     h('dt', {}, 'Rule'), h('dd', {class: 'mono'}, ev.rule || '—'),
                     ev.package ? [h('dt', {}, 'Package'), h('dd', {}, changeSummary(ev))] : null,
+                    ev.container ? [h('dt', {}, 'Container'),
+                      h('dd', {}, `${ev.container.runtime} ${ev.container.name} ` +
+                        `(${ev.container.id})`),
+                      h('dt', {}, 'Image'), h('dd', {class: 'mono'},
+                          `${ev.container.image || 'unknown'}` +
+                          (ev.container.image_digest ? ` @ ${ev.container.image_digest}` : '')),
+                      ev.container.pod ? [h('dt', {}, 'Pod'), h('dd', {},
+                          `${ev.container.namespace}/${ev.container.pod}`)] : null] : null,
                     ev.cause ? [h('dt', {}, 'Cause'), h('dd', {}, ev.cause)] : null,
                     ev.time ? [h('dt', {}, 'Seen'), h('dd', {}, timeEl(ev.time, true))] : null,
                     ev.actor ? [h('dt', {}, 'Actor'), h('dd', {}, formatActor(ev.actor))] : null,
@@ -297,6 +329,7 @@ export function eventTable(events, options = {}) {
         h('td', {class: 'changes'}, changeSummary(ev),
             ev.has_diff ? h('span', {class: 'badge has-diff', title: 'Open the row for the diff'},
                 'diff') : null,
+            containerLine(ev),
             actorLine(ev))));
     tbody.appendChild(detail);
   }

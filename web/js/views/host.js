@@ -3,7 +3,7 @@
 // Merkle subtrees (with a comparison against another host).
 import {api, ApiError, isReadOnly, openDrift} from '../api.js';
 import {formatDuration, h, message, replace, routeHref, timeEl} from '../dom.js';
-import {eventTable} from '../events.js';
+import {containerLabel, eventTable} from '../events.js';
 
 function facts(pairs) {
   return h('dl', {class: 'facts'}, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -68,6 +68,13 @@ function currentRoot(r) {
   return cur.root || h('span', {class: 'muted'}, 'not reported');
 }
 
+// "namespace/pod" from a container's Kubernetes labels; "" without them.
+function podOf(c) {
+  const labels = c.labels || {};
+  const pod = labels['io.kubernetes.pod.name'];
+  return pod ? `${labels['io.kubernetes.pod.namespace'] || '?'}/${pod}` : '';
+}
+
 // The containers of the latest report (GET .../containers).
 function containersTable(r) {
   if (!r.known) {
@@ -80,16 +87,18 @@ function containersTable(r) {
   }
   return h('div', {class: 'table-wrap'}, h('table', {class: 'data compact containers'},
       h('caption', {class: 'sr-only'}, 'Containers running at the last report'),
-      h('thead', {}, h('tr', {}, ['Name', 'Runtime', 'Image', 'Digest', 'Drift'].map((c) =>
+      h('thead', {}, h('tr', {}, ['Name', 'Runtime', 'Pod', 'Image', 'Digest', 'Drift'].map((c) =>
         h('th', {scope: 'col'}, c)))),
       h('tbody', {}, r.containers.map((c) => h('tr', {},
           h('th', {scope: 'row'}, c.name),
           h('td', {}, c.runtime),
+          h('td', {}, podOf(c) || h('span', {class: 'muted'}, '—')),
           h('td', {}, c.image || h('span', {class: 'muted'}, 'unknown')),
           h('td', {class: 'mono', title: c.image_digest}, c.image_digest
             ? c.image_digest.slice(0, 12) : '—'),
           h('td', {}, !c.drift_known ? h('span', {class: 'muted'}, 'unknown')
-            : c.drifted ? h('a', {href: routeHref('/drift', {path: `container:${c.name}:*`})},
+            : c.drifted ? h('a', {href: routeHref('/drift',
+                {path: `container:${containerLabel(c)}:*`})},
                 h('span', {class: 'badge state-drifted'}, `${c.events} events`))
               : h('span', {class: 'badge state-ok'}, 'none')))))));
 }

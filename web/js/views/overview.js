@@ -51,7 +51,8 @@ function short(digest) {
 }
 
 // Image sprawl from GET /images: how many distinct images and digests run,
-// and where.
+// on which runtimes, and where; an image whose reference and digest come
+// with more than one tree is built differently somewhere (sprawl).
 function imagePanel(area, r) {
   if (r.images.length === 0) {
     replace(area, h('p', {class: 'muted'}, 'No host reported running containers.'));
@@ -62,20 +63,38 @@ function imagePanel(area, r) {
           h('span', {'class': 'card-value', 'data-metric': 'distinct-images'},
               String(r.distinct_images)), ' distinct images, ',
           h('span', {'class': 'card-value', 'data-metric': 'distinct-digests'},
-              String(r.distinct_digests)), ' distinct digests in use'),
+              String(r.distinct_digests)), ' distinct digests in use',
+          r.sprawled ? [', ', h('span', {'class': 'card-value', 'data-metric': 'sprawled'},
+              String(r.sprawled)), ' built differently across hosts'] : null),
+      h('ul', {'class': 'runtime-totals', 'aria-label': 'Images by runtime'},
+          (r.runtimes || []).map((x) => h('li', {'data-runtime': x.runtime},
+              h('strong', {}, x.runtime), ': ',
+              h('span', {'data-count': 'images'}, String(x.images)), ' images, ',
+              h('span', {'data-count': 'digests'}, String(x.digests)), ' digests, ',
+              h('span', {'data-count': 'containers'}, String(x.containers)), ' containers',
+              x.drifted ? [' (', h('span', {'data-count': 'drifted'}, String(x.drifted)),
+                ' drifted)'] : null))),
       h('div', {class: 'table-wrap'}, h('table', {class: 'data compact image-table'},
           h('caption', {class: 'sr-only'}, 'Images and digests running in the fleet'),
           h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Image'),
               h('th', {scope: 'col'}, 'Digest'),
+              h('th', {scope: 'col'}, 'Runtimes'),
               h('th', {scope: 'col', class: 'num'}, 'Hosts'),
               h('th', {scope: 'col', class: 'num'}, 'Containers'),
+              h('th', {scope: 'col', class: 'num'}, 'Trees'),
               h('th', {scope: 'col', class: 'num'}, 'Drifted'))),
-          h('tbody', {}, r.images.map((x) => h('tr', {'data-image': x.image},
-              h('th', {scope: 'row'}, x.image || h('span', {class: 'muted'}, 'unknown')),
-              h('td', {class: 'mono', title: x.digest}, short(x.digest)),
-              h('td', {class: 'num', title: x.host_ids.join(', ')}, String(x.hosts)),
-              h('td', {class: 'num'}, String(x.containers)),
-              h('td', {class: 'num'}, x.drifted
+          h('tbody', {}, r.images.map((x) => h('tr', {'data-image': x.image,
+            'data-digest': x.digest},
+          h('th', {scope: 'row'}, x.image || h('span', {class: 'muted'}, 'unknown')),
+          h('td', {class: 'mono', title: x.digest}, short(x.digest)),
+          h('td', {class: 'runtimes'}, (x.runtimes || []).join(', ')),
+          h('td', {class: 'num', title: x.host_ids.join(', ')}, String(x.hosts)),
+          h('td', {class: 'num'}, String(x.containers)),
+          h('td', {'class': 'num', 'title': (x.image_trees || []).join(', ')},
+              x.distinct_trees > 1
+                ? h('span', {class: 'badge state-drifted sprawl'}, `${x.distinct_trees} trees`)
+                : String(x.distinct_trees || 0)),
+          h('td', {class: 'num'}, x.drifted
                 ? h('span', {class: 'badge state-drifted'}, String(x.drifted)) : '0')))))));
 }
 
