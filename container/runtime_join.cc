@@ -81,6 +81,12 @@ std::vector<std::string> ExcludedDestinations(const std::vector<RuntimeMount>& m
   return out;
 }
 
+bool IsRuntimeMadeEvent(const std::string& runtime, const DriftEvent& e) {
+  return (runtime == "podman" || runtime == "cri-o") && e.kind == DriftKind::kAdded &&
+         e.path == "/etc/mtab" && e.new_entry && e.new_entry->type == EntryType::kSymlink &&
+         e.new_entry->link_target == "/proc/mounts";
+}
+
 std::string RuntimeName(const RuntimeContainer& c) {
   if (c.runtime == "containerd") {
     const std::string pod = Label(c, "io.kubernetes.pod.name");

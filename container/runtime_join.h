@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "container/runtime_state.h"
+#include "core/drift.h"
 
 namespace driftwatch::container {
 
@@ -36,6 +37,13 @@ const RuntimeContainer* MatchRuntimeContainer(const RuntimeInventory& inventory,
 // absolute paths, sorted and unique ("/" and relative ones are dropped: a
 // mount on the root is the root itself, never declared state).
 std::vector<std::string> ExcludedDestinations(const std::vector<RuntimeMount>& mounts);
+
+// Whether an upper-layer event is the runtime's own doing at container
+// start rather than drift: libpod (podman) and CRI-O create the symlink
+// /etc/mtab -> /proc/mounts in the writable layer when the image has none,
+// and `podman diff` leaves it out. Only that exact addition is: an /etc/mtab
+// pointing elsewhere, or one changed from the image's, is drift.
+bool IsRuntimeMadeEvent(const std::string& runtime, const DriftEvent& e);
 
 // The NAME of "container:RUNTIME:NAME:/path" for a container the runtime
 // names: docker's and podman's name; for containerd the Kubernetes

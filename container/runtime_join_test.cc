@@ -211,4 +211,31 @@ TEST(RuntimeJoinTest, ContainerInfoKeepsTheWireLimits) {
 }
 
 }  // namespace
+TEST(RuntimeJoinTest, OnlyLibpodsOwnMtabLinkIsRuntimeMade) {
+  DriftEvent mtab;
+  mtab.path = "/etc/mtab";
+  mtab.kind = DriftKind::kAdded;
+  mtab.new_entry = Entry{};
+  mtab.new_entry->type = EntryType::kSymlink;
+  mtab.new_entry->link_target = "/proc/mounts";
+  EXPECT_TRUE(IsRuntimeMadeEvent("podman", mtab));
+  EXPECT_TRUE(IsRuntimeMadeEvent("cri-o", mtab));
+  // Docker and containerd make no such link: there it is drift.
+  EXPECT_FALSE(IsRuntimeMadeEvent("docker", mtab));
+  EXPECT_FALSE(IsRuntimeMadeEvent("containerd", mtab));
+  DriftEvent elsewhere = mtab;
+  elsewhere.new_entry->link_target = "/tmp/fake-mounts";
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", elsewhere));
+  DriftEvent file = mtab;
+  file.new_entry->type = EntryType::kFile;
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", file));
+  DriftEvent modified = mtab;
+  modified.kind = DriftKind::kModified;
+  modified.old_entry = *mtab.new_entry;
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", modified));
+  DriftEvent other = mtab;
+  other.path = "/etc/mtab2";
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", other));
+}
+
 }  // namespace driftwatch::container
