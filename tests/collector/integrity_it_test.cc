@@ -76,6 +76,16 @@ chain::SelfDigests Self(char exe, char rules, char config, std::string version) 
 }
 
 struct Report {
+  // A constructor rather than an aggregate: the cases name only the leading
+  // fields they need.
+  Report(int id, std::optional<chain::ReportChain> chain = std::nullopt,
+         std::optional<chain::SelfDigests> self = std::nullopt, std::vector<DriftEvent> events = {},
+         std::optional<std::vector<PackageInfo>> packages = std::nullopt)
+      : id(id),
+        chain(std::move(chain)),
+        self(std::move(self)),
+        events(std::move(events)),
+        packages(std::move(packages)) {}
   int id = 0;
   std::optional<chain::ReportChain> chain;
   std::optional<chain::SelfDigests> self;

@@ -107,8 +107,8 @@ TEST_F(IntruderTest, DeletedCheckIsFoundByVerifyAndACutChainForksAtTheCollector)
   EXPECT_NE(v.out.find("check"), std::string::npos) << v.out;
 
   // The chain's triggers refuse the honest code's mistakes, not root.
-  for (const std::string& t : {"chain_no_update", "chain_no_delete"}) {
-    Sql("DROP TRIGGER IF EXISTS " + t + ";");
+  for (const char* t : {"chain_no_update", "chain_no_delete"}) {
+    Sql(std::string("DROP TRIGGER IF EXISTS ") + t + ";");
   }
   Sql("DELETE FROM chain WHERE seq >= (SELECT min(seq) FROM chain WHERE kind = 'check');");
   const int64_t events_before = static_cast<int64_t>(DriftPaths().size());

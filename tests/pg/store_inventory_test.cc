@@ -51,7 +51,7 @@ TEST_P(StoreInventoryTest, InventoryIsReplacedPerReport) {
   env.result.interval_ns = 300;
   env.result.containers = std::vector<ContainerInfo>{
       testing::ContainerRow("web", "c1", "driftwatch", "nginx", "d1", true, 3),
-      {"o'dd \"name\"", "c2", "docker", "", "", false, 0}};
+      testing::ContainerRow("o'dd \"name\"", "c2", "docker", "", "", false, 0)};
   PackageInventory pk;
   pk.list = {{"rpm", "kernel", "6.1", "x86_64"}, {"rpm", "kernel", "6.2", "x86_64"}};
   pk.digest = HashBytes(PackageInventoryText(pk.list));
@@ -199,7 +199,7 @@ TEST_P(StoreInventoryTest, ListTextRoundTripsUnchanged) {
   std::vector<ContainerInfo> containers;
   PackageInventory pk;
   for (const std::string& t : odd) {
-    containers.push_back({t, t + "id", t, t, t, !t.empty(), 1});
+    containers.push_back(testing::ContainerRow(t, t + "id", t, t, t, !t.empty(), 1));
     pk.list.push_back({t, t, t, t});
   }
   env.result.containers = containers;
