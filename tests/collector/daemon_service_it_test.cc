@@ -161,7 +161,9 @@ TEST(DaemonServiceTest, PrintsEveryDefaultWithoutAConfigFile) {
       "realtime: true  # default\n"
       "allow_remote_restore: false  # default\n"
       "require_signed_baselines: false  # default\n"
-      "trusted_keys: []  # default\n";
+      "trusted_keys: []  # default\n"
+      "containers: {docker_roots: [], containerd_roots: [], containerd_states: [], "
+      "storage_roots: []}  # default\n";
   EXPECT_EQ(r.out, expected);
 
   // What it prints is a configuration the daemon takes back, and a file's

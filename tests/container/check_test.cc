@@ -4,7 +4,6 @@
 // host's own, with the exit code saying drift. Runs the real binary
 // ($DRIFTWATCH_BIN) with a small host rule file, so the host scan is quick.
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -88,16 +87,7 @@ class CheckTest : public ContainerTest {
   // Starts `script` under `unshare --mount --pid --fork` (another runtime's
   // way); the helper is killed in TearDown.
   pid_t Foreign(const std::string& script) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-      int null_fd = open("/dev/null", O_RDWR);
-      dup2(null_fd, 0);
-      dup2(null_fd, 1);
-      execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
-            "-c", script.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    pid_t pid = StartForeign(script);
     helpers_.push_back(pid);
     return pid;
   }

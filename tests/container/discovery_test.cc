@@ -82,16 +82,7 @@ class OtherLauncherTest : public DiscoveryTest {
         merged + "/proc; rm " + merged + "/etc/hosts; echo changed > " + merged +
         "/etc/passwd; mkdir " + merged + "/var; echo 1 > " + merged + "/var/state; exec chroot " +
         merged + " /bin/sleep 1000";
-    pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-      int null_fd = open("/dev/null", O_RDWR);
-      dup2(null_fd, 0);
-      dup2(null_fd, 1);
-      execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
-            "-c", script.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    pid_t pid = StartForeign(script);
     helpers_.push_back(pid);
     return true;
   }

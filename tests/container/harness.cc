@@ -1,11 +1,13 @@
 #include "tests/container/harness.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -251,6 +253,20 @@ Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& a
 
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   return container::ReadSmallFile(DefaultHost(), path, max_bytes);
+}
+
+pid_t StartForeign(const std::string& script) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+    int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    execl("/usr/bin/unshare", "unshare", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh",
+          "-c", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace driftwatch::container::testing

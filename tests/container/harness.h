@@ -79,6 +79,11 @@ Result<std::pair<int, std::string>> RunProgram(const std::vector<std::string>& a
 // following a symlink at `path`.
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes);
 
+// Starts `script` under `unshare --mount --pid --fork --kill-child`, as
+// another runtime would start a container, in a child that dies with the
+// test process; stdin and stdout on /dev/null. The caller kills it.
+pid_t StartForeign(const std::string& script);
+
 }  // namespace driftwatch::container::testing
 
 #endif  // DRIFTWATCH_TESTS_CONTAINER_HARNESS_H_

@@ -96,6 +96,44 @@ std::string UpperDirOf(int64_t pid) {
   return "";
 }
 
+// ---- Docker and Podman -----------------------------------------------------
+
+ExecResult CliRuntime::Sh(const std::string& name, const std::string& script) {
+  return Client({"exec", name, "/bin/sh", "-c", script}, 60);
+}
+
+ExecResult CliRuntime::Diff(const std::string& name) { return Client({"diff", name}, 60); }
+
+value CliRuntime::InspectObject(const std::string& name, Identity* id, std::string* error) {
+  ExecResult r = Client({"inspect", name}, 30);
+  if (r.code != 0) {
+    *error = "inspect " + name + ": " + Describe(r);
+    return value();
+  }
+  value list = Json(r.out, error);
+  if (!list.is_array() || list.size() != 1 || !list.at(0).is_object()) return value();
+  value c = list.at(0);
+  id->id = Str(c, "Id");
+  id->name = Str(c, "Name");
+  if (c.has_field("Config") && c.at("Config").has_field("Labels")) {
+    id->labels = LabelsOf(c.at("Config").at("Labels"));
+  }
+  if (c.has_field("State")) {
+    const value& s = c.at("State");
+    if (s.has_field("Pid") && s.at("Pid").is_integer())
+      id->pid = s.at("Pid").as_number().to_int64();
+    id->started_ns = TimeOf(Str(s, "StartedAt"));
+  }
+  return c;
+}
+
+value CliRuntime::InspectImage(const std::string& ref, std::string* error) {
+  ExecResult r = Client({"image", "inspect", ref}, 30);
+  if (r.code != 0) return value();
+  value list = Json(r.out, error);
+  return list.is_array() && list.size() == 1 ? list.at(0) : value();
+}
+
 // ---- Docker ----------------------------------------------------------------
 
 ExecResult Docker::Client(std::vector<std::string> args, int timeout_s) {
@@ -158,45 +196,20 @@ std::string Docker::Run(const ContainerSpec& spec, const std::string& ref, std::
   return id;
 }
 
-ExecResult Docker::Sh(const std::string& name, const std::string& script) {
-  return Client({"exec", name, "/bin/sh", "-c", script}, 60);
-}
-
-ExecResult Docker::Diff(const std::string& name) { return Client({"diff", name}, 60); }
-
 Identity Docker::Inspect(const std::string& name, std::string* error) {
   Identity id;
-  ExecResult r = Client({"inspect", name}, 30);
-  if (r.code != 0) {
-    *error = "docker inspect: " + Describe(r);
-    return id;
-  }
-  value list = Json(r.out, error);
-  if (!list.is_array() || list.size() != 1) return id;
-  const value& c = list.at(0);
-  id.id = Str(c, "Id");
-  id.name = Str(c, "Name");
+  value c = InspectObject(name, &id, error);
+  if (!c.is_object()) return id;
   if (!id.name.empty() && id.name[0] == '/') id.name.erase(0, 1);
   id.image_id = Str(c, "Image");
-  if (c.has_field("Config")) {
-    id.image = Str(c.at("Config"), "Image");
-    if (c.at("Config").has_field("Labels")) id.labels = LabelsOf(c.at("Config").at("Labels"));
-  }
-  if (c.has_field("State")) {
-    const value& s = c.at("State");
-    if (s.has_field("Pid") && s.at("Pid").is_integer()) id.pid = s.at("Pid").as_number().to_int64();
-    id.started_ns = TimeOf(Str(s, "StartedAt"));
-  }
+  if (c.has_field("Config")) id.image = Str(c.at("Config"), "Image");
   // The registry digest: none for an imported image, unless pulled.
-  ExecResult img = Client({"image", "inspect", id.image}, 30);
-  if (img.code == 0) {
-    value il = Json(img.out, error);
-    if (il.is_array() && il.size() == 1 && il.at(0).has_field("RepoDigests")) {
-      for (const value& d : il.at(0).at("RepoDigests").as_array()) {
-        const std::string s = d.as_string();
-        if (size_t at = s.find('@'); at != std::string::npos && id.image_digest.empty())
-          id.image_digest = s.substr(at + 1);
-      }
+  value img = InspectImage(id.image, error);
+  if (img.is_object() && img.has_field("RepoDigests")) {
+    for (const value& d : img.at("RepoDigests").as_array()) {
+      const std::string s = d.as_string();
+      if (size_t at = s.find('@'); at != std::string::npos && id.image_digest.empty())
+        id.image_digest = s.substr(at + 1);
     }
   }
   return id;
@@ -399,39 +412,15 @@ std::string Podman::Run(const ContainerSpec& spec, const std::string& ref, std::
   return id;
 }
 
-ExecResult Podman::Sh(const std::string& name, const std::string& script) {
-  return Client({"exec", name, "/bin/sh", "-c", script}, 60);
-}
-
-ExecResult Podman::Diff(const std::string& name) { return Client({"diff", name}, 60); }
-
 Identity Podman::Inspect(const std::string& name, std::string* error) {
   Identity id;
-  ExecResult r = Client({"inspect", name}, 30);
-  if (r.code != 0) {
-    *error = "podman inspect: " + Describe(r);
-    return id;
-  }
-  value list = Json(r.out, error);
-  if (!list.is_array() || list.size() != 1) return id;
-  const value& c = list.at(0);
-  id.id = Str(c, "Id");
-  id.name = Str(c, "Name");
+  value c = InspectObject(name, &id, error);
+  if (!c.is_object()) return id;
   id.image = Str(c, "ImageName");
   const std::string image = Str(c, "Image");
   if (!image.empty()) id.image_id = image.rfind("sha256:", 0) == 0 ? image : "sha256:" + image;
-  if (c.has_field("Config") && c.at("Config").has_field("Labels"))
-    id.labels = LabelsOf(c.at("Config").at("Labels"));
-  if (c.has_field("State")) {
-    const value& s = c.at("State");
-    if (s.has_field("Pid") && s.at("Pid").is_integer()) id.pid = s.at("Pid").as_number().to_int64();
-    id.started_ns = TimeOf(Str(s, "StartedAt"));
-  }
-  ExecResult img = Client({"image", "inspect", image}, 30);
-  if (img.code == 0) {
-    value il = Json(img.out, error);
-    if (il.is_array() && il.size() == 1) id.image_digest = Str(il.at(0), "Digest");
-  }
+  value img = InspectImage(image, error);
+  if (img.is_object()) id.image_digest = Str(img, "Digest");
   return id;
 }
 

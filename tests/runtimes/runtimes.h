@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <cpprest/json.h>
+
 #include "tests/runtimes/sandbox.h"
 
 namespace driftwatch::rt {
@@ -45,7 +47,24 @@ struct ContainerSpec {
   std::string tmpfs_dest = "/scratch";
 };
 
-class Docker {
+// What docker and podman share: the client verbs for exec and diff, and
+// inspect's layout of id, name, labels and state.
+class CliRuntime {
+ public:
+  virtual ~CliRuntime() = default;
+  ExecResult Sh(const std::string& name, const std::string& script);
+  ExecResult Diff(const std::string& name);
+
+ protected:
+  virtual ExecResult Client(std::vector<std::string> args, int timeout_s) = 0;
+  // `inspect NAME`'s one container object, with id, name, labels, pid and
+  // start time set in *id; a non-object with *error when it says otherwise.
+  web::json::value InspectObject(const std::string& name, Identity* id, std::string* error);
+  // The object of `image inspect REF`; a non-object when it fails.
+  web::json::value InspectImage(const std::string& ref, std::string* error);
+};
+
+class Docker : public CliRuntime {
  public:
   explicit Docker(Sandbox* sb) : sb_(sb) {}
   std::string Start();
@@ -56,15 +75,13 @@ class Docker {
   std::string Save(const std::string& ref, const std::string& tar);
   // The container's id, or "" with *error.
   std::string Run(const ContainerSpec& spec, const std::string& ref, std::string* error);
-  ExecResult Sh(const std::string& name, const std::string& script);
-  ExecResult Diff(const std::string& name);
   Identity Inspect(const std::string& name, std::string* error);
 
   std::string data_root() const { return sb_->dir() + "/docker/root"; }
   pid_t daemon_pid() const { return pid_; }
 
  private:
-  ExecResult Client(std::vector<std::string> args, int timeout_s = 60);
+  ExecResult Client(std::vector<std::string> args, int timeout_s) override;
   Sandbox* sb_;
   pid_t pid_ = -1;
 };
@@ -90,7 +107,7 @@ class Containerd {
   int exec_seq_ = 0;
 };
 
-class Podman {
+class Podman : public CliRuntime {
  public:
   explicit Podman(Sandbox* sb) : sb_(sb) {}
   // Includes a probe container, since podman has no daemon to wait for:
@@ -98,14 +115,12 @@ class Podman {
   std::string Start(const std::string& tar, const std::string& ref);
   void Stop();
   std::string Run(const ContainerSpec& spec, const std::string& ref, std::string* error);
-  ExecResult Sh(const std::string& name, const std::string& script);
-  ExecResult Diff(const std::string& name);
   Identity Inspect(const std::string& name, std::string* error);
 
   std::string storage_root() const { return sb_->dir() + "/podman/root"; }
 
  private:
-  ExecResult Client(std::vector<std::string> args, int timeout_s = 60);
+  ExecResult Client(std::vector<std::string> args, int timeout_s) override;
   std::vector<std::string> RunFlags() const;
   Sandbox* sb_;
   std::string runtime_;  // the OCI runtime podman is told to use
