@@ -1,5 +1,7 @@
 #include "container/report.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "core/drift_json.h"
@@ -114,8 +116,10 @@ value PsJson(const std::vector<PsRow>& rows) {
 
 std::string DiscoveredText(const std::vector<DiscoveredContainer>& found,
                            const std::vector<ContainerInfo>& rows) {
-  std::string out = Pad("RUNTIME", 12) + Pad("NAME", 24) + Pad("IMAGE", 24) + Pad("DIGEST", 14) +
-                    Pad("DRIFT", 12) + "NOTE\n";
+  // Cells first, so that each column is as wide as its widest value: image
+  // references and Kubernetes names vary from 2 to 60 characters.
+  std::vector<std::array<std::string, 6>> table = {
+      {"RUNTIME", "NAME", "IMAGE", "DIGEST", "DRIFT", "NOTE"}};
   for (size_t i = 0; i < found.size() && i < rows.size(); ++i) {
     const DiscoveredContainer& c = found[i];
     const ContainerInfo& r = rows[i];
@@ -132,11 +136,19 @@ std::string DiscoveredText(const std::vector<DiscoveredContainer>& found,
     for (char& ch : note) {
       if (ch == '\n' || ch == '\t') ch = ' ';
     }
-    // Columns stay apart when a value is wider than its column.
-    auto col = [](const std::string& v, size_t width) { return Pad(v, width - 1) + " "; };
-    out += col(r.runtime, 12) + col(EscapePath(r.name), 24) +
-           col(r.image.empty() ? "-" : EscapePath(r.image), 24) + col(digest, 14) + col(drift, 12) +
-           note + "\n";
+    table.push_back({r.runtime, EscapePath(r.name), r.image.empty() ? "-" : EscapePath(r.image),
+                     digest, drift, note});
+  }
+  std::array<size_t, 5> width{};
+  for (const auto& row : table) {
+    for (size_t k = 0; k < width.size(); ++k) width[k] = std::max(width[k], row[k].size());
+  }
+  std::string out;
+  for (const auto& row : table) {
+    for (size_t k = 0; k < width.size(); ++k) out += Pad(row[k], width[k] + 2);
+    out += row[5];
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += "\n";
   }
   return out;
 }
