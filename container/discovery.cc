@@ -370,8 +370,10 @@ Result<std::vector<DiscoveredContainer>> DiscoverContainers(const DiscoverOption
     if (events.ok()) {
       c.drift_known = true;
       c.events = std::move(events).value();
-      std::erase_if(c.events,
-                    [&](const DriftEvent& e) { return IsRuntimeMadeEvent(c.runtime, e); });
+      std::sort(excluded.begin(), excluded.end());
+      std::erase_if(c.events, [&](const DriftEvent& e) {
+        return IsRuntimeMadeEvent(c.runtime, excluded, e);
+      });
     } else {
       c.note = events.status().ToString();
     }

@@ -81,10 +81,16 @@ std::vector<std::string> ExcludedDestinations(const std::vector<RuntimeMount>& m
   return out;
 }
 
-bool IsRuntimeMadeEvent(const std::string& runtime, const DriftEvent& e) {
-  return (runtime == "podman" || runtime == "cri-o") && e.kind == DriftKind::kAdded &&
-         e.path == "/etc/mtab" && e.new_entry && e.new_entry->type == EntryType::kSymlink &&
-         e.new_entry->link_target == "/proc/mounts";
+bool IsRuntimeMadeEvent(const std::string& runtime, const std::vector<std::string>& excluded,
+                        const DriftEvent& e) {
+  if (e.kind != DriftKind::kAdded || !e.new_entry) return false;
+  if (e.new_entry->type == EntryType::kDir) {
+    const std::string below = e.path == "/" ? e.path : e.path + "/";
+    auto it = std::lower_bound(excluded.begin(), excluded.end(), below);
+    return it != excluded.end() && it->starts_with(below);
+  }
+  return (runtime == "podman" || runtime == "cri-o") && e.path == "/etc/mtab" &&
+         e.new_entry->type == EntryType::kSymlink && e.new_entry->link_target == "/proc/mounts";
 }
 
 std::string RuntimeName(const RuntimeContainer& c) {

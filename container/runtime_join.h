@@ -39,11 +39,16 @@ const RuntimeContainer* MatchRuntimeContainer(const RuntimeInventory& inventory,
 std::vector<std::string> ExcludedDestinations(const std::vector<RuntimeMount>& mounts);
 
 // Whether an upper-layer event is the runtime's own doing at container
-// start rather than drift: libpod (podman) and CRI-O create the symlink
-// /etc/mtab -> /proc/mounts in the writable layer when the image has none,
-// and `podman diff` leaves it out. Only that exact addition is: an /etc/mtab
-// pointing elsewhere, or one changed from the image's, is drift.
-bool IsRuntimeMadeEvent(const std::string& runtime, const DriftEvent& e);
+// start rather than drift:
+//  - an added directory above a mount's destination in `excluded` (sorted):
+//    the runtime made it to hold the mount point (podman's /run for
+//    /run/.containerenv), as `podman diff` and `docker diff` know;
+//  - for libpod (podman) and CRI-O, the symlink /etc/mtab -> /proc/mounts
+//    they create when the image has none, left out of `podman diff`. Only
+//    that exact addition: an /etc/mtab pointing elsewhere, or one changed
+//    from the image's, is drift.
+bool IsRuntimeMadeEvent(const std::string& runtime, const std::vector<std::string>& excluded,
+                        const DriftEvent& e);
 
 // The NAME of "container:RUNTIME:NAME:/path" for a container the runtime
 // names: docker's and podman's name; for containerd the Kubernetes

@@ -218,24 +218,52 @@ TEST(RuntimeJoinTest, OnlyLibpodsOwnMtabLinkIsRuntimeMade) {
   mtab.new_entry = Entry{};
   mtab.new_entry->type = EntryType::kSymlink;
   mtab.new_entry->link_target = "/proc/mounts";
-  EXPECT_TRUE(IsRuntimeMadeEvent("podman", mtab));
-  EXPECT_TRUE(IsRuntimeMadeEvent("cri-o", mtab));
+  EXPECT_TRUE(IsRuntimeMadeEvent("podman", {}, mtab));
+  EXPECT_TRUE(IsRuntimeMadeEvent("cri-o", {}, mtab));
   // Docker and containerd make no such link: there it is drift.
-  EXPECT_FALSE(IsRuntimeMadeEvent("docker", mtab));
-  EXPECT_FALSE(IsRuntimeMadeEvent("containerd", mtab));
+  EXPECT_FALSE(IsRuntimeMadeEvent("docker", {}, mtab));
+  EXPECT_FALSE(IsRuntimeMadeEvent("containerd", {}, mtab));
   DriftEvent elsewhere = mtab;
   elsewhere.new_entry->link_target = "/tmp/fake-mounts";
-  EXPECT_FALSE(IsRuntimeMadeEvent("podman", elsewhere));
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", {}, elsewhere));
   DriftEvent file = mtab;
   file.new_entry->type = EntryType::kFile;
-  EXPECT_FALSE(IsRuntimeMadeEvent("podman", file));
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", {}, file));
   DriftEvent modified = mtab;
   modified.kind = DriftKind::kModified;
   modified.old_entry = *mtab.new_entry;
-  EXPECT_FALSE(IsRuntimeMadeEvent("podman", modified));
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", {}, modified));
   DriftEvent other = mtab;
   other.path = "/etc/mtab2";
-  EXPECT_FALSE(IsRuntimeMadeEvent("podman", other));
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", {}, other));
+}
+
+TEST(RuntimeJoinTest, DirectoriesMadeToHoldAMountPointAreRuntimeMade) {
+  auto added_dir = [](const std::string& path) {
+    DriftEvent e;
+    e.path = path;
+    e.kind = DriftKind::kAdded;
+    e.new_entry = Entry{};
+    e.new_entry->type = EntryType::kDir;
+    return e;
+  };
+  const std::vector<std::string> excluded = {"/data", "/run/.containerenv", "/srv/a/b"};
+  EXPECT_TRUE(IsRuntimeMadeEvent("podman", excluded, added_dir("/run")));
+  EXPECT_TRUE(IsRuntimeMadeEvent("docker", excluded, added_dir("/srv")));
+  EXPECT_TRUE(IsRuntimeMadeEvent("docker", excluded, added_dir("/srv/a")));
+  // The mount point itself is excluded by the diff; a sibling, a prefix
+  // that is not a parent, or a file is drift.
+  EXPECT_FALSE(IsRuntimeMadeEvent("docker", excluded, added_dir("/dat")));
+  EXPECT_FALSE(IsRuntimeMadeEvent("docker", excluded, added_dir("/srv/a/c")));
+  EXPECT_FALSE(IsRuntimeMadeEvent("docker", excluded, added_dir("/opt")));
+  DriftEvent file = added_dir("/run");
+  file.new_entry->type = EntryType::kFile;
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", excluded, file));
+  DriftEvent changed = added_dir("/run");
+  changed.kind = DriftKind::kModified;
+  changed.old_entry = *changed.new_entry;
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", excluded, changed));
+  EXPECT_FALSE(IsRuntimeMadeEvent("podman", {}, added_dir("/run")));
 }
 
 }  // namespace driftwatch::container
