@@ -50,6 +50,9 @@ function short(digest) {
   return digest ? digest.slice(0, 12) : '—';
 }
 
+// ' image' for 1, ' images' otherwise.
+const plural = (n, word) => (n === 1 ? word : word + 's');
+
 // Image sprawl from GET /images: how many distinct images and digests run,
 // on which runtimes, and where; an image whose reference and digest come
 // with more than one tree is built differently somewhere (sprawl).
@@ -69,9 +72,11 @@ function imagePanel(area, r) {
       h('ul', {'class': 'runtime-totals', 'aria-label': 'Images by runtime'},
           (r.runtimes || []).map((x) => h('li', {'data-runtime': x.runtime},
               h('strong', {}, x.runtime), ': ',
-              h('span', {'data-count': 'images'}, String(x.images)), ' images, ',
-              h('span', {'data-count': 'digests'}, String(x.digests)), ' digests, ',
-              h('span', {'data-count': 'containers'}, String(x.containers)), ' containers',
+              h('span', {'data-count': 'images'}, String(x.images)), plural(x.images, ' image'), ', ',
+              h('span', {'data-count': 'digests'}, String(x.digests)), plural(x.digests, ' digest'),
+              ', ',
+              h('span', {'data-count': 'containers'}, String(x.containers)),
+              plural(x.containers, ' container'),
               x.drifted ? [' (', h('span', {'data-count': 'drifted'}, String(x.drifted)),
                 ' drifted)'] : null))),
       h('div', {class: 'table-wrap'}, h('table', {class: 'data compact image-table'},
