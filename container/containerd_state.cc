@@ -18,11 +18,6 @@ namespace {
 constexpr int kMaxSnapshotChain = 1024;
 
 // A name from a database used as one path component.
-bool SafeComponent(std::string_view s) {
-  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
-         s.find('\0') == std::string_view::npos;
-}
-
 Result<uint64_t> Uvarint(std::string_view bytes) {
   uint64_t v = 0;
   for (size_t i = 0; i < bytes.size() && i < 10; ++i) {

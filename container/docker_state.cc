@@ -27,11 +27,6 @@ std::string DaemonJsonRoot(Host& host, const std::string& path) {
 }
 
 // A cache id or driver name used as one path component.
-bool SafeComponent(std::string_view s) {
-  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
-         s.find('\0') == std::string_view::npos;
-}
-
 // "busybox:latest" -> "busybox", "reg:5000/a/b:1" -> "reg:5000/a/b",
 // "a@sha256:..." -> "a".
 std::string_view RepositoryOf(std::string_view ref) {

@@ -18,11 +18,6 @@ constexpr int kMaxLayerChain = 1024;
 constexpr int64_t kLibpodRunning = 3;
 constexpr int64_t kLibpodPaused = 5;
 
-bool SafeComponent(std::string_view s) {
-  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
-         s.find('\0') == std::string_view::npos;
-}
-
 Result<web::json::value> ParseArray(std::string_view text, const char* what) {
   DW_ASSIGN_OR_RETURN(web::json::value v, ParseStateJson(text, what));
   if (!v.is_array()) return Status::Corruption(std::string(what) + ": not a JSON array");

@@ -235,4 +235,9 @@ void AddUnique(std::vector<std::string>* paths, std::string path) {
   }
 }
 
+bool SafeComponent(std::string_view s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
+         s.find('\0') == std::string_view::npos;
+}
+
 }  // namespace driftwatch::container

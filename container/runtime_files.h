@@ -34,6 +34,11 @@ inline constexpr size_t kMaxBoltFile = 512 << 20;
 // Nesting accepted in a runtime's JSON; real files nest less than 10 deep.
 inline constexpr int kMaxStateJsonDepth = 64;
 
+// True when `s` can be one path component built from a runtime's file (a
+// layer, cache or snapshot id, a namespace): not empty, ".", "..", and
+// without '/' or NUL, so that it never leads out of the runtime's root.
+bool SafeComponent(std::string_view s);
+
 // Parses JSON text of the file `what`; bad JSON, nesting deeper than
 // kMaxStateJsonDepth or more than 4 million values is kCorruption
 // "WHAT: ...".
