@@ -41,8 +41,9 @@ const char kSpec[] = R"({"ociVersion":"1.0.2-dev","mounts":[
 
 TEST(ContainerdStateTest, ReadsAProtobufAny) {
   const std::string spec(300, 'x');  // a two-byte length
-  auto v = AnyValue(Any("types.containerd.io/opencontainers/runtime-spec/1/Spec", spec),
-                    "opencontainers/runtime-spec/1/Spec");
+  // AnyValue's view points into its input, which must outlive it.
+  const std::string any = Any("types.containerd.io/opencontainers/runtime-spec/1/Spec", spec);
+  auto v = AnyValue(any, "opencontainers/runtime-spec/1/Spec");
   ASSERT_TRUE(v.ok()) << v.status().message();
   EXPECT_EQ(*v, spec);
   EXPECT_EQ(AnyValue(Any("containerd.runc.v1.Options", ""), "runtime-spec/1/Spec").status().code(),

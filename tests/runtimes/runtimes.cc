@@ -98,6 +98,25 @@ std::string UpperDirOf(int64_t pid) {
 
 // ---- Docker and Podman -----------------------------------------------------
 
+std::string CliRuntime::Run(const ContainerSpec& spec, const std::string& ref, std::string* error) {
+  std::vector<std::string> args = {"run", "-d", "--name", spec.name};
+  for (const std::string& f : RunFlags()) args.push_back(f);
+  for (const auto& [k, v] : spec.labels) args.insert(args.end(), {"--label", k + "=" + v});
+  args.insert(args.end(), {"-v", spec.name + "-vol:" + spec.volume_dest, "-v",
+                           spec.bind_src + ":" + spec.bind_dest, "--tmpfs", spec.tmpfs_dest, ref,
+                           "/bin/sleep", "3600"});
+  ExecResult r = Client(args, 60);
+  if (r.code != 0) {
+    *error = "run " + spec.name + ": " + Describe(r);
+    return "";
+  }
+  // The id is the last line (podman may print pull progress before it).
+  std::string id = Trim(r.out);
+  if (size_t nl = id.rfind('\n'); nl != std::string::npos) id = id.substr(nl + 1);
+  sb_->NoteContainer(id);
+  return id;
+}
+
 ExecResult CliRuntime::Sh(const std::string& name, const std::string& script) {
   return Client({"exec", name, "/bin/sh", "-c", script}, 60);
 }
@@ -178,22 +197,6 @@ std::string Docker::Import(const std::string& tar, const std::string& ref) {
 std::string Docker::Save(const std::string& ref, const std::string& tar) {
   ExecResult r = Client({"save", "-o", tar, ref}, 60);
   return r.code == 0 ? "" : "docker save: " + Describe(r);
-}
-
-std::string Docker::Run(const ContainerSpec& spec, const std::string& ref, std::string* error) {
-  std::vector<std::string> args = {"run", "-d", "--name", spec.name};
-  for (const auto& [k, v] : spec.labels) args.insert(args.end(), {"--label", k + "=" + v});
-  args.insert(args.end(), {"-v", spec.name + "-vol:" + spec.volume_dest, "-v",
-                           spec.bind_src + ":" + spec.bind_dest, "--tmpfs", spec.tmpfs_dest, ref,
-                           "/bin/sleep", "3600"});
-  ExecResult r = Client(args, 60);
-  if (r.code != 0) {
-    *error = "docker run: " + Describe(r);
-    return "";
-  }
-  std::string id = Trim(r.out);
-  sb_->NoteContainer(id);
-  return id;
 }
 
 Identity Docker::Inspect(const std::string& name, std::string* error) {
@@ -392,24 +395,6 @@ std::string Podman::Start(const std::string& tar, const std::string& ref) {
 void Podman::Stop() {
   if (storage_root().empty()) return;
   Client({"rm", "-a", "-f", "-t", "0"}, 60);
-}
-
-std::string Podman::Run(const ContainerSpec& spec, const std::string& ref, std::string* error) {
-  std::vector<std::string> args = {"run", "-d", "--name", spec.name};
-  for (const std::string& f : RunFlags()) args.push_back(f);
-  for (const auto& [k, v] : spec.labels) args.insert(args.end(), {"--label", k + "=" + v});
-  args.insert(args.end(), {"-v", spec.name + "-vol:" + spec.volume_dest, "-v",
-                           spec.bind_src + ":" + spec.bind_dest, "--tmpfs", spec.tmpfs_dest, ref,
-                           "/bin/sleep", "3600"});
-  ExecResult r = Client(args, 60);
-  if (r.code != 0) {
-    *error = "podman run: " + Describe(r);
-    return "";
-  }
-  std::string id = Trim(r.out);
-  if (size_t nl = id.rfind('\n'); nl != std::string::npos) id = id.substr(nl + 1);
-  sb_->NoteContainer(id);
-  return id;
 }
 
 Identity Podman::Inspect(const std::string& name, std::string* error) {

@@ -51,30 +51,36 @@ struct ContainerSpec {
 // inspect's layout of id, name, labels and state.
 class CliRuntime {
  public:
+  explicit CliRuntime(Sandbox* sb) : sb_(sb) {}
   virtual ~CliRuntime() = default;
+  // `run -d` of `ref` as the spec says (name, labels, a named volume, a bind
+  // mount, a tmpfs), running sleep; the container's id, or "" with *error.
+  std::string Run(const ContainerSpec& spec, const std::string& ref, std::string* error);
   ExecResult Sh(const std::string& name, const std::string& script);
   ExecResult Diff(const std::string& name);
 
  protected:
+  // Flags `run` needs on this host besides the spec's.
+  virtual std::vector<std::string> RunFlags() const { return {}; }
   virtual ExecResult Client(std::vector<std::string> args, int timeout_s) = 0;
   // `inspect NAME`'s one container object, with id, name, labels, pid and
   // start time set in *id; a non-object with *error when it says otherwise.
   web::json::value InspectObject(const std::string& name, Identity* id, std::string* error);
   // The object of `image inspect REF`; a non-object when it fails.
   web::json::value InspectImage(const std::string& ref, std::string* error);
+
+  Sandbox* sb_;
 };
 
 class Docker : public CliRuntime {
  public:
-  explicit Docker(Sandbox* sb) : sb_(sb) {}
+  explicit Docker(Sandbox* sb) : CliRuntime(sb) {}
   std::string Start();
   void Stop();
   // `docker import` of the image tarball as `ref`.
   std::string Import(const std::string& tar, const std::string& ref);
   // `docker save` of `ref` into `tar`.
   std::string Save(const std::string& ref, const std::string& tar);
-  // The container's id, or "" with *error.
-  std::string Run(const ContainerSpec& spec, const std::string& ref, std::string* error);
   Identity Inspect(const std::string& name, std::string* error);
 
   std::string data_root() const { return sb_->dir() + "/docker/root"; }
@@ -82,7 +88,6 @@ class Docker : public CliRuntime {
 
  private:
   ExecResult Client(std::vector<std::string> args, int timeout_s) override;
-  Sandbox* sb_;
   pid_t pid_ = -1;
 };
 
@@ -109,20 +114,18 @@ class Containerd {
 
 class Podman : public CliRuntime {
  public:
-  explicit Podman(Sandbox* sb) : sb_(sb) {}
+  explicit Podman(Sandbox* sb) : CliRuntime(sb) {}
   // Includes a probe container, since podman has no daemon to wait for:
   // what fails here (rlimits, cgroups) fails every container.
   std::string Start(const std::string& tar, const std::string& ref);
   void Stop();
-  std::string Run(const ContainerSpec& spec, const std::string& ref, std::string* error);
   Identity Inspect(const std::string& name, std::string* error);
 
   std::string storage_root() const { return sb_->dir() + "/podman/root"; }
 
  private:
   ExecResult Client(std::vector<std::string> args, int timeout_s) override;
-  std::vector<std::string> RunFlags() const;
-  Sandbox* sb_;
+  std::vector<std::string> RunFlags() const override;
   std::string runtime_;  // the OCI runtime podman is told to use
 };
 
