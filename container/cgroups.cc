@@ -53,7 +53,7 @@ Result<std::string> ReadSmall(const std::string& path) {
   return out;
 }
 
-CgroupLayout HostLayout() {
+CgroupLayout ReadHostLayout() {
   auto text = ReadSmall("/proc/self/mountinfo");
   std::vector<MountInfo> mounts;
   if (text.ok()) {
@@ -67,6 +67,28 @@ CgroupLayout HostLayout() {
     if (c.ok()) controllers = *c;
   }
   return DetectCgroupLayout(mounts, controllers);
+}
+
+// The layout is read once per process: a container start asked for it three
+// times (the cleanup of a crash's leftovers, Create, the removal of --rm),
+// each a read and parse of the whole mount table. Where cgroup hierarchies
+// are mounted does not change under a running command.
+const CgroupLayout& HostLayout() {
+  static const CgroupLayout layout = ReadHostLayout();
+  return layout;
+}
+
+// mkdir of a cgroup directory whose parent may be missing: the parent is
+// made first (one level, as the plan's directories are
+// <hierarchy>/driftwatch/<id>), the whole chain only if that fails too.
+Status MakeCgroupDir(Host& host, const std::string& dir) {
+  Status st = host.MakeDir(dir, 0755);
+  if (st.code() != StatusCode::kNotFound) return st;
+  const size_t slash = dir.rfind('/');
+  if (slash == std::string::npos || slash == 0) return MakeDirs(host, dir, 0755);
+  Status parent = host.MakeDir(dir.substr(0, slash), 0755);
+  if (!parent.ok() && parent.code() != StatusCode::kAlreadyExists) return MakeDirs(host, dir, 0755);
+  return host.MakeDir(dir, 0755);
 }
 
 }  // namespace
@@ -135,8 +157,7 @@ Result<CgroupSet> CgroupSet::Create(Host& host, const std::string& id, const Cgr
   for (const CgroupStep& step : PlanCgroups(HostLayout(), id, limits)) {
     if (step.member) {
       // The container's own cgroup must be new; its parents may exist.
-      Status st = host.MakeDir(step.dir, 0755);
-      if (st.code() == StatusCode::kNotFound) st = MakeDirs(host, step.dir, 0755);
+      Status st = MakeCgroupDir(host, step.dir);
       if (!st.ok()) {
         CgroupSet(members).Destroy().IgnoreError();
         return st;

@@ -187,6 +187,11 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
   int code = WaitExit(pid);
   // Cgroups go before the exit is recorded: `stop` returns on the record.
   cgroups.Destroy().IgnoreError();
+  // A --rm container's directory is removed right after this returns; the
+  // exit record would be written (and synced) only to be deleted. Until the
+  // removal, readers see "running" with a pid that no longer matches, which
+  // InspectContainer reports as exited.
+  if (options.ephemeral && !options.detach) return code;
   // Re-read: another command may have changed the record meanwhile (slots).
   auto latest = state.LoadContainer(r.name);
   if (latest.ok() && latest->pid == r.pid) r = std::move(latest).value();

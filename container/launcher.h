@@ -47,7 +47,9 @@ struct StartOptions {
   bool detach = false;
   // The layer is removed right after the exit (run --rm): the overlay is
   // mounted "volatile" where the kernel allows it, so its unmount does not
-  // sync the whole upper file system (most of a short run's cost).
+  // sync the whole upper file system (most of a short run's cost), and in
+  // the foreground no exit record is written (the caller removes the
+  // container next).
   bool ephemeral = false;
   int out_fd = 1;  // foreground only: where the container's stdout is copied
   int err_fd = 2;
