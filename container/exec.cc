@@ -14,7 +14,7 @@
 #include "container/init.h"
 #include "container/launcher.h"
 #include "container/proc_stat.h"
-#include "container/seccomp_filter.h"
+#include "container/seccomp_cache.h"
 #include "container/userns.h"
 
 namespace driftwatch::container {
@@ -43,7 +43,8 @@ Result<int> ExecInContainer(const StateDir& state, const std::string& name,
     if (fd < 0) return ErrnoStatus(p, errno);
     user_ns.Reset(fd);
   }
-  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp, ContainerSeccomp(r.seccomp, r.seccomp_allow));
+  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp,
+                      CachedContainerSeccomp(state, r.seccomp, r.seccomp_allow));
   DW_ASSIGN_OR_RETURN(std::vector<int> cap_add, ParseCapabilities(r.cap_add));
   DW_ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   DW_ASSIGN_OR_RETURN(Pipe report, Pipe::Make());

@@ -22,7 +22,7 @@
 #include "container/console.h"
 #include "container/init.h"
 #include "container/layer_fs.h"
-#include "container/seccomp_filter.h"
+#include "container/seccomp_cache.h"
 #include "container/userns.h"
 #include "container/volume_source.h"
 
@@ -80,7 +80,8 @@ Result<int> Supervise(const StateDir& state, ContainerRecord r, const CgroupSet&
     DW_ASSIGN_OR_RETURN(UniqueFd tree, DetachedVolumeMount(fd.get(), v.source, v.read_only));
     volume_fds.push_back(std::move(tree));
   }
-  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp, ContainerSeccomp(r.seccomp, r.seccomp_allow));
+  DW_ASSIGN_OR_RETURN(SeccompFilter seccomp,
+                      CachedContainerSeccomp(state, r.seccomp, r.seccomp_allow));
   InitConfig cfg;
   DW_ASSIGN_OR_RETURN(cfg.cap_add, ParseCapabilities(r.cap_add));
   cfg.lower = state.ImageRootfs(r.image);

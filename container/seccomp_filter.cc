@@ -1,11 +1,20 @@
 #include "container/seccomp_filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+
+#include "core/host.h"
 
 namespace driftwatch::container {
 namespace {
@@ -105,27 +114,24 @@ Result<std::vector<SeccompRule>> SeccompRules(const std::vector<std::string>& al
   return rules;
 }
 
-struct SeccompFilter::Ctx {
-  scmp_filter_ctx ctx = nullptr;
-  ~Ctx() {
-    if (ctx != nullptr) seccomp_release(ctx);
-  }
-};
-
 SeccompFilter::SeccompFilter() = default;
 SeccompFilter::~SeccompFilter() = default;
 SeccompFilter::SeccompFilter(SeccompFilter&&) noexcept = default;
 SeccompFilter& SeccompFilter::operator=(SeccompFilter&&) noexcept = default;
 
 Result<SeccompFilter> SeccompFilter::Build(const std::vector<SeccompRule>& rules) {
-  auto holder = std::make_unique<Ctx>();
-  holder->ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (holder->ctx == nullptr) return Status::IoError("seccomp_init failed");
+  struct CtxHolder {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    ~CtxHolder() {
+      if (ctx != nullptr) seccomp_release(ctx);
+    }
+  } holder;
+  if (holder.ctx == nullptr) return Status::IoError("seccomp_init failed");
   // 32-bit and x32 programs get the same rules; any other ABI is killed
   // (libseccomp's default for architectures not in the filter).
   for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
-    if (seccomp_arch_exist(holder->ctx, arch) == -EEXIST) {
-      int rc = seccomp_arch_add(holder->ctx, arch);
+    if (seccomp_arch_exist(holder.ctx, arch) == -EEXIST) {
+      int rc = seccomp_arch_add(holder.ctx, arch);
       if (rc != 0 && rc != -EEXIST) return ErrnoStatus("seccomp_arch_add", -rc);
     }
   }
@@ -135,11 +141,11 @@ Result<SeccompFilter> SeccompFilter::Build(const std::vector<SeccompRule>& rules
     if (nr == __NR_SCMP_ERROR) return Status::IoError("seccomp: unknown system call " + name);
     int rc;
     if (r.arg < 0) {
-      rc = seccomp_rule_add(holder->ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(r.err)), nr, 0);
+      rc = seccomp_rule_add(holder.ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(r.err)), nr, 0);
     } else {
       struct scmp_arg_cmp cmp = {static_cast<unsigned int>(r.arg), SCMP_CMP_MASKED_EQ, r.mask,
                                  r.value};
-      rc = seccomp_rule_add_array(holder->ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(r.err)), nr, 1,
+      rc = seccomp_rule_add_array(holder.ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(r.err)), nr, 1,
                                   &cmp);
     }
     // -EDOM/-EINVAL: the call does not exist on one of the ABIs (x32 has no
@@ -150,15 +156,58 @@ Result<SeccompFilter> SeccompFilter::Build(const std::vector<SeccompRule>& rules
           -rc);
     }
   }
+  // The BPF program is generated here, once, not in each child at load: the
+  // child only hands it to the kernel. A pipe holds it whole (at most
+  // BPF_MAXINSNS instructions, 32 KiB, under the pipe's 64 KiB).
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe for the seccomp program", errno);
+  UniqueFd r(fds[0]), w(fds[1]);
+  if (fcntl(w.get(), F_SETPIPE_SZ, 1 << 16) < 0 && errno != EPERM)
+    return ErrnoStatus("pipe size for the seccomp program", errno);
+  int rc = seccomp_export_bpf(holder.ctx, w.get());
+  if (rc != 0) return ErrnoStatus("export seccomp program", -rc);
+  w.Reset();
+  std::string program;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(r.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("read seccomp program", errno);
+    if (n == 0) break;
+    program.append(buf, static_cast<size_t>(n));
+  }
+  return FromProgram(program);
+}
+
+Result<SeccompFilter> SeccompFilter::FromProgram(std::string_view program) {
+  if (program.empty() || program.size() % sizeof(struct sock_filter) != 0 ||
+      program.size() / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    return Status::Corruption("seccomp program of " + std::to_string(program.size()) +
+                              " bytes is not a BPF program");
+  }
   SeccompFilter f;
-  f.ctx_ = std::move(holder);
+  f.program_.resize(program.size() / sizeof(struct sock_filter));
+  std::memcpy(f.program_.data(), program.data(), program.size());
   return f;
 }
 
+std::string_view SeccompFilter::program() const {
+  return std::string_view(reinterpret_cast<const char*>(program_.data()),
+                          program_.size() * sizeof(struct sock_filter));
+}
+
 Status SeccompFilter::Load() const {
-  if (ctx_ == nullptr) return Status::Ok();
-  int rc = seccomp_load(ctx_->ctx);
-  if (rc != 0) return ErrnoStatus("load seccomp filter", -rc);
+  if (program_.empty()) return Status::Ok();
+  // As libseccomp's seccomp_load with its defaults: no_new_privs first (the
+  // kernel requires it, or CAP_SYS_ADMIN), then the filter, no flags.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus("no_new_privs", errno);
+  struct sock_fprog prog = {static_cast<unsigned short>(program_.size()),
+                            const_cast<struct sock_filter*>(program_.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0u, &prog) != 0) {
+    if (errno != ENOSYS) return ErrnoStatus("load seccomp filter", errno);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+      return ErrnoStatus("load seccomp filter", errno);
+  }
   return Status::Ok();
 }
 

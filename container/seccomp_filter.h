@@ -12,8 +12,9 @@
 // x32 ABIs with the same rules.
 //
 // SeccompRules() is pure (the table the docs list and the tests walk);
-// SeccompFilter compiles rules with libseccomp and loads them. A filter is
-// built once in the launcher and loaded in each child (fork keeps it).
+// SeccompFilter compiles rules with libseccomp into a BPF program and loads
+// it. A filter is built once in the launcher (or read from the state dir's
+// cache, seccomp_cache.h) and loaded in each child (fork keeps it).
 //
 // Errors: kInvalidArgument for an unknown group (naming the known ones);
 // kIoError from libseccomp with the step named.
@@ -22,6 +23,8 @@
 // the single-threaded child before it execs.
 #ifndef DRIFTWATCH_CONTAINER_SECCOMP_FILTER_H_
 #define DRIFTWATCH_CONTAINER_SECCOMP_FILTER_H_
+
+#include <linux/filter.h>
 
 #include <cstdint>
 #include <memory>
@@ -66,14 +69,20 @@ class SeccompFilter {
   SeccompFilter(SeccompFilter&&) noexcept;
   SeccompFilter& operator=(SeccompFilter&&) noexcept;
 
+  // Compiles the rules with libseccomp into the BPF program the kernel runs.
   static Result<SeccompFilter> Build(const std::vector<SeccompRule>& rules);
-  // Installs the filter in the calling thread and sets no_new_privs.
+  // A program Build() made before (program()); kCorruption when the bytes
+  // cannot be a BPF program (empty, not whole instructions, too long).
+  static Result<SeccompFilter> FromProgram(std::string_view program);
+  // The BPF instructions as bytes, "" for the empty filter.
+  std::string_view program() const;
+  // Sets no_new_privs and installs the program in the calling thread (the
+  // seccomp system call; no libseccomp work left for the child).
   Status Load() const;
-  bool empty() const { return ctx_ == nullptr; }
+  bool empty() const { return program_.empty(); }
 
  private:
-  struct Ctx;
-  std::unique_ptr<Ctx> ctx_;
+  std::vector<struct sock_filter> program_;
 };
 
 // Checks the settings without building anything (pure): mode "default" or
