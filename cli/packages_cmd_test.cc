@@ -89,7 +89,8 @@ TEST(PackagesCommandTest, ListAndVerifyOutputs) {
                 "md5sums\",\"severity\":\"medium\",\"version\":\"1:1.3-1\"}],"
                 "\"root\":\"" +
                 root.path() +
-                "\",\"summary\":{\"bytes_hashed\":40,\"conffiles_modified\":1,\"files_hashed\":3,"
+                "\",\"summary\":{\"bytes_hashed\":40,\"conffiles_modified\":1,\"files_cached\":0,"
+                "\"files_hashed\":3,"
                 "\"missing\":1,\"modified\":1,\"packages\":2,\"paths_checked\":12,\"warnings\":0},"
                 "\"warnings\":[]}\n");
 }
@@ -116,7 +117,8 @@ TEST(PackagesOutputTest, VerifyJsonEscapesEveryStringOnce) {
             R"("new":{"link":"/x\\\\y","type":"symlink"},"package":"t\\xffol",)"
             R"("path":"/etc/a\\nb","problem":"type","rule":"dpkg list","severity":"medium",)"
             R"("version":"1.0\\t"}],"root":"/r\\xff","summary":{"bytes_hashed":0,)"
-            R"("conffiles_modified":0,"files_hashed":0,"missing":0,"modified":1,"packages":1,)"
+            R"("conffiles_modified":0,"files_cached":0,"files_hashed":0,"missing":0,"modified":1,)"
+            R"("packages":1,)"
             R"("paths_checked":1,"warnings":1},"warnings":["/etc/\"q\": permission denied"]})"
             "\n");
   EXPECT_EQ(VerifyText(db, report),
