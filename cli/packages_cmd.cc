@@ -104,18 +104,17 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   options.jobs = f.jobs;
   options.full = f.full;
   const std::string cache_path = CachePath(f);
-  std::string old_cache, new_cache;
+  std::string cache;
   std::vector<std::string> cache_warnings;
   if (!cache_path.empty()) {
-    options.cache_out = &new_cache;
+    options.cache = &cache;
     if (!f.full) {
       auto blob = host.ReadFile(cache_path, kMaxCacheBytes);
       if (blob.ok()) {
-        old_cache = std::move(blob).value();
+        cache = std::move(blob).value();
       } else if (blob.status().code() != StatusCode::kNotFound) {
         cache_warnings.push_back("verification cache not read: " + blob.status().message());
       }
-      options.cache = old_cache;
     }
   }
   std::optional<VerifyProgressLine> progress;
@@ -126,7 +125,6 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   auto report = packages::VerifyOwnedFiles(host, root, db->files, options);
   if (progress) progress->Done();
   if (!report.ok()) return Error(err, report.status());
-  std::string().swap(old_cache);
   if (!cache_path.empty()) {
     const size_t slash = cache_path.rfind('/');
     Status saved;
@@ -134,7 +132,7 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
       saved = MakeDirs(host, cache_path.substr(0, slash), 0755);
     }
     if (saved.ok()) {
-      saved = host.WriteFileAtomic(cache_path, new_cache, 0600);
+      saved = host.WriteFileAtomic(cache_path, cache, 0600);
     }
     if (!saved.ok()) cache_warnings.push_back("verification cache not saved: " + saved.message());
   }

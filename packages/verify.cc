@@ -109,9 +109,7 @@ class Verifier {
     if (where.dir != cached_dir_ || !cache_valid_) {
       cached_dir_ = where.dir;
       cache_valid_ = true;
-      auto fd = OpenDirInRoot(host_, root_fd_, where.dir);
-      cached_status_ = fd.status();
-      cached_fd_ = fd.ok() ? std::move(fd).value() : UniqueFd();
+      cached_status_ = OpenDir(where.dir);
     }
     if (!cached_status_.ok()) {
       if (cached_status_.code() == StatusCode::kNotFound) {
@@ -122,7 +120,7 @@ class Verifier {
       return;
     }
     struct stat st;
-    Status s = host_.StatAt(cached_fd_.get(), where.name, &st);
+    Status s = host_.StatAt(dir_fd_, where.name, &st);
     if (!s.ok()) {
       if (s.code() == StatusCode::kNotFound) {
         AllFindings(g, FileProblem::kMissing, out);
@@ -175,7 +173,7 @@ class Verifier {
       Compare(g, algos, {std::move(actual)}, entry, out);
       return;
     }
-    auto fd = host_.OpenAt(cached_fd_.get(), name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    auto fd = host_.OpenAt(dir_fd_, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
     if (!fd.ok()) {
       if (fd.status().code() == StatusCode::kNotFound) {
         AllFindings(g, FileProblem::kMissing, out);
@@ -255,7 +253,7 @@ class Verifier {
         continue;
       }
       if (!target) {
-        auto t = host_.ReadLinkAt(cached_fd_.get(), name);
+        auto t = host_.ReadLinkAt(dir_fd_, name);
         if (!t.ok()) {
           out->warnings.push_back(f.path + ": " + t.status().message());
           return;
@@ -277,10 +275,52 @@ class Verifier {
   const std::vector<size_t>& order_;
   Shared& shared_;
   Slot* slot_ = nullptr;
+  // Opens `dir` (normalized, from SplitInRoot) into dir_fd_. Paths come in
+  // sorted order, so consecutive directories share most of their parents:
+  // the chain of directories opened for the previous one is kept and only
+  // the components past the shared prefix are opened (one openat each
+  // instead of one per component). A component that is not a plain
+  // directory (a symlink, or missing) is resolved from the root by
+  // OpenDirInRoot, as before, and ends the chain there.
+  Status OpenDir(const std::string& dir) {
+    std::vector<std::string_view> parts;
+    for (size_t i = 1; i < dir.size();) {
+      size_t j = dir.find('/', i);
+      if (j == std::string::npos) j = dir.size();
+      parts.push_back(std::string_view(dir).substr(i, j - i));
+      i = j + 1;
+    }
+    size_t common = 0;
+    while (common < parts.size() && common < chain_names_.size() &&
+           chain_names_[common] == parts[common]) {
+      ++common;
+    }
+    chain_names_.resize(common);
+    chain_fds_.resize(common);
+    for (size_t i = common; i < parts.size(); ++i) {
+      int parent = i == 0 ? root_fd_ : chain_fds_[i - 1].get();
+      auto fd = host_.OpenAt(parent, std::string(parts[i]), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+      if (!fd.ok()) {
+        auto resolved = OpenDirInRoot(host_, root_fd_, dir);
+        if (!resolved.ok()) return resolved.status();
+        fallback_fd_ = std::move(resolved).value();
+        dir_fd_ = fallback_fd_.get();
+        return Status::Ok();
+      }
+      chain_names_.emplace_back(parts[i]);
+      chain_fds_.push_back(std::move(fd).value());
+    }
+    dir_fd_ = chain_fds_.empty() ? root_fd_ : chain_fds_.back().get();
+    return Status::Ok();
+  }
+
   std::string cached_dir_;
   bool cache_valid_ = false;
   Status cached_status_;
-  UniqueFd cached_fd_;
+  std::vector<std::string> chain_names_;  // components of the last plain chain
+  std::vector<UniqueFd> chain_fds_;       // chain_fds_[i]: directory of components 0..i
+  UniqueFd fallback_fd_;                  // the last directory reached through a symlink
+  int dir_fd_ = -1;                       // borrowed: the directory of cached_dir_
   std::vector<char> buffer_;
 };
 
@@ -333,13 +373,13 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   shared.paths_total = groups.size();
   if (options.progress) shared.progress = &options.progress;
   std::vector<Slot> slots;
-  if (options.cache_out != nullptr || (!options.full && !options.cache.empty())) {
+  if (options.cache != nullptr) {
     slots.resize(groups.size());
     shared.slots = &slots;
   }
-  if (!options.full && !options.cache.empty()) {
+  if (options.cache != nullptr && !options.full && !options.cache->empty()) {
     // Both the rows and the groups are in path order: one merge.
-    auto reader = CacheReader::Open(options.cache, root);
+    auto reader = CacheReader::Open(*options.cache, root);
     if (!reader.ok()) {
       report.warnings.push_back("verification cache: " + reader.status().message() +
                                 "; every file is read");
@@ -370,6 +410,9 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
       }
     }
   }
+  // The rows are in the slots now; the blob's memory is not needed while
+  // files are read (it is about as large as the new one to be written).
+  if (options.cache != nullptr) std::string().swap(*options.cache);
 
   auto report_progress = [&](bool force) {
     if (shared.progress == nullptr) return;
@@ -410,8 +453,10 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   }
   report_progress(true);
 
-  if (options.cache_out != nullptr) {
-    CacheWriter writer(root);
+  if (options.cache != nullptr) {
+    size_t rows = 0;
+    for (const Slot& slot : slots) rows += slot.algo != DigestAlgo::kNone;
+    CacheWriter writer(root, rows);
     for (size_t k = 0; k < groups.size(); ++k) {
       const Slot& slot = slots[k];
       if (slot.algo == DigestAlgo::kNone) continue;
@@ -429,7 +474,7 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
       (void)writer.Add(row);
     }
     std::vector<Slot>().swap(slots);
-    *options.cache_out = writer.Finish();
+    *options.cache = writer.Finish();
   }
 
   for (Verifier::Output& o : outputs) {

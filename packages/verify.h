@@ -68,15 +68,16 @@ struct VerifyProgress {
 
 struct VerifyOptions {
   int jobs = 0;  // <= 0: one thread per core
-  // The previous run's cache blob (verify_cache.h); empty: none. A blob that
-  // is damaged, of another version or of another root is not used: a
-  // warning says why and every file is read.
-  std::string_view cache;
-  // Ignore `cache` and read every file (`--full`).
+  // The verification cache (verify_cache.h), optional. In: the previous
+  // run's blob, empty when there is none; a blob that is damaged, of
+  // another version or of another root is not used (a warning says why and
+  // every file is read). It is released as soon as its rows are loaded.
+  // Out: this run's blob, a row for every settled regular file whose digest
+  // is known (read now or taken from the cache).
+  std::string* cache = nullptr;
+  // Ignore the cache's rows and read every file (`--full`); the cache is
+  // still written.
   bool full = false;
-  // When set, receives this run's cache blob: a row for every settled
-  // regular file whose digest is known (read now or taken from the cache).
-  std::string* cache_out = nullptr;
   // A file whose mtime or ctime is this close to (or after) the moment it
   // was read gets no cache row (racy, see verify_cache.h).
   int64_t racy_window_ns = 2'000'000'000;

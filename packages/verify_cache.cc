@@ -53,7 +53,10 @@ bool KnownAlgo(uint8_t a) {
 
 }  // namespace
 
-CacheWriter::CacheWriter(std::string_view root) {
+CacheWriter::CacheWriter(std::string_view root, size_t rows_hint) {
+  // About 58 bytes a row on Debian: 20 of path past the shared prefix, 22 of
+  // stat tuple, 17 of MD5.
+  out_.reserve(kMagic.size() + root.size() + 8 + rows_hint * 60 + kChecksumSize);
   out_.append(kMagic);
   PutVarint(&out_, root.size());
   out_.append(root);

@@ -54,7 +54,8 @@ struct CacheRow {
 // Builds a cache blob. Rows must come in strictly ascending path order.
 class CacheWriter {
  public:
-  explicit CacheWriter(std::string_view root);
+  // `rows_hint`: the rows expected, to size the blob once.
+  explicit CacheWriter(std::string_view root, size_t rows_hint = 0);
   // kInvalidArgument when out of order or the digest does not fit its algo.
   Status Add(const CacheRow& row);
   size_t rows() const { return rows_; }

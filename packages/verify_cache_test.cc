@@ -133,9 +133,7 @@ class CachedVerifyTest : public ::testing::Test {
     VerifyOptions o;
     o.jobs = 2;
     o.full = full;
-    std::string old = cache_;
-    o.cache = old;
-    o.cache_out = &cache_;
+    o.cache = &cache_;
     auto report = VerifyOwnedFiles(host, root_.path(), db->files, o);
     EXPECT_TRUE(report.ok()) << report.status().message();
     last_ = *report;
