@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -124,6 +126,58 @@ TEST(PackagesOutputTest, VerifyJsonEscapesEveryStringOnce) {
   EXPECT_EQ(VerifyText(db, report),
             "T  /etc/a\\nb  (not a regular file: symlink, package t\\xffol 1.0\\t)\n"
             "1 modified (0 conffiles), 0 missing; 1 paths of 1 packages checked\n");
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(PackagesCommandTest, VerificationCacheFile) {
+  TempRoot root, state;
+  BuildDpkgRoot(root);
+  const std::string cache = state.Abs("sub/verify.cache");
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache}, DefaultHost(),
+                             out, err),
+            0);
+  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");  // directory created, cache written
+
+  // A damaged cache: a warning, every file read, a good cache written back.
+  state.Write("sub/verify.cache", "garbage");
+  out.str("");
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache}, DefaultHost(),
+                             out, err),
+            0);
+  EXPECT_EQ(err.str(),
+            "driftwatch: warning: verification cache: not a driftwatch verification cache; "
+            "every file is read\n");
+  EXPECT_EQ(out.str(), "0 modified (0 conffiles), 0 missing; 12 paths of 2 packages checked\n");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");
+
+  // --full does not read it (no warning) but rewrites it.
+  state.Write("sub/verify.cache", "garbage");
+  err.str("");
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache, "--full"},
+                             DefaultHost(), out, err),
+            0);
+  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");
+
+  // --no-cache neither reads nor writes; other roots have no default cache
+  // (nothing new appears in the state directory).
+  EXPECT_EQ(
+      cli::RunPackages({"verify", "--root", root.path(), "--no-cache"}, DefaultHost(), out, err),
+      0);
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path()}, DefaultHost(), out, err), 0);
+  EXPECT_EQ(err.str(), "");
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(state.path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2u);  // sub/ and sub/verify.cache
 }
 
 TEST(PackagesCommandTest, Errors) {

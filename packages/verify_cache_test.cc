@@ -289,5 +289,25 @@ TEST_F(CachedVerifyTest, CorruptOrForeignCacheIsIgnoredWithAWarning) {
   EXPECT_EQ(ReadAll(cache_, root_.path()).size(), 4u);
 }
 
+TEST(VerifyProgressTest, LastReportCoversEveryPath) {
+  testing::TempRoot root;
+  BuildDpkgRoot(root);
+  auto db = ReadPackageDb(DefaultHost(), root.path(), true);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  std::vector<VerifyProgress> seen;
+  VerifyOptions o;
+  o.jobs = 2;
+  o.progress = [&](const VerifyProgress& p) { seen.push_back(p); };
+  auto report = VerifyOwnedFiles(DefaultHost(), root.path(), db->files, o);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_FALSE(seen.empty());
+  const VerifyProgress& last = seen.back();
+  EXPECT_EQ(last.paths_total, report->paths_checked);
+  EXPECT_EQ(last.paths_done, last.paths_total);
+  EXPECT_EQ(last.files_hashed, 4u);
+  EXPECT_EQ(last.bytes_hashed, report->bytes_hashed);
+  EXPECT_EQ(last.files_cached, 0u);
+}
+
 }  // namespace
 }  // namespace driftwatch::packages
