@@ -371,6 +371,9 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   shared.started_ns = host.NowNs();
   shared.racy_window_ns = options.racy_window_ns;
   shared.paths_total = groups.size();
+  // The first report after one interval: an estimate from the first few
+  // paths says little.
+  shared.last_progress_ns = host.MonotonicNs();
   if (options.progress) shared.progress = &options.progress;
   std::vector<Slot> slots;
   if (options.cache != nullptr) {
