@@ -1,10 +1,17 @@
 #include "cli/packages_cmd.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/packages_output.h"
+#include "core/hash.h"
 #include "packages/installed.h"
 #include "packages/verify.h"
 
@@ -16,13 +23,71 @@ int Error(std::ostream& err, const Status& s) {
   return kExitError;
 }
 
+// A cache file larger than this is not read (about 60 bytes a file are
+// expected: a whole distribution stays far below).
+constexpr size_t kMaxCacheBytes = 256 << 20;
+
 struct PackagesFlags {
   std::string root = "/";
   std::string format = "text";
   int jobs = 0;
+  bool full = false;
+  bool no_cache = false;
+  std::string cache;  // empty: the default for root "/", none for other roots
 };
 
-int Packages(const PackagesFlags& f, bool verify, Host& host, std::ostream& out,
+// Where the verification cache of `root` lives: --cache, else for the host
+// itself ("/") packages-verify.cache beside the agent store
+// ($DRIFTWATCH_DB's directory, else /var/lib/driftwatch). Other roots
+// (a container's rootfs) have no default: they come and go.
+std::string CachePath(const PackagesFlags& f) {
+  if (f.no_cache) return "";
+  if (!f.cache.empty()) return f.cache;
+  if (f.root != "/") return "";
+  std::string dir = "/var/lib/driftwatch";
+  if (const char* db = std::getenv("DRIFTWATCH_DB"); db != nullptr && *db != '\0') {
+    std::string p = db;
+    size_t slash = p.rfind('/');
+    dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+  }
+  return dir + "/packages-verify.cache";
+}
+
+// "verifying: 51234 of 146169 paths (35%), 12034 cached, 410.2 MB/s, ~6 s left"
+// redrawn in place on a terminal; cleared when done.
+class VerifyProgressLine {
+ public:
+  explicit VerifyProgressLine(std::ostream& err)
+      : err_(err), start_(std::chrono::steady_clock::now()) {}
+  void Update(const packages::VerifyProgress& p) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (secs <= 0 || p.paths_total == 0) return;
+    double share = static_cast<double>(p.paths_done) / static_cast<double>(p.paths_total);
+    double rate = static_cast<double>(p.paths_done) / secs;
+    double left = rate > 0 ? static_cast<double>(p.paths_total - p.paths_done) / rate : 0;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "\r\033[K  verifying: %llu of %llu paths (%.0f%%), %llu cached, %.1f MB/s, "
+                  "~%.0f s left",
+                  static_cast<unsigned long long>(p.paths_done),
+                  static_cast<unsigned long long>(p.paths_total), share * 100,
+                  static_cast<unsigned long long>(p.files_cached),
+                  static_cast<double>(p.bytes_hashed) / secs / 1e6, left);
+    err_ << line << std::flush;
+    drawn_ = true;
+  }
+  void Done() {
+    if (drawn_) err_ << "\r\033[K" << std::flush;
+    drawn_ = false;
+  }
+
+ private:
+  std::ostream& err_;
+  std::chrono::steady_clock::time_point start_;
+  bool drawn_ = false;
+};
+
+int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ostream& out,
              std::ostream& err) {
   const std::string& root = f.root;
   const bool json = f.format == "json";
@@ -35,8 +100,43 @@ int Packages(const PackagesFlags& f, bool verify, Host& host, std::ostream& out,
 
   auto db = packages::ReadPackageDb(host, root, /*with_files=*/true);
   if (!db.ok()) return Error(err, db.status());
-  auto report = packages::VerifyOwnedFiles(host, root, db->files, f.jobs);
+  packages::VerifyOptions options;
+  options.jobs = f.jobs;
+  options.full = f.full;
+  const std::string cache_path = CachePath(f);
+  std::string cache;
+  std::vector<std::string> cache_warnings;
+  if (!cache_path.empty()) {
+    options.cache = &cache;
+    if (!f.full) {
+      auto blob = host.ReadFile(cache_path, kMaxCacheBytes);
+      if (blob.ok()) {
+        cache = std::move(blob).value();
+      } else if (blob.status().code() != StatusCode::kNotFound) {
+        cache_warnings.push_back("verification cache not read: " + blob.status().message());
+      }
+    }
+  }
+  std::optional<VerifyProgressLine> progress;
+  if (tty) {
+    progress.emplace(err);
+    options.progress = [&](const packages::VerifyProgress& p) { progress->Update(p); };
+  }
+  auto report = packages::VerifyOwnedFiles(host, root, db->files, options);
+  if (progress) progress->Done();
   if (!report.ok()) return Error(err, report.status());
+  if (!cache_path.empty()) {
+    const size_t slash = cache_path.rfind('/');
+    Status saved;
+    if (slash != std::string::npos && slash > 0) {
+      saved = MakeDirs(host, cache_path.substr(0, slash), 0755);
+    }
+    if (saved.ok()) {
+      saved = host.WriteFileAtomic(cache_path, cache, 0600);
+    }
+    if (!saved.ok()) cache_warnings.push_back("verification cache not saved: " + saved.message());
+  }
+  for (std::string& w : cache_warnings) report->warnings.push_back(std::move(w));
   if (json) {
     out << VerifyJson(root, *db, *report);
   } else {
@@ -55,21 +155,30 @@ void AddRootAndFormat(CLI::App* cmd, PackagesFlags* f) {
 
 }  // namespace
 
-void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err) {
+void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err, bool tty) {
   auto list = std::make_shared<PackagesFlags>();
   CLI::App* cmd = cmdline::AddCommand(
       root, "packages", "installed packages (dpkg, rpm, apk); packages verify",
-      [list, &host, &out, &err] { return Packages(*list, false, host, out, err); });
+      [list, &host, &out, &err] { return Packages(*list, false, false, host, out, err); });
   AddRootAndFormat(cmd, list.get());
   auto v = std::make_shared<PackagesFlags>();
   CLI::App* verify = cmdline::AddCommand(
       *cmd, "verify",
       "package-owned files that differ from the package managers' checksums (exit 1)",
-      [v, &host, &out, &err] { return Packages(*v, true, host, out, err); });
+      [v, &host, &out, &err, tty] { return Packages(*v, true, tty, host, out, err); });
   AddRootAndFormat(verify, v.get());
   verify->add_option("--jobs", v->jobs, "files hashed in parallel")
       ->type_name("N")
       ->check(cmdline::IntegerRange(1, 64));
+  verify->add_flag("--full", v->full,
+                   "re-read every file, whatever the verification cache says (the cache is "
+                   "rewritten)");
+  verify
+      ->add_option("--cache", v->cache,
+                   "the verification cache (default for --root /: packages-verify.cache "
+                   "beside the agent store; other roots: none)")
+      ->type_name("FILE");
+  verify->add_flag("--no-cache", v->no_cache, "neither read nor write a verification cache");
 }
 
 int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,
@@ -81,6 +190,8 @@ int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& 
   return program.Run(all, out, err);
 }
 
-void AddPackagesCommand(CLI::App& root) { AddPackages(root, DefaultHost(), std::cout, std::cerr); }
+void AddPackagesCommand(CLI::App& root) {
+  AddPackages(root, DefaultHost(), std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1);
+}
 
 }  // namespace driftwatch::cli

@@ -3,6 +3,7 @@
 //
 //   driftwatch packages [--root DIR] [--format text|json]
 //   driftwatch packages verify [--root DIR] [--format text|json] [--jobs N]
+//                              [--full] [--cache FILE | --no-cache]
 //
 // Exit codes: 0 clean (or a listing), 1 differences found, 2 error.
 // AddPackagesCommand (cli/commands.h) is AddPackages on DefaultHost() with
@@ -21,8 +22,10 @@
 
 namespace driftwatch::cli {
 
-// Adds `packages` and `packages verify` under `root`.
-void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err);
+// Adds `packages` and `packages verify` under `root`. With `tty`, verify
+// draws a progress line on `err`.
+void AddPackages(CLI::App& root, Host& host, std::ostream& out, std::ostream& err,
+                 bool tty = false);
 
 // `driftwatch packages ARGS...` alone, as the driftwatch program runs it.
 int RunPackages(const std::vector<std::string>& args, Host& host, std::ostream& out,

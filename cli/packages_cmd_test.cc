@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -89,7 +91,8 @@ TEST(PackagesCommandTest, ListAndVerifyOutputs) {
                 "md5sums\",\"severity\":\"medium\",\"version\":\"1:1.3-1\"}],"
                 "\"root\":\"" +
                 root.path() +
-                "\",\"summary\":{\"bytes_hashed\":40,\"conffiles_modified\":1,\"files_hashed\":3,"
+                "\",\"summary\":{\"bytes_hashed\":40,\"conffiles_modified\":1,\"files_cached\":0,"
+                "\"files_hashed\":3,"
                 "\"missing\":1,\"modified\":1,\"packages\":2,\"paths_checked\":12,\"warnings\":0},"
                 "\"warnings\":[]}\n");
 }
@@ -116,12 +119,65 @@ TEST(PackagesOutputTest, VerifyJsonEscapesEveryStringOnce) {
             R"("new":{"link":"/x\\\\y","type":"symlink"},"package":"t\\xffol",)"
             R"("path":"/etc/a\\nb","problem":"type","rule":"dpkg list","severity":"medium",)"
             R"("version":"1.0\\t"}],"root":"/r\\xff","summary":{"bytes_hashed":0,)"
-            R"("conffiles_modified":0,"files_hashed":0,"missing":0,"modified":1,"packages":1,)"
+            R"("conffiles_modified":0,"files_cached":0,"files_hashed":0,"missing":0,"modified":1,)"
+            R"("packages":1,)"
             R"("paths_checked":1,"warnings":1},"warnings":["/etc/\"q\": permission denied"]})"
             "\n");
   EXPECT_EQ(VerifyText(db, report),
             "T  /etc/a\\nb  (not a regular file: symlink, package t\\xffol 1.0\\t)\n"
             "1 modified (0 conffiles), 0 missing; 1 paths of 1 packages checked\n");
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(PackagesCommandTest, VerificationCacheFile) {
+  TempRoot root, state;
+  BuildDpkgRoot(root);
+  const std::string cache = state.Abs("sub/verify.cache");
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache}, DefaultHost(),
+                             out, err),
+            0);
+  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");  // directory created, cache written
+
+  // A damaged cache: a warning, every file read, a good cache written back.
+  state.Write("sub/verify.cache", "garbage");
+  out.str("");
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache}, DefaultHost(),
+                             out, err),
+            0);
+  EXPECT_EQ(err.str(),
+            "driftwatch: warning: verification cache: not a driftwatch verification cache; "
+            "every file is read\n");
+  EXPECT_EQ(out.str(), "0 modified (0 conffiles), 0 missing; 12 paths of 2 packages checked\n");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");
+
+  // --full does not read it (no warning) but rewrites it.
+  state.Write("sub/verify.cache", "garbage");
+  err.str("");
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path(), "--cache", cache, "--full"},
+                             DefaultHost(), out, err),
+            0);
+  EXPECT_EQ(err.str(), "");
+  EXPECT_EQ(Slurp(cache).substr(0, 8), "DWPKGVC1");
+
+  // --no-cache neither reads nor writes; other roots have no default cache
+  // (nothing new appears in the state directory).
+  EXPECT_EQ(
+      cli::RunPackages({"verify", "--root", root.path(), "--no-cache"}, DefaultHost(), out, err),
+      0);
+  EXPECT_EQ(cli::RunPackages({"verify", "--root", root.path()}, DefaultHost(), out, err), 0);
+  EXPECT_EQ(err.str(), "");
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(state.path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2u);  // sub/ and sub/verify.cache
 }
 
 TEST(PackagesCommandTest, Errors) {

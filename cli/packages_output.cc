@@ -128,6 +128,7 @@ std::string VerifyJson(const std::string& root, const PackageDb& db, const Verif
   summary["paths_checked"] = value::number(s.paths_checked);
   summary["files_hashed"] = value::number(report.files_hashed);
   summary["bytes_hashed"] = value::number(report.bytes_hashed);
+  summary["files_cached"] = value::number(report.files_cached);
   summary["modified"] = value::number(s.modified);
   summary["conffiles_modified"] = value::number(s.conffiles);
   summary["missing"] = value::number(s.missing);

@@ -14,13 +14,19 @@ namespace {
 
 // Appends `part` (already sorted) to `db`, keeping indices valid. Managers
 // are appended in name order (apk, dpkg, rpm), so the result stays sorted.
+// The file lists are the bulk of a package database (about 170,000 files on a
+// desktop Debian): taken over whole when db has none yet, else appended into
+// room reserved once, never grown by doubling while both lists are alive.
 void Append(PackageDb* db, PackageDb part) {
   size_t offset = db->packages.size();
   for (Package& p : part.packages) db->packages.push_back(std::move(p));
-  for (OwnedFile& f : part.files) {
-    f.package_index += offset;
-    db->files.push_back(std::move(f));
+  for (OwnedFile& f : part.files) f.package_index += offset;
+  if (db->files.empty()) {
+    db->files = std::move(part.files);
+    return;
   }
+  db->files.reserve(db->files.size() + part.files.size());
+  for (OwnedFile& f : part.files) db->files.push_back(std::move(f));
 }
 
 }  // namespace

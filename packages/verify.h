@@ -15,11 +15,17 @@
 // Files that cannot be read (EACCES, EIO, changed while being read) are
 // warnings, not findings.
 //
+// With a verification cache (verify_cache.h, VerifyOptions), a regular file
+// whose lstat tuple equals its cached row's is not opened: its cached digest
+// is compared with the expected one. Files owned with several algorithms and
+// digests longer than 32 bytes are always read.
+//
 // Thread-safety: reentrant; the Host must be thread-safe (it is by contract).
 #ifndef DRIFTWATCH_PACKAGES_VERIFY_H_
 #define DRIFTWATCH_PACKAGES_VERIFY_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,12 +55,45 @@ struct VerifyReport {
   uint64_t paths_checked = 0;
   uint64_t files_hashed = 0;
   uint64_t bytes_hashed = 0;
+  uint64_t files_cached = 0;  // regular files whose digest came from the cache
+};
+
+struct VerifyProgress {
+  uint64_t paths_done = 0;
+  uint64_t paths_total = 0;
+  uint64_t files_hashed = 0;
+  uint64_t bytes_hashed = 0;
+  uint64_t files_cached = 0;
+};
+
+struct VerifyOptions {
+  int jobs = 0;  // <= 0: one thread per core
+  // The verification cache (verify_cache.h), optional. In: the previous
+  // run's blob, empty when there is none; a blob that is damaged, of
+  // another version or of another root is not used (a warning says why and
+  // every file is read). It is released as soon as its rows are loaded.
+  // Out: this run's blob, a row for every settled regular file whose digest
+  // is known (read now or taken from the cache).
+  std::string* cache = nullptr;
+  // Ignore the cache's rows and read every file (`--full`); the cache is
+  // still written.
+  bool full = false;
+  // A file whose mtime or ctime is this close to (or after) the moment it
+  // was read gets no cache row (racy, see verify_cache.h).
+  int64_t racy_window_ns = 2'000'000'000;
+  // Called now and then from worker threads, never concurrently; optional.
+  std::function<void(const VerifyProgress&)> progress;
 };
 
 // Verifies `files` below `root`. jobs <= 0 means one thread per core.
 // Fails only when root itself cannot be opened.
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files, int jobs);
+// The same with a cache and progress. A cache that cannot be used adds a
+// warning "verification cache: ..." and never fails the verification.
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
+                                      const std::vector<OwnedFile>& files,
+                                      const VerifyOptions& options);
 
 // One package-file-modified event for a finding: path and package from the
 // file, rule from the file ("dpkg md5sums", "dpkg conffiles", "dpkg list",

@@ -2,19 +2,24 @@
 // it with `dpkg --root` into a throw-away root, tampers with the installed
 // files, and checks that `driftwatch packages verify` flags exactly the paths
 // `dpkg --verify --root` flags.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
 
 #include "cli/packages_cmd.h"
+#include "packages/installed.h"
 #include "packages/test_util.h"
 #include "packages/verify.h"
+#include "tests/testing/fault_host.h"
 
 namespace driftwatch::packages {
 namespace {
@@ -107,6 +112,32 @@ class DpkgVerifyTest : public ::testing::Test {
     return out;
   }
 
+  // The paths flagged by a verification with the cache of the previous
+  // call, on a clock a minute ahead (so the files just installed count as
+  // settled and get cache rows).
+  std::set<std::string> CachedPaths(VerifyReport* report) {
+    testutil::FaultHost host(DefaultHost());
+    host.SetClock([] {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             60'000'000'000;
+    });
+    auto db = ReadPackageDb(host, root_, true);
+    EXPECT_TRUE(db.ok()) << db.status().message();
+    VerifyOptions o;
+    o.jobs = 2;
+    o.cache = &cache_;
+    auto r = VerifyOwnedFiles(host, root_, db->files, o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::set<std::string> out;
+    if (!r.ok()) return out;
+    EXPECT_EQ(r->warnings, std::vector<std::string>{});
+    for (const FileFinding& f : r->findings) out.insert(db->files[f.file].path);
+    *report = *r;
+    return out;
+  }
+
   void Divert(const std::string& from, const std::string& to) {
     ASSERT_EQ(Shell("dpkg-divert --root=" + Quote(root_) + " --local --rename --divert " + to +
                     " --add " + from + " >/dev/null")
@@ -116,6 +147,7 @@ class DpkgVerifyTest : public ::testing::Test {
 
   TempRoot work_;
   std::string root_;
+  std::string cache_;
 };
 
 TEST_F(DpkgVerifyTest, CleanInstallAgrees) {
@@ -163,6 +195,38 @@ TEST_F(DpkgVerifyTest, TamperedFilesAgreeWithDpkg) {
             "D  /usr/share/doc/dwtest  (missing, package dwtest 1.0-1)\n"
             "D  /usr/share/doc/dwtest/README  (missing, package dwtest 1.0-1)\n"
             "3 modified (1 conffiles), 5 missing; 20 paths of 1 packages checked\n");
+}
+
+// Cold, then from the cache, then after changes the cache must not hide: the
+// same paths as dpkg every time.
+TEST_F(DpkgVerifyTest, CachedVerdictsAgreeWithDpkg) {
+  const TempRoot& w = work_;
+  w.Write("root/usr/bin/dwtest", "#!/bin/sh\necho tampered\n");
+  w.Remove("root/usr/lib/dwtest/data2");
+  VerifyReport report;
+  const std::set<std::string> first = {"/usr/bin/dwtest", "/usr/lib/dwtest/data2"};
+  EXPECT_EQ(DpkgVerifyPaths(root_), first);
+  EXPECT_EQ(CachedPaths(&report), first);  // cold: builds the cache
+  EXPECT_EQ(report.files_cached, 0u);
+  const uint64_t hashed = report.files_hashed;
+  EXPECT_EQ(CachedPaths(&report), first);  // from the cache
+  EXPECT_EQ(report.files_hashed, 0u);
+  EXPECT_EQ(report.files_cached, hashed);
+
+  // Same size, mtime put back as `touch -d` would; and one replaced by rename.
+  struct stat st {};
+  ASSERT_EQ(::lstat(w.Abs("root/usr/lib/dwtest/data1").c_str(), &st), 0);
+  w.Write("root/usr/lib/dwtest/data1", "DATA 1\n");
+  timespec times[2] = {st.st_mtim, st.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, w.Abs("root/usr/lib/dwtest/data1").c_str(), times, 0), 0);
+  w.Write("root/usr/lib/dwtest/data4.new", "DATA 4\n");
+  std::filesystem::rename(w.Abs("root/usr/lib/dwtest/data4.new"),
+                          w.Abs("root/usr/lib/dwtest/data4"));
+  const std::set<std::string> second = {"/usr/bin/dwtest", "/usr/lib/dwtest/data1",
+                                        "/usr/lib/dwtest/data2", "/usr/lib/dwtest/data4"};
+  EXPECT_EQ(DpkgVerifyPaths(root_), second);
+  EXPECT_EQ(CachedPaths(&report), second);
+  EXPECT_EQ(report.files_hashed, 2u);
 }
 
 // dpkg attaches md5sums to the original path, so `dpkg --verify` only checks
