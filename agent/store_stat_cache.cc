@@ -81,7 +81,14 @@ std::string EncodeStatRows(const std::vector<CachedStat>& rows) {
     out.push_back(static_cast<char>(r.digest.algo));
     out.append(reinterpret_cast<const char*>(r.digest.bytes.data()), r.digest.size());
     out.push_back(r.has_xattrs ? 1 : 0);
-    if (r.has_xattrs) out.append(r.xattrs.Bytes());
+    if (r.has_xattrs) {
+      char x[16];
+      for (int i = 0; i < 8; ++i) {
+        x[i] = static_cast<char>(r.xattrs.high >> (56 - 8 * i));
+        x[8 + i] = static_cast<char>(r.xattrs.low >> (56 - 8 * i));
+      }
+      out.append(x, sizeof x);
+    }
   }
   return out;
 }

@@ -312,9 +312,9 @@ int Scan(const ScanFlags& f) {
   if (store.ok() && (*store)->BeginScanReads().ok()) {
     so.cache = store->get();
   } else {
-    notes.push_back("stat cache not used, every file read: " +
-                    (store.ok() ? std::string("its reads could not start")
-                                : store.status().message()));
+    notes.push_back(
+        "stat cache not used, every file read: " +
+        (store.ok() ? std::string("its reads could not start") : store.status().message()));
   }
   if (opts->progress) {
     opts->progress->Start(0);
