@@ -68,24 +68,34 @@ Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
   if (!fd.ok() && fd.status().code() == StatusCode::kPermissionDenied) {
     fd = host.OpenAt(dir_fd, name, base);  // O_NOATIME needs ownership or CAP_FOWNER
   }
-  if (!fd.ok()) return fd.status().WithContext(EscapePath(path));
-  struct stat st;
-  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &st).WithContext(EscapePath(path)));
-  if (!S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev) {
-    return Status::NotFound(EscapePath(path) + ": replaced during scan");
-  }
-  if (st.st_size > static_cast<off_t>(kReadChunk)) {
-    posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
+  // Paths are escaped only for an error: EscapePath on every file was a
+  // tenth of a baseline's instructions (docs/decisions.md, "Small files").
+  auto failed = [&](const Status& s) { return s.WithContext(EscapePath(path)); };
+  if (!fd.ok()) return failed(fd.status());
+  // One fstat, after the read: it tells whether the file opened is the one
+  // stat'ed (same inode, still regular) and whether it changed while read.
+  // A separate fstat before the read was one system call in seven per small
+  // file (docs/decisions.md, "Small files"). What replaced the file in
+  // between is opened O_NONBLOCK and never hashed; a read error there is
+  // reported as the replacement it is.
+  struct stat after;
+  auto replaced = [&]() -> bool {
+    return host.Fstat(fd->get(), &after).ok() &&
+           (!S_ISREG(after.st_mode) || after.st_ino != before.st_ino ||
+            after.st_dev != before.st_dev);
+  };
+  const auto size = static_cast<uint64_t>(before.st_size);
+  if (size > kReadChunk) posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
   Hasher hasher(algo);
   uint64_t total = 0;
-  if (keep != nullptr && static_cast<uint64_t>(st.st_size) <= keep_max) {
-    keep->reserve(static_cast<size_t>(st.st_size));
-  }
+  if (keep != nullptr && size <= keep_max) keep->reserve(static_cast<size_t>(size));
   for (;;) {
     auto n = host.Read(fd->get(), buffer.get(), kReadChunk);
-    if (!n.ok()) return n.status().WithContext(EscapePath(path));
+    if (!n.ok()) {
+      if (replaced()) return Status::NotFound(EscapePath(path) + ": replaced during scan");
+      return failed(n.status());
+    }
     if (*n == 0) break;
     hasher.Update(buffer.get(), *n);
     total += *n;
@@ -96,9 +106,15 @@ Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
         std::string().swap(*keep);  // grew past the cap: not kept
       }
     }
+    // All the bytes the size promised: no read for the end of file (one
+    // system call per small file). Bytes appended since are seen by the
+    // fstat below (a new size), or by the racy rule at the next scan.
+    if (total == size) break;
   }
-  struct stat after;
-  DW_RETURN_IF_ERROR(host.Fstat(fd->get(), &after).WithContext(EscapePath(path)));
+  if (Status s = host.Fstat(fd->get(), &after); !s.ok()) return failed(s);
+  if (!S_ISREG(after.st_mode) || after.st_ino != before.st_ino || after.st_dev != before.st_dev) {
+    return Status::NotFound(EscapePath(path) + ": replaced during scan");
+  }
   FileDigest out;
   out.digest = hasher.Finish();
   out.bytes = total;

@@ -272,7 +272,7 @@ TEST(JournalSchemaTest, MigratesAVersion2Store) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 6);
+  EXPECT_EQ(kStoreSchemaVersion, 7);
 }
 
 }  // namespace

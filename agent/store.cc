@@ -10,8 +10,6 @@ using sqlite::Stmt;
 
 namespace {
 
-constexpr size_t kFlushRows = 20000;
-
 // Schema v1. Documented in docs/store.md; a change needs a new version and a
 // migration step in Store::Migrate().
 constexpr const char* kSchemaV1 = R"sql(
@@ -162,6 +160,15 @@ CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
 BEGIN SELECT RAISE(ABORT, 'chain records are never deleted'); END;
 )sql";
 
+// Schema v7: the stat cache, one row per host directory (store_stat_cache.h).
+constexpr const char* kSchemaV7 = R"sql(
+DROP TABLE IF EXISTS stat_cache;
+CREATE TABLE stat_cache(
+  dir BLOB PRIMARY KEY,
+  rows BLOB NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 sqlite::DbOptions AgentDbOptions(bool read_only, bool exclusive) {
@@ -212,6 +219,7 @@ Status Store::Migrate() {
         Stmt q, db_->Prepare("SELECT version FROM schema_versions WHERE component='store'"));
     DW_ASSIGN_OR_RETURN(bool found, q.Step());
     int64_t version = found ? q.Int(0) : 0;
+    q.Reset();  // a pending read would lock the tables a migration drops
     if (version > kStoreSchemaVersion) {
       return Status::Unsupported(db_->path() + ": store schema version " + std::to_string(version) +
                                  " is newer than this driftwatch supports (" +
@@ -243,6 +251,12 @@ Status Store::Migrate() {
       DW_RETURN_IF_ERROR(db_->Exec(kSchemaV6));
       if (version >= 1) DW_RETURN_IF_ERROR(AdoptHistoryLocked());
     }
+    if (version < 7) {
+      // v7: the stat cache packs a directory's rows in one row
+      // (store_stat_cache.h). Its old rows are dropped: a cache, refilled by
+      // the next scan.
+      DW_RETURN_IF_ERROR(db_->Exec(kSchemaV7));
+    }
     // A current store is not written to: opening it must work on a full disk.
     if (version == kStoreSchemaVersion) return Status::Ok();
     DW_ASSIGN_OR_RETURN(
@@ -262,15 +276,6 @@ Status Store::Put(const Hash128& id, std::string serialized) {
   pending_bytes_ += serialized.size() + 16;
   pending_trees_.emplace_back(id, std::move(serialized));
   if (pending_bytes_ >= kStoreFlushBytes) return FlushLocked();
-  return Status::Ok();
-}
-
-Status Store::StoreDir(const std::string& dir, std::vector<CachedStat> rows) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!write_failure_.ok()) return Status::Ok();  // the cache is an optimisation
-  pending_rows_ += rows.size() + 1;
-  pending_dirs_.emplace_back(dir, std::move(rows));
-  if (pending_rows_ >= kFlushRows) return FlushLocked();
   return Status::Ok();
 }
 
@@ -297,32 +302,7 @@ Status Store::FlushLocked() {
       DW_RETURN_IF_ERROR(put.BindBlob(1, id.Bytes()).BindBlob(2, data).Run());
     }
     DW_RETURN_IF_ERROR(WritePendingContentLocked());
-    DW_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM stat_cache WHERE dir = ?"));
-    DW_ASSIGN_OR_RETURN(Stmt ins,
-                        db_->Prepare("INSERT OR REPLACE INTO stat_cache(dir, name, dev, ino, size, "
-                                     "mtime_ns, ctime_ns, scan_ns,"
-                                     " digest, xattrs) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    for (const auto& [dir, rows] : pending_dirs_) {
-      DW_RETURN_IF_ERROR(del.BindBlob(1, dir).Run());
-      for (const CachedStat& r : rows) {
-        std::string digest(1, static_cast<char>(r.digest.algo));
-        digest.append(reinterpret_cast<const char*>(r.digest.bytes.data()), r.digest.size());
-        ins.BindBlob(1, dir)
-            .BindBlob(2, r.name)
-            .Bind(3, static_cast<int64_t>(r.dev))
-            .Bind(4, static_cast<int64_t>(r.ino))
-            .Bind(5, static_cast<int64_t>(r.size))
-            .Bind(6, r.mtime_ns)
-            .Bind(7, r.ctime_ns)
-            .Bind(8, r.scan_ns)
-            .BindBlob(9, digest);
-        if (r.has_xattrs)
-          ins.BindBlob(10, r.xattrs.Bytes());
-        else
-          ins.BindNull(10);
-        DW_RETURN_IF_ERROR(ins.Run());
-      }
-    }
+    DW_RETURN_IF_ERROR(WritePendingDirsLocked());
     return Status::Ok();
   });
   if (!s.ok() && keep_on_write_failure_) {
@@ -366,22 +346,6 @@ Result<Tree> Store::Get(const Hash128& id) {
   return tree;
 }
 
-Status Store::OpenReaderLocked() {
-  if (load_dir_) return Status::Ok();
-  Db* db = db_.get();  // exclusive_: the one connection, used under mu_
-  if (!exclusive_) {
-    DW_ASSIGN_OR_RETURN(reader_, Db::Open(db_->path(), AgentDbOptions(/*read_only=*/true)));
-    db = reader_.get();
-  }
-  DW_ASSIGN_OR_RETURN(
-      Stmt q,
-      db->Prepare(
-          "SELECT name, dev, ino, size, mtime_ns, ctime_ns, scan_ns, digest, xattrs FROM stat_cache"
-          " WHERE dir = ? ORDER BY name"));
-  load_dir_ = std::move(q);
-  return Status::Ok();
-}
-
 std::unique_lock<std::mutex> Store::LockDbForReads() {
   if (!exclusive_) return {};
   return std::unique_lock<std::mutex>(mu_);  // after read_mu_, never before
@@ -404,43 +368,6 @@ void Store::EndScanReads() {
   load_dir_->Reset();
   if (!exclusive_) reader_->Exec("COMMIT").IgnoreError();
   in_scan_ = false;
-}
-
-Result<std::vector<CachedStat>> Store::LoadDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  auto db_lock = LockDbForReads();
-  DW_RETURN_IF_ERROR(OpenReaderLocked());
-  Stmt& q = *load_dir_;
-  q.Reset();
-  q.BindBlob(1, dir);
-  std::vector<CachedStat> out;
-  for (;;) {
-    DW_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    CachedStat c;
-    c.name = q.Text(0);
-    c.dev = static_cast<uint64_t>(q.Int(1));
-    c.ino = static_cast<uint64_t>(q.Int(2));
-    c.size = static_cast<uint64_t>(q.Int(3));
-    c.mtime_ns = q.Int(4);
-    c.ctime_ns = q.Int(5);
-    c.scan_ns = q.Int(6);
-    std::string d = q.Text(7);
-    if (d.empty() || static_cast<uint8_t>(d[0]) > 2) continue;
-    c.digest.algo = static_cast<HashAlgo>(d[0]);
-    if (d.size() != 1 + c.digest.size()) continue;
-    std::copy(d.begin() + 1, d.end(), c.digest.bytes.begin());
-    if (!q.IsNull(8)) {
-      auto x = Hash128::FromBytes(q.Text(8));
-      if (!x.ok()) continue;
-      c.has_xattrs = true;
-      c.xattrs = *x;
-    }
-    out.push_back(std::move(c));
-  }
-  q.Reset();
-  // SQLite orders BLOBs with memcmp, like std::string: already sorted.
-  return out;
 }
 
 }  // namespace driftwatch::agent

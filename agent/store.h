@@ -39,10 +39,12 @@
 
 namespace driftwatch::agent {
 
-constexpr int kStoreSchemaVersion = 6;
+constexpr int kStoreSchemaVersion = 7;
 
 // Buffered writes (trees, kept content) are flushed at this many bytes.
 constexpr size_t kStoreFlushBytes = 8 << 20;
+// Buffered stat-cache rows are flushed at this many files.
+constexpr size_t kStatCacheFlushRows = 20000;
 // No kept blob is larger (rules cap content_max there); a stored row that
 // claims more is damaged.
 constexpr uint64_t kMaxKeptBlobBytes = rules::kMaxContentMaxBytes;
@@ -261,6 +263,9 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   // Writes pending_blobs_ and pending_xattrs_ (inside FlushLocked's
   // transaction).
   Status WritePendingContentLocked();
+  // Writes pending_dirs_ (inside FlushLocked's transaction;
+  // store_stat_cache.cc).
+  Status WritePendingDirsLocked();
   // Prune's sweep, one walk from `roots`: keeps the trees reachable from
   // them, and the blobs and xattr sets an entry of those trees or of a
   // history event refers to; deletes the rest.
@@ -283,7 +288,8 @@ class Store final : public TreeSink, public TreeSource, public StatCache, public
   std::unique_ptr<sqlite::Db> db_;
   std::vector<std::pair<Hash128, std::string>> pending_trees_;
   size_t pending_bytes_ = 0;
-  std::vector<std::pair<std::string, std::vector<CachedStat>>> pending_dirs_;
+  // Host directory -> its stat-cache rows, packed (EncodeStatRows).
+  std::vector<std::pair<std::string, std::string>> pending_dirs_;
   size_t pending_rows_ = 0;
   // Kept content not yet written: digest key -> (raw size, zstd frame), and
   // xattr sets by id -> serialized set. Also where they stay after a kept

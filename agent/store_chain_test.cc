@@ -142,7 +142,7 @@ TEST(StoreChainTest, MigratesV5ToV6) {
   ASSERT_TRUE(v.ok());
   ASSERT_TRUE(*v->Step());
   EXPECT_EQ(v->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 6);
+  EXPECT_EQ(kStoreSchemaVersion, 7);
 }
 
 }  // namespace

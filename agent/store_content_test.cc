@@ -238,7 +238,7 @@ TEST(StoreContentTest, MigratesV3ToV4) {
   auto q = (*db)->Prepare("SELECT version FROM schema_versions WHERE component = 'store'");
   ASSERT_TRUE(q.ok() && *q->Step());
   EXPECT_EQ(q->Int(0), kStoreSchemaVersion);
-  EXPECT_EQ(kStoreSchemaVersion, 6);
+  EXPECT_EQ(kStoreSchemaVersion, 7);
 }
 
 }  // namespace

@@ -302,8 +302,32 @@ int Scan(const ScanFlags& f) {
   agent::ScanOptions so;
   so.root = opts->root;
   so.jobs = opts->jobs;
+  so.full = opts->full;
+  // The agent store's stat cache, as a check uses it: files whose stat
+  // tuple is unchanged (and not racy) are not read again, and what this
+  // scan reads refreshes it. The snapshot itself is not stored. Without a
+  // usable store the scan reads every file.
+  std::vector<std::string> notes;
+  auto store = agent::Store::Open(DefaultHost(), opts->db_path);
+  if (store.ok() && (*store)->BeginScanReads().ok()) {
+    so.cache = store->get();
+  } else {
+    notes.push_back(
+        "stat cache not used, every file read: " +
+        (store.ok() ? std::string("its reads could not start") : store.status().message()));
+  }
+  if (opts->progress) {
+    opts->progress->Start(0);
+    so.progress = [p = opts->progress](const agent::ScanProgress& sp) { p->Update(sp); };
+  }
   auto scan = agent::ScanTree(DefaultHost(), *policy, so, trees);
+  if (opts->progress) opts->progress->Done();
+  if (so.cache != nullptr) {
+    (*store)->EndScanReads();
+    if (Status s = (*store)->Flush(); !s.ok()) notes.push_back("stat cache: " + s.message());
+  }
   if (!scan.ok()) return Fail(scan.status());
+  scan->warnings.insert(scan->warnings.end(), notes.begin(), notes.end());
   if (json) {
     web::json::value v = web::json::value::object();
     v["root"] = web::json::value::string(scan->root.Hex());

@@ -12,12 +12,27 @@ constexpr std::array<std::string_view, 14> kAttrNames = {
     "type", "perm", "uid", "gid", "size", "mtime", "ctime",
     "inode", "nlink", "rdev", "link", "hash", "xattrs", "growing"};
 
+// One append per varint (not a push_back per byte): serializing is on the
+// path of every scanned directory (docs/decisions.md, "Small files").
 void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+
+// The 16 big-endian bytes of Hash128::Bytes, without a temporary string.
+void PutHash(std::string* out, const Hash128& h) {
+  char buf[16];
+  for (int i = 0; i < 8; ++i) {
+    buf[i] = static_cast<char>(h.high >> (56 - 8 * i));
+    buf[8 + i] = static_cast<char>(h.low >> (56 - 8 * i));
+  }
+  out->append(buf, sizeof buf);
 }
 
 void PutBytes(std::string* out, std::string_view b) {
@@ -150,7 +165,7 @@ uint32_t ChangedAttrs(const Entry& a, const Entry& b) {
 
 std::string SerializeTree(const Tree& tree) {
   std::string out;
-  out.reserve(16 + tree.entries.size() * 48);
+  out.reserve(16 + tree.entries.size() * 64);
   out.push_back(static_cast<char>(kTreeFormatVersion));
   PutVarint(&out, tree.entries.size());
   for (const Entry& e : tree.entries) {
@@ -172,8 +187,8 @@ std::string SerializeTree(const Tree& tree) {
       out.push_back(static_cast<char>(e.content.algo));
       out.append(reinterpret_cast<const char*>(e.content.bytes.data()), e.content.size());
     }
-    if (m & kAttrXattrs) out.append(e.xattrs.Bytes());
-    if (e.type == EntryType::kDir) out.append(e.subtree.Bytes());
+    if (m & kAttrXattrs) PutHash(&out, e.xattrs);
+    if (e.type == EntryType::kDir) PutHash(&out, e.subtree);
   }
   return out;
 }

@@ -242,6 +242,36 @@ TEST_F(AgentE2e, ResultsIdenticalForOneAndFourJobs) {
             web::json::value::parse(four.out).at("root").as_string());
 }
 
+// `scan` trusts the agent store's stat cache as a check does: a settled
+// file whose stat tuple is unchanged is not read again, `--full` reads every
+// file, and a file rewritten with the same size and its mtime put back
+// (touch -d) is read again, since its ctime moved.
+TEST_F(AgentE2e, ScanUsesTheStatCacheUnlessFull) {
+  // Let every file leave the racy window (2 s) of the scan that reads it.
+  ::usleep(2'100'000);
+  auto scan = [&](const std::string& flags) {
+    tu::RunResult r = Dw("scan --format json --quiet" + flags);
+    EXPECT_EQ(r.exit_code, 0);
+    web::json::value v = web::json::value::parse(r.out);
+    EXPECT_EQ(v.at("warnings").size(), 0u) << r.out;
+    return std::make_pair(v.at("root").as_string(),
+                          v.at("stats").at("files_hashed").as_number().to_uint64());
+  };
+  const auto [root, hashed] = scan("");
+  ASSERT_GT(hashed, 0u);
+  EXPECT_EQ(scan(""), std::make_pair(root, uint64_t{0}));
+  EXPECT_EQ(scan(" --full"), std::make_pair(root, hashed));
+  EXPECT_EQ(scan(""), std::make_pair(root, uint64_t{0}));
+
+  const std::string hosts = root_ + "/etc/hosts";
+  const auto mtime = std::filesystem::last_write_time(hosts);
+  WriteFile(hosts, "127.0.0.1 localhosT\n");  // same size
+  std::filesystem::last_write_time(hosts, mtime);
+  const auto [changed_root, rehashed] = scan("");
+  EXPECT_EQ(rehashed, 1u);
+  EXPECT_NE(changed_root, root);
+}
+
 TEST_F(AgentE2e, HistoryFiltersByPath) {
   WriteFile(P("/etc/hosts"), "changed\n");
   ASSERT_EQ(::chmod(P("/etc/passwd").c_str(), 0600), 0);
