@@ -1,7 +1,7 @@
 // The SQLite fleet store (host inventories: sqlite_inventory.cc; event
 // queries: sqlite_events.cc; tokens, enrollment, host removal and rename:
-// sqlite_lifecycle.cc; schema and its versions: sqlite_rows.cc,
-// docs/collector.md).
+// sqlite_lifecycle.cc; the fleet's trees: sqlite_trees.cc; schema and its
+// versions: sqlite_rows.cc, docs/collector.md).
 #include "collector/sqlite_store.h"
 
 #include <cpprest/json.h>
@@ -386,11 +386,7 @@ class SqliteStore : public FleetStore {
 
   Result<std::string> EventDiff(int64_t event_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT coalesce(diff, '') FROM events WHERE id = ?"));
-    s.Bind(1, event_id);
-    DW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::NotFound("no event " + std::to_string(event_id));
-    return s.Text(0);
+    return sqlite_events::Diff(*db_, event_id);
   }
 
   Result<HostInventory> GetInventory(const std::string& host_id) override {
