@@ -80,4 +80,12 @@ Result<std::vector<EventRecord>> PathHistory(sqlite::Db& db, const std::string& 
   return Read(s, scan, page.limit);
 }
 
+Result<std::string> Diff(sqlite::Db& db, int64_t event_id) {
+  DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT coalesce(diff, '') FROM events WHERE id = ?"));
+  s.Bind(1, event_id);
+  DW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("no event " + std::to_string(event_id));
+  return s.Text(0);
+}
+
 }  // namespace driftwatch::collector::sqlite_events

@@ -19,6 +19,10 @@ Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q);
 Result<std::vector<EventRecord>> PathHistory(sqlite::Db& db, const std::string& path,
                                              const EventPageQuery& page);
 
+// The content diff stored with event `event_id` ("" when none; kNotFound
+// when there is no such event): FleetStore::EventDiff.
+Result<std::string> Diff(sqlite::Db& db, int64_t event_id);
+
 }  // namespace driftwatch::collector::sqlite_events
 
 #endif  // DRIFTWATCH_COLLECTOR_SQLITE_EVENTS_H_

@@ -1,7 +1,7 @@
 // The SQLite fleet store (host inventories: sqlite_inventory.cc; event
 // queries: sqlite_events.cc; tokens, enrollment, host removal and rename:
-// sqlite_lifecycle.cc; schema and its versions: sqlite_rows.cc,
-// docs/collector.md).
+// sqlite_lifecycle.cc; the fleet's trees: sqlite_trees.cc; schema and its
+// versions: sqlite_rows.cc, docs/collector.md).
 #include "collector/sqlite_store.h"
 
 #include <cpprest/json.h>
@@ -19,6 +19,7 @@
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
+#include "collector/sqlite_trees.h"
 #include "collector/store_rows.h"
 #include "core/drift_json.h"
 #include "core/sqlite.h"
@@ -42,7 +43,7 @@ void BindOrNull(sqlite::Stmt& s, int i, const std::optional<T>& v) {
 class SqliteStore : public FleetStore {
  public:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+      : db_(std::move(db)), path_(std::move(path)), trees_(NewSqliteTreeStore(*db_, mu_)) {}
 
   Status Init() {
     if (!InMemory()) {
@@ -385,11 +386,7 @@ class SqliteStore : public FleetStore {
 
   Result<std::string> EventDiff(int64_t event_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT coalesce(diff, '') FROM events WHERE id = ?"));
-    s.Bind(1, event_id);
-    DW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::NotFound("no event " + std::to_string(event_id));
-    return s.Text(0);
+    return sqlite_events::Diff(*db_, event_id);
   }
 
   Result<HostInventory> GetInventory(const std::string& host_id) override {
@@ -512,6 +509,8 @@ class SqliteStore : public FleetStore {
     return sqlite_integrity::VerifyEvents(*db_, host_id, expected);
   }
 
+  TreeStore& trees() override { return *trees_; }
+
   // A fresh read-only connection, so that the answer comes from the file
   // and not from this connection's page cache, and never waits for mu_.
   Status CheckHealth() override {
@@ -568,6 +567,7 @@ class SqliteStore : public FleetStore {
   const std::string path_;
   dev_t dev_ = 0;  // the file opened, to notice it replaced
   ino_t ino_ = 0;
+  const std::unique_ptr<TreeStore> trees_;  // borrows db_ and mu_
 };
 
 }  // namespace

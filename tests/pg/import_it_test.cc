@@ -14,6 +14,7 @@
 #include "tests/collector/harness.h"
 #include "tests/pg/pg_cluster.h"
 #include "tests/testing/container_row.h"
+#include "tests/testing/tree_objects.h"
 
 namespace driftwatch::collector_it {
 namespace {
@@ -151,7 +152,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(dir / "missing.db") + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store migrated from schema version 0 to 9\n"
+            "postgresql store migrated from schema version 0 to 10\n"
             "driftwatch-collector: " +
                 dir / "missing.db" + ": no such SQLite collector database\n");
   EXPECT_FALSE(testutil::Run("test -e " + Q(dir / "missing.db")).exit_code == 0);
@@ -161,14 +162,15 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 9\n"
+            "postgresql store already at schema version 10\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
                 alerts[0][0] +
                 " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
                 "6 host_baselines, 3 host_report_status, 3 chain_hosts, 0 chain_records, "
-                "0 chain_baselines, 0 integrity_alerts\n");
+                "0 chain_baselines, 0 integrity_alerts, 0 tree_objects, 0 host_trees, "
+                "0 host_tree_history, 0 group_baselines\n");
   // Every fleet table of the schema is copied: one missing from the list
   // above would leave its rows behind.
   EXPECT_EQ(cluster.Sql("fleet",
@@ -176,9 +178,9 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
             (pgtest::Rows{{"alerts chain_baselines chain_hosts chain_records commands "
-                           "event_counts events host_baselines host_containers host_inventory "
-                           "host_packages host_report_status hosts integrity_alerts reports "
-                           "tokens"}}));
+                           "event_counts events group_baselines host_baselines host_containers "
+                           "host_inventory host_packages host_report_status host_tree_history "
+                           "host_trees hosts integrity_alerts reports tokens tree_objects"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
@@ -194,7 +196,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 9\n"
+            "postgresql store already at schema version 10\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),
@@ -300,12 +302,23 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
 
 // A row PostgreSQL refuses (bytes that are not UTF-8) half-way through the
 // copy: the error names the table, and the target keeps no row of the
-// tables copied before it; once fixed, the same copy succeeds.
+// tables copied before it; once fixed, the same copy succeeds, the fleet's
+// trees with it, byte for byte.
 TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
   std::string skip = PgCluster::SkipReason();
   if (!skip.empty()) GTEST_SKIP() << skip;
   TempDir dir;
   const std::string lite_path = dir / "collector.db";
+  const collector::TreeObject leaf =
+      testing::Dir({testing::FileEntry("sshd_config", "PermitRootLogin no\n")});
+  const collector::TreeObject root = testing::Dir({testing::DirEntry("ssh", leaf)});
+  collector::GroupBaseline baseline;
+  baseline.group = "web";
+  baseline.root = root.id;
+  baseline.source = "host:web-1";
+  baseline.by = "alice";
+  baseline.why = "golden host";
+  baseline.created_ns = kNov1;
   {
     auto lite = collector::OpenSqliteStore(lite_path);
     ASSERT_TRUE(lite.ok()) << lite.status().message();
@@ -320,6 +333,11 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
     env.events_json = {DriftEventToJson(env.result.events[0]).serialize()};
     ASSERT_TRUE((*lite)->IngestReport(env, {}).ok());
     ASSERT_TRUE((*lite)->QueueCommand("web-1", "baseline", 2).ok());
+    collector::TreeStore& trees = (*lite)->trees();
+    ASSERT_TRUE(trees.PutTrees({leaf, root}, kNov1).ok());
+    ASSERT_TRUE(trees.SetHostTree({"web-1", leaf.id, kNov1, {}}).ok());
+    ASSERT_TRUE(trees.SetHostTree({"web-1", root.id, kNov1 + 1, {"/etc/\xff"}}).ok());
+    ASSERT_TRUE(trees.AddGroupBaseline(baseline).ok());
   }
   auto db = sqlite::Db::Open(lite_path, collector::SqliteStoreOptions());
   ASSERT_TRUE(db.ok());
@@ -347,13 +365,35 @@ TEST(ImportTest, AFailedCopyLeavesTheTargetEmpty) {
             "1 tokens, 1 hosts, 1 reports, 1 events, 1 event_counts, 1 commands, 0 alerts, "
             "0 host_inventory, 0 host_packages, 0 host_containers, 0 host_baselines, "
             "1 host_report_status, 1 chain_hosts, 0 chain_records, 0 chain_baselines, "
-            "0 integrity_alerts");
+            "0 integrity_alerts, 2 tree_objects, 1 host_trees, 1 host_tree_history, "
+            "1 group_baselines");
   auto pg = collector::OpenPgStore(url);
   ASSERT_TRUE(pg.ok());
   auto events = (*pg)->QueryDrift(collector::DriftQuery{});
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].report_id, Uuid(1));
+  collector::TreeStore& trees = (*pg)->trees();
+  auto data = trees.GetTrees({leaf.id, root.id});
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  EXPECT_EQ((*data)[0], leaf.data);
+  EXPECT_EQ((*data)[1], root.data);
+  auto tree = trees.GetHostTree("web-1");
+  ASSERT_TRUE(tree.ok() && tree->has_value());
+  EXPECT_EQ((*tree)->root, root.id);
+  EXPECT_EQ((*tree)->set_ns, kNov1 + 1);
+  EXPECT_EQ((*tree)->host_specific, std::vector<std::string>{"/etc/\xff"});
+  auto copied_baseline = trees.GetGroupBaseline("web", 1);
+  ASSERT_TRUE(copied_baseline.ok() && copied_baseline->has_value());
+  EXPECT_EQ((*copied_baseline)->root, root.id);
+  EXPECT_EQ((*copied_baseline)->source, "host:web-1");
+  EXPECT_EQ((*copied_baseline)->by, "alice");
+  EXPECT_EQ((*copied_baseline)->why, "golden host");
+  EXPECT_EQ((*copied_baseline)->created_ns, kNov1);
+  // The history copied keeps the replaced root (and so its objects) alive.
+  auto removed = trees.PruneTrees(kNov1);
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  EXPECT_EQ(*removed, 0);
 }
 
 // Realtime events keep their actor, transient flag and time in the copy:
