@@ -35,7 +35,7 @@ const agentTokens = {};
 describe('the group page', () => {
   before(async () => {
     assert.ok(FIXTURE, 'DW_TREE_FIXTURE_BIN must name the tree_fixture executable');
-    await start();
+    await start({seed: false});
     const spec = {};
     for (const host of HOSTS) spec[host] = hostSpec(host);
     const trees = JSON.parse(execFileSync(FIXTURE, {input: JSON.stringify(spec),
