@@ -558,30 +558,6 @@ async function run() {
   check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
       'with commands');
 
-  // Peers: a group's outliers and baselines. Before any tree, none can be
-  // made; web-1 then sends the empty tree (its id is fixed: XXH3-128 of the
-  // two bytes SerializeTree makes of no entries) and becomes the group's.
-  const EMPTY_TREE = '4d6ac5b7d1a1655cab94ac0ace7276c0';
-  r = await request('GET', '/api/v1/fleet/outliers?group=web', {token: R});
-  check('GET /api/v1/fleet/outliers', r, 'no trees');
-  r = await request('POST', '/api/v1/groups/web/baselines', {token: A,
-    body: {from_majority: true, why: 'no tree yet'}});
-  check('POST /api/v1/groups/{group}/baselines', r, 'no trees');
-  r = await request('POST', '/api/v1/trees/objects', {token: agent1,
-    body: {objects: [{id: EMPTY_TREE, data: 'AQA='}]}});
-  if (r.status !== 200) fail('the empty tree object was not stored: ' + r.status + ' ' + r.body);
-  r = await request('POST', '/api/v1/agents/tree', {token: agent1,
-    body: {root: EMPTY_TREE, host_specific: ['/etc/hostname']}});
-  if (r.status !== 200) fail('web-1 tree not set: ' + r.status + ' ' + r.body);
-  r = await request('POST', '/api/v1/groups/web/baselines', {token: A,
-    body: {from_host: 'web-1', by: 'ops', why: 'golden'}});
-  check('POST /api/v1/groups/{group}/baselines', r);
-  if (r.status === 201 && JSON.parse(r.body).root !== EMPTY_TREE) {
-    fail('the group baseline from web-1 is not its tree: ' + r.body);
-  }
-  check('GET /api/v1/groups/{group}/baselines',
-      await request('GET', '/api/v1/groups/web/baselines', {token: R}));
-
   // Restore: one host, and a group.
   r = await request('POST', '/api/v1/hosts/web-1/restore', {token: A,
     body: {paths: ['/etc/passwd', '/etc/nginx/**'], remove_added: true, reason: 'undo'}});
@@ -614,6 +590,30 @@ async function run() {
   const trees = await treesCases({request, check, fail, A, R, agent: agent1,
     enroll: tokens.enroll});
 
+  // Peers: a group's outliers and baselines. Before any tree of group k8s,
+  // none can be made; k8s-1 then sends the empty tree and becomes the
+  // group's baseline (group web keeps none: the trees cases expect that).
+  const EMPTY_TREE = '4d6ac5b7d1a1655cab94ac0ace7276c0';
+  r = await request('GET', '/api/v1/fleet/outliers?group=k8s', {token: R});
+  check('GET /api/v1/fleet/outliers', r, 'no trees');
+  r = await request('POST', '/api/v1/groups/k8s/baselines', {token: A,
+    body: {from_majority: true, why: 'no tree yet'}});
+  check('POST /api/v1/groups/{group}/baselines', r, 'no trees');
+  r = await request('POST', '/api/v1/trees/objects', {token: agentK,
+    body: {objects: [{id: EMPTY_TREE, data: 'AQA='}]}});
+  if (r.status !== 200) fail('the empty tree object was not stored: ' + r.status + ' ' + r.body);
+  r = await request('POST', '/api/v1/agents/tree', {token: agentK,
+    body: {root: EMPTY_TREE, host_specific: ['/etc/hostname']}});
+  if (r.status !== 200) fail('k8s-1 tree not set: ' + r.status + ' ' + r.body);
+  r = await request('POST', '/api/v1/groups/k8s/baselines', {token: A,
+    body: {from_host: 'k8s-1', by: 'ops', why: 'golden'}});
+  check('POST /api/v1/groups/{group}/baselines', r);
+  if (r.status === 201 && JSON.parse(r.body).root !== EMPTY_TREE) {
+    fail('the group baseline from k8s-1 is not its tree: ' + r.body);
+  }
+  check('GET /api/v1/groups/{group}/baselines',
+      await request('GET', '/api/v1/groups/k8s/baselines', {token: R}));
+
   // One case per operation and status: [key, method, target, token, body,
   // status when served (200 unless said)].
   const routes = [
@@ -641,8 +641,8 @@ async function run() {
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {}],
     ['GET /api/v1/fleet/outliers', 'GET', '/api/v1/fleet/outliers?group=web', R],
     ['GET /api/v1/groups/{group}/baselines', 'GET', '/api/v1/groups/web/baselines', R],
-    ['POST /api/v1/groups/{group}/baselines', 'POST', '/api/v1/groups/web/baselines', A,
-      {from_host: 'web-1', why: 'again'}],
+    ['POST /api/v1/groups/{group}/baselines', 'POST', '/api/v1/groups/k8s/baselines', A,
+      {from_host: 'k8s-1', why: 'again'}],
     ['GET /api/v1/agents/commands', 'GET', '/api/v1/agents/commands', agent1],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', ack, agent1, {ok: true}],
     ['GET /api/v1/events/{id}/diff', 'GET', `/api/v1/events/${withDiff.id}/diff`, R],
