@@ -263,9 +263,10 @@ TEST_F(ApiTreesTest, GroupBaselineOfTheCallersGroup) {
   ASSERT_EQ(*store_->trees().AddGroupBaseline(b), 2);
   r = Call("GET", "/api/v1/agents/group-baseline", h1_);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body, R"({"by":"ops","created":"2026-11-01T00:00:00Z","group":"web","revision":2,)"
-                    R"("root":")" +
-                        root_.id.Hex() + R"(","source":"majority","why":"golden host"})");
+  EXPECT_EQ(r.body,
+            R"({"by":"ops","created":"2026-11-01T00:00:00.000000000Z","group":"web","revision":2,)"
+            R"("root":")" +
+                root_.id.Hex() + R"(","source":"majority","why":"golden host"})");
   const std::string other = Enroll("d1", "db");
   EXPECT_EQ(Call("GET", "/api/v1/agents/group-baseline", other).status, 404);
 }

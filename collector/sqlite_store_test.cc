@@ -105,7 +105,7 @@ TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(s.status().message(),
             path_ +
-                : collector store schema version 10 is not supported by this build (knows "
+                ": collector store schema version 10 is not supported by this build (knows "
                 "version 9); see docs/collector.md");
 }
 

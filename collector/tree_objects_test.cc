@@ -27,7 +27,9 @@ TEST(ParseTreeIdTest, OnlyThirtyTwoLowercaseHexDigits) {
         "0f1e2d3c4b5a69788796a5b4c3d2e1f00", "0f1e2d3c4b5a69788796a5b4c3d2e1fg"}) {
     auto r = ParseTreeId(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
   }
 }
 

@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 9; run "
+            "collector store schema version 0 is older than this build's 10; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -165,7 +165,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto info = (*store)->LookupToken("old");
@@ -185,7 +185,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 4);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_%_time' ORDER BY indexname"),
             (Rows{{"CREATE INDEX events_group_time ON ONLY public.events USING btree (grp, "
@@ -216,7 +216,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion8ContainersWithoutIdentity) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 8);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto inv = (*store)->GetInventory("h");
@@ -249,7 +249,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion5EventsWithoutActors) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 5);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   EXPECT_EQ(Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_actor_%' ORDER BY indexname"),
             (Rows{{"events_actor_exe"}, {"events_actor_uid"}}));
@@ -297,7 +297,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= kPgSchemaVersion) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 
