@@ -172,10 +172,12 @@ TEST_F(ApiTest, ReportIngestAndQuery) {
   EXPECT_EQ(v["host_list"][0]["baseline_age_seconds"].as_integer(), 3 * 3600);
 
   r = Call("GET", "/api/v1/fleet/compare?a=web-1&b=web-2", read_);
-  EXPECT_EQ(r.body, R"({"a":"web-1","b":"web-2","differ":["/etc"],"root_equal":false,)"
-                    R"("subtrees":[{"a":")" +
+  // Neither host has sent its tree: no paths, only the reports' subtrees.
+  EXPECT_EQ(r.body, R"({"a":"web-1","b":"web-2","differ":["/etc"],"path":"/","paths":null,)"
+                    R"("root_equal":false,"subtrees":[{"a":")" +
                         HashBytes("web-1").Hex() + R"(","b":")" + HashBytes("web-2").Hex() +
-                        R"(","path":"/etc","status":"differ"}]})");
+                        R"(","path":"/etc","status":"differ"}],)"
+                        R"("trees":{"a":null,"b":null},"truncated":false})");
   EXPECT_EQ(Call("GET", "/api/v1/fleet/compare?a=web-1&b=nope", read_).status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/hosts/nope", read_).status, 404);
 }
