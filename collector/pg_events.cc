@@ -159,11 +159,13 @@ constexpr const char* kPathDown =
 // the `low` of a horizon committed before S, read before e was drawn from
 // a sequence that only grows: m < e. Either way e > m. Removes
 // the horizons of sessions that no longer exist (a collector killed
-// mid-ingest) on the way; a session whose start time this role may not
-// read is taken to be alive. $1 now (ns). Returns the horizon's id.
+// mid-ingest) on the way, and those of this session: a session runs one
+// ingest at a time, so an earlier row of its own is one whose deletion
+// failed (a full disk). A session whose start time this role may not read
+// is taken to be alive. $1 now (ns). Returns the horizon's id.
 constexpr const char* kRegisterHorizonSql = R"sql(
 WITH gone AS (
-  DELETE FROM ingest_horizons h WHERE NOT EXISTS (
+  DELETE FROM ingest_horizons h WHERE h.pid = pg_backend_pid() OR NOT EXISTS (
     SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid
     AND (a.backend_start IS NULL OR h.backend_start IS NULL
          OR a.backend_start = h.backend_start)))
