@@ -163,17 +163,30 @@ constexpr const char* kPathDown =
 // ingest at a time, so an earlier row of its own is one whose deletion
 // failed (a full disk). A session whose start time this role may not read
 // is taken to be alive. $1 now (ns). Returns the horizon's id.
-constexpr const char* kRegisterHorizonSql = R"sql(
-WITH gone AS (
-  DELETE FROM ingest_horizons h WHERE h.pid = pg_backend_pid() OR NOT EXISTS (
-    SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid
-    AND (a.backend_start IS NULL OR h.backend_start IS NULL
-         OR a.backend_start = h.backend_start)))
+#define DW_ABANDONED_HORIZONS                                                    \
+  "DELETE FROM ingest_horizons h WHERE h.pid = pg_backend_pid() OR NOT EXISTS (" \
+  "SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid AND (a.backend_start "   \
+  "IS NULL OR h.backend_start IS NULL OR a.backend_start = h.backend_start))"
+constexpr const char* kRegisterHorizonSql = "WITH gone AS (" DW_ABANDONED_HORIZONS R"sql()
 INSERT INTO ingest_horizons(low, pid, backend_start, created_ns)
 SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END, pg_backend_pid(),
   (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), $1::bigint
 FROM events_id_seq s RETURNING id
 )sql";
+
+// Run before each event read, so that readers are not held by the horizon
+// of a collector that died until another ingest comes (a read session has
+// no horizon of its own in flight either). Deletes nothing, cheaply, when
+// no ingest is in flight. A row committed after this statement's snapshot
+// is not looked at; the read's own statement sees the rows left.
+constexpr const char* kSweepHorizonsSql = DW_ABANDONED_HORIZONS;
+#undef DW_ABANDONED_HORIZONS
+
+// A read still answers when the sweep cannot delete (a full disk): it is
+// then held at the horizon, as before.
+void SweepHorizons(PgConn& c) {
+  c.Exec("horizon_sweep", kSweepHorizonsSql, {}).status().IgnoreError();
+}
 
 // The shard of event_counts a host's ingests add to: concurrent ingests of
 // different hosts mostly update different rows, instead of queueing on
@@ -219,6 +232,7 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
     regex = *re;
   }
   const store_rows::EventScan scan = store_rows::PlanEventScan(q.page);
+  SweepHorizons(conn);
   DW_ASSIGN_OR_RETURN(
       auto r,
       conn.Exec(scan.ascending ? "drift_query_up" : "drift_query_down",
@@ -240,6 +254,7 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
 Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
                                                const EventPageQuery& page) {
   const store_rows::EventScan scan = store_rows::PlanEventScan(page);
+  SweepHorizons(conn);
   static const std::string kUp = std::string(kPathFilter) + kPgVisibleEvents + kPathUp;
   static const std::string kDown = std::string(kPathFilter) + kPgVisibleEvents + kPathDown;
   DW_ASSIGN_OR_RETURN(auto r, conn.Exec(scan.ascending ? "path_history_up" : "path_history_down",
