@@ -16,8 +16,8 @@
 namespace driftwatch::collector {
 namespace {
 
-// A whole report in one statement, run under kPgIngestLock (so its
-// snapshot sees every earlier ingest): the duplicate check, the host row,
+// A whole report in one statement, run under the host's ingest lock (so
+// its snapshot sees every earlier ingest of the host): the duplicate check, the host row,
 // the report, its events (ids drawn in report order), the severity counts,
 // alerts and the baseline revision. A duplicate or an unknown host writes
 // nothing. The host row is updated (locked) before host_baselines, in the
@@ -35,7 +35,8 @@ namespace {
 //   per event: $29 actor, $30 actor_exe, $31 actor_uid, $32 transient (0/1),
 //   $33 reverted_by, $34 event_ns (NULL elements when unknown), $35 diff
 //   (NULL when none); $36 the event's seq in its host's event chain, $37 its
-//   head; $38 the answer to the report's chain (pg_integrity.h).
+//   head; $38 the answer to the report's chain (pg_integrity.h); $39 the
+//   event_counts shard of the host (HostShard).
 constexpr const char* kIngestSql = R"sql(
 WITH dup AS (
   SELECT seq, first_event_id, events, received_ns, host_id FROM reports
@@ -83,9 +84,9 @@ ins AS (
     ev.chain_seq, ev.chain_head
   FROM ev, rep, h ORDER BY ev.id),
 cnt AS (
-  INSERT INTO event_counts(severity, n)
-  SELECT greatest(1, least(4, severity)), count(*) FROM ev GROUP BY 1
-  ON CONFLICT (severity) DO UPDATE SET n = event_counts.n + excluded.n),
+  INSERT INTO event_counts(severity, shard, n)
+  SELECT greatest(1, least(4, severity)), $39::int, count(*) FROM ev GROUP BY 1
+  ON CONFLICT (severity, shard) DO UPDATE SET n = event_counts.n + excluded.n),
 al AS (
   INSERT INTO alerts(event_id, route, next_ns)
   SELECT ev.id, rt.name, $5 FROM ev, h,
@@ -129,7 +130,8 @@ constexpr const char* kDriftFilters =
     "AND ($5::int IS NULL OR severity >= $5) AND detected_ns >= $6 AND detected_ns < $7 "
     "AND ($11::bigint IS NULL OR id = $11) AND ($12::text IS NULL OR actor_exe = $12) "
     "AND ($13::bigint IS NULL OR actor_uid = $13) AND ($14::bool IS NULL OR transient = $14) AND "
-    "($15::text IS NULL OR path = $15)";
+    "($15::text IS NULL OR path = $15) AND ";
+// kDriftFilters ends with "AND ": kPgVisibleEvents follows.
 constexpr const char* kScanUp =
     " AND detected_ns >= $8 AND (detected_ns, id) > ($8, $9) ORDER BY detected_ns, id LIMIT $10";
 constexpr const char* kScanDown =
@@ -138,12 +140,63 @@ constexpr const char* kScanDown =
 
 // A path's history: $1 path, $2..$3 the keyset start, $4 limit.
 constexpr const char* kPathFilter =
-    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events WHERE path = $1";
+    "SELECT id, host_id, report_id, detected_ns, received_ns, body FROM events WHERE path = $1 "
+    "AND ";
 constexpr const char* kPathUp =
     " AND detected_ns >= $2 AND (detected_ns, id) > ($2, $3) ORDER BY detected_ns, id LIMIT $4";
 constexpr const char* kPathDown =
     " AND detected_ns <= $2 AND (detected_ns, id) < ($2, $3) "
     "ORDER BY detected_ns DESC, id DESC LIMIT $4";
+
+// Registers an ingest's horizon in its own (autocommitted) statement, so
+// that readers see it before the ingest draws an event id: `low` is the
+// highest id drawn so far, every id the ingest draws is above it.
+// Why a reader's bound m = min(low) over the horizons its snapshot S sees
+// never passes an id still to commit: take an uncommitted event of id
+// e <= m, drawn by ingest C after C's horizon committed. If that horizon
+// committed before S, S sees it (C has not committed, so the row is
+// there) and m <= low(C) < e. Otherwise e was drawn after S began, and m is
+// the `low` of a horizon committed before S, read before e was drawn from
+// a sequence that only grows: m < e. Either way e > m. Removes
+// the horizons of sessions that no longer exist (a collector killed
+// mid-ingest) on the way, and those of this session: a session runs one
+// ingest at a time, so an earlier row of its own is one whose deletion
+// failed (a full disk). A session whose start time this role may not read
+// is taken to be alive. $1 now (ns). Returns the horizon's id.
+#define DW_ABANDONED_HORIZONS                                                    \
+  "DELETE FROM ingest_horizons h WHERE h.pid = pg_backend_pid() OR NOT EXISTS (" \
+  "SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid AND (a.backend_start "   \
+  "IS NULL OR h.backend_start IS NULL OR a.backend_start = h.backend_start))"
+constexpr const char* kRegisterHorizonSql = "WITH gone AS (" DW_ABANDONED_HORIZONS R"sql()
+INSERT INTO ingest_horizons(low, pid, backend_start, created_ns)
+SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END, pg_backend_pid(),
+  (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()), $1::bigint
+FROM events_id_seq s RETURNING id
+)sql";
+
+// Run before each event read, so that readers are not held by the horizon
+// of a collector that died until another ingest comes (a read session has
+// no horizon of its own in flight either). Deletes nothing, cheaply, when
+// no ingest is in flight. A row committed after this statement's snapshot
+// is not looked at; the read's own statement sees the rows left.
+constexpr const char* kSweepHorizonsSql = DW_ABANDONED_HORIZONS;
+#undef DW_ABANDONED_HORIZONS
+
+// A read still answers when the sweep cannot delete (a full disk): it is
+// then held at the horizon, as before.
+void SweepHorizons(PgConn& c) {
+  c.Exec("horizon_sweep", kSweepHorizonsSql, {}).status().IgnoreError();
+}
+
+// The shard of event_counts a host's ingests add to: concurrent ingests of
+// different hosts mostly update different rows, instead of queueing on
+// the row of each severity until the other commits.
+constexpr int64_t kCountShards = 16;
+int64_t HostShard(const std::string& host_id) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char ch : host_id) h = (h ^ ch) * 16777619u;
+  return static_cast<int64_t>(h % kCountShards);
+}
 
 std::vector<EventRecord> ReadEvents(const PgRows& r, bool reverse) {
   std::vector<EventRecord> out;
@@ -155,9 +208,19 @@ std::vector<EventRecord> ReadEvents(const PgRows& r, bool reverse) {
 
 }  // namespace
 
+const char* const kPgVisibleEvents =
+    "id <= (SELECT coalesce(min(low), 9223372036854775807) FROM ingest_horizons)";
+
+Status PgLockHostIngest(PgConn& c, const std::string& host_id) {
+  return c
+      .Exec("host_ingest_lock", "SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))",
+            {PgInt(kPgHostIngestLockClass), host_id})
+      .status();
+}
+
 const char* PgDriftQuerySql(bool ascending) {
-  static const std::string kUp = std::string(kDriftFilters) + kScanUp;
-  static const std::string kDown = std::string(kDriftFilters) + kScanDown;
+  static const std::string kUp = std::string(kDriftFilters) + kPgVisibleEvents + kScanUp;
+  static const std::string kDown = std::string(kDriftFilters) + kPgVisibleEvents + kScanDown;
   return ascending ? kUp.c_str() : kDown.c_str();
 }
 
@@ -169,6 +232,7 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
     regex = *re;
   }
   const store_rows::EventScan scan = store_rows::PlanEventScan(q.page);
+  SweepHorizons(conn);
   DW_ASSIGN_OR_RETURN(
       auto r,
       conn.Exec(scan.ascending ? "drift_query_up" : "drift_query_down",
@@ -190,8 +254,9 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
 Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
                                                const EventPageQuery& page) {
   const store_rows::EventScan scan = store_rows::PlanEventScan(page);
-  static const std::string kUp = std::string(kPathFilter) + kPathUp;
-  static const std::string kDown = std::string(kPathFilter) + kPathDown;
+  SweepHorizons(conn);
+  static const std::string kUp = std::string(kPathFilter) + kPgVisibleEvents + kPathUp;
+  static const std::string kDown = std::string(kPathFilter) + kPgVisibleEvents + kPathDown;
   DW_ASSIGN_OR_RETURN(auto r, conn.Exec(scan.ascending ? "path_history_up" : "path_history_down",
                                         scan.ascending ? kUp.c_str() : kDown.c_str(),
                                         {path, PgInt(scan.from.detected_ns), PgInt(scan.from.id),
@@ -224,6 +289,86 @@ Status PgPartitions::Ensure(PgConn& c, int64_t detected_ns) {
   known_.insert(m.start_ns);
   return Status::Ok();
 }
+
+namespace {
+
+// The transaction of PgIngestReport: the inventory, the host's ingest
+// lock, the integrity verdict, the ingest statement and the deletion of
+// the horizon, committed together. Sets *committed when the COMMIT
+// succeeded.
+Result<IngestResult> IngestInTransaction(PgConn& conn, const ReportEnvelope& rep,
+                                         std::vector<PgParam> params, int64_t horizon,
+                                         bool* committed) {
+  PgConn* c = &conn;
+  const CheckResult& r = rep.result;
+  PgTx tx(*c);
+  // The ingest statements gain nothing from plans made for their values
+  // (pg_conn.cc sets force_custom_plan for the queries): reuse one plan.
+  DW_RETURN_IF_ERROR(tx.Begin("SET LOCAL plan_cache_mode = force_generic_plan"));
+  // Per-host rows no other part of an ingest touches come first, outside
+  // the lock (a duplicate report rolls them back).
+  IngestResult out;
+  // What the self-integrity check compares with is the list before this
+  // report's replaces it.
+  std::string stored_package_version;
+  if (r.self && r.packages && r.packages->full) {
+    DW_ASSIGN_OR_RETURN(stored_package_version, PgStoredDriftwatchVersion(*c, rep.host_id));
+  }
+  DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
+  // Serializes the ingests of this host across collectors: its event chain
+  // and escrow verdicts are computed one report at a time, and a report id
+  // racing on two collectors is seen as a duplicate by the second (reports
+  // of one host carry its report ids). Other hosts' reports are stored
+  // meanwhile; readers see their events through the horizons.
+  DW_RETURN_IF_ERROR(PgLockHostIngest(*c, rep.host_id));
+  // Integrity, under the same lock and in the same transaction; a
+  // duplicate gets the answer its original got and changes nothing.
+  DW_ASSIGN_OR_RETURN(
+      auto seen, c->Exec("report_seen", "SELECT chain_answer FROM reports WHERE report_id = $1",
+                         {rep.report_id}));
+  std::vector<int64_t> chain_seqs;
+  std::vector<std::string> chain_heads;
+  std::optional<ChainAnswer> seen_answer;
+  if (seen.size() == 0) {
+    DW_RETURN_IF_ERROR(
+        PgIngestIntegrity(*c, rep, stored_package_version, &out, &chain_seqs, &chain_heads));
+  } else {
+    seen_answer = ParseChainAnswerText(seen.Text(0, 0));
+  }
+  params.push_back(PgIntArray(chain_seqs));
+  params.push_back(PgArray(chain_heads));
+  params.push_back(ChainAnswerText(out.chain));
+  params.push_back(PgInt(HostShard(rep.host_id)));
+  DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_ingest", kIngestSql, params));
+  if (d.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
+  if (d.Text(0, 0) == "t") {
+    if (d.Text(0, 5) != rep.host_id) {
+      return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
+    }
+    IngestResult dup;
+    dup.duplicate = true;
+    dup.report_seq = d.Int(0, 1);
+    dup.first_event_id = d.Int(0, 2);
+    dup.events = d.Int(0, 3);
+    dup.received_ns = d.Int(0, 4);
+    dup.chain = seen_answer;
+    return dup;  // the rollback undoes the inventory rows
+  }
+  out.report_seq = d.Int(0, 1);
+  out.first_event_id = d.Int(0, 2);
+  out.events = static_cast<int64_t>(r.events.size());
+  out.received_ns = rep.received_ns;
+  if (horizon != 0) {
+    DW_RETURN_IF_ERROR(
+        c->Exec("horizon_done", "DELETE FROM ingest_horizons WHERE id = $1", {PgInt(horizon)})
+            .status());
+  }
+  DW_RETURN_IF_ERROR(tx.Commit());
+  *committed = true;
+  return out;
+}
+
+}  // namespace
 
 Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
                                     const ReportEnvelope& rep,
@@ -299,63 +444,24 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
                                  PgNullableIntArray(event_ns),
                                  PgNullableArray(diffs)};
 
-  PgTx tx(*c);
-  // The ingest statements gain nothing from plans made for their values
-  // (pg_conn.cc sets force_custom_plan for the queries): reuse one plan.
-  DW_RETURN_IF_ERROR(tx.Begin("SET LOCAL plan_cache_mode = force_generic_plan"));
-  // Per-host rows no other part of an ingest touches come first, outside
-  // the lock (a duplicate report rolls them back).
-  IngestResult out;
-  // What the self-integrity check compares with is the list before this
-  // report's replaces it.
-  std::string stored_package_version;
-  if (r.self && r.packages && r.packages->full) {
-    DW_ASSIGN_OR_RETURN(stored_package_version, PgStoredDriftwatchVersion(*c, rep.host_id));
+  // The horizon is registered before the transaction draws any event id,
+  // and deleted by the transaction that commits the events.
+  int64_t horizon = 0;
+  if (!r.events.empty()) {
+    DW_ASSIGN_OR_RETURN(auto h,
+                        c->Exec("horizon_register", kRegisterHorizonSql, {PgInt(rep.received_ns)}));
+    horizon = h.Int(0, 0);
   }
-  DW_RETURN_IF_ERROR(PgIngestInventory(*c, rep, &out));
-  // Serializes ingests across collectors: event ids become visible in id
-  // order (a cursor never skips a late commit) and a report id racing on two
-  // collectors is seen as a duplicate by the second. Held from here to the
-  // commit: one statement and the COMMIT.
-  DW_RETURN_IF_ERROR(
-      c->Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
-  // Integrity, under the same lock and in the same transaction; a
-  // duplicate gets the answer its original got and changes nothing.
-  DW_ASSIGN_OR_RETURN(
-      auto seen, c->Exec("report_seen", "SELECT chain_answer FROM reports WHERE report_id = $1",
-                         {rep.report_id}));
-  std::vector<int64_t> chain_seqs;
-  std::vector<std::string> chain_heads;
-  std::optional<ChainAnswer> seen_answer;
-  if (seen.size() == 0) {
-    DW_RETURN_IF_ERROR(
-        PgIngestIntegrity(*c, rep, stored_package_version, &out, &chain_seqs, &chain_heads));
-  } else {
-    seen_answer = ParseChainAnswerText(seen.Text(0, 0));
+  bool committed = false;
+  auto out = IngestInTransaction(*c, rep, std::move(params), horizon, &committed);
+  if (horizon != 0 && !committed) {
+    // Rolled back (a duplicate, an unknown host, a failure): the horizon
+    // row stays unless removed here. When the connection is gone, the next
+    // registration removes it.
+    c->Exec("horizon_drop", "DELETE FROM ingest_horizons WHERE id = $1", {PgInt(horizon)})
+        .status()
+        .IgnoreError();
   }
-  params.push_back(PgIntArray(chain_seqs));
-  params.push_back(PgArray(chain_heads));
-  params.push_back(ChainAnswerText(out.chain));
-  DW_ASSIGN_OR_RETURN(auto d, c->Exec("report_ingest", kIngestSql, params));
-  if (d.size() == 0) return Status::NotFound("unknown host '" + rep.host_id + "'");
-  if (d.Text(0, 0) == "t") {
-    if (d.Text(0, 5) != rep.host_id) {
-      return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
-    }
-    IngestResult dup;
-    dup.duplicate = true;
-    dup.report_seq = d.Int(0, 1);
-    dup.first_event_id = d.Int(0, 2);
-    dup.events = d.Int(0, 3);
-    dup.received_ns = d.Int(0, 4);
-    dup.chain = seen_answer;
-    return dup;  // the rollback undoes the inventory rows
-  }
-  out.report_seq = d.Int(0, 1);
-  out.first_event_id = d.Int(0, 2);
-  out.events = static_cast<int64_t>(r.events.size());
-  out.received_ns = rep.received_ns;
-  DW_RETURN_IF_ERROR(tx.Commit());
   return out;
 }
 
@@ -392,10 +498,12 @@ Result<int64_t> PgPruneEvents(PgConn& conn, PgPartitions& partitions, int64_t cu
                            .status());
     DW_ASSIGN_OR_RETURN(auto n,
                         c->Exec("partition_counts",
-                                "WITH gone AS (SELECT severity, count(*) AS n FROM events WHERE "
-                                "detected_ns >= $1 AND detected_ns < $2 GROUP BY severity) "
-                                "UPDATE event_counts SET n = event_counts.n - gone.n FROM gone "
-                                "WHERE event_counts.severity = gone.severity RETURNING gone.n",
+                                "WITH gone AS (SELECT greatest(1, least(4, severity)) AS "
+                                "severity, count(*) AS n FROM events WHERE detected_ns >= $1 "
+                                "AND detected_ns < $2 GROUP BY 1), "
+                                "up AS (INSERT INTO event_counts(severity, shard, n) SELECT "
+                                "severity, 0, -n FROM gone ON CONFLICT (severity, shard) DO "
+                                "UPDATE SET n = event_counts.n + excluded.n) SELECT n FROM gone",
                                 {PgInt(month->start_ns), PgInt(month->end_ns)}));
     for (int k = 0; k < n.size(); ++k) deleted += n.Int(k, 0);
     DW_RETURN_IF_ERROR(c->Exec("partition_alerts",
@@ -429,9 +537,11 @@ Result<int64_t> PgPruneEvents(PgConn& conn, PgPartitions& partitions, int64_t cu
                               "host_id, chain_seq DESC) m WHERE chain_hosts.host_id = m.host_id "
                               "AND m.seq > chain_hosts.anchor_seq), "
                               "a AS (DELETE FROM alerts WHERE event_id IN (SELECT id FROM gone)), "
-                              "cnt AS (SELECT severity, count(*) AS n FROM gone GROUP BY severity) "
-                              "UPDATE event_counts SET n = event_counts.n - cnt.n FROM cnt "
-                              "WHERE event_counts.severity = cnt.severity RETURNING cnt.n",
+                              "cnt AS (SELECT greatest(1, least(4, severity)) AS severity, "
+                              "count(*) AS n FROM gone GROUP BY 1), "
+                              "up AS (INSERT INTO event_counts(severity, shard, n) SELECT "
+                              "severity, 0, -n FROM cnt ON CONFLICT (severity, shard) DO UPDATE "
+                              "SET n = event_counts.n + excluded.n) SELECT n FROM cnt",
                               {PgInt(cutoff_ns), PgInt(batch)}));
   for (int k = 0; k < rows.size(); ++k) deleted += rows.Int(k, 0);
   DW_RETURN_IF_ERROR(tx.Commit());

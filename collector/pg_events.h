@@ -21,9 +21,24 @@
 namespace driftwatch::collector {
 
 // Advisory lock keys (pg_advisory_xact_lock): schema changes and partition
-// DDL, and the commit order of event ids.
+// DDL, and `migrate --from`'s copy (no ingest takes it any more).
 constexpr int64_t kPgSchemaLock = 0x64770001;
 constexpr int64_t kPgIngestLock = 0x64770002;
+// The class of the per-host ingest locks (the two-key form
+// pg_advisory_xact_lock(kPgHostIngestLockClass, hashtext(host_id))).
+constexpr int32_t kPgHostIngestLockClass = 0x6477;
+
+// Takes the ingest lock of `host_id` for the current transaction: reports
+// of one host are stored one at a time (whichever collector receives
+// them), and host removal, rename and trust reset exclude that host's
+// ingests. Reports of different hosts are stored in parallel.
+Status PgLockHostIngest(PgConn& c, const std::string& host_id);
+
+// The SQL condition, on `events.id`, of what readers may see: ids only up
+// to the lowest horizon of the ingests in flight (docs/store-postgresql.md,
+// "Several collectors on one database"), so that a cursor of the
+// (detected_ns, id) order never passes an id that is still to commit.
+extern const char* const kPgVisibleEvents;
 
 // The months whose partition this process knows to exist.
 class PgPartitions {
@@ -46,6 +61,11 @@ class PgPartitions {
 };
 
 // FleetStore::IngestReport on one connection (store.h has the contract).
+// A report with events first registers a horizon (its own committed row
+// in ingest_horizons: the highest event id drawn so far), then stores the
+// report and deletes the horizon in one transaction; a failed ingest
+// deletes it afterwards, and a collector that died mid-ingest leaves one
+// that the next registration removes (its backend is gone).
 // When the report's month partition was dropped behind this process's back
 // the call fails with SQLSTATE 23514 (PgConn::last_sqlstate()); Clear() and
 // retry.

@@ -227,8 +227,7 @@ Result<int64_t> PgTrustReset(PgConn& c, const std::string& host_id, const std::s
   // The ingest lock first, as host removal takes it: the locks are taken in
   // the order an ingest takes them, and no report of the host is judged
   // across the reset.
-  DW_RETURN_IF_ERROR(
-      c.Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
+  DW_RETURN_IF_ERROR(PgLockHostIngest(c, host_id));
   DW_ASSIGN_OR_RETURN(
       auto h, c.Exec("trust_host_lock", "SELECT 1 FROM hosts WHERE id = $1 FOR UPDATE", {host_id}));
   if (h.size() == 0) return Status::NotFound("unknown host '" + host_id + "'");

@@ -32,11 +32,10 @@ constexpr HostTable kHostTables[] = {
     {"host_tree_history", "host_rm_tree_history", "host_mv_tree_history"},
 };
 
-// Holds the ingest lock (no report is stored meanwhile) and the host's row;
-// whether the host exists.
+// Holds the host's ingest lock (no report of it is stored meanwhile) and
+// its row; whether the host exists.
 Result<bool> LockHost(PgConn& c, const std::string& host_id) {
-  DW_RETURN_IF_ERROR(
-      c.Exec("ingest_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgIngestLock)}).status());
+  DW_RETURN_IF_ERROR(PgLockHostIngest(c, host_id));
   DW_ASSIGN_OR_RETURN(
       auto r, c.Exec("host_lock", "SELECT 1 FROM hosts WHERE id = $1 FOR UPDATE", {host_id}));
   return r.size() > 0;
@@ -170,8 +169,9 @@ Status RemoveHost(PgConn& c, const std::string& host_id, int64_t now_ns) {
                             "al AS (DELETE FROM alerts WHERE event_id IN (SELECT id FROM gone)), "
                             "cnt AS (SELECT greatest(1, least(4, severity)) AS severity, "
                             "count(*) AS n FROM gone GROUP BY 1) "
-                            "UPDATE event_counts SET n = event_counts.n - cnt.n FROM cnt "
-                            "WHERE event_counts.severity = cnt.severity",
+                            "INSERT INTO event_counts(severity, shard, n) SELECT severity, "
+                            "0, -n FROM cnt ON CONFLICT (severity, shard) DO UPDATE SET "
+                            "n = event_counts.n + excluded.n",
                             {host_id})
                          .status());
   for (const HostTable& t : kHostTables) {

@@ -205,6 +205,22 @@ CREATE TABLE group_baselines(
   PRIMARY KEY(grp, revision));
 )sql";
 
+// Version 11: ingest of different hosts in
+// parallel (docs/store-postgresql.md, "Several collectors on one database").
+// The visibility horizon of ingests in flight, and the severity counts
+// split into shards so that concurrent ingests do not queue on one row.
+constexpr const char* kV11 = R"sql(
+CREATE TABLE ingest_horizons(
+  id BIGSERIAL PRIMARY KEY,
+  low BIGINT NOT NULL,
+  pid INTEGER NOT NULL,
+  backend_start TIMESTAMPTZ,
+  created_ns BIGINT NOT NULL);
+ALTER TABLE event_counts ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE event_counts DROP CONSTRAINT event_counts_pkey;
+ALTER TABLE event_counts ADD PRIMARY KEY (severity, shard);
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -237,7 +253,8 @@ int64_t MonthStartNs(int64_t y, int m) {
 
 const std::vector<PgMigration>& PgMigrations() {
   static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}};
+                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
+                                                {11, kV11}};
   return kAll;
 }
 

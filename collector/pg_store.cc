@@ -5,6 +5,7 @@
 #include "collector/pg_store.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
 
 #include "collector/inventory.h"
@@ -56,8 +57,10 @@ Status NewerSchema(int v) {
 
 class PgStore : public FleetStore {
  public:
-  explicit PgStore(std::unique_ptr<PgPool> pool)
-      : pool_(std::move(pool)), trees_(NewPgTreeStore(*pool_)) {}
+  PgStore(std::unique_ptr<PgPool> pool, int pool_size)
+      : pool_(std::move(pool)),
+        trees_(NewPgTreeStore(*pool_)),
+        max_ingests_(std::max(1, pool_size - 1)) {}
 
   Status CheckVersion() {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
@@ -154,10 +157,10 @@ class PgStore : public FleetStore {
 
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes) override {
-    // Ingest is serialized across the fleet by kPgIngestLock anyway; queueing
-    // here first keeps waiting ingests from holding pooled connections that
-    // readers (/drift, the dashboard) need.
-    std::lock_guard<std::mutex> ingest(ingest_mu_);
+    // Ingests of different hosts run in parallel, but never on every
+    // pooled connection: one is always left for readers (/drift, the
+    // dashboard), even while ingests wait for a host's ingest lock.
+    IngestSlot slot(*this);
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     auto out = PgIngestReport(*c, partitions_, rep, routes);
     // 23514: no partition for the row; another collector's retention
@@ -191,7 +194,9 @@ class PgStore : public FleetStore {
     }
     DW_ASSIGN_OR_RETURN(
         auto r,
-        c->Exec("severity_counts", "SELECT severity, n FROM event_counts ORDER BY severity", {}));
+        c->Exec("severity_counts",
+                "SELECT severity, sum(n) FROM event_counts GROUP BY severity ORDER BY severity",
+                {}));
     int64_t counts[5] = {0, 0, 0, 0, 0};
     for (int i = 0; i < r.size(); ++i) {
       int64_t sev = r.Int(i, 0);
@@ -457,10 +462,32 @@ class PgStore : public FleetStore {
     return out;
   }
 
+  // One of the max_ingests_ ingests allowed at once, held for the whole
+  // ingest.
+  class IngestSlot {
+   public:
+    explicit IngestSlot(PgStore& s) : s_(s) {
+      std::unique_lock<std::mutex> lock(s_.ingest_mu_);
+      s_.ingest_cv_.wait(lock, [this] { return s_.ingests_ < s_.max_ingests_; });
+      ++s_.ingests_;
+    }
+    ~IngestSlot() {
+      std::lock_guard<std::mutex> lock(s_.ingest_mu_);
+      --s_.ingests_;
+      s_.ingest_cv_.notify_one();
+    }
+
+   private:
+    PgStore& s_;
+  };
+
   std::unique_ptr<PgPool> pool_;
   const std::unique_ptr<TreeStore> trees_;  // borrows pool_
   PgPartitions partitions_;
-  std::mutex ingest_mu_;  // held by IngestReport for its whole transaction
+  const int max_ingests_;
+  std::mutex ingest_mu_;  // guards ingests_
+  std::condition_variable ingest_cv_;
+  int ingests_ = 0;  // ingests under way
 };
 
 }  // namespace
@@ -495,7 +522,7 @@ Result<int> MigratePgStore(const std::string& url) {
 Result<std::unique_ptr<FleetStore>> OpenPgStore(const std::string& url,
                                                 const PgStoreOptions& options) {
   DW_ASSIGN_OR_RETURN(auto pool, PgPool::Open(url, options.pool_size, options.connect_timeout_s));
-  auto store = std::make_unique<PgStore>(std::move(pool));
+  auto store = std::make_unique<PgStore>(std::move(pool), options.pool_size);
   DW_RETURN_IF_ERROR(store->CheckVersion());
   return std::unique_ptr<FleetStore>(std::move(store));
 }

@@ -20,6 +20,8 @@
 #include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
 #include "collector/sqlite_trees.h"
+#include "collector/sqlite_store_batch.h"
+#include "collector/sqlite_store_ingest.h"
 #include "collector/store_rows.h"
 #include "core/drift_json.h"
 #include "core/sqlite.h"
@@ -30,15 +32,6 @@ namespace {
 using sqlite_rows::SqliteRow;
 using store_rows::kHostColumns;
 using store_rows::kHostFrom;
-
-template <typename T>
-void BindOrNull(sqlite::Stmt& s, int i, const std::optional<T>& v) {
-  if (v) {
-    s.Bind(i, *v);
-  } else {
-    s.BindNull(i);
-  }
-}
 
 class SqliteStore : public FleetStore {
  public:
@@ -121,178 +114,12 @@ class SqliteStore : public FleetStore {
     return store_rows::ReadHost(SqliteRow(s));
   }
 
+  // The report's columns are computed before it queues; the group commit
+  // (sqlite_store_batch.h) writes it with the reports queued beside it.
   Result<IngestResult> IngestReport(const ReportEnvelope& rep,
                                     const std::vector<AlertRoute>& routes) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db_));
-    IngestResult out;
-    {
-      DW_ASSIGN_OR_RETURN(auto s,
-                          db_->Prepare("SELECT seq, first_event_id, events, received_ns, "
-                                       "host_id, chain_answer FROM reports WHERE report_id = ?"));
-      s.Bind(1, rep.report_id);
-      DW_ASSIGN_OR_RETURN(bool dup, s.Step());
-      if (dup) {
-        if (s.Text(4) != rep.host_id) {
-          return Status::AlreadyExists("report_id " + rep.report_id + " was sent by another host");
-        }
-        out.duplicate = true;
-        out.report_seq = s.Int(0);
-        out.first_event_id = s.Int(1);
-        out.events = s.Int(2);
-        out.received_ns = s.Int(3);
-        out.chain = ParseChainAnswerText(s.Text(5));
-        return out;  // the transaction rolls back: nothing was written
-      }
-    }
-    std::string group;
-    std::string old_baseline;
-    int64_t old_revision = 0;
-    {
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT grp, baseline, baseline_revision FROM "
-                                               "hosts WHERE id = ?"));
-      s.Bind(1, rep.host_id);
-      DW_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::NotFound("unknown host '" + rep.host_id + "'");
-      group = s.Text(0);
-      old_baseline = s.Text(1);
-      old_revision = s.Int(2);
-    }
-    const CheckResult& r = rep.result;
-    DW_RETURN_IF_ERROR(sqlite_integrity::Ingest(*db_, rep, &out));
-    {
-      DW_ASSIGN_OR_RETURN(
-          auto s, db_->Prepare("INSERT INTO reports(report_id, host_id, agent_version, sent_ns, "
-                               "received_ns, started_ns, finished_ns, baseline, baseline_revision, "
-                               "root, first_event_id, events, warnings, stats, chain_answer) "
-                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"));
-      DW_RETURN_IF_ERROR(s.Bind(1, rep.report_id)
-                             .Bind(2, rep.host_id)
-                             .Bind(3, rep.agent_version)
-                             .Bind(4, rep.sent_ns)
-                             .Bind(5, rep.received_ns)
-                             .Bind(6, r.started_ns)
-                             .Bind(7, r.finished_ns)
-                             .Bind(8, r.baseline)
-                             .Bind(9, r.baseline_revision)
-                             .Bind(10, r.root.Hex())
-                             .Bind(11, static_cast<int64_t>(r.events.size()))
-                             .Bind(12, StringsToJson(r.warnings).serialize())
-                             .Bind(13, ScanStatsToJson(r.stats).serialize())
-                             .Bind(14, ChainAnswerText(out.chain))
-                             .Run());
-    }
-    out.report_seq = db_->LastInsertId();
-    out.received_ns = rep.received_ns;
-    out.events = static_cast<int64_t>(r.events.size());
-    int64_t per_severity[5] = {0, 0, 0, 0, 0};
-    DW_ASSIGN_OR_RETURN(auto event_chain,
-                        sqlite_integrity::EventChainWriter::Open(*db_, rep.host_id));
-    for (size_t i = 0; i < r.events.size(); ++i) {
-      const DriftEvent& e = r.events[i];
-      {
-        DW_ASSIGN_OR_RETURN(
-            auto s, db_->Prepare("INSERT INTO events(report_seq, host_id, grp, path, kind, "
-                                 "severity, detected_ns, body, actor, actor_exe, actor_uid, "
-                                 "transient, reverted_by, event_ns, diff, chain_seq, chain_head) "
-                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        s.Bind(1, out.report_seq)
-            .Bind(2, rep.host_id)
-            .Bind(3, group)
-            .Bind(4, EscapePath(e.path))
-            .Bind(5, static_cast<int64_t>(e.kind))
-            .Bind(6, static_cast<int64_t>(e.severity))
-            .Bind(7, r.finished_ns)
-            .Bind(8, rep.events_json[i]);
-        const store_rows::EventActorColumns a = store_rows::ActorColumns(e);
-        BindOrNull(s, 9, a.actor);
-        BindOrNull(s, 10, a.actor_exe);
-        BindOrNull(s, 11, a.actor_uid);
-        s.Bind(12, int64_t{a.transient ? 1 : 0});
-        BindOrNull(s, 13, a.reverted_by);
-        BindOrNull(s, 14, a.event_ns);
-        BindOrNull(s, 15, e.diff.empty() ? std::nullopt : std::optional<std::string>(e.diff));
-        const auto [chain_seq, chain_head] =
-            event_chain.Next(r.finished_ns, rep.report_id, rep.events_json[i], e.diff);
-        s.Bind(16, chain_seq).Bind(17, chain_head);
-        DW_RETURN_IF_ERROR(s.Run());
-      }
-      int64_t id = db_->LastInsertId();
-      if (i == 0) out.first_event_id = id;
-      per_severity[std::clamp(static_cast<int>(e.severity), 1, 4)]++;
-      for (const AlertRoute& route : routes) {
-        if (e.severity < route.min_severity) continue;
-        if (!route.groups.empty() &&
-            std::find(route.groups.begin(), route.groups.end(), group) == route.groups.end()) {
-          continue;
-        }
-        DW_ASSIGN_OR_RETURN(auto a, db_->Prepare("INSERT OR IGNORE INTO alerts(event_id, route, "
-                                                 "next_ns) VALUES(?, ?, ?)"));
-        DW_RETURN_IF_ERROR(a.Bind(1, id).Bind(2, route.name).Bind(3, rep.received_ns).Run());
-      }
-    }
-    DW_RETURN_IF_ERROR(event_chain.Finish(*db_));
-    for (int sev = 1; sev <= 4; ++sev) {
-      if (per_severity[sev] == 0) continue;
-      DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("INSERT INTO event_counts(severity, n) VALUES(?, ?) "
-                                               "ON CONFLICT(severity) DO UPDATE SET n = n + ?"));
-      DW_RETURN_IF_ERROR(
-          s.Bind(1, int64_t{sev}).Bind(2, per_severity[sev]).Bind(3, per_severity[sev]).Run());
-    }
-    {
-      DW_ASSIGN_OR_RETURN(auto s,
-                          db_->Prepare("UPDATE reports SET first_event_id = ? WHERE seq = ?"));
-      DW_RETURN_IF_ERROR(s.Bind(1, out.first_event_id).Bind(2, out.report_seq).Run());
-    }
-    if (r.source == "realtime") {
-      // Realtime events join the history; the host's state stays its last
-      // check's (store.h).
-      DW_ASSIGN_OR_RETURN(
-          auto s, db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?), "
-                               "agent_version = ?, reports = reports + 1, events = events + ? "
-                               "WHERE id = ?"));
-      DW_RETURN_IF_ERROR(s.Bind(1, rep.received_ns)
-                             .Bind(2, rep.agent_version)
-                             .Bind(3, out.events)
-                             .Bind(4, rep.host_id)
-                             .Run());
-      DW_RETURN_IF_ERROR(tx.Commit());
-      return out;
-    }
-    const bool new_baseline = old_baseline != r.baseline || old_revision != r.baseline_revision;
-    {
-      DW_ASSIGN_OR_RETURN(
-          auto s,
-          db_->Prepare("UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?), last_report_ns = ?, "
-                       "target = ?, agent_version = ?, baseline = ?, baseline_revision = ?, "
-                       "baseline_since_ns = CASE WHEN ? THEN ? ELSE baseline_since_ns END, "
-                       "root = ?, subtrees = ?, reports = reports + 1, events = events + ?, "
-                       "last_report_events = ? WHERE id = ?"));
-      DW_RETURN_IF_ERROR(s.Bind(1, rep.received_ns)
-                             .Bind(2, rep.received_ns)
-                             .Bind(3, r.target)
-                             .Bind(4, rep.agent_version)
-                             .Bind(5, r.baseline)
-                             .Bind(6, r.baseline_revision)
-                             .Bind(7, int64_t{new_baseline ? 1 : 0})
-                             .Bind(8, r.started_ns)
-                             .Bind(9, r.root.Hex())
-                             .Bind(10, SubtreesToJson(r.subtrees).serialize())
-                             .Bind(11, out.events)
-                             .Bind(12, std::max(rep.total_events, out.events))
-                             .Bind(13, rep.host_id)
-                             .Run());
-    }
-    {
-      DW_ASSIGN_OR_RETURN(auto s,
-                          db_->Prepare("INSERT INTO host_report_status(host_id, "
-                                       "last_summary) VALUES(?, ?) ON CONFLICT(host_id) "
-                                       "DO UPDATE SET last_summary = excluded.last_summary"));
-      DW_RETURN_IF_ERROR(s.Bind(1, rep.host_id).Bind(2, rep.summary_json).Run());
-    }
-    DW_RETURN_IF_ERROR(sqlite_inventory::Ingest(*db_, rep, &out));
-    DW_RETURN_IF_ERROR(tx.Commit());
-    return out;
+    const sqlite_ingest::PreparedReport prepared = sqlite_ingest::PrepareIngest(rep, routes);
+    return batcher_.Submit(prepared);
   }
 
   Status RecordRefusedReport(const std::string& host_id, const std::string& reason,
@@ -564,6 +391,7 @@ class SqliteStore : public FleetStore {
 
   std::mutex mu_;  // guards db_ (one connection, its statement cache)
   std::unique_ptr<sqlite::Db> db_;
+  SqliteIngestBatcher batcher_{*db_, mu_};  // writes reports to db_ under mu_
   const std::string path_;
   dev_t dev_ = 0;  // the file opened, to notice it replaced
   ino_t ino_ = 0;
@@ -590,6 +418,11 @@ Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path) {
   auto opened = sqlite::Db::Open(path, SqliteStoreOptions());
   if (!opened.ok()) return opened.status().WithContext(path);
   std::unique_ptr<sqlite::Db> db = std::move(opened).value();
+  // An answer to a report says it is stored: the WAL is synced at every
+  // COMMIT (not only at checkpoints, as with NORMAL), so an acknowledged
+  // report survives a power loss too. Group commit (sqlite_store_batch.h)
+  // pays that sync once per batch.
+  DW_RETURN_IF_ERROR(db->SetPragma("synchronous", "FULL").WithContext(path));
   auto store = std::make_unique<SqliteStore>(std::move(db), path);
   DW_RETURN_IF_ERROR(store->Init().WithContext(path));
   return std::unique_ptr<FleetStore>(std::move(store));

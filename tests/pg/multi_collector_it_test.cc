@@ -55,14 +55,14 @@ TEST_F(MultiCollectorTest, EveryReportStoredOnceWhileACollectorDies) {
   EXPECT_EQ(early.Kill(SIGKILL), 2);
   EXPECT_EQ(testutil::Run("cat " + Q(tmp_ / "early.log")).out,
             "driftwatch-collector: collector store schema version 0 is older than this build's "
-            "10; run `driftwatch-collector migrate --store URL`\n");
+            "11; run `driftwatch-collector migrate --store URL`\n");
 
   auto m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
-  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 10\n");
+  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 11\n");
   m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
-  EXPECT_EQ(m.out, "postgresql store already at schema version 10\n");
+  EXPECT_EQ(m.out, "postgresql store already at schema version 11\n");
 
   const std::string enroll = Trim(Cli("token create --store " + Q(url_) + " --role enroll").out);
   const std::string read = Trim(Cli("token create --store " + Q(url_) + " --role read").out);

@@ -11,9 +11,15 @@
 //     1,000,000) over 100 hosts, then a collector serves it and /api/v1/drift
 //     is queried with typical filters; prints p50/p99 per query shape.
 //
-// Environment: DW_COLLECTOR_BIN (set by meson), DW_BENCH_AGENTS (8),
-// DW_BENCH_REPORTS (50), DW_BENCH_EVENTS (1000000), DW_BENCH_TIME_CAP_S (240),
-// DW_BENCH_INGEST_ONLY (set: skip the query part).
+// Environment: DW_COLLECTOR_BIN (set by meson), DW_BENCH_AGENTS (16),
+// DW_BENCH_REPORTS (100), DW_BENCH_EVENTS (1000000), DW_BENCH_TIME_CAP_S (240),
+// DW_BENCH_INGEST_ONLY (set: skip the query part), DW_BENCH_REFERENCE_BIN (a
+// collector binary to run the "chain off" ingest against as well, side by
+// side, e.g. the previous release's).
+//
+// Besides the human lines, the chain-off ingest of DW_COLLECTOR_BIN prints
+// `RESULT ingest_sqlite_rps N reports/s` and `RESULT ingest_sqlite_p99_ms N
+// ms` (tests/bench/run collects them).
 #include <cpprest/http_client.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -53,7 +60,7 @@ struct Child {
   std::string url;
 };
 
-Child StartCollector(const std::string& db, const std::string& log) {
+Child StartCollector(const std::string& bin, const std::string& db, const std::string& log) {
   Child c;
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return c;
@@ -62,7 +69,6 @@ Child StartCollector(const std::string& db, const std::string& log) {
     dup2(out[1], 1);
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 2);
-    std::string bin = std::getenv("DW_COLLECTOR_BIN") ? std::getenv("DW_COLLECTOR_BIN") : "";
     execl(bin.c_str(), bin.c_str(), "--listen", "127.0.0.1:0", "--db", db.c_str(), nullptr);
     _exit(127);
   }
@@ -72,6 +78,25 @@ Child StartCollector(const std::string& db, const std::string& log) {
   while (poll(&p, 1, 10000) > 0 && read(out[0], &ch, 1) == 1 && ch != '\n') c.url.push_back(ch);
   close(out[0]);
   return c;
+}
+
+// CPU seconds (user + system) a process used so far; -1 when unreadable.
+double ProcessCpuSeconds(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // Fields after the command's closing parenthesis: utime and stime are
+  // the 12th and 13th.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  unsigned long long ut = 0, st = 0;
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) {
+    return -1;
+  }
+  return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 void Stop(Child& c) {
@@ -165,16 +190,24 @@ class BenchChain {
   std::string head_ = chain::GenesisHead();
 };
 
-int Ingest(const std::string& dir, double time_cap_s, bool with_chain) {
-  const int agents = EnvInt("DW_BENCH_AGENTS", 8);
-  const int reports = EnvInt("DW_BENCH_REPORTS", 50);
+std::string CollectorBin() {
+  return std::getenv("DW_COLLECTOR_BIN") ? std::getenv("DW_COLLECTOR_BIN") : "";
+}
+
+// One ingest run against `bin`; `label` names it in the output, and RESULT
+// lines are printed when `results` is set.
+int Ingest(const std::string& dir, const std::string& bin, const char* label, double time_cap_s,
+           bool with_chain, bool results) {
+  const int agents = EnvInt("DW_BENCH_AGENTS", 16);
+  const int reports = EnvInt("DW_BENCH_REPORTS", 100);
   const int events = 10;
-  const std::string db = dir + (with_chain ? "/ingest-chain.db" : "/ingest.db");
+  const std::string db = dir + "/" + label + (with_chain ? "-ingest-chain.db" : "-ingest.db");
   {
     auto store = collector::OpenSqliteStore(db);
     if (!store.ok()) return std::cerr << store.status().message() << "\n", 1;
   }
-  Child c = StartCollector(db, dir + (with_chain ? "/ingest-chain.log" : "/ingest.log"));
+  Child c = StartCollector(bin, db,
+                           dir + "/" + label + (with_chain ? "-ingest-chain.log" : "-ingest.log"));
   if (c.url.empty()) return std::cerr << "collector did not start\n", 1;
   auto store = collector::OpenSqliteStore(db);
   std::string enroll = *collector::CreateToken(**store, collector::Role::kEnroll, 0);
@@ -243,16 +276,27 @@ int Ingest(const std::string& dir, double time_cap_s, bool with_chain) {
   }
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  // What the collector spent per report: comparable across runs on a
+  // loaded machine, where reports/s is not.
+  const double collector_cpu_s = ProcessCpuSeconds(c.pid);
   Stop(c);
+  const double rps = static_cast<double>(latencies.size()) / secs;
+  const double p99_ms = Percentile(latencies, 0.99) / 1000.0;
   std::printf(
-      "ingest, chain %s: %d agents x %d reports (%d events each): %zu reports in %.2f s = %.0f "
-      "reports/s, p50 %.2f ms, p99 %.2f ms, %.0f bytes/report, %d failures\n",
-      with_chain ? "on" : "off", agents, reports, events, latencies.size(), secs,
-      static_cast<double>(latencies.size()) / secs, Percentile(latencies, 0.5) / 1000.0,
-      Percentile(latencies, 0.99) / 1000.0,
+      "%s ingest, chain %s: %d agents x %d reports (%d events each): %zu reports in %.2f s = %.0f "
+      "reports/s, p50 %.2f ms, p99 %.2f ms, %.0f bytes/report, collector CPU %.3f ms/report, "
+      "%d failures\n",
+      label, with_chain ? "on" : "off", agents, reports, events, latencies.size(), secs, rps,
+      Percentile(latencies, 0.5) / 1000.0, p99_ms,
       latencies.empty() ? 0.0
                         : static_cast<double>(bytes.load()) / static_cast<double>(latencies.size()),
+      latencies.empty() ? 0.0 : collector_cpu_s * 1000.0 / static_cast<double>(latencies.size()),
       failures.load());
+  if (results) {
+    std::printf("RESULT ingest_sqlite_rps %.0f reports/s\nRESULT ingest_sqlite_p99_ms %.2f ms\n",
+                rps, p99_ms);
+  }
+  std::fflush(stdout);
   return failures == 0 ? 0 : 1;
 }
 
@@ -291,7 +335,7 @@ int Query(const std::string& dir, double time_cap_s) {
     std::printf("seed: %d events over %d hosts in %.1f s\n", stored, hosts,
                 std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  Child c = StartCollector(db, dir + "/query.log");
+  Child c = StartCollector(CollectorBin(), db, dir + "/query.log");
   if (c.url.empty()) return std::cerr << "collector did not start\n", 1;
   web::http::client::http_client client(web::uri(c.url));
   const std::vector<std::string> shapes = {
@@ -337,8 +381,12 @@ int main() {
   char tmpl[] = "/tmp/dw_collector_bench.XXXXXX";
   std::string dir = mkdtemp(tmpl);
   const double cap = driftwatch::bench::EnvInt("DW_BENCH_TIME_CAP_S", 240);
-  int rc = driftwatch::bench::Ingest(dir, cap / 8, false);
-  rc |= driftwatch::bench::Ingest(dir, cap / 8, true);
+  const std::string bin = driftwatch::bench::CollectorBin();
+  int rc = driftwatch::bench::Ingest(dir, bin, "this", cap / 8, false, true);
+  if (const char* ref = std::getenv("DW_BENCH_REFERENCE_BIN")) {
+    rc |= driftwatch::bench::Ingest(dir, ref, "reference", cap / 8, false, false);
+  }
+  rc |= driftwatch::bench::Ingest(dir, bin, "this", cap / 8, true, false);
   if (std::getenv("DW_BENCH_INGEST_ONLY") != nullptr) {
     std::system(("rm -rf " + dir).c_str());
     return rc;

@@ -15,8 +15,13 @@
 //
 // Needs root and Debian's postgresql server binaries for the throw-away
 // cluster (tests/pg/pg_cluster.h); runs SQLite only otherwise.
+// For PostgreSQL, the share of the database's active sessions found
+// waiting for a lock (sampled every 10 ms during the ingest) is printed
+// too, and the lines `RESULT ingest_pg1_rps`, `RESULT ingest_pg3_rps` and
+// `RESULT ingest_pg_lock_wait_pct` (three collectors) end the output.
 // Environment: DW_COLLECTOR_BIN (set by meson), the counts above,
-// DW_BENCH_TIME_CAP_S (300, split over the setups).
+// DW_BENCH_TIME_CAP_S (300, split over the setups), DW_BENCH_PG_ONLY (set:
+// the PostgreSQL setups only).
 #include <cpprest/http_client.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,6 +41,7 @@
 #include <vector>
 
 #include "collector/auth.h"
+#include "collector/pg_conn.h"
 #include "collector/pg_import.h"
 #include "collector/pg_store.h"
 #include "collector/sqlite_store.h"
@@ -146,7 +152,30 @@ struct Figures {
   std::vector<int64_t> ingest_us, drift_us;
   std::vector<std::vector<int64_t>> shape_us;  // per /drift query shape
   int failures = 0;
+  // PostgreSQL: samples of the database's active sessions during the
+  // ingest, and how many of them were waiting for a lock (the per-host
+  // ingest locks, row locks).
+  int64_t active_samples = 0, lock_wait_samples = 0;
 };
+
+// Samples pg_stat_activity every 10 ms until `done`: the share of the
+// database's active sessions (this one excluded) that wait for a lock.
+void SampleLockWaits(const std::string& url, const std::atomic<bool>& done, Figures* f) {
+  auto c = collector::PgConn::Connect(url, 5);
+  if (!c.ok()) return;
+  while (!done) {
+    auto r = (*c)->Exec("sample",
+                        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FROM "
+                        "pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                        "AND pid <> pg_backend_pid()",
+                        {});
+    if (r.ok() && r->size() == 1) {
+      f->lock_wait_samples += r->Int(0, 0);
+      f->active_samples += r->Int(0, 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 // Seeds the store; enrolls the agents' hosts with known tokens.
 Status Seed(collector::FleetStore& store, int seed_events, int agents,
@@ -187,9 +216,10 @@ Figures Run(const Setup& s, pgtest::PgCluster* cluster, const std::string& dir, 
   const int agents = EnvInt("DW_BENCH_AGENTS", 12);
   const int reports = EnvInt("DW_BENCH_REPORTS", 100);
   std::vector<std::string> store_args;
+  std::string url;
   Result<std::unique_ptr<collector::FleetStore>> store = Status::Internal("unset");
   if (s.pg) {
-    const std::string url = cluster->NewDatabase("bench_" + std::to_string(index));
+    url = cluster->NewDatabase("bench_" + std::to_string(index));
     if (url.empty() || !collector::MigratePgStore(url).ok()) {
       std::cerr << "cannot create the PostgreSQL database\n";
       f.failures = 1;
@@ -233,6 +263,8 @@ Figures Run(const Setup& s, pgtest::PgCluster* cluster, const std::string& dir, 
   }
   std::mutex mu;
   std::atomic<bool> ingest_done{false};
+  std::thread sampler;
+  if (s.pg) sampler = std::thread([&] { SampleLockWaits(url, ingest_done, &f); });
   const auto deadline = Clock::now() + std::chrono::duration<double>(cap_s);
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
@@ -306,6 +338,7 @@ Figures Run(const Setup& s, pgtest::PgCluster* cluster, const std::string& dir, 
   f.secs = std::chrono::duration<double>(Clock::now() - t0).count();
   ingest_done = true;
   for (auto& t : readers) t.join();
+  if (sampler.joinable()) sampler.join();
   f.reports = f.ingest_us.size();
   for (Child& c : cs) Stop(c);
   if (s.pg) {
@@ -328,7 +361,8 @@ int main() {
   char tmpl[] = "/tmp/dw_store_bench.XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const double cap = EnvInt("DW_BENCH_TIME_CAP_S", 300);
-  std::vector<Setup> setups = {{"sqlite", false, 1}};
+  std::vector<Setup> setups;
+  if (std::getenv("DW_BENCH_PG_ONLY") == nullptr) setups.push_back({"sqlite", false, 1});
   driftwatch::pgtest::PgCluster cluster;
   std::string skip = driftwatch::pgtest::PgCluster::SkipReason();
   if (skip.empty()) skip = cluster.Start();
@@ -345,17 +379,34 @@ int main() {
       EnvInt("DW_BENCH_SEED_EVENTS", 100000));
   std::printf(
       "| store | collectors | reports | reports/s | ingest p50 | ingest p99 | /drift "
-      "queries | /drift p50 | /drift p99 | failures | store size |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+      "queries | /drift p50 | /drift p99 | failures | store size | lock waits |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::string results;
   int rc = 0;
   for (size_t i = 0; i < setups.size(); ++i) {
     Figures f = Run(setups[i], &cluster, dir, static_cast<int>(i), cap / setups.size());
+    const double rps = f.secs > 0 ? static_cast<double>(f.reports) / f.secs : 0.0;
+    const double lock_pct = f.active_samples > 0
+                                ? 100.0 * static_cast<double>(f.lock_wait_samples) /
+                                      static_cast<double>(f.active_samples)
+                                : 0.0;
     std::printf(
-        "| %s | %d | %zu | %.0f | %.1f ms | %.1f ms | %zu | %.1f ms | %.1f ms | %d | %.0f MiB |\n",
-        setups[i].name, setups[i].collectors, f.reports,
-        f.secs > 0 ? static_cast<double>(f.reports) / f.secs : 0.0, Ms(f.ingest_us, 0.5),
+        "| %s | %d | %zu | %.0f | %.1f ms | %.1f ms | %zu | %.1f ms | %.1f ms | %d | %.0f MiB | "
+        "%s |\n",
+        setups[i].name, setups[i].collectors, f.reports, rps, Ms(f.ingest_us, 0.5),
         Ms(f.ingest_us, 0.99), f.drift_us.size(), Ms(f.drift_us, 0.5), Ms(f.drift_us, 0.99),
-        f.failures, static_cast<double>(f.store_bytes) / 1048576);
+        f.failures, static_cast<double>(f.store_bytes) / 1048576,
+        setups[i].pg ? (std::to_string(static_cast<int>(lock_pct + 0.5)) + " %").c_str() : "");
+    if (setups[i].pg) {
+      char line[160];
+      std::snprintf(line, sizeof line, "RESULT ingest_pg%d_rps %.0f reports/s\n",
+                    setups[i].collectors, rps);
+      results += line;
+      if (setups[i].collectors == 3) {
+        std::snprintf(line, sizeof line, "RESULT ingest_pg_lock_wait_pct %.1f %%\n", lock_pct);
+        results += line;
+      }
+    }
     for (size_t k = 0; k < f.shape_us.size(); ++k) {
       std::fprintf(stderr, "  %s x%d %-55s p50 %7.1f ms  p99 %7.1f ms  (%zu)\n", setups[i].name,
                    setups[i].collectors, kShapes[k], Ms(f.shape_us[k], 0.5),
@@ -365,7 +416,7 @@ int main() {
     if (f.failures) rc = 1;
   }
   // `migrate --from`: the SQLite setup's database copied into PostgreSQL.
-  if (setups.size() > 1) {
+  if (setups.size() > 1 && !setups[0].pg) {
     const std::string url = cluster.NewDatabase("bench_copy");
     const auto t0 = Clock::now();
     auto migrated = driftwatch::collector::MigratePgStore(url);
@@ -387,5 +438,6 @@ int main() {
   }
   cluster.Stop();
   std::system(("rm -rf " + dir).c_str());
+  std::printf("%s", results.c_str());
   return rc;
 }
