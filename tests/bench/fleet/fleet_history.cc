@@ -93,6 +93,8 @@ std::string FillSql(const std::string& name, int64_t first, int64_t last, int64_
                 "INSERT INTO %s (id, report_seq, report_id, host_id, grp, path, kind, severity, "
                 "detected_ns, received_ns, body) ",
                 name.c_str(), name.c_str());
+  // Kind and severity are drawn by multiplicative hashes of the id, so that
+  // they are independent of the host (and so of its group).
   char body[2048];
   std::snprintf(
       body, sizeof body,
@@ -102,11 +104,13 @@ std::string FillSql(const std::string& name, int64_t first, int64_t last, int64_
       "((i / %d) * 7919) %% %d AS hn, "
       "CASE WHEN i %% 5 < 3 THEN (%%s)[(i * 13 + i / %d) %% %zu + 1] "
       "ELSE '/etc/app' || (i %% 397) || '/conf.d/' || (i %% 11) || '.conf' END AS path, "
-      "CASE WHEN i %% 10 < 7 THEN 2 WHEN i %% 10 < 9 THEN 1 ELSE 3 END AS k, "
-      "CASE WHEN i %% 100 < 50 THEN 1 WHEN i %% 100 < 85 THEN 2 WHEN i %% 100 < 97 THEN 3 "
-      "ELSE 4 END AS s, %" PRId64 " + (i - 1) * %" PRId64
+      "CASE WHEN kr < 7 THEN 2 WHEN kr < 9 THEN 1 ELSE 3 END AS k, "
+      "CASE WHEN sr < 50 THEN 1 WHEN sr < 85 THEN 2 WHEN sr < 97 THEN 3 ELSE 4 END AS s, "
+      "%" PRId64 " + (i - 1) * %" PRId64
       "::bigint AS d "
-      "FROM generate_series(%" PRId64 "::bigint, %" PRId64 "::bigint) i) x",
+      "FROM (SELECT i, (i * 40503 + 17) %% 1000 / 100 AS kr, "
+      "(i * 2654435761) %% 100000 / 1000 AS sr "
+      "FROM generate_series(%" PRId64 "::bigint, %" PRId64 "::bigint) i) r) x",
       kEventsPerReport, kEventsPerReport, kEventsPerReport, hosts, kEventsPerReport,
       std::size(kPaths), start_ns, step_ns, first, last);
   // The two %s left in `body` take the arrays.
@@ -134,11 +138,14 @@ struct Shape {
   int64_t since = INT64_MIN;
 };
 
+std::string Big(int64_t v) {  // quoted: -9223372036854775808 is no bigint literal
+  return "'" + std::to_string(v) + "'::bigint";
+}
+
 std::string ExecuteArgs(const Shape& s, int params) {
   std::string a = s.host + "," + s.group + "," + s.regex + "," + s.kind + "," + s.severity + "," +
-                  std::to_string(s.since) + "::bigint," + std::to_string(INT64_MAX) + "::bigint," +
-                  std::to_string(INT64_MAX) + "::bigint," + std::to_string(INT64_MAX) +
-                  "::bigint,100";
+                  Big(s.since) + "," + Big(INT64_MAX) + "," + Big(INT64_MAX) + "," +
+                  Big(INT64_MAX) + ",100";
   for (int i = 11; i <= params; ++i) a += ",NULL";
   return a;
 }
