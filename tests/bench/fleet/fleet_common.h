@@ -76,6 +76,9 @@ class Collector {
   void Stop();
   // Resident set size now (VmRSS), in KiB; 0 when not running.
   int64_t RssKib() const;
+  // User + system CPU time the process used so far, in seconds; 0 when not
+  // running.
+  double CpuSeconds() const;
   const std::string& url() const { return url_; }
   pid_t pid() const { return pid_; }
 

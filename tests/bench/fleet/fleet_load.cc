@@ -1,5 +1,7 @@
 #include "tests/bench/fleet/fleet_load.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -152,6 +154,13 @@ int64_t Us(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
 }
 
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 struct Fleet {
   std::vector<std::string> tokens;  // per host
   std::string read_token;
@@ -194,6 +203,9 @@ RateFigures RunRate(const Options& o, int rate, const std::vector<Collector*>& c
   const auto give_up = stop_issuing + std::chrono::seconds(30);
   std::atomic<int64_t> last_answer_us{0};
 
+  double cpu0 = 0;
+  for (const Collector* c : cs) cpu0 += c->CpuSeconds();
+  const double self0 = SelfCpuSeconds();
   std::vector<std::thread> senders;
   for (int w = 0; w < o.workers; ++w) {
     senders.emplace_back([&, w] {
@@ -270,6 +282,9 @@ RateFigures RunRate(const Options& o, int rate, const std::vector<Collector*>& c
   summary_reader.join();
   rss_sampler.join();
   next_k->fetch_add(slots);
+  for (const Collector* c : cs) out.collector_cpu_s += c->CpuSeconds();
+  out.collector_cpu_s -= cpu0;
+  out.driver_cpu_s = SelfCpuSeconds() - self0;
   out.sent = sent;
   out.ok = ok;
   out.failed = failed;

@@ -45,6 +45,8 @@ struct RateFigures {
   size_t summary_queries = 0;
   int reader_failures = 0;
   std::vector<int64_t> rss_max_kib;  // per collector, during this rate
+  double collector_cpu_s = 0;        // all collectors' CPU during this rate
+  double driver_cpu_s = 0;           // this process's CPU (senders, readers)
 };
 
 struct SetupFigures {

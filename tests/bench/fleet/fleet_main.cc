@@ -64,6 +64,11 @@ void LoadResults(const LoadSetup& s, const SetupFigures& f) {
     PrintResult(q + "summary_p50_ms", r.summary_p50_ms, "ms");
     PrintResult(q + "summary_p99_ms", r.summary_p99_ms, "ms");
     PrintResult(q + "failed", static_cast<double>(r.failed), "reports");
+    if (r.ok > 0) {
+      PrintResult(q + "cpu_ms_per_report", r.collector_cpu_s * 1000 / static_cast<double>(r.ok),
+                  "ms");
+    }
+    PrintResult(q + "driver_cpu_s", r.driver_cpu_s, "s");
     for (int64_t k : r.rss_max_kib) rss = std::max(rss, k);
   }
   // The headline figures: the highest rate asked for.
