@@ -285,6 +285,7 @@ RateFigures RunRate(const Options& o, int rate, const std::vector<Collector*>& c
   for (const Collector* c : cs) out.collector_cpu_s += c->CpuSeconds();
   out.collector_cpu_s -= cpu0;
   out.driver_cpu_s = SelfCpuSeconds() - self0;
+  out.offered = slots;
   out.sent = sent;
   out.ok = ok;
   out.failed = failed;

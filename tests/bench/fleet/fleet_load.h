@@ -34,7 +34,9 @@ struct LoadSetup {
 
 struct RateFigures {
   int target_rps = 0;
-  int64_t sent = 0, ok = 0, failed = 0, late = 0;  // late: started > 1 s after due
+  // offered: reports due in the window; those not sent by 30 s after it
+  // are given up. late: sent more than 1 s after due.
+  int64_t offered = 0, sent = 0, ok = 0, failed = 0, late = 0;
   int64_t events = 0;
   double seconds = 0;  // first due time to last answer
   double achieved_rps = 0;
