@@ -187,6 +187,10 @@ int Main(int argc, char** argv) {
   bool failed = false;
   for (const auto& [s, f] : done) failed |= !f.error.empty();
   if (o.history_events > 0 && pg_skip.empty()) failed |= !hist.error.empty();
+  if (Stopping()) {
+    std::printf("interrupted: the figures above are of a partial run\n");
+    return 130;
+  }
   return failed ? 1 : 0;
 }
 
