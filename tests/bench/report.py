@@ -18,7 +18,9 @@ import sys
 
 BEGIN = "<!-- bench-table:begin (tests/bench/run rewrites this part) -->"
 END = "<!-- bench-table:end -->"
-RESULT = re.compile(r"^RESULT\s+(\S+)\s+(\S+)\s+(.*?)\s*$")
+# At the start of a line, or after a runner's prefix ("1/2 fleet  ", a
+# timestamp); the key is a word and the value must be a number.
+RESULT = re.compile(r"(?:^|\s)RESULT\s+([A-Za-z0-9_]+)\s+(\S+)\s*(.*?)\s*$")
 
 # One row per line: (work, driftwatch key, reference keys, ratio of
 # driftwatch to the first reference, goal). A goal is ("ratio<=", x) on
@@ -77,7 +79,7 @@ def read_results(paths):
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 for line in f:
-                    m = RESULT.match(line.strip())
+                    m = RESULT.search(line.rstrip("\n"))
                     if not m:
                         continue
                     try:
