@@ -68,9 +68,15 @@ ROWS = [
     ("history, `/drift?path=/etc/ssh/*`", "fleet_hist_path_common_ms", [], None),
     ("history, `/drift?path=` rare glob", "fleet_hist_path_rare_ms", [], None),
     ("history, `/drift?kind=removed&since=` a day", "fleet_hist_removed_day_ms", [], None),
+    ("fleet trees, tree objects stored (shared / per host)", "trees_store_dedup_mib",
+     ["trees_store_nodedup_mib"], None),
+    ("fleet trees, bytes sent per host (first / later report)", "trees_first_bytes_per_host",
+     ["trees_later_bytes_per_host"], None),
+    ("fleet trees, `/fleet/outliers` p99", "outliers_p99_ms", [], None),
+    ("fleet trees, `/fleet/compare` p50", "compare_p50_ms", [], None),
 ]
 # Rows without a ratio goal whose ratio still means something.
-RATIO_ALSO = {"pkg_verify_warm_s", "pkg_verify_cpu_s", "scan_base_synth_s"}
+RATIO_ALSO = {"pkg_verify_warm_s", "pkg_verify_cpu_s", "trees_store_dedup_mib"}
 
 
 def read_results(paths):
