@@ -88,6 +88,13 @@ bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
       o->history_hosts = static_cast<int>(n);
     } else if (a == "--history-days" && ParseInt(v, 1, 3650, &n)) {
       o->history_days = static_cast<int>(n);
+    } else if (a == "--pg-data") {
+      // Created by initdb and removed at the end: never an existing one.
+      if (v.empty() || v[0] != '/' || access(v.c_str(), F_OK) == 0) {
+        *error = "--pg-data takes an absolute path that does not exist yet";
+        return false;
+      }
+      o->pg_data = v;
     } else if (a == "--collector") {
       o->collector_bin = v;
     } else if (a == "--rates") {

@@ -30,6 +30,10 @@ struct Options {
   int history_hosts = 100000;
   int history_days = 90;
   std::string collector_bin;
+  // The PostgreSQL cluster's data directory (a new directory the postgres
+  // user can create, e.g. on a larger disk); "" = inside the cluster's
+  // temporary directory under /tmp.
+  std::string pg_data;
   std::string work_dir;  // /var/tmp/driftwatch-fleet-XXXXXX, removed at the end
 };
 

@@ -179,7 +179,9 @@ HistoryFigures RunHistory(const Options& o, pgtest::PgCluster* cluster) {
   const int64_t n = o.history_events;
   fig.events = n;
   // About 900 bytes an event with its ten indexes (measured at 1-10 M).
-  if (!FreeDiskOk(cluster->dir(), n * 900, &fig.error)) return fig;
+  const std::string data_fs =
+      o.pg_data.empty() ? cluster->dir() : o.pg_data.substr(0, o.pg_data.find_last_of('/') + 1);
+  if (!FreeDiskOk(data_fs.empty() ? "." : data_fs, n * 900, &fig.error)) return fig;
   const std::string url = cluster->NewDatabase(kDb);
   if (url.empty() || !collector::MigratePgStore(url).ok()) {
     fig.error = "cannot create the PostgreSQL database";

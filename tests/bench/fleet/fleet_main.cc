@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: fleet_bench [--quick] [--hosts N] [--rates R1,R2] [--seconds S] [--workers N]\n"
     "                   [--no-sqlite] [--no-pg] [--pg-collectors N] [--history-events N]\n"
-    "                   [--history-hosts N] [--history-days D] [--collector PATH]\n"
+    "                   [--history-hosts N] [--history-days D] [--pg-data DIR] [--collector PATH]\n"
     "Full run: 100,000 hosts, 333 and 1000 reports/s for 300 s each, on SQLite (one\n"
     "collector) and PostgreSQL (three), then 100 M events of history. --quick: 10,000\n"
     "hosts, 30 s per rate, 10 M events. --history-events 0 skips the history.\n";
@@ -183,6 +183,8 @@ int Main(int argc, char** argv) {
   for (const auto& [s, f] : done) LoadResults(s, f);
   if (o.history_events > 0 && pg_skip.empty()) HistoryResults(hist);
   cluster.Stop();
+  if (!o.pg_data.empty())
+    driftwatch::testutil::Run("rm -rf " + driftwatch::testutil::Quote(o.pg_data));
   driftwatch::testutil::Run("rm -rf " + driftwatch::testutil::Quote(o.work_dir));
   bool failed = false;
   for (const auto& [s, f] : done) failed |= !f.error.empty();
