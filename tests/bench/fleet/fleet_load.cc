@@ -206,11 +206,14 @@ RateFigures RunRate(const Options& o, int rate, const std::vector<Collector*>& c
   double cpu0 = 0;
   for (const Collector* c : cs) cpu0 += c->CpuSeconds();
   const double self0 = SelfCpuSeconds();
+  // Each sender takes the next report due, so that one slow answer delays
+  // only its own report, not a fixed share of the others.
+  std::atomic<int64_t> next_slot{0};
   std::vector<std::thread> senders;
   for (int w = 0; w < o.workers; ++w) {
-    senders.emplace_back([&, w] {
+    senders.emplace_back([&] {
       std::vector<int64_t> mine;
-      for (int64_t s = w; s < slots; s += o.workers) {
+      for (int64_t s = next_slot++; s < slots; s = next_slot++) {
         const auto due = t0 + std::chrono::microseconds(s * 1000000 / rate);
         if (due >= stop_issuing || Clock::now() >= give_up || Stopping()) break;
         std::this_thread::sleep_until(due);
