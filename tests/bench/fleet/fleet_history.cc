@@ -131,7 +131,8 @@ std::string Rfc3339(int64_t ns) {
 
 // The values PgQueryDrift binds for a first page, newest first, as SQL
 // literals: $1 host, $2 group, $3 path regex, $4 kind, $5 min severity,
-// $6..$7 window, $8..$9 keyset start, $10 limit, $11.. NULL.
+// $6..$7 window, $8..$9 keyset start, $10 limit (the page and the one row the API reads ahead),
+// $11.. NULL: if the statement gains parameters, check what NULL means for them.
 struct Shape {
   std::string key, api;
   std::string host = "NULL", group = "NULL", regex = "NULL", kind = "NULL", severity = "NULL";
@@ -145,7 +146,7 @@ std::string Big(int64_t v) {  // quoted: -9223372036854775808 is no bigint liter
 std::string ExecuteArgs(const Shape& s, int params) {
   std::string a = s.host + "," + s.group + "," + s.regex + "," + s.kind + "," + s.severity + "," +
                   Big(s.since) + "," + Big(INT64_MAX) + "," + Big(INT64_MAX) + "," +
-                  Big(INT64_MAX) + ",100";
+                  Big(INT64_MAX) + ",101";  // limit=100 and the API's lookahead row
   for (int i = 11; i <= params; ++i) a += ",NULL";
   return a;
 }
