@@ -225,4 +225,16 @@ Result<EventCursor> DecodeCursor(const std::string& cursor) {
 bool ValidHostId(const std::string& id) { return !id.empty() && NameChars(id); }
 bool ValidGroup(const std::string& group) { return NameChars(group); }
 
+web::json::value GroupBaselineJson(const GroupBaseline& b) {
+  web::json::value o = web::json::value::object();
+  o["group"] = web::json::value(b.group);
+  o["revision"] = web::json::value::number(b.revision);
+  o["root"] = web::json::value(b.root.Hex());
+  o["source"] = web::json::value(b.source);
+  o["by"] = web::json::value(b.by);
+  o["why"] = web::json::value(b.why);
+  o["created"] = web::json::value(FormatRfc3339Nanos(b.created_ns));
+  return o;
+}
+
 }  // namespace driftwatch::collector

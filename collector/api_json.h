@@ -8,6 +8,7 @@
 #include <string>
 
 #include "collector/store.h"
+#include "collector/tree_store.h"
 #include "core/drift.h"
 #include "core/status.h"
 
@@ -36,6 +37,8 @@ web::json::value TokenRecordJson(const TokenRecord& t);
 web::json::value ChainAnswerJson(const ChainAnswer& a);
 web::json::value IntegrityAlertJson(const IntegrityAlert& a);
 web::json::value HostChainJson(const HostChain& c);
+// A group baseline revision (docs/api.md "Group baselines").
+web::json::value GroupBaselineJson(const GroupBaseline& b);
 
 // An opaque pagination cursor of /drift and /paths/history (docs/api.md
 // "Order and cursors"): a key of the (detected, id) order, the order the

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "collector/api.h"
+#include "collector/api_json.h"
 #include "collector/api_util.h"
 #include "collector/auth.h"
 #include "collector/group_baseline.h"
@@ -76,18 +77,6 @@ Result<PathQuery> ReadPathQuery(const HttpRequest& req, const std::set<std::stri
     q.limit = static_cast<size_t>(std::min<long long>(v, kMaxPathLimit));
   }
   return q;
-}
-
-value GroupBaselineJson(const GroupBaseline& b) {
-  value o = value::object();
-  o["group"] = value(b.group);
-  o["revision"] = value::number(b.revision);
-  o["root"] = value(b.root.Hex());
-  o["source"] = value(b.source);
-  o["by"] = value(b.by);
-  o["why"] = value(b.why);
-  o["created"] = value(FormatRfc3339Nanos(b.created_ns));
-  return o;
 }
 
 }  // namespace

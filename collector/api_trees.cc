@@ -91,19 +91,6 @@ std::vector<Hash128> Distinct(const std::vector<Hash128>& ids) {
   return out;
 }
 
-// A group baseline revision as GET /agents/group-baseline answers it.
-value AgentBaselineJson(const GroupBaseline& b) {
-  value o = value::object();
-  o["group"] = value(b.group);
-  o["revision"] = value::number(b.revision);
-  o["root"] = value(b.root.Hex());
-  o["source"] = value(b.source);
-  o["by"] = value(b.by);
-  o["why"] = value(b.why);
-  o["created"] = value(FormatRfc3339Nanos(b.created_ns));
-  return o;
-}
-
 }  // namespace
 
 std::optional<HttpResponse> Api::RouteTrees(const CollectorConfig& config, const Caller& c,
@@ -257,7 +244,7 @@ HttpResponse Api::AgentGroupBaseline(const Caller& c) {
                      "' has no baseline (driftwatch-collector baseline "
                      "--group)");
   }
-  return Json(200, AgentBaselineJson(**baseline));
+  return Json(200, GroupBaselineJson(**baseline));
 }
 
 HttpResponse Api::FetchTrees(const CollectorConfig& config, const HttpRequest& req) {

@@ -148,7 +148,7 @@ Result<Glob> Glob::Compile(std::string_view pattern) {
       g.segments_.push_back(std::move(seg));
     }
   }
-  if (g.literal_prefix_.empty()) g.literal_prefix_ = "/";
+  if (g.literal_prefix_.empty()) g.literal_prefix_.assign(1, '/');
   g.is_literal_ = prefix_open;
   return g;
 }
