@@ -210,6 +210,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (auto r = RouteLifecycle(config, *caller, req, p)) return *r;
   if (auto r = RouteContent(config, *caller, req, p)) return *r;
   if (auto r = RouteIntegrity(config, *caller, req, p)) return *r;
+  if (auto r = RouteTrees(config, *caller, req, p)) return *r;
   if (auto r = RouteContainers(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));

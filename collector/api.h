@@ -234,6 +234,17 @@ class Api {
   std::vector<std::string> StoredEventBodies(const ReportEnvelope& env);
   HttpResponse PostAccept(const CollectorConfig& config, const std::string& id,
                           const HttpRequest& req);
+  // The fleet's trees, agent side (api_trees.cc): the answer to POST
+  // /trees/offer, /trees/objects, /trees/fetch, /agents/tree or GET
+  // /agents/group-baseline, else nullopt.
+  std::optional<HttpResponse> RouteTrees(const CollectorConfig& config, const Caller& c,
+                                         const HttpRequest& req, const std::vector<std::string>& p);
+  HttpResponse OfferTrees(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse PutTreeObjects(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse FetchTrees(const CollectorConfig& config, const HttpRequest& req);
+  HttpResponse SetAgentTree(const CollectorConfig& config, const Caller& c, const HttpRequest& req);
+  HttpResponse AgentGroupBaseline(const Caller& c);
+
   // Content (api_restore.cc): the answer to GET /events/{id}/diff, POST
   // /hosts/{id}/restore or /fleet/restore, else nullopt.
   std::optional<HttpResponse> RouteContent(const CollectorConfig& config, const Caller& c,

@@ -10,6 +10,8 @@ HttpResponse Api::RenderMetrics(const CollectorConfig& config) {
   auto counts = store_.Counts();
   if (!counts.ok()) return api_internal::FromStatus(counts.status());
   const int64_t now = now_ns_();
+  auto trees = store_.trees().CountTrees();
+  if (!trees.ok()) return api_internal::FromStatus(trees.status());
   auto fleet = fleet_metrics_.Get(store_, now, config.silent_after_ns);
   if (!fleet.ok()) return api_internal::FromStatus(fleet.status());
   MetricsText out;
@@ -60,6 +62,10 @@ HttpResponse Api::RenderMetrics(const CollectorConfig& config) {
   metric("driftwatch_commands_pending", "gauge", "Commands not yet acknowledged.",
          counts->pending_commands);
   metric("driftwatch_alerts_pending", "gauge", "Alerts not yet delivered.", counts->pending_alerts);
+  metric("driftwatch_collector_tree_objects", "gauge",
+         "Distinct tree objects of the fleet's trees held (each stored once).", trees->objects);
+  metric("driftwatch_collector_tree_bytes", "gauge", "The serialized size of those tree objects.",
+         trees->bytes);
   std::string text = out.Take() + *fleet;
   if (process_host_ != nullptr) {
     // /proc unreadable (another OS, a hardened mount): the rest is served.

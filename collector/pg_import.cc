@@ -125,6 +125,19 @@ constexpr CopyTable kCopyTables[] = {
      "SELECT id, host_id, kind, severity, epoch, seq, detail, detected_ns, resolved_ns, "
      "resolved_by, resolution FROM integrity_alerts ORDER BY id",
      "integrity_alerts_id_seq"},
+    // The fleet's trees (SQLite version 9, PostgreSQL version 10). Object
+    // bytes go as bytea's hex input ('\x...'), so that any byte survives a
+    // text parameter.
+    {"tree_objects", "id, data, stored_ns",
+     "SELECT id, '\\x' || lower(hex(data)), stored_ns FROM tree_objects ORDER BY id", nullptr},
+    {"host_trees", "host_id, root, set_ns, host_specific",
+     "SELECT host_id, root, set_ns, host_specific FROM host_trees ORDER BY host_id", nullptr},
+    {"host_tree_history", "host_id, root, replaced_ns",
+     "SELECT host_id, root, replaced_ns FROM host_tree_history ORDER BY host_id, root", nullptr},
+    {"group_baselines", "grp, revision, root, source, by_who, why, created_ns",
+     "SELECT grp, revision, root, source, by_who, why, created_ns FROM group_baselines "
+     "ORDER BY grp, revision",
+     nullptr},
 };
 
 // Rows per multi-row INSERT.

@@ -28,6 +28,8 @@ constexpr HostTable kHostTables[] = {
     {"chain_records", "host_rm_chain_records", "host_mv_chain_records"},
     {"chain_baselines", "host_rm_chain_baselines", "host_mv_chain_baselines"},
     {"integrity_alerts", "host_rm_integrity_alerts", "host_mv_integrity_alerts"},
+    {"host_trees", "host_rm_trees", "host_mv_trees"},
+    {"host_tree_history", "host_rm_tree_history", "host_mv_tree_history"},
 };
 
 // Holds the ingest lock (no report is stored meanwhile) and the host's row;

@@ -186,6 +186,25 @@ CREATE INDEX host_containers_image ON host_containers(image, image_digest);
 CREATE INDEX host_containers_k8s ON host_containers(k8s_namespace, k8s_pod);
 )sql";
 
+// Version 10: the fleet's trees (tree_store.h, pg_trees.h): objects by id
+// (32 hex digits) as bytea, each host's current tree and its history, and
+// group baseline revisions.
+constexpr const char* kV10 = R"sql(
+CREATE TABLE tree_objects(
+  id TEXT PRIMARY KEY, data BYTEA NOT NULL, stored_ns BIGINT NOT NULL);
+CREATE INDEX tree_objects_stored ON tree_objects(stored_ns);
+CREATE TABLE host_trees(
+  host_id TEXT PRIMARY KEY, root TEXT NOT NULL, set_ns BIGINT NOT NULL,
+  host_specific TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE host_tree_history(
+  host_id TEXT NOT NULL, root TEXT NOT NULL, replaced_ns BIGINT NOT NULL,
+  PRIMARY KEY(host_id, root));
+CREATE TABLE group_baselines(
+  grp TEXT NOT NULL, revision BIGINT NOT NULL, root TEXT NOT NULL, source TEXT NOT NULL,
+  by_who TEXT NOT NULL, why TEXT NOT NULL, created_ns BIGINT NOT NULL,
+  PRIMARY KEY(grp, revision));
+)sql";
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 // days_from_civil), and back.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
@@ -218,7 +237,7 @@ int64_t MonthStartNs(int64_t y, int m) {
 
 const std::vector<PgMigration>& PgMigrations() {
   static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}};
+                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}};
   return kAll;
 }
 

@@ -14,6 +14,7 @@
 #include "collector/pg_inventory.h"
 #include "collector/pg_lifecycle.h"
 #include "collector/pg_schema.h"
+#include "collector/pg_trees.h"
 #include "collector/store_rows.h"
 #include "collector/store_url.h"
 
@@ -55,7 +56,8 @@ Status NewerSchema(int v) {
 
 class PgStore : public FleetStore {
  public:
-  explicit PgStore(std::unique_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  explicit PgStore(std::unique_ptr<PgPool> pool)
+      : pool_(std::move(pool)), trees_(NewPgTreeStore(*pool_)) {}
 
   Status CheckVersion() {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
@@ -398,6 +400,8 @@ class PgStore : public FleetStore {
     return PgPruneEvents(*c, partitions_, cutoff_ns, batch);
   }
 
+  TreeStore& trees() override { return *trees_; }
+
   Status CheckHealth() override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     DW_ASSIGN_OR_RETURN(auto r, c->Exec("health",
@@ -454,6 +458,7 @@ class PgStore : public FleetStore {
   }
 
   std::unique_ptr<PgPool> pool_;
+  const std::unique_ptr<TreeStore> trees_;  // borrows pool_
   PgPartitions partitions_;
   std::mutex ingest_mu_;  // held by IngestReport for its whole transaction
 };

@@ -161,9 +161,17 @@ void Prune(Logger& log, FleetStore& store, int64_t retention_ns, int64_t now_ns)
     auto n = store.PruneEvents(cutoff, 10000);
     if (!n.ok()) {
       log.Log(LogLevel::kError, "retention: " + n.status().message());
-      return;
+      break;
     }
-    if (*n < 10000) return;
+    if (*n < 10000) break;
+  }
+  // The fleet's trees by the same retention (tree_store.h): history older
+  // than the cutoff, then the objects no kept root reaches.
+  auto removed = store.trees().PruneTrees(cutoff);
+  if (!removed.ok()) {
+    log.Log(LogLevel::kError, "retention: trees: " + removed.status().message());
+  } else if (*removed > 0) {
+    log.Log(LogLevel::kInfo, "retention: removed " + std::to_string(*removed) + " tree objects");
   }
 }
 

@@ -13,9 +13,10 @@ using sqlite_rows::SqliteRow;
 // The tables that hold rows of a host, by their host column; `events` and
 // `alerts` are handled apart (event counts, alerts of events).
 constexpr const char* kHostTables[] = {
-    "reports",         "commands",        "host_inventory",     "host_packages",
-    "host_containers", "host_baselines",  "host_report_status", "chain_hosts",
-    "chain_records",   "chain_baselines", "integrity_alerts"};
+    "reports",          "commands",        "host_inventory",     "host_packages",
+    "host_containers",  "host_baselines",  "host_report_status", "chain_hosts",
+    "chain_records",    "chain_baselines", "integrity_alerts",   "host_trees",
+    "host_tree_history"};
 
 Result<bool> HostExists(sqlite::Db& db, const std::string& host_id) {
   DW_ASSIGN_OR_RETURN(auto s, db.Prepare("SELECT 1 FROM hosts WHERE id = ?"));

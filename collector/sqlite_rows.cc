@@ -103,6 +103,18 @@ CREATE TABLE IF NOT EXISTS integrity_alerts(
   detected_ns INTEGER NOT NULL, resolved_ns INTEGER NOT NULL DEFAULT 0,
   resolved_by TEXT NOT NULL DEFAULT '', resolution TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS integrity_alerts_host ON integrity_alerts(host_id, resolved_ns);
+CREATE TABLE IF NOT EXISTS tree_objects(
+  id TEXT PRIMARY KEY, data BLOB NOT NULL, stored_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS host_trees(
+  host_id TEXT PRIMARY KEY, root TEXT NOT NULL, set_ns INTEGER NOT NULL,
+  host_specific TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS host_tree_history(
+  host_id TEXT NOT NULL, root TEXT NOT NULL, replaced_ns INTEGER NOT NULL,
+  PRIMARY KEY(host_id, root));
+CREATE TABLE IF NOT EXISTS group_baselines(
+  grp TEXT NOT NULL, revision INTEGER NOT NULL, root TEXT NOT NULL, source TEXT NOT NULL,
+  by_who TEXT NOT NULL, why TEXT NOT NULL, created_ns INTEGER NOT NULL,
+  PRIMARY KEY(grp, revision));
 )sql";
 
 // Version 1 -> 2: the columns version 2 added to existing tables; the new
@@ -176,6 +188,9 @@ ALTER TABLE host_containers ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';
 ALTER TABLE host_containers ADD COLUMN k8s_pod TEXT NOT NULL DEFAULT '';
 ALTER TABLE host_containers ADD COLUMN k8s_container TEXT NOT NULL DEFAULT '';
 )sql";
+
+// Version 8 -> 9: the fleet's trees (tree_store.h, docs/store.md "Fleet
+// trees"): new tables only, which kSchema creates.
 
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift

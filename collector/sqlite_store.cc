@@ -19,6 +19,7 @@
 #include "collector/sqlite_inventory.h"
 #include "collector/sqlite_lifecycle.h"
 #include "collector/sqlite_rows.h"
+#include "collector/sqlite_trees.h"
 #include "collector/store_rows.h"
 #include "core/drift_json.h"
 #include "core/sqlite.h"
@@ -42,7 +43,7 @@ void BindOrNull(sqlite::Stmt& s, int i, const std::optional<T>& v) {
 class SqliteStore : public FleetStore {
  public:
   SqliteStore(std::unique_ptr<sqlite::Db> db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+      : db_(std::move(db)), path_(std::move(path)), trees_(NewSqliteTreeStore(*db_, mu_)) {}
 
   Status Init() {
     if (!InMemory()) {
@@ -512,6 +513,8 @@ class SqliteStore : public FleetStore {
     return sqlite_integrity::VerifyEvents(*db_, host_id, expected);
   }
 
+  TreeStore& trees() override { return *trees_; }
+
   // A fresh read-only connection, so that the answer comes from the file
   // and not from this connection's page cache, and never waits for mu_.
   Status CheckHealth() override {
@@ -568,6 +571,7 @@ class SqliteStore : public FleetStore {
   const std::string path_;
   dev_t dev_ = 0;  // the file opened, to notice it replaced
   ino_t ino_ = 0;
+  const std::unique_ptr<TreeStore> trees_;  // borrows db_ and mu_
 };
 
 }  // namespace

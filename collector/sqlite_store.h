@@ -23,9 +23,10 @@ namespace driftwatch::collector {
 // token limits, version 4 token ids, revocation and last use, and the
 // events' time-ordered indexes, versions 5 to 7 realtime events, content
 // diffs and integrity, version 8 the runtime identity of
-// containers (image id and tree, labels, start, pid, excluded paths, note);
+// containers (image id and tree, labels, start, pid, excluded paths, note),
+// version 9 the fleet's trees (sqlite_trees.h);
 // an older file is upgraded in place when opened.
-constexpr int kCollectorSchemaVersion = 8;
+constexpr int kCollectorSchemaVersion = 9;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -99,14 +99,14 @@ TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
 
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
-  ExecOn(path_, "UPDATE schema_versions SET version = 9 WHERE component = 'collector'");
+  ExecOn(path_, "UPDATE schema_versions SET version = 10 WHERE component = 'collector'");
   auto s = OpenSqliteStore(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(s.status().message(),
             path_ +
-                ": collector store schema version 9 is not supported by this build (knows "
-                "version 8); see docs/collector.md");
+                : collector store schema version 10 is not supported by this build (knows "
+                "version 9); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 8);
+  EXPECT_EQ(kCollectorSchemaVersion, 9);
 }
 
 // Version 8 adds the runtime identity of containers: a version 7 file keeps

@@ -37,6 +37,7 @@
 
 #include "collector/escrow.h"
 #include "collector/event_chain.h"
+#include "collector/tree_store.h"
 #include "core/drift.h"
 #include "core/hash.h"
 #include "core/status.h"
@@ -501,6 +502,11 @@ class FleetStore {
   // database). Cheap enough to run every second; does not wait behind
   // requests where the backend allows.
   virtual Status CheckHealth() = 0;
+
+  // The fleet's trees (tree_store.h), in the same database; owned by the
+  // store and valid as long as it is. RemoveHost drops a host's tree and its
+  // history (the objects go at the next PruneTrees); RenameHost moves them.
+  virtual TreeStore& trees() = 0;
 };
 
 }  // namespace driftwatch::collector

@@ -37,6 +37,7 @@ import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 
 import {lifecycleCases} from './lifecycle.mjs';
+import {treesCases} from './trees.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.resolve(here, '..', '..');
@@ -69,6 +70,8 @@ const EXEMPT = {
   'POST /api/v1/reports 500': 'an internal failure of the store; nothing a client sends causes it',
   'GET /api/v1/signing-key 404':
       'a collector without a signing key (no state directory); this one makes its key at start',
+  'GET /api/v1/agents/group-baseline 200':
+      'needs a group baseline, made by POST /groups/{group}/baselines or the baseline command',
 };
 
 const failures = [];
@@ -582,6 +585,9 @@ async function run() {
   // The fleet lifecycle: tokens, host removal and rename, re-enrollment.
   const lifecycle = await lifecycleCases({request, check, fail, A, R,
     report: (host, ms) => report(host, [], ms)});
+  // The fleet's trees: objects offered, uploaded, set and fetched.
+  const trees = await treesCases({request, check, fail, A, R, agent: agent1,
+    enroll: tokens.enroll});
 
   // One case per operation and status: [key, method, target, token, body,
   // status when served (200 unless said)].
@@ -620,6 +626,7 @@ async function run() {
     ['POST /api/v1/hosts/{id}/trust-reset', 'POST', '/api/v1/hosts/web-1/trust-reset', A,
       {reason: 'reviewed'}],
     ...lifecycle.routes,
+    ...trees.routes,
   ];
   const withQuery = (target, q) => target + (target.includes('?') ? '&' + q.slice(1) : q);
 
@@ -682,6 +689,7 @@ async function run() {
     'GET /api/v1/integrity': agent1, 'GET /api/v1/hosts/{id}/chain': agent1,
     'POST /api/v1/hosts/{id}/trust-reset': R,
     ...lifecycle.wrongRole,
+    ...trees.wrongRole,
   };
   for (const [key, method, target, , body] of routes) {
     if (wrongRole[key]) {

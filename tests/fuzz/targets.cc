@@ -412,6 +412,7 @@ std::vector<Target> AllTargets() {
       {"bolt", &FuzzBolt},
       {"docker_config", &FuzzDockerConfig},
       {"storage_json", &FuzzStorageJson},
+      {"tree_upload", &FuzzTreeUpload},
   };
 }
 

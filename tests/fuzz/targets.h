@@ -57,6 +57,9 @@ std::string FuzzUnifiedDiff(std::string_view input);  // UnifiedDiff applies, wi
 std::string FuzzBlobCodec(std::string_view input);    // DecompressBlob within its cap
 // tests/fuzz/signing_targets.cc:
 std::string FuzzSignedStatement(std::string_view input);  // ParseSignedStatement, Base64Decode
+// tests/fuzz/tree_targets.cc:
+std::string FuzzTreeUpload(
+    std::string_view input);  // Api POST /trees/objects and the trees' bodies
 
 // Every target above, in a fixed order.
 std::vector<Target> AllTargets();

@@ -161,14 +161,15 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 9\n"
+            "postgresql store already at schema version 10\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
                 alerts[0][0] +
                 " alerts, 3 host_inventory, 9 host_packages, 5 host_containers, "
                 "6 host_baselines, 3 host_report_status, 3 chain_hosts, 0 chain_records, "
-                "0 chain_baselines, 0 integrity_alerts\n");
+                "0 chain_baselines, 0 integrity_alerts, 0 tree_objects, 0 host_trees, "
+                "0 host_tree_history, 0 group_baselines\n");
   // Every fleet table of the schema is copied: one missing from the list
   // above would leave its rows behind.
   EXPECT_EQ(cluster.Sql("fleet",
@@ -176,9 +177,9 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
                         "relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND "
                         "NOT relispartition AND relname <> 'schema_versions'"),
             (pgtest::Rows{{"alerts chain_baselines chain_hosts chain_records commands "
-                           "event_counts events host_baselines host_containers host_inventory "
-                           "host_packages host_report_status hosts integrity_alerts reports "
-                           "tokens"}}));
+                           "event_counts events group_baselines host_baselines host_containers "
+                           "host_inventory host_packages host_report_status host_tree_history "
+                           "host_trees hosts integrity_alerts reports tokens tree_objects"}}));
   EXPECT_GT(std::stoi(alerts[0][0]), 0);
   // Events landed in the partitions of both months.
   EXPECT_EQ(
@@ -194,7 +195,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 9\n"
+            "postgresql store already at schema version 10\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),

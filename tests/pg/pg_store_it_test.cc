@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 9);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "9"}}));
+  EXPECT_EQ(*second, 10);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "10"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
-  Sql("UPDATE schema_versions SET version = 10");
+  Sql("UPDATE schema_versions SET version = 11");
   const std::string newer =
-      "collector store schema version 10 is not supported by this build (knows version 9); see "
+      "collector store schema version 11 is not supported by this build (knows version 10); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
