@@ -21,7 +21,7 @@ web::json::value SyncTree(Host& host, const std::string& db_path, const std::str
                           const CheckResult& result) {
   web::json::value out = web::json::value::null();
   if (!report::HasHostTree(result)) return out;
-  Result<std::optional<report::TreeSyncStats>> stats = Status::Ok();
+  Result<std::optional<report::TreeSyncStats>> stats = std::optional<report::TreeSyncStats>();
   auto policy =
       rules::LoadPolicyFile(host, rules_path.empty() ? agent::DefaultRulesPath() : rules_path);
   if (!policy.ok()) {

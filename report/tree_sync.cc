@@ -15,25 +15,35 @@ struct HashOf {
 using IdSet = std::unordered_set<Hash128, HashOf>;
 
 // The objects of `root` not among those of `base` (nullopt: every object),
-// parents before children, each once. Explicit stack: no recursion on the
-// tree's depth.
+// each once, children before parents (the order the collector takes them
+// in): a directory is listed once everything below it is. Explicit stack:
+// no recursion on the tree's depth.
 Result<std::vector<Hash128>> NewObjects(TreeSource& trees, const Hash128& root,
                                         const std::optional<Hash128>& base) {
+  struct Frame {
+    Hash128 id;
+    std::optional<Hash128> old;  // the object at the same place in the base
+    bool expanded = false;
+  };
   std::vector<Hash128> out;
   IdSet seen;
-  // (object of the new tree, the object at the same place in the base)
-  std::vector<std::pair<Hash128, std::optional<Hash128>>> stack;
-  stack.emplace_back(root, base);
+  std::vector<Frame> stack = {{root, base, false}};
   while (!stack.empty()) {
-    auto [id, old] = stack.back();
+    Frame f = stack.back();
     stack.pop_back();
-    if (id.IsZero() || (old && *old == id) || !seen.insert(id).second) continue;
-    out.push_back(id);
-    DW_ASSIGN_OR_RETURN(Tree tree, trees.Get(id));
+    if (f.expanded) {
+      out.push_back(f.id);
+      continue;
+    }
+    // An object already listed (or under way, which in a tree of hashes is
+    // never an ancestor) is not listed again.
+    if (f.id.IsZero() || (f.old && *f.old == f.id) || !seen.insert(f.id).second) continue;
+    stack.push_back({f.id, std::nullopt, true});
+    DW_ASSIGN_OR_RETURN(Tree tree, trees.Get(f.id));
     std::optional<Tree> old_tree;
-    if (old && !old->IsZero()) {
+    if (f.old && !f.old->IsZero()) {
       // A base the store no longer holds (pruned) compares as absent.
-      if (Result<Tree> t = trees.Get(*old); t.ok()) old_tree = std::move(t).value();
+      if (Result<Tree> t = trees.Get(*f.old); t.ok()) old_tree = std::move(t).value();
     }
     size_t j = 0;
     for (const Entry& e : tree.entries) {
@@ -46,7 +56,7 @@ Result<std::vector<Hash128>> NewObjects(TreeSource& trees, const Hash128& root,
           before = olds[j].subtree;
         }
       }
-      stack.emplace_back(e.subtree, before);
+      stack.push_back({e.subtree, before, false});
     }
   }
   return out;
@@ -58,7 +68,7 @@ Result<bool> Exchange(CollectorClient& client, TreeSource& trees, const Hash128&
                       const std::vector<Hash128>& objects,
                       const std::vector<std::string>& host_specific, TreeSyncStats* stats) {
   // Offered children first, so that "want" comes back in upload order.
-  std::vector<Hash128> order(objects.rbegin(), objects.rend());
+  const std::vector<Hash128>& order = objects;
   std::vector<Hash128> want;
   for (size_t i = 0; i < order.size(); i += kMaxOfferIds) {
     std::vector<Hash128> chunk(order.begin() + i,
