@@ -212,6 +212,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (auto r = RouteIntegrity(config, *caller, req, p)) return *r;
   if (auto r = RouteTrees(config, *caller, req, p)) return *r;
   if (auto r = RouteContainers(config, *caller, req, p)) return *r;
+  if (auto r = RoutePeers(config, *caller, req, p)) return *r;
   if (metrics) {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read metrics"));
@@ -296,11 +297,6 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read the fleet"));
     return FleetSummary(config);
-  }
-  if (p.size() == 2 && p[0] == "fleet" && p[1] == "compare") {
-    DW_CHECK(method(get));
-    DW_CHECK(need(can_read, "read the fleet"));
-    return FleetCompare(req);
   }
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "baseline") {
     DW_CHECK(method(post));

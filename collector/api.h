@@ -189,7 +189,6 @@ class Api {
   HttpResponse QueryDrift(const CollectorConfig& config, const HttpRequest& req);
   HttpResponse PathHistory(const CollectorConfig& config, const HttpRequest& req);
   HttpResponse FleetSummary(const CollectorConfig& config);
-  HttpResponse FleetCompare(const HttpRequest& req);
   HttpResponse PostCommand(const CollectorConfig& config, const std::string& host_id,
                            const HttpRequest& req);
   HttpResponse FleetBaseline(const CollectorConfig& config, const HttpRequest& req);
@@ -254,6 +253,18 @@ class Api {
   HttpResponse PostRestore(const CollectorConfig& config, const std::string& host_id,
                            const HttpRequest& req);
   HttpResponse FleetRestore(const CollectorConfig& config, const HttpRequest& req);
+
+  // The fleet's trees side by side (api_peers.cc): the answer to GET
+  // /fleet/compare, GET /fleet/outliers or /groups/{G}/baselines, else
+  // nullopt.
+  std::optional<HttpResponse> RoutePeers(const CollectorConfig& config, const Caller& c,
+                                         const HttpRequest& req,
+                                         const std::vector<std::string>& p);
+  HttpResponse FleetCompare(const HttpRequest& req);
+  HttpResponse FleetOutliers(const HttpRequest& req);
+  HttpResponse GroupBaselines(const std::string& group);
+  HttpResponse PostGroupBaseline(const CollectorConfig& config, const Caller& c,
+                                 const std::string& group, const HttpRequest& req);
 
   // Integrity (api_integrity.cc): the answer to GET /integrity, GET
   // /hosts/{id}/chain or POST /hosts/{id}/trust-reset, else nullopt.

@@ -170,40 +170,6 @@ HttpResponse Api::FleetSummary(const CollectorConfig& config) {
   return Json(200, o);
 }
 
-HttpResponse Api::FleetCompare(const HttpRequest& req) {
-  const std::string* a = QueryParam(req, "a");
-  const std::string* b = QueryParam(req, "b");
-  if (a == nullptr || b == nullptr) return Error(400, "a and b: two host ids are required");
-  auto ha = store_.GetHost(*a);
-  if (!ha.ok()) return FromStatus(ha.status());
-  auto hb = store_.GetHost(*b);
-  if (!hb.ok()) return FromStatus(hb.status());
-  std::map<std::string, std::pair<std::optional<Hash128>, std::optional<Hash128>>> all;
-  for (const auto& [p, h] : ha->subtrees) all[p].first = h;
-  for (const auto& [p, h] : hb->subtrees) all[p].second = h;
-  value list = value::array();
-  value differ = value::array();
-  size_t i = 0, d = 0;
-  for (const auto& [path, hashes] : all) {
-    const auto& [x, y] = hashes;
-    std::string status = !x ? "only_b" : !y ? "only_a" : *x == *y ? "same" : "differ";
-    value e = value::object();
-    e["path"] = value(EscapePath(path));
-    e["a"] = x ? value(x->Hex()) : value::null();
-    e["b"] = y ? value(y->Hex()) : value::null();
-    e["status"] = value(status);
-    list[i++] = e;
-    if (status != "same") differ[d++] = value(EscapePath(path));
-  }
-  value o = value::object();
-  o["a"] = value(*a);
-  o["b"] = value(*b);
-  o["root_equal"] = value::boolean(!ha->root.IsZero() && ha->root == hb->root);
-  o["subtrees"] = list;
-  o["differ"] = differ;
-  return Json(200, o);
-}
-
 HttpResponse Api::PostCommand(const CollectorConfig& config, const std::string& host_id,
                               const HttpRequest& req) {
   auto body = ParseObject(req.body, config.max_json_depth, false);

@@ -1,5 +1,5 @@
-// The collector's program and short commands: token create, baseline,
-// migrate; and the flags and store selection every command shares (cli.h).
+// The collector's program and short commands: token create, migrate;
+// and the flags and store selection every command shares (cli.h).
 #include "collector/cli.h"
 
 #include <fcntl.h>
@@ -265,25 +265,6 @@ int TokenCreate(Host& host, const Flags& flags) {
   return kExitOk;
 }
 
-int Baseline(Host& host, const Flags& flags) {
-  if (!NamesStore(flags)) {
-    return Fail(Status::InvalidArgument(
-        "baseline: expected the store: --config FILE, --db FILE or --store URL"));
-  }
-  auto config = LoadConfig(host, flags);
-  if (!config.ok()) return Fail(config.status());
-  auto store = OpenConfigStore(*config);
-  if (!store.ok()) return Fail(store.status());
-  std::string group = flags.count("group") ? flags.at("group") : "";
-  auto ids = (*store)->QueueCommandForGroup(group, "baseline", host.NowNs());
-  store->reset();
-  FixSqliteOwnership(*config);
-  if (!ids.ok()) return Fail(ids.status());
-  std::cout << "queued baseline for " << ids->size() << " host(s)"
-            << (group.empty() ? "" : " in group " + group) << "\n";
-  return kExitOk;
-}
-
 }  // namespace
 
 CLI::Option* AddFlag(CLI::App* cmd, Flags* flags, const std::string& name, const std::string& type,
@@ -334,15 +315,6 @@ void AddTokenLimitFlags(CLI::App* cmd, Flags* flags, const std::string& default_
               (default_expiry.empty() ? std::string(" (default: never expires)")
                                       : " (default " + default_expiry + ")"))
       ->check(cmdline::Duration());
-}
-
-void AddBaselineCommand(CLI::App& root, Host& host) {
-  auto f = std::make_shared<Flags>();
-  CLI::App* cmd = cmdline::AddCommand(
-      root, "baseline", "queue a new baseline on every host (of --group) at its next report",
-      [f, &host] { return Baseline(host, *f); });
-  AddStoreFlags(cmd, f.get());
-  AddFlag(cmd, f.get(), "group", "GROUP", "only the hosts of this group");
 }
 
 void AddMigrateCommand(CLI::App& root, Host& /*host*/) {

@@ -69,7 +69,7 @@ std::string DescribeTokenLimits(const TokenLimits& limits);
 
 // The commands; files, programs and the clock go through `host`.
 void AddTokenCommand(CLI::App& root, Host& host);        // token create
-void AddBaselineCommand(CLI::App& root, Host& host);     // baseline
+void AddBaselineCommand(CLI::App& root, Host& host);     // baseline_cmd.cc: baseline
 void AddMigrateCommand(CLI::App& root, Host& host);      // migrate
 void AddServeFlags(cmdline::Program& root, Host& host);  // serve.cc: the root's flags
 void AddPackageCommand(CLI::App& root, Host& host);      // package_cmd.cc: package agent

@@ -455,6 +455,7 @@ async function run() {
     ['GET /api/v1/hosts/{id}/chain', '/api/v1/hosts/web-1/chain', R],
     ['GET /api/v1/fleet/summary', '/api/v1/fleet/summary', R],
     ['GET /api/v1/fleet/compare', '/api/v1/fleet/compare?a=web-1&b=web-2', R],
+    ['GET /api/v1/fleet/outliers', '/api/v1/fleet/outliers?group=web&path=/etc&limit=5', R],
     ['GET /api/v1/paths/history', '/api/v1/paths/history?path=/etc/passwd', R],
     ['GET /api/v1/paths/history', '/api/v1/paths/history?path=/etc/passwd&order=asc&limit=1', R],
     ['GET /metrics', '/metrics', R],
@@ -557,6 +558,30 @@ async function run() {
   check('GET /api/v1/hosts/{id}', await request('GET', '/api/v1/hosts/web-1', {token: R}),
       'with commands');
 
+  // Peers: a group's outliers and baselines. Before any tree, none can be
+  // made; web-1 then sends the empty tree (its id is fixed: XXH3-128 of the
+  // two bytes SerializeTree makes of no entries) and becomes the group's.
+  const EMPTY_TREE = '4d6ac5b7d1a1655cab94ac0ace7276c0';
+  r = await request('GET', '/api/v1/fleet/outliers?group=web', {token: R});
+  check('GET /api/v1/fleet/outliers', r, 'no trees');
+  r = await request('POST', '/api/v1/groups/web/baselines', {token: A,
+    body: {from_majority: true, why: 'no tree yet'}});
+  check('POST /api/v1/groups/{group}/baselines', r, 'no trees');
+  r = await request('POST', '/api/v1/trees/objects', {token: agent1,
+    body: {objects: [{id: EMPTY_TREE, data: 'AQA='}]}});
+  if (r.status !== 200) fail('the empty tree object was not stored: ' + r.status + ' ' + r.body);
+  r = await request('POST', '/api/v1/agents/tree', {token: agent1,
+    body: {root: EMPTY_TREE, host_specific: ['/etc/hostname']}});
+  if (r.status !== 200) fail('web-1 tree not set: ' + r.status + ' ' + r.body);
+  r = await request('POST', '/api/v1/groups/web/baselines', {token: A,
+    body: {from_host: 'web-1', by: 'ops', why: 'golden'}});
+  check('POST /api/v1/groups/{group}/baselines', r);
+  if (r.status === 201 && JSON.parse(r.body).root !== EMPTY_TREE) {
+    fail('the group baseline from web-1 is not its tree: ' + r.body);
+  }
+  check('GET /api/v1/groups/{group}/baselines',
+      await request('GET', '/api/v1/groups/web/baselines', {token: R}));
+
   // Restore: one host, and a group.
   r = await request('POST', '/api/v1/hosts/web-1/restore', {token: A,
     body: {paths: ['/etc/passwd', '/etc/nginx/**'], remove_added: true, reason: 'undo'}});
@@ -614,6 +639,10 @@ async function run() {
     ['GET /api/v1/fleet/summary', 'GET', '/api/v1/fleet/summary', R],
     ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1&b=web-2', R],
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {}],
+    ['GET /api/v1/fleet/outliers', 'GET', '/api/v1/fleet/outliers?group=web', R],
+    ['GET /api/v1/groups/{group}/baselines', 'GET', '/api/v1/groups/web/baselines', R],
+    ['POST /api/v1/groups/{group}/baselines', 'POST', '/api/v1/groups/web/baselines', A,
+      {from_host: 'web-1', why: 'again'}],
     ['GET /api/v1/agents/commands', 'GET', '/api/v1/agents/commands', agent1],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', ack, agent1, {ok: true}],
     ['GET /api/v1/events/{id}/diff', 'GET', `/api/v1/events/${withDiff.id}/diff`, R],
@@ -647,6 +676,10 @@ async function run() {
     ['GET /api/v1/paths/history', 'GET', '/api/v1/paths/history', R],
     ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1', R],
     ['POST /api/v1/fleet/baseline', 'POST', '/api/v1/fleet/baseline', A, {group: 5}],
+    ['GET /api/v1/fleet/outliers', 'GET', '/api/v1/fleet/outliers?group=web&path=etc', R],
+    ['GET /api/v1/fleet/outliers', 'GET', '/api/v1/fleet/outliers', R],
+    ['POST /api/v1/groups/{group}/baselines', 'POST', '/api/v1/groups/web/baselines', A,
+      {from_majority: true}],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/x/ack', agent1,
       {ok: true}],
     ['GET /api/v1/events/{id}/diff', 'GET', '/api/v1/events/x/diff', R],
@@ -683,6 +716,8 @@ async function run() {
     'GET /api/v1/drift': agent1, 'GET /api/v1/paths/history': agent1,
     'GET /api/v1/fleet/summary': agent1, 'GET /api/v1/fleet/compare': agent1,
     'POST /api/v1/fleet/baseline': R, 'GET /api/v1/agents/commands': R,
+    'GET /api/v1/fleet/outliers': agent1, 'GET /api/v1/groups/{group}/baselines': agent1,
+    'POST /api/v1/groups/{group}/baselines': R,
     'POST /api/v1/agents/commands/{id}/ack': A,
     'GET /api/v1/events/{id}/diff': agent1, 'POST /api/v1/hosts/{id}/restore': R,
     'POST /api/v1/fleet/restore': R,
@@ -711,6 +746,9 @@ async function run() {
     ['GET /api/v1/hosts/{id}/containers', 'GET', '/api/v1/hosts/nope/containers', R],
     ['GET /api/v1/hosts/{id}/baselines', 'GET', '/api/v1/hosts/nope/baselines', R],
     ['GET /api/v1/fleet/compare', 'GET', '/api/v1/fleet/compare?a=web-1&b=nope', R],
+    ['GET /api/v1/fleet/outliers', 'GET', '/api/v1/fleet/outliers?group=nowhere', R],
+    ['POST /api/v1/groups/{group}/baselines', 'POST', '/api/v1/groups/web/baselines', A,
+      {from_host: 'nope', why: 'x'}],
     ['POST /api/v1/agents/commands/{id}/ack', 'POST', '/api/v1/agents/commands/999999/ack',
       agent1, {ok: true}],
     ['GET /api/v1/events/{id}/diff', 'GET', '/api/v1/events/999999/diff', R],
@@ -740,7 +778,8 @@ async function run() {
   const errorSchema = validatorFor(api.components.schemas.Error);
   for (const [p, item] of Object.entries(api.paths)) {
     const method = METHODS.find((m) => !item[m]).toUpperCase();
-    const target = p.replace('{id}', p.includes('commands') ? String(baselineCmd.id) : 'web-1');
+    const target = p.replace('{id}', p.includes('commands') ? String(baselineCmd.id) : 'web-1')
+        .replace('{group}', 'web');
     const res = await request(method, target, {token: A});
     let body = null;
     try {

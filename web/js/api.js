@@ -126,6 +126,10 @@ export const api = {
   // params: {path, order, limit, cursor}.
   pathHistory: (params) => request('GET', '/paths/history', params),
   compare: (a, b) => request('GET', '/fleet/compare', {a, b}),
+  // Peer drift of a group: params {group, path, limit}.
+  outliers: (params) => request('GET', '/fleet/outliers', params),
+  groupBaselines: (group) =>
+    request('GET', '/groups/' + encodeURIComponent(group) + '/baselines'),
   // {id, path, diff (text or null), content (note or null)}.
   eventDiff: (id) => request('GET', '/events/' + encodeURIComponent(id) + '/diff'),
   queueCommand: (host, command) =>

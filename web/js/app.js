@@ -10,12 +10,14 @@ import {hostView} from './views/host.js';
 import {driftView} from './views/drift.js';
 import {historyView} from './views/history.js';
 import {kubernetesView} from './views/kubernetes.js';
+import {groupView} from './views/group.js';
 import {adminView} from './views/admin.js';
 
 const ROUTES = [
   {re: /^\/$/, view: overviewView, nav: '/'},
   {re: /^\/hosts$/, view: hostsView, nav: '/hosts'},
   {re: /^\/hosts\/([^/]+)$/, view: hostView, nav: '/hosts'},
+  {re: /^\/groups\/([^/]+)$/, view: groupView, nav: '/hosts'},
   {re: /^\/drift$/, view: driftView, nav: '/drift'},
   {re: /^\/history$/, view: historyView, nav: '/history'},
   {re: /^\/kubernetes$/, view: kubernetesView, nav: '/kubernetes'},

@@ -252,7 +252,9 @@ export function hostView({match}) {
                   h('h2', {id: 'state-h'}, 'State'),
                   facts([
                     ['Status', h('span', {class: `badge state-${state}`}, state)],
-                    ['Group', host.group || '—'],
+                    ['Group', host.group ? h('a', {'class': 'group-link',
+                      'href': routeHref('/groups/' + encodeURIComponent(host.group))}, host.group)
+                      : '—'],
                     ['Reports from', host.target || '—'],
                     ['Agent version', host.agent_version || '—'],
                     ['Enrolled', timeEl(host.enrolled)],

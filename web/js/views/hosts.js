@@ -117,7 +117,9 @@ export function hostsView({params}) {
     const body = h('tbody', {}, rows.map((x) => h('tr', {'data-host': x.id},
         h('th', {scope: 'row'}, h('a', {href: routeHref('/hosts/' + encodeURIComponent(x.id))},
             x.id)),
-        h('td', {}, x.group || h('span', {class: 'muted'}, '—')),
+        h('td', {}, x.group ? h('a', {'class': 'group-link', 'data-group': x.group,
+          'href': routeHref('/groups/' + encodeURIComponent(x.group))}, x.group)
+          : h('span', {class: 'muted'}, '—')),
         h('td', {}, h('span', {class: `badge state-${hostStatus(x)}`}, hostStatus(x)),
             refusedCount(x) ? [' ', h('span', {class: 'badge state-refused',
               title: x.reports_refused.reason || ''}, `${refusedCount(x)} reports refused`)]

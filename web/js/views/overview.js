@@ -182,7 +182,9 @@ export function overviewView({params}) {
         ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
         : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
             h('a', {href: routeHref('/hosts/' + encodeURIComponent(x.id))}, x.id),
-            x.group ? h('span', {class: 'muted'}, ` (${x.group})`) : null, ' ',
+            x.group ? h('span', {class: 'muted'}, ' (', h('a', {'class': 'group-link',
+              'href': routeHref('/groups/' + encodeURIComponent(x.group))}, x.group), ')')
+              : null, ' ',
             x.drifted ? h('span', {class: 'badge state-drifted'}, 'drifted') : null, ' ',
             x.silent ? h('span', {class: 'badge state-silent'}, 'silent') : null, ' ',
             x.reports_refused ? h('span', {class: 'badge state-refused'},
