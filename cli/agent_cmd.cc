@@ -231,6 +231,7 @@ void PrintCheck(const CheckResult& result, bool json, bool diffs) {
 struct CheckFlags {
   ScanFlags scan;
   std::string baseline = "default";
+  bool group_baseline = false;
   bool report = false;
   bool verify_packages = false;
   bool no_containers = false;
@@ -248,6 +249,14 @@ int Check(const CheckFlags& f) {
   auto opts = OptionsFrom(f.scan);
   if (!opts.ok()) return Fail(opts.status());
   opts->baseline = f.baseline;
+  if (f.group_baseline) {
+    if (f.baseline != "default") {
+      return Fail(Status::InvalidArgument("--group-baseline and --baseline exclude each other"));
+    }
+    if (Status g = UseGroupBaseline(&*opts); !g.ok()) {
+      return Fail(g.WithContext("--group-baseline"));
+    }
+  }
   Status recorded =
       agent::ApplyBaselineDefaults(&*opts, !f.scan.root.empty(), !f.scan.rules.empty());
   if (!recorded.ok()) return Fail(recorded);
@@ -267,15 +276,25 @@ int Check(const CheckFlags& f) {
   Status not_recorded;
   auto result = agent::RunJournaledCheck(*opts, nullptr, &not_recorded);
   if (!result.ok()) return Fail(result.status());
-  if (opts->root == "/" && !f.no_containers) {
+  if (f.group_baseline) {
+    if (Status s = LeaveOutForPeers(opts->rules_path, &*result); !s.ok()) return Fail(s);
+  }
+  if (opts->root == "/" && !f.no_containers && !f.group_baseline) {
     AddContainerDrift(container_roots, opts->db_path, &*result);
     std::stable_sort(result->events.begin(), result->events.end(),
                      [](const DriftEvent& a, const DriftEvent& b) { return a.path < b.path; });
   }
   // The drift found is printed whatever becomes of its record and report;
   // below --min-severity it is printed and kept in the history, and does
-  // not count in the exit status nor go in a report.
-  PrintCheck(*result, json, f.diff);
+  // not count in the exit status nor go in a report. JSON with --report
+  // waits for the report, to carry the tree sync's figures.
+  const bool print_after_report = json && f.report;
+  std::optional<CheckResult> printed;
+  if (print_after_report) {
+    printed = *result;
+  } else {
+    PrintCheck(*result, json, f.diff);
+  }
   const size_t counted = agent::CountAtOrAbove(*min_severity, result->events);
   if (counted < result->events.size()) {
     std::cerr << result->events.size() - counted << " drift event(s) below "
@@ -288,7 +307,15 @@ int Check(const CheckFlags& f) {
     rc = Fail(not_recorded.WithContext("the check's result was not recorded in " + opts->db_path +
                                        "; its drift is printed above but not kept in its history"));
   }
-  if (f.report && ReportCheck(opts->db_path, opts->rules_path, *result) != kExitOk) rc = kExitError;
+  web::json::value tree_sync = web::json::value::null();
+  if (f.report && ReportCheck(opts->db_path, opts->rules_path, *result, &tree_sync) != kExitOk) {
+    rc = kExitError;
+  }
+  if (print_after_report) {
+    web::json::value v = CheckResultToJson(*printed);
+    if (!tree_sync.is_null()) v["tree_sync"] = tree_sync;
+    std::cout << v.serialize() << std::endl;
+  }
   return rc;
 }
 
@@ -492,6 +519,9 @@ void AddCheckCommand(CLI::App& root) {
                   "status 0 (default info: every event counts)")
       ->type_name(cmdline::Choices({"info", "low", "medium", "high", "critical"}))
       ->check(cmdline::OneOf({"info", "low", "medium", "high", "critical"}));
+  cmd->add_flag("--group-baseline", f->group_baseline,
+                "compare with the baseline of this host's group at the collector (baseline "
+                "group:GROUP), leaving out host-specific paths (peer: ignore)");
   cmd->add_flag("--report", f->report, "queue the result for the collector and deliver it");
   cmd->add_flag("--verify-packages", f->verify_packages,
                 "also verify package-owned files against the package managers' checksums");

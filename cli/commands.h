@@ -4,10 +4,12 @@
 #ifndef DRIFTWATCH_CLI_COMMANDS_H_
 #define DRIFTWATCH_CLI_COMMANDS_H_
 
+#include <cpprest/json.h>
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 
+#include "agent/check.h"
 #include "core/drift.h"
 #include "report/agent_config.h"
 
@@ -45,7 +47,22 @@ inline constexpr void (*kCommands[])(CLI::App&) = {
 // store's chain when they changed. Returns an exit code: kExitOk when queued (delivery may
 // still be pending), kExitError otherwise. Defined in cli/check_report.cc,
 // linked into the executable (it joins the agent and reporting libraries).
-int ReportCheck(const std::string& db_path, const std::string& rules_path, CheckResult result);
+// Then, for a check of the host, syncs the host's tree to the collector
+// (docs/wire.md "Trees"): *tree_sync (may be null) receives its figures
+// ({"offered", "sent_objects", "sent_bytes", "rounds", "full"}, or
+// {"error": TEXT} when it failed; null when there was nothing to sync). A
+// failed sync is a warning on stderr and changes no exit code.
+int ReportCheck(const std::string& db_path, const std::string& rules_path, CheckResult result,
+                web::json::value* tree_sync = nullptr);
+
+// `check --group-baseline` (cli/check_group.cc, docs/operations.md "Group
+// baselines"): fetches the baseline of the host's group from the collector
+// into the store as baseline `group:G` and points opts->baseline at it.
+Status UseGroupBaseline(agent::CheckOptions* opts);
+// Leaves out of a check against a group baseline what is not the group's:
+// events at host-specific paths (docs/rules.md "Peers") or beneath one, and
+// package events (the group's tree has files only).
+Status LeaveOutForPeers(const std::string& rules_path, CheckResult* result);
 
 // Adds the drift of the host's running containers (all runtimes) and their
 // identity to a check of the host; failures become warnings. Images and

@@ -10,7 +10,7 @@
 //   db: /var/lib/driftwatch/agent.db
 //   rules: /etc/driftwatch/rules.yaml
 //   root: /
-//   baseline: default
+//   baseline: default   # `group`: the group's baseline at the collector
 //   interval: 1h        # between checks
 //   jitter: 5m          # random extra delay, spreads a fleet's checks
 //   poll_interval: 60s  # command polls, outbox and enrollment retries

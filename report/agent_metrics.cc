@@ -37,6 +37,17 @@ std::string RenderAgentMetrics(const AgentFigures& f) {
              f.outbox_oldest_ns == 0
                  ? 0.0
                  : static_cast<double>(std::max<int64_t>(f.now_ns - f.outbox_oldest_ns, 0)) / 1e9);
+  if (f.tree_sync_attempted) {
+    out.Family("driftwatch_agent_last_tree_sync_result", "gauge",
+               "The host tree's last sync to the collector: 0 synced, 1 failed.");
+    out.Sample("driftwatch_agent_last_tree_sync_result", {}, int64_t{f.tree_sync_failed ? 1 : 0});
+    out.Family("driftwatch_agent_last_tree_sync_objects_sent", "gauge",
+               "Tree objects the last sync uploaded (the collector lacked them).");
+    out.Sample("driftwatch_agent_last_tree_sync_objects_sent", {}, f.tree_objects_sent);
+    out.Family("driftwatch_agent_last_tree_sync_bytes_sent", "gauge",
+               "Request bytes the last sync sent: offers, objects and the root.");
+    out.Sample("driftwatch_agent_last_tree_sync_bytes_sent", {}, f.tree_bytes_sent);
+  }
   return out.Take();
 }
 

@@ -10,6 +10,10 @@
 //   driftwatch_agent_last_check_drift_events{severity}   reported drift of that check
 //   driftwatch_agent_outbox_reports                      reports waiting for delivery
 //   driftwatch_agent_outbox_oldest_age_seconds           0 when the outbox is empty
+//   driftwatch_agent_last_tree_sync_result               0 synced, 1 failed (after a
+//                                                        sync was attempted)
+//   driftwatch_agent_last_tree_sync_objects_sent         tree objects the last sync uploaded
+//   driftwatch_agent_last_tree_sync_bytes_sent           request bytes of the last sync
 //
 // Thread-safety: pure functions; WriteAgentMetrics as safe as its Host.
 #ifndef DRIFTWATCH_REPORT_AGENT_METRICS_H_
@@ -36,6 +40,12 @@ struct AgentFigures {
   int64_t outbox_reports = 0;
   int64_t outbox_oldest_ns = 0;  // created time of the oldest; 0 when empty
   int64_t now_ns = 0;            // for the oldest's age
+  // The host tree's last sync (docs/wire.md "Trees"); the tree figures are
+  // written only once one was attempted.
+  bool tree_sync_attempted = false;
+  bool tree_sync_failed = false;
+  int64_t tree_objects_sent = 0;
+  int64_t tree_bytes_sent = 0;
 };
 
 std::string RenderAgentMetrics(const AgentFigures& f);

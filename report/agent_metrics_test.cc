@@ -49,5 +49,32 @@ TEST(AgentMetricsTest, TextfileOfTheLastCheck) {
             "driftwatch_agent_outbox_oldest_age_seconds 124\n");
 }
 
+TEST(AgentMetricsTest, TreeSyncFiguresOnceASyncWasAttempted) {
+  AgentFigures f;
+  const std::string without = RenderAgentMetrics(f);
+  EXPECT_EQ(without.find("tree_sync"), std::string::npos);
+  f.tree_sync_attempted = true;
+  f.tree_objects_sent = 4;
+  f.tree_bytes_sent = 1234;
+  const std::string with = RenderAgentMetrics(f);
+  EXPECT_EQ(with.substr(0, without.size()), without);
+  EXPECT_EQ(with.substr(without.size()),
+            "# HELP driftwatch_agent_last_tree_sync_result The host tree's last sync to the "
+            "collector: 0 synced, 1 failed.\n"
+            "# TYPE driftwatch_agent_last_tree_sync_result gauge\n"
+            "driftwatch_agent_last_tree_sync_result 0\n"
+            "# HELP driftwatch_agent_last_tree_sync_objects_sent Tree objects the last sync "
+            "uploaded (the collector lacked them).\n"
+            "# TYPE driftwatch_agent_last_tree_sync_objects_sent gauge\n"
+            "driftwatch_agent_last_tree_sync_objects_sent 4\n"
+            "# HELP driftwatch_agent_last_tree_sync_bytes_sent Request bytes the last sync sent: "
+            "offers, objects and the root.\n"
+            "# TYPE driftwatch_agent_last_tree_sync_bytes_sent gauge\n"
+            "driftwatch_agent_last_tree_sync_bytes_sent 1234\n");
+  f.tree_sync_failed = true;
+  EXPECT_NE(RenderAgentMetrics(f).find("driftwatch_agent_last_tree_sync_result 1\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace driftwatch::report

@@ -6,21 +6,16 @@
 
 #include "core/drift_json.h"
 #include "core/json_fields.h"
+#include "report/client_impl.h"
 #include "report/http_exchange.h"
 
 namespace driftwatch::report {
-namespace {
 
 using web::json::value;
 
-struct Answer {
-  int status = 0;
-  std::string body;
-};
-
 // The JSON object of a successful answer; kCorruption naming `what` when the
 // body is not one.
-Result<value> ObjectOf(const Answer& a, const std::string& what) {
+Result<value> ClientObjectOf(const ClientAnswer& a, const std::string& what) {
   try {
     value v = value::parse(a.body);
     if (v.is_object()) return v;
@@ -30,15 +25,17 @@ Result<value> ObjectOf(const Answer& a, const std::string& what) {
   return Status::Corruption(what + ": unexpected answer: not a JSON object");
 }
 
-Status Unexpected(const std::string& what, const Status& s) {
+Status ClientUnexpected(const std::string& what, const Status& s) {
   return Status::Corruption(what + ": unexpected answer: " + s.message());
 }
 
+namespace {
+
 // The collector's {"error": CODE, "detail": TEXT}: the code ("" when absent)
 // and the detail (the whole body when it has none).
-std::pair<std::string, std::string> ErrorOf(const Answer& a) {
+std::pair<std::string, std::string> ErrorOf(const ClientAnswer& a) {
   std::string code, detail = a.body;
-  if (auto v = ObjectOf(a, "error"); v.ok()) {
+  if (auto v = ClientObjectOf(a, "error"); v.ok()) {
     (void)json_fields::GetString(*v, "detail", "", false, &detail);
     (void)json_fields::GetString(*v, "error", "", false, &code);
   }
@@ -46,7 +43,9 @@ std::pair<std::string, std::string> ErrorOf(const Answer& a) {
   return {code, detail};
 }
 
-Status StatusFor(const Answer& a, const std::string& what, bool report) {
+}  // namespace
+
+Status ClientStatusFor(const ClientAnswer& a, const std::string& what, bool report) {
   auto [code, detail] = ErrorOf(a);
   std::string msg = what + ": collector answered " + std::to_string(a.status) + ": " + detail;
   if (a.status == 401 || a.status == 403) return Status::PermissionDenied(msg);
@@ -68,38 +67,6 @@ Status StatusFor(const Answer& a, const std::string& what, bool report) {
   if (a.status >= 400 && a.status < 500) return Status::InvalidArgument(msg);
   return Status::Unavailable(msg);
 }
-
-}  // namespace
-
-struct CollectorClient::Impl {
-  std::vector<std::string> urls;  // failover order
-  size_t current = 0;             // the collector used until it fails
-  std::string token;
-  std::string ca_file;
-  HttpLimits limits;
-
-  Result<Answer> CallOne(const std::string& url, const char* method, const std::string& path,
-                         const std::string& body, const std::string& bearer) {
-    HttpExchangeRequest req{url, method, path, bearer, body, ca_file};
-    DW_ASSIGN_OR_RETURN(HttpExchangeAnswer a, HttpExchange(req, limits));
-    return Answer{a.status, std::move(a.body)};
-  }
-
-  // Tries each collector once, starting with the current one, and stays on
-  // the first that answers below 500. Re-sending a request is safe: reports
-  // carry their id (a duplicate is acknowledged, not stored twice), polls
-  // and acks are idempotent for the collectors sharing one store.
-  Result<Answer> Call(const char* method, const std::string& path, const std::string& body,
-                      const std::string& bearer) {
-    Result<Answer> last = Status::Unavailable("no collector URL configured");
-    for (size_t tried = 0; tried < urls.size(); ++tried) {
-      last = CallOne(urls[current], method, path, body, bearer);
-      if (last.ok() && last->status < 500) return last;
-      current = (current + 1) % urls.size();
-    }
-    return last;
-  }
-};
 
 CollectorClient::CollectorClient(std::string url, std::string token, std::string ca_file,
                                  int timeout_ms)
@@ -123,9 +90,9 @@ CollectorClient::CollectorClient(std::string url, std::string token, std::string
 CollectorClient::~CollectorClient() = default;
 
 Status CollectorClient::Healthz() {
-  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("GET", "/healthz", "", ""));
+  DW_ASSIGN_OR_RETURN(ClientAnswer a, impl_->Call("GET", "/healthz", "", ""));
   if (a.status == 200) return Status::Ok();
-  return StatusFor(a, "healthz", false);
+  return ClientStatusFor(a, "healthz", false);
 }
 
 Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std::string& group) {
@@ -133,9 +100,10 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
   b["host"] = value(host);
   b["group"] = value(group);
   b["agent_version"] = value(DRIFTWATCH_VERSION);
-  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/enroll", b.serialize(), impl_->token));
-  if (a.status != 201 && a.status != 200) return StatusFor(a, "enroll", false);
-  DW_ASSIGN_OR_RETURN(value v, ObjectOf(a, "enroll"));
+  DW_ASSIGN_OR_RETURN(ClientAnswer a,
+                      impl_->Call("POST", "/api/v1/enroll", b.serialize(), impl_->token));
+  if (a.status != 201 && a.status != 200) return ClientStatusFor(a, "enroll", false);
+  DW_ASSIGN_OR_RETURN(value v, ClientObjectOf(a, "enroll"));
   EnrollAnswer out;
   out.group = group;
   Status s = json_fields::GetString(v, "host_id", "", true, &out.host_id);
@@ -148,18 +116,18 @@ Result<EnrollAnswer> CollectorClient::Enroll(const std::string& host, const std:
       s = json_fields::GetString(*k, "public_key", "signing_key", true, &out.signing_key);
     }
   }
-  if (!s.ok()) return Unexpected("enroll", s);
+  if (!s.ok()) return ClientUnexpected("enroll", s);
   return out;
 }
 
 Status CollectorClient::SendReport(const std::string& body, bool* packages_needed,
                                    std::optional<ChainAnswer>* chain) {
-  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("POST", "/api/v1/reports", body, impl_->token));
+  DW_ASSIGN_OR_RETURN(ClientAnswer a, impl_->Call("POST", "/api/v1/reports", body, impl_->token));
   if (a.status == 200 || a.status == 201) {
     if (packages_needed != nullptr) *packages_needed = false;
     if (chain != nullptr) chain->reset();
     // Acknowledged all the same; an unreadable body asks for nothing.
-    auto v = ObjectOf(a, "report");
+    auto v = ClientObjectOf(a, "report");
     if (!v.ok()) return Status::Ok();
     if (packages_needed != nullptr) {
       bool needed = false;
@@ -177,22 +145,23 @@ Status CollectorClient::SendReport(const std::string& body, bool* packages_neede
     }
     return Status::Ok();
   }
-  return StatusFor(a, "report", true);
+  return ClientStatusFor(a, "report", true);
 }
 
 Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
-  DW_ASSIGN_OR_RETURN(Answer a, impl_->Call("GET", "/api/v1/agents/commands", "", impl_->token));
-  if (a.status != 200) return StatusFor(a, "poll commands", false);
+  DW_ASSIGN_OR_RETURN(ClientAnswer a,
+                      impl_->Call("GET", "/api/v1/agents/commands", "", impl_->token));
+  if (a.status != 200) return ClientStatusFor(a, "poll commands", false);
   const std::string what = "poll commands";
-  DW_ASSIGN_OR_RETURN(value v, ObjectOf(a, what));
+  DW_ASSIGN_OR_RETURN(value v, ClientObjectOf(a, what));
   const value* commands = json_fields::Find(v, "commands");
   if (commands == nullptr || !commands->is_array()) {
-    return Unexpected(what, json_fields::TypeError("commands", "an array"));
+    return ClientUnexpected(what, json_fields::TypeError("commands", "an array"));
   }
   std::vector<AgentCommand> out;
   for (const value& c : commands->as_array()) {
     const std::string field = "commands[" + std::to_string(out.size()) + "]";
-    if (!c.is_object()) return Unexpected(what, json_fields::TypeError(field, "an object"));
+    if (!c.is_object()) return ClientUnexpected(what, json_fields::TypeError(field, "an object"));
     AgentCommand cmd;
     Status s = json_fields::GetInt64(c, "id", field, true, &cmd.id);
     if (s.ok()) s = json_fields::GetString(c, "command", field, true, &cmd.kind);
@@ -202,7 +171,7 @@ Result<std::vector<AgentCommand>> CollectorClient::PollCommands() {
     if (s.ok()) s = json_fields::GetBool(c, "dry_run", field, false, &cmd.dry_run);
     if (s.ok()) s = json_fields::GetString(c, "reason", field, false, &cmd.reason);
     if (s.ok()) s = json_fields::GetString(c, "signature", field, false, &cmd.signature);
-    if (!s.ok()) return Unexpected(what, s);
+    if (!s.ok()) return ClientUnexpected(what, s);
     out.push_back(std::move(cmd));
   }
   return out;
@@ -226,13 +195,13 @@ Status CollectorClient::Ack(int64_t command_id, bool ok, const std::string& deta
     b["baseline"] = x;
   }
   DW_ASSIGN_OR_RETURN(
-      Answer a,
+      ClientAnswer a,
       impl_->Call("POST", "/api/v1/agents/commands/" + std::to_string(command_id) + "/ack",
                   b.serialize(), impl_->token));
-  if (a.status != 200) return StatusFor(a, "acknowledge command", false);
+  if (a.status != 200) return ClientStatusFor(a, "acknowledge command", false);
   if (baseline_signature != nullptr) {
     // Acknowledged all the same; an unreadable answer carries no signature.
-    if (auto v = ObjectOf(a, "acknowledge command"); v.ok()) {
+    if (auto v = ClientObjectOf(a, "acknowledge command"); v.ok()) {
       json_fields::GetString(*v, "baseline_signature", "", false, baseline_signature).IgnoreError();
     }
   }

@@ -1,5 +1,7 @@
 // CollectorClient: the agent's side of the collector API (docs/api.md):
-// enroll, send one report, poll commands, acknowledge a command.
+// enroll, send one report, poll commands, acknowledge a command, and the
+// host's tree (docs/wire.md "Trees": offer, upload, set, fetch, and the
+// group's baseline).
 //
 // Every request is one bounded exchange (http_exchange.h): one deadline for
 // the whole of it (timeout_ms) and answers of at most kMaxAnswerBytes.
@@ -73,6 +75,46 @@ struct BaselineAck {
   std::string rules;   // collector can sign the revision's statement
 };
 
+// One tree object (SerializeTree bytes, core/entry.h) and its id.
+struct TreeObjectData {
+  Hash128 id;
+  std::string data;
+};
+
+// The answer to an upload of tree objects: how many were new and how many
+// the collector held already; or, when it refused them (409), the subtrees
+// it lacks (`missing`, then stored and held are 0).
+struct TreeUploadAnswer {
+  int64_t stored = 0;
+  int64_t held = 0;
+  std::vector<Hash128> missing;
+};
+
+// The answer to a fetch of tree objects: those sent, those the collector
+// does not hold, and those left for the next call (its answer's size cap).
+struct TreeFetchAnswer {
+  std::vector<TreeObjectData> objects;
+  std::vector<Hash128> missing;
+  std::vector<Hash128> more;
+};
+
+// The baseline of the caller's group (GET /api/v1/agents/group-baseline).
+struct GroupBaselineInfo {
+  std::string group;
+  int64_t revision = 0;
+  Hash128 root;
+  std::string source;  // "host:ID" or "majority"
+  std::string by;
+  std::string why;
+  int64_t created_ns = 0;
+};
+
+// Limits of the tree endpoints (docs/wire.md "Trees").
+inline constexpr size_t kMaxOfferIds = 10000;
+inline constexpr size_t kMaxUploadObjects = 4096;
+inline constexpr size_t kMaxFetchIds = 1000;
+inline constexpr size_t kMaxHostSpecificPaths = 4096;
+
 class CollectorClient {
  public:
   // url: "http://HOST:PORT" or "https://...", or several comma-separated
@@ -102,6 +144,27 @@ class CollectorClient {
   // collector answers for a revision it signed ("" when none).
   Status Ack(int64_t command_id, bool ok, const std::string& detail,
              const std::optional<BaselineAck>& baseline, std::string* baseline_signature = nullptr);
+
+  // The tree endpoints. Each adds the size of the request body it sent to
+  // *sent_bytes (may be null), whatever the answer.
+  // The offered ids (1..kMaxOfferIds) the collector lacks, in offered order.
+  Result<std::vector<Hash128>> OfferTrees(const std::vector<Hash128>& ids, int64_t* sent_bytes);
+  // Uploads 1..kMaxUploadObjects objects, children before parents. A 409
+  // missing_objects is an answer (TreeUploadAnswer::missing), not an error;
+  // 400 (bad_object) is kInvalidArgument.
+  Result<TreeUploadAnswer> UploadTrees(const std::vector<TreeObjectData>& objects,
+                                       int64_t* sent_bytes);
+  // Sets the host's tree: its root and host-specific raw paths (at most
+  // kMaxHostSpecificPaths). Empty: set; else the objects the collector
+  // lacks (409: the root is not held).
+  Result<std::vector<Hash128>> SetHostTree(const Hash128& root,
+                                           const std::vector<std::string>& host_specific,
+                                           int64_t* sent_bytes);
+  // nullopt when the caller's group has no baseline (404 no_group_baseline).
+  Result<std::optional<GroupBaselineInfo>> GetGroupBaseline();
+  // 1..kMaxFetchIds ids. Answers up to 4 MiB of object data at once; each
+  // object is checked against its id (kCorruption otherwise).
+  Result<TreeFetchAnswer> FetchTrees(const std::vector<Hash128>& ids);
 
  private:
   struct Impl;

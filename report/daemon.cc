@@ -1,7 +1,5 @@
 #include "report/daemon.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -22,14 +20,18 @@
 #include "core/service.h"
 #include "report/agent_metrics.h"
 #include "report/client.h"
+#include "report/daemon_priority.h"
 #include "report/daemon_realtime.h"
 #include "report/daemon_restore.h"
 #include "report/daemon_schedule.h"
+#include "report/daemon_trees.h"
 #include "report/enrollment.h"
+#include "report/group_baseline.h"
 #include "report/outbox.h"
 #include "report/reporter.h"
 #include "report/self_integrity.h"
 #include "report/signing_trust.h"
+#include "rules/policy.h"
 
 namespace driftwatch::report {
 namespace {
@@ -80,23 +82,6 @@ std::vector<std::string> AcceptGlobs(const std::vector<std::string>& paths) {
   return out;
 }
 
-// `nice` > 0: the daemon's CPU nice value becomes `nice` and its I/O
-// priority best-effort level 7, so that checks yield to the host's own
-// work. Per thread on Linux: called before the daemon starts any thread, so
-// the scanner's workers inherit both.
-void LowerPriority(Host& host, int nice) {
-  if (nice <= 0) return;
-  if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
-    Log(host, kWarn, ErrnoStatus("setpriority", errno).message());
-  }
-  constexpr int kWhoProcess = 1;       // IOPRIO_WHO_PROCESS
-  constexpr int kClassBestEffort = 2;  // IOPRIO_CLASS_BE
-  constexpr int kClassShift = 13;      // IOPRIO_CLASS_SHIFT
-  if (syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | 7) != 0) {
-    Log(host, kWarn, ErrnoStatus("ioprio_set", errno).message());
-  }
-}
-
 std::string ConfigSource(const DaemonConfig& c, const std::string& path) {
   return c.source.empty() ? "no configuration file at " + path + ", every value is the default"
                           : "configuration from " + c.source;
@@ -125,6 +110,10 @@ struct Daemon::Impl {
   // Whether the baseline of the loaded configuration is known to exist
   // (else the next check takes it first).
   bool baseline_ready = false;
+  // `baseline: group`: the name of the group's baseline in the store and the
+  // rules its host-specific paths come from (set before each check).
+  std::string group_baseline;
+  std::optional<rules::Policy> group_policy;
   bool started = false;  // the start-up step has run and armed the timers
   uint64_t check_gen = 0, poll_gen = 0;
   bool enroll_unavailable_logged = false;
@@ -146,7 +135,7 @@ struct Daemon::Impl {
     o.db_path = config.db;
     o.rules_path = config.rules;
     o.root = config.root;
-    o.baseline = config.baseline;
+    o.baseline = group_baseline.empty() ? config.baseline : group_baseline;
     o.jobs = config.jobs;
     o.verify_packages = config.verify_packages;
     return o;
@@ -193,6 +182,16 @@ struct Daemon::Impl {
       report::Log(host, outcome->error.ok() && outcome->warnings.empty() ? kInfo : kWarn,
                   outcome->Note());
     }
+  }
+
+  // After a check's report: the host's tree to the collector.
+  void SyncTree(const CheckResult& result, AgentFigures* figures) {
+    auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
+    if (!outbox.ok()) return Warn("tree sync: " + outbox.status().message());
+    auto cred = Credentials(**outbox);
+    outbox->reset();
+    DaemonNote n = SyncTreeAfterCheck(host, config.db, config.rules, cred, result, figures);
+    if (!n.text.empty()) report::Log(host, n.warn ? kWarn : kInfo, n.text);
   }
 
   // First start (docs/collector.md, "First start: the enroll file"): with no enrollment in
@@ -302,12 +301,22 @@ struct Daemon::Impl {
   }
 
   Status CheckAndDeliver(AgentFigures* figures) {
-    DW_RETURN_IF_ERROR(EnsureBaseline());
+    const bool group = config.baseline == kGroupBaselineSetting;
+    if (group) {
+      DW_ASSIGN_OR_RETURN(auto outbox, OpenAgentOutbox(host, config.db, config.outbox_max));
+      DaemonNote note;
+      DW_ASSIGN_OR_RETURN(group_baseline, UseGroupBaseline(host, config, Credentials(*outbox),
+                                                           &group_policy, &note));
+      if (!note.text.empty()) Log(note.text);
+    } else {
+      DW_RETURN_IF_ERROR(EnsureBaseline());
+    }
     // require_signed_baselines: a baseline revision no trusted key signed is
     // not checked against (docs/integrity.md, "Signed baselines").
-    DW_RETURN_IF_ERROR(SignatureGate(host, config, config.db, config.baseline));
+    DW_RETURN_IF_ERROR(SignatureGate(host, config, config.db, CheckOpts().baseline));
     auto result = agent::RunJournaledCheck(CheckOpts(), realtime ? realtime->Sync() : nullptr);
     if (!result.ok()) return result.status();
+    if (group) LeaveOutForPeers(*group_policy, &*result);
     result->interval_ns = config.interval_ns;
     if (after_check && config.root == "/") after_check(config, &*result);
     // What runs goes with the report; a changed rule or configuration file
@@ -334,6 +343,7 @@ struct Daemon::Impl {
     figures->check_finished_ns = result->finished_ns;
     SetStatus("checked at " + FormatRfc3339Nanos(result->finished_ns).substr(0, 19) + "Z: " + msg);
     Deliver(&*result, false);
+    SyncTree(*result, figures);
     return Status::Ok();
   }
 
@@ -557,7 +567,7 @@ int Daemon::Run() {
   const DaemonConfig& c = impl_->config;
   impl_->Log("started (" + ConfigSource(c, impl_->config_path) + "); checks every " +
              FormatDuration(c.interval_ns) + ", polls every " + FormatDuration(c.poll_interval_ns));
-  LowerPriority(impl_->host, c.nice);
+  for (const std::string& w : LowerPriority(c.nice)) Log(impl_->host, kWarn, w);
   // Polls (and so enrolls, on a first start) before the first check, whose
   // report then goes out at once.
   impl_->io.post([this] {

@@ -529,9 +529,29 @@ Status Outbox::SaveEnrollment(const Enrollment& e) {
       DW_RETURN_IF_ERROR(s.Bind(1, k).Bind(2, *v).Run());
       s.Reset();
     }
+    DW_ASSIGN_OR_RETURN(auto forget, db_->Prepare("DELETE FROM report_state WHERE key = "
+                                                  "'tree_confirmed'"));
+    DW_RETURN_IF_ERROR(forget.Run());
     if (e.enrolled_ns == 0) return Status::Ok();
     return s.Bind(1, "enrolled_ns").Bind(2, std::to_string(e.enrolled_ns)).Run();
   });
+}
+
+Result<std::optional<Hash128>> Outbox::ConfirmedTree() {
+  DW_ASSIGN_OR_RETURN(auto q, db_->Prepare("SELECT value FROM report_state WHERE key = "
+                                           "'tree_confirmed'"));
+  DW_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<Hash128>();
+  auto root = Hash128::FromHex(q.Text(0));
+  // Unreadable: as if none, so the next sync negotiates the whole tree.
+  if (!root.ok()) return std::optional<Hash128>();
+  return std::optional<Hash128>(*root);
+}
+
+Status Outbox::SetConfirmedTree(const Hash128& root) {
+  DW_ASSIGN_OR_RETURN(auto up, db_->Prepare("INSERT OR REPLACE INTO report_state(key, value) "
+                                            "VALUES('tree_confirmed', ?)"));
+  return up.Bind(1, root.Hex()).Run();
 }
 
 }  // namespace driftwatch::report

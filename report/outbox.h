@@ -127,7 +127,15 @@ class Outbox {
   Result<int64_t> RejectedCount();
 
   Result<std::optional<Enrollment>> LoadEnrollment();
+  // Also forgets the confirmed tree: a new enrollment may be another
+  // collector.
   Status SaveEnrollment(const Enrollment& e);
+
+  // The root the collector last confirmed as this host's tree (docs/wire.md
+  // "Trees"); nullopt when none is remembered (or what is stored is not a
+  // root id).
+  Result<std::optional<Hash128>> ConfirmedTree();
+  Status SetConfirmedTree(const Hash128& root);
 
  private:
   Outbox(std::unique_ptr<sqlite::Db> db, int64_t max_reports, const ReportBudget& budget);

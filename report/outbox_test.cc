@@ -133,6 +133,22 @@ TEST_F(OutboxTest, EnrollmentStateAndQueueWithoutCollector) {
   EXPECT_EQ((*pending)[1].report_id, *id2);
 }
 
+TEST_F(OutboxTest, ConfirmedTreeIsKeptUntilTheNextEnrollment) {
+  auto o = Outbox::Open(db_);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_FALSE((*o)->ConfirmedTree()->has_value());
+  const Hash128 root = HashBytes("root");
+  ASSERT_TRUE((*o)->SetConfirmedTree(root).ok());
+  EXPECT_EQ((*o)->ConfirmedTree()->value_or(Hash128{}), root);
+  // Another handle on the same store sees it.
+  auto again = Outbox::Open(db_);
+  EXPECT_EQ((*again)->ConfirmedTree()->value_or(Hash128{}), root);
+  // A new enrollment may be another collector: it forgets the root.
+  Enrollment e{"http://127.0.0.1:9", "web-1", "dw_secret", "web", ""};
+  ASSERT_TRUE((*o)->SaveEnrollment(e).ok());
+  EXPECT_FALSE((*o)->ConfirmedTree()->has_value());
+}
+
 TEST_F(OutboxTest, PackageListGoesInFullOnlyWhenItsDigestChanged) {
   auto o = Outbox::Open(db_);
   ASSERT_TRUE(o.ok()) << o.status().message();

@@ -1,4 +1,4 @@
-// Values of the content keys of the rule language (policy.h, docs/rules.md).
+// Values of the content and peer keys of the rule language (policy.h, docs/rules.md).
 #include <cctype>
 #include <charconv>
 
@@ -24,6 +24,15 @@ Result<ContentMode> ParseContentMode(std::string_view name) {
   if (name == "none") return ContentMode::kNone;
   return Status::InvalidArgument("unknown content mode '" + std::string(name) +
                                  "' (expected keep, redact or none)");
+}
+
+std::string_view PeerModeName(PeerMode m) { return m == PeerMode::kIgnore ? "ignore" : "compare"; }
+
+Result<PeerMode> ParsePeerMode(std::string_view name) {
+  if (name == "ignore") return PeerMode::kIgnore;
+  if (name == "compare") return PeerMode::kCompare;
+  return Status::InvalidArgument("unknown peer mode '" + std::string(name) +
+                                 "' (expected ignore or compare)");
 }
 
 Result<uint64_t> ParseContentSize(std::string_view text) {

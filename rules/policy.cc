@@ -109,8 +109,31 @@ Result<Policy> Policy::Create(std::vector<Rule> rules, std::optional<Severity> p
     DW_ASSIGN_OR_RETURN(Policy content, Create(std::move(content_rules)));
     p.content_ = std::make_shared<const Policy>(std::move(content));
   }
+  std::vector<Rule> peer_rules;
+  for (const Rule& r : rules) {
+    if (!r.peer || r.ignore) continue;
+    Rule c;
+    c.glob = r.glob;
+    c.origin = r.origin;
+    c.ignore = *r.peer == PeerMode::kCompare;
+    peer_rules.push_back(std::move(c));
+  }
+  if (!peer_rules.empty()) {
+    DW_ASSIGN_OR_RETURN(Policy peer, Create(std::move(peer_rules)));
+    p.peer_ = std::make_shared<const Policy>(std::move(peer));
+  }
   p.rules_ = std::move(rules);
   return p;
+}
+
+bool Policy::PeerIgnored(std::string_view path) const {
+  if (peer_ == nullptr) return false;
+  const Rule* r = peer_->Match(path);
+  return r != nullptr && !r->ignore;
+}
+
+bool Policy::PeerIgnoredBelow(std::string_view dir) const {
+  return peer_ != nullptr && peer_->CouldMatchBelow(dir);
 }
 
 ContentRule Policy::Content(std::string_view path) const {

@@ -64,6 +64,16 @@ inline constexpr uint64_t kDefaultContentMaxBytes = 1 << 20;
 // while it is hashed and compressed).
 inline constexpr uint64_t kMaxContentMaxBytes = 64 << 20;
 
+// Whether a path takes part in comparisons with the host's peers (docs/rules.md
+// "Peers"): `peer: ignore` marks what is truly per host (/etc/hostname,
+// machine-id, host keys), left out of fleet outliers and group baselines.
+enum class PeerMode : uint8_t {
+  kCompare = 0,  // the default
+  kIgnore = 1,
+};
+std::string_view PeerModeName(PeerMode m);  // "compare", "ignore"
+Result<PeerMode> ParsePeerMode(std::string_view name);
+
 struct Rule;
 
 // The content decision for one path (Policy::Content).
@@ -87,7 +97,12 @@ struct Rule {
   // content_only: it decides content and takes no part in Match().
   std::optional<ContentMode> content;
   uint64_t content_max = kDefaultContentMaxBytes;
+  // Only path and content or peer keys: the rule decides those and takes no
+  // part in Match().
   bool content_only = false;
+  // `peer:` (docs/rules.md "Peers"), decided like content: by the most
+  // specific rule that sets it (Policy::PeerIgnored).
+  std::optional<PeerMode> peer;
 
   // "/etc/** (host.yaml:12)", or just the glob when origin is empty. Used as
   // the `rule` field of drift events.
@@ -125,6 +140,14 @@ class Policy {
   // rule (same ranking as Match) among those that set `content`; mode kNone
   // when none matches. Ignore rules never decide content.
   ContentRule Content(std::string_view path) const;
+
+  // Whether `path` is host-specific: the most specific rule (same ranking as
+  // Match) among those that set `peer` says `ignore`. Ignore rules never set
+  // peer. A host-specific directory makes everything beneath it so.
+  bool PeerIgnored(std::string_view path) const;
+  // False only when no path strictly below directory `dir` can be
+  // PeerIgnored: a walk collecting host-specific paths may skip the subtree.
+  bool PeerIgnoredBelow(std::string_view dir) const;
 
   // Where a scan starts: the literal prefixes of the non-ignore rules,
   // sorted, with every prefix inside another one dropped. A root may name a
@@ -186,6 +209,10 @@ class Policy {
   // there are none. content_rules_[i] is the index in rules_ of its rule i.
   std::shared_ptr<const Policy> content_;
   std::vector<uint32_t> content_rules_;
+  // The rules that set `peer`, as a policy of their own: `peer: compare`
+  // rules are its ignore rules, so its Match() answers PeerIgnored. Null
+  // when there are none.
+  std::shared_ptr<const Policy> peer_;
 };
 
 // Reads one file's text; used to resolve includes.

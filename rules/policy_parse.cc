@@ -118,8 +118,8 @@ class Loader {
   Status LoadSets(const std::string& file, const YAML::Node& node);
   Status LoadRules(const std::string& file, const YAML::Node& node);
   Status LoadRule(const std::string& file, const YAML::Node& node);
-  // `content` and `content_max` of a rule; marks it content_only when it
-  // sets nothing about checks.
+  // `content`, `content_max` and `peer` of a rule; marks it content_only
+  // when it sets nothing about checks.
   Status ContentFields(const std::string& file, const std::map<std::string, Field>& f, Rule* rule);
   // Resolves a `check` value (a name or a list of names) to a mask.
   Result<uint32_t> CheckMask(const std::string& file, const Field& field);
@@ -444,8 +444,20 @@ Status Loader::ContentFields(const std::string& file, const std::map<std::string
     }
     rule->content_max = *size;
   }
-  // Only path and content: the rule decides content and nothing else.
-  rule->content_only = rule->content.has_value();
+  if (auto it = f.find("peer"); it != f.end()) {
+    const YAML::Node& v = it->second.value;
+    Result<PeerMode> mode = Status::InvalidArgument("");
+    if (v.IsScalar()) mode = ParsePeerMode(v.Scalar());
+    if (!mode.ok()) {
+      return ErrorAt(file, it->second.Where(),
+                     "'peer' must be ignore or compare" +
+                         (v.IsScalar() ? ", not " + Quoted(v.Scalar()) : std::string()));
+    }
+    rule->peer = *mode;
+  }
+  // Only path and content or peer keys: the rule decides those and nothing
+  // else.
+  rule->content_only = rule->content.has_value() || rule->peer.has_value();
   for (const char* k : {"check", "ignore", "severity", "hash", "cross_mounts"}) {
     if (f.count(k) > 0) rule->content_only = false;
   }
@@ -455,10 +467,10 @@ Status Loader::ContentFields(const std::string& file, const std::map<std::string
 Status Loader::LoadRule(const std::string& file, const YAML::Node& node) {
   if (!node.IsMap()) return ErrorAt(file, node.Mark(), "a rule must be a map with a 'path'");
   std::map<std::string, Field> f;
-  DW_RETURN_IF_ERROR(Fields(
-      file, node,
-      {"path", "check", "ignore", "severity", "hash", "cross_mounts", "content", "content_max"},
-      " in rule", &f));
+  DW_RETURN_IF_ERROR(Fields(file, node,
+                            {"path", "check", "ignore", "severity", "hash", "cross_mounts",
+                             "content", "content_max", "peer"},
+                            " in rule", &f));
   auto bool_field = [&](const char* key, bool* out) -> Status {
     auto it = f.find(key);
     if (it == f.end()) return Status::Ok();
@@ -484,7 +496,8 @@ Status Loader::LoadRule(const std::string& file, const YAML::Node& node) {
   DW_RETURN_IF_ERROR(bool_field("ignore", &rule.ignore));
   DW_RETURN_IF_ERROR(bool_field("cross_mounts", &rule.cross_mounts));
   if (rule.ignore) {
-    for (const char* k : {"check", "severity", "hash", "cross_mounts", "content", "content_max"}) {
+    for (const char* k :
+         {"check", "severity", "hash", "cross_mounts", "content", "content_max", "peer"}) {
       if (auto it = f.find(k); it != f.end()) {
         return ErrorAt(file, it->second.key.Mark(), "an ignore rule takes no " + Quoted(k));
       }

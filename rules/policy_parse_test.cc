@@ -64,7 +64,7 @@ TEST(ParsePolicyTest, ErrorMessagesNamePosition) {
       {"version: 1\nrules:\n  - check: content\n", "t.yaml:3:5: rule has no 'path'"},
       {"version: 1\nrules:\n  - path: /etc/**\n    chek: content\n",
        "t.yaml:4:5: unknown key 'chek' in rule (expected path, check, ignore, severity, hash, "
-       "cross_mounts, content or content_max)"},
+       "cross_mounts, content, content_max or peer)"},
       {"version: 1\nrules:\n  - path: /etc\n    path: /usr\n", "t.yaml:4:5: duplicate key 'path'"},
       {"version: 1\nrules:\n  - path: [a]\n", "t.yaml:3:11: 'path' must be a string"},
       {"version: 1\nrules:\n  - path:\n", "t.yaml:3:5: 'path' must be a string"},
@@ -199,9 +199,10 @@ rules:
   ASSERT_TRUE(p.ok()) << p.status().message();
   const uint32_t content = *BuiltinSet("content");
   std::vector<Rule> want(5);
-  want[0] = {
-      "/etc/**", content | kAttrMtime, false,        Severity::kHigh,         HashAlgo::kXxh128,
-      false,     "host.yaml:7",        std::nullopt, kDefaultContentMaxBytes, false};
+  want[0] = {"/etc/**",       content | kAttrMtime, false,
+             Severity::kHigh, HashAlgo::kXxh128,    false,
+             "host.yaml:7",   std::nullopt,         kDefaultContentMaxBytes,
+             false,           std::nullopt};
   want[1] = {"/etc/shadow",
              kAttrType | kAttrPerm | kAttrUid | kAttrGid | kAttrHash,
              false,
@@ -211,7 +212,8 @@ rules:
              "host.yaml:10",
              std::nullopt,
              kDefaultContentMaxBytes,
-             false};
+             false,
+             std::nullopt};
   want[2] = {"/var/log/*.log",
              *BuiltinSet("log"),
              false,
@@ -221,11 +223,14 @@ rules:
              "host.yaml:14",
              std::nullopt,
              kDefaultContentMaxBytes,
-             false};
-  want[3] = {"/srv/**", content,        false,        Severity::kMedium,       HashAlgo::kXxh128,
-             true,      "host.yaml:17", std::nullopt, kDefaultContentMaxBytes, false};
-  want[4] = {"/tmp/**", kAttrType,      true,         Severity::kMedium,       HashAlgo::kXxh128,
-             false,     "host.yaml:19", std::nullopt, kDefaultContentMaxBytes, false};
+             false,
+             std::nullopt};
+  want[3] = {"/srv/**",   content,        false,        Severity::kMedium,       HashAlgo::kXxh128,
+             true,        "host.yaml:17", std::nullopt, kDefaultContentMaxBytes, false,
+             std::nullopt};
+  want[4] = {"/tmp/**",   kAttrType,      true,         Severity::kMedium,       HashAlgo::kXxh128,
+             false,       "host.yaml:19", std::nullopt, kDefaultContentMaxBytes, false,
+             std::nullopt};
   ASSERT_EQ(p->rules().size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     const Rule& got = p->rules()[i];
