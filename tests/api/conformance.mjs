@@ -70,8 +70,6 @@ const EXEMPT = {
   'POST /api/v1/reports 500': 'an internal failure of the store; nothing a client sends causes it',
   'GET /api/v1/signing-key 404':
       'a collector without a signing key (no state directory); this one makes its key at start',
-  'GET /api/v1/agents/group-baseline 200':
-      'needs a group baseline, made by POST /groups/{group}/baselines or the baseline command',
 };
 
 const failures = [];
@@ -613,6 +611,12 @@ async function run() {
   }
   check('GET /api/v1/groups/{group}/baselines',
       await request('GET', '/api/v1/groups/k8s/baselines', {token: R}));
+  // k8s-1's agent now reads its group's baseline.
+  r = await request('GET', '/api/v1/agents/group-baseline', {token: agentK});
+  check('GET /api/v1/agents/group-baseline', r, 'group k8s has a baseline');
+  if (r.status !== 200 || JSON.parse(r.body).root !== EMPTY_TREE) {
+    fail('k8s-1 does not read its group baseline: ' + r.status + ' ' + r.body);
+  }
 
   // One case per operation and status: [key, method, target, token, body,
   // status when served (200 unless said)].
