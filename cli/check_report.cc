@@ -61,7 +61,8 @@ int ReportCheck(const std::string& db_path, const std::string& rules_path, Check
     return Fail(s.WithContext("--report: the report was not queued, so it will not be sent"));
   }
   std::string note;
-  auto id = report::QueueAndDeliver(DefaultHost(), db_path, result, &note);
+  bool delivered = false;
+  auto id = report::QueueAndDeliver(DefaultHost(), db_path, result, &note, &delivered);
   if (!id.ok()) {
     return Fail(
         id.status().WithContext("--report: the report was not queued, so it will not be "
@@ -70,6 +71,10 @@ int ReportCheck(const std::string& db_path, const std::string& rules_path, Check
   std::cerr << "report " << *id << " queued";
   if (!note.empty()) std::cerr << "; " << note;
   std::cerr << "\n";
+  // A collector that did not take the report would not take the tree
+  // either: the next check sends it (its offer covers what changed since
+  // the root the collector last confirmed).
+  if (!delivered) return kExitOk;
   web::json::value synced = SyncTree(host, db_path, rules_path, result);
   if (tree_sync != nullptr) *tree_sync = std::move(synced);
   return kExitOk;

@@ -158,40 +158,40 @@ struct Daemon::Impl {
     return e;
   }
 
-  // Queues result (when given) and delivers the outbox.
-  void Deliver(const CheckResult* result, bool respect_backoff) {
+  // Queues result (when given) and delivers the outbox. Returns the
+  // enrollment when the collector took every queued report.
+  std::optional<Enrollment> Deliver(const CheckResult* result, bool respect_backoff) {
+    auto failed = [this](const std::string& msg) {
+      Error(msg);
+      return std::nullopt;
+    };
     auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
-    if (!outbox.ok()) return Error(outbox.status().message());
+    if (!outbox.ok()) return failed(outbox.status().message());
     if (result != nullptr) {
       auto id = (*outbox)->Enqueue(*result, host.NowNs());
-      if (!id.ok()) return Error("cannot queue the report: " + id.status().message());
+      if (!id.ok()) return failed("cannot queue the report: " + id.status().message());
     }
     auto cred = Credentials(**outbox);
-    if (!cred.ok()) return Error(cred.status().message());
+    if (!cred.ok()) return failed(cred.status().message());
     if (!cred->has_value()) {
       if (result != nullptr) Log("not enrolled with a collector; report kept in the outbox");
-      return;
+      return std::nullopt;
     }
     CollectorClient client((*cred)->collector, (*cred)->token, (*cred)->ca_file);
     DeliveryOptions opts;
     opts.respect_backoff = respect_backoff;
     auto outcome = DeliverOutbox(host, **outbox, client, **cred, opts, host.NowNs());
-    if (!outcome.ok()) return Warn("delivery: " + outcome.status().message());
+    if (!outcome.ok()) {
+      Warn("delivery: " + outcome.status().message());
+      return std::nullopt;
+    }
     if (outcome->sent || outcome->rejected || !outcome->warnings.empty() ||
         (!outcome->error.ok() && result != nullptr)) {
       report::Log(host, outcome->error.ok() && outcome->warnings.empty() ? kInfo : kWarn,
                   outcome->Note());
     }
-  }
-
-  // After a check's report: the host's tree to the collector.
-  void SyncTree(const CheckResult& result, AgentFigures* figures) {
-    auto outbox = OpenAgentOutbox(host, config.db, config.outbox_max);
-    if (!outbox.ok()) return Warn("tree sync: " + outbox.status().message());
-    auto cred = Credentials(**outbox);
-    outbox->reset();
-    DaemonNote n = SyncTreeAfterCheck(host, config.db, config.rules, cred, result, figures);
-    if (!n.text.empty()) report::Log(host, n.warn ? kWarn : kInfo, n.text);
+    if (!outcome->error.ok() || outcome->remaining > 0) return std::nullopt;
+    return *cred;
   }
 
   // First start (docs/collector.md, "First start: the enroll file"): with no enrollment in
@@ -342,8 +342,11 @@ struct Daemon::Impl {
     figures->check_result = counts.total > 0 ? kCheckDrift : kCheckNoDrift;
     figures->check_finished_ns = result->finished_ns;
     SetStatus("checked at " + FormatRfc3339Nanos(result->finished_ns).substr(0, 19) + "Z: " + msg);
-    Deliver(&*result, false);
-    SyncTree(*result, figures);
+    // The host's tree follows a report the collector took, else the next check's.
+    if (auto cred = Deliver(&*result, false)) {
+      DaemonNote n = SyncTreeAfterCheck(host, config.db, config.rules, *cred, *result, figures);
+      if (!n.text.empty()) report::Log(host, n.warn ? kWarn : kInfo, n.text);
+    }
     return Status::Ok();
   }
 

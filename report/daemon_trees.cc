@@ -6,12 +6,10 @@
 namespace driftwatch::report {
 
 DaemonNote SyncTreeAfterCheck(Host& host, const std::string& db_path, const std::string& rules_path,
-                              const Result<std::optional<Enrollment>>& cred,
-                              const CheckResult& result, AgentFigures* figures) {
+                              const Enrollment& cred, const CheckResult& result,
+                              AgentFigures* figures) {
   if (!HasHostTree(result)) return {};
-  if (!cred.ok()) return {true, "tree sync: " + cred.status().message()};
-  if (!cred->has_value()) return {};
-  auto stats = SyncHostTreeAs(host, db_path, **cred, rules_path, result);
+  auto stats = SyncHostTreeAs(host, db_path, cred, rules_path, result);
   figures->tree_sync_attempted = true;
   figures->tree_sync_failed = !stats.ok() || !stats->has_value();
   if (!stats.ok()) {

@@ -25,12 +25,12 @@ struct DaemonNote {
   std::string text;
 };
 
-// Syncs result's tree as the host of `cred` (nothing when it is not
-// enrolled, or the result has no host tree) and fills the tree figures. A
-// failure is a warning: the report is queued already.
+// Syncs result's tree as the host of `cred` (nothing when the result has
+// no host tree) and fills the tree figures. A failure is a warning: the
+// report was taken already.
 DaemonNote SyncTreeAfterCheck(Host& host, const std::string& db_path, const std::string& rules_path,
-                              const Result<std::optional<Enrollment>>& cred,
-                              const CheckResult& result, AgentFigures* figures);
+                              const Enrollment& cred, const CheckResult& result,
+                              AgentFigures* figures);
 
 // `baseline: group`: fetches the group's baseline as the host of `cred`
 // (report/group_baseline.h); returns its name in the store and sets

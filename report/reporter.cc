@@ -113,10 +113,12 @@ Result<DeliveryOutcome> DeliverOutbox(Host& host, Outbox& outbox, CollectorClien
 }
 
 Result<std::string> QueueAndDeliver(Host& host, const std::string& db_path,
-                                    const CheckResult& result, std::string* delivery_note) {
+                                    const CheckResult& result, std::string* delivery_note,
+                                    bool* delivered) {
   DW_ASSIGN_OR_RETURN(auto outbox, Outbox::Open(db_path));
   DW_ASSIGN_OR_RETURN(std::string id, outbox->Enqueue(result, host.NowNs()));
   std::string note;
+  bool all_taken = false;
   auto enrollment = outbox->LoadEnrollment();
   if (!enrollment.ok()) {
     note = "report kept in the outbox: " + enrollment.status().message();
@@ -127,8 +129,10 @@ Result<std::string> QueueAndDeliver(Host& host, const std::string& db_path,
     CollectorClient client(e.collector, e.token, e.ca_file);
     auto outcome = DeliverOutbox(host, *outbox, client, e, DeliveryOptions{}, host.NowNs());
     note = outcome.ok() ? outcome->Note() : "delivery failed: " + outcome.status().message();
+    all_taken = outcome.ok() && outcome->error.ok() && outcome->remaining == 0;
   }
   if (delivery_note != nullptr) *delivery_note = note;
+  if (delivered != nullptr) *delivered = all_taken;
   return id;
 }
 

@@ -31,9 +31,11 @@ namespace driftwatch::report {
 // Queues `result` in the outbox (agent store), then tries to deliver
 // everything queued, in order, at host.NowNs(). Returns the queued report id. Delivery failure
 // is not an error (the outbox keeps it); it is reported in *delivery_note
-// (may be null). Errors: the database cannot be opened or written.
+// (may be null), and *delivered (may be null) says whether the collector
+// took every queued report. Errors: the database cannot be opened or written.
 Result<std::string> QueueAndDeliver(Host& host, const std::string& db_path,
-                                    const CheckResult& result, std::string* delivery_note);
+                                    const CheckResult& result, std::string* delivery_note,
+                                    bool* delivered = nullptr);
 
 struct DeliveryOptions {
   bool respect_backoff = false;  // skip when the head report's next attempt is due later
