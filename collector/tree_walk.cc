@@ -55,42 +55,78 @@ std::vector<TreeGroup> GroupRoots(const std::vector<Hash128>& roots) {
   return out;
 }
 
-Result<Level> Level::Load(TreeStore& store, std::vector<TreeGroup> groups) {
+Result<Level> Level::Load(TreeStore& store, std::vector<TreeGroup> groups, TreeCache* cache) {
   Level level;
+  const size_t k = groups.size();
+  level.trees_.resize(k);
+  // Objects the cache lacks are read with one GetTrees call.
   std::vector<Hash128> ids;
-  ids.reserve(groups.size());
-  for (const TreeGroup& g : groups) ids.push_back(g.id);
-  DW_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> data, store.GetTrees(ids));
-  if (data.size() != ids.size()) {
-    return Status::Internal("tree store answered " + std::to_string(data.size()) + " objects for " +
-                            std::to_string(ids.size()));
-  }
-  level.trees_.reserve(ids.size());
-  for (size_t g = 0; g < ids.size(); ++g) {
-    if (!data[g]) return Status::Corruption("tree object " + ids[g].Hex() + " is not stored");
-    auto tree = ParseTree(*data[g]);
-    if (!tree.ok()) {
-      return Status::Corruption("tree object " + ids[g].Hex() + ": " + tree.status().message());
+  std::vector<size_t> slots;
+  for (size_t g = 0; g < k; ++g) {
+    if (cache != nullptr) level.trees_[g] = cache->Get(groups[g].id);
+    if (level.trees_[g] == nullptr) {
+      ids.push_back(groups[g].id);
+      slots.push_back(g);
     }
-    level.trees_.push_back(std::move(tree).value());
+  }
+  if (!ids.empty()) {
+    DW_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> data, store.GetTrees(ids));
+    if (data.size() != ids.size()) {
+      return Status::Internal("tree store answered " + std::to_string(data.size()) +
+                              " objects for " + std::to_string(ids.size()));
+    }
+    for (size_t j = 0; j < ids.size(); ++j) {
+      if (!data[j]) return Status::Corruption("tree object " + ids[j].Hex() + " is not stored");
+      auto tree = ParseTree(*data[j]);
+      if (!tree.ok()) {
+        return Status::Corruption("tree object " + ids[j].Hex() + ": " + tree.status().message());
+      }
+      if (cache != nullptr) {
+        const size_t cost = TreeCost(*tree, data[j]->size());
+        level.trees_[slots[j]] = cache->Put(ids[j], std::move(tree).value(), cost);
+      } else {
+        level.trees_[slots[j]] = std::make_shared<const Tree>(std::move(tree).value());
+      }
+    }
   }
   level.groups_ = std::move(groups);
-  // The trees (and so the names the views point into) are not touched from
-  // here on; moving the Level moves the vectors' buffers, not the entries.
-  for (const Tree& t : level.trees_) {
-    for (const Entry& e : t.entries) level.names_.push_back(e.name);
-  }
-  if (level.trees_.size() > 1) {
-    std::sort(level.names_.begin(), level.names_.end());
-    level.names_.erase(std::unique(level.names_.begin(), level.names_.end()), level.names_.end());
+  // The names of all trees, merged: each tree's entries are sorted by name
+  // and the trees of one directory mostly hold the same names, so one merge
+  // pass per tree against the union so far (no sort of every name of every
+  // tree). The trees are immutable and shared: the views stay valid.
+  std::vector<std::string_view> merged;
+  for (const auto& t : level.trees_) {
+    std::vector<std::string_view>& names = level.names_;
+    size_t i = 0;
+    bool fresh = false;
+    for (const Entry& e : t->entries) {
+      while (i < names.size() && names[i] < e.name) ++i;
+      if (i < names.size() && names[i] == e.name) {
+        ++i;
+        continue;
+      }
+      fresh = true;
+      break;
+    }
+    if (!fresh) continue;
+    merged.clear();
+    merged.reserve(names.size() + t->entries.size());
+    size_t a = 0;
+    for (const Entry& e : t->entries) {
+      const std::string_view n = e.name;
+      while (a < names.size() && names[a] < n) merged.push_back(names[a++]);
+      if (a < names.size() && names[a] == n) ++a;
+      merged.push_back(n);
+    }
+    while (a < names.size()) merged.push_back(names[a++]);
+    names.swap(merged);
   }
   const size_t n = level.names_.size();
-  const size_t k = level.trees_.size();
   level.table_.assign(n * k, nullptr);
   for (size_t g = 0; g < k; ++g) {
     // Both lists are sorted: one merge pass per tree.
     size_t i = 0;
-    for (const Entry& e : level.trees_[g].entries) {
+    for (const Entry& e : level.trees_[g]->entries) {
       while (i < n && level.names_[i] < e.name) ++i;
       if (i < n && level.names_[i] == e.name) level.table_[i * k + g] = &e;
     }
@@ -221,7 +257,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
     stats.objects_loaded += static_cast<int64_t>(groups.size());
     std::vector<uint32_t> before;
     for (const TreeGroup& g : groups) before.insert(before.end(), g.hosts.begin(), g.hosts.end());
-    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups)));
+    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups), options.cache));
     std::optional<size_t> i = level.Find(comps[c]);
     groups = i ? level.Children(*i) : std::vector<TreeGroup>();
     std::set<uint32_t> kept;
@@ -243,7 +279,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
   std::vector<Frame> stack;
   {
     stats.objects_loaded += static_cast<int64_t>(groups.size());
-    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups)));
+    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups), options.cache));
     level.SetAbsent(std::move(dropped));
     size_t begin = 0, end = level.size();
     if (!comps.empty()) {
@@ -277,7 +313,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
     if (descend) {
       // `f` is not used past this point: the push may move it.
       stats.objects_loaded += static_cast<int64_t>(children.size());
-      DW_ASSIGN_OR_RETURN(Level child, Level::Load(store, std::move(children)));
+      DW_ASSIGN_OR_RETURN(Level child, Level::Load(store, std::move(children), options.cache));
       const size_t n = child.size();
       stack.push_back(Frame{std::move(child), std::move(path), 0, n});
     }

@@ -23,12 +23,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "collector/tree_cache.h"
 #include "collector/tree_store.h"
 #include "core/entry.h"
 #include "core/hash.h"
@@ -61,8 +63,10 @@ struct PathSide {
 // their names merged in byte order.
 class Level {
  public:
-  // Loads each group's object with one GetTrees call.
-  static Result<Level> Load(TreeStore& store, std::vector<TreeGroup> groups);
+  // Loads each group's object: from `cache` when it holds it (may be null),
+  // the others with one GetTrees call (then kept in `cache`).
+  static Result<Level> Load(TreeStore& store, std::vector<TreeGroup> groups,
+                            TreeCache* cache = nullptr);
 
   size_t size() const { return names_.size(); }
   std::string_view name(size_t i) const { return names_[i]; }
@@ -85,10 +89,10 @@ class Level {
  private:
   const Entry* At(size_t i, size_t g) const { return table_[i * groups_.size() + g]; }
   std::vector<TreeGroup> groups_;
-  std::vector<Tree> trees_;              // parallel to groups_
-  std::vector<std::string_view> names_;  // into trees_, sorted, unique
-  std::vector<const Entry*> table_;      // names_ x groups_, null where absent
-  std::vector<uint32_t> absent_;         // ascending
+  std::vector<std::shared_ptr<const Tree>> trees_;  // parallel to groups_
+  std::vector<std::string_view> names_;             // into trees_, sorted, unique
+  std::vector<const Entry*> table_;                 // names_ x groups_, null where absent
+  std::vector<uint32_t> absent_;                    // ascending
 };
 
 // The union of the host-specific paths (`peer: ignore`) of a group's hosts:
@@ -119,6 +123,9 @@ struct WalkOptions {
   std::string prefix = "/";
   // Paths left out with everything beneath them (may be null).
   const HostSpecificPaths* skip = nullptr;
+  // Parsed objects shared across walks (may be null: every object is read
+  // from the store).
+  TreeCache* cache = nullptr;
 };
 
 struct WalkStats {
