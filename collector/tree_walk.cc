@@ -130,13 +130,30 @@ Result<Level> Level::Load(TreeStore& store, std::vector<TreeGroup> groups, TreeC
   }
   const size_t n = level.names_.size();
   level.table_.assign(n * k, nullptr);
+  level.holders_.assign(n, 0);
+  level.differ_.assign(n, 0);
+  level.split_.assign(n, 0);
+  std::vector<const Entry*> first(n, nullptr), first_dir(n, nullptr);
   for (size_t g = 0; g < k; ++g) {
     // Both lists are sorted: one merge pass per tree.
     size_t i = 0;
     for (const Entry& e : level.trees_[g]->entries) {
       int c = -1;
       while (i < n && (c = level.names_[i].compare(e.name)) < 0) ++i;
-      if (c == 0) level.table_[i * k + g] = &e;
+      if (c != 0) continue;
+      level.table_[i * k + g] = &e;
+      ++level.holders_[i];
+      if (first[i] == nullptr) {
+        first[i] = &e;
+      } else if (level.differ_[i] == 0 && !SameBesidesSubtree(*first[i], e)) {
+        level.differ_[i] = 1;
+      }
+      if (e.type != EntryType::kDir) continue;
+      if (first_dir[i] == nullptr) {
+        first_dir[i] = &e;
+      } else if (first_dir[i]->subtree != e.subtree) {
+        level.split_[i] = 1;
+      }
     }
   }
   return level;
@@ -149,14 +166,9 @@ std::optional<size_t> Level::Find(std::string_view name) const {
 }
 
 bool Level::Agree(size_t i) const {
-  if (!absent_.empty()) return false;
-  const Entry* first = At(i, 0);
-  if (first == nullptr) return false;
-  for (size_t g = 1; g < groups_.size(); ++g) {
-    const Entry* e = At(i, g);
-    if (e == nullptr || !SameBesidesSubtree(*first, *e)) return false;
-  }
-  return true;
+  // Every group holds the name (so the first holder is group 0) and no
+  // entry differs from group 0's.
+  return absent_.empty() && holders_[i] == groups_.size() && differ_[i] == 0;
 }
 
 const Entry& Level::First(size_t i) const {
@@ -306,8 +318,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
     }
     const size_t i = f.next++;
     const bool agree = f.level.Agree(i);
-    std::vector<TreeGroup> children = f.level.Children(i);
-    const bool descend = children.size() > 1;
+    const bool descend = f.level.Splits(i);
     if (agree && !descend) continue;
     std::string path = JoinPath(f.dir, f.level.name(i));
     if (options.skip != nullptr && options.skip->Covers(path)) {
@@ -319,6 +330,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
       return stats;
     }
     if (descend) {
+      std::vector<TreeGroup> children = f.level.Children(i);
       // `f` is not used past this point: the push may move it.
       stats.objects_loaded += static_cast<int64_t>(children.size());
       DW_ASSIGN_OR_RETURN(Level child, Level::Load(store, std::move(children), options.cache));

@@ -75,6 +75,9 @@ class Level {
   // True when every host of the level holds name i with the same entry
   // (subtree aside).
   bool Agree(size_t i) const;
+  // True when the hosts where name i is a directory hold more than one tree
+  // id for it (Children(i) has more than one group).
+  bool Splits(size_t i) const { return split_[i] != 0; }
   // The values name i has, hosts of the level without it as one absent
   // side; in the order of their keys.
   std::vector<PathSide> Sides(size_t i) const;
@@ -93,6 +96,12 @@ class Level {
   std::vector<std::string_view> names_;             // into trees_, sorted, unique
   std::vector<const Entry*> table_;                 // names_ x groups_, null where absent
   std::vector<uint32_t> absent_;                    // ascending
+  // Per name, found in one pass over each tree against the first entry of
+  // the name (sequential in both trees, where comparing a name across every
+  // tree would touch one entry per tree).
+  std::vector<uint32_t> holders_;  // groups holding the name
+  std::vector<uint8_t> differ_;    // some entry differs from the first
+  std::vector<uint8_t> split_;     // directories with different subtrees
 };
 
 // The union of the host-specific paths (`peer: ignore`) of a group's hosts:
