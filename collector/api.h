@@ -43,6 +43,7 @@
 #include "collector/metrics.h"
 #include "collector/signing_key.h"
 #include "collector/store.h"
+#include "collector/tree_cache.h"
 #include "core/host.h"
 
 namespace web::json {
@@ -258,8 +259,7 @@ class Api {
   // /fleet/compare, GET /fleet/outliers or /groups/{G}/baselines, else
   // nullopt.
   std::optional<HttpResponse> RoutePeers(const CollectorConfig& config, const Caller& c,
-                                         const HttpRequest& req,
-                                         const std::vector<std::string>& p);
+                                         const HttpRequest& req, const std::vector<std::string>& p);
   HttpResponse FleetCompare(const HttpRequest& req);
   HttpResponse FleetOutliers(const HttpRequest& req);
   HttpResponse GroupBaselines(const std::string& group);
@@ -282,6 +282,11 @@ class Api {
   Host* process_host_ = nullptr;
   std::shared_ptr<const SigningKeys> signing_;
   FleetMetricsCache fleet_metrics_;
+  // Parsed tree objects for /fleet/outliers and /fleet/compare: a large
+  // group's distinct directories (each host's own /etc) are read and parsed
+  // once, not on every request. Objects never change, so it is never stale.
+  static constexpr size_t kTreeCacheBytes = size_t{64} << 20;
+  TreeCache tree_cache_{kTreeCacheBytes};
 };
 
 }  // namespace driftwatch::collector

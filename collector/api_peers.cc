@@ -155,7 +155,8 @@ HttpResponse Api::FleetCompare(const HttpRequest& req) {
   o["paths"] = value::null();
   o["truncated"] = value::boolean(false);
   if (*ta && *tb) {
-    auto report = ComparePaths(trees, (*ta)->root, (*tb)->root, query->prefix, query->limit);
+    auto report =
+        ComparePaths(trees, (*ta)->root, (*tb)->root, query->prefix, query->limit, &tree_cache_);
     if (!report.ok()) return FromStatus(report.status());
     value paths = value::array(report->paths.size());
     for (size_t k = 0; k < report->paths.size(); ++k) {
@@ -199,7 +200,7 @@ HttpResponse Api::FleetOutliers(const HttpRequest& req) {
   for (const std::string& id : members) {
     if (with_tree.count(id) == 0) without[w++] = value(id);
   }
-  auto report = FindOutliers(store_.trees(), *trees, query->prefix, query->limit);
+  auto report = FindOutliers(store_.trees(), *trees, query->prefix, query->limit, &tree_cache_);
   if (!report.ok()) return FromStatus(report.status());
   value paths = value::array(report->paths.size());
   for (size_t k = 0; k < report->paths.size(); ++k) {

@@ -7,10 +7,11 @@
 namespace driftwatch::collector {
 
 Result<CompareReport> ComparePaths(TreeStore& store, const Hash128& a, const Hash128& b,
-                                   const std::string& prefix, size_t limit) {
+                                   const std::string& prefix, size_t limit, TreeCache* cache) {
   CompareReport report;
   WalkOptions options;
   options.prefix = prefix;
+  options.cache = cache;
   auto visit = [&](Disagreement d) {
     if (report.paths.size() >= limit) {
       report.truncated = true;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/tree_cache.h"
 #include "collector/tree_store.h"
 #include "core/entry.h"
 #include "core/hash.h"
@@ -35,9 +36,11 @@ struct CompareReport {
 
 // The paths under `prefix` (a normal path; "/" for all) where the trees
 // `a` and `b` differ, at most `limit` of them. kInvalidArgument for a bad
-// prefix; kCorruption for an object the store lacks.
+// prefix; kCorruption for an object the store lacks. Parsed objects are
+// taken from and kept in `cache` (may be null).
 Result<CompareReport> ComparePaths(TreeStore& store, const Hash128& a, const Hash128& b,
-                                   const std::string& prefix, size_t limit);
+                                   const std::string& prefix, size_t limit,
+                                   TreeCache* cache = nullptr);
 
 }  // namespace driftwatch::collector
 

@@ -17,7 +17,7 @@ const PathSide& MajoritySide(const std::vector<PathSide>& sides) {
 }
 
 Result<OutlierReport> FindOutliers(TreeStore& store, const std::vector<HostTree>& hosts,
-                                   const std::string& prefix, size_t limit) {
+                                   const std::string& prefix, size_t limit, TreeCache* cache) {
   OutlierReport report;
   std::vector<Hash128> roots;
   roots.reserve(hosts.size());
@@ -26,6 +26,7 @@ Result<OutlierReport> FindOutliers(TreeStore& store, const std::vector<HostTree>
   WalkOptions options;
   options.prefix = prefix;
   options.skip = &skip;
+  options.cache = cache;
   std::set<std::string> differing;
   auto visit = [&](Disagreement d) {
     if (report.paths.size() >= limit) {

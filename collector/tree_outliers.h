@@ -51,9 +51,11 @@ struct OutlierReport {
 const PathSide& MajoritySide(const std::vector<PathSide>& sides);
 
 // Outliers among `hosts` (their current trees) under `prefix` (a normal
-// path), at most `limit` paths. kInvalidArgument for a bad prefix.
+// path), at most `limit` paths. Parsed objects are taken from and kept in
+// `cache` (may be null). kInvalidArgument for a bad prefix.
 Result<OutlierReport> FindOutliers(TreeStore& store, const std::vector<HostTree>& hosts,
-                                   const std::string& prefix, size_t limit);
+                                   const std::string& prefix, size_t limit,
+                                   TreeCache* cache = nullptr);
 
 }  // namespace driftwatch::collector
 

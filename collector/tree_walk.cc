@@ -9,14 +9,21 @@
 namespace driftwatch::collector {
 namespace {
 
-// Entries compare equal when they differ in their subtree alone.
+// Entries compare equal when they differ in their subtree alone. Within a
+// row of a Level's table the names are equal already, so they are not
+// compared, and the fixed-size fields go first: this runs once per distinct
+// object for every name of a directory (1,000 hosts' own /etc), the hot loop
+// of /fleet/outliers. It is operator== of Entry but for `name` and `subtree`:
+// a field added to Entry must be added here (the sizeof below trips).
 bool SameBesidesSubtree(const Entry& a, const Entry& b) {
-  if (a.type == EntryType::kDir && b.type == EntryType::kDir && a.subtree != b.subtree) {
-    Entry c = b;
-    c.subtree = a.subtree;
-    return a == c;
-  }
-  return a == b;
+#if defined(__GLIBCXX__) && defined(__x86_64__)
+  // Entry's size when this was written: a tripwire for a new field.
+  static_assert(sizeof(Entry) == 208, "Entry changed: compare its new fields here");
+#endif
+  return a.type == b.type && a.mask == b.mask && a.structural == b.structural && a.mode == b.mode &&
+         a.uid == b.uid && a.gid == b.gid && a.size == b.size && a.mtime_ns == b.mtime_ns &&
+         a.ctime_ns == b.ctime_ns && a.inode == b.inode && a.nlink == b.nlink && a.rdev == b.rdev &&
+         a.xattrs == b.xattrs && a.content == b.content && a.link_target == b.link_target;
 }
 
 // The canonical bytes of `e` without its subtree: SerializeTree of a tree
@@ -55,44 +62,98 @@ std::vector<TreeGroup> GroupRoots(const std::vector<Hash128>& roots) {
   return out;
 }
 
-Result<Level> Level::Load(TreeStore& store, std::vector<TreeGroup> groups) {
+Result<Level> Level::Load(TreeStore& store, std::vector<TreeGroup> groups, TreeCache* cache) {
   Level level;
+  const size_t k = groups.size();
+  level.trees_.resize(k);
+  // Objects the cache lacks are read with one GetTrees call.
   std::vector<Hash128> ids;
-  ids.reserve(groups.size());
-  for (const TreeGroup& g : groups) ids.push_back(g.id);
-  DW_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> data, store.GetTrees(ids));
-  if (data.size() != ids.size()) {
-    return Status::Internal("tree store answered " + std::to_string(data.size()) + " objects for " +
-                            std::to_string(ids.size()));
-  }
-  level.trees_.reserve(ids.size());
-  for (size_t g = 0; g < ids.size(); ++g) {
-    if (!data[g]) return Status::Corruption("tree object " + ids[g].Hex() + " is not stored");
-    auto tree = ParseTree(*data[g]);
-    if (!tree.ok()) {
-      return Status::Corruption("tree object " + ids[g].Hex() + ": " + tree.status().message());
+  std::vector<size_t> slots;
+  for (size_t g = 0; g < k; ++g) {
+    if (cache != nullptr) level.trees_[g] = cache->Get(groups[g].id);
+    if (level.trees_[g] == nullptr) {
+      ids.push_back(groups[g].id);
+      slots.push_back(g);
     }
-    level.trees_.push_back(std::move(tree).value());
+  }
+  if (!ids.empty()) {
+    DW_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> data, store.GetTrees(ids));
+    if (data.size() != ids.size()) {
+      return Status::Internal("tree store answered " + std::to_string(data.size()) +
+                              " objects for " + std::to_string(ids.size()));
+    }
+    for (size_t j = 0; j < ids.size(); ++j) {
+      if (!data[j]) return Status::Corruption("tree object " + ids[j].Hex() + " is not stored");
+      auto tree = ParseTree(*data[j]);
+      if (!tree.ok()) {
+        return Status::Corruption("tree object " + ids[j].Hex() + ": " + tree.status().message());
+      }
+      if (cache != nullptr) {
+        const size_t cost = TreeCost(*tree, data[j]->size());
+        level.trees_[slots[j]] = cache->Put(ids[j], std::move(tree).value(), cost);
+      } else {
+        level.trees_[slots[j]] = std::make_shared<const Tree>(std::move(tree).value());
+      }
+    }
   }
   level.groups_ = std::move(groups);
-  // The trees (and so the names the views point into) are not touched from
-  // here on; moving the Level moves the vectors' buffers, not the entries.
-  for (const Tree& t : level.trees_) {
-    for (const Entry& e : t.entries) level.names_.push_back(e.name);
-  }
-  if (level.trees_.size() > 1) {
-    std::sort(level.names_.begin(), level.names_.end());
-    level.names_.erase(std::unique(level.names_.begin(), level.names_.end()), level.names_.end());
+  // The names of all trees, merged: each tree's entries are sorted by name
+  // and the trees of one directory mostly hold the same names, so one merge
+  // pass per tree against the union so far (no sort of every name of every
+  // tree). The trees are immutable and shared: the views stay valid.
+  std::vector<std::string_view> merged;
+  for (const auto& t : level.trees_) {
+    std::vector<std::string_view>& names = level.names_;
+    size_t i = 0;
+    bool fresh = false;
+    for (const Entry& e : t->entries) {
+      int c = -1;
+      while (i < names.size() && (c = names[i].compare(e.name)) < 0) ++i;
+      if (c != 0) {
+        fresh = true;
+        break;
+      }
+      ++i;
+    }
+    if (!fresh) continue;
+    merged.clear();
+    merged.reserve(names.size() + t->entries.size());
+    size_t a = 0;
+    for (const Entry& e : t->entries) {
+      const std::string_view n = e.name;
+      while (a < names.size() && names[a] < n) merged.push_back(names[a++]);
+      if (a < names.size() && names[a] == n) ++a;
+      merged.push_back(n);
+    }
+    while (a < names.size()) merged.push_back(names[a++]);
+    names.swap(merged);
   }
   const size_t n = level.names_.size();
-  const size_t k = level.trees_.size();
   level.table_.assign(n * k, nullptr);
+  level.holders_.assign(n, 0);
+  level.differ_.assign(n, 0);
+  level.split_.assign(n, 0);
+  std::vector<const Entry*> first(n, nullptr), first_dir(n, nullptr);
   for (size_t g = 0; g < k; ++g) {
     // Both lists are sorted: one merge pass per tree.
     size_t i = 0;
-    for (const Entry& e : level.trees_[g].entries) {
-      while (i < n && level.names_[i] < e.name) ++i;
-      if (i < n && level.names_[i] == e.name) level.table_[i * k + g] = &e;
+    for (const Entry& e : level.trees_[g]->entries) {
+      int c = -1;
+      while (i < n && (c = level.names_[i].compare(e.name)) < 0) ++i;
+      if (c != 0) continue;
+      level.table_[i * k + g] = &e;
+      ++level.holders_[i];
+      if (first[i] == nullptr) {
+        first[i] = &e;
+      } else if (level.differ_[i] == 0 && !SameBesidesSubtree(*first[i], e)) {
+        level.differ_[i] = 1;
+      }
+      if (e.type != EntryType::kDir) continue;
+      if (first_dir[i] == nullptr) {
+        first_dir[i] = &e;
+      } else if (first_dir[i]->subtree != e.subtree) {
+        level.split_[i] = 1;
+      }
     }
   }
   return level;
@@ -105,14 +166,9 @@ std::optional<size_t> Level::Find(std::string_view name) const {
 }
 
 bool Level::Agree(size_t i) const {
-  if (!absent_.empty()) return false;
-  const Entry* first = At(i, 0);
-  if (first == nullptr) return false;
-  for (size_t g = 1; g < groups_.size(); ++g) {
-    const Entry* e = At(i, g);
-    if (e == nullptr || !SameBesidesSubtree(*first, *e)) return false;
-  }
-  return true;
+  // Every group holds the name (so the first holder is group 0) and no
+  // entry differs from group 0's.
+  return absent_.empty() && holders_[i] == groups_.size() && differ_[i] == 0;
 }
 
 const Entry& Level::First(size_t i) const {
@@ -221,7 +277,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
     stats.objects_loaded += static_cast<int64_t>(groups.size());
     std::vector<uint32_t> before;
     for (const TreeGroup& g : groups) before.insert(before.end(), g.hosts.begin(), g.hosts.end());
-    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups)));
+    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups), options.cache));
     std::optional<size_t> i = level.Find(comps[c]);
     groups = i ? level.Children(*i) : std::vector<TreeGroup>();
     std::set<uint32_t> kept;
@@ -243,7 +299,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
   std::vector<Frame> stack;
   {
     stats.objects_loaded += static_cast<int64_t>(groups.size());
-    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups)));
+    DW_ASSIGN_OR_RETURN(Level level, Level::Load(store, std::move(groups), options.cache));
     level.SetAbsent(std::move(dropped));
     size_t begin = 0, end = level.size();
     if (!comps.empty()) {
@@ -262,8 +318,7 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
     }
     const size_t i = f.next++;
     const bool agree = f.level.Agree(i);
-    std::vector<TreeGroup> children = f.level.Children(i);
-    const bool descend = children.size() > 1;
+    const bool descend = f.level.Splits(i);
     if (agree && !descend) continue;
     std::string path = JoinPath(f.dir, f.level.name(i));
     if (options.skip != nullptr && options.skip->Covers(path)) {
@@ -275,9 +330,10 @@ Result<WalkStats> WalkDisagreements(TreeStore& store, const std::vector<Hash128>
       return stats;
     }
     if (descend) {
+      std::vector<TreeGroup> children = f.level.Children(i);
       // `f` is not used past this point: the push may move it.
       stats.objects_loaded += static_cast<int64_t>(children.size());
-      DW_ASSIGN_OR_RETURN(Level child, Level::Load(store, std::move(children)));
+      DW_ASSIGN_OR_RETURN(Level child, Level::Load(store, std::move(children), options.cache));
       const size_t n = child.size();
       stack.push_back(Frame{std::move(child), std::move(path), 0, n});
     }

@@ -23,12 +23,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "collector/tree_cache.h"
 #include "collector/tree_store.h"
 #include "core/entry.h"
 #include "core/hash.h"
@@ -61,8 +63,10 @@ struct PathSide {
 // their names merged in byte order.
 class Level {
  public:
-  // Loads each group's object with one GetTrees call.
-  static Result<Level> Load(TreeStore& store, std::vector<TreeGroup> groups);
+  // Loads each group's object: from `cache` when it holds it (may be null),
+  // the others with one GetTrees call (then kept in `cache`).
+  static Result<Level> Load(TreeStore& store, std::vector<TreeGroup> groups,
+                            TreeCache* cache = nullptr);
 
   size_t size() const { return names_.size(); }
   std::string_view name(size_t i) const { return names_[i]; }
@@ -71,6 +75,9 @@ class Level {
   // True when every host of the level holds name i with the same entry
   // (subtree aside).
   bool Agree(size_t i) const;
+  // True when the hosts where name i is a directory hold more than one tree
+  // id for it (Children(i) has more than one group).
+  bool Splits(size_t i) const { return split_[i] != 0; }
   // The values name i has, hosts of the level without it as one absent
   // side; in the order of their keys.
   std::vector<PathSide> Sides(size_t i) const;
@@ -85,10 +92,16 @@ class Level {
  private:
   const Entry* At(size_t i, size_t g) const { return table_[i * groups_.size() + g]; }
   std::vector<TreeGroup> groups_;
-  std::vector<Tree> trees_;              // parallel to groups_
-  std::vector<std::string_view> names_;  // into trees_, sorted, unique
-  std::vector<const Entry*> table_;      // names_ x groups_, null where absent
-  std::vector<uint32_t> absent_;         // ascending
+  std::vector<std::shared_ptr<const Tree>> trees_;  // parallel to groups_
+  std::vector<std::string_view> names_;             // into trees_, sorted, unique
+  std::vector<const Entry*> table_;                 // names_ x groups_, null where absent
+  std::vector<uint32_t> absent_;                    // ascending
+  // Per name, found in one pass over each tree against the first entry of
+  // the name (sequential in both trees, where comparing a name across every
+  // tree would touch one entry per tree).
+  std::vector<uint32_t> holders_;  // groups holding the name
+  std::vector<uint8_t> differ_;    // some entry differs from the first
+  std::vector<uint8_t> split_;     // directories with different subtrees
 };
 
 // The union of the host-specific paths (`peer: ignore`) of a group's hosts:
@@ -119,6 +132,9 @@ struct WalkOptions {
   std::string prefix = "/";
   // Paths left out with everything beneath them (may be null).
   const HostSpecificPaths* skip = nullptr;
+  // Parsed objects shared across walks (may be null: every object is read
+  // from the store).
+  TreeCache* cache = nullptr;
 };
 
 struct WalkStats {
