@@ -3,48 +3,16 @@
 // trip each; object bytes travel as hex (decode/encode).
 #include "collector/pg_trees.h"
 
-#include <cpprest/json.h>
-
 #include <unordered_map>
 
 #include "collector/tree_objects.h"
-#include "core/drift.h"
 #include "core/hash.h"
 
 namespace driftwatch::collector {
 namespace {
 
-using web::json::value;
-
 // Ids per statement: bounds one parameter's size (33 bytes an id).
 constexpr size_t kIdsPerStatement = 1000;
-
-std::string PathsToText(const std::vector<std::string>& paths) {
-  value a = value::array(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) a[i] = value(EscapePath(paths[i]));
-  return a.serialize();
-}
-
-Result<std::vector<std::string>> PathsFromText(const std::string& text) {
-  std::vector<std::string> out;
-  try {
-    value a = value::parse(text);
-    for (const value& v : a.as_array()) {
-      DW_ASSIGN_OR_RETURN(std::string raw, UnescapePath(v.as_string()));
-      out.push_back(std::move(raw));
-    }
-  } catch (const web::json::json_exception& e) {
-    return Status::Corruption(std::string("host_trees.host_specific: ") + e.what());
-  }
-  return out;
-}
-
-Status MissingObjects(const std::vector<Hash128>& missing) {
-  std::string ids;
-  for (size_t i = 0; i < missing.size() && i < 8; ++i) ids += (i ? ", " : "") + missing[i].Hex();
-  if (missing.size() > 8) ids += ", ...";
-  return Status::FailedPrecondition("missing_objects: the store does not hold " + ids);
-}
 
 std::vector<std::string> HexIds(const std::vector<Hash128>& ids, size_t from, size_t to) {
   std::vector<std::string> out;
@@ -100,7 +68,7 @@ Result<HostTree> ReadHostTree(const PgRows& r, int row) {
   if (!root.ok()) return Status::Corruption("host_trees.root of '" + t.host_id + "'");
   t.root = *root;
   t.set_ns = r.Int(row, 2);
-  DW_ASSIGN_OR_RETURN(t.host_specific, PathsFromText(r.Text(row, 3)));
+  DW_ASSIGN_OR_RETURN(t.host_specific, HostSpecificFromText(r.Text(row, 3)));
   return t;
 }
 
@@ -139,7 +107,7 @@ class PgTreeStore : public TreeStore {
     DW_ASSIGN_OR_RETURN(
         std::vector<Hash128> missing,
         MissingChildren(objects, [&](const std::vector<Hash128>& ids) { return Has(*c, ids); }));
-    if (!missing.empty()) return MissingObjects(missing);
+    if (!missing.empty()) return MissingObjectsError(missing);
     int64_t added = 0;
     for (size_t from = 0; from < objects.size(); from += kIdsPerStatement) {
       const size_t to = std::min(objects.size(), from + kIdsPerStatement);
@@ -176,7 +144,7 @@ class PgTreeStore : public TreeStore {
         c->Exec("trees_host_lock", "SELECT 1 FROM hosts WHERE id = $1 FOR SHARE", {tree.host_id}));
     if (h.size() == 0) return Status::NotFound("unknown host '" + tree.host_id + "'");
     DW_ASSIGN_OR_RETURN(std::vector<bool> held, Has(*c, {tree.root}));
-    if (!held[0]) return MissingObjects({tree.root});
+    if (!held[0]) return MissingObjectsError({tree.root});
     const std::string root = tree.root.Hex();
     // The root it replaces joins the history, dated by when it stopped
     // being current (retention counts from then).
@@ -194,7 +162,7 @@ class PgTreeStore : public TreeStore {
                 "VALUES($1, $2, $3, $4) ON CONFLICT (host_id) DO UPDATE SET "
                 "root = excluded.root, set_ns = excluded.set_ns, "
                 "host_specific = excluded.host_specific",
-                {tree.host_id, root, PgInt(tree.set_ns), PathsToText(tree.host_specific)})
+                {tree.host_id, root, PgInt(tree.set_ns), HostSpecificToText(tree.host_specific)})
             .status());
     return tx.Commit();
   }
@@ -232,7 +200,7 @@ class PgTreeStore : public TreeStore {
     PgTx tx(*c);
     DW_RETURN_IF_ERROR(tx.Begin(kTreeLockShared));
     DW_ASSIGN_OR_RETURN(std::vector<bool> held, Has(*c, {b.root}));
-    if (!held[0]) return MissingObjects({b.root});
+    if (!held[0]) return MissingObjectsError({b.root});
     // Revisions of a group are numbered by the one writer holding this lock.
     DW_RETURN_IF_ERROR(
         c->Exec("trees_baseline_lock", "SELECT pg_advisory_xact_lock($1)", {PgInt(kPgTreeLock + 1)})

@@ -2,44 +2,12 @@
 // digits, as every other root of the schema; objects as BLOBs.
 #include "collector/sqlite_trees.h"
 
-#include <cpprest/json.h>
-
 #include <algorithm>
 
 #include "collector/tree_objects.h"
-#include "core/drift.h"
 
 namespace driftwatch::collector {
 namespace {
-
-using web::json::value;
-
-std::string PathsToText(const std::vector<std::string>& paths) {
-  value a = value::array(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) a[i] = value(EscapePath(paths[i]));
-  return a.serialize();
-}
-
-Result<std::vector<std::string>> PathsFromText(const std::string& text) {
-  std::vector<std::string> out;
-  try {
-    value a = value::parse(text);
-    for (const value& v : a.as_array()) {
-      DW_ASSIGN_OR_RETURN(std::string raw, UnescapePath(v.as_string()));
-      out.push_back(std::move(raw));
-    }
-  } catch (const web::json::json_exception& e) {
-    return Status::Corruption(std::string("host_trees.host_specific: ") + e.what());
-  }
-  return out;
-}
-
-Status MissingObjects(const std::vector<Hash128>& missing) {
-  std::string ids;
-  for (size_t i = 0; i < missing.size() && i < 8; ++i) ids += (i ? ", " : "") + missing[i].Hex();
-  if (missing.size() > 8) ids += ", ...";
-  return Status::FailedPrecondition("missing_objects: the store does not hold " + ids);
-}
 
 class SqliteTreeStore : public TreeStore {
  public:
@@ -56,7 +24,7 @@ class SqliteTreeStore : public TreeStore {
     DW_ASSIGN_OR_RETURN(
         std::vector<Hash128> missing,
         MissingChildren(objects, [&](const std::vector<Hash128>& ids) { return HasLocked(ids); }));
-    if (!missing.empty()) return MissingObjects(missing);
+    if (!missing.empty()) return MissingObjectsError(missing);
     DW_ASSIGN_OR_RETURN(auto s, db_.Prepare("INSERT INTO tree_objects(id, data, stored_ns) "
                                             "VALUES(?, ?, ?) ON CONFLICT(id) DO NOTHING"));
     int64_t added = 0;
@@ -79,7 +47,7 @@ class SqliteTreeStore : public TreeStore {
     DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
     DW_RETURN_IF_ERROR(HostExists(tree.host_id));
     DW_ASSIGN_OR_RETURN(std::vector<bool> held, HasLocked({tree.root}));
-    if (!held[0]) return MissingObjects({tree.root});
+    if (!held[0]) return MissingObjectsError({tree.root});
     {
       // The root it replaces joins the history, dated by when it stopped
       // being current (retention counts from then).
@@ -100,7 +68,7 @@ class SqliteTreeStore : public TreeStore {
     DW_RETURN_IF_ERROR(s.Bind(1, tree.host_id)
                            .Bind(2, tree.root.Hex())
                            .Bind(3, tree.set_ns)
-                           .Bind(4, PathsToText(tree.host_specific))
+                           .Bind(4, HostSpecificToText(tree.host_specific))
                            .Run());
     return tx.Commit();
   }
@@ -137,7 +105,7 @@ class SqliteTreeStore : public TreeStore {
     std::lock_guard<std::mutex> lock(mu_);
     DW_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
     DW_ASSIGN_OR_RETURN(std::vector<bool> held, HasLocked({b.root}));
-    if (!held[0]) return MissingObjects({b.root});
+    if (!held[0]) return MissingObjectsError({b.root});
     DW_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT coalesce(max(revision), 0) + 1 FROM "
                                             "group_baselines WHERE grp = ?"));
     q.Bind(1, b.group);
@@ -287,7 +255,7 @@ class SqliteTreeStore : public TreeStore {
     if (!root.ok()) return Status::Corruption("host_trees.root of '" + t.host_id + "'");
     t.root = *root;
     t.set_ns = s.Int(2);
-    DW_ASSIGN_OR_RETURN(t.host_specific, PathsFromText(s.Text(3)));
+    DW_ASSIGN_OR_RETURN(t.host_specific, HostSpecificFromText(s.Text(3)));
     return t;
   }
 

@@ -1,8 +1,11 @@
 // Checks on tree objects and the GC mark (tree_objects.h).
 #include "collector/tree_objects.h"
 
+#include <cpprest/json.h>
+
 #include <deque>
 
+#include "core/drift.h"
 #include "core/entry.h"
 
 namespace driftwatch::collector {
@@ -79,6 +82,33 @@ Result<Hash128Set> MarkTrees(const std::vector<Hash128>& roots, const LoadFn& lo
     }
   }
   return reached;
+}
+
+std::string HostSpecificToText(const std::vector<std::string>& paths) {
+  web::json::value a = web::json::value::array(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) a[i] = web::json::value(EscapePath(paths[i]));
+  return a.serialize();
+}
+
+Result<std::vector<std::string>> HostSpecificFromText(const std::string& text) {
+  std::vector<std::string> out;
+  try {
+    web::json::value a = web::json::value::parse(text);
+    for (const web::json::value& v : a.as_array()) {
+      DW_ASSIGN_OR_RETURN(std::string raw, UnescapePath(v.as_string()));
+      out.push_back(std::move(raw));
+    }
+  } catch (const web::json::json_exception& e) {
+    return Status::Corruption(std::string("host_trees.host_specific: ") + e.what());
+  }
+  return out;
+}
+
+Status MissingObjectsError(const std::vector<Hash128>& missing) {
+  std::string ids;
+  for (size_t i = 0; i < missing.size() && i < 8; ++i) ids += (i ? ", " : "") + missing[i].Hex();
+  if (missing.size() > 8) ids += ", ...";
+  return Status::FailedPrecondition("missing_objects: the store does not hold " + ids);
 }
 
 }  // namespace driftwatch::collector

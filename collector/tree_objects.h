@@ -60,6 +60,15 @@ using LoadFn =
 Result<Hash128Set> MarkTrees(const std::vector<Hash128>& roots, const LoadFn& load,
                              size_t batch = 512);
 
+// A host's `host_specific` paths as both stores keep them: a JSON array of
+// escaped paths (EscapePath), and back (kCorruption when it is not one).
+std::string HostSpecificToText(const std::vector<std::string>& paths);
+Result<std::vector<std::string>> HostSpecificFromText(const std::string& text);
+
+// The stores' refusal of a write that names objects they do not hold:
+// kFailedPrecondition "missing_objects: ..." naming the first eight.
+Status MissingObjectsError(const std::vector<Hash128>& missing);
+
 }  // namespace driftwatch::collector
 
 #endif  // DRIFTWATCH_COLLECTOR_TREE_OBJECTS_H_
