@@ -92,7 +92,8 @@ TEST(StatRowsTest, StoreKeepsOneRowPerDirectoryAndADamagedRowReadsEmpty) {
     ASSERT_TRUE(n.ok());
     ASSERT_TRUE(*n->Step());
     EXPECT_EQ(n->Int(0), 2);
-    ASSERT_TRUE((*db)->Exec("UPDATE stat_cache SET rows = x'01ff' WHERE dir = CAST('/srv' AS BLOB)").ok());
+    ASSERT_TRUE(
+        (*db)->Exec("UPDATE stat_cache SET rows = x'01ff' WHERE dir = CAST('/srv' AS BLOB)").ok());
   }
   auto store = Store::Open(DefaultHost(), path);
   ASSERT_TRUE(store.ok());
