@@ -252,9 +252,9 @@ int64_t MonthStartNs(int64_t y, int m) {
 }  // namespace
 
 const std::vector<PgMigration>& PgMigrations() {
-  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
-                                                {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
-                                                {11, kV11}};
+  static const std::vector<PgMigration> kAll = {{1, kV1}, {2, kV2},   {3, kV3},  {4, kV4},
+                                                {5, kV5}, {6, kV6},   {7, kV7},  {8, kV8},
+                                                {9, kV9}, {10, kV10}, {11, kV11}};
   return kAll;
 }
 

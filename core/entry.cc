@@ -9,7 +9,7 @@ namespace driftwatch {
 namespace {
 
 constexpr std::array<std::string_view, 14> kAttrNames = {
-    "type", "perm", "uid", "gid", "size", "mtime", "ctime",
+    "type",  "perm",  "uid",  "gid",  "size", "mtime",  "ctime",
     "inode", "nlink", "rdev", "link", "hash", "xattrs", "growing"};
 
 // One append per varint (not a push_back per byte): serializing is on the
@@ -41,7 +41,9 @@ void PutBytes(std::string* out, std::string_view b) {
 }
 
 // Zigzag keeps small negative timestamps (before 1970) short.
-uint64_t Zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t Zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t Unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 class Reader {
@@ -81,27 +83,49 @@ class Reader {
 
 std::string_view EntryTypeName(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDir: return "dir";
-    case EntryType::kSymlink: return "symlink";
-    case EntryType::kFifo: return "fifo";
-    case EntryType::kSocket: return "socket";
-    case EntryType::kCharDev: return "chardev";
-    case EntryType::kBlockDev: return "blockdev";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDir:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
+    case EntryType::kFifo:
+      return "fifo";
+    case EntryType::kSocket:
+      return "socket";
+    case EntryType::kCharDev:
+      return "chardev";
+    case EntryType::kBlockDev:
+      return "blockdev";
   }
   return "unknown";
 }
 
 bool EntryTypeFromMode(uint32_t m, EntryType* out) {
   switch (m & S_IFMT) {
-    case S_IFREG: *out = EntryType::kFile; return true;
-    case S_IFDIR: *out = EntryType::kDir; return true;
-    case S_IFLNK: *out = EntryType::kSymlink; return true;
-    case S_IFIFO: *out = EntryType::kFifo; return true;
-    case S_IFSOCK: *out = EntryType::kSocket; return true;
-    case S_IFCHR: *out = EntryType::kCharDev; return true;
-    case S_IFBLK: *out = EntryType::kBlockDev; return true;
-    default: return false;
+    case S_IFREG:
+      *out = EntryType::kFile;
+      return true;
+    case S_IFDIR:
+      *out = EntryType::kDir;
+      return true;
+    case S_IFLNK:
+      *out = EntryType::kSymlink;
+      return true;
+    case S_IFIFO:
+      *out = EntryType::kFifo;
+      return true;
+    case S_IFSOCK:
+      *out = EntryType::kSocket;
+      return true;
+    case S_IFCHR:
+      *out = EntryType::kCharDev;
+      return true;
+    case S_IFBLK:
+      *out = EntryType::kBlockDev;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -137,7 +161,8 @@ void Entry::ApplyMask() {
   if (!(mask & kAttrCtime)) ctime_ns = 0;
   if (!(mask & kAttrInode)) inode = 0;
   if (!(mask & kAttrNlink)) nlink = 0;
-  if (!(mask & kAttrRdev) || (type != EntryType::kCharDev && type != EntryType::kBlockDev)) rdev = 0;
+  if (!(mask & kAttrRdev) || (type != EntryType::kCharDev && type != EntryType::kBlockDev))
+    rdev = 0;
   if (!(mask & kAttrLink) || type != EntryType::kSymlink) link_target.clear();
   if (!(mask & kAttrHash) || type != EntryType::kFile) content = Digest();
   if (!(mask & kAttrXattrs)) xattrs = Hash128();
@@ -217,16 +242,41 @@ Result<Tree> ParseTree(std::string_view bytes) {
     e.structural = (mask & (1u << 31)) != 0;
     e.mask = static_cast<uint32_t>(mask) & kAllAttrs;
     const uint32_t m = e.mask;
-    if (m & kAttrPerm) { if (!r.Varint(&v)) return bad; e.mode = static_cast<uint32_t>(v); }
-    if (m & kAttrUid) { if (!r.Varint(&v)) return bad; e.uid = static_cast<uint32_t>(v); }
-    if (m & kAttrGid) { if (!r.Varint(&v)) return bad; e.gid = static_cast<uint32_t>(v); }
-    if (m & (kAttrSize | kAttrGrowing)) { if (!r.Varint(&e.size)) return bad; }
-    if (m & kAttrMtime) { if (!r.Varint(&v)) return bad; e.mtime_ns = Unzigzag(v); }
-    if (m & kAttrCtime) { if (!r.Varint(&v)) return bad; e.ctime_ns = Unzigzag(v); }
-    if (m & kAttrInode) { if (!r.Varint(&e.inode)) return bad; }
-    if (m & kAttrNlink) { if (!r.Varint(&e.nlink)) return bad; }
-    if (m & kAttrRdev) { if (!r.Varint(&e.rdev)) return bad; }
-    if (m & kAttrLink) { if (!r.Bytes(&e.link_target)) return bad; }
+    if (m & kAttrPerm) {
+      if (!r.Varint(&v)) return bad;
+      e.mode = static_cast<uint32_t>(v);
+    }
+    if (m & kAttrUid) {
+      if (!r.Varint(&v)) return bad;
+      e.uid = static_cast<uint32_t>(v);
+    }
+    if (m & kAttrGid) {
+      if (!r.Varint(&v)) return bad;
+      e.gid = static_cast<uint32_t>(v);
+    }
+    if (m & (kAttrSize | kAttrGrowing)) {
+      if (!r.Varint(&e.size)) return bad;
+    }
+    if (m & kAttrMtime) {
+      if (!r.Varint(&v)) return bad;
+      e.mtime_ns = Unzigzag(v);
+    }
+    if (m & kAttrCtime) {
+      if (!r.Varint(&v)) return bad;
+      e.ctime_ns = Unzigzag(v);
+    }
+    if (m & kAttrInode) {
+      if (!r.Varint(&e.inode)) return bad;
+    }
+    if (m & kAttrNlink) {
+      if (!r.Varint(&e.nlink)) return bad;
+    }
+    if (m & kAttrRdev) {
+      if (!r.Varint(&e.rdev)) return bad;
+    }
+    if (m & kAttrLink) {
+      if (!r.Bytes(&e.link_target)) return bad;
+    }
     if (m & kAttrHash) {
       uint8_t algo;
       if (!r.Raw(&algo, 1) || algo > 2) return bad;
