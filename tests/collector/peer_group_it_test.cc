@@ -2,48 +2,19 @@
 // group's outliers, path-level compare, and an agent checking against a
 // baseline made from the group's majority (docs/operations.md "Group
 // baselines").
-#include <sys/stat.h>
-
 #include <set>
 
-#include "tests/collector/harness.h"
+#include "tests/collector/peer_agent.h"
 
 namespace driftwatch::collector_it {
 namespace {
 
-// /etc, with the host's name host-specific.
-constexpr const char* kGroupRules =
-    "version: 1\n"
-    "rules:\n"
-    "  - path: /etc/**\n"
-    "    check: content\n"
-    "    severity: high\n"
-    "  - path: /etc/hostname\n"
-    "    peer: ignore\n";
-
-struct Agent {
-  Agent(const TempDir& dir, const std::string& name)
-      : root(dir / (name + "-root")),
-        rules(dir / (name + "-rules.yaml")),
-        db(dir / (name + ".db")),
-        log(dir / (name + ".log")),
-        name(name) {
-    testutil::Run("mkdir -p " + Q(root + "/etc/ssh") + " " + Q(root + "/etc/cron.d"));
-    WriteFile(rules, kGroupRules);
+// One host of the group: its name, and a cron job.
+struct Agent : PeerAgent {
+  Agent(const TempDir& dir, const std::string& name) : PeerAgent(dir, name) {
     Write("/etc/hostname", name + "\n");
-    Write("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
-    Write("/etc/ssh/sshd_config", "PermitRootLogin no\n");
     Write("/etc/cron.d/backup", "0 3 * * * root /usr/local/bin/backup\n");
   }
-  void Write(const std::string& path, const std::string& content) const {
-    WriteFile(root + path, content);
-    chmod((root + path).c_str(), 0644);
-  }
-  testutil::RunResult Scan(const std::string& cmd) const {
-    return testutil::Run(Q(AgentBin()) + " " + cmd + " --root " + Q(root) + " --rules " + Q(rules) +
-                         " --quiet --db " + Q(db) + " 2>>" + Q(log));
-  }
-  std::string root, rules, db, log, name;
 };
 
 // "PATH STATUS" of a compare's paths, leaving out directories whose own

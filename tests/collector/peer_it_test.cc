@@ -2,58 +2,19 @@
 // over test roots) and a real collector. Identical hosts share every tree
 // object; a changed file costs exactly the objects on its path; an
 // unchanged host sends nothing but its root (docs/wire.md "Trees").
-#include <sys/stat.h>
-
 #include <sstream>
 
-#include "tests/collector/harness.h"
+#include "tests/collector/peer_agent.h"
 
 namespace driftwatch::collector_it {
 namespace {
 
-// Rules of these agents: /etc, with the host's name host-specific.
-constexpr const char* kPeerRules =
-    "version: 1\n"
-    "rules:\n"
-    "  - path: /etc/**\n"
-    "    check: content\n"
-    "    severity: high\n"
-    "  - path: /etc/hostname\n"
-    "    peer: ignore\n";
-
 // One agent over a test root: /etc with a few directories.
-struct Agent {
-  Agent(const TempDir& dir, const std::string& name)
-      : root(dir / (name + "-root")),
-        rules(dir / (name + "-rules.yaml")),
-        db(dir / (name + ".db")),
-        log(dir / (name + ".log")),
-        name(name) {
-    testutil::Run("mkdir -p " + Q(root + "/etc/app/conf.d") + " " + Q(root + "/etc/ssh"));
-    WriteFile(rules, kPeerRules);
-    Write("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+struct Agent : PeerAgent {
+  Agent(const TempDir& dir, const std::string& name) : PeerAgent(dir, name) {
     Write("/etc/app/app.conf", "port = 80\n");
     Write("/etc/app/conf.d/limits.conf", "max = 10\n");
-    Write("/etc/ssh/sshd_config", "PermitRootLogin no\n");
   }
-  void Write(const std::string& path, const std::string& content) const {
-    WriteFile(root + path, content);
-    chmod((root + path).c_str(), 0644);
-  }
-  testutil::RunResult Dw(const std::string& args) const {
-    return testutil::Run(Q(AgentBin()) + " " + args + " --db " + Q(db) + " 2>>" + Q(log));
-  }
-  testutil::RunResult Scan(const std::string& cmd) const {
-    return Dw(cmd + " --root " + Q(root) + " --rules " + Q(rules) + " --quiet");
-  }
-  // `check --report --format json`: its tree_sync object (null when absent).
-  value CheckReport(int want_exit = 0) const {
-    auto r = Scan("check --report --format json");
-    EXPECT_EQ(r.exit_code, want_exit) << r.out << ReadAll(log);
-    value v = value::parse(r.out);
-    return v.has_field("tree_sync") ? v.at("tree_sync") : value::null();
-  }
-  std::string root, rules, db, log, name;
 };
 
 // A gauge of the collector's /metrics; -1 when absent.
