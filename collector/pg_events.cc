@@ -224,44 +224,52 @@ const char* PgDriftQuerySql(bool ascending) {
   return ascending ? kUp.c_str() : kDown.c_str();
 }
 
-Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q) {
+std::optional<PgBoundQuery> PgDriftQueryFor(const DriftQuery& q) {
   std::string regex;
   if (!q.path_glob.empty()) {
     auto re = GlobToRegex(q.path_glob);
-    if (!re) return std::vector<EventRecord>();
+    if (!re) return std::nullopt;
     regex = *re;
   }
   const store_rows::EventScan scan = store_rows::PlanEventScan(q.page);
+  return PgBoundQuery{
+      scan.ascending ? "drift_query_up" : "drift_query_down",
+      PgDriftQuerySql(scan.ascending),
+      {q.host.empty() ? PgParam() : q.host, q.group.empty() ? PgParam() : q.group,
+       q.path_glob.empty() ? PgParam() : regex,
+       q.kind ? PgInt(static_cast<int64_t>(*q.kind)) : PgParam(),
+       q.min_severity ? PgInt(static_cast<int64_t>(*q.min_severity)) : PgParam(),
+       PgInt(q.since_ns.value_or(INT64_MIN)), PgInt(q.until_ns.value_or(INT64_MAX)),
+       PgInt(scan.from.detected_ns), PgInt(scan.from.id), PgInt(q.page.limit),
+       q.event_id ? PgInt(*q.event_id) : PgParam(), q.actor_exe.empty() ? PgParam() : q.actor_exe,
+       q.actor_uid ? PgInt(*q.actor_uid) : PgParam(),
+       q.transient ? PgParam(std::string(*q.transient ? "true" : "false")) : PgParam(),
+       q.path.empty() ? PgParam() : q.path}};
+}
+
+PgBoundQuery PgPathHistoryFor(const std::string& path, const EventPageQuery& page) {
+  const store_rows::EventScan scan = store_rows::PlanEventScan(page);
+  static const std::string kUp = std::string(kPathFilter) + kPgVisibleEvents + kPathUp;
+  static const std::string kDown = std::string(kPathFilter) + kPgVisibleEvents + kPathDown;
+  return PgBoundQuery{scan.ascending ? "path_history_up" : "path_history_down",
+                      scan.ascending ? kUp.c_str() : kDown.c_str(),
+                      {path, PgInt(scan.from.detected_ns), PgInt(scan.from.id), PgInt(page.limit)}};
+}
+
+Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q) {
+  const std::optional<PgBoundQuery> b = PgDriftQueryFor(q);
+  if (!b) return std::vector<EventRecord>();
   SweepHorizons(conn);
-  DW_ASSIGN_OR_RETURN(
-      auto r,
-      conn.Exec(scan.ascending ? "drift_query_up" : "drift_query_down",
-                PgDriftQuerySql(scan.ascending),
-                {q.host.empty() ? PgParam() : q.host, q.group.empty() ? PgParam() : q.group,
-                 q.path_glob.empty() ? PgParam() : regex,
-                 q.kind ? PgInt(static_cast<int64_t>(*q.kind)) : PgParam(),
-                 q.min_severity ? PgInt(static_cast<int64_t>(*q.min_severity)) : PgParam(),
-                 PgInt(q.since_ns.value_or(INT64_MIN)), PgInt(q.until_ns.value_or(INT64_MAX)),
-                 PgInt(scan.from.detected_ns), PgInt(scan.from.id), PgInt(q.page.limit),
-                 q.event_id ? PgInt(*q.event_id) : PgParam(),
-                 q.actor_exe.empty() ? PgParam() : q.actor_exe,
-                 q.actor_uid ? PgInt(*q.actor_uid) : PgParam(),
-                 q.transient ? PgParam(std::string(*q.transient ? "true" : "false")) : PgParam(),
-                 q.path.empty() ? PgParam() : q.path}));
-  return ReadEvents(r, scan.reverse);
+  DW_ASSIGN_OR_RETURN(auto r, conn.Exec(b->name, b->sql, b->params));
+  return ReadEvents(r, store_rows::PlanEventScan(q.page).reverse);
 }
 
 Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
                                                const EventPageQuery& page) {
-  const store_rows::EventScan scan = store_rows::PlanEventScan(page);
+  const PgBoundQuery b = PgPathHistoryFor(path, page);
   SweepHorizons(conn);
-  static const std::string kUp = std::string(kPathFilter) + kPgVisibleEvents + kPathUp;
-  static const std::string kDown = std::string(kPathFilter) + kPgVisibleEvents + kPathDown;
-  DW_ASSIGN_OR_RETURN(auto r, conn.Exec(scan.ascending ? "path_history_up" : "path_history_down",
-                                        scan.ascending ? kUp.c_str() : kDown.c_str(),
-                                        {path, PgInt(scan.from.detected_ns), PgInt(scan.from.id),
-                                         PgInt(page.limit)}));
-  return ReadEvents(r, scan.reverse);
+  DW_ASSIGN_OR_RETURN(auto r, conn.Exec(b.name, b.sql, b.params));
+  return ReadEvents(r, store_rows::PlanEventScan(page).reverse);
 }
 
 Status PgPartitions::Ensure(PgConn& c, int64_t detected_ns) {

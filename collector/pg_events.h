@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -83,6 +84,18 @@ Result<std::vector<EventRecord>> PgQueryDrift(PgConn& conn, const DriftQuery& q)
 const char* PgDriftQuerySql(bool ascending);
 Result<std::vector<EventRecord>> PgPathHistory(PgConn& conn, const std::string& path,
                                                const EventPageQuery& page);
+
+// The statement PgQueryDrift (PgPathHistory) runs for these arguments and
+// the values it binds: what `EXPLAIN` must be given to show the plan the
+// store gets (the plan tests). nullopt for a glob that can match nothing:
+// no statement runs. `sql` is static.
+struct PgBoundQuery {
+  const char* name;
+  const char* sql;
+  std::vector<PgParam> params;
+};
+std::optional<PgBoundQuery> PgDriftQueryFor(const DriftQuery& q);
+PgBoundQuery PgPathHistoryFor(const std::string& path, const EventPageQuery& page);
 
 // FleetStore::PruneEvents: drops whole months before cutoff_ns, then deletes
 // at most `batch` older rows of the month holding it.

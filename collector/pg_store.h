@@ -27,7 +27,7 @@
 namespace driftwatch::collector {
 
 // Latest schema version this build knows (migrations in pg_schema.cc).
-constexpr int kPgSchemaVersion = 11;
+constexpr int kPgSchemaVersion = 12;
 
 struct PgStoreOptions {
   int pool_size = 4;  // connections, 1..64

@@ -24,9 +24,11 @@ std::string KeysetSql(const store_rows::EventScan& scan) {
                           " ORDER BY e.detected_ns DESC, e.id DESC LIMIT ?12";
 }
 
-Result<std::vector<EventRecord>> Read(sqlite::Stmt& s, const store_rows::EventScan& scan,
-                                      int limit) {
+void BindKeyset(sqlite::Stmt& s, const store_rows::EventScan& scan, int limit) {
   s.Bind(10, scan.from.detected_ns).Bind(11, scan.from.id).Bind(12, int64_t{limit});
+}
+
+Result<std::vector<EventRecord>> Read(sqlite::Stmt& s, const store_rows::EventScan& scan) {
   std::vector<EventRecord> out;
   while (true) {
     DW_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -39,9 +41,9 @@ Result<std::vector<EventRecord>> Read(sqlite::Stmt& s, const store_rows::EventSc
 
 }  // namespace
 
-Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q) {
+Result<sqlite::Stmt> PrepareQuery(sqlite::Db& db, const DriftQuery& q, std::string_view prefix) {
   const store_rows::EventScan scan = store_rows::PlanEventScan(q.page);
-  std::string sql = std::string(sqlite_rows::kEventSelect) + " WHERE 1";
+  std::string sql = std::string(prefix) + sqlite_rows::kEventSelect + " WHERE 1";
   if (!q.host.empty()) sql += " AND e.host_id = ?2";
   if (!q.group.empty()) sql += " AND e.grp = ?3";
   if (!q.path_glob.empty()) sql += " AND e.path GLOB ?4";
@@ -68,16 +70,29 @@ Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q) {
   if (q.actor_uid) s.Bind(14, *q.actor_uid);
   if (q.transient) s.Bind(15, int64_t{*q.transient ? 1 : 0});
   if (!q.path.empty()) s.Bind(16, q.path);
-  return Read(s, scan, q.page.limit);
+  BindKeyset(s, scan, q.page.limit);
+  return s;
+}
+
+Result<sqlite::Stmt> PreparePathHistory(sqlite::Db& db, const std::string& path,
+                                        const EventPageQuery& page, std::string_view prefix) {
+  const store_rows::EventScan scan = store_rows::PlanEventScan(page);
+  DW_ASSIGN_OR_RETURN(auto s, db.Prepare(std::string(prefix) + sqlite_rows::kEventSelect +
+                                         " WHERE e.path = ?1" + KeysetSql(scan)));
+  s.Bind(1, path);
+  BindKeyset(s, scan, page.limit);
+  return s;
+}
+
+Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q) {
+  DW_ASSIGN_OR_RETURN(auto s, PrepareQuery(db, q, ""));
+  return Read(s, store_rows::PlanEventScan(q.page));
 }
 
 Result<std::vector<EventRecord>> PathHistory(sqlite::Db& db, const std::string& path,
                                              const EventPageQuery& page) {
-  const store_rows::EventScan scan = store_rows::PlanEventScan(page);
-  DW_ASSIGN_OR_RETURN(auto s, db.Prepare(std::string(sqlite_rows::kEventSelect) +
-                                         " WHERE e.path = ?1" + KeysetSql(scan)));
-  s.Bind(1, path);
-  return Read(s, scan, page.limit);
+  DW_ASSIGN_OR_RETURN(auto s, PreparePathHistory(db, path, page, ""));
+  return Read(s, store_rows::PlanEventScan(page));
 }
 
 Result<std::string> Diff(sqlite::Db& db, int64_t event_id) {

@@ -7,6 +7,7 @@
 #define DRIFTWATCH_COLLECTOR_SQLITE_EVENTS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector/store.h"
@@ -18,6 +19,13 @@ namespace driftwatch::collector::sqlite_events {
 Result<std::vector<EventRecord>> Query(sqlite::Db& db, const DriftQuery& q);
 Result<std::vector<EventRecord>> PathHistory(sqlite::Db& db, const std::string& path,
                                              const EventPageQuery& page);
+
+// The bound statements of Query and PathHistory, their SQL after `prefix`
+// ("" to run them; "EXPLAIN QUERY PLAN " gives the plan SQLite picks for
+// these values, which the plan tests read).
+Result<sqlite::Stmt> PrepareQuery(sqlite::Db& db, const DriftQuery& q, std::string_view prefix);
+Result<sqlite::Stmt> PreparePathHistory(sqlite::Db& db, const std::string& path,
+                                        const EventPageQuery& page, std::string_view prefix);
 
 // The content diff stored with event `event_id` ("" when none; kNotFound
 // when there is no such event): FleetStore::EventDiff.

@@ -37,9 +37,6 @@ CREATE TABLE IF NOT EXISTS events(
   detected_ns INTEGER NOT NULL, body TEXT NOT NULL, actor TEXT, actor_exe TEXT,
   actor_uid INTEGER, transient INTEGER NOT NULL DEFAULT 0, reverted_by TEXT, event_ns INTEGER,
   diff TEXT, chain_seq INTEGER NOT NULL DEFAULT 0, chain_head TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS events_host ON events(host_id, id);
-CREATE INDEX IF NOT EXISTS events_group ON events(grp, id);
-CREATE INDEX IF NOT EXISTS events_path ON events(path, id);
 CREATE INDEX IF NOT EXISTS events_detected ON events(detected_ns, id);
 CREATE TABLE IF NOT EXISTS event_counts(severity INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS commands(
@@ -192,6 +189,18 @@ ALTER TABLE host_containers ADD COLUMN k8s_container TEXT NOT NULL DEFAULT '';
 // Version 8 -> 9: the fleet's trees (tree_store.h, docs/store.md "Fleet
 // trees"): new tables only, which kSchema creates.
 
+// Version 9 -> 10: fewer pages written per event. (host_id, id), (grp, id)
+// and (path, id) served no query that (host_id | grp | path, detected_ns,
+// id) does not serve as well: every event read is ordered by detection
+// time (sqlite_events.cc), and a lookup by host, group or path alone uses
+// the leading column of either. Dropping them saves a page of each per
+// event stored (docs/store.md "Indexes").
+const char* const kUpgradeToV10 = R"sql(
+DROP INDEX IF EXISTS events_host;
+DROP INDEX IF EXISTS events_group;
+DROP INDEX IF EXISTS events_path;
+)sql";
+
 // Indexes on columns a version added, created once the columns exist (not
 // unique: a token id is a prefix of a hash). events_*_time serve the drift
 // list ordered by detection time (version 4).
@@ -276,6 +285,7 @@ Status CreateOrUpgradeSchema(sqlite::Db& db) {
     if (!upgraded) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV8));
   }
   DW_RETURN_IF_ERROR(db.Exec(kIndexes));
+  if (version >= 1 && version <= 9) DW_RETURN_IF_ERROR(db.Exec(kUpgradeToV10));
   if (version != kCollectorSchemaVersion) {
     DW_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT OR REPLACE INTO schema_versions("
                                              "component, version) VALUES('collector', ?)"));

@@ -17,7 +17,7 @@ extern const char* const kSchema;       // CREATE ... IF NOT EXISTS, current ver
 extern const char* const kUpgradeToV2;  // ALTERs from version 1, before kSchema
 extern const char* const kEventSelect;  // SELECT ... that store_rows::ReadEvent decodes
 
-// Creates the schema in a new database, upgrades a version 1, 2 or 3 one in place,
+// Creates the schema in a new database, upgrades an older one (version 1 on) in place,
 // or refuses other versions (kUnsupported), in one transaction.
 Status CreateOrUpgradeSchema(sqlite::Db& db);
 

@@ -24,9 +24,10 @@ namespace driftwatch::collector {
 // events' time-ordered indexes, versions 5 to 7 realtime events, content
 // diffs and integrity, version 8 the runtime identity of
 // containers (image id and tree, labels, start, pid, excluded paths, note),
-// version 9 the fleet's trees (sqlite_trees.h);
-// an older file is upgraded in place when opened.
-constexpr int kCollectorSchemaVersion = 9;
+// version 9 the fleet's trees (sqlite_trees.h), version 10 dropped the
+// events' (host_id | grp | path, id) indexes that the time-ordered ones
+// made redundant; an older file is upgraded in place when opened.
+constexpr int kCollectorSchemaVersion = 10;
 
 Result<std::unique_ptr<FleetStore>> OpenSqliteStore(const std::string& path);
 

@@ -99,14 +99,14 @@ TEST_F(SqliteStoreTest, FilesArePrivateAndAnOpenFileIsRefused) {
 
 TEST_F(SqliteStoreTest, RefusesUnknownSchemaVersion) {
   store_.reset();
-  ExecOn(path_, "UPDATE schema_versions SET version = 10 WHERE component = 'collector'");
+  ExecOn(path_, "UPDATE schema_versions SET version = 11 WHERE component = 'collector'");
   auto s = OpenSqliteStore(path_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(s.status().message(),
             path_ +
-                ": collector store schema version 10 is not supported by this build (knows "
-                "version 9); see docs/collector.md");
+                ": collector store schema version 11 is not supported by this build (knows "
+                "version 10); see docs/collector.md");
 }
 
 // A version 1 file (as written before host inventories existed) is upgraded
@@ -279,7 +279,7 @@ TEST_F(SqliteStoreTest, UpgradesVersion2TokensToUnlimited) {
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Int(0), kCollectorSchemaVersion);
-  EXPECT_EQ(kCollectorSchemaVersion, 9);
+  EXPECT_EQ(kCollectorSchemaVersion, 10);
 }
 
 // Version 8 adds the runtime identity of containers: a version 7 file keeps
@@ -415,6 +415,69 @@ TEST_F(SqliteStoreTest, UpgradesVersion4EventsWithoutActors) {
   ASSERT_TRUE(*v->Step());
   EXPECT_EQ(v->Int(0), kCollectorSchemaVersion);
   EXPECT_EQ(v->Int(1), 2);
+}
+
+// Version 10 drops the events' (host_id | grp | path, id) indexes, which
+// the time-ordered ones serve the same queries with: a version 9 file with
+// events loses them when opened, keeps every other index and every event,
+// and answers the same as before.
+TEST_F(SqliteStoreTest, UpgradesVersion9DroppingTheRedundantEventIndexes) {
+  ASSERT_TRUE(store_->EnrollHost("g", "db", "1", "sha-g", 1, "").ok());
+  for (int i = 0; i < 4; ++i) {
+    ReportEnvelope env =
+        Envelope("r" + std::to_string(i), {Severity::kHigh, Severity::kLow}, 100 + i);
+    if (i % 2) env.host_id = env.result.target = "g";
+    ASSERT_TRUE(store_->IngestReport(env, {}).ok());
+  }
+  auto read = [&] {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& tag, const Result<std::vector<EventRecord>>& events) {
+      EXPECT_TRUE(events.ok()) << events.status().message();
+      if (!events.ok()) return;
+      for (const EventRecord& e : *events) out.push_back(tag + e.report_id);
+    };
+    for (const char* host : {"h", "g"}) {
+      DriftQuery q;
+      q.host = host;
+      add("", store_->QueryDrift(q));
+    }
+    DriftQuery q;
+    q.group = "db";
+    q.min_severity = Severity::kHigh;
+    add("db ", store_->QueryDrift(q));
+    add("f1 ", store_->PathHistory("/etc/f1", EventPageQuery{}));
+    return out;
+  };
+  const std::vector<std::string> before = read();
+  ASSERT_EQ(before,
+            (std::vector<std::string>{"r2", "r2", "r0", "r0", "r3", "r3", "r1", "r1", "db r3",
+                                      "db r1", "f1 r3", "f1 r2", "f1 r1", "f1 r0"}));
+  store_.reset();
+  // The file as version 9 left it.
+  ExecOn(path_, R"sql(
+    CREATE INDEX events_host ON events(host_id, id);
+    CREATE INDEX events_group ON events(grp, id);
+    CREATE INDEX events_path ON events(path, id);
+    UPDATE schema_versions SET version = 9;
+  )sql");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(s).value();
+  EXPECT_EQ(read(), before);
+  EXPECT_EQ(store_->Counts()->events, 8);
+  store_.reset();
+  auto db = sqlite::Db::Open(path_, SqliteStoreOptions());
+  ASSERT_TRUE(db.ok());
+  auto v = (*db)->Prepare(
+      "SELECT (SELECT version FROM schema_versions WHERE component = 'collector'), "
+      "(SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+      "AND tbl_name = 'events' ORDER BY name))");
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(*v->Step());
+  EXPECT_EQ(v->Int(0), 10);
+  EXPECT_EQ(v->Text(1),
+            "events_actor_exe events_actor_uid events_chain events_detected events_group_time "
+            "events_host_time events_path_time");
 }
 
 TEST_F(SqliteStoreTest, UpgradesVersion6EventsOutsideTheEventChain) {

@@ -162,7 +162,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   const pgtest::Rows alerts = cluster.Sql("fleet", "SELECT count(*) FROM alerts");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 11\n"
+            "postgresql store already at schema version 12\n"
             "copied from " +
                 lite.db() + ": 6 tokens, 3 hosts, 30 reports, " +
                 std::to_string(october + november) + " events, 3 event_counts, 4 commands, " +
@@ -198,7 +198,7 @@ TEST(ImportTest, SqliteCollectorCopiedIntoPostgresAnswersTheSame) {
   r = cli("migrate --from sqlite://" + Q(lite.db()) + " --store " + Q(url));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out,
-            "postgresql store already at schema version 11\n"
+            "postgresql store already at schema version 12\n"
             "driftwatch-collector: the target PostgreSQL store is not empty (6 row(s) in "
             "tokens); migrate --from copies into an empty database only\n");
   EXPECT_EQ(cluster.Sql("fleet", "SELECT count(*) FROM events"),

@@ -62,7 +62,7 @@ TEST_F(MultiCollectorTest, EveryReportStoredOnceWhileACollectorDies) {
   EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 11\n");
   m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
-  EXPECT_EQ(m.out, "postgresql store already at schema version 11\n");
+  EXPECT_EQ(m.out, "postgresql store already at schema version 12\n");
 
   const std::string enroll = Trim(Cli("token create --store " + Q(url_) + " --role enroll").out);
   const std::string read = Trim(Cli("token create --store " + Q(url_) + " --role read").out);

@@ -111,7 +111,7 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   ASSERT_FALSE(unmigrated.ok());
   EXPECT_EQ(unmigrated.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(unmigrated.status().message(),
-            "collector store schema version 0 is older than this build's 11; run "
+            "collector store schema version 0 is older than this build's 12; run "
             "`driftwatch-collector migrate --store URL`");
 
   auto first = MigratePgStore(url_);
@@ -119,13 +119,13 @@ TEST_F(PgStoreTest, MigrationsAreVersionedIdempotentAndRefuseNewer) {
   EXPECT_EQ(*first, 0);
   auto second = MigratePgStore(url_);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(*second, 11);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(*second, 12);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   ASSERT_TRUE(OpenPgStore(url_).ok());
 
-  Sql("UPDATE schema_versions SET version = 12");
+  Sql("UPDATE schema_versions SET version = 13");
   const std::string newer =
-      "collector store schema version 12 is not supported by this build (knows version 11); see "
+      "collector store schema version 13 is not supported by this build (knows version 12); see "
       "docs/store-postgresql.md";
   auto open = OpenPgStore(url_);
   ASSERT_FALSE(open.ok());
@@ -165,7 +165,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion3TokensToUnlimited) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 3);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto info = (*store)->LookupToken("old");
@@ -185,7 +185,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion4TokensWithIdsUnrevoked) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 4);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_%_time' ORDER BY indexname"),
             (Rows{{"CREATE INDEX events_group_time ON ONLY public.events USING btree (grp, "
@@ -216,7 +216,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion8ContainersWithoutIdentity) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 8);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   auto store = OpenPgStore(url_);
   ASSERT_TRUE(store.ok()) << store.status().message();
   auto inv = (*store)->GetInventory("h");
@@ -249,7 +249,7 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion5EventsWithoutActors) {
   auto m = MigratePgStore(url_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(*m, 5);
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   EXPECT_EQ(Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname "
                 "LIKE 'events_actor_%' ORDER BY indexname"),
             (Rows{{"events_actor_exe"}, {"events_actor_uid"}}));
@@ -276,6 +276,77 @@ TEST_F(PgStoreTest, MigrateUpgradesVersion5EventsWithoutActors) {
             (Rows{{"/usr/bin/vim", "1000", "f", "t"}}));
 }
 
+// Version 12 drops the events' (host_id | grp | path, id) indexes, which
+// the time-ordered ones serve the same queries with: a version 11 database
+// with events in a month's partition loses them on the parent and the
+// partition, keeps every other index and every event, and answers the
+// same as before.
+TEST_F(PgStoreTest, MigrateUpgradesVersion11DroppingTheRedundantEventIndexes) {
+  MigrateTo(11);
+  Sql("INSERT INTO hosts(id, grp, enrolled_ns) VALUES('h1', 'web', 1), ('h2', 'db', 1)");
+  Sql("CREATE TABLE events_y2026m02 PARTITION OF events FOR VALUES FROM (" +
+      std::to_string(kFeb2026) + ") TO (" + std::to_string(kMar2026) + ")");
+  Sql("INSERT INTO events(report_seq, report_id, host_id, grp, path, kind, severity, detected_ns, "
+      "received_ns, body) SELECT 1, 'r', 'h' || (1 + g % 2), CASE WHEN g % 2 = 0 THEN 'db' ELSE "
+      "'web' END, '/etc/f' || (g % 5), 1, 1 + g % 4, " +
+      std::to_string(kFeb2026) +
+      " + g * 1000, 0, '{\"path\": \"/etc/f\", \"kind\": "
+      "\"modified\"}' FROM generate_series(1, 40) g");
+  auto index_names = [&](const std::string& table) {
+    return Sql(
+        "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE "
+        "tablename = '" +
+        table + "'")[0][0];
+  };
+  EXPECT_EQ(index_names("events"),
+            "events_actor_exe events_actor_uid events_chain events_detected events_group "
+            "events_group_time events_host events_host_time events_path events_path_time "
+            "events_pkey");
+  const std::string partition_before = index_names("events_y2026m02");
+  EXPECT_NE(partition_before.find("events_y2026m02_host_id_id_idx"), std::string::npos)
+      << partition_before;
+
+  auto m = MigratePgStore(url_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(*m, 11);
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
+  EXPECT_EQ(index_names("events"),
+            "events_actor_exe events_actor_uid events_chain events_detected "
+            "events_group_time events_host_time events_path_time events_pkey");
+  EXPECT_EQ(index_names("events_y2026m02"),
+            "events_y2026m02_actor_exe_detected_ns_id_idx "
+            "events_y2026m02_actor_uid_detected_ns_id_idx "
+            "events_y2026m02_detected_ns_id_idx events_y2026m02_grp_detected_ns_id_idx "
+            "events_y2026m02_host_id_chain_seq_idx events_y2026m02_host_id_detected_ns_id_idx "
+            "events_y2026m02_path_detected_ns_id_idx events_y2026m02_pkey");
+  EXPECT_EQ(Sql("SELECT count(*) FROM events"), (Rows{{"40"}}));
+
+  auto store = OpenPgStore(url_);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  DriftQuery q;
+  q.host = "h1";
+  q.page.limit = 100;
+  auto h1 = (*store)->QueryDrift(q);
+  ASSERT_TRUE(h1.ok()) << h1.status().message();
+  ASSERT_EQ(h1->size(), 20u);
+  EXPECT_EQ(h1->front().detected_ns, kFeb2026 + 40 * 1000);  // newest first
+  q = DriftQuery();
+  q.group = "db";
+  q.min_severity = Severity::kHigh;
+  auto db = (*store)->QueryDrift(q);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EXPECT_EQ(db->size(), 10u);  // g even and 1 + g % 4 >= 3: g % 4 == 2
+  EventPageQuery page;
+  page.limit = 100;
+  auto path = (*store)->PathHistory("/etc/f3", page);
+  ASSERT_TRUE(path.ok()) << path.status().message();
+  EXPECT_EQ(path->size(), 8u);
+  // A version 11 database migrated twice is left as it is.
+  auto again = MigratePgStore(url_);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*again, 12);
+}
+
 TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   std::vector<std::thread> threads;
   std::mutex mu;
@@ -297,7 +368,7 @@ TEST_F(PgStoreTest, ConcurrentMigrationsApplyOnce) {
   for (size_t i = 1; i < before.size(); ++i) {
     EXPECT_TRUE(before[i] >= 1 && before[i] <= kPgSchemaVersion) << before[i];
   }
-  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "11"}}));
+  EXPECT_EQ(Sql("SELECT component, version FROM schema_versions"), (Rows{{"collector-pg", "12"}}));
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_class WHERE relname = 'host_inventory'"), (Rows{{"1"}}));
 }
 
