@@ -296,7 +296,7 @@ HttpResponse Api::Route(const CollectorConfig& config, const HttpRequest& req, C
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "summary") {
     DW_CHECK(method(get));
     DW_CHECK(need(can_read, "read the fleet"));
-    return FleetSummary(config);
+    return FleetSummary(config, req);
   }
   if (p.size() == 2 && p[0] == "fleet" && p[1] == "baseline") {
     DW_CHECK(method(post));

@@ -189,7 +189,7 @@ class Api {
   HttpResponse GetHost(const CollectorConfig& config, const std::string& id);
   HttpResponse QueryDrift(const CollectorConfig& config, const HttpRequest& req);
   HttpResponse PathHistory(const CollectorConfig& config, const HttpRequest& req);
-  HttpResponse FleetSummary(const CollectorConfig& config);
+  HttpResponse FleetSummary(const CollectorConfig& config, const HttpRequest& req);
   HttpResponse PostCommand(const CollectorConfig& config, const std::string& host_id,
                            const HttpRequest& req);
   HttpResponse FleetBaseline(const CollectorConfig& config, const HttpRequest& req);

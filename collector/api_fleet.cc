@@ -128,9 +128,39 @@ HttpResponse Api::PathHistory(const CollectorConfig& config, const HttpRequest& 
   return Json(200, o);
 }
 
-HttpResponse Api::FleetSummary(const CollectorConfig& config) {
+namespace {
+
+// The host list's cursor: the last host id of a page (ids are
+// [A-Za-z0-9._-], so the cursor needs no escaping) behind a version.
+constexpr std::string_view kHostCursorPrefix = "h1.";
+
+}  // namespace
+
+HttpResponse Api::FleetSummary(const CollectorConfig& config, const HttpRequest& req) {
+  static const std::set<std::string> kKnown = {"limit", "cursor", "attention"};
+  for (const auto& [k, v] : req.query) {
+    if (kKnown.count(k) == 0) return Error(400, "unknown query parameter '" + k + "'");
+  }
+  HostListPage page;
+  auto limit = PageLimit(req, config.max_page);
+  if (!limit.ok()) return FromStatus(limit.status());
+  page.limit = *limit;
+  if (const std::string* c = QueryParam(req, "cursor")) {
+    if (c->rfind(kHostCursorPrefix, 0) != 0 || !ValidHostId(c->substr(kHostCursorPrefix.size()))) {
+      return Error(400,
+                   "cursor: not a cursor returned by this API (use the next_cursor of a "
+                   "page)");
+    }
+    page.after = c->substr(kHostCursorPrefix.size());
+  }
+  if (const std::string* a = QueryParam(req, "attention")) {
+    if (*a != "true" && *a != "false") {
+      return Error(400, "attention: expected true or false, got '" + *a + "'");
+    }
+    page.attention = *a == "true";
+  }
   const int64_t now = now_ns_();
-  auto s = store_.Summary(now, config.silent_after_ns);
+  auto s = store_.Summary(now, config.silent_after_ns, page);
   if (!s.ok()) return FromStatus(s.status());
   value o = value::object();
   o["hosts"] = value::number(s->hosts);
@@ -141,13 +171,8 @@ HttpResponse Api::FleetSummary(const CollectorConfig& config) {
     sev[std::string(SeverityName(severity))] = value::number(n);
   }
   o["events_by_severity"] = sev;
-  int64_t refused_hosts = 0, refused = 0;
-  for (const HostRecord& h : s->host_list) {
-    refused_hosts += h.reports_refused > 0;
-    refused += h.reports_refused;
-  }
-  o["refused_hosts"] = value::number(refused_hosts);
-  o["reports_refused"] = value::number(refused);
+  o["refused_hosts"] = value::number(s->refused_hosts);
+  o["reports_refused"] = value::number(s->reports_refused);
   value list = value::array(s->host_list.size());
   for (size_t i = 0; i < s->host_list.size(); ++i) {
     const HostRecord& h = s->host_list[i];
@@ -167,6 +192,9 @@ HttpResponse Api::FleetSummary(const CollectorConfig& config) {
     list[i] = x;
   }
   o["host_list"] = list;
+  o["next_cursor"] = s->more && !s->host_list.empty()
+                         ? value(std::string(kHostCursorPrefix) + s->host_list.back().id)
+                         : value::null();
   return Json(200, o);
 }
 

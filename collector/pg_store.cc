@@ -183,15 +183,52 @@ class PgStore : public FleetStore {
     return PgPathHistory(*c, path, page);
   }
 
-  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {
+  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns,
+                               const HostListPage& page) override {
     DW_ASSIGN_OR_RETURN(auto c, pool_->Acquire());
     FleetSummary out;
-    DW_ASSIGN_OR_RETURN(out.host_list, ListHosts(*c));
-    out.hosts = static_cast<int64_t>(out.host_list.size());
-    for (const HostRecord& h : out.host_list) {
-      if (h.last_report_events > 0) ++out.drifted_hosts;
-      if (IsSilent(h, now_ns, silent_after_ns)) ++out.silent_hosts;
+    // IsSilent in SQL: 3 * interval < age as interval <= (age - 1) / 3,
+    // which cannot overflow.
+#define DW_HOST_SILENT                                                                      \
+  "(hosts.last_report_ns = 0 OR CASE WHEN hosts.interval_ns > 0 THEN hosts.interval_ns <= " \
+  "($1::bigint - hosts.last_report_ns - 1) / 3 ELSE $1::bigint - hosts.last_report_ns > "   \
+  "$2::bigint END)"
+    static const std::string kCounts =
+        std::string(
+            "SELECT count(*), count(*) FILTER (WHERE hosts.last_report_events > 0), "
+            "count(*) FILTER (WHERE " DW_HOST_SILENT
+            "), count(*) FILTER (WHERE coalesce(s.refused, 0) > 0), "
+            "coalesce(sum(coalesce(s.refused, 0)), 0)") +
+        store_rows::kHostFrom;
+    DW_ASSIGN_OR_RETURN(auto n, c->Exec("summary_counts", kCounts.c_str(),
+                                        {PgInt(now_ns), PgInt(silent_after_ns)}));
+    if (n.size() > 0) {
+      out.hosts = n.Int(0, 0);
+      out.drifted_hosts = n.Int(0, 1);
+      out.silent_hosts = n.Int(0, 2);
+      out.refused_hosts = n.Int(0, 3);
+      out.reports_refused = n.Int(0, 4);
     }
+    if (page.limit > 0) {
+      // $4: attention only. Ids compare bytewise (COLLATE "C"), as they sort.
+      static const std::string kPage =
+          HostSelect() +
+          " WHERE hosts.id COLLATE \"C\" > $3 AND (NOT $4::bool OR hosts.last_report_events > 0 "
+          "OR " DW_HOST_SILENT
+          " OR coalesce(s.refused, 0) > 0 OR EXISTS (SELECT 1 FROM integrity_alerts ia WHERE "
+          "ia.host_id = hosts.id AND ia.resolved_ns = 0)) ORDER BY hosts.id COLLATE \"C\" "
+          "LIMIT $5";
+      DW_ASSIGN_OR_RETURN(auto r, c->Exec("summary_hosts", kPage.c_str(),
+                                          {PgInt(now_ns), PgInt(silent_after_ns), page.after,
+                                           std::string(page.attention ? "true" : "false"),
+                                           PgInt(int64_t{page.limit} + 1)}));
+      for (int i = 0; i < r.size(); ++i) out.host_list.push_back(store_rows::ReadHost(PgRow(r, i)));
+      if (out.host_list.size() > static_cast<size_t>(page.limit)) {
+        out.host_list.pop_back();
+        out.more = true;
+      }
+    }
+#undef DW_HOST_SILENT
     DW_ASSIGN_OR_RETURN(
         auto r,
         c->Exec("severity_counts",

@@ -145,14 +145,52 @@ class SqliteStore : public FleetStore {
     return sqlite_events::PathHistory(*db_, path, page);
   }
 
-  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) override {
+  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns,
+                               const HostListPage& page) override {
     std::lock_guard<std::mutex> lock(mu_);
     FleetSummary out;
-    DW_ASSIGN_OR_RETURN(out.host_list, ListHostsLocked());
-    out.hosts = static_cast<int64_t>(out.host_list.size());
-    for (const HostRecord& h : out.host_list) {
-      if (h.last_report_events > 0) ++out.drifted_hosts;
-      if (IsSilent(h, now_ns, silent_after_ns)) ++out.silent_hosts;
+    // IsSilent in SQL: 3 * interval < age as interval <= (age - 1) / 3,
+    // which cannot overflow.
+    static const std::string kSilent =
+        "(hosts.last_report_ns = 0 OR CASE WHEN hosts.interval_ns > 0 THEN hosts.interval_ns <= "
+        "(?1 - hosts.last_report_ns - 1) / 3 ELSE ?1 - hosts.last_report_ns > ?2 END)";
+    {
+      DW_ASSIGN_OR_RETURN(
+          auto c, db_->Prepare("SELECT count(*), coalesce(sum(hosts.last_report_events > 0), 0), "
+                               "coalesce(sum(" +
+                               kSilent +
+                               "), 0), coalesce(sum(coalesce(s.refused, 0) > 0), 0), "
+                               "coalesce(sum(coalesce(s.refused, 0)), 0)" +
+                               kHostFrom));
+      c.Bind(1, now_ns).Bind(2, silent_after_ns);
+      DW_ASSIGN_OR_RETURN(bool row, c.Step());
+      if (row) {
+        out.hosts = c.Int(0);
+        out.drifted_hosts = c.Int(1);
+        out.silent_hosts = c.Int(2);
+        out.refused_hosts = c.Int(3);
+        out.reports_refused = c.Int(4);
+      }
+    }
+    if (page.limit > 0) {
+      std::string sql = std::string("SELECT ") + kHostColumns + kHostFrom + " WHERE hosts.id > ?3";
+      if (page.attention) {
+        sql += " AND (hosts.last_report_events > 0 OR " + kSilent +
+               " OR coalesce(s.refused, 0) > 0 OR EXISTS (SELECT 1 FROM integrity_alerts ia "
+               "WHERE ia.host_id = hosts.id AND ia.resolved_ns = 0))";
+      }
+      DW_ASSIGN_OR_RETURN(auto h, db_->Prepare(sql + " ORDER BY hosts.id LIMIT ?4"));
+      h.Bind(1, now_ns).Bind(2, silent_after_ns).Bind(3, page.after);
+      h.Bind(4, int64_t{page.limit} + 1);
+      while (true) {
+        DW_ASSIGN_OR_RETURN(bool row, h.Step());
+        if (!row) break;
+        out.host_list.push_back(store_rows::ReadHost(SqliteRow(h)));
+      }
+      if (out.host_list.size() > static_cast<size_t>(page.limit)) {
+        out.host_list.pop_back();
+        out.more = true;
+      }
     }
     DW_ASSIGN_OR_RETURN(auto s, db_->Prepare("SELECT severity, n FROM event_counts ORDER BY "
                                              "severity"));

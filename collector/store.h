@@ -306,12 +306,27 @@ struct DriftQuery {
   EventPageQuery page;
 };
 
+// One page of the fleet summary's host list, in host id order (bytewise).
+struct HostListPage {
+  std::string after;  // "" = from the first host; else ids strictly after it
+  int limit = 0;      // hosts in the page; 0 = none (the counts only)
+  // Only the hosts that want attention: drifted, silent, with refused
+  // reports or open integrity alerts.
+  bool attention = false;
+};
+
+// The fleet's counts, over every host, and one page of its hosts. The
+// counts do not read the hosts' records: their cost does not grow with
+// the page.
 struct FleetSummary {
   int64_t hosts = 0;
   int64_t drifted_hosts = 0;  // latest report had drift
-  int64_t silent_hosts = 0;   // no report within the silent window
+  int64_t silent_hosts = 0;   // no report within the silent window (IsSilent)
+  int64_t refused_hosts = 0;  // hosts with at least one report refused
+  int64_t reports_refused = 0;
   std::vector<std::pair<Severity, int64_t>> events_by_severity;
-  std::vector<HostRecord> host_list;
+  std::vector<HostRecord> host_list;  // the page asked for
+  bool more = false;                  // hosts follow the page
 };
 
 struct CommandRecord {
@@ -419,7 +434,12 @@ class FleetStore {
   // Events of one exact path, a page in the order `page` asks for.
   virtual Result<std::vector<EventRecord>> PathHistory(const std::string& path,
                                                        const EventPageQuery& page) = 0;
-  virtual Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) = 0;
+  virtual Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns,
+                                       const HostListPage& page) = 0;
+  // The counts alone.
+  Result<FleetSummary> Summary(int64_t now_ns, int64_t silent_after_ns) {
+    return Summary(now_ns, silent_after_ns, HostListPage{});
+  }
 
   // Queues a command for one host (kNotFound when unknown), or for every host
   // of `group` ("" = all hosts); returns the command ids.

@@ -487,6 +487,47 @@ async function run() {
   }
   await page('?order=asc&severity=medium&kind=added&since=2026-11-01T00:00:00Z&limit=1000');
 
+  // /fleet/summary: the counts over every host, the host list in pages by
+  // id, followed by next_cursor; attention=true keeps the hosts that want it.
+  const summary = async (q) => {
+    const res = await request('GET', '/api/v1/fleet/summary' + q, {token: R});
+    check('GET /api/v1/fleet/summary', res, q);
+    return res.status === 200 ? JSON.parse(res.body) : {host_list: []};
+  };
+  const whole = await summary('?limit=1000');
+  const wholeIds = whole.host_list.map((x) => x.id);
+  if (whole.hosts !== wholeIds.length || whole.next_cursor !== null || wholeIds.length < 2 ||
+      [...wholeIds].sort().join() !== wholeIds.join()) {
+    fail(`/fleet/summary?limit=1000: ${whole.hosts} hosts, listed ${wholeIds}`);
+  }
+  const paged = [];
+  let hostCursor = null;
+  for (let i = 0; i <= wholeIds.length; i++) {
+    const p = await summary('?limit=1' +
+        (hostCursor ? '&cursor=' + encodeURIComponent(hostCursor) : ''));
+    if (p.hosts !== whole.hosts || p.drifted_hosts !== whole.drifted_hosts ||
+        p.host_list.length > 1) {
+      fail(`/fleet/summary?limit=1: the counts or the page differ: ${JSON.stringify(p)}`);
+    }
+    paged.push(...p.host_list.map((x) => x.id));
+    hostCursor = p.next_cursor;
+    if (!hostCursor) break;
+  }
+  if (paged.join() !== wholeIds.join()) {
+    fail(`/fleet/summary in pages of 1 listed ${paged}, expected ${wholeIds}`);
+  }
+  const wants = whole.host_list.filter((x) => x.drifted || x.silent || x.reports_refused ||
+    x.integrity_alerts).map((x) => x.id);
+  const attentionIds = (await summary('?attention=true')).host_list.map((x) => x.id);
+  if (attentionIds.join() !== wants.join() || wants.length === whole.hosts) {
+    fail(`/fleet/summary?attention=true listed ${attentionIds}, expected ${wants}`);
+  }
+  for (const q of ['?cursor=web-1', '?cursor=h1.%2F', '?attention=yes', '?limit=0', '?host=x']) {
+    const res = await request('GET', '/api/v1/fleet/summary' + q, {token: R});
+    check('GET /api/v1/fleet/summary', res, q);
+    if (res.status !== 400) fail(`/fleet/summary${q}: ${res.status}, expected 400`);
+  }
+
   // A realtime report (docs/wire.md "source"): events with actors, one
   // transient; the actor filters return exactly the matching events.
   const vim = {pid: 4242, exe: '/usr/bin/vim', cmdline: 'vim /etc/motd', uid: 1000, euid: 1000,

@@ -101,10 +101,12 @@ async function request(method, path, params, body, {token = getToken(), quiet = 
 }
 
 export const api = {
-  // Checks a token before it is stored: resolves with the fleet summary.
-  tryToken: (token) => request('GET', '/fleet/summary', {}, undefined, {token, quiet: true}),
+  // Checks a token before it is stored: resolves with the fleet's counts.
+  tryToken: (token) => request('GET', '/fleet/summary', {limit: 1}, undefined,
+      {token, quiet: true}),
   whoami: (token) => request('GET', '/whoami', {}, undefined, token ? {token, quiet: true} : {}),
-  summary: () => request('GET', '/fleet/summary'),
+  // The fleet's counts and a page of its hosts; params: {limit, cursor, attention}.
+  summary: (params) => request('GET', '/fleet/summary', params),
   images: () => request('GET', '/images'),
   // params: {host, image, digest, runtime, namespace, pod, drifted, limit, after}.
   containers: (params) => request('GET', '/containers', params),

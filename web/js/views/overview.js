@@ -52,6 +52,8 @@ function short(digest) {
 
 // ' image' for 1, ' images' otherwise.
 const plural = (n, word) => (n === 1 ? word : word + 's');
+// Hosts listed under "Hosts needing attention" at most.
+const ATTENTION_LIMIT = 100;
 
 // Image sprawl from GET /images: how many distinct images and digests run,
 // on which runtimes, and where; an image whose reference and digest come
@@ -145,7 +147,10 @@ export function overviewView({params}) {
 
   (async () => {
     try {
-      const [summary, integrity] = await Promise.all([api.summary(),
+      // The counts cover the fleet; the list is the first page of the
+      // hosts that want attention, so that its size does not grow with it.
+      const [summary, integrity] = await Promise.all([
+        api.summary({attention: 'true', limit: ATTENTION_LIMIT}),
         api.integrity({open: 'true'})]);
       replace(banner, integrityBanner(integrity.alerts));
       const total = SEVERITIES.reduce((s, k) => s + (summary.events_by_severity[k] || 0), 0);
@@ -178,6 +183,10 @@ export function overviewView({params}) {
           }))));
       const needs = summary.host_list.filter((x) => x.drifted || x.silent || x.reports_refused ||
         x.integrity_alerts);
+      const more = summary.next_cursor
+        ? h('p', {class: 'muted', id: 'attention-more'}, `The first ${needs.length} hosts; `,
+            h('a', {href: '#/hosts'}, 'every host'), ' is on the hosts page.')
+        : null;
       replace(attention, needs.length === 0
         ? h('p', {class: 'muted'}, 'Every host reported recently without drift.')
         : h('ul', {class: 'host-list'}, needs.map((x) => h('li', {},
@@ -191,7 +200,7 @@ export function overviewView({params}) {
                 `${x.reports_refused} reports refused`) : null, ' ',
             x.integrity_alerts ? h('span', {class: 'badge integrity-critical'},
                 `${x.integrity_alerts} integrity alerts`) : null, ' ',
-            h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))));
+            h('span', {class: 'muted'}, 'last seen '), timeEl(x.last_seen)))), more);
 
       imagePanel(images, await api.images());
 
