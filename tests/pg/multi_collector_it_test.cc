@@ -55,11 +55,11 @@ TEST_F(MultiCollectorTest, EveryReportStoredOnceWhileACollectorDies) {
   EXPECT_EQ(early.Kill(SIGKILL), 2);
   EXPECT_EQ(testutil::Run("cat " + Q(tmp_ / "early.log")).out,
             "driftwatch-collector: collector store schema version 0 is older than this build's "
-            "11; run `driftwatch-collector migrate --store URL`\n");
+            "12; run `driftwatch-collector migrate --store URL`\n");
 
   auto m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
-  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 11\n");
+  EXPECT_EQ(m.out, "postgresql store migrated from schema version 0 to 12\n");
   m = Cli("migrate --store " + Q(url_));
   EXPECT_EQ(m.exit_code, 0);
   EXPECT_EQ(m.out, "postgresql store already at schema version 12\n");
