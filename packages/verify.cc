@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <numeric>
 #include <thread>
 
 #include "packages/installed.h"
@@ -30,13 +30,19 @@ int64_t CtimeNs(const struct stat& st) {
   return int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
 }
 
+// A slot's digest is most often the one its package expects: then it is not
+// stored again. Other digests (modified files) live in a side list.
+constexpr uint32_t kDigestIsExpected = UINT32_MAX;
+constexpr uint32_t kFoundDigest = 1u << 31;  // found by a worker, not loaded
+
 // One path's cache row, in the order of the groups: loaded from the previous
 // run's cache, then replaced by what this run found. algo kNone: no row.
+// 48 bytes (the stat tuple and a reference to the digest).
 struct Slot {
   uint64_t dev = 0, ino = 0, size = 0;
   int64_t mtime_ns = 0, ctime_ns = 0;
+  uint32_t digest = kDigestIsExpected;  // else an index into the side lists, see Shared
   DigestAlgo algo = DigestAlgo::kNone;
-  uint8_t digest[kMaxCachedDigest];
 
   bool Matches(const struct stat& st) const {
     return algo != DigestAlgo::kNone && dev == static_cast<uint64_t>(st.st_dev) &&
@@ -45,9 +51,17 @@ struct Slot {
   }
 };
 
+using RawDigest = std::array<char, kMaxCachedDigest>;
+
 // Shared by the workers of one verification.
 struct Shared {
   std::vector<Slot>* slots = nullptr;  // null without a cache
+  // Digests other than the expected one: loaded from the cache (filled
+  // before the workers start, read-only after) and found by the workers
+  // (appended under found_mu, read after they are done).
+  std::vector<RawDigest> loaded_digests;
+  std::vector<RawDigest> found_digests;
+  std::mutex found_mu;
   int64_t started_ns = 0;
   int64_t racy_window_ns = 0;
   const std::function<void(const VerifyProgress&)>* progress = nullptr;
@@ -72,13 +86,13 @@ Entry EntryFromStat(const std::string& name, const struct stat& st) {
 
 // The files that share one path: checked with one lstat and one read.
 struct Group {
-  size_t begin, end;  // range in the sorted index
+  uint32_t begin, end;  // range in the sorted refs
 };
 
 class Verifier {
  public:
-  Verifier(Host& host, int root_fd, const std::vector<OwnedFile>& files,
-           const std::vector<size_t>& order, Shared& shared)
+  Verifier(Host& host, int root_fd, const FileTable& files, const std::vector<FileRef>& order,
+           Shared& shared)
       : host_(host), root_fd_(root_fd), files_(files), order_(order), shared_(shared) {}
 
   // Results of one worker.
@@ -101,8 +115,12 @@ class Verifier {
   }
 
  private:
+  FileRef Ref(size_t i) const { return order_[i]; }
+  size_t Index(size_t i) const { return files_.Index(order_[i]); }
+  DigestAlgo AlgoOf(size_t i) const { return files_.row(order_[i]).algo; }
+
   void CheckPath(const Group& g, const Slot& old, Output* out) {
-    const std::string& path = files_[order_[g.begin]].path;
+    const std::string_view path = files_.path(Ref(g.begin));
     ++out->paths;
     PathInRoot where = SplitInRoot(path);
     if (where.name.empty()) return;  // the root itself
@@ -115,7 +133,7 @@ class Verifier {
       if (cached_status_.code() == StatusCode::kNotFound) {
         AllFindings(g, FileProblem::kMissing, out);
       } else {
-        out->warnings.push_back(path + ": " + cached_status_.message());
+        out->warnings.push_back(std::string(path) + ": " + cached_status_.message());
       }
       return;
     }
@@ -125,12 +143,12 @@ class Verifier {
       if (s.code() == StatusCode::kNotFound) {
         AllFindings(g, FileProblem::kMissing, out);
       } else {
-        out->warnings.push_back(path + ": " + s.message());
+        out->warnings.push_back(std::string(path) + ": " + s.message());
       }
       return;
     }
     bool wants_digest = false;
-    for (size_t i = g.begin; i < g.end; ++i) wants_digest |= !files_[order_[i]].expected.empty();
+    for (size_t i = g.begin; i < g.end; ++i) wants_digest |= AlgoOf(i) != DigestAlgo::kNone;
     if (!wants_digest) return;
     Entry entry = EntryFromStat(where.name, st);
     if (S_ISREG(st.st_mode)) {
@@ -139,38 +157,55 @@ class Verifier {
       CheckLink(g, where.name, entry, out);
     } else {
       for (size_t i = g.begin; i < g.end; ++i) {
-        if (!files_[order_[i]].expected.empty()) {
-          out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
+        if (AlgoOf(i) != DigestAlgo::kNone) {
+          out->findings.push_back({Index(i), FileProblem::kType, {}, entry});
         }
       }
     }
   }
 
   void AllFindings(const Group& g, FileProblem problem, Output* out) {
-    for (size_t i = g.begin; i < g.end; ++i) out->findings.push_back({order_[i], problem, {}, {}});
+    for (size_t i = g.begin; i < g.end; ++i) out->findings.push_back({Index(i), problem, {}, {}});
+  }
+
+  // The digest an owner of the group expects with `algo` (the first such
+  // owner in the group's order).
+  std::string_view ExpectedOf(const Group& g, DigestAlgo algo) const {
+    for (size_t i = g.begin; i < g.end; ++i) {
+      if (AlgoOf(i) == algo) return files_.digest(Ref(i));
+    }
+    return {};
+  }
+
+  std::string_view SlotDigest(const Group& g, const Slot& slot) const {
+    if (slot.digest == kDigestIsExpected) return ExpectedOf(g, slot.algo);
+    const RawDigest& d = (slot.digest & kFoundDigest) != 0
+                             ? shared_.found_digests[slot.digest & ~kFoundDigest]
+                             : shared_.loaded_digests[slot.digest];
+    return std::string_view(d.data(), DigestAlgoSize(slot.algo));
   }
 
   // Hashes the file once per distinct algorithm among its owners.
   void CheckContent(const Group& g, const std::string& name, const struct stat& st, const Slot& old,
                     const Entry& entry, Output* out) {
-    const std::string& path = files_[order_[g.begin]].path;
-    std::vector<DigestAlgo> algos;
+    const std::string_view path = files_.path(Ref(g.begin));
+    DigestAlgo algos[8];
+    size_t n_algos = 0;
     for (size_t i = g.begin; i < g.end; ++i) {
-      DigestAlgo a = files_[order_[i]].expected.algo;
-      if (a != DigestAlgo::kNone && std::find(algos.begin(), algos.end(), a) == algos.end()) {
-        algos.push_back(a);
+      DigestAlgo a = AlgoOf(i);
+      if (a != DigestAlgo::kNone && std::find(algos, algos + n_algos, a) == algos + n_algos) {
+        algos[n_algos++] = a;  // at most one per DigestAlgo value
       }
     }
     // One algorithm: the file's digest may come from (and go to) the cache.
     const bool cacheable =
-        slot_ != nullptr && algos.size() == 1 && DigestAlgoSize(algos[0]) <= kMaxCachedDigest;
+        slot_ != nullptr && n_algos == 1 && DigestAlgoSize(algos[0]) <= kMaxCachedDigest;
     if (cacheable && old.algo == algos[0] && old.Matches(st)) {
       *slot_ = old;
       ++out->cached;
       shared_.cached.fetch_add(1, std::memory_order_relaxed);
-      FileDigest actual{old.algo, std::string(reinterpret_cast<const char*>(old.digest),
-                                              DigestAlgoSize(old.algo))};
-      Compare(g, algos, {std::move(actual)}, entry, out);
+      std::string_view digest = SlotDigest(g, old);
+      Compare(g, algos, n_algos, &digest, entry, out);
       return;
     }
     auto fd = host_.OpenAt(dir_fd_, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
@@ -178,26 +213,27 @@ class Verifier {
       if (fd.status().code() == StatusCode::kNotFound) {
         AllFindings(g, FileProblem::kMissing, out);
       } else {
-        out->warnings.push_back(path + ": " + fd.status().message());
+        out->warnings.push_back(std::string(path) + ": " + fd.status().message());
       }
       return;
     }
     struct stat now;
     Status s = host_.Fstat(fd->get(), &now);
     if (!s.ok() || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-      out->warnings.push_back(path + ": changed while being verified");
+      out->warnings.push_back(std::string(path) + ": changed while being verified");
       return;
     }
     // The moment the file counts as read at, for the racy rule: the start of
     // the run, or now if the clock was set back since.
     const int64_t read_ns = std::min(shared_.started_ns, host_.NowNs());
     std::vector<std::unique_ptr<DigestHasher>> hashers;
-    for (DigestAlgo a : algos) hashers.push_back(std::make_unique<DigestHasher>(a));
+    for (size_t k = 0; k < n_algos; ++k)
+      hashers.push_back(std::make_unique<DigestHasher>(algos[k]));
     if (buffer_.empty()) buffer_.resize(kReadBuffer);
     for (;;) {
       auto n = host_.Read(fd->get(), buffer_.data(), buffer_.size());
       if (!n.ok()) {
-        out->warnings.push_back(path + ": " + n.status().message());
+        out->warnings.push_back(std::string(path) + ": " + n.status().message());
         return;
       }
       if (*n == 0) break;
@@ -208,7 +244,9 @@ class Verifier {
     ++out->hashed;
     shared_.hashed.fetch_add(1, std::memory_order_relaxed);
     std::vector<FileDigest> actual;
-    for (auto& h : hashers) actual.push_back(h->Finish());
+    std::string_view views[8];
+    for (size_t k = 0; k < n_algos; ++k) actual.push_back(hashers[k]->Finish());
+    for (size_t k = 0; k < n_algos; ++k) views[k] = actual[k].bytes;
     // A settled file (not modified within the racy window of its reading,
     // and unchanged between lstat and open) gets a cache row.
     const int64_t settled_before = read_ns - shared_.racy_window_ns;
@@ -222,22 +260,30 @@ class Verifier {
       row.mtime_ns = MtimeNs(st);
       row.ctime_ns = CtimeNs(st);
       row.algo = algos[0];
-      std::memcpy(row.digest, actual[0].bytes.data(), actual[0].bytes.size());
+      if (views[0] == ExpectedOf(g, algos[0])) {
+        row.digest = kDigestIsExpected;
+      } else {
+        RawDigest d{};
+        std::memcpy(d.data(), views[0].data(), views[0].size());
+        std::lock_guard lock(shared_.found_mu);
+        row.digest = static_cast<uint32_t>(shared_.found_digests.size()) | kFoundDigest;
+        shared_.found_digests.push_back(d);
+      }
     }
-    Compare(g, algos, actual, entry, out);
+    Compare(g, algos, n_algos, views, entry, out);
   }
 
-  // Findings for the owners whose expected digest differs from `actual`
-  // (one digest per algorithm in `algos`).
-  void Compare(const Group& g, const std::vector<DigestAlgo>& algos,
-               const std::vector<FileDigest>& actual, const Entry& entry, Output* out) {
+  // Findings for the owners whose expected digest differs from the actual
+  // one (actual[k] is the digest with algos[k]).
+  void Compare(const Group& g, const DigestAlgo* algos, size_t n_algos,
+               const std::string_view* actual, const Entry& entry, Output* out) {
     for (size_t i = g.begin; i < g.end; ++i) {
-      const OwnedFile& f = files_[order_[i]];
-      if (f.expected.empty()) continue;
-      size_t k = static_cast<size_t>(std::find(algos.begin(), algos.end(), f.expected.algo) -
-                                     algos.begin());
-      if (actual[k] != f.expected) {
-        out->findings.push_back({order_[i], FileProblem::kContent, actual[k], entry});
+      const DigestAlgo algo = AlgoOf(i);
+      if (algo == DigestAlgo::kNone) continue;
+      size_t k = static_cast<size_t>(std::find(algos, algos + n_algos, algo) - algos);
+      if (actual[k] != files_.digest(Ref(i))) {
+        out->findings.push_back(
+            {Index(i), FileProblem::kContent, FileDigest{algo, std::string(actual[k])}, entry});
       }
     }
   }
@@ -246,33 +292,33 @@ class Verifier {
   void CheckLink(const Group& g, const std::string& name, const Entry& entry, Output* out) {
     std::optional<std::string> target;
     for (size_t i = g.begin; i < g.end; ++i) {
-      const OwnedFile& f = files_[order_[i]];
-      if (f.expected.empty()) continue;
-      if (!f.link_digest) {
-        out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
+      const DigestAlgo algo = AlgoOf(i);
+      if (algo == DigestAlgo::kNone) continue;
+      if ((files_.row(Ref(i)).flags & FileTable::kLinkDigest) == 0) {
+        out->findings.push_back({Index(i), FileProblem::kType, {}, entry});
         continue;
       }
       if (!target) {
         auto t = host_.ReadLinkAt(dir_fd_, name);
         if (!t.ok()) {
-          out->warnings.push_back(f.path + ": " + t.status().message());
+          out->warnings.push_back(std::string(files_.path(Ref(i))) + ": " + t.status().message());
           return;
         }
         target = std::move(t).value();
       }
-      FileDigest actual = DigestHasher::Of(f.expected.algo, *target);
-      if (actual != f.expected) {
+      FileDigest actual = DigestHasher::Of(algo, *target);
+      if (actual.bytes != files_.digest(Ref(i))) {
         Entry e = entry;
         e.link_target = *target;
-        out->findings.push_back({order_[i], FileProblem::kContent, actual, e});
+        out->findings.push_back({Index(i), FileProblem::kContent, std::move(actual), e});
       }
     }
   }
 
   Host& host_;
   int root_fd_;
-  const std::vector<OwnedFile>& files_;
-  const std::vector<size_t>& order_;
+  const FileTable& files_;
+  const std::vector<FileRef>& order_;
   Shared& shared_;
   Slot* slot_ = nullptr;
   // Opens `dir` (normalized, from SplitInRoot) into dir_fd_. Paths come in
@@ -348,20 +394,38 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files,
                                       const VerifyOptions& options) {
+  FileTable table;
+  for (const OwnedFile& f : files) table.push_back(f);
+  return VerifyOwnedFiles(host, root, table, options);
+}
+
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const FileTable& files,
+                                      const VerifyOptions& options) {
   DW_ASSIGN_OR_RETURN(UniqueFd root_fd, host.OpenAt(AT_FDCWD, root, O_PATH | O_DIRECTORY));
-  std::vector<size_t> order(files.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (files[a].path != files[b].path) return files[a].path < files[b].path;
-    return files[a].package < files[b].package;
+  // Every file by (path, package): 8 bytes a file, the paths stay where the
+  // table keeps them.
+  std::vector<FileRef> order;
+  order.reserve(files.size());
+  for (uint32_t c = 0; c < files.chunks().size(); ++c) {
+    const auto& rows = files.chunks()[c].rows;
+    for (uint32_t r = 0; r < rows.size(); ++r) order.push_back({c, r});
+  }
+  std::sort(order.begin(), order.end(), [&](FileRef a, FileRef b) {
+    const int by_path = files.path(a).compare(files.path(b));
+    if (by_path != 0) return by_path < 0;
+    if (a.chunk == b.chunk) return a.row < b.row;
+    const int by_package = files.chunk(a).package.compare(files.chunk(b).package);
+    if (by_package != 0) return by_package < 0;
+    return a.chunk < b.chunk;
   });
   std::vector<Group> groups;
   for (size_t i = 0; i < order.size();) {
     size_t j = i + 1;
-    while (j < order.size() && files[order[j]].path == files[order[i]].path) ++j;
-    groups.push_back({i, j});
+    while (j < order.size() && files.path(order[j]) == files.path(order[i])) ++j;
+    groups.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
     i = j;
   }
+  auto group_path = [&](size_t k) { return files.path(order[groups[k].begin]); };
   int jobs = options.jobs;
   if (jobs <= 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   jobs = std::min(jobs, kMaxJobs);
@@ -390,12 +454,9 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
       CacheRow row;
       size_t k = 0;
       while (reader->Next(&row)) {
-        while (k < groups.size() &&
-               std::string_view(files[order[groups[k].begin]].path) < row.path) {
-          ++k;
-        }
+        while (k < groups.size() && group_path(k) < row.path) ++k;
         if (k == groups.size()) break;
-        if (files[order[groups[k].begin]].path != row.path) continue;
+        if (group_path(k) != row.path) continue;
         if (row.digest.size() > kMaxCachedDigest) continue;
         Slot& slot = slots[k];
         slot.dev = row.dev;
@@ -404,7 +465,17 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
         slot.mtime_ns = row.mtime_ns;
         slot.ctime_ns = row.ctime_ns;
         slot.algo = row.algo;
-        std::memcpy(slot.digest, row.digest.data(), row.digest.size());
+        slot.digest = kDigestIsExpected;
+        bool expected = false;
+        for (size_t i = groups[k].begin; i < groups[k].end && !expected; ++i) {
+          if (files.row(order[i]).algo == row.algo) expected = files.digest(order[i]) == row.digest;
+        }
+        if (!expected) {
+          RawDigest d{};
+          std::memcpy(d.data(), row.digest.data(), row.digest.size());
+          slot.digest = static_cast<uint32_t>(shared.loaded_digests.size());
+          shared.loaded_digests.push_back(d);
+        }
       }
       if (!reader->status().ok()) {
         report.warnings.push_back("verification cache: " + reader->status().message() +
@@ -464,15 +535,26 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
       const Slot& slot = slots[k];
       if (slot.algo == DigestAlgo::kNone) continue;
       CacheRow row;
-      row.path = files[order[groups[k].begin]].path;
+      row.path = group_path(k);
       row.dev = slot.dev;
       row.ino = slot.ino;
       row.size = slot.size;
       row.mtime_ns = slot.mtime_ns;
       row.ctime_ns = slot.ctime_ns;
       row.algo = slot.algo;
-      row.digest =
-          std::string_view(reinterpret_cast<const char*>(slot.digest), DigestAlgoSize(slot.algo));
+      if (slot.digest == kDigestIsExpected) {
+        for (size_t i = groups[k].begin; i < groups[k].end; ++i) {
+          if (files.row(order[i]).algo == slot.algo) {
+            row.digest = files.digest(order[i]);
+            break;
+          }
+        }
+      } else {
+        const RawDigest& d = (slot.digest & kFoundDigest) != 0
+                                 ? shared.found_digests[slot.digest & ~kFoundDigest]
+                                 : shared.loaded_digests[slot.digest];
+        row.digest = std::string_view(d.data(), DigestAlgoSize(slot.algo));
+      }
       // Groups are distinct paths in ascending order, so Add cannot refuse.
       (void)writer.Add(row);
     }
@@ -490,10 +572,12 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   }
   std::sort(report.findings.begin(), report.findings.end(),
             [&](const FileFinding& a, const FileFinding& b) {
-              const OwnedFile& x = files[a.file];
-              const OwnedFile& y = files[b.file];
-              if (x.path != y.path) return x.path < y.path;
-              if (x.package != y.package) return x.package < y.package;
+              const FileRef x = files.Ref(a.file);
+              const FileRef y = files.Ref(b.file);
+              if (files.path(x) != files.path(y)) return files.path(x) < files.path(y);
+              if (files.chunk(x).package != files.chunk(y).package) {
+                return files.chunk(x).package < files.chunk(y).package;
+              }
               return a.file < b.file;
             });
   std::sort(report.warnings.begin(), report.warnings.end());
@@ -526,8 +610,16 @@ DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding) {
 
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
                                                    std::vector<std::string>* warnings) {
+  VerifyOptions options;
+  options.jobs = jobs;
+  return VerifyPackageFiles(host, root, options, warnings);
+}
+
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
+                                                   const VerifyOptions& options,
+                                                   std::vector<std::string>* warnings) {
   DW_ASSIGN_OR_RETURN(PackageDb db, ReadPackageDb(host, root, /*with_files=*/true));
-  DW_ASSIGN_OR_RETURN(VerifyReport report, VerifyOwnedFiles(host, root, db.files, jobs));
+  DW_ASSIGN_OR_RETURN(VerifyReport report, VerifyOwnedFiles(host, root, db.files, options));
   std::vector<DriftEvent> events;
   events.reserve(report.findings.size());
   for (const FileFinding& f : report.findings) {

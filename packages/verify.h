@@ -43,7 +43,7 @@ enum class FileProblem : uint8_t { kMissing = 1, kContent, kType };
 std::string_view FileProblemName(FileProblem p);  // "missing", "content", "type"
 
 struct FileFinding {
-  size_t file = 0;  // index into the verified OwnedFile list
+  size_t file = 0;  // index into the verified file list (database order)
   FileProblem problem = FileProblem::kMissing;
   FileDigest actual;           // kContent: what the file hashes to now
   std::optional<Entry> entry;  // kContent, kType: what is on disk (no content digest)
@@ -85,12 +85,15 @@ struct VerifyOptions {
   std::function<void(const VerifyProgress&)> progress;
 };
 
-// Verifies `files` below `root`. jobs <= 0 means one thread per core.
-// Fails only when root itself cannot be opened.
+// Verifies `files` below `root`; FileFinding::file is a file's index in
+// `files` (database order). Fails only when root itself cannot be opened.
+// A cache that cannot be used adds a warning "verification cache: ..." and
+// never fails the verification.
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const FileTable& files,
+                                      const VerifyOptions& options);
+// The same for a plain list (jobs <= 0 means one thread per core).
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files, int jobs);
-// The same with a cache and progress. A cache that cannot be used adds a
-// warning "verification cache: ..." and never fails the verification.
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files,
                                       const VerifyOptions& options);
@@ -107,6 +110,11 @@ DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding);
 // package-file-modified events sorted by (path, package). Warnings are
 // appended to *warnings when given.
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
+                                                   std::vector<std::string>* warnings = nullptr);
+// The same with a verification cache (options.cache in and out, as for
+// VerifyOwnedFiles).
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
+                                                   const VerifyOptions& options,
                                                    std::vector<std::string>* warnings = nullptr);
 
 }  // namespace driftwatch::packages
