@@ -1,5 +1,7 @@
 #include "cli/packages_cmd.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -53,6 +55,53 @@ std::string CachePath(const PackagesFlags& f) {
   return dir + "/packages-verify.cache";
 }
 
+// Writes a file in pieces beside `path` and renames it over `path` at the
+// end (as Host::WriteFileAtomic does for a whole string): readers see the
+// old cache or the new, never a part. Mode 0600 (OpenAt's for new files).
+class CacheFileWriter {
+ public:
+  CacheFileWriter(Host& host, std::string path) : host_(host), path_(std::move(path)) {}
+  ~CacheFileWriter() { Abandon(); }
+
+  Status Write(std::string_view piece) {
+    if (!status_.ok()) return status_;
+    if (!fd_.valid()) {
+      const size_t slash = path_.rfind('/');
+      if (slash != std::string::npos && slash > 0) {
+        status_ = MakeDirs(host_, path_.substr(0, slash), 0755);
+        if (!status_.ok()) return status_;
+      }
+      tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+      (void)host_.Remove(tmp_);  // left by a run that was killed
+      auto fd = host_.OpenAt(AT_FDCWD, tmp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+      if (!fd.ok()) return status_ = fd.status();
+      fd_ = std::move(fd).value();
+    }
+    return status_ = host_.Write(fd_.get(), piece);
+  }
+  // Syncs and renames; a writer that never got a piece writes nothing.
+  Status Commit() {
+    if (status_.ok() && fd_.valid()) status_ = host_.Fsync(fd_.get());
+    fd_ = UniqueFd();
+    if (status_.ok() && !tmp_.empty()) status_ = host_.Rename(tmp_, path_);
+    if (status_.ok()) tmp_.clear();
+    Abandon();
+    return status_;
+  }
+  void Abandon() {
+    fd_ = UniqueFd();
+    if (!tmp_.empty()) (void)host_.Remove(tmp_);
+    tmp_.clear();
+  }
+
+ private:
+  Host& host_;
+  std::string path_;
+  std::string tmp_;
+  UniqueFd fd_;
+  Status status_;
+};
+
 // "verifying: 51234 of 146169 paths (35%), 12034 cached, 410.2 MB/s, ~6 s left"
 // redrawn in place on a terminal; cleared when done.
 class VerifyProgressLine {
@@ -104,18 +153,33 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   options.jobs = f.jobs;
   options.full = f.full;
   const std::string cache_path = CachePath(f);
-  std::string cache;
   std::vector<std::string> cache_warnings;
+  // Neither cache is held whole: the old one is read in pieces, the new one
+  // written in pieces to a temporary file renamed over the old at the end.
+  UniqueFd old_cache;
+  std::optional<CacheFileWriter> new_cache;
   if (!cache_path.empty()) {
-    options.cache = &cache;
     if (!f.full) {
-      auto blob = host.ReadFile(cache_path, kMaxCacheBytes);
-      if (blob.ok()) {
-        cache = std::move(blob).value();
-      } else if (blob.status().code() != StatusCode::kNotFound) {
-        cache_warnings.push_back("verification cache not read: " + blob.status().message());
+      auto fd = host.OpenAt(AT_FDCWD, cache_path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+      struct stat st;
+      if (!fd.ok()) {
+        if (fd.status().code() != StatusCode::kNotFound) {
+          cache_warnings.push_back("verification cache not read: " + fd.status().message());
+        }
+      } else if (Status s = host.Fstat(fd->get(), &st); !s.ok()) {
+        cache_warnings.push_back("verification cache not read: " + s.message());
+      } else if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxCacheBytes) {
+        cache_warnings.push_back("verification cache not read: " + cache_path +
+                                 ": not a regular file of at most " +
+                                 std::to_string(kMaxCacheBytes) + " bytes");
+      } else {
+        old_cache = std::move(fd).value();
+        options.cache_fd = old_cache.get();
+        options.cache_size = static_cast<uint64_t>(st.st_size);
       }
     }
+    new_cache.emplace(host, cache_path);
+    options.cache_sink = [&](std::string_view piece) { return new_cache->Write(piece); };
   }
   std::optional<VerifyProgressLine> progress;
   if (tty) {
@@ -124,16 +188,13 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   }
   auto report = packages::VerifyOwnedFiles(host, root, db->files, options);
   if (progress) progress->Done();
-  if (!report.ok()) return Error(err, report.status());
-  if (!cache_path.empty()) {
-    const size_t slash = cache_path.rfind('/');
-    Status saved;
-    if (slash != std::string::npos && slash > 0) {
-      saved = MakeDirs(host, cache_path.substr(0, slash), 0755);
-    }
-    if (saved.ok()) {
-      saved = host.WriteFileAtomic(cache_path, cache, 0600);
-    }
+  old_cache = UniqueFd();
+  if (!report.ok()) {
+    if (new_cache) new_cache->Abandon();
+    return Error(err, report.status());
+  }
+  if (new_cache) {
+    Status saved = new_cache->Commit();
     if (!saved.ok()) cache_warnings.push_back("verification cache not saved: " + saved.message());
   }
   for (std::string& w : cache_warnings) report->warnings.push_back(std::move(w));

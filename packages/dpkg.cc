@@ -282,35 +282,46 @@ std::string InfoFile(const FilesContext& cx, const Package& pkg, std::string_vie
   return cx.info_names.count(plain) != 0 ? std::string(kInfoDir) + "/" + plain : std::string();
 }
 
-// One md5sums entry of a package, pointing into the file's text.
+// One md5sums entry of a package: its path as an offset into the file's
+// text (relative, as ParseMd5sumsLine gives it) and its raw digest.
 struct Md5Entry {
-  std::string_view path;  // relative, as in ParseMd5sumsLine
-  uint32_t line = 0;      // order in the file
+  uint32_t off = 0, len = 0;
+  uint32_t line = 0;  // order in the file
   char md5[16];
 };
 
-// Reads one package's .md5sums and .list (or, without a .list, its md5sums
-// and conffiles) into `chunk`. Runs on a worker thread: the lookups are
-// binary searches in vectors of views into the files' text, not maps of
-// copied strings.
+// Reads one package's .list and .md5sums (or, without a .list, its md5sums
+// and conffiles) into `chunk`. Runs on a worker thread. The .list text,
+// read into a buffer of its exact size, becomes the chunk's path arena
+// as is (rows point at its lines; no second copy). Lookups are binary
+// searches in a sorted vector of offsets, not maps of copied strings.
 Status ReadPackageFiles(const FilesContext& cx, const DpkgStanza& st, uint32_t index,
                         FileTable::Chunk* chunk) {
   const Package& pkg = st.package;
   chunk->package = pkg.name;
   chunk->package_index = index;
-  std::optional<std::string> md5_text, list_text;
+  std::optional<std::string> list_text, md5_text;
   std::string list_rel;
+  if (std::string rel = InfoFile(cx, pkg, "list"); !rel.empty()) {
+    DW_ASSIGN_OR_RETURN(list_text, ReadDbFileSized(cx.host, cx.root, rel));
+    list_rel = std::move(rel);
+  }
   std::vector<Md5Entry> md5s;
   if (std::string rel = InfoFile(cx, pkg, "md5sums"); !rel.empty()) {
-    DW_ASSIGN_OR_RETURN(md5_text, ReadDbFile(cx.host, cx.root, rel));
+    DW_ASSIGN_OR_RETURN(md5_text, ReadDbFileSized(cx.host, cx.root, rel));
     if (md5_text) {
-      md5s.reserve(static_cast<size_t>(std::count(md5_text->begin(), md5_text->end(), '\n')) + 1);
+      const size_t lines =
+          static_cast<size_t>(std::count(md5_text->begin(), md5_text->end(), '\n'));
+      chunk->digests.reserve((lines + 1) * 16);
+      md5s.reserve(lines + 1);
+      const char* base = md5_text->data();
       DW_RETURN_IF_ERROR(ForEachLine(*md5_text, [&](std::string_view line, int n) -> Status {
         Md5sumsLine m;
         DW_RETURN_IF_ERROR(ParseMd5sumsLine(line, rel, n, &m));
         if (m.path.empty()) return Status::Ok();
         Md5Entry e;
-        e.path = m.path;
+        e.off = static_cast<uint32_t>(m.path.data() - base);
+        e.len = static_cast<uint32_t>(m.path.size());
         e.line = static_cast<uint32_t>(md5s.size());
         std::memcpy(e.md5, m.md5, sizeof e.md5);
         md5s.push_back(e);
@@ -318,16 +329,21 @@ Status ReadPackageFiles(const FilesContext& cx, const DpkgStanza& st, uint32_t i
       }));
     }
   }
-  // Sorted by path; among equal paths the first line wins, as dpkg reads them.
-  std::vector<Md5Entry> by_path = md5s;
-  std::stable_sort(by_path.begin(), by_path.end(),
-                   [](const Md5Entry& a, const Md5Entry& b) { return a.path < b.path; });
+  auto md5_path = [&](const Md5Entry& e) {
+    return std::string_view(md5_text->data() + e.off, e.len);
+  };
+  // By path; among equal paths the first line wins, as dpkg reads them.
+  std::sort(md5s.begin(), md5s.end(), [&](const Md5Entry& a, const Md5Entry& b) {
+    const int c = md5_path(a).compare(md5_path(b));
+    return c != 0 ? c < 0 : a.line < b.line;
+  });
   auto find_md5 = [&](std::string_view abs) -> const Md5Entry* {
     if (!abs.starts_with('/')) return nullptr;
     std::string_view rel = abs.substr(1);
-    auto it = std::lower_bound(by_path.begin(), by_path.end(), rel,
-                               [](const Md5Entry& e, std::string_view p) { return e.path < p; });
-    return it != by_path.end() && it->path == rel ? &*it : nullptr;
+    auto it =
+        std::lower_bound(md5s.begin(), md5s.end(), rel,
+                         [&](const Md5Entry& e, std::string_view p) { return md5_path(e) < p; });
+    return it != md5s.end() && md5_path(*it) == rel ? &*it : nullptr;
   };
   auto find_conffile = [&](std::string_view path, bool retired) -> const DpkgConffile* {
     // The last line of a path counts, as in a map keyed by it.
@@ -337,8 +353,10 @@ Status ReadPackageFiles(const FilesContext& cx, const DpkgStanza& st, uint32_t i
     }
     return found;
   };
-  auto emit = [&](std::string_view path) {
-    if (find_conffile(path, /*retired=*/true) != nullptr) return;
+  // Adds the row of `path`; `arena_off` is where it already lies in
+  // chunk->paths, or npos to append it.
+  auto emit = [&](std::string_view path, size_t arena_off) {
+    if (!st.conffiles.empty() && find_conffile(path, /*retired=*/true) != nullptr) return;
     std::string_view stored = path;
     if (!cx.diversions.empty()) {
       auto it = std::lower_bound(
@@ -346,51 +364,80 @@ Status ReadPackageFiles(const FilesContext& cx, const DpkgStanza& st, uint32_t i
           [](const DpkgDiversion& d, std::string_view p) { return std::string_view(d.from) < p; });
       if (it != cx.diversions.end() && it->from == path && it->package != pkg.name) {
         stored = it->to;
+        arena_off = std::string::npos;
       }
     }
-    const DpkgConffile* conf = find_conffile(path, /*retired=*/false);
+    const DpkgConffile* conf =
+        st.conffiles.empty() ? nullptr : find_conffile(path, /*retired=*/false);
     const uint8_t flags = conf != nullptr ? FileTable::kConffile : 0;
+    DigestAlgo algo = DigestAlgo::kNone;
+    std::string_view digest;
+    uint8_t rule = FileTable::kRuleDpkgList;
     if (const Md5Entry* h = find_md5(path); h != nullptr) {
-      chunk->Add(stored, DigestAlgo::kMd5, std::string_view(h->md5, sizeof h->md5), flags,
-                 FileTable::kRuleDpkgMd5sums);
+      algo = DigestAlgo::kMd5;
+      digest = std::string_view(h->md5, sizeof h->md5);
+      rule = FileTable::kRuleDpkgMd5sums;
     } else if (conf != nullptr && !conf->md5.empty()) {
-      chunk->Add(stored, DigestAlgo::kMd5, conf->md5.bytes, flags, FileTable::kRuleDpkgConffiles);
+      algo = DigestAlgo::kMd5;
+      digest = conf->md5.bytes;
+      rule = FileTable::kRuleDpkgConffiles;
+    }
+    if (arena_off == std::string::npos) {
+      chunk->Add(stored, algo, digest, flags, rule);
     } else {
-      chunk->Add(stored, DigestAlgo::kNone, {}, flags, FileTable::kRuleDpkgList);
+      chunk->AddInPlace(static_cast<uint32_t>(arena_off), static_cast<uint32_t>(stored.size()),
+                        algo, digest, flags, rule);
     }
   };
 
-  if (std::string rel = InfoFile(cx, pkg, "list"); !rel.empty()) {
-    DW_ASSIGN_OR_RETURN(list_text, ReadDbFile(cx.host, cx.root, rel));
-    list_rel = std::move(rel);
-  }
   if (list_text) {
-    // Sized once: the paths are the text less its newlines.
-    chunk->paths.reserve(list_text->size());
+    chunk->paths = std::move(*list_text);
+    list_text.reset();
     chunk->rows.reserve(
-        static_cast<size_t>(std::count(list_text->begin(), list_text->end(), '\n')) + 1);
-    chunk->digests.reserve(md5s.size() * 16);
-    return ForEachLine(*list_text, [&](std::string_view line, int n) -> Status {
-      if (line.empty()) return Status::Ok();
+        static_cast<size_t>(std::count(chunk->paths.begin(), chunk->paths.end(), '\n')) + 1);
+    // Rows are added while the arena is walked; a diverted path is appended
+    // behind the text, which may move the buffer but not the offsets.
+    const size_t text_size = chunk->paths.size();
+    int n = 0;
+    for (size_t pos = 0; pos < text_size;) {
+      size_t end = chunk->paths.find('\n', pos);
+      if (end == std::string::npos || end > text_size) end = text_size;
+      ++n;
+      const std::string_view line = std::string_view(chunk->paths).substr(pos, end - pos);
+      const size_t line_off = pos;
+      pos = end + 1;
+      if (line.empty()) continue;
       if (!line.starts_with('/')) {
         return LineError(list_rel, n, "path '" + std::string(line) + "' is not absolute");
       }
       std::string_view p = NormalizeListView(line);
-      if (p != "/") emit(p);
-      return Status::Ok();
-    });
+      if (p == "/") continue;
+      // Copied: emit may append to (and so move) the arena p points into.
+      if (cx.diversions.empty()) {
+        emit(p, line_off);
+      } else {
+        std::string copy(p);
+        emit(copy, line_off);
+      }
+    }
+    return Status::Ok();
   }
   // No .list: the md5sums in file order (each path once), then conffiles
   // without an md5sums line.
+  std::vector<Md5Entry> by_line;
+  for (size_t i = 0; i < md5s.size(); ++i) {
+    if (i == 0 || md5_path(md5s[i]) != md5_path(md5s[i - 1])) by_line.push_back(md5s[i]);
+  }
+  std::sort(by_line.begin(), by_line.end(),
+            [](const Md5Entry& a, const Md5Entry& b) { return a.line < b.line; });
   std::string abs;
-  for (const Md5Entry& e : md5s) {
+  for (const Md5Entry& e : by_line) {
     abs = "/";
-    abs += e.path;
-    if (find_md5(abs)->line != e.line) continue;  // a repeated path
-    emit(abs);
+    abs += md5_path(e);
+    emit(abs, std::string::npos);
   }
   for (const DpkgConffile& c : st.conffiles) {
-    if (find_md5(c.path) == nullptr) emit(c.path);
+    if (find_md5(c.path) == nullptr) emit(c.path, std::string::npos);
   }
   return Status::Ok();
 }

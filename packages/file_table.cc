@@ -18,6 +18,19 @@ void FileTable::Chunk::Add(std::string_view path, DigestAlgo algo, std::string_v
   rows.push_back(r);
 }
 
+void FileTable::Chunk::AddInPlace(uint32_t off, uint32_t len, DigestAlgo algo,
+                                  std::string_view digest, uint8_t flags, uint8_t rule) {
+  Row r;
+  r.path_off = off;
+  r.path_len = len;
+  r.digest_off = static_cast<uint32_t>(digests.size());
+  r.algo = algo;
+  r.flags = flags;
+  r.rule = rule;
+  if (algo != DigestAlgo::kNone) digests.append(digest.substr(0, DigestAlgoSize(algo)));
+  rows.push_back(r);
+}
+
 FileTable::FileTable()
     : rules_{"dpkg md5sums", "dpkg conffiles", "dpkg list", "apk installed", "rpm filedigests"} {}
 

@@ -85,6 +85,9 @@ class FileTable {
     // with kNone).
     void Add(std::string_view path, DigestAlgo algo, std::string_view digest, uint8_t flags,
              uint8_t rule);
+    // Appends a file whose path already lies in `paths` at [off, off+len).
+    void AddInPlace(uint32_t off, uint32_t len, DigestAlgo algo, std::string_view digest,
+                    uint8_t flags, uint8_t rule);
     std::string_view path(uint32_t row) const {
       return std::string_view(paths).substr(rows[row].path_off, rows[row].path_len);
     }

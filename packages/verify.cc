@@ -1,6 +1,7 @@
 #include "packages/verify.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -439,24 +440,29 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const
   // paths says little.
   shared.last_progress_ns = host.MonotonicNs();
   if (options.progress) shared.progress = &options.progress;
+  const bool keep_cache = options.cache != nullptr || options.cache_sink != nullptr;
   std::vector<Slot> slots;
-  if (options.cache != nullptr) {
+  if (keep_cache) {
     slots.resize(groups.size());
     shared.slots = &slots;
   }
-  if (options.cache != nullptr && !options.full && !options.cache->empty()) {
+  const bool have_blob = options.cache != nullptr && !options.cache->empty();
+  if (keep_cache && !options.full && (have_blob || options.cache_fd >= 0)) {
     // Both the rows and the groups are in path order: one merge.
-    auto reader = CacheReader::Open(*options.cache, root);
+    auto reader = have_blob
+                      ? CacheReader::Open(*options.cache, root)
+                      : CacheReader::OpenFile(host, options.cache_fd, options.cache_size, root);
     if (!reader.ok()) {
       report.warnings.push_back("verification cache: " + reader.status().message() +
                                 "; every file is read");
     } else {
       CacheRow row;
       size_t k = 0;
+      // Read to the end even past the last group: a streamed cache's
+      // checksum is known only there.
       while (reader->Next(&row)) {
         while (k < groups.size() && group_path(k) < row.path) ++k;
-        if (k == groups.size()) break;
-        if (group_path(k) != row.path) continue;
+        if (k == groups.size() || group_path(k) != row.path) continue;
         if (row.digest.size() > kMaxCachedDigest) continue;
         Slot& slot = slots[k];
         slot.dev = row.dev;
@@ -487,6 +493,10 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const
   // The rows are in the slots now; the blob's memory is not needed while
   // files are read (it is about as large as the new one to be written).
   if (options.cache != nullptr) std::string().swap(*options.cache);
+  // What the database readers and the old blob left free goes back to the
+  // kernel before the workers (and their malloc arenas) start: the peak RSS
+  // is what `packages verify` is judged by.
+  ::malloc_trim(0);
 
   auto report_progress = [&](bool force) {
     if (shared.progress == nullptr) return;
@@ -527,10 +537,11 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const
   }
   report_progress(true);
 
-  if (options.cache != nullptr) {
+  if (keep_cache) {
     size_t rows = 0;
     for (const Slot& slot : slots) rows += slot.algo != DigestAlgo::kNone;
-    CacheWriter writer(root, rows);
+    CacheWriter writer =
+        options.cache_sink ? CacheWriter(root, options.cache_sink) : CacheWriter(root, rows);
     for (size_t k = 0; k < groups.size(); ++k) {
       const Slot& slot = slots[k];
       if (slot.algo == DigestAlgo::kNone) continue;
@@ -559,7 +570,8 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const
       (void)writer.Add(row);
     }
     std::vector<Slot>().swap(slots);
-    *options.cache = writer.Finish();
+    std::string blob = writer.Finish();
+    if (options.cache != nullptr) *options.cache = std::move(blob);
   }
 
   for (Verifier::Output& o : outputs) {

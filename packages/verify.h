@@ -36,6 +36,7 @@
 #include "core/status.h"
 #include "packages/digest.h"
 #include "packages/package.h"
+#include "packages/verify_cache.h"
 
 namespace driftwatch::packages {
 
@@ -75,6 +76,14 @@ struct VerifyOptions {
   // Out: this run's blob, a row for every settled regular file whose digest
   // is known (read now or taken from the cache).
   std::string* cache = nullptr;
+  // The same without holding either blob (what `packages verify` uses): the
+  // previous run's cache is read in pieces from cache_fd (borrowed; a
+  // regular file of cache_size bytes; -1 for none) and this run's is
+  // streamed to cache_sink. A cache is kept when `cache` or cache_sink is
+  // set; the caller learns of a failed write from its sink.
+  int cache_fd = -1;
+  uint64_t cache_size = 0;
+  CacheSink cache_sink;
   // Ignore the cache's rows and read every file (`--full`); the cache is
   // still written.
   bool full = false;
