@@ -38,14 +38,16 @@ Result<std::optional<std::string>> ReadDbFileSized(Host& host, const std::string
     return Status::ResourceExhausted(path + ": larger than " + std::to_string(kMaxDbFileBytes) +
                                      " bytes");
   }
-  std::string out(static_cast<size_t>(st.st_size), '\0');
+  // One byte more than the file: the read that finds the end then needs
+  // no room of its own (growing a std::string doubles its capacity).
+  std::string out(static_cast<size_t>(st.st_size) + 1, '\0');
   size_t got = 0;
   for (;;) {
     if (got == out.size()) {
       // Grown since the fstat: read on in small steps.
-      if (out.size() >= kMaxDbFileBytes) {
-        return Status::ResourceExhausted(path + ": larger than " + std::to_string(kMaxDbFileBytes) +
-                                         " bytes");
+      if (out.size() > kMaxDbFileBytes) {
+        return Status::ResourceExhausted(path + ": larger than " +
+                                         std::to_string(kMaxDbFileBytes) + " bytes");
       }
       out.resize(out.size() + 4096);
     }
