@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "packages/installed.h"
 #include "packages/verify.h"
+#include "packages/verify_cache_file.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -24,10 +25,6 @@ int Error(std::ostream& err, const Status& s) {
   err << "driftwatch: " << s.message() << "\n";
   return kExitError;
 }
-
-// A cache file larger than this is not read (about 60 bytes a file are
-// expected: a whole distribution stays far below).
-constexpr size_t kMaxCacheBytes = 256 << 20;
 
 struct PackagesFlags {
   std::string root = "/";
@@ -45,62 +42,10 @@ struct PackagesFlags {
 std::string CachePath(const PackagesFlags& f) {
   if (f.no_cache) return "";
   if (!f.cache.empty()) return f.cache;
-  if (f.root != "/") return "";
-  std::string dir = "/var/lib/driftwatch";
-  if (const char* db = std::getenv("DRIFTWATCH_DB"); db != nullptr && *db != '\0') {
-    std::string p = db;
-    size_t slash = p.rfind('/');
-    dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
-  }
-  return dir + "/packages-verify.cache";
+  std::string db = "/var/lib/driftwatch/agent.db";
+  if (const char* env = std::getenv("DRIFTWATCH_DB"); env != nullptr && *env != '\0') db = env;
+  return packages::DefaultVerifyCachePath(f.root, db);
 }
-
-// Writes a file in pieces beside `path` and renames it over `path` at the
-// end (as Host::WriteFileAtomic does for a whole string): readers see the
-// old cache or the new, never a part. Mode 0600 (OpenAt's for new files).
-class CacheFileWriter {
- public:
-  CacheFileWriter(Host& host, std::string path) : host_(host), path_(std::move(path)) {}
-  ~CacheFileWriter() { Abandon(); }
-
-  Status Write(std::string_view piece) {
-    if (!status_.ok()) return status_;
-    if (!fd_.valid()) {
-      const size_t slash = path_.rfind('/');
-      if (slash != std::string::npos && slash > 0) {
-        status_ = MakeDirs(host_, path_.substr(0, slash), 0755);
-        if (!status_.ok()) return status_;
-      }
-      tmp_ = path_ + ".tmp." + std::to_string(::getpid());
-      (void)host_.Remove(tmp_);  // left by a run that was killed
-      auto fd = host_.OpenAt(AT_FDCWD, tmp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
-      if (!fd.ok()) return status_ = fd.status();
-      fd_ = std::move(fd).value();
-    }
-    return status_ = host_.Write(fd_.get(), piece);
-  }
-  // Syncs and renames; a writer that never got a piece writes nothing.
-  Status Commit() {
-    if (status_.ok() && fd_.valid()) status_ = host_.Fsync(fd_.get());
-    fd_ = UniqueFd();
-    if (status_.ok() && !tmp_.empty()) status_ = host_.Rename(tmp_, path_);
-    if (status_.ok()) tmp_.clear();
-    Abandon();
-    return status_;
-  }
-  void Abandon() {
-    fd_ = UniqueFd();
-    if (!tmp_.empty()) (void)host_.Remove(tmp_);
-    tmp_.clear();
-  }
-
- private:
-  Host& host_;
-  std::string path_;
-  std::string tmp_;
-  UniqueFd fd_;
-  Status status_;
-};
 
 // "verifying: 51234 of 146169 paths (35%), 12034 cached, 410.2 MB/s, ~6 s left"
 // redrawn in place on a terminal; cleared when done.
@@ -152,52 +97,14 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   packages::VerifyOptions options;
   options.jobs = f.jobs;
   options.full = f.full;
-  const std::string cache_path = CachePath(f);
-  std::vector<std::string> cache_warnings;
-  // Neither cache is held whole: the old one is read in pieces, the new one
-  // written in pieces to a temporary file renamed over the old at the end.
-  UniqueFd old_cache;
-  std::optional<CacheFileWriter> new_cache;
-  if (!cache_path.empty()) {
-    if (!f.full) {
-      auto fd = host.OpenAt(AT_FDCWD, cache_path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-      struct stat st;
-      if (!fd.ok()) {
-        if (fd.status().code() != StatusCode::kNotFound) {
-          cache_warnings.push_back("verification cache not read: " + fd.status().message());
-        }
-      } else if (Status s = host.Fstat(fd->get(), &st); !s.ok()) {
-        cache_warnings.push_back("verification cache not read: " + s.message());
-      } else if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxCacheBytes) {
-        cache_warnings.push_back("verification cache not read: " + cache_path +
-                                 ": not a regular file of at most " +
-                                 std::to_string(kMaxCacheBytes) + " bytes");
-      } else {
-        old_cache = std::move(fd).value();
-        options.cache_fd = old_cache.get();
-        options.cache_size = static_cast<uint64_t>(st.st_size);
-      }
-    }
-    new_cache.emplace(host, cache_path);
-    options.cache_sink = [&](std::string_view piece) { return new_cache->Write(piece); };
-  }
   std::optional<VerifyProgressLine> progress;
   if (tty) {
     progress.emplace(err);
     options.progress = [&](const packages::VerifyProgress& p) { progress->Update(p); };
   }
-  auto report = packages::VerifyOwnedFiles(host, root, db->files, options);
+  auto report = packages::VerifyWithCacheFile(host, root, db->files, options, CachePath(f));
   if (progress) progress->Done();
-  old_cache = UniqueFd();
-  if (!report.ok()) {
-    if (new_cache) new_cache->Abandon();
-    return Error(err, report.status());
-  }
-  if (new_cache) {
-    Status saved = new_cache->Commit();
-    if (!saved.ok()) cache_warnings.push_back("verification cache not saved: " + saved.message());
-  }
-  for (std::string& w : cache_warnings) report->warnings.push_back(std::move(w));
+  if (!report.ok()) return Error(err, report.status());
   if (json) {
     out << VerifyJson(root, *db, *report);
   } else {

@@ -46,8 +46,8 @@ Result<std::optional<std::string>> ReadDbFileSized(Host& host, const std::string
     if (got == out.size()) {
       // Grown since the fstat: read on in small steps.
       if (out.size() > kMaxDbFileBytes) {
-        return Status::ResourceExhausted(path + ": larger than " +
-                                         std::to_string(kMaxDbFileBytes) + " bytes");
+        return Status::ResourceExhausted(path + ": larger than " + std::to_string(kMaxDbFileBytes) +
+                                         " bytes");
       }
       out.resize(out.size() + 4096);
     }

@@ -14,6 +14,7 @@
 #include "packages/installed.h"
 #include "packages/root_dir.h"
 #include "packages/verify_cache.h"
+#include "packages/verify_cache_file.h"
 
 namespace driftwatch::packages {
 namespace {
@@ -624,14 +625,16 @@ Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string
                                                    std::vector<std::string>* warnings) {
   VerifyOptions options;
   options.jobs = jobs;
-  return VerifyPackageFiles(host, root, options, warnings);
+  return VerifyPackageFiles(host, root, options, "", warnings);
 }
 
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
                                                    const VerifyOptions& options,
+                                                   const std::string& cache_path,
                                                    std::vector<std::string>* warnings) {
   DW_ASSIGN_OR_RETURN(PackageDb db, ReadPackageDb(host, root, /*with_files=*/true));
-  DW_ASSIGN_OR_RETURN(VerifyReport report, VerifyOwnedFiles(host, root, db.files, options));
+  DW_ASSIGN_OR_RETURN(VerifyReport report,
+                      VerifyWithCacheFile(host, root, db.files, options, cache_path));
   std::vector<DriftEvent> events;
   events.reserve(report.findings.size());
   for (const FileFinding& f : report.findings) {

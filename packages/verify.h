@@ -120,10 +120,11 @@ DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding);
 // appended to *warnings when given.
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
                                                    std::vector<std::string>* warnings = nullptr);
-// The same with a verification cache (options.cache in and out, as for
-// VerifyOwnedFiles).
+// The same with options and the verification cache file `cache_path`
+// ("" for none; see verify_cache_file.h).
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
                                                    const VerifyOptions& options,
+                                                   const std::string& cache_path,
                                                    std::vector<std::string>* warnings = nullptr);
 
 }  // namespace driftwatch::packages
