@@ -17,6 +17,7 @@
 #include "packages/installed.h"
 #include "packages/package.h"
 #include "packages/verify.h"
+#include "packages/verify_cache_file.h"
 #include "rules/policy.h"
 
 namespace driftwatch::agent {
@@ -167,8 +168,19 @@ Status AddPackageDrift(Session& s, const CheckOptions& options, const SnapshotRo
   }
   for (DriftEvent& e : pkg_events) result->events.push_back(std::move(e));
   if (options.verify_packages) {
+    // Re-verifying an unchanged host reads no package file: digests come
+    // from the verification cache wherever a file's stat tuple is unchanged.
+    std::string cache = options.package_cache;
+    if (cache.empty()) {
+      cache = packages::DefaultVerifyCachePath(
+          options.root, options.db_path.empty() ? DefaultDbPath() : options.db_path);
+    } else if (cache == "-") {
+      cache.clear();
+    }
+    packages::VerifyOptions verify;
+    verify.jobs = options.jobs;
     auto findings =
-        packages::VerifyPackageFiles(s.host, options.root, options.jobs, &result->warnings);
+        packages::VerifyPackageFiles(s.host, options.root, verify, cache, &result->warnings);
     if (!findings.ok()) return findings.status().WithContext("package verification");
     for (DriftEvent& e : *findings) result->events.push_back(std::move(e));
   }

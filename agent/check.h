@@ -59,6 +59,11 @@ struct CheckOptions {
   bool full = false;                           // re-read every file, ignoring the stat cache
   std::shared_ptr<ScanProgressSink> progress;  // optional: told how each scan goes
   bool verify_packages = false;                // also verify package-owned files (check only)
+  // The package verification cache for verify_packages (see
+  // packages/verify_cache_file.h): "" is the default (for root "/",
+  // packages-verify.cache beside the agent store, shared with `packages
+  // verify`; other roots none), "-" none.
+  std::string package_cache;
   // Check only: re-examine just these paths and their parents, and take
   // every other entry from the base snapshot. RunCheck walks everything
   // instead (saying why in CheckResult::walk) when the base snapshot is not

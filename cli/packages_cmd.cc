@@ -1,5 +1,7 @@
 #include "cli/packages_cmd.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include "core/hash.h"
 #include "packages/installed.h"
 #include "packages/verify.h"
+#include "packages/verify_cache_file.h"
 
 namespace driftwatch::cli {
 namespace {
@@ -22,10 +25,6 @@ int Error(std::ostream& err, const Status& s) {
   err << "driftwatch: " << s.message() << "\n";
   return kExitError;
 }
-
-// A cache file larger than this is not read (about 60 bytes a file are
-// expected: a whole distribution stays far below).
-constexpr size_t kMaxCacheBytes = 256 << 20;
 
 struct PackagesFlags {
   std::string root = "/";
@@ -43,14 +42,9 @@ struct PackagesFlags {
 std::string CachePath(const PackagesFlags& f) {
   if (f.no_cache) return "";
   if (!f.cache.empty()) return f.cache;
-  if (f.root != "/") return "";
-  std::string dir = "/var/lib/driftwatch";
-  if (const char* db = std::getenv("DRIFTWATCH_DB"); db != nullptr && *db != '\0') {
-    std::string p = db;
-    size_t slash = p.rfind('/');
-    dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
-  }
-  return dir + "/packages-verify.cache";
+  std::string db = "/var/lib/driftwatch/agent.db";
+  if (const char* env = std::getenv("DRIFTWATCH_DB"); env != nullptr && *env != '\0') db = env;
+  return packages::DefaultVerifyCachePath(f.root, db);
 }
 
 // "verifying: 51234 of 146169 paths (35%), 12034 cached, 410.2 MB/s, ~6 s left"
@@ -103,40 +97,14 @@ int Packages(const PackagesFlags& f, bool verify, bool tty, Host& host, std::ost
   packages::VerifyOptions options;
   options.jobs = f.jobs;
   options.full = f.full;
-  const std::string cache_path = CachePath(f);
-  std::string cache;
-  std::vector<std::string> cache_warnings;
-  if (!cache_path.empty()) {
-    options.cache = &cache;
-    if (!f.full) {
-      auto blob = host.ReadFile(cache_path, kMaxCacheBytes);
-      if (blob.ok()) {
-        cache = std::move(blob).value();
-      } else if (blob.status().code() != StatusCode::kNotFound) {
-        cache_warnings.push_back("verification cache not read: " + blob.status().message());
-      }
-    }
-  }
   std::optional<VerifyProgressLine> progress;
   if (tty) {
     progress.emplace(err);
     options.progress = [&](const packages::VerifyProgress& p) { progress->Update(p); };
   }
-  auto report = packages::VerifyOwnedFiles(host, root, db->files, options);
+  auto report = packages::VerifyWithCacheFile(host, root, db->files, options, CachePath(f));
   if (progress) progress->Done();
   if (!report.ok()) return Error(err, report.status());
-  if (!cache_path.empty()) {
-    const size_t slash = cache_path.rfind('/');
-    Status saved;
-    if (slash != std::string::npos && slash > 0) {
-      saved = MakeDirs(host, cache_path.substr(0, slash), 0755);
-    }
-    if (saved.ok()) {
-      saved = host.WriteFileAtomic(cache_path, cache, 0600);
-    }
-    if (!saved.ok()) cache_warnings.push_back("verification cache not saved: " + saved.message());
-  }
-  for (std::string& w : cache_warnings) report->warnings.push_back(std::move(w));
   if (json) {
     out << VerifyJson(root, *db, *report);
   } else {

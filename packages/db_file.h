@@ -25,6 +25,12 @@ std::string UnderRoot(const std::string& root, std::string_view rel);
 Result<std::optional<std::string>> ReadDbFile(Host& host, const std::string& root,
                                               std::string_view rel);
 
+// The same, reading into a string sized once from the file's size (through
+// OpenAt, Fstat and Read): a string grown while reading holds up to twice
+// the file, and the largest dpkg info files are several MB.
+Result<std::optional<std::string>> ReadDbFileSized(Host& host, const std::string& root,
+                                                   std::string_view rel);
+
 // kCorruption "<source>:<line>: <what>".
 Status LineError(std::string_view source, int line, std::string_view what);
 

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
-#include <unordered_map>
+#include <atomic>
+#include <cstring>
+#include <thread>
 #include <unordered_set>
 
 #include "packages/db_file.h"
@@ -109,11 +109,47 @@ Status FinishStanza(StanzaBuilder* b, std::string_view source, std::vector<DpkgS
   return Status::Ok();
 }
 
-std::string NormalizeListPath(std::string_view p) {
-  std::string out(p);
-  while (out.size() > 1 && out.ends_with("/.")) out.resize(out.size() - 2);
-  while (out.size() > 1 && out.ends_with('/')) out.pop_back();
-  return out.empty() ? "/" : out;
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// One md5sums line, without copies: the path relative to the root (leading
+// slashes removed; empty for an empty line) and the raw digest.
+struct Md5sumsLine {
+  std::string_view path;
+  char md5[16];
+};
+
+Status ParseMd5sumsLine(std::string_view line, std::string_view source, int n, Md5sumsLine* out) {
+  out->path = {};
+  if (line.empty()) return Status::Ok();
+  if (line.size() < 34 || line[32] != ' ') {
+    return LineError(source, n, "expected '<md5>  <path>', got '" + std::string(line) + "'");
+  }
+  for (size_t i = 0; i < 16; ++i) {
+    int hi = HexValue(line[2 * i]), lo = HexValue(line[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return LineError(source, n, "bad hex digest '" + std::string(line.substr(0, 32)) + "'");
+    }
+    out->md5[i] = static_cast<char>(hi << 4 | lo);
+  }
+  std::string_view path = line.substr(33);
+  while (!path.empty() && (path.front() == ' ' || path.front() == '*')) path.remove_prefix(1);
+  while (path.starts_with('/')) path.remove_prefix(1);
+  if (path.empty()) return LineError(source, n, "missing path");
+  out->path = path;
+  return Status::Ok();
+}
+
+// A .list line as dpkg means it: trailing "/." and "/" dropped; "/" for the
+// root.
+std::string_view NormalizeListView(std::string_view p) {
+  while (p.size() > 1 && p.ends_with("/.")) p.remove_suffix(2);
+  while (p.size() > 1 && p.ends_with('/')) p.remove_suffix(1);
+  return p.empty() ? std::string_view("/") : p;
 }
 
 }  // namespace
@@ -172,17 +208,11 @@ Result<std::vector<DpkgStanza>> ParseDpkgStatus(std::string_view text, std::stri
 Result<std::vector<DpkgFileHash>> ParseDpkgMd5sums(std::string_view text, std::string_view source) {
   std::vector<DpkgFileHash> out;
   Status s = ForEachLine(text, [&](std::string_view line, int n) -> Status {
-    if (line.empty()) return Status::Ok();
-    if (line.size() < 34 || line[32] != ' ') {
-      return LineError(source, n, "expected '<md5>  <path>', got '" + std::string(line) + "'");
-    }
-    auto md5 = FileDigest::FromHex(DigestAlgo::kMd5, line.substr(0, 32));
-    if (!md5.ok()) return LineError(source, n, md5.status().message());
-    std::string_view path = line.substr(33);
-    while (!path.empty() && (path.front() == ' ' || path.front() == '*')) path.remove_prefix(1);
-    while (path.starts_with('/')) path.remove_prefix(1);
-    if (path.empty()) return LineError(source, n, "missing path");
-    out.push_back({"/" + std::string(path), std::move(md5).value()});
+    Md5sumsLine m;
+    DW_RETURN_IF_ERROR(ParseMd5sumsLine(line, source, n, &m));
+    if (m.path.empty()) return Status::Ok();
+    out.push_back({"/" + std::string(m.path),
+                   FileDigest{DigestAlgo::kMd5, std::string(m.md5, sizeof m.md5)}});
     return Status::Ok();
   });
   DW_RETURN_IF_ERROR(s);
@@ -196,8 +226,8 @@ Result<std::vector<std::string>> ParseDpkgList(std::string_view text, std::strin
     if (!line.starts_with('/')) {
       return LineError(source, n, "path '" + std::string(line) + "' is not absolute");
     }
-    std::string p = NormalizeListPath(line);
-    if (p != "/") out.push_back(std::move(p));
+    std::string_view p = NormalizeListView(line);
+    if (p != "/") out.emplace_back(p);
     return Status::Ok();
   });
   DW_RETURN_IF_ERROR(s);
@@ -229,11 +259,197 @@ Result<std::vector<DpkgDiversion>> ParseDpkgDiversions(std::string_view text,
   return out;
 }
 
+namespace {
+
+constexpr unsigned kMaxReaderThreads = 8;
+
+// What the reading of every package's files shares (read-only).
+struct FilesContext {
+  Host& host;
+  const std::string& root;
+  const std::unordered_set<std::string>& info_names;
+  const std::vector<DpkgDiversion>& diversions;  // sorted by from
+};
+
+// info/<name>:<arch>.<ext> (multiarch) or info/<name>.<ext>, relative to the
+// root; empty when neither exists.
+std::string InfoFile(const FilesContext& cx, const Package& pkg, std::string_view ext) {
+  std::string qualified = pkg.name + ":" + pkg.architecture + "." + std::string(ext);
+  if (!pkg.architecture.empty() && cx.info_names.count(qualified) != 0) {
+    return std::string(kInfoDir) + "/" + qualified;
+  }
+  std::string plain = pkg.name + "." + std::string(ext);
+  return cx.info_names.count(plain) != 0 ? std::string(kInfoDir) + "/" + plain : std::string();
+}
+
+// One md5sums entry of a package: its path as an offset into the file's
+// text (relative, as ParseMd5sumsLine gives it) and its raw digest.
+struct Md5Entry {
+  uint32_t off = 0, len = 0;
+  uint32_t line = 0;  // order in the file
+  char md5[16];
+};
+
+// Reads one package's .list and .md5sums (or, without a .list, its md5sums
+// and conffiles) into `chunk`. Runs on a worker thread. The .list text,
+// read into a buffer of its exact size, becomes the chunk's path arena
+// as is (rows point at its lines; no second copy). Lookups are binary
+// searches in a sorted vector of offsets, not maps of copied strings.
+Status ReadPackageFiles(const FilesContext& cx, const DpkgStanza& st, uint32_t index,
+                        FileTable::Chunk* chunk) {
+  const Package& pkg = st.package;
+  chunk->package = pkg.name;
+  chunk->package_index = index;
+  std::optional<std::string> list_text, md5_text;
+  std::string list_rel;
+  if (std::string rel = InfoFile(cx, pkg, "list"); !rel.empty()) {
+    DW_ASSIGN_OR_RETURN(list_text, ReadDbFileSized(cx.host, cx.root, rel));
+    list_rel = std::move(rel);
+  }
+  std::vector<Md5Entry> md5s;
+  if (std::string rel = InfoFile(cx, pkg, "md5sums"); !rel.empty()) {
+    DW_ASSIGN_OR_RETURN(md5_text, ReadDbFileSized(cx.host, cx.root, rel));
+    if (md5_text) {
+      const size_t lines =
+          static_cast<size_t>(std::count(md5_text->begin(), md5_text->end(), '\n'));
+      chunk->digests.reserve((lines + 1) * 16);
+      md5s.reserve(lines + 1);
+      const char* base = md5_text->data();
+      DW_RETURN_IF_ERROR(ForEachLine(*md5_text, [&](std::string_view line, int n) -> Status {
+        Md5sumsLine m;
+        DW_RETURN_IF_ERROR(ParseMd5sumsLine(line, rel, n, &m));
+        if (m.path.empty()) return Status::Ok();
+        Md5Entry e;
+        e.off = static_cast<uint32_t>(m.path.data() - base);
+        e.len = static_cast<uint32_t>(m.path.size());
+        e.line = static_cast<uint32_t>(md5s.size());
+        std::memcpy(e.md5, m.md5, sizeof e.md5);
+        md5s.push_back(e);
+        return Status::Ok();
+      }));
+    }
+  }
+  auto md5_path = [&](const Md5Entry& e) {
+    return std::string_view(md5_text->data() + e.off, e.len);
+  };
+  // By path; among equal paths the first line wins, as dpkg reads them.
+  std::sort(md5s.begin(), md5s.end(), [&](const Md5Entry& a, const Md5Entry& b) {
+    const int c = md5_path(a).compare(md5_path(b));
+    return c != 0 ? c < 0 : a.line < b.line;
+  });
+  auto find_md5 = [&](std::string_view abs) -> const Md5Entry* {
+    if (!abs.starts_with('/')) return nullptr;
+    std::string_view rel = abs.substr(1);
+    auto it =
+        std::lower_bound(md5s.begin(), md5s.end(), rel,
+                         [&](const Md5Entry& e, std::string_view p) { return md5_path(e) < p; });
+    return it != md5s.end() && md5_path(*it) == rel ? &*it : nullptr;
+  };
+  auto find_conffile = [&](std::string_view path, bool retired) -> const DpkgConffile* {
+    // The last line of a path counts, as in a map keyed by it.
+    const DpkgConffile* found = nullptr;
+    for (const DpkgConffile& c : st.conffiles) {
+      if ((c.obsolete || c.remove_on_upgrade) == retired && c.path == path) found = &c;
+    }
+    return found;
+  };
+  // Adds the row of `path`; `arena_off` is where it already lies in
+  // chunk->paths, or npos to append it.
+  auto emit = [&](std::string_view path, size_t arena_off) {
+    if (!st.conffiles.empty() && find_conffile(path, /*retired=*/true) != nullptr) return;
+    std::string_view stored = path;
+    if (!cx.diversions.empty()) {
+      auto it = std::lower_bound(
+          cx.diversions.begin(), cx.diversions.end(), path,
+          [](const DpkgDiversion& d, std::string_view p) { return std::string_view(d.from) < p; });
+      if (it != cx.diversions.end() && it->from == path && it->package != pkg.name) {
+        stored = it->to;
+        arena_off = std::string::npos;
+      }
+    }
+    const DpkgConffile* conf =
+        st.conffiles.empty() ? nullptr : find_conffile(path, /*retired=*/false);
+    const uint8_t flags = conf != nullptr ? FileTable::kConffile : 0;
+    DigestAlgo algo = DigestAlgo::kNone;
+    std::string_view digest;
+    uint8_t rule = FileTable::kRuleDpkgList;
+    if (const Md5Entry* h = find_md5(path); h != nullptr) {
+      algo = DigestAlgo::kMd5;
+      digest = std::string_view(h->md5, sizeof h->md5);
+      rule = FileTable::kRuleDpkgMd5sums;
+    } else if (conf != nullptr && !conf->md5.empty()) {
+      algo = DigestAlgo::kMd5;
+      digest = conf->md5.bytes;
+      rule = FileTable::kRuleDpkgConffiles;
+    }
+    if (arena_off == std::string::npos) {
+      chunk->Add(stored, algo, digest, flags, rule);
+    } else {
+      chunk->AddInPlace(static_cast<uint32_t>(arena_off), static_cast<uint32_t>(stored.size()),
+                        algo, digest, flags, rule);
+    }
+  };
+
+  if (list_text) {
+    chunk->paths = std::move(*list_text);
+    list_text.reset();
+    chunk->rows.reserve(
+        static_cast<size_t>(std::count(chunk->paths.begin(), chunk->paths.end(), '\n')) + 1);
+    // Rows are added while the arena is walked; a diverted path is appended
+    // behind the text, which may move the buffer but not the offsets.
+    const size_t text_size = chunk->paths.size();
+    int n = 0;
+    for (size_t pos = 0; pos < text_size;) {
+      size_t end = chunk->paths.find('\n', pos);
+      if (end == std::string::npos || end > text_size) end = text_size;
+      ++n;
+      const std::string_view line = std::string_view(chunk->paths).substr(pos, end - pos);
+      const size_t line_off = pos;
+      pos = end + 1;
+      if (line.empty()) continue;
+      if (!line.starts_with('/')) {
+        return LineError(list_rel, n, "path '" + std::string(line) + "' is not absolute");
+      }
+      std::string_view p = NormalizeListView(line);
+      if (p == "/") continue;
+      // Copied: emit may append to (and so move) the arena p points into.
+      if (cx.diversions.empty()) {
+        emit(p, line_off);
+      } else {
+        std::string copy(p);
+        emit(copy, line_off);
+      }
+    }
+    return Status::Ok();
+  }
+  // No .list: the md5sums in file order (each path once), then conffiles
+  // without an md5sums line.
+  std::vector<Md5Entry> by_line;
+  for (size_t i = 0; i < md5s.size(); ++i) {
+    if (i == 0 || md5_path(md5s[i]) != md5_path(md5s[i - 1])) by_line.push_back(md5s[i]);
+  }
+  std::sort(by_line.begin(), by_line.end(),
+            [](const Md5Entry& a, const Md5Entry& b) { return a.line < b.line; });
+  std::string abs;
+  for (const Md5Entry& e : by_line) {
+    abs = "/";
+    abs += md5_path(e);
+    emit(abs, std::string::npos);
+  }
+  for (const DpkgConffile& c : st.conffiles) {
+    if (find_md5(c.path) == nullptr) emit(c.path, std::string::npos);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<PackageDb> ReadDpkgDb(Host& host, const std::string& root, bool with_files) {
   PackageDb db;
   DW_ASSIGN_OR_RETURN(std::optional<std::string> status_text, ReadDbFile(host, root, kStatusFile));
   if (!status_text) return db;
   DW_ASSIGN_OR_RETURN(std::vector<DpkgStanza> stanzas, ParseDpkgStatus(*status_text, kStatusFile));
+  status_text.reset();
   stanzas.erase(
       std::remove_if(stanzas.begin(), stanzas.end(),
                      [](const DpkgStanza& s) { return s.package.status == "not-installed"; }),
@@ -251,102 +467,55 @@ Result<PackageDb> ReadDpkgDb(Host& host, const std::string& root, bool with_file
     auto dir = host.OpenAt(AT_FDCWD, UnderRoot(root, kInfoDir), O_RDONLY | O_DIRECTORY);
     if (dir.ok()) {
       DW_ASSIGN_OR_RETURN(std::vector<DirEntryName> names, host.ReadDir(dir->get()));
+      info_names.reserve(names.size());
       for (DirEntryName& e : names) info_names.insert(std::move(e.name));
     } else if (dir.status().code() != StatusCode::kNotFound) {
       return dir.status();
     }
   }
-  std::unordered_map<std::string, DpkgDiversion> diversions;
+  std::vector<DpkgDiversion> diversions;
   DW_ASSIGN_OR_RETURN(std::optional<std::string> div_text, ReadDbFile(host, root, kDiversionsFile));
   if (div_text) {
     DW_ASSIGN_OR_RETURN(std::vector<DpkgDiversion> list,
                         ParseDpkgDiversions(*div_text, kDiversionsFile));
-    for (DpkgDiversion& d : list) diversions[d.from] = std::move(d);
+    // The last diversion of a path wins, as a map keyed by it would keep.
+    std::stable_sort(list.begin(), list.end(), [](const DpkgDiversion& a, const DpkgDiversion& b) {
+      return a.from < b.from;
+    });
+    for (DpkgDiversion& d : list) {
+      if (!diversions.empty() && diversions.back().from == d.from) {
+        diversions.back() = std::move(d);
+      } else {
+        diversions.push_back(std::move(d));
+      }
+    }
   }
 
-  auto info_file = [&](const Package& pkg, std::string_view ext) -> std::string {
-    std::string qualified = pkg.name + ":" + pkg.architecture + "." + std::string(ext);
-    if (!pkg.architecture.empty() && info_names.count(qualified) != 0) return qualified;
-    std::string plain = pkg.name + "." + std::string(ext);
-    return info_names.count(plain) != 0 ? plain : std::string();
+  // The packages' .list and .md5sums files are independent: they are read
+  // and parsed on worker threads, each package into a chunk of its own that
+  // the table then takes over whole (no second copy of the list).
+  const FilesContext cx{host, root, info_names, diversions};
+  std::vector<FileTable::Chunk> chunks(stanzas.size());
+  std::vector<Status> errors(stanzas.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < stanzas.size(); i = next.fetch_add(1)) {
+      errors[i] = ReadPackageFiles(cx, stanzas[i], static_cast<uint32_t>(i), &chunks[i]);
+    }
   };
-  // The file list is most of the memory verification needs: counting the
-  // .list lines first (a cheap extra read of small files) lets it be
-  // allocated once instead of doubling, which at ~170,000 files peaked at
-  // three times its final size.
-  size_t expected_files = 0;
-  for (const DpkgStanza& st : stanzas) {
-    expected_files += st.conffiles.size();
-    if (std::string name = info_file(st.package, "list"); !name.empty()) {
-      auto text = ReadDbFile(host, root, std::string(kInfoDir) + "/" + name);
-      if (text.ok() && *text)
-        expected_files += static_cast<size_t>(std::count((*text)->begin(), (*text)->end(), '\n'));
-    }
+  const unsigned threads =
+      std::min({kMaxReaderThreads, std::max(1u, std::thread::hardware_concurrency()),
+                static_cast<unsigned>(std::max<size_t>(1, stanzas.size() / 16))});
+  if (threads <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (std::thread& t : pool) t.join();
   }
-  db.files.reserve(expected_files);
-
   for (size_t i = 0; i < stanzas.size(); ++i) {
-    const DpkgStanza& st = stanzas[i];
-    const Package& pkg = st.package;
-    auto info_file_of = [&](std::string_view ext) { return info_file(pkg, ext); };
-    std::unordered_map<std::string, FileDigest> md5s;
-    std::vector<std::string> md5_order;
-    if (std::string name = info_file_of("md5sums"); !name.empty()) {
-      std::string rel = std::string(kInfoDir) + "/" + name;
-      DW_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadDbFile(host, root, rel));
-      if (text) {
-        DW_ASSIGN_OR_RETURN(std::vector<DpkgFileHash> hashes, ParseDpkgMd5sums(*text, rel));
-        for (DpkgFileHash& h : hashes) {
-          if (md5s.emplace(h.path, h.md5).second) md5_order.push_back(h.path);
-        }
-      }
-    }
-    std::unordered_map<std::string, const DpkgConffile*> conffiles;
-    std::set<std::string> retired;  // obsolete or remove-on-upgrade
-    for (const DpkgConffile& c : st.conffiles) {
-      if (c.obsolete || c.remove_on_upgrade) {
-        retired.insert(c.path);
-      } else {
-        conffiles[c.path] = &c;
-      }
-    }
-    std::vector<std::string> paths;
-    bool have_list = false;
-    if (std::string name = info_file_of("list"); !name.empty()) {
-      std::string rel = std::string(kInfoDir) + "/" + name;
-      DW_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadDbFile(host, root, rel));
-      if (text) {
-        DW_ASSIGN_OR_RETURN(paths, ParseDpkgList(*text, rel));
-        have_list = true;
-      }
-    }
-    if (!have_list) {
-      paths = md5_order;
-      for (const DpkgConffile& c : st.conffiles) {
-        if (md5s.count(c.path) == 0) paths.push_back(c.path);
-      }
-    }
-    for (const std::string& path : paths) {
-      if (retired.count(path) != 0) continue;
-      OwnedFile f;
-      f.path = path;
-      auto div = diversions.find(path);
-      if (div != diversions.end() && div->second.package != pkg.name) f.path = div->second.to;
-      f.package = pkg.name;
-      f.package_index = i;
-      auto conf = conffiles.find(path);
-      f.conffile = conf != conffiles.end();
-      if (auto h = md5s.find(path); h != md5s.end()) {
-        f.expected = h->second;
-        f.rule = "dpkg md5sums";
-      } else if (f.conffile && !conf->second->md5.empty()) {
-        f.expected = conf->second->md5;
-        f.rule = "dpkg conffiles";
-      } else {
-        f.rule = "dpkg list";
-      }
-      db.files.push_back(std::move(f));
-    }
+    DW_RETURN_IF_ERROR(errors[i]);
+    db.files.AddChunk(std::move(chunks[i]));
   }
   return db;
 }

@@ -15,18 +15,11 @@ namespace {
 // Appends `part` (already sorted) to `db`, keeping indices valid. Managers
 // are appended in name order (apk, dpkg, rpm), so the result stays sorted.
 // The file lists are the bulk of a package database (about 170,000 files on a
-// desktop Debian): taken over whole when db has none yet, else appended into
-// room reserved once, never grown by doubling while both lists are alive.
+// desktop Debian): their chunks are moved over, never copied.
 void Append(PackageDb* db, PackageDb part) {
   size_t offset = db->packages.size();
   for (Package& p : part.packages) db->packages.push_back(std::move(p));
-  for (OwnedFile& f : part.files) f.package_index += offset;
-  if (db->files.empty()) {
-    db->files = std::move(part.files);
-    return;
-  }
-  db->files.reserve(db->files.size() + part.files.size());
-  for (OwnedFile& f : part.files) db->files.push_back(std::move(f));
+  db->files.Append(std::move(part.files), offset);
 }
 
 }  // namespace
@@ -36,7 +29,7 @@ Result<PackageDb> ReadPackageDb(Host& host, const std::string& root, bool with_f
   DW_ASSIGN_OR_RETURN(UniqueFd root_fd, host.OpenAt(AT_FDCWD, root, O_PATH | O_DIRECTORY));
   PackageDb db;
   DW_ASSIGN_OR_RETURN(PackageDb apk, ReadApkDb(host, root));
-  if (!with_files) apk.files.clear();
+  if (!with_files) apk.files = FileTable();
   Append(&db, std::move(apk));
   DW_ASSIGN_OR_RETURN(PackageDb dpkg, ReadDpkgDb(host, root, with_files));
   Append(&db, std::move(dpkg));

@@ -16,6 +16,7 @@
 #include "core/drift.h"
 #include "core/status.h"
 #include "packages/digest.h"
+#include "packages/file_table.h"
 
 namespace driftwatch::packages {
 
@@ -32,23 +33,10 @@ struct Package {
 // Orders by (manager, name, architecture): the order of every package list.
 bool PackageLess(const Package& a, const Package& b);
 
-// One file a package manager recorded, with the checksum it expects.
-struct OwnedFile {
-  std::string path;     // absolute inside the root, after dpkg diversions
-  std::string package;  // package name
-  FileDigest expected;  // empty: only existence is checked (dirs, symlinks)
-  bool conffile = false;
-  // apk records the digest of a symlink's target string; dpkg and rpm never
-  // give symlinks a digest.
-  bool link_digest = false;
-  size_t package_index = 0;  // index into PackageDb::packages
-  std::string rule;          // where the expectation comes from, e.g. "dpkg md5sums"
-};
-
 // Everything read from the package databases under one root.
 struct PackageDb {
   std::vector<Package> packages;  // sorted by PackageLess
-  std::vector<OwnedFile> files;   // in database order
+  FileTable files;                // in database order
 };
 
 // "pkg:dpkg/libc6:amd64".

@@ -1,328 +1,36 @@
 #include "packages/verify.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <numeric>
 #include <thread>
 
 #include "packages/installed.h"
 #include "packages/root_dir.h"
 #include "packages/verify_cache.h"
+#include "packages/verify_cache_file.h"
+#include "packages/verify_worker.h"
 
 namespace driftwatch::packages {
 namespace {
 
-constexpr size_t kReadBuffer = 256 * 1024;
-constexpr size_t kGroupsPerClaim = 16;
-constexpr int kMaxJobs = 64;
-constexpr size_t kMaxCachedDigest = 32;
-constexpr int64_t kProgressEveryNs = 100'000'000;
-
-int64_t MtimeNs(const struct stat& st) {
-  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-}
-int64_t CtimeNs(const struct stat& st) {
-  return int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
-}
-
-// One path's cache row, in the order of the groups: loaded from the previous
-// run's cache, then replaced by what this run found. algo kNone: no row.
-struct Slot {
-  uint64_t dev = 0, ino = 0, size = 0;
-  int64_t mtime_ns = 0, ctime_ns = 0;
-  DigestAlgo algo = DigestAlgo::kNone;
-  uint8_t digest[kMaxCachedDigest];
-
-  bool Matches(const struct stat& st) const {
-    return algo != DigestAlgo::kNone && dev == static_cast<uint64_t>(st.st_dev) &&
-           ino == static_cast<uint64_t>(st.st_ino) && size == static_cast<uint64_t>(st.st_size) &&
-           mtime_ns == MtimeNs(st) && ctime_ns == CtimeNs(st);
-  }
-};
-
-// Shared by the workers of one verification.
-struct Shared {
-  std::vector<Slot>* slots = nullptr;  // null without a cache
-  int64_t started_ns = 0;
-  int64_t racy_window_ns = 0;
-  const std::function<void(const VerifyProgress&)>* progress = nullptr;
-  uint64_t paths_total = 0;
-  std::atomic<uint64_t> paths_done{0}, hashed{0}, bytes{0}, cached{0};
-  std::atomic<int64_t> last_progress_ns{0};
-  std::mutex progress_mu;  // serializes the progress callback
-};
-
-Entry EntryFromStat(const std::string& name, const struct stat& st) {
-  Entry e;
-  e.name = name;
-  EntryTypeFromMode(st.st_mode, &e.type);
-  e.mask = kAttrType | kAttrPerm | kAttrUid | kAttrGid | kAttrSize | kAttrMtime;
-  e.mode = st.st_mode & 07777;
-  e.uid = st.st_uid;
-  e.gid = st.st_gid;
-  e.size = static_cast<uint64_t>(st.st_size);
-  e.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  return e;
-}
-
-// The files that share one path: checked with one lstat and one read.
-struct Group {
-  size_t begin, end;  // range in the sorted index
-};
-
-class Verifier {
- public:
-  Verifier(Host& host, int root_fd, const std::vector<OwnedFile>& files,
-           const std::vector<size_t>& order, Shared& shared)
-      : host_(host), root_fd_(root_fd), files_(files), order_(order), shared_(shared) {}
-
-  // Results of one worker.
-  struct Output {
-    std::vector<FileFinding> findings;
-    std::vector<std::string> warnings;
-    uint64_t paths = 0, hashed = 0, bytes = 0, cached = 0;
-  };
-
-  // Checks group number k. Its cache slot (if any) is touched by this
-  // worker only.
-  void CheckGroup(size_t k, const Group& g, Output* out) {
-    slot_ = shared_.slots != nullptr ? &(*shared_.slots)[k] : nullptr;
-    Slot old;
-    if (slot_ != nullptr) {
-      old = *slot_;
-      slot_->algo = DigestAlgo::kNone;  // kept only when this run vouches for it
-    }
-    CheckPath(g, old, out);
-  }
-
- private:
-  void CheckPath(const Group& g, const Slot& old, Output* out) {
-    const std::string& path = files_[order_[g.begin]].path;
-    ++out->paths;
-    PathInRoot where = SplitInRoot(path);
-    if (where.name.empty()) return;  // the root itself
-    if (where.dir != cached_dir_ || !cache_valid_) {
-      cached_dir_ = where.dir;
-      cache_valid_ = true;
-      cached_status_ = OpenDir(where.dir);
-    }
-    if (!cached_status_.ok()) {
-      if (cached_status_.code() == StatusCode::kNotFound) {
-        AllFindings(g, FileProblem::kMissing, out);
-      } else {
-        out->warnings.push_back(path + ": " + cached_status_.message());
-      }
-      return;
-    }
-    struct stat st;
-    Status s = host_.StatAt(dir_fd_, where.name, &st);
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kNotFound) {
-        AllFindings(g, FileProblem::kMissing, out);
-      } else {
-        out->warnings.push_back(path + ": " + s.message());
-      }
-      return;
-    }
-    bool wants_digest = false;
-    for (size_t i = g.begin; i < g.end; ++i) wants_digest |= !files_[order_[i]].expected.empty();
-    if (!wants_digest) return;
-    Entry entry = EntryFromStat(where.name, st);
-    if (S_ISREG(st.st_mode)) {
-      CheckContent(g, where.name, st, old, entry, out);
-    } else if (S_ISLNK(st.st_mode)) {
-      CheckLink(g, where.name, entry, out);
-    } else {
-      for (size_t i = g.begin; i < g.end; ++i) {
-        if (!files_[order_[i]].expected.empty()) {
-          out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
-        }
-      }
-    }
-  }
-
-  void AllFindings(const Group& g, FileProblem problem, Output* out) {
-    for (size_t i = g.begin; i < g.end; ++i) out->findings.push_back({order_[i], problem, {}, {}});
-  }
-
-  // Hashes the file once per distinct algorithm among its owners.
-  void CheckContent(const Group& g, const std::string& name, const struct stat& st, const Slot& old,
-                    const Entry& entry, Output* out) {
-    const std::string& path = files_[order_[g.begin]].path;
-    std::vector<DigestAlgo> algos;
-    for (size_t i = g.begin; i < g.end; ++i) {
-      DigestAlgo a = files_[order_[i]].expected.algo;
-      if (a != DigestAlgo::kNone && std::find(algos.begin(), algos.end(), a) == algos.end()) {
-        algos.push_back(a);
-      }
-    }
-    // One algorithm: the file's digest may come from (and go to) the cache.
-    const bool cacheable =
-        slot_ != nullptr && algos.size() == 1 && DigestAlgoSize(algos[0]) <= kMaxCachedDigest;
-    if (cacheable && old.algo == algos[0] && old.Matches(st)) {
-      *slot_ = old;
-      ++out->cached;
-      shared_.cached.fetch_add(1, std::memory_order_relaxed);
-      FileDigest actual{old.algo, std::string(reinterpret_cast<const char*>(old.digest),
-                                              DigestAlgoSize(old.algo))};
-      Compare(g, algos, {std::move(actual)}, entry, out);
-      return;
-    }
-    auto fd = host_.OpenAt(dir_fd_, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-    if (!fd.ok()) {
-      if (fd.status().code() == StatusCode::kNotFound) {
-        AllFindings(g, FileProblem::kMissing, out);
-      } else {
-        out->warnings.push_back(path + ": " + fd.status().message());
-      }
-      return;
-    }
-    struct stat now;
-    Status s = host_.Fstat(fd->get(), &now);
-    if (!s.ok() || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-      out->warnings.push_back(path + ": changed while being verified");
-      return;
-    }
-    // The moment the file counts as read at, for the racy rule: the start of
-    // the run, or now if the clock was set back since.
-    const int64_t read_ns = std::min(shared_.started_ns, host_.NowNs());
-    std::vector<std::unique_ptr<DigestHasher>> hashers;
-    for (DigestAlgo a : algos) hashers.push_back(std::make_unique<DigestHasher>(a));
-    if (buffer_.empty()) buffer_.resize(kReadBuffer);
-    for (;;) {
-      auto n = host_.Read(fd->get(), buffer_.data(), buffer_.size());
-      if (!n.ok()) {
-        out->warnings.push_back(path + ": " + n.status().message());
-        return;
-      }
-      if (*n == 0) break;
-      for (auto& h : hashers) h->Update(buffer_.data(), *n);
-      out->bytes += *n;
-      shared_.bytes.fetch_add(*n, std::memory_order_relaxed);
-    }
-    ++out->hashed;
-    shared_.hashed.fetch_add(1, std::memory_order_relaxed);
-    std::vector<FileDigest> actual;
-    for (auto& h : hashers) actual.push_back(h->Finish());
-    // A settled file (not modified within the racy window of its reading,
-    // and unchanged between lstat and open) gets a cache row.
-    const int64_t settled_before = read_ns - shared_.racy_window_ns;
-    if (cacheable && now.st_size == st.st_size && MtimeNs(now) == MtimeNs(st) &&
-        CtimeNs(now) == CtimeNs(st) && MtimeNs(st) < settled_before &&
-        CtimeNs(st) < settled_before) {
-      Slot& row = *slot_;
-      row.dev = static_cast<uint64_t>(st.st_dev);
-      row.ino = static_cast<uint64_t>(st.st_ino);
-      row.size = static_cast<uint64_t>(st.st_size);
-      row.mtime_ns = MtimeNs(st);
-      row.ctime_ns = CtimeNs(st);
-      row.algo = algos[0];
-      std::memcpy(row.digest, actual[0].bytes.data(), actual[0].bytes.size());
-    }
-    Compare(g, algos, actual, entry, out);
-  }
-
-  // Findings for the owners whose expected digest differs from `actual`
-  // (one digest per algorithm in `algos`).
-  void Compare(const Group& g, const std::vector<DigestAlgo>& algos,
-               const std::vector<FileDigest>& actual, const Entry& entry, Output* out) {
-    for (size_t i = g.begin; i < g.end; ++i) {
-      const OwnedFile& f = files_[order_[i]];
-      if (f.expected.empty()) continue;
-      size_t k = static_cast<size_t>(std::find(algos.begin(), algos.end(), f.expected.algo) -
-                                     algos.begin());
-      if (actual[k] != f.expected) {
-        out->findings.push_back({order_[i], FileProblem::kContent, actual[k], entry});
-      }
-    }
-  }
-
-  // apk records the digest of a symlink's target; others expect a file.
-  void CheckLink(const Group& g, const std::string& name, const Entry& entry, Output* out) {
-    std::optional<std::string> target;
-    for (size_t i = g.begin; i < g.end; ++i) {
-      const OwnedFile& f = files_[order_[i]];
-      if (f.expected.empty()) continue;
-      if (!f.link_digest) {
-        out->findings.push_back({order_[i], FileProblem::kType, {}, entry});
-        continue;
-      }
-      if (!target) {
-        auto t = host_.ReadLinkAt(dir_fd_, name);
-        if (!t.ok()) {
-          out->warnings.push_back(f.path + ": " + t.status().message());
-          return;
-        }
-        target = std::move(t).value();
-      }
-      FileDigest actual = DigestHasher::Of(f.expected.algo, *target);
-      if (actual != f.expected) {
-        Entry e = entry;
-        e.link_target = *target;
-        out->findings.push_back({order_[i], FileProblem::kContent, actual, e});
-      }
-    }
-  }
-
-  Host& host_;
-  int root_fd_;
-  const std::vector<OwnedFile>& files_;
-  const std::vector<size_t>& order_;
-  Shared& shared_;
-  Slot* slot_ = nullptr;
-  // Opens `dir` (normalized, from SplitInRoot) into dir_fd_. Paths come in
-  // sorted order, so consecutive directories share most of their parents:
-  // the chain of directories opened for the previous one is kept and only
-  // the components past the shared prefix are opened (one openat each
-  // instead of one per component). A component that is not a plain
-  // directory (a symlink, or missing) is resolved from the root by
-  // OpenDirInRoot, as before, and ends the chain there.
-  Status OpenDir(const std::string& dir) {
-    std::vector<std::string_view> parts;
-    for (size_t i = 1; i < dir.size();) {
-      size_t j = dir.find('/', i);
-      if (j == std::string::npos) j = dir.size();
-      parts.push_back(std::string_view(dir).substr(i, j - i));
-      i = j + 1;
-    }
-    size_t common = 0;
-    while (common < parts.size() && common < chain_names_.size() &&
-           chain_names_[common] == parts[common]) {
-      ++common;
-    }
-    chain_names_.resize(common);
-    chain_fds_.resize(common);
-    for (size_t i = common; i < parts.size(); ++i) {
-      int parent = i == 0 ? root_fd_ : chain_fds_[i - 1].get();
-      auto fd = host_.OpenAt(parent, std::string(parts[i]), O_PATH | O_DIRECTORY | O_NOFOLLOW);
-      if (!fd.ok()) {
-        auto resolved = OpenDirInRoot(host_, root_fd_, dir);
-        if (!resolved.ok()) return resolved.status();
-        fallback_fd_ = std::move(resolved).value();
-        dir_fd_ = fallback_fd_.get();
-        return Status::Ok();
-      }
-      chain_names_.emplace_back(parts[i]);
-      chain_fds_.push_back(std::move(fd).value());
-    }
-    dir_fd_ = chain_fds_.empty() ? root_fd_ : chain_fds_.back().get();
-    return Status::Ok();
-  }
-
-  std::string cached_dir_;
-  bool cache_valid_ = false;
-  Status cached_status_;
-  std::vector<std::string> chain_names_;  // components of the last plain chain
-  std::vector<UniqueFd> chain_fds_;       // chain_fds_[i]: directory of components 0..i
-  UniqueFd fallback_fd_;                  // the last directory reached through a symlink
-  int dir_fd_ = -1;                       // borrowed: the directory of cached_dir_
-  std::vector<char> buffer_;
-};
+using verify_internal::Group;
+using verify_internal::kDigestIsExpected;
+using verify_internal::kFoundDigest;
+using verify_internal::kGroupsPerClaim;
+using verify_internal::kMaxCachedDigest;
+using verify_internal::kMaxJobs;
+using verify_internal::kProgressEveryNs;
+using verify_internal::RawDigest;
+using verify_internal::Shared;
+using verify_internal::Slot;
+using verify_internal::Verifier;
 
 }  // namespace
 
@@ -348,20 +56,38 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files,
                                       const VerifyOptions& options) {
+  FileTable table;
+  for (const OwnedFile& f : files) table.push_back(f);
+  return VerifyOwnedFiles(host, root, table, options);
+}
+
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const FileTable& files,
+                                      const VerifyOptions& options) {
   DW_ASSIGN_OR_RETURN(UniqueFd root_fd, host.OpenAt(AT_FDCWD, root, O_PATH | O_DIRECTORY));
-  std::vector<size_t> order(files.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (files[a].path != files[b].path) return files[a].path < files[b].path;
-    return files[a].package < files[b].package;
+  // Every file by (path, package): 8 bytes a file, the paths stay where the
+  // table keeps them.
+  std::vector<FileRef> order;
+  order.reserve(files.size());
+  for (uint32_t c = 0; c < files.chunks().size(); ++c) {
+    const auto& rows = files.chunks()[c].rows;
+    for (uint32_t r = 0; r < rows.size(); ++r) order.push_back({c, r});
+  }
+  std::sort(order.begin(), order.end(), [&](FileRef a, FileRef b) {
+    const int by_path = files.path(a).compare(files.path(b));
+    if (by_path != 0) return by_path < 0;
+    if (a.chunk == b.chunk) return a.row < b.row;
+    const int by_package = files.chunk(a).package.compare(files.chunk(b).package);
+    if (by_package != 0) return by_package < 0;
+    return a.chunk < b.chunk;
   });
   std::vector<Group> groups;
   for (size_t i = 0; i < order.size();) {
     size_t j = i + 1;
-    while (j < order.size() && files[order[j]].path == files[order[i]].path) ++j;
-    groups.push_back({i, j});
+    while (j < order.size() && files.path(order[j]) == files.path(order[i])) ++j;
+    groups.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
     i = j;
   }
+  auto group_path = [&](size_t k) { return files.path(order[groups[k].begin]); };
   int jobs = options.jobs;
   if (jobs <= 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   jobs = std::min(jobs, kMaxJobs);
@@ -375,27 +101,29 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   // paths says little.
   shared.last_progress_ns = host.MonotonicNs();
   if (options.progress) shared.progress = &options.progress;
+  const bool keep_cache = options.cache != nullptr || options.cache_sink != nullptr;
   std::vector<Slot> slots;
-  if (options.cache != nullptr) {
+  if (keep_cache) {
     slots.resize(groups.size());
     shared.slots = &slots;
   }
-  if (options.cache != nullptr && !options.full && !options.cache->empty()) {
+  const bool have_blob = options.cache != nullptr && !options.cache->empty();
+  if (keep_cache && !options.full && (have_blob || options.cache_fd >= 0)) {
     // Both the rows and the groups are in path order: one merge.
-    auto reader = CacheReader::Open(*options.cache, root);
+    auto reader = have_blob
+                      ? CacheReader::Open(*options.cache, root)
+                      : CacheReader::OpenFile(host, options.cache_fd, options.cache_size, root);
     if (!reader.ok()) {
       report.warnings.push_back("verification cache: " + reader.status().message() +
                                 "; every file is read");
     } else {
       CacheRow row;
       size_t k = 0;
+      // Read to the end even past the last group: a streamed cache's
+      // checksum is known only there.
       while (reader->Next(&row)) {
-        while (k < groups.size() &&
-               std::string_view(files[order[groups[k].begin]].path) < row.path) {
-          ++k;
-        }
-        if (k == groups.size()) break;
-        if (files[order[groups[k].begin]].path != row.path) continue;
+        while (k < groups.size() && group_path(k) < row.path) ++k;
+        if (k == groups.size() || group_path(k) != row.path) continue;
         if (row.digest.size() > kMaxCachedDigest) continue;
         Slot& slot = slots[k];
         slot.dev = row.dev;
@@ -404,7 +132,17 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
         slot.mtime_ns = row.mtime_ns;
         slot.ctime_ns = row.ctime_ns;
         slot.algo = row.algo;
-        std::memcpy(slot.digest, row.digest.data(), row.digest.size());
+        slot.digest = kDigestIsExpected;
+        bool expected = false;
+        for (size_t i = groups[k].begin; i < groups[k].end && !expected; ++i) {
+          if (files.row(order[i]).algo == row.algo) expected = files.digest(order[i]) == row.digest;
+        }
+        if (!expected) {
+          RawDigest d{};
+          std::memcpy(d.data(), row.digest.data(), row.digest.size());
+          slot.digest = static_cast<uint32_t>(shared.loaded_digests.size());
+          shared.loaded_digests.push_back(d);
+        }
       }
       if (!reader->status().ok()) {
         report.warnings.push_back("verification cache: " + reader->status().message() +
@@ -416,6 +154,10 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   // The rows are in the slots now; the blob's memory is not needed while
   // files are read (it is about as large as the new one to be written).
   if (options.cache != nullptr) std::string().swap(*options.cache);
+  // What the database readers and the old blob left free goes back to the
+  // kernel before the workers (and their malloc arenas) start: the peak RSS
+  // is what `packages verify` is judged by.
+  ::malloc_trim(0);
 
   auto report_progress = [&](bool force) {
     if (shared.progress == nullptr) return;
@@ -456,28 +198,41 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   }
   report_progress(true);
 
-  if (options.cache != nullptr) {
+  if (keep_cache) {
     size_t rows = 0;
     for (const Slot& slot : slots) rows += slot.algo != DigestAlgo::kNone;
-    CacheWriter writer(root, rows);
+    CacheWriter writer =
+        options.cache_sink ? CacheWriter(root, options.cache_sink) : CacheWriter(root, rows);
     for (size_t k = 0; k < groups.size(); ++k) {
       const Slot& slot = slots[k];
       if (slot.algo == DigestAlgo::kNone) continue;
       CacheRow row;
-      row.path = files[order[groups[k].begin]].path;
+      row.path = group_path(k);
       row.dev = slot.dev;
       row.ino = slot.ino;
       row.size = slot.size;
       row.mtime_ns = slot.mtime_ns;
       row.ctime_ns = slot.ctime_ns;
       row.algo = slot.algo;
-      row.digest =
-          std::string_view(reinterpret_cast<const char*>(slot.digest), DigestAlgoSize(slot.algo));
+      if (slot.digest == kDigestIsExpected) {
+        for (size_t i = groups[k].begin; i < groups[k].end; ++i) {
+          if (files.row(order[i]).algo == slot.algo) {
+            row.digest = files.digest(order[i]);
+            break;
+          }
+        }
+      } else {
+        const RawDigest& d = (slot.digest & kFoundDigest) != 0
+                                 ? shared.found_digests[slot.digest & ~kFoundDigest]
+                                 : shared.loaded_digests[slot.digest];
+        row.digest = std::string_view(d.data(), DigestAlgoSize(slot.algo));
+      }
       // Groups are distinct paths in ascending order, so Add cannot refuse.
       (void)writer.Add(row);
     }
     std::vector<Slot>().swap(slots);
-    *options.cache = writer.Finish();
+    std::string blob = writer.Finish();
+    if (options.cache != nullptr) *options.cache = std::move(blob);
   }
 
   for (Verifier::Output& o : outputs) {
@@ -490,10 +245,12 @@ Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
   }
   std::sort(report.findings.begin(), report.findings.end(),
             [&](const FileFinding& a, const FileFinding& b) {
-              const OwnedFile& x = files[a.file];
-              const OwnedFile& y = files[b.file];
-              if (x.path != y.path) return x.path < y.path;
-              if (x.package != y.package) return x.package < y.package;
+              const FileRef x = files.Ref(a.file);
+              const FileRef y = files.Ref(b.file);
+              if (files.path(x) != files.path(y)) return files.path(x) < files.path(y);
+              if (files.chunk(x).package != files.chunk(y).package) {
+                return files.chunk(x).package < files.chunk(y).package;
+              }
               return a.file < b.file;
             });
   std::sort(report.warnings.begin(), report.warnings.end());
@@ -526,8 +283,18 @@ DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding) {
 
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
                                                    std::vector<std::string>* warnings) {
+  VerifyOptions options;
+  options.jobs = jobs;
+  return VerifyPackageFiles(host, root, options, "", warnings);
+}
+
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
+                                                   const VerifyOptions& options,
+                                                   const std::string& cache_path,
+                                                   std::vector<std::string>* warnings) {
   DW_ASSIGN_OR_RETURN(PackageDb db, ReadPackageDb(host, root, /*with_files=*/true));
-  DW_ASSIGN_OR_RETURN(VerifyReport report, VerifyOwnedFiles(host, root, db.files, jobs));
+  DW_ASSIGN_OR_RETURN(VerifyReport report,
+                      VerifyWithCacheFile(host, root, db.files, options, cache_path));
   std::vector<DriftEvent> events;
   events.reserve(report.findings.size());
   for (const FileFinding& f : report.findings) {

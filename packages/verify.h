@@ -36,6 +36,7 @@
 #include "core/status.h"
 #include "packages/digest.h"
 #include "packages/package.h"
+#include "packages/verify_cache.h"
 
 namespace driftwatch::packages {
 
@@ -43,7 +44,7 @@ enum class FileProblem : uint8_t { kMissing = 1, kContent, kType };
 std::string_view FileProblemName(FileProblem p);  // "missing", "content", "type"
 
 struct FileFinding {
-  size_t file = 0;  // index into the verified OwnedFile list
+  size_t file = 0;  // index into the verified file list (database order)
   FileProblem problem = FileProblem::kMissing;
   FileDigest actual;           // kContent: what the file hashes to now
   std::optional<Entry> entry;  // kContent, kType: what is on disk (no content digest)
@@ -75,6 +76,14 @@ struct VerifyOptions {
   // Out: this run's blob, a row for every settled regular file whose digest
   // is known (read now or taken from the cache).
   std::string* cache = nullptr;
+  // The same without holding either blob (what `packages verify` uses): the
+  // previous run's cache is read in pieces from cache_fd (borrowed; a
+  // regular file of cache_size bytes; -1 for none) and this run's is
+  // streamed to cache_sink. A cache is kept when `cache` or cache_sink is
+  // set; the caller learns of a failed write from its sink.
+  int cache_fd = -1;
+  uint64_t cache_size = 0;
+  CacheSink cache_sink;
   // Ignore the cache's rows and read every file (`--full`); the cache is
   // still written.
   bool full = false;
@@ -85,12 +94,15 @@ struct VerifyOptions {
   std::function<void(const VerifyProgress&)> progress;
 };
 
-// Verifies `files` below `root`. jobs <= 0 means one thread per core.
-// Fails only when root itself cannot be opened.
+// Verifies `files` below `root`; FileFinding::file is a file's index in
+// `files` (database order). Fails only when root itself cannot be opened.
+// A cache that cannot be used adds a warning "verification cache: ..." and
+// never fails the verification.
+Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root, const FileTable& files,
+                                      const VerifyOptions& options);
+// The same for a plain list (jobs <= 0 means one thread per core).
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files, int jobs);
-// The same with a cache and progress. A cache that cannot be used adds a
-// warning "verification cache: ..." and never fails the verification.
 Result<VerifyReport> VerifyOwnedFiles(Host& host, const std::string& root,
                                       const std::vector<OwnedFile>& files,
                                       const VerifyOptions& options);
@@ -107,6 +119,12 @@ DriftEvent FindingToEvent(const OwnedFile& file, const FileFinding& finding);
 // package-file-modified events sorted by (path, package). Warnings are
 // appended to *warnings when given.
 Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root, int jobs,
+                                                   std::vector<std::string>* warnings = nullptr);
+// The same with options and the verification cache file `cache_path`
+// ("" for none; see verify_cache_file.h).
+Result<std::vector<DriftEvent>> VerifyPackageFiles(Host& host, const std::string& root,
+                                                   const VerifyOptions& options,
+                                                   const std::string& cache_path,
                                                    std::vector<std::string>* warnings = nullptr);
 
 }  // namespace driftwatch::packages

@@ -31,9 +31,13 @@
 #define DRIFTWATCH_PACKAGES_VERIFY_CACHE_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "core/hash.h"
+#include "core/host.h"
 #include "core/status.h"
 #include "packages/digest.h"
 
@@ -51,21 +55,36 @@ struct CacheRow {
   std::string_view digest;  // raw, DigestAlgoSize(algo) bytes
 };
 
+// Where a streamed blob goes, piece by piece.
+using CacheSink = std::function<Status(std::string_view piece)>;
+
 // Builds a cache blob. Rows must come in strictly ascending path order.
 class CacheWriter {
  public:
   // `rows_hint`: the rows expected, to size the blob once.
   explicit CacheWriter(std::string_view root, size_t rows_hint = 0);
+  // Streams the blob to `sink` in pieces of about 64 KiB instead of
+  // holding it (8 MB on a desktop Debian); the checksum is computed as the
+  // pieces go. Finish() then returns "" and finish_status() says whether
+  // every piece was taken.
+  CacheWriter(std::string_view root, CacheSink sink);
   // kInvalidArgument when out of order or the digest does not fit its algo.
   Status Add(const CacheRow& row);
   size_t rows() const { return rows_; }
-  // The blob; the writer is empty afterwards.
+  // The blob (empty when streaming); the writer is empty afterwards.
   std::string Finish();
+  // Streaming: the first error of the sink, if any.
+  const Status& sink_status() const { return sink_status_; }
 
  private:
+  void Flush();
+
   std::string out_;
   std::string last_path_;
   size_t rows_ = 0;
+  CacheSink sink_;
+  std::unique_ptr<Hasher> hasher_;  // streaming only
+  Status sink_status_;
 };
 
 // Reads a cache blob row by row. The blob must outlive the reader.
@@ -75,6 +94,12 @@ class CacheReader {
   // format or version, kCorruption for a damaged blob, kFailedPrecondition
   // when the rows belong to another root.
   static Result<CacheReader> Open(std::string_view blob, std::string_view root);
+  // Reads the blob from `fd` (a regular file of `size` bytes) in pieces
+  // instead of holding it. Magic, version and root are checked here; the
+  // checksum as the rows are read: a mismatch is status() kCorruption once
+  // Next() has returned false, so a caller must read to the end and drop
+  // every row it took when status() is not ok.
+  static Result<CacheReader> OpenFile(Host& host, int fd, uint64_t size, std::string_view root);
 
   // The next row in path order; false at the end. A row that does not parse
   // ends the reading with status() set to kCorruption.
@@ -83,11 +108,23 @@ class CacheReader {
 
  private:
   explicit CacheReader(std::string_view rows) : rest_(rows) {}
+  // File mode: tops the buffer up so that a whole row is in rest_.
+  bool Refill();
+
   std::string_view rest_;
   std::string path_;
-  std::string digest_;
   Status status_;
   bool done_ = false;
+  bool checksum_bad_ = false;
+  // File mode.
+  struct File {
+    Host* host = nullptr;
+    int fd = -1;
+    uint64_t rows_left = 0;  // row bytes not read yet
+    std::string buffer;
+    std::unique_ptr<Hasher> hasher;
+  };
+  std::unique_ptr<File> file_;
 };
 
 }  // namespace driftwatch::packages
