@@ -50,8 +50,22 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
     return it != base.entries.end() && it->name == name ? &*it : nullptr;
   };
 
+  // The rows are sorted by name as the listing is: one cursor finds each
+  // entry's row (rows out of order would be missed, and the files re-read).
+  size_t next_row = 0;
+  auto row_of = [&](const std::string& name) -> const CachedStat* {
+    while (next_row < cached.size() && cached[next_row].name < name) ++next_row;
+    return next_row < cached.size() && cached[next_row].name == name ? &cached[next_row] : nullptr;
+  };
+  // One path buffer for the whole directory, and room for its entries and
+  // rows up front (bounded: a huge directory may hold few watched entries):
+  // no allocation and free per entry (docs/decisions.md, "Small files").
+  std::string path;
+  const size_t room = std::min<size_t>(names->size(), 4096);
+  node.entries.reserve(room);
+  fresh.reserve(room);
   for (const DirEntryName& de : *names) {
-    std::string path = prefix + "/" + de.name;
+    path.assign(prefix).append(1, '/').append(de.name);
     const rules::Rule* rule = policy_.Match(path);
     const bool watched = rule != nullptr && !rule->ignore;
     // Whether something beneath may be watched matters only for unwatched entries.
@@ -69,13 +83,7 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       auto rows = options_.cache->LoadDir(node.host_path);
       if (rows.ok()) cached = std::move(*rows);
     }
-    const CachedStat* hit = nullptr;
-    if (hashes) {
-      auto it =
-          std::lower_bound(cached.begin(), cached.end(), de.name,
-                           [](const CachedStat& c, const std::string& n) { return c.name < n; });
-      if (it != cached.end() && it->name == de.name) hit = &*it;
-    }
+    const CachedStat* hit = hashes ? row_of(de.name) : nullptr;
     // Open first: a regular file to hash that no cache row can vouch for
     // is opened, and the fstat of the open file is its stat (openat, fstat,
     // read, close instead of a stat more; docs/decisions.md, "Small
@@ -122,12 +130,7 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
         auto rows = options_.cache->LoadDir(node.host_path);
         if (rows.ok()) cached = std::move(*rows);
       }
-      if (!hashes) {
-        auto it =
-            std::lower_bound(cached.begin(), cached.end(), de.name,
-                             [](const CachedStat& c, const std::string& n) { return c.name < n; });
-        if (it != cached.end() && it->name == de.name) hit = &*it;
-      }
+      if (!hashes) hit = row_of(de.name);
       // An unchanged stat tuple (ctime included: writes, chmod, chown and
       // setxattr all move it) means unchanged content and xattrs, unless the
       // file was racy when it was read.
