@@ -59,57 +59,89 @@ Hash128 XattrDigest(const std::vector<Xattr>& xattrs) {
   return HashBytes(buf);
 }
 
-Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
-                              const std::string& name, const struct stat& before, HashAlgo algo,
-                              std::string* keep, uint64_t keep_max) {
-  if (keep != nullptr) keep->clear();
+Result<UniqueFd> OpenForHashAt(Host& host, int dir_fd, const std::string& name) {
   const int base = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
   auto fd = host.OpenAt(dir_fd, name, base | O_NOATIME);
   if (!fd.ok() && fd.status().code() == StatusCode::kPermissionDenied) {
     fd = host.OpenAt(dir_fd, name, base);  // O_NOATIME needs ownership or CAP_FOWNER
   }
+  return fd;
+}
+
+namespace {
+
+// Reads `fd` to its end or until the `size` bytes its stat promised are in
+// (no read that returns 0 at the end: one system call per small file; bytes
+// appended since show as more than `size`), hashing and keeping as
+// HashFileAt says. *total counts the bytes read.
+Status ReadAndHash(Host& host, int fd, uint64_t size, Hasher* hasher, std::string* keep,
+                   uint64_t keep_max, uint64_t* total) {
+  if (size > kReadChunk) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  if (keep != nullptr) {
+    keep->clear();
+    if (size <= keep_max) keep->reserve(static_cast<size_t>(size));
+  }
+  *total = 0;
+  for (;;) {
+    DW_ASSIGN_OR_RETURN(size_t n, host.Read(fd, buffer.get(), kReadChunk));
+    if (n == 0) return Status::Ok();
+    hasher->Update(buffer.get(), n);
+    *total += n;
+    if (keep != nullptr) {
+      if (*total <= keep_max) {
+        keep->append(buffer.get(), n);
+      } else if (!keep->empty()) {
+        std::string().swap(*keep);  // grew past the cap: not kept
+      }
+    }
+    if (*total == size) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<FileDigest> HashOpenFile(Host& host, int fd, const std::string& path, const struct stat& st,
+                                HashAlgo algo, std::string* keep, uint64_t keep_max) {
+  Hasher hasher(algo);
+  FileDigest out;
+  if (Status s = ReadAndHash(host, fd, static_cast<uint64_t>(st.st_size), &hasher, keep, keep_max,
+                             &out.bytes);
+      !s.ok()) {
+    if (keep != nullptr) keep->clear();
+    return s.WithContext(EscapePath(path));
+  }
+  out.digest = hasher.Finish();
+  out.changed = out.bytes != static_cast<uint64_t>(st.st_size);
+  return out;
+}
+
+Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
+                              const std::string& name, const struct stat& before, HashAlgo algo,
+                              std::string* keep, uint64_t keep_max) {
+  if (keep != nullptr) keep->clear();
+  auto fd = OpenForHashAt(host, dir_fd, name);
   // Paths are escaped only for an error: EscapePath on every file was a
   // tenth of a baseline's instructions (docs/decisions.md, "Small files").
   auto failed = [&](const Status& s) { return s.WithContext(EscapePath(path)); };
   if (!fd.ok()) return failed(fd.status());
   // One fstat, after the read: it tells whether the file opened is the one
   // stat'ed (same inode, still regular) and whether it changed while read.
-  // A separate fstat before the read was one system call in seven per small
-  // file (docs/decisions.md, "Small files"). What replaced the file in
-  // between is opened O_NONBLOCK and never hashed; a read error there is
-  // reported as the replacement it is.
+  // What replaced the file in between is opened O_NONBLOCK and never
+  // hashed; a read error there is reported as the replacement it is.
   struct stat after;
-  auto replaced = [&]() -> bool {
-    return host.Fstat(fd->get(), &after).ok() &&
-           (!S_ISREG(after.st_mode) || after.st_ino != before.st_ino ||
-            after.st_dev != before.st_dev);
-  };
-  const auto size = static_cast<uint64_t>(before.st_size);
-  if (size > kReadChunk) posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
   Hasher hasher(algo);
   uint64_t total = 0;
-  if (keep != nullptr && size <= keep_max) keep->reserve(static_cast<size_t>(size));
-  for (;;) {
-    auto n = host.Read(fd->get(), buffer.get(), kReadChunk);
-    if (!n.ok()) {
-      if (replaced()) return Status::NotFound(EscapePath(path) + ": replaced during scan");
-      return failed(n.status());
+  if (Status s = ReadAndHash(host, fd->get(), static_cast<uint64_t>(before.st_size), &hasher, keep,
+                             keep_max, &total);
+      !s.ok()) {
+    if (keep != nullptr) keep->clear();
+    if (host.Fstat(fd->get(), &after).ok() &&
+        (!S_ISREG(after.st_mode) || after.st_ino != before.st_ino ||
+         after.st_dev != before.st_dev)) {
+      return Status::NotFound(EscapePath(path) + ": replaced during scan");
     }
-    if (*n == 0) break;
-    hasher.Update(buffer.get(), *n);
-    total += *n;
-    if (keep != nullptr) {
-      if (total <= keep_max) {
-        keep->append(buffer.get(), *n);
-      } else if (!keep->empty()) {
-        std::string().swap(*keep);  // grew past the cap: not kept
-      }
-    }
-    // All the bytes the size promised: no read for the end of file (one
-    // system call per small file). Bytes appended since are seen by the
-    // fstat below (a new size), or by the racy rule at the next scan.
-    if (total == size) break;
+    return failed(s);
   }
   if (Status s = host.Fstat(fd->get(), &after); !s.ok()) return failed(s);
   if (!S_ISREG(after.st_mode) || after.st_ino != before.st_ino || after.st_dev != before.st_dev) {

@@ -37,6 +37,20 @@ Result<FileDigest> HashFileAt(Host& host, int dir_fd, const std::string& path,
                               const std::string& name, const struct stat& before, HashAlgo algo,
                               std::string* keep = nullptr, uint64_t keep_max = 0);
 
+// Opens `name` in `dir_fd` for hashing: read-only, O_NONBLOCK (a FIFO or
+// device put in its place never blocks the open), without following a
+// symlink, and without touching its atime where allowed.
+Result<UniqueFd> OpenForHashAt(Host& host, int dir_fd, const std::string& name);
+
+// Hashes the regular file open as `fd` (from OpenForHashAt) whose fstat,
+// taken before any read, is `st`: the entry's own stat when a file is opened
+// before it is stat'ed (docs/decisions.md, "Small files"). `changed` when it
+// held more or fewer bytes than `st` says. No fstat follows the read: a
+// write during it moves the mtime and ctime past `st`, so the next scan
+// reads the file again. `keep` and `keep_max` as for HashFileAt.
+Result<FileDigest> HashOpenFile(Host& host, int fd, const std::string& path, const struct stat& st,
+                                HashAlgo algo, std::string* keep = nullptr, uint64_t keep_max = 0);
+
 // Hashes the first `length` bytes of `host_path` (without following a final
 // symlink) with `algo`; kOutOfRange-style kInvalidArgument if shorter.
 Result<Digest> HashFilePrefix(Host& host, const std::string& host_path, uint64_t length,

@@ -3,9 +3,12 @@
 // The walk starts at the logical root "/" (options.root on the host) and only
 // descends into directories that a rule watches or that lead to one. It never
 // recurses (an explicit work stack), never follows symlinks (openat with
-// O_NOFOLLOW relative to directory fds), never opens FIFOs, sockets or
-// devices, and stays on the filesystem of its parent unless the matching rule
-// says cross_mounts. Directories are processed by `jobs` worker threads; the
+// O_NOFOLLOW relative to directory fds), never reads FIFOs, sockets or
+// devices nor blocks opening one, and stays on the filesystem of its parent
+// unless the matching rule says cross_mounts. A regular file to hash that no
+// stat cache row can vouch for is opened before it is stat'ed (the fstat of
+// the open file is its stat); only what that fstat says is a regular file
+// is read. Directories are processed by `jobs` worker threads; the
 // result does not depend on the number of threads or their timing, because a
 // directory's tree depends only on its sorted children.
 //

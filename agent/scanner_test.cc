@@ -167,7 +167,9 @@ TEST(ScannerTest, VanishingAndFailingFilesBecomeWarnings) {
   WriteFile(dir / "a/ok", "3");
   WriteFile(dir / "a/grows", "4");
   FaultHost host(DefaultHost());
-  host.BeforeOnce(FaultHost::Op::kStat, "gone", [&] { std::filesystem::remove(dir / "a/gone"); });
+  // Listed, then gone before its open (files without a cache row are
+  // opened before they are stat'ed).
+  host.BeforeOnce(FaultHost::Op::kOpen, "gone", [&] { std::filesystem::remove(dir / "a/gone"); });
   host.FailOn(FaultHost::Op::kRead, "eio", EIO);
   host.BeforeOnce(FaultHost::Op::kRead, "grows",
                   [&] { driftwatch::testutil::AppendFile(dir / "a/grows", "more"); });

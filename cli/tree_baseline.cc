@@ -59,6 +59,7 @@ class ConfinedHost final : public Host {
   Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) override {
     return base_.XattrsAt(dir_fd, name);
   }
+  Result<std::vector<Xattr>> XattrsOf(int fd) override { return base_.XattrsOf(fd); }
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     return base_.ReadFile(path, max_bytes);
   }

@@ -112,6 +112,10 @@ class Host {
   // security.selinux, system.posix_acl_*, user.*, trusted.* when readable).
   // A filesystem without xattr support yields an empty list.
   virtual Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) = 0;
+  // The same, of the file open as `fd` (flistxattr/fgetxattr): no path is
+  // looked up again, so it is the file that was opened, whatever has been
+  // renamed over its name since.
+  virtual Result<std::vector<Xattr>> XattrsOf(int fd) = 0;
 
   // Reads a whole regular file of at most max_bytes (larger is
   // kResourceExhausted). Anything else (a FIFO, socket, device, directory) is

@@ -93,6 +93,49 @@ struct SpawnActions {
   SpawnActions& operator=(const SpawnActions&) = delete;
 };
 
+// The watched extended attributes, from `list` (llistxattr/flistxattr) and
+// `get` (lgetxattr/fgetxattr); `what` names the file in errors (empty for
+// a descriptor).
+template <typename List, typename Get>
+Result<std::vector<Xattr>> WatchedXattrs(const std::string& what, List list, Get get) {
+  std::vector<Xattr> out;
+  std::string names(1024, '\0');
+  ssize_t len;
+  for (;;) {
+    len = list(names.data(), names.size());
+    if (len >= 0) break;
+    if (errno == ERANGE && names.size() < (1u << 20)) {
+      names.resize(names.size() * 4);
+      continue;
+    }
+    if (errno == ENOTSUP || errno == EOPNOTSUPP) return out;
+    return ErrnoStatus(what.empty() ? "listxattr" : what + ": listxattr", errno);
+  }
+  names.resize(static_cast<size_t>(len));
+  size_t pos = 0;
+  while (pos < names.size()) {
+    std::string key(names.c_str() + pos);
+    pos += key.size() + 1;
+    if (!WatchedXattr(key)) continue;
+    std::string value(256, '\0');
+    for (;;) {
+      ssize_t vlen = get(key.c_str(), value.data(), value.size());
+      if (vlen >= 0) {
+        value.resize(static_cast<size_t>(vlen));
+        out.push_back({key, value});
+        break;
+      }
+      if (errno == ERANGE && value.size() < (1u << 20)) {
+        value.resize(value.size() * 4);
+        continue;
+      }
+      if (errno == ENODATA || errno == EPERM || errno == EACCES) break;  // vanished or hidden
+      return ErrnoStatus((what.empty() ? "" : what + ": ") + "getxattr " + key, errno);
+    }
+  }
+  return out;
+}
+
 class PosixHost final : public Host {
  public:
   Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags) override {
@@ -161,43 +204,22 @@ class PosixHost final : public Host {
   }
 
   Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) override {
-    std::string path = ProcPath(dir_fd, name);
-    std::vector<Xattr> out;
-    std::string names(1024, '\0');
-    ssize_t len;
-    for (;;) {
-      len = ::llistxattr(path.c_str(), names.data(), names.size());
-      if (len >= 0) break;
-      if (errno == ERANGE && names.size() < (1u << 20)) {
-        names.resize(names.size() * 4);
-        continue;
-      }
-      if (errno == ENOTSUP || errno == EOPNOTSUPP) return out;
-      return ErrnoStatus(name + ": listxattr", errno);
-    }
-    names.resize(static_cast<size_t>(len));
-    size_t pos = 0;
-    while (pos < names.size()) {
-      std::string key(names.c_str() + pos);
-      pos += key.size() + 1;
-      if (!WatchedXattr(key)) continue;
-      std::string value(256, '\0');
-      for (;;) {
-        ssize_t vlen = ::lgetxattr(path.c_str(), key.c_str(), value.data(), value.size());
-        if (vlen >= 0) {
-          value.resize(static_cast<size_t>(vlen));
-          out.push_back({key, value});
-          break;
-        }
-        if (errno == ERANGE && value.size() < (1u << 20)) {
-          value.resize(value.size() * 4);
-          continue;
-        }
-        if (errno == ENODATA || errno == EPERM || errno == EACCES) break;  // vanished or hidden
-        return ErrnoStatus(name + ": getxattr " + key, errno);
-      }
-    }
-    return out;
+    const std::string path = ProcPath(dir_fd, name);
+    return WatchedXattrs(
+        name, [&](char* list, size_t size) { return ::llistxattr(path.c_str(), list, size); },
+        [&](const char* key, void* value, size_t size) {
+          return ::lgetxattr(path.c_str(), key, value, size);
+        });
+  }
+
+  Result<std::vector<Xattr>> XattrsOf(int fd) override {
+    // On the descriptor: no path to resolve (XattrsAt goes through
+    // /proc/self/fd), one system call when there are none.
+    return WatchedXattrs(
+        "", [&](char* list, size_t size) { return ::flistxattr(fd, list, size); },
+        [&](const char* key, void* value, size_t size) {
+          return ::fgetxattr(fd, key, value, size);
+        });
   }
 
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {

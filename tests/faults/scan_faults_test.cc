@@ -6,11 +6,14 @@
 // number of worker threads. Only a failing root or a failing tree sink
 // (the store) fails the scan.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -65,6 +68,48 @@ std::vector<std::string> Listing(MemoryTreeStore& store, const Hash128& root) {
   return out;
 }
 
+// The entry `name` of directory `dir` (below the root) of a scanned tree.
+Entry FileEntryIn(MemoryTreeStore& store, const Hash128& root, const std::string& dir,
+                  const std::string& name) {
+  auto top = store.Get(root);
+  EXPECT_TRUE(top.ok());
+  for (const Entry& d : top->entries) {
+    if (d.name != dir) continue;
+    auto sub = store.Get(d.subtree);
+    EXPECT_TRUE(sub.ok());
+    for (const Entry& e : sub->entries) {
+      if (e.name == name) return e;
+    }
+  }
+  ADD_FAILURE() << dir << "/" << name << " not in the tree";
+  return Entry();
+}
+
+// Whether that entry's recorded content digest is the digest of `bytes`.
+bool HashedAs(MemoryTreeStore& store, const Hash128& root, const std::string& dir,
+              const std::string& name, const std::string& bytes) {
+  const Digest recorded = FileEntryIn(store, root, dir, name).content;
+  return recorded.algo != HashAlgo::kNone && recorded == Hasher::Of(recorded.algo, bytes);
+}
+
+// A stat cache in memory, as the agent store keeps it: rows by directory.
+class OneDirCache final : public StatCache {
+ public:
+  Result<std::vector<CachedStat>> LoadDir(const std::string& dir) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return dirs_[dir];
+  }
+  Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirs_[dir] = std::move(rows);
+    return Status::Ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<CachedStat>> dirs_;  // guarded by mu_
+};
+
 class ScanFaults : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -76,10 +121,12 @@ class ScanFaults : public ::testing::Test {
     WriteFile(dir_ / "var/spool/job", "1\n");
   }
 
-  Result<ScanResult> Scan(Host& host, int jobs = 2, size_t max_warnings = 1000) {
+  Result<ScanResult> Scan(Host& host, int jobs = 2, size_t max_warnings = 1000,
+                          StatCache* cache = nullptr) {
     ScanOptions o;
     o.root = dir_.path();
     o.jobs = jobs;
+    o.cache = cache;
     o.racy_window_ns = 0;
     o.max_warnings = max_warnings;
     return ScanTree(host, policy_, o, store_);
@@ -150,25 +197,32 @@ TEST_F(ScanFaults, StatFailuresOtherThanEnoentAreWarningsAndTheEntryIsLeftOut) {
 }
 
 TEST_F(ScanFaults, FilesAndDirectoriesVanishingMidScan) {
+  ASSERT_EQ(::symlink("ok", (dir_.path() + "/etc/link").c_str()), 0);
   FaultHost host(DefaultHost());
-  // Listed by readdir, gone before stat / before the open for hashing / before
-  // the directory is opened.
-  host.BeforeOnce(Op::kStat, "gone", [&] { fs::remove(dir_ / "var/gone"); });
-  host.BeforeOnce(Op::kOpen, "flaky", [&] { fs::remove(dir_ / "etc/flaky"); });
+  // Listed by readdir, then gone: a file before its open (a file to hash
+  // without a cache row is opened first), a symlink before its stat, a
+  // directory before it is opened.
+  host.BeforeOnce(Op::kOpen, "gone", [&] { fs::remove(dir_ / "var/gone"); });
+  host.BeforeOnce(Op::kStat, "link", [&] { fs::remove(dir_ / "etc/link"); });
   host.BeforeOnce(Op::kOpen, "spool", [&] { fs::remove_all(dir_ / "var/spool"); });
+  // Removed once open: the open file is scanned as it was.
+  host.BeforeOnce(Op::kStat, "flaky", [&] { fs::remove(dir_ / "etc/flaky"); });
   auto r = Scan(host);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_THAT(r->warnings,
-              ElementsAre("/etc/flaky: vanished during scan", "/var/gone: vanished during scan",
+              ElementsAre("/etc/link: vanished during scan", "/var/gone: vanished during scan",
                           "/var/spool: vanished during scan"));
-  EXPECT_THAT(Listing(store_, r->root),
-              ElementsAre("dir /etc", "dir /etc/private", "dir /var", "dir /var/spool",
-                          "file /etc/ok", "file /etc/private/inner", "file /etc/secret"));
+  EXPECT_THAT(
+      Listing(store_, r->root),
+      ElementsAre("dir /etc", "dir /etc/private", "dir /var", "dir /var/spool", "file /etc/flaky",
+                  "file /etc/ok", "file /etc/private/inner", "file /etc/secret"));
+  EXPECT_EQ(r->stats.files_hashed, 4u);  // flaky, ok, inner, secret
 }
 
 TEST_F(ScanFaults, FileReplacedOrGrowingWhileRead) {
   FaultHost host(DefaultHost());
-  // Replaced between stat and open: a different inode is not hashed.
+  // Replaced after the listing, before the open: what is opened is the new
+  // file, and its own stat and content are recorded, without a warning.
   host.BeforeOnce(Op::kOpen, "secret", [&] {
     WriteFile(dir_ / "etc/secret.new", "other\n");
     fs::rename(dir_ / "etc/secret.new", dir_ / "etc/secret");
@@ -176,8 +230,64 @@ TEST_F(ScanFaults, FileReplacedOrGrowingWhileRead) {
   host.BeforeOnce(Op::kRead, "ok", [&] { AppendFile(dir_ / "etc/ok", "appended"); });
   auto r = Scan(host);
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_THAT(r->warnings,
-              ElementsAre("/etc/ok: changed during scan", "/etc/secret: vanished during scan"));
+  EXPECT_THAT(r->warnings, ElementsAre("/etc/ok: changed during scan"));
+  EXPECT_TRUE(HashedAs(store_, r->root, "etc", "secret", "other\n"));
+  EXPECT_EQ(FileEntryIn(store_, r->root, "etc", "secret").size, 6u);  // its size, not the old 7
+}
+
+// A cache row that no longer matches: the file is stat'ed first (the row
+// might have vouched for it), then opened to be hashed. A file replaced in
+// between is not hashed as the one stat'ed: it is reported and left out.
+TEST_F(ScanFaults, FileReplacedBetweenItsStatAndItsOpen) {
+  OneDirCache cache;
+  ASSERT_TRUE(Scan(DefaultHost(), 2, 1000, &cache).ok());
+  WriteFile(dir_ / "etc/secret", "changed, longer\n");  // the row no longer vouches
+  FaultHost host(DefaultHost());
+  host.BeforeOnce(Op::kOpen, "secret", [&] {
+    WriteFile(dir_ / "etc/secret.new", "other\n");
+    fs::rename(dir_ / "etc/secret.new", dir_ / "etc/secret");
+  });
+  auto r = Scan(host, 2, 1000, &cache);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->warnings, ElementsAre("/etc/secret: vanished during scan"));
+  EXPECT_EQ(r->stats.files_hashed, 0u);  // the cache vouched for the others
+  EXPECT_THAT(host.fired(), ElementsAre("hook open secret"));
+}
+
+// Put in place of a regular file after the listing (readdir said a regular
+// file): a FIFO is opened without blocking and recorded as a FIFO, never
+// read; a symlink fails the O_NOFOLLOW open and is recorded as a symlink.
+TEST_F(ScanFaults, SpecialFilesReplacingARegularFileAreNeverRead) {
+  FaultHost host(DefaultHost());
+  host.BeforeOnce(Op::kOpen, "ok", [&] {
+    fs::remove(dir_ / "etc/ok");
+    ASSERT_EQ(::mkfifo((dir_.path() + "/etc/ok").c_str(), 0600), 0);
+  });
+  host.BeforeOnce(Op::kOpen, "flaky", [&] {
+    fs::remove(dir_ / "etc/flaky");
+    ASSERT_EQ(::symlink("ok", (dir_.path() + "/etc/flaky").c_str()), 0);
+  });
+  host.FailOn(Op::kRead, "ok", EIO);  // fires only if the FIFO is read
+  auto r = Scan(host);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->warnings, IsEmpty());
+  EXPECT_THAT(Listing(store_, r->root),
+              ElementsAre("dir /etc", "dir /etc/private", "dir /var", "dir /var/spool",
+                          "fifo /etc/ok", "file /etc/private/inner", "file /etc/secret",
+                          "file /var/gone", "file /var/spool/job", "symlink /etc/flaky"));
+  EXPECT_THAT(host.fired(), ::testing::UnorderedElementsAre("hook open ok", "hook open flaky"));
+}
+
+// The xattrs of a file opened first are read on its descriptor: a fault
+// there is the file's, and the file is still hashed and recorded.
+TEST_F(ScanFaults, XattrFaultOnAnOpenFile) {
+  FaultHost host(DefaultHost());
+  host.FailOn(Op::kXattrs, "secret", EIO);
+  auto r = Scan(host);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->warnings, ElementsAre("/etc/secret: secret: Input/output error"));
+  EXPECT_TRUE(HashedAs(store_, r->root, "etc", "secret", "s3cr3t\n"));
+  EXPECT_EQ(r->stats.files_hashed, 6u);
 }
 
 TEST_F(ScanFaults, WarningsAndTreeDoNotDependOnThreads) {

@@ -92,12 +92,21 @@ Status FaultHost::StatAt(int dir_fd, const std::string& name, struct stat* st) {
   return base_.StatAt(dir_fd, name, st);
 }
 
-Result<size_t> FaultHost::Read(int fd, void* buf, size_t n) {
-  std::string name;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = fd_names_.find(fd); it != fd_names_.end()) name = it->second;
+std::string FaultHost::FdName(int fd) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fd_names_.find(fd);
+  return it != fd_names_.end() ? it->second : std::string();
+}
+
+Status FaultHost::Fstat(int fd, struct stat* st) {
+  if (std::string name = FdName(fd); !name.empty()) {
+    if (int err = Check(Op::kStat, name)) return ErrnoStatus(name, err);
   }
+  return base_.Fstat(fd, st);
+}
+
+Result<size_t> FaultHost::Read(int fd, void* buf, size_t n) {
+  std::string name = FdName(fd);
   if (!name.empty()) {
     if (int err = Check(Op::kRead, name)) return ErrnoStatus("read " + name, err);
   }
@@ -105,11 +114,7 @@ Result<size_t> FaultHost::Read(int fd, void* buf, size_t n) {
 }
 
 Result<std::vector<DirEntryName>> FaultHost::ReadDir(int dir_fd) {
-  std::string name;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = fd_names_.find(dir_fd); it != fd_names_.end()) name = it->second;
-  }
+  std::string name = FdName(dir_fd);
   if (!name.empty()) {
     if (int err = Check(Op::kReadDir, name)) return ErrnoStatus("readdir " + name, err);
   }
@@ -119,6 +124,13 @@ Result<std::vector<DirEntryName>> FaultHost::ReadDir(int dir_fd) {
 Result<std::vector<Xattr>> FaultHost::XattrsAt(int dir_fd, const std::string& name) {
   if (int err = Check(Op::kXattrs, name)) return ErrnoStatus(name, err);
   return base_.XattrsAt(dir_fd, name);
+}
+
+Result<std::vector<Xattr>> FaultHost::XattrsOf(int fd) {
+  if (std::string name = FdName(fd); !name.empty()) {
+    if (int err = Check(Op::kXattrs, name)) return ErrnoStatus(name, err);
+  }
+  return base_.XattrsOf(fd);
 }
 
 }  // namespace driftwatch::testutil

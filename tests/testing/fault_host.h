@@ -1,6 +1,8 @@
 // FaultHost: a Host for tests that forwards to another Host and injects
-// failures by file name: an errno for open/stat/read, or a callback run just
-// before an operation (to make a file vanish or grow mid-scan). Records every
+// failures by file name: an errno for open/stat/read/xattrs, or a callback
+// run just before an operation (to make a file vanish or grow mid-scan).
+// Operations on an fd (Fstat, Read, ReadDir, XattrsOf) go by the last name
+// component it was opened with. Records every
 // injected fault so a test can assert on the whole list. Writes, spawns and
 // the monotonic clock are forwarded as they are.
 //
@@ -36,13 +38,16 @@ class FaultHost final : public Host {
 
   Result<UniqueFd> OpenAt(int dir_fd, const std::string& name, int flags) override;
   Status StatAt(int dir_fd, const std::string& name, struct stat* st) override;
-  Status Fstat(int fd, struct stat* st) override { return base_.Fstat(fd, st); }
+  // kStat faults apply to an fd opened by a name too (the fstat of a file
+  // opened before it is stat'ed is its stat).
+  Status Fstat(int fd, struct stat* st) override;
   Result<size_t> Read(int fd, void* buf, size_t n) override;
   Result<std::vector<DirEntryName>> ReadDir(int dir_fd) override;
   Result<std::string> ReadLinkAt(int dir_fd, const std::string& name) override {
     return base_.ReadLinkAt(dir_fd, name);
   }
   Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) override;
+  Result<std::vector<Xattr>> XattrsOf(int fd) override;
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override {
     return base_.ReadFile(path, max_bytes);
   }
@@ -91,6 +96,8 @@ class FaultHost final : public Host {
  private:
   // Returns the errno to inject (0: none) after running any hook.
   int Check(Op op, const std::string& path);
+  // The name an fd was opened with, empty when unknown.
+  std::string FdName(int fd) const;
 
   Host& base_;
   mutable std::mutex mu_;  // guards the maps below

@@ -369,6 +369,15 @@ Result<std::vector<Xattr>> MemHost::XattrsAt(int dir_fd, const std::string& name
   return out;
 }
 
+Result<std::vector<Xattr>> MemHost::XattrsOf(int fd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return ErrnoStatus("listxattr", EBADF);
+  std::vector<Xattr> out;
+  for (const auto& [k, v] : it->second.node->xattrs) out.push_back({k, v});
+  return out;
+}
+
 Result<std::string> MemHost::ReadFile(const std::string& path, size_t max_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   if (path.empty() || path[0] != '/') return ErrnoStatus(path, ENOENT);

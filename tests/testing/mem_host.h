@@ -76,6 +76,7 @@ class MemHost final : public Host {
   Result<std::vector<DirEntryName>> ReadDir(int dir_fd) override;
   Result<std::string> ReadLinkAt(int dir_fd, const std::string& name) override;
   Result<std::vector<Xattr>> XattrsAt(int dir_fd, const std::string& name) override;
+  Result<std::vector<Xattr>> XattrsOf(int fd) override;
   Result<std::string> ReadFile(const std::string& path, size_t max_bytes) override;
   Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) override;
   Status MakeDir(const std::string& path, mode_t mode) override;
