@@ -57,6 +57,34 @@ bool KnownAlgo(uint8_t a) {
          a <= static_cast<uint8_t>(DigestAlgo::kSha512);
 }
 
+// kUnsupported unless `in` starts with this format's magic and version.
+Status CheckMagic(std::string_view in) {
+  if (!in.starts_with(kMagicPrefix)) {
+    return Status::Unsupported("not a driftwatch verification cache");
+  }
+  if (!in.starts_with(kMagic)) {
+    return Status::Unsupported("verification cache version '" +
+                               std::string(in.substr(kMagicPrefix.size(), 1)) +
+                               "' is not supported (this build reads version 1)");
+  }
+  return Status::Ok();
+}
+
+// Reads the recorded root at the start of `*in` (just past the magic) and
+// leaves `*in` at the first row.
+Status ReadRoot(std::string_view* in, std::string_view root) {
+  uint64_t len = 0;
+  std::string_view recorded;
+  if (!GetVarint(in, &len) || !GetBytes(in, len, &recorded)) {
+    return Status::Corruption("verification cache: bad root");
+  }
+  if (recorded != root) {
+    return Status::FailedPrecondition("verification cache belongs to root '" +
+                                      std::string(recorded) + "', not '" + std::string(root) + "'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 CacheWriter::CacheWriter(std::string_view root, size_t rows_hint) {
@@ -153,23 +181,9 @@ Result<CacheReader> CacheReader::OpenFile(Host& host, int fd, uint64_t size,
   r.file_ = std::move(file);
   if (!r.Refill()) return r.status_;
   std::string_view in = r.rest_;
-  if (!in.starts_with(kMagicPrefix))
-    return Status::Unsupported("not a driftwatch verification cache");
-  if (!in.starts_with(kMagic)) {
-    return Status::Unsupported("verification cache version '" +
-                               std::string(in.substr(kMagicPrefix.size(), 1)) +
-                               "' is not supported (this build reads version 1)");
-  }
+  DW_RETURN_IF_ERROR(CheckMagic(in));
   in.remove_prefix(kMagic.size());
-  uint64_t len = 0;
-  std::string_view recorded;
-  if (!GetVarint(&in, &len) || !GetBytes(&in, len, &recorded)) {
-    return Status::Corruption("verification cache: bad root");
-  }
-  if (recorded != root) {
-    return Status::FailedPrecondition("verification cache belongs to root '" +
-                                      std::string(recorded) + "', not '" + std::string(root) + "'");
-  }
+  DW_RETURN_IF_ERROR(ReadRoot(&in, root));
   r.rest_ = in;
   return r;
 }
@@ -224,14 +238,7 @@ bool CacheReader::Refill() {
 }
 
 Result<CacheReader> CacheReader::Open(std::string_view blob, std::string_view root) {
-  if (!blob.starts_with(kMagicPrefix)) {
-    return Status::Unsupported("not a driftwatch verification cache");
-  }
-  if (!blob.starts_with(kMagic)) {
-    return Status::Unsupported("verification cache version '" +
-                               std::string(blob.substr(kMagicPrefix.size(), 1)) +
-                               "' is not supported (this build reads version 1)");
-  }
+  DW_RETURN_IF_ERROR(CheckMagic(blob));
   if (blob.size() < kMagic.size() + kChecksumSize) {
     return Status::Corruption("verification cache is truncated");
   }
@@ -240,15 +247,7 @@ Result<CacheReader> CacheReader::Open(std::string_view blob, std::string_view ro
     return Status::Corruption("verification cache checksum mismatch");
   }
   std::string_view in = body.substr(kMagic.size());
-  uint64_t len = 0;
-  std::string_view recorded;
-  if (!GetVarint(&in, &len) || !GetBytes(&in, len, &recorded)) {
-    return Status::Corruption("verification cache: bad root");
-  }
-  if (recorded != root) {
-    return Status::FailedPrecondition("verification cache belongs to root '" +
-                                      std::string(recorded) + "', not '" + std::string(root) + "'");
-  }
+  DW_RETURN_IF_ERROR(ReadRoot(&in, root));
   return CacheReader(in);
 }
 
