@@ -15,12 +15,14 @@
 
 #include "core/diff.h"
 #include "tests/testing/fault_host.h"
+#include "tests/testing/memory_stat_cache.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::agent {
 namespace {
 
 using testutil::FaultHost;
+using testutil::MemoryStatCache;
 
 using driftwatch::testutil::SetMtime;
 using driftwatch::testutil::TempDir;
@@ -66,29 +68,6 @@ Result<ScanResult> Scan(Host& host, const std::string& root, MemoryTreeStore& st
   static rules::Policy policy = AllPolicy();
   return ScanTree(host, policy, o, store);
 }
-
-class MemoryStatCache final : public StatCache {
- public:
-  Result<std::vector<CachedStat>> LoadDir(const std::string& dir) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return dirs_[dir];
-  }
-  Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    dirs_[dir] = std::move(rows);
-    ++stores_;
-    return Status::Ok();
-  }
-  int stores() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stores_;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<CachedStat>> dirs_;
-  int stores_ = 0;
-};
 
 TEST(ScannerTest, RecordsEveryTypeWithoutOpeningSpecialFiles) {
   TempDir dir;

@@ -24,6 +24,7 @@
 #include "core/diff.h"
 #include "rules/policy.h"
 #include "tests/testing/fault_host.h"
+#include "tests/testing/memory_stat_cache.h"
 #include "tests/testing/temp_tree.h"
 
 namespace driftwatch::agent {
@@ -91,24 +92,6 @@ bool HashedAs(MemoryTreeStore& store, const Hash128& root, const std::string& di
   const Digest recorded = FileEntryIn(store, root, dir, name).content;
   return recorded.algo != HashAlgo::kNone && recorded == Hasher::Of(recorded.algo, bytes);
 }
-
-// A stat cache in memory, as the agent store keeps it: rows by directory.
-class OneDirCache final : public StatCache {
- public:
-  Result<std::vector<CachedStat>> LoadDir(const std::string& dir) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return dirs_[dir];
-  }
-  Status StoreDir(const std::string& dir, std::vector<CachedStat> rows) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    dirs_[dir] = std::move(rows);
-    return Status::Ok();
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::vector<CachedStat>> dirs_;  // guarded by mu_
-};
 
 class ScanFaults : public ::testing::Test {
  protected:
@@ -239,7 +222,7 @@ TEST_F(ScanFaults, FileReplacedOrGrowingWhileRead) {
 // might have vouched for it), then opened to be hashed. A file replaced in
 // between is not hashed as the one stat'ed: it is reported and left out.
 TEST_F(ScanFaults, FileReplacedBetweenItsStatAndItsOpen) {
-  OneDirCache cache;
+  testutil::MemoryStatCache cache;
   ASSERT_TRUE(Scan(DefaultHost(), 2, 1000, &cache).ok());
   WriteFile(dir_ / "etc/secret", "changed, longer\n");  // the row no longer vouches
   FaultHost host(DefaultHost());
