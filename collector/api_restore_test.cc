@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "collector/api_test_fixture.h"
+#include "collector/event_body.h"
+#include "core/sqlite.h"
 
 namespace driftwatch::collector {
 namespace {
@@ -95,8 +97,18 @@ TEST_F(ApiTest, ARedactedEventLeavesNoContentInTheDatabase) {
   std::ifstream in(dir_ + "/c.db", std::ios::binary);
   std::stringstream bytes;
   bytes << in.rdbuf();
-  EXPECT_NE(bytes.str().find("redacted"), std::string::npos);
   EXPECT_EQ(bytes.str().find("@@ "), std::string::npos);
+  // The event's body is stored packed (event_body.h): unpacked, it has the
+  // note and nothing of the file either.
+  auto db = sqlite::Db::Open(dir_ + "/c.db");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto s = (*db)->Prepare("SELECT body FROM events");
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(*s->Step());
+  auto body = UnpackEventBody(s->Text(0));
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_NE(body->find("redacted"), std::string::npos) << *body;
+  EXPECT_EQ(body->find("@@ "), std::string::npos) << *body;
 }
 
 TEST_F(ApiTest, RestoreIsQueuedForAHostOrAGroupAndHandedOutWithItsOptions) {

@@ -1,6 +1,8 @@
 // The collector's own event chain (event_chain.h).
 #include "collector/event_chain.h"
 
+#include "collector/event_body.h"
+
 namespace driftwatch::collector {
 
 chain::Record EventChainRecord(int64_t seq, int64_t detected_ns, std::string_view report_id,
@@ -45,8 +47,8 @@ void EventChainVerifier::Add(const StoredChainEvent& e) {
                         (e.seq <= seq_ ? "a seq given twice" : "events were deleted")});
   } else {
     const std::string got = chain::NextHead(
-        head_,
-        chain::RecordHash(EventChainRecord(e.seq, e.detected_ns, e.report_id, e.body, e.diff)));
+        head_, chain::RecordHash(EventChainRecord(e.seq, e.detected_ns, e.report_id,
+                                                  StoredEventJson(e.body), e.diff)));
     if (got != e.head) {
       out_.push_back({host_, e.id, e.seq,
                       "event " + id + " (chain seq " + std::to_string(e.seq) +

@@ -19,8 +19,8 @@
 namespace driftwatch::collector {
 
 // The record of a stored event: kind "event", the detection time, and a
-// body naming the report, the event's stored wire form and the SHA-256 of
-// its diff ("" when none).
+// body naming the report, the event's wire JSON and the SHA-256 of its
+// diff ("" when none).
 chain::Record EventChainRecord(int64_t seq, int64_t detected_ns, std::string_view report_id,
                                std::string_view event_json, std::string_view diff);
 
@@ -53,7 +53,7 @@ struct StoredChainEvent {
   int64_t seq = 0;
   int64_t detected_ns = 0;
   std::string report_id;
-  std::string body;
+  std::string body;  // as stored: plain or packed (event_body.h)
   std::string diff;
   std::string head;  // as stored
 };

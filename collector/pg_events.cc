@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "collector/event_body.h"
 #include "collector/pg_integrity.h"
 #include "collector/pg_inventory.h"
 #include "collector/pg_schema.h"
@@ -387,11 +388,13 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
   // Everything the statement needs is computed before the transaction.
   const web::json::value warnings = StringsToJson(r.warnings);
   const web::json::value stats = ScanStatsToJson(r.stats);
-  std::vector<std::string> paths;
+  std::vector<std::string> paths, bodies;
   std::vector<int64_t> kinds, severities, transients;
   std::vector<std::optional<std::string>> actors, actor_exes, reverted, diffs;
   std::vector<std::optional<int64_t>> actor_uids, event_ns;
   paths.reserve(r.events.size());
+  bodies.reserve(r.events.size());
+  for (const std::string& json : rep.events_json) bodies.push_back(PackEventBody(json));
   for (const DriftEvent& e : r.events) {
     paths.push_back(EscapePath(e.path));
     kinds.push_back(static_cast<int64_t>(e.kind));
@@ -435,7 +438,7 @@ Result<IngestResult> PgIngestReport(PgConn& conn, PgPartitions& partitions,
                                  PgArray(paths),
                                  PgIntArray(kinds),
                                  PgIntArray(severities),
-                                 PgArray(rep.events_json),
+                                 PgArray(bodies),
                                  PgArray(route_names),
                                  PgIntArray(route_min),
                                  PgIntArray(route_every),

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "collector/event_body.h"
 #include "collector/sqlite_integrity.h"
 #include "collector/sqlite_inventory.h"
 #include "collector/store_rows.h"
@@ -72,7 +73,7 @@ Status InsertReportAndEvents(sqlite::Db& db, const PreparedReport& p, const std:
         .Bind(5, e.kind)
         .Bind(6, e.severity)
         .Bind(7, r.finished_ns)
-        .Bind(8, rep.events_json[i]);
+        .Bind(8, e.body);
     BindOrNull(ins, 9, e.actor);
     BindOrNull(ins, 10, e.actor_exe);
     BindOrNull(ins, 11, e.actor_uid);
@@ -121,9 +122,11 @@ PreparedReport PrepareIngest(const ReportEnvelope& rep, const std::vector<AlertR
   p.routes = &routes;
   const CheckResult& r = rep.result;
   p.events.reserve(r.events.size());
-  for (const DriftEvent& e : r.events) {
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    const DriftEvent& e = r.events[i];
     PreparedEvent pe;
     pe.path = EscapePath(e.path);
+    pe.body = PackEventBody(rep.events_json[i]);
     pe.kind = static_cast<int64_t>(e.kind);
     pe.severity = static_cast<int64_t>(e.severity);
     store_rows::EventActorColumns a = store_rows::ActorColumns(e);

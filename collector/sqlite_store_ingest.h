@@ -27,6 +27,7 @@ namespace driftwatch::collector::sqlite_ingest {
 // The columns of one event that come from the event alone.
 struct PreparedEvent {
   std::string path;  // escaped (EscapePath)
+  std::string body;  // the stored form of the wire JSON (event_body.h)
   int64_t kind = 0;
   int64_t severity = 0;
   std::optional<std::string> actor, actor_exe, reverted_by, diff;

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "collector/event_body.h"
 #include "collector/fleet_containers.h"
 #include "collector/inventory.h"
 #include "collector/store.h"
@@ -96,7 +97,7 @@ HostRecord ReadHost(const R& r) {
 }
 
 // Columns from `first` on: event id, host id, report id, detected_ns,
-// received_ns, body.
+// received_ns, body (stored form, event_body.h).
 template <Row R>
 EventRecord ReadEvent(const R& r, int first = 0) {
   EventRecord e;
@@ -105,7 +106,7 @@ EventRecord ReadEvent(const R& r, int first = 0) {
   e.report_id = r.Text(first + 2);
   e.detected_ns = r.Int(first + 3);
   e.received_ns = r.Int(first + 4);
-  e.event_json = r.Text(first + 5);
+  e.event_json = StoredEventJson(r.Text(first + 5));
   return e;
 }
 
