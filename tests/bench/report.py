@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds the README performance table from benchmark output.
 
-usage: tests/bench/report.py [--readme README.md] [--status FILE] [--quick] LOG...
+usage: tests/bench/report.py [--readme README.md] [--status FILE] [--quick]
+                             [--fleet-args ARGS] LOG...
 
 Reads every `RESULT <key> <value> <unit>` line of the logs (a key seen twice
 keeps its last value), prints the table, and with --readme rewrites the part
@@ -178,6 +179,7 @@ def main():
     ap.add_argument("--readme")
     ap.add_argument("--status")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--fleet-args", default="")
     ap.add_argument("logs", nargs="*")
     a = ap.parse_args()
     values = read_results(a.logs)
@@ -191,7 +193,10 @@ def main():
     start = next((n for n in notes if n.startswith("start ")), "")
     end = next((n for n in notes if n.startswith("end ")), "")
     skipped = [n for n in notes if " not run: " in n or (" exit=" in n and " exit=0 " not in n)]
-    header = (f"Measured by `tests/bench/run{' --quick' if a.quick else ''}` in one run "
+    command = "tests/bench/run" + (" --quick" if a.quick else "")
+    if a.fleet_args:
+        command += f' --fleet-args "{a.fleet_args}"'
+    header = (f"Measured by `{command}` in one run "
               f"({start.replace('start ', '')}; {end.replace('end ', '')}).")
     if skipped:
         header += " Not measured or failed: " + "; ".join(skipped) + "."

@@ -77,6 +77,12 @@ class ReportTest(unittest.TestCase):
         self.assertIn("container not run: needs root", first)
         self.assertNotIn("scan exit=0", first)
 
+    def test_header_names_the_fleet_options(self):
+        r = self.run_report("--quick", "--fleet-args", "--hosts 100000 --seconds 300")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('`tests/bench/run --quick --fleet-args "--hosts 100000 --seconds 300"`',
+                      r.stdout.splitlines()[0])
+
     def test_readme_without_region_is_left_alone(self):
         log = self.write("a.log", "RESULT find_synth_s 1.5 s\n")
         readme = self.write("README.md", "# title\nno markers\n")
