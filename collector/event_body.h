@@ -1,4 +1,4 @@
-// How both fleet stores keep an event's wire JSON (docs/store.md, "Event
+// How both fleet stores keep an event's wire JSON (docs/collector.md, "Event
 // bodies"): most bodies are short JSON objects with the same keys and
 // values, so they are compressed with zstd against a dictionary of such
 // bodies built into driftwatch, and kept as text ("z1:" and the base64 of
