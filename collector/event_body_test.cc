@@ -1,6 +1,7 @@
 #include "collector/event_body.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <string>
 
@@ -85,12 +86,12 @@ TEST(EventBodyTest, DamagedPackedBodiesAreRefused) {
   ASSERT_TRUE(frame.ok());
   std::string flipped = *frame;
   flipped[flipped.size() / 2] ^= 0x55;
-  std::string huge = *frame;
-  // The frame header's content size: a claim of 2^40 bytes is refused
-  // before any allocation.
-  const std::string claims_huge = std::string("\x28\xb5\x2f\xfd\xc0", 5) +
+  // A frame header (single segment, 8-byte content size) claiming 2^40
+  // bytes: refused before any allocation.
+  const std::string claims_huge = std::string("\x28\xb5\x2f\xfd\xe0", 5) +
                                   std::string("\x00\x00\x00\x00\x00\x01\x00\x00", 8) +
                                   frame->substr(6);
+  EXPECT_EQ(ZSTD_getFrameContentSize(claims_huge.data(), claims_huge.size()), 1ull << 40);
   for (const std::string& bad :
        {std::string("z1:not base64!"), std::string("z1:"), packed.substr(0, packed.size() - 8),
         "z1:" + Base64Encode(flipped), "z1:" + Base64Encode(frame->substr(0, frame->size() / 2)),
