@@ -88,22 +88,8 @@ std::vector<std::pair<std::string, Hash128>> ReuseState::SubtreesUnder(
   return out;
 }
 
-void ReuseState::Subtract(EntryType type) {
-  switch (type) {
-    case EntryType::kFile:
-      ++files_;
-      break;
-    case EntryType::kDir:
-      ++dirs_;
-      break;
-    default:
-      ++others_;
-      break;
-  }
-}
-
 void ReuseState::SubtractEntries(const Tree& base_dir) {
-  for (const Entry& e : base_dir.entries) Subtract(e.type);
+  for (const Entry& e : base_dir.entries) subtracted_.Add(e.type);
 }
 
 Status ReuseState::SubtractBelow(const Hash128& id) {
@@ -113,18 +99,18 @@ Status ReuseState::SubtractBelow(const Hash128& id) {
     stack.pop_back();
     DW_ASSIGN_OR_RETURN(Tree tree, reuse_.source->Get(next));
     for (const Entry& e : tree.entries) {
-      Subtract(e.type);
+      subtracted_.Add(e.type);
       if (e.type == EntryType::kDir) stack.push_back(e.subtree);
     }
   }
   return Status::Ok();
 }
 
-ScanStats ReuseState::Totals(uint64_t files, uint64_t dirs, uint64_t others) const {
+ScanStats ReuseState::Totals(const EntryCounts& seen) const {
   ScanStats s;
-  s.files = reuse_.stats.files + files - files_;
-  s.dirs = reuse_.stats.dirs + dirs - dirs_;
-  s.others = reuse_.stats.others + others - others_;
+  s.files = reuse_.stats.files + seen.files - subtracted_.files;
+  s.dirs = reuse_.stats.dirs + seen.dirs - subtracted_.dirs;
+  s.others = reuse_.stats.others + seen.others - subtracted_.others;
   return s;
 }
 

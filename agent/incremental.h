@@ -15,13 +15,13 @@
 #ifndef DRIFTWATCH_AGENT_INCREMENTAL_H_
 #define DRIFTWATCH_AGENT_INCREMENTAL_H_
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "agent/entry_counts.h"
 #include "core/drift.h"
 #include "core/entry.h"
 #include "core/hash.h"
@@ -71,7 +71,8 @@ class ReuseState {
   void SubtractEntries(const Tree& base_dir);
   // Subtracts everything below the base tree `id` (not `id`'s own entry).
   Status SubtractBelow(const Hash128& id);
-  ScanStats Totals(uint64_t files, uint64_t dirs, uint64_t others) const;
+  // The counts of a full scan, from those this scan saw.
+  ScanStats Totals(const EntryCounts& seen) const;
 
   // Warnings. A directory with a base warning ("PATH: ...", an unreadable
   // directory say) is never reused, so the warning is made again when its
@@ -81,11 +82,9 @@ class ReuseState {
   std::vector<std::string> CarriedWarnings(const std::vector<std::string>& listed_dirs) const;
 
  private:
-  void Subtract(EntryType type);
-
   const ScanReuse& reuse_;
   std::vector<std::string> warned_;  // escaped paths of base warnings, sorted
-  std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0};
+  EntryCounts subtracted_;
 };
 
 }  // namespace driftwatch::agent

@@ -219,17 +219,7 @@ void Scan::ListDir(DirNode& node, int fd, std::vector<Task>* children,
       if (complete) fresh.push_back(std::move(row));
     }
     e.ApplyMask();
-    switch (e.type) {
-      case EntryType::kFile:
-        ++files_;
-        break;
-      case EntryType::kDir:
-        ++dirs_;
-        break;
-      default:
-        ++others_;
-        break;
-    }
+    counts_.Add(e.type);
     node.entries.push_back(std::move(e));
     if (node.entries.back().type == EntryType::kDir) {
       auto child = std::make_shared<DirNode>();
@@ -297,7 +287,7 @@ bool Scan::Reuse(DirNode& node, const Tree& base, const DirEntryName& de, const 
   // Not in the base as a directory: the journal missed it, so look.
   if (it == base.entries.end() || it->name != de.name || it->type != EntryType::kDir) return false;
   node.entries.push_back(*it);
-  ++dirs_;
+  ++counts_.dirs;
   auto row = std::lower_bound(cached.begin(), cached.end(), de.name,
                               [](const CachedStat& c, const std::string& n) { return c.name < n; });
   if (row != cached.end() && row->name == de.name) fresh->push_back(*row);

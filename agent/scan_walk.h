@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/entry_counts.h"
 #include "agent/scan_content.h"
 #include "agent/scanner.h"
 
@@ -87,8 +88,8 @@ class Scan {
   Hash128 empty_tree_;
   int64_t started_ns_ = 0;
 
-  std::atomic<uint64_t> files_{0}, dirs_{0}, others_{0}, files_hashed_{0}, bytes_hashed_{0},
-      dirs_listed_{0};
+  EntryCounts counts_;
+  std::atomic<uint64_t> files_hashed_{0}, bytes_hashed_{0}, dirs_listed_{0};
   std::atomic<int64_t> last_progress_ns_{0};
 
   std::mutex mu_;  // guards everything below

@@ -87,7 +87,7 @@ void Scan::MaybeReportProgress() {
   if (!last_progress_ns_.compare_exchange_strong(last, now)) return;
   std::lock_guard<std::mutex> lock(progress_mu_);
   ScanProgress p;
-  p.entries = files_ + dirs_ + others_;
+  p.entries = counts_.Total();
   p.files_hashed = files_hashed_;
   p.bytes_hashed = bytes_hashed_;
   options_.progress(p);
@@ -195,11 +195,11 @@ Result<ScanResult> Scan::Run() {
   ScanResult result;
   result.root = root_hash_;
   result.started_ns = started_ns_;
-  result.stats.files = files_;
-  result.stats.dirs = dirs_;
-  result.stats.others = others_;
+  result.stats.files = counts_.files;
+  result.stats.dirs = counts_.dirs;
+  result.stats.others = counts_.others;
   if (reuse_ != nullptr && !reuse_->IsTree("/")) {
-    ScanStats totals = reuse_->Totals(files_, dirs_, others_);
+    ScanStats totals = reuse_->Totals(counts_);
     result.stats.files = totals.files;
     result.stats.dirs = totals.dirs;
     result.stats.others = totals.others;
